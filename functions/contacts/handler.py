@@ -1,0 +1,36 @@
+"""Contacts API: /contacts."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.records import problems, register_record_routes
+from rapport.contacts.models import Contact, ContactCreate, ContactPatch
+from rapport.contacts.service import contacts
+from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+app = create_app()
+register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
+
+
+@app.get("/contacts", tags=["contacts"], operation_id="listContacts", summary="List or find contacts",
+         responses=problems())
+def list_contacts(
+    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=254, description="Exact email")] = None,
+    phone: Annotated[str | None, Query(min_length=3, max_length=32, description="Exact phone")] = None,
+    account_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[PageOf[Contact]]:
+    page = contacts.search(
+        caller(app), q=q, email=email, phone=phone, account_id=account_id, deleted=deleted, limit=limit,
+        cursor=cursor,
+    )
+    return page_response(page)
+
+
+lambda_handler = entrypoint(app)

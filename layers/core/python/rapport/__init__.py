@@ -1,0 +1,1 @@
+"""Rapport's domain core, shipped to Lambda as the core layer (/opt/python/rapport)."""

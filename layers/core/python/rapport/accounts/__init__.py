@@ -1,0 +1,1 @@
+"""Accounts: the companies a tenant does business with."""

@@ -1,0 +1,127 @@
+"""What every API handler shares: the resolver, the caller, versions as ETags, idempotent creates."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel
+
+from rapport import idempotency
+from rapport.api.problems import from_validation_error, problem_response, route_not_found
+from rapport.auth import Caller, caller_from_claims
+from rapport.errors import BadRequest, PreconditionRequired, RapportError
+from rapport.pagination import Page
+from rapport.types import RecordMeta
+
+JSON = "application/json"
+ItemT = TypeVar("ItemT", bound=BaseModel)
+RecordT = TypeVar("RecordT", bound=RecordMeta)
+_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+
+logger = Logger()
+tracer = Tracer()
+metrics = Metrics()
+
+
+class PageOf(BaseModel, Generic[ItemT]):
+    items: list[ItemT]
+    next_cursor: str | None
+
+
+def create_app() -> APIGatewayRestResolver:
+    cors = CORSConfig(
+        allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+        allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
+        expose_headers=["ETag", "Location", "Idempotency-Replayed"],
+    )
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app.exception_handler(RapportError)(problem_response)
+    app.exception_handler(RequestValidationError)(
+        lambda error: problem_response(from_validation_error(error))
+    )
+    app.exception_handler(NotFoundError)(lambda _: problem_response(route_not_found(app.current_event.path)))
+    return app
+
+
+def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+    """The Lambda handler for `app`, with structured logs, metrics and traces."""
+
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @tracer.capture_lambda_handler
+    @metrics.log_metrics
+    def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+        return app.resolve(event, context)
+
+    return handler
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    authorizer = app.current_event.request_context.authorizer
+    return caller_from_claims(authorizer.claims if authorizer else None)
+
+
+def etag(version: int | None) -> str:
+    return f'"{version}"'
+
+
+def expected_version(if_match: str | None, *, required: bool) -> int | None:
+    """The version an `If-Match` header names; absent is a 428 where the operation requires it."""
+    if if_match is None:
+        if required:
+            raise PreconditionRequired('Send If-Match: "<version>" with the ETag you read.')
+        return None
+    matched = _IF_MATCH.match(if_match.strip())
+    if not matched:
+        raise BadRequest.of("if-match", 'must be the ETag you read, like "3"', location="header")
+    return int(matched.group(1))
+
+
+def record_response(record: RecordT, status: int = 200, headers: dict[str, str] | None = None) -> Response[RecordT]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=record.model_dump(mode="json"),
+        headers={"ETag": etag(record.version), **(headers or {})},
+    )
+
+
+def page_response(page: Page[ItemT]) -> Response[PageOf[ItemT]]:
+    body = PageOf[Any](items=page.items, next_cursor=page.next_cursor)
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
+
+
+def no_content() -> Response[None]:
+    return Response(status_code=204, body="")
+
+
+def create_once(
+    app: APIGatewayRestResolver, key: str | None, create: Callable[[], RecordT], location: Callable[[RecordT], str]
+) -> Response[RecordT]:
+    """201 with the new record and its Location; with an Idempotency-Key, a retry replays the first 201."""
+
+    def produce() -> idempotency.StoredResponse:
+        record = create()
+        return idempotency.StoredResponse(
+            status=201,
+            body=record.model_dump_json(),
+            headers={"ETag": etag(record.version), "Location": location(record)},
+        )
+
+    if key is None:
+        stored = produce()
+    else:
+        event = app.current_event
+        fingerprint = idempotency.request_hash(event.http_method, event.path, event.body)
+        stored = idempotency.run_once(caller(app), key, fingerprint, produce)
+    headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
+    return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

@@ -1,0 +1,97 @@
+"""The routes every record type shares, registered once for each (`/accounts`, `/contacts`, ...).
+
+No `from __future__ import annotations` here: Powertools reads the route functions' annotations to validate
+requests and write the OpenAPI document, and these closures annotate with the concrete models.
+"""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from pydantic import BaseModel
+
+from rapport.api.http import (
+    caller,
+    create_once,
+    expected_version,
+    no_content,
+    record_response,
+)
+from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from rapport.records import RecordService
+
+RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", description="Retrying a create with the same key replays its response"),
+]
+
+
+def problems(*statuses: int) -> dict[int, Any]:
+    extra = {
+        409: "Duplicate (names the existing record) or a state that forbids it",
+        412: "The record changed since the ETag you sent",
+        428: "If-Match is required",
+    }
+    responses = dict(PROBLEM_RESPONSES)
+    for status in statuses:
+        responses[status] = {"description": extra[status], "content": {PROBLEM_JSON: {"model": Problem}}}
+    return responses
+
+
+def register_record_routes(
+    app: APIGatewayRestResolver,
+    service: RecordService[Any, Any, Any],
+    create_model: type[BaseModel],
+    patch_model: type[BaseModel],
+    out_model: type[BaseModel],
+) -> None:
+    base = f"/{service.resource}"
+    tag = [service.resource]
+    name = service.label.capitalize()
+    item = f"{base}/<record_id>"
+
+    def create(body: create_model, idempotency_key: IdempotencyKey = None) -> Response[out_model]:  # type: ignore[valid-type]
+        return create_once(
+            app,
+            idempotency_key,
+            lambda: service.create(caller(app), body),
+            lambda record: f"{base}/{record.id}",
+        )
+
+    def read(record_id: RecordIdParam) -> Response[out_model]:  # type: ignore[valid-type]
+        return record_response(service.get(caller(app), record_id))
+
+    def update(record_id: RecordIdParam, body: patch_model, if_match: IfMatch = None) -> Response[out_model]:  # type: ignore[valid-type]
+        version = expected_version(if_match, required=True)
+        assert version is not None
+        return record_response(service.update(caller(app), record_id, body, version))
+
+    def delete(
+        record_id: RecordIdParam,
+        if_match: IfMatch = None,
+        permanent: Annotated[bool, Query(description="Erase for good (admin only) instead of trashing")] = False,
+    ) -> Response[None]:
+        version = expected_version(if_match, required=False)
+        if permanent:
+            service.erase(caller(app), record_id, version)
+        else:
+            service.delete(caller(app), record_id, version)
+        return no_content()
+
+    def restore(record_id: RecordIdParam, if_match: IfMatch = None) -> Response[out_model]:  # type: ignore[valid-type]
+        version = expected_version(if_match, required=False)
+        return record_response(service.restore(caller(app), record_id, version))
+
+    routes = (
+        (app.post, base, create, f"create{name}", f"Create a {service.label}", problems(409), 201),
+        (app.get, item, read, f"get{name}", f"Read a {service.label}", problems(), 200),
+        (app.patch, item, update, f"update{name}", f"Change a {service.label}", problems(409, 412, 428), 200),
+        (app.delete, item, delete, f"delete{name}", f"Trash (or erase) a {service.label}", problems(409, 412), 204),
+        (app.post, f"{item}/restore", restore, f"restore{name}", f"Restore a trashed {service.label}",
+         problems(409, 412), 200),
+    )
+    for method, rule, function, operation_id, summary, responses, status in routes:
+        method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=responses,
+               status_code=status)(function)

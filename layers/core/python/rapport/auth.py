@@ -1,0 +1,102 @@
+"""Who is calling and what they may do.
+
+The tenant and the caller always come from the verified token's claims (API Gateway's Cognito authorizer),
+never from the request body or path.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapport.errors import Forbidden, Unauthenticated
+
+TENANT_CLAIM = "custom:tenant_id"
+GROUPS_CLAIM = "cognito:groups"
+_TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    SALES = "sales"
+    SUPPORT = "support"
+    MARKETING = "marketing"
+
+
+class Action(StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    RESTORE = "restore"
+    ERASE = "erase"
+
+
+_EVERYONE = frozenset(Role)
+_STAFF_WHO_EDIT = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT, Role.MARKETING})
+
+# Per resource and action, the roles allowed. Only admin may erase (hard-delete); support and marketing
+# may edit but not delete; restoring from the trash is a manager's call.
+PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
+    "accounts": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
+        Action.UPDATE: _STAFF_WHO_EDIT,
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+    "contacts": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: _STAFF_WHO_EDIT,
+        Action.UPDATE: _STAFF_WHO_EDIT,
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Caller:
+    tenant_id: str
+    user_id: str
+    roles: frozenset[Role]
+    email: str | None = None
+
+    def require(self, resource: str, action: Action) -> None:
+        allowed = PERMISSIONS[resource][action]
+        if not self.roles & allowed:
+            raise Forbidden(f"Your role may not {action.value} {resource}.")
+
+
+def parse_groups(raw: object) -> frozenset[Role]:
+    """Cognito puts groups in the claims as a list, "a,b", or "[a b]" depending on the integration."""
+    if isinstance(raw, list):
+        names = [str(name) for name in raw]
+    elif isinstance(raw, str):
+        names = re.split(r"[\s,]+", raw.strip().strip("[]"))
+    else:
+        names = []
+    return frozenset(Role(name) for name in names if name in Role.__members__.values())
+
+
+def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
+    if not claims:
+        raise Unauthenticated("The request carries no verified identity.")
+    tenant_id = claims.get(TENANT_CLAIM)
+    user_id = claims.get("sub")
+    if not isinstance(tenant_id, str) or not _TENANT_ID.match(tenant_id):
+        raise Unauthenticated("The token carries no valid tenant.")
+    if not isinstance(user_id, str) or not user_id:
+        raise Unauthenticated("The token carries no subject.")
+    email = claims.get("email")
+    return Caller(
+        tenant_id=tenant_id,
+        user_id=user_id,
+        roles=parse_groups(claims.get(GROUPS_CLAIM)),
+        email=email if isinstance(email, str) else None,
+    )

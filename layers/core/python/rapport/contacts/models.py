@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Self
+
+from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+
+from rapport.types import (
+    Address,
+    Email,
+    Phone,
+    RecordId,
+    RecordMeta,
+    ShortText,
+    StrictModel,
+    Tags,
+    UserId,
+)
+
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+
+
+class ConsentStatus(StrEnum):
+    OPTED_IN = "opted_in"
+    OPTED_OUT = "opted_out"
+
+
+class ChannelConsent(StrictModel):
+    status: ConsentStatus
+    at: AwareDatetime = Field(description="When the contact gave or withdrew consent")
+    source: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="Where consent was captured, e.g. web_form, phone_call, import"
+    )
+
+
+class Consent(StrictModel):
+    email: ChannelConsent | None = None
+    sms: ChannelConsent | None = None
+
+
+class ContactFields(StrictModel):
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    email: Email | None = Field(default=None, description="Primary email, unique per tenant")
+    emails: list[Email] = Field(default_factory=list, max_length=10, description="Additional emails")
+    phone: Phone | None = Field(default=None, description="Primary phone, stored as E.164")
+    phones: list[Phone] = Field(default_factory=list, max_length=10, description="Additional phones")
+    job_title: ShortText | None = None
+    account_id: RecordId | None = None
+    address: Address | None = None
+    owner_id: UserId | None = None
+    tags: Tags = Field(default_factory=list)
+    consent: Consent | None = None
+
+
+class ContactCreate(ContactFields):
+    @model_validator(mode="after")
+    def _named_and_distinct(self) -> Self:
+        if not self.first_name and not self.last_name:
+            raise ValueError("a contact needs a first_name or a last_name")
+        _distinct("emails", self.email, self.emails)
+        _distinct("phones", self.phone, self.phones)
+        return self
+
+
+def _distinct(field: str, primary: str | None, others: list[str]) -> None:
+    values = [primary, *others] if primary else others
+    if len(set(values)) != len(values):
+        raise ValueError(f"{field} repeats a value (or the primary one)")
+
+
+class ContactPatch(ContactFields):
+    """Merge patch: fields present are set, `null` clears an optional field."""
+
+    emails: list[Email] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
+    phones: list[Phone] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
+    tags: Tags | None = None  # type: ignore[assignment]
+
+
+class Contact(ContactFields, RecordMeta):
+    pass

@@ -1,0 +1,95 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from rapport import normalize, pagination
+from rapport.auth import Action, Caller
+from rapport.contacts.models import Contact, ContactCreate, ContactPatch
+from rapport.dal import keys, repository
+from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.repository import Guard, Parent
+from rapport.errors import NotFound
+from rapport.pagination import Page
+from rapport.records import RecordService, normalized_filter
+
+
+def display_name(data: Mapping[str, Any]) -> str:
+    return " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
+
+
+class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
+    kind = Kind.CONTACT
+    resource = "contacts"
+    label = "contact"
+    create_model = ContactCreate
+    out_model = Contact
+
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        guards: dict[Guard, str] = {}
+        for field, unique in (("email", UniqueField.EMAIL), ("phone", UniqueField.PHONE)):
+            if data.get(field):
+                guards[Guard(unique, data[field])] = field
+            for position, value in enumerate(data.get(f"{field}s", [])):
+                guards[Guard(unique, value)] = f"{field}s[{position}]"
+        return guards
+
+    def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
+        account_id = data.get("account_id")
+        return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}
+
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        return keys.contact_index_keys(
+            tenant_id,
+            record_id,
+            normalize.name_key(display_name(data)),
+            data.get("email"),
+            data.get("phone"),
+            data.get("account_id"),
+            deleted=deleted,
+        )
+
+    def search(
+        self,
+        caller: Caller,
+        *,
+        q: str | None,
+        email: str | None,
+        phone: str | None,
+        account_id: str | None,
+        deleted: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Contact]:
+        """Exact lookups by primary email or phone; else by account and/or name prefix; else all by name."""
+        email = normalized_filter("email", normalize.email, email)
+        phone = normalized_filter("phone", normalize.phone, phone)
+        filters = {"q": q, "email": email, "phone": phone, "account_id": account_id, "deleted": deleted}
+        prefix = normalize.name_key(q) if q else None
+        tenant = caller.tenant_id
+        if email is not None:
+            index, partition = "gsi2", keys.lookup_pk(tenant, Kind.CONTACT, UniqueField.EMAIL, email)
+        elif phone is not None:
+            index, partition = "gsi3", keys.lookup_pk(tenant, Kind.CONTACT, UniqueField.PHONE, phone)
+        elif account_id is not None:
+            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        else:
+            index, partition = "gsi1", keys.list_pk(tenant, Kind.CONTACT, deleted=deleted)
+        return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
+
+    def of_account(self, caller: Caller, account_id: str, *, limit: int, cursor: str | None) -> Page[Contact]:
+        """The account's live contacts by name; 404 when the tenant has no such account."""
+        caller.require(self.resource, Action.READ)
+        binding = pagination.fingerprint(caller.tenant_id, "accounts:contacts", {"account_id": account_id})
+        position = pagination.decode_cursor(cursor, binding)
+        partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        account, page = repository.query_with_parent(partition, limit=limit, position=position)
+        if position is None and account is None:
+            raise NotFound(f"No account has the id {account_id}.")
+        return Page(
+            items=[self._out(record) for record in page.records],
+            next_cursor=pagination.encode_cursor(page.next_position, binding),
+        )
+
+
+contacts = ContactService()

@@ -1,0 +1,111 @@
+"""PynamoDB models of the single table and the idempotency table.
+
+The CDK table definitions are checked against these models by tests/infra, so the two cannot drift.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from pynamodb.attributes import (
+    DiscriminatorAttribute,
+    MapAttribute,
+    NumberAttribute,
+    TTLAttribute,
+    UnicodeAttribute,
+    VersionAttribute,
+)
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+
+def _index(name: str) -> type[GlobalSecondaryIndex[Any]]:
+    """A tenant-prefixed, sparse GSI `name` on string keys `<name>pk` / `<name>sk`, projecting all."""
+
+    class Meta:
+        index_name = name
+        projection = AllProjection()
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    attributes = {
+        "Meta": Meta,
+        f"{name}pk": UnicodeAttribute(hash_key=True),
+        f"{name}sk": UnicodeAttribute(range_key=True),
+    }
+    return type(f"{name.capitalize()}Index", (GlobalSecondaryIndex,), attributes)
+
+
+Gsi1Index = _index("gsi1")
+Gsi2Index = _index("gsi2")
+Gsi3Index = _index("gsi3")
+Gsi4Index = _index("gsi4")
+
+
+class Item(Model):
+    """Every item of the single table: keys, item type, and the sparse index keys."""
+
+    class Meta:
+        table_name = os.environ.get("TABLE_NAME", "rapport")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = DiscriminatorAttribute(attr_name="type")
+    tenant_id = UnicodeAttribute()
+
+    gsi1pk = UnicodeAttribute(null=True)
+    gsi1sk = UnicodeAttribute(null=True)
+    gsi2pk = UnicodeAttribute(null=True)
+    gsi2sk = UnicodeAttribute(null=True)
+    gsi3pk = UnicodeAttribute(null=True)
+    gsi3sk = UnicodeAttribute(null=True)
+    gsi4pk = UnicodeAttribute(null=True)
+    gsi4sk = UnicodeAttribute(null=True)
+
+    gsi1 = Gsi1Index()
+    gsi2 = Gsi2Index()
+    gsi3 = Gsi3Index()
+    gsi4 = Gsi4Index()
+
+
+class RecordItem(Item, discriminator="record"):
+    """A business record (account, contact, ...): its fields in `data`, audit trail and version beside."""
+
+    kind = UnicodeAttribute()
+    id = UnicodeAttribute()
+    data = MapAttribute[str, Any](default=dict)
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    deleted_at = UnicodeAttribute(null=True)
+    deleted_by = UnicodeAttribute(null=True)
+    version = VersionAttribute()
+
+
+class GuardItem(Item, discriminator="guard"):
+    """Holds a unique value (email, phone, domain) for the record that owns it."""
+
+    owner_kind = UnicodeAttribute()
+    owner_id = UnicodeAttribute()
+
+
+class IdempotencyItem(Model):
+    """A create's outcome under its Idempotency-Key, kept for a day so retries replay it."""
+
+    class Meta:
+        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute()
+    request_hash = UnicodeAttribute()
+    response_status = NumberAttribute(null=True)
+    response_body = UnicodeAttribute(null=True)
+    response_headers = UnicodeAttribute(null=True)
+    expires_at = TTLAttribute()
+
+
+TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem)

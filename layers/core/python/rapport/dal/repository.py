@@ -1,0 +1,325 @@
+"""Record storage over the single table: one request per operation, multi-item writes in one transaction.
+
+Services hand over a `Record` and the uniqueness guards and parents it needs; this module turns them into
+items and keys, runs them as one `TransactWriteItems`, and reports what went wrong as typed exceptions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, TransactWriteError
+from pynamodb.transactions import TransactWrite
+
+from rapport.dal import keys
+from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.models import GuardItem, Item, RecordItem
+
+CONDITION_FAILED = "ConditionalCheckFailed"
+_Operation = tuple[str, str, object]  # (kind of transact item, role in the write, subject)
+
+
+@dataclass
+class Record:
+    kind: Kind
+    id: str
+    tenant_id: str
+    data: dict[str, Any]
+    created_at: str
+    created_by: str
+    updated_at: str
+    updated_by: str
+    deleted_at: str | None = None
+    deleted_by: str | None = None
+    version: int | None = None
+
+    @property
+    def deleted(self) -> bool:
+        return self.deleted_at is not None
+
+
+@dataclass(frozen=True)
+class Guard:
+    field: UniqueField
+    value: str
+
+
+@dataclass(frozen=True)
+class Parent:
+    kind: Kind
+    id: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a write does besides putting the record: guards it takes or frees and live parents it needs."""
+
+    take: Sequence[Guard] = ()
+    free: Sequence[Guard] = ()
+    parents: Sequence[Parent] = ()
+
+
+class GuardTaken(Exception):
+    def __init__(self, guard: Guard, owner_kind: str, owner_id: str) -> None:
+        super().__init__(f"{guard.field} {guard.value} belongs to {owner_kind} {owner_id}")
+        self.guard = guard
+        self.owner_kind = owner_kind
+        self.owner_id = owner_id
+
+
+class StaleVersion(Exception):
+    """The record changed (or vanished) since the version the write was based on."""
+
+
+class ParentMissing(Exception):
+    def __init__(self, parent: Parent) -> None:
+        super().__init__(f"{parent.kind} {parent.id} does not exist or is deleted")
+        self.parent = parent
+
+
+@dataclass
+class QueryPage:
+    records: list[Record] = field(default_factory=list)
+    next_position: dict[str, str] | None = None
+
+
+def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
+    versioned = {} if record.version is None else {"version": record.version}
+    return RecordItem(
+        keys.record_pk(record.tenant_id, record.kind, record.id),
+        keys.META_SK,
+        tenant_id=record.tenant_id,
+        kind=str(record.kind),
+        id=record.id,
+        data=_compact(record.data),
+        created_at=record.created_at,
+        created_by=record.created_by,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+        deleted_at=record.deleted_at,
+        deleted_by=record.deleted_by,
+        **versioned,
+        **asdict(index_keys),
+    )
+
+
+def _from_item(item: RecordItem) -> Record:
+    return Record(
+        kind=Kind(item.kind),
+        id=item.id,
+        tenant_id=item.tenant_id,
+        data=_plain(item.data),
+        created_at=item.created_at,
+        created_by=item.created_by,
+        updated_at=item.updated_at,
+        updated_by=item.updated_by,
+        deleted_at=item.deleted_at,
+        deleted_by=item.deleted_by,
+        version=item.version,
+    )
+
+
+def _compact(value: Any) -> Any:
+    """Drop None and empty containers: absent attributes cost nothing and read back as unset."""
+    if isinstance(value, dict):
+        pairs = ((key, _compact(inner)) for key, inner in value.items())
+        return {key: inner for key, inner in pairs if inner not in (None, {}, [])}
+    if isinstance(value, list):
+        return [_compact(inner) for inner in value]
+    return value
+
+
+def _plain(value: Any) -> Any:
+    if hasattr(value, "as_dict"):
+        value = value.as_dict()
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_plain(inner) for inner in value]
+    return value
+
+
+def _guard_item(tenant_id: str, guard: Guard, owner: Record | None = None) -> GuardItem:
+    return GuardItem(
+        keys.guard_pk(tenant_id, guard.field, guard.value),
+        keys.GUARD_SK,
+        tenant_id=tenant_id,
+        owner_kind=str(owner.kind) if owner else "",
+        owner_id=owner.id if owner else "",
+    )
+
+
+def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
+    try:
+        item = RecordItem.get(keys.record_pk(tenant_id, kind, record_id), keys.META_SK, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return _from_item(item)
+
+
+def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
+    try:
+        item = GuardItem.get(keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
+    except DoesNotExist:
+        return None
+    return item.owner_kind, item.owner_id
+
+
+def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -> Record:
+    """Put `record` (new when its version is None, else only over that version) with its guards, atomically.
+
+    Returns the record with its new version.
+    """
+    item = _to_item(record, index_keys)
+    is_new = record.version is None
+    operations: list[_Operation] = []
+    with _transaction(record, operations) as transaction:
+        for parent in changes.parents:
+            transaction.condition_check(
+                RecordItem,
+                keys.record_pk(record.tenant_id, parent.kind, parent.id),
+                keys.META_SK,
+                condition=RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist(),
+            )
+            operations.append(("check", "parent", parent))
+        for guard in changes.free:
+            transaction.delete(
+                _guard_item(record.tenant_id, guard),
+                condition=GuardItem.owner_id == record.id,
+                add_version_condition=False,
+            )
+            operations.append(("delete", "free", guard))
+        transaction.save(item, condition=Item.pk.does_not_exist() if is_new else None)
+        operations.append(("put", "record", record))
+        for guard in changes.take:
+            transaction.save(
+                _guard_item(record.tenant_id, guard, record),
+                condition=Item.pk.does_not_exist(),
+                return_values="ALL_OLD",
+            )
+            operations.append(("put", "take", guard))
+    record.version = item.version
+    return record
+
+
+def erase(record: Record, guards: Iterable[Guard]) -> None:
+    """Delete `record` (only at its current version) and free its guards, atomically."""
+    operations: list[_Operation] = []
+    with _transaction(record, operations) as transaction:
+        transaction.delete(_to_item(record, IndexKeys()))
+        operations.append(("delete", "record", record))
+        for guard in guards:
+            transaction.delete(
+                _guard_item(record.tenant_id, guard),
+                condition=GuardItem.owner_id == record.id,
+                add_version_condition=False,
+            )
+            operations.append(("delete", "free", guard))
+
+
+class _transaction:
+    """A TransactWrite whose cancellation is translated, item by item, into the typed exceptions above.
+
+    `operations` must list the items in the order PynamoDB sends them: checks, deletes, puts, updates.
+    """
+
+    def __init__(self, record: Record, operations: list[_Operation]) -> None:
+        self._record = record
+        self._operations = operations
+        self._transaction = TransactWrite(connection=Item._get_connection().connection)
+
+    def __enter__(self) -> TransactWrite:
+        return self._transaction.__enter__()
+
+    def __exit__(self, *exc_info: Any) -> None:
+        try:
+            self._transaction.__exit__(*exc_info)
+        except TransactWriteError as error:
+            self._raise_reason(error)
+            raise
+
+    def _raise_reason(self, error: TransactWriteError) -> None:
+        ordered = _send_order(self._operations)
+        for (_, role, subject), reason in zip(ordered, error.cancellation_reasons, strict=False):
+            if reason is None or reason.code != CONDITION_FAILED:
+                continue
+            if role == "take" and isinstance(subject, Guard):
+                raise self._guard_taken(subject, reason.raw_item) from error
+            if role == "parent" and isinstance(subject, Parent):
+                raise ParentMissing(subject) from error
+            raise StaleVersion() from error
+
+    def _guard_taken(self, guard: Guard, raw_item: dict[str, Any] | None) -> GuardTaken:
+        if raw_item and "owner_id" in raw_item:
+            return GuardTaken(guard, raw_item["owner_kind"]["S"], raw_item["owner_id"]["S"])
+        owner = guard_owner(self._record.tenant_id, guard) or ("", "")
+        return GuardTaken(guard, *owner)
+
+
+def _send_order(operations: list[_Operation]) -> list[_Operation]:
+    rank = {"check": 0, "delete": 1, "put": 2}
+    return sorted(operations, key=lambda operation: rank[operation[0]])
+
+
+def _query_items(
+    index: str,
+    partition: str,
+    prefix: str | None,
+    count: int,
+    position: dict[str, str] | None,
+    *,
+    count_parent: bool = False,
+) -> list[RecordItem]:
+    sort_key = getattr(Item, f"{index}sk")
+    if prefix:
+        condition = sort_key.startswith(prefix)
+    elif index == "gsi4" and count_parent is False:
+        condition = sort_key > keys.PARENT_SK
+    else:
+        condition = None
+    results = getattr(Item, index).query(
+        partition,
+        range_key_condition=condition,
+        limit=count,
+        page_size=count,
+        last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
+    )
+    return [item for item in results if isinstance(item, RecordItem)]
+
+
+def _page(items: list[RecordItem], index: str, limit: int) -> QueryPage:
+    page = QueryPage(records=[_from_item(item) for item in items[:limit]])
+    if len(items) > limit:
+        last = items[limit - 1]
+        page.next_position = {
+            "pk": last.pk,
+            "sk": last.sk,
+            f"{index}pk": getattr(last, f"{index}pk"),
+            f"{index}sk": getattr(last, f"{index}sk"),
+        }
+    return page
+
+
+def query(
+    index: str,
+    partition: str,
+    *,
+    prefix: str | None = None,
+    limit: int,
+    position: dict[str, str] | None = None,
+) -> QueryPage:
+    """One Query on `index`: at most `limit` records, and where the next page starts if there is one."""
+    return _page(_query_items(index, partition, prefix, limit + 1, position), index, limit)
+
+
+def query_with_parent(
+    partition: str, *, limit: int, position: dict[str, str] | None
+) -> tuple[Record | None, QueryPage]:
+    """One Query on gsi4: the parent (on the first page, if it exists) and a page of its children."""
+    if position is not None:
+        return None, query("gsi4", partition, limit=limit, position=position)
+    items = _query_items("gsi4", partition, None, limit + 2, None, count_parent=True)
+    parent = items.pop(0) if items and items[0].gsi4sk == keys.PARENT_SK else None
+    return (_from_item(parent) if parent else None), _page(items, "gsi4", limit)

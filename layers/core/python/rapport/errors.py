@@ -1,0 +1,116 @@
+"""Typed domain errors. Services raise them; `rapport.api.problems` maps them to HTTP in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One field at fault: `field` is a dotted path (`address.country`, `emails[1]`) within `location`."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+    location: str = "body"
+
+
+def dotted_path(parts: Sequence[int | str]) -> str:
+    """`("emails", 1)` -> `emails[1]`, `("address", "country")` -> `address.country`."""
+    dotted = ""
+    for part in parts:
+        index = isinstance(part, int) or part.isdigit()
+        dotted += f"[{part}]" if index else (f".{part}" if dotted else part)
+    return dotted
+
+
+class RapportError(Exception):
+    """Base of every error a client can cause. `status` is the HTTP status it maps to."""
+
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    def __init__(self, detail: str, errors: list[FieldError] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors or []
+
+    def extensions(self) -> dict[str, object]:
+        """Extra problem members beyond type/title/status/detail/errors."""
+        return {}
+
+
+class InvalidInput(RapportError):
+    status = 422
+    title = "Invalid input"
+    slug = "invalid-input"
+
+    @classmethod
+    def of(cls, field: str, message: str, code: str = "invalid", location: str = "body") -> InvalidInput:
+        return cls(message, [FieldError(field, message, code, location)])
+
+
+class BadRequest(RapportError):
+    status = 400
+    title = "Bad request"
+    slug = "bad-request"
+
+    @classmethod
+    def of(cls, field: str, message: str, code: str = "invalid", location: str = "query") -> BadRequest:
+        return cls(message, [FieldError(field, message, code, location)])
+
+
+class Unauthenticated(RapportError):
+    status = 401
+    title = "Unauthenticated"
+    slug = "unauthenticated"
+
+
+class Forbidden(RapportError):
+    status = 403
+    title = "Forbidden"
+    slug = "forbidden"
+
+
+class NotFound(RapportError):
+    status = 404
+    title = "Not found"
+    slug = "not-found"
+
+
+class Conflict(RapportError):
+    """A duplicate or a state that forbids the operation; names the existing record where there is one."""
+
+    status = 409
+    title = "Conflict"
+    slug = "conflict"
+
+    def __init__(
+        self,
+        detail: str,
+        errors: list[FieldError] | None = None,
+        existing_kind: str | None = None,
+        existing_id: str | None = None,
+    ) -> None:
+        super().__init__(detail, errors)
+        self.existing_kind = existing_kind
+        self.existing_id = existing_id
+
+    def extensions(self) -> dict[str, object]:
+        if self.existing_id is None:
+            return {}
+        return {"existing": {"type": self.existing_kind, "id": self.existing_id}}
+
+
+class PreconditionFailed(RapportError):
+    status = 412
+    title = "Precondition failed"
+    slug = "stale-version"
+
+
+class PreconditionRequired(RapportError):
+    status = 428
+    title = "Precondition required"
+    slug = "precondition-required"

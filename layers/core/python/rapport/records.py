@@ -1,0 +1,212 @@
+"""The life cycle every business record shares: create, read, list, patch, soft delete, restore, erase.
+
+A bounded context (accounts, contacts, ...) subclasses `RecordService` with its models, the unique values
+it guards, the parents it needs alive, and its index keys; the storage rules live here once.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from ulid import ULID
+
+from rapport import pagination
+from rapport.auth import Action, Caller
+from rapport.dal import repository
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.repository import Changes, Guard, GuardTaken, Parent, ParentMissing, Record, StaleVersion
+from rapport.errors import BadRequest, Conflict, FieldError, dotted_path, InvalidInput, NotFound, PreconditionFailed
+from rapport.pagination import Page
+from rapport.types import RecordMeta, utc_now
+
+CreateT = TypeVar("CreateT", bound=BaseModel)
+PatchT = TypeVar("PatchT", bound=BaseModel)
+OutT = TypeVar("OutT", bound=RecordMeta)
+
+
+def new_id() -> str:
+    return str(ULID())
+
+
+def field_errors(error: ValidationError, location: str = "body") -> list[FieldError]:
+    """pydantic's errors as field errors: `("emails", 1)` becomes `emails[1]`."""
+    return [
+        FieldError(dotted_path(entry["loc"]), entry["msg"].removeprefix("Value error, "), entry["type"], location)
+        for entry in error.errors()
+    ]
+
+
+def normalized_filter(field: str, normalizer: Callable[[str], str], value: str | None) -> str | None:
+    """A query filter in canonical form; a value that cannot be normalized is a 400 on that parameter."""
+    try:
+        return None if value is None else normalizer(value)
+    except ValueError as error:
+        raise BadRequest.of(field, str(error)) from error
+
+
+class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
+    kind: ClassVar[Kind]
+    resource: ClassVar[str]
+    label: ClassVar[str]
+    create_model: type[CreateT]
+    out_model: type[OutT]
+
+    @abstractmethod
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        """The unique values `data` holds, each with the field it comes from."""
+
+    @abstractmethod
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        """Where the record shows in the indexes, given its state."""
+
+    def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
+        """The records `data` points at, which must exist and be live, each with its field."""
+        return {}
+
+    def before_erase(self, caller: Caller, record: Record) -> None:
+        """Refuse an erase that would leave dangling references."""
+
+    def create(self, caller: Caller, payload: CreateT) -> OutT:
+        caller.require(self.resource, Action.CREATE)
+        data = self._validated(payload.model_dump(mode="json", exclude_none=True))
+        now = utc_now()
+        record = Record(
+            kind=self.kind,
+            id=new_id(),
+            tenant_id=caller.tenant_id,
+            data=data,
+            created_at=now,
+            created_by=caller.user_id,
+            updated_at=now,
+            updated_by=caller.user_id,
+        )
+        guards = self.guards(data)
+        return self._write(record, guards, Changes(take=list(guards), parents=list(self.parents(data))))
+
+    def get(self, caller: Caller, record_id: str) -> OutT:
+        caller.require(self.resource, Action.READ)
+        return self._out(self._load(caller, record_id))
+
+    def update(self, caller: Caller, record_id: str, patch: PatchT, expected_version: int) -> OutT:
+        caller.require(self.resource, Action.UPDATE)
+        record = self._load(caller, record_id, expected_version)
+        if record.deleted:
+            raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
+        changes = patch.model_dump(mode="json", exclude_unset=True)
+        data = self._validated({**record.data, **changes})
+        old_guards, new_guards = self.guards(record.data), self.guards(data)
+        old_parents = self.parents(record.data)
+        record.data = data
+        self._touch(record, caller)
+        return self._write(
+            record,
+            new_guards,
+            Changes(
+                take=[guard for guard in new_guards if guard not in old_guards],
+                free=[guard for guard in old_guards if guard not in new_guards],
+                parents=[parent for parent in self.parents(data) if parent not in old_parents],
+            ),
+        )
+
+    def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        caller.require(self.resource, Action.DELETE)
+        record = self._load(caller, record_id, expected_version)
+        if record.deleted:
+            return
+        record.deleted_at, record.deleted_by = utc_now(), caller.user_id
+        self._touch(record, caller)
+        self._write(record, {}, Changes())
+
+    def restore(self, caller: Caller, record_id: str, expected_version: int | None) -> OutT:
+        caller.require(self.resource, Action.RESTORE)
+        record = self._load(caller, record_id, expected_version)
+        if not record.deleted:
+            raise Conflict(f"The {self.label} is not deleted.")
+        record.deleted_at = record.deleted_by = None
+        self._touch(record, caller)
+        return self._write(record, {}, Changes(parents=list(self.parents(record.data))))
+
+    def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        caller.require(self.resource, Action.ERASE)
+        record = self._load(caller, record_id, expected_version)
+        self.before_erase(caller, record)
+        try:
+            repository.erase(record, self.guards(record.data))
+        except StaleVersion as error:
+            raise self._stale() from error
+
+    def list(
+        self, caller: Caller, index: str, partition: str, *, prefix: str | None, limit: int,
+        cursor: str | None, bound_to: Mapping[str, object],
+    ) -> Page[OutT]:
+        caller.require(self.resource, Action.READ)
+        binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
+        position = pagination.decode_cursor(cursor, binding)
+        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position)
+        return Page(
+            items=[self._out(record) for record in page.records],
+            next_cursor=pagination.encode_cursor(page.next_position, binding),
+        )
+
+    def _validated(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        try:
+            model = self.create_model.model_validate(data)
+        except ValidationError as error:
+            raise InvalidInput(f"The {self.label} is not valid.", field_errors(error)) from error
+        return model.model_dump(mode="json", exclude_none=True)
+
+    def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
+        record = repository.get(caller.tenant_id, self.kind, record_id)
+        if record is None:
+            raise NotFound(f"No {self.label} has the id {record_id}.")
+        if expected_version is not None and record.version != expected_version:
+            raise self._stale(record.version)
+        return record
+
+    def _write(self, record: Record, guards: Mapping[Guard, str], changes: Changes) -> OutT:
+        index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
+        try:
+            return self._out(repository.write(record, index_keys, changes))
+        except GuardTaken as error:
+            raise self._duplicate(error, guards.get(error.guard, str(error.guard.field).lower())) from error
+        except ParentMissing as error:
+            field = self.parents(record.data).get(error.parent, "id")
+            raise InvalidInput.of(field, f"No live {error.parent.kind.label} has the id {error.parent.id}.",
+                                  "unknown_reference") from error
+        except StaleVersion as error:
+            raise self._stale() from error
+
+    def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
+        kind = Kind(error.owner_kind).label if error.owner_kind else self.label
+        return Conflict(
+            f"The {field} {error.guard.value} already belongs to {kind} {error.owner_id}.",
+            [FieldError(field, f"already belongs to {kind} {error.owner_id}", "duplicate")],
+            existing_kind=kind,
+            existing_id=error.owner_id,
+        )
+
+    def _stale(self, current: int | None = None) -> PreconditionFailed:
+        now = f" (it is at version {current})" if current is not None else ""
+        return PreconditionFailed(f"The {self.label} has changed since you read it{now}; read it again.")
+
+    @staticmethod
+    def _touch(record: Record, caller: Caller) -> None:
+        record.updated_at, record.updated_by = utc_now(), caller.user_id
+
+    def _out(self, record: Record) -> OutT:
+        return self.out_model.model_validate(
+            {
+                **record.data,
+                "id": record.id,
+                "created_at": record.created_at,
+                "created_by": record.created_by,
+                "updated_at": record.updated_at,
+                "updated_by": record.updated_by,
+                "version": record.version,
+                "deleted_at": record.deleted_at,
+                "deleted_by": record.deleted_by,
+            }
+        )

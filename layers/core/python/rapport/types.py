@@ -1,0 +1,60 @@
+"""Shared pydantic building blocks for request and response models."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from rapport import normalize
+
+
+class StrictModel(BaseModel):
+    """Request models: unknown fields are an error, strings are trimmed."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _unique(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize.email)]
+Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize.phone)]
+Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(normalize.domain)]
+CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+
+
+class Address(StrictModel):
+    line1: ShortText | None = None
+    line2: ShortText | None = None
+    city: ShortText | None = None
+    region: ShortText | None = None
+    postal_code: Annotated[str, StringConstraints(min_length=1, max_length=20)] | None = None
+    country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. GB")
+
+
+class RecordMeta(BaseModel):
+    """Fields every stored record carries."""
+
+    id: str
+    created_at: datetime
+    created_by: str
+    updated_at: datetime
+    updated_by: str
+    version: int
+    deleted_at: datetime | None = None
+    deleted_by: str | None = None
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

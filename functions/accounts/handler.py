@@ -8,7 +8,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from rapport.accounts.models import Account, AccountCreate, AccountPatch
 from rapport.accounts.service import accounts
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import RecordIdParam, problems, register_record_routes
+from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -21,7 +21,7 @@ register_record_routes(app, accounts, AccountCreate, AccountPatch, Account)
 
 
 @app.get("/accounts", tags=["accounts"], operation_id="listAccounts", summary="List or find accounts",
-         responses=problems())
+         responses=responses(200, PageOf[Account]))
 def list_accounts(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
     domain: Annotated[str | None, Query(min_length=1, max_length=253, description="Exact domain")] = None,
@@ -34,7 +34,7 @@ def list_accounts(
 
 
 @app.get("/accounts/<record_id>/contacts", tags=["accounts"], operation_id="listAccountContacts",
-         summary="An account's contacts, by name", responses=problems())
+         summary="An account's contacts, by name", responses=responses(200, PageOf[Contact]))
 def list_account_contacts(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[Contact]]:

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import problems, register_record_routes
+from rapport.api.records import register_record_routes, responses
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.contacts.service import contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -16,7 +16,7 @@ register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
 
 
 @app.get("/contacts", tags=["contacts"], operation_id="listContacts", summary="List or find contacts",
-         responses=problems())
+         responses=responses(200, PageOf[Contact]))
 def list_contacts(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
     email: Annotated[str | None, Query(min_length=3, max_length=254, description="Exact email")] = None,

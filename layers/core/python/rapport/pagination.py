@@ -38,10 +38,16 @@ def _b64decode(text: str) -> bytes:
 
 
 def _secret() -> bytes:
-    secret = os.environ.get("CURSOR_SECRET", "")
-    if not secret:
-        raise RuntimeError("CURSOR_SECRET is not set")
-    return secret.encode()
+    """The HMAC key: `CURSOR_SECRET` where set (tests, local), else the Secrets Manager secret the stack made.
+
+    Fetched on first use, not at import, and cached by Powertools so a warm function asks once in a while.
+    """
+    secret = os.environ.get("CURSOR_SECRET")
+    if secret:
+        return secret.encode()
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    return str(get_secret(os.environ["CURSOR_SECRET_ARN"], max_age=300)).encode()
 
 
 def fingerprint(tenant_id: str, query: str, params: Mapping[str, object]) -> str:

@@ -28,6 +28,14 @@ IdempotencyKey = Annotated[
 ]
 
 
+def responses(status: int, model: type[BaseModel] | None, *problem_statuses: int) -> dict[int, Any]:
+    """The documented responses of an operation: its success with `model`, and the problems it may give."""
+    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 204: "Done"}[status]}
+    if model is not None:
+        success["content"] = {"application/json": {"model": model}}
+    return {status: success, **problems(*problem_statuses)}
+
+
 def problems(*statuses: int) -> dict[int, Any]:
     extra = {
         409: "Duplicate (names the existing record) or a state that forbids it",
@@ -85,13 +93,16 @@ def register_record_routes(
         return record_response(service.restore(caller(app), record_id, version))
 
     routes = (
-        (app.post, base, create, f"create{name}", f"Create a {service.label}", problems(409), 201),
-        (app.get, item, read, f"get{name}", f"Read a {service.label}", problems(), 200),
-        (app.patch, item, update, f"update{name}", f"Change a {service.label}", problems(409, 412, 428), 200),
-        (app.delete, item, delete, f"delete{name}", f"Trash (or erase) a {service.label}", problems(409, 412), 204),
+        (app.post, base, create, f"create{name}", f"Create a {service.label}", responses(201, out_model, 409)),
+        (app.get, item, read, f"get{name}", f"Read a {service.label}", responses(200, out_model)),
+        (app.patch, item, update, f"update{name}", f"Change a {service.label}",
+         responses(200, out_model, 409, 412, 428)),
+        (app.delete, item, delete, f"delete{name}", f"Trash (or erase) a {service.label}",
+         responses(204, None, 409, 412)),
         (app.post, f"{item}/restore", restore, f"restore{name}", f"Restore a trashed {service.label}",
-         problems(409, 412), 200),
+         responses(200, out_model, 409, 412)),
     )
-    for method, rule, function, operation_id, summary, responses, status in routes:
-        method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=responses,
+    for method, rule, function, operation_id, summary, documented in routes:
+        status = next(iter(documented))
+        method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented,
                status_code=status)(function)

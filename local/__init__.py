@@ -1,0 +1,1 @@
+"""Developer tooling that is not deployed: the OpenAPI generator, benchmarks and (later) the local runtime."""

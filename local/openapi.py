@@ -1,0 +1,78 @@
+"""Writes the OpenAPI document from the handlers' routes: `python -m local.openapi [--check]`.
+
+Each API area is one function (`functions/<area>/handler.py`); its operations carry the area as their tag,
+which is how the CDK stack knows which function serves which route.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCUMENT = ROOT / "functions" / "openapi.json"
+AREAS = ("accounts", "contacts")
+TITLE = "Rapport CRM API"
+VERSION = "1.0.0"
+
+
+def build() -> dict[str, Any]:
+    for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "CURSOR_SECRET"):
+        os.environ.setdefault(name, "openapi")
+    document: dict[str, Any] = {}
+    for area in AREAS:
+        app = importlib.import_module(f"{area}.handler").app
+        schema = json.loads(
+            app.get_openapi_json_schema(
+                title=TITLE,
+                version=VERSION,
+                description="Rapport's REST API. Staff routes take a Cognito ID token as `Authorization: "
+                "Bearer <token>`. Errors are application/problem+json.",
+                security_schemes={"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                security=[{"cognito": []}],
+            )
+        )
+        document = _merge(document, schema) if document else schema
+    for operation in _operations(document):
+        area = operation["tags"][0]
+        operation["x-rapport-function"] = area
+    return document
+
+
+def _merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:
+    for path, operations in other["paths"].items():
+        into["paths"].setdefault(path, {}).update(operations)
+    into["components"]["schemas"].update(other.get("components", {}).get("schemas", {}))
+    return into
+
+
+def _operations(document: dict[str, Any]) -> list[dict[str, Any]]:
+    return [operation for item in document["paths"].values() for operation in item.values()]
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="fail if the committed document is stale")
+    arguments = parser.parse_args()
+    text = render()
+    if arguments.check:
+        if DOCUMENT.read_text() != text:
+            print(f"{DOCUMENT} is stale: run `make openapi`", file=sys.stderr)
+            return 1
+        return 0
+    DOCUMENT.write_text(text)
+    print(f"wrote {DOCUMENT}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

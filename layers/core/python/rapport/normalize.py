@@ -47,7 +47,12 @@ def domain(value: str) -> str:
 
 
 def name_key(value: str) -> str:
-    """Case- and accent-insensitive form of a name, for prefix search (`Zoë  O'Neil` -> `zoe o'neil`)."""
+    """Case- and accent-insensitive form of a name, for prefix search (`Zoë  O'Neil` -> `zoe o'neil`).
+
+    Control characters are dropped: the key layout uses them as separators.
+    """
     decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
+    stripped = "".join(
+        char for char in decomposed if not unicodedata.combining(char) and unicodedata.category(char) != "Cc"
+    )
     return " ".join(stripped.casefold().split())

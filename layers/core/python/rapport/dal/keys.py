@@ -10,11 +10,11 @@ can fence a tenant.
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
-| gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>#<id>    |
+| gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
 | gsi2  | exact lookup: account domain, email     | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
 | gsi3  | exact lookup: contact phone             | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
-| gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | " " (the parent),  |
-|       | (an account, then its contacts)         |                              | <name key>#<id>    |
+| gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | ␞ (the parent),    |
+|       | (an account, then its contacts)         |                              | <name key>␟<id>    |
 
 The parent sits first in its children's gsi4 partition, so "this account's contacts, or 404" is one Query.
 """
@@ -26,7 +26,10 @@ from enum import StrEnum
 
 META_SK = "A#META"
 GUARD_SK = "#"
-PARENT_SK = " "  # sorts before every name key, which never starts with white space
+# Name keys hold no control characters, so the unit separator ends a name before anything that could
+# extend it ("acme" < "acme labs"), and the record separator marks the parent before every name.
+NAME_END = "\x1f"
+PARENT_SK = "\x1e"
 
 
 class Kind(StrEnum):
@@ -61,7 +64,7 @@ def list_pk(tenant_id: str, kind: Kind, *, deleted: bool = False) -> str:
 
 
 def name_sk(name_key: str, record_id: str) -> str:
-    return f"{name_key}#{record_id}"
+    return f"{name_key}{NAME_END}{record_id}"
 
 
 def lookup_pk(tenant_id: str, kind: Kind, unique_field: UniqueField, normalized_value: str) -> str:

@@ -1,0 +1,59 @@
+import pytest
+
+from rapport.errors import BadRequest
+from rapport.pagination import decode_cursor, encode_cursor, fingerprint
+
+POSITION = {"pk": "T#tenant-a#ACC#1", "sk": "A#META", "gsi1pk": "T#tenant-a#ACC", "gsi1sk": "acme#1"}
+BOUND = fingerprint("tenant-a", "accounts:gsi1", {"q": "ac"})
+
+
+def test_a_cursor_round_trips_for_its_own_tenant_and_query():
+    cursor = encode_cursor(POSITION, BOUND)
+    assert cursor is not None
+    assert decode_cursor(cursor, BOUND) == POSITION
+
+
+def test_no_position_means_no_cursor():
+    assert encode_cursor(None, BOUND) is None
+    assert decode_cursor(None, BOUND) is None
+
+
+def test_the_cursor_is_opaque():
+    cursor = encode_cursor(POSITION, BOUND)
+    assert cursor is not None
+    assert "tenant-a" not in cursor
+    assert "ACC" not in cursor
+
+
+@pytest.mark.parametrize(
+    "other",
+    [
+        fingerprint("tenant-b", "accounts:gsi1", {"q": "ac"}),
+        fingerprint("tenant-a", "accounts:gsi1", {"q": "zz"}),
+        fingerprint("tenant-a", "contacts:gsi1", {"q": "ac"}),
+    ],
+)
+def test_a_cursor_of_another_tenant_or_query_is_refused(other):
+    cursor = encode_cursor(POSITION, BOUND)
+    with pytest.raises(BadRequest) as refused:
+        decode_cursor(cursor, other)
+    assert refused.value.errors[0].field == "cursor"
+
+
+@pytest.mark.parametrize("forged", ["garbage", "abc.def", "", "eyJwayI6IngifQ.AAAA", "%%%.###"])
+def test_forged_cursors_are_refused(forged):
+    if forged == "":
+        assert decode_cursor(forged, BOUND) is None
+        return
+    with pytest.raises(BadRequest):
+        decode_cursor(forged, BOUND)
+
+
+def test_an_edited_position_is_refused():
+    cursor = encode_cursor(POSITION, BOUND)
+    assert cursor is not None
+    payload, signature = cursor.split(".")
+    tampered = encode_cursor({**POSITION, "pk": "T#tenant-b#ACC#1"}, BOUND)
+    assert tampered is not None
+    with pytest.raises(BadRequest):
+        decode_cursor(f"{tampered.split('.')[0]}.{signature}", BOUND)

@@ -20,8 +20,13 @@ app = create_app()
 register_record_routes(app, accounts, AccountCreate, AccountPatch, Account)
 
 
-@app.get("/accounts", tags=["accounts"], operation_id="listAccounts", summary="List or find accounts",
-         responses=responses(200, PageOf[Account]))
+@app.get(
+    "/accounts",
+    tags=["accounts"],
+    operation_id="listAccounts",
+    summary="List or find accounts",
+    responses=responses(200, PageOf[Account]),
+)
 def list_accounts(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
     domain: Annotated[str | None, Query(min_length=1, max_length=253, description="Exact domain")] = None,
@@ -33,8 +38,13 @@ def list_accounts(
     return page_response(page)
 
 
-@app.get("/accounts/<record_id>/contacts", tags=["accounts"], operation_id="listAccountContacts",
-         summary="An account's contacts, by name", responses=responses(200, PageOf[Contact]))
+@app.get(
+    "/accounts/<record_id>/contacts",
+    tags=["accounts"],
+    operation_id="listAccountContacts",
+    summary="An account's contacts, by name",
+    responses=responses(200, PageOf[Contact]),
+)
 def list_account_contacts(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[Contact]]:

@@ -15,8 +15,13 @@ app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
 
 
-@app.get("/contacts", tags=["contacts"], operation_id="listContacts", summary="List or find contacts",
-         responses=responses(200, PageOf[Contact]))
+@app.get(
+    "/contacts",
+    tags=["contacts"],
+    operation_id="listContacts",
+    summary="List or find contacts",
+    responses=responses(200, PageOf[Contact]),
+)
 def list_contacts(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
     email: Annotated[str | None, Query(min_length=3, max_length=254, description="Exact email")] = None,
@@ -27,7 +32,13 @@ def list_contacts(
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[PageOf[Contact]]:
     page = contacts.search(
-        caller(app), q=q, email=email, phone=phone, account_id=account_id, deleted=deleted, limit=limit,
+        caller(app),
+        q=q,
+        email=email,
+        phone=phone,
+        account_id=account_id,
+        deleted=deleted,
+        limit=limit,
         cursor=cursor,
     )
     return page_response(page)

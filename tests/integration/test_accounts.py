@@ -3,7 +3,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from local.metering import dynamodb_requests
-from tests.integration.api import Staff, call, create
+from local.lambda_api import Staff, call, create
 
 SALES = Staff()
 OTHER_TENANT = Staff(tenant="tenant-b", user="user-9")
@@ -64,8 +64,9 @@ def test_only_admin_may_erase():
 
 def test_a_taken_domain_is_409_naming_the_existing_account():
     first = create("createAccount", name="Acme", domain="acme.example")
-    reply = call("createAccount", body={"name": "Acme again", "domain": "WWW.ACME.EXAMPLE"},
-                 headers={"Idempotency-Key": None})
+    reply = call(
+        "createAccount", body={"name": "Acme again", "domain": "WWW.ACME.EXAMPLE"}, headers={"Idempotency-Key": None}
+    )
     assert reply.status == 409
     assert reply.body["existing"] == {"type": "account", "id": first["id"]}
     assert reply.body["errors"][0]["field"] == "domain"
@@ -85,23 +86,37 @@ def test_a_trashed_account_keeps_its_domain_until_erased_and_can_be_restored():
     assert call("deleteAccount", record_id=account["id"], headers={"If-Match": None}).status == 204
     trashed = call("getAccount", record_id=account["id"]).body
     assert trashed["deleted_at"] is not None and trashed["deleted_by"] == SALES.user
-    assert call("createAccount", body={"name": "x", "domain": "acme.example"},
-                headers={"Idempotency-Key": None}).status == 409
+    assert (
+        call("createAccount", body={"name": "x", "domain": "acme.example"}, headers={"Idempotency-Key": None}).status
+        == 409
+    )
     assert call("listAccounts", query={}).body["items"] == []
     assert [a["id"] for a in call("listAccounts", query={"deleted": "true"}).body["items"]] == [account["id"]]
     restored = call("restoreAccount", SALES.as_("manager"), record_id=account["id"], headers={"If-Match": None})
     assert restored.status == 200 and restored.body["deleted_at"] is None
-    assert call("restoreAccount", SALES.as_("manager"), record_id=account["id"], headers={"If-Match": None}).status == 409
-    call("deleteAccount", SALES.as_("admin"), record_id=account["id"], query={"permanent": "true"},
-         headers={"If-Match": None})
+    assert (
+        call("restoreAccount", SALES.as_("manager"), record_id=account["id"], headers={"If-Match": None}).status == 409
+    )
+    call(
+        "deleteAccount",
+        SALES.as_("admin"),
+        record_id=account["id"],
+        query={"permanent": "true"},
+        headers={"If-Match": None},
+    )
     assert create("createAccount", name="Acme reborn", domain="acme.example")
 
 
 def test_an_account_with_contacts_cannot_be_erased():
     account = create("createAccount", name="Acme")
     create("createContact", last_name="Lovelace", account_id=account["id"])
-    reply = call("deleteAccount", SALES.as_("admin"), record_id=account["id"], query={"permanent": "true"},
-                 headers={"If-Match": None})
+    reply = call(
+        "deleteAccount",
+        SALES.as_("admin"),
+        record_id=account["id"],
+        query={"permanent": "true"},
+        headers={"If-Match": None},
+    )
     assert reply.status == 409
 
 
@@ -153,8 +168,11 @@ def test_concurrent_creates_with_one_domain_create_exactly_one_account():
 
 
 def test_bad_input_is_422_listing_every_field():
-    reply = call("createAccount", body={"domain": "not a domain", "size": "huge", "address": {"country": "gbr"},
-                                        "colour": "red"}, headers={"Idempotency-Key": None})
+    reply = call(
+        "createAccount",
+        body={"domain": "not a domain", "size": "huge", "address": {"country": "gbr"}, "colour": "red"},
+        headers={"Idempotency-Key": None},
+    )
     assert reply.status == 422
     assert reply.headers["content-type"] == "application/problem+json"
     fields = {error["field"] for error in reply.body["errors"]}
@@ -176,7 +194,11 @@ def test_bad_query_parameters_are_400(query):
 
 def test_list_by_name_prefix_and_domain_one_query_each():
     for name in ("Acme", "Acme Labs", "Zenith", "Ácmé Ventures"):
-        create("createAccount", name=name, domain=f"{name.lower().replace(' ', '').replace('á','a').replace('é','e')}.example")
+        create(
+            "createAccount",
+            name=name,
+            domain=f"{name.lower().replace(' ', '').replace('á', 'a').replace('é', 'e')}.example",
+        )
     with dynamodb_requests() as requests:
         by_name = call("listAccounts", query={"q": "acm"})
     assert requests == ["Query"]

@@ -1,6 +1,6 @@
 from concurrent.futures import ThreadPoolExecutor
 
-from tests.integration.api import Staff, call
+from local.lambda_api import Staff, call
 
 
 def test_a_retried_create_replays_the_first_response_and_creates_nothing():
@@ -18,7 +18,9 @@ def test_the_same_key_for_another_request_is_refused():
     reply = call("createAccount", body={"name": "Something else"})
     assert reply.status == 422
     assert reply.body["errors"][0] == {
-        "field": "idempotency-key", "in": "header", "message": "was already used for a different request",
+        "field": "idempotency-key",
+        "in": "header",
+        "message": "was already used for a different request",
         "code": "key_reused",
     }
 

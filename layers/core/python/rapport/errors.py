@@ -20,8 +20,8 @@ def dotted_path(parts: Sequence[int | str]) -> str:
     """`("emails", 1)` -> `emails[1]`, `("address", "country")` -> `address.country`."""
     dotted = ""
     for part in parts:
-        index = isinstance(part, int) or part.isdigit()
-        dotted += f"[{part}]" if index else (f".{part}" if dotted else part)
+        text = str(part)
+        dotted += f"[{text}]" if text.isdigit() else (f".{text}" if dotted else text)
     return dotted
 
 

@@ -56,10 +56,7 @@ def run_once(caller: Caller, key: str, fingerprint: str, produce: Callable[[], S
         expires_at=datetime.now(UTC) + RETENTION,
     )
     try:
-        record.save(
-            condition=IdempotencyItem.pk.does_not_exist()
-            | (IdempotencyItem.expires_at < datetime.now(UTC))
-        )
+        record.save(condition=IdempotencyItem.pk.does_not_exist() | (IdempotencyItem.expires_at < datetime.now(UTC)))
     except PutError as error:
         if not _is_condition_failure(error):
             raise

@@ -25,8 +25,9 @@ def phone(value: str) -> str:
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
     if not _E164.match(candidate):
-        raise ValueError("must be an international phone number starting with + and country code, "
-                         "like +44 20 7946 0958")
+        raise ValueError(
+            "must be an international phone number starting with + and country code, like +44 20 7946 0958"
+        )
     return candidate
 
 

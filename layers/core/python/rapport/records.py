@@ -18,7 +18,15 @@ from rapport.auth import Action, Caller
 from rapport.dal import repository
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import Changes, Guard, GuardTaken, Parent, ParentMissing, Record, StaleVersion
-from rapport.errors import BadRequest, Conflict, FieldError, dotted_path, InvalidInput, NotFound, PreconditionFailed
+from rapport.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    dotted_path,
+)
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
 
@@ -139,8 +147,15 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             raise self._stale() from error
 
     def list(
-        self, caller: Caller, index: str, partition: str, *, prefix: str | None, limit: int,
-        cursor: str | None, bound_to: Mapping[str, object],
+        self,
+        caller: Caller,
+        index: str,
+        partition: str,
+        *,
+        prefix: str | None,
+        limit: int,
+        cursor: str | None,
+        bound_to: Mapping[str, object],
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
@@ -174,8 +189,9 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             raise self._duplicate(error, guards.get(error.guard, str(error.guard.field).lower())) from error
         except ParentMissing as error:
             field = self.parents(record.data).get(error.parent, "id")
-            raise InvalidInput.of(field, f"No live {error.parent.kind.label} has the id {error.parent.id}.",
-                                  "unknown_reference") from error
+            raise InvalidInput.of(
+                field, f"No live {error.parent.kind.label} has the id {error.parent.id}.", "unknown_reference"
+            ) from error
         except StaleVersion as error:
             raise self._stale() from error
 

@@ -46,9 +46,7 @@ def create_app() -> APIGatewayRestResolver:
     )
     app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.exception_handler(RapportError)(problem_response)
-    app.exception_handler(RequestValidationError)(
-        lambda error: problem_response(from_validation_error(error))
-    )
+    app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
     app.exception_handler(NotFoundError)(lambda _: problem_response(route_not_found(app.current_event.path)))
     return app
 
@@ -86,7 +84,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
     return int(matched.group(1))
 
 
-def record_response(record: RecordT, status: int = 200, headers: dict[str, str] | None = None) -> Response[RecordT]:
+def record_response(record: RecordMeta, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=JSON,
@@ -95,12 +93,12 @@ def record_response(record: RecordT, status: int = 200, headers: dict[str, str] 
     )
 
 
-def page_response(page: Page[ItemT]) -> Response[PageOf[ItemT]]:
+def page_response(page: Page[Any]) -> Response[Any]:
     body = PageOf[Any](items=page.items, next_cursor=page.next_cursor)
     return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
-def no_content() -> Response[None]:
+def no_content() -> Response[Any]:
     return Response(status_code=204, body="")
 
 

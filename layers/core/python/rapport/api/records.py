@@ -95,14 +95,33 @@ def register_record_routes(
     routes = (
         (app.post, base, create, f"create{name}", f"Create a {service.label}", responses(201, out_model, 409)),
         (app.get, item, read, f"get{name}", f"Read a {service.label}", responses(200, out_model)),
-        (app.patch, item, update, f"update{name}", f"Change a {service.label}",
-         responses(200, out_model, 409, 412, 428)),
-        (app.delete, item, delete, f"delete{name}", f"Trash (or erase) a {service.label}",
-         responses(204, None, 409, 412)),
-        (app.post, f"{item}/restore", restore, f"restore{name}", f"Restore a trashed {service.label}",
-         responses(200, out_model, 409, 412)),
+        (
+            app.patch,
+            item,
+            update,
+            f"update{name}",
+            f"Change a {service.label}",
+            responses(200, out_model, 409, 412, 428),
+        ),
+        (
+            app.delete,
+            item,
+            delete,
+            f"delete{name}",
+            f"Trash (or erase) a {service.label}",
+            responses(204, None, 409, 412),
+        ),
+        (
+            app.post,
+            f"{item}/restore",
+            restore,
+            f"restore{name}",
+            f"Restore a trashed {service.label}",
+            responses(200, out_model, 409, 412),
+        ),
     )
     for method, rule, function, operation_id, summary, documented in routes:
         status = next(iter(documented))
-        method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented,
-               status_code=status)(function)
+        method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented, status_code=status)(
+            function
+        )

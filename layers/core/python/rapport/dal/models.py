@@ -75,7 +75,7 @@ class RecordItem(Item, discriminator="record"):
 
     kind = UnicodeAttribute()
     id = UnicodeAttribute()
-    data = MapAttribute[str, Any](default=dict)
+    data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     created_at = UnicodeAttribute()
     created_by = UnicodeAttribute()
     updated_at = UnicodeAttribute()

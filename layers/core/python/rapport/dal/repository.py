@@ -86,7 +86,7 @@ class QueryPage:
 
 
 def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
-    versioned = {} if record.version is None else {"version": record.version}
+    versioned: dict[str, Any] = {} if record.version is None else {"version": record.version}
     return RecordItem(
         keys.record_pk(record.tenant_id, record.kind, record.id),
         keys.META_SK,
@@ -175,7 +175,7 @@ def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -
     item = _to_item(record, index_keys)
     is_new = record.version is None
     operations: list[_Operation] = []
-    with _transaction(record, operations) as transaction:
+    with _Transaction(record, operations) as transaction:
         for parent in changes.parents:
             transaction.condition_check(
                 RecordItem,
@@ -207,7 +207,7 @@ def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -
 def erase(record: Record, guards: Iterable[Guard]) -> None:
     """Delete `record` (only at its current version) and free its guards, atomically."""
     operations: list[_Operation] = []
-    with _transaction(record, operations) as transaction:
+    with _Transaction(record, operations) as transaction:
         transaction.delete(_to_item(record, IndexKeys()))
         operations.append(("delete", "record", record))
         for guard in guards:
@@ -219,7 +219,7 @@ def erase(record: Record, guards: Iterable[Guard]) -> None:
             operations.append(("delete", "free", guard))
 
 
-class _transaction:
+class _Transaction:
     """A TransactWrite whose cancellation is translated, item by item, into the typed exceptions above.
 
     `operations` must list the items in the order PynamoDB sends them: checks, deletes, puts, updates.
@@ -235,7 +235,7 @@ class _transaction:
 
     def __exit__(self, *exc_info: Any) -> None:
         try:
-            self._transaction.__exit__(*exc_info)
+            self._transaction.__exit__(*exc_info)  # type: ignore[no-untyped-call]
         except TransactWriteError as error:
             self._raise_reason(error)
             raise

@@ -1,4 +1,8 @@
-"""Drives the Lambda handlers with the sample API Gateway events under events/apigw, as API Gateway would."""
+"""Invokes the Lambda handlers in-process with the sample API Gateway events under events/apigw.
+
+Used by the integration tests and `make bench`: each call starts from the sample event of an operation and
+changes only what the caller asks (claims, path, body, query, headers), as API Gateway would send it.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-EVENTS = Path(__file__).resolve().parents[2] / "events" / "apigw"
+EVENTS = Path(__file__).resolve().parents[1] / "events" / "apigw"
 SAMPLE = object()
 
 

@@ -1,0 +1,140 @@
+"""`make bench`: cold start per handler beside a bare boto3 handler, and DynamoDB requests per operation.
+
+Cold start is what a new Lambda sandbox pays before the first request: importing the handler module and
+building its DynamoDB client. Each handler and the bare `import boto3; boto3.client("dynamodb")` baseline
+run in fresh interpreters, interleaved, several rounds; the figure is the ratio of medians.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUNDS = 7
+AREAS = ("accounts", "contacts")
+
+BASELINE = """
+import time
+started = time.perf_counter()
+import boto3
+boto3.client("dynamodb")
+print(time.perf_counter() - started)
+"""
+
+HANDLER = """
+import time
+started = time.perf_counter()
+import handler
+from rapport.dal.models import Item
+Item._get_connection().connection.client
+print(time.perf_counter() - started)
+"""
+
+
+def _lambda_like_env(area: str | None) -> dict[str, str]:
+    paths = [str(ROOT / "layers" / "core" / "python")] + ([str(ROOT / "functions" / area)] if area else [])
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(paths),
+        "PYTHONDONTWRITEBYTECODE": "0",
+        "AWS_DEFAULT_REGION": "eu-west-1",
+        "AWS_REGION": "eu-west-1",
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "TABLE_NAME": "rapport-bench",
+        "IDEMPOTENCY_TABLE_NAME": "rapport-bench-idempotency",
+        "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor",
+        "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
+        "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
+        "POWERTOOLS_TRACE_DISABLED": "1",
+    }
+
+
+def _time(script: str, area: str | None) -> float:
+    output = subprocess.run(
+        [sys.executable, "-c", script], env=_lambda_like_env(area), capture_output=True, text=True, check=True
+    )
+    return float(output.stdout.strip().splitlines()[-1])
+
+
+def cold_starts() -> None:
+    print(f"Cold start: import + DynamoDB client, median of {ROUNDS} fresh interpreters (seconds)")
+    for area in AREAS:
+        _time(HANDLER, area)  # warm the bytecode cache, as a deployed layer has it
+    samples: dict[str, list[float]] = {"bare boto3": [], **{area: [] for area in AREAS}}
+    for _ in range(ROUNDS):
+        samples["bare boto3"].append(_time(BASELINE, None))
+        for area in AREAS:
+            samples[area].append(_time(HANDLER, area))
+    baseline = statistics.median(samples["bare boto3"])
+    print(f"  {'bare boto3':<12} {baseline:.3f}")
+    for area in AREAS:
+        median = statistics.median(samples[area])
+        print(f"  {area:<12} {median:.3f}  ratio {median / baseline:.2f}")
+
+
+def request_counts() -> None:
+    from moto import mock_aws
+
+    from local.awsmock import serialize_dynamodb
+    from local.lambda_api import Staff, call, create
+    from local.metering import dynamodb_requests
+    from rapport.dal.models import TABLE_MODELS
+
+    serialize_dynamodb()
+    print("DynamoDB requests per API operation")
+    with mock_aws():
+        for model in TABLE_MODELS:
+            model.create_table(wait=True)
+        account = create("createAccount", name="Bench Co", domain="bench.example")
+        contact = create("createContact", last_name="Bench", email="b@bench.example", account_id=account["id"])
+        admin = Staff().as_("admin")
+        operations: list[tuple[str, Callable[[], Any]]] = [
+            ("POST /accounts (Idempotency-Key)", lambda: call("createAccount")),
+            ("POST /accounts", lambda: create("createAccount", name="Plain", domain="plain.example")),
+            ("GET /accounts/{id}", lambda: call("getAccount", record_id=account["id"])),
+            ("PATCH /accounts/{id}", lambda: call("updateAccount", record_id=account["id"])),
+            ("GET /accounts?q=", lambda: call("listAccounts", query={"q": "ben"})),
+            ("GET /accounts?domain=", lambda: call("listAccounts", query={"domain": "bench.example"})),
+            ("GET /accounts/{id}/contacts", lambda: call("listAccountContacts", record_id=account["id"])),
+            ("POST /contacts (email, phone, account)", lambda: call("createContact", headers={"Idempotency-Key": None},
+                                                                      body={"last_name": "N", "email": "n@b.example",
+                                                                            "phone": "+14155550100",
+                                                                            "account_id": account["id"]})),
+            ("GET /contacts/{id}", lambda: call("getContact", record_id=contact["id"])),
+            ("PATCH /contacts/{id} (new email)", lambda: call("updateContact", record_id=contact["id"],
+                                                              body={"email": "new@bench.example"})),
+            ("GET /contacts?email=", lambda: call("listContacts", query={"email": "new@bench.example"})),
+            ("GET /contacts?phone=", lambda: call("listContacts", query={"phone": "+14155550100"})),
+            ("GET /contacts?account_id=", lambda: call("listContacts", query={"account_id": account["id"]})),
+            ("GET /contacts?q=", lambda: call("listContacts", query={"q": "ben"})),
+            ("DELETE /contacts/{id}", lambda: call("deleteContact", record_id=contact["id"], headers={"If-Match": None})),
+            ("POST /contacts/{id}/restore", lambda: call("restoreContact", admin, record_id=contact["id"],
+                                                         headers={"If-Match": None})),
+            ("DELETE /contacts/{id}?permanent=true", lambda: call("deleteContact", admin, record_id=contact["id"],
+                                                                  query={"permanent": "true"},
+                                                                  headers={"If-Match": None})),
+        ]
+        for label, operation in operations:
+            with dynamodb_requests() as requests:
+                reply = operation()
+            status = reply.status if hasattr(reply, "status") else 201
+            print(f"  {label:<42} {status}  {len(requests)} request(s): {', '.join(requests)}")
+
+
+def main() -> None:
+    for name, value in _lambda_like_env(None).items():
+        os.environ.setdefault(name, value)
+    os.environ.setdefault("CURSOR_SECRET", "bench")
+    cold_starts()
+    request_counts()
+
+
+if __name__ == "__main__":
+    main()

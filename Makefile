@@ -1,0 +1,58 @@
+# Rapport: `make dev` runs the CRM locally, `make test` runs every check. Both install what they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STAGE ?= dev
+export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
+export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
+export PYTHONPATH := layers/core/python:functions:.
+
+.PHONY: help install layer synth openapi lint test test-fast bench deploy clean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=25.1"
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -e . --group dev
+	touch $(STAMP)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+install: $(STAMP) node_modules/.package-lock.json  ## Python venv (runtime + dev deps) and the pinned CDK CLI
+
+layer: $(STAMP)  ## build the deps layer for Lambda (arm64) without Docker
+	bash layers/deps/build.sh
+
+synth: install layer  ## synthesize the CloudFormation template into cdk.out (offline)
+	npx cdk synth --quiet -c stage=$(STAGE)
+
+openapi: $(STAMP)  ## regenerate functions/openapi.json from the handlers
+	$(PYTHON) -m local.openapi
+
+lint: $(STAMP)  ## ruff, formatting, mypy, and the OpenAPI document is current
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy .
+	$(PYTHON) -m local.openapi --check
+
+test: install layer lint  ## every test suite, slow ones included
+	$(PYTHON) -m pytest
+
+test-fast: $(STAMP)  ## unit and integration tests only
+	$(PYTHON) -m pytest -m "not slow"
+
+bench: $(STAMP)  ## cold start beside bare boto3, DynamoDB requests per operation
+	$(PYTHON) -W ignore -m local.bench
+
+deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials
+	npx cdk deploy -c stage=$(STAGE) Rapport-$(STAGE)
+
+clean:  ## remove the venv, node_modules, cdk.out and the built layer
+	rm -rf $(VENV) node_modules cdk.out layers/deps/build

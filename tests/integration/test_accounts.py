@@ -236,3 +236,16 @@ def test_tenants_never_see_each_other():
     assert call("listAccounts", OTHER_TENANT, query={"domain": "mine.example"}).body["items"] == []
     theirs = create("createAccount", OTHER_TENANT, name="Theirs", domain="mine.example")
     assert theirs["domain"] == "mine.example"
+
+
+def test_a_fault_of_ours_is_a_500_problem_without_internals(monkeypatch):
+    from rapport.dal import repository
+
+    def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(repository, "get", broken)
+    reply = call("getAccount", record_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5")
+    assert reply.status == 500
+    assert reply.body["type"] == "urn:rapport:problem:internal"
+    assert "secret" not in reply.body["detail"]

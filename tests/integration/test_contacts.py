@@ -196,6 +196,7 @@ def test_invalid_contacts_are_422_with_every_field():
 def test_a_nameless_contact_is_422():
     reply = call("createContact", body={"email": "x@acme.example"}, headers={"Idempotency-Key": None})
     assert reply.status == 422
+    assert reply.body["errors"][0]["field"] == "last_name"
     assert "first_name or a last_name" in reply.body["errors"][0]["message"]
 
 

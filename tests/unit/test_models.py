@@ -13,13 +13,23 @@ def test_contact_fields_are_normalized():
 
 
 def test_a_contact_needs_a_name():
-    with pytest.raises(ValidationError, match="first_name or a last_name"):
+    with pytest.raises(ValidationError, match="first_name or a last_name") as error:
         ContactCreate(email="ada@example.com")
+    assert [entry.field for entry in field_errors(error.value)] == ["last_name"]
 
 
-def test_additional_emails_may_not_repeat_the_primary():
-    with pytest.raises(ValidationError, match="emails repeats"):
-        ContactCreate(last_name="L", email="a@example.com", emails=["A@example.com"])
+@pytest.mark.parametrize(
+    ("fields", "at_fault"),
+    [
+        ({"email": "a@example.com", "emails": ["A@example.com"]}, "emails"),
+        ({"emails": ["b@example.com", "b@example.com"]}, "emails"),
+        ({"phone": "+14155550100", "phones": ["+1 415 555 0100"]}, "phones"),
+    ],
+)
+def test_additional_emails_and_phones_may_not_repeat(fields, at_fault):
+    with pytest.raises(ValidationError, match="repeats") as error:
+        ContactCreate(last_name="L", **fields)
+    assert [entry.field for entry in field_errors(error.value)] == [at_fault]
 
 
 def test_field_errors_name_each_field_at_fault():

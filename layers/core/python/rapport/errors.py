@@ -114,3 +114,11 @@ class PreconditionRequired(RapportError):
     status = 428
     title = "Precondition required"
     slug = "precondition-required"
+
+
+class InternalError(RapportError):
+    """Not the client's fault: only for the API edge's last-resort handler."""
+
+    status = 500
+    title = "Internal error"
+    slug = "internal"

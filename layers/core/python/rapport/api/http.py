@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from http import HTTPStatus
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -19,7 +20,7 @@ from pydantic import BaseModel
 from rapport import idempotency
 from rapport.api.problems import from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
-from rapport.errors import BadRequest, PreconditionRequired, RapportError
+from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError
 from rapport.pagination import Page
 from rapport.types import RecordMeta
 
@@ -50,6 +51,12 @@ def create_app() -> APIGatewayRestResolver:
     app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
     app.exception_handler(NotFoundError)(lambda _: problem_response(route_not_found(app.current_event.path)))
     return app
+
+
+def _internal_error(error: Exception) -> Response[Any]:
+    """A fault of ours (a response breaking its schema included): logged whole, answered without internals."""
+    logger.exception("unhandled error")
+    return problem_response(InternalError("Something went wrong on our side; the request id is in the logs."))
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:

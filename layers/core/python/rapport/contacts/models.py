@@ -1,9 +1,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Self
+from typing import Annotated
 
-from pydantic import AwareDatetime, Field, StringConstraints, model_validator
+from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
 
 from rapport.types import (
     Address,
@@ -54,19 +54,23 @@ class ContactFields(StrictModel):
 
 
 class ContactCreate(ContactFields):
-    @model_validator(mode="after")
-    def _named_and_distinct(self) -> Self:
-        if not self.first_name and not self.last_name:
+    last_name: PersonName | None = Field(default=None, validate_default=True)
+
+    @field_validator("last_name")
+    @classmethod
+    def _someone(cls, last_name: str | None, info: ValidationInfo) -> str | None:
+        if not last_name and not info.data.get("first_name"):
             raise ValueError("a contact needs a first_name or a last_name")
-        _distinct("emails", self.email, self.emails)
-        _distinct("phones", self.phone, self.phones)
-        return self
+        return last_name
 
-
-def _distinct(field: str, primary: str | None, others: list[str]) -> None:
-    values = [primary, *others] if primary else others
-    if len(set(values)) != len(values):
-        raise ValueError(f"{field} repeats a value (or the primary one)")
+    @field_validator("emails", "phones")
+    @classmethod
+    def _distinct(cls, others: list[str], info: ValidationInfo) -> list[str]:
+        primary = info.data.get(str(info.field_name).removesuffix("s"))
+        values = [primary, *others] if primary else others
+        if len(set(values)) != len(values):
+            raise ValueError("repeats a value, or the primary one")
+        return others
 
 
 class ContactPatch(ContactFields):

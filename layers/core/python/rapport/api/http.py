@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 import os
 import re
-from http import HTTPStatus
 from collections.abc import Callable
+from http import HTTPStatus
 from typing import Any, Generic, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
@@ -46,9 +46,12 @@ def create_app() -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
-    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
+    app = APIGatewayRestResolver(
+        enable_validation=True, cors=cors, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
+    )
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
+    app.exception_handler(Exception)(_internal_error)
     app.exception_handler(NotFoundError)(lambda _: problem_response(route_not_found(app.current_event.path)))
     return app
 

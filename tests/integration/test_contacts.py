@@ -2,8 +2,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from local.metering import dynamodb_requests
 from local.lambda_api import Staff, call, create
+from local.metering import dynamodb_requests
 
 SALES = Staff()
 ADMIN = SALES.as_("admin")

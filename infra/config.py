@@ -1,0 +1,54 @@
+"""Per-stage settings, read from CDK context (`cdk.json` "stages", chosen with `-c stage=<name>`)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aws_cdk import RemovalPolicy
+from aws_cdk.aws_logs import RetentionDays
+from constructs import Construct
+
+ROOT = Path(__file__).resolve().parent.parent
+CDK_JSON = ROOT / "cdk.json"
+
+
+@dataclass(frozen=True)
+class StageConfig:
+    name: str
+    allowed_origin: str
+    retain_data: bool
+    log_retention: RetentionDays
+    throttle_rate_limit: int
+    throttle_burst_limit: int
+    waf_requests_per_5min_per_ip: int
+
+    @property
+    def removal_policy(self) -> RemovalPolicy:
+        """What happens to stateful resources when the stack (or the resource) is deleted."""
+        return RemovalPolicy.RETAIN if self.retain_data else RemovalPolicy.DESTROY
+
+
+def project_context() -> dict[str, Any]:
+    """The context in cdk.json, so the app synthesizes the same without the CDK CLI (tests, local runtime)."""
+    context: dict[str, Any] = json.loads(CDK_JSON.read_text())["context"]
+    return context
+
+
+def stage_config(scope: Construct) -> StageConfig:
+    name = str(scope.node.try_get_context("stage") or "")
+    stages: dict[str, dict[str, Any]] = scope.node.try_get_context("stages") or {}
+    if name not in stages:
+        raise ValueError(f"unknown stage {name!r}: pass -c stage=<one of {sorted(stages)}>")
+    settings = stages[name]
+    return StageConfig(
+        name=name,
+        allowed_origin=str(settings["allowedOrigin"]),
+        retain_data=bool(settings["retainData"]),
+        log_retention=RetentionDays[str(settings["logRetention"])],
+        throttle_rate_limit=int(settings["throttleRateLimit"]),
+        throttle_burst_limit=int(settings["throttleBurstLimit"]),
+        waf_requests_per_5min_per_ip=int(settings["wafRequestsPer5MinPerIp"]),
+    )

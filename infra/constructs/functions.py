@@ -1,0 +1,122 @@
+"""The factory for Rapport's Lambda functions: every function is built the same way, by one construct.
+
+A function is an API area (`functions/<area>/handler.py`), on the shared layers: the domain core
+(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+from infra.config import ROOT
+from infra.constructs.data import Data
+from infra.nag import acknowledge
+
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+ARCHITECTURE = lambda_.Architecture.ARM_64
+HANDLER = "handler.lambda_handler"
+MEMORY_MB = 512
+TIMEOUT = Duration.seconds(10)
+METRICS_NAMESPACE = "Rapport"
+DEPS_LAYER = ROOT / "layers" / "deps" / "build"
+_NOT_SHIPPED = ["__pycache__", "*.pyc", ".stamp"]
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    allowed_origin: str
+    log_retention: logs.RetentionDays
+    removal_policy: RemovalPolicy
+
+
+class FunctionFactory(Construct):
+    def __init__(self, scope: Construct, construct_id: str, *, data: Data, settings: FunctionSettings) -> None:
+        super().__init__(scope, construct_id)
+        self._data = data
+        self._settings = settings
+        self._layers = [self._core_layer(), self._deps_layer()]
+
+    def api_function(self, area: str) -> lambda_.Function:
+        """The function serving the API area `functions/<area>`."""
+        scope = Construct(self, area)
+        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        log_group = logs.LogGroup(
+            scope,
+            "Logs",
+            retention=self._settings.log_retention,
+            removal_policy=self._settings.removal_policy,
+        )
+        log_group.grant_write(role)
+        function = lambda_.Function(
+            scope,
+            "Function",
+            description=f"Rapport API: {area}",
+            runtime=RUNTIME,
+            architecture=ARCHITECTURE,
+            code=lambda_.Code.from_asset(str(ROOT / "functions" / area), exclude=_NOT_SHIPPED),
+            handler=HANDLER,
+            layers=self._layers,
+            memory_size=MEMORY_MB,
+            timeout=TIMEOUT,
+            role=role,
+            log_group=log_group,
+            logging_format=lambda_.LoggingFormat.JSON,
+            tracing=lambda_.Tracing.ACTIVE,
+            environment=self._environment(area),
+        )
+        self._grant(role)
+        acknowledge(
+            function,
+            "Serverless::Serverless-LambdaDLQ",
+            "Only API Gateway invokes this function, synchronously: a failure goes back to the caller as an "
+            "HTTP error. A dead-letter queue only ever receives asynchronous invocations.",
+        )
+        return function
+
+    def _environment(self, area: str) -> dict[str, str]:
+        return {
+            "TABLE_NAME": self._data.table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self._data.idempotency_table.table_name,
+            "CURSOR_SECRET_ARN": self._data.cursor_secret.secret_arn,
+            "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "ALLOWED_ORIGIN": self._settings.allowed_origin,
+        }
+
+    def _grant(self, role: iam.Role) -> None:
+        self._data.grant_read_write(role)
+        self._data.cursor_secret.grant_read(role)
+        acknowledge(
+            role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
+            "resource-level permissions; every other statement names its resources.",
+        )
+
+    def _core_layer(self) -> lambda_.LayerVersion:
+        return lambda_.LayerVersion(
+            self,
+            "CoreLayer",
+            description="Rapport domain core (/opt/python/rapport)",
+            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=_NOT_SHIPPED),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+
+    def _deps_layer(self) -> lambda_.LayerVersion:
+        if not (DEPS_LAYER / "python").is_dir():
+            raise FileNotFoundError(f"{DEPS_LAYER} is missing: build the deps layer with layers/deps/build.sh")
+        return lambda_.LayerVersion(
+            self,
+            "DepsLayer",
+            description="Rapport third-party dependencies (layers/deps/requirements.txt)",
+            code=lambda_.Code.from_asset(str(DEPS_LAYER), exclude=_NOT_SHIPPED),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )

@@ -1,0 +1,63 @@
+"""The API's routes, read from the committed OpenAPI document: the one source of what the API serves."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from infra.config import ROOT
+
+DOCUMENT = ROOT / "functions" / "openapi.json"
+HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
+FUNCTION_FIELD = "x-rapport-function"
+_LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
+
+
+@dataclass(frozen=True)
+class Route:
+    path: str
+    method: str
+    operation_id: str
+    function: str
+    request_parameters: dict[str, bool]
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.method, self.path
+
+
+def load_routes(document: Path = DOCUMENT) -> list[Route]:
+    spec: dict[str, Any] = json.loads(document.read_text())
+    return [
+        _route(path, method, operation)
+        for path, item in sorted(spec["paths"].items())
+        for method, operation in sorted(item.items())
+        if method in HTTP_METHODS
+    ]
+
+
+def functions_of(routes: list[Route]) -> list[str]:
+    return sorted({route.function for route in routes})
+
+
+def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
+    if FUNCTION_FIELD not in operation:
+        raise ValueError(f"{method.upper()} {path} has no {FUNCTION_FIELD}: regenerate {DOCUMENT.name}")
+    return Route(
+        path=path,
+        method=method.upper(),
+        operation_id=str(operation["operationId"]),
+        function=str(operation[FUNCTION_FIELD]),
+        request_parameters=_request_parameters(operation.get("parameters", [])),
+    )
+
+
+def _request_parameters(parameters: list[dict[str, Any]]) -> dict[str, bool]:
+    """API Gateway's `method.request.<location>.<name>: required` for the operation's parameters."""
+    return {
+        f"method.request.{_LOCATIONS[parameter['in']]}.{parameter['name']}": bool(parameter.get("required"))
+        for parameter in parameters
+        if parameter["in"] in _LOCATIONS
+    }

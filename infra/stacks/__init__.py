@@ -1,0 +1,1 @@
+"""The stacks: each composes the constructs of infra.constructs."""

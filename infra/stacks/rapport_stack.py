@@ -1,0 +1,59 @@
+"""Rapport-<stage>: data, staff auth, the API functions and the REST API that routes to them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.api import Api, ApiSettings
+from infra.constructs.auth import Auth
+from infra.constructs.data import Data
+from infra.constructs.firewall import Firewall
+from infra.constructs.functions import FunctionFactory, FunctionSettings
+from infra.openapi import functions_of, load_routes
+
+
+class RapportStack(Stack):
+    def __init__(self, scope: Construct, construct_id: str, *, stage: StageConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        data = Data(self, "Data", removal_policy=stage.removal_policy)
+        auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
+        factory = FunctionFactory(
+            self,
+            "Functions",
+            data=data,
+            settings=FunctionSettings(
+                allowed_origin=stage.allowed_origin,
+                log_retention=stage.log_retention,
+                removal_policy=stage.removal_policy,
+            ),
+        )
+        routes = load_routes()
+        api = Api(
+            self,
+            "Api",
+            routes=routes,
+            functions={area: factory.api_function(area) for area in functions_of(routes)},
+            user_pool=auth.user_pool,
+            settings=ApiSettings(
+                stage_name=stage.name,
+                allowed_origin=stage.allowed_origin,
+                throttle_rate_limit=stage.throttle_rate_limit,
+                throttle_burst_limit=stage.throttle_burst_limit,
+                log_retention=stage.log_retention,
+                removal_policy=stage.removal_policy,
+            ),
+        )
+        Firewall(
+            self,
+            "Firewall",
+            stage_arn=api.rest_api.deployment_stage.stage_arn,
+            requests_per_5min_per_ip=stage.waf_requests_per_5min_per_ip,
+        )
+        CfnOutput(self, "ApiUrl", value=api.rest_api.url)
+        CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
+        CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)
+        CfnOutput(self, "TableName", value=data.table.table_name)

@@ -10,9 +10,12 @@ import argparse
 import importlib
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
+
+from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "functions" / "openapi.json"
@@ -39,9 +42,26 @@ def build() -> dict[str, Any]:
         )
         document = _merge(document, schema) if document else schema
     for operation in _operations(document):
-        area = operation["tags"][0]
-        operation["x-rapport-function"] = area
+        operation["x-rapport-function"] = operation["tags"][0]
+        # Powertools documents its own body for response validation failures; ours answer a problem.
+        operation["responses"]["500"] = PROBLEM_RESPONSES[500] | {
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        }
+    _drop_unreferenced_schemas(document)
     return document
+
+
+def _drop_unreferenced_schemas(document: dict[str, Any]) -> None:
+    schemas = document["components"]["schemas"]
+    reachable: set[str] = set()
+    frontier: list[Any] = [document["paths"]]
+    while frontier:
+        for name in re.findall(r'#/components/schemas/([^"]+)"', json.dumps(frontier.pop())):
+            if name not in reachable:
+                reachable.add(name)
+                frontier.append(schemas[name])
+    for name in set(schemas) - reachable:
+        del schemas[name]
 
 
 def _merge(into: dict[str, Any], other: dict[str, Any]) -> dict[str, Any]:

@@ -84,5 +84,6 @@ PROBLEM_RESPONSES: dict[int, Any] = {
         403: "Your role may not do this",
         404: "Unknown, or another tenant's record",
         422: "Invalid body, with the fields at fault",
+        500: "A fault of ours; the request id is in the logs",
     }.items()
 }

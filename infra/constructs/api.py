@@ -20,7 +20,6 @@ from infra.openapi import Route
 ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
 EXPOSE_HEADERS = ["ETag", "Location"]
 PROBLEM_JSON = "application/problem+json"
-_DETAIL = "<detail>"
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
     "requestId": _F.context_request_id(),
@@ -42,18 +41,20 @@ ACCESS_LOG_FIELDS = {
     "wafResponseCode": _F.context_waf_response_code(),
     "xrayTraceId": _F.context_xray_trace_id(),
 }
-# Errors API Gateway answers itself, as problem+json like the functions' errors. An unknown route reaches
-# API Gateway as a missing token: it is a 404, the same as a route a function does not know.
-GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str]] = {
-    apigw.ResponseType.UNAUTHORIZED: ("401", "Unauthorized"),
-    apigw.ResponseType.ACCESS_DENIED: ("403", "Forbidden"),
-    apigw.ResponseType.WAF_FILTERED: ("403", "Forbidden"),
-    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "Not Found"),
-    apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "Bad Request"),
-    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "Bad Request"),
-    apigw.ResponseType.THROTTLED: ("429", "Too Many Requests"),
-    apigw.ResponseType.DEFAULT_4_XX: (None, "Request failed"),
-    apigw.ResponseType.DEFAULT_5_XX: (None, "Service error"),
+# Errors API Gateway answers itself, as problem+json like the functions' errors: type -> (status, title, detail).
+# An unknown route reaches API Gateway as a missing token: it is a 404, as a route a function does not know.
+_MESSAGE = "$context.error.messageString"
+_DETAIL = "<detail>"
+GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str, str]] = {
+    apigw.ResponseType.UNAUTHORIZED: ("401", "Unauthorized", _MESSAGE),
+    apigw.ResponseType.ACCESS_DENIED: ("403", "Forbidden", _MESSAGE),
+    apigw.ResponseType.WAF_FILTERED: ("403", "Forbidden", _MESSAGE),
+    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "Not Found", '"No route has this method and path."'),
+    apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "Bad Request", _MESSAGE),
+    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "Bad Request", _MESSAGE),
+    apigw.ResponseType.THROTTLED: ("429", "Too Many Requests", _MESSAGE),
+    apigw.ResponseType.DEFAULT_4_XX: (None, "Request failed", _MESSAGE),
+    apigw.ResponseType.DEFAULT_5_XX: (None, "Service error", _MESSAGE),
 }
 
 
@@ -80,6 +81,12 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.rest_api = self._rest_api(settings, methods=sorted({route.method for route in routes}))
+        self._add_routes(routes, functions, user_pool)
+        self._add_gateway_errors(settings.allowed_origin)
+
+    def _add_routes(
+        self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
+    ) -> None:
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -97,7 +104,6 @@ class Api(Construct):
                 request_parameters=route.request_parameters,
                 operation_name=route.operation_id,
             )
-        self._add_gateway_errors(settings.allowed_origin)
 
     def _rest_api(self, settings: ApiSettings, methods: list[str]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
@@ -140,11 +146,11 @@ class Api(Construct):
 
     def _add_gateway_errors(self, allowed_origin: str) -> None:
         headers = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Content-Type": f"'{PROBLEM_JSON}'"}
-        for response_type, (status, title) in GATEWAY_ERRORS.items():
+        for response_type, (status, title, detail) in GATEWAY_ERRORS.items():
             status_field = {"status": int(status)} if status else {}
             problem = {"type": "about:blank", "title": title, **status_field, "detail": _DETAIL}
-            # messageString is already a quoted JSON string, so it goes in unquoted.
-            body = json.dumps(problem).replace(json.dumps(_DETAIL), "$context.error.messageString")
+            # `detail` is a JSON string already (messageString comes quoted), so it replaces the quoted marker.
+            body = json.dumps(problem).replace(json.dumps(_DETAIL), detail)
             self.rest_api.add_gateway_response(
                 f"{response_type.response_type}Response",
                 type=response_type,

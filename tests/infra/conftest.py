@@ -1,0 +1,62 @@
+"""Synthesizes each stage once per session, through the same build_app as `cdk synth`, cdk-nag included."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# What the CDK CLI adds to the context, so the template is the one `cdk synth` writes.
+CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
+
+
+@dataclass(frozen=True)
+class Synthesis:
+    template: dict[str, Any]
+    report: dict[str, Any]
+    error: str | None
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.template["Resources"]
+        return resources
+
+    def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
+        return {name: resource for name, resource in self.resources.items() if resource["Type"] == resource_type}
+
+    def one(self, resource_type: str, path_suffix: str) -> dict[str, Any]:
+        """The resource of `resource_type` whose construct path ends with `path_suffix`."""
+        [resource] = [
+            resource
+            for resource in self.of_type(resource_type).values()
+            if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
+        ]
+        return resource
+
+
+def synthesize(stage: str, outdir: Path) -> Synthesis:
+    from infra.application import build_app
+    from infra.config import project_context
+
+    app = build_app({**project_context(), **CLI_CONTEXT, "stage": stage}, outdir=str(outdir))
+    error = None
+    try:
+        app.synth()
+    except Exception as failure:  # a failing validation still writes the template and the report
+        error = str(failure)
+    template = json.loads((outdir / f"Rapport-{stage}.template.json").read_text())
+    report = json.loads((outdir / "validation-report.json").read_text())
+    return Synthesis(template=template, report=report, error=error)
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    return synthesize("dev", tmp_path_factory.mktemp("cdk-dev"))
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Synthesis:
+    return synthesize("prod", tmp_path_factory.mktemp("cdk-prod"))

@@ -1,0 +1,158 @@
+"""The REST API: exactly the OpenAPI document's operations, each on its function and behind the authorizer."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from infra.openapi import load_routes
+from tests.infra.conftest import Synthesis
+
+pytestmark = pytest.mark.slow
+
+Methods = dict[tuple[str, str], dict[str, Any]]
+
+
+def _path(synthesis: Synthesis, resource_id: dict[str, Any]) -> str:
+    if "Fn::GetAtt" in resource_id:  # the root resource
+        return ""
+    resource = synthesis.resources[resource_id["Ref"]]["Properties"]
+    return f"{_path(synthesis, resource['ParentId'])}/{resource['PathPart']}"
+
+
+def _methods(synthesis: Synthesis) -> Methods:
+    methods = {}
+    for method in synthesis.of_type("AWS::ApiGateway::Method").values():
+        properties = method["Properties"]
+        methods[(properties["HttpMethod"], _path(synthesis, properties["ResourceId"]) or "/")] = properties
+    return methods
+
+
+def _served_by(synthesis: Synthesis, method: dict[str, Any]) -> str:
+    """The API area of the function a proxy method invokes (its POWERTOOLS_SERVICE_NAME is rapport-<area>)."""
+    [function_id] = [
+        part["Fn::GetAtt"][0]
+        for part in method["Integration"]["Uri"]["Fn::Join"][1]
+        if isinstance(part, dict) and "Fn::GetAtt" in part
+    ]
+    service: str = synthesis.resources[function_id]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    return service.removeprefix("rapport-")
+
+
+@pytest.fixture(scope="module")
+def methods(dev: Synthesis) -> Methods:
+    return _methods(dev)
+
+
+@pytest.fixture(scope="module")
+def operations(methods: Methods) -> Methods:
+    return {key: method for key, method in methods.items() if key[0] != "OPTIONS"}
+
+
+def test_every_operation_is_a_method_of_its_function_and_nothing_else_is(dev: Synthesis, operations: Methods):
+    expected = {route.key: route.function for route in load_routes()}
+    assert {key: _served_by(dev, method) for key, method in operations.items()} == expected
+
+
+def test_methods_are_lambda_proxies(operations: Methods) -> None:
+    assert {(m["Integration"]["Type"], m["Integration"]["IntegrationHttpMethod"]) for m in operations.values()} == {
+        ("AWS_PROXY", "POST")
+    }
+
+
+def test_every_method_but_the_preflights_is_behind_the_cognito_authorizer(dev: Synthesis, methods: Methods):
+    [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
+    for (verb, path), method in methods.items():
+        if verb == "OPTIONS":
+            assert method["AuthorizationType"] == "NONE", path
+            assert method["Integration"]["Type"] == "MOCK", path
+        else:
+            assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
+            assert method["AuthorizerId"] == {"Ref": authorizer_id}, (verb, path)
+    assert dev.resources[authorizer_id]["Properties"]["Type"] == "COGNITO_USER_POOLS"
+
+
+def test_every_operation_is_validated_with_its_declared_parameters(dev: Synthesis, operations: Methods):
+    [validator_id] = dev.of_type("AWS::ApiGateway::RequestValidator")
+    validator = dev.resources[validator_id]["Properties"]
+    assert validator["ValidateRequestBody"] is validator["ValidateRequestParameters"] is True
+    for route in load_routes():
+        method = operations[route.key]
+        assert method["RequestValidatorId"] == {"Ref": validator_id}
+        assert method.get("RequestParameters", {}) == route.request_parameters
+        assert method["OperationName"] == route.operation_id
+
+
+def test_path_parameters_are_required(operations: Methods) -> None:
+    for (_, path), method in operations.items():
+        if "{record_id}" in path:
+            assert method["RequestParameters"]["method.request.path.record_id"] is True
+
+
+def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev: Synthesis, methods: Methods):
+    preflights = [method for (verb, _), method in methods.items() if verb == "OPTIONS"]
+    assert preflights
+    for preflight in preflights:
+        [response] = preflight["Integration"]["IntegrationResponses"]
+        headers = response["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'http://localhost:5173'"
+        assert headers["method.response.header.Access-Control-Allow-Headers"] == (
+            "'Authorization,Content-Type,If-Match,Idempotency-Key'"
+        )
+        assert headers["method.response.header.Access-Control-Expose-Headers"] == "'ETag,Location'"
+
+
+def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> None:
+    [stage] = dev.of_type("AWS::ApiGateway::Stage").values()
+    properties = stage["Properties"]
+    assert properties["TracingEnabled"] is True
+    assert properties["MethodSettings"] == [
+        {
+            "HttpMethod": "*",
+            "ResourcePath": "/*",
+            "LoggingLevel": "ERROR",
+            "DataTraceEnabled": False,
+            "MetricsEnabled": True,
+            "ThrottlingRateLimit": 20,
+            "ThrottlingBurstLimit": 40,
+        }
+    ]
+    access_log = properties["AccessLogSetting"]
+    assert set(json.loads(access_log["Format"])) >= {"requestId", "ip", "user", "httpMethod", "status"}
+    [log_group_id] = [name for name in dev.of_type("AWS::Logs::LogGroup") if name.startswith("ApiAccessLogs")]
+    assert {"Ref": log_group_id} in access_log["DestinationArn"]["Fn::Join"][1]
+    assert dev.resources[log_group_id]["Properties"]["RetentionInDays"] == 14
+
+
+def test_prod_stage_has_its_own_throttling_and_origin(prod: Synthesis) -> None:
+    [stage] = prod.of_type("AWS::ApiGateway::Stage").values()
+    [settings] = stage["Properties"]["MethodSettings"]
+    assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (200, 400)
+    for function in prod.of_type("AWS::Lambda::Function").values():
+        assert function["Properties"]["Environment"]["Variables"]["ALLOWED_ORIGIN"] == "https://crm.example.com"
+
+
+def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> None:
+    responses = {
+        r["Properties"]["ResponseType"]: r["Properties"]
+        for r in dev.of_type("AWS::ApiGateway::GatewayResponse").values()
+    }
+    assert {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
+    assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
+    for response in responses.values():
+        assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
+        assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == (
+            "'http://localhost:5173'"
+        )
+        template = response["ResponseTemplates"]["application/json"]
+        problem = json.loads(template.replace("$context.error.messageString", '"message"'))
+        assert problem["type"] == "about:blank"
+
+
+def test_the_api_stage_is_behind_the_web_acl(dev: Synthesis) -> None:
+    [association] = dev.of_type("AWS::WAFv2::WebACLAssociation").values()
+    [stage_id] = dev.of_type("AWS::ApiGateway::Stage")
+    assert {"Ref": stage_id} in association["Properties"]["ResourceArn"]["Fn::Join"][1]

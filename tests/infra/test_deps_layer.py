@@ -1,0 +1,27 @@
+"""The deps layer: built for the functions' runtime and architecture, small, and without the AWS SDK."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.constructs.functions import DEPS_LAYER, RUNTIME
+
+pytestmark = pytest.mark.slow
+
+BUDGET_BYTES = 30 * 1024 * 1024
+PROVIDED_BY_THE_RUNTIME = ("boto3", "botocore", "s3transfer")
+
+
+def test_deps_layer_is_under_30_mb_unzipped() -> None:
+    size = sum(path.stat().st_size for path in DEPS_LAYER.rglob("*") if path.is_file())
+    assert 0 < size < BUDGET_BYTES, f"{size / 1024 / 1024:.1f} MB"
+
+
+def test_deps_layer_leaves_the_sdk_to_the_runtime() -> None:
+    assert [name for name in PROVIDED_BY_THE_RUNTIME if (DEPS_LAYER / "python" / name).exists()] == []
+
+
+def test_native_extensions_are_for_the_runtimes_python_on_arm64() -> None:
+    version = RUNTIME.name.removeprefix("python").replace(".", "")
+    extensions = {path.name.split(".")[1] for path in (DEPS_LAYER / "python").rglob("*.so")}
+    assert extensions == {f"cpython-{version}-aarch64-linux-gnu"}

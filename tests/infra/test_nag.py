@@ -1,0 +1,55 @@
+"""cdk-nag AwsSolutions and Serverless: no unacknowledged finding, and every acknowledgement is on record."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from tests.infra.conftest import Synthesis
+
+pytestmark = pytest.mark.slow
+
+PACKS = {"AwsSolutions", "Serverless"}
+# Adding an acknowledgement is a decision: it shows up here, with its count per stage.
+ACKNOWLEDGED = Counter(
+    {
+        "AwsSolutions::AwsSolutions-COG2": 1,
+        "AwsSolutions::AwsSolutions-SMG4": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": 2,
+        "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+        "AmazonAPIGatewayPushToCloudWatchLogs]": 1,
+        "Serverless::Serverless-LambdaDLQ": 2,
+    }
+)
+
+
+@pytest.fixture(params=["dev", "prod"])
+def synthesis(request: pytest.FixtureRequest) -> Synthesis:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def test_synthesis_passes_validation(synthesis: Synthesis) -> None:
+    assert synthesis.error is None
+
+
+def test_both_packs_ran_with_no_finding_left(synthesis: Synthesis) -> None:
+    reports = {report["pluginName"]: report for report in synthesis.report["pluginReports"]}
+    assert set(reports) >= PACKS
+    findings = {
+        f"{name}: {violation['ruleName']} at {[c['constructPath'] for c in violation['violatingConstructs']]}"
+        for name, report in reports.items()
+        for violation in report["violations"]
+    }
+    assert findings == set()
+
+
+def test_acknowledgements_are_the_known_ones_each_with_a_reason(synthesis: Synthesis) -> None:
+    suppressed = [
+        (violation["acknowledgedId"], violation["reason"], construct["constructPath"])
+        for report in synthesis.report["pluginReports"]
+        for violation in report.get("suppressedViolations", [])
+        for construct in violation["violatingConstructs"]
+    ]
+    assert Counter(finding for finding, _, _ in suppressed) == ACKNOWLEDGED
+    assert all(len(reason) > 60 for _, reason, _ in suppressed)

@@ -5,15 +5,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-from aws_cdk import Duration, RemovalPolicy, Stack
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.config import StageConfig
 from infra.nag import acknowledge
 from infra.openapi import Route
 
@@ -58,16 +58,6 @@ GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str, str]] = {
 }
 
 
-@dataclass(frozen=True)
-class ApiSettings:
-    stage_name: str
-    allowed_origin: str
-    throttle_rate_limit: int
-    throttle_burst_limit: int
-    log_retention: logs.RetentionDays
-    removal_policy: RemovalPolicy
-
-
 class Api(Construct):
     def __init__(
         self,
@@ -77,12 +67,12 @@ class Api(Construct):
         routes: list[Route],
         functions: Mapping[str, lambda_.IFunction],
         user_pool: cognito.IUserPool,
-        settings: ApiSettings,
+        stage: StageConfig,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.rest_api = self._rest_api(settings, methods=sorted({route.method for route in routes}))
+        self.rest_api = self._rest_api(stage, methods=sorted({route.method for route in routes}))
         self._add_routes(routes, functions, user_pool)
-        self._add_gateway_errors(settings.allowed_origin)
+        self._add_gateway_errors(stage.allowed_origin)
 
     def _add_routes(
         self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
@@ -105,9 +95,9 @@ class Api(Construct):
                 operation_name=route.operation_id,
             )
 
-    def _rest_api(self, settings: ApiSettings, methods: list[str]) -> apigw.RestApi:
+    def _rest_api(self, stage: StageConfig, methods: list[str]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=settings.log_retention, removal_policy=settings.removal_policy
+            self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
         api = apigw.RestApi(
             self,
@@ -117,18 +107,18 @@ class Api(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
-                stage_name=settings.stage_name,
+                stage_name=stage.name,
                 access_log_destination=apigw.LogGroupLogDestination(access_logs),
                 access_log_format=apigw.AccessLogFormat.custom(json.dumps(ACCESS_LOG_FIELDS)),
                 tracing_enabled=True,
                 metrics_enabled=True,
                 logging_level=apigw.MethodLoggingLevel.ERROR,
                 data_trace_enabled=False,
-                throttling_rate_limit=settings.throttle_rate_limit,
-                throttling_burst_limit=settings.throttle_burst_limit,
+                throttling_rate_limit=stage.throttle_rate_limit,
+                throttling_burst_limit=stage.throttle_burst_limit,
             ),
             default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=[settings.allowed_origin],
+                allow_origins=[stage.allowed_origin],
                 allow_methods=methods,
                 allow_headers=ALLOW_HEADERS,
                 expose_headers=EXPOSE_HEADERS,

@@ -6,15 +6,13 @@ A function is an API area (`functions/<area>/handler.py`), on the shared layers:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import Duration
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from infra.config import ROOT
+from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
 from infra.nag import acknowledge
 
@@ -28,31 +26,17 @@ DEPS_LAYER = ROOT / "layers" / "deps" / "build"
 _NOT_SHIPPED = ["__pycache__", "*.pyc", ".stamp"]
 
 
-@dataclass(frozen=True)
-class FunctionSettings:
-    allowed_origin: str
-    log_retention: logs.RetentionDays
-    removal_policy: RemovalPolicy
-
-
 class FunctionFactory(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, data: Data, settings: FunctionSettings) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, data: Data, stage: StageConfig) -> None:
         super().__init__(scope, construct_id)
         self._data = data
-        self._settings = settings
+        self._stage = stage
         self._layers = [self._core_layer(), self._deps_layer()]
 
     def api_function(self, area: str) -> lambda_.Function:
         """The function serving the API area `functions/<area>`."""
         scope = Construct(self, area)
-        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        log_group = logs.LogGroup(
-            scope,
-            "Logs",
-            retention=self._settings.log_retention,
-            removal_policy=self._settings.removal_policy,
-        )
-        log_group.grant_write(role)
+        role = self._role(scope)
         function = lambda_.Function(
             scope,
             "Function",
@@ -65,12 +49,11 @@ class FunctionFactory(Construct):
             memory_size=MEMORY_MB,
             timeout=TIMEOUT,
             role=role,
-            log_group=log_group,
+            log_group=self._log_group(scope, role),
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
             environment=self._environment(area),
         )
-        self._grant(role)
         acknowledge(
             function,
             "Serverless::Serverless-LambdaDLQ",
@@ -79,17 +62,9 @@ class FunctionFactory(Construct):
         )
         return function
 
-    def _environment(self, area: str) -> dict[str, str]:
-        return {
-            "TABLE_NAME": self._data.table.table_name,
-            "IDEMPOTENCY_TABLE_NAME": self._data.idempotency_table.table_name,
-            "CURSOR_SECRET_ARN": self._data.cursor_secret.secret_arn,
-            "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
-            "ALLOWED_ORIGIN": self._settings.allowed_origin,
-        }
-
-    def _grant(self, role: iam.Role) -> None:
+    def _role(self, scope: Construct) -> iam.Role:
+        """A role per function, holding only the grants below (no AWS managed policy)."""
+        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         self._data.grant_read_write(role)
         self._data.cursor_secret.grant_read(role)
         acknowledge(
@@ -98,6 +73,24 @@ class FunctionFactory(Construct):
             "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, which support no "
             "resource-level permissions; every other statement names its resources.",
         )
+        return role
+
+    def _log_group(self, scope: Construct, writer: iam.IGrantable) -> logs.LogGroup:
+        log_group = logs.LogGroup(
+            scope, "Logs", retention=self._stage.log_retention, removal_policy=self._stage.removal_policy
+        )
+        log_group.grant_write(writer)
+        return log_group
+
+    def _environment(self, area: str) -> dict[str, str]:
+        return {
+            "TABLE_NAME": self._data.table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self._data.idempotency_table.table_name,
+            "CURSOR_SECRET_ARN": self._data.cursor_secret.secret_arn,
+            "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
+            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
+            "ALLOWED_ORIGIN": self._stage.allowed_origin,
+        }
 
     def _core_layer(self) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(

@@ -8,11 +8,11 @@ from aws_cdk import CfnOutput, Stack
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.api import Api, ApiSettings
+from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import Data
 from infra.constructs.firewall import Firewall
-from infra.constructs.functions import FunctionFactory, FunctionSettings
+from infra.constructs.functions import FunctionFactory
 from infra.openapi import functions_of, load_routes
 
 
@@ -21,16 +21,7 @@ class RapportStack(Stack):
         super().__init__(scope, construct_id, **kwargs)
         data = Data(self, "Data", removal_policy=stage.removal_policy)
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
-        factory = FunctionFactory(
-            self,
-            "Functions",
-            data=data,
-            settings=FunctionSettings(
-                allowed_origin=stage.allowed_origin,
-                log_retention=stage.log_retention,
-                removal_policy=stage.removal_policy,
-            ),
-        )
+        factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         routes = load_routes()
         api = Api(
             self,
@@ -38,14 +29,7 @@ class RapportStack(Stack):
             routes=routes,
             functions={area: factory.api_function(area) for area in functions_of(routes)},
             user_pool=auth.user_pool,
-            settings=ApiSettings(
-                stage_name=stage.name,
-                allowed_origin=stage.allowed_origin,
-                throttle_rate_limit=stage.throttle_rate_limit,
-                throttle_burst_limit=stage.throttle_burst_limit,
-                log_retention=stage.log_retention,
-                removal_policy=stage.removal_policy,
-            ),
+            stage=stage,
         )
         Firewall(
             self,

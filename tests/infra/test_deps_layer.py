@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
+import tomllib
+from importlib import metadata
 
+import pytest
+from packaging.utils import canonicalize_name
+
+from infra.config import ROOT
 from infra.constructs.functions import DEPS_LAYER, RUNTIME
 
 pytestmark = pytest.mark.slow
@@ -25,3 +30,19 @@ def test_native_extensions_are_for_the_runtimes_python_on_arm64() -> None:
     version = RUNTIME.name.removeprefix("python").replace(".", "")
     extensions = {path.name.split(".")[1] for path in (DEPS_LAYER / "python").rglob("*.so")}
     assert extensions == {f"cpython-{version}-aarch64-linux-gnu"}
+
+
+def _pins() -> dict[str, str]:
+    lines = (DEPS_LAYER.parent / "requirements.txt").read_text().splitlines()
+    pins = dict(line.split("==") for line in lines if line and not line.startswith("#"))
+    return {canonicalize_name(name): version for name, version in pins.items()}
+
+
+def test_layer_pins_what_the_project_declares_and_the_tests_run() -> None:
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    declared_pins = {canonicalize_name(name): version for name, version in (d.split("==") for d in declared)}
+    pins = _pins()
+    assert {name: pins.get(name) for name in declared_pins if name not in PROVIDED_BY_THE_RUNTIME} == {
+        name: version for name, version in declared_pins.items() if name not in PROVIDED_BY_THE_RUNTIME
+    }
+    assert {name: metadata.version(name) for name in pins} == pins

@@ -77,8 +77,11 @@ def test_each_function_logs_to_its_own_group_with_retention(dev: Synthesis, func
         assert dev.resources[group]["Properties"]["RetentionInDays"] == 14
 
 
-def test_function_roles_hold_no_managed_policy_and_only_named_grants(dev: Synthesis, functions: dict[str, Any]):
-    statements = _statements(dev, functions["accounts"]["Role"]["Fn::GetAtt"][0])
+@pytest.mark.parametrize("area", ["accounts", "contacts"])
+def test_function_roles_hold_no_managed_policy_and_only_named_grants(
+    dev: Synthesis, functions: dict[str, Any], area: str
+) -> None:
+    statements = _statements(dev, functions[area]["Role"]["Fn::GetAtt"][0])
     actions = {action for statement in statements for action in _list(statement["Action"])}
     assert "dynamodb:Scan" not in actions
     assert {"dynamodb:Query", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= actions

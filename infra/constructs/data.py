@@ -21,7 +21,8 @@ GSI_NAMES = ("gsi1", "gsi2", "gsi3", "gsi4")
 IDEMPOTENCY_TTL_ATTRIBUTE = "expires_at"
 CURSOR_SECRET_LENGTH = 48
 
-# Exactly what rapport.dal issues (transactions need the per-item actions). No Scan: no request path scans.
+# What rapport.dal and rapport.idempotency call; a transaction needs the action of each item it touches.
+# Scan is left out on purpose: no request path scans.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
     "dynamodb:Query",
@@ -31,7 +32,8 @@ TABLE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
 )
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# What DynamoDB asks KMS for on the caller's behalf when it reads and writes an encrypted table.
+# What DynamoDB asks KMS for on the caller's behalf when it reads and writes a table under this key;
+# Secrets Manager needs kms:Decrypt for the cursor secret.
 KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 _STRING = dynamodb.AttributeType.STRING

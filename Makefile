@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export PYTHONPATH := layers/core/python:functions:.
 
-.PHONY: help install layer synth openapi lint test test-fast bench deploy clean
+.PHONY: help install layer synth dev dev-reset openapi lint test test-fast bench deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ layer: $(STAMP)  ## build the deps layer for Lambda (arm64) without Docker
 
 synth: install layer  ## synthesize the CloudFormation template into cdk.out (offline)
 	npx cdk synth --quiet -c stage=$(STAGE)
+
+dev: synth  ## run the CRM locally: API on :3000, AWS endpoint on :4566, until Ctrl-C
+	$(VENV)/bin/rapport local --stack Rapport-$(STAGE)
+
+dev-reset:  ## wipe the local data (.rapport/); the next `make dev` seeds the demo tenant again
+	rm -rf .rapport
 
 openapi: $(STAMP)  ## regenerate functions/openapi.json from the handlers
 	$(PYTHON) -m local.openapi

@@ -1,0 +1,112 @@
+"""`rapport`: run the CRM locally, mint tokens for it, and fire its scheduled rules.
+
+rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
+rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
+rapport schedule run RULE
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, Options, serve
+from local.runtime.store import DataDir
+from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
+
+DEFAULTS = Options()
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    command: int = arguments.run(arguments)
+    return command
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rapport", description="Rapport CRM, locally.")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    local = commands.add_parser("local", help="run the stack locally until Ctrl-C")
+    local.add_argument("--port", type=int, default=DEFAULTS.port, help="API port (default %(default)s)")
+    local.add_argument("--aws-port", type=int, default=DEFAULTS.aws_port, help="AWS endpoint port (%(default)s)")
+    local.add_argument("--no-seed", dest="seed", action="store_false", help="do not seed an empty data folder")
+    _data_dir(local)
+    local.add_argument("--cdk-out", type=Path, default=DEFAULTS.cdk_out, help="the synthesized cloud assembly")
+    local.add_argument("--stack", default=DEFAULTS.stack, help="the stack to run (default %(default)s)")
+    local.set_defaults(run=_local)
+
+    token = commands.add_parser("token", help="print an ID token the local API accepts")
+    token.add_argument("--tenant", required=True)
+    token.add_argument("--user", required=True, help="the user id (the token's sub)")
+    token.add_argument("--groups", required=True, help="comma-separated: admin, manager, sales, support, marketing")
+    token.add_argument("--email")
+    token.add_argument("--expires-in", type=int, default=DEFAULT_LIFETIME, help="seconds (default %(default)s)")
+    _data_dir(token)
+    token.set_defaults(run=_token)
+
+    schedule = commands.add_parser("schedule", help="scheduled rules of the running `rapport local`")
+    schedule_commands = schedule.add_subparsers(required=True, metavar="ACTION")
+    run = schedule_commands.add_parser("run", help="fire a scheduled rule now")
+    run.add_argument("rule", help="the rule's logical id or name")
+    _data_dir(run)
+    run.set_defaults(run=_schedule_run)
+    return parser
+
+
+def _data_dir(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", type=Path, default=DEFAULTS.data_dir, help="local data (default %(default)s)")
+
+
+def _local(arguments: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    options = Options(
+        port=arguments.port,
+        aws_port=arguments.aws_port,
+        seed=arguments.seed,
+        data_dir=arguments.data_dir.resolve(),
+        cdk_out=arguments.cdk_out.resolve(),
+        stack=arguments.stack,
+    )
+    serve(options)
+    return 0
+
+
+def _token(arguments: argparse.Namespace) -> int:
+    issuer = TokenIssuer.of(DataDir(arguments.data_dir.resolve()), REGION)
+    groups = [group.strip() for group in arguments.groups.split(",") if group.strip()]
+    print(
+        issuer.mint(
+            tenant=arguments.tenant,
+            user=arguments.user,
+            groups=groups,
+            email=arguments.email,
+            lifetime=arguments.expires_in,
+        )
+    )
+    return 0
+
+
+def _schedule_run(arguments: argparse.Namespace) -> int:
+    runtime_file = arguments.data_dir.resolve() / RUNTIME_FILE
+    if not runtime_file.is_file():
+        print(f"rapport local is not running with the data folder {arguments.data_dir}", file=sys.stderr)
+        return 1
+    api = json.loads(runtime_file.read_text())["api"]
+    request = urllib.request.Request(f"{api}{SCHEDULES}{arguments.rule}", method="POST")  # noqa: S310 - local
+    try:
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the local runtime
+            print(json.dumps(json.loads(response.read()), indent=2))
+    except urllib.error.HTTPError as error:
+        print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,137 @@
+"""The embedded AWS endpoint: moto's server in this process, with the stack's data resources created in it.
+
+Tables are made from the template's `AWS::DynamoDB::Table` properties (keys, indexes, stream, TTL) and
+filled from the data folder before their stream is switched on, so restored items are not replayed as
+new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import socket
+from typing import Any
+
+import boto3  # type: ignore[import-untyped]
+from moto.server import ThreadedMotoServer
+
+from local.awsmock import serialize_dynamodb
+from local.runtime.store import DataDir, random_password, watch_writes
+from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
+
+log = logging.getLogger("rapport.local")
+CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+_BATCH = 25  # BatchWriteItem's limit
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput")
+_INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
+
+
+class PortInUse(Exception):
+    pass
+
+
+def ensure_free(port: int) -> None:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind: TIME_WAIT is free
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise PortInUse(f"port {port} is in use") from error
+
+
+class EmbeddedAws:
+    """moto's server on 127.0.0.1:`port`, running in this process so its backends can be reached directly."""
+
+    def __init__(self, port: int, region: str) -> None:
+        self.port = port
+        self.region = region
+        self._server: ThreadedMotoServer | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        ensure_free(self.port)
+        serialize_dynamodb()
+        watch_writes()
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **CREDENTIALS)
+
+
+def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir) -> dict[str, Physical]:
+    """Every table of the template, with the items the data folder kept."""
+    dynamodb = aws.client("dynamodb")
+    created = {}
+    for logical_id, resource in assembly.of_type("AWS::DynamoDB::Table"):
+        properties = resource["Properties"]
+        name = properties.get("TableName") or f"{assembly.stack_name}-{logical_id}"
+        dynamodb.create_table(TableName=name, **_table_shape(properties))
+        _put_all(dynamodb, name, data.items(logical_id))
+        if "StreamSpecification" in properties:
+            view = properties["StreamSpecification"]["StreamViewType"]
+            dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
+        if properties.get("TimeToLiveSpecification", {}).get("Enabled"):
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        description = dynamodb.describe_table(TableName=name)["Table"]
+        attributes = {"Arn": description["TableArn"]}
+        if "LatestStreamArn" in description:
+            attributes["StreamArn"] = description["LatestStreamArn"]
+        created[logical_id] = Physical(name, attributes)
+    return created
+
+
+def _table_shape(properties: dict[str, Any]) -> dict[str, Any]:
+    """CreateTable's parameters from the CloudFormation properties (encryption and PITR do not apply)."""
+    shape: dict[str, Any] = {key: properties[key] for key in _TABLE_KEYS if key in properties}
+    for kind in ("GlobalSecondaryIndexes", "LocalSecondaryIndexes"):
+        if properties.get(kind):
+            shape[kind] = [{key: index[key] for key in _INDEX_KEYS if key in index} for index in properties[kind]]
+    return shape
+
+
+def _put_all(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
+    for start in range(0, len(items), _BATCH):
+        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
+        dynamodb.batch_write_item(RequestItems={table: requests})
+
+
+def create_secrets(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir) -> dict[str, Physical]:
+    """Every Secrets Manager secret of the template; its `Ref` is its ARN."""
+    client = aws.client("secretsmanager")
+    created = {}
+    for logical_id, resource in assembly.of_type("AWS::SecretsManager::Secret"):
+        properties = resource.get("Properties", {})
+        value = data.secret(logical_id, functools.partial(_secret_value, properties))
+        name = properties.get("Name") or f"{assembly.stack_name}-{logical_id}"
+        arn = client.create_secret(Name=name, SecretString=value)["ARN"]
+        created[logical_id] = Physical(arn, {"Id": arn})
+    return created
+
+
+def _secret_value(properties: dict[str, Any]) -> str:
+    if "SecretString" in properties:
+        return str(properties["SecretString"])
+    generate = properties.get("GenerateSecretString", {})
+    password = random_password(
+        int(generate.get("PasswordLength", 32)), punctuation=not generate.get("ExcludePunctuation", False)
+    )
+    if "SecretStringTemplate" not in generate:
+        return password
+    document = json.loads(generate["SecretStringTemplate"])
+    document[generate["GenerateStringKey"]] = password
+    return json.dumps(document)
+
+
+def function_arn(region: str, name: str) -> str:
+    return f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{name}"

@@ -1,0 +1,216 @@
+"""API Gateway, locally: an HTTP request becomes a REST API Lambda proxy event, the function's result the response.
+
+In API Gateway's order: route (an unknown route is a MISSING_AUTHENTICATION_TOKEN), the Cognito authorizer
+(401 before any function runs), required parameters (BAD_REQUEST_PARAMETERS), then the integration. A function
+that fails or answers with a malformed proxy response is a 502, as API Gateway gives it.
+"""
+
+from __future__ import annotations
+
+import base64
+import fnmatch
+import logging
+import secrets
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote
+
+from local.runtime.api import ERROR_TYPES, Method, RestApi
+from local.runtime.template import ACCOUNT_ID
+from local.runtime.tokens import UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
+from local.runtime.workers import FunctionError
+
+log = logging.getLogger("rapport.local")
+Invoke = Callable[[str, Any], Any]
+
+
+@dataclass(frozen=True)
+class HttpRequest:
+    method: str
+    target: str  # the raw request target: path and query, percent-encoded
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+    source_ip: str = "127.0.0.1"
+    port: int = 3000
+
+    def header(self, name: str) -> str | None:
+        values = [value for key, value in self.headers if key.lower() == name.lower()]
+        return values[-1] if values else None
+
+
+@dataclass(frozen=True)
+class HttpResponse:
+    status: int
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: bytes = b""
+
+
+class MalformedResponse(Exception):
+    pass
+
+
+class ApiGateway:
+    def __init__(self, api: RestApi, invoke: Invoke, issuer: TokenIssuer, labels: dict[str, str]) -> None:
+        self._api = api
+        self._invoke = invoke
+        self._issuer = issuer
+        self._labels = labels  # function logical id -> readable name, for the log
+
+    def handle(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        request_id = str(uuid.uuid4())
+        response, served_by = self._handle(request, request_id)
+        elapsed = (time.perf_counter() - started) * 1000
+        log.info("%s %s -> %d (%s, %.0f ms)", request.method, request.target, response.status, served_by, elapsed)
+        trace = f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"
+        extra = [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", secrets.token_urlsafe(12)[:16])]
+        return HttpResponse(response.status, [*response.headers, *extra, ("X-Amzn-Trace-Id", trace)], response.body)
+
+    def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
+        matched = self._api.match(request.method, request.target.partition("?")[0])
+        if matched is None:
+            return self._error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", request_id)
+        method, path_parameters = matched
+        if method.function is None:
+            return HttpResponse(method.mock_status, list(method.mock_headers.items())), "mock"
+        claims = None
+        if method.authorizer is not None:
+            try:
+                claims = self._authorize(request.header(method.authorizer.header))
+            except InvalidToken as refused:
+                return self._error("UNAUTHORIZED", 401, str(refused), request_id)
+        event = proxy_event(self._api, method, request, path_parameters, claims, request_id)
+        missing = method.missing(event["headers"] or {}, event["queryStringParameters"] or {})
+        if missing:
+            message = f"Missing required request parameters: [{', '.join(missing)}]"
+            return self._error("BAD_REQUEST_PARAMETERS", 400, message, request_id)
+        label = self._labels.get(method.function, method.function)
+        try:
+            return proxy_response(self._invoke(method.function, event)), label
+        except FunctionError as error:
+            log.error("%s failed: %s", label, error)
+        except MalformedResponse as error:
+            log.error("%s: malformed Lambda proxy response: %s", label, error)
+        return self._error("DEFAULT_5XX", 502, "Internal server error", request_id)[0], label
+
+    def _authorize(self, header: str | None) -> dict[str, str]:
+        if not header:
+            raise InvalidToken(UNAUTHORIZED)
+        token = header.removeprefix("Bearer ").strip()
+        return rest_api_claims(self._issuer.verify(token))
+
+    def _error(self, response_type: str, status: int, message: str, request_id: str) -> tuple[HttpResponse, str]:
+        status, response = self._api.gateway_response(response_type, status)
+        headers = {"Content-Type": "application/json", **response.headers}
+        if response_type in ERROR_TYPES:
+            headers["x-amzn-ErrorType"] = ERROR_TYPES[response_type]
+        body = response.render(message, request_id, response_type).encode()
+        return HttpResponse(status, list(headers.items()), body), "gateway"
+
+
+def proxy_event(
+    api: RestApi,
+    method: Method,
+    request: HttpRequest,
+    path_parameters: dict[str, str],
+    claims: dict[str, str] | None,
+    request_id: str,
+) -> dict[str, Any]:
+    """The REST API proxy integration's event for the request."""
+    path, _, query = request.target.partition("?")
+    headers = _multi([*request.headers, *_forwarding_headers(request)])
+    parameters = _multi(parse_qsl(query, keep_blank_values=True))
+    body, is_base64 = _event_body(api, request)
+    now = datetime.now(UTC)
+    context: dict[str, Any] = {
+        "resourceId": method.resource_id,
+        "resourcePath": method.resource,
+        "httpMethod": request.method,
+        "extendedRequestId": secrets.token_urlsafe(12)[:16],
+        "requestTime": now.strftime("%d/%b/%Y:%H:%M:%S +0000"),
+        "path": f"/{api.stage}{unquote(path)}",
+        "accountId": ACCOUNT_ID,
+        "protocol": "HTTP/1.1",
+        "stage": api.stage,
+        "domainPrefix": "localhost",
+        "requestTimeEpoch": int(now.timestamp() * 1000),
+        "requestId": request_id,
+        "identity": _identity(request),
+        "domainName": request.header("Host") or "localhost",
+        "apiId": api.logical_id.lower()[:10],
+    }
+    if claims is not None:
+        context["authorizer"] = {"claims": claims}
+    return {
+        "resource": method.resource,
+        "path": unquote(path),
+        "httpMethod": request.method,
+        "headers": {name: values[-1] for name, values in headers.items()} or None,
+        "multiValueHeaders": headers or None,
+        "queryStringParameters": {name: values[-1] for name, values in parameters.items()} or None,
+        "multiValueQueryStringParameters": parameters or None,
+        "pathParameters": {name: unquote(value) for name, value in path_parameters.items()} or None,
+        "stageVariables": None,
+        "requestContext": context,
+        "body": body,
+        "isBase64Encoded": is_base64,
+    }
+
+
+def _multi(pairs: list[tuple[str, str]]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    return values
+
+
+def _forwarding_headers(request: HttpRequest) -> list[tuple[str, str]]:
+    return [
+        ("X-Amzn-Trace-Id", f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)}"),
+        ("X-Forwarded-For", request.source_ip),
+        ("X-Forwarded-Port", str(request.port)),
+        ("X-Forwarded-Proto", "http"),
+    ]
+
+
+def _identity(request: HttpRequest) -> dict[str, str | None]:
+    unset = ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId", "accessKey")
+    more = ("cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")
+    return {
+        **dict.fromkeys(unset + more),
+        "sourceIp": request.source_ip,
+        "userAgent": request.header("User-Agent"),
+    }
+
+
+def _event_body(api: RestApi, request: HttpRequest) -> tuple[str | None, bool]:
+    """The body as text, or base64 when its Content-Type is one of the API's binary media types."""
+    if not request.body:
+        return None, False
+    content_type = (request.header("Content-Type") or "").split(";")[0].strip()
+    if any(fnmatch.fnmatch(content_type, pattern) for pattern in api.binary_media_types):
+        return base64.b64encode(request.body).decode("ascii"), True
+    return request.body.decode("utf-8", errors="replace"), False
+
+
+def proxy_response(result: Any) -> HttpResponse:
+    """The HTTP response for a function's proxy result; MalformedResponse where API Gateway gives a 502."""
+    if not isinstance(result, dict) or not isinstance(result.get("statusCode"), int):
+        raise MalformedResponse("no integer statusCode")
+    body = result.get("body")
+    if body is not None and not isinstance(body, str):
+        raise MalformedResponse("body is not a string")
+    headers: list[tuple[str, str]] = []
+    for name, values in (result.get("multiValueHeaders") or {}).items():
+        headers.extend((name, str(value)) for value in values)
+    for name, value in (result.get("headers") or {}).items():
+        if (name, str(value)) not in headers:
+            headers.append((name, str(value)))
+    if not any(name.lower() == "content-type" for name, _ in headers):
+        headers.append(("Content-Type", "application/json"))
+    raw = base64.b64decode(body) if body and result.get("isBase64Encoded") else (body or "").encode()
+    return HttpResponse(result["statusCode"], headers, raw)

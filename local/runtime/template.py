@@ -1,0 +1,168 @@
+"""The synthesized stack as the local runtime reads it: the cloud assembly, its resources, and intrinsics.
+
+Everything that runs locally comes from the template in `cdk.out`, so what runs is what deploys. Intrinsic
+functions (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::Select`) resolve to the local physical resources.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class TemplateError(Exception):
+    """The template asks for something the local runtime cannot provide."""
+
+
+@dataclass(frozen=True)
+class CloudAssembly:
+    """One stack of a synthesized cloud assembly (`cdk.out`)."""
+
+    directory: Path
+    stack_name: str
+    template: dict[str, Any]
+
+    @classmethod
+    def load(cls, directory: Path, stack_name: str) -> CloudAssembly:
+        manifest_file = directory / "manifest.json"
+        if not manifest_file.is_file():
+            raise TemplateError(f"{directory} holds no cloud assembly: synthesize it first (make synth)")
+        artifacts: dict[str, Any] = json.loads(manifest_file.read_text())["artifacts"]
+        stacks = {name: spec for name, spec in artifacts.items() if spec["type"] == "aws:cloudformation:stack"}
+        if stack_name not in stacks:
+            raise TemplateError(f"no stack {stack_name!r} in {directory}; it has {sorted(stacks)}")
+        template_file = directory / stacks[stack_name]["properties"]["templateFile"]
+        return cls(directory, stack_name, json.loads(template_file.read_text()))
+
+    @property
+    def resources(self) -> dict[str, dict[str, Any]]:
+        resources: dict[str, dict[str, Any]] = self.template["Resources"]
+        return resources
+
+    def of_type(self, resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:
+        for logical_id, resource in self.resources.items():
+            if resource["Type"] == resource_type:
+                yield logical_id, resource
+
+    def properties(self, logical_id: str) -> dict[str, Any]:
+        properties: dict[str, Any] = self.resources[logical_id].get("Properties", {})
+        return properties
+
+    def asset_path(self, logical_id: str) -> Path:
+        """Where the resource's code (a function's, a layer's) was staged in the assembly.
+
+        The CDK CLI records it in the resource's metadata; without the CLI, the asset manifest maps the S3
+        object the code deploys as back to the staged folder.
+        """
+        metadata = self.resources[logical_id].get("Metadata", {})
+        if "aws:asset:path" in metadata:
+            return self.directory / str(metadata["aws:asset:path"])
+        properties = self.properties(logical_id)
+        location = properties.get("Code") or properties.get("Content") or {}
+        staged = self._staged_assets().get(str(location.get("S3Key")))
+        if staged is None:
+            raise TemplateError(f"{logical_id} has no staged asset in {self.directory}")
+        return self.directory / staged
+
+    def _staged_assets(self) -> dict[str, str]:
+        """S3 object key -> staged folder, from `<stack>.assets.json`."""
+        manifest = self.directory / f"{self.stack_name}.assets.json"
+        files = json.loads(manifest.read_text()).get("files", {}) if manifest.is_file() else {}
+        return {
+            str(destination["objectKey"]): str(asset["source"]["path"])
+            for asset in files.values()
+            for destination in asset["destinations"].values()
+        }
+
+    def label(self, logical_id: str) -> str:
+        """A short, readable name: the construct path without the stack and the trailing `Resource`."""
+        path = str(self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", logical_id))
+        parts = path.split("/")[1:] or [logical_id]
+        return "/".join(part for part in parts if part != "Resource") or logical_id
+
+
+@dataclass(frozen=True)
+class Physical:
+    """What a logical resource became locally: the value of its `Ref` and of its attributes."""
+
+    ref: str
+    attributes: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Resolver:
+    """Resolves intrinsic functions against the physical resources created so far."""
+
+    region: str
+    stack_name: str
+    physical: dict[str, Physical] = field(default_factory=dict)
+
+    def pseudo(self) -> dict[str, str]:
+        return {
+            "AWS::Region": self.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::Partition": "aws",
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": self.stack_name,
+        }
+
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(item) for item in value]
+        if not isinstance(value, dict):
+            return value
+        if len(value) == 1:
+            ((key, argument),) = value.items()
+            if key == "Ref" or key.startswith("Fn::"):
+                return self._intrinsic(key, argument)
+        return {key: self.resolve(item) for key, item in value.items()}
+
+    def _intrinsic(self, key: str, argument: Any) -> Any:
+        if key == "Ref":
+            return self.ref(str(argument))
+        if key == "Fn::GetAtt":
+            logical_id, attribute = argument.split(".", 1) if isinstance(argument, str) else argument
+            return self.get_att(logical_id, self.resolve(attribute))
+        if key == "Fn::Join":
+            separator, parts = argument
+            return str(separator).join(str(part) for part in self.resolve(parts))
+        if key == "Fn::Select":
+            index, items = self.resolve(argument)
+            return items[int(index)]
+        if key == "Fn::Sub":
+            return self._sub(argument)
+        raise TemplateError(f"the local runtime does not resolve {key}")
+
+    def ref(self, name: str) -> str:
+        if name in self.pseudo():
+            return self.pseudo()[name]
+        if name not in self.physical:
+            raise TemplateError(f"{name} is not provided locally")
+        return self.physical[name].ref
+
+    def get_att(self, logical_id: str, attribute: str) -> str:
+        physical = self.physical.get(logical_id)
+        if physical is None or attribute not in physical.attributes:
+            raise TemplateError(f"{logical_id}.{attribute} is not provided locally")
+        return physical.attributes[attribute]
+
+    def _sub(self, argument: Any) -> str:
+        text, variables = (argument, {}) if isinstance(argument, str) else argument
+        values = {name: str(self.resolve(value)) for name, value in variables.items()}
+
+        def replace(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name in values:
+                return values[name]
+            if "." in name and name.split(".", 1)[0] in self.physical:
+                return self.get_att(*name.split(".", 1))
+            return self.ref(name)
+
+        return _SUB_VARIABLE.sub(replace, str(text))

@@ -1,0 +1,189 @@
+"""Runs each function in worker processes, as Lambda runs it in sandboxes.
+
+A function's first invocation starts a worker (its cold start is logged); the worker is reused after. When
+every worker of a function is busy, another one starts, as Lambda scales out, up to `MAX_CONCURRENCY`. A
+worker that times out or dies is discarded, as Lambda discards the sandbox.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import IO, Any
+
+from local.runtime.functions import FunctionConfig
+
+log = logging.getLogger("rapport.local")
+WORKER = Path(__file__).with_name("worker.py")
+INIT_TIMEOUT = 30.0  # seconds; generous, as a busy two-core machine imports slowly
+MAX_CONCURRENCY = 4
+
+
+class FunctionError(Exception):
+    """The function failed: raised an error, returned what is not JSON, timed out, or its process died."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
+class Worker:
+    """One worker process of a function."""
+
+    def __init__(self, config: FunctionConfig) -> None:
+        self.config = config
+        self._process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own worker
+            [sys.executable, "-P", str(WORKER)],
+            cwd=config.code_dir,
+            env=config.environment,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,  # Ctrl-C stops the runtime, which then stops its workers
+        )
+        self._replies: queue.Queue[dict[str, Any] | None] = queue.Queue()
+        assert self._process.stdout is not None
+        assert self._process.stderr is not None
+        threading.Thread(target=self._read_replies, args=(self._process.stdout,), daemon=True).start()
+        threading.Thread(target=self._forward_logs, args=(self._process.stderr,), daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self._process.pid
+
+    def wait_ready(self) -> int:
+        """The init duration in milliseconds, once the handler is imported."""
+        reply = self._reply(INIT_TIMEOUT, "Runtime.InitTimeout")
+        if "init_error" in reply:
+            self.stop()
+            raise FunctionError(reply["init_error"]["errorType"], reply["init_error"]["errorMessage"])
+        return int(reply["ready"])
+
+    def invoke(self, event: Any) -> Any:
+        request_id = str(uuid.uuid4())
+        context = {
+            "aws_request_id": request_id,
+            "invoked_function_arn": self.config.arn,
+            "deadline": time.time() + self.config.timeout,
+        }
+        assert self._process.stdin is not None
+        try:
+            self._process.stdin.write(json.dumps({"event": event, "context": context}) + "\n")
+            self._process.stdin.flush()
+        except OSError as error:
+            raise FunctionError("Runtime.ExitError", "the worker process is gone") from error
+        reply = self._reply(self.config.timeout, "Sandbox.Timedout")
+        if "error" in reply:
+            raise FunctionError(reply["error"]["errorType"], reply["error"]["errorMessage"])
+        return reply["result"]
+
+    def alive(self) -> bool:
+        return self._process.poll() is None
+
+    def stop(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        try:
+            self._process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait()
+
+    def _reply(self, timeout: float, timeout_type: str) -> dict[str, Any]:
+        try:
+            reply = self._replies.get(timeout=timeout)
+        except queue.Empty:
+            self._process.kill()
+            self._process.wait()
+            raise FunctionError(timeout_type, f"Task timed out after {timeout:.2f} seconds") from None
+        if reply is None:
+            raise FunctionError("Runtime.ExitError", f"the worker process exited ({self._process.wait()})")
+        return reply
+
+    def _read_replies(self, stream: IO[str]) -> None:
+        for line in stream:
+            self._replies.put(json.loads(line))
+        self._replies.put(None)
+
+    def _forward_logs(self, stream: IO[str]) -> None:
+        for line in stream:
+            log.info("%s | %s", self.config.label, line.rstrip("\n"))
+
+
+class FunctionPool:
+    """The workers of one function: idle ones are reused, new ones start while all are busy."""
+
+    def __init__(self, config: FunctionConfig) -> None:
+        self.config = config
+        self._idle: list[Worker] = []
+        self._all: list[Worker] = []
+        self._lock = threading.Lock()
+        self._slots = threading.Semaphore(MAX_CONCURRENCY)
+
+    def invoke(self, event: Any) -> Any:
+        with self._slots:
+            worker = self._acquire()
+            try:
+                result = worker.invoke(event)
+            finally:
+                self._release(worker)
+            return result
+
+    def stop(self) -> None:
+        with self._lock:
+            workers, self._all, self._idle = self._all, [], []
+        for worker in workers:
+            worker.stop()
+
+    def _acquire(self) -> Worker:
+        with self._lock:
+            if self._idle:
+                return self._idle.pop()
+        worker = Worker(self.config)
+        init_ms = worker.wait_ready()
+        log.info("%s: cold start, %d ms init (worker pid %d)", self.config.label, init_ms, worker.pid)
+        with self._lock:
+            self._all.append(worker)
+        return worker
+
+    def _release(self, worker: Worker) -> None:
+        with self._lock:
+            if worker.alive():
+                self._idle.append(worker)
+            elif worker in self._all:
+                self._all.remove(worker)
+
+
+class Workers:
+    """Every function's pool, made on the function's first invocation from its configuration."""
+
+    def __init__(self, configure: Callable[[str], FunctionConfig]) -> None:
+        self._configure = configure
+        self._pools: dict[str, FunctionPool] = {}
+        self._lock = threading.Lock()
+
+    def invoke(self, logical_id: str, event: Any) -> Any:
+        """Runs the function `logical_id` on `event` and returns its result; raises FunctionError."""
+        return self._pool(logical_id).invoke(event)
+
+    def stop(self) -> None:
+        with self._lock:
+            pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            pool.stop()
+
+    def _pool(self, logical_id: str) -> FunctionPool:
+        with self._lock:
+            if logical_id not in self._pools:
+                self._pools[logical_id] = FunctionPool(self._configure(logical_id))
+            return self._pools[logical_id]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from local.runtime.functions import function_config, function_resources
+from local.runtime.template import CloudAssembly, Physical, Resolver
+
+
+@pytest.fixture
+def resolver(assembly: CloudAssembly) -> Resolver:
+    resolver = Resolver("eu-west-1", "Stack", {"Table": Physical("Stack-Table")})
+    resolver.physical.update(function_resources(assembly, "eu-west-1"))
+    return resolver
+
+
+def test_a_function_runs_with_its_template_environment_and_lambdas_variables(
+    assembly: CloudAssembly, resolver: Resolver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CURSOR_SECRET", "must-not-leak")
+    config = function_config(assembly, resolver, "http://127.0.0.1:4566", "ThingsFunction")
+    environment = config.environment
+    assert environment["TABLE_NAME"] == "Stack-Table"
+    assert environment["GREETING"] == "hello"
+    assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
+    assert environment["AWS_REGION"] == environment["AWS_DEFAULT_REGION"] == "eu-west-1"
+    assert environment["AWS_LAMBDA_FUNCTION_NAME"] == config.name == "Stack-ThingsFunction"
+    assert environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] == "256"
+    assert environment["_HANDLER"] == "handler.lambda_handler"
+    assert "CURSOR_SECRET" not in environment
+    assert config.timeout == 5
+    assert config.arn == "arn:aws:lambda:eu-west-1:123456789012:function:Stack-ThingsFunction"
+
+
+def test_the_code_and_own_layers_are_on_the_path_and_a_layer_of_distributions_is_not(
+    assembly: CloudAssembly, resolver: Resolver
+) -> None:
+    config = function_config(assembly, resolver, "http://127.0.0.1:4566", "ThingsFunction")
+    assert config.code_dir == assembly.directory / "asset.abc123"
+    assert config.environment["PYTHONPATH"].split(os.pathsep) == [
+        str(assembly.directory / "asset.abc123"),
+        str(assembly.directory / "asset.core" / "python"),
+    ]

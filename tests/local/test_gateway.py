@@ -1,0 +1,208 @@
+"""The local API Gateway: routes from the template, the authorizer, proxy events and responses."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+import pytest
+
+from local.runtime.api import RestApi, load_rest_api
+from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse, proxy_response
+from local.runtime.template import CloudAssembly
+from local.runtime.tokens import TokenIssuer
+from local.runtime.workers import FunctionError
+
+ISSUER = TokenIssuer(b"k" * 32, "eu-west-1")
+TOKEN = ISSUER.mint(tenant="acme", user="ada", groups=["sales", "manager"])
+OK = {"statusCode": 200, "headers": {"Content-Type": "application/json"}, "body": "{}"}
+
+
+class Function:
+    def __init__(self, result: Any = OK) -> None:
+        self.result = result
+        self.events: list[dict[str, Any]] = []
+
+    def __call__(self, logical_id: str, event: dict[str, Any]) -> Any:
+        assert logical_id == "ThingsFunction"
+        self.events.append(event)
+        if isinstance(self.result, Exception):
+            raise self.result
+        return self.result
+
+
+@pytest.fixture
+def api(assembly: CloudAssembly) -> RestApi:
+    return load_rest_api(assembly)
+
+
+def _send(
+    api: RestApi,
+    function: Function,
+    method: str,
+    target: str,
+    *headers: tuple[str, str],
+    body: bytes = b"",
+    token: str | None = TOKEN,
+) -> HttpResponse:
+    auth = [("Authorization", f"Bearer {token}")] if token else []
+    request = HttpRequest(method, target, [("Host", "localhost:3000"), *auth, *headers], body, "127.0.0.9", 3000)
+    return ApiGateway(api, function, ISSUER, {}).handle(request)
+
+
+def _headers(response: HttpResponse) -> dict[str, str]:
+    return {name.lower(): value for name, value in response.headers}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "resource", "parameters"),
+    [
+        ("GET", "/things", "/things", {}),
+        ("GET", "/things/", "/things", {}),
+        ("GET", "/things/42", "/things/{thing_id}", {"thing_id": "42"}),
+        ("GET", "/things/special", "/things/special", {}),
+        ("GET", "/things/42/parts", "/things/{thing_id}/parts", {"thing_id": "42"}),
+        ("GET", "/files/a/b.txt", "/files/{path+}", {"path": "a/b.txt"}),
+    ],
+)
+def test_the_most_specific_resource_serves(api: RestApi, method: str, path: str, resource: str, parameters) -> None:
+    matched = api.match(method, path)
+    assert matched is not None
+    assert (matched[0].resource, matched[1]) == (resource, parameters)
+
+
+@pytest.mark.parametrize(("method", "path"), [("GET", "/nothing"), ("DELETE", "/things"), ("GET", "/files")])
+def test_a_route_that_is_not_in_the_stack_is_not_served(api: RestApi, method: str, path: str) -> None:
+    function = Function()
+    response = _send(api, function, method, path)
+    assert response.status == 403  # API Gateway's MISSING_AUTHENTICATION_TOKEN, shaped by DEFAULT_4XX
+    assert json.loads(response.body) == {"problem": "Missing Authentication Token"}
+    assert _headers(response)["x-amzn-errortype"] == "MissingAuthenticationTokenException"
+    assert function.events == []
+
+
+def test_the_event_is_a_rest_api_proxy_event(api: RestApi) -> None:
+    function = Function()
+    _send(
+        api,
+        function,
+        "GET",
+        "/things/a%20b?q=x&tag=1&tag=2&flag",
+        ("Accept", "application/json"),
+        ("X-Multi", "one"),
+        ("X-Multi", "two"),
+    )
+    [event] = function.events
+    assert event["resource"] == "/things/{thing_id}"
+    assert event["path"] == "/things/a b"
+    assert event["httpMethod"] == "GET"
+    assert event["pathParameters"] == {"thing_id": "a b"}
+    assert event["queryStringParameters"] == {"q": "x", "tag": "2", "flag": ""}
+    assert event["multiValueQueryStringParameters"] == {"q": ["x"], "tag": ["1", "2"], "flag": [""]}
+    assert event["headers"]["X-Multi"] == "two"
+    assert event["multiValueHeaders"]["X-Multi"] == ["one", "two"]
+    assert event["headers"]["X-Forwarded-For"] == "127.0.0.9"
+    assert event["body"] is None
+    assert event["isBase64Encoded"] is False
+    context = event["requestContext"]
+    assert context["stage"] == "dev"
+    assert context["path"] == "/dev/things/a b"
+    assert context["resourcePath"] == "/things/{thing_id}"
+    assert context["identity"]["sourceIp"] == "127.0.0.9"
+    assert context["requestId"]
+    claims = context["authorizer"]["claims"]
+    assert claims["custom:tenant_id"] == "acme"
+    assert claims["sub"] == "ada"
+    assert claims["cognito:groups"] == "sales,manager"
+
+
+def test_a_body_is_text_unless_its_type_is_a_binary_media_type(api: RestApi) -> None:
+    function = Function()
+    _send(
+        api,
+        function,
+        "POST",
+        "/things",
+        ("Content-Type", "application/json"),
+        ("Idempotency-Key", "k"),
+        body='{"name": "Zoë"}'.encode(),
+    )
+    _send(api, function, "POST", "/things", ("Content-Type", "image/png"), ("Idempotency-Key", "k"), body=b"\x89PNG")
+    text, binary = function.events
+    assert (text["body"], text["isBase64Encoded"]) == ('{"name": "Zoë"}', False)
+    assert (base64.b64decode(binary["body"]), binary["isBase64Encoded"]) == (b"\x89PNG", True)
+
+
+@pytest.mark.parametrize(
+    ("token", "detail"),
+    [
+        (None, "Unauthorized"),
+        ("garbage", "Unauthorized"),
+        (ISSUER.mint(tenant="acme", user="ada", groups=["sales"], lifetime=-1), "The incoming token has expired"),
+        (TokenIssuer(b"x" * 32, "eu-west-1").mint(tenant="acme", user="ada", groups=["admin"]), "Unauthorized"),
+    ],
+)
+def test_the_authorizer_answers_401_before_any_function_runs(api: RestApi, token: str | None, detail: str) -> None:
+    function = Function()
+    response = _send(api, function, "GET", "/things", token=token)
+    assert response.status == 401
+    assert _headers(response)["content-type"] == "application/problem+json"
+    assert json.loads(response.body) == {"title": "Unauthorized", "status": 401, "detail": detail}
+    assert function.events == []
+
+
+def test_a_raw_token_without_bearer_is_accepted_too(api: RestApi) -> None:
+    function = Function()
+    request = HttpRequest("GET", "/things", [("Authorization", TOKEN)])
+    assert ApiGateway(api, function, ISSUER, {}).handle(request).status == 200
+
+
+def test_a_missing_required_parameter_is_a_400_before_the_function(api: RestApi) -> None:
+    function = Function()
+    response = _send(api, function, "POST", "/things", body=b"{}")
+    assert response.status == 400
+    assert json.loads(response.body) == {"problem": "Missing required request parameters: [idempotency-key]"}
+    assert function.events == []
+    assert _send(api, function, "POST", "/things", ("idempotency-KEY", "k"), body=b"{}").status == 200
+
+
+def test_a_mock_integration_answers_without_auth(api: RestApi) -> None:
+    response = _send(api, Function(), "OPTIONS", "/things", token=None)
+    assert response.status == 204
+    assert _headers(response)["access-control-allow-origin"] == "http://localhost:5173"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [FunctionError("Runtime.ExitError", "gone"), {"statusCode": "200"}, {"statusCode": 200, "body": {"a": 1}}, None],
+)
+def test_a_failed_function_or_malformed_response_is_a_502(api: RestApi, result: Any) -> None:
+    response = _send(api, Function(result), "GET", "/things")
+    assert response.status == 502
+    assert json.loads(response.body) == {"message": "Internal server error"}
+
+
+def test_the_response_keeps_status_headers_and_body() -> None:
+    response = proxy_response(
+        {
+            "statusCode": 201,
+            "headers": {"Location": "/things/1"},
+            "multiValueHeaders": {"Set-Cookie": ["a=1", "b=2"]},
+            "body": base64.b64encode(b"\x00\x01").decode(),
+            "isBase64Encoded": True,
+        }
+    )
+    assert response.status == 201
+    assert response.headers == [
+        ("Set-Cookie", "a=1"),
+        ("Set-Cookie", "b=2"),
+        ("Location", "/things/1"),
+        ("Content-Type", "application/json"),
+    ]
+    assert response.body == b"\x00\x01"
+
+
+def test_every_response_carries_api_gateway_ids(api: RestApi) -> None:
+    headers = _headers(_send(api, Function(), "GET", "/things"))
+    assert {"x-amzn-requestid", "x-amz-apigw-id", "x-amzn-trace-id"} <= set(headers)

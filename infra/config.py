@@ -23,6 +23,7 @@ class StageConfig:
     log_retention: RetentionDays
     throttle_rate_limit: int
     throttle_burst_limit: int
+    waf: bool
     waf_requests_per_5min_per_ip: int
 
     @property
@@ -50,5 +51,6 @@ def stage_config(scope: Construct) -> StageConfig:
         log_retention=RetentionDays[str(settings["logRetention"])],
         throttle_rate_limit=int(settings["throttleRateLimit"]),
         throttle_burst_limit=int(settings["throttleBurstLimit"]),
+        waf=bool(settings["waf"]),
         waf_requests_per_5min_per_ip=int(settings["wafRequestsPer5MinPerIp"]),
     )

@@ -13,6 +13,7 @@ from infra.constructs.auth import Auth
 from infra.constructs.data import Data
 from infra.constructs.firewall import Firewall
 from infra.constructs.functions import FunctionFactory
+from infra.nag import acknowledge
 from infra.openapi import functions_of, load_routes
 
 
@@ -31,12 +32,20 @@ class RapportStack(Stack):
             user_pool=auth.user_pool,
             stage=stage,
         )
-        Firewall(
-            self,
-            "Firewall",
-            stage_arn=api.rest_api.deployment_stage.stage_arn,
-            requests_per_5min_per_ip=stage.waf_requests_per_5min_per_ip,
-        )
+        if stage.waf:
+            Firewall(
+                self,
+                "Firewall",
+                stage_arn=api.rest_api.deployment_stage.stage_arn,
+                requests_per_5min_per_ip=stage.waf_requests_per_5min_per_ip,
+            )
+        else:
+            acknowledge(
+                api.rest_api.deployment_stage,
+                "AwsSolutions::AwsSolutions-APIG3",
+                "The stage's WAF is off (cdk.json stage setting waf): a web ACL costs a fixed monthly fee, and this "
+                "stage is meant to cost nothing at idle; stage throttling still limits the request rate.",
+            )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

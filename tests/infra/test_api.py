@@ -152,7 +152,8 @@ def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> N
         assert problem["type"] == "about:blank"
 
 
-def test_the_api_stage_is_behind_the_web_acl(dev: Synthesis) -> None:
-    [association] = dev.of_type("AWS::WAFv2::WebACLAssociation").values()
-    [stage_id] = dev.of_type("AWS::ApiGateway::Stage")
+def test_prod_puts_the_api_stage_behind_the_web_acl_and_dev_has_none(dev: Synthesis, prod: Synthesis) -> None:
+    assert dev.of_type("AWS::WAFv2::WebACL") == {}
+    [association] = prod.of_type("AWS::WAFv2::WebACLAssociation").values()
+    [stage_id] = prod.of_type("AWS::ApiGateway::Stage")
     assert {"Ref": stage_id} in association["Properties"]["ResourceArn"]["Fn::Join"][1]

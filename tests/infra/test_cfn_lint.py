@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from cfnlint.api import lint  # type: ignore[import-untyped]
+from cfnlint.api import lint
 
 from tests.infra.conftest import Synthesis
 

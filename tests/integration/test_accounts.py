@@ -1,12 +1,18 @@
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.accounts.models import Account, AccountCreate, AccountPatch
+from rapport.accounts.service import accounts
+from rapport.auth import caller_from_claims
+from rapport.errors import Conflict
+from tests.integration.race import outcome, race
 
 SALES = Staff()
 OTHER_TENANT = Staff(tenant="tenant-b", user="user-9")
+CALLER = caller_from_claims({"sub": SALES.user, "custom:tenant_id": SALES.tenant, "cognito:groups": "sales"})
 
 
 def test_create_answers_201_with_location_etag_and_audit_fields():
@@ -146,24 +152,23 @@ def test_patch_is_a_merge_patch():
 
 def test_two_writers_on_one_version_one_wins_one_gets_412():
     account = create("createAccount", name="Acme")
-
-    def rename(name: str) -> int:
-        return call("updateAccount", record_id=account["id"], body={"name": name}).status
-
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        statuses = sorted(pool.map(rename, ["Acme One", "Acme Two"]))
-    assert statuses == [200, 412]
-    assert call("getAccount", record_id=account["id"]).body["version"] == 2
+    renames = [partial(accounts.update, CALLER, account["id"], AccountPatch(name=name), 1) for name in ("One", "Two")]
+    results = race(renames)
+    assert sorted(map(outcome, results)) == ["Account", "PreconditionFailed"]
+    current = call("getAccount", record_id=account["id"]).body
+    assert current["version"] == 2
+    assert current["name"] in {"One", "Two"}
 
 
 def test_concurrent_creates_with_one_domain_create_exactly_one_account():
-    def make(number: int) -> int:
-        body = {"name": f"Racer {number}", "domain": "race.example"}
-        return call("createAccount", body=body, headers={"Idempotency-Key": None}).status
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(make, range(8)))
-    assert sorted(statuses) == [201] + [409] * 7
+    creates = [
+        partial(accounts.create, CALLER, AccountCreate(name=f"Racer {number}", domain="race.example"))
+        for number in range(8)
+    ]
+    results = race(creates)
+    assert sorted(map(outcome, results)) == ["Account"] + ["Conflict"] * 7
+    [winner] = [result for result in results if isinstance(result, Account)]
+    assert {result.existing_id for result in results if isinstance(result, Conflict)} == {winner.id}
     assert len(call("listAccounts", query={"domain": "race.example"}).body["items"]) == 1
 
 

@@ -1,9 +1,14 @@
-from concurrent.futures import ThreadPoolExecutor
+from collections import Counter
+from functools import partial
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.auth import caller_from_claims
+from rapport.contacts.models import ContactCreate
+from rapport.contacts.service import contacts
+from tests.integration.race import outcome, race
 
 SALES = Staff()
 ADMIN = SALES.as_("admin")
@@ -93,13 +98,13 @@ def test_a_contact_swapping_its_primary_and_additional_email_keeps_both():
 
 
 def test_concurrent_creates_with_one_email_create_exactly_one_contact():
-    def make(number: int) -> int:
-        body = {"last_name": f"Racer {number}", "email": "race@acme.example"}
-        return call("createContact", body=body, headers={"Idempotency-Key": None}).status
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        statuses = list(pool.map(make, range(8)))
-    assert sorted(statuses) == [201] + [409] * 7
+    caller = caller_from_claims({"sub": SALES.user, "custom:tenant_id": SALES.tenant, "cognito:groups": "sales"})
+    creates = [
+        partial(contacts.create, caller, ContactCreate(last_name=f"Racer {number}", email="race@acme.example"))
+        for number in range(8)
+    ]
+    results = race(creates)
+    assert Counter(map(outcome, results)) == {"Contact": 1, "Conflict": 7}
     assert len(call("listContacts", query={"email": "race@acme.example"}).body["items"]) == 1
 
 

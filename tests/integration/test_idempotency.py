@@ -1,6 +1,12 @@
-from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from local.lambda_api import Staff, call
+from rapport.accounts.models import AccountCreate
+from rapport.accounts.service import accounts
+from rapport.auth import caller_from_claims
+from rapport.errors import Conflict
+from rapport.idempotency import StoredResponse, request_hash, run_once
+from tests.integration.race import race
 
 
 def test_a_retried_create_replays_the_first_response_and_creates_nothing():
@@ -37,11 +43,18 @@ def test_a_failed_create_does_not_burn_the_key():
 
 
 def test_concurrent_retries_create_one_record():
-    with ThreadPoolExecutor(max_workers=6) as pool:
-        replies = list(pool.map(lambda _: call("createAccount"), range(6)))
-    created = {reply.body["id"] for reply in replies if reply.status == 201}
-    assert len(created) == 1
-    assert {reply.status for reply in replies} <= {201, 409}
+    caller = caller_from_claims({"sub": "user-1", "custom:tenant_id": "tenant-a", "cognito:groups": "sales"})
+
+    def produce() -> StoredResponse:
+        account = accounts.create(caller, AccountCreate(name="Once"))
+        return StoredResponse(status=201, body=account.model_dump_json())
+
+    fingerprint = request_hash("POST", "/accounts", '{"name": "Once"}')
+    results = race([partial(run_once, caller, "key-1", fingerprint, produce) for _ in range(6)])
+    replies = [result for result in results if isinstance(result, StoredResponse)]
+    assert replies, results
+    assert all(isinstance(result, StoredResponse | Conflict) for result in results)
+    assert len({reply.body for reply in replies}) == 1
     assert len(call("listAccounts", query={}).body["items"]) == 1
 
 

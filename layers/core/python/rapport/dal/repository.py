@@ -10,7 +10,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError, TransactWriteError
+from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
@@ -18,7 +20,6 @@ from rapport.dal.keys import IndexKeys, Kind, UniqueField
 from rapport.dal.models import GuardItem, Item, RecordItem
 
 CONDITION_FAILED = "ConditionalCheckFailed"
-_Operation = tuple[str, str, object]  # (kind of transact item, role in the write, subject)
 
 
 @dataclass
@@ -172,109 +173,150 @@ def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -
 
     Returns the record with its new version.
     """
-    item = _to_item(record, index_keys)
-    is_new = record.version is None
-    if not (changes.parents or changes.free or changes.take):
-        _put_alone(item, is_new)
-        record.version = item.version
-        return record
-    operations: list[_Operation] = []
-    with _Transaction(record, operations) as transaction:
-        for parent in changes.parents:
-            transaction.condition_check(
-                RecordItem,
-                keys.record_pk(record.tenant_id, parent.kind, parent.id),
-                keys.META_SK,
-                condition=RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist(),
-            )
-            operations.append(("check", "parent", parent))
-        for guard in changes.free:
-            transaction.delete(
-                _guard_item(record.tenant_id, guard),
-                condition=GuardItem.owner_id == record.id,
-                add_version_condition=False,
-            )
-            operations.append(("delete", "free", guard))
-        transaction.save(item, condition=Item.pk.does_not_exist() if is_new else None)
-        operations.append(("put", "record", record))
-        for guard in changes.take:
-            transaction.save(
-                _guard_item(record.tenant_id, guard, record),
-                condition=Item.pk.does_not_exist(),
-                return_values="ALL_OLD",
-            )
-            operations.append(("put", "take", guard))
-    record.version = item.version
+    work = UnitOfWork()
+    for parent in changes.parents:
+        work.require_live(record.tenant_id, parent)
+    for guard in changes.free:
+        work.free(record, guard)
+    work.put_record(record, index_keys)
+    for guard in changes.take:
+        work.take(record, guard)
+    work.commit()
     return record
-
-
-def _put_alone(item: RecordItem, is_new: bool) -> None:
-    """A write that touches one item needs no transaction, which would cost twice the write capacity."""
-    try:
-        item.save(condition=Item.pk.does_not_exist() if is_new else None)
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleVersion() from error
-        raise
 
 
 def erase(record: Record, guards: Iterable[Guard]) -> None:
     """Delete `record` (only at its current version) and free its guards, atomically."""
-    operations: list[_Operation] = []
-    with _Transaction(record, operations) as transaction:
-        transaction.delete(_to_item(record, IndexKeys()))
-        operations.append(("delete", "record", record))
-        for guard in guards:
-            transaction.delete(
-                _guard_item(record.tenant_id, guard),
-                condition=GuardItem.owner_id == record.id,
-                add_version_condition=False,
-            )
-            operations.append(("delete", "free", guard))
+    work = UnitOfWork()
+    work.delete_record(record)
+    for guard in guards:
+        work.free(record, guard)
+    work.commit()
 
 
-class _Transaction:
-    """A TransactWrite whose cancellation is translated, item by item, into the typed exceptions above.
+class UnitOfWork:
+    """Writes to several items that succeed or fail together: one request, a transaction when it takes more.
 
-    `operations` must list the items in the order PynamoDB sends them: checks, deletes, puts, updates.
+    A failed condition is raised as the typed exception of the operation that failed: `GuardTaken`,
+    `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed).
     """
 
-    def __init__(self, record: Record, operations: list[_Operation]) -> None:
-        self._record = record
-        self._operations = operations
-        self._transaction = TransactWrite(connection=Item._get_connection().connection)
+    def __init__(self) -> None:
+        self._operations: list[_Operation] = []
+        self._versioned: list[tuple[Record, RecordItem]] = []
 
-    def __enter__(self) -> TransactWrite:
-        return self._transaction.__enter__()
+    def put_record(self, record: Record, index_keys: IndexKeys) -> None:
+        """Put `record`: new when its version is None, else only over that version."""
+        item = _to_item(record, index_keys)
+        condition = Item.pk.does_not_exist() if record.version is None else None
+        self._operations.append(_Operation("put", "record", record, item, condition))
+        self._versioned.append((record, item))
 
-    def __exit__(self, *exc_info: Any) -> None:
+    def delete_record(self, record: Record) -> None:
+        """Delete `record`, only at its current version."""
+        self._operations.append(_Operation("delete", "record", record, _to_item(record, IndexKeys()), None))
+
+    def take(self, record: Record, guard: Guard) -> None:
+        item = _guard_item(record.tenant_id, guard, record)
+        self._operations.append(_Operation("put", "take", guard, item, Item.pk.does_not_exist()))
+
+    def free(self, record: Record, guard: Guard) -> None:
+        item = _guard_item(record.tenant_id, guard)
+        self._operations.append(_Operation("delete", "free", guard, item, GuardItem.owner_id == record.id))
+
+    def require_live(self, tenant_id: str, parent: Parent) -> None:
+        """The write happens only if `parent` exists and is not trashed."""
+        key = (keys.record_pk(tenant_id, parent.kind, parent.id), keys.META_SK)
+        condition = RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist()
+        self._operations.append(_Operation("check", "parent", parent, key, condition))
+
+    def put_item(self, item: Item, condition: Condition | None = None) -> None:
+        self._operations.append(_Operation("put", "item", item, item, condition))
+
+    def delete_item(self, item: Item, condition: Condition | None = None) -> None:
+        self._operations.append(_Operation("delete", "item", item, item, condition))
+
+    def update_item(self, item: Item, actions: list[Action], condition: Condition | None = None) -> None:
+        self._operations.append(_Operation("update", "item", item, (item, actions), condition))
+
+    def commit(self) -> None:
+        if len(self._operations) == 1:
+            self._commit_alone(self._operations[0])
+        elif self._operations:
+            self._commit_transaction()
+        for record, item in self._versioned:
+            record.version = item.version
+
+    def _commit_alone(self, operation: _Operation) -> None:
+        """One item needs no transaction, which would cost twice the write capacity."""
         try:
-            self._transaction.__exit__(*exc_info)  # type: ignore[no-untyped-call]
+            operation.run_alone()
+        except (PutError, DeleteError, UpdateError) as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            raise operation.failure(None) from error
+
+    def _commit_transaction(self) -> None:
+        try:
+            with TransactWrite(connection=Item._get_connection().connection) as transaction:
+                for operation in self._operations:
+                    operation.add_to(transaction)
         except TransactWriteError as error:
-            self._raise_reason(error)
+            for operation, reason in zip(_send_order(self._operations), error.cancellation_reasons, strict=False):
+                if reason is not None and reason.code == CONDITION_FAILED:
+                    raise operation.failure(reason.raw_item) from error
             raise
 
-    def _raise_reason(self, error: TransactWriteError) -> None:
-        ordered = _send_order(self._operations)
-        for (_, role, subject), reason in zip(ordered, error.cancellation_reasons, strict=False):
-            if reason is None or reason.code != CONDITION_FAILED:
-                continue
-            if role == "take" and isinstance(subject, Guard):
-                raise self._guard_taken(subject, reason.raw_item) from error
-            if role == "parent" and isinstance(subject, Parent):
-                raise ParentMissing(subject) from error
-            raise StaleVersion() from error
 
-    def _guard_taken(self, guard: Guard, raw_item: dict[str, Any] | None) -> GuardTaken:
-        if raw_item and "owner_id" in raw_item:
-            return GuardTaken(guard, raw_item["owner_kind"]["S"], raw_item["owner_id"]["S"])
-        owner = guard_owner(self._record.tenant_id, guard) or ("", "")
-        return GuardTaken(guard, *owner)
+@dataclass
+class _Operation:
+    """One item of a write: `action` is how it is sent, `role` what a failed condition on it means."""
+
+    action: str
+    role: str
+    subject: Any
+    target: Any
+    condition: Condition | None
+
+    def add_to(self, transaction: TransactWrite) -> None:
+        if self.action == "check":
+            pk, sk = self.target
+            transaction.condition_check(RecordItem, pk, sk, condition=self.condition)
+        elif self.action == "put":
+            returns = "ALL_OLD" if self.role == "take" else None
+            transaction.save(self.target, condition=self.condition, return_values=returns)
+        elif self.action == "delete":
+            transaction.delete(self.target, condition=self.condition, add_version_condition=self.role == "record")
+        else:
+            item, actions = self.target
+            transaction.update(item, actions, condition=self.condition, add_version_condition=False)
+
+    def run_alone(self) -> None:
+        if self.action == "put":
+            self.target.save(condition=self.condition)
+        elif self.action == "delete":
+            self.target.delete(condition=self.condition, add_version_condition=self.role == "record")
+        elif self.action == "update":
+            item, actions = self.target
+            item.update(actions, condition=self.condition, add_version_condition=False)
+        else:
+            raise ValueError("a condition check alone writes nothing")
+
+    def failure(self, raw_item: dict[str, Any] | None) -> Exception:
+        """What it means that this item's condition failed; `raw_item` is the item as it was, if returned."""
+        if self.role == "take":
+            if raw_item and "owner_id" in raw_item:
+                return GuardTaken(self.subject, raw_item["owner_kind"]["S"], raw_item["owner_id"]["S"])
+            return GuardTaken(self.subject, *(guard_owner(self.target.tenant_id, self.subject) or ("", "")))
+        if self.role == "parent":
+            return ParentMissing(self.subject)
+        return StaleVersion()
 
 
 def _send_order(operations: list[_Operation]) -> list[_Operation]:
-    rank = {"check": 0, "delete": 1, "put": 2}
-    return sorted(operations, key=lambda operation: rank[operation[0]])
+    """PynamoDB sends a transaction's items grouped: checks, deletes, puts, then updates."""
+    rank = {"check": 0, "delete": 1, "put": 2, "update": 3}
+    return sorted(operations, key=lambda operation: rank[operation.action])
 
 
 def _query_items(

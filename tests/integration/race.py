@@ -5,14 +5,14 @@ in Lambda, so the race is on DynamoDB, not on a shared handler: the Powertools r
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
 T = TypeVar("T")
 
 
-def race(calls: list[Callable[[], T]]) -> list[T | Exception]:
+def race(calls: Sequence[Callable[[], T]]) -> list[T | Exception]:
     """Start every call at the same moment; each result is its return value or the exception it raised."""
     start = threading.Barrier(len(calls))
 

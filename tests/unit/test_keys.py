@@ -37,3 +37,24 @@ def test_the_account_sorts_before_its_contacts_in_their_partition():
     assert account.gsi4pk == contact.gsi4pk
     assert account.gsi4sk is not None and contact.gsi4sk is not None
     assert account.gsi4sk < contact.gsi4sk
+
+
+def test_interactions_sort_newest_first():
+    from ulid import ULID
+
+    older, newer = str(ULID.from_timestamp(1_700_000_000)), str(ULID.from_timestamp(1_800_000_000))
+    assert keys.interaction_sk(newer) < keys.interaction_sk(older)
+    assert keys.interaction_sk(newer).startswith(keys.INTERACTION_PREFIX)
+
+
+def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
+    order = [
+        keys.META_SK,
+        keys.deal_summary_sk("01J"),
+        keys.LIFETIME_VALUE_SK,
+        keys.appointment_summary_sk("2026-11-23T09:00:00Z", "01J"),
+        keys.task_summary_sk("2026-11-22T09:00:00Z", "01J"),
+        keys.task_summary_sk(None, "01J"),
+        keys.interaction_sk("01J"),
+    ]
+    assert sorted(order) == order

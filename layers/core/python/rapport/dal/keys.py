@@ -7,6 +7,18 @@ can fence a tenant.
 |----------------------|---------------------------------|----------|
 | record (account ...) | T#<t>#<KIND>#<id>               | A#META   |
 | unique guard         | T#<t>#UNIQ#<FIELD>#<normalized> | #        |
+| a record's summaries | T#<t>#<KIND>#<id>               | see below |
+
+A record's partition holds, after its `A#META`, what its reads need in the same Query (the contact's 360 view
+is one Query on the contact's partition), kept current in the same transaction as the write they summarize:
+
+| sk                                  | what                                                      |
+|-------------------------------------|-----------------------------------------------------------|
+| B#DEAL#<deal id>                    | a deal the contact is on (name, amount, stage, status...) |
+| B#LTV                               | lifetime value: won deals' amounts, in tenant currency    |
+| C#APPT#<starts at>#<appointment id> | an upcoming appointment                                   |
+| D#TASK#<due at>#<task id>           | an open task                                              |
+| E#<inverted activity ulid>          | an interaction, newest first (contact, account, deal, lead) |
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
@@ -35,10 +47,36 @@ PARENT_SK = "\x1e"
 class Kind(StrEnum):
     ACCOUNT = "ACC"
     CONTACT = "CON"
+    LEAD = "LEAD"
+    PIPELINE = "PIPE"
+    DEAL = "DEAL"
+    ACTIVITY = "ACT"
+    TASK = "TASK"
+    APPOINTMENT = "APPT"
 
     @property
     def label(self) -> str:
-        return {Kind.ACCOUNT: "account", Kind.CONTACT: "contact"}[self]
+        return _LABELS[self]
+
+
+_LABELS = {
+    Kind.ACCOUNT: "account",
+    Kind.CONTACT: "contact",
+    Kind.LEAD: "lead",
+    Kind.PIPELINE: "pipeline",
+    Kind.DEAL: "deal",
+    Kind.ACTIVITY: "activity",
+    Kind.TASK: "task",
+    Kind.APPOINTMENT: "appointment",
+}
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
+DEAL_SUMMARY_PREFIX = "B#DEAL#"
+LIFETIME_VALUE_SK = "B#LTV"
+APPOINTMENT_SUMMARY_PREFIX = "C#APPT#"
+TASK_SUMMARY_PREFIX = "D#TASK#"
+INTERACTION_PREFIX = "E#"
+NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
 
 
 class UniqueField(StrEnum):
@@ -73,6 +111,23 @@ def lookup_pk(tenant_id: str, kind: Kind, unique_field: UniqueField, normalized_
 
 def children_pk(tenant_id: str, parent_kind: Kind, parent_id: str, child_kind: Kind) -> str:
     return f"{record_pk(tenant_id, parent_kind, parent_id)}#{child_kind}"
+
+
+def deal_summary_sk(deal_id: str) -> str:
+    return f"{DEAL_SUMMARY_PREFIX}{deal_id}"
+
+
+def appointment_summary_sk(starts_at: str, appointment_id: str) -> str:
+    return f"{APPOINTMENT_SUMMARY_PREFIX}{starts_at}#{appointment_id}"
+
+
+def task_summary_sk(due_at: str | None, task_id: str) -> str:
+    return f"{TASK_SUMMARY_PREFIX}{due_at or NO_DUE_DATE}#{task_id}"
+
+
+def interaction_sk(activity_id: str) -> str:
+    """Newest first: the activity's ULID with every digit inverted sorts in reverse time order."""
+    return f"{INTERACTION_PREFIX}{activity_id.upper().translate(_INVERTED)}"
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:

@@ -85,6 +85,14 @@ class RecordItem(Item, discriminator="record"):
     version = VersionAttribute()
 
 
+class SummaryItem(Item, discriminator="summary"):
+    """A copy of what another record's reads need, kept in that record's partition (see keys.py)."""
+
+    kind = UnicodeAttribute()
+    ref_id = UnicodeAttribute()
+    data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+
+
 class GuardItem(Item, discriminator="guard"):
     """Holds a unique value (email, phone, domain) for the record that owns it."""
 

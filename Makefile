@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
 export PYTHONPATH := layers/core/python:functions:.
 
-.PHONY: help install layer synth dev dev-reset openapi lint test test-fast bench deploy clean
+.PHONY: help install layer synth dev dev-reset openapi event-schemas lint test test-fast bench deploy clean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -42,11 +42,15 @@ dev-reset:  ## wipe the local data (.rapport/); the next `make dev` seeds the de
 openapi: $(STAMP)  ## regenerate functions/openapi.json from the handlers
 	$(PYTHON) -m local.openapi
 
+event-schemas: $(STAMP)  ## regenerate events/schemas/domain-event.json from the event model
+	$(PYTHON) -m local.event_schemas
+
 lint: $(STAMP)  ## ruff, formatting, mypy, and the OpenAPI document is current
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 	$(PYTHON) -m local.openapi --check
+	$(PYTHON) -m local.event_schemas --check
 
 test: install layer lint  ## every test suite, slow ones included
 	$(PYTHON) -m pytest

@@ -24,6 +24,7 @@ class StageConfig:
     throttle_rate_limit: int
     throttle_burst_limit: int
     waf: bool
+    event_archive_days: int
     waf_requests_per_5min_per_ip: int
 
     @property
@@ -52,5 +53,6 @@ def stage_config(scope: Construct) -> StageConfig:
         throttle_rate_limit=int(settings["throttleRateLimit"]),
         throttle_burst_limit=int(settings["throttleBurstLimit"]),
         waf=bool(settings["waf"]),
+        event_archive_days=int(settings["eventArchiveDays"]),
         waf_requests_per_5min_per_ip=int(settings["wafRequestsPer5MinPerIp"]),
     )

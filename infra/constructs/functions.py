@@ -34,13 +34,29 @@ class FunctionFactory(Construct):
         self._layers = [self._core_layer(), self._deps_layer()]
 
     def api_function(self, area: str) -> lambda_.Function:
-        """The function serving the API area `functions/<area>`."""
+        """The function serving the API area `functions/<area>`: it reads and writes the tables."""
+        function = self._function(area, f"Rapport API: {area}", self._environment(area))
+        self._data.grant_read_write(function)
+        self._data.cursor_secret.grant_read(function)
+        acknowledge(
+            function,
+            "Serverless::Serverless-LambdaDLQ",
+            "Only API Gateway invokes this function, synchronously: a failure goes back to the caller as an "
+            "HTTP error. A dead-letter queue only ever receives asynchronous invocations.",
+        )
+        return function
+
+    def worker_function(self, area: str, description: str, environment: dict[str, str]) -> lambda_.Function:
+        """A function fed by an event source (`functions/<area>`), granted nothing on the tables by default."""
+        return self._function(area, description, {**self._common_environment(area), **environment})
+
+    def _function(self, area: str, description: str, environment: dict[str, str]) -> lambda_.Function:
         scope = Construct(self, area)
         role = self._role(scope)
-        function = lambda_.Function(
+        return lambda_.Function(
             scope,
             "Function",
-            description=f"Rapport API: {area}",
+            description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
             code=lambda_.Code.from_asset(str(ROOT / "functions" / area), exclude=_NOT_SHIPPED),
@@ -52,21 +68,12 @@ class FunctionFactory(Construct):
             log_group=self._log_group(scope, role),
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
-            environment=self._environment(area),
+            environment=environment,
         )
-        acknowledge(
-            function,
-            "Serverless::Serverless-LambdaDLQ",
-            "Only API Gateway invokes this function, synchronously: a failure goes back to the caller as an "
-            "HTTP error. A dead-letter queue only ever receives asynchronous invocations.",
-        )
-        return function
 
     def _role(self, scope: Construct) -> iam.Role:
         """A role per function, holding only the grants below (no AWS managed policy)."""
         role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
-        self._data.grant_read_write(role)
-        self._data.cursor_secret.grant_read(role)
         acknowledge(
             role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
@@ -84,13 +91,16 @@ class FunctionFactory(Construct):
 
     def _environment(self, area: str) -> dict[str, str]:
         return {
+            **self._common_environment(area),
             "TABLE_NAME": self._data.table.table_name,
             "IDEMPOTENCY_TABLE_NAME": self._data.idempotency_table.table_name,
             "CURSOR_SECRET_ARN": self._data.cursor_secret.secret_arn,
-            "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
-            "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE,
             "ALLOWED_ORIGIN": self._stage.allowed_origin,
         }
+
+    @staticmethod
+    def _common_environment(area: str) -> dict[str, str]:
+        return {"POWERTOOLS_SERVICE_NAME": f"rapport-{area}", "POWERTOOLS_METRICS_NAMESPACE": METRICS_NAMESPACE}
 
     def _core_layer(self) -> lambda_.LayerVersion:
         return lambda_.LayerVersion(

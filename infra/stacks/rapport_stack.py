@@ -11,6 +11,7 @@ from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.data import Data
+from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.functions import FunctionFactory
 from infra.nag import acknowledge
@@ -23,6 +24,7 @@ class RapportStack(Stack):
         data = Data(self, "Data", removal_policy=stage.removal_policy)
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
+        domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
         routes = load_routes()
         api = Api(
             self,
@@ -50,3 +52,4 @@ class RapportStack(Stack):
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
+        CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)

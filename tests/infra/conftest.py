@@ -27,6 +27,20 @@ class Synthesis:
     def of_type(self, resource_type: str) -> dict[str, dict[str, Any]]:
         return {name: resource for name, resource in self.resources.items() if resource["Type"] == resource_type}
 
+    def functions(self) -> dict[str, dict[str, Any]]:
+        """Each Lambda function's properties, by its area (`functions/<area>`)."""
+        return {
+            properties["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"].removeprefix("rapport-"): properties
+            for properties in (f["Properties"] for f in self.of_type("AWS::Lambda::Function").values())
+        }
+
+    def api_functions(self) -> dict[str, dict[str, Any]]:
+        """The functions serving the API areas of the OpenAPI document."""
+        from infra.openapi import functions_of, load_routes
+
+        areas = functions_of(load_routes())
+        return {area: properties for area, properties in self.functions().items() if area in areas}
+
     def one(self, resource_type: str, path_suffix: str) -> dict[str, Any]:
         """The resource of `resource_type` whose construct path ends with `path_suffix`."""
         [resource] = [

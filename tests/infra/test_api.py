@@ -130,8 +130,8 @@ def test_prod_stage_has_its_own_throttling_and_origin(prod: Synthesis) -> None:
     [stage] = prod.of_type("AWS::ApiGateway::Stage").values()
     [settings] = stage["Properties"]["MethodSettings"]
     assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (200, 400)
-    for function in prod.of_type("AWS::Lambda::Function").values():
-        assert function["Properties"]["Environment"]["Variables"]["ALLOWED_ORIGIN"] == "https://crm.example.com"
+    for function in prod.api_functions().values():
+        assert function["Environment"]["Variables"]["ALLOWED_ORIGIN"] == "https://crm.example.com"
 
 
 def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> None:

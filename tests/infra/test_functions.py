@@ -14,11 +14,8 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def functions(dev: Synthesis) -> dict[str, dict[str, Any]]:
-    """Each function's properties, by API area."""
-    return {
-        properties["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"].removeprefix("rapport-"): properties
-        for properties in (f["Properties"] for f in dev.of_type("AWS::Lambda::Function").values())
-    }
+    """Each API function's properties, by API area."""
+    return dev.api_functions()
 
 
 def _id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
@@ -30,8 +27,9 @@ def _id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
     return name
 
 
-def test_one_function_per_api_area(functions: dict[str, dict[str, Any]]) -> None:
+def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
     assert sorted(functions) == functions_of(load_routes())
+    assert sorted(set(dev.functions()) - set(functions)) == ["publisher"]
 
 
 def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None:

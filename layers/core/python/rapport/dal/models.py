@@ -16,7 +16,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE
+from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -49,6 +49,7 @@ class Item(Model):
     class Meta:
         table_name = os.environ.get("TABLE_NAME", "rapport")
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
+        stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # the outbox: every committed write becomes events
 
     pk = UnicodeAttribute(hash_key=True)
     sk = UnicodeAttribute(range_key=True)

@@ -1,0 +1,31 @@
+"""Outbox publisher: the table's stream in, one domain event per committed change out, on the Rapport bus."""
+
+import os
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from rapport.events.outbox import publish
+
+logger = Logger()
+
+
+@cache
+def _events_client() -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client("events")
+
+
+def _put_events(entries: list[dict[str, Any]]) -> Any:
+    return _events_client().put_events(Entries=entries)
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    retry = publish(event["Records"], os.environ["EVENT_BUS_NAME"], _put_events)
+    if retry:
+        logger.warning("events not accepted by the bus; the stream will redeliver", extra={"from": retry[0]})
+    return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}

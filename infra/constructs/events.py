@@ -1,0 +1,79 @@
+"""Domain events: the table's stream, through the publisher, onto the Rapport bus, archived for replay.
+
+The stream is the transactional outbox: a write that commits is published, whoever made it (API, import,
+workflow), and a write that fails is not. Failed batches are bisected and retried; what still fails lands,
+as a pointer to its stream records, in a dead-letter queue while the stream keeps them for 24 hours.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration
+from aws_cdk import aws_events as events
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.config import StageConfig
+from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory
+from infra.nag import acknowledge
+
+SOURCE = "rapport"
+BATCH_SIZE = 100
+RETRY_ATTEMPTS = 10
+
+
+class DomainEvents(Construct):
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: Data, factory: FunctionFactory, stage: StageConfig
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.bus = events.EventBus(self, "Bus", description="Rapport domain events")
+        self.bus.archive(
+            "Archive",
+            description="Every Rapport event, for replay",
+            event_pattern=events.EventPattern(source=[SOURCE]),
+            retention=Duration.days(stage.event_archive_days),
+        )
+        # Messages here point at stream records (shard, sequence numbers), they carry no customer data.
+        self.dead_letters = sqs.Queue(
+            self,
+            "PublisherDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letters,
+                finding,
+                "This queue is itself the dead-letter queue of the outbox's stream mapping: what lands here is "
+                "alarmed on and replayed from the stream or the bus archive, not redriven to another queue.",
+            )
+        self.publisher = self._publisher(data, factory)
+
+    def _publisher(self, data: Data, factory: FunctionFactory) -> lambda_.Function:
+        publisher = factory.worker_function(
+            "publisher", "Rapport outbox: table stream to domain events", {"EVENT_BUS_NAME": self.bus.event_bus_name}
+        )
+        self.bus.grant_put_events_to(publisher)
+        data.key.grant_decrypt(publisher)
+        acknowledge(
+            publisher,
+            "Serverless::Serverless-LambdaDLQ",
+            "The table stream invokes this function through an event source mapping, whose on-failure "
+            "destination is the dead-letter queue; a function DLQ only serves asynchronous invocations.",
+        )
+        publisher.add_event_source(
+            sources.DynamoEventSource(
+                data.table,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                batch_size=BATCH_SIZE,
+                bisect_batch_on_error=True,
+                retry_attempts=RETRY_ATTEMPTS,
+                report_batch_item_failures=True,
+                on_failure=sources.SqsDlq(self.dead_letters),
+            )
+        )
+        return publisher

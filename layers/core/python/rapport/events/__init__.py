@@ -1,0 +1,1 @@
+"""Domain events: every committed change to a record, read from the table's stream (transactional outbox)."""

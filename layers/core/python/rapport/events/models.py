@@ -1,0 +1,31 @@
+"""The shape of a domain event on the bus: EventBridge's envelope carries `detail-type` and this `detail`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+SOURCE = "rapport"
+
+
+class FieldChange(BaseModel):
+    before: Any = None
+    after: Any = None
+
+
+class DomainEvent(BaseModel):
+    """`detail` of a Rapport event. Consumers deduplicate on `event_id`, which a redelivery keeps."""
+
+    event_id: str = Field(description="Stable per committed change: derived from the stream record")
+    detail_type: str = Field(description="<entity>.<created|updated|deleted|restored|erased> or a meaningful one")
+    tenant_id: str
+    entity: str = Field(description="account, contact, lead, deal, ...")
+    entity_id: str
+    actor: str = Field(description="The user (token subject) whose write this is")
+    occurred_at: str = Field(description="When the write happened, ISO 8601 UTC")
+    version: int | None = Field(description="The record's version after the write; null when erased")
+    changes: dict[str, FieldChange] = Field(
+        default_factory=dict, description="Fields that changed, with their values before and after"
+    )
+    record: dict[str, Any] = Field(description="The record's fields after the write (before it, when erased)")

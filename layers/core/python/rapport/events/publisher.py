@@ -1,0 +1,134 @@
+"""Turns DynamoDB stream records of the single table into domain events.
+
+Only business records make events; guards and summaries are how records are stored, not what happened.
+Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed, `restored`,
+`erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`, `deal.won`, ...).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
+
+from rapport.dal.keys import Kind
+from rapport.events.models import DomainEvent, FieldChange
+
+RECORD_TYPE = "record"
+TRASH_FIELDS = ("deleted_at", "deleted_by")
+_deserializer = TypeDeserializer()
+
+Image = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The meaningful events of one entity, from its fields before and after an update."""
+
+    produces: tuple[str, ...]
+    derive: Callable[[Image, Image], list[str]]
+
+
+def _deal_outcomes(before: Image, after: Image) -> list[str]:
+    names: list[str] = []
+    if before.get("stage") != after.get("stage"):
+        names.append("stage_changed")
+    if before.get("status") != after.get("status") and after.get("status") in ("won", "lost"):
+        names.append(str(after["status"]))
+    return names
+
+
+def _became(field: str, value: str, name: str) -> Callable[[Image, Image], list[str]]:
+    return lambda before, after: [name] if after.get(field) == value and before.get(field) != value else []
+
+
+LIFECYCLE = ("created", "updated", "deleted", "restored", "erased")
+DERIVATIONS: dict[str, Derivation] = {
+    "deal": Derivation(("stage_changed", "won", "lost"), _deal_outcomes),
+    "lead": Derivation(("converted",), _became("status", "converted", "converted")),
+    "task": Derivation(("completed",), _became("status", "done", "completed")),
+}
+
+
+def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
+    """The domain events one stream record stands for (none for items that are not business records)."""
+    change = stream_record["dynamodb"]
+    old = _image(change.get("OldImage"))
+    new = _image(change.get("NewImage"))
+    current = new or old
+    if current.get("type") != RECORD_TYPE:
+        return []
+    entity = Kind(current["kind"]).label
+    lifecycle = _lifecycle(stream_record["eventName"], old, new)
+    before, after = dict(old.get("data", {})), dict(new.get("data", {}))
+    names = [lifecycle]
+    if lifecycle == "updated":
+        derivation = DERIVATIONS.get(entity)
+        names += derivation.derive(before, after) if derivation else []
+    return [_event(stream_record, f"{entity}.{name}", entity, old, new) for name in names]
+
+
+def _image(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in (raw or {}).items()}
+
+
+def _lifecycle(event_name: str, old: Image, new: Image) -> str:
+    if event_name == "INSERT":
+        return "created"
+    if event_name == "REMOVE":
+        return "erased"
+    if old.get("deleted_at") is None and new.get("deleted_at") is not None:
+        return "deleted"
+    if old.get("deleted_at") is not None and new.get("deleted_at") is None:
+        return "restored"
+    return "updated"
+
+
+def _event(stream_record: Mapping[str, Any], detail_type: str, entity: str, old: Image, new: Image) -> DomainEvent:
+    current = new or old
+    data = dict(current.get("data", {}))
+    erased = not new
+    actor = current.get("deleted_by") if _lifecycle(stream_record["eventName"], old, new) == "deleted" else None
+    return DomainEvent(
+        event_id=_event_id(stream_record, detail_type),
+        detail_type=detail_type,
+        tenant_id=str(current["tenant_id"]),
+        entity=entity,
+        entity_id=str(current["id"]),
+        actor=str(actor or current.get("updated_by", "")),
+        occurred_at=str(current.get("deleted_at") if erased else current.get("updated_at")),
+        version=None if erased else _plain(current.get("version")),
+        changes=_changes(old, new),
+        record=_plain(data),
+    )
+
+
+def _event_id(stream_record: Mapping[str, Any], detail_type: str) -> str:
+    """The stream record's id names the change; one change can mean several events, hence the type."""
+    seed = f"{stream_record['eventID']}:{detail_type}".encode()
+    return hashlib.sha256(seed).hexdigest()[:32]
+
+
+def _changes(old: Image, new: Image) -> dict[str, FieldChange]:
+    before = {**dict(old.get("data", {})), **{name: old.get(name) for name in TRASH_FIELDS}}
+    after = {**dict(new.get("data", {})), **{name: new.get(name) for name in TRASH_FIELDS}}
+    return {
+        name: FieldChange(before=_plain(before.get(name)), after=_plain(after.get(name)))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
+
+
+def _plain(value: Any) -> Any:
+    """DynamoDB numbers come back as Decimal: whole ones become int, others their exact decimal string."""
+    if isinstance(value, dict):
+        return {key: _plain(inner) for key, inner in value.items()}
+    if isinstance(value, list | set):
+        return [_plain(inner) for inner in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value

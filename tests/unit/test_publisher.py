@@ -1,0 +1,81 @@
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
+
+from local import event_schemas
+from rapport.events.publisher import events_of
+
+SERIALIZER = TypeSerializer()
+
+
+def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    plain = {
+        "pk": f"T#t1#{kind}#01J",
+        "sk": "A#META",
+        "type": "record",
+        "tenant_id": "t1",
+        "kind": kind,
+        "id": "01J",
+        "data": data,
+        "updated_at": "2026-11-22T10:00:00.000Z",
+        "updated_by": "rep-1",
+        "version": 2,
+        **fields,
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    return {
+        "eventID": "e-1",
+        "eventName": "MODIFY",
+        "dynamodb": {"OldImage": item(kind, before), "NewImage": item(kind, after, **fields), "SequenceNumber": "1"},
+    }
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "expected"),
+    [
+        ({"stage": "Qualify"}, {"stage": "Propose"}, ["deal.updated", "deal.stage_changed"]),
+        (
+            {"stage": "Propose", "status": "open"},
+            {"stage": "Won", "status": "won"},
+            ["deal.updated", "deal.stage_changed", "deal.won"],
+        ),
+        (
+            {"stage": "Propose", "status": "open"},
+            {"stage": "Lost", "status": "lost"},
+            ["deal.updated", "deal.stage_changed", "deal.lost"],
+        ),
+        ({"name": "A"}, {"name": "B"}, ["deal.updated"]),
+    ],
+)
+def test_deal_updates_say_what_happened(before, after, expected):
+    assert [event.detail_type for event in events_of(modify("DEAL", before, after))] == expected
+
+
+def test_a_lead_turning_converted_is_converted_once():
+    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "qualified"}, {"status": "converted"}))] == [
+        "lead.updated",
+        "lead.converted",
+    ]
+    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "converted"}, {"status": "converted"}))] == [
+        "lead.updated"
+    ]
+
+
+def test_numbers_keep_their_exact_value():
+    [event] = events_of(modify("DEAL", {"amount": Decimal(10)}, {"amount": Decimal("10.50")}))
+    assert event.changes["amount"].model_dump() == {"before": 10, "after": "10.50"}
+    assert event.version == 2
+
+
+def test_every_produced_type_is_in_the_schema():
+    types = set(event_schemas.detail_types())
+    assert {"deal.won", "deal.stage_changed", "lead.converted", "task.completed", "contact.erased"} <= types
+
+
+def test_the_committed_event_schema_is_current():
+    assert event_schemas.DOCUMENT.read_text() == event_schemas.render(), "run `make event-schemas`"

@@ -46,7 +46,11 @@ class _Handler(BaseHTTPRequestHandler):
             response = HttpResponse(500, [("Content-Type", "application/json")], b'{"message":"Internal server error"}')
         self._send(response)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _serve  # noqa: N815 - http.server's names
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """`do_<METHOD>` for every method, as API Gateway answers them all (TRACE and FOO included)."""
+        if name.startswith("do_"):
+            return self._serve
+        raise AttributeError(name)
 
     def _body(self) -> bytes | None:
         if "chunked" in self.headers.get("Transfer-Encoding", "").lower():

@@ -1,0 +1,79 @@
+"""What API Gateway answers itself over HTTP: the Cognito authorizer, unknown routes, CORS preflight."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+import requests
+
+from local.runtime.runtime import REGION
+from local.runtime.store import DataDir
+from local.runtime.tokens import TokenIssuer
+from tests.e2e.conftest import LocalRuntime, Staff, Target
+
+
+def _unauthorized(response: requests.Response, detail: str = "Unauthorized") -> None:
+    assert response.status_code == 401, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert response.json()["detail"] == detail
+
+
+@pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer not.a.token", "Basic dXNlcjpwYXNz"])
+def test_no_or_a_malformed_token_is_a_401(target: Target, authorization: str | None) -> None:
+    headers = {"Authorization": authorization} if authorization is not None else {}
+    _unauthorized(requests.get(f"{target.url}/accounts", headers=headers, timeout=30))
+    _unauthorized(requests.post(f"{target.url}/contacts", json={"last_name": "X"}, headers=headers, timeout=30))
+
+
+def test_a_token_with_edited_claims_is_a_401(target: Target, tenant: str) -> None:
+    header, payload, signature = target.token(tenant, "mallory", "sales").split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["cognito:groups"] = ["admin"]
+    forged = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    response = requests.get(
+        f"{target.url}/accounts", headers={"Authorization": f"Bearer {header}.{forged}.{signature}"}, timeout=30
+    )
+    _unauthorized(response)
+
+
+def test_an_expired_token_is_a_401(local_runtime: LocalRuntime, tenant: str) -> None:
+    issuer = TokenIssuer.of(DataDir(local_runtime.data_dir), REGION)
+    expired = issuer.mint(tenant=tenant, user="ada", groups=["sales"], lifetime=-60)
+    response = requests.get(f"{local_runtime.url}/accounts", headers={"Authorization": f"Bearer {expired}"}, timeout=30)
+    _unauthorized(response, "The incoming token has expired")
+
+
+def test_a_route_outside_the_stack_is_a_404(staff: Staff) -> None:
+    sales = staff("sales")
+    for method, path in (("GET", "/deals"), ("PUT", "/accounts"), ("GET", "/accounts/x/y/z"), ("GET", "/")):
+        response = sales.request(method, path)
+        assert response.status_code == 404, (method, path, response.text)
+        assert response.headers["Content-Type"] == "application/problem+json"
+
+
+def test_cors_preflight_is_answered_without_a_token(target: Target) -> None:
+    response = requests.options(
+        f"{target.url}/accounts/01J00000000000000000000000",
+        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"},
+        timeout=30,
+    )
+    assert response.status_code == 204
+    assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
+    assert "If-Match" in response.headers["Access-Control-Allow-Headers"]
+
+
+def test_each_response_carries_a_request_id(staff: Staff) -> None:
+    first, second = staff("sales").get("/accounts"), staff("sales").get("/accounts")
+    assert first.headers["x-amzn-RequestId"] != second.headers["x-amzn-RequestId"]
+
+
+def test_the_docs_serve_swagger_ui_over_the_committed_document(local_runtime: LocalRuntime) -> None:
+    page = requests.get(f"{local_runtime.url}/docs", timeout=30)
+    assert page.status_code == 200
+    assert "swagger-ui-bundle.js" in page.text
+    document = requests.get(f"{local_runtime.url}/docs/openapi.json", timeout=30).json()
+    assert "/accounts/{record_id}" in document["paths"]
+    assert requests.get(f"{local_runtime.url}/docs/swagger-ui-bundle.js", timeout=30).status_code == 200
+    assert requests.get(f"{local_runtime.url}/docs/../../pyproject.toml", timeout=30).status_code == 404

@@ -93,15 +93,15 @@ class LocalCloud:
         functions = sorted(
             self.assembly.label(logical_id) for logical_id, _ in self.assembly.of_type("AWS::Lambda::Function")
         )
-        region = self.options.region
+        region, aws = self.options.region, f"http://localhost:{self.options.aws_port}"
         seeded = f"seeded tenant {TENANT!r} with {self.seeded} records" if self.seeded else "kept from the last run"
         return "\n".join(
             [
                 f"Rapport is running locally: stack {self.options.stack} from {self.options.cdk_out}",
                 f"  API           {self.api_url}",
                 f"  API docs      {self.api_url}/docs",
-                f"  AWS endpoint  {self.aws.endpoint}  (region {region}, any credentials), e.g.",
-                f"                aws --endpoint-url {self.aws.endpoint} --region {region} dynamodb list-tables",
+                f"  AWS endpoint  {aws}  (region {region}, any credentials), e.g.",
+                f"                aws --endpoint-url {aws} --region {region} dynamodb list-tables",
                 f"  data          {self.options.data_dir} ({seeded})",
                 f"  functions     {', '.join(functions)}",
                 f"  a token       .venv/bin/rapport token --tenant {TENANT} --user ada --groups sales,manager",

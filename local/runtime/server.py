@@ -21,8 +21,10 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server_version = "rapport-local"
-    sys_version = ""
+
+    def version_string(self) -> str:
+        return "rapport-local"
+
     server: _Server
 
     def _serve(self) -> None:

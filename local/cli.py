@@ -15,8 +15,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from local.runtime.aws import PortInUse
 from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, Options, serve
 from local.runtime.store import DataDir
+from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
 
 DEFAULTS = Options()
@@ -73,7 +75,11 @@ def _local(arguments: argparse.Namespace) -> int:
         cdk_out=arguments.cdk_out.resolve(),
         stack=arguments.stack,
     )
-    serve(options)
+    try:
+        serve(options)
+    except (TemplateError, PortInUse) as error:
+        print(f"rapport local: {error}", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -103,7 +109,10 @@ def _schedule_run(arguments: argparse.Namespace) -> int:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the local runtime
             print(json.dumps(json.loads(response.read()), indent=2))
     except urllib.error.HTTPError as error:
-        print(f"{error.code}: {error.read().decode()}", file=sys.stderr)
+        print(json.loads(error.read()).get("message", error.reason), file=sys.stderr)
+        return 1
+    except urllib.error.URLError as error:
+        print(f"rapport local does not answer at {api}: {error.reason}", file=sys.stderr)
         return 1
     return 0
 

@@ -2,7 +2,7 @@ import pytest
 
 from local.lambda_api import call
 from local.metering import dynamodb_requests
-from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, set_rates
+from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, move, pipeline, set_rates
 
 
 def test_the_rate_table_starts_as_usd_with_no_rates_and_only_admins_set_it():
@@ -45,3 +45,11 @@ def test_invalid_rate_tables_are_422(body, field):
     reply = call("putCurrencyRates", ADMIN, body=body)
     assert reply.status == 422, reply.body
     assert field in {error["field"] for error in reply.body["errors"]}
+
+
+def test_the_tenant_currency_is_fixed_once_a_deal_was_won_in_it():
+    pipe = pipeline()
+    move(deal(pipe["id"]), "Won")
+    assert set_rates("USD", {"EUR": "1.08"}).status == 200  # new rates, same currency: fine
+    reply = set_rates("EUR", {"USD": "0.92"})
+    assert reply.status == 409 and reply.body["errors"][0]["field"] == "currency"

@@ -5,7 +5,7 @@ import pytest
 from local import openapi
 from local.lambda_api import call
 from local.metering import dynamodb_requests
-from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, STAGES, pipeline
+from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, STAGES, deal, move, pipeline
 
 
 def test_create_answers_201_with_location_etag_and_the_stages_in_order():
@@ -112,6 +112,49 @@ def test_unknown_and_other_tenants_pipelines_are_404():
     for operation in ("getPipeline", "updatePipeline"):
         assert call(operation, OTHER_TENANT, record_id=created["id"]).status == 404
         assert call(operation, MANAGER, record_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5").status == 404
+
+
+def test_removing_a_stage_that_open_deals_are_in_is_409_saying_how_many():
+    created = pipeline()
+    for _ in range(3):
+        deal(created["id"], stage="Demo")
+    deal(created["id"], stage="Proposal")
+    won = move(deal(created["id"], stage="Negotiation"), "Won")
+    without = [stage for stage in STAGES if stage["name"] not in ("Demo", "Proposal", "Won")]
+    with dynamodb_requests() as requests:
+        reply = call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": without})
+    assert requests == ["GetItem", "Query"]
+    assert reply.status == 409, reply.body
+    assert (
+        "'Demo' has 3 open deals" in reply.body["detail"] and "'Proposal' has 1 open deal;" not in reply.body["detail"]
+    )
+    assert "'Proposal' has 1 open deal" in reply.body["detail"]
+    assert reply.body["errors"][0]["field"] == "stages"
+    assert call("getPipeline", record_id=created["id"]).body["version"] == 1
+    # A won stage holding only won deals may go: they keep their stage and status.
+    keeps_open = [stage for stage in STAGES if stage["name"] != "Won"]
+    assert call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": keeps_open}).status == 200
+    assert call("getDeal", record_id=won["id"]).body["stage"] == "Won"
+
+
+def test_renaming_or_closing_a_used_stage_is_refused_changing_its_case_or_probability_is_not():
+    created = pipeline()
+    deal(created["id"], stage="Demo")
+    renamed = [dict(stage, name="Product demo") if stage["name"] == "Demo" else stage for stage in STAGES]
+    assert call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": renamed}).status == 409
+    closed = [dict(stage, status="lost", probability=0) if stage["name"] == "Demo" else stage for stage in STAGES]
+    assert call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": closed}).status == 409
+    recased = [dict(stage, name="DEMO", probability=35) if stage["name"] == "Demo" else stage for stage in STAGES]
+    assert call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": recased}).status == 200
+
+
+def test_a_stage_freed_of_its_deals_can_go():
+    created = pipeline()
+    moved = move(deal(created["id"], stage="Demo"), "Proposal")
+    without_demo = [stage for stage in STAGES if stage["name"] != "Demo"]
+    reply = call("updatePipeline", MANAGER, record_id=created["id"], body={"stages": without_demo})
+    assert reply.status == 200, reply.body
+    assert moved["stage"] == "Proposal"
 
 
 def test_there_is_no_deleting_a_pipeline():

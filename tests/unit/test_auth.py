@@ -42,6 +42,17 @@ def test_missing_or_malformed_identity_is_unauthenticated(claims):
         ("sales", "contacts", Action.RESTORE, False),
         ("manager", "accounts", Action.RESTORE, True),
         ("", "accounts", Action.READ, False),
+        ("sales", "pipelines", Action.READ, True),
+        ("sales", "pipelines", Action.CREATE, False),
+        ("manager", "pipelines", Action.UPDATE, True),
+        ("admin", "pipelines", Action.DELETE, False),  # an action a resource does not list: nobody
+        ("sales", "deals", Action.UPDATE, True),
+        ("support", "deals", Action.UPDATE, False),
+        ("sales", "deals", Action.RESTORE, False),
+        ("support", "forecast", Action.READ, False),
+        ("sales", "reports", Action.READ, True),
+        ("manager", "currency_rates", Action.UPDATE, False),
+        ("admin", "currency_rates", Action.UPDATE, True),
     ],
 )
 def test_permissions_per_role(groups, resource, action, allowed):

@@ -58,3 +58,44 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
         keys.interaction_sk("01J"),
     ]
     assert sorted(order) == order
+
+
+def deal_keys(deleted: bool = False, **fields: str) -> keys.IndexKeys:
+    values = {"close_date": "2026-12-15", "status": "open", "owner_id": "ann", "pipeline_id": "P1", "stage_key": "demo"}
+    return keys.deal_index_keys("t", "D1", **{**values, **fields}, deleted=deleted)
+
+
+def test_every_sales_partition_key_starts_with_the_tenant():
+    partitions = [value for name, value in asdict(deal_keys()).items() if name.endswith("pk") and value] + [
+        keys.stats_pk("t", "2026-11"),
+        keys.stats_list_pk("t"),
+        keys.settings_pk("t"),
+    ]
+    assert len(partitions) == 7
+    assert all(value.startswith("T#t#") for value in partitions)
+
+
+def test_a_trashed_deal_is_only_in_the_trash():
+    trashed = deal_keys(deleted=True)
+    assert trashed == keys.IndexKeys(gsi1pk="T#t#DEAL#DELETED", gsi1sk=deal_keys().gsi1sk)
+
+
+def test_deal_filters_are_sort_key_prefixes_that_match_whole_values():
+    live = deal_keys()
+    assert live.gsi2sk and live.gsi2sk.startswith(keys.key_prefix("open", "P1"))
+    assert live.gsi3sk and live.gsi3sk.startswith(keys.key_prefix("demo"))
+    assert not str(deal_keys(stage_key="demo day").gsi3sk).startswith(keys.key_prefix("demo"))
+    assert live.gsi4sk and live.gsi4sk.startswith(keys.key_prefix("P1"))
+
+
+def test_a_close_date_range_holds_its_first_and_last_day_and_nothing_after():
+    low, high = "2026-10-01", keys.through("2026-12-31")
+    inside = [str(deal_keys(close_date=day).gsi1sk) for day in ("2026-10-01", "2026-12-31")]
+    outside = [str(deal_keys(close_date=day).gsi1sk) for day in ("2026-09-30", "2027-01-01")]
+    assert all(low <= key <= high for key in inside)
+    assert not any(low <= key <= high for key in outside)
+    assert keys.stats_list_sk("2026-12", "zoe~") <= keys.through("2026-12") < keys.stats_list_sk("2027-01", "a")
+
+
+def test_history_sorts_oldest_first_after_the_record():
+    assert keys.META_SK < keys.history_sk("2026-11-01T09:00:00.000Z") < keys.history_sk("2026-11-02T09:00:00.000Z")

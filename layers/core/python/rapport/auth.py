@@ -57,6 +57,25 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
         Action.ERASE: frozenset({Role.ADMIN}),
     },
+    # Sales. Pipelines are set up by admins and managers; deals are worked by sales, trashed by sales,
+    # restored by managers. Forecasts and performance reports: managers and admins see everyone's, a caller
+    # who is only `sales` sees their own (rapport.deals.forecast.scoped_owner). Only admins set currency rates.
+    "pipelines": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER}),
+    },
+    "deals": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+    "forecast": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
+    "reports": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
+    "currency_rates": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN})},
 }
 
 
@@ -68,7 +87,7 @@ class Caller:
     email: str | None = None
 
     def require(self, resource: str, action: Action) -> None:
-        allowed = PERMISSIONS[resource][action]
+        allowed = PERMISSIONS[resource].get(action, frozenset())  # an action not listed: nobody may
         if not self.roles & allowed:
             raise Forbidden(f"Your role may not {action.value} {resource}.")
 

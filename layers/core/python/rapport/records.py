@@ -77,6 +77,9 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def before_erase(self, caller: Caller, record: Record) -> None:
         """Refuse an erase that would leave dangling references."""
 
+    def before_update(self, caller: Caller, record: Record, data: Mapping[str, Any]) -> None:
+        """Refuse a change from `record` to `data` (validated) that would leave dangling references."""
+
     def create(self, caller: Caller, payload: CreateT) -> OutT:
         caller.require(self.resource, Action.CREATE)
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
@@ -107,6 +110,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         data = self._validated({**record.data, **changes})
         old_guards, new_guards = self.guards(record.data), self.guards(data)
         old_parents = self.parents(record.data)
+        self.before_update(caller, record, data)
         record.data = data
         self._touch(record, caller)
         return self._write(

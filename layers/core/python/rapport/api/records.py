@@ -54,7 +54,10 @@ def register_record_routes(
     create_model: type[BaseModel],
     patch_model: type[BaseModel],
     out_model: type[BaseModel],
+    *,
+    trash: bool = True,
 ) -> None:
+    """Create, read, change and, with `trash`, trash/erase and restore records of `service`."""
     base = f"/{service.resource}"
     tag = [service.resource]
     name = service.label.capitalize()
@@ -121,6 +124,8 @@ def register_record_routes(
         ),
     )
     for method, rule, function, operation_id, summary, documented in routes:
+        if not trash and function in (delete, restore):
+            continue
         status = next(iter(documented))
         method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented, status_code=status)(
             function

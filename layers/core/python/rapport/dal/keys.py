@@ -29,6 +29,34 @@ is one Query on the contact's partition), kept current in the same transaction a
 |       | (an account, then its contacts)         |                              | <name key>␟<id>    |
 
 The parent sits first in its children's gsi4 partition, so "this account's contacts, or 404" is one Query.
+
+Sales (pipelines, deals, forecast, performance). `␟` is NAME_END; `<close>` a deal's close date (YYYY-MM-DD).
+
+| item                          | pk                          | sk                      |
+|-------------------------------|-----------------------------|-------------------------|
+| pipeline, deal                | T#<t>#PIPE#<id>, T#<t>#DEAL#<id> | A#META             |
+| a deal's stage history        | T#<t>#DEAL#<id>             | H#<at> (oldest first)   |
+| per-user per-month stats      | T#<t>#STATS#<yyyy-mm>       | U#<user>                |
+| the tenant's currency rates   | T#<t>#SETTINGS              | CURRENCY_RATES          |
+
+A stats item counts, for a user and a month: `activities` (one per activity the user logged, see
+`dal.sales.count_activity`) and, for deals the user owned when they closed in that month (by close date):
+`deals_won`, `deals_lost`, `revenue_won` (tenant currency, converted when the deal was won) and `won_days`
+(days from creation to close, summed over won deals). The contact's `B#LTV` item (`LifetimeValueItem`) holds the
+sum of its won deals in a top-level Number `amount` (tenant currency; `data.currency` names it): a Number so that
+deals closing at once for one contact each ADD to it without a read.
+
+| index | serves (sales)                     | pk                              | sk                                  |
+|-------|------------------------------------|---------------------------------|-------------------------------------|
+| gsi1  | pipelines by name                  | T#<t>#PIPE                      | <name key>␟<id>                     |
+| gsi1  | deals by close date; forecast      | T#<t>#DEAL (or #DELETED: trash) | <close>␟<id>                        |
+| gsi1  | stats by month (performance)       | T#<t>#STATS                     | <yyyy-mm>␟<user>                    |
+| gsi2  | an owner's deals (+status, +pipe)  | T#<t>#DEAL#OWNER#<owner>        | <status>␟<pipeline id>␟<close>␟<id> |
+| gsi3  | a pipeline's deals (+stage)        | T#<t>#DEAL#PIPE#<pipeline id>   | <stage key>␟<close>␟<id>            |
+| gsi4  | deals by status (+pipeline)        | T#<t>#DEAL#STATUS#<status>      | <pipeline id>␟<close>␟<id>          |
+
+A trashed deal stays only in its gsi1 trash partition. Each filter combination of `GET /deals` is one Query on
+one of these partitions, narrowed by a sort key prefix (see `rapport.deals.service.DealService.search`).
 """
 
 from __future__ import annotations
@@ -77,6 +105,10 @@ APPOINTMENT_SUMMARY_PREFIX = "C#APPT#"
 TASK_SUMMARY_PREFIX = "D#TASK#"
 INTERACTION_PREFIX = "E#"
 NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
+HISTORY_PREFIX = "H#"
+STATS_USER_PREFIX = "U#"
+CURRENCY_RATES_SK = "CURRENCY_RATES"
+RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 
 
 class UniqueField(StrEnum):
@@ -128,6 +160,84 @@ def task_summary_sk(due_at: str | None, task_id: str) -> str:
 def interaction_sk(activity_id: str) -> str:
     """Newest first: the activity's ULID with every digit inverted sorts in reverse time order."""
     return f"{INTERACTION_PREFIX}{activity_id.upper().translate(_INVERTED)}"
+
+
+def history_sk(at: str) -> str:
+    """A deal's stage transition at `at` (ISO 8601 UTC): history sorts oldest first."""
+    return f"{HISTORY_PREFIX}{at}"
+
+
+def stats_pk(tenant_id: str, month: str) -> str:
+    return f"{tenant_prefix(tenant_id)}STATS#{month}"
+
+
+def stats_sk(user_id: str) -> str:
+    return f"{STATS_USER_PREFIX}{user_id}"
+
+
+def stats_list_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}STATS"
+
+
+def stats_list_sk(month: str, user_id: str) -> str:
+    return f"{month}{NAME_END}{user_id}"
+
+
+def settings_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}SETTINGS"
+
+
+def deal_owner_pk(tenant_id: str, owner_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#OWNER#{owner_id}"
+
+
+def deal_pipeline_pk(tenant_id: str, pipeline_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#{Kind.PIPELINE}#{pipeline_id}"
+
+
+def deal_status_pk(tenant_id: str, status: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#STATUS#{status}"
+
+
+def key_prefix(*parts: str) -> str:
+    """The sort key prefix that selects `parts` (leading components of a sales sort key), whole."""
+    return "".join(f"{part}{NAME_END}" for part in parts)
+
+
+def through(last: str) -> str:
+    """The upper bound of a range whose last sort key component starts with `last` (e.g. a date)."""
+    return f"{last}{NAME_END}{RANGE_END}"
+
+
+def deal_index_keys(
+    tenant_id: str,
+    deal_id: str,
+    *,
+    close_date: str,
+    status: str,
+    owner_id: str,
+    pipeline_id: str,
+    stage_key: str,
+    deleted: bool,
+) -> IndexKeys:
+    gsi1pk = list_pk(tenant_id, Kind.DEAL, deleted=deleted)
+    gsi1sk = key_prefix(close_date) + deal_id
+    if deleted:
+        return IndexKeys(gsi1pk=gsi1pk, gsi1sk=gsi1sk)
+    return IndexKeys(
+        gsi1pk=gsi1pk,
+        gsi1sk=gsi1sk,
+        gsi2pk=deal_owner_pk(tenant_id, owner_id),
+        gsi2sk=key_prefix(status, pipeline_id, close_date) + deal_id,
+        gsi3pk=deal_pipeline_pk(tenant_id, pipeline_id),
+        gsi3sk=key_prefix(stage_key, close_date) + deal_id,
+        gsi4pk=deal_status_pk(tenant_id, status),
+        gsi4sk=key_prefix(pipeline_id, close_date) + deal_id,
+    )
+
+
+def pipeline_index_keys(tenant_id: str, pipeline_id: str, name_key: str) -> IndexKeys:
+    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.PIPELINE), gsi1sk=name_sk(name_key, pipeline_id))
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:

@@ -6,9 +6,11 @@ The CDK table definitions are checked against these models by tests/infra, so th
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.attributes import (
+    Attribute,
     DiscriminatorAttribute,
     MapAttribute,
     NumberAttribute,
@@ -16,7 +18,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     VersionAttribute,
 )
-from pynamodb.constants import PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
+from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -35,6 +37,18 @@ def _index(name: str) -> type[GlobalSecondaryIndex[Any]]:
         f"{name}sk": UnicodeAttribute(range_key=True),
     }
     return type(f"{name.capitalize()}Index", (GlobalSecondaryIndex,), attributes)
+
+
+class DecimalAttribute(Attribute[Decimal]):
+    """A DynamoDB Number read and written as an exact `Decimal` (NumberAttribute goes through float)."""
+
+    attr_type = NUMBER
+
+    def serialize(self, value: Decimal) -> str:
+        return str(value)
+
+    def deserialize(self, value: str) -> Decimal:
+        return Decimal(value)
 
 
 Gsi1Index = _index("gsi1")
@@ -92,6 +106,43 @@ class SummaryItem(Item, discriminator="summary"):
     kind = UnicodeAttribute()
     ref_id = UnicodeAttribute()
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+
+
+class LifetimeValueItem(SummaryItem, discriminator="ltv"):
+    """A contact's `B#LTV`: its won deals' amounts summed in `amount`, in the tenant currency (`data.currency`).
+
+    A top-level Number so that every deal won for the contact can ADD to it in its own transaction, unread.
+    """
+
+    amount = DecimalAttribute(null=True)
+
+
+class HistoryItem(Item, discriminator="history"):
+    """One stage transition of a deal, `H#<at>` in the deal's partition (see rapport.deals for `data`)."""
+
+    data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+
+
+class StatsItem(Item, discriminator="stats"):
+    """A user's counters for a month, upserted by ADD (see keys.py and rapport.dal.sales)."""
+
+    user_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    activities = NumberAttribute(null=True)
+    deals_won = NumberAttribute(null=True)
+    deals_lost = NumberAttribute(null=True)
+    revenue_won = DecimalAttribute(null=True)
+    won_days = NumberAttribute(null=True)
+    currency = UnicodeAttribute(null=True)
+
+
+class SettingItem(Item, discriminator="setting"):
+    """A tenant-wide setting (the currency rate table), versioned like a record."""
+
+    data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    version = VersionAttribute()
 
 
 class GuardItem(Item, discriminator="guard"):

@@ -236,8 +236,12 @@ class UnitOfWork:
     def delete_item(self, item: Item, condition: Condition | None = None) -> None:
         self._operations.append(_Operation("delete", "item", item, item, condition))
 
-    def update_item(self, item: Item, actions: list[Action], condition: Condition | None = None) -> None:
-        self._operations.append(_Operation("update", "item", item, (item, actions), condition))
+    def update_item(
+        self, item: Item, actions: list[Action], condition: Condition | None = None, parent: Parent | None = None
+    ) -> None:
+        """Update `item`; with `parent`, a failed `condition` means that record is missing (`ParentMissing`)."""
+        role, subject = ("parent", parent) if parent else ("item", item)
+        self._operations.append(_Operation("update", role, subject, (item, actions), condition))
 
     def commit(self) -> None:
         if len(self._operations) == 1:

@@ -1,0 +1,32 @@
+"""Pipelines API: /pipelines (no delete: a pipeline's deals keep pointing at it)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.records import register_record_routes, responses
+from rapport.deals.models import Pipeline, PipelineCreate, PipelinePatch
+from rapport.deals.pipelines import pipelines
+from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+app = create_app()
+register_record_routes(app, pipelines, PipelineCreate, PipelinePatch, Pipeline, trash=False)
+
+
+@app.get(
+    "/pipelines",
+    tags=["pipelines"],
+    operation_id="listPipelines",
+    summary="List pipelines by name",
+    responses=responses(200, PageOf[Pipeline]),
+)
+def list_pipelines(
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+) -> Response[PageOf[Pipeline]]:
+    return page_response(pipelines.search(caller(app), limit=limit, cursor=cursor))
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,78 @@
+"""Sales figures and settings: /forecast, /reports/sales-performance, /currency-rates."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import JSON, caller, create_app, entrypoint, etag, expected_version
+from rapport.api.records import IfMatch, problems, responses
+from rapport.deals import forecast, rates
+from rapport.deals.models import CurrencyRates, CurrencyRatesPut, Forecast, SalesPerformance
+
+Period = Annotated[str, Query(min_length=7, max_length=7, description="A quarter like 2026-Q4 or a month like 2026-11")]
+OwnerId = Annotated[
+    str | None,
+    Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$", description="Sales see only their own"),
+]
+
+app = create_app()
+
+
+def _json(body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"), headers=headers)
+
+
+@app.get(
+    "/forecast",
+    tags=["sales"],
+    operation_id="getForecast",
+    summary="Weighted pipeline, commit, best case and closed won for a period, per owner, in the tenant currency",
+    description=forecast.FORECAST,
+    responses=responses(200, Forecast),
+)
+def get_forecast(
+    period: Period,
+    owner_id: OwnerId = None,
+    pipeline_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+) -> Response[Forecast]:
+    return _json(forecast.forecast(caller(app), period, owner_id=owner_id, pipeline_id=pipeline_id))
+
+
+@app.get(
+    "/reports/sales-performance",
+    tags=["sales"],
+    operation_id="getSalesPerformance",
+    summary="Per owner: deals won and lost, revenue won, win rate, average days to close, activities",
+    description=forecast.PERFORMANCE,
+    responses=responses(200, SalesPerformance),
+)
+def get_sales_performance(period: Period, owner_id: OwnerId = None) -> Response[SalesPerformance]:
+    return _json(forecast.sales_performance(caller(app), period, owner_id=owner_id))
+
+
+@app.get(
+    "/currency-rates",
+    tags=["sales"],
+    operation_id="getCurrencyRates",
+    summary="The tenant currency and the rates deals in other currencies convert at",
+    responses=responses(200, CurrencyRates),
+)
+def get_currency_rates() -> Response[CurrencyRates]:
+    table = rates.get_rates(caller(app))
+    return _json(table, {"ETag": etag(table.version)})
+
+
+@app.put(
+    "/currency-rates",
+    tags=["sales"],
+    operation_id="putCurrencyRates",
+    summary="Replace the tenant currency and its rates (admin)",
+    responses={**responses(200, CurrencyRates), **problems(409, 412)},
+)
+def put_currency_rates(body: CurrencyRatesPut, if_match: IfMatch = None) -> Response[CurrencyRates]:
+    table = rates.put_rates(caller(app), body, expected_version(if_match, required=False))
+    return _json(table, {"ETag": etag(table.version)})
+
+
+lambda_handler = entrypoint(app)

@@ -1,0 +1,1 @@
+"""Sales: pipelines, deals, forecasts, performance, currency rates."""

@@ -1,0 +1,47 @@
+"""Reporting periods: a quarter `2026-Q4` or a month `2026-11`, as a range of dates and of months."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+FORMAT_HINT = "must be a quarter like 2026-Q4 or a month like 2026-11"
+
+
+@dataclass(frozen=True)
+class Period:
+    label: str
+    start: date
+    end: date  # inclusive
+
+    @property
+    def months(self) -> list[str]:
+        """Every month of the period as YYYY-MM, first to last."""
+        months, cursor = [], self.start
+        while cursor <= self.end:
+            months.append(cursor.strftime("%Y-%m"))
+            cursor = _add_months(cursor, 1)
+        return months
+
+
+def _add_months(day: date, count: int) -> date:
+    index = day.year * 12 + day.month - 1 + count
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def parse_period(text: str) -> Period:
+    """The period `text` names; ValueError when it names none."""
+    if quarter := _QUARTER.match(text):
+        year, number = int(quarter.group(1)), int(quarter.group(2))
+        first_month, months = 3 * number - 2, 3
+    elif month := _MONTH.match(text):
+        year, first_month, months = int(month.group(1)), int(month.group(2)), 1
+    else:
+        raise ValueError(FORMAT_HINT)
+    if year < 1900:
+        raise ValueError(FORMAT_HINT)
+    start = date(year, first_month, 1)
+    return Period(label=text, start=start, end=_add_months(start, months) - timedelta(days=1))

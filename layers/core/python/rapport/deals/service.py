@@ -1,0 +1,383 @@
+"""Deals: an opportunity moving through a pipeline's stages to won or lost.
+
+Every deal write is one transaction: the deal, its stage history entry, the summaries in its contacts'
+partitions (the 360 view), and what it adds to its owner's monthly stats and its contacts' lifetime values.
+Reads are one request: a GetItem, or one Query per list filter combination (see keys.py).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from rapport import normalize, pagination
+from rapport.auth import Action, Caller
+from rapport.dal import keys, sales
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.models import Item, SummaryItem
+from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
+from rapport.dal.sales import RateTable
+from rapport.deals import rules
+from rapport.deals.models import Deal, DealCreate, DealPatch, StageChange, StageStatus
+from rapport.deals.money import cents, convert
+from rapport.deals.rates import default_rates
+from rapport.errors import BadRequest, Conflict, FieldError, InvalidInput, NotFound
+from rapport.pagination import Page
+from rapport.records import RecordService, new_id
+from rapport.types import utc_now
+
+NOT_CLEARABLE = ("name", "amount", "pipeline_id", "close_date", "currency", "stage", "owner_id")
+
+# The filter combinations of GET /deals, each one Query: (filters given) -> (index, partition, sort key prefix).
+FILTERS = (
+    (),
+    ("deleted",),
+    ("owner_id",),
+    ("owner_id", "status"),
+    ("owner_id", "status", "pipeline_id"),
+    ("pipeline_id",),
+    ("pipeline_id", "stage"),
+    ("status",),
+    ("status", "pipeline_id"),
+)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class DealService(RecordService[DealCreate, DealPatch, Deal]):
+    kind = Kind.DEAL
+    resource = "deals"
+    label = "deal"
+    create_model = DealCreate
+    out_model = Deal
+
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        return {}
+
+    def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
+        linked = {
+            Parent(Kind.CONTACT, contact_id): f"contact_ids[{position}]"
+            for position, contact_id in enumerate(data.get("contact_ids", []))
+        }
+        account_id = data.get("account_id")
+        return {**({Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}), **linked}
+
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        return keys.deal_index_keys(
+            tenant_id,
+            record_id,
+            close_date=data["close_date"],
+            status=data["status"],
+            owner_id=data["owner_id"],
+            pipeline_id=data["pipeline_id"],
+            stage_key=normalize.name_key(data["stage"]),
+            deleted=deleted,
+        )
+
+    # Writes
+
+    def create(self, caller: Caller, payload: DealCreate) -> Deal:
+        caller.require(self.resource, Action.CREATE)
+        changes = payload.model_dump(mode="json", exclude_none=True)
+        data = self._validated(changes)
+        data.setdefault("owner_id", caller.user_id)
+        pipeline, table = sales.pipeline_and_rates(caller.tenant_id, data["pipeline_id"], rates=True)
+        now = utc_now()
+        record = Record(
+            kind=self.kind,
+            id=new_id(),
+            tenant_id=caller.tenant_id,
+            data=data,
+            created_at=now,
+            created_by=caller.user_id,
+            updated_at=now,
+            updated_by=caller.user_id,
+        )
+        entry = self._settle(record, None, changes, pipeline, table or default_rates(), moved=True, actor=caller)
+        return self._commit(record, before=None, entry=entry, parents=self.parents(data))
+
+    def update(self, caller: Caller, record_id: str, patch: DealPatch, expected_version: int) -> Deal:
+        caller.require(self.resource, Action.UPDATE)
+        record = self._load(caller, record_id, expected_version)
+        if record.deleted:
+            raise Conflict("The deal is deleted; restore it before editing it.")
+        changes = patch.model_dump(mode="json", exclude_unset=True)
+        cleared = [
+            FieldError(name, "cannot be cleared", "required")
+            for name in NOT_CLEARABLE
+            if name in changes and changes[name] is None
+        ]
+        if cleared:
+            raise InvalidInput("The deal is not valid.", cleared)
+        before = copy.deepcopy(record.data)
+        merged = {**rules.inputs(before), **changes}
+        for name, empty in (("contact_ids", []), ("contact_roles", {})):
+            if name in changes and changes[name] is None:
+                merged[name] = empty
+        if "contact_ids" in changes and "contact_roles" not in changes:
+            merged["contact_roles"] = {
+                contact_id: role
+                for contact_id, role in merged.get("contact_roles", {}).items()
+                if contact_id in merged.get("contact_ids", [])
+            }
+        data = {**{name: before[name] for name in rules.DERIVED if name in before}, **self._validated(merged)}
+        moved = data["pipeline_id"] != before["pipeline_id"]
+        if moved and "stage" not in changes:
+            del data["stage"]  # the new pipeline's first stage
+        moved = moved or normalize.name_key(data["stage"]) != normalize.name_key(before["stage"])
+        money_changed = any(data[name] != before[name] for name in ("amount", "currency"))
+        # A move may win the deal (its value in the tenant currency); a new currency needs a rate.
+        needs_rates = (
+            moved or data["currency"] != before["currency"] or (before["status"] == StageStatus.WON and money_changed)
+        )
+        pipeline, table = None, None
+        if needs_rates:
+            pipeline, table = sales.pipeline_and_rates(
+                caller.tenant_id, data["pipeline_id"] if moved else None, rates=True
+            )
+            table = table or default_rates()
+        new_parents = {
+            parent: field for parent, field in self.parents(data).items() if parent not in self.parents(before)
+        }
+        record.data = data
+        self._touch(record, caller)
+        entry = self._settle(record, before, changes, pipeline, table, moved=moved, actor=caller)
+        return self._commit(record, before=before, entry=entry, parents=new_parents)
+
+    def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        """Trash: the deal leaves lists, its contacts' views, and the stats; restore brings it all back."""
+        caller.require(self.resource, Action.DELETE)
+        record = self._load(caller, record_id, expected_version)
+        if record.deleted:
+            return
+        record.deleted_at, record.deleted_by = utc_now(), caller.user_id
+        self._touch(record, caller)
+        self._commit(record, before=record.data, entry=None, parents={})
+
+    def restore(self, caller: Caller, record_id: str, expected_version: int | None) -> Deal:
+        caller.require(self.resource, Action.RESTORE)
+        record = self._load(caller, record_id, expected_version)
+        if not record.deleted:
+            raise Conflict("The deal is not deleted.")
+        record.deleted_at = record.deleted_by = None
+        self._touch(record, caller)
+        return self._commit(record, before=None, entry=None, parents=self.parents(record.data))
+
+    def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        """For good: the deal, its summaries and its contributions in one transaction, then its history."""
+        caller.require(self.resource, Action.ERASE)
+        record = self._load(caller, record_id, expected_version)
+        work = UnitOfWork()
+        work.delete_record(record)
+        self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))
+        try:
+            work.commit()
+        except StaleVersion as error:
+            raise self._stale() from error
+        sales.delete_items(sales.history_items(caller.tenant_id, record.id))
+
+    def _settle(
+        self,
+        record: Record,
+        before: Mapping[str, Any] | None,
+        changes: Mapping[str, Any],
+        pipeline: Record | None,
+        table: RateTable | None,
+        *,
+        moved: bool,
+        actor: Caller,
+    ) -> dict[str, Any] | None:
+        """Derive what follows from the deal's fields (stage, status, closing); the history entry if it moved.
+
+        `pipeline` and `table` are read only when the write needs them: a move, a new currency, won money.
+        """
+        data = record.data
+        if table is not None:
+            data.setdefault("currency", table.currency)
+            if before is None or data["currency"] != before.get("currency"):
+                self._require_rate(data["currency"], table)
+        entry = None
+        if moved:
+            if pipeline is None:
+                raise InvalidInput.of(
+                    "pipeline_id", f"No pipeline has the id {data['pipeline_id']}.", "unknown_reference"
+                )
+            stages = pipeline.data["stages"]
+            stage = rules.find_stage(stages, data.get("stage") or stages[0]["name"])
+            if stage is None:
+                names = ", ".join(f"'{stage['name']}'" for stage in stages)
+                raise InvalidInput.of(
+                    "stage", f"is not a stage of the pipeline; its stages are {names}", "unknown_stage"
+                )
+            if pipeline.data.get("rotting_days"):
+                data["rotting_days"] = pipeline.data["rotting_days"]
+            else:
+                data.pop("rotting_days", None)
+            entry = rules.enter_stage(
+                data, stage, before=before, now=record.updated_at, actor=actor.user_id, explicit=set(changes)
+            )
+        problem = rules.lost_reason_problem(data, changes)
+        if problem:
+            raise InvalidInput(f"The lost_reason {problem.message}.", [problem])
+
+        def tenant_value() -> tuple[Decimal, str]:
+            assert table is not None, "a deal becoming won, or won money changing, reads the rate table"
+            value = convert(Decimal(data["amount"]), data["currency"], table.currency, table.rates)
+            if value is None:
+                raise Conflict(
+                    f"The tenant's currency rates have no rate for {data['currency']}; an admin adds one with "
+                    "PUT /currency-rates.",
+                    [FieldError("currency", f"has no rate to {table.currency}", "no_rate")],
+                )
+            return cents(value), table.currency
+
+        closing = rules.closing_of(data, before, created_at=record.created_at, tenant_value=tenant_value)
+        if closing:
+            data["closing"] = closing.as_data()
+        else:
+            data.pop("closing", None)
+        return entry
+
+    @staticmethod
+    def _require_rate(currency: str, table: RateTable) -> None:
+        if currency != table.currency and currency not in table.rates:
+            raise InvalidInput.of(
+                "currency",
+                f"has no rate in the tenant's currency rates (tenant currency {table.currency}); an admin adds "
+                "one with PUT /currency-rates",
+                "no_rate",
+            )
+
+    def _commit(
+        self,
+        record: Record,
+        *,
+        before: Mapping[str, Any] | None,
+        entry: Mapping[str, Any] | None,
+        parents: Mapping[Parent, str],
+    ) -> Deal:
+        """One transaction: the deal over its version, its history entry, summaries, stats, lifetime values."""
+        work = UnitOfWork()
+        for parent in parents:
+            work.require_live(record.tenant_id, parent)
+        work.put_record(record, self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted))
+        if entry:
+            history = sales.history_item(record.tenant_id, record.id, entry["at"], entry)
+            work.put_item(history, Item.pk.does_not_exist())
+        visible_before = None if before is None else before
+        visible_after = None if record.deleted else record.data
+        self._add_effects(work, record, rules.effects(visible_before, visible_after))
+        try:
+            work.commit()
+        except ParentMissing as error:
+            field = parents.get(error.parent, "id")
+            raise InvalidInput.of(
+                field, f"No live {error.parent.kind.label} has the id {error.parent.id}.", "unknown_reference"
+            ) from error
+        except StaleVersion as error:
+            raise self._stale() from error
+        return self._out(record)
+
+    @staticmethod
+    def _add_effects(work: UnitOfWork, record: Record, effects: rules.Effects) -> None:
+        tenant_id = record.tenant_id
+        for contact_id, summary in effects.summaries.items():
+            work.put_item(sales.deal_summary(tenant_id, contact_id, record.id, summary))
+        for contact_id in effects.unlinked:
+            partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
+            work.delete_item(SummaryItem(partition, keys.deal_summary_sk(record.id)))
+        for (month, user_id), delta in effects.stats.items():
+            currency = effects.currency if delta.revenue_won else None
+            work.update_item(*sales.stats_update(tenant_id, month, user_id, delta, currency))
+        for contact_id, amount in effects.lifetime_values.items():
+            work.update_item(*sales.lifetime_value_update(tenant_id, contact_id, amount, effects.currency or ""))
+
+    # Reads
+
+    def _out(self, record: Record) -> Deal:
+        shown = {name: value for name, value in record.data.items() if name not in rules.INTERNAL}
+        return Deal.model_validate(
+            {
+                **shown,
+                "rotting": rules.is_rotting(record.data, _now()) and not record.deleted,
+                "id": record.id,
+                "created_at": record.created_at,
+                "created_by": record.created_by,
+                "updated_at": record.updated_at,
+                "updated_by": record.updated_by,
+                "version": record.version,
+                "deleted_at": record.deleted_at,
+                "deleted_by": record.deleted_by,
+            }
+        )
+
+    def search(
+        self,
+        caller: Caller,
+        *,
+        owner_id: str | None,
+        status: str | None,
+        pipeline_id: str | None,
+        stage: str | None,
+        deleted: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Deal]:
+        """One Query per filter combination in FILTERS; any other combination is a 400 that lists them."""
+        tenant = caller.tenant_id
+        filters: dict[str, Any] = {
+            "owner_id": owner_id,
+            "status": status,
+            "pipeline_id": pipeline_id,
+            "stage": stage,
+            "deleted": deleted or None,
+        }
+        given = {name for name, value in filters.items() if value is not None}
+        combination = next((combo for combo in FILTERS if set(combo) == given), None)
+        if combination is None:
+            supported = "; ".join(" + ".join(combo) or "none" for combo in FILTERS)
+            raise BadRequest(
+                f"Deals cannot be filtered by {' + '.join(sorted(given))} together. The filter combinations "
+                f"are: {supported}.",
+                [
+                    FieldError(name, "is not supported in this combination", "unsupported_combination", "query")
+                    for name in sorted(given)
+                ],
+            )
+        prefix: str | None = None
+        if deleted:
+            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL, deleted=True)
+        elif owner_id is not None:
+            index, partition = "gsi2", keys.deal_owner_pk(tenant, owner_id)
+            parts = [part for part in (status, pipeline_id) if part is not None]
+            prefix = keys.key_prefix(*parts) if parts else None
+        elif status is not None:
+            index, partition = "gsi4", keys.deal_status_pk(tenant, status)
+            prefix = keys.key_prefix(pipeline_id) if pipeline_id else None
+        elif pipeline_id is not None:
+            index, partition = "gsi3", keys.deal_pipeline_pk(tenant, pipeline_id)
+            prefix = keys.key_prefix(normalize.name_key(stage)) if stage else None
+        else:
+            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL)
+        return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
+
+    def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
+        """The deal's stage transitions, oldest first (one Query); 404 for a deal the tenant does not have."""
+        caller.require(self.resource, Action.READ)
+        binding = pagination.fingerprint(caller.tenant_id, "deals:history", {"deal_id": record_id})
+        position = pagination.decode_cursor(cursor, binding)
+        entries, next_position = sales.history(caller.tenant_id, record_id, limit=limit, position=position)
+        if position is None and not entries:
+            raise NotFound(f"No deal has the id {record_id}.")
+        return Page(
+            items=[StageChange.model_validate(rules.stage_change_out(entry)) for entry in entries],
+            next_cursor=pagination.encode_cursor(next_position, binding),
+        )
+
+
+deals = DealService()

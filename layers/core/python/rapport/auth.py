@@ -57,6 +57,31 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
         Action.ERASE: frozenset({Role.ADMIN}),
     },
+    # Staff log what happened and plan what comes next; marketing reads them but neither logs calls nor books.
+    "activities": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+    "tasks": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: _STAFF_WHO_EDIT,
+        Action.UPDATE: _STAFF_WHO_EDIT,
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+    "appointments": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
 }
 
 

@@ -8,12 +8,23 @@ can fence a tenant.
 | record (account ...) | T#<t>#<KIND>#<id>               | A#META   |
 | unique guard         | T#<t>#UNIQ#<FIELD>#<normalized> | #        |
 | a record's summaries | T#<t>#<KIND>#<id>               | see below |
+| busy slot (guard)    | T#<t>#UNIQ#BUSY#<user>#<slot>   | #        |
+| calendar entry       | T#<t>#CAL#<user>                | <starts at>#<appointment id> |
+
+A busy slot is a unique guard owned by an appointment: a staff user's 15-minute slot (`2026-11-23T09:15Z`) that
+the appointment holds while it is not cancelled, taken in the booking's transaction, so two overlapping
+bookings of one user cannot both commit. A calendar entry is a copy of an appointment in each attendee's
+calendar partition (the appointment list is one Query by time on it).
+
+Timestamps in sort keys are canonical UTC to the second (`2026-11-23T09:00:00Z`, `rapport.normalize.instant`),
+so they sort as strings.
 
 A record's partition holds, after its `A#META`, what its reads need in the same Query (the contact's 360 view
 is one Query on the contact's partition), kept current in the same transaction as the write they summarize:
 
 | sk                                  | what                                                      |
 |-------------------------------------|-----------------------------------------------------------|
+| A#ACC                               | a contact's account (id, name, domain), for the 360 view  |
 | B#DEAL#<deal id>                    | a deal the contact is on (name, amount, stage, status...) |
 | B#LTV                               | lifetime value: won deals' amounts, in tenant currency    |
 | C#APPT#<starts at>#<appointment id> | an upcoming appointment                                   |
@@ -25,6 +36,8 @@ is one Query on the contact's partition), kept current in the same transaction a
 | gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
 | gsi2  | exact lookup: account domain, email     | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
 | gsi3  | exact lookup: contact phone             | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
+| gsi2  | tasks of one assignee in one status     | T#<t>#TASK#ASSIGNEE#<user>#<status> | <due at or ~>#<id> |
+|       | (by due time; trashed tasks leave it)   |                              |                    |
 | gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | ␞ (the parent),    |
 |       | (an account, then its contacts)         |                              | <name key>␟<id>    |
 
@@ -76,6 +89,8 @@ LIFETIME_VALUE_SK = "B#LTV"
 APPOINTMENT_SUMMARY_PREFIX = "C#APPT#"
 TASK_SUMMARY_PREFIX = "D#TASK#"
 INTERACTION_PREFIX = "E#"
+INTERACTIONS_END = "E#~"  # after every interaction: the end of what a record's reads need
+ACCOUNT_SUMMARY_SK = "A#ACC"
 NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
 
 
@@ -83,6 +98,7 @@ class UniqueField(StrEnum):
     EMAIL = "EMAIL"
     PHONE = "PHONE"
     DOMAIN = "DOMAIN"
+    BUSY = "BUSY"  # a staff user's time slot, held by an appointment
 
 
 def tenant_prefix(tenant_id: str) -> str:
@@ -128,6 +144,27 @@ def task_summary_sk(due_at: str | None, task_id: str) -> str:
 def interaction_sk(activity_id: str) -> str:
     """Newest first: the activity's ULID with every digit inverted sorts in reverse time order."""
     return f"{INTERACTION_PREFIX}{activity_id.upper().translate(_INVERTED)}"
+
+
+def busy_slot(user_id: str, slot: str) -> str:
+    """The value of a busy-slot guard: whose time, which slot."""
+    return f"{user_id}#{slot}"
+
+
+def calendar_pk(tenant_id: str, user_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}CAL#{user_id}"
+
+
+def calendar_sk(starts_at: str, appointment_id: str) -> str:
+    return f"{starts_at}#{appointment_id}"
+
+
+def assignee_pk(tenant_id: str, kind: Kind, user_id: str, status: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{kind}#ASSIGNEE#{user_id}#{status}"
+
+
+def due_sk(due_at: str | None, record_id: str) -> str:
+    return f"{due_at or NO_DUE_DATE}#{record_id}"
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
@@ -186,3 +223,12 @@ def contact_index_keys(
         gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT) if account_id else None,
         gsi4sk=gsi1sk if account_id else None,
     )
+
+
+def task_index_keys(
+    tenant_id: str, task_id: str, assignee_id: str | None, status: str, due_at: str | None, *, deleted: bool
+) -> IndexKeys:
+    """gsi2: the assignee's tasks in one status by due time; a trashed task leaves it."""
+    if deleted or not assignee_id:
+        return IndexKeys()
+    return IndexKeys(gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status), gsi2sk=due_sk(due_at, task_id))

@@ -436,23 +436,20 @@ def read_partition(
     limit: int,
     start: str | None = None,
     end: str | None = None,
-    keep: Sequence[str] = (),
+    kinds: Sequence[str] = (),
     position: dict[str, str] | None = None,
 ) -> PartitionPage:
     """ONE Query on a partition of the base table (a record's, or a calendar), strongly consistent.
 
-    Reads at most `limit` items with sort keys from `start` to `end` (inclusive); `keep`, if given, returns only
-    the items whose sort key starts with one of those prefixes (the others are read, and count to `limit`).
-    Exactly one request: DynamoDB's page is the answer, and `next_position` says where it stopped, if it did.
+    Reads at most `limit` items with sort keys from `start` to `end` (inclusive); `kinds`, if given, returns only
+    records and summaries of those kinds (the others are read, and count to `limit`: DynamoDB filters after
+    reading, and only on attributes that are not keys). Exactly one request: DynamoDB's page is the answer,
+    and `next_position` says where it stopped, if it did.
     """
-    keeping = None
-    for prefix in keep:
-        kept = Item.sk.startswith(prefix)
-        keeping = kept if keeping is None else keeping | kept
     results = Item.query(
         partition,
         range_key_condition=_sort_key_range(Item.sk, start, end),
-        filter_condition=keeping,
+        filter_condition=SummaryItem.kind.is_in(*kinds) if kinds else None,
         consistent_read=True,
         page_size=limit,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,

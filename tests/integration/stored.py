@@ -32,3 +32,9 @@ def stored_summary(
     partition = keys.record_pk(staff.tenant, owner, owner_id)
     work.put_item(repository.summary_item(staff.tenant, partition, sk, kind, ref_id, data))
     work.commit()
+
+
+def summaries_in(owner: Kind, owner_id: str, prefix: str, staff: Staff = SALES) -> dict[str, dict[str, Any]]:
+    """The summaries under `prefix` in a record's partition, by sort key."""
+    page = repository.read_partition(keys.record_pk(staff.tenant, owner, owner_id), limit=1000)
+    return {summary.sk: summary.data for summary in page.summaries if summary.sk.startswith(prefix)}

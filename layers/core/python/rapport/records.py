@@ -185,11 +185,13 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         limit: int,
         cursor: str | None,
         bound_to: Mapping[str, object],
+        start: str | None = None,
+        end: str | None = None,
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
         position = pagination.decode_cursor(cursor, binding)
-        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position)
+        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position, start=start, end=end)
         return Page(
             items=[self._out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),

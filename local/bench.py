@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = ("accounts", "contacts", "activities", "tasks")
+AREAS = ("accounts", "contacts", "activities", "tasks", "appointments")
 
 BASELINE = """
 import time

@@ -25,7 +25,7 @@ def stored_record(kind: Kind, staff: Staff = SALES, **data: Any) -> str:
 
 
 def stored_summary(
-    owner: Kind, owner_id: str, sk: str, kind: Kind, ref_id: str, staff: Staff = SALES, **data: Any
+    owner: Kind, owner_id: str, sk: str, kind: Kind, ref_id: str, /, staff: Staff = SALES, **data: Any
 ) -> None:
     """A summary item in the partition of `owner` `owner_id`, as another area would keep it."""
     work = UnitOfWork()

@@ -89,7 +89,8 @@ LIFETIME_VALUE_SK = "B#LTV"
 APPOINTMENT_SUMMARY_PREFIX = "C#APPT#"
 TASK_SUMMARY_PREFIX = "D#TASK#"
 INTERACTION_PREFIX = "E#"
-INTERACTIONS_END = "E#~"  # after every interaction: the end of what a record's reads need
+PARTITION_START = "A#"  # a record's own items (its summaries' start): what its reads need runs from here ...
+INTERACTIONS_END = "E#~"  # ... to after its last interaction
 ACCOUNT_SUMMARY_SK = "A#ACC"
 NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
 

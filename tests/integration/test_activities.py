@@ -1,12 +1,17 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.activities.models import Activity, ActivityCreate
+from rapport.activities.service import activities
+from rapport.auth import caller_from_claims
 from rapport.dal import keys
 from rapport.dal.keys import Kind
+from tests.integration.race import race
 from tests.integration.stored import stored_record, stored_summary
 
 SALES = Staff()
@@ -205,3 +210,28 @@ def test_unknown_and_other_tenants_records_are_404(linked):
             assert reply.headers["content-type"] == "application/problem+json"
     assert call("getActivity", OTHER_TENANT, record_id=activity["id"]).status == 404
     assert call("getActivity", record_id=UNKNOWN).status == 404
+
+
+def test_a_token_without_a_role_reads_nothing(linked):
+    nobody = SALES.as_()
+    activity = log(contact_id=linked["contact_id"])
+    assert call("getActivity", None, record_id=activity["id"]).status == 401
+    assert call("getActivity", nobody, record_id=activity["id"]).status == 403
+    assert timeline("Contact", linked["contact_id"], nobody).status == 403
+    assert call("getContact360", nobody, record_id=linked["contact_id"]).status == 403
+    assert call("listTasks", nobody).status == 403
+    assert call("listAppointments", nobody).status == 403
+
+
+def test_concurrent_logs_on_one_contact_all_land_in_its_timeline(linked):
+    caller = caller_from_claims({"sub": SALES.user, "custom:tenant_id": SALES.tenant, "cognito:groups": "sales"})
+    logs = [
+        partial(
+            activities.create, caller, ActivityCreate.model_validate({"type": "sms", "subject": f"sms {n}", **linked})
+        )
+        for n in range(6)
+    ]
+    results = race(logs)
+    assert all(isinstance(result, Activity) for result in results), results
+    for kind, field in (("Contact", "contact_id"), ("Deal", "deal_id")):
+        assert len(timeline(kind, linked[field]).body["items"]) == 6

@@ -253,3 +253,13 @@ def test_who_may_do_what_and_other_tenants_get_404():
         for staff, record_id in ((OTHER_TENANT, task["id"]), (SALES.as_("admin"), UNKNOWN)):
             assert call(operation, staff, record_id=record_id, headers={"If-Match": '"2"'}).status == 404, operation
     assert call("listTasks", OTHER_TENANT, query={"assignee_id": SALES.user}).body["items"] == []
+
+
+def test_a_trashed_task_is_restored_before_it_is_edited():
+    task = new_task()
+    call("deleteTask", record_id=task["id"], headers={"If-Match": None})
+    reply = call("updateTask", record_id=task["id"], body={"title": "x"}, headers={"If-Match": '"2"'})
+    assert reply.status == 409
+    manager = SALES.as_("manager")
+    call("restoreTask", manager, record_id=task["id"], headers={"If-Match": None})
+    assert call("restoreTask", manager, record_id=task["id"], headers={"If-Match": None}).status == 409

@@ -19,25 +19,28 @@ calendar partition (the appointment list is one Query by time on it).
 Timestamps in sort keys are canonical UTC to the second (`2026-11-23T09:00:00Z`, `rapport.normalize.instant`),
 so they sort as strings.
 
-A record's partition holds, after its `A#META`, what its reads need in the same Query (the contact's 360 view
-is one Query on the contact's partition), kept current in the same transaction as the write they summarize:
+A record's partition holds, beside its `A#META`, what its reads need in the same Query (the contact's 360 view
+is one Query on the contact's partition, a timeline one Query on its record's), kept current in the same
+transaction as the write they summarize (`RecordService.linked_writes`):
 
 | sk                                  | what                                                      |
 |-------------------------------------|-----------------------------------------------------------|
 | A#ACC                               | a contact's account (id, name, domain), for the 360 view  |
 | B#DEAL#<deal id>                    | a deal the contact is on (name, amount, stage, status...) |
 | B#LTV                               | lifetime value: won deals' amounts, in tenant currency    |
-| C#APPT#<starts at>#<appointment id> | an upcoming appointment                                   |
-| D#TASK#<due at>#<task id>           | an open task                                              |
+| C#APPT#<starts at>#<appointment id> | a scheduled appointment (gone when done or cancelled)     |
+| D#TASK#<due at>#<task id>           | an open or in-progress task                               |
 | E#<inverted activity ulid>          | an interaction, newest first (contact, account, deal, lead) |
+
+An activity's ULID is made from when it happened, so `E#` runs newest first by `occurred_at`.
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
 | gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
 | gsi2  | exact lookup: account domain, email     | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
+| gsi2  | tasks of one assignee in one status,    | T#<t>#TASK#ASSIGNEE#<user>#<status> | <due at or ~>#<id> |
+|       | by due time (trashed tasks leave it)    |                              |                    |
 | gsi3  | exact lookup: contact phone             | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
-| gsi2  | tasks of one assignee in one status     | T#<t>#TASK#ASSIGNEE#<user>#<status> | <due at or ~>#<id> |
-|       | (by due time; trashed tasks leave it)   |                              |                    |
 | gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | ␞ (the parent),    |
 |       | (an account, then its contacts)         |                              | <name key>␟<id>    |
 

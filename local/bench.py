@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = ("accounts", "contacts", "pipelines", "deals", "sales")
+AREAS = ("accounts", "contacts", "pipelines", "deals", "sales", "activities", "tasks", "appointments")
 
 BASELINE = """
 import time
@@ -127,7 +127,8 @@ def request_counts() -> None:
                 ),
             ),
         ]
-        operations += sales_operations()
+        operations += pipeline_operations()
+        operations += activity_operations(account["id"])
         for label, operation in operations:
             with dynamodb_requests() as requests:
                 reply = operation()
@@ -135,7 +136,7 @@ def request_counts() -> None:
             print(f"  {label:<42} {status}  {len(requests)} request(s): {', '.join(requests)}")
 
 
-def sales_operations() -> list[tuple[str, Callable[[], Any]]]:
+def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
     """Pipelines, deals, forecast, reports and rates; the deals are on a contact (its 360 summary)."""
     from local.lambda_api import Staff, call, create
 
@@ -189,6 +190,48 @@ def sales_operations() -> list[tuple[str, Callable[[], Any]]]:
             "GET /reports/sales-performance?period=",
             lambda: call("getSalesPerformance", manager, query={"period": "2026-Q4"}),
         ),
+    ]
+
+
+def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
+    """Activities, tasks, appointments and the 360, on a contact with some of each."""
+    from local.lambda_api import call, create
+
+    contact = create("createContact", last_name="Sales", account_id=account_id)["id"]
+    activity = {"type": "call", "subject": "Intro", "contact_id": contact, "account_id": account_id}
+    task = create("createTask", title="Follow up", due_at="2026-11-27T17:00:00Z", contact_id=contact)
+    meeting: dict[str, Any] = {"title": "Demo", "starts_at": "2026-11-25T10:00:00Z", "ends_at": "2026-11-25T11:00:00Z"}
+    appointment = create("createAppointment", **meeting, contact_id=contact)
+    moved = {"starts_at": "2026-11-25T14:00:00Z", "ends_at": "2026-11-25T15:00:00Z"}
+    return [
+        ("POST /activities (contact, account)", lambda: create("createActivity", **activity)),
+        ("GET /contacts/{id}/timeline", lambda: call("listContactTimeline", record_id=contact)),
+        ("GET /accounts/{id}/timeline", lambda: call("listAccountTimeline", record_id=account_id)),
+        ("POST /tasks (contact)", lambda: create("createTask", title="Call back", contact_id=contact)),
+        (
+            "PATCH /tasks/{id} (due moves)",
+            lambda: call(
+                "updateTask", record_id=task["id"], headers={"If-Match": '"1"'}, body={"due_at": "2026-11-28T09:00:00Z"}
+            ),
+        ),
+        (
+            "GET /tasks?assignee_id=me&status=open",
+            lambda: call("listTasks", query={"due_before": "2026-12-01T00:00:00Z"}),
+        ),
+        (
+            "POST /appointments (1 h, contact)",
+            lambda: create(
+                "createAppointment",
+                **{**meeting, "starts_at": "2026-11-26T10:00:00Z", "ends_at": "2026-11-26T11:00:00Z"},
+                contact_id=contact,
+            ),
+        ),
+        (
+            "PATCH /appointments/{id} (reschedule)",
+            lambda: call("updateAppointment", record_id=appointment["id"], body=moved, headers={"If-Match": '"1"'}),
+        ),
+        ("GET /appointments?attendee_id=me", lambda: call("listAppointments", query={"from": "2026-11-23T00:00:00Z"})),
+        ("GET /contacts/{id}/360", lambda: call("getContact360", record_id=contact)),
     ]
 
 

@@ -9,12 +9,15 @@ def test_every_partition_key_starts_with_the_tenant():
     partitions = [
         keys.record_pk(tenant, Kind.ACCOUNT, "1"),
         keys.guard_pk(tenant, keys.UniqueField.EMAIL, "a@b.co"),
+        keys.guard_pk(tenant, keys.UniqueField.BUSY, keys.busy_slot("user-1", "2026-11-23T09:15Z")),
         keys.list_pk(tenant, Kind.CONTACT, deleted=True),
         keys.idempotency_pk(tenant, "u", "k"),
+        keys.calendar_pk(tenant, "user-1"),
     ]
     index_keys = [
         keys.account_index_keys(tenant, "1", "acme", "acme.com", deleted=False),
         keys.contact_index_keys(tenant, "2", "ada", "a@b.co", "+441234567", "1", deleted=False),
+        keys.task_index_keys(tenant, "3", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
     ]
     partitions += [
         value for entry in index_keys for name, value in asdict(entry).items() if name.endswith("pk") and value
@@ -49,13 +52,16 @@ def test_interactions_sort_newest_first():
 
 def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
     order = [
+        keys.ACCOUNT_SUMMARY_SK,
         keys.META_SK,
         keys.deal_summary_sk("01J"),
         keys.LIFETIME_VALUE_SK,
         keys.appointment_summary_sk("2026-11-23T09:00:00Z", "01J"),
         keys.task_summary_sk("2026-11-22T09:00:00Z", "01J"),
         keys.task_summary_sk(None, "01J"),
+        keys.interaction_sk("ZZZ"),
         keys.interaction_sk("01J"),
+        keys.INTERACTIONS_END,
     ]
     assert sorted(order) == order
 
@@ -99,3 +105,25 @@ def test_a_close_date_range_holds_its_first_and_last_day_and_nothing_after():
 
 def test_history_sorts_oldest_first_after_the_record():
     assert keys.META_SK < keys.history_sk("2026-11-01T09:00:00.000Z") < keys.history_sk("2026-11-02T09:00:00.000Z")
+
+
+def test_every_inverted_digit_reverses_the_order_of_ulids():
+    from ulid import ULID
+
+    ids = sorted(str(ULID()) for _ in range(50))
+    ids += [str(ULID.from_timestamp(stamp)) for stamp in (0, 1, 2**40, 2**48 / 1000 - 1)]
+    inverted = [keys.interaction_sk(ulid) for ulid in sorted(ids)]
+    assert inverted == sorted(inverted, reverse=True)
+    assert keys.interaction_sk("01jd5y7m7zv1w4t5c9h2k3n4p5") == keys.interaction_sk("01JD5Y7M7ZV1W4T5C9H2K3N4P5")
+    assert all(key < keys.INTERACTIONS_END for key in inverted)
+
+
+def test_tasks_of_an_assignee_sort_by_due_time_undated_last_and_leave_the_index_when_trashed():
+    due = [
+        keys.task_index_keys("t", "B", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
+        keys.task_index_keys("t", "A", "user-1", "open", "2026-11-24T09:00:00Z", deleted=False),
+        keys.task_index_keys("t", "C", "user-1", "open", None, deleted=False),
+    ]
+    assert {entry.gsi2pk for entry in due} == {"T#t#TASK#ASSIGNEE#user-1#open"}
+    assert [entry.gsi2sk for entry in due] == sorted(entry.gsi2sk for entry in due if entry.gsi2sk)
+    assert keys.task_index_keys("t", "A", "user-1", "open", None, deleted=True) == keys.IndexKeys()

@@ -61,3 +61,29 @@ def test_name_key_ignores_case_accents_and_spacing():
 
 def test_name_key_drops_control_characters():
     assert normalize.name_key("Ac\x1fme\x00") == "acme"
+
+
+@pytest.mark.parametrize(
+    ("raw", "canonical"),
+    [
+        ("2026-11-23T09:00:00Z", "2026-11-23T09:00:00Z"),
+        ("2026-11-23T10:00:00.999+01:00", "2026-11-23T09:00:00Z"),
+        ("2026-11-22T23:30:00-09:30", "2026-11-23T09:00:00Z"),
+        ("2026-11-23t09:00:00z", "2026-11-23T09:00:00Z"),
+    ],
+)
+def test_instants_are_utc_to_the_second(raw, canonical):
+    assert normalize.instant(raw) == canonical
+
+
+@pytest.mark.parametrize("raw", ["2026-11-23T09:00:00", "yesterday", "2026-13-01T00:00:00Z"])
+def test_an_instant_needs_a_zone_and_a_date(raw):
+    with pytest.raises(ValueError, match="ISO 8601"):
+        normalize.instant(raw)
+
+
+def test_canonical_instants_sort_as_text_in_time_order():
+    times = ["2026-11-23T09:00:00.5+00:00", "2026-11-23T09:00:01Z", "2026-11-23T10:00:00+00:30", "2026-11-23T09:45Z"]
+    canonical = [normalize.instant(time) for time in times]
+    assert canonical[2] == "2026-11-23T09:30:00Z"
+    assert sorted(canonical) == canonical

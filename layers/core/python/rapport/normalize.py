@@ -1,9 +1,10 @@
-"""Canonical forms used for uniqueness and lookups: emails, phone numbers (E.164), domains, names."""
+"""Canonical forms used for uniqueness and lookups: emails, phone numbers (E.164), domains, names, instants."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import UTC, datetime
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 _PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
@@ -57,3 +58,21 @@ def name_key(value: str) -> str:
         char for char in decomposed if not unicodedata.combining(char) and unicodedata.category(char) != "Cc"
     )
     return " ".join(stripped.casefold().split())
+
+
+INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def instant(value: str | datetime) -> str:
+    """An ISO 8601 time with a zone as UTC to the second (`2026-11-23T09:00:00Z`): fixed width, so it sorts.
+
+    Raises ValueError for a time without a zone, which would be ambiguous.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.strip().replace("z", "Z"))
+        except ValueError as error:
+            raise ValueError("must be an ISO 8601 time with a zone, like 2026-11-23T09:00:00Z") from error
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("must be an ISO 8601 time with a zone, like 2026-11-23T09:00:00Z")
+    return value.astimezone(UTC).strftime(INSTANT_FORMAT)

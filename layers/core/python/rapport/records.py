@@ -1,11 +1,13 @@
 """The life cycle every business record shares: create, read, list, patch, soft delete, restore, erase.
 
 A bounded context (accounts, contacts, ...) subclasses `RecordService` with its models, the unique values
-it guards, the parents it needs alive, and its index keys; the storage rules live here once.
+it guards, the parents it needs alive, its index keys, and the summaries it keeps in other records' partitions
+(`linked_writes`); the storage rules live here once.
 """
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Generic, TypeVar
@@ -17,7 +19,16 @@ from rapport import pagination
 from rapport.auth import Action, Caller
 from rapport.dal import repository
 from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.repository import Changes, Guard, GuardTaken, Parent, ParentMissing, Record, StaleVersion
+from rapport.dal.repository import (
+    Changes,
+    Guard,
+    GuardTaken,
+    Parent,
+    ParentMissing,
+    Record,
+    StaleVersion,
+    UnitOfWork,
+)
 from rapport.errors import (
     BadRequest,
     Conflict,
@@ -80,13 +91,25 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def before_update(self, caller: Caller, record: Record, data: Mapping[str, Any]) -> None:
         """Refuse a change from `record` to `data` (validated) that would leave dangling references."""
 
+    def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+        """Add to `work` what a change of a record implies for other items: its summaries in linked records'
+        partitions (keys.py), committed in the record's own transaction.
+
+        `before` is the record as it was (None when it is created), `after` as it is written (None when it is
+        erased); either may be trashed.
+        """
+
+    def new_record_id(self, data: Mapping[str, Any]) -> str:
+        """The id of a record created with `data`."""
+        return new_id()
+
     def create(self, caller: Caller, payload: CreateT) -> OutT:
         caller.require(self.resource, Action.CREATE)
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
         now = utc_now()
         record = Record(
             kind=self.kind,
-            id=new_id(),
+            id=self.new_record_id(data),
             tenant_id=caller.tenant_id,
             data=data,
             created_at=now,
@@ -106,6 +129,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
+        before = copy.deepcopy(record)
         changes = patch.model_dump(mode="json", exclude_unset=True)
         data = self._validated({**record.data, **changes})
         old_guards, new_guards = self.guards(record.data), self.guards(data)
@@ -121,6 +145,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
                 free=[guard for guard in old_guards if guard not in new_guards],
                 parents=[parent for parent in self.parents(data) if parent not in old_parents],
             ),
+            before,
         )
 
     def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
@@ -128,25 +153,29 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             return
+        before = copy.deepcopy(record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
         self._touch(record, caller)
-        self._write(record, {}, Changes())
+        self._write(record, {}, Changes(), before)
 
     def restore(self, caller: Caller, record_id: str, expected_version: int | None) -> OutT:
         caller.require(self.resource, Action.RESTORE)
         record = self._load(caller, record_id, expected_version)
         if not record.deleted:
             raise Conflict(f"The {self.label} is not deleted.")
+        before = copy.deepcopy(record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
-        return self._write(record, {}, Changes(parents=list(self.parents(record.data))))
+        return self._write(record, {}, Changes(parents=list(self.parents(record.data))), before)
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
         self.before_erase(caller, record)
+        work = UnitOfWork()
+        self.linked_writes(work, record, None)
         try:
-            repository.erase(record, self.guards(record.data))
+            repository.erase(record, self.guards(record.data), work)
         except StaleVersion as error:
             raise self._stale() from error
 
@@ -160,11 +189,13 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         limit: int,
         cursor: str | None,
         bound_to: Mapping[str, object],
+        start: str | None = None,
+        end: str | None = None,
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
         position = pagination.decode_cursor(cursor, binding)
-        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position)
+        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position, start=start, end=end)
         return Page(
             items=[self._out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
@@ -185,10 +216,14 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             raise self._stale(record.version)
         return record
 
-    def _write(self, record: Record, guards: Mapping[Guard, str], changes: Changes) -> OutT:
+    def _write(
+        self, record: Record, guards: Mapping[Guard, str], changes: Changes, before: Record | None = None
+    ) -> OutT:
         index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
+        work = UnitOfWork()
+        self.linked_writes(work, before, record)
         try:
-            return self._out(repository.write(record, index_keys, changes))
+            return self._out(repository.write(record, index_keys, changes, work))
         except GuardTaken as error:
             raise self._duplicate(error, guards.get(error.guard, str(error.guard.field).lower())) from error
         except ParentMissing as error:

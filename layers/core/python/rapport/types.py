@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 from rapport import normalize
 
@@ -32,6 +41,21 @@ Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normali
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize.phone)]
 Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(normalize.domain)]
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+LongText = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+
+
+def _to_the_second(value: datetime) -> datetime:
+    return value.astimezone(UTC).replace(microsecond=0)
+
+
+# A point in time, stored and sent as canonical UTC to the second (`2026-11-23T09:00:00Z`), which sorts as text
+# in keys; a time without a zone is refused.
+Instant = Annotated[
+    AwareDatetime,
+    AfterValidator(_to_the_second),
+    PlainSerializer(normalize.instant, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T09:00:00Z"]}),
+]
 
 
 class Address(StrictModel):

@@ -6,6 +6,7 @@ from typing import Any
 from rapport import normalize
 from rapport.accounts.models import Account, AccountCreate, AccountPatch
 from rapport.auth import Caller
+from rapport.contacts.service import contacts
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
 from rapport.dal.repository import Guard, Record
@@ -29,6 +30,13 @@ class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
         return keys.account_index_keys(
             tenant_id, record_id, normalize.name_key(data["name"]), data.get("domain"), deleted=deleted
         )
+
+    def update(self, caller: Caller, record_id: str, patch: AccountPatch, expected_version: int) -> Account:
+        """A new name or domain is copied to the account's contacts (their 360 view shows it)."""
+        account = super().update(caller, record_id, patch, expected_version)
+        if patch.model_fields_set & {"name", "domain"}:
+            contacts.refresh_account(caller.tenant_id, account.id, account.name, account.domain)
+        return account
 
     def before_erase(self, caller: Caller, record: Record) -> None:
         partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, record.id, Kind.CONTACT)

@@ -1,3 +1,10 @@
+"""Contacts, and their account's name and domain kept in their partition for the 360 view.
+
+A contact that links an account holds a summary `A#ACC` (the account's id, name, domain) in its own partition,
+written in the contact's transaction when it links (or leaves) the account; an account's new name or domain
+is copied to its contacts' summaries by `refresh_account` right after the account's write.
+"""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -8,7 +15,8 @@ from rapport.auth import Action, Caller
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.repository import Guard, Parent
+from rapport.dal.models import SummaryItem
+from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
@@ -16,6 +24,12 @@ from rapport.records import RecordService, normalized_filter
 
 def display_name(data: Mapping[str, Any]) -> str:
     return " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
+
+
+def account_summary(tenant_id: str, contact_id: str, account_id: str, name: str, domain: str | None) -> SummaryItem:
+    partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
+    data = {"name": name, "domain": domain}
+    return repository.summary_item(tenant_id, partition, keys.ACCOUNT_SUMMARY_SK, Kind.ACCOUNT, account_id, data)
 
 
 class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
@@ -37,6 +51,48 @@ class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         account_id = data.get("account_id")
         return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}
+
+    def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+        """The account's summary when the contact links an account (one read of it), or none when it leaves."""
+        old = before.data.get("account_id") if before else None
+        new = after.data.get("account_id") if after else None
+        restored = before is not None and before.deleted and after is not None and not after.deleted
+        contact = after or before
+        if contact is None or (new == old and not restored):
+            return
+        if new:
+            account = repository.get(contact.tenant_id, Kind.ACCOUNT, new)
+            if account is not None:  # else the write's check that the account is live refuses it
+                data = account.data
+                work.put_item(account_summary(contact.tenant_id, contact.id, new, data["name"], data.get("domain")))
+        else:
+            work.delete_item(
+                SummaryItem(keys.record_pk(contact.tenant_id, Kind.CONTACT, contact.id), keys.ACCOUNT_SUMMARY_SK)
+            )
+
+    def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
+        """Copy an account's name and domain into its live contacts' summaries; returns how many it wrote.
+
+        Pages of 100 contacts from gsi4 (one Query each), one conditional put per contact, which leaves alone a
+        contact that has moved to another account meanwhile. Runs after the account's write, outside its
+        transaction; a contact linked in the moment the index lags may keep the old name until the next change.
+        """
+        partition = keys.children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        position, written = None, 0
+        while True:
+            page = repository.query("gsi4", partition, limit=100, position=position)
+            for contact in page.records:
+                work = UnitOfWork()
+                still_there = SummaryItem.pk.does_not_exist() | (SummaryItem.ref_id == account_id)
+                work.put_item(account_summary(tenant_id, contact.id, account_id, name, domain), still_there)
+                try:
+                    work.commit()
+                    written += 1
+                except StaleVersion:
+                    continue
+            position = page.next_position
+            if position is None:
+                return written
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return keys.contact_index_keys(

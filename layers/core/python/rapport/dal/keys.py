@@ -8,22 +8,38 @@ can fence a tenant.
 | record (account ...) | T#<t>#<KIND>#<id>               | A#META   |
 | unique guard         | T#<t>#UNIQ#<FIELD>#<normalized> | #        |
 | a record's summaries | T#<t>#<KIND>#<id>               | see below |
+| busy slot (guard)    | T#<t>#UNIQ#BUSY#<user>#<slot>   | #        |
+| calendar entry       | T#<t>#CAL#<user>                | <starts at>#<appointment id> |
 
-A record's partition holds, after its `A#META`, what its reads need in the same Query (the contact's 360 view
-is one Query on the contact's partition), kept current in the same transaction as the write they summarize:
+A busy slot is a unique guard owned by an appointment: a staff user's 15-minute slot (`2026-11-23T09:15Z`) that
+the appointment holds while it is not cancelled, taken in the booking's transaction, so two overlapping
+bookings of one user cannot both commit. A calendar entry is a copy of an appointment in each attendee's
+calendar partition (the appointment list is one Query by time on it).
+
+Timestamps in sort keys are canonical UTC to the second (`2026-11-23T09:00:00Z`, `rapport.normalize.instant`),
+so they sort as strings.
+
+A record's partition holds, beside its `A#META`, what its reads need in the same Query (the contact's 360 view
+is one Query on the contact's partition, a timeline one Query on its record's), kept current in the same
+transaction as the write they summarize (`RecordService.linked_writes`):
 
 | sk                                  | what                                                      |
 |-------------------------------------|-----------------------------------------------------------|
+| A#ACC                               | a contact's account (id, name, domain), for the 360 view  |
 | B#DEAL#<deal id>                    | a deal the contact is on (name, amount, stage, status...) |
 | B#LTV                               | lifetime value: won deals' amounts, in tenant currency    |
-| C#APPT#<starts at>#<appointment id> | an upcoming appointment                                   |
-| D#TASK#<due at>#<task id>           | an open task                                              |
+| C#APPT#<starts at>#<appointment id> | a scheduled appointment (gone when done or cancelled)     |
+| D#TASK#<due at>#<task id>           | an open or in-progress task                               |
 | E#<inverted activity ulid>          | an interaction, newest first (contact, account, deal, lead) |
+
+An activity's ULID is made from when it happened, so `E#` runs newest first by `occurred_at`.
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
 | gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
 | gsi2  | exact lookup: account domain, email     | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
+| gsi2  | tasks of one assignee in one status,    | T#<t>#TASK#ASSIGNEE#<user>#<status> | <due at or ~>#<id> |
+|       | by due time (trashed tasks leave it)    |                              |                    |
 | gsi3  | exact lookup: contact phone             | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
 | gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | ␞ (the parent),    |
 |       | (an account, then its contacts)         |                              | <name key>␟<id>    |
@@ -104,6 +120,9 @@ LIFETIME_VALUE_SK = "B#LTV"
 APPOINTMENT_SUMMARY_PREFIX = "C#APPT#"
 TASK_SUMMARY_PREFIX = "D#TASK#"
 INTERACTION_PREFIX = "E#"
+PARTITION_START = "A#"  # a record's own items (its summaries' start): what its reads need runs from here ...
+INTERACTIONS_END = "E#~"  # ... to after its last interaction
+ACCOUNT_SUMMARY_SK = "A#ACC"
 NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
 HISTORY_PREFIX = "H#"
 STATS_USER_PREFIX = "U#"
@@ -115,6 +134,7 @@ class UniqueField(StrEnum):
     EMAIL = "EMAIL"
     PHONE = "PHONE"
     DOMAIN = "DOMAIN"
+    BUSY = "BUSY"  # a staff user's time slot, held by an appointment
 
 
 def tenant_prefix(tenant_id: str) -> str:
@@ -240,6 +260,27 @@ def pipeline_index_keys(tenant_id: str, pipeline_id: str, name_key: str) -> Inde
     return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.PIPELINE), gsi1sk=name_sk(name_key, pipeline_id))
 
 
+def busy_slot(user_id: str, slot: str) -> str:
+    """The value of a busy-slot guard: whose time, which slot."""
+    return f"{user_id}#{slot}"
+
+
+def calendar_pk(tenant_id: str, user_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}CAL#{user_id}"
+
+
+def calendar_sk(starts_at: str, appointment_id: str) -> str:
+    return f"{starts_at}#{appointment_id}"
+
+
+def assignee_pk(tenant_id: str, kind: Kind, user_id: str, status: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{kind}#ASSIGNEE#{user_id}#{status}"
+
+
+def due_sk(due_at: str | None, record_id: str) -> str:
+    return f"{due_at or NO_DUE_DATE}#{record_id}"
+
+
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
     return f"{tenant_prefix(tenant_id)}IDEM#{user_id}#{key}"
 
@@ -296,3 +337,12 @@ def contact_index_keys(
         gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT) if account_id else None,
         gsi4sk=gsi1sk if account_id else None,
     )
+
+
+def task_index_keys(
+    tenant_id: str, task_id: str, assignee_id: str | None, status: str, due_at: str | None, *, deleted: bool
+) -> IndexKeys:
+    """gsi2: the assignee's tasks in one status by due time; a trashed task leaves it."""
+    if deleted or not assignee_id:
+        return IndexKeys()
+    return IndexKeys(gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status), gsi2sk=due_sk(due_at, task_id))

@@ -107,6 +107,11 @@ class SummaryItem(Item, discriminator="summary"):
     ref_id = UnicodeAttribute()
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
 
+    def summary_data(self) -> dict[str, Any]:
+        """What the summary says, as the reads that show it need it."""
+        data = self.data.as_dict() if isinstance(self.data, MapAttribute) else self.data  # type: ignore[no-untyped-call]
+        return dict(data)
+
 
 class LifetimeValueItem(SummaryItem, discriminator="ltv"):
     """A contact's `B#LTV`: its won deals' amounts summed in `amount`, in the tenant currency (`data.currency`).
@@ -115,6 +120,9 @@ class LifetimeValueItem(SummaryItem, discriminator="ltv"):
     """
 
     amount = DecimalAttribute(null=True)
+
+    def summary_data(self) -> dict[str, Any]:
+        return {**super().summary_data(), "amount": None if self.amount is None else str(self.amount)}
 
 
 class HistoryItem(Item, discriminator="history"):

@@ -6,7 +6,7 @@ items and keys, runs them as one `TransactWriteItems`, and reports what went wro
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.models import GuardItem, Item, RecordItem
+from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -84,6 +84,25 @@ class ParentMissing(Exception):
 class QueryPage:
     records: list[Record] = field(default_factory=list)
     next_position: dict[str, str] | None = None
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A summary item as read back: where it sorts in its partition, what it summarizes, and its copy."""
+
+    sk: str
+    kind: str
+    ref_id: str
+    data: dict[str, Any]
+
+
+@dataclass
+class PartitionPage:
+    """One Query's worth of a record's partition: its record (if read) and the summaries, in key order."""
+
+    record: Record | None = None
+    summaries: list[Summary] = field(default_factory=list)
+    next_position: dict[str, str] | None = None  # where DynamoDB stopped reading, if it did
 
 
 def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
@@ -168,12 +187,22 @@ def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
     return item.owner_kind, item.owner_id
 
 
-def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -> Record:
+def summary_item(
+    tenant_id: str, partition: str, sk: str, kind: Kind, ref_id: str, data: Mapping[str, Any]
+) -> SummaryItem:
+    """A copy of `kind` `ref_id`'s data for the reads of the record whose partition is `partition`."""
+    return SummaryItem(partition, sk, tenant_id=tenant_id, kind=str(kind), ref_id=ref_id, data=_compact(dict(data)))
+
+
+def write(
+    record: Record, index_keys: IndexKeys, changes: Changes = Changes(), work: UnitOfWork | None = None
+) -> Record:
     """Put `record` (new when its version is None, else only over that version) with its guards, atomically.
 
+    `work` holds further writes (summaries in other partitions) to commit in the same transaction.
     Returns the record with its new version.
     """
-    work = UnitOfWork()
+    work = work or UnitOfWork()
     for parent in changes.parents:
         work.require_live(record.tenant_id, parent)
     for guard in changes.free:
@@ -185,9 +214,9 @@ def write(record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -
     return record
 
 
-def erase(record: Record, guards: Iterable[Guard]) -> None:
-    """Delete `record` (only at its current version) and free its guards, atomically."""
-    work = UnitOfWork()
+def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None) -> None:
+    """Delete `record` (only at its current version) and free its guards, atomically, with `work`'s writes."""
+    work = work or UnitOfWork()
     work.delete_record(record)
     for guard in guards:
         work.free(record, guard)
@@ -242,6 +271,16 @@ class UnitOfWork:
         """Update `item`; with `parent`, a failed `condition` means that record is missing (`ParentMissing`)."""
         role, subject = ("parent", parent) if parent else ("item", item)
         self._operations.append(_Operation("update", role, subject, (item, actions), condition))
+
+    def replace_items(self, old: Iterable[Item], new: Iterable[Item]) -> None:
+        """Put every item of `new`; delete the items of `old` that `new` does not put again (by key)."""
+        new = list(new)
+        kept = {(item.pk, item.sk) for item in new}
+        for item in old:
+            if (item.pk, item.sk) not in kept:
+                self.delete_item(item)
+        for item in new:
+            self.put_item(item)
 
     def commit(self) -> None:
         if len(self._operations) == 1:
@@ -323,6 +362,17 @@ def _send_order(operations: list[_Operation]) -> list[_Operation]:
     return sorted(operations, key=lambda operation: rank[operation.action])
 
 
+def _sort_key_range(sort_key: Any, start: str | None, end: str | None) -> Condition | None:
+    """Sort keys from `start` to `end`, both inclusive, either open."""
+    if start is not None and end is not None:
+        return sort_key.between(start, end)  # type: ignore[no-any-return]
+    if start is not None:
+        return sort_key >= start  # type: ignore[no-any-return]
+    if end is not None:
+        return sort_key <= end  # type: ignore[no-any-return]
+    return None
+
+
 def _query_items(
     index: str,
     partition: str,
@@ -331,10 +381,14 @@ def _query_items(
     position: dict[str, str] | None,
     *,
     count_parent: bool = False,
+    start: str | None = None,
+    end: str | None = None,
 ) -> list[RecordItem]:
     sort_key = getattr(Item, f"{index}sk")
     if prefix:
         condition = sort_key.startswith(prefix)
+    elif start is not None or end is not None:
+        condition = _sort_key_range(sort_key, start, end)
     elif index == "gsi4" and count_parent is False:
         condition = sort_key > keys.PARENT_SK
     else:
@@ -369,9 +423,51 @@ def query(
     prefix: str | None = None,
     limit: int,
     position: dict[str, str] | None = None,
+    start: str | None = None,
+    end: str | None = None,
 ) -> QueryPage:
-    """One Query on `index`: at most `limit` records, and where the next page starts if there is one."""
-    return _page(_query_items(index, partition, prefix, limit + 1, position), index, limit)
+    """One Query on `index`: at most `limit` records, and where the next page starts if there is one.
+
+    `prefix` or the inclusive sort key range `start`..`end` narrow it.
+    """
+    items = _query_items(index, partition, prefix, limit + 1, position, start=start, end=end)
+    return _page(items, index, limit)
+
+
+def read_partition(
+    partition: str,
+    *,
+    limit: int,
+    start: str | None = None,
+    end: str | None = None,
+    kinds: Sequence[str] = (),
+    position: dict[str, str] | None = None,
+) -> PartitionPage:
+    """ONE Query on a partition of the base table (a record's, or a calendar), strongly consistent.
+
+    Reads at most `limit` items with sort keys from `start` to `end` (inclusive); `kinds`, if given, returns only
+    records and summaries of those kinds (the others are read, and count to `limit`: DynamoDB filters after
+    reading, and only on attributes that are not keys). Exactly one request: DynamoDB's page is the answer,
+    and `next_position` says where it stopped, if it did.
+    """
+    results = Item.query(
+        partition,
+        range_key_condition=_sort_key_range(Item.sk, start, end),
+        filter_condition=SummaryItem.kind.is_in(*kinds) if kinds else None,
+        consistent_read=True,
+        page_size=limit,
+        last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
+    )
+    raw = results.page_iter.next()
+    page = PartitionPage()
+    for item in (Item.from_raw_data(entry) for entry in raw.get("Items", [])):
+        if isinstance(item, RecordItem):
+            page.record = _from_item(item)
+        elif isinstance(item, SummaryItem):
+            page.summaries.append(Summary(item.sk, item.kind, item.ref_id, _plain(item.summary_data())))
+    last = raw.get("LastEvaluatedKey")
+    page.next_position = {name: value["S"] for name, value in last.items()} if last else None
+    return page
 
 
 def query_with_parent(

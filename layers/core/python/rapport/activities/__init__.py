@@ -1,0 +1,1 @@
+"""Activities: what happened with a customer (calls, emails, meetings, notes ...), and each record's timeline."""

@@ -1,0 +1,1 @@
+"""Appointments: staff meeting a customer at a time, without double-booking anyone."""

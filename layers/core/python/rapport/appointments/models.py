@@ -1,0 +1,129 @@
+"""Appointments and the time slots they hold.
+
+Clash detection: an appointment that is not cancelled holds, for each attendee, every 15-minute slot its time
+touches, as a unique guard (keys.py) taken in its own transaction; two overlapping bookings of one person
+therefore cannot both commit, however concurrent. Limits of the design:
+- time is held at 15-minute granularity: 09:00-09:10 and 09:10-09:20 share the 09:00 slot and clash;
+- one transaction holds at most 100 items, and a reschedule frees the old slots and takes the new ones in one:
+  an appointment lasts at most 10 hours and holds at most 40 staff-slots (10 staff-hours: one person for
+  10 h, two for 5 h, eight for 1 h 15) — see `transaction_items`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
+
+from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, StrictModel, UserId
+
+SLOT = timedelta(minutes=15)
+MAX_DURATION = timedelta(hours=10)
+MAX_ATTENDEES = 8
+MAX_STAFF_SLOTS = 40
+SLOT_FORMAT = "%Y-%m-%dT%H:%MZ"
+
+
+class AppointmentStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+    DONE = "done"
+
+
+class Channel(StrEnum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+def slots(starts_at: datetime, ends_at: datetime) -> list[str]:
+    """The 15-minute slots (UTC, by their start) that the time from `starts_at` to `ends_at` touches."""
+    slot = starts_at.replace(minute=starts_at.minute - starts_at.minute % 15, second=0, microsecond=0)
+    touched = []
+    while slot < ends_at:
+        touched.append(slot.strftime(SLOT_FORMAT))
+        slot += SLOT
+    return touched
+
+
+def transaction_items(staff_slots_before: int, staff_slots_after: int, attendees: int) -> int:
+    """The most items a change of an appointment writes in one transaction: the record, the slots freed and
+    taken, each attendee's calendar entry deleted and put, the contact's summary deleted and put, the check
+    that a new contact is live."""
+    return 1 + staff_slots_before + staff_slots_after + 2 * attendees + 2 + 1
+
+
+def _distinct(values: list[str]) -> list[str]:
+    if len(set(values)) != len(values):
+        raise ValueError("must not repeat a value")
+    return values
+
+
+Attendees = Annotated[list[UserId], Field(min_length=1, max_length=MAX_ATTENDEES), AfterValidator(_distinct)]
+Location = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class AppointmentFields(StrictModel):
+    contact_id: RecordId | None = Field(default=None, description="The customer met: a live contact of your tenant")
+    location: Location | None = Field(default=None, description="An address, a room, or a meeting link")
+    channel: Channel | None = None
+    notes: LongText | None = None
+
+
+class AppointmentCreate(AppointmentFields):
+    title: Name
+    starts_at: Instant
+    ends_at: Instant = Field(description="After starts_at, at most 10 hours later")
+    attendee_ids: Attendees | None = Field(
+        default=None,
+        description="Staff user ids (tokens' subjects), default: you. attendees x duration: at most 10 staff-hours",
+    )
+    status: AppointmentStatus = AppointmentStatus.SCHEDULED
+
+    @field_validator("ends_at")
+    @classmethod
+    def _after_start(cls, ends_at: datetime, info: ValidationInfo) -> datetime:
+        starts_at = info.data.get("starts_at")
+        if starts_at is not None and ends_at <= starts_at:
+            raise ValueError("must be after starts_at")
+        if starts_at is not None and ends_at - starts_at > MAX_DURATION:
+            raise ValueError("must be at most 10 hours after starts_at")
+        return ends_at
+
+    @field_validator("attendee_ids")
+    @classmethod
+    def _within_budget(cls, attendee_ids: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        starts_at, ends_at = info.data.get("starts_at"), info.data.get("ends_at")
+        if (
+            attendee_ids
+            and starts_at
+            and ends_at
+            and len(attendee_ids) * len(slots(starts_at, ends_at)) > MAX_STAFF_SLOTS
+        ):
+            raise ValueError(
+                "books more than 10 staff-hours (attendees x 15-minute slots: at most 40): shorten it or invite fewer"
+            )
+        return attendee_ids
+
+
+class AppointmentPatch(AppointmentFields):
+    """Merge patch: fields present are set, `null` clears an optional field. Cancel with status cancelled."""
+
+    title: Name | None = None
+    starts_at: Instant | None = None
+    ends_at: Instant | None = None
+    attendee_ids: Attendees | None = None
+    status: AppointmentStatus | None = None
+
+    @field_validator("title", "starts_at", "ends_at", "attendee_ids", "status")
+    @classmethod
+    def _not_cleared(cls, value: Any) -> Any:
+        if value is None:
+            raise ValueError("may be changed but not cleared")
+        return value
+
+
+class Appointment(AppointmentCreate, RecordMeta):
+    attendee_ids: list[str]

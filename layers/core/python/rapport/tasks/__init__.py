@@ -1,0 +1,1 @@
+"""Tasks: what someone has to do next, by when, for which customer."""

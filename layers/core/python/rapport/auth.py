@@ -57,6 +57,26 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
         Action.ERASE: frozenset({Role.ADMIN}),
     },
+    # Support reads leads but does not work them.
+    "leads": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
+    # How leads are scored is marketing's and management's call.
+    "scoring_rules": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+    },
+    # A web form's API key lets the public create leads: only an admin issues or revokes one.
+    "web_forms": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+        Action.CREATE: frozenset({Role.ADMIN}),
+        Action.DELETE: frozenset({Role.ADMIN}),
+    },
 }
 
 
@@ -68,7 +88,7 @@ class Caller:
     email: str | None = None
 
     def require(self, resource: str, action: Action) -> None:
-        allowed = PERMISSIONS[resource][action]
+        allowed = PERMISSIONS[resource].get(action, frozenset())
         if not self.roles & allowed:
             raise Forbidden(f"Your role may not {action.value} {resource}.")
 

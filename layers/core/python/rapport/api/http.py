@@ -40,8 +40,9 @@ class PageOf(BaseModel, Generic[ItemT]):
     next_cursor: str | None
 
 
-def create_app() -> APIGatewayRestResolver:
-    cors = CORSConfig(
+def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
+    """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes)."""
+    cors = cors or CORSConfig(
         allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
@@ -125,6 +126,13 @@ def create_once(
             headers={"ETag": etag(record.version), "Location": location(record)},
         )
 
+    return respond_once(app, key, produce)
+
+
+def respond_once(
+    app: APIGatewayRestResolver, key: str | None, produce: Callable[[], idempotency.StoredResponse]
+) -> Response[Any]:
+    """The response `produce` makes; with an Idempotency-Key, a retry replays the first one."""
     if key is None:
         stored = produce()
     else:

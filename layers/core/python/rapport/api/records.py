@@ -54,7 +54,10 @@ def register_record_routes(
     create_model: type[BaseModel],
     patch_model: type[BaseModel],
     out_model: type[BaseModel],
+    *,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
+    """The shared routes of `service`'s records, but those named in `skip` (e.g. `create`, to write your own)."""
     base = f"/{service.resource}"
     tag = [service.resource]
     name = service.label.capitalize()
@@ -121,6 +124,8 @@ def register_record_routes(
         ),
     )
     for method, rule, function, operation_id, summary, documented in routes:
+        if function.__name__ in skip:
+            continue
         status = next(iter(documented))
         method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented, status_code=status)(
             function

@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = ("accounts", "contacts")
+AREAS = ("accounts", "contacts", "leads")
 
 BASELINE = """
 import time
@@ -95,6 +95,9 @@ def request_counts() -> None:
         account = create("createAccount", name="Bench Co", domain="bench.example")
         contact = create("createContact", last_name="Bench", email="b@bench.example", account_id=account["id"])
         admin = Staff().as_("admin")
+        marketing = Staff().as_("marketing")
+        lead = create("createLead", email="lead@bench.example", title="VP", owner_id="ann")
+        lead_owner_status = {"owner_id": "ann", "status": "new", "min_score": "10"}
         unconditional: dict[str, str | None] = {"If-Match": None}
         new_contact = {"last_name": "N", "email": "n@b.example", "phone": "+14155550100", "account_id": account["id"]}
         operations: list[tuple[str, Callable[[], Any]]] = [
@@ -126,6 +129,34 @@ def request_counts() -> None:
                     "deleteContact", admin, record_id=contact["id"], query={"permanent": "true"}, headers=unconditional
                 ),
             ),
+        ]
+        operations += [
+            ("POST /leads (Idempotency-Key)", lambda: call("createLead")),
+            ("POST /leads (email)", lambda: create("createLead", email="l2@bench.example", title="CTO")),
+            (
+                "POST /leads (duplicate: 409)",
+                lambda: call("createLead", body={"email": "lead@bench.example"}, headers={"Idempotency-Key": None}),
+            ),
+            (
+                "POST /leads?on_duplicate=attach (lead)",
+                lambda: call(
+                    "createLead",
+                    body={"email": "lead@bench.example"},
+                    query={"on_duplicate": "attach"},
+                    headers={"Idempotency-Key": None},
+                ),
+            ),
+            ("GET /leads/{id}", lambda: call("getLead", record_id=lead["id"])),
+            (
+                "PATCH /leads/{id}",
+                lambda: call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": '"2"'}),
+            ),
+            ("GET /leads", lambda: call("listLeads", query={})),
+            ("GET /leads?status=&min_score=", lambda: call("listLeads", query={"status": "new", "min_score": "10"})),
+            ("GET /leads?owner_id=", lambda: call("listLeads", query={"owner_id": "ann"})),
+            ("GET /leads?owner_id=&status=&min_score=", lambda: call("listLeads", query=lead_owner_status)),
+            ("GET /scoring-rules", lambda: call("getScoringRules", marketing)),
+            ("PUT /scoring-rules", lambda: call("putScoringRules", marketing)),
         ]
         for label, operation in operations:
             with dynamodb_requests() as requests:

@@ -19,7 +19,7 @@ from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "functions" / "openapi.json"
-AREAS = ("accounts", "contacts")
+AREAS = ("accounts", "contacts", "leads")
 TITLE = "Rapport CRM API"
 VERSION = "1.0.0"
 

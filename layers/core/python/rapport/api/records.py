@@ -30,7 +30,7 @@ IdempotencyKey = Annotated[
 
 def responses(status: int, model: type[BaseModel] | None, *problem_statuses: int) -> dict[int, Any]:
     """The documented responses of an operation: its success with `model`, and the problems it may give."""
-    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 204: "Done"}[status]}
+    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 202: "Accepted", 204: "Done"}[status]}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     return {status: success, **problems(*problem_statuses)}
@@ -41,6 +41,7 @@ def problems(*statuses: int) -> dict[int, Any]:
         409: "Duplicate (names the existing record) or a state that forbids it",
         412: "The record changed since the ETag you sent",
         428: "If-Match is required",
+        429: "Too many requests with this API key (its throttle or daily quota)",
     }
     responses = dict(PROBLEM_RESPONSES)
     for status in statuses:

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 FUNCTIONS = len(functions_of(load_routes()))
+PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 ACKNOWLEDGED = Counter(
     {
         "AwsSolutions::AwsSolutions-COG2": 1,
@@ -22,6 +23,10 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs]": 1,
         "Serverless::Serverless-LambdaDLQ": FUNCTIONS,
+        # Web-to-lead: public routes take an API key, not a Cognito token; revoking deletes a key by its id.
+        "AwsSolutions::AwsSolutions-APIG4": PUBLIC_ROUTES,
+        "AwsSolutions::AwsSolutions-COG4": PUBLIC_ROUTES,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": 1,
     }
 )
 

@@ -1,5 +1,6 @@
 """Web forms (their API keys, under moto's API Gateway) and the public web-to-lead route they authorize."""
 
+import uuid
 from collections import Counter
 from functools import partial
 from typing import Any
@@ -31,10 +32,11 @@ CONSENT = {"email": {"status": "opted_in", "at": "2026-11-22T08:59:30Z"}}
 @pytest.fixture(autouse=True)
 def usage_plan(monkeypatch: pytest.MonkeyPatch) -> str:
     """The stack's web form usage plan, as CDK makes it and hands its id to the web forms function."""
+    name = f"web-forms-{uuid.uuid4()}"  # the plan id is cached per container (here: per process) by name
     plan = boto3.client("apigateway").create_usage_plan(
-        name="web-forms", throttle={"rateLimit": 5.0, "burstLimit": 10}, quota={"limit": 5000, "period": "DAY"}
+        name=name, throttle={"rateLimit": 5.0, "burstLimit": 10}, quota={"limit": 5000, "period": "DAY"}
     )
-    monkeypatch.setenv(gateway.USAGE_PLAN_VARIABLE, plan["id"])
+    monkeypatch.setenv(gateway.USAGE_PLAN_VARIABLE, name)
     return str(plan["id"])
 
 

@@ -1,7 +1,8 @@
 """API Gateway API keys for web forms: issued into the stack's web form usage plan (throttled, with a quota).
 
-The usage plan is the stack's (`USAGE_PLAN_ID`, set by CDK). The client is built on first use, so handlers
-that never issue a key pay nothing for it at cold start.
+The stack names the usage plan in `USAGE_PLAN_NAME` (its id would make the stack's dependencies circular: see
+infra/constructs/web_to_lead.py); its id is looked up once per container. The client is built on first use,
+so handlers that never issue a key pay nothing for it at cold start.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 logger = Logger()
-USAGE_PLAN_VARIABLE = "USAGE_PLAN_ID"
+USAGE_PLAN_VARIABLE = "USAGE_PLAN_NAME"
 
 
 @dataclass(frozen=True)
@@ -30,11 +31,21 @@ def _client() -> Any:
     return boto3.client("apigateway")
 
 
+@cache
+def _usage_plan_id(name: str) -> str:
+    for page in _client().get_paginator("get_usage_plans").paginate():
+        for plan in page.get("items", []):
+            if plan.get("name") == name:
+                return str(plan["id"])
+    raise RuntimeError(f"no usage plan is named {name!r}")
+
+
 def issue_key(tenant_id: str, form_id: str) -> IssuedKey:
     """A new enabled API key in the web form usage plan, named after the tenant and form it belongs to."""
-    plan = os.environ.get(USAGE_PLAN_VARIABLE)
-    if not plan:
+    name = os.environ.get(USAGE_PLAN_VARIABLE)
+    if not name:
         raise RuntimeError(f"{USAGE_PLAN_VARIABLE} is not set: the stack sets it on the web forms function")
+    plan = _usage_plan_id(name)
     key = _client().create_api_key(
         name=f"rapport-{tenant_id}-{form_id}",
         description=f"Rapport web form {form_id} of tenant {tenant_id}",

@@ -17,7 +17,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = ("accounts", "contacts", "leads")
+AREAS = ("accounts", "contacts", "leads", "web_forms", "public_leads")
 
 BASELINE = """
 import time
@@ -92,6 +92,10 @@ def request_counts() -> None:
     with mock_aws():
         for model in TABLE_MODELS:
             model.create_table(wait=True)
+        import boto3  # type: ignore[import-untyped]
+
+        boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
+        os.environ["USAGE_PLAN_NAME"] = "bench-web-forms"
         account = create("createAccount", name="Bench Co", domain="bench.example")
         contact = create("createContact", last_name="Bench", email="b@bench.example", account_id=account["id"])
         admin = Staff().as_("admin")
@@ -157,6 +161,18 @@ def request_counts() -> None:
             ("GET /leads?owner_id=&status=&min_score=", lambda: call("listLeads", query=lead_owner_status)),
             ("GET /scoring-rules", lambda: call("getScoringRules", marketing)),
             ("PUT /scoring-rules", lambda: call("putScoringRules", marketing)),
+        ]
+        form = create("createWebForm", admin, name="Bench form")
+        public: dict[str, str | None] = {"apiKeyId": form["api_key_id"]}
+        operations += [
+            ("POST /web-forms (+ API Gateway key)", lambda: create("createWebForm", admin, name="Another form")),
+            ("GET /web-forms", lambda: call("listWebForms", admin)),
+            ("POST /public/leads (new)", lambda: call("createPublicLead", None, identity=public)),
+            ("POST /public/leads (duplicate: attached)", lambda: call("createPublicLead", None, identity=public)),
+            (
+                "DELETE /web-forms/{id} (+ API Gateway key)",
+                lambda: call("deleteWebForm", admin, record_id=form["id"], headers=unconditional),
+            ),
         ]
         for label, operation in operations:
             with dynamodb_requests() as requests:

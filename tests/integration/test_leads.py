@@ -393,11 +393,12 @@ def test_concurrent_first_saves_of_the_rules_keep_one():
 
 def test_new_rules_score_the_leads_written_after_them():
     lead = create("createLead", email="a@x.example", country="GB")
-    assert lead["score"] == 0
+    assert (lead["score"], lead["score_rules_version"]) == (0, 0)
     _save_rules()
     assert create("createLead", email="b@x.example", country="GB")["score"] == 10
+    assert call("getLead", record_id=lead["id"]).body["score_rules_version"] == 0  # until its next write
     rescored = call("updateLead", record_id=lead["id"], body={"notes": "called"}, headers={"If-Match": '"1"'})
-    assert rescored.body["score"] == 10
+    assert (rescored.body["score"], rescored.body["score_rules_version"]) == (10, 1)
 
 
 def test_engagement_is_counted_and_rescores_the_lead_and_its_list_position():
@@ -481,3 +482,14 @@ def test_request_counts():
     with dynamodb_requests() as requests:
         leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT)
     assert requests[:3] == ["GetItem", "GetItem", "PutItem"]  # lead, rules, lead (then the read it returns)
+
+
+def test_the_same_idempotency_key_with_another_duplicate_policy_is_another_request():
+    create("createContact", last_name="L", email="ada@acme.example")
+    headers: dict[str, str | None] = {"Idempotency-Key": "policy-1"}
+    refused = call("createLead", body={"email": "ada@acme.example"}, headers=headers)
+    assert refused.status == 409
+    attached = call("createLead", body={"email": "ada@acme.example"}, query={"on_duplicate": "attach"}, headers=headers)
+    assert attached.status == 200  # a failed create keeps no response under its key
+    again = call("createLead", body={"email": "ada@acme.example"}, headers=headers)
+    assert again.status == 422 and again.body["errors"][0]["code"] == "key_reused"

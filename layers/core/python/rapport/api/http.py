@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -137,7 +138,10 @@ def respond_once(
         stored = produce()
     else:
         event = app.current_event
-        fingerprint = idempotency.request_hash(event.http_method, event.path, event.body)
+        # The query can change what a create does (POST /leads?on_duplicate=attach), so it is part of the request.
+        query = urlencode(sorted((event.query_string_parameters or {}).items()))
+        path = f"{event.path}?{query}" if query else event.path
+        fingerprint = idempotency.request_hash(event.http_method, path, event.body)
         stored = idempotency.run_once(caller(app), key, fingerprint, produce)
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

@@ -144,6 +144,7 @@ class LeadStored(_LeadRules):
     status: LeadStatus = LeadStatus.NEW
     score: int = Field(default=0, ge=0, le=100)
     score_reasons: list[ScoreReason] = Field(default_factory=list)
+    score_rules_version: int = 0
     engagement: Engagement | None = None
     converted: ConvertedLinks | None = None
     web_form_id: str | None = None
@@ -153,6 +154,11 @@ class Lead(LeadStored, RecordMeta):
     status: LeadStatus
     score: int = Field(ge=0, le=100, description="0 to 100 from the tenant's scoring rules; see score_reasons")
     score_reasons: list[ScoreReason] = Field(default_factory=list, description="What the score is made of")
+    score_rules_version: int = Field(
+        default=0,
+        description="The scoring rules' version the score comes from (0: the defaults). Leads are rescored with "
+        "newer rules when they are next written.",
+    )
     web_form_id: str | None = Field(default=None, description="The web form that submitted the lead")
 
 

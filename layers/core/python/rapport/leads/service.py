@@ -118,8 +118,7 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
         if before is not None and before.data.get("status") == LeadStatus.CONVERTED:
             raise Conflict("The lead is converted; change the contact (or deal) it became instead.")
-        rules, _ = self._rules.current(tenant_id)
-        return _scored(data, rules)
+        return _scored(data, *self._rules.current(tenant_id))
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return keys.lead_index_keys(
@@ -202,8 +201,8 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
         setattr(engagement, kind.value, getattr(engagement, kind.value) + 1)
         engagement.last_at = utc_now()
-        rules, _ = self._rules.current(tenant_id)
-        record.data = _scored({**record.data, "engagement": engagement.model_dump(exclude_none=True)}, rules)
+        counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
+        record.data = _scored(counted, *self._rules.current(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
         return self._out(record)
 
@@ -293,12 +292,13 @@ def _is_open(data: Mapping[str, Any]) -> bool:
     return data.get("status", LeadStatus.NEW) in OPEN_STATUSES
 
 
-def _scored(data: dict[str, Any], rules: ScoringRules) -> dict[str, Any]:
+def _scored(data: dict[str, Any], rules: ScoringRules, rules_record: Record | None) -> dict[str, Any]:
     result = score(data, rules)
     return {
         **data,
         "score": result.value,
         "score_reasons": [reason.model_dump(mode="json") for reason in result.reasons],
+        "score_rules_version": (rules_record.version or 0) if rules_record else 0,
     }
 
 

@@ -493,3 +493,38 @@ def test_the_same_idempotency_key_with_another_duplicate_policy_is_another_reque
     assert attached.status == 200  # a failed create keeps no response under its key
     again = call("createLead", body={"email": "ada@acme.example"}, headers=headers)
     assert again.status == 422 and again.body["errors"][0]["code"] == "key_reused"
+
+
+@pytest.mark.parametrize(
+    "operation",
+    ["createLead", "getLead", "updateLead", "deleteLead", "restoreLead", "listLeads", "getScoringRules"],
+)
+def test_every_staff_lead_route_needs_a_token(operation: str):
+    reply = call(operation, None, headers=NO_KEY)
+    assert reply.status == 401
+    assert reply.headers["content-type"] == "application/problem+json"
+
+
+def test_a_trashed_lead_leaves_the_lists_and_a_manager_restores_it():
+    lead = create("createLead", email="a@x.example", owner_id="ann")
+    assert call("deleteLead", record_id=lead["id"], headers={"If-Match": '"1"'}).status == 204
+    assert _ids(call("listLeads", query={"owner_id": "ann"})) == []
+    assert call("getLead", record_id=lead["id"]).body["deleted_at"] is not None
+    edit = call("updateLead", record_id=lead["id"], body={"title": "x"}, headers={"If-Match": '"2"'})
+    assert edit.status == 409
+    assert call("restoreLead", record_id=lead["id"], headers={"If-Match": None}).status == 403
+    assert call("restoreLead", OTHER_TENANT, record_id=lead["id"], headers={"If-Match": None}).status == 404
+    assert call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": '"1"'}).status == 412
+    restored = call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": '"2"'})
+    assert restored.status == 200 and restored.body["deleted_at"] is None
+    assert _ids(call("listLeads", query={"owner_id": "ann"})) == [lead["id"]]
+    again = call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": None})
+    assert again.status == 409
+
+
+def test_support_reads_but_does_not_change_leads_and_marketing_works_them():
+    lead = create("createLead", email="a@x.example")
+    support = call("updateLead", SALES.as_("support"), record_id=lead["id"], body={"title": "x"}, headers={})
+    assert support.status == 403
+    assert call("updateLead", MARKETING, record_id=lead["id"], body={"title": "x"}).status == 200
+    assert _post({"email": "m@x.example"}, MARKETING).status == 201

@@ -279,3 +279,9 @@ def test_request_counts():
     with dynamodb_requests() as requests:
         call("deleteWebForm", ADMIN, record_id=form["id"], headers={"If-Match": None})
     assert requests == ["GetItem", "TransactWriteItems"]
+
+
+@pytest.mark.parametrize("operation", ["createWebForm", "listWebForms", "getWebForm", "deleteWebForm"])
+def test_every_web_form_route_needs_a_staff_token(operation: str):
+    assert call(operation, None, headers=NO_KEY).status == 401
+    assert _api_keys() == {}

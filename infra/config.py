@@ -26,6 +26,10 @@ class StageConfig:
     waf: bool
     event_archive_days: int
     waf_requests_per_5min_per_ip: int
+    # Each web form's API key, by the usage plan of the API-key routes (web-to-lead).
+    web_form_rate_limit: int = 5
+    web_form_burst_limit: int = 10
+    web_form_quota_per_day: int = 5000
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -55,4 +59,7 @@ def stage_config(scope: Construct) -> StageConfig:
         waf=bool(settings["waf"]),
         event_archive_days=int(settings["eventArchiveDays"]),
         waf_requests_per_5min_per_ip=int(settings["wafRequestsPer5MinPerIp"]),
+        web_form_rate_limit=int(settings.get("webFormRateLimit", StageConfig.web_form_rate_limit)),
+        web_form_burst_limit=int(settings.get("webFormBurstLimit", StageConfig.web_form_burst_limit)),
+        web_form_quota_per_day=int(settings.get("webFormQuotaPerDay", StageConfig.web_form_quota_per_day)),
     )

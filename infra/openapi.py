@@ -12,6 +12,8 @@ from infra.config import ROOT
 DOCUMENT = ROOT / "functions" / "openapi.json"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 FUNCTION_FIELD = "x-rapport-function"
+# Operations whose `security` names this scheme take an API key (x-api-key) instead of a staff token.
+API_KEY_SCHEME = "api_key"
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 
 
@@ -22,6 +24,7 @@ class Route:
     operation_id: str
     function: str
     request_parameters: dict[str, bool]
+    api_key: bool = False  # behind an API key and a usage plan instead of the Cognito authorizer
 
     @property
     def key(self) -> tuple[str, str]:
@@ -51,6 +54,7 @@ def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
         operation_id=str(operation["operationId"]),
         function=str(operation[FUNCTION_FIELD]),
         request_parameters=_request_parameters(operation.get("parameters", [])),
+        api_key=any(API_KEY_SCHEME in requirement for requirement in operation.get("security", [])),
     )
 
 

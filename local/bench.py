@@ -17,7 +17,19 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = ("accounts", "contacts", "pipelines", "deals", "sales", "activities", "tasks", "appointments")
+AREAS = (
+    "accounts",
+    "contacts",
+    "pipelines",
+    "deals",
+    "sales",
+    "activities",
+    "tasks",
+    "appointments",
+    "leads",
+    "web_forms",
+    "public_leads",
+)
 
 BASELINE = """
 import time
@@ -92,9 +104,16 @@ def request_counts() -> None:
     with mock_aws():
         for model in TABLE_MODELS:
             model.create_table(wait=True)
+        import boto3  # type: ignore[import-untyped]
+
+        boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
+        os.environ["USAGE_PLAN_NAME"] = "bench-web-forms"
         account = create("createAccount", name="Bench Co", domain="bench.example")
         contact = create("createContact", last_name="Bench", email="b@bench.example", account_id=account["id"])
         admin = Staff().as_("admin")
+        marketing = Staff().as_("marketing")
+        lead = create("createLead", email="lead@bench.example", title="VP", owner_id="ann")
+        lead_owner_status = {"owner_id": "ann", "status": "new", "min_score": "10"}
         unconditional: dict[str, str | None] = {"If-Match": None}
         new_contact = {"last_name": "N", "email": "n@b.example", "phone": "+14155550100", "account_id": account["id"]}
         operations: list[tuple[str, Callable[[], Any]]] = [
@@ -129,6 +148,46 @@ def request_counts() -> None:
         ]
         operations += pipeline_operations()
         operations += activity_operations(account["id"])
+        operations += [
+            ("POST /leads (Idempotency-Key)", lambda: call("createLead")),
+            ("POST /leads (email)", lambda: create("createLead", email="l2@bench.example", title="CTO")),
+            (
+                "POST /leads (duplicate: 409)",
+                lambda: call("createLead", body={"email": "lead@bench.example"}, headers={"Idempotency-Key": None}),
+            ),
+            (
+                "POST /leads?on_duplicate=attach (lead)",
+                lambda: call(
+                    "createLead",
+                    body={"email": "lead@bench.example"},
+                    query={"on_duplicate": "attach"},
+                    headers={"Idempotency-Key": None},
+                ),
+            ),
+            ("GET /leads/{id}", lambda: call("getLead", record_id=lead["id"])),
+            (
+                "PATCH /leads/{id}",
+                lambda: call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": '"2"'}),
+            ),
+            ("GET /leads", lambda: call("listLeads", query={})),
+            ("GET /leads?status=&min_score=", lambda: call("listLeads", query={"status": "new", "min_score": "10"})),
+            ("GET /leads?owner_id=", lambda: call("listLeads", query={"owner_id": "ann"})),
+            ("GET /leads?owner_id=&status=&min_score=", lambda: call("listLeads", query=lead_owner_status)),
+            ("GET /scoring-rules", lambda: call("getScoringRules", marketing)),
+            ("PUT /scoring-rules", lambda: call("putScoringRules", marketing)),
+        ]
+        form = create("createWebForm", admin, name="Bench form")
+        public: dict[str, str | None] = {"apiKeyId": form["api_key_id"]}
+        operations += [
+            ("POST /web-forms (+ API Gateway key)", lambda: create("createWebForm", admin, name="Another form")),
+            ("GET /web-forms", lambda: call("listWebForms", admin)),
+            ("POST /public/leads (new)", lambda: call("createPublicLead", None, identity=public)),
+            ("POST /public/leads (duplicate: attached)", lambda: call("createPublicLead", None, identity=public)),
+            (
+                "DELETE /web-forms/{id} (+ API Gateway key)",
+                lambda: call("deleteWebForm", admin, record_id=form["id"], headers=unconditional),
+            ),
+        ]
         for label, operation in operations:
             with dynamodb_requests() as requests:
                 reply = operation()

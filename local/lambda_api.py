@@ -65,10 +65,12 @@ def call(
     body: Any = SAMPLE,
     query: dict[str, str] | None = None,
     headers: dict[str, str | None] | None = None,
+    identity: dict[str, str | None] | None = None,
 ) -> Reply:
     """Invoke the handler serving `operation` with its sample event, changed as asked.
 
-    `staff=None` sends no authorizer claims; a header set to None is removed from the sample.
+    `staff=None` sends no authorizer claims; a header set to None is removed from the sample. `identity` changes
+    `requestContext.identity` (e.g. `apiKeyId`, which API Gateway sets on routes that require an API key).
     """
     area, sample = _sample(operation)
     event = copy.deepcopy(sample)
@@ -84,10 +86,11 @@ def call(
         if value is not None:
             event["headers"][name] = value
     event["multiValueHeaders"] = {name: [value] for name, value in event["headers"].items()}
+    event["requestContext"]["identity"].update(identity or {})
     if staff is None:
-        event["requestContext"].pop("authorizer")
+        event["requestContext"].pop("authorizer", None)
     else:
-        claims = event["requestContext"]["authorizer"]["claims"]
+        claims = event["requestContext"].setdefault("authorizer", {}).setdefault("claims", {})
         claims.update({"custom:tenant_id": staff.tenant, "sub": staff.user, "cognito:groups": ",".join(staff.groups)})
     handler = importlib.import_module(f"{area}.handler").lambda_handler
     response = handler(event, LambdaContext())

@@ -19,7 +19,19 @@ from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "functions" / "openapi.json"
-AREAS = ("accounts", "contacts", "pipelines", "deals", "sales", "activities", "tasks", "appointments")
+AREAS = (
+    "accounts",
+    "contacts",
+    "pipelines",
+    "deals",
+    "sales",
+    "activities",
+    "tasks",
+    "appointments",
+    "leads",
+    "web_forms",
+    "public_leads",
+)
 TITLE = "Rapport CRM API"
 VERSION = "1.0.0"
 
@@ -35,8 +47,12 @@ def build() -> dict[str, Any]:
                 title=TITLE,
                 version=VERSION,
                 description="Rapport's REST API. Staff routes take a Cognito ID token as `Authorization: "
-                "Bearer <token>`. Errors are application/problem+json.",
-                security_schemes={"cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+                "Bearer <token>`; public routes (security `api_key`) a web form's API key as `x-api-key`. "
+                "Errors are application/problem+json.",
+                security_schemes={
+                    "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                    "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                },
                 security=[{"cognito": []}],
             )
         )

@@ -12,7 +12,7 @@ from rapport.deals.pipelines import pipelines
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = create_app()
-register_record_routes(app, pipelines, PipelineCreate, PipelinePatch, Pipeline, trash=False)
+register_record_routes(app, pipelines, PipelineCreate, PipelinePatch, Pipeline, skip=frozenset({"delete", "restore"}))
 
 
 @app.get(

@@ -1,5 +1,6 @@
-"""The staff REST API: one method per operation of the OpenAPI document, each behind the Cognito authorizer,
-proxied to the function its `x-rapport-function` names."""
+"""The REST API: one method per operation of the OpenAPI document, proxied to the function its
+`x-rapport-function` names. Staff operations are behind the Cognito authorizer; public ones (security `api_key`,
+web-to-lead) instead require an API key of the usage plan, which throttles each key and caps it per day."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from infra.openapi import Route
 
 ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
 EXPOSE_HEADERS = ["ETag", "Location"]
+# Public routes are called from tenants' websites, anywhere: the API key, not the origin, authorizes them.
+PUBLIC_ALLOW_HEADERS = ["Content-Type", "X-Api-Key"]
 PROBLEM_JSON = "application/problem+json"
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
@@ -27,6 +30,7 @@ ACCESS_LOG_FIELDS = {
     "ip": _F.context_identity_source_ip(),
     "userAgent": _F.context_identity_user_agent(),
     "user": _F.context_authorizer_claims("sub"),
+    "apiKeyId": _F.context_identity_api_key_id(),
     "httpMethod": _F.context_http_method(),
     "resourcePath": _F.context_resource_path(),
     "path": _F.context_path(),
@@ -53,9 +57,13 @@ GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str, str]] = {
     apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "Bad Request", _MESSAGE),
     apigw.ResponseType.BAD_REQUEST_BODY: ("400", "Bad Request", _MESSAGE),
     apigw.ResponseType.THROTTLED: ("429", "Too Many Requests", _MESSAGE),
+    apigw.ResponseType.INVALID_API_KEY: ("403", "Forbidden", _MESSAGE),
+    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "Too Many Requests", _MESSAGE),
     apigw.ResponseType.DEFAULT_4_XX: (None, "Request failed", _MESSAGE),
     apigw.ResponseType.DEFAULT_5_XX: (None, "Service error", _MESSAGE),
 }
+# Only public routes give these, so a website's script may read them.
+PUBLIC_GATEWAY_ERRORS = frozenset({"INVALID_API_KEY", "QUOTA_EXCEEDED"})
 
 
 class Api(Construct):
@@ -73,10 +81,14 @@ class Api(Construct):
         self.rest_api = self._rest_api(stage, methods=sorted({route.method for route in routes}))
         self._add_routes(routes, functions, user_pool)
         self._add_gateway_errors(stage.allowed_origin)
+        public = [route for route in routes if route.api_key]
+        self.usage_plan_name = f"{Stack.of(self).stack_name}-web-forms"
+        self.usage_plan = self._usage_plan(stage) if public else None
 
     def _add_routes(
         self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
     ) -> None:
+        """Staff routes first: a resource made for a public route only gets the public preflight."""
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -84,16 +96,62 @@ class Api(Construct):
         integrations = {
             name: apigw.LambdaIntegration(function, allow_test_invoke=False) for name, function in functions.items()
         }
-        for route in routes:
-            self.rest_api.root.resource_for_path(route.path).add_method(
+        for route in sorted(routes, key=lambda route: route.api_key):
+            if not route.api_key:
+                self.rest_api.root.resource_for_path(route.path).add_method(
+                    route.method,
+                    integrations[route.function],
+                    authorization_type=apigw.AuthorizationType.COGNITO,
+                    authorizer=authorizer,
+                    request_validator=validator,
+                    request_parameters=route.request_parameters,
+                    operation_name=route.operation_id,
+                )
+                continue
+            method = self._public_resource(route.path).add_method(
                 route.method,
                 integrations[route.function],
-                authorization_type=apigw.AuthorizationType.COGNITO,
-                authorizer=authorizer,
+                authorization_type=apigw.AuthorizationType.NONE,
+                api_key_required=True,
                 request_validator=validator,
                 request_parameters=route.request_parameters,
                 operation_name=route.operation_id,
             )
+            for finding in ("AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"):
+                acknowledge(
+                    method,
+                    finding,
+                    "A public web-to-lead route, called by the tenant's website forms, which have no staff "
+                    "token: it requires an API key of the usage plan (throttled, daily quota), and the function "
+                    "maps that key to its tenant and form and refuses revoked ones.",
+                )
+
+    def _public_resource(self, path: str) -> apigw.IResource:
+        """The resource at `path`; the parts made for it answer preflights from any origin with x-api-key."""
+        cors = apigw.CorsOptions(
+            allow_origins=apigw.Cors.ALL_ORIGINS,
+            allow_methods=["POST", "OPTIONS"],
+            allow_headers=PUBLIC_ALLOW_HEADERS,
+            max_age=Duration.minutes(10),
+        )
+        resource: apigw.IResource = self.rest_api.root
+        for part in path.strip("/").split("/"):
+            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
+        return resource
+
+    def _usage_plan(self, stage: StageConfig) -> apigw.UsagePlan:
+        """The usage plan every web form's API key joins (the web forms function adds them): a rate limit per key
+        and a daily quota, on this API's stage."""
+        return self.rest_api.add_usage_plan(
+            "WebFormUsagePlan",
+            name=self.usage_plan_name,
+            description="Each web form's API key (POST /public/leads): throttled, with a daily quota",
+            throttle=apigw.ThrottleSettings(
+                rate_limit=stage.web_form_rate_limit, burst_limit=stage.web_form_burst_limit
+            ),
+            quota=apigw.QuotaSettings(limit=stage.web_form_quota_per_day, period=apigw.Period.DAY),
+            api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
+        )
 
     def _rest_api(self, stage: StageConfig, methods: list[str]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
@@ -103,7 +161,7 @@ class Api(Construct):
             self,
             "RestApi",
             rest_api_name=Stack.of(self).stack_name,
-            description="Rapport CRM staff API (routes from functions/openapi.json)",
+            description="Rapport CRM API (routes from functions/openapi.json)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
             deploy_options=apigw.StageOptions(
@@ -135,8 +193,9 @@ class Api(Construct):
         return api
 
     def _add_gateway_errors(self, allowed_origin: str) -> None:
-        headers = {"Access-Control-Allow-Origin": f"'{allowed_origin}'", "Content-Type": f"'{PROBLEM_JSON}'"}
         for response_type, (status, title, detail) in GATEWAY_ERRORS.items():
+            origin = "*" if response_type.response_type in PUBLIC_GATEWAY_ERRORS else allowed_origin
+            headers = {"Access-Control-Allow-Origin": f"'{origin}'", "Content-Type": f"'{PROBLEM_JSON}'"}
             status_field = {"status": int(status)} if status else {}
             problem = {"type": "about:blank", "title": title, **status_field, "detail": _DETAIL}
             # `detail` is a JSON string already (messageString comes quoted), so it replaces the quoted marker.

@@ -1,5 +1,5 @@
-"""The single table, the idempotency table, the pagination cursors' signing key, and the customer-managed
-KMS key that encrypts them.
+"""The single table, the idempotency table, the web form keys table, the pagination cursors' signing key, and
+the customer-managed KMS key that encrypts them.
 
 Keys and indexes mirror the PynamoDB models in `rapport.dal.models`; tests/infra checks they are equal.
 """
@@ -32,6 +32,10 @@ TABLE_ACTIONS = (
     "dynamodb:ConditionCheckItem",
 )
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+# The web form keys table maps an API key id to its tenant: only the function that issues keys writes it and
+# only the public web-to-lead function reads it (rapport.dal.keys says why it is a table of its own).
+WEB_FORM_KEYS_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+WEB_FORM_KEYS_READ_ACTIONS = ("dynamodb:GetItem",)
 # What DynamoDB asks KMS for on the caller's behalf when it reads and writes a table under this key;
 # Secrets Manager needs kms:Decrypt for the cursor secret.
 KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
@@ -68,6 +72,9 @@ class Data(Construct):
             removal_policy,
             partition_key=dynamodb.Attribute(name="pk", type=_STRING),
             time_to_live_attribute=IDEMPOTENCY_TTL_ATTRIBUTE,
+        )
+        self.web_form_keys_table = self._table(
+            "WebFormKeysTable", removal_policy, partition_key=dynamodb.Attribute(name="pk", type=_STRING)
         )
         self.cursor_secret = secretsmanager.Secret(
             self,
@@ -114,3 +121,11 @@ class Data(Construct):
         ]
         for statement in statements:
             grantee.grant_principal.add_to_principal_policy(statement)
+
+    def grant_web_form_keys(self, grantee: iam.IGrantable, *, write: bool) -> None:
+        """Reading (the public web-to-lead function) or writing (the web forms function) the keys table; the
+        KMS key comes with `grant_read_write`, which every function has."""
+        actions = WEB_FORM_KEYS_WRITE_ACTIONS if write else WEB_FORM_KEYS_READ_ACTIONS
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=list(actions), resources=[self.web_form_keys_table.table_arn])
+        )

@@ -1,4 +1,4 @@
-"""Rapport-<stage>: data, staff auth, the API functions and the REST API that routes to them."""
+"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, and web-to-lead."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.web_to_lead import WebToLead
 from infra.nag import acknowledge
 from infra.openapi import functions_of, load_routes
 
@@ -26,14 +27,18 @@ class RapportStack(Stack):
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
         routes = load_routes()
-        api = Api(
-            self,
-            "Api",
-            routes=routes,
-            functions={area: factory.api_function(area) for area in functions_of(routes)},
-            user_pool=auth.user_pool,
-            stage=stage,
-        )
+        functions = {area: factory.api_function(area) for area in functions_of(routes)}
+        api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
+        if api.usage_plan is not None:
+            WebToLead(
+                self,
+                "WebToLead",
+                data=data,
+                usage_plan=api.usage_plan,
+                usage_plan_name=api.usage_plan_name,
+                issuer=functions.get("web_forms"),
+                receiver=functions.get("public_leads"),
+            )
         if stage.waf:
             Firewall(
                 self,

@@ -18,6 +18,7 @@ DEFAULT_STATUS = {
     "BAD_REQUEST_PARAMETERS": 400,
     "INTEGRATION_FAILURE": 504,
     "INTEGRATION_TIMEOUT": 504,
+    "INVALID_API_KEY": 403,
     "MISSING_AUTHENTICATION_TOKEN": 403,
     "REQUEST_TOO_LARGE": 413,
     "RESOURCE_NOT_FOUND": 404,
@@ -26,6 +27,7 @@ DEFAULT_STATUS = {
 }
 ERROR_TYPES = {
     "BAD_REQUEST_PARAMETERS": "BadRequestException",
+    "INVALID_API_KEY": "ForbiddenException",
     "MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
     "UNAUTHORIZED": "UnauthorizedException",
     "DEFAULT_5XX": "InternalServerErrorException",
@@ -53,6 +55,7 @@ class Method:
     mock_headers: dict[str, str] = field(default_factory=dict)
     authorizer: Authorizer | None = None
     required: tuple[tuple[str, str], ...] = ()
+    api_key_required: bool = False
 
     def missing(self, headers: dict[str, str], query: dict[str, str]) -> list[str]:
         """The required header and query parameters the request lacks (header names case-insensitively)."""
@@ -215,6 +218,7 @@ def _method(
         operation_name=properties.get("OperationName"),
         authorizer=authorizer,
         required=tuple(_required(properties.get("RequestParameters", {}))),
+        api_key_required=bool(properties.get("ApiKeyRequired", False)),
     )
     if integration.get("Type") == "AWS_PROXY":
         return replace(method, function=_function_of(assembly, integration["Uri"]))

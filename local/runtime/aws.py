@@ -11,6 +11,7 @@ import functools
 import json
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
@@ -131,6 +132,44 @@ def _secret_value(properties: dict[str, Any]) -> str:
     document = json.loads(generate["SecretStringTemplate"])
     document[generate["GenerateStringKey"]] = password
     return json.dumps(document)
+
+
+def create_usage_plans(assembly: CloudAssembly, aws: EmbeddedAws) -> dict[str, Physical]:
+    """Every API Gateway usage plan of the template, by name (keys join them at run time: web forms).
+
+    Stages are not attached: the local REST API is not one of moto's. Throttles and quotas are recorded, not
+    enforced.
+    """
+    client = aws.client("apigateway")
+    created = {}
+    for logical_id, resource in assembly.of_type("AWS::ApiGateway::UsagePlan"):
+        properties = resource.get("Properties", {})
+        shape: dict[str, Any] = {"name": properties.get("UsagePlanName") or f"{assembly.stack_name}-{logical_id}"}
+        if properties.get("Throttle"):
+            throttle = properties["Throttle"]
+            shape["throttle"] = {"rateLimit": float(throttle["RateLimit"]), "burstLimit": int(throttle["BurstLimit"])}
+        if properties.get("Quota"):
+            shape["quota"] = {"limit": int(properties["Quota"]["Limit"]), "period": properties["Quota"]["Period"]}
+        plan = client.create_usage_plan(**shape)
+        created[logical_id] = Physical(str(plan["id"]), {})
+    return created
+
+
+def api_key_lookup(aws: EmbeddedAws, usage_plan_ids: list[str]) -> Callable[[str], str | None]:
+    """An API key's value -> its id, when it is enabled and in one of the stack's usage plans (as API Gateway
+    checks a key on a method that requires one)."""
+    client = aws.client("apigateway")
+
+    def lookup(value: str) -> str | None:
+        keys = client.get_api_keys(includeValues=True).get("items", [])
+        matches = [key for key in keys if key.get("value") == value and key.get("enabled")]
+        for key in matches:
+            for plan in usage_plan_ids:
+                if any(item["id"] == key["id"] for item in client.get_usage_plan_keys(usagePlanId=plan)["items"]):
+                    return str(key["id"])
+        return None
+
+    return lookup
 
 
 def function_arn(region: str, name: str) -> str:

@@ -1,7 +1,8 @@
 """API Gateway, locally: an HTTP request becomes a REST API Lambda proxy event, the function's result the response.
 
 In API Gateway's order: route (an unknown route is a MISSING_AUTHENTICATION_TOKEN), the Cognito authorizer
-(401 before any function runs), required parameters (BAD_REQUEST_PARAMETERS), then the integration. A function
+(401 before any function runs) or the API key (`x-api-key`, INVALID_API_KEY; usage plan throttles and quotas
+are not enforced locally), required parameters (BAD_REQUEST_PARAMETERS), then the integration. A function
 that fails or answers with a malformed proxy response is a 502, as API Gateway gives it.
 """
 
@@ -26,6 +27,7 @@ from local.runtime.workers import FunctionError
 
 log = logging.getLogger("rapport.local")
 Invoke = Callable[[str, Any], Any]
+ApiKeys = Callable[[str], str | None]  # an API key's value -> its id, if it is enabled and in a usage plan
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,19 @@ class MalformedResponse(Exception):
 
 
 class ApiGateway:
-    def __init__(self, api: RestApi, invoke: Invoke, issuer: TokenIssuer, labels: dict[str, str]) -> None:
+    def __init__(
+        self,
+        api: RestApi,
+        invoke: Invoke,
+        issuer: TokenIssuer,
+        labels: dict[str, str],
+        api_keys: ApiKeys | None = None,
+    ) -> None:
         self._api = api
         self._invoke = invoke
         self._issuer = issuer
         self._labels = labels  # function logical id -> readable name, for the log
+        self._api_keys = api_keys or (lambda _: None)
 
     def handle(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
@@ -83,7 +93,14 @@ class ApiGateway:
                 claims = self._authorize(request.header(method.authorizer.header))
             except InvalidToken as refused:
                 return self._error("UNAUTHORIZED", 401, str(refused), request_id)
-        event = proxy_event(self._api, method, request, path_parameters, claims, request_id)
+        api_key = None
+        if method.api_key_required:
+            value = request.header("x-api-key")
+            key_id = self._api_keys(value) if value else None
+            if key_id is None:
+                return self._error("INVALID_API_KEY", 403, "Forbidden", request_id)
+            api_key = (value or "", key_id)
+        event = proxy_event(self._api, method, request, path_parameters, claims, request_id, api_key)
         missing = method.missing(event["headers"] or {}, event["queryStringParameters"] or {})
         if missing:
             message = f"Missing required request parameters: [{', '.join(missing)}]"
@@ -119,6 +136,7 @@ def proxy_event(
     path_parameters: dict[str, str],
     claims: dict[str, str] | None,
     request_id: str,
+    api_key: tuple[str, str] | None = None,
 ) -> dict[str, Any]:
     """The REST API proxy integration's event for the request."""
     path, _, query = request.target.partition("?")
@@ -139,7 +157,7 @@ def proxy_event(
         "domainPrefix": "localhost",
         "requestTimeEpoch": int(now.timestamp() * 1000),
         "requestId": request_id,
-        "identity": _identity(request),
+        "identity": _identity(request, api_key),
         "domainName": request.header("Host") or "localhost",
         "apiId": api.logical_id.lower()[:10],
     }
@@ -177,13 +195,14 @@ def _forwarding_headers(request: HttpRequest) -> list[tuple[str, str]]:
     ]
 
 
-def _identity(request: HttpRequest) -> dict[str, str | None]:
+def _identity(request: HttpRequest, api_key: tuple[str, str] | None = None) -> dict[str, str | None]:
     unset = ("cognitoIdentityPoolId", "accountId", "cognitoIdentityId", "caller", "principalOrgId", "accessKey")
     more = ("cognitoAuthenticationType", "cognitoAuthenticationProvider", "userArn", "user")
     return {
         **dict.fromkeys(unset + more),
         "sourceIp": request.source_ip,
         "userAgent": request.header("User-Agent"),
+        **({"apiKey": api_key[0], "apiKeyId": api_key[1]} if api_key else {}),
     }
 
 

@@ -20,7 +20,14 @@ from types import FrameType
 from typing import Any
 
 from local.runtime.api import load_rest_api
-from local.runtime.aws import EmbeddedAws, create_secrets, create_tables, ensure_free
+from local.runtime.aws import (
+    EmbeddedAws,
+    api_key_lookup,
+    create_secrets,
+    create_tables,
+    create_usage_plans,
+    ensure_free,
+)
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -61,6 +68,7 @@ class LocalCloud:
         self.workers = Workers(self._configure)
         self.api_url = f"http://localhost:{options.port}"
         self.seeded = 0
+        self.usage_plans: dict[str, Physical] = {}
         self._running = ExitStack()
 
     def start(self) -> None:
@@ -69,9 +77,11 @@ class LocalCloud:
         self.aws.start()
         self._running.callback(self.aws.stop)
         tables = create_tables(self.assembly, self.aws, self.data)
+        self.usage_plans = create_usage_plans(self.assembly, self.aws)
         self.resolver.physical.update(
             {
                 **tables,
+                **self.usage_plans,
                 **create_secrets(self.assembly, self.aws, self.data),
                 **function_resources(self.assembly, self.options.region),
             }
@@ -128,7 +138,8 @@ class LocalCloud:
             logical_id: self.assembly.label(logical_id)
             for logical_id, _ in self.assembly.of_type("AWS::Lambda::Function")
         }
-        gateway = ApiGateway(api, self.workers.invoke, self.issuer, labels)
+        api_keys = api_key_lookup(self.aws, [plan.ref for plan in self.usage_plans.values()])
+        gateway = ApiGateway(api, self.workers.invoke, self.issuer, labels, api_keys)
         docs = Docs(ROOT / "functions" / "openapi.json", ROOT / "node_modules" / "swagger-ui-dist")
         server = HttpServer(
             self.options.port,

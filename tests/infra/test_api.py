@@ -1,4 +1,5 @@
-"""The REST API: exactly the OpenAPI document's operations, each on its function and behind the authorizer."""
+"""The REST API: exactly the OpenAPI document's operations, each on its function, behind the authorizer or (the
+public web-to-lead ones) an API key of the usage plan."""
 
 from __future__ import annotations
 
@@ -62,16 +63,48 @@ def test_methods_are_lambda_proxies(operations: Methods) -> None:
     }
 
 
-def test_every_method_but_the_preflights_is_behind_the_cognito_authorizer(dev: Synthesis, methods: Methods):
+def _public_keys() -> set[tuple[str, str]]:
+    return {route.key for route in load_routes() if route.api_key}
+
+
+def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cognito_authorizer(
+    dev: Synthesis, methods: Methods
+):
     [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
+    public = _public_keys()
     for (verb, path), method in methods.items():
         if verb == "OPTIONS":
             assert method["AuthorizationType"] == "NONE", path
             assert method["Integration"]["Type"] == "MOCK", path
+        elif (verb, path) in public:
+            assert method["AuthorizationType"] == "NONE", path
+            assert "AuthorizerId" not in method, path
+            assert method["ApiKeyRequired"] is True, path
         else:
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
             assert method["AuthorizerId"] == {"Ref": authorizer_id}, (verb, path)
+            assert not method.get("ApiKeyRequired"), (verb, path)
     assert dev.resources[authorizer_id]["Properties"]["Type"] == "COGNITO_USER_POOLS"
+
+
+def test_web_to_lead_is_the_public_route_and_nothing_else_is():
+    assert _public_keys() == {("POST", "/public/leads")}
+
+
+@pytest.mark.parametrize(("stage", "rate", "burst", "quota"), [("dev", 2, 5, 1000), ("prod", 5, 10, 5000)])
+def test_the_usage_plan_throttles_each_key_and_caps_it_daily_on_the_stage(
+    stage: str, rate: int, burst: int, quota: int, request: pytest.FixtureRequest
+):
+    synthesis: Synthesis = request.getfixturevalue(stage)
+    [(stage_id, _)] = synthesis.of_type("AWS::ApiGateway::Stage").items()
+    [api_id] = synthesis.of_type("AWS::ApiGateway::RestApi")
+    [plan] = synthesis.of_type("AWS::ApiGateway::UsagePlan").values()
+    properties = plan["Properties"]
+    assert properties["UsagePlanName"] == f"Rapport-{stage}-web-forms"
+    assert properties["Throttle"] == {"RateLimit": rate, "BurstLimit": burst}
+    assert properties["Quota"] == {"Limit": quota, "Period": "DAY"}
+    assert [(s["ApiId"], s["Stage"]) for s in properties["ApiStages"]] == [({"Ref": api_id}, {"Ref": stage_id})]
+    assert synthesis.of_type("AWS::ApiGateway::ApiKey") == {}  # keys are the tenants' web forms', made at run time
 
 
 def test_every_operation_is_validated_with_its_declared_parameters(dev: Synthesis, operations: Methods):
@@ -92,7 +125,7 @@ def test_path_parameters_are_required(operations: Methods) -> None:
 
 
 def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev: Synthesis, methods: Methods):
-    preflights = [method for (verb, _), method in methods.items() if verb == "OPTIONS"]
+    preflights = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and "/public" not in path]
     assert preflights
     for preflight in preflights:
         [response] = preflight["Integration"]["IntegrationResponses"]
@@ -102,6 +135,17 @@ def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev:
             "'Authorization,Content-Type,If-Match,Idempotency-Key'"
         )
         assert headers["method.response.header.Access-Control-Expose-Headers"] == "'ETag,Location'"
+
+
+def test_public_preflights_let_any_website_send_its_api_key(methods: Methods) -> None:
+    public = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and path.startswith("/public")]
+    assert len(public) == 2  # /public and /public/leads
+    for preflight in public:
+        [response] = preflight["Integration"]["IntegrationResponses"]
+        headers = response["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+        assert headers["method.response.header.Access-Control-Allow-Headers"] == "'Content-Type,X-Api-Key'"
+        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'POST,OPTIONS'"
 
 
 def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> None:
@@ -120,7 +164,7 @@ def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> Non
         }
     ]
     access_log = properties["AccessLogSetting"]
-    assert set(json.loads(access_log["Format"])) >= {"requestId", "ip", "user", "httpMethod", "status"}
+    assert set(json.loads(access_log["Format"])) >= {"requestId", "ip", "user", "apiKeyId", "httpMethod", "status"}
     [log_group_id] = [name for name in dev.of_type("AWS::Logs::LogGroup") if name.startswith("ApiAccessLogs")]
     assert {"Ref": log_group_id} in access_log["DestinationArn"]["Fn::Join"][1]
     assert dev.resources[log_group_id]["Properties"]["RetentionInDays"] == 14
@@ -142,10 +186,12 @@ def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> N
     assert {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
-    for response in responses.values():
+    assert (responses["INVALID_API_KEY"]["StatusCode"], responses["QUOTA_EXCEEDED"]["StatusCode"]) == ("403", "429")
+    for response_type, response in responses.items():
+        public = response_type in {"INVALID_API_KEY", "QUOTA_EXCEEDED"}  # only the public route gives them
         assert response["ResponseParameters"]["gatewayresponse.header.Content-Type"] == "'application/problem+json'"
         assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == (
-            "'http://localhost:5173'"
+            "'*'" if public else "'http://localhost:5173'"
         )
         template = response["ResponseTemplates"]["application/json"]
         problem = json.loads(template.replace("$context.error.messageString", '"message"'))

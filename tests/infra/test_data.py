@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from pynamodb.attributes import TTLAttribute
 
-from rapport.dal.models import IdempotencyItem, Item
+from rapport.dal.models import IdempotencyItem, Item, WebFormKeyItem
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -31,7 +31,7 @@ def _template_schema(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _model_schema(model: type[Item] | type[IdempotencyItem]) -> dict[str, Any]:
+def _model_schema(model: type[Item] | type[IdempotencyItem] | type[WebFormKeyItem]) -> dict[str, Any]:
     schema = model._get_schema()
     return {
         "attributes": {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]},
@@ -51,6 +51,12 @@ def test_single_table_schema_equals_the_models(dev: Synthesis) -> None:
 def test_idempotency_table_schema_equals_the_model(dev: Synthesis) -> None:
     table = dev.one("AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
     assert _template_schema(table) == _model_schema(IdempotencyItem)
+
+
+def test_web_form_keys_table_schema_equals_the_model_and_it_streams_nothing(dev: Synthesis) -> None:
+    table = dev.one("AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")
+    assert _template_schema(table) == _model_schema(WebFormKeyItem)
+    assert "StreamSpecification" not in table["Properties"]
 
 
 def test_idempotency_ttl_is_the_models_ttl_attribute(dev: Synthesis) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -56,6 +57,12 @@ def test_functions_run_on_the_core_and_deps_layers(dev: Synthesis, functions: di
 def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
     table = _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")
     idempotency = _id(dev, "AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
+    keys = {"WEB_FORM_KEYS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")}}
+    # Web-to-lead: the web forms function issues keys into the usage plan; the public one maps keys to tenants.
+    extra: dict[str, dict[str, Any]] = {
+        "web_forms": {**keys, "USAGE_PLAN_NAME": "Rapport-dev-web-forms"},
+        "public_leads": keys,
+    }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     for area, properties in functions.items():
         assert properties["Environment"]["Variables"] == {
@@ -65,7 +72,35 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
             "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
             "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
             "ALLOWED_ORIGIN": "http://localhost:5173",
+            **extra.get(area, {}),
         }
+
+
+def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touches_the_key_table(
+    dev: Synthesis, functions: dict[str, dict[str, Any]]
+) -> None:
+    keys_table = _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")
+    expected_keys = {"web_forms": {"dynamodb:PutItem", "dynamodb:DeleteItem"}, "public_leads": {"dynamodb:GetItem"}}
+    for area, properties in functions.items():
+        statements = _statements(dev, properties["Role"]["Fn::GetAtt"][0])
+        on_keys = {
+            action
+            for statement in statements
+            if {"Fn::GetAtt": [keys_table, "Arn"]} in _resources(statement)
+            for action in _list(statement["Action"])
+        }
+        assert on_keys == expected_keys.get(area, set()), area
+        gateway = {action for s in statements for action in _list(s["Action"]) if action.startswith("apigateway:")}
+        assert gateway == ({"apigateway:GET", "apigateway:POST", "apigateway:DELETE"} if area == "web_forms" else set())
+
+
+def test_the_web_forms_function_adds_keys_to_its_usage_plan_only(dev: Synthesis) -> None:
+    [plan_id] = dev.of_type("AWS::ApiGateway::UsagePlan")
+    [policy] = [p for name, p in dev.of_type("AWS::IAM::Policy").items() if "KeyIssuer" in name]
+    statements = {s["Action"]: s["Resource"] for s in policy["Properties"]["PolicyDocument"]["Statement"]}
+    resources = json.dumps(statements["apigateway:POST"])
+    assert '"::/apikeys"' in resources and '"::/usageplans/", {"Ref": "' + plan_id + '"}, "/keys"' in resources
+    assert json.dumps(statements["apigateway:DELETE"]).endswith('"::/apikeys/*"]]}')
 
 
 def test_each_function_logs_to_its_own_group_with_retention(dev: Synthesis, functions: dict[str, dict[str, Any]]):
@@ -99,6 +134,11 @@ def _statements(synthesis: Synthesis, role_id: str) -> list[dict[str, Any]]:
         if {"Ref": role_id} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
     ]
+
+
+def _resources(statement: dict[str, Any]) -> list[Any]:
+    resource = statement["Resource"]
+    return resource if isinstance(resource, list) else [resource]
 
 
 def _list(value: str | list[str]) -> list[str]:

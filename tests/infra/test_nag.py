@@ -15,6 +15,7 @@ PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
 WORKER_FUNCTIONS = 1  # the outbox publisher
+PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 ACKNOWLEDGED = Counter(
     {
         "AwsSolutions::AwsSolutions-COG2": 1,
@@ -25,6 +26,10 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs]": 1,
         "Serverless::Serverless-LambdaDLQ": API_FUNCTIONS + WORKER_FUNCTIONS,
+        # Web-to-lead: public routes take an API key, not a Cognito token; revoking deletes a key by its id.
+        "AwsSolutions::AwsSolutions-APIG4": PUBLIC_ROUTES,
+        "AwsSolutions::AwsSolutions-COG4": PUBLIC_ROUTES,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": 1,
     }
 )
 

@@ -42,6 +42,15 @@ def test_an_operation_becomes_a_route_with_its_parameters(tmp_path: Path) -> Non
     ]
 
 
+def test_an_operation_secured_by_the_api_key_scheme_is_a_public_route(tmp_path: Path) -> None:
+    operation = {"operationId": "getThing", "x-rapport-function": "things", "security": [{"api_key": []}]}
+    [route] = load_routes(_document(tmp_path, operation))
+    assert route.api_key is True
+    operation["security"] = [{"cognito": []}]
+    [route] = load_routes(_document(tmp_path, operation))
+    assert route.api_key is False
+
+
 def test_an_operation_without_its_function_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="x-rapport-function"):
         load_routes(_document(tmp_path, {"operationId": "getThing"}))

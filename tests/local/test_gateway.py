@@ -206,3 +206,44 @@ def test_the_response_keeps_status_headers_and_body() -> None:
 def test_every_response_carries_api_gateway_ids(api: RestApi) -> None:
     headers = _headers(_send(api, Function(), "GET", "/things"))
     assert {"x-amzn-requestid", "x-amz-apigw-id", "x-amzn-trace-id"} <= set(headers)
+
+
+@pytest.fixture
+def public_api(assembly: CloudAssembly) -> RestApi:
+    """The stack with a public method: no authorizer, an API key required (web-to-lead)."""
+    resources = dict(assembly.template["Resources"])
+    method = json.loads(json.dumps(resources["ListThings"]))
+    method["Properties"].update({"HttpMethod": "POST", "AuthorizationType": "NONE", "ApiKeyRequired": True})
+    method["Properties"].update({"ResourceId": {"Ref": "Submissions"}})
+    method["Properties"].pop("AuthorizerId", None)
+    resources["SubmitThing"] = method
+    resources["Submissions"] = json.loads(json.dumps(resources["Files"]))
+    resources["Submissions"]["Properties"]["PathPart"] = "submissions"
+    template = {**assembly.template, "Resources": resources}
+    return load_rest_api(CloudAssembly(assembly.directory, assembly.stack_name, template))
+
+
+def _send_with_key(api: RestApi, function: Function, key: str | None) -> HttpResponse:
+    headers = [("Host", "localhost:3000"), *([("x-api-key", key)] if key else [])]
+    request = HttpRequest("POST", "/submissions", headers, b"{}", "127.0.0.9", 3000)
+    keys = {"the-key-value": "key-id-1"}
+    return ApiGateway(api, function, ISSUER, {}, keys.get).handle(request)
+
+
+@pytest.mark.parametrize("key", [None, "someone-elses-key"])
+def test_a_method_that_requires_an_api_key_refuses_a_request_without_a_known_one(public_api: RestApi, key):
+    function = Function()
+    response = _send_with_key(public_api, function, key)
+    assert response.status == 403
+    assert json.loads(response.body) == {"problem": "Forbidden"}
+    assert _headers(response)["x-amzn-errortype"] == "ForbiddenException"
+    assert function.events == []
+
+
+def test_a_known_api_key_reaches_the_function_in_the_events_identity_without_claims(public_api: RestApi):
+    function = Function()
+    assert _send_with_key(public_api, function, "the-key-value").status == 200
+    [event] = function.events
+    identity = event["requestContext"]["identity"]
+    assert (identity["apiKey"], identity["apiKeyId"]) == ("the-key-value", "key-id-1")
+    assert "authorizer" not in event["requestContext"]

@@ -1,5 +1,7 @@
 from dataclasses import asdict
 
+import pytest
+
 from rapport.dal import keys
 from rapport.dal.keys import Kind
 
@@ -127,3 +129,48 @@ def test_tasks_of_an_assignee_sort_by_due_time_undated_last_and_leave_the_index_
     assert {entry.gsi2pk for entry in due} == {"T#t#TASK#ASSIGNEE#user-1#open"}
     assert [entry.gsi2sk for entry in due] == sorted(entry.gsi2sk for entry in due if entry.gsi2sk)
     assert keys.task_index_keys("t", "A", "user-1", "open", None, deleted=True) == keys.IndexKeys()
+
+
+def test_lead_and_web_form_index_keys_start_with_the_tenant():
+    tenant = "tenant-a"
+    entries = [
+        keys.lead_index_keys(tenant, "1", 40, "new", "owner-1", deleted=False),
+        keys.lead_index_keys(tenant, "1", 40, "new", None, deleted=True),
+        keys.web_form_index_keys(tenant, "2", "contact us"),
+    ]
+    partitions = [value for entry in entries for name, value in asdict(entry).items() if name.endswith("pk") and value]
+    partitions += [keys.guard_pk(tenant, keys.UniqueField.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, Kind.LEAD, "1")]
+    assert len(partitions) == 8
+    assert all(value.startswith(f"T#{tenant}#") for value in partitions)
+
+
+def test_leads_sort_by_score_highest_first_then_by_id():
+    order = [keys.score_sk(100, "01B"), keys.score_sk(99, "01A"), keys.score_sk(99, "01B"), keys.score_sk(0, "01A")]
+    assert sorted(order) == order
+
+
+@pytest.mark.parametrize("min_score", [0, 1, 50, 99, 100])
+def test_the_score_bound_keeps_exactly_the_scores_at_or_above_the_minimum(min_score):
+    bound = keys.score_bound(min_score)
+    kept = [score for score in range(101) if keys.score_sk(score, "01JD5Y7M7ZV1W4T5C9H2K3N4P5") < bound]
+    assert kept == list(range(min_score, 101))
+
+
+def test_a_score_outside_0_to_100_has_no_sort_key():
+    with pytest.raises(ValueError, match="0 to 100"):
+        keys.score_sk(101, "1")
+
+
+def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_the_trash():
+    live = keys.lead_index_keys("t", "1", 40, "working", "ann", deleted=False)
+    assert (live.gsi1pk, live.gsi2pk, live.gsi3pk, live.gsi4pk) == (
+        "T#t#LEAD",
+        "T#t#LEAD#STATUS#working",
+        "T#t#LEAD#OWNER#ann",
+        "T#t#LEAD#OWNER#ann#STATUS#working",
+    )
+    assert live.gsi1sk == live.gsi2sk == live.gsi3sk == live.gsi4sk == "060#1"
+    unowned = keys.lead_index_keys("t", "1", 40, "working", None, deleted=False)
+    assert (unowned.gsi3pk, unowned.gsi4pk) == (None, None)
+    trashed = keys.lead_index_keys("t", "1", 40, "working", "ann", deleted=True)
+    assert (trashed.gsi1pk, trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk) == ("T#t#LEAD#DELETED", None, None, None)

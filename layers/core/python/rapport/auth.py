@@ -73,6 +73,15 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
         Action.ERASE: frozenset({Role.ADMIN}),
     },
+    # Support reads leads but does not work them.
+    "leads": {
+        Action.READ: _EVERYONE,
+        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
+        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.ERASE: frozenset({Role.ADMIN}),
+    },
     # Staff log what happened and plan what comes next; marketing reads them but neither logs calls nor books.
     "activities": {
         Action.READ: _EVERYONE,
@@ -101,6 +110,17 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
     "forecast": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
     "reports": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
     "currency_rates": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN})},
+    # How leads are scored is marketing's and management's call.
+    "scoring_rules": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+    },
+    # A web form's API key lets the public create leads: only an admin issues or revokes one.
+    "web_forms": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+        Action.CREATE: frozenset({Role.ADMIN}),
+        Action.DELETE: frozenset({Role.ADMIN}),
+    },
 }
 
 

@@ -70,7 +70,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     kind: ClassVar[Kind]
     resource: ClassVar[str]
     label: ClassVar[str]
-    create_model: type[CreateT]
+    create_model: type[BaseModel]  # what every stored record's data satisfies: usually the create model
     out_model: type[OutT]
 
     @abstractmethod
@@ -84,6 +84,20 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
+
+    def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        """Unique values that records of other kinds guard and `data` must not meet, each with its field.
+
+        Checked when they appear (on create, or when an update brings them in), in the same transaction.
+        """
+        return {}
+
+    def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        """The validated data with the fields the service computes (a score, ...); `before` on update.
+
+        Raises a domain error when the change is not allowed in the record's state.
+        """
+        return data
 
     def before_erase(self, caller: Caller, record: Record) -> None:
         """Refuse an erase that would leave dangling references."""
@@ -105,20 +119,26 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def create(self, caller: Caller, payload: CreateT) -> OutT:
         caller.require(self.resource, Action.CREATE)
+        return self.create_as(caller.tenant_id, caller.user_id, payload)
+
+    def create_as(self, tenant_id: str, actor: str, payload: BaseModel) -> OutT:
+        """Create for `actor` without a role check: for requests authorized another way (a web form's key)."""
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
+        data = self.derive(tenant_id, data, None)
         now = utc_now()
         record = Record(
             kind=self.kind,
             id=self.new_record_id(data),
-            tenant_id=caller.tenant_id,
+            tenant_id=tenant_id,
             data=data,
             created_at=now,
-            created_by=caller.user_id,
+            created_by=actor,
             updated_at=now,
-            updated_by=caller.user_id,
+            updated_by=actor,
         )
         guards = self.guards(data)
-        return self._write(record, guards, Changes(take=list(guards), parents=list(self.parents(data))))
+        changes = Changes(take=list(guards), parents=list(self.parents(data)), absent=list(self.exclusions(data)))
+        return self._write(record, {**guards, **self.exclusions(data)}, changes)
 
     def get(self, caller: Caller, record_id: str) -> OutT:
         caller.require(self.resource, Action.READ)
@@ -131,19 +151,21 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
         changes = patch.model_dump(mode="json", exclude_unset=True)
-        data = self._validated({**record.data, **changes})
+        data = self.derive(caller.tenant_id, self._validated({**record.data, **changes}), record)
         old_guards, new_guards = self.guards(record.data), self.guards(data)
+        old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
         old_parents = self.parents(record.data)
         self.before_update(caller, record, data)
         record.data = data
         self._touch(record, caller)
         return self._write(
             record,
-            new_guards,
+            {**new_guards, **new_exclusions},
             Changes(
                 take=[guard for guard in new_guards if guard not in old_guards],
                 free=[guard for guard in old_guards if guard not in new_guards],
                 parents=[parent for parent in self.parents(data) if parent not in old_parents],
+                absent=[guard for guard in new_exclusions if guard not in old_exclusions],
             ),
             before,
         )
@@ -191,11 +213,14 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         bound_to: Mapping[str, object],
         start: str | None = None,
         end: str | None = None,
+        before: str | None = None,
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
         position = pagination.decode_cursor(cursor, binding)
-        page = repository.query(index, partition, prefix=prefix, limit=limit, position=position, start=start, end=end)
+        page = repository.query(
+            index, partition, prefix=prefix, limit=limit, position=position, start=start, end=end, before=before
+        )
         return Page(
             items=[self._out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),

@@ -8,6 +8,7 @@ import re
 from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any, Generic, TypeVar
+from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
@@ -40,8 +41,9 @@ class PageOf(BaseModel, Generic[ItemT]):
     next_cursor: str | None
 
 
-def create_app() -> APIGatewayRestResolver:
-    cors = CORSConfig(
+def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
+    """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes)."""
+    cors = cors or CORSConfig(
         allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
@@ -125,11 +127,21 @@ def create_once(
             headers={"ETag": etag(record.version), "Location": location(record)},
         )
 
+    return respond_once(app, key, produce)
+
+
+def respond_once(
+    app: APIGatewayRestResolver, key: str | None, produce: Callable[[], idempotency.StoredResponse]
+) -> Response[Any]:
+    """The response `produce` makes; with an Idempotency-Key, a retry replays the first one."""
     if key is None:
         stored = produce()
     else:
         event = app.current_event
-        fingerprint = idempotency.request_hash(event.http_method, event.path, event.body)
+        # The query can change what a create does (POST /leads?on_duplicate=attach), so it is part of the request.
+        query = urlencode(sorted((event.query_string_parameters or {}).items()))
+        path = f"{event.path}?{query}" if query else event.path
+        fingerprint = idempotency.request_hash(event.http_method, path, event.body)
         stored = idempotency.run_once(caller(app), key, fingerprint, produce)
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

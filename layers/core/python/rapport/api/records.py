@@ -30,7 +30,7 @@ IdempotencyKey = Annotated[
 
 def responses(status: int, model: type[BaseModel] | None, *problem_statuses: int) -> dict[int, Any]:
     """The documented responses of an operation: its success with `model`, and the problems it may give."""
-    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 204: "Done"}[status]}
+    success: dict[str, Any] = {"description": {200: "OK", 201: "Created", 202: "Accepted", 204: "Done"}[status]}
     if model is not None:
         success["content"] = {"application/json": {"model": model}}
     return {status: success, **problems(*problem_statuses)}
@@ -41,6 +41,7 @@ def problems(*statuses: int) -> dict[int, Any]:
         409: "Duplicate (names the existing record) or a state that forbids it",
         412: "The record changed since the ETag you sent",
         428: "If-Match is required",
+        429: "Too many requests with this API key (its throttle or daily quota)",
     }
     responses = dict(PROBLEM_RESPONSES)
     for status in statuses:
@@ -55,9 +56,9 @@ def register_record_routes(
     patch_model: type[BaseModel],
     out_model: type[BaseModel],
     *,
-    trash: bool = True,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
-    """Create, read, change and, with `trash`, trash/erase and restore records of `service`."""
+    """The shared routes of `service`'s records, but those named in `skip` (e.g. `create`, to write your own)."""
     base = f"/{service.resource}"
     tag = [service.resource]
     name = service.label.capitalize()
@@ -124,7 +125,7 @@ def register_record_routes(
         ),
     )
     for method, rule, function, operation_id, summary, documented in routes:
-        if not trash and function in (delete, restore):
+        if function.__name__ in skip:
             continue
         status = next(iter(documented))
         method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented, status_code=status)(

@@ -73,6 +73,28 @@ deals closing at once for one contact each ADD to it without a read.
 
 A trashed deal stays only in its gsi1 trash partition. Each filter combination of `GET /deals` is one Query on
 one of these partitions, narrowed by a sort key prefix (see `rapport.deals.service.DealService.search`).
+
+Leads overload the four indexes: each filter combination `GET /leads` offers is one Query on its own sparse,
+tenant-prefixed partition, sorted by score, highest first (the sort key is the score inverted and zero-padded,
+then the id), so `min_score` is a key condition (`sk < score_bound(min_score)`), not a filter.
+
+| index | leads listed                   | pk                                      | sk                      |
+|-------|--------------------------------|-----------------------------------------|-------------------------|
+| gsi1  | all (trashed: #DELETED)        | T#<t>#LEAD (or T#<t>#LEAD#DELETED)      | <100 - score:03>#<id>   |
+| gsi2  | by status                      | T#<t>#LEAD#STATUS#<status>              | <100 - score:03>#<id>   |
+| gsi3  | by owner                       | T#<t>#LEAD#OWNER#<owner>                | <100 - score:03>#<id>   |
+| gsi4  | by owner and status            | T#<t>#LEAD#OWNER#<owner>#STATUS#<status>| <100 - score:03>#<id>   |
+
+An open lead (new, working, qualified) holds the guard `T#<t>#UNIQ#LEAD_EMAIL#<email>`; creating or reopening
+it also checks that no contact holds `T#<t>#UNIQ#EMAIL#<email>`. Disqualifying or converting frees it.
+
+Per-tenant settings are records too: the scoring rules are `T#<t>#SCORING#rules` / `A#META`. Web forms are
+records `T#<t>#WEBFORM#<id>`, listed on gsi1 `T#<t>#WEBFORM` by name.
+
+Public web-to-lead requests arrive with only an API Gateway API key id, so the tenant must be found from the
+key: that lookup lives in its own small table (`web_form_key_pk`: pk = the API key id -> tenant, form), not in
+this one, so that every key of this table still starts with the tenant and `dynamodb:LeadingKeys` keeps
+fencing tenants here. Only the web forms function writes that table and only the public leads function reads it.
 """
 
 from __future__ import annotations
@@ -97,6 +119,8 @@ class Kind(StrEnum):
     ACTIVITY = "ACT"
     TASK = "TASK"
     APPOINTMENT = "APPT"
+    WEB_FORM = "WEBFORM"
+    SCORING_RULES = "SCORING"
 
     @property
     def label(self) -> str:
@@ -112,6 +136,8 @@ _LABELS = {
     Kind.ACTIVITY: "activity",
     Kind.TASK: "task",
     Kind.APPOINTMENT: "appointment",
+    Kind.WEB_FORM: "web form",
+    Kind.SCORING_RULES: "scoring rules",
 }
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
@@ -128,6 +154,8 @@ HISTORY_PREFIX = "H#"
 STATS_USER_PREFIX = "U#"
 CURRENCY_RATES_SK = "CURRENCY_RATES"
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
+MAX_SCORE = 100
+SCORING_RULES_ID = "rules"  # the tenant's one scoring rules record
 
 
 class UniqueField(StrEnum):
@@ -135,6 +163,7 @@ class UniqueField(StrEnum):
     PHONE = "PHONE"
     DOMAIN = "DOMAIN"
     BUSY = "BUSY"  # a staff user's time slot, held by an appointment
+    LEAD_EMAIL = "LEAD_EMAIL"  # held by an open lead; contacts hold EMAIL
 
 
 def tenant_prefix(tenant_id: str) -> str:
@@ -346,3 +375,54 @@ def task_index_keys(
     if deleted or not assignee_id:
         return IndexKeys()
     return IndexKeys(gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status), gsi2sk=due_sk(due_at, task_id))
+
+
+def score_sk(score: int, record_id: str) -> str:
+    """Highest score first: `100 - score`, zero-padded, sorts ascending; ties by id (oldest first)."""
+    if not 0 <= score <= MAX_SCORE:
+        raise ValueError(f"a score is 0 to {MAX_SCORE}")
+    return f"{MAX_SCORE - score:03d}#{record_id}"
+
+
+def score_bound(min_score: int) -> str:
+    """Every `score_sk` below this bound has a score of at least `min_score`."""
+    return f"{MAX_SCORE - min_score + 1:03d}"
+
+
+def lead_status_pk(tenant_id: str, status: str) -> str:
+    return f"{list_pk(tenant_id, Kind.LEAD)}#STATUS#{status}"
+
+
+def lead_owner_pk(tenant_id: str, owner_id: str) -> str:
+    return f"{list_pk(tenant_id, Kind.LEAD)}#OWNER#{owner_id}"
+
+
+def lead_owner_status_pk(tenant_id: str, owner_id: str, status: str) -> str:
+    return f"{lead_owner_pk(tenant_id, owner_id)}#STATUS#{status}"
+
+
+def lead_index_keys(
+    tenant_id: str, lead_id: str, score: int, status: str, owner_id: str | None, *, deleted: bool
+) -> IndexKeys:
+    sk = score_sk(score, lead_id)
+    if deleted:
+        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.LEAD, deleted=True), gsi1sk=sk)
+    return IndexKeys(
+        gsi1pk=list_pk(tenant_id, Kind.LEAD),
+        gsi1sk=sk,
+        gsi2pk=lead_status_pk(tenant_id, status),
+        gsi2sk=sk,
+        gsi3pk=lead_owner_pk(tenant_id, owner_id) if owner_id else None,
+        gsi3sk=sk if owner_id else None,
+        gsi4pk=lead_owner_status_pk(tenant_id, owner_id, status) if owner_id else None,
+        gsi4sk=sk if owner_id else None,
+    )
+
+
+def web_form_index_keys(tenant_id: str, form_id: str, name_key: str) -> IndexKeys:
+    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.WEB_FORM), gsi1sk=name_sk(name_key, form_id))
+
+
+def web_form_key_pk(api_key_id: str) -> str:
+    """The web form keys table's key: API Gateway's API key id, all a public request carries (see above)."""
+    return api_key_id

@@ -1,4 +1,4 @@
-"""PynamoDB models of the single table and the idempotency table.
+"""PynamoDB models of the single table, the idempotency table and the web form keys table.
 
 The CDK table definitions are checked against these models by tests/infra, so the two cannot drift.
 """
@@ -176,4 +176,19 @@ class IdempotencyItem(Model):
     expires_at = TTLAttribute()
 
 
-TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem)
+class WebFormKeyItem(Model):
+    """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
+    tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""
+
+    class Meta:
+        table_name = os.environ.get("WEB_FORM_KEYS_TABLE_NAME", "rapport-web-form-keys")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+    form_id = UnicodeAttribute()
+    # The form's defaults for the leads it submits, copied here so a submission needs one read.
+    defaults = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+
+
+TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem, WebFormKeyItem)

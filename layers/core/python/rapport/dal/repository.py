@@ -13,11 +13,12 @@ from typing import Any
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem
+from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 
@@ -55,11 +56,13 @@ class Parent:
 
 @dataclass(frozen=True)
 class Changes:
-    """What a write does besides putting the record: guards it takes or frees and live parents it needs."""
+    """What a write does besides putting the record: guards it takes or frees, live parents it needs, and
+    guards that must stay free (held by no one: another kind's unique values this record must not meet)."""
 
     take: Sequence[Guard] = ()
     free: Sequence[Guard] = ()
     parents: Sequence[Parent] = ()
+    absent: Sequence[Guard] = ()
 
 
 class GuardTaken(Exception):
@@ -171,6 +174,42 @@ def _guard_item(tenant_id: str, guard: Guard, owner: Record | None = None) -> Gu
     )
 
 
+def interaction_item(tenant_id: str, owner: Parent, interaction_id: str, data: dict[str, Any]) -> SummaryItem:
+    """An interaction in `owner`'s partition (its timeline, newest first), for a `UnitOfWork` to put."""
+    return SummaryItem(
+        keys.record_pk(tenant_id, owner.kind, owner.id),
+        keys.interaction_sk(interaction_id),
+        tenant_id=tenant_id,
+        kind="interaction",
+        ref_id=interaction_id,
+        data=_compact(data),
+    )
+
+
+@dataclass(frozen=True)
+class WebFormKey:
+    """The tenant and web form an API Gateway API key belongs to, with the form's defaults for its leads."""
+
+    api_key_id: str
+    tenant_id: str
+    form_id: str
+    defaults: dict[str, Any]
+
+
+def web_form_key_item(key: WebFormKey) -> WebFormKeyItem:
+    return WebFormKeyItem(
+        keys.web_form_key_pk(key.api_key_id), tenant_id=key.tenant_id, form_id=key.form_id, defaults=key.defaults
+    )
+
+
+def web_form_key(api_key_id: str) -> WebFormKey | None:
+    try:
+        item = WebFormKeyItem.get(keys.web_form_key_pk(api_key_id))
+    except DoesNotExist:
+        return None
+    return WebFormKey(api_key_id, item.tenant_id, item.form_id, _plain(item.defaults))
+
+
 def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
     try:
         item = RecordItem.get(keys.record_pk(tenant_id, kind, record_id), keys.META_SK, consistent_read=True)
@@ -205,6 +244,8 @@ def write(
     work = work or UnitOfWork()
     for parent in changes.parents:
         work.require_live(record.tenant_id, parent)
+    for guard in changes.absent:
+        work.require_absent(record.tenant_id, guard)
     for guard in changes.free:
         work.free(record, guard)
     work.put_record(record, index_keys)
@@ -253,20 +294,27 @@ class UnitOfWork:
         item = _guard_item(record.tenant_id, guard)
         self._operations.append(_Operation("delete", "free", guard, item, GuardItem.owner_id == record.id))
 
-    def require_live(self, tenant_id: str, parent: Parent) -> None:
-        """The write happens only if `parent` exists and is not trashed."""
+    def require_live(self, tenant_id: str, parent: Parent, *, trashed_ok: bool = False) -> None:
+        """The write happens only if `parent` exists and is not trashed (or, `trashed_ok`, only exists)."""
         key = (keys.record_pk(tenant_id, parent.kind, parent.id), keys.META_SK)
-        condition = RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist()
+        condition = RecordItem.pk.exists()
+        if not trashed_ok:
+            condition &= RecordItem.deleted_at.does_not_exist()
         self._operations.append(_Operation("check", "parent", parent, key, condition))
 
-    def put_item(self, item: Item, condition: Condition | None = None) -> None:
+    def require_absent(self, tenant_id: str, guard: Guard) -> None:
+        """The write happens only if no record holds `guard`; else `GuardTaken` names the one that does."""
+        key = (keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
+        self._operations.append(_Operation("check", "absent", (tenant_id, guard), key, Item.pk.does_not_exist()))
+
+    def put_item(self, item: Model, condition: Condition | None = None) -> None:
         self._operations.append(_Operation("put", "item", item, item, condition))
 
-    def delete_item(self, item: Item, condition: Condition | None = None) -> None:
+    def delete_item(self, item: Model, condition: Condition | None = None) -> None:
         self._operations.append(_Operation("delete", "item", item, item, condition))
 
     def update_item(
-        self, item: Item, actions: list[Action], condition: Condition | None = None, parent: Parent | None = None
+        self, item: Model, actions: list[Action], condition: Condition | None = None, parent: Parent | None = None
     ) -> None:
         """Update `item`; with `parent`, a failed `condition` means that record is missing (`ParentMissing`)."""
         role, subject = ("parent", parent) if parent else ("item", item)
@@ -351,6 +399,9 @@ class _Operation:
             if raw_item and "owner_id" in raw_item:
                 return GuardTaken(self.subject, raw_item["owner_kind"]["S"], raw_item["owner_id"]["S"])
             return GuardTaken(self.subject, *(guard_owner(self.target.tenant_id, self.subject) or ("", "")))
+        if self.role == "absent":
+            tenant_id, guard = self.subject
+            return GuardTaken(guard, *(guard_owner(tenant_id, guard) or ("", "")))
         if self.role == "parent":
             return ParentMissing(self.subject)
         return StaleVersion()
@@ -383,9 +434,14 @@ def _query_items(
     count_parent: bool = False,
     start: str | None = None,
     end: str | None = None,
+    before: str | None = None,
 ) -> list[RecordItem]:
     sort_key = getattr(Item, f"{index}sk")
-    if prefix:
+    if prefix and before:
+        raise ValueError("a Query takes one sort key condition: a prefix or an upper bound")
+    if before:
+        condition = sort_key < before
+    elif prefix:
         condition = sort_key.startswith(prefix)
     elif start is not None or end is not None:
         condition = _sort_key_range(sort_key, start, end)
@@ -421,6 +477,7 @@ def query(
     partition: str,
     *,
     prefix: str | None = None,
+    before: str | None = None,
     limit: int,
     position: dict[str, str] | None = None,
     start: str | None = None,
@@ -428,9 +485,9 @@ def query(
 ) -> QueryPage:
     """One Query on `index`: at most `limit` records, and where the next page starts if there is one.
 
-    `prefix` or the inclusive sort key range `start`..`end` narrow it.
+    `prefix`, the inclusive sort key range `start`..`end`, or the exclusive upper bound `before` narrow it.
     """
-    items = _query_items(index, partition, prefix, limit + 1, position, start=start, end=end)
+    items = _query_items(index, partition, prefix, limit + 1, position, start=start, end=end, before=before)
     return _page(items, index, limit)
 
 

@@ -1,0 +1,137 @@
+"""Leads API: /leads and the tenant's /scoring-rules."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import (
+    JSON,
+    PageOf,
+    caller,
+    create_app,
+    entrypoint,
+    etag,
+    expected_version,
+    page_response,
+    respond_once,
+)
+from rapport.api.records import IdempotencyKey, IfMatch, register_record_routes, responses
+from rapport.idempotency import StoredResponse
+from rapport.leads.models import (
+    Lead,
+    LeadAttached,
+    LeadCreate,
+    LeadPatch,
+    LeadStatus,
+    OnDuplicate,
+    ScoringRulesDocument,
+)
+from rapport.leads.scoring import ScoringRules
+from rapport.leads.service import leads, scoring_rules
+from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+
+app = create_app()
+register_record_routes(app, leads, LeadCreate, LeadPatch, Lead, skip=frozenset({"create"}))
+
+_ATTACHED: dict[str, Any] = {
+    "description": "on_duplicate=attach met an existing contact or open lead: the submission is now an interaction "
+    "in its timeline (a lead also counts it as engagement). Location names that record; no lead was created.",
+    "content": {JSON: {"model": LeadAttached}},
+}
+_CREATE_RESPONSES: dict[int, Any] = {**responses(201, Lead, 409), 200: _ATTACHED}
+_LOCATIONS = {"contact": "/contacts", "lead": "/leads"}
+
+
+@app.post(
+    "/leads",
+    tags=["leads"],
+    operation_id="createLead",
+    summary="Create a lead (a duplicate is refused, or attached to the existing record)",
+    description="A lead whose email is a contact's, or an open lead's, is a duplicate: 409 naming it in "
+    "`existing`, or with `on_duplicate=attach`, 200 with the interaction recorded on it. `score` is computed "
+    "from the tenant's scoring rules and cannot be sent.",
+    responses=_CREATE_RESPONSES,
+    status_code=201,
+)
+def create_lead(
+    body: LeadCreate,
+    on_duplicate: Annotated[
+        OnDuplicate, Query(description="refuse: 409 on a duplicate; attach: record it on the existing record")
+    ] = OnDuplicate.REFUSE,
+    idempotency_key: IdempotencyKey = None,
+) -> Response[Lead | LeadAttached]:
+    def produce() -> StoredResponse:
+        outcome = leads.create_or_attach(caller(app), body, on_duplicate)
+        if isinstance(outcome, LeadAttached):
+            existing = outcome.attached_to
+            location = f"{_LOCATIONS[existing.type]}/{existing.id}"
+            return StoredResponse(status=200, body=outcome.model_dump_json(), headers={"Location": location})
+        headers = {"ETag": etag(outcome.version), "Location": f"/leads/{outcome.id}"}
+        return StoredResponse(status=201, body=outcome.model_dump_json(), headers=headers)
+
+    return respond_once(app, idempotency_key, produce)
+
+
+@app.get(
+    "/leads",
+    tags=["leads"],
+    operation_id="listLeads",
+    summary="List leads by score, highest first",
+    responses=responses(200, PageOf[Lead]),
+)
+def list_leads(
+    status: Annotated[LeadStatus | None, Query(description="Only leads in this status")] = None,
+    owner_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")] = None,
+    min_score: Annotated[int | None, Query(ge=0, le=100, description="Only leads scoring at least this")] = None,
+    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[PageOf[Lead]]:
+    page = leads.search(
+        caller(app),
+        status=status,
+        owner_id=owner_id,
+        min_score=min_score,
+        deleted=deleted,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page_response(page)
+
+
+@app.get(
+    "/scoring-rules",
+    tags=["leads"],
+    operation_id="getScoringRules",
+    summary="The tenant's lead scoring rules (the defaults, version 0, until saved)",
+    responses=responses(200, ScoringRulesDocument),
+)
+def get_scoring_rules() -> Response[ScoringRulesDocument]:
+    return _rules_response(scoring_rules.get(caller(app)))
+
+
+@app.put(
+    "/scoring-rules",
+    tags=["leads"],
+    operation_id="putScoringRules",
+    summary="Replace the tenant's lead scoring rules",
+    description="Leads are rescored with the new rules when they are next written (edited, or engaged).",
+    responses=responses(200, ScoringRulesDocument, 412, 428),
+)
+def put_scoring_rules(body: ScoringRules, if_match: IfMatch = None) -> Response[ScoringRulesDocument]:
+    version = expected_version(if_match, required=True)
+    assert version is not None
+    return _rules_response(scoring_rules.replace(caller(app), body, version))
+
+
+def _rules_response(document: ScoringRulesDocument) -> Response[Any]:
+    return Response(
+        status_code=200,
+        content_type=JSON,
+        body=document.model_dump(mode="json"),
+        headers={"ETag": etag(document.version)},
+    )
+
+
+lambda_handler = entrypoint(app)

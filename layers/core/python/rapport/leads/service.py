@@ -1,0 +1,306 @@
+"""Leads: create (refusing or attaching duplicates), read, change, list by score; scoring rules; engagement.
+
+A lead's score is derived on every write from its fields, its engagement counters and the tenant's rules,
+so the stored score (and the index keys that sort by it) is always the one its inputs give.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+
+from rapport.auth import Action, Caller
+from rapport.dal import keys, repository
+from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
+from rapport.errors import BadRequest, Conflict, InvalidInput, NotFound, PreconditionFailed
+from rapport.leads.models import (
+    OPEN_STATUSES,
+    AttachedTo,
+    Lead,
+    LeadAttached,
+    LeadCreate,
+    LeadPatch,
+    LeadStatus,
+    LeadStored,
+    OnDuplicate,
+    PublicLeadCreate,
+    ScoringRulesDocument,
+)
+from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
+from rapport.pagination import Page
+from rapport.records import RecordService, field_errors, new_id
+from rapport.types import utc_now
+
+ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
+_ATTACHABLE = {Kind.CONTACT.label: Kind.CONTACT, Kind.LEAD.label: Kind.LEAD}
+
+
+class ScoringRulesService:
+    """The tenant's one scoring rules record; the defaults until someone saves rules (version 0)."""
+
+    resource = "scoring_rules"
+
+    def current(self, tenant_id: str) -> tuple[ScoringRules, Record | None]:
+        record = repository.get(tenant_id, Kind.SCORING_RULES, keys.SCORING_RULES_ID)
+        if record is None:
+            return DEFAULT_RULES, None
+        return ScoringRules.model_validate(record.data), record
+
+    def get(self, caller: Caller) -> ScoringRulesDocument:
+        caller.require(self.resource, Action.READ)
+        return _document(*self.current(caller.tenant_id))
+
+    def replace(self, caller: Caller, rules: ScoringRules, expected_version: int) -> ScoringRulesDocument:
+        """Save `rules` over the version the caller read (0: the defaults, nothing saved yet)."""
+        caller.require(self.resource, Action.UPDATE)
+        _, record = self.current(caller.tenant_id)
+        current = record.version if record and record.version is not None else 0
+        if current != expected_version:
+            raise _stale_rules(current)
+        now = utc_now()
+        if record is None:
+            record = Record(
+                kind=Kind.SCORING_RULES,
+                id=keys.SCORING_RULES_ID,
+                tenant_id=caller.tenant_id,
+                data={},
+                created_at=now,
+                created_by=caller.user_id,
+                updated_at=now,
+                updated_by=caller.user_id,
+            )
+        record.data = rules.model_dump(mode="json")
+        record.updated_at, record.updated_by = now, caller.user_id
+        try:
+            repository.write(record, IndexKeys())
+        except StaleVersion as error:
+            raise _stale_rules() from error
+        return _document(rules, record)
+
+
+def _document(rules: ScoringRules, record: Record | None) -> ScoringRulesDocument:
+    return ScoringRulesDocument(
+        **rules.model_dump(),
+        version=(record.version or 0) if record else 0,
+        updated_at=record.updated_at if record else None,
+        updated_by=record.updated_by if record else None,
+    )
+
+
+def _stale_rules(current: int | None = None) -> PreconditionFailed:
+    now = f" (they are at version {current})" if current is not None else ""
+    return PreconditionFailed(f"The scoring rules have changed since you read them{now}; read them again.")
+
+
+class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
+    kind = Kind.LEAD
+    resource = "leads"
+    label = "lead"
+    create_model = LeadStored
+    out_model = Lead
+
+    def __init__(self, rules: ScoringRulesService) -> None:
+        self._rules = rules
+
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        """An open lead holds its email, so a second open lead with it is a duplicate."""
+        email = data.get("email")
+        return {Guard(UniqueField.LEAD_EMAIL, email): "email"} if email and _is_open(data) else {}
+
+    def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        """An open lead may not have a contact's email: that person is known already."""
+        email = data.get("email")
+        return {Guard(UniqueField.EMAIL, email): "email"} if email and _is_open(data) else {}
+
+    def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        if before is not None and before.data.get("status") == LeadStatus.CONVERTED:
+            raise Conflict("The lead is converted; change the contact (or deal) it became instead.")
+        return _scored(data, *self._rules.current(tenant_id))
+
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        return keys.lead_index_keys(
+            tenant_id, record_id, int(data.get("score", 0)), data["status"], data.get("owner_id"), deleted=deleted
+        )
+
+    def create_or_attach(self, caller: Caller, payload: LeadCreate, on_duplicate: OnDuplicate) -> Lead | LeadAttached:
+        """A new lead; or, with `attach`, a duplicate recorded as an interaction of the contact or lead it meets."""
+        try:
+            return self.create(caller, payload)
+        except Conflict as duplicate:
+            if on_duplicate != OnDuplicate.ATTACH or not duplicate.existing_id:
+                raise
+            submitted = payload.model_dump(mode="json", exclude_none=True)
+            return self._attach(caller.tenant_id, caller.user_id, duplicate, submitted, channel="api")
+
+    def submit(self, form: WebFormKey, payload: PublicLeadCreate) -> None:
+        """A website form's submission: a new lead, or an interaction of the contact or lead it duplicates.
+
+        Either way the submitter learns nothing of the tenant's data.
+        """
+        fields = {**payload.lead_fields(form.form_id, form.defaults), "web_form_id": form.form_id}
+        try:
+            lead = LeadStored.model_validate(fields)
+        except ValidationError as error:
+            raise InvalidInput("The submission is not valid.", field_errors(error)) from error
+        actor = f"web-form:{form.form_id}"
+        try:
+            self.create_as(form.tenant_id, actor, lead)
+        except Conflict as duplicate:
+            if not duplicate.existing_id:
+                raise
+            submitted = lead.model_dump(mode="json", exclude_none=True, exclude={"score", "score_reasons"})
+            try:
+                self._attach(form.tenant_id, actor, duplicate, submitted, channel="web_form")
+            except (Conflict, NotFound) as error:  # says nothing of the record it met
+                raise Conflict("The submission could not be recorded just now; send it again.") from error
+
+    def search(
+        self,
+        caller: Caller,
+        *,
+        status: LeadStatus | None,
+        owner_id: str | None,
+        min_score: int | None,
+        deleted: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Lead]:
+        """Highest score first; one Query on the index that serves the filters given (see `rapport.dal.keys`)."""
+        tenant = caller.tenant_id
+        filters = {"status": status, "owner_id": owner_id, "min_score": min_score, "deleted": deleted}
+        if deleted:
+            if status is not None or owner_id is not None:
+                raise BadRequest.of("deleted", "The trash is listed whole: leave out status and owner_id.")
+            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD, deleted=True)
+        elif status is not None and owner_id is not None:
+            index, partition = "gsi4", keys.lead_owner_status_pk(tenant, owner_id, status)
+        elif owner_id is not None:
+            index, partition = "gsi3", keys.lead_owner_pk(tenant, owner_id)
+        elif status is not None:
+            index, partition = "gsi2", keys.lead_status_pk(tenant, status)
+        else:
+            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD)
+        before = keys.score_bound(min_score) if min_score is not None else None
+        return self.list(
+            caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
+        )
+
+    def record_engagement(self, work: UnitOfWork, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
+        """Count one engagement of `kind` on the lead and rescore it, as part of `work` (e.g. an activity's write).
+
+        Reads the lead and the rules; `work` then writes the lead over the version read, so a concurrent
+        change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
+        Returns the lead as it will be once `work` commits (its version is the one read until then).
+        """
+        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        if record is None:
+            raise NotFound(f"No lead has the id {lead_id}.")
+        engagement = Engagement.model_validate(record.data.get("engagement") or {})
+        setattr(engagement, kind.value, getattr(engagement, kind.value) + 1)
+        engagement.last_at = utc_now()
+        counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
+        record.data = _scored(counted, *self._rules.current(tenant_id))
+        work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
+        return self._out(record)
+
+    def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
+        """`record_engagement` on its own, retried when the lead changes meanwhile."""
+        for attempt in range(ENGAGEMENT_ATTEMPTS):
+            work = UnitOfWork()
+            self.record_engagement(work, tenant_id, lead_id, kind)
+            try:
+                work.commit()
+            except StaleVersion:
+                if attempt == ENGAGEMENT_ATTEMPTS - 1:
+                    raise
+                continue
+            return self.get_as(tenant_id, lead_id)
+        raise AssertionError("unreachable")
+
+    def mark_converted(
+        self,
+        work: UnitOfWork,
+        caller: Caller,
+        lead_id: str,
+        *,
+        contact_id: str,
+        account_id: str | None = None,
+        deal_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Lead:
+        """The lead's part of a conversion, added to `work` (the conversion's one transaction, which also
+        creates the contact, account or deal): status converted, the links set, its email guard freed.
+
+        Only an open, live lead converts. Returns the lead as it will be; its fields are what the contact starts
+        from (names, email, phone, title, consent...).
+        """
+        caller.require(self.resource, Action.UPDATE)
+        record = self._load(caller, lead_id, expected_version)
+        if record.deleted or record.data.get("status") not in OPEN_STATUSES:
+            raise Conflict(f"Only an open lead converts; this one is {'trashed' if record.deleted else 'closed'}.")
+        for guard in self.guards(record.data):
+            work.free(record, guard)
+        links = {"contact_id": contact_id, "account_id": account_id, "deal_id": deal_id}
+        converted = {**links, "at": utc_now(), "by": caller.user_id}
+        record.data = {**record.data, "status": LeadStatus.CONVERTED.value, "converted": converted}
+        self._touch(record, caller)
+        work.put_record(record, self.index_keys(caller.tenant_id, lead_id, record.data, deleted=False))
+        return self._out(record)
+
+    def get_as(self, tenant_id: str, lead_id: str) -> Lead:
+        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        if record is None:
+            raise NotFound(f"No lead has the id {lead_id}.")
+        return self._out(record)
+
+    def _attach(
+        self, tenant_id: str, actor: str, duplicate: Conflict, submitted: dict[str, Any], *, channel: str
+    ) -> LeadAttached:
+        """The submission as a new interaction of the existing record (a lead also counts it as engagement)."""
+        kind = _ATTACHABLE.get(duplicate.existing_kind or "")
+        if kind is None or duplicate.existing_id is None:
+            raise duplicate
+        owner = Parent(kind, duplicate.existing_id)
+        interaction_id, at = new_id(), utc_now()
+        data = {"type": "lead_submission", "at": at, "by": actor, "channel": channel, "submitted": submitted}
+        for attempt in range(ENGAGEMENT_ATTEMPTS):
+            work = UnitOfWork()
+            work.put_item(repository.interaction_item(tenant_id, owner, interaction_id, data))
+            if kind == Kind.LEAD:
+                try:
+                    self.record_engagement(work, tenant_id, owner.id, EngagementKind.ACTIVITY)
+                except NotFound as error:  # erased since its guard was read
+                    raise duplicate from error
+            else:
+                work.require_live(tenant_id, owner, trashed_ok=True)
+            try:
+                work.commit()
+            except StaleVersion:
+                if attempt == ENGAGEMENT_ATTEMPTS - 1:
+                    raise Conflict("The existing lead kept changing; retry.") from None
+                continue
+            except repository.ParentMissing as error:  # erased since its guard was read
+                raise duplicate from error
+            break
+        return LeadAttached(attached_to=AttachedTo(type=kind.label, id=owner.id), interaction_id=interaction_id, at=at)
+
+
+def _is_open(data: Mapping[str, Any]) -> bool:
+    return data.get("status", LeadStatus.NEW) in OPEN_STATUSES
+
+
+def _scored(data: dict[str, Any], rules: ScoringRules, rules_record: Record | None) -> dict[str, Any]:
+    result = score(data, rules)
+    return {
+        **data,
+        "score": result.value,
+        "score_reasons": [reason.model_dump(mode="json") for reason in result.reasons],
+        "score_rules_version": (rules_record.version or 0) if rules_record else 0,
+    }
+
+
+scoring_rules = ScoringRulesService()
+leads = LeadService(scoring_rules)

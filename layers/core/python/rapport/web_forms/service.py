@@ -1,0 +1,106 @@
+"""Web forms: issuing and revoking the API keys that let a tenant's website forms submit leads.
+
+A form is a record of the tenant (`T#<t>#WEBFORM#<id>`); the key's id maps back to the tenant and form through
+the web form keys table (see `rapport.dal.keys` for why that lookup is a table of its own). Both are written in
+one transaction, after API Gateway has issued the key, and the key is deleted again if that write fails.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import BaseModel
+
+from rapport import normalize
+from rapport.auth import Action, Caller
+from rapport.dal import keys, repository
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.repository import Guard, Record, StaleVersion, UnitOfWork, WebFormKey
+from rapport.errors import Forbidden
+from rapport.pagination import Page
+from rapport.records import RecordService, new_id
+from rapport.types import utc_now
+from rapport.web_forms import gateway
+from rapport.web_forms.models import WebForm, WebFormCreate, WebFormCreated, WebFormStatus, WebFormStored
+
+DEFAULTS = ("source", "campaign_id", "owner_id")  # what a form gives the leads it submits
+REFUSED = "This form does not accept submissions."  # the same for no key, an unknown one and a revoked one
+
+
+class WebFormService(RecordService[WebFormCreate, BaseModel, WebForm]):
+    kind = Kind.WEB_FORM
+    resource = "web_forms"
+    label = "web form"
+    create_model = WebFormStored
+    out_model = WebForm
+
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        return {}
+
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        return keys.web_form_index_keys(tenant_id, record_id, normalize.name_key(data["name"]))
+
+    def create(self, caller: Caller, payload: WebFormCreate) -> WebFormCreated:
+        """A form and its API key; the key's value is in this answer only."""
+        caller.require(self.resource, Action.CREATE)
+        form_id, now = new_id(), utc_now()
+        fields = payload.model_dump(mode="json", exclude_none=True)
+        issued = gateway.issue_key(caller.tenant_id, form_id)
+        record = Record(
+            kind=self.kind,
+            id=form_id,
+            tenant_id=caller.tenant_id,
+            data=self._validated({**fields, "api_key_id": issued.id, "status": WebFormStatus.ACTIVE}),
+            created_at=now,
+            created_by=caller.user_id,
+            updated_at=now,
+            updated_by=caller.user_id,
+        )
+        defaults = {name: fields[name] for name in DEFAULTS if name in fields}
+        work = UnitOfWork()
+        work.put_record(record, self.index_keys(caller.tenant_id, form_id, record.data, deleted=False))
+        work.put_item(repository.web_form_key_item(WebFormKey(issued.id, caller.tenant_id, form_id, defaults)))
+        try:
+            work.commit()
+        except BaseException:
+            gateway.revoke_key(issued.id)
+            raise
+        return WebFormCreated.model_validate({**self._out(record).model_dump(), "api_key": issued.value})
+
+    def revoke(self, caller: Caller, form_id: str, expected_version: int | None) -> None:
+        """The form stops accepting submissions at once (its key maps to nothing) and its key is deleted.
+
+        The form stays, revoked, so the leads it submitted still name it. Revoking twice is fine.
+        """
+        caller.require(self.resource, Action.DELETE)
+        record = self._load(caller, form_id, expected_version)
+        if record.data.get("status") == WebFormStatus.REVOKED:
+            return
+        api_key_id = str(record.data["api_key_id"])
+        record.data = {**record.data, "status": WebFormStatus.REVOKED.value, "revoked_at": utc_now()}
+        record.data["revoked_by"] = caller.user_id
+        self._touch(record, caller)
+        work = UnitOfWork()
+        work.put_record(record, self.index_keys(caller.tenant_id, form_id, record.data, deleted=False))
+        work.delete_item(repository.web_form_key_item(WebFormKey(api_key_id, caller.tenant_id, form_id, {})))
+        try:
+            work.commit()
+        except StaleVersion as error:
+            raise self._stale() from error
+        gateway.revoke_key(api_key_id)
+
+    def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[WebForm]:
+        """The tenant's forms by name, revoked ones included."""
+        partition = keys.list_pk(caller.tenant_id, Kind.WEB_FORM)
+        return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to={})
+
+    def form_of_key(self, api_key_id: str | None) -> WebFormKey:
+        """The live form an API key belongs to, from a public request: a 403 telling nothing else otherwise."""
+        form = repository.web_form_key(api_key_id) if api_key_id else None
+        if form is None:
+            raise Forbidden(REFUSED)
+        return form
+
+
+web_forms = WebFormService()

@@ -175,6 +175,15 @@ def request_counts() -> None:
             ("GET /leads?owner_id=&status=&min_score=", lambda: call("listLeads", query=lead_owner_status)),
             ("GET /scoring-rules", lambda: call("getScoringRules", marketing)),
             ("PUT /scoring-rules", lambda: call("putScoringRules", marketing)),
+            (
+                "POST /leads/{id}/convert (new account, contact)",
+                lambda: call(
+                    "convertLead",
+                    record_id=create("createLead", last_name="Convert", email="c@convert.example", company="Co")["id"],
+                    body={},
+                    headers={"Idempotency-Key": None},
+                ),
+            ),
         ]
         form = create("createWebForm", admin, name="Bench form")
         public: dict[str, str | None] = {"apiKeyId": form["api_key_id"]}

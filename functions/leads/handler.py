@@ -16,8 +16,9 @@ from rapport.api.http import (
     page_response,
     respond_once,
 )
-from rapport.api.records import IdempotencyKey, IfMatch, register_record_routes, responses
+from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
 from rapport.idempotency import StoredResponse
+from rapport.leads.conversion import Conversion, ConvertLead, convert
 from rapport.leads.models import (
     Lead,
     LeadAttached,
@@ -69,6 +70,27 @@ def create_lead(
             return StoredResponse(status=200, body=outcome.model_dump_json(), headers={"Location": location})
         headers = {"ETag": etag(outcome.version), "Location": f"/leads/{outcome.id}"}
         return StoredResponse(status=201, body=outcome.model_dump_json(), headers=headers)
+
+    return respond_once(app, idempotency_key, produce)
+
+
+@app.post(
+    "/leads/<record_id>/convert",
+    tags=["leads"],
+    operation_id="convertLead",
+    summary="Convert a lead into a contact (and account, and deal) in one transaction",
+    description="Links to the contact holding the lead's email and to its account or the account of the email's "
+    "domain instead of duplicating them, filling only their empty fields; makes the rest from the lead; opens the "
+    "deal if asked; moves the lead's interactions into the contact's timeline. A converted lead is a 409 naming "
+    "its contact.",
+    responses=responses(200, Conversion, 409),
+)
+def convert_lead(
+    record_id: RecordIdParam, body: ConvertLead, idempotency_key: IdempotencyKey = None
+) -> Response[Conversion]:
+    def produce() -> StoredResponse:
+        outcome = convert(caller(app), record_id, body)
+        return StoredResponse(status=200, body=outcome.model_dump_json(), headers={})
 
     return respond_once(app, idempotency_key, produce)
 

@@ -123,6 +123,23 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def create_as(self, tenant_id: str, actor: str, payload: BaseModel) -> OutT:
         """Create for `actor` without a role check: for requests authorized another way (a web form's key)."""
+        work = UnitOfWork()
+        record = self.stage_create(work, tenant_id, actor, payload)
+        return self.commit(work, record)
+
+    def stage_create(
+        self,
+        work: UnitOfWork,
+        tenant_id: str,
+        actor: str,
+        payload: BaseModel,
+        *,
+        written: frozenset[Parent] = frozenset(),
+    ) -> Record:
+        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`).
+
+        `written` are records `work` also writes: not checked as live parents again (a transaction touches an
+        item once; writing them over their version is the check)."""
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
         data = self.derive(tenant_id, data, None)
         now = utc_now()
@@ -137,8 +154,10 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             updated_by=actor,
         )
         guards = self.guards(data)
-        changes = Changes(take=list(guards), parents=list(self.parents(data)), absent=list(self.exclusions(data)))
-        return self._write(record, {**guards, **self.exclusions(data)}, changes)
+        parents = [parent for parent in self.parents(data) if parent not in written]
+        changes = Changes(take=list(guards), parents=parents, absent=list(self.exclusions(data)))
+        self._stage(work, record, changes, None)
+        return record
 
     def get(self, caller: Caller, record_id: str) -> OutT:
         caller.require(self.resource, Action.READ)
@@ -147,10 +166,24 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def update(self, caller: Caller, record_id: str, patch: PatchT, expected_version: int) -> OutT:
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, record_id, expected_version)
+        work = UnitOfWork()
+        self.stage_update(work, caller, record, patch.model_dump(mode="json", exclude_unset=True))
+        return self.commit(work, record)
+
+    def stage_update(
+        self,
+        work: UnitOfWork,
+        caller: Caller,
+        record: Record,
+        changes: Mapping[str, Any],
+        *,
+        written: frozenset[Parent] = frozenset(),
+    ) -> None:
+        """Add the merge of `changes` into `record` to `work`, which the caller commits (`commit`); `written` as
+        for `stage_create`."""
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
-        changes = patch.model_dump(mode="json", exclude_unset=True)
         data = self.derive(caller.tenant_id, self._validated({**record.data, **changes}), record)
         old_guards, new_guards = self.guards(record.data), self.guards(data)
         old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
@@ -158,17 +191,13 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         self.before_update(caller, record, data)
         record.data = data
         self._touch(record, caller)
-        return self._write(
-            record,
-            {**new_guards, **new_exclusions},
-            Changes(
-                take=[guard for guard in new_guards if guard not in old_guards],
-                free=[guard for guard in old_guards if guard not in new_guards],
-                parents=[parent for parent in self.parents(data) if parent not in old_parents],
-                absent=[guard for guard in new_exclusions if guard not in old_exclusions],
-            ),
-            before,
+        changed = Changes(
+            take=[guard for guard in new_guards if guard not in old_guards],
+            free=[guard for guard in old_guards if guard not in new_guards],
+            parents=[parent for parent in self.parents(data) if parent not in {*old_parents, *written}],
+            absent=[guard for guard in new_exclusions if guard not in old_exclusions],
         )
+        self._stage(work, record, changed, before)
 
     def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.DELETE)
@@ -244,13 +273,25 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def _write(
         self, record: Record, guards: Mapping[Guard, str], changes: Changes, before: Record | None = None
     ) -> OutT:
-        index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
         work = UnitOfWork()
+        self._stage(work, record, changes, before)
+        return self.commit(work, record, guards)
+
+    def _stage(self, work: UnitOfWork, record: Record, changes: Changes, before: Record | None) -> None:
         self.linked_writes(work, before, record)
+        index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
+        repository.stage_write(work, record, index_keys, changes)
+
+    def commit(self, work: UnitOfWork, record: Record, guards: Mapping[Guard, str] | None = None) -> OutT:
+        """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record.
+
+        `guards` names the field each unique value comes from (default: the record's guards and exclusions).
+        """
+        fields = {**self.guards(record.data), **self.exclusions(record.data)} if guards is None else guards
         try:
-            return self._out(repository.write(record, index_keys, changes, work))
+            work.commit()
         except GuardTaken as error:
-            raise self._duplicate(error, guards.get(error.guard, str(error.guard.field).lower())) from error
+            raise self._duplicate(error, fields.get(error.guard, str(error.guard.field).lower())) from error
         except ParentMissing as error:
             field = self.parents(record.data).get(error.parent, "id")
             raise InvalidInput.of(
@@ -258,6 +299,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             ) from error
         except StaleVersion as error:
             raise self._stale() from error
+        return self._out(record)
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
         kind = Kind(error.owner_kind).label if error.owner_kind else self.label

@@ -21,6 +21,7 @@ from rapport.dal.keys import IndexKeys, Kind, UniqueField
 from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
 
 CONDITION_FAILED = "ConditionalCheckFailed"
+MAX_TRANSACTION_ITEMS = 100
 
 
 @dataclass
@@ -242,6 +243,13 @@ def write(
     Returns the record with its new version.
     """
     work = work or UnitOfWork()
+    stage_write(work, record, index_keys, changes)
+    work.commit()
+    return record
+
+
+def stage_write(work: UnitOfWork, record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -> None:
+    """Add to `work` what `write` does, for a caller that commits several records' writes as one."""
     for parent in changes.parents:
         work.require_live(record.tenant_id, parent)
     for guard in changes.absent:
@@ -251,8 +259,6 @@ def write(
     work.put_record(record, index_keys)
     for guard in changes.take:
         work.take(record, guard)
-    work.commit()
-    return record
 
 
 def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None) -> None:
@@ -274,6 +280,11 @@ class UnitOfWork:
     def __init__(self) -> None:
         self._operations: list[_Operation] = []
         self._versioned: list[tuple[Record, RecordItem]] = []
+
+    @property
+    def size(self) -> int:
+        """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS)."""
+        return len(self._operations)
 
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
         """Put `record`: new when its version is None, else only over that version."""

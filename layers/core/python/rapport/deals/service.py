@@ -82,6 +82,15 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
     # Writes
 
     def create(self, caller: Caller, payload: DealCreate) -> Deal:
+        work = UnitOfWork()
+        record, parents = self.stage_deal(work, caller, payload)
+        return self._finish(work, record, parents)
+
+    def stage_deal(
+        self, work: UnitOfWork, caller: Caller, payload: DealCreate, *, written: frozenset[Parent] = frozenset()
+    ) -> tuple[Record, dict[Parent, str]]:
+        """Add a new deal's writes to `work`; `written` are linked records `work` also writes (not checked again:
+        a transaction touches an item once). Returns the deal and the parents `_finish` maps failures of."""
         caller.require(self.resource, Action.CREATE)
         changes = payload.model_dump(mode="json", exclude_none=True)
         data = self._validated(changes)
@@ -99,7 +108,9 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
             updated_by=caller.user_id,
         )
         entry = self._settle(record, None, changes, pipeline, table or default_rates(), moved=True, actor=caller)
-        return self._commit(record, before=None, entry=entry, parents=self.parents(data))
+        parents = {parent: field for parent, field in self.parents(data).items() if parent not in written}
+        self._stage_deal(work, record, before=None, entry=entry, parents=parents)
+        return record, parents
 
     def update(self, caller: Caller, record_id: str, patch: DealPatch, expected_version: int) -> Deal:
         caller.require(self.resource, Action.UPDATE)
@@ -263,6 +274,18 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
     ) -> Deal:
         """One transaction: the deal over its version, its history entry, summaries, stats, lifetime values."""
         work = UnitOfWork()
+        self._stage_deal(work, record, before=before, entry=entry, parents=parents)
+        return self._finish(work, record, parents)
+
+    def _stage_deal(
+        self,
+        work: UnitOfWork,
+        record: Record,
+        *,
+        before: Mapping[str, Any] | None,
+        entry: Mapping[str, Any] | None,
+        parents: Mapping[Parent, str],
+    ) -> None:
         for parent in parents:
             work.require_live(record.tenant_id, parent)
         work.put_record(record, self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted))
@@ -272,6 +295,8 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         visible_before = None if before is None else before
         visible_after = None if record.deleted else record.data
         self._add_effects(work, record, rules.effects(visible_before, visible_after))
+
+    def _finish(self, work: UnitOfWork, record: Record, parents: Mapping[Parent, str]) -> Deal:
         try:
             work.commit()
         except ParentMissing as error:

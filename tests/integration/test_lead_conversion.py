@@ -1,0 +1,150 @@
+"""POST /leads/{id}/convert: one transaction that links or makes the contact, account and deal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from local.lambda_api import Staff, call, create
+from local.metering import dynamodb_requests
+from rapport.dal import repository
+from rapport.dal.keys import UniqueField
+
+SALES = Staff()
+MANAGER = SALES.as_("manager")
+OTHER_TENANT = Staff(tenant="tenant-b", user="user-9", groups=("admin",))
+NO_KEY: dict[str, str | None] = {"Idempotency-Key": None}
+
+
+@pytest.fixture
+def pipeline() -> dict[str, Any]:
+    stages = [{"name": "Qualified", "probability": 20}, {"name": "Won", "probability": 100, "status": "won"}]
+    return create("createPipeline", MANAGER, name="New business", stages=stages)
+
+
+def lead(**fields: Any) -> dict[str, Any]:
+    base = {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@acme.example", "company": "Acme Ltd",
+            "title": "CTO", "phone": "+44 20 7946 0958", "country": "GB", "industry": "Engineering"}  # fmt: skip
+    return create("createLead", **{**base, **fields})
+
+
+def convert(lead_id: str, body: dict[str, Any] | None = None, staff: Staff = SALES) -> Any:
+    return call("convertLead", staff, record_id=lead_id, body=body or {}, headers=NO_KEY)
+
+
+def test_a_new_customer_becomes_account_contact_and_deal_in_one_transaction(pipeline):
+    new = lead()
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    with dynamodb_requests() as requests:
+        reply = convert(new["id"], {"deal": deal})
+    assert reply.status == 200, reply.body
+    assert requests.count("TransactWriteItems") == 1
+    assert "Scan" not in requests
+    result = reply.body
+    assert sorted(result["created"]) == ["account", "contact", "deal"]
+
+    account = call("getAccount", record_id=result["account_id"]).body
+    assert (account["name"], account["domain"], account["industry"]) == ("Acme Ltd", "acme.example", "Engineering")
+    contact = call("getContact", record_id=result["contact_id"]).body
+    assert (contact["email"], contact["phone"], contact["job_title"]) == ("ada@acme.example", "+442079460958", "CTO")
+    assert contact["account_id"] == account["id"]
+    opened = call("getDeal", record_id=result["deal_id"]).body
+    assert opened["contact_ids"] == [contact["id"]]
+    assert opened["account_id"] == account["id"]
+    converted = call("getLead", record_id=new["id"]).body
+    assert converted["status"] == "converted"
+    assert converted["converted"]["contact_id"] == contact["id"]
+    view = call("getContact360", record_id=contact["id"]).body
+    assert [brief["id"] for brief in view["open_deals"]] == [opened["id"]]
+
+
+def test_an_existing_contact_and_account_are_linked_and_only_their_empty_fields_filled():
+    new = lead(email="other@acme.example")  # a lead first: a contact's email would make it a duplicate
+    account = create("createAccount", name="Acme Group", domain="acme.example")
+    contact = create("createContact", first_name="Ada", last_name="King", email="other@acme.example",
+                     job_title="Chief Engineer")  # fmt: skip
+    reply = convert(new["id"])
+    assert reply.status == 200, reply.body
+    assert reply.body["created"] == []
+    assert (reply.body["contact_id"], reply.body["account_id"]) == (contact["id"], account["id"])
+    contact_now = call("getContact", record_id=contact["id"]).body
+    assert contact_now["last_name"] == "King"
+    assert contact_now["job_title"] == "Chief Engineer"
+    assert contact_now["phone"] == "+442079460958"
+    assert contact_now["account_id"] == account["id"]
+    assert call("getAccount", record_id=account["id"]).body["industry"] == "Engineering"
+
+
+def test_a_free_mail_lead_does_not_claim_the_mail_domain_as_its_company():
+    new = lead(email="ada.l@gmail.com")
+    reply = convert(new["id"])
+    assert reply.status == 200, reply.body
+    assert call("getAccount", record_id=reply.body["account_id"]).body["domain"] is None
+
+
+def test_the_lead_s_interactions_move_into_the_contact_s_timeline():
+    new = lead()
+    for subject in ("Webinar", "Pricing page"):
+        create("createActivity", type="web", subject=subject, lead_id=new["id"])
+    contact_id = convert(new["id"]).body["contact_id"]
+    timeline = call("listContactTimeline", record_id=contact_id).body["items"]
+    assert sorted(item["subject"] for item in timeline) == ["Pricing page", "Webinar"]
+
+
+def test_converting_twice_is_a_409_naming_the_contact_and_an_idempotent_retry_replays():
+    new = lead()
+    headers: dict[str, str | None] = {"Idempotency-Key": "convert-once"}
+    first = call("convertLead", record_id=new["id"], body={}, headers=headers)
+    again = call("convertLead", record_id=new["id"], body={}, headers=headers)
+    assert first.status == again.status == 200
+    assert again.body == first.body
+    assert again.headers["idempotency-replayed"] == "true"
+    twice = convert(new["id"])
+    assert twice.status == 409
+    assert twice.body["existing"] == {"type": "contact", "id": first.body["contact_id"]}
+
+
+def test_a_failure_leaves_nothing_half_made(pipeline):
+    new = lead()
+    bad_deal = {"name": "x", "amount": "10.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20",
+                "stage": "No such stage"}  # fmt: skip
+    reply = convert(new["id"], {"deal": bad_deal})
+    assert reply.status == 422
+    assert call("getLead", record_id=new["id"]).body["status"] == "new"
+    assert call("listContacts", query={"email": "ada@acme.example"}).body["items"] == []
+    assert call("listAccounts", query={"domain": "acme.example"}).body["items"] == []
+    assert repository.guard_owner("tenant-a", repository.Guard(UniqueField.EMAIL, "ada@acme.example")) is None
+
+
+def test_a_guard_taken_meanwhile_rolls_the_whole_conversion_back(monkeypatch):
+    new = lead()
+    from rapport.leads import conversion
+
+    monkeypatch.setattr(conversion, "_existing_contact", lambda *_: None)  # as if read before the contact existed
+    create("createContact", last_name="Faster", email="ada@acme.example")
+    reply = convert(new["id"])
+    assert reply.status == 409
+    assert reply.body["existing"]["type"] == "contact"
+    assert call("getLead", record_id=new["id"]).body["status"] == "new"
+    assert call("listAccounts", query={"domain": "acme.example"}).body["items"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"contact_id": "01JD5Y7M7ZV1W4T5C9H2K3N4P5"}, "contact_id"),
+        ({"account_id": "01JD5Y7M7ZV1W4T5C9H2K3N4P5"}, "account_id"),
+    ],
+)
+def test_unknown_links_are_422(body, field):
+    reply = convert(lead()["id"], body)
+    assert reply.status == 422
+    assert reply.body["errors"][0]["field"] == field
+
+
+def test_roles_and_tenants():
+    new = lead()
+    assert convert(new["id"], staff=SALES.as_("support")).status == 403
+    assert convert(new["id"], staff=OTHER_TENANT).status == 404
+    assert call("convertLead", None, record_id=new["id"], body={}).status == 401

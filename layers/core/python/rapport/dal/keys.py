@@ -121,6 +121,7 @@ class Kind(StrEnum):
     APPOINTMENT = "APPT"
     WEB_FORM = "WEBFORM"
     SCORING_RULES = "SCORING"
+    USER = "USER"
 
     @property
     def label(self) -> str:
@@ -136,6 +137,7 @@ _LABELS = {
     Kind.ACTIVITY: "activity",
     Kind.TASK: "task",
     Kind.APPOINTMENT: "appointment",
+    Kind.USER: "user",
     Kind.WEB_FORM: "web form",
     Kind.SCORING_RULES: "scoring rules",
 }

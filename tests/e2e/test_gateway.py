@@ -47,7 +47,7 @@ def test_an_expired_token_is_a_401(local_runtime: LocalRuntime, tenant: str) -> 
 
 def test_a_route_outside_the_stack_is_a_404(staff: Staff) -> None:
     sales = staff("sales")
-    for method, path in (("GET", "/deals"), ("PUT", "/accounts"), ("GET", "/accounts/x/y/z"), ("GET", "/")):
+    for method, path in (("GET", "/widgets"), ("PUT", "/accounts"), ("GET", "/accounts/x/y/z"), ("GET", "/")):
         response = sales.request(method, path)
         assert response.status_code == 404, (method, path, response.text)
         assert response.headers["Content-Type"] == "application/problem+json"

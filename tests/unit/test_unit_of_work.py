@@ -125,3 +125,55 @@ def test_pauses_grow_and_stay_short(monkeypatch):
         assert all(0 <= pause <= ceiling for pause in taken)
         assert len(set(taken)) > 1, "jittered"
     assert sum(ceilings) < 0.5
+
+
+def refused(operation: str) -> VerboseClientError:
+    """What DynamoDB answers a single write while a transaction on its item is under way."""
+    return VerboseClientError({"Error": {"Code": "TransactionConflictException", "Message": "ongoing"}}, operation)
+
+
+class FakeSingleWrites:
+    """Stands in for `Connection.dispatch` (the request as sent): fails with the queued errors, then succeeds."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        monkeypatch.setattr(Connection, "dispatch", lambda _self, name, request: self.send(name, request))
+
+    def send(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
+        self.sent.append((name, copy.deepcopy(request)))
+        if self.failures:
+            raise self.failures.pop(0)
+        if name == "UpdateItem":
+            return {"Attributes": {**request["Key"], "type": {"S": "record"}}}
+        return {}
+
+
+def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchanged(monkeypatch, pauses):
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * 2)
+    work.commit()
+    assert [name for name, _ in fake.sent] == ["PutItem"] * 3
+    assert fake.sent[1] == fake.sent[0] == fake.sent[2]
+    assert pauses == [0, 1]
+    assert record.version == 1
+
+    touch = UnitOfWork()  # an update of a versioned item: PynamoDB adds the version's increment to it
+    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    fake = FakeSingleWrites(monkeypatch, [refused("UpdateItem")])
+    touch.commit()
+    assert [name for name, _ in fake.sent] == ["UpdateItem"] * 2
+    assert fake.sent[1] == fake.sent[0]
+
+
+def test_a_single_write_that_keeps_meeting_transactions_is_busy(monkeypatch, pauses):
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * repository.TRANSACTION_ATTEMPTS)
+    with pytest.raises(Busy):
+        work.commit()
+    assert len(fake.sent) == repository.TRANSACTION_ATTEMPTS
+    assert record.version is None

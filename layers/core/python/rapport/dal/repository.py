@@ -278,8 +278,8 @@ class UnitOfWork:
 
     A failed condition is raised as the typed exception of the operation that failed: `GuardTaken`,
     `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed). A transaction
-    that other transactions keep meeting on its items (DynamoDB's TransactionConflict) is sent again a few times,
-    then raised as `rapport.errors.Busy` (409: retry).
+    that other transactions keep meeting on its items (DynamoDB's TransactionConflict; for a single write, its
+    TransactionConflictException) is sent again a few times, then raised as `rapport.errors.Busy` (409: retry).
     """
 
     def __init__(self) -> None:
@@ -350,13 +350,24 @@ class UnitOfWork:
             record.version = item.version
 
     def _commit_alone(self, operation: _Operation) -> None:
-        """One item needs no transaction, which would cost twice the write capacity."""
-        try:
-            operation.run_alone()
-        except (PutError, DeleteError, UpdateError) as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise operation.failure(None) from error
+        """One item needs no transaction, which would cost twice the write capacity.
+
+        A single write is refused too (TransactionConflictException) while a transaction on its item is under
+        way, and botocore does not retry that: it is sent again like a conflicting transaction.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                operation.run_alone()
+            except (PutError, DeleteError, UpdateError) as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    raise operation.failure(None) from error
+                if error.cause_response_code != "TransactionConflictException":
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise _busy() from error
+                _pause(attempt)
+            else:
+                return
 
     def _commit_transaction(self) -> None:
         """One TransactWriteItems; sent again while DynamoDB cancels it for a conflict with another transaction.
@@ -377,9 +388,7 @@ class UnitOfWork:
                 if not any(reason is not None and reason.code == TRANSACTION_CONFLICT for reason in reasons):
                     raise
                 if attempt == TRANSACTION_ATTEMPTS - 1:
-                    raise Busy(
-                        "The record is busy: other changes to it were under way at the same moment; retry."
-                    ) from error
+                    raise _busy() from error
                 _pause(attempt)
             else:
                 return
@@ -406,7 +415,8 @@ class _Operation:
             transaction.delete(self.target, condition=self.condition, add_version_condition=self.role == "record")
         else:
             item, actions = self.target
-            # A copy: PynamoDB appends the version's increment to the list it is given, and a resend builds again.
+            # Copies (here and alone): PynamoDB appends the version's increment to the list it is given, and a
+            # resend builds the request again.
             transaction.update(item, list(actions), condition=self.condition, add_version_condition=False)
 
     def run_alone(self) -> None:
@@ -416,7 +426,7 @@ class _Operation:
             self.target.delete(condition=self.condition, add_version_condition=self.role == "record")
         elif self.action == "update":
             item, actions = self.target
-            item.update(actions, condition=self.condition, add_version_condition=False)
+            item.update(list(actions), condition=self.condition, add_version_condition=False)
         else:
             raise ValueError("a condition check alone writes nothing")
 
@@ -432,6 +442,10 @@ class _Operation:
         if self.role == "parent":
             return ParentMissing(self.subject)
         return StaleVersion()
+
+
+def _busy() -> Busy:
+    return Busy("The record is busy: other changes to it were under way at the same moment; retry.")
 
 
 def _pause(attempt: int) -> None:

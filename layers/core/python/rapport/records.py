@@ -85,6 +85,12 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
 
+    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
+        """The parents `linked_writes` writes itself when a record with `data` is created, raising `ParentMissing`
+        unless they are live (by that write's condition, or the read it is based on): the create sends no separate
+        check for them, since a transaction takes one operation per item."""
+        return set()
+
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """Unique values that records of other kinds guard and `data` must not meet, each with its field.
 
@@ -107,7 +113,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), committed in the record's own transaction.
+        partitions (keys.py), and changes of the linked records themselves (see `parents_written_on_create`),
+        committed in the record's own transaction.
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
         erased); either may be trashed.
@@ -137,7 +144,9 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             updated_by=actor,
         )
         guards = self.guards(data)
-        changes = Changes(take=list(guards), parents=list(self.parents(data)), absent=list(self.exclusions(data)))
+        written = self.parents_written_on_create(data)
+        parents = [parent for parent in self.parents(data) if parent not in written]
+        changes = Changes(take=list(guards), parents=parents, absent=list(self.exclusions(data)))
         return self._write(record, {**guards, **self.exclusions(data)}, changes)
 
     def get(self, caller: Caller, record_id: str) -> OutT:
@@ -245,10 +254,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         self, record: Record, guards: Mapping[Guard, str], changes: Changes, before: Record | None = None
     ) -> OutT:
         index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
-        work = UnitOfWork()
-        self.linked_writes(work, before, record)
         try:
-            return self._out(repository.write(record, index_keys, changes, work))
+            return self._out(self._store(record, index_keys, changes, before))
         except GuardTaken as error:
             raise self._duplicate(error, guards.get(error.guard, str(error.guard.field).lower())) from error
         except ParentMissing as error:
@@ -258,6 +265,12 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             ) from error
         except StaleVersion as error:
             raise self._stale() from error
+
+    def _store(self, record: Record, index_keys: IndexKeys, changes: Changes, before: Record | None) -> Record:
+        """The record's write with its `linked_writes`, in one transaction; raises the repository's errors."""
+        work = UnitOfWork()
+        self.linked_writes(work, before, record)
+        return repository.write(record, index_keys, changes, work)
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
         kind = Kind(error.owner_kind).label if error.owner_kind else self.label

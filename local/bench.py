@@ -263,16 +263,22 @@ def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
 
 def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
     """Activities, tasks, appointments and the 360, on a contact with some of each."""
-    from local.lambda_api import call, create
+    from local.lambda_api import Staff, call, create
 
     contact = create("createContact", last_name="Sales", account_id=account_id)["id"]
     activity = {"type": "call", "subject": "Intro", "contact_id": contact, "account_id": account_id}
+    stages = [{"name": "Open", "probability": 10}]
+    pipeline = create("createPipeline", Staff().as_("manager"), name="Activities", stages=stages)
+    deal = create("createDeal", name="Sales deal", amount="10.00", close_date="2026-12-31", pipeline_id=pipeline["id"])
+    lead = create("createLead", email="activity-lead@bench.example")
     task = create("createTask", title="Follow up", due_at="2026-11-27T17:00:00Z", contact_id=contact)
     meeting: dict[str, Any] = {"title": "Demo", "starts_at": "2026-11-25T10:00:00Z", "ends_at": "2026-11-25T11:00:00Z"}
     appointment = create("createAppointment", **meeting, contact_id=contact)
     moved = {"starts_at": "2026-11-25T14:00:00Z", "ends_at": "2026-11-25T15:00:00Z"}
     return [
         ("POST /activities (contact, account)", lambda: create("createActivity", **activity)),
+        ("POST /activities (deal: touched)", lambda: create("createActivity", type="note", deal_id=deal["id"])),
+        ("POST /activities (lead: scored)", lambda: create("createActivity", type="web", lead_id=lead["id"])),
         ("GET /contacts/{id}/timeline", lambda: call("listContactTimeline", record_id=contact)),
         ("GET /accounts/{id}/timeline", lambda: call("listAccountTimeline", record_id=account_id)),
         ("POST /tasks (contact)", lambda: create("createTask", title="Call back", contact_id=contact)),

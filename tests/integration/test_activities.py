@@ -1,6 +1,7 @@
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
+from typing import Any
 
 import pytest
 
@@ -9,14 +10,20 @@ from local.metering import dynamodb_requests
 from rapport.activities.models import Activity, ActivityCreate
 from rapport.activities.service import activities
 from rapport.auth import caller_from_claims
-from rapport.dal import keys
+from rapport.dal import keys, repository, sales
 from rapport.dal.keys import Kind
+from rapport.dal.repository import UnitOfWork
+from rapport.errors import Busy
+from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from tests.integration.race import race
+from tests.integration.sales import deal, pipeline
 from tests.integration.stored import stored_record, stored_summary
 
 SALES = Staff()
+MANAGER = SALES.as_("manager")
 OTHER_TENANT = Staff(tenant="tenant-b", user="user-9", groups=("admin",))
 UNKNOWN = "01JD5Y7M7ZV1W4T5C9H2K3N4P5"
+AT, PERIOD = "2026-11-20T14:30:00Z", "2026-Q4"
 NO_KEY: dict[str, str | None] = {"Idempotency-Key": None}
 
 
@@ -24,6 +31,12 @@ def log(staff: Staff = SALES, **fields):
     reply = call("createActivity", staff, body={"type": "call", **fields}, headers=NO_KEY)
     assert reply.status == 201, reply.body
     return reply.body
+
+
+def stored_partition(kind: Kind, record_id: str) -> list[str]:
+    """The sort keys of the items beside the record in its partition (interactions and the like)."""
+    page = repository.read_partition(keys.record_pk(SALES.tenant, kind, record_id), limit=100)
+    return [summary.sk for summary in page.summaries]
 
 
 def timeline(kind: str, record_id: str, staff: Staff | None = SALES, **query):
@@ -37,8 +50,8 @@ def linked():
     return {
         "contact_id": contact["id"],
         "account_id": account["id"],
-        "lead_id": stored_record(Kind.LEAD, name="Acme lead"),
-        "deal_id": stored_record(Kind.DEAL, name="Acme 40 seats"),
+        "lead_id": create("createLead", last_name="Babbage", company="Acme")["id"],
+        "deal_id": deal(pipeline()["id"], name="Acme 40 seats")["id"],
     }
 
 
@@ -56,7 +69,7 @@ def test_an_activity_linking_four_records_is_one_transaction_and_shows_in_each_t
     with dynamodb_requests() as requests:
         reply = call("createActivity", body=body, headers=NO_KEY)
     assert reply.status == 201, reply.body
-    assert requests == ["TransactWriteItems"]
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # the lead and the scoring rules, then all
     activity = reply.body
     assert reply.headers["location"] == f"/activities/{activity['id']}"
     assert reply.etag == '"1"'
@@ -223,15 +236,180 @@ def test_a_token_without_a_role_reads_nothing(linked):
     assert call("listAppointments", nobody).status == 403
 
 
-def test_concurrent_logs_on_one_contact_all_land_in_its_timeline(linked):
+def _logs(count: int, links: dict[str, str]) -> list[Callable[[], Activity]]:
     caller = caller_from_claims({"sub": SALES.user, "custom:tenant_id": SALES.tenant, "cognito:groups": "sales"})
-    logs = [
-        partial(
-            activities.create, caller, ActivityCreate.model_validate({"type": "sms", "subject": f"sms {n}", **linked})
-        )
-        for n in range(6)
+    return [
+        partial(activities.create, caller, ActivityCreate.model_validate({"type": "sms", "occurred_at": AT, **links}))
+        for _ in range(count)
     ]
-    results = race(logs)
+
+
+def test_concurrent_logs_on_one_contact_and_deal_all_land(linked):
+    results = race(_logs(6, {field: linked[field] for field in ("contact_id", "account_id", "deal_id")}))
     assert all(isinstance(result, Activity) for result in results), results
     for kind, field in (("Contact", "contact_id"), ("Deal", "deal_id")):
         assert len(timeline(kind, linked[field]).body["items"]) == 6
+    assert call("getDeal", record_id=linked["deal_id"]).etag == '"7"'  # each log touched it
+    assert _activities_counted(SALES.user) == 6
+
+
+def test_concurrent_logs_on_one_lead_are_retried_or_refused_whole(linked):
+    """Each log writes the lead over the version it read: a log that meets another reads it again and retries,
+    ENGAGEMENT_ATTEMPTS times at most, so that many racers all land; more may be refused (409) with nothing written."""
+    links = {"contact_id": linked["contact_id"], "lead_id": linked["lead_id"]}
+    results = race(_logs(ENGAGEMENT_ATTEMPTS, links))
+    assert all(isinstance(result, Activity) for result in results), results
+    results = race(_logs(8, links))
+    landed = [result for result in results if isinstance(result, Activity)]
+    assert all(isinstance(result, Activity | Busy) for result in results), results
+    total = ENGAGEMENT_ATTEMPTS + len(landed)
+    lead = call("getLead", record_id=linked["lead_id"]).body
+    assert lead["engagement"]["activities"] == total
+    assert len(timeline("Lead", linked["lead_id"], limit="50").body["items"]) == total
+    assert len(timeline("Contact", linked["contact_id"], limit="50").body["items"]) == total
+    assert _activities_counted(SALES.user) == total
+
+
+# --- what an activity means for the records it links ---
+
+
+def _activities_counted(user_id: str, period: str = PERIOD) -> int:
+    """The activities the sales performance report counts for `user_id` in `period` (0 when it lists no figures)."""
+    reply = call("getSalesPerformance", MANAGER, query={"period": period})
+    assert reply.status == 200, reply.body
+    return sum(owner["activities"] for owner in reply.body["owners"] if owner["owner_id"] == user_id)
+
+
+def _rotting_deal() -> dict[str, Any]:
+    """An open deal of a pipeline with rotting days, last touched long ago."""
+    rotting = deal(pipeline(name="Rots", rotting_days=7)["id"], name="Stalled")
+    work = UnitOfWork()
+    work.update_item(*sales.touch_deal_activity(SALES.tenant, rotting["id"], "2026-01-05T10:00:00.000Z"))
+    work.commit()
+    read = call("getDeal", record_id=rotting["id"])
+    assert read.body["rotting"] is True
+    return {**read.body, "etag": read.etag}
+
+
+def test_an_activity_on_a_deal_keeps_it_from_rotting_and_counts_for_its_author_in_one_transaction():
+    stalled = _rotting_deal()
+    with dynamodb_requests() as requests:
+        reply = call(
+            "createActivity", body={"type": "meeting", "occurred_at": AT, "deal_id": stalled["id"]}, headers=NO_KEY
+        )
+    assert reply.status == 201, reply.body
+    assert requests == ["TransactWriteItems"]
+    read = call("getDeal", record_id=stalled["id"])
+    assert read.body["rotting"] is False
+    assert read.body["last_activity_at"] == reply.body["created_at"], "when it was logged: it only moves forward"
+    assert read.etag == '"3"', "a change of the deal: a stale edit of it is a 412"
+    assert _activities_counted(SALES.user) == 1
+    # Counted in the month it happened, for whoever logged it.
+    ann = Staff(user="ann")
+    log(ann, occurred_at="2026-09-30T23:59:59Z", deal_id=stalled["id"])
+    assert (_activities_counted("ann", "2026-Q3"), _activities_counted("ann")) == (1, 0)
+    assert _activities_counted(SALES.user) == 1
+
+
+def test_every_activity_counts_for_its_author_without_another_request(linked):
+    with dynamodb_requests() as requests:
+        log(occurred_at=AT, contact_id=linked["contact_id"], account_id=linked["account_id"])
+    assert requests == ["TransactWriteItems"]
+    assert _activities_counted(SALES.user) == 1
+
+
+@pytest.mark.parametrize(
+    ("activity", "counter", "reason"),
+    [
+        ({"type": "call"}, "activities", "1 activity"),
+        ({"type": "email", "direction": "outbound"}, "activities", "1 activity"),
+        ({"type": "email", "direction": "inbound"}, "email_replies", "1 email reply"),
+        ({"type": "web"}, "web_visits", "1 web visit"),
+    ],
+)
+def test_an_activity_on_a_lead_counts_as_its_engagement_and_rescores_it(activity, counter, reason):
+    lead = create("createLead", email="a@x.example")
+    assert (lead["score"], lead["engagement"]) == (0, None)
+    with dynamodb_requests() as requests:
+        reply = call("createActivity", body={**activity, "occurred_at": AT, "lead_id": lead["id"]}, headers=NO_KEY)
+    assert reply.status == 201, reply.body
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # the lead, the scoring rules; then all
+    read = call("getLead", record_id=lead["id"])
+    assert read.body["engagement"][counter] == 1
+    assert read.body["score"] == {"activities": 5, "email_replies": 10, "web_visits": 2}[counter]
+    assert [entry["detail"] for entry in read.body["score_reasons"]] == [reason]
+    assert read.etag == '"2"'
+    assert [entry["id"] for entry in timeline("Lead", lead["id"]).body["items"]] == [reply.body["id"]]
+    assert _activities_counted(SALES.user) == 1
+
+
+def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked):
+    call("deleteDeal", record_id=linked["deal_id"], headers={"If-Match": None})
+    deal_before = call("getDeal", record_id=linked["deal_id"])
+    body = {"type": "call", "occurred_at": AT, **linked}
+    with dynamodb_requests() as requests:
+        reply = call("createActivity", body=body, headers=NO_KEY)
+    assert reply.status == 422, reply.body
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert [(error["field"], error["code"]) for error in reply.body["errors"]] == [("deal_id", "unknown_reference")]
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # refused by the deal's condition
+    call("deleteLead", record_id=linked["lead_id"], headers={"If-Match": None})
+    lead_before = call("getLead", record_id=linked["lead_id"])
+    reply = call("createActivity", body={**body, "deal_id": None}, headers=NO_KEY)
+    assert reply.status == 422, reply.body
+    assert [(error["field"], error["code"]) for error in reply.body["errors"]] == [("lead_id", "unknown_reference")]
+    # Nothing of either: no interaction anywhere, no count, the deal and the lead as they were.
+    for kind, field in (("Contact", "contact_id"), ("Account", "account_id")):
+        assert timeline(kind, linked[field]).body["items"] == []
+    assert stored_partition(Kind.DEAL, linked["deal_id"]) == [] and stored_partition(Kind.LEAD, linked["lead_id"]) == []
+    assert _activities_counted(SALES.user) == 0
+    deal_after, lead_after = call("getDeal", record_id=linked["deal_id"]), call("getLead", record_id=linked["lead_id"])
+    assert (deal_after.etag, deal_after.body) == (deal_before.etag, deal_before.body)
+    assert (lead_after.etag, lead_after.body) == (lead_before.etag, lead_before.body)
+
+
+def test_a_lead_changed_meanwhile_is_read_again_and_the_whole_write_sent_again(linked, monkeypatch):
+    lead_id = linked["lead_id"]
+    engage = leads.record_engagement
+    changes = iter([True])
+
+    def engage_then_someone_edits_the_lead(*args: Any) -> Any:
+        pending = engage(*args)
+        if next(changes, False):
+            edited = call(
+                "updateLead", record_id=lead_id, body={"title": "CTO"}, headers={"If-Match": f'"{pending.version}"'}
+            )
+            assert edited.status == 200, edited.body
+        return pending
+
+    monkeypatch.setattr(leads, "record_engagement", engage_then_someone_edits_the_lead)
+    with dynamodb_requests() as requests:
+        activity = log(occurred_at=AT, lead_id=lead_id, contact_id=linked["contact_id"])
+    read, edit = ["GetItem", "GetItem"], ["GetItem", "GetItem", "PutItem"]  # lead and rules; the edit
+    assert requests == [*read, *edit, "TransactWriteItems", *read, "TransactWriteItems"]
+    lead = call("getLead", record_id=lead_id).body
+    assert (lead["title"], lead["engagement"]["activities"], lead["version"]) == ("CTO", 1, 3)
+    assert [entry["id"] for entry in timeline("Contact", linked["contact_id"]).body["items"]] == [activity["id"]]
+    assert _activities_counted(SALES.user) == 1
+
+
+def test_a_lead_that_keeps_changing_is_a_409_busy_with_nothing_written(linked, monkeypatch):
+    lead_id = linked["lead_id"]
+    engage = leads.record_engagement
+
+    def engage_then_someone_edits_the_lead(*args: Any) -> Any:
+        pending = engage(*args)
+        edited = call(
+            "updateLead", record_id=lead_id, body={"notes": "again"}, headers={"If-Match": f'"{pending.version}"'}
+        )
+        assert edited.status == 200, edited.body
+        return pending
+
+    monkeypatch.setattr(leads, "record_engagement", engage_then_someone_edits_the_lead)
+    reply = call("createActivity", body={"type": "call", "occurred_at": AT, **linked}, headers=NO_KEY)
+    assert reply.status == 409, reply.body
+    assert reply.body["type"] == "urn:rapport:problem:busy" and "retry" in reply.body["detail"]
+    assert call("getLead", record_id=lead_id).body["engagement"] is None
+    assert call("getLead", record_id=lead_id).etag == f'"{1 + ENGAGEMENT_ATTEMPTS}"'
+    assert timeline("Contact", linked["contact_id"]).body["items"] == []
+    assert _activities_counted(SALES.user) == 0

@@ -104,6 +104,14 @@ class Conflict(RapportError):
         return {"existing": {"type": self.existing_kind, "id": self.existing_id}}
 
 
+class Busy(Conflict):
+    """Other writes kept touching an item this write needs at the same moment (DynamoDB's TransactionConflict):
+    nothing was written, and the same request is likely to succeed when sent again."""
+
+    title = "Busy"
+    slug = "busy"
+
+
 class PreconditionFailed(RapportError):
     status = 412
     title = "Precondition failed"

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -85,6 +86,12 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
 
+    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
+        """The parents `linked_writes` writes itself when a record with `data` is created, raising `ParentMissing`
+        unless they are live (by that write's condition, or the read it is based on): the create sends no separate
+        check for them, since a transaction takes one operation per item."""
+        return set()
+
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """Unique values that records of other kinds guard and `data` must not meet, each with its field.
 
@@ -107,7 +114,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), committed in the record's own transaction.
+        partitions (keys.py), and changes of the linked records themselves (see `parents_written_on_create`),
+        committed in the record's own transaction.
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
         erased); either may be trashed.
@@ -123,9 +131,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def create_as(self, tenant_id: str, actor: str, payload: BaseModel) -> OutT:
         """Create for `actor` without a role check: for requests authorized another way (a web form's key)."""
-        work = UnitOfWork()
-        record = self.stage_create(work, tenant_id, actor, payload)
-        return self.commit(work, record)
+        record, changes = self._new_record(tenant_id, actor, payload)
+        return self._write(record, None, changes)
 
     def stage_create(
         self,
@@ -140,6 +147,13 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
         `written` are records `work` also writes: not checked as live parents again (a transaction touches an
         item once; writing them over their version is the check)."""
+        record, changes = self._new_record(tenant_id, actor, payload, written)
+        self._stage(work, record, changes, None)
+        return record
+
+    def _new_record(
+        self, tenant_id: str, actor: str, payload: BaseModel, written: frozenset[Parent] = frozenset()
+    ) -> tuple[Record, Changes]:
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
         data = self.derive(tenant_id, data, None)
         now = utc_now()
@@ -153,11 +167,10 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             updated_at=now,
             updated_by=actor,
         )
-        guards = self.guards(data)
-        parents = [parent for parent in self.parents(data) if parent not in written]
-        changes = Changes(take=list(guards), parents=parents, absent=list(self.exclusions(data)))
-        self._stage(work, record, changes, None)
-        return record
+        unchecked = {*written, *self.parents_written_on_create(data)}
+        parents = [parent for parent in self.parents(data) if parent not in unchecked]
+        changes = Changes(take=list(self.guards(data)), parents=parents, absent=list(self.exclusions(data)))
+        return record, changes
 
     def get(self, caller: Caller, record_id: str) -> OutT:
         caller.require(self.resource, Action.READ)
@@ -271,11 +284,17 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         return record
 
     def _write(
-        self, record: Record, guards: Mapping[Guard, str], changes: Changes, before: Record | None = None
+        self, record: Record, guards: Mapping[Guard, str] | None, changes: Changes, before: Record | None = None
     ) -> OutT:
+        with self._client_errors(record, guards):
+            self._store(record, changes, before)
+        return self._out(record)
+
+    def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
+        """The record's write with its `linked_writes`, in one transaction; raises the repository's errors."""
         work = UnitOfWork()
         self._stage(work, record, changes, before)
-        return self.commit(work, record, guards)
+        work.commit()
 
     def _stage(self, work: UnitOfWork, record: Record, changes: Changes, before: Record | None) -> None:
         self.linked_writes(work, before, record)
@@ -283,13 +302,18 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         repository.stage_write(work, record, index_keys, changes)
 
     def commit(self, work: UnitOfWork, record: Record, guards: Mapping[Guard, str] | None = None) -> OutT:
-        """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record.
+        """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record."""
+        with self._client_errors(record, guards):
+            work.commit()
+        return self._out(record)
 
-        `guards` names the field each unique value comes from (default: the record's guards and exclusions).
-        """
+    @contextmanager
+    def _client_errors(self, record: Record, guards: Mapping[Guard, str] | None) -> Iterator[None]:
+        """The repository's failures as the client's errors: `guards` names the field each unique value comes
+        from (default: the record's guards and exclusions)."""
         fields = {**self.guards(record.data), **self.exclusions(record.data)} if guards is None else guards
         try:
-            work.commit()
+            yield
         except GuardTaken as error:
             raise self._duplicate(error, fields.get(error.guard, str(error.guard.field).lower())) from error
         except ParentMissing as error:
@@ -299,7 +323,6 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             ) from error
         except StaleVersion as error:
             raise self._stale() from error
-        return self._out(record)
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
         kind = Kind(error.owner_kind).label if error.owner_kind else self.label

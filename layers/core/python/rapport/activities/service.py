@@ -1,9 +1,17 @@
 """Logging activities and reading timelines.
 
-An activity is written in ONE transaction: its record `T#<t>#ACT#<id>` and, in the partition of each record it
-links (contact, account, lead, deal), an interaction `E#<inverted id>` — after a check that the linked record
-is live. A timeline is then one Query on the linked record's partition. The id is a ULID made from
-`occurred_at`, so timelines run newest first by when things happened, not by when they were logged.
+An activity is written in ONE transaction: its record `T#<t>#ACT#<id>`; in the partition of each record it
+links (contact, account, lead, deal), an interaction `E#<inverted id>`; and what it means for those records and
+its author, each write conditioned on the linked record being live:
+- a linked contact or account: a check;
+- a linked deal: its `last_activity_at` set to when the activity was logged (so it is no longer rotting);
+- a linked lead: one more engagement of the activity's kind, and the lead rescored (over the version read, so a
+  concurrent change of the lead sends the whole write again, a few times at most);
+- always: one more activity in its author's stats for the month it happened (the sales performance report).
+A timeline is then one Query on the linked record's partition. The id is a ULID made from `occurred_at`, so
+timelines run newest first by when things happened, not by when they were logged.
+
+Activities are only created (no route changes or deletes one), so none of this is ever taken back.
 """
 
 from __future__ import annotations
@@ -15,13 +23,15 @@ from typing import Any
 from ulid import ULID
 
 from rapport import links, pagination
-from rapport.activities.models import EXCERPT_LENGTH, Activity, ActivityCreate, Interaction
+from rapport.activities.models import EXCERPT_LENGTH, Activity, ActivityCreate, ActivityType, Direction, Interaction
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
+from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Guard, Parent, Record, Summary, UnitOfWork
-from rapport.errors import FieldError, InvalidInput, NotFound
+from rapport.dal.repository import Changes, Guard, Parent, ParentMissing, Record, StaleVersion, Summary, UnitOfWork
+from rapport.errors import Busy, FieldError, InvalidInput, NotFound
+from rapport.leads.scoring import EngagementKind
+from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
 from rapport.records import RecordService
 
@@ -54,16 +64,14 @@ def interaction(summary: Summary) -> Interaction:
     return Interaction.model_validate({**summary.data, "id": summary.ref_id})
 
 
-def _linked_record_updates(caller: Caller, activity: Activity) -> None:
-    """INTEGRATION POINT, called once an activity is committed: what it means for the records it links.
-
-    Wire here, after merging the leads and deals branches:
-    - `record_engagement(tenant_id, activity.lead_id, activity.type)` (lead scoring) when it links a lead;
-    - `touch_deal_activity(tenant_id, activity.deal_id, activity.occurred_at)` when it links a deal;
-    - `count_activity(tenant_id, activity.created_by, activity.occurred_at)` (the per-user monthly stats).
-    They run after the commit, outside its transaction; once the stream publisher exists they belong on its
-    `activity.created` event, which is retried, rather than here.
-    """
+def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
+    """What an activity counts as on the lead it links: a web visit, an email reply (inbound email), or else
+    an activity."""
+    if data["type"] == ActivityType.WEB:
+        return EngagementKind.WEB_VISIT
+    if data["type"] == ActivityType.EMAIL and data.get("direction") == Direction.INBOUND:
+        return EngagementKind.EMAIL_REPLY
+    return EngagementKind.ACTIVITY
 
 
 class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
@@ -78,6 +86,10 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         return links.linked(data)
+
+    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
+        """The deal (updated on condition it is live) and the lead (read, and written over that version)."""
+        return {parent for parent in links.linked(data) if parent.kind in (Kind.DEAL, Kind.LEAD)}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return IndexKeys()
@@ -95,12 +107,43 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
             )
         if payload.occurred_at is None:
             payload = payload.model_copy(update={"occurred_at": datetime.now(UTC)})
-        activity = super().create(caller, payload)
-        _linked_record_updates(caller, activity)
-        return activity
+        return super().create(caller, payload)
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._interactions(before), self._interactions(after))
+        if before is None and after is not None:
+            self._effects(work, after)
+
+    def _effects(self, work: UnitOfWork, activity: Record) -> None:
+        """What logging `activity` means for its author's stats and for the deal and lead it links."""
+        tenant_id, data = activity.tenant_id, activity.data
+        work.update_item(*sales.count_activity(tenant_id, activity.created_by, data["occurred_at"]))
+        if deal_id := data.get("deal_id"):
+            # Conditioned on the deal being live: ParentMissing(deal) otherwise, a 422 on deal_id.
+            work.update_item(*sales.touch_deal_activity(tenant_id, deal_id, activity.created_at))
+        if lead_id := data.get("lead_id"):
+            lead = Parent(Kind.LEAD, lead_id)
+            try:
+                engaged = leads.record_engagement(work, tenant_id, lead_id, engagement_kind(data))
+            except NotFound as error:
+                raise ParentMissing(lead) from error
+            if engaged.deleted_at is not None:
+                raise ParentMissing(lead)
+
+    def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
+        """The lead is written over the version `linked_writes` read: when it changes meanwhile, all is read and
+        sent again, a few times at most."""
+        lead_id = record.data.get("lead_id")
+        for attempt in range(ENGAGEMENT_ATTEMPTS):
+            try:
+                super()._store(record, changes, before)
+                return
+            except StaleVersion as error:
+                if before is not None or not lead_id:
+                    raise
+                if attempt == ENGAGEMENT_ATTEMPTS - 1:
+                    raise Busy(f"The lead {lead_id} kept changing while the activity was logged; retry.") from error
+        raise AssertionError("unreachable")
 
     def _interactions(self, record: Record | None) -> list[SummaryItem]:
         if record is None or record.deleted:

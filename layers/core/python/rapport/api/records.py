@@ -38,7 +38,7 @@ def responses(status: int, model: type[BaseModel] | None, *problem_statuses: int
 
 def problems(*statuses: int) -> dict[int, Any]:
     extra = {
-        409: "Duplicate (names the existing record) or a state that forbids it",
+        409: "Duplicate (names the existing record), a state that forbids it, or busy (concurrent writes: retry)",
         412: "The record changed since the ETag you sent",
         428: "If-Match is required",
         429: "Too many requests with this API key (its throttle or daily quota)",

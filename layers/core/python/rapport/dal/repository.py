@@ -6,6 +6,8 @@ items and keys, runs them as one `TransactWriteItems`, and reports what went wro
 
 from __future__ import annotations
 
+import random
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -19,9 +21,16 @@ from pynamodb.transactions import TransactWrite
 from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
 from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
+from rapport.errors import Busy
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
+TRANSACTION_CONFLICT = "TransactionConflict"
+# A transaction that DynamoDB cancels because another one touched one of its items at the same moment (a user's
+# monthly stats, a contact's lifetime value, a parent many writes check) is sent again, after a short pause with
+# full jitter that doubles each time: at most TRANSACTION_ATTEMPTS sends, about 0.3 s of pauses at worst.
+TRANSACTION_ATTEMPTS = 4
+CONFLICT_PAUSE_S = 0.04
 
 
 @dataclass
@@ -274,7 +283,9 @@ class UnitOfWork:
     """Writes to several items that succeed or fail together: one request, a transaction when it takes more.
 
     A failed condition is raised as the typed exception of the operation that failed: `GuardTaken`,
-    `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed).
+    `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed). A transaction
+    that other transactions keep meeting on its items (DynamoDB's TransactionConflict; for a single write, its
+    TransactionConflictException) is sent again a few times, then raised as `rapport.errors.Busy` (409: retry).
     """
 
     def __init__(self) -> None:
@@ -350,24 +361,48 @@ class UnitOfWork:
             record.version = item.version
 
     def _commit_alone(self, operation: _Operation) -> None:
-        """One item needs no transaction, which would cost twice the write capacity."""
-        try:
-            operation.run_alone()
-        except (PutError, DeleteError, UpdateError) as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            raise operation.failure(None) from error
+        """One item needs no transaction, which would cost twice the write capacity.
+
+        A single write is refused too (TransactionConflictException) while a transaction on its item is under
+        way, and botocore does not retry that: it is sent again like a conflicting transaction.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                operation.run_alone()
+            except (PutError, DeleteError, UpdateError) as error:
+                if error.cause_response_code == "ConditionalCheckFailedException":
+                    raise operation.failure(None) from error
+                if error.cause_response_code != "TransactionConflictException":
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise _busy() from error
+                _pause(attempt)
+            else:
+                return
 
     def _commit_transaction(self) -> None:
-        try:
-            with TransactWrite(connection=Item._get_connection().connection) as transaction:
-                for operation in self._operations:
-                    operation.add_to(transaction)
-        except TransactWriteError as error:
-            for operation, reason in zip(_send_order(self._operations), error.cancellation_reasons, strict=False):
-                if reason is not None and reason.code == CONDITION_FAILED:
-                    raise operation.failure(reason.raw_item) from error
-            raise
+        """One TransactWriteItems; sent again while DynamoDB cancels it for a conflict with another transaction.
+
+        Sending again is safe: PynamoDB raises the local version of saved and updated items only once the
+        transaction succeeds, so each send is built from the same state and is the same request.
+        """
+        for attempt in range(TRANSACTION_ATTEMPTS):
+            try:
+                with TransactWrite(connection=Item._get_connection().connection) as transaction:
+                    for operation in self._operations:
+                        operation.add_to(transaction)
+            except TransactWriteError as error:
+                reasons = error.cancellation_reasons
+                for operation, reason in zip(_send_order(self._operations), reasons, strict=False):
+                    if reason is not None and reason.code == CONDITION_FAILED:
+                        raise operation.failure(reason.raw_item) from error
+                if not any(reason is not None and reason.code == TRANSACTION_CONFLICT for reason in reasons):
+                    raise
+                if attempt == TRANSACTION_ATTEMPTS - 1:
+                    raise _busy() from error
+                _pause(attempt)
+            else:
+                return
 
 
 @dataclass
@@ -391,7 +426,9 @@ class _Operation:
             transaction.delete(self.target, condition=self.condition, add_version_condition=self.role == "record")
         else:
             item, actions = self.target
-            transaction.update(item, actions, condition=self.condition, add_version_condition=False)
+            # Copies (here and alone): PynamoDB appends the version's increment to the list it is given, and a
+            # resend builds the request again.
+            transaction.update(item, list(actions), condition=self.condition, add_version_condition=False)
 
     def run_alone(self) -> None:
         if self.action == "put":
@@ -400,7 +437,7 @@ class _Operation:
             self.target.delete(condition=self.condition, add_version_condition=self.role == "record")
         elif self.action == "update":
             item, actions = self.target
-            item.update(actions, condition=self.condition, add_version_condition=False)
+            item.update(list(actions), condition=self.condition, add_version_condition=False)
         else:
             raise ValueError("a condition check alone writes nothing")
 
@@ -416,6 +453,15 @@ class _Operation:
         if self.role == "parent":
             return ParentMissing(self.subject)
         return StaleVersion()
+
+
+def _busy() -> Busy:
+    return Busy("The record is busy: other changes to it were under way at the same moment; retry.")
+
+
+def _pause(attempt: int) -> None:
+    """Before the send after `attempt` (0 for the first): up to CONFLICT_PAUSE_S, doubled per attempt, at random."""
+    time.sleep(random.uniform(0, CONFLICT_PAUSE_S * 2**attempt))  # noqa: S311 - jitter, not a secret
 
 
 def _send_order(operations: list[_Operation]) -> list[_Operation]:

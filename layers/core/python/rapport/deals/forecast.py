@@ -34,8 +34,9 @@ Other currencies convert at the tenant's current rates; a deal whose currency ha
 counted in `unconverted`. Managers and admins see every owner; a caller who is only `sales` sees their own."""
 PERFORMANCE = """Per owner, from per-user monthly stats kept by every deal close and every activity logged: deals
 won and lost (in the period by close date), revenue won (converted to the tenant currency when won), win rate =
-won / (won + lost), average days from creation to won over won deals, and activities logged. Managers and admins
-see every owner; a caller who is only `sales` sees their own."""
+won / (won + lost), average days from creation to won over won deals, and activities logged (by whoever logged
+them, in the period by when they happened). Managers and admins see every owner; a caller who is only `sales` sees
+their own."""
 
 
 def scoped_owner(caller: Caller, resource: str, owner_id: str | None) -> str | None:

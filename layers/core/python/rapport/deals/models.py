@@ -259,7 +259,7 @@ class Performance(BaseModel):
     revenue_won: Money
     win_rate: float | None = Field(description="Won / (won + lost), percent, one decimal; None with no closed deal")
     average_days_to_close: float | None = Field(description="Days from creation to won, averaged over won deals")
-    activities: int = Field(description="Activities logged")
+    activities: int = Field(description="Activities logged, in the period by when they happened")
 
 
 class OwnerPerformance(Performance):

@@ -1,0 +1,179 @@
+"""`UnitOfWork.commit` against a fake DynamoDB: what a cancelled transaction becomes, and when it is sent again."""
+
+from __future__ import annotations
+
+import copy
+import time
+from typing import Any
+
+import pytest
+from pynamodb.connection.base import Connection
+from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
+
+from rapport.api.problems import problem_response
+from rapport.dal import repository, sales
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.repository import Parent, ParentMissing, Record, UnitOfWork
+from rapport.errors import Busy
+
+TENANT = "tenant-a"
+NOW = "2026-11-20T14:30:00Z"
+
+
+def cancelled(*codes: str | None) -> TransactWriteError:
+    """What PynamoDB raises when DynamoDB cancels a transaction, with one reason (or None) per item."""
+    reasons = [CancellationReason(code=code) if code else None for code in codes]
+    cause = VerboseClientError(
+        {"Error": {"Code": "TransactionCanceledException", "Message": "Transaction cancelled"}},
+        "TransactWriteItems",
+        cancellation_reasons=reasons,
+    )
+    return TransactWriteError("Failed to write transaction items", cause)
+
+
+class FakeDynamoDB:
+    """Stands in for `Connection.transact_write_items`: fails with the queued errors, then succeeds."""
+
+    def __init__(self, failures: list[TransactWriteError]) -> None:
+        self.failures = failures
+        self.sent: list[dict[str, Any]] = []
+
+    def transact_write_items(self, _connection: Connection, **request: Any) -> dict[str, Any]:
+        self.sent.append(copy.deepcopy(request))
+        if self.failures:
+            raise self.failures.pop(0)
+        return {}
+
+
+@pytest.fixture
+def pauses(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    taken: list[int] = []
+    monkeypatch.setattr(repository, "_pause", taken.append)
+    return taken
+
+
+def dynamodb(monkeypatch: pytest.MonkeyPatch, *failures: TransactWriteError) -> FakeDynamoDB:
+    fake = FakeDynamoDB(list(failures))
+    monkeypatch.setattr(
+        Connection, "transact_write_items", lambda self, **request: fake.transact_write_items(self, **request)
+    )
+    return fake
+
+
+def activity_work() -> tuple[UnitOfWork, Record]:
+    """An activity's kind of transaction: a new record, a user's monthly stats, and a versioned deal update."""
+    record = Record(Kind.ACTIVITY, "A1", TENANT, {"type": "call"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    work.update_item(*sales.count_activity(TENANT, "user-1", NOW))
+    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    return work, record
+
+
+def test_a_transaction_cancelled_for_a_conflict_is_sent_again_unchanged(monkeypatch, pauses):
+    conflict = cancelled(None, "TransactionConflict", None)
+    fake = dynamodb(monkeypatch, conflict, conflict)
+    work, record = activity_work()
+    work.commit()
+    assert len(fake.sent) == 3
+    assert fake.sent[1] == fake.sent[0] and fake.sent[2] == fake.sent[0], "each send is the same request"
+    assert pauses == [0, 1]
+    assert record.version == 1, "the version moves once, on success"
+
+
+def test_a_transaction_that_keeps_conflicting_is_busy(monkeypatch, pauses):
+    fake = dynamodb(monkeypatch, *[cancelled("TransactionConflict", None, None)] * repository.TRANSACTION_ATTEMPTS)
+    work, record = activity_work()
+    with pytest.raises(Busy) as raised:
+        work.commit()
+    assert len(fake.sent) == repository.TRANSACTION_ATTEMPTS
+    assert pauses == list(range(repository.TRANSACTION_ATTEMPTS - 1))
+    assert record.version is None, "nothing was written"
+    response = problem_response(raised.value)
+    assert response.status_code == 409
+    assert response.content_type == "application/problem+json"
+    assert "busy" in str(response.body) and "retry" in str(response.body)
+
+
+def test_a_failed_condition_is_not_sent_again_even_beside_a_conflict(monkeypatch, pauses):
+    # Sent as checks, deletes, puts, updates: the deal's update is the third item.
+    fake = dynamodb(monkeypatch, cancelled("TransactionConflict", None, "ConditionalCheckFailed"))
+    work, _ = activity_work()
+    with pytest.raises(ParentMissing) as raised:
+        work.commit()
+    assert raised.value.parent == Parent(Kind.DEAL, "D1")
+    assert len(fake.sent) == 1 and pauses == []
+
+
+def test_other_cancellations_are_not_sent_again(monkeypatch, pauses):
+    fake = dynamodb(monkeypatch, cancelled(None, "ValidationError", None))
+    work, _ = activity_work()
+    with pytest.raises(TransactWriteError):
+        work.commit()
+    assert len(fake.sent) == 1 and pauses == []
+
+
+def test_pauses_grow_and_stay_short(monkeypatch):
+    slept: list[float] = []
+    monkeypatch.setattr(time, "sleep", slept.append)
+    for attempt in range(repository.TRANSACTION_ATTEMPTS - 1):
+        for _ in range(50):
+            repository._pause(attempt)
+    ceilings = [repository.CONFLICT_PAUSE_S * 2**attempt for attempt in range(repository.TRANSACTION_ATTEMPTS - 1)]
+    for attempt, ceiling in enumerate(ceilings):
+        taken = slept[attempt * 50 : (attempt + 1) * 50]
+        assert all(0 <= pause <= ceiling for pause in taken)
+        assert len(set(taken)) > 1, "jittered"
+    assert sum(ceilings) < 0.5
+
+
+def refused(operation: str) -> VerboseClientError:
+    """What DynamoDB answers a single write while a transaction on its item is under way."""
+    return VerboseClientError({"Error": {"Code": "TransactionConflictException", "Message": "ongoing"}}, operation)
+
+
+class FakeSingleWrites:
+    """Stands in for `Connection.dispatch` (the request as sent): fails with the queued errors, then succeeds."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, failures: list[Exception]) -> None:
+        self.failures = failures
+        self.sent: list[tuple[str, dict[str, Any]]] = []
+        monkeypatch.setattr(Connection, "dispatch", lambda _self, name, request: self.send(name, request))
+
+    def send(self, name: str, request: dict[str, Any]) -> dict[str, Any]:
+        self.sent.append((name, copy.deepcopy(request)))
+        if self.failures:
+            raise self.failures.pop(0)
+        if name == "UpdateItem":
+            return {"Attributes": {**request["Key"], "type": {"S": "record"}}}
+        return {}
+
+
+def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchanged(monkeypatch, pauses):
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * 2)
+    work.commit()
+    assert [name for name, _ in fake.sent] == ["PutItem"] * 3
+    assert fake.sent[1] == fake.sent[0] == fake.sent[2]
+    assert pauses == [0, 1]
+    assert record.version == 1
+
+    touch = UnitOfWork()  # an update of a versioned item: PynamoDB adds the version's increment to it
+    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    fake = FakeSingleWrites(monkeypatch, [refused("UpdateItem")])
+    touch.commit()
+    assert [name for name, _ in fake.sent] == ["UpdateItem"] * 2
+    assert fake.sent[1] == fake.sent[0]
+
+
+def test_a_single_write_that_keeps_meeting_transactions_is_busy(monkeypatch, pauses):
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * repository.TRANSACTION_ATTEMPTS)
+    with pytest.raises(Busy):
+        work.commit()
+    assert len(fake.sent) == repository.TRANSACTION_ATTEMPTS
+    assert record.version is None

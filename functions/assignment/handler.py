@@ -1,7 +1,4 @@
-"""Lead assignment worker: the state machine's task states call it with an `action` (rapport.assignment).
-
-Also the target of the rule on closed leads (`release`): a closed lead frees a slot of its owner's capacity.
-"""
+"""Lead assignment worker: the state machine's task states call it with an `action` (rapport.assignment)."""
 
 from typing import Any
 
@@ -32,14 +29,6 @@ def _check_contact(event: dict[str, Any]) -> dict[str, Any]:
     return {"contacted": contacted, "reason": reason}
 
 
-def _release(event: dict[str, Any]) -> dict[str, Any]:
-    detail = event["detail"]
-    owner = (detail.get("changes", {}).get("owner_id") or {}).get("before") or detail["record"].get("owner_id")
-    if owner:
-        service.release_closed(detail["tenant_id"], owner)
-    return {"released": owner}
-
-
 ACTIONS = {
     "assign": _assign,
     "reassign": _reassign,
@@ -50,8 +39,6 @@ ACTIONS = {
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    if event.get("detail-type"):  # a bus event: a lead closed
-        return _release(event)
     action = event.get("action")
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")

@@ -294,15 +294,6 @@ def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
         )
 
 
-def release_closed(tenant_id: str, owner_id: str) -> None:
-    """A lead of `owner_id` closed (disqualified, converted, trashed): one open lead fewer on their counter."""
-    user_pk = keys.record_pk(tenant_id, Kind.USER, owner_id)
-    if (_read_counter(user_pk, keys.LOAD_SK) or 0) > 0:
-        work = UnitOfWork()
-        _bump(work, tenant_id, user_pk, keys.LOAD_SK, -1, None)
-        work.commit()
-
-
 # --- first contact -------------------------------------------------------------------------------------------
 
 

@@ -15,6 +15,7 @@ from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.web_to_lead import WebToLead
+from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge
 from infra.openapi import functions_of, load_routes
 
@@ -28,6 +29,12 @@ class RapportStack(Stack):
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
+        workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        if "users" in functions:  # POST /leads/{id}/assign starts the flow
+            functions["users"].add_environment(
+                "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
+            )
+            workflows.lead_assignment.grant_start_execution(functions["users"])
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
         if api.usage_plan is not None:
             WebToLead(

@@ -30,7 +30,7 @@ def _id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
 
 def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
     assert sorted(functions) == functions_of(load_routes())
-    assert sorted(set(dev.functions()) - set(functions)) == ["publisher"]
+    assert sorted(set(dev.functions()) - set(functions)) == ["assignment", "publisher"]
 
 
 def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None:
@@ -62,6 +62,12 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
     extra: dict[str, dict[str, Any]] = {
         "web_forms": {**keys, "USAGE_PLAN_NAME": "Rapport-dev-web-forms"},
         "public_leads": keys,
+        # POST /leads/{id}/assign starts the lead assignment state machine
+        "users": {
+            "ASSIGNMENT_STATE_MACHINE_ARN": {
+                "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/LeadAssignment/Resource")
+            }
+        },
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     for area, properties in functions.items():

@@ -115,6 +115,11 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
         Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
     },
+    # Who takes which leads, and how fast they must answer, is management's call (rapport.assignment).
+    "assignment_rules": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER}),
+    },
     # A web form's API key lets the public create leads: only an admin issues or revokes one.
     "web_forms": {
         Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),

@@ -95,6 +95,19 @@ Public web-to-lead requests arrive with only an API Gateway API key id, so the t
 key: that lookup lives in its own small table (`web_form_key_pk`: pk = the API key id -> tenant, form), not in
 this one, so that every key of this table still starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants here. Only the web forms function writes that table and only the public leads function reads it.
+Staff user profiles and lead assignment (rapport.users, rapport.assignment):
+
+| item                                   | pk                     | sk                      |
+|----------------------------------------|------------------------|-------------------------|
+| staff user profile (the token's `sub`) | T#<t>#USER#<sub>       | A#META                  |
+| the rep's open leads assigned (Number) | T#<t>#USER#<sub>       | B#LOAD                  |
+| leads assigned on a day (rep's day)    | T#<t>#USER#<sub>       | B#DAY#<yyyy-mm-dd>      |
+| the tenant's assignment rules          | T#<t>#SETTINGS         | ASSIGNMENT_RULES        |
+| a team's round-robin cursor (turn)     | T#<t>#SETTINGS         | RR#<team>               |
+
+The counters are `CounterItem`s updated with ADD under a cap condition, the cursor with a condition on the turn
+read, all in the assignment's one transaction (rapport.assignment.service). Users are listed on gsi1
+`T#<t>#USER` by name and per team on gsi2 `T#<t>#USER#TEAM#<team>`.
 """
 
 from __future__ import annotations
@@ -158,6 +171,10 @@ CURRENCY_RATES_SK = "CURRENCY_RATES"
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 MAX_SCORE = 100
 SCORING_RULES_ID = "rules"  # the tenant's one scoring rules record
+ASSIGNMENT_RULES_SK = "ASSIGNMENT_RULES"
+LOAD_SK = "B#LOAD"
+ASSIGNED_DAY_PREFIX = "B#DAY#"
+ROUND_ROBIN_PREFIX = "RR#"
 
 
 class UniqueField(StrEnum):
@@ -428,3 +445,28 @@ def web_form_index_keys(tenant_id: str, form_id: str, name_key: str) -> IndexKey
 def web_form_key_pk(api_key_id: str) -> str:
     """The web form keys table's key: API Gateway's API key id, all a public request carries (see above)."""
     return api_key_id
+
+
+def assigned_day_sk(day: str) -> str:
+    """The count of leads a rep was assigned on `day` (YYYY-MM-DD in the rep's time zone)."""
+    return f"{ASSIGNED_DAY_PREFIX}{day}"
+
+
+def round_robin_sk(team: str) -> str:
+    return f"{ROUND_ROBIN_PREFIX}{team}"
+
+
+def user_team_pk(tenant_id: str, team: str) -> str:
+    return f"{list_pk(tenant_id, Kind.USER)}#TEAM#{team}"
+
+
+def user_index_keys(tenant_id: str, user_id: str, name_key: str, team: str | None, *, deleted: bool) -> IndexKeys:
+    sk = name_sk(name_key, user_id)
+    if deleted:
+        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.USER, deleted=True), gsi1sk=sk)
+    return IndexKeys(
+        gsi1pk=list_pk(tenant_id, Kind.USER),
+        gsi1sk=sk,
+        gsi2pk=user_team_pk(tenant_id, team) if team else None,
+        gsi2sk=sk if team else None,
+    )

@@ -153,6 +153,13 @@ class SettingItem(Item, discriminator="setting"):
     version = VersionAttribute()
 
 
+class CounterItem(Item, discriminator="counter"):
+    """A Number updated in place (ADD under a cap, or SET over the value read): a rep's open leads, the leads
+    assigned to them on a day, a team's round-robin turn (see keys.py)."""
+
+    value = NumberAttribute(null=True)
+
+
 class GuardItem(Item, discriminator="guard"):
     """Holds a unique value (email, phone, domain) for the record that owns it."""
 

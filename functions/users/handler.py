@@ -1,0 +1,155 @@
+"""Users API: staff profiles (/users), the tenant's /assignment-rules, and POST /leads/{id}/assign."""
+
+import json
+import os
+import re
+from functools import cache
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag, expected_version, page_response
+from rapport.api.records import IfMatch, RecordIdParam, responses
+from rapport.assignment import service as assignment
+from rapport.assignment.models import AssignmentRules, AssignmentRulesDocument, AssignRequested
+from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.users.models import Availability, User, UserProfile
+from rapport.users.service import users
+
+app = create_app()
+_EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
+
+
+@cache
+def _sfn() -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client("stepfunctions")
+
+
+def _user_response(user: User, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(
+        status_code=status,
+        content_type=JSON,
+        body=user.model_dump(mode="json", by_alias=True),
+        headers={"ETag": etag(user.version), **(headers or {})},
+    )
+
+
+@app.get(
+    "/users",
+    tags=["users"],
+    operation_id="listUsers",
+    summary="List staff users by name, or one team's",
+    responses=responses(200, PageOf[User]),
+)
+def list_users(
+    team: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> Response[PageOf[User]]:
+    return page_response(users.search(caller(app), team=team, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/users/<record_id>",
+    tags=["users"],
+    operation_id="getUser",
+    summary="A staff user's profile",
+    responses=responses(200, User),
+)
+def get_user(record_id: RecordIdParam) -> Response[User]:
+    return _user_response(users.get(caller(app), record_id))
+
+
+@app.put(
+    "/users/<record_id>",
+    tags=["users"],
+    operation_id="putUser",
+    summary="Create or replace a staff user's profile (the id is the user's token subject)",
+    description="Admins and managers set everything (team, manager, capacity); a user may change only their own "
+    "email, phone, notify_by and time_zone. Without If-Match it creates (201); replacing needs If-Match (412 when "
+    "stale, 428 when missing).",
+    responses={**responses(200, User, 412, 428), 201: {"description": "Created", "content": {JSON: {"model": User}}}},
+)
+def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = None) -> Response[User]:
+    user, created = users.put(caller(app), record_id, body, expected_version(if_match, required=False))
+    if created:
+        return _user_response(user, 201, {"Location": f"/users/{user.id}"})
+    return _user_response(user)
+
+
+@app.patch(
+    "/users/<record_id>/availability",
+    tags=["users"],
+    operation_id="setUserAvailability",
+    summary="Set or clear the window a user is away (takes no new leads)",
+    description="The user themselves or a manager. If-Match is optional here: the window replaces the last one.",
+    responses=responses(200, User, 412),
+)
+def set_availability(record_id: RecordIdParam, body: Availability, if_match: IfMatch = None) -> Response[User]:
+    version = expected_version(if_match, required=False)
+    return _user_response(users.set_availability(caller(app), record_id, body, version))
+
+
+@app.get(
+    "/assignment-rules",
+    tags=["users"],
+    operation_id="getAssignmentRules",
+    summary="The tenant's lead assignment rules (empty, version 0, until saved)",
+    responses=responses(200, AssignmentRulesDocument),
+)
+def get_assignment_rules() -> Response[AssignmentRulesDocument]:
+    return _rules_response(assignment.get_rules(caller(app)))
+
+
+@app.put(
+    "/assignment-rules",
+    tags=["users"],
+    operation_id="putAssignmentRules",
+    summary="Replace the tenant's lead assignment rules",
+    description="Territory rules in order (the first matching the lead's country, industry and source picks the "
+    "team), the default team, each team's reps in round-robin order, the response SLA and the reassignment cap.",
+    responses=responses(200, AssignmentRulesDocument, 412, 428),
+)
+def put_assignment_rules(body: AssignmentRules, if_match: IfMatch = None) -> Response[AssignmentRulesDocument]:
+    version = expected_version(if_match, required=True)
+    assert version is not None
+    return _rules_response(assignment.replace_rules(caller(app), body, version))
+
+
+@app.post(
+    "/leads/<record_id>/assign",
+    tags=["users"],
+    operation_id="assignLead",
+    summary="Have an unowned, open lead assigned by the rules now",
+    description="Starts the lead assignment workflow (the one a new lead starts): 202 with its execution. A lead "
+    "that has an owner is a 409.",
+    responses=responses(202, AssignRequested, 409),
+    status_code=202,
+)
+def assign_lead(record_id: RecordIdParam) -> Response[Any]:
+    who = caller(app)
+    assignment.check_assignable(who, record_id)
+    request_id = app.current_event.request_context.request_id or ""
+    name = _EXECUTION_NAME.sub("-", f"{record_id}-{request_id}")[:80]
+    started = _sfn().start_execution(
+        stateMachineArn=os.environ["ASSIGNMENT_STATE_MACHINE_ARN"],
+        name=name,
+        input=json.dumps({"tenant_id": who.tenant_id, "lead_id": record_id, "requested_by": who.user_id}),
+    )
+    body = AssignRequested(lead_id=record_id, execution_arn=started["executionArn"])
+    return Response(status_code=202, content_type=JSON, body=body.model_dump(mode="json"))
+
+
+def _rules_response(document: AssignmentRulesDocument) -> Response[Any]:
+    return Response(
+        status_code=200,
+        content_type=JSON,
+        body=document.model_dump(mode="json"),
+        headers={"ETag": etag(document.version)},
+    )
+
+
+lambda_handler = entrypoint(app)

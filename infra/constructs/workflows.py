@@ -1,0 +1,151 @@
+"""Workflows: the lead assignment state machine, the rule that starts it on a new unowned lead, and its worker.
+
+The definition is `infra/workflows/lead_assignment.asl.json`, inlined as the template's DefinitionString (the
+local runtime reads definitions from the template) with DefinitionSubstitutions for the worker's ARN.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk import Duration, Stack
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
+from constructs import Construct
+
+from infra.config import ROOT, StageConfig
+from infra.constructs.data import Data
+from infra.constructs.events import SOURCE
+from infra.constructs.functions import FunctionFactory
+from infra.nag import acknowledge
+
+DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
+# A new lead that nobody owns yet: one created with an owner is not the flow's to assign.
+LEAD_CREATED_PATTERN: dict[str, Any] = {
+    "source": [SOURCE],
+    "detail-type": ["lead.created"],
+    "detail": {"record": {"owner_id": [{"exists": False}]}},
+}
+
+
+def lead_created_input() -> dict[str, Any]:
+    """The execution's input from a `lead.created` event, as `POST /leads/{id}/assign` gives it too."""
+    return {
+        "InputPathsMap": {"tenant_id": "$.detail.tenant_id", "lead_id": "$.detail.entity_id"},
+        "InputTemplate": '{"tenant_id": <tenant_id>, "lead_id": <lead_id>}',
+    }
+
+
+class Workflows(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        factory: FunctionFactory,
+        bus: events.IEventBus,
+        stage: StageConfig,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.assignment = self._worker(data, factory, bus)
+        self.lead_assignment = self._state_machine(stage)
+        self.dead_letters = sqs.Queue(
+            self,
+            "LeadCreatedDeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letters,
+                finding,
+                "This queue is the dead-letter queue of the lead.created rule's target: a lead.created event the "
+                "state machine could not be started for lands here, to be replayed from it or the bus archive.",
+            )
+        role = iam.Role(self, "RuleRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
+        self.lead_assignment.grant_start_execution(role)
+        rule = events.Rule(
+            self,
+            "LeadCreated",
+            description="A new lead nobody owns: assign it",
+            event_bus=bus,
+            event_pattern=events.EventPattern(
+                source=LEAD_CREATED_PATTERN["source"],
+                detail_type=LEAD_CREATED_PATTERN["detail-type"],
+                detail=LEAD_CREATED_PATTERN["detail"],
+            ),
+        )
+        rule.add_target(
+            targets.SfnStateMachine(
+                self.lead_assignment,
+                input=events.RuleTargetInput.from_object(
+                    {
+                        "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
+                        "lead_id": events.EventField.from_path("$.detail.entity_id"),
+                    }
+                ),
+                dead_letter_queue=self.dead_letters,
+                retry_attempts=8,
+                max_event_age=Duration.hours(24),
+                role=role,
+            )
+        )
+
+    def _worker(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
+        worker = factory.worker_function(
+            "assignment",
+            "Rapport lead assignment: the state machine's task states",
+            {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+        )
+        data.grant_read_write(worker)
+        # A team's profiles and counters are read in one BatchGetItem (rapport.assignment.service._read_reps).
+        worker.add_to_role_policy(
+            iam.PolicyStatement(actions=["dynamodb:BatchGetItem"], resources=[data.table.table_arn])
+        )
+        bus.grant_put_events_to(worker)
+        acknowledge(
+            worker,
+            "Serverless::Serverless-LambdaDLQ",
+            "Only the lead assignment state machine invokes this function, synchronously (lambda:invoke): its "
+            "task states retry with backoff and catch failures; a function DLQ only serves asynchronous calls.",
+        )
+        return worker
+
+    def _state_machine(self, stage: StageConfig) -> sfn.StateMachine:
+        log_group = logs.LogGroup(
+            self, "LeadAssignmentLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
+        )
+        machine = sfn.StateMachine(
+            self,
+            "LeadAssignment",
+            comment="Assign a new lead, wait for first contact until the SLA, reassign when missed",
+            definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
+            definition_substitutions={"AssignmentFunctionArn": self.assignment.function_arn},
+            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+            tracing_enabled=True,
+        )
+        self.assignment.grant_invoke(machine)
+        acknowledge(
+            machine.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery to CloudWatch Logs "
+            "(logs:CreateLogDelivery and friends) support no resource-level permissions.",
+        )
+        acknowledge(
+            machine.role,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.assignment)}.Arn>:*]",
+            "lambda:InvokeFunction on the assignment worker's versions and aliases (<arn>:*), as grantInvoke "
+            "writes it: the one function the state machine calls, no other.",
+        )
+        return machine
+
+    @staticmethod
+    def _logical_id(function: lambda_.Function) -> str:
+        return str(Stack.of(function).resolve(function.node.default_child.logical_id))  # type: ignore[union-attr]

@@ -1,0 +1,401 @@
+"""Lead assignment: pick the owner by the tenant's rules and commit it in ONE transaction; check first contact;
+reassign when the SLA passes; ask for the notifications.
+
+The assignment transaction (`_try`) writes, all or nothing:
+- the lead with `owner_id` over the version read (read unowned, so a concurrent run that set an owner first
+  makes the write fail: two runs cannot both assign);
+- the rep's open-lead counter `ADD 1` under the condition `< max_open_leads`, and their day's counter `ADD 1`
+  under `< daily_quota` (a rep filled up meanwhile fails it);
+- the team's round-robin turn set past the chosen slot, on the condition that it is still the turn read (two
+  leads assigned at once: the second run fails here, reads again and takes the next rep);
+- the first-contact task for the new owner, due at the SLA deadline (`TaskService.stage_create`);
+- on reassignment, the previous owner's counter `ADD -1` and their first-contact task cancelled.
+A failed condition anywhere reads everything again and retries (up to ATTEMPTS).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PutError
+
+from rapport.assignment.models import (
+    Assignment,
+    AssignmentRules,
+    AssignmentRulesDocument,
+    Outcome,
+)
+from rapport.assignment.picking import (
+    Load,
+    deadline,
+    rep_day,
+    rotation,
+    team_for,
+    turns_from,
+    unavailable,
+    weight,
+)
+from rapport.auth import Action, Caller
+from rapport.dal import keys, repository
+from rapport.dal.keys import Kind
+from rapport.dal.models import CounterItem, Item, RecordItem, SettingItem
+from rapport.dal.repository import Parent, Record, StaleVersion, UnitOfWork
+from rapport.errors import Conflict, NotFound, PreconditionFailed
+from rapport.leads.models import OPEN_STATUSES, LeadStatus
+from rapport.leads.service import leads
+from rapport.normalize import INSTANT_FORMAT
+from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
+from rapport.notifications.requests import request_notification as _request_notification
+from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
+from rapport.tasks.models import Priority, TaskCreate, TaskStatus
+from rapport.tasks.service import tasks
+from rapport.types import utc_now
+from rapport.users.models import UserProfile
+
+log = logging.getLogger(__name__)
+ACTOR = "assignment"  # who the workflow's writes are by (updated_by, created_by)
+ATTEMPTS = 8
+RESOURCE = "assignment_rules"
+INTERACTIONS_READ = 25  # the lead's record and its newest interactions, in one Query
+
+
+class AssignmentContention(Exception):
+    """Every attempt met a concurrent change; the state machine's retry tries again later."""
+
+
+# --- rules ---------------------------------------------------------------------------------------------------
+
+
+def current_rules(tenant_id: str) -> tuple[AssignmentRules, SettingItem | None]:
+    try:
+        item = SettingItem.get(keys.settings_pk(tenant_id), keys.ASSIGNMENT_RULES_SK, consistent_read=True)
+    except DoesNotExist:
+        return AssignmentRules(), None
+    return AssignmentRules.model_validate(repository._plain(item.data)), item
+
+
+def get_rules(caller: Caller) -> AssignmentRulesDocument:
+    caller.require(RESOURCE, Action.READ)
+    return _document(*current_rules(caller.tenant_id))
+
+
+def replace_rules(caller: Caller, rules: AssignmentRules, expected_version: int) -> AssignmentRulesDocument:
+    """Save `rules` over the version read (0: none saved yet); 412 if they moved on."""
+    caller.require(RESOURCE, Action.UPDATE)
+    _, item = current_rules(caller.tenant_id)
+    current = (item.version or 0) if item else 0
+    if current != expected_version:
+        raise _stale_rules(current)
+    saved = SettingItem(
+        keys.settings_pk(caller.tenant_id),
+        keys.ASSIGNMENT_RULES_SK,
+        tenant_id=caller.tenant_id,
+        data=rules.model_dump(mode="json"),
+        updated_at=utc_now(),
+        updated_by=caller.user_id,
+    )
+    if expected_version:
+        saved.version = expected_version
+    try:
+        saved.save()
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            raise _stale_rules() from error
+        raise
+    return _document(rules, saved)
+
+
+def _document(rules: AssignmentRules, item: SettingItem | None) -> AssignmentRulesDocument:
+    return AssignmentRulesDocument(
+        **rules.model_dump(),
+        version=(item.version or 0) if item else 0,
+        updated_at=item.updated_at if item else None,
+        updated_by=item.updated_by if item else None,
+    )
+
+
+def _stale_rules(current: int | None = None) -> PreconditionFailed:
+    now = f" (they are at version {current})" if current is not None else ""
+    return PreconditionFailed(f"The assignment rules have changed since you read them{now}; read them again.")
+
+
+# --- assignment ----------------------------------------------------------------------------------------------
+
+
+def assign(tenant_id: str, lead_id: str, *, now: datetime | None = None) -> Assignment:
+    """Give an unowned, open lead an owner (a lead with an owner keeps it: ALREADY_OWNED)."""
+    return _assign(tenant_id, lead_id, None, now or datetime.now(UTC))
+
+
+def reassign(previous: Assignment, *, now: datetime | None = None) -> Assignment:
+    """Move the lead from `previous.owner_id`, who missed the SLA, to the team's next available rep."""
+    return _assign(previous.tenant_id, previous.lead_id, previous, now or datetime.now(UTC))
+
+
+def _assign(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetime) -> Assignment:
+    for _ in range(ATTEMPTS):
+        outcome = _try(tenant_id, lead_id, previous, now)
+        if outcome is not None:
+            return outcome
+    raise AssignmentContention(f"lead {lead_id}: every attempt met a concurrent assignment")
+
+
+def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetime) -> Assignment | None:
+    """One attempt: the outcome, or None when a concurrent write got in first (read again and retry)."""
+    base = Assignment(status=Outcome.CLOSED, tenant_id=tenant_id, lead_id=lead_id)
+    lead = repository.get(tenant_id, Kind.LEAD, lead_id)
+    if lead is None or lead.deleted or lead.data.get("status") not in OPEN_STATUSES:
+        return base
+    owner = lead.data.get("owner_id")
+    if previous is None and owner:
+        return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
+    if previous is not None and owner != previous.owner_id:  # someone reassigned it meanwhile: theirs now
+        return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
+    rules, _ = current_rules(tenant_id)
+    if previous is not None and previous.reassignments >= rules.max_reassignments:
+        return previous.model_copy(update={"status": Outcome.CAP_REACHED})
+    team = team_for(lead.data, rules)
+    if team is None or not rules.teams.get(team):
+        return base.model_copy(update={"status": Outcome.NO_TEAM})
+    reps = rules.teams[team]
+    profiles, loads = _read_reps(tenant_id, reps, now)
+    cursor = _read_counter(keys.settings_pk(tenant_id), keys.round_robin_sk(team))
+    cycle = rotation(reps, {rep: weight(profiles.get(rep)) for rep in reps})
+    excluded = {previous.owner_id} if previous else set()
+    for turn, rep in turns_from(cursor or 0, cycle):
+        why = "missed the SLA" if rep in excluded else unavailable(profiles.get(rep), loads[rep], now)
+        if why:
+            log.info("lead %s: skipping %s (%s)", lead_id, rep, why)
+            continue
+        profile = profiles[rep]
+        due_at = deadline(now, rules.response_sla_minutes)
+        work = UnitOfWork()
+        leads.stage_update(work, _system(tenant_id), lead, {"owner_id": rep})
+        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), keys.LOAD_SK, 1, profile.max_open_leads)
+        day_sk = keys.assigned_day_sk(rep_day(now, profile.time_zone))
+        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), day_sk, 1, profile.daily_quota)
+        _advance(work, tenant_id, team, cursor, turn + 1)
+        task = _stage_first_contact(work, tenant_id, lead, rep, due_at)
+        if previous is not None and previous.owner_id:
+            _release(work, tenant_id, previous)
+        try:
+            work.commit()
+        except StaleVersion:
+            return None
+        return Assignment(
+            status=Outcome.ASSIGNED,
+            tenant_id=tenant_id,
+            lead_id=lead_id,
+            owner_id=rep,
+            previous_owner_id=previous.owner_id if previous else None,
+            team=team,
+            task_id=task.id,
+            assigned_at=now.strftime(INSTANT_FORMAT),
+            due_at=due_at,
+            reassignments=previous.reassignments + 1 if previous else 0,
+        )
+    return base.model_copy(update={"status": Outcome.NO_REP, "team": team, "owner_id": owner})
+
+
+def _system(tenant_id: str) -> Caller:
+    return Caller(tenant_id=tenant_id, user_id=ACTOR, roles=frozenset())
+
+
+def _read_reps(tenant_id: str, reps: list[str], now: datetime) -> tuple[dict[str, UserProfile], dict[str, Load]]:
+    """Profiles and open-lead counters in one BatchGetItem, then each rep's day counter in another."""
+    user_pk = {rep: keys.record_pk(tenant_id, Kind.USER, rep) for rep in reps}
+    found = _batch_get([(user_pk[rep], sk) for rep in reps for sk in (keys.META_SK, keys.LOAD_SK)])
+    profiles: dict[str, UserProfile] = {}
+    for rep in reps:
+        item = found.get((user_pk[rep], keys.META_SK))
+        if isinstance(item, RecordItem) and item.deleted_at is None:
+            profiles[rep] = UserProfile.model_validate(repository._plain(item.data))
+    days = {rep: keys.assigned_day_sk(rep_day(now, profile.time_zone)) for rep, profile in profiles.items()}
+    found.update(_batch_get([(user_pk[rep], sk) for rep, sk in days.items()]))
+    loads = {
+        rep: Load(
+            open_leads=_value(found.get((user_pk[rep], keys.LOAD_SK))),
+            today=_value(found.get((user_pk[rep], days[rep]))) if rep in days else 0,
+        )
+        for rep in reps
+    }
+    return profiles, loads
+
+
+def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
+    if not wanted:
+        return {}
+    return {(item.pk, item.sk): item for item in Item.batch_get(wanted, consistent_read=True)}
+
+
+def _value(item: Item | None) -> int:
+    return int(item.value or 0) if isinstance(item, CounterItem) else 0
+
+
+def _read_counter(pk: str, sk: str) -> int | None:
+    try:
+        item = CounterItem.get(pk, sk, consistent_read=True)
+    except DoesNotExist:
+        return None
+    return None if item.value is None else int(item.value)
+
+
+def _counter(tenant_id: str, pk: str, sk: str) -> tuple[CounterItem, list[Any]]:
+    item = CounterItem(pk, sk)
+    return item, [CounterItem.item_type.set(CounterItem), CounterItem.tenant_id.set(tenant_id)]
+
+
+def _bump(work: UnitOfWork, tenant_id: str, pk: str, sk: str, delta: int, cap: int | None) -> None:
+    """ADD `delta`, only while the counter is under `cap` (None: no cap)."""
+    item, actions = _counter(tenant_id, pk, sk)
+    condition = None if cap is None else (CounterItem.value.does_not_exist() | (CounterItem.value < cap))
+    work.update_item(item, [*actions, CounterItem.value.add(delta)], condition)
+
+
+def _advance(work: UnitOfWork, tenant_id: str, team: str, read: int | None, turn: int) -> None:
+    """Move the team's turn to `turn`, only if it is still the turn read."""
+    item, actions = _counter(tenant_id, keys.settings_pk(tenant_id), keys.round_robin_sk(team))
+    condition = CounterItem.value.does_not_exist() if read is None else CounterItem.value == read
+    work.update_item(item, [*actions, CounterItem.value.set(turn)], condition)
+
+
+def _stage_first_contact(work: UnitOfWork, tenant_id: str, lead: Record, rep: str, due_at: str) -> Record:
+    who = " ".join(part for part in (lead.data.get("first_name"), lead.data.get("last_name")) if part)
+    name = who or lead.data.get("email") or lead.id
+    company = lead.data.get("company")
+    task = TaskCreate(
+        title=f"First contact: {name}" + (f" ({company})" if company else ""),
+        description="Assigned to you by the lead assignment rules: contact the lead before the task is due, or it "
+        "moves to the next rep.",
+        assignee_id=rep,
+        due_at=due_at,  # validated into an Instant
+        priority=Priority.HIGH,
+        lead_id=lead.id,
+    )
+    return tasks.stage_create(work, tenant_id, ACTOR, task, written=frozenset({Parent(Kind.LEAD, lead.id)}))
+
+
+def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
+    """The previous owner's open-lead counter down by one; their first-contact task cancelled if still open."""
+    assert previous.owner_id is not None
+    user_pk = keys.record_pk(tenant_id, Kind.USER, previous.owner_id)
+    if (_read_counter(user_pk, keys.LOAD_SK) or 0) > 0:
+        _bump(work, tenant_id, user_pk, keys.LOAD_SK, -1, None)
+    task = repository.get(tenant_id, Kind.TASK, previous.task_id) if previous.task_id else None
+    if task is not None and not task.deleted and task.data.get("status") in OPEN_TASK_STATUSES:
+        tasks.stage_update(
+            work,
+            _system(tenant_id),
+            task,
+            {"status": TaskStatus.CANCELLED.value},
+            written=frozenset({Parent(Kind.LEAD, previous.lead_id)}),
+        )
+
+
+# --- first contact -------------------------------------------------------------------------------------------
+
+
+def contacted(assignment: Assignment) -> tuple[bool, str]:
+    """Whether the owner dealt with the lead since it was assigned, and how: ONE Query on the lead's partition
+    (its record and newest interactions). Anything that settles it counts: an activity on the lead since the
+    assignment, a status beyond new, another owner, a closed or trashed lead."""
+    page = repository.read_partition(
+        keys.record_pk(assignment.tenant_id, Kind.LEAD, assignment.lead_id),
+        limit=INTERACTIONS_READ,
+        start=keys.META_SK,
+        end=keys.INTERACTIONS_END,
+    )
+    lead = page.record
+    if lead is None or lead.deleted:
+        return True, "the lead is gone"
+    if lead.data.get("status") != LeadStatus.NEW:
+        return True, f"the lead is {lead.data.get('status')}"
+    if lead.data.get("owner_id") != assignment.owner_id:
+        return True, "the lead has another owner"
+    since = assignment.assigned_at or ""
+    for summary in page.summaries:
+        if summary.kind == Kind.ACTIVITY and str(summary.data.get("occurred_at", "")) >= since:
+            return True, f"activity {summary.ref_id}"
+    return False, "no activity since the assignment"
+
+
+# --- notifications -------------------------------------------------------------------------------------------
+
+
+def notify(assignment: Assignment, put_events: PutEvents | None = None) -> list[NotificationRequest]:
+    """Ask the notifier to tell the new owner (and, on reassignment, the previous owner and their manager)."""
+    if assignment.status != Outcome.ASSIGNED or not assignment.owner_id:
+        return []
+    lead = repository.get(assignment.tenant_id, Kind.LEAD, assignment.lead_id)
+    context: dict[str, Any] = {
+        "lead_id": assignment.lead_id,
+        "lead_name": _lead_name(lead.data if lead else {}),
+        "company": (lead.data.get("company") if lead else None),
+        "owner_id": assignment.owner_id,
+        "previous_owner_id": assignment.previous_owner_id,
+        "team": assignment.team,
+        "task_id": assignment.task_id,
+        "due_at": assignment.due_at,
+    }
+    wanted: list[tuple[str, str]] = []
+    if assignment.previous_owner_id is None:
+        wanted.append(("lead_assigned", assignment.owner_id))
+    else:
+        wanted.append(("lead_reassigned", assignment.owner_id))
+        wanted.append(("lead_sla_missed", assignment.previous_owner_id))
+        manager = _manager_of(assignment.tenant_id, assignment.previous_owner_id)
+        if manager and manager not in (assignment.owner_id, assignment.previous_owner_id):
+            wanted.append(("lead_sla_missed", manager))
+    requests = [
+        NotificationRequest(
+            tenant_id=assignment.tenant_id,
+            recipient=Recipient(type=RecipientType.USER, id=user_id),
+            template=template,
+            context={**context, "recipient_role": _role(assignment, user_id)},
+            dedupe_key=f"assignment:{assignment.lead_id}:{assignment.assigned_at}:{template}:{user_id}",
+        )
+        for template, user_id in wanted
+    ]
+    for request in requests:
+        if put_events is None:
+            _request_notification(request)
+        else:
+            _request_notification(request, put_events)
+    return requests
+
+
+def _role(assignment: Assignment, user_id: str) -> str:
+    if user_id == assignment.owner_id:
+        return "owner"
+    if user_id == assignment.previous_owner_id:
+        return "previous_owner"
+    return "manager"
+
+
+def _manager_of(tenant_id: str, user_id: str) -> str | None:
+    record = repository.get(tenant_id, Kind.USER, user_id)
+    manager = record.data.get("manager_id") if record else None
+    return str(manager) if manager else None
+
+
+def _lead_name(data: dict[str, Any]) -> str:
+    who = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
+    return who or str(data.get("email") or "")
+
+
+# --- explicit requests ---------------------------------------------------------------------------------------
+
+
+def check_assignable(caller: Caller, lead_id: str) -> Record:
+    """`POST /leads/{id}/assign`: a caller who may update leads, an open, live lead of theirs."""
+    caller.require("leads", Action.UPDATE)
+    lead = repository.get(caller.tenant_id, Kind.LEAD, lead_id)
+    if lead is None:
+        raise NotFound(f"No lead has the id {lead_id}.")
+    if lead.deleted or lead.data.get("status") not in OPEN_STATUSES:
+        raise Conflict("Only an open, live lead is assigned.")
+    if lead.data.get("owner_id"):
+        raise Conflict(f"The lead is owned by {lead.data['owner_id']}; clear owner_id to have it assigned anew.")
+    return lead

@@ -1,0 +1,1 @@
+"""Staff user profiles: how to reach a rep, their team, capacity and availability."""

@@ -1,4 +1,5 @@
-"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, and web-to-lead."""
+"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, and the
+follow-up workflows (reminders, stage follow-ups, daily digest)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from infra.constructs.auth import Auth
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
+from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.workflows import Workflows
@@ -27,6 +29,14 @@ class RapportStack(Stack):
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
+        Followups(
+            self,
+            "Followups",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            removal_policy=stage.removal_policy,
+        )
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)

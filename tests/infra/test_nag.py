@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
-WORKER_FUNCTIONS = 2  # the outbox publisher, the lead assignment worker
+WORKER_FUNCTIONS = 5  # the outbox publisher, the lead assignment worker; follow-ups, reminders, digest
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 ACKNOWLEDGED = Counter(
     {
@@ -23,8 +23,9 @@ ACKNOWLEDGED = Counter(
         # + the lead assignment state machine's role (tracing, log delivery)
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsassignmentFunction122B79CC.Arn>:*]": 1,
-        "AwsSolutions::AwsSolutions-SQS3": 2,  # the outbox's and the lead.created rule's dead-letter queues
-        "Serverless::Serverless-SQSRedrivePolicy": 2,
+        # dead-letter queues: the outbox's, the lead.created rule's, the follow-up rules'
+        "AwsSolutions::AwsSolutions-SQS3": 3,
+        "Serverless::Serverless-SQSRedrivePolicy": 3,
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs]": 1,
         "Serverless::Serverless-LambdaDLQ": API_FUNCTIONS + WORKER_FUNCTIONS,

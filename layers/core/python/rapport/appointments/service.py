@@ -60,7 +60,8 @@ class AppointmentService(RecordService[AppointmentCreate, AppointmentPatch, Appo
         return {Parent(Kind.CONTACT, contact_id): "contact_id"} if contact_id else {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return IndexKeys()
+        """While scheduled: in the tenant's scheduled appointments by start, which the reminder sweep reads."""
+        return keys.appointment_index_keys(tenant_id, record_id, data["status"], data["starts_at"], deleted=deleted)
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._copies(before), self._copies(after))

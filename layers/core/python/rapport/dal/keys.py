@@ -108,6 +108,25 @@ Staff user profiles and lead assignment (rapport.users, rapport.assignment):
 The counters are `CounterItem`s updated with ADD under a cap condition, the cursor with a condition on the turn
 read, all in the assignment's one transaction (rapport.assignment.service). Users are listed on gsi1
 `T#<t>#USER` by name and per team on gsi2 `T#<t>#USER#TEAM#<team>`.
+
+Follow-ups and reminders (rapport.followups). The unattended jobs find their work with one Query per tenant on
+sparse, tenant-prefixed partitions that the records' own writes keep current (no extra items, no Scan):
+
+| index | serves                                   | pk                        | sk                    |
+|-------|------------------------------------------|---------------------------|-----------------------|
+| gsi1  | open tasks' pending reminders, by time   | T#<t>#TASK#REMIND         | <reminder at>#<id>    |
+| gsi3  | open tasks with a due time, by due time  | T#<t>#TASK#DUE            | <due at>#<id>         |
+| gsi1  | scheduled appointments, by start         | T#<t>#APPT#SCHEDULED      | <starts at>#<id>      |
+
+A task that is done, cancelled or trashed leaves gsi1 and gsi3; changing `reminder_at` moves it — in the task's
+own write. The tenant's appointment reminder offsets are `T#<t>#SETTINGS` / `REMINDERS`. "Already sent" markers
+of reminders and digests live in the idempotency table (`T#<t>#SENT#<what>`, with its TTL), not here: they are
+not business changes and must not flow through the stream.
+
+The jobs run for every tenant, and "every tenant" cannot be a partition of this table (each key starts with
+one tenant): the tenant registry is a small table of its own (`TENANTS_PK` / tenant id), one partition that a
+Query reads whole, written by the follow-ups worker when it sees a tenant's task, appointment or pipeline
+created (an idempotent put). No API function reads or writes it.
 """
 
 from __future__ import annotations
@@ -168,6 +187,8 @@ NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come 
 HISTORY_PREFIX = "H#"
 STATS_USER_PREFIX = "U#"
 CURRENCY_RATES_SK = "CURRENCY_RATES"
+REMINDER_SETTINGS_SK = "REMINDERS"  # the tenant's appointment reminder offsets, in the settings partition
+TENANTS_PK = "TENANTS"  # the tenant registry's one partition (a table of its own, see below)
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 MAX_SCORE = 100
 SCORING_RULES_ID = "rules"  # the tenant's one scoring rules record
@@ -388,12 +409,68 @@ def contact_index_keys(
 
 
 def task_index_keys(
-    tenant_id: str, task_id: str, assignee_id: str | None, status: str, due_at: str | None, *, deleted: bool
+    tenant_id: str,
+    task_id: str,
+    assignee_id: str | None,
+    status: str,
+    due_at: str | None,
+    *,
+    deleted: bool,
+    reminder_at: str | None = None,
+    open_: bool = False,
 ) -> IndexKeys:
-    """gsi2: the assignee's tasks in one status by due time; a trashed task leaves it."""
+    """gsi2: the assignee's tasks in one status by due time; a trashed task leaves it.
+
+    While the task is `open_` (open or in progress): gsi1, its pending reminder in the tenant's reminder
+    partition, and gsi3, its due time in the tenant's open tasks by due time (the daily digest's overdue tasks).
+    """
     if deleted or not assignee_id:
         return IndexKeys()
-    return IndexKeys(gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status), gsi2sk=due_sk(due_at, task_id))
+    reminding = open_ and reminder_at is not None
+    dated = open_ and due_at is not None
+    return IndexKeys(
+        gsi1pk=task_reminders_pk(tenant_id) if reminding else None,
+        gsi1sk=timed_sk(reminder_at, task_id) if reminding and reminder_at else None,
+        gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status),
+        gsi2sk=due_sk(due_at, task_id),
+        gsi3pk=open_tasks_due_pk(tenant_id) if dated else None,
+        gsi3sk=timed_sk(due_at, task_id) if dated and due_at else None,
+    )
+
+
+def task_reminders_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.TASK}#REMIND"
+
+
+def open_tasks_due_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.TASK}#DUE"
+
+
+def scheduled_appointments_pk(tenant_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{Kind.APPOINTMENT}#SCHEDULED"
+
+
+def timed_sk(at: str, record_id: str) -> str:
+    """A record at a time (canonical UTC to the second): sorts by time, then id."""
+    return f"{at}#{record_id}"
+
+
+def appointment_index_keys(
+    tenant_id: str, appointment_id: str, status: str, starts_at: str, *, deleted: bool
+) -> IndexKeys:
+    """gsi1: a scheduled appointment in the tenant's scheduled appointments by start (the reminder sweep's)."""
+    if deleted or status != "scheduled":
+        return IndexKeys()
+    return IndexKeys(gsi1pk=scheduled_appointments_pk(tenant_id), gsi1sk=timed_sk(starts_at, appointment_id))
+
+
+def sent_marker_pk(tenant_id: str, what: str) -> str:
+    """A workflow's "already sent" marker (in the idempotency table, with a TTL): `what` names the message."""
+    return f"{tenant_prefix(tenant_id)}SENT#{what}"
+
+
+def tenant_registry_sk(tenant_id: str) -> str:
+    return tenant_id
 
 
 def score_sk(score: int, record_id: str) -> str:

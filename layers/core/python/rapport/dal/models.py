@@ -1,4 +1,4 @@
-"""PynamoDB models of the single table, the idempotency table and the web form keys table.
+"""PynamoDB models of the single table, the idempotency table, the web form keys table and the tenant registry.
 
 The CDK table definitions are checked against these models by tests/infra, so the two cannot drift.
 """
@@ -198,4 +198,16 @@ class WebFormKeyItem(Model):
     defaults = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
 
 
-TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem, WebFormKeyItem)
+class TenantItem(Model):
+    """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.dal.keys`)."""
+
+    class Meta:
+        table_name = os.environ.get("TENANTS_TABLE_NAME", "rapport-tenants")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    first_seen = UnicodeAttribute(null=True)
+
+
+TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem, WebFormKeyItem, TenantItem)

@@ -1,6 +1,8 @@
 """Tasks: records `T#<t>#TASK#<id>`, listed per assignee and status by due time from gsi2 (keys.py), and an
 open task's summary `D#TASK#<due>#<id>` in its contact's partition (the 360 view), removed when the task is
-done, cancelled or trashed and moved when its due time changes — in the task's own transaction.
+done, cancelled or trashed and moved when its due time changes — in the task's own transaction. An open task
+also sits in its tenant's pending reminders (by `reminder_at`) and open tasks by due time (keys.py), which the
+reminder sweep and the daily digest read (rapport.followups).
 """
 
 from __future__ import annotations
@@ -43,7 +45,14 @@ class TaskService(RecordService[TaskCreate, TaskPatch, Task]):
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return keys.task_index_keys(
-            tenant_id, record_id, data.get("assignee_id"), data["status"], data.get("due_at"), deleted=deleted
+            tenant_id,
+            record_id,
+            data.get("assignee_id"),
+            data["status"],
+            data.get("due_at"),
+            deleted=deleted,
+            reminder_at=data.get("reminder_at"),
+            open_=data["status"] in OPEN_STATUSES,
         )
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:

@@ -1,0 +1,147 @@
+"""Follow-ups and reminders: the tenant registry, the three workers, the rule and the schedules that run them.
+
+- `followups`: domain events (`rapport.followups.FOLLOWUP_EVENTS`) → registers the tenant; a deal's stage change
+  → the stage's follow-up task;
+- `reminders`: every 5 minutes → a notification request per task or appointment reminder due;
+- `digest`: daily at 07:00 UTC → one notification request per rep with rotting deals and overdue tasks.
+
+The workers only put `notification.requested` events on the bus (the notifier sends). Every target has a
+retry policy and a dead-letter queue. The tenant registry is a table of its own because a list of all tenants
+cannot be a partition of the single table, whose every key starts with one tenant (rapport.dal.keys).
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.data import Data
+from infra.constructs.functions import FunctionFactory
+from infra.nag import acknowledge
+
+SOURCE = "rapport"
+# Equal to rapport.followups.FOLLOWUP_EVENTS and rapport.followups.reminders.SWEEP_MINUTES (tests/infra checks).
+FOLLOWUP_EVENTS = ("deal.stage_changed", "task.created", "appointment.created", "pipeline.created")
+SWEEP_MINUTES = 5
+DIGEST_HOUR_UTC = 7
+SWEEP_TIMEOUT = Duration.seconds(60)
+RETRY_ATTEMPTS = 4
+MAX_EVENT_AGE = Duration.hours(2)
+TENANTS_VARIABLE = "TENANTS_TABLE_NAME"  # rapport.dal.models.TenantItem
+_STRING = dynamodb.AttributeType.STRING
+
+
+class Followups(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        factory: FunctionFactory,
+        bus: events.IEventBus,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.tenants = dynamodb.Table(
+            self,
+            "TenantsTable",
+            partition_key=dynamodb.Attribute(name="pk", type=_STRING),
+            sort_key=dynamodb.Attribute(name="sk", type=_STRING),
+            billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
+            encryption=dynamodb.TableEncryption.CUSTOMER_MANAGED,
+            encryption_key=data.key,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
+            deletion_protection=removal_policy == RemovalPolicy.RETAIN,
+            removal_policy=removal_policy,
+        )
+        # Messages here are scheduled events or domain events whose handling failed, kept for inspection/replay.
+        self.dead_letters = sqs.Queue(
+            self,
+            "DeadLetters",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
+            acknowledge(
+                self.dead_letters,
+                finding,
+                "This queue is itself the dead-letter queue of the follow-up rules' targets: what lands here is "
+                "inspected and replayed from the bus archive (or the schedule re-run), not redriven elsewhere.",
+            )
+        environment = {
+            "TABLE_NAME": data.table.table_name,
+            "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,
+            TENANTS_VARIABLE: self.tenants.table_name,
+            "EVENT_BUS_NAME": bus.event_bus_name,
+        }
+        self.followups = self._worker(
+            factory, data, "followups", "Rapport follow-ups: stage follow-up tasks, tenant registry", environment
+        )
+        self._grant_tenants(self.followups, "dynamodb:UpdateItem")
+        self.reminders = self._worker(
+            factory, data, "reminders", "Rapport reminders: task and appointment reminders due", environment
+        )
+        self.digest = self._worker(factory, data, "digest", "Rapport daily digest per rep", environment)
+        for sweeper in (self.reminders, self.digest):
+            self._grant_tenants(sweeper, "dynamodb:Query")
+            bus.grant_put_events_to(sweeper)
+            sweeper_resource = sweeper.node.default_child
+            assert isinstance(sweeper_resource, lambda_.CfnFunction)
+            sweeper_resource.timeout = SWEEP_TIMEOUT.to_seconds()
+
+        events.Rule(
+            self,
+            "FollowupEvents",
+            description="Domain events the follow-ups worker acts on",
+            event_bus=bus,
+            event_pattern=events.EventPattern(source=[SOURCE], detail_type=list(FOLLOWUP_EVENTS)),
+            targets=[self._target(self.followups)],
+        )
+        events.Rule(
+            self,
+            "ReminderSweep",
+            description="Sends the task and appointment reminders due",
+            schedule=events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
+            targets=[self._target(self.reminders)],
+        )
+        events.Rule(
+            self,
+            "DailyDigest",
+            description="One digest per rep: rotting deals and overdue tasks",
+            schedule=events.Schedule.cron(minute="0", hour=str(DIGEST_HOUR_UTC)),
+            targets=[self._target(self.digest)],
+        )
+
+    def _worker(
+        self, factory: FunctionFactory, data: Data, area: str, description: str, environment: dict[str, str]
+    ) -> lambda_.Function:
+        function = factory.worker_function(area, description, environment)
+        data.grant_read_write(function)
+        acknowledge(
+            function,
+            "Serverless::Serverless-LambdaDLQ",
+            "EventBridge invokes this function; its rule target has the retry policy and the dead-letter queue "
+            "(a function DLQ would only catch Lambda's own asynchronous retries of the same invocation).",
+        )
+        return function
+
+    def _grant_tenants(self, function: lambda_.Function, action: str) -> None:
+        function.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=[self.tenants.table_arn]))
+
+    def _target(self, function: lambda_.Function) -> targets.LambdaFunction:
+        return targets.LambdaFunction(
+            function,
+            dead_letter_queue=self.dead_letters,
+            retry_attempts=RETRY_ATTEMPTS,
+            max_event_age=MAX_EVENT_AGE,
+        )

@@ -1,0 +1,148 @@
+"""The daily digest: one notification request per rep with their rotting deals and overdue tasks.
+
+A daily schedule (07:00 UTC) runs `run(now)`: for each registered tenant, ONE Query for its open deals
+(gsi4 `T#<t>#DEAL#STATUS#open`), kept when rotting (open, no activity for the pipeline's `rotting_days`,
+`rapport.deals.rules.is_rotting`), and ONE Query for its open tasks due before `now` (gsi3 `T#<t>#TASK#DUE`).
+Both are grouped by rep (deal owner, task assignee) into one `daily_digest` request per rep with the counts and
+the top items (the longest-rotting deals, the most overdue tasks). A rep with nothing to act on gets nothing.
+
+Each digest is sent once per rep and UTC day: a marker `DIGEST#<user>#<date>` is claimed before the request is
+put (and released if the bus refuses it), and the request's `dedupe_key` is the same name.
+
+Limits: the digest goes out at 07:00 UTC for every rep; a per-rep local time (staff profiles' `time_zone`)
+would need an hourly schedule that picks the reps whose local 07:00 it is — not built here.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from rapport import normalize
+from rapport.dal import keys
+from rapport.dal import workflows as store
+from rapport.dal.repository import Record
+from rapport.deals.models import StageStatus
+from rapport.deals.rules import is_rotting
+from rapport.notifications.requests import (
+    NotificationRequest,
+    PutEvents,
+    Recipient,
+    RecipientType,
+    request_notification,
+)
+
+TEMPLATE = "daily_digest"
+TOP_ITEMS = 5
+
+
+@dataclass
+class Digest:
+    """What one rep should look at today."""
+
+    tenant_id: str
+    user_id: str
+    day: str
+    rotting_deals: list[dict[str, Any]] = field(default_factory=list)
+    overdue_tasks: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return f"DIGEST#{self.user_id}#{self.day}"
+
+    def request(self) -> NotificationRequest:
+        return NotificationRequest(
+            tenant_id=self.tenant_id,
+            recipient=Recipient(type=RecipientType.USER, id=self.user_id),
+            template=TEMPLATE,
+            context={
+                "day": self.day,
+                "rotting_deals_count": len(self.rotting_deals),
+                "overdue_tasks_count": len(self.overdue_tasks),
+                "rotting_deals": self.rotting_deals[:TOP_ITEMS],
+                "overdue_tasks": self.overdue_tasks[:TOP_ITEMS],
+            },
+            dedupe_key=f"{self.tenant_id}#{self.name}",
+        )
+
+
+def compose(tenant_id: str, deals: Iterable[Record], tasks: Iterable[Record], now: datetime) -> list[Digest]:
+    """The digests of one tenant's reps, by user id: rotting deals stalest first, overdue tasks oldest first."""
+    day = now.date().isoformat()
+    digests: dict[str, Digest] = {}
+
+    def of(user_id: str) -> Digest:
+        return digests.setdefault(user_id, Digest(tenant_id, user_id, day))
+
+    rotting: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for deal in deals:
+        data = deal.data
+        if deal.deleted or not is_rotting(data, now):
+            continue
+        idle = now - datetime.fromisoformat(data["last_activity_at"])
+        rotting[data["owner_id"]].append(
+            {
+                "deal_id": deal.id,
+                "name": data["name"],
+                "stage": data["stage"],
+                "amount": data.get("amount"),
+                "currency": data.get("currency"),
+                "last_activity_at": data["last_activity_at"],
+                "days_idle": idle.days,
+            }
+        )
+    for owner, items in rotting.items():
+        of(owner).rotting_deals = sorted(items, key=lambda item: (item["last_activity_at"], item["deal_id"]))
+    overdue: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for task in tasks:
+        data = task.data
+        if task.deleted or not data.get("due_at") or datetime.fromisoformat(data["due_at"]) >= now:
+            continue
+        overdue[data["assignee_id"]].append(
+            {
+                "task_id": task.id,
+                "title": data["title"],
+                "due_at": data["due_at"],
+                "priority": data.get("priority"),
+                **{name: data[name] for name in ("contact_id", "deal_id") if name in data},
+            }
+        )
+    for assignee, items in overdue.items():
+        of(assignee).overdue_tasks = sorted(items, key=lambda item: (item["due_at"], item["task_id"]))
+    return [digests[user] for user in sorted(digests)]
+
+
+def tenant_digests(tenant_id: str, now: datetime) -> list[Digest]:
+    """Two Queries: the tenant's open deals, and its open tasks due before `now`."""
+    deals = store.records_between("gsi4", keys.deal_status_pk(tenant_id, StageStatus.OPEN))
+    tasks = store.records_between(
+        "gsi3",
+        keys.open_tasks_due_pk(tenant_id),
+        end=keys.timed_sk(normalize.instant(now - timedelta(seconds=1)), keys.RANGE_END),
+    )
+    return compose(tenant_id, deals, tasks, now)
+
+
+def send(digests: Iterable[Digest], now: datetime, put_events: PutEvents | None = None) -> int:
+    sent = 0
+    for digest in digests:
+        if not store.mark_sent(digest.tenant_id, digest.name, now):
+            continue
+        try:
+            if put_events is None:
+                request_notification(digest.request())
+            else:
+                request_notification(digest.request(), put_events)
+        except Exception:
+            store.unmark_sent(digest.tenant_id, digest.name)
+            raise
+        sent += 1
+    return sent
+
+
+def run(now: datetime, put_events: PutEvents | None = None) -> int:
+    """Every registered tenant's digests, each sent once a day; returns how many were put."""
+    return sum(send(tenant_digests(tenant_id, now), now, put_events) for tenant_id in store.tenants())

@@ -31,6 +31,7 @@ AREAS = (
     "leads",
     "web_forms",
     "public_leads",
+    "notifications",
 )
 TITLE = "Rapport CRM API"
 VERSION = "1.0.0"

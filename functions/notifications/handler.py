@@ -30,8 +30,7 @@ class NotificationTemplates(BaseModel):
     responses=responses(200, NotificationTemplates),
 )
 def list_notification_templates() -> Response[NotificationTemplates]:
-    body = NotificationTemplates(items=list_templates(caller(app)))
-    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
+    return _ok(NotificationTemplates(items=list_templates(caller(app))))
 
 
 @app.get(
@@ -72,8 +71,11 @@ def put_notification_template(
     responses=responses(200, Preview),
 )
 def preview_notification_template(name: TemplateName, channel: ChannelParam, body: PreviewRequest) -> Response[Preview]:
-    rendered = preview(caller(app), name, channel, body)
-    return Response(status_code=200, content_type=JSON, body=rendered.model_dump(mode="json"))
+    return _ok(preview(caller(app), name, channel, body))
+
+
+def _ok(body: BaseModel) -> Response[Any]:
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
 def _template_response(document: NotificationTemplate) -> Response[Any]:

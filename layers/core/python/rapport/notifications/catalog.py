@@ -43,7 +43,12 @@ _SAMPLE_LEAD = {
     "score": 72,
     "source": "web_form",
 }
-_SAMPLE_TASK = {"id": "01JTASK000000000000000000", "title": "Call back about the quote", "due_at": "2026-11-23T09:00:00Z", "priority": "high"}
+_SAMPLE_TASK = {
+    "id": "01JTASK000000000000000000",
+    "title": "Call back about the quote",
+    "due_at": "2026-11-23T09:00:00Z",
+    "priority": "high",
+}
 _SAMPLE_APPOINTMENT = {
     "id": "01JAPPT000000000000000000",
     "title": "Product demo",
@@ -100,7 +105,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><p><strong>{{ lead.name }}</strong> of {{ lead.company }} "
                 "is now your lead (score {{ lead.score }}, from {{ lead.source }}).</p><p>Email: {{ lead.email }}"
-                "<br>Phone: {{ lead.phone }}</p><p><a href=\"{{ link }}\">Open the lead</a></p>",
+                '<br>Phone: {{ lead.phone }}</p><p><a href="{{ link }}">Open the lead</a></p>',
             ),
             Content(text="Rapport: new lead {{ lead.name }} ({{ lead.company }}), score {{ lead.score }}. {{ link }}"),
         ),
@@ -120,7 +125,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "{{ previous_owner.name }} ({{ reason }}).\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><p><strong>{{ lead.name }}</strong> of "
                 "{{ lead.company }} moved to you from {{ previous_owner.name }} ({{ reason }}).</p>"
-                "<p><a href=\"{{ link }}\">Open the lead</a></p>",
+                '<p><a href="{{ link }}">Open the lead</a></p>',
             ),
             Content(text="Rapport: lead {{ lead.name }} is now yours (from {{ previous_owner.name }}). {{ link }}"),
         ),
@@ -140,7 +145,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "{{ lead.company }}, due by {{ sla.due_at }}.\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><p>{{ owner.name }} has not contacted "
                 "<strong>{{ lead.name }}</strong> of {{ lead.company }}, due by {{ sla.due_at }}.</p>"
-                "<p><a href=\"{{ link }}\">Open the lead</a></p>",
+                '<p><a href="{{ link }}">Open the lead</a></p>',
             ),
             Content(text="Rapport: SLA missed on {{ lead.name }} ({{ owner.name }}), due {{ sla.due_at }}. {{ link }}"),
         ),
@@ -151,10 +156,10 @@ TEMPLATES: dict[str, TemplateSpec] = {
             {"task": _SAMPLE_TASK, "contact": {"name": "Rachael Rosen"}, "link": "https://crm.example.com/tasks/1"},
             Content(
                 subject="Reminder: {{ task.title }}",
-                text="Hi {{ recipient.first_name }},\n\n\"{{ task.title }}\" ({{ contact.name }}) is due "
+                text='Hi {{ recipient.first_name }},\n\n"{{ task.title }}" ({{ contact.name }}) is due '
                 "{{ task.due_at }}.\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><p>&ldquo;{{ task.title }}&rdquo; ({{ contact.name }}) "
-                "is due {{ task.due_at }}.</p><p><a href=\"{{ link }}\">Open the task</a></p>",
+                'is due {{ task.due_at }}.</p><p><a href="{{ link }}">Open the task</a></p>',
             ),
             Content(text="Rapport reminder: {{ task.title }} due {{ task.due_at }}. {{ link }}"),
         ),
@@ -165,7 +170,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
             {"appointment": _SAMPLE_APPOINTMENT, "organizer": {"name": "Grace Hopper"}},
             Content(
                 subject="Reminder: {{ appointment.title }} at {{ appointment.starts_at }}",
-                text="Hello {{ recipient.first_name }},\n\nThis is a reminder of \"{{ appointment.title }}\" with "
+                text='Hello {{ recipient.first_name }},\n\nThis is a reminder of "{{ appointment.title }}" with '
                 "{{ organizer.name }}, {{ appointment.starts_at }} to {{ appointment.ends_at }} "
                 "({{ appointment.location }}).\n",
                 html="<p>Hello {{ recipient.first_name }},</p><p>This is a reminder of "
@@ -207,7 +212,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "{{ digest.new_leads }}\n\n{{ digest.summary }}\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><ul><li>Tasks due: {{ digest.tasks_due }} (overdue: "
                 "{{ digest.tasks_overdue }})</li><li>Appointments: {{ digest.appointments }}</li><li>New leads: "
-                "{{ digest.new_leads }}</li></ul><p>{{ digest.summary }}</p><p><a href=\"{{ link }}\">Open "
+                '{{ digest.new_leads }}</li></ul><p>{{ digest.summary }}</p><p><a href="{{ link }}">Open '
                 "Rapport</a></p>",
             ),
             Content(text="Rapport {{ digest.date }}: {{ digest.summary }}"),
@@ -223,7 +228,7 @@ TEMPLATES: dict[str, TemplateSpec] = {
                 "{{ task.due_at }}.\nEmail: {{ lead.email }}\nPhone: {{ lead.phone }}\n\n{{ link }}\n",
                 html="<p>Hi {{ recipient.first_name }},</p><p>Please contact <strong>{{ lead.name }}</strong> of "
                 "{{ lead.company }} by {{ task.due_at }}.</p><p>Email: {{ lead.email }}<br>Phone: "
-                "{{ lead.phone }}</p><p><a href=\"{{ link }}\">Open the task</a></p>",
+                '{{ lead.phone }}</p><p><a href="{{ link }}">Open the task</a></p>',
             ),
             Content(text="Rapport: contact {{ lead.name }} ({{ lead.phone }}) by {{ task.due_at }}. {{ link }}"),
         ),

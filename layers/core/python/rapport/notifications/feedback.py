@@ -98,10 +98,9 @@ def _apply(tenant_id: str, address: str, change: Change) -> FeedbackOutcome:
         record = repository.get(tenant_id, Kind.CONTACT, contact_id)
         if record is None:
             return FeedbackOutcome(email, "ignored", contact_id, "the contact is gone")
-        if record.data.get("email") != email:
-            # An additional address (emails[]) bounced: only the primary one is marked; a complaint still counts.
-            if change is not _complained:
-                return FeedbackOutcome(email, "ignored", contact_id, "not the contact's primary email")
+        # An additional address (emails[]) that bounced is not marked (only the primary one is); a complaint counts.
+        if record.data.get("email") != email and change is not _complained:
+            return FeedbackOutcome(email, "ignored", contact_id, "not the contact's primary email")
         outcome = change(record.data)
         if outcome is None:
             return FeedbackOutcome(email, "ignored", contact_id, "already recorded")

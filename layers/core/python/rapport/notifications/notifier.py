@@ -12,7 +12,7 @@ For each channel the message goes out on:
    SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
    lands in the dead-letter queue with the event whole.
 5. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, the
-   interaction `E#<inverted ulid>` in the contact's timeline.
+   interaction `E#<inverted ulid>` in the contact's timeline (type email or sms, outbound, subject, template).
 
 Delivery is therefore at-least-once: a crash (or a failed transaction) between 4 and 5 leaves no marker, and the
 retry sends again. A concurrent duplicate delivery that loses the race at 5 has sent too; it is logged as such.
@@ -35,7 +35,7 @@ from rapport.contacts.service import display_name
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
 from rapport.dal.models import NotificationMarkerItem
-from rapport.dal.repository import Parent, Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.templates import render_content, stored
@@ -184,7 +184,11 @@ def _send(request: NotificationRequest, recipient: _Recipient, channel: Channel,
             "contact_id": recipient.id,
             "template": request.template,
         }
-        work.put_item(repository.interaction_item(tenant_id, Parent(Kind.CONTACT, recipient.id), interaction_id, summary))
+        # Shaped as an activity's interaction (kind ACT), which is what timelines and the 360 view read; there is
+        # no activity record behind it (the message is the record: its id is the interaction's).
+        partition = keys.record_pk(tenant_id, Kind.CONTACT, recipient.id)
+        sort_key = keys.interaction_sk(interaction_id)
+        work.put_item(repository.summary_item(tenant_id, partition, sort_key, Kind.ACTIVITY, interaction_id, summary))
     try:
         work.commit()
     except StaleVersion:

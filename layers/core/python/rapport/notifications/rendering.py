@@ -102,7 +102,9 @@ def _scalar(value: Any) -> str | None:
     return None  # None, mappings, lists, anything else: not text
 
 
-def render(template: Template, context: Mapping[str, Any], *, escape_html: bool = False, one_line: bool = False) -> Rendered:
+def render(
+    template: Template, context: Mapping[str, Any], *, escape_html: bool = False, one_line: bool = False
+) -> Rendered:
     """Substitute the context's values; `escape_html` for HTML bodies, `one_line` for subjects."""
     out: list[str] = []
     missing: list[str] = []

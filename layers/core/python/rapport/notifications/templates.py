@@ -65,7 +65,9 @@ def check(spec: TemplateSpec, channel: Channel, content: TemplateContent, locati
                 )
             )
     if errors:
-        raise InvalidInput(f"The {channel} template {spec.name} is not valid: " + "; ".join(e.message for e in errors), errors)
+        raise InvalidInput(
+            f"The {channel} template {spec.name} is not valid: " + "; ".join(e.message for e in errors), errors
+        )
     return Content(text=content.text, subject=content.subject, html=content.html)
 
 

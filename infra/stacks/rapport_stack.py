@@ -1,4 +1,5 @@
-"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, and web-to-lead."""
+"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
+events and notifications."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.notifications import Notifications
 from infra.constructs.web_to_lead import WebToLead
 from infra.nag import acknowledge
 from infra.openapi import functions_of, load_routes
@@ -26,6 +28,7 @@ class RapportStack(Stack):
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
+        Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)

@@ -19,7 +19,7 @@ def test_the_table_stream_feeds_the_publisher_with_retries_and_a_dead_letter_que
     assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert properties["BisectBatchOnFunctionError"] is True
     assert properties["MaximumRetryAttempts"] == 10
-    [queue_id] = dev.of_type("AWS::SQS::Queue")
+    [queue_id] = [name for name in dev.of_type("AWS::SQS::Queue") if name.startswith("EventsPublisherDeadLetters")]
     assert properties["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": [queue_id, "Arn"]}
     publisher = dev.functions()["publisher"]
     assert properties["FunctionName"] == {"Ref": _function_id(dev, "publisher")}

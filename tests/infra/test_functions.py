@@ -30,7 +30,7 @@ def _id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
 
 def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
     assert sorted(functions) == functions_of(load_routes())
-    assert sorted(set(dev.functions()) - set(functions)) == ["publisher"]
+    assert sorted(set(dev.functions()) - set(functions)) == ["notifier", "publisher", "ses_feedback"]
 
 
 def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None:

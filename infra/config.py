@@ -30,6 +30,8 @@ class StageConfig:
     web_form_rate_limit: int = 5
     web_form_burst_limit: int = 10
     web_form_quota_per_day: int = 5000
+    # Where notification emails come from: an SES identity (verify it, or its domain, before sending).
+    notification_sender: str = "notifications@rapport.example"
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -62,4 +64,5 @@ def stage_config(scope: Construct) -> StageConfig:
         web_form_rate_limit=int(settings.get("webFormRateLimit", StageConfig.web_form_rate_limit)),
         web_form_burst_limit=int(settings.get("webFormBurstLimit", StageConfig.web_form_burst_limit)),
         web_form_quota_per_day=int(settings.get("webFormQuotaPerDay", StageConfig.web_form_quota_per_day)),
+        notification_sender=str(settings.get("notificationSender", StageConfig.notification_sender)),
     )

@@ -66,10 +66,12 @@ def call(
     query: dict[str, str] | None = None,
     headers: dict[str, str | None] | None = None,
     identity: dict[str, str | None] | None = None,
+    path: dict[str, str] | None = None,
 ) -> Reply:
     """Invoke the handler serving `operation` with its sample event, changed as asked.
 
-    `staff=None` sends no authorizer claims; a header set to None is removed from the sample. `identity` changes
+    `path` sets path parameters other than `record_id` (`{"name": ..., "channel": ...}`). `staff=None` sends no
+    authorizer claims; a header set to None is removed from the sample. `identity` changes
     `requestContext.identity` (e.g. `apiKeyId`, which API Gateway sets on routes that require an API key).
     """
     area, sample = _sample(operation)
@@ -77,6 +79,11 @@ def call(
     if record_id is not None:
         event["pathParameters"] = {"record_id": record_id}
         event["path"] = event["resource"].replace("{record_id}", record_id)
+    if path is not None:
+        event["pathParameters"] = {**(event["pathParameters"] or {}), **path}
+        event["path"] = event["resource"]
+        for name, value in event["pathParameters"].items():
+            event["path"] = event["path"].replace("{" + name + "}", value)
     if body is not SAMPLE:
         event["body"] = body if isinstance(body, str) or body is None else json.dumps(body)
     event["queryStringParameters"] = query

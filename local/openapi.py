@@ -32,6 +32,7 @@ AREAS = (
     "web_forms",
     "public_leads",
     "users",
+    "notifications",
 )
 TITLE = "Rapport CRM API"
 VERSION = "1.0.0"

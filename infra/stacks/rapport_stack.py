@@ -1,5 +1,5 @@
-"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, and the
-follow-up workflows (reminders, stage follow-ups, daily digest)."""
+"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
+events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest) and notifications."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.notifications import Notifications
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge
@@ -37,6 +38,7 @@ class RapportStack(Stack):
             bus=domain_events.bus,
             removal_policy=stage.removal_policy,
         )
+        Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)

@@ -27,6 +27,7 @@ from local.runtime.aws import (
     create_tables,
     create_usage_plans,
     ensure_free,
+    verify_email_identities,
 )
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
@@ -78,6 +79,7 @@ class LocalCloud:
         self._running.callback(self.aws.stop)
         tables = create_tables(self.assembly, self.aws, self.data)
         self.usage_plans = create_usage_plans(self.assembly, self.aws)
+        verify_email_identities(self.assembly, self.aws)
         self.resolver.physical.update(
             {
                 **tables,

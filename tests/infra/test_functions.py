@@ -34,8 +34,10 @@ def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: di
         "assignment",
         "digest",
         "followups",
+        "notifier",
         "publisher",
         "reminders",
+        "ses_feedback",
     ]
 
 

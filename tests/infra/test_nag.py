@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
-WORKER_FUNCTIONS = 5  # the outbox publisher, the lead assignment worker; follow-ups, reminders, digest
+WORKER_FUNCTIONS = 7  # the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback
+DEAD_LETTER_QUEUES = 5  # the outbox's, the lead.created rule's, the follow-up rules', the notifier's, SES feedback's
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 ACKNOWLEDGED = Counter(
     {
@@ -23,9 +24,8 @@ ACKNOWLEDGED = Counter(
         # + the lead assignment state machine's role (tracing, log delivery)
         "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsassignmentFunction122B79CC.Arn>:*]": 1,
-        # dead-letter queues: the outbox's, the lead.created rule's, the follow-up rules'
-        "AwsSolutions::AwsSolutions-SQS3": 3,
-        "Serverless::Serverless-SQSRedrivePolicy": 3,
+        "AwsSolutions::AwsSolutions-SQS3": DEAD_LETTER_QUEUES,
+        "Serverless::Serverless-SQSRedrivePolicy": DEAD_LETTER_QUEUES,
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
         "AmazonAPIGatewayPushToCloudWatchLogs]": 1,
         "Serverless::Serverless-LambdaDLQ": API_FUNCTIONS + WORKER_FUNCTIONS,

@@ -126,6 +126,11 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.CREATE: frozenset({Role.ADMIN}),
         Action.DELETE: frozenset({Role.ADMIN}),
     },
+    # What Rapport's emails and texts say, to staff and customers: management's and marketing's call.
+    "notification_templates": {
+        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
+    },
 }
 
 

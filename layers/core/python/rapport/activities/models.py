@@ -71,3 +71,4 @@ class Interaction(Links):
     duration_s: int | None = None
     outcome: str | None = None
     created_by: str
+    template: str | None = Field(default=None, description="The notification template, for a message Rapport sent")

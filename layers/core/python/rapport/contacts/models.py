@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
 
@@ -38,6 +38,16 @@ class Consent(StrictModel):
     sms: ChannelConsent | None = None
 
 
+class EmailStatus(StrictModel):
+    """The primary email address is known not to work: a permanent bounce (SES feedback)."""
+
+    status: Literal["invalid"]
+    at: AwareDatetime = Field(description="When it was found invalid")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
+        description="Why, e.g. the bounce's type and diagnostic"
+    )
+
+
 class ContactFields(StrictModel):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
@@ -51,6 +61,11 @@ class ContactFields(StrictModel):
     owner_id: UserId | None = None
     tags: Tags = Field(default_factory=list)
     consent: Consent | None = None
+    email_status: EmailStatus | None = Field(
+        default=None,
+        description="Set when mail to `email` bounced permanently: Rapport sends it no email. Dropped when `email` "
+        "changes; set it to null once the address is known to work again.",
+    )
 
 
 class ContactCreate(ContactFields):

@@ -48,6 +48,12 @@ class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
                 guards[Guard(unique, value)] = f"{field}s[{position}]"
         return guards
 
+    def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        """A bounced address's mark goes with the address: a new `email` starts with a clean slate."""
+        if before is not None and before.data.get("email") != data.get("email"):
+            data.pop("email_status", None)
+        return data
+
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         account_id = data.get("account_id")
         return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}

@@ -88,6 +88,11 @@ then the id), so `min_score` is a key condition (`sk < score_bound(min_score)`),
 An open lead (new, working, qualified) holds the guard `T#<t>#UNIQ#LEAD_EMAIL#<email>`; creating or reopening
 it also checks that no contact holds `T#<t>#UNIQ#EMAIL#<email>`. Disqualifying or converting frees it.
 
+Notifications. A tenant's saved template is a record `T#<t>#NTPL#<name>.<channel>` / `A#META`, listed on gsi1
+`T#<t>#NTPL` by id (the defaults apply to a name and channel until one is saved). A sent-marker lives in the
+idempotency table, not here: `T#<t>#NOTIFY#<channel>#<dedupe key>` (TTL), put in one transaction with the
+interaction it records (rapport.notifications.notifier says why).
+
 Per-tenant settings are records too: the scoring rules are `T#<t>#SCORING#rules` / `A#META`. Web forms are
 records `T#<t>#WEBFORM#<id>`, listed on gsi1 `T#<t>#WEBFORM` by name.
 
@@ -154,6 +159,7 @@ class Kind(StrEnum):
     WEB_FORM = "WEBFORM"
     SCORING_RULES = "SCORING"
     USER = "USER"
+    NOTIFICATION_TEMPLATE = "NTPL"
 
     @property
     def label(self) -> str:
@@ -170,6 +176,7 @@ _LABELS = {
     Kind.TASK: "task",
     Kind.APPOINTMENT: "appointment",
     Kind.USER: "user",
+    Kind.NOTIFICATION_TEMPLATE: "notification template",
     Kind.WEB_FORM: "web form",
     Kind.SCORING_RULES: "scoring rules",
 }
@@ -348,6 +355,15 @@ def assignee_pk(tenant_id: str, kind: Kind, user_id: str, status: str) -> str:
 
 def due_sk(due_at: str | None, record_id: str) -> str:
     return f"{due_at or NO_DUE_DATE}#{record_id}"
+
+
+def notification_marker_pk(tenant_id: str, channel: str, dedupe_key: str) -> str:
+    """A sent notification's marker in the idempotency table: one per request's dedupe key and channel."""
+    return f"{tenant_prefix(tenant_id)}NOTIFY#{channel}#{dedupe_key}"
+
+
+def template_index_keys(tenant_id: str, template_id: str) -> IndexKeys:
+    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.NOTIFICATION_TEMPLATE), gsi1sk=template_id)
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:

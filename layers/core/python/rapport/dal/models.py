@@ -183,6 +183,25 @@ class IdempotencyItem(Model):
     expires_at = TTLAttribute()
 
 
+class NotificationMarkerItem(Model):
+    """A notification that was sent, under its tenant-prefixed dedupe key (`keys.notification_marker_pk`).
+
+    In the idempotency table: a dedupe record with a TTL, not business data, so it neither floods the table's
+    stream (the outbox) nor needs TTL on the single table. It shares the table's key and TTL attribute.
+    """
+
+    class Meta:
+        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    status = UnicodeAttribute(default="sent")
+    channel = UnicodeAttribute()
+    message_id = UnicodeAttribute()
+    sent_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
 class WebFormKeyItem(Model):
     """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
     tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""

@@ -1,0 +1,71 @@
+"""Notifier: `notification.requested` events from the Rapport bus in, emails (SES) and texts (SNS) out.
+
+A send failure raises: the asynchronous invocation fails, Lambda retries it, then it goes to the dead-letter
+queue with the event whole. What was skipped, and why, is logged.
+"""
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from rapport.notifications.notifier import notify
+from rapport.notifications.requests import NotificationRequest
+
+logger = Logger()
+
+
+@cache
+def _client(service: str) -> Any:
+    import boto3  # type: ignore[import-untyped]
+
+    return boto3.client(service)
+
+
+class AwsTransport:
+    """SES from the stage's sender address, in its configuration set; SNS straight to the phone number."""
+
+    def send_email(self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str]) -> str:
+        body: dict[str, Any] = {"Text": {"Data": text, "Charset": "UTF-8"}}
+        if html is not None:
+            body["Html"] = {"Data": html, "Charset": "UTF-8"}
+        configuration_set = os.environ.get("SES_CONFIGURATION_SET")
+        response = _client("ses").send_email(
+            Source=os.environ["SENDER_EMAIL"],
+            Destination={"ToAddresses": [to]},
+            Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
+            Tags=[{"Name": name, "Value": value} for name, value in tags.items()],
+            **({"ConfigurationSetName": configuration_set} if configuration_set else {}),
+        )
+        return str(response["MessageId"])
+
+    def send_sms(self, to: str, text: str) -> str:
+        response = _client("sns").publish(
+            PhoneNumber=to,
+            Message=text,
+            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+        )
+        return str(response["MessageId"])
+
+
+@logger.inject_lambda_context
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        request = NotificationRequest.model_validate(event.get("detail"))
+    except ValidationError as error:
+        # Retrying cannot make it valid: logged whole, for whoever sent it, and dropped.
+        logger.error("not a notification request", extra={"event": event, "errors": error.errors()})
+        return {"outcomes": [], "error": "invalid request"}
+    logger.append_keys(tenant_id=request.tenant_id, dedupe_key=request.dedupe_key, template=request.template)
+    outcomes = notify(request, AwsTransport())
+    for outcome in outcomes:
+        level = logger.info if outcome.status == "sent" else logger.warning
+        level(
+            f"notification {outcome.status}",
+            extra={"channel": outcome.channel, "reason": outcome.reason, "message_id": outcome.message_id},
+        )
+    return {"outcomes": [outcome.__dict__ for outcome in outcomes]}

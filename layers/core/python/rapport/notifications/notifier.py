@@ -1,0 +1,205 @@
+"""Sending a requested notification: who, on which channels, whether they may be reached, render, send, record.
+
+For each channel the message goes out on:
+
+1. A sent-marker under the request's dedupe key (idempotency table, tenant-prefixed, TTL) means it went already:
+   nothing is sent again.
+2. The recipient's address and, for a customer (contact), consent: `consent.<channel>.status` must be
+   `opted_in`, and an email address that bounced (`email_status.status` invalid) is not used. Otherwise nothing
+   is sent and the outcome says why (logged by the handler).
+3. The tenant's template (or the default) renders with the request's context and `recipient`.
+4. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
+   SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
+   lands in the dead-letter queue with the event whole.
+5. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, the
+   interaction `E#<inverted ulid>` in the contact's timeline (type email or sms, outbound, subject, template).
+
+Delivery is therefore at-least-once: a crash (or a failed transaction) between 4 and 5 leaves no marker, and the
+retry sends again. A concurrent duplicate delivery that loses the race at 5 has sent too; it is logged as such.
+The marker sits in the idempotency table rather than the single table so markers stay off the table's stream
+(they are not domain changes) and expire by that table's TTL; DynamoDB transactions span tables.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from ulid import ULID
+
+from rapport.activities.models import EXCERPT_LENGTH
+from rapport.contacts.service import display_name
+from rapport.dal import keys, repository
+from rapport.dal.keys import Kind
+from rapport.dal.models import NotificationMarkerItem
+from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
+from rapport.notifications.requests import NotificationRequest, RecipientType
+from rapport.notifications.templates import render_content, stored
+from rapport.types import utc_now
+
+logger = logging.getLogger(__name__)
+MARKER_TTL = timedelta(days=30)  # longer than the retries (hours) and the dead-letter queue's 14 days of redrive
+SENDER = "notifier"  # who an interaction was created by
+TENANT_TAG = "rapport_tenant"
+CONTACT_TAG = "rapport_contact"
+TEMPLATE_TAG = "rapport_template"
+
+
+class Transport(Protocol):
+    def send_email(
+        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str]
+    ) -> str: ...  # the message id
+
+    def send_sms(self, to: str, text: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    channel: str | None
+    status: str  # sent, skipped, duplicate
+    reason: str | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True)
+class _Recipient:
+    type: RecipientType
+    id: str
+    record: Record
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.record.data
+
+
+def notify(request: NotificationRequest, transport: Transport) -> list[Outcome]:
+    """Send `request` on each channel it goes out on; returns what happened on each."""
+    if request.template not in TEMPLATES:
+        return [Outcome(request.channel, "skipped", f"no template is named {request.template}")]
+    kind = Kind.CONTACT if request.recipient.type is RecipientType.CONTACT else Kind.USER
+    record = repository.get(request.tenant_id, kind, request.recipient.id)
+    if record is None or record.deleted:
+        return [Outcome(request.channel, "skipped", f"no {kind.label} {request.recipient.id} (missing or deleted)")]
+    recipient = _Recipient(request.recipient.type, request.recipient.id, record)
+    channels, refusals = _channels(request, recipient)
+    outcomes = [Outcome(str(channel), "skipped", reason) for channel, reason in refusals]
+    outcomes += [_send(request, recipient, channel, transport) for channel in channels]
+    return outcomes
+
+
+def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list[Channel], list[tuple[Channel, str]]]:
+    """The channels to send on, and those refused with why."""
+    if request.channel is not None:
+        try:
+            wanted = [Channel(request.channel)]
+        except ValueError:
+            return [], [(Channel.EMAIL, f"no channel is named {request.channel}")]
+    elif recipient.type is RecipientType.USER:
+        wanted = [Channel(name) for name in recipient.data.get("notify_by") or ["email"] if name in set(Channel)]
+    else:
+        wanted = list(Channel)  # a customer: the first channel they may be reached on
+    allowed, refused = [], []
+    for channel in wanted:
+        reason = _refusal(recipient, channel)
+        if reason is None:
+            allowed.append(channel)
+        else:
+            refused.append((channel, reason))
+    if request.channel is None and recipient.type is RecipientType.CONTACT:
+        return allowed[:1], [] if allowed else refused
+    return allowed, refused
+
+
+def _refusal(recipient: _Recipient, channel: Channel) -> str | None:
+    """Why `recipient` may not be sent a message on `channel`, or None."""
+    data = recipient.data
+    address = data.get("email" if channel is Channel.EMAIL else "phone")
+    label = "contact" if recipient.type is RecipientType.CONTACT else "user"
+    if not address:
+        return f"the {label} has no {'email address' if channel is Channel.EMAIL else 'phone number'}"
+    if recipient.type is RecipientType.CONTACT:
+        status = ((data.get("consent") or {}).get(str(channel)) or {}).get("status")
+        if status != "opted_in":
+            return f"the contact has not opted in to {channel} ({status or 'no consent recorded'})"
+    if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":
+        return f"the {label}'s email address is marked invalid (it bounced)"
+    return None
+
+
+def _context(request: NotificationRequest, recipient: _Recipient) -> dict[str, Any]:
+    data = recipient.data
+    if recipient.type is RecipientType.CONTACT:
+        name, first_name = display_name(data), data.get("first_name")
+    else:
+        name = data.get("name") or data.get("email") or recipient.id
+        first_name = data.get("first_name") or str(name).split(" ")[0]
+    given = request.context.get("recipient")
+    ours = {"name": name, "first_name": first_name or name}
+    return {**request.context, "recipient": {**(given if isinstance(given, dict) else {}), **ours}}
+
+
+def _send(request: NotificationRequest, recipient: _Recipient, channel: Channel, transport: Transport) -> Outcome:
+    tenant_id = request.tenant_id
+    marker_pk = keys.notification_marker_pk(tenant_id, str(channel), request.dedupe_key)
+    if _marked(marker_pk):
+        return Outcome(str(channel), "duplicate", "already sent under this dedupe key")
+    content, _ = stored(tenant_id, request.template, channel)
+    message = render_content(content, _context(request, recipient))
+    if message.missing:
+        logger.warning("rendered without values", extra={"template": request.template, "missing": message.missing})
+    data = recipient.data
+    if channel is Channel.EMAIL:
+        tags = {TENANT_TAG: tenant_id, TEMPLATE_TAG: request.template}
+        if recipient.type is RecipientType.CONTACT:
+            tags[CONTACT_TAG] = recipient.id
+        message_id = transport.send_email(data["email"], message.subject or "", message.text, message.html, tags)
+    else:
+        message.text = message.text[:SMS_MAX_LENGTH]
+        message_id = transport.send_sms(data["phone"], message.text)
+    now = utc_now()
+    work = UnitOfWork()
+    work.put_item(
+        NotificationMarkerItem(
+            marker_pk,
+            channel=str(channel),
+            message_id=message_id,
+            sent_at=now,
+            expires_at=datetime.now(UTC) + MARKER_TTL,
+        ),
+        NotificationMarkerItem.pk.does_not_exist(),
+    )
+    if recipient.type is RecipientType.CONTACT:
+        interaction_id = str(ULID())
+        summary = {
+            "type": str(channel),
+            "direction": "outbound",
+            "occurred_at": now,
+            "subject": message.subject,
+            "excerpt": message.text[:EXCERPT_LENGTH],
+            "created_by": SENDER,
+            "contact_id": recipient.id,
+            "template": request.template,
+        }
+        # Shaped as an activity's interaction (kind ACT), which is what timelines and the 360 view read; there is
+        # no activity record behind it (the message is the record: its id is the interaction's).
+        partition = keys.record_pk(tenant_id, Kind.CONTACT, recipient.id)
+        sort_key = keys.interaction_sk(interaction_id)
+        work.put_item(repository.summary_item(tenant_id, partition, sort_key, Kind.ACTIVITY, interaction_id, summary))
+    try:
+        work.commit()
+    except StaleVersion:
+        logger.warning("a concurrent delivery sent this notification too", extra={"dedupe_key": request.dedupe_key})
+        return Outcome(str(channel), "duplicate", "sent, and a concurrent delivery had sent it too", message_id)
+    return Outcome(str(channel), "sent", None, message_id)
+
+
+def _marked(marker_pk: str) -> bool:
+    try:
+        NotificationMarkerItem.get(marker_pk, consistent_read=True)
+    except NotificationMarkerItem.DoesNotExist:
+        return False
+    return True

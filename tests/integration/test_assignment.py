@@ -17,6 +17,7 @@ from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
 from rapport.leads.models import LeadCreate
 from rapport.leads.service import leads
+from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.race import race
 
 TENANT = "tenant-a"
@@ -157,7 +158,9 @@ def test_a_missed_sla_reassigns_to_the_next_rep_and_notifies_both_and_the_manage
         ("lead_sla_missed", "boss"),
     ]
     assert {entry["DetailType"] for entry in sent} == {"notification.requested"}
-    assert requests[0].context["lead_name"] == "Rachael Lead"
+    assert requests[0].context["lead"]["name"] == "Rachael Lead"
+    for request in requests:
+        assert_default_templates_fill(request.template, request.context)
 
 
 @pytest.mark.usefixtures("team")

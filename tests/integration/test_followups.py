@@ -15,6 +15,7 @@ from rapport.dal import repository
 from rapport.dal.keys import Kind
 from rapport.followups import reminders
 from tests.integration.followups import CONTEXT, Bus, capture, deliver, scheduled
+from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.sales import STAGES, deal, move, pipeline
 
 SALES = Staff()
@@ -57,8 +58,9 @@ def test_a_tasks_reminder_fires_once_at_its_time_to_the_assignee(bus: Bus) -> No
     assert request["template"] == "task_reminder"
     assert request["recipient"] == {"type": "user", "id": "user-2"}
     assert request["tenant_id"] == "tenant-a"
-    assert request["context"]["task_id"] == record["id"]
-    assert request["context"]["title"] == "Call Ada"
+    assert request["context"]["task"]["id"] == record["id"]
+    assert_default_templates_fill(request["template"], request["context"])
+    assert request["context"]["task"]["title"] == "Call Ada"
     # the next sweeps still see it in their look-back window, and send nothing again
     assert sweep("2026-11-23T09:05:00Z")["already_sent"] == 1
     sweep("2026-11-23T09:05:00Z")
@@ -83,7 +85,7 @@ def test_rescheduling_a_reminder_moves_it_and_done_removes_it(bus: Bus) -> None:
     sweep("2026-11-23T09:00:00Z")
     assert bus.requests() == []
     sweep("2026-11-23T15:00:00Z")
-    assert [r["context"]["reminder_at"] for r in bus.requests()] == ["2026-11-23T15:00:00Z"]
+    assert [r["context"]["task"]["reminder_at"] for r in bus.requests()] == ["2026-11-23T15:00:00Z"]
 
     record = update_task(record, reminder_at="2026-11-24T09:00:00Z")
     update_task(record, status="done")
@@ -121,8 +123,10 @@ def test_appointment_reminders_go_to_each_attendee_and_the_contact_24h_and_1h_be
         ("user", "user-2"),
     ]
     assert {r["template"] for r in day_before} == {"appointment_reminder"}
+    for reminder in day_before:
+        assert_default_templates_fill(reminder["template"], reminder["context"])
     assert {r["context"]["minutes_before"] for r in day_before} == {1440}
-    assert {r["context"]["appointment_id"] for r in day_before} == {record["id"]}
+    assert {r["context"]["appointment"]["id"] for r in day_before} == {record["id"]}
     assert all(r["channel"] is None for r in day_before)  # the notifier picks a consented channel
 
     sweep("2026-11-24T08:30:00Z")
@@ -146,7 +150,7 @@ def test_a_rescheduled_appointment_is_reminded_at_its_new_time_and_a_cancelled_o
     sweep("2026-11-23T10:00:00Z")
     assert bus.requests() == []
     sweep("2026-11-24T10:00:00Z")
-    assert [r["context"]["starts_at"] for r in bus.requests()] == ["2026-11-25T10:00:00Z"]
+    assert [r["context"]["appointment"]["starts_at"] for r in bus.requests()] == ["2026-11-25T10:00:00Z"]
 
     reply = call("updateAppointment", record_id=record["id"], body={"status": "cancelled"}, headers={"If-Match": '"2"'})
     assert reply.status == 200, reply.body
@@ -245,12 +249,13 @@ def test_the_daily_digest_sends_one_request_per_rep_with_counts_and_top_items(bu
     assert set(by_user) == {"user-1", "user-2"}
     mine = by_user["user-1"]
     assert mine["template"] == "daily_digest"
-    assert mine["context"]["rotting_deals_count"] == 1
-    assert mine["context"]["rotting_deals"][0]["deal_id"] == stale["id"]
-    assert mine["context"]["overdue_tasks_count"] == 2
-    assert [t["title"] for t in mine["context"]["overdue_tasks"]] == ["Overdue 2", "Overdue 1"]
+    assert_default_templates_fill(mine["template"], mine["context"])
+    assert mine["context"]["digest"]["rotting_deals"] == 1
+    assert mine["context"]["digest"]["top_rotting_deals"][0]["deal_id"] == stale["id"]
+    assert mine["context"]["digest"]["overdue_tasks"] == 2
+    assert [t["title"] for t in mine["context"]["digest"]["top_overdue_tasks"]] == ["Overdue 2", "Overdue 1"]
     theirs = by_user["user-2"]["context"]
-    assert (theirs["rotting_deals_count"], theirs["overdue_tasks_count"]) == (1, 0)
+    assert (theirs["digest"]["rotting_deals"], theirs["digest"]["overdue_tasks"]) == (1, 0)
 
     assert digest_handler(scheduled(time), CONTEXT) == {"sent": 0}  # once a day
     assert bus.requests() == []

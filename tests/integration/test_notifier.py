@@ -136,7 +136,7 @@ def test_sms_goes_through_sns_to_a_contact_who_opted_in_to_sms_only():
     assert outcome["status"] == "sent" and outcome["channel"] == "sms"
     [(phone, text)] = sent_sms()
     assert phone == "+14155550199"
-    assert text.startswith("Reminder: Demo <live> with Grace")  # SMS is plain text: nothing escaped
+    assert text.startswith("Reminder: Demo <live> at")  # SMS is plain text: nothing escaped
     [entry] = timeline(person["id"])
     assert entry["type"] == "sms" and entry["subject"] is None
     [outcome] = notify(request("contact", person["id"], channel="email", dedupe_key="other"))

@@ -109,11 +109,11 @@ def test_the_digest_groups_by_rep_with_counts_and_the_top_items() -> None:
     tasks = [task("T1", "u2", "2026-11-22T09:00:00Z"), task("Later", "u2", "2026-11-24T09:00:00Z")]
     digests = digest.compose("t1", deals, tasks, NOW)
     assert [d.user_id for d in digests] == ["u1", "u2"]
-    mine, theirs = (d.request().context for d in digests)
-    assert (mine["rotting_deals_count"], mine["overdue_tasks_count"]) == (7, 0)
-    assert [item["deal_id"] for item in mine["rotting_deals"]] == ["D6", "D5", "D4", "D3", "D2"]  # stalest first
-    assert mine["rotting_deals"][0]["days_idle"] == 14
-    assert (theirs["rotting_deals_count"], theirs["overdue_tasks_count"]) == (0, 1)
+    mine, theirs = (d.request().context["digest"] for d in digests)
+    assert (mine["rotting_deals"], mine["overdue_tasks"]) == (7, 0)
+    assert [item["deal_id"] for item in mine["top_rotting_deals"]] == ["D6", "D5", "D4", "D3", "D2"]  # stalest
+    assert mine["top_rotting_deals"][0]["days_idle"] == 14
+    assert (theirs["rotting_deals"], theirs["overdue_tasks"]) == (0, 1)
     assert digests[0].request().dedupe_key == "t1#DIGEST#u1#2026-11-23"
 
 

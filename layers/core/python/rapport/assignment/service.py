@@ -329,16 +329,12 @@ def notify(assignment: Assignment, put_events: PutEvents | None = None) -> list[
     if assignment.status != Outcome.ASSIGNED or not assignment.owner_id:
         return []
     lead = repository.get(assignment.tenant_id, Kind.LEAD, assignment.lead_id)
-    context: dict[str, Any] = {
-        "lead_id": assignment.lead_id,
-        "lead_name": _lead_name(lead.data if lead else {}),
-        "company": (lead.data.get("company") if lead else None),
-        "owner_id": assignment.owner_id,
-        "previous_owner_id": assignment.previous_owner_id,
-        "team": assignment.team,
-        "task_id": assignment.task_id,
-        "due_at": assignment.due_at,
-    }
+    context = notification_context(
+        assignment,
+        lead.data if lead else {},
+        owner_name=_user_name(assignment.tenant_id, assignment.owner_id),
+        previous_owner_name=_user_name(assignment.tenant_id, assignment.previous_owner_id),
+    )
     wanted: list[tuple[str, str]] = []
     if assignment.previous_owner_id is None:
         wanted.append(("lead_assigned", assignment.owner_id))
@@ -364,6 +360,35 @@ def notify(assignment: Assignment, put_events: PutEvents | None = None) -> list[
         else:
             _request_notification(request, put_events)
     return requests
+
+
+def notification_context(
+    assignment: Assignment, lead: dict[str, Any], *, owner_name: str, previous_owner_name: str
+) -> dict[str, Any]:
+    """What the lead_assigned, lead_reassigned and lead_sla_missed templates use (rapport.notifications.catalog)."""
+    return {
+        "lead": {
+            "id": assignment.lead_id,
+            "name": _lead_name(lead),
+            **{field: lead.get(field) or "" for field in ("company", "email", "phone", "source")},
+            "score": lead.get("score", 0),
+        },
+        "assigned_by": {"name": "the assignment rules"},
+        "owner": {"name": owner_name},
+        "previous_owner": {"name": previous_owner_name},
+        "sla": {"due_at": assignment.due_at or ""},
+        "reason": "not contacted within the response SLA",
+        "link": f"/leads/{assignment.lead_id}",
+        "team": assignment.team,
+        "task_id": assignment.task_id,
+    }
+
+
+def _user_name(tenant_id: str, user_id: str | None) -> str:
+    if not user_id:
+        return ""
+    record = repository.get(tenant_id, Kind.USER, user_id)
+    return str(record.data.get("name") or user_id) if record else user_id
 
 
 def _role(assignment: Assignment, user_id: str) -> str:

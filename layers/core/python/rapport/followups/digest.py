@@ -59,11 +59,15 @@ class Digest:
             recipient=Recipient(type=RecipientType.USER, id=self.user_id),
             template=TEMPLATE,
             context={
-                "day": self.day,
-                "rotting_deals_count": len(self.rotting_deals),
-                "overdue_tasks_count": len(self.overdue_tasks),
-                "rotting_deals": self.rotting_deals[:TOP_ITEMS],
-                "overdue_tasks": self.overdue_tasks[:TOP_ITEMS],
+                "digest": {
+                    "date": self.day,
+                    "summary": f"{len(self.rotting_deals)} rotting deals, {len(self.overdue_tasks)} overdue tasks",
+                    "rotting_deals": len(self.rotting_deals),
+                    "overdue_tasks": len(self.overdue_tasks),
+                    "top_rotting_deals": self.rotting_deals[:TOP_ITEMS],
+                    "top_overdue_tasks": self.overdue_tasks[:TOP_ITEMS],
+                },
+                "link": "/",
             },
             dedupe_key=f"{self.tenant_id}#{self.name}",
         )

@@ -129,11 +129,14 @@ def task_reminders(tasks: Iterable[Record]) -> Iterator[Reminder]:
             recipient=Recipient(type=RecipientType.USER, id=data["assignee_id"]),
             template=TASK_TEMPLATE,
             context={
-                "task_id": task.id,
-                "title": data["title"],
-                "due_at": data.get("due_at"),
-                "priority": data.get("priority"),
-                "reminder_at": data["reminder_at"],
+                "task": {
+                    "id": task.id,
+                    "title": data["title"],
+                    "due_at": data.get("due_at") or "",
+                    "priority": data.get("priority") or "normal",
+                    "reminder_at": data["reminder_at"],
+                },
+                "link": f"/tasks/{task.id}",
                 **{field: data[field] for field in ("contact_id", "deal_id", "account_id", "lead_id") if field in data},
             },
         )
@@ -154,12 +157,15 @@ def appointment_reminders(
             if not now - lookback < at <= now:
                 continue
             context: dict[str, Any] = {
-                "appointment_id": appointment.id,
-                "title": data["title"],
-                "starts_at": data["starts_at"],
-                "ends_at": data["ends_at"],
+                "appointment": {
+                    "id": appointment.id,
+                    "title": data["title"],
+                    "starts_at": data["starts_at"],
+                    "ends_at": data["ends_at"],
+                    "location": data.get("location") or data.get("channel") or "",
+                },
                 "minutes_before": int(offset.total_seconds() // 60),
-                **{field: data[field] for field in ("location", "channel", "contact_id") if field in data},
+                **({"contact_id": data["contact_id"]} if "contact_id" in data else {}),
             }
             recipients = [Recipient(type=RecipientType.USER, id=user) for user in data["attendee_ids"]]
             if data.get("contact_id"):

@@ -152,68 +152,53 @@ TEMPLATES: dict[str, TemplateSpec] = {
         _spec(
             "task_reminder",
             "To a staff user: a task is due.",
-            (*_TASK, "contact.name", "link"),
-            {"task": _SAMPLE_TASK, "contact": {"name": "Rachael Rosen"}, "link": "https://crm.example.com/tasks/1"},
+            (*_TASK, "link"),
+            {"task": _SAMPLE_TASK, "link": "https://crm.example.com/tasks/1"},
             Content(
                 subject="Reminder: {{ task.title }}",
-                text='Hi {{ recipient.first_name }},\n\n"{{ task.title }}" ({{ contact.name }}) is due '
+                text='Hi {{ recipient.first_name }},\n\n"{{ task.title }}" ({{ task.priority }} priority) is due '
                 "{{ task.due_at }}.\n\n{{ link }}\n",
-                html="<p>Hi {{ recipient.first_name }},</p><p>&ldquo;{{ task.title }}&rdquo; ({{ contact.name }}) "
-                'is due {{ task.due_at }}.</p><p><a href="{{ link }}">Open the task</a></p>',
+                html="<p>Hi {{ recipient.first_name }},</p><p>&ldquo;{{ task.title }}&rdquo; ({{ task.priority }} "
+                'priority) is due {{ task.due_at }}.</p><p><a href="{{ link }}">Open the task</a></p>',
             ),
             Content(text="Rapport reminder: {{ task.title }} due {{ task.due_at }}. {{ link }}"),
         ),
         _spec(
             "appointment_reminder",
             "To a staff user or a customer: an appointment is coming up.",
-            (*_APPOINTMENT, "organizer.name"),
-            {"appointment": _SAMPLE_APPOINTMENT, "organizer": {"name": "Grace Hopper"}},
+            _APPOINTMENT,
+            {"appointment": _SAMPLE_APPOINTMENT},
             Content(
                 subject="Reminder: {{ appointment.title }} at {{ appointment.starts_at }}",
-                text='Hello {{ recipient.first_name }},\n\nThis is a reminder of "{{ appointment.title }}" with '
-                "{{ organizer.name }}, {{ appointment.starts_at }} to {{ appointment.ends_at }} "
-                "({{ appointment.location }}).\n",
+                text='Hello {{ recipient.first_name }},\n\nThis is a reminder of "{{ appointment.title }}", '
+                "{{ appointment.starts_at }} to {{ appointment.ends_at }} ({{ appointment.location }}).\n",
                 html="<p>Hello {{ recipient.first_name }},</p><p>This is a reminder of "
-                "<strong>{{ appointment.title }}</strong> with {{ organizer.name }}, {{ appointment.starts_at }} "
-                "to {{ appointment.ends_at }} ({{ appointment.location }}).</p>",
+                "<strong>{{ appointment.title }}</strong>, {{ appointment.starts_at }} to {{ appointment.ends_at }} "
+                "({{ appointment.location }}).</p>",
             ),
             Content(
-                text="Reminder: {{ appointment.title }} with {{ organizer.name }} at {{ appointment.starts_at }} "
-                "({{ appointment.location }})."
+                text="Reminder: {{ appointment.title }} at {{ appointment.starts_at }} ({{ appointment.location }})."
             ),
         ),
         _spec(
             "daily_digest",
-            "To a staff user: the day's summary.",
-            (
-                "digest.date",
-                "digest.summary",
-                "digest.tasks_due",
-                "digest.tasks_overdue",
-                "digest.appointments",
-                "digest.new_leads",
-                "link",
-            ),
+            "To a staff user: what needs them today.",
+            ("digest.date", "digest.summary", "digest.rotting_deals", "digest.overdue_tasks", "link"),
             {
                 "digest": {
                     "date": "2026-11-23",
-                    "summary": "3 tasks due, 1 overdue, 2 appointments, 4 new leads",
-                    "tasks_due": 3,
-                    "tasks_overdue": 1,
-                    "appointments": 2,
-                    "new_leads": 4,
+                    "summary": "2 rotting deals, 3 overdue tasks",
+                    "rotting_deals": 2,
+                    "overdue_tasks": 3,
                 },
                 "link": "https://crm.example.com/",
             },
             Content(
-                subject="Your day, {{ digest.date }}",
-                text="Hi {{ recipient.first_name }},\n\nTasks due: {{ digest.tasks_due }} (overdue: "
-                "{{ digest.tasks_overdue }})\nAppointments: {{ digest.appointments }}\nNew leads: "
-                "{{ digest.new_leads }}\n\n{{ digest.summary }}\n\n{{ link }}\n",
-                html="<p>Hi {{ recipient.first_name }},</p><ul><li>Tasks due: {{ digest.tasks_due }} (overdue: "
-                "{{ digest.tasks_overdue }})</li><li>Appointments: {{ digest.appointments }}</li><li>New leads: "
-                '{{ digest.new_leads }}</li></ul><p>{{ digest.summary }}</p><p><a href="{{ link }}">Open '
-                "Rapport</a></p>",
+                subject="Your day, {{ digest.date }}: {{ digest.summary }}",
+                text="Hi {{ recipient.first_name }},\n\nRotting deals: {{ digest.rotting_deals }}\nOverdue tasks: "
+                "{{ digest.overdue_tasks }}\n\n{{ link }}\n",
+                html="<p>Hi {{ recipient.first_name }},</p><ul><li>Rotting deals: {{ digest.rotting_deals }}</li>"
+                '<li>Overdue tasks: {{ digest.overdue_tasks }}</li></ul><p><a href="{{ link }}">Open Rapport</a></p>',
             ),
             Content(text="Rapport {{ digest.date }}: {{ digest.summary }}"),
         ),

@@ -15,21 +15,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local.openapi import AREAS
+
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
-AREAS = (
-    "accounts",
-    "contacts",
-    "pipelines",
-    "deals",
-    "sales",
-    "activities",
-    "tasks",
-    "appointments",
-    "leads",
-    "web_forms",
-    "public_leads",
-)
 
 BASELINE = """
 import time

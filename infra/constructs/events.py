@@ -11,12 +11,12 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_event_sources as sources
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.queues import dead_letter_queue
 from infra.nag import acknowledge
 
 SOURCE = "rapport"
@@ -36,21 +36,9 @@ class DomainEvents(Construct):
             event_pattern=events.EventPattern(source=[SOURCE]),
             retention=Duration.days(stage.event_archive_days),
         )
-        # Messages here point at stream records (shard, sequence numbers), they carry no customer data.
-        self.dead_letters = sqs.Queue(
-            self,
-            "PublisherDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.dead_letters = dead_letter_queue(
+            self, "PublisherDeadLetters", holds="pointers to stream records the outbox failed to publish"
         )
-        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                finding,
-                "This queue is itself the dead-letter queue of the outbox's stream mapping: what lands here is "
-                "alarmed on and replayed from the stream or the bus archive, not redriven to another queue.",
-            )
         self.publisher = self._publisher(data, factory)
 
     def _publisher(self, data: Data, factory: FunctionFactory) -> lambda_.Function:

@@ -18,11 +18,11 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.queues import dead_letter_queue
 from infra.nag import acknowledge
 
 SOURCE = "rapport"
@@ -63,21 +63,9 @@ class Followups(Construct):
             deletion_protection=removal_policy == RemovalPolicy.RETAIN,
             removal_policy=removal_policy,
         )
-        # Messages here are scheduled events or domain events whose handling failed, kept for inspection/replay.
-        self.dead_letters = sqs.Queue(
-            self,
-            "DeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.dead_letters = dead_letter_queue(
+            self, "DeadLetters", holds="scheduled or domain events the follow-up workers failed to handle"
         )
-        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                finding,
-                "This queue is itself the dead-letter queue of the follow-up rules' targets: what lands here is "
-                "inspected and replayed from the bus archive (or the schedule re-run), not redriven elsewhere.",
-            )
         environment = {
             "TABLE_NAME": data.table.table_name,
             "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,

@@ -25,6 +25,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.data import KEY_ACTIONS, Data
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.queues import dead_letter_queue
 from infra.nag import acknowledge
 
 REQUEST_SOURCE = "rapport.workflows"
@@ -35,6 +36,12 @@ LAMBDA_RETRY_ATTEMPTS = 2
 NOTIFIER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 MARKER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
 FEEDBACK_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
+
+
+def _dead_letters(scope: Construct, construct_id: str) -> sqs.Queue:
+    return dead_letter_queue(
+        scope, construct_id, holds="notification requests or SES feedback the notifications could not handle"
+    )
 
 
 class Notifications(Construct):
@@ -62,8 +69,8 @@ class Notifications(Construct):
             identity=ses.Identity.email(self.sender),
             configuration_set=self.configuration_set,
         )
-        self.dead_letters = self._dead_letter_queue("NotifierDeadLetters")
-        self.feedback_dead_letters = self._dead_letter_queue("FeedbackDeadLetters")
+        self.dead_letters = _dead_letters(self, "NotifierDeadLetters")
+        self.feedback_dead_letters = _dead_letters(self, "FeedbackDeadLetters")
         self.notifier = self._notifier(data, factory, stack)
         self.rule = events.Rule(
             self,
@@ -101,23 +108,6 @@ class Notifications(Construct):
         self.feedback_topic.add_subscription(
             subscriptions.LambdaSubscription(self.feedback, dead_letter_queue=self.feedback_dead_letters)
         )
-
-    def _dead_letter_queue(self, construct_id: str) -> sqs.Queue:
-        queue = sqs.Queue(
-            self,
-            construct_id,
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                queue,
-                finding,
-                "This queue is itself a dead-letter queue (of the notifications' rule target, asynchronous "
-                "invocations or SNS subscription): what lands here is inspected and redriven, not passed on.",
-            )
-        return queue
 
     def _async_failures(self, function: lambda_.Function, queue: sqs.Queue) -> None:
         """A failed invocation is retried by Lambda, then sent with its event to `queue`."""

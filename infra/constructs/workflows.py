@@ -14,7 +14,6 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -22,6 +21,7 @@ from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
 from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.queues import dead_letter_queue
 from infra.nag import acknowledge
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
@@ -55,20 +55,9 @@ class Workflows(Construct):
         super().__init__(scope, construct_id)
         self.assignment = self._worker(data, factory, bus)
         self.lead_assignment = self._state_machine(stage)
-        self.dead_letters = sqs.Queue(
-            self,
-            "LeadCreatedDeadLetters",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
+        self.dead_letters = dead_letter_queue(
+            self, "LeadCreatedDeadLetters", holds="lead.created events the assignment flow could not be started for"
         )
-        for finding in ("AwsSolutions::AwsSolutions-SQS3", "Serverless::Serverless-SQSRedrivePolicy"):
-            acknowledge(
-                self.dead_letters,
-                finding,
-                "This queue is the dead-letter queue of the lead.created rule's target: a lead.created event the "
-                "state machine could not be started for lands here, to be replayed from it or the bus archive.",
-            )
         role = iam.Role(self, "RuleRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
         self.lead_assignment.grant_start_execution(role)
         rule = events.Rule(

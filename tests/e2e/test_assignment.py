@@ -9,7 +9,9 @@ from typing import Any
 from tests.e2e.conftest import Staff
 
 
-def eventually(check: Any, timeout: float = 30.0) -> Any:
+def eventually(check: Any, timeout: float = 120.0) -> Any:
+    """Wait for the asynchronous path (stream, publisher, bus, state machine, worker), which on a busy CI machine
+    also pays each function's cold start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         result = check()

@@ -4,6 +4,10 @@ moto runs a transaction by copying the table, applying the items and, on a faile
 copy back; two requests in flight at once can then undo each other's committed writes. DynamoDB serializes
 conflicting writes, and Rapport's uniqueness guards and version checks rely on that, so every DynamoDB
 backend call here takes one lock.
+
+Stream reads take the lock too, and follow the table: a failed transaction puts back a copy of the table, its
+stream included, so a reader in between would see records of writes that never happened, and moto's shard
+iterators, which hold the stream object, would read the discarded one from then on.
 """
 
 from __future__ import annotations
@@ -14,8 +18,10 @@ from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 _LOCK = threading.RLock()
+_STREAM_OPERATIONS = ("describe_stream", "get_shard_iterator", "get_records")
 _OPERATIONS = (
     "put_item",
     "get_item",
@@ -39,9 +45,24 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _following_the_table(get: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(get)
+    def call(self: ShardIterator, *args: Any, **kwargs: Any) -> Any:
+        table = self.streams_backend.dynamodb.tables.get(self.stream_shard.table.name)
+        if table is not None and table.stream_shard is not None:
+            self.stream_shard = table.stream_shard
+        return get(self, *args, **kwargs)
+
+    call.__rapport_follows__ = True  # type: ignore[attr-defined]
+    return call
+
+
 def serialize_dynamodb() -> None:
-    """Idempotent: wraps moto's DynamoDB backend operations in one lock."""
-    for name in _OPERATIONS:
-        method = getattr(DynamoDBBackend, name, None)
-        if method is not None and not getattr(method, "__rapport_locked__", False):
-            setattr(DynamoDBBackend, name, _locked(method))
+    """Idempotent: wraps moto's DynamoDB and DynamoDB Streams backend operations in one lock."""
+    for backend, names in ((DynamoDBBackend, _OPERATIONS), (DynamoDBStreamsBackend, _STREAM_OPERATIONS)):
+        for name in names:
+            method = getattr(backend, name, None)
+            if method is not None and not getattr(method, "__rapport_locked__", False):
+                setattr(backend, name, _locked(method))
+    if not getattr(ShardIterator.get, "__rapport_follows__", False):
+        ShardIterator.get = _following_the_table(ShardIterator.get)  # type: ignore[method-assign]

@@ -1,7 +1,7 @@
 """The data folder: what survives a restart of `rapport local`.
 
 moto keeps everything in memory, so the tables' items are written to `<data dir>/tables/<logical id>.json`
-shortly after any write and at shutdown, and loaded at start. Secrets (the cursor signing key, the local
+within seconds of any write and at shutdown, and loaded at start. Secrets (the cursor signing key, the local
 token signing key) are kept beside them, so cursors and tokens stay valid across restarts.
 """
 
@@ -21,7 +21,7 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 
 log = logging.getLogger("rapport.local")
-SAVE_DELAY = 0.3  # seconds: a burst of writes is saved once
+SAVE_EVERY = 2.0  # seconds: a save rescans every table, so writes are saved together, at most this often
 _WRITTEN = threading.Event()
 _WRITES = (
     "put_item",
@@ -99,7 +99,7 @@ def _write(file: Path, text: str) -> None:
 
 
 class Saver:
-    """Saves the tables' items to the data folder after writes (debounced) and when stopped."""
+    """Saves the tables' items to the data folder shortly after writes, and when stopped."""
 
     def __init__(self, data: DataDir, tables: dict[str, str], dynamodb: Any) -> None:
         self._data = data
@@ -126,7 +126,7 @@ class Saver:
         while not self._stopping.is_set():
             if not self._written.wait(timeout=0.5):
                 continue
-            self._stopping.wait(SAVE_DELAY)
+            self._stopping.wait(SAVE_EVERY)
             self._written.clear()
             try:
                 self.save()

@@ -12,6 +12,7 @@ the local runtime itself (expired tokens, its docs, a restart) skip against a de
 
 from __future__ import annotations
 
+import json
 import os
 import shlex
 import signal
@@ -34,6 +35,7 @@ from local.runtime.store import DataDir
 from local.runtime.tokens import TokenIssuer
 
 HERE = Path(__file__).parent
+SAMPLES = HERE.parents[1] / "events" / "apigw"
 STACK = "Rapport-dev"
 READY = "Ctrl-C stops."
 START_TIMEOUT = 120.0
@@ -203,6 +205,9 @@ class Client:
     def patch(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("PATCH", path, **kwargs)
 
+    def put(self, path: str, **kwargs: Any) -> requests.Response:
+        return self.request("PUT", path, **kwargs)
+
     def delete(self, path: str, **kwargs: Any) -> requests.Response:
         return self.request("DELETE", path, **kwargs)
 
@@ -214,6 +219,13 @@ class Client:
 
 
 Staff = Callable[..., Client]
+
+
+def sample(operation: str, **changes: Any) -> dict[str, Any]:
+    """The body of the operation's sample API Gateway event (events/apigw), with `changes` made to it."""
+    [event] = SAMPLES.glob(f"*/{operation}.json")
+    body: dict[str, Any] = json.loads(json.loads(event.read_text())["body"])
+    return {**body, **changes}
 
 
 def problem(response: requests.Response, status: int) -> dict[str, Any]:

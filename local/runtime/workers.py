@@ -25,6 +25,7 @@ log = logging.getLogger("rapport.local")
 WORKER = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT = 30.0  # seconds; generous, as a busy two-core machine imports slowly
 MAX_CONCURRENCY = 4
+STOP_GRACE = 2.0  # seconds a stopping worker gets to finish its invocation
 
 
 class FunctionError(Exception):
@@ -91,10 +92,18 @@ class Worker:
         return self._process.poll() is None
 
     def stop(self) -> None:
+        self.close()
+        self.finish(time.monotonic() + STOP_GRACE)
+
+    def close(self) -> None:
+        """Ends its input: the worker finishes the invocation in hand, if any, and exits."""
         if self._process.stdin is not None:
             self._process.stdin.close()
+
+    def finish(self, deadline: float) -> None:
+        """Waits for the worker to exit until `deadline` (monotonic), then kills it."""
         try:
-            self._process.wait(timeout=2)
+            self._process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
             self._process.kill()
             self._process.wait()
@@ -139,11 +148,11 @@ class FunctionPool:
                 self._release(worker)
             return result
 
-    def stop(self) -> None:
+    def take_all(self) -> list[Worker]:
+        """Every worker, which the pool forgets: to stop them."""
         with self._lock:
             workers, self._all, self._idle = self._all, [], []
-        for worker in workers:
-            worker.stop()
+        return workers
 
     def _acquire(self) -> Worker:
         with self._lock:
@@ -177,10 +186,15 @@ class Workers:
         return self._pool(logical_id).invoke(event)
 
     def stop(self) -> None:
+        """Stops every worker, all at once: each gets the same grace to finish what it is doing."""
         with self._lock:
             pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            pool.stop()
+        workers = [worker for pool in pools for worker in pool.take_all()]
+        for worker in workers:
+            worker.close()
+        deadline = time.monotonic() + STOP_GRACE
+        for worker in workers:
+            worker.finish(deadline)
 
     def _pool(self, logical_id: str) -> FunctionPool:
         with self._lock:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import requests
 
-from tests.e2e.conftest import LocalRuntime, Staff
+from tests.e2e.conftest import STACK, LocalRuntime, Staff
 
 RAPPORT = str(Path(sys.executable).with_name("rapport"))
 
@@ -40,6 +42,20 @@ def test_rapport_schedule_run_names_the_scheduled_rules_when_the_rule_is_unknown
     ran = _rapport("schedule", "run", "NoSuchRule", "--data-dir", str(local_runtime.data_dir))
     assert ran.returncode == 1
     assert "no scheduled rule 'NoSuchRule'" in ran.stderr
+
+
+def test_rapport_schedule_run_fires_a_scheduled_rule_now(local_runtime: LocalRuntime) -> None:
+    template = json.loads((local_runtime.cdk_out / f"{STACK}.template.json").read_text())
+    scheduled = [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == "AWS::Events::Rule" and "ScheduleExpression" in resource["Properties"]
+    ]
+    if not scheduled:
+        pytest.skip("the stack has no scheduled rule")
+    ran = _rapport("schedule", "run", scheduled[0], "--data-dir", str(local_runtime.data_dir))
+    assert ran.returncode == 0, ran.stderr
+    assert json.loads(ran.stdout)["triggered"]
 
 
 def test_rapport_schedule_run_without_a_runtime_says_so(tmp_path: Path) -> None:

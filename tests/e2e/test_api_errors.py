@@ -7,11 +7,6 @@ import pytest
 from tests.e2e.conftest import Staff
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: Powertools' RequestUnsupportedContentType reaches the catch-all in rapport.api.http "
-    "and answers 500; found by schemathesis (ST102)",
-)
 @pytest.mark.parametrize(("method", "path"), [("POST", "/accounts"), ("POST", "/contacts"), ("PATCH", "/accounts/x")])
 def test_a_body_of_another_media_type_is_a_415(staff: Staff, method: str, path: str) -> None:
     response = staff("admin").request(

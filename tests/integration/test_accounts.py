@@ -254,3 +254,9 @@ def test_a_fault_of_ours_is_a_500_problem_without_internals(monkeypatch):
     assert reply.status == 500
     assert reply.body["type"] == "urn:rapport:problem:internal"
     assert "secret" not in reply.body["detail"]
+
+
+def test_a_body_of_another_media_type_is_a_415():
+    reply = call("createAccount", headers={"Content-Type": "text/plain", "Idempotency-Key": None})
+    assert reply.status == 415
+    assert reply.body["type"] == "urn:rapport:problem:unsupported-media-type"

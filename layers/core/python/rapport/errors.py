@@ -112,6 +112,12 @@ class Busy(Conflict):
     slug = "busy"
 
 
+class UnsupportedMediaType(RapportError):
+    status = 415
+    title = "Unsupported media type"
+    slug = "unsupported-media-type"
+
+
 class PreconditionFailed(RapportError):
     status = 412
     title = "Precondition failed"

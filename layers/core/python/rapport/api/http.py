@@ -13,7 +13,10 @@ from urllib.parse import urlencode
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
@@ -21,7 +24,7 @@ from pydantic import BaseModel
 from rapport import idempotency
 from rapport.api.problems import from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
-from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError
+from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
 from rapport.types import RecordMeta
 
@@ -53,6 +56,9 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     )
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
+    app.exception_handler(RequestUnsupportedContentType)(
+        lambda _: problem_response(UnsupportedMediaType("Send the body as application/json."))
+    )
     app.exception_handler(Exception)(_internal_error)
     app.exception_handler(NotFoundError)(lambda _: problem_response(route_not_found(app.current_event.path)))
     return app

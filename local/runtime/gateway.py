@@ -55,6 +55,15 @@ class MalformedResponse(Exception):
     pass
 
 
+class Refused(Exception):
+    """API Gateway answers the request itself, with its gateway response of `response_type`."""
+
+    def __init__(self, response_type: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response_type = response_type
+        self.status = status
+
+
 class ApiGateway:
     def __init__(
         self,
@@ -87,24 +96,10 @@ class ApiGateway:
         method, path_parameters = matched
         if method.function is None:
             return HttpResponse(method.mock_status, list(method.mock_headers.items())), "mock"
-        claims = None
-        if method.authorizer is not None:
-            try:
-                claims = self._authorize(request.header(method.authorizer.header))
-            except InvalidToken as refused:
-                return self._error("UNAUTHORIZED", 401, str(refused), request_id)
-        api_key = None
-        if method.api_key_required:
-            value = request.header("x-api-key")
-            key_id = self._api_keys(value) if value else None
-            if key_id is None:
-                return self._error("INVALID_API_KEY", 403, "Forbidden", request_id)
-            api_key = (value or "", key_id)
-        event = proxy_event(self._api, method, request, path_parameters, claims, request_id, api_key)
-        missing = method.missing(event["headers"] or {}, event["queryStringParameters"] or {})
-        if missing:
-            message = f"Missing required request parameters: [{', '.join(missing)}]"
-            return self._error("BAD_REQUEST_PARAMETERS", 400, message, request_id)
+        try:
+            event = self._event(method, request, path_parameters, request_id)
+        except Refused as refused:
+            return self._error(refused.response_type, refused.status, str(refused), request_id)
         label = self._labels.get(method.function, method.function)
         try:
             return proxy_response(self._invoke(method.function, event)), label
@@ -113,6 +108,31 @@ class ApiGateway:
         except MalformedResponse as error:
             log.error("%s: malformed Lambda proxy response: %s", label, error)
         return self._error("DEFAULT_5XX", 502, "Internal server error", request_id)[0], label
+
+    def _event(
+        self, method: Method, request: HttpRequest, path_parameters: dict[str, str], request_id: str
+    ) -> dict[str, Any]:
+        """The proxy event, once the authorizer, the API key and the required parameters admit the request."""
+        claims = None
+        if method.authorizer is not None:
+            try:
+                claims = self._authorize(request.header(method.authorizer.header))
+            except InvalidToken as refused:
+                raise Refused("UNAUTHORIZED", 401, str(refused)) from refused
+        api_key = self._api_key(request) if method.api_key_required else None
+        event = proxy_event(self._api, method, request, path_parameters, claims, request_id, api_key)
+        missing = method.missing(event["headers"] or {}, event["queryStringParameters"] or {})
+        if missing:
+            raise Refused("BAD_REQUEST_PARAMETERS", 400, f"Missing required request parameters: [{', '.join(missing)}]")
+        return event
+
+    def _api_key(self, request: HttpRequest) -> tuple[str, str]:
+        """The request's `x-api-key` and its id, when it is an enabled key of one of the stack's usage plans."""
+        value = request.header("x-api-key")
+        key_id = self._api_keys(value) if value else None
+        if value is None or key_id is None:
+            raise Refused("INVALID_API_KEY", 403, "Forbidden")
+        return value, key_id
 
     def _authorize(self, header: str | None) -> dict[str, str]:
         if not header:

@@ -14,6 +14,7 @@ from rapport.api.http import (
     etag,
     expected_version,
     page_response,
+    record_response,
     respond_once,
 )
 from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
@@ -130,7 +131,7 @@ def list_leads(
     responses=responses(200, ScoringRulesDocument),
 )
 def get_scoring_rules() -> Response[ScoringRulesDocument]:
-    return _rules_response(scoring_rules.get(caller(app)))
+    return record_response(scoring_rules.get(caller(app)))
 
 
 @app.put(
@@ -144,16 +145,7 @@ def get_scoring_rules() -> Response[ScoringRulesDocument]:
 def put_scoring_rules(body: ScoringRules, if_match: IfMatch = None) -> Response[ScoringRulesDocument]:
     version = expected_version(if_match, required=True)
     assert version is not None
-    return _rules_response(scoring_rules.replace(caller(app), body, version))
-
-
-def _rules_response(document: ScoringRulesDocument) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type=JSON,
-        body=document.model_dump(mode="json"),
-        headers={"ETag": etag(document.version)},
-    )
+    return record_response(scoring_rules.replace(caller(app), body, version))
 
 
 lambda_handler = entrypoint(app)

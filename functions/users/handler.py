@@ -9,7 +9,16 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag, expected_version, page_response
+from rapport.api.http import (
+    JSON,
+    PageOf,
+    caller,
+    create_app,
+    entrypoint,
+    expected_version,
+    page_response,
+    record_response,
+)
 from rapport.api.records import IfMatch, RecordIdParam, responses
 from rapport.assignment import service as assignment
 from rapport.assignment.models import AssignmentRules, AssignmentRulesDocument, AssignRequested
@@ -26,15 +35,6 @@ def _sfn() -> Any:
     import boto3  # type: ignore[import-untyped]
 
     return boto3.client("stepfunctions")
-
-
-def _user_response(user: User, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=JSON,
-        body=user.model_dump(mode="json", by_alias=True),
-        headers={"ETag": etag(user.version), **(headers or {})},
-    )
 
 
 @app.get(
@@ -60,7 +60,7 @@ def list_users(
     responses=responses(200, User),
 )
 def get_user(record_id: RecordIdParam) -> Response[User]:
-    return _user_response(users.get(caller(app), record_id))
+    return record_response(users.get(caller(app), record_id))
 
 
 @app.put(
@@ -76,8 +76,8 @@ def get_user(record_id: RecordIdParam) -> Response[User]:
 def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = None) -> Response[User]:
     user, created = users.put(caller(app), record_id, body, expected_version(if_match, required=False))
     if created:
-        return _user_response(user, 201, {"Location": f"/users/{user.id}"})
-    return _user_response(user)
+        return record_response(user, 201, {"Location": f"/users/{user.id}"})
+    return record_response(user)
 
 
 @app.patch(
@@ -90,7 +90,7 @@ def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = No
 )
 def set_availability(record_id: RecordIdParam, body: Availability, if_match: IfMatch = None) -> Response[User]:
     version = expected_version(if_match, required=False)
-    return _user_response(users.set_availability(caller(app), record_id, body, version))
+    return record_response(users.set_availability(caller(app), record_id, body, version))
 
 
 @app.get(
@@ -101,7 +101,7 @@ def set_availability(record_id: RecordIdParam, body: Availability, if_match: IfM
     responses=responses(200, AssignmentRulesDocument),
 )
 def get_assignment_rules() -> Response[AssignmentRulesDocument]:
-    return _rules_response(assignment.get_rules(caller(app)))
+    return record_response(assignment.get_rules(caller(app)))
 
 
 @app.put(
@@ -116,7 +116,7 @@ def get_assignment_rules() -> Response[AssignmentRulesDocument]:
 def put_assignment_rules(body: AssignmentRules, if_match: IfMatch = None) -> Response[AssignmentRulesDocument]:
     version = expected_version(if_match, required=True)
     assert version is not None
-    return _rules_response(assignment.replace_rules(caller(app), body, version))
+    return record_response(assignment.replace_rules(caller(app), body, version))
 
 
 @app.post(
@@ -141,15 +141,6 @@ def assign_lead(record_id: RecordIdParam) -> Response[Any]:
     )
     body = AssignRequested(lead_id=record_id, execution_arn=started["executionArn"])
     return Response(status_code=202, content_type=JSON, body=body.model_dump(mode="json"))
-
-
-def _rules_response(document: AssignmentRulesDocument) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type=JSON,
-        body=document.model_dump(mode="json"),
-        headers={"ETag": etag(document.version)},
-    )
 
 
 lambda_handler = entrypoint(app)

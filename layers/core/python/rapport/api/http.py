@@ -7,7 +7,7 @@ import os
 import re
 from collections.abc import Callable
 from http import HTTPStatus
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
@@ -102,11 +102,20 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
     return int(matched.group(1))
 
 
-def record_response(record: RecordMeta, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
+class Versioned(Protocol):
+    """A record, or a settings document, that carries the version its ETag names."""
+
+    @property
+    def version(self) -> int | None: ...
+
+    def model_dump(self, *, mode: str, by_alias: bool) -> dict[str, Any]: ...
+
+
+def record_response(record: Versioned, status: int = 200, headers: dict[str, str] | None = None) -> Response[Any]:
     return Response(
         status_code=status,
         content_type=JSON,
-        body=record.model_dump(mode="json"),
+        body=record.model_dump(mode="json", by_alias=True),
         headers={"ETag": etag(record.version), **(headers or {})},
     )
 

@@ -16,11 +16,6 @@ def test_a_body_of_another_media_type_is_a_415(staff: Staff, method: str, path: 
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="handler bug: Powertools raises ValueError for multipart/form-data without a boundary, which the "
-    "catch-all in rapport.api.http answers 500; found by schemathesis (ST102)",
-)
 @pytest.mark.parametrize(("method", "path"), [("POST", "/accounts"), ("PATCH", "/accounts/x")])
 def test_multipart_without_a_boundary_is_a_4xx(staff: Staff, method: str, path: str) -> None:
     response = staff("admin").request(

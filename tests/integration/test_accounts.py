@@ -260,3 +260,10 @@ def test_a_body_of_another_media_type_is_a_415():
     reply = call("createAccount", headers={"Content-Type": "text/plain", "Idempotency-Key": None})
     assert reply.status == 415
     assert reply.body["type"] == "urn:rapport:problem:unsupported-media-type"
+
+
+@pytest.mark.parametrize("media_type", ["multipart/form-data", "application/x-www-form-urlencoded", "text/plain"])
+def test_a_body_that_is_not_json_is_a_415_before_the_route_reads_it(media_type):
+    reply = call("createAccount", headers={"Content-Type": media_type, "Idempotency-Key": None})
+    assert reply.status == 415
+    assert reply.body["type"] == "urn:rapport:problem:unsupported-media-type"

@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from rapport import idempotency
-from rapport.api.problems import from_validation_error, problem_response, route_not_found
+from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
@@ -64,6 +64,22 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     return app
 
 
+def _refuse_bodies_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
+    """A body is JSON: any other media type (multipart, form, text) is a 415 before a route parses it (Powertools
+    would try multipart and form bodies, and fail on some with an error of its own)."""
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
+    if not event.get("body") or not media_type or media_type == JSON or media_type.endswith("+json"):
+        return None
+    problem = problem_response(UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}."))
+    return {
+        "statusCode": problem.status_code,
+        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": os.environ.get("ALLOWED_ORIGIN", "*")},
+        "body": problem.body,
+        "isBase64Encoded": False,
+    }
+
+
 def _internal_error(error: Exception) -> Response[Any]:
     """A fault of ours (a response breaking its schema included): logged whole, answered without internals."""
     logger.exception("unhandled error")
@@ -76,7 +92,7 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return app.resolve(event, context)
+        return _refuse_bodies_not_json(event) or app.resolve(event, context)
 
     return handler
 

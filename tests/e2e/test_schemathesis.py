@@ -25,23 +25,8 @@ schema = schemathesis.openapi.from_path(DOCUMENT)
 schema.config.generation.update(modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE])
 
 
-def no_server_error(
-    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: schemathesis.Case[Any]
-) -> None:
-    """No 5xx, but for one known handler bug: `multipart/form-data` without a boundary answers 500.
-
-    test_api_errors.py::test_multipart_without_a_boundary_is_a_4xx fails (strictly expected) until the handlers
-    fix it; then both that xfail and this exception go.
-    """
-    headers: dict[str, Any] = dict(case.headers or {})
-    content_type = str(headers.get("Content-Type", ""))
-    if response.status_code == 500 and content_type.startswith("multipart/") and "boundary=" not in content_type:
-        return
-    not_a_server_error(ctx, response, case)
-
-
 CHECKS = [
-    no_server_error,
+    not_a_server_error,
     status_code_conformance,
     content_type_conformance,
     response_headers_conformance,

@@ -89,6 +89,10 @@ class ApiGateway:
         extra = [("x-amzn-RequestId", request_id), ("x-amz-apigw-id", secrets.token_urlsafe(12)[:16])]
         return HttpResponse(response.status, [*response.headers, *extra, ("X-Amzn-Trace-Id", trace)], response.body)
 
+    def refuse(self, response_type: str, status: int, message: str) -> HttpResponse:
+        """API Gateway's own answer to a request it cannot take (its body unreadable, say)."""
+        return self._error(response_type, status, message, str(uuid.uuid4()))[0]
+
     def _handle(self, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
         matched = self._api.match(request.method, request.target.partition("?")[0])
         if matched is None:

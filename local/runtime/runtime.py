@@ -146,6 +146,7 @@ class LocalCloud:
         server = HttpServer(
             self.options.port,
             lambda request: docs.handle(request) or _schedules(eventing, request) or gateway.handle(request),
+            gateway.refuse,
         )
         server.start()
         self._running.callback(server.stop)

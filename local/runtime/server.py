@@ -11,12 +11,25 @@ from local.runtime.gateway import HttpRequest, HttpResponse
 
 log = logging.getLogger("rapport.local")
 App = Callable[[HttpRequest], HttpResponse]
+Refuse = Callable[[str, int, str], HttpResponse]  # API Gateway's response of a type, with a status and message
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
+BODY_TIMEOUT = 3.0  # seconds without a byte of a body its Content-Length announced: the request is dropped
+_JSON = [("Content-Type", "application/json")]
+
+
+class Unreadable(Exception):
+    """The request's body cannot be read: too long, a bad length or chunk, or it never comes."""
+
+    def __init__(self, response_type: str, status: int, message: str) -> None:
+        super().__init__(message)
+        self.response_type = response_type
+        self.status = status
 
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     app: App
+    refuse: Refuse
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -28,10 +41,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _serve(self) -> None:
-        body = self._body()
-        if body is None:
+        try:
+            body = self._body()
+        except Unreadable as error:
             self.close_connection = True
-            self._send(HttpResponse(413, [("Content-Type", "application/json")], b'{"message":"Request Too Long"}'))
+            self._send(self.server.refuse(error.response_type, error.status, str(error)))
             return
         request = HttpRequest(
             method=self.command,
@@ -45,7 +59,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = self.server.app(request)
         except Exception:
             log.exception("%s %s failed", self.command, self.path)
-            response = HttpResponse(500, [("Content-Type", "application/json")], b'{"message":"Internal server error"}')
+            response = HttpResponse(500, _JSON, b'{"message":"Internal server error"}')
         self._send(response)
 
     def __getattr__(self, name: str) -> Callable[[], None]:
@@ -54,19 +68,38 @@ class _Handler(BaseHTTPRequestHandler):
             return self._serve
         raise AttributeError(name)
 
-    def _body(self) -> bytes | None:
-        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
-            return self._chunked()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length <= MAX_BODY else None
+    def _body(self) -> bytes:
+        self.connection.settimeout(BODY_TIMEOUT)
+        try:
+            if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+                return self._chunked()
+            return self._read(self._length())
+        except (ValueError, TimeoutError) as error:
+            raise Unreadable("BAD_REQUEST_BODY", 400, "Bad Request") from error
+        finally:
+            self.connection.settimeout(None)
 
-    def _chunked(self) -> bytes | None:
+    def _length(self) -> int:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length < 0:
+            raise ValueError(length)
+        if length > MAX_BODY:
+            raise Unreadable("REQUEST_TOO_LARGE", 413, "Request Too Long")
+        return length
+
+    def _read(self, size: int) -> bytes:
+        data = self.rfile.read(size)
+        if len(data) < size:
+            raise ValueError("the body ended early")
+        return data
+
+    def _chunked(self) -> bytes:
         body = b""
         while size := int(self.rfile.readline().split(b";")[0].strip() or b"0", 16):
-            body += self.rfile.read(size)
+            body += self._read(size)
             self.rfile.readline()
             if len(body) > MAX_BODY:
-                return None
+                raise Unreadable("REQUEST_TOO_LARGE", 413, "Request Too Long")
         while self.rfile.readline() not in (b"\r\n", b"\n", b""):
             pass  # trailers
         return body
@@ -86,9 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 class HttpServer:
-    def __init__(self, port: int, app: App) -> None:
+    def __init__(self, port: int, app: App, refuse: Refuse) -> None:
         self._server = _Server(("127.0.0.1", port), _Handler)
         self._server.app = app
+        self._server.refuse = refuse
         self._thread = threading.Thread(target=self._server.serve_forever, name="api", daemon=True)
 
     @property

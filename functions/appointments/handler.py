@@ -5,14 +5,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.filters import only_offered_filters
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import register_record_routes, responses
 from rapport.appointments.models import Appointment, AppointmentCreate, AppointmentPatch
 from rapport.appointments.service import ME, appointments
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-FILTERS = ("attendee_id", "from", "to")
 
 app = create_app()
 register_record_routes(app, appointments, AppointmentCreate, AppointmentPatch, Appointment)
@@ -41,7 +38,6 @@ def list_appointments(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> Response[PageOf[Appointment]]:
-    only_offered_filters(app, FILTERS, "Appointments are listed per attendee, by start time")
     page = appointments.search(
         caller(app), attendee_id=attendee_id, starts_from=starts_from, starts_to=starts_to, limit=limit, cursor=cursor
     )

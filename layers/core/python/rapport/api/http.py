@@ -22,6 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from rapport import idempotency
+from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
@@ -45,7 +46,11 @@ class PageOf(BaseModel, Generic[ItemT]):
 
 
 def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
-    """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes)."""
+    """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
+
+    Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
+    fails first, its 400 names them too.
+    """
     cors = cors or CORSConfig(
         allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
@@ -54,8 +59,11 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     app = APIGatewayRestResolver(
         enable_validation=True, cors=cors, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
     )
+    app.use(middlewares=[refuse_unknown_query_parameters])
     app.exception_handler(RapportError)(problem_response)
-    app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
+    app.exception_handler(RequestValidationError)(
+        lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
+    )
     app.exception_handler(RequestUnsupportedContentType)(
         lambda _: problem_response(UnsupportedMediaType("Send the body as application/json."))
     )

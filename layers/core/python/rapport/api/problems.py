@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -56,8 +57,9 @@ def _field(entry: FieldError) -> dict[str, str]:
     return {"field": entry.field, "in": entry.location, "message": entry.message, "code": entry.code}
 
 
-def from_validation_error(error: RequestValidationError) -> RapportError:
-    """Powertools' request validation errors: body faults are 422, query/path/header faults 400."""
+def from_validation_error(error: RequestValidationError, unsupported: Sequence[FieldError] = ()) -> RapportError:
+    """Powertools' request validation errors: body faults are 422, query/path/header faults 400, with the query
+    parameters the route does not take (`unsupported`) beside them."""
     entries: list[FieldError] = []
     for raw in error.errors():
         location, *path = [str(part) for part in raw["loc"]] or ["body"]
@@ -67,6 +69,7 @@ def from_validation_error(error: RequestValidationError) -> RapportError:
         elif raw["type"] == "missing" and location == "body" and not path:
             message = "A JSON body is required."
         entries.append(FieldError(dotted_path(path), message, str(raw["type"]), location))
+    entries += unsupported
     if all(entry.location == "body" for entry in entries):
         return InvalidInput("The request body is not valid.", entries)
     return BadRequest("The request's parameters are not valid.", entries)

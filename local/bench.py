@@ -98,10 +98,19 @@ def request_counts() -> None:
         boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
         os.environ["USAGE_PLAN_NAME"] = "bench-web-forms"
         account = create("createAccount", name="Bench Co", domain="bench.example")
-        contact = create("createContact", last_name="Bench", email="b@bench.example", account_id=account["id"])
+        contact = create(
+            "createContact",
+            last_name="Bench",
+            email="b@bench.example",
+            emails=["b2@bench.example"],
+            phones=["+14155550199"],
+            owner_id="ann",
+            tags=["VIP"],
+            account_id=account["id"],
+        )
         admin = Staff().as_("admin")
         marketing = Staff().as_("marketing")
-        lead = create("createLead", email="lead@bench.example", title="VP", owner_id="ann")
+        lead = create("createLead", last_name="Bench", email="lead@bench.example", title="VP", owner_id="ann")
         lead_owner_status = {"owner_id": "ann", "status": "new", "min_score": "10"}
         unconditional: dict[str, str | None] = {"If-Match": None}
         new_contact = {"last_name": "N", "email": "n@b.example", "phone": "+14155550100", "account_id": account["id"]}
@@ -122,7 +131,17 @@ def request_counts() -> None:
             ("GET /contacts?email=", lambda: call("listContacts", query={"email": "new@bench.example"})),
             ("GET /contacts?phone=", lambda: call("listContacts", query={"phone": "+14155550100"})),
             ("GET /contacts?account_id=", lambda: call("listContacts", query={"account_id": account["id"]})),
-            ("GET /contacts?q=", lambda: call("listContacts", query={"q": "ben"})),
+            ("GET /contacts?q= (a word of the name)", lambda: call("listContacts", query={"q": "ben"})),
+            ("GET /contacts?q= (two words)", lambda: call("listContacts", query={"q": "ben bench"})),
+            (
+                "GET /contacts?account_id=&q=",
+                lambda: call("listContacts", query={"account_id": account["id"], "q": "ben"}),
+            ),
+            ("GET /contacts?email= (additional)", lambda: call("listContacts", query={"email": "b2@bench.example"})),
+            ("GET /contacts?phone= (additional)", lambda: call("listContacts", query={"phone": "+14155550199"})),
+            ("GET /contacts?owner_id=", lambda: call("listContacts", query={"owner_id": "ann"})),
+            ("GET /contacts?tag=", lambda: call("listContacts", query={"tag": "vip"})),
+            ("GET /accounts?q= (a word inside)", lambda: call("listAccounts", query={"q": "co"})),
             ("DELETE /contacts/{id}", lambda: call("deleteContact", record_id=contact["id"], headers=unconditional)),
             (
                 "POST /contacts/{id}/restore",
@@ -162,6 +181,8 @@ def request_counts() -> None:
             ("GET /leads?status=&min_score=", lambda: call("listLeads", query={"status": "new", "min_score": "10"})),
             ("GET /leads?owner_id=", lambda: call("listLeads", query={"owner_id": "ann"})),
             ("GET /leads?owner_id=&status=&min_score=", lambda: call("listLeads", query=lead_owner_status)),
+            ("GET /leads?email=", lambda: call("listLeads", query={"email": "lead@bench.example"})),
+            ("GET /leads?q=", lambda: call("listLeads", query={"q": "bench"})),
             ("GET /scoring-rules", lambda: call("getScoringRules", marketing)),
             ("PUT /scoring-rules", lambda: call("putScoringRules", marketing)),
             (
@@ -206,7 +227,8 @@ def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
     ]
     pipeline = create("createPipeline", manager, name="Bench", stages=stages, rotting_days=14)
     fields = {"amount": "100.00", "pipeline_id": pipeline["id"], "close_date": "2026-11-30"}
-    deal = create("createDeal", name="Bench deal", contact_ids=[contact_id], **fields)
+    account_id = create("createAccount", name="Deal Co")["id"]
+    deal = create("createDeal", name="Bench deal", contact_ids=[contact_id], account_id=account_id, **fields)
     trashed = create("createDeal", name="Trash", **fields)
     unconditional: dict[str, str | None] = {"If-Match": None}
 
@@ -237,6 +259,7 @@ def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
             lambda: call("listDeals", query={"pipeline_id": pipeline["id"], "stage": "Won"}),
         ),
         ("GET /deals?status=", lambda: call("listDeals", query={"status": "open"})),
+        ("GET /deals?account_id=", lambda: call("listDeals", query={"account_id": account_id})),
         ("DELETE /deals/{id}", lambda: call("deleteDeal", record_id=trashed["id"], headers=unconditional)),
         (
             "POST /deals/{id}/restore",

@@ -6,7 +6,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.accounts.models import Account, AccountCreate, AccountPatch
-from rapport.accounts.service import accounts
+from rapport.accounts.service import FILTERS, accounts
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.contacts.models import Contact
@@ -25,10 +25,19 @@ register_record_routes(app, accounts, AccountCreate, AccountPatch, Account)
     tags=["accounts"],
     operation_id="listAccounts",
     summary="List or find accounts",
+    description=f"One filter at a time (more is a 400): {FILTERS.described()}. A page may hold fewer than `limit` "
+    "accounts and still have a next_cursor.",
     responses=responses(200, PageOf[Account]),
 )
 def list_accounts(
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Words starting words of the name, in any order, case and accents aside",
+        ),
+    ] = None,
     domain: Annotated[str | None, Query(min_length=1, max_length=253, description="Exact domain")] = None,
     deleted: Annotated[bool, Query(description="List the trash instead")] = False,
     limit: Limit = DEFAULT_LIMIT,

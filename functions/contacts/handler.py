@@ -9,7 +9,7 @@ from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag,
 from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.contacts.overview import ContactOverview, contact_overview
-from rapport.contacts.service import contacts
+from rapport.contacts.service import FILTERS, contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = create_app()
@@ -21,13 +21,24 @@ register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
     tags=["contacts"],
     operation_id="listContacts",
     summary="List or find contacts",
+    description=f"One filter at a time, or account_id with q (any other combination is a 400): {FILTERS.described()}. "
+    "A page may hold fewer than `limit` contacts and still have a next_cursor.",
     responses=responses(200, PageOf[Contact]),
 )
 def list_contacts(
-    q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
-    email: Annotated[str | None, Query(min_length=3, max_length=254, description="Exact email")] = None,
-    phone: Annotated[str | None, Query(min_length=3, max_length=32, description="Exact phone")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Words starting words of the first or last name, in any order, case and accents aside",
+        ),
+    ] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=254, description="Any of its emails")] = None,
+    phone: Annotated[str | None, Query(min_length=3, max_length=32, description="Any of its phones")] = None,
     account_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    owner_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")] = None,
+    tag: Annotated[str | None, Query(min_length=1, max_length=50, description="One of its tags, case aside")] = None,
     deleted: Annotated[bool, Query(description="List the trash instead")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -38,6 +49,8 @@ def list_contacts(
         email=email,
         phone=phone,
         account_id=account_id,
+        owner_id=owner_id,
+        tag=tag,
         deleted=deleted,
         limit=limit,
         cursor=cursor,

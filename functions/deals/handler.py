@@ -13,7 +13,6 @@ from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
-COMBINATIONS = "; ".join(" + ".join(combination) or "none" for combination in FILTERS)
 
 app = create_app()
 register_record_routes(app, deals, DealCreate, DealPatch, Deal)
@@ -24,7 +23,7 @@ register_record_routes(app, deals, DealCreate, DealPatch, Deal)
     tags=["deals"],
     operation_id="listDeals",
     summary="List deals by close date, filtered",
-    description=f"Filter combinations (any other is a 400): {COMBINATIONS}.",
+    description=f"Filter combinations (any other is a 400): {FILTERS.described()}.",
     responses=responses(200, PageOf[Deal]),
 )
 def list_deals(
@@ -32,6 +31,9 @@ def list_deals(
     status: Annotated[StageStatus | None, Query()] = None,
     pipeline_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
     stage: Annotated[str | None, Query(min_length=1, max_length=100, description="With pipeline_id")] = None,
+    account_id: Annotated[
+        str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="The account's deals")
+    ] = None,
     deleted: Annotated[bool, Query(description="List the trash instead (alone)")] = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
@@ -42,6 +44,7 @@ def list_deals(
         status=status.value if status else None,
         pipeline_id=pipeline_id,
         stage=stage,
+        account_id=account_id,
         deleted=deleted,
         limit=limit,
         cursor=cursor,

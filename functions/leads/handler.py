@@ -30,7 +30,7 @@ from rapport.leads.models import (
     ScoringRulesDocument,
 )
 from rapport.leads.scoring import ScoringRules
-from rapport.leads.service import leads, scoring_rules
+from rapport.leads.service import FILTERS, leads, scoring_rules
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = create_app()
@@ -100,13 +100,24 @@ def convert_lead(
     "/leads",
     tags=["leads"],
     operation_id="listLeads",
-    summary="List leads by score, highest first",
+    summary="List leads by score, highest first, or find them by email or name",
+    description=f"Filter combinations (any other is a 400): {FILTERS.described()}. `q` lists by the word matched, "
+    "then score; a page may then hold fewer than `limit` leads and still have a next_cursor.",
     responses=responses(200, PageOf[Lead]),
 )
 def list_leads(
     status: Annotated[LeadStatus | None, Query(description="Only leads in this status")] = None,
     owner_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")] = None,
     min_score: Annotated[int | None, Query(ge=0, le=100, description="Only leads scoring at least this")] = None,
+    email: Annotated[str | None, Query(min_length=3, max_length=254, description="The lead's email")] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=100,
+            description="Words starting words of the first name, last name or company, case and accents aside",
+        ),
+    ] = None,
     deleted: Annotated[bool, Query(description="List the trash instead")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
@@ -116,6 +127,8 @@ def list_leads(
         status=status,
         owner_id=owner_id,
         min_score=min_score,
+        email=email,
+        q=q,
         deleted=deleted,
         limit=limit,
         cursor=cursor,

@@ -69,7 +69,7 @@ def test_an_activity_linking_four_records_is_one_transaction_and_shows_in_each_t
     with dynamodb_requests() as requests:
         reply = call("createActivity", body=body, headers=NO_KEY)
     assert reply.status == 201, reply.body
-    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # the lead and the scoring rules, then all
+    assert requests == ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]  # the lead, its rules, the deal; all
     activity = reply.body
     assert reply.headers["location"] == f"/activities/{activity['id']}"
     assert reply.etag == '"1"'
@@ -298,7 +298,7 @@ def test_an_activity_on_a_deal_keeps_it_from_rotting_and_counts_for_its_author_i
             "createActivity", body={"type": "meeting", "occurred_at": AT, "deal_id": stalled["id"]}, headers=NO_KEY
         )
     assert reply.status == 201, reply.body
-    assert requests == ["TransactWriteItems"]
+    assert requests == ["GetItem", "TransactWriteItems"]  # the deal's search entries, then all
     read = call("getDeal", record_id=stalled["id"])
     assert read.body["rotting"] is False
     assert read.body["last_activity_at"] == reply.body["created_at"], "when it was logged: it only moves forward"
@@ -352,7 +352,7 @@ def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked)
     assert reply.status == 422, reply.body
     assert reply.headers["content-type"] == "application/problem+json"
     assert [(error["field"], error["code"]) for error in reply.body["errors"]] == [("deal_id", "unknown_reference")]
-    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # refused by the deal's condition
+    assert requests == ["GetItem"]  # the deal, read for its search entries, is trashed
     call("deleteLead", record_id=linked["lead_id"], headers={"If-Match": None})
     lead_before = call("getLead", record_id=linked["lead_id"])
     reply = call("createActivity", body={**body, "deal_id": None}, headers=NO_KEY)
@@ -385,7 +385,7 @@ def test_a_lead_changed_meanwhile_is_read_again_and_the_whole_write_sent_again(l
     monkeypatch.setattr(leads, "record_engagement", engage_then_someone_edits_the_lead)
     with dynamodb_requests() as requests:
         activity = log(occurred_at=AT, lead_id=lead_id, contact_id=linked["contact_id"])
-    read, edit = ["GetItem", "GetItem"], ["GetItem", "GetItem", "PutItem"]  # lead and rules; the edit
+    read, edit = ["GetItem", "GetItem"], ["GetItem", "GetItem", "TransactWriteItems"]  # lead and rules; the edit
     assert requests == [*read, *edit, "TransactWriteItems", *read, "TransactWriteItems"]
     lead = call("getLead", record_id=lead_id).body
     assert (lead["title"], lead["engagement"]["activities"], lead["version"]) == ("CTO", 1, 3)

@@ -466,13 +466,13 @@ def test_request_counts():
     assert requests == ["GetItem", "TransactWriteItems"]  # rules; lead + its email guard + no contact has it
     with dynamodb_requests() as requests:
         create("createLead", last_name="No email")
-    assert requests == ["GetItem", "PutItem"]
+    assert requests == ["GetItem", "TransactWriteItems"]  # rules; lead + the search entry of its name
     with dynamodb_requests() as requests:
         call("getLead", record_id=lead["id"])
     assert requests == ["GetItem"]
     with dynamodb_requests() as requests:
         call("updateLead", record_id=lead["id"], body={"title": "VP"}, headers={"If-Match": '"1"'})
-    assert requests == ["GetItem", "GetItem", "PutItem"]  # lead, rules, lead
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # lead, rules; lead + its search entries
     with dynamodb_requests() as requests:
         call("getScoringRules", MARKETING)
     assert requests == ["GetItem"]
@@ -481,7 +481,7 @@ def test_request_counts():
     assert requests == ["GetItem", "PutItem"]
     with dynamodb_requests() as requests:
         leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT)
-    assert requests[:3] == ["GetItem", "GetItem", "PutItem"]  # lead, rules, lead (then the read it returns)
+    assert requests[:3] == ["GetItem", "GetItem", "TransactWriteItems"]  # lead, rules, lead (then it is read)
 
 
 def test_the_same_idempotency_key_with_another_duplicate_policy_is_another_request():

@@ -1,9 +1,19 @@
-from dataclasses import asdict
-
 import pytest
 
 from rapport.dal import keys
 from rapport.dal.keys import Kind
+
+
+def contact_keys(email: str | None = "a@b.co", phone: str | None = "+441234567", account: str | None = "1", **fields):
+    values = {"name_key": "ada", "words": ["ada"], "tags": ["vip"], "owner_id": "ann", **fields}
+    emails, phones = [email] if email else [], [phone] if phone else []
+    return keys.ContactKeys(emails=emails, phones=phones, account_id=account, **values)
+
+
+def partitions_of(index_keys: keys.IndexKeys) -> list[str]:
+    """Every index partition the record and its search entries are in."""
+    own = [value for name, value in index_keys.attributes().items() if name.endswith("pk") and value]
+    return own + [entry.pk for entry in index_keys.entries]
 
 
 def test_every_partition_key_starts_with_the_tenant():
@@ -17,28 +27,26 @@ def test_every_partition_key_starts_with_the_tenant():
         keys.calendar_pk(tenant, "user-1"),
     ]
     index_keys = [
-        keys.account_index_keys(tenant, "1", "acme", "acme.com", deleted=False),
-        keys.contact_index_keys(tenant, "2", "ada", "a@b.co", "+441234567", "1", deleted=False),
+        keys.account_index_keys(tenant, "1", "acme", ["acme"], "acme.com", deleted=False),
+        keys.contact_index_keys(tenant, "2", contact_keys(), deleted=False),
         keys.task_index_keys(tenant, "3", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
     ]
-    partitions += [
-        value for entry in index_keys for name, value in asdict(entry).items() if name.endswith("pk") and value
-    ]
-    assert partitions
+    partitions += [partition for entry in index_keys for partition in partitions_of(entry)]
+    assert len(partitions) == 6 + 4 + 7 + 1
     assert all(value.startswith(f"T#{tenant}#") for value in partitions)
 
 
 def test_a_deleted_contact_leaves_the_lookup_indexes_but_stays_in_the_trash():
-    live = keys.contact_index_keys("t", "2", "ada", "a@b.co", "+441234567", "1", deleted=False)
-    trashed = keys.contact_index_keys("t", "2", "ada", "a@b.co", "+441234567", "1", deleted=True)
-    assert live.gsi2pk and live.gsi3pk and live.gsi4pk
-    assert (trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk) == (None, None, None)
+    live = keys.contact_index_keys("t", "2", contact_keys(), deleted=False)
+    trashed = keys.contact_index_keys("t", "2", contact_keys(), deleted=True)
+    assert live.gsi2pk and live.gsi4pk and len(live.entries) == 4
+    assert (trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk, trashed.entries) == (None, None, None, ())
     assert trashed.gsi1pk == "T#t#CON#DELETED"
 
 
 def test_the_account_sorts_before_its_contacts_in_their_partition():
-    account = keys.account_index_keys("t", "1", "acme", None, deleted=False)
-    contact = keys.contact_index_keys("t", "2", "!bang", None, None, "1", deleted=False)
+    account = keys.account_index_keys("t", "1", "acme", ["acme"], None, deleted=False)
+    contact = keys.contact_index_keys("t", "2", contact_keys(None, None, name_key="!bang"), deleted=False)
     assert account.gsi4pk == contact.gsi4pk
     assert account.gsi4sk is not None and contact.gsi4sk is not None
     assert account.gsi4sk < contact.gsi4sk
@@ -70,16 +78,17 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
 
 def deal_keys(deleted: bool = False, **fields: str) -> keys.IndexKeys:
     values = {"close_date": "2026-12-15", "status": "open", "owner_id": "ann", "pipeline_id": "P1", "stage_key": "demo"}
-    return keys.deal_index_keys("t", "D1", **{**values, **fields}, deleted=deleted)
+    return keys.deal_index_keys("t", "D1", **{"account_id": "A1", **values, **fields}, deleted=deleted)
 
 
 def test_every_sales_partition_key_starts_with_the_tenant():
-    partitions = [value for name, value in asdict(deal_keys()).items() if name.endswith("pk") and value] + [
+    partitions = [
+        *partitions_of(deal_keys()),
         keys.stats_pk("t", "2026-11"),
         keys.stats_list_pk("t"),
         keys.settings_pk("t"),
     ]
-    assert len(partitions) == 7
+    assert len(partitions) == 8
     assert all(value.startswith("T#t#") for value in partitions)
 
 
@@ -134,13 +143,13 @@ def test_tasks_of_an_assignee_sort_by_due_time_undated_last_and_leave_the_index_
 def test_lead_and_web_form_index_keys_start_with_the_tenant():
     tenant = "tenant-a"
     entries = [
-        keys.lead_index_keys(tenant, "1", 40, "new", "owner-1", deleted=False),
-        keys.lead_index_keys(tenant, "1", 40, "new", None, deleted=True),
+        keys.lead_index_keys(tenant, "1", 40, "new", "owner-1", email="a@b.co", words=["ada"], deleted=False),
+        keys.lead_index_keys(tenant, "1", 40, "new", None, email="a@b.co", words=["ada"], deleted=True),
         keys.web_form_index_keys(tenant, "2", "contact us"),
     ]
-    partitions = [value for entry in entries for name, value in asdict(entry).items() if name.endswith("pk") and value]
+    partitions = [partition for entry in entries for partition in partitions_of(entry)]
     partitions += [keys.guard_pk(tenant, keys.UniqueField.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, Kind.LEAD, "1")]
-    assert len(partitions) == 8
+    assert len(partitions) == 10
     assert all(value.startswith(f"T#{tenant}#") for value in partitions)
 
 
@@ -162,7 +171,7 @@ def test_a_score_outside_0_to_100_has_no_sort_key():
 
 
 def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_the_trash():
-    live = keys.lead_index_keys("t", "1", 40, "working", "ann", deleted=False)
+    live = keys.lead_index_keys("t", "1", 40, "working", "ann", email=None, words=[], deleted=False)
     assert (live.gsi1pk, live.gsi2pk, live.gsi3pk, live.gsi4pk) == (
         "T#t#LEAD",
         "T#t#LEAD#STATUS#working",
@@ -170,7 +179,7 @@ def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_th
         "T#t#LEAD#OWNER#ann#STATUS#working",
     )
     assert live.gsi1sk == live.gsi2sk == live.gsi3sk == live.gsi4sk == "060#1"
-    unowned = keys.lead_index_keys("t", "1", 40, "working", None, deleted=False)
+    unowned = keys.lead_index_keys("t", "1", 40, "working", None, email=None, words=[], deleted=False)
     assert (unowned.gsi3pk, unowned.gsi4pk) == (None, None)
-    trashed = keys.lead_index_keys("t", "1", 40, "working", "ann", deleted=True)
+    trashed = keys.lead_index_keys("t", "1", 40, "working", "ann", email="a@b.co", words=["a"], deleted=True)
     assert (trashed.gsi1pk, trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk) == ("T#t#LEAD#DELETED", None, None, None)

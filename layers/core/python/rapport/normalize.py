@@ -48,16 +48,47 @@ def domain(value: str) -> str:
     return candidate
 
 
-def name_key(value: str) -> str:
-    """Case- and accent-insensitive form of a name, for prefix search (`Zoë  O'Neil` -> `zoe o'neil`).
+def fold(value: str) -> str:
+    """Case- and accent-insensitive form of a text: NFKD without combining marks or control characters (the key
+    layout uses them as separators), case-folded (`Zoë ß` -> `zoe ss`)."""
+    folded = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", value).casefold())
+    return "".join(char for char in folded if not unicodedata.combining(char) and unicodedata.category(char) != "Cc")
 
-    Control characters are dropped: the key layout uses them as separators.
-    """
-    decomposed = unicodedata.normalize("NFKD", value)
-    stripped = "".join(
-        char for char in decomposed if not unicodedata.combining(char) and unicodedata.category(char) != "Cc"
-    )
-    return " ".join(stripped.casefold().split())
+
+def name_key(value: str) -> str:
+    """Case- and accent-insensitive form of a name, for sorting and prefix search (`Zoë  O'Neil` -> `zoe o'neil`)."""
+    return " ".join(fold(value).split())
+
+
+MAX_WORD_LENGTH = 64  # longer words are found by their first 64 characters
+MAX_SEARCH_WORDS = 16  # a record is found by the first 16 distinct words of its names
+
+
+def search_terms(value: str) -> list[str]:
+    """The words of a search, each once, in order: folded runs of letters and digits (`O'Neil-Smith` -> o, neil,
+    smith), cut to MAX_WORD_LENGTH. A record matches when each is the start of one of its words."""
+    return list(dict.fromkeys(_runs(value)))
+
+
+def _runs(value: str) -> list[str]:
+    """The runs of letters and digits of `value`, folded; anything else (control characters too) separates them."""
+    folded = fold(_controls_as_spaces(value))
+    return [run[:MAX_WORD_LENGTH] for run in "".join(char if char.isalnum() else " " for char in folded).split()]
+
+
+def _controls_as_spaces(value: str) -> str:
+    return "".join(" " if unicodedata.category(char) == "Cc" else char for char in value)
+
+
+def search_words(*names: str | None) -> list[str]:
+    """The words `names` are found by, each once, at most MAX_SEARCH_WORDS: their search terms, and each word
+    written with punctuation also without it (`O'Neil` is found by `o`, `neil` and `oneil`)."""
+    words: list[str] = []
+    for name in names:
+        for token in _controls_as_spaces(name or "").split():
+            runs = _runs(token)
+            words += runs + (["".join(runs)[:MAX_WORD_LENGTH]] if len(runs) > 1 else [])
+    return list(dict.fromkeys(words))[:MAX_SEARCH_WORDS]
 
 
 INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import pagination
+from rapport import normalize, pagination
 from rapport.auth import Action, Caller
-from rapport.dal import repository
+from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import (
+    MAX_TRANSACTION_ITEMS,
     Changes,
     Guard,
     GuardTaken,
@@ -28,6 +29,7 @@ from rapport.dal.repository import (
     ParentMissing,
     Record,
     StaleVersion,
+    TooManyWrites,
     UnitOfWork,
 )
 from rapport.errors import (
@@ -65,6 +67,18 @@ def normalized_filter(field: str, normalizer: Callable[[str], str], value: str |
         return None if value is None else normalizer(value)
     except ValueError as error:
         raise BadRequest.of(field, str(error)) from error
+
+
+def too_many_writes(label: str, data: Mapping[str, Any], error: TooManyWrites) -> InvalidInput:
+    """A change that one transaction cannot hold, named by the record's lists: each of their values is written
+    with the record (a search entry, a guard), and each value that comes or goes twice."""
+    lists = [name for name, value in data.items() if isinstance(value, list) and value]
+    message = "changes too many values at once; send the change in two steps"
+    return InvalidInput(
+        f"This change of the {label} writes {error.items} items at once, more than one transaction holds "
+        f"({MAX_TRANSACTION_ITEMS}): change fewer emails, phones or tags at a time.",
+        [FieldError(name, message, "too_many_changes") for name in lists],
+    )
 
 
 class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
@@ -256,16 +270,57 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         start: str | None = None,
         end: str | None = None,
         before: str | None = None,
+        words: Sequence[str] = (),
+        data_equals: Mapping[str, str] | None = None,
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
         position = pagination.decode_cursor(cursor, binding)
         page = repository.query(
-            index, partition, prefix=prefix, limit=limit, position=position, start=start, end=end, before=before
+            index,
+            partition,
+            prefix=prefix,
+            limit=limit,
+            position=position,
+            start=start,
+            end=end,
+            before=before,
+            words=words,
+            data_equals=data_equals,
         )
         return Page(
             items=[self._out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
+        )
+
+    def find_by_name(
+        self,
+        caller: Caller,
+        q: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        bound_to: Mapping[str, object],
+        data_equals: Mapping[str, str] | None = None,
+    ) -> Page[OutT]:
+        """Live records with a word of their name starting with each word of `q` (case and accents aside): ONE
+        Query on the kind's word partition for the longest word, the others (and `data_equals`) as a filter."""
+        terms = normalize.search_terms(q)
+        if not terms:
+            raise BadRequest.of("q", "must hold a letter or a digit")
+        key = max(terms, key=len)
+        others = [term for term in terms if term != key]
+        partition = keys.word_pk(caller.tenant_id, self.kind)
+        return self.list(
+            caller,
+            "gsi1",
+            partition,
+            prefix=key,
+            limit=limit,
+            cursor=cursor,
+            bound_to=bound_to,
+            words=others,
+            data_equals=data_equals,
         )
 
     def _validated(self, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -323,6 +378,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             ) from error
         except StaleVersion as error:
             raise self._stale() from error
+        except TooManyWrites as error:
+            raise too_many_writes(self.label, record.data, error) from error
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
         kind = Kind(error.owner_kind).label if error.owner_kind else self.label

@@ -5,6 +5,7 @@ from typing import Any
 
 from rapport import normalize
 from rapport.accounts.models import Account, AccountCreate, AccountPatch
+from rapport.api.filters import Combinations
 from rapport.auth import Caller
 from rapport.contacts.service import contacts
 from rapport.dal import keys, repository
@@ -13,6 +14,9 @@ from rapport.dal.repository import Guard, Record
 from rapport.errors import Conflict
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+
+# The filters of GET /accounts, each one Query (see `AccountService.search`).
+FILTERS = Combinations("Accounts", ((), ("deleted",), ("q",), ("domain",)))
 
 
 class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
@@ -27,8 +31,11 @@ class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
         return {Guard(UniqueField.DOMAIN, domain): "domain"} if domain else {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        """Listed by name (or in the trash), found by its domain and by every word of its name."""
+        name = data["name"]
+        words = normalize.search_words(name)
         return keys.account_index_keys(
-            tenant_id, record_id, normalize.name_key(data["name"]), data.get("domain"), deleted=deleted
+            tenant_id, record_id, normalize.name_key(name), words, data.get("domain"), deleted=deleted
         )
 
     def update(self, caller: Caller, record_id: str, patch: AccountPatch, expected_version: int) -> Account:
@@ -47,15 +54,18 @@ class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
     def search(
         self, caller: Caller, *, q: str | None, domain: str | None, deleted: bool, limit: int, cursor: str | None
     ) -> Page[Account]:
-        """`domain` is an exact lookup; `q` a name prefix; with neither, all accounts by name."""
+        """`domain` is an exact lookup; `q` finds the words of names by their start; with neither, all accounts (or
+        the trash) by name. One Query each."""
         domain = normalized_filter("domain", normalize.domain, domain)
         filters = {"q": q, "domain": domain, "deleted": deleted}
+        FILTERS.check(filters)
+        if q is not None:
+            return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if domain is not None:
             partition = keys.lookup_pk(caller.tenant_id, Kind.ACCOUNT, UniqueField.DOMAIN, domain)
             return self.list(caller, "gsi2", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
         partition = keys.list_pk(caller.tenant_id, Kind.ACCOUNT, deleted=deleted)
-        prefix = normalize.name_key(q) if q else None
-        return self.list(caller, "gsi1", partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
+        return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
 
 
 accounts = AccountService()

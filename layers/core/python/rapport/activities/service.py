@@ -4,9 +4,11 @@ An activity is written in ONE transaction: its record `T#<t>#ACT#<id>`; in the p
 links (contact, account, lead, deal), an interaction `E#<inverted id>`; and what it means for those records and
 its author, each write conditioned on the linked record being live:
 - a linked contact or account: a check;
-- a linked deal: its `last_activity_at` set to when the activity was logged (so it is no longer rotting);
-- a linked lead: one more engagement of the activity's kind, and the lead rescored (over the version read, so a
-  concurrent change of the lead sends the whole write again, a few times at most);
+- a linked deal: its `last_activity_at` set to when the activity was logged (so it is no longer rotting), with its
+  search entries, which copy it;
+- a linked lead: one more engagement of the activity's kind, and the lead rescored;
+  (the deal and the lead are written over the version read, so a concurrent change of either sends the whole write
+  again, a few times at most);
 - always: one more activity in its author's stats for the month it happened (the sales performance report).
 A timeline is then one Query on the linked record's partition. The id is a ULID made from `occurred_at`, so
 timelines run newest first by when things happened, not by when they were logged.
@@ -29,6 +31,7 @@ from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import Changes, Guard, Parent, ParentMissing, Record, StaleVersion, Summary, UnitOfWork
+from rapport.deals.service import deals
 from rapport.errors import Busy, FieldError, InvalidInput, NotFound
 from rapport.leads.scoring import EngagementKind
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
@@ -119,8 +122,7 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
         tenant_id, data = activity.tenant_id, activity.data
         work.update_item(*sales.count_activity(tenant_id, activity.created_by, data["occurred_at"]))
         if deal_id := data.get("deal_id"):
-            # Conditioned on the deal being live: ParentMissing(deal) otherwise, a 422 on deal_id.
-            work.update_item(*sales.touch_deal_activity(tenant_id, deal_id, activity.created_at))
+            deals.record_activity(work, tenant_id, deal_id, activity.created_at)
         if lead_id := data.get("lead_id"):
             lead = Parent(Kind.LEAD, lead_id)
             try:
@@ -131,18 +133,20 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
                 raise ParentMissing(lead)
 
     def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
-        """The lead is written over the version `linked_writes` read: when it changes meanwhile, all is read and
-        sent again, a few times at most."""
-        lead_id = record.data.get("lead_id")
+        """The lead and the deal are written over the versions `linked_writes` read: when one changes meanwhile, all
+        is read and sent again, a few times at most."""
+        linked = [f"{kind} {record.data[f'{kind}_id']}" for kind in ("lead", "deal") if record.data.get(f"{kind}_id")]
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             try:
                 super()._store(record, changes, before)
                 return
             except StaleVersion as error:
-                if before is not None or not lead_id:
+                if before is not None or not linked:
                     raise
                 if attempt == ENGAGEMENT_ATTEMPTS - 1:
-                    raise Busy(f"The lead {lead_id} kept changing while the activity was logged; retry.") from error
+                    raise Busy(
+                        f"The {' or '.join(linked)} kept changing while the activity was logged; retry."
+                    ) from error
         raise AssertionError("unreachable")
 
     def _interactions(self, record: Record | None) -> list[SummaryItem]:

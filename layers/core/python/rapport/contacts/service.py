@@ -11,15 +11,37 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+
+# The filters of GET /contacts, each one Query (see `ContactService.search`).
+FILTERS = Combinations(
+    "Contacts",
+    (
+        (),
+        ("deleted",),
+        ("q",),
+        ("email",),
+        ("phone",),
+        ("account_id",),
+        ("account_id", "q"),
+        ("owner_id",),
+        ("tag",),
+    ),
+)
+
+
+def tag_key(tag: str) -> str:
+    """A tag as it is looked up: case- and accent-insensitive (`VIP` finds `vip`)."""
+    return normalize.name_key(tag)
 
 
 def display_name(data: Mapping[str, Any]) -> str:
@@ -101,15 +123,18 @@ class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
                 return written
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.contact_index_keys(
-            tenant_id,
-            record_id,
-            normalize.name_key(display_name(data)),
-            data.get("email"),
-            data.get("phone"),
-            data.get("account_id"),
-            deleted=deleted,
+        """Found by the words of its first and last name (not its account's: find the account, then its contacts),
+        every email and phone, every tag, its owner and its account."""
+        contact = keys.ContactKeys(
+            name_key=normalize.name_key(display_name(data)),
+            words=normalize.search_words(data.get("first_name"), data.get("last_name")),
+            emails=[email for email in (data.get("email"), *data.get("emails", [])) if email],
+            phones=[phone for phone in (data.get("phone"), *data.get("phones", [])) if phone],
+            tags=list(dict.fromkeys(tag_key(tag) for tag in data.get("tags", []))),
+            owner_id=data.get("owner_id"),
+            account_id=data.get("account_id"),
         )
+        return keys.contact_index_keys(tenant_id, record_id, contact, deleted=deleted)
 
     def search(
         self,
@@ -119,25 +144,38 @@ class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
         email: str | None,
         phone: str | None,
         account_id: str | None,
+        owner_id: str | None,
+        tag: str | None,
         deleted: bool,
         limit: int,
         cursor: str | None,
     ) -> Page[Contact]:
-        """Exact lookups by primary email or phone; else by account and/or name prefix; else all by name."""
+        """One Query per filter in FILTERS: by any email or phone the contact holds, by the start of words of its
+        name, by account, owner or tag; else all (or the trash) by name."""
         email = normalized_filter("email", normalize.email, email)
         phone = normalized_filter("phone", normalize.phone, phone)
-        filters = {"q": q, "email": email, "phone": phone, "account_id": account_id, "deleted": deleted}
-        prefix = normalize.name_key(q) if q else None
+        filters = {
+            "q": q, "email": email, "phone": phone, "account_id": account_id, "owner_id": owner_id,
+            "tag": tag_key(tag) if tag is not None else None, "deleted": deleted,
+        }  # fmt: skip
+        FILTERS.check(filters)
         tenant = caller.tenant_id
+        if q is not None:
+            narrow = {"account_id": account_id} if account_id else None
+            return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters, data_equals=narrow)
         if email is not None:
-            index, partition = "gsi2", keys.lookup_pk(tenant, Kind.CONTACT, UniqueField.EMAIL, email)
+            index, partition = "gsi2", keys.value_pk(tenant, Kind.CONTACT, SearchField.EMAIL, email)
         elif phone is not None:
-            index, partition = "gsi3", keys.lookup_pk(tenant, Kind.CONTACT, UniqueField.PHONE, phone)
+            index, partition = "gsi3", keys.value_pk(tenant, Kind.CONTACT, SearchField.PHONE, phone)
         elif account_id is not None:
             index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        elif owner_id is not None:
+            index, partition = "gsi2", keys.owner_pk(tenant, Kind.CONTACT, owner_id)
+        elif filters["tag"] is not None:
+            index, partition = "gsi1", keys.value_pk(tenant, Kind.CONTACT, SearchField.TAG, str(filters["tag"]))
         else:
             index, partition = "gsi1", keys.list_pk(tenant, Kind.CONTACT, deleted=deleted)
-        return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
+        return self.list(caller, index, partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
 
     def of_account(self, caller: Caller, account_id: str, *, limit: int, cursor: str | None) -> Page[Contact]:
         """The account's live contacts by name; 404 when the tenant has no such account."""

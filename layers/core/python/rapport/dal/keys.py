@@ -36,15 +36,45 @@ An activity's ULID is made from when it happened, so `E#` runs newest first by `
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
-| gsi1  | list and name-prefix search of a kind   | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
-| gsi2  | exact lookup: account domain, email     | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
+| gsi1  | list of a kind by name                  | T#<t>#<KIND> (or #DELETED)   | <name key>␟<id>    |
+| gsi2  | exact lookup: account domain            | T#<t>#ACC#DOMAIN#<domain>    | <id>               |
+| gsi2  | an owner's contacts, by name            | T#<t>#CON#OWNER#<owner>      | <name key>␟<id>    |
 | gsi2  | tasks of one assignee in one status,    | T#<t>#TASK#ASSIGNEE#<user>#<status> | <due at or ~>#<id> |
 |       | by due time (trashed tasks leave it)    |                              |                    |
-| gsi3  | exact lookup: contact phone             | T#<t>#<KIND>#<FIELD>#<value> | <id>               |
 | gsi4  | a parent and its children               | T#<t>#<PARENT>#<id>#<KIND>   | ␞ (the parent),    |
 |       | (an account, then its contacts)         |                              | <name key>␟<id>    |
 
 The parent sits first in its children's gsi4 partition, so "this account's contacts, or 404" is one Query.
+
+Search entries. What a record is found by, when it has several values of a kind (the words of its names, its
+emails, phones, tags) or when its own index keys are all taken (a deal's account), is a search entry: a copy of
+the live record (what a list returns) in the record's own partition, under `S#<FIELD>#<value>` (after every item
+its reads take), placed in an index partition of its own. A list is then ONE Query that answers with records.
+The record's write puts its entries (new copies: same version as the record) and deletes those it no longer has
+(the record item lists their sort keys in `search_entries`), in its own transaction: renames move words, trash
+and erase remove them all, restore brings them back. A record written before entries existed has none until its
+next write (`python -m local.reindex` rewrites a table's records in place).
+
+| entry (sk in the record's partition) | index | pk                            | sk                             |
+|--------------------------------------|-------|-------------------------------|--------------------------------|
+| S#WORD#<word>: a word of the name    | gsi1  | T#<t>#<ACC, CON, LEAD>#WORD   | <word>␟<name key>␟<id>         |
+|                                      |       |                               | (a lead: <word>␟<score sk>)    |
+| S#EMAIL#<email>: a contact's, each   | gsi2  | T#<t>#CON#EMAIL#<email>       | <id>                           |
+| S#PHONE#<phone>: a contact's, each   | gsi3  | T#<t>#CON#PHONE#<phone>       | <id>                           |
+| S#TAG#<tag key>: a contact's, each   | gsi1  | T#<t>#CON#TAG#<tag key>       | <name key>␟<id>                |
+| S#EMAIL#<email>: a lead's            | gsi2  | T#<t>#LEAD#EMAIL#<email>      | <score sk>                     |
+| S#ACC: a deal's account              | gsi4  | T#<t>#ACC#<account id>#DEAL   | <close>␟<id>                   |
+
+Words are `rapport.normalize.search_words`: case- and accent-insensitive runs of letters and digits of the first
+and last name (contacts; not the account's name: find the account, then its contacts), the name (accounts), first
+name, last name and company (leads), and each word written with punctuation also without it (`O'Neil` is `o`,
+`neil`, `oneil`), at most 16. A search Queries the word partition with the prefix of its longest word; its other
+words narrow the page as a filter on the entry's `words` (` w1 w2 ...`), which is why a page may hold fewer than
+`limit` and still have a cursor; a record two of whose words match shows once per page. Tag keys and the name key
+in entry sort keys are `normalize.name_key` (the name cut to 100 characters). A contact's email and phone
+partitions are the ones its record item used before entries existed, so records not yet rewritten are still found
+by their primary email and phone. A write whose entries and guards exceed one transaction (100 items: e.g. all 50
+tags replaced at once) is refused with a 422, and writes nothing.
 
 Sales (pipelines, deals, forecast, performance). `␟` is NAME_END; `<close>` a deal's close date (YYYY-MM-DD).
 
@@ -136,8 +166,10 @@ created (an idempotent put). No API function reads or writes it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 META_SK = "A#META"
 GUARD_SK = "#"
@@ -203,6 +235,20 @@ ASSIGNMENT_RULES_SK = "ASSIGNMENT_RULES"
 LOAD_SK = "B#LOAD"
 ASSIGNED_DAY_PREFIX = "B#DAY#"
 ROUND_ROBIN_PREFIX = "RR#"
+
+
+SEARCH_PREFIX = "S#"  # a record's search entries, after everything its reads take (A# ... E#, H#)
+NAME_ORDER_LENGTH = 100
+
+
+class SearchField(StrEnum):
+    """What a search entry finds a record by."""
+
+    WORD = "WORD"  # a word of the name
+    EMAIL = "EMAIL"
+    PHONE = "PHONE"
+    TAG = "TAG"
+    ACCOUNT = "ACC"  # a deal's account
 
 
 class UniqueField(StrEnum):
@@ -284,7 +330,7 @@ def settings_pk(tenant_id: str) -> str:
 
 
 def deal_owner_pk(tenant_id: str, owner_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#OWNER#{owner_id}"
+    return owner_pk(tenant_id, Kind.DEAL, owner_id)
 
 
 def deal_pipeline_pk(tenant_id: str, pipeline_id: str) -> str:
@@ -314,13 +360,16 @@ def deal_index_keys(
     owner_id: str,
     pipeline_id: str,
     stage_key: str,
+    account_id: str | None,
     deleted: bool,
 ) -> IndexKeys:
     gsi1pk = list_pk(tenant_id, Kind.DEAL, deleted=deleted)
     gsi1sk = key_prefix(close_date) + deal_id
     if deleted:
         return IndexKeys(gsi1pk=gsi1pk, gsi1sk=gsi1sk)
+    account = children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.DEAL) if account_id else None
     return IndexKeys(
+        entries=(SearchEntry(search_entry_sk(SearchField.ACCOUNT), "gsi4", account, gsi1sk),) if account else (),
         gsi1pk=gsi1pk,
         gsi1sk=gsi1sk,
         gsi2pk=deal_owner_pk(tenant_id, owner_id),
@@ -371,8 +420,21 @@ def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
 
 
 @dataclass(frozen=True)
+class SearchEntry:
+    """A copy of a live record under one value it is found by: the item `sk` in the record's own partition, shown
+    in `index` partition `pk` at `index_sk`. `words` (a name's words, each after a space) narrows multi-word
+    searches."""
+
+    sk: str
+    index: str
+    pk: str
+    index_sk: str
+    words: str | None = None
+
+
+@dataclass(frozen=True)
 class IndexKeys:
-    """The GSI attributes of one record; None leaves the record out of that (sparse) index."""
+    """The GSI attributes of one record (None leaves it out of that sparse index), and its search entries."""
 
     gsi1pk: str | None = None
     gsi1sk: str | None = None
@@ -382,10 +444,55 @@ class IndexKeys:
     gsi3sk: str | None = None
     gsi4pk: str | None = None
     gsi4sk: str | None = None
+    entries: tuple[SearchEntry, ...] = ()
+
+    def attributes(self) -> dict[str, Any]:
+        """The record item's own index attributes."""
+        return {
+            f"gsi{number}{part}": getattr(self, f"gsi{number}{part}") for number in range(1, 5) for part in ("pk", "sk")
+        }
+
+
+def search_entry_sk(field: SearchField, value: str = "") -> str:
+    return f"{SEARCH_PREFIX}{field}#{value}" if value else f"{SEARCH_PREFIX}{field}"
+
+
+def word_pk(tenant_id: str, kind: Kind) -> str:
+    """A kind's name words: one partition per tenant and kind, sorted by word (a prefix Query finds a word)."""
+    return f"{tenant_prefix(tenant_id)}{kind}#{SearchField.WORD}"
+
+
+def word_sk(word: str, then: str) -> str:
+    """A word, then what orders the records that have it (`<name key>␟<id>`, or a lead's score)."""
+    return f"{word}{NAME_END}{then}"
+
+
+def word_entries(tenant_id: str, kind: Kind, words: Sequence[str], then: str) -> tuple[SearchEntry, ...]:
+    """A live record's name words on gsi1, each entry with all the words (to narrow multi-word searches)."""
+    joined = "".join(f" {word}" for word in words)
+    pk = word_pk(tenant_id, kind)
+    return tuple(
+        SearchEntry(search_entry_sk(SearchField.WORD, word), "gsi1", pk, word_sk(word, then), joined) for word in words
+    )
+
+
+def value_pk(tenant_id: str, kind: Kind, field: SearchField, value: str) -> str:
+    """The partition of the records of `kind` that hold `value` in `field` (an email, a phone, a tag)."""
+    return f"{tenant_prefix(tenant_id)}{kind}#{field}#{value}"
+
+
+def value_entry(tenant_id: str, kind: Kind, field: SearchField, value: str, index: str, index_sk: str) -> SearchEntry:
+    return SearchEntry(search_entry_sk(field, value), index, value_pk(tenant_id, kind, field, value), index_sk)
+
+
+def name_order(name_key: str, record_id: str) -> str:
+    """`<name key>␟<id>` with the name cut to NAME_ORDER_LENGTH: an entry's sort key stays far below DynamoDB's
+    1024 bytes whatever the name (the order of names that long is by their start)."""
+    return name_sk(name_key[:NAME_ORDER_LENGTH], record_id)
 
 
 def account_index_keys(
-    tenant_id: str, account_id: str, name_key: str, domain: str | None, *, deleted: bool
+    tenant_id: str, account_id: str, name_key: str, words: Sequence[str], domain: str | None, *, deleted: bool
 ) -> IndexKeys:
     listed = domain is not None and not deleted
     return IndexKeys(
@@ -395,33 +502,57 @@ def account_index_keys(
         gsi2sk=account_id if listed else None,
         gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT),
         gsi4sk=PARENT_SK,
+        entries=() if deleted else word_entries(tenant_id, Kind.ACCOUNT, words, name_order(name_key, account_id)),
     )
 
 
-def contact_index_keys(
-    tenant_id: str,
-    contact_id: str,
-    name_key: str,
-    email: str | None,
-    phone: str | None,
-    account_id: str | None,
-    *,
-    deleted: bool,
-) -> IndexKeys:
+@dataclass(frozen=True)
+class ContactKeys:
+    """What places a contact in the indexes, normalized: its name key and words, every email, phone and tag key."""
+
+    name_key: str
+    words: Sequence[str]
+    emails: Sequence[str]
+    phones: Sequence[str]
+    tags: Sequence[str]
+    owner_id: str | None
+    account_id: str | None
+
+
+def contact_index_keys(tenant_id: str, contact_id: str, contact: ContactKeys, *, deleted: bool) -> IndexKeys:
+    """gsi1 lists by name (or the trash); gsi2 an owner's contacts by name; gsi4 the account's contacts. Each word
+    of the name, email, phone and tag of a live contact is a search entry (see the module's docstring)."""
     gsi1pk = list_pk(tenant_id, Kind.CONTACT, deleted=deleted)
-    gsi1sk = name_sk(name_key, contact_id)
+    gsi1sk = name_sk(contact.name_key, contact_id)
     if deleted:
         return IndexKeys(gsi1pk=gsi1pk, gsi1sk=gsi1sk)
+    order = name_order(contact.name_key, contact_id)
+    entries = (
+        *word_entries(tenant_id, Kind.CONTACT, contact.words, order),
+        *(
+            value_entry(tenant_id, Kind.CONTACT, SearchField.EMAIL, email, "gsi2", contact_id)
+            for email in contact.emails
+        ),
+        *(
+            value_entry(tenant_id, Kind.CONTACT, SearchField.PHONE, phone, "gsi3", contact_id)
+            for phone in contact.phones
+        ),
+        *(value_entry(tenant_id, Kind.CONTACT, SearchField.TAG, tag, "gsi1", order) for tag in contact.tags),
+    )
+    owner, account = contact.owner_id, contact.account_id
     return IndexKeys(
         gsi1pk=gsi1pk,
         gsi1sk=gsi1sk,
-        gsi2pk=lookup_pk(tenant_id, Kind.CONTACT, UniqueField.EMAIL, email) if email else None,
-        gsi2sk=contact_id if email else None,
-        gsi3pk=lookup_pk(tenant_id, Kind.CONTACT, UniqueField.PHONE, phone) if phone else None,
-        gsi3sk=contact_id if phone else None,
-        gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT) if account_id else None,
-        gsi4sk=gsi1sk if account_id else None,
+        gsi2pk=owner_pk(tenant_id, Kind.CONTACT, owner) if owner else None,
+        gsi2sk=gsi1sk if owner else None,
+        gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account, Kind.CONTACT) if account else None,
+        gsi4sk=gsi1sk if account else None,
+        entries=entries,
     )
+
+
+def owner_pk(tenant_id: str, kind: Kind, owner_id: str) -> str:
+    return f"{tenant_prefix(tenant_id)}{kind}#OWNER#{owner_id}"
 
 
 def task_index_keys(
@@ -514,12 +645,23 @@ def lead_owner_status_pk(tenant_id: str, owner_id: str, status: str) -> str:
 
 
 def lead_index_keys(
-    tenant_id: str, lead_id: str, score: int, status: str, owner_id: str | None, *, deleted: bool
+    tenant_id: str,
+    lead_id: str,
+    score: int,
+    status: str,
+    owner_id: str | None,
+    *,
+    email: str | None,
+    words: Sequence[str],
+    deleted: bool,
 ) -> IndexKeys:
+    """By score on gsi1 to gsi4 (see the table above); a live lead's email and name words are search entries."""
     sk = score_sk(score, lead_id)
     if deleted:
         return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.LEAD, deleted=True), gsi1sk=sk)
+    by_email = (value_entry(tenant_id, Kind.LEAD, SearchField.EMAIL, email, "gsi2", sk),) if email else ()
     return IndexKeys(
+        entries=(*word_entries(tenant_id, Kind.LEAD, words, sk), *by_email),
         gsi1pk=list_pk(tenant_id, Kind.LEAD),
         gsi1sk=sk,
         gsi2pk=lead_status_pk(tenant_id, status),

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
@@ -98,6 +99,24 @@ class RecordItem(Item, discriminator="record"):
     deleted_at = UnicodeAttribute(null=True)
     deleted_by = UnicodeAttribute(null=True)
     version = VersionAttribute()
+    # The sort keys of the record's search entries, so that any write (or erase) removes those it no longer has.
+    search_entries = UnicodeSetAttribute(null=True)
+
+
+class SearchEntryItem(Item, discriminator="search"):
+    """A copy of a live record in its own partition, shown in an index partition where one of its values (a word
+    of its name, an email, a tag...) is looked up, so that a lookup is one Query that answers with records. Written
+    in every write of the record (keys.py)."""
+
+    kind = UnicodeAttribute()
+    id = UnicodeAttribute()
+    data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+    created_at = UnicodeAttribute()
+    created_by = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    version = NumberAttribute()  # the record's, as of this copy
+    words = UnicodeAttribute(null=True)  # for a word entry: every word of the name, each after a space
 
 
 class SummaryItem(Item, discriminator="summary"):

@@ -6,10 +6,12 @@ items and keys, runs them as one `TransactWriteItems`, and reports what went wro
 
 from __future__ import annotations
 
+import functools
+import operator
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -19,8 +21,8 @@ from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
+from rapport.dal.keys import IndexKeys, Kind, SearchEntry, UniqueField
+from rapport.dal.models import GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem, WebFormKeyItem
 from rapport.errors import Busy
 
 CONDITION_FAILED = "ConditionalCheckFailed"
@@ -46,6 +48,7 @@ class Record:
     deleted_at: str | None = None
     deleted_by: str | None = None
     version: int | None = None
+    entries: frozenset[str] = frozenset()  # the sort keys of its search entries, as stored
 
     @property
     def deleted(self) -> bool:
@@ -87,6 +90,14 @@ class StaleVersion(Exception):
     """The record changed (or vanished) since the version the write was based on."""
 
 
+class TooManyWrites(Exception):
+    """A write that touches more items than one transaction holds (MAX_TRANSACTION_ITEMS): nothing was sent."""
+
+    def __init__(self, items: int) -> None:
+        super().__init__(f"{items} items in one write; a transaction holds at most {MAX_TRANSACTION_ITEMS}")
+        self.items = items
+
+
 class ParentMissing(Exception):
     def __init__(self, parent: Parent) -> None:
         super().__init__(f"{parent.kind} {parent.id} does not exist or is deleted")
@@ -120,6 +131,7 @@ class PartitionPage:
 
 def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
     versioned: dict[str, Any] = {} if record.version is None else {"version": record.version}
+    entries = {entry.sk for entry in index_keys.entries}
     return RecordItem(
         keys.record_pk(record.tenant_id, record.kind, record.id),
         keys.META_SK,
@@ -133,12 +145,37 @@ def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
         updated_by=record.updated_by,
         deleted_at=record.deleted_at,
         deleted_by=record.deleted_by,
+        search_entries=entries or None,
         **versioned,
-        **asdict(index_keys),
+        **index_keys.attributes(),
     )
 
 
-def _from_item(item: RecordItem) -> Record:
+def _entry_item(record: Record, entry: SearchEntry, version: int) -> SearchEntryItem:
+    """`record` as of `version` under one of its search entries."""
+    return SearchEntryItem(
+        keys.record_pk(record.tenant_id, record.kind, record.id),
+        entry.sk,
+        tenant_id=record.tenant_id,
+        kind=str(record.kind),
+        id=record.id,
+        data=_compact(record.data),
+        created_at=record.created_at,
+        created_by=record.created_by,
+        updated_at=record.updated_at,
+        updated_by=record.updated_by,
+        version=version,
+        words=entry.words,
+        **_placed(entry),
+    )
+
+
+def _placed(entry: SearchEntry) -> dict[str, Any]:
+    return {f"{entry.index}pk": entry.pk, f"{entry.index}sk": entry.index_sk}
+
+
+def _from_item(item: RecordItem | SearchEntryItem) -> Record:
+    entries = frozenset(item.search_entries or ()) if isinstance(item, RecordItem) else frozenset()
     return Record(
         kind=Kind(item.kind),
         id=item.id,
@@ -148,9 +185,10 @@ def _from_item(item: RecordItem) -> Record:
         created_by=item.created_by,
         updated_at=item.updated_at,
         updated_by=item.updated_by,
-        deleted_at=item.deleted_at,
-        deleted_by=item.deleted_by,
-        version=item.version,
+        deleted_at=item.deleted_at if isinstance(item, RecordItem) else None,
+        deleted_by=item.deleted_by if isinstance(item, RecordItem) else None,
+        version=None if item.version is None else int(item.version),
+        entries=entries,
     )
 
 
@@ -298,15 +336,26 @@ class UnitOfWork:
         return len(self._operations)
 
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
-        """Put `record`: new when its version is None, else only over that version."""
+        """Put `record`: new when its version is None, else only over that version; with its search entries as
+        `index_keys` has them (copies of it as written), and without the ones it had that they no longer are."""
         item = _to_item(record, index_keys)
         condition = Item.pk.does_not_exist() if record.version is None else None
         self._operations.append(_Operation("put", "record", record, item, condition))
         self._versioned.append((record, item))
+        written = (record.version or 0) + 1
+        for entry in index_keys.entries:
+            self.put_item(_entry_item(record, entry, written))
+        self._delete_entries(record, record.entries - {entry.sk for entry in index_keys.entries})
 
     def delete_record(self, record: Record) -> None:
-        """Delete `record`, only at its current version."""
+        """Delete `record`, only at its current version, and its search entries."""
         self._operations.append(_Operation("delete", "record", record, _to_item(record, IndexKeys()), None))
+        self._delete_entries(record, record.entries)
+
+    def _delete_entries(self, record: Record, entries: Iterable[str]) -> None:
+        partition = keys.record_pk(record.tenant_id, record.kind, record.id)
+        for sk in sorted(entries):
+            self.delete_item(SearchEntryItem(partition, sk))
 
     def take(self, record: Record, guard: Guard) -> None:
         item = _guard_item(record.tenant_id, guard, record)
@@ -353,12 +402,16 @@ class UnitOfWork:
             self.put_item(item)
 
     def commit(self) -> None:
+        """Write it all, or raise `TooManyWrites` (before sending) when one transaction cannot hold it."""
+        if len(self._operations) > MAX_TRANSACTION_ITEMS:
+            raise TooManyWrites(len(self._operations))
         if len(self._operations) == 1:
             self._commit_alone(self._operations[0])
         elif self._operations:
             self._commit_transaction()
         for record, item in self._versioned:
             record.version = item.version
+            record.entries = frozenset(item.search_entries or ())
 
     def _commit_alone(self, operation: _Operation) -> None:
         """One item needs no transaction, which would cost twice the write capacity.
@@ -481,18 +534,27 @@ def _sort_key_range(sort_key: Any, start: str | None, end: str | None) -> Condit
     return None
 
 
+Position = dict[str, str]
+Listed = RecordItem | SearchEntryItem
+
+
 def _query_items(
     index: str,
     partition: str,
     prefix: str | None,
     count: int,
-    position: dict[str, str] | None,
+    position: Position | None,
     *,
     count_parent: bool = False,
     start: str | None = None,
     end: str | None = None,
     before: str | None = None,
-) -> list[RecordItem]:
+    words: Sequence[str] = (),
+    data_equals: Mapping[str, str] | None = None,
+) -> tuple[list[Listed], Position | None]:
+    """ONE Query of at most `count` items: the records and search entries it found, and where DynamoDB stopped
+    (set when it read `count` items, or 1 MB). `words` keeps only entries whose name has a word starting with each,
+    `data_equals` those whose data has these values (filters: the items they drop were read, and count to `count`)."""
     sort_key = getattr(Item, f"{index}sk")
     if prefix and before:
         raise ValueError("a Query takes one sort key condition: a prefix or an upper bound")
@@ -506,18 +568,31 @@ def _query_items(
         condition = sort_key > keys.PARENT_SK
     else:
         condition = None
+    filters = [SearchEntryItem.words.contains(f" {word}") for word in words]
+    filters += [SearchEntryItem.data[name] == value for name, value in (data_equals or {}).items()]
+    narrowing = functools.reduce(operator.and_, filters) if filters else None
     results = getattr(Item, index).query(
         partition,
         range_key_condition=condition,
-        limit=count,
+        filter_condition=narrowing,
         page_size=count,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
     )
-    return [item for item in results if isinstance(item, RecordItem)]
+    raw = results.page_iter.next()
+    items = [Item.from_raw_data(entry) for entry in raw.get("Items", [])]
+    last = raw.get("LastEvaluatedKey")
+    found = [item for item in items if isinstance(item, RecordItem | SearchEntryItem)]
+    return found, ({name: value["S"] for name, value in last.items()} if last else None)
 
 
-def _page(items: list[RecordItem], index: str, limit: int) -> QueryPage:
-    page = QueryPage(records=[_from_item(item) for item in items[:limit]])
+def _page(items: list[Listed], stopped_at: Position | None, index: str, limit: int) -> QueryPage:
+    """The first `limit` items as records, each once (a record found by two of its entries shows once per page)."""
+    page = QueryPage()
+    seen: set[str] = set()
+    for item in items[:limit]:
+        if item.id not in seen:
+            seen.add(item.id)
+            page.records.append(_from_item(item))
     if len(items) > limit:
         last = items[limit - 1]
         page.next_position = {
@@ -526,6 +601,8 @@ def _page(items: list[RecordItem], index: str, limit: int) -> QueryPage:
             f"{index}pk": getattr(last, f"{index}pk"),
             f"{index}sk": getattr(last, f"{index}sk"),
         }
+    else:
+        page.next_position = stopped_at
     return page
 
 
@@ -536,16 +613,30 @@ def query(
     prefix: str | None = None,
     before: str | None = None,
     limit: int,
-    position: dict[str, str] | None = None,
+    position: Position | None = None,
     start: str | None = None,
     end: str | None = None,
+    words: Sequence[str] = (),
+    data_equals: Mapping[str, str] | None = None,
 ) -> QueryPage:
-    """One Query on `index`: at most `limit` records, and where the next page starts if there is one.
+    """ONE Query on `index`: at most `limit` records, and where the next page starts if there is one.
 
-    `prefix`, the inclusive sort key range `start`..`end`, or the exclusive upper bound `before` narrow it.
+    `prefix`, the inclusive sort key range `start`..`end`, or the exclusive upper bound `before` narrow it; `words`
+    and `data_equals` filter (see `_query_items`), so a page may then hold fewer than `limit` and still go on.
     """
-    items = _query_items(index, partition, prefix, limit + 1, position, start=start, end=end, before=before)
-    return _page(items, index, limit)
+    items, stopped_at = _query_items(
+        index,
+        partition,
+        prefix,
+        limit + 1,
+        position,
+        start=start,
+        end=end,
+        before=before,
+        words=words,
+        data_equals=data_equals,
+    )
+    return _page(items, stopped_at, index, limit)
 
 
 def read_partition(
@@ -590,6 +681,6 @@ def query_with_parent(
     """One Query on gsi4: the parent (on the first page, if it exists) and a page of its children."""
     if position is not None:
         return None, query("gsi4", partition, limit=limit, position=position)
-    items = _query_items("gsi4", partition, None, limit + 2, None, count_parent=True)
+    items, stopped_at = _query_items("gsi4", partition, None, limit + 2, None, count_parent=True)
     parent = items.pop(0) if items and items[0].gsi4sk == keys.PARENT_SK else None
-    return (_from_item(parent) if parent else None), _page(items, "gsi4", limit)
+    return (_from_item(parent) if parent else None), _page(items, stopped_at, "gsi4", limit)

@@ -1,11 +1,11 @@
 """Sales items beside the records: stage history, per-user monthly stats, contact summaries of deals, lifetime
 values, the currency rate table, and the queries the forecast and reports run. Key layout: see keys.py.
 
-For other contexts (activities): `count_activity` and `touch_deal_activity` build an update to add to a
+For other contexts (activities): `count_activity` and `touch_deal_activity` build updates to add to a
 `UnitOfWork`, so the activity and its effects commit in one transaction:
 
     work.update_item(*count_activity(tenant_id, user_id, at))
-    work.update_item(*touch_deal_activity(tenant_id, deal_id, at))
+    work.update_item(*touch_deal_activity(tenant_id, deal_id, at, deal.entries))
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from rapport.dal.models import (
     Item,
     LifetimeValueItem,
     RecordItem,
+    SearchEntryItem,
     SettingItem,
     StatsItem,
     SummaryItem,
@@ -114,17 +115,34 @@ def count_activity(tenant_id: str, user_id: str, at: str) -> ItemUpdate:
     return stats_update(tenant_id, month_of(at), user_id, StatsDelta(activities=1))
 
 
-def touch_deal_activity(tenant_id: str, deal_id: str, at: str) -> ItemUpdate:
-    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward).
+def touch_deal_activity(tenant_id: str, deal_id: str, at: str, entries: frozenset[str] = frozenset()) -> ItemUpdate:
+    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward),
+    without a version condition, so that activities logged at once on one deal all land; `touch_deal_entries` does
+    the same to the copies in its search `entries` (as read), in the same transaction.
 
     The deal gets a new version (its ETag changes, a stale edit is a 412 rather than undoing this). The update
-    fails, as `ParentMissing(Parent(Kind.DEAL, deal_id))`, when the deal does not exist or is trashed.
+    fails, as `ParentMissing(Parent(Kind.DEAL, deal_id))`, when the deal does not exist or is trashed, or when its
+    search entries are no longer those read (a write moved them meanwhile: read it again).
     """
     item = RecordItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), keys.META_SK)
     item.version = 0  # any known version makes PynamoDB add 1 to the stored one (no version condition is sent)
     condition = RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist()
-    actions = [RecordItem.data["last_activity_at"].set(at)]
-    return ItemUpdate(item, actions, condition, Parent(Kind.DEAL, deal_id))
+    for sk in entries:
+        condition &= RecordItem.search_entries.contains(sk)
+    if not entries:
+        condition &= RecordItem.search_entries.does_not_exist()
+    return ItemUpdate(item, [RecordItem.data["last_activity_at"].set(at)], condition, Parent(Kind.DEAL, deal_id))
+
+
+def touch_deal_entries(tenant_id: str, deal_id: str, at: str, entries: frozenset[str]) -> list[ItemUpdate]:
+    """`touch_deal_activity` for the copies of the deal in its search entries: their version goes up with the
+    deal's."""
+    updates = []
+    for sk in sorted(entries):
+        entry = SearchEntryItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), sk)
+        actions = [SearchEntryItem.data["last_activity_at"].set(at), SearchEntryItem.version.add(1)]
+        updates.append(ItemUpdate(entry, actions, SearchEntryItem.pk.exists()))
+    return updates
 
 
 def lifetime_value_update(tenant_id: str, contact_id: str, delta: Decimal, currency: str) -> ItemUpdate:

@@ -14,8 +14,9 @@ from decimal import Decimal
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.dal import keys, sales
+from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
@@ -24,24 +25,28 @@ from rapport.deals import rules
 from rapport.deals.models import Deal, DealCreate, DealPatch, StageChange, StageStatus
 from rapport.deals.money import cents, convert
 from rapport.deals.rates import default_rates
-from rapport.errors import BadRequest, Conflict, FieldError, InvalidInput, NotFound
+from rapport.errors import Conflict, FieldError, InvalidInput, NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
 from rapport.types import utc_now
 
 NOT_CLEARABLE = ("name", "amount", "pipeline_id", "close_date", "currency", "stage", "owner_id")
 
-# The filter combinations of GET /deals, each one Query: (filters given) -> (index, partition, sort key prefix).
-FILTERS = (
-    (),
-    ("deleted",),
-    ("owner_id",),
-    ("owner_id", "status"),
-    ("owner_id", "status", "pipeline_id"),
-    ("pipeline_id",),
-    ("pipeline_id", "stage"),
-    ("status",),
-    ("status", "pipeline_id"),
+# The filter combinations of GET /deals, each one Query on its own index partition (see `DealService.search`).
+FILTERS = Combinations(
+    "Deals",
+    (
+        (),
+        ("deleted",),
+        ("owner_id",),
+        ("owner_id", "status"),
+        ("owner_id", "status", "pipeline_id"),
+        ("pipeline_id",),
+        ("pipeline_id", "stage"),
+        ("status",),
+        ("status", "pipeline_id"),
+        ("account_id",),
+    ),
 )
 
 
@@ -76,6 +81,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
             owner_id=data["owner_id"],
             pipeline_id=data["pipeline_id"],
             stage_key=normalize.name_key(data["stage"]),
+            account_id=data.get("account_id"),
             deleted=deleted,
         )
 
@@ -277,6 +283,20 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         self._stage_deal(work, record, before=before, entry=entry, parents=parents)
         return self._finish(work, record, parents)
 
+    def record_activity(self, work: UnitOfWork, tenant_id: str, deal_id: str, at: str) -> None:
+        """Set the deal's `last_activity_at` to `at` (when the activity was logged) as part of `work` (the activity's
+        write), in its record and in its search entries, which copy it: the deal is read for those (one GetItem) and
+        updated without a version condition, so activities logged at once on one deal all land. A missing or trashed
+        deal is `ParentMissing`; one trashed, or whose entries a write moved, after the read makes `work.commit()`
+        raise `StaleVersion` (read again and retry)."""
+        record = repository.get(tenant_id, Kind.DEAL, deal_id)
+        if record is None or record.deleted:
+            raise ParentMissing(Parent(Kind.DEAL, deal_id))
+        touch = sales.touch_deal_activity(tenant_id, deal_id, at, record.entries)
+        work.update_item(touch.item, touch.actions, touch.condition)
+        for update in sales.touch_deal_entries(tenant_id, deal_id, at, record.entries):
+            work.update_item(*update)
+
     def _stage_deal(
         self,
         work: UnitOfWork,
@@ -349,6 +369,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         status: str | None,
         pipeline_id: str | None,
         stage: str | None,
+        account_id: str | None,
         deleted: bool,
         limit: int,
         cursor: str | None,
@@ -360,20 +381,10 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
             "status": status,
             "pipeline_id": pipeline_id,
             "stage": stage,
-            "deleted": deleted or None,
+            "account_id": account_id,
+            "deleted": deleted,
         }
-        given = {name for name, value in filters.items() if value is not None}
-        combination = next((combo for combo in FILTERS if set(combo) == given), None)
-        if combination is None:
-            supported = "; ".join(" + ".join(combo) or "none" for combo in FILTERS)
-            raise BadRequest(
-                f"Deals cannot be filtered by {' + '.join(sorted(given))} together. The filter combinations "
-                f"are: {supported}.",
-                [
-                    FieldError(name, "is not supported in this combination", "unsupported_combination", "query")
-                    for name in sorted(given)
-                ],
-            )
+        FILTERS.check(filters)
         prefix: str | None = None
         if deleted:
             index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL, deleted=True)
@@ -387,6 +398,8 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         elif pipeline_id is not None:
             index, partition = "gsi3", keys.deal_pipeline_pk(tenant, pipeline_id)
             prefix = keys.key_prefix(normalize.name_key(stage)) if stage else None
+        elif account_id is not None:
+            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.DEAL)
         else:
             index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL)
         return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)

@@ -30,6 +30,7 @@ from rapport.dal.repository import (
     ParentMissing,
     Record,
     StaleVersion,
+    TooManyWrites,
     UnitOfWork,
 )
 from rapport.deals.models import DealCreate, DealFields
@@ -38,6 +39,7 @@ from rapport.deals.service import deals
 from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.leads.models import Lead, LeadStatus
 from rapport.leads.service import leads
+from rapport.records import too_many_writes
 from rapport.types import Name, RecordId, StrictModel
 
 # Addresses at these domains say nothing about the company the person works for.
@@ -48,7 +50,6 @@ FREE_MAIL = frozenset(
         "web.de", "yandex.ru", "mail.ru", "qq.com", "163.com",
     }
 )  # fmt: skip
-LEAD_ITEMS = 3  # the lead's own write and the guards it frees
 CONTACT_FIELDS_FROM_LEAD = {"first_name": "first_name", "last_name": "last_name", "title": "job_title"}
 
 
@@ -101,7 +102,6 @@ def convert(caller: Caller, lead_id: str, request: ConvertLead) -> Conversion:
     account = _account(caller, lead, request, existing, plan)
     contact = _contact(caller, lead, existing, account, plan)
     deal_id = _deal(caller, lead, request, contact, account, plan)
-    carried = _carry_interactions(caller.tenant_id, lead_id, contact.id, plan.work)
     leads.mark_converted(
         plan.work,
         caller,
@@ -111,6 +111,7 @@ def convert(caller: Caller, lead_id: str, request: ConvertLead) -> Conversion:
         deal_id=deal_id,
         expected_version=lead.version,
     )
+    carried = _carry_interactions(caller.tenant_id, lead_id, contact.id, plan.work)
     _commit(plan.work)
     return Conversion(
         lead_id=lead_id,
@@ -242,8 +243,9 @@ def _deal(
 
 
 def _carry_interactions(tenant_id: str, lead_id: str, contact_id: str, work: UnitOfWork) -> int:
-    """Copy the lead's interactions into the contact's timeline, as many as the transaction can take."""
-    room = MAX_TRANSACTION_ITEMS - work.size - LEAD_ITEMS
+    """Copy the lead's interactions into the contact's timeline, as many as the transaction can take besides what
+    `work` writes already (all the rest of the conversion)."""
+    room = MAX_TRANSACTION_ITEMS - work.size
     if room <= 0:
         return 0
     page = repository.read_partition(
@@ -277,3 +279,5 @@ def _commit(work: UnitOfWork) -> None:
         ) from error
     except StaleVersion as error:
         raise Conflict("The lead or a record it links changed during the conversion; convert again.") from error
+    except TooManyWrites as error:
+        raise too_many_writes("conversion", {}, error) from error

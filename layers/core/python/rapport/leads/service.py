@@ -11,11 +11,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from rapport import normalize
+from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
-from rapport.errors import BadRequest, Conflict, InvalidInput, NotFound, PreconditionFailed
+from rapport.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from rapport.leads.models import (
     OPEN_STATUSES,
     AttachedTo,
@@ -31,7 +33,7 @@ from rapport.leads.models import (
 )
 from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
-from rapport.records import RecordService, field_errors, new_id
+from rapport.records import RecordService, field_errors, new_id, normalized_filter
 from rapport.types import utc_now
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
@@ -95,6 +97,11 @@ def _stale_rules(current: int | None = None) -> PreconditionFailed:
     return PreconditionFailed(f"The scoring rules have changed since you read them{now}; read them again.")
 
 
+# The filters of GET /leads, each one Query (see `LeadService.search`); `min_score` goes with those sorted by score.
+_BY_SCORE = ((), ("status",), ("owner_id",), ("owner_id", "status"), ("deleted",), ("email",))
+FILTERS = Combinations("Leads", (*_BY_SCORE, *((*filters, "min_score") for filters in _BY_SCORE), ("q",)))
+
+
 class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
     kind = Kind.LEAD
     resource = "leads"
@@ -121,8 +128,16 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
         return _scored(data, *self._rules.current(tenant_id))
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        """By score (all, per status, owner, or both); found by its email and the words of its name and company."""
         return keys.lead_index_keys(
-            tenant_id, record_id, int(data.get("score", 0)), data["status"], data.get("owner_id"), deleted=deleted
+            tenant_id,
+            record_id,
+            int(data.get("score", 0)),
+            data["status"],
+            data.get("owner_id"),
+            email=data.get("email"),
+            words=normalize.search_words(data.get("first_name"), data.get("last_name"), data.get("company")),
+            deleted=deleted,
         )
 
     def create_or_attach(self, caller: Caller, payload: LeadCreate, on_duplicate: OnDuplicate) -> Lead | LeadAttached:
@@ -164,17 +179,26 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
         status: LeadStatus | None,
         owner_id: str | None,
         min_score: int | None,
+        email: str | None,
+        q: str | None,
         deleted: bool,
         limit: int,
         cursor: str | None,
     ) -> Page[Lead]:
-        """Highest score first; one Query on the index that serves the filters given (see `rapport.dal.keys`)."""
+        """One Query on the index partition that serves the filters given (see `rapport.dal.keys`): highest score
+        first, `min_score` being a key condition; `q` finds the words of names and companies by their start."""
         tenant = caller.tenant_id
-        filters = {"status": status, "owner_id": owner_id, "min_score": min_score, "deleted": deleted}
+        email = normalized_filter("email", normalize.email, email)
+        filters = {
+            "status": status, "owner_id": owner_id, "min_score": min_score, "email": email, "q": q, "deleted": deleted,
+        }  # fmt: skip
+        FILTERS.check(filters)
+        if q is not None:
+            return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if deleted:
-            if status is not None or owner_id is not None:
-                raise BadRequest.of("deleted", "The trash is listed whole: leave out status and owner_id.")
             index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD, deleted=True)
+        elif email is not None:
+            index, partition = "gsi2", keys.value_pk(tenant, Kind.LEAD, SearchField.EMAIL, email)
         elif status is not None and owner_id is not None:
             index, partition = "gsi4", keys.lead_owner_status_pk(tenant, owner_id, status)
         elif owner_id is not None:

@@ -11,6 +11,7 @@ from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.contacts.overview import ContactOverview, contact_overview
 from rapport.contacts.service import contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.types import RECORD_ID_PATTERN
 
 app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
@@ -27,7 +28,7 @@ def list_contacts(
     q: Annotated[str | None, Query(min_length=1, max_length=100, description="Name prefix")] = None,
     email: Annotated[str | None, Query(min_length=3, max_length=254, description="Exact email")] = None,
     phone: Annotated[str | None, Query(min_length=3, max_length=32, description="Exact phone")] = None,
-    account_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    account_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)] = None,
     deleted: Annotated[bool, Query(description="List the trash instead")] = False,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,

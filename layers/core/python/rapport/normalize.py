@@ -6,16 +6,16 @@ import re
 import unicodedata
 from datetime import UTC, datetime
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
 _PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def email(value: str) -> str:
     """Lower-cased, trimmed address; raises ValueError when it is not an address."""
     candidate = value.strip().lower()
-    if len(candidate) > 254 or not _EMAIL.match(candidate):
+    if len(candidate) > 254 or not _EMAIL.fullmatch(candidate):
         raise ValueError("must be an email address like name@example.com")
     return candidate
 
@@ -25,7 +25,7 @@ def phone(value: str) -> str:
     candidate = _PHONE_SEPARATORS.sub("", value.strip())
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
-    if not _E164.match(candidate):
+    if not _E164.fullmatch(candidate):
         raise ValueError(
             "must be an international phone number starting with + and country code, like +44 20 7946 0958"
         )
@@ -43,7 +43,7 @@ def domain(value: str) -> str:
     except UnicodeError as error:
         raise ValueError("must be a domain name like example.com") from error
     labels = candidate.split(".")
-    if len(candidate) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
+    if len(candidate) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         raise ValueError("must be a domain name like example.com")
     return candidate
 

@@ -33,8 +33,11 @@ def _unique(values: list[str]) -> list[str]:
 
 ShortText = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=200)]
-UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")]
-RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+# pydantic checks patterns with Rust's regex, where `$` is the end of the text (not before a final newline).
+USER_ID_PATTERN = r"^[A-Za-z0-9@._:+-]+$"
+RECORD_ID_PATTERN = r"^[A-Za-z0-9_-]+$"
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=128, pattern=USER_ID_PATTERN)]
+RecordId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 Tag = Annotated[str, StringConstraints(min_length=1, max_length=50)]
 Tags = Annotated[list[Tag], Field(max_length=50), AfterValidator(_unique)]
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(normalize.email)]

@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -31,7 +32,8 @@ from rapport.types import RecordMeta
 JSON = "application/json"
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_WHOLE_PATH = r"^{}/*\Z"  # a route's path, then optional slashes, then the end (`$` also matches before "\n")
+_IF_MATCH = re.compile(r'(?:W/)?"?(\d{1,18})"?')
 
 logger = Logger()
 metrics = Metrics()
@@ -44,6 +46,16 @@ class PageOf(BaseModel, Generic[ItemT]):
     next_cursor: str | None
 
 
+class Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, matching a route against the whole path: its `^…$` also matched a path with a
+    trailing newline (`/contacts/<id>%0A` reached `<id>`)."""
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = _WHOLE_PATH) -> re.Pattern[str]:
+        pattern: re.Pattern[str] = ApiGatewayResolver._compile_regex(rule, _WHOLE_PATH)
+        return pattern
+
+
 def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes)."""
     cors = cors or CORSConfig(
@@ -51,7 +63,7 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
-    app = APIGatewayRestResolver(
+    app = Resolver(
         enable_validation=True, cors=cors, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
     )
     app.exception_handler(RapportError)(problem_response)
@@ -112,7 +124,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         if required:
             raise PreconditionRequired('Send If-Match: "<version>" with the ETag you read.')
         return None
-    matched = _IF_MATCH.match(if_match.strip())
+    matched = _IF_MATCH.fullmatch(if_match.strip())
     if not matched:
         raise BadRequest.of("if-match", 'must be the ETag you read, like "3"', location="header")
     return int(matched.group(1))

@@ -19,8 +19,9 @@ from rapport.api.http import (
 )
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from rapport.records import RecordService
+from rapport.types import RECORD_ID_PATTERN
 
-RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
 IdempotencyKey = Annotated[
     str | None,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -23,6 +25,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from rapport import idempotency
+from rapport.api.body import loads as json_loads
+from rapport.api.body import problem as body_problem
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
@@ -30,6 +34,7 @@ from rapport.pagination import Page
 from rapport.types import RecordMeta
 
 JSON = "application/json"
+MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
 _WHOLE_PATH = r"^{}/*\Z"  # a route's path, then optional slashes, then the end (`$` also matches before "\n")
@@ -64,7 +69,10 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
     app = Resolver(
-        enable_validation=True, cors=cors, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
+        enable_validation=True,
+        cors=cors,
+        response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        json_body_deserializer=json_loads,
     )
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(lambda error: problem_response(from_validation_error(error)))
@@ -76,14 +84,39 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     return app
 
 
-def _refuse_bodies_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A body is JSON: any other media type (multipart, form, text) is a 415 before a route parses it (Powertools
-    would try multipart and form bodies, and fail on some with an error of its own)."""
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
-    if not event.get("body") or not media_type or media_type == JSON or media_type.endswith("+json"):
+def _edge_problem(event: dict[str, Any]) -> RapportError | None:
+    """Why the body may not reach the route: a media type other than JSON (multipart, form, text: Powertools
+    would try to parse some of them and fail its own way), or JSON it cannot parse safely (`rapport.api.body`)."""
+    raw = event.get("body")
+    if not raw:
         return None
-    problem = problem_response(UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}."))
+    media_type = _media_type(event)
+    accepted = (JSON, MERGE_PATCH_JSON) if event.get("httpMethod") == "PATCH" else (JSON,)
+    if media_type and media_type not in accepted:
+        return UnsupportedMediaType(f"Send the body as {' or '.join(accepted)}, not {media_type}.")
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else str(raw).encode()
+    except binascii.Error:
+        return BadRequest.of("", "The body is marked base64 but is not.", location="body")
+    return body_problem(body)
+
+
+def _media_type(event: dict[str, Any]) -> str:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    return str(headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def _as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with a merge patch's media type read as JSON, which is what Powertools parses."""
+    if _media_type(event) != MERGE_PATCH_JSON:
+        return event
+    headers = {name: JSON if name.lower() == "content-type" else value for name, value in event["headers"].items()}
+    multi = {name: [headers.get(name, values[-1])] for name, values in (event.get("multiValueHeaders") or {}).items()}
+    return {**event, "headers": headers, "multiValueHeaders": multi or None}
+
+
+def _problem_event(error: RapportError) -> dict[str, Any]:
+    problem = problem_response(error)
     return {
         "statusCode": problem.status_code,
         "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": os.environ.get("ALLOWED_ORIGIN", "*")},
@@ -104,7 +137,8 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _refuse_bodies_not_json(event) or app.resolve(event, context)
+        refused = _edge_problem(event)
+        return _problem_event(refused) if refused else app.resolve(_as_json(event), context)
 
     return handler
 

@@ -68,7 +68,10 @@ def test_amounts_are_decimals_with_two_places_never_floats(pipe):
         ({"contact_ids": ["a", "a"]}, "contact_ids", "value_error"),
         ({"contact_ids": ["a"], "contact_roles": {"b": "champion"}}, "contact_roles", "value_error"),
         ({"contact_ids": [f"c{n}" for n in range(11)]}, "contact_ids", "too_long"),
-        ({"close_date": "next week"}, "close_date", "date_from_datetime_parsing"),
+        ({"close_date": "next week"}, "close_date", "value_error"),
+        ({"close_date": 1_765_756_800}, "close_date", "value_error"),
+        ({"close_date": "2026-12-15T00:00:00Z"}, "close_date", "value_error"),
+        ({"close_date": "9999-12-31"}, "close_date", "value_error"),
         ({"colour": "red"}, "colour", "extra_forbidden"),
     ],
 )

@@ -17,7 +17,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
-from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, StrictModel, UserId
+from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, SingleLine, StrictModel, UserId
 
 SLOT = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=10)
@@ -62,7 +62,7 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 Attendees = Annotated[list[UserId], Field(min_length=1, max_length=MAX_ATTENDEES), AfterValidator(_distinct)]
-Location = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Location = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
 
 
 class AppointmentFields(StrictModel):

@@ -6,17 +6,29 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from rapport.accounts.models import CompanySize
 from rapport.contacts.models import Consent, ConsentStatus, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason, ScoringRules
-from rapport.types import CountryCode, Email, Phone, RecordId, RecordMeta, ShortText, StrictModel, UserId
+from rapport.types import (
+    CountryCode,
+    Email,
+    MultiLine,
+    PastInstant,
+    Phone,
+    RecordId,
+    RecordMeta,
+    ShortText,
+    SingleLine,
+    StrictModel,
+    UserId,
+)
 
-Source = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Notes = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
+Notes = Annotated[str, StringConstraints(min_length=1, max_length=10_000), MultiLine]
 
 
 class LeadStatus(StrEnum):
@@ -177,7 +189,9 @@ class LeadAttached(BaseModel):
 
 class PublicChannelConsent(StrictModel):
     status: ConsentStatus
-    at: AwareDatetime = Field(description="When the person gave or withdrew consent (ISO 8601 with a time zone)")
+    at: PastInstant = Field(
+        description="When the person gave or withdrew consent (ISO 8601 with a time zone); not in the future"
+    )
     source: Source | None = Field(
         default=None, description="Where consent was captured; defaults to web_form:<the form's id>"
     )

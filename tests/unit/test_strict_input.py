@@ -83,6 +83,9 @@ def leaves(schema: dict[str, Any], definitions: dict[str, Any], path: Path = ())
         names = schema.get("propertyNames", {})
         key = next(key for key in KEYS if re.fullmatch(names.get("pattern", ".*"), key))
         yield from leaves(schema["additionalProperties"], definitions, (*path, key))
+    for pattern, member in schema.get("patternProperties", {}).items():
+        key = next(key for key in KEYS if re.fullmatch(pattern, key))
+        yield from leaves(member, definitions, (*path, key))
 
 
 def cases() -> Iterator[Any]:

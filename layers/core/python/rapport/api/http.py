@@ -143,6 +143,11 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
     return handler
 
 
+def merge_patch_of(body: BaseModel) -> dict[str, Any]:
+    """A validated PATCH body as the merge patch it is: the members sent (nulls included), as JSON."""
+    return body.model_dump(mode="json", exclude_unset=True, by_alias=True)
+
+
 def caller(app: APIGatewayRestResolver) -> Caller:
     authorizer = app.current_event.request_context.authorizer
     return caller_from_claims(authorizer.claims if authorizer else None)

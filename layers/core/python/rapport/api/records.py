@@ -14,6 +14,7 @@ from rapport.api.http import (
     caller,
     create_once,
     expected_version,
+    merge_patch_of,
     no_content,
     record_response,
 )
@@ -52,7 +53,7 @@ def problems(*statuses: int) -> dict[int, Any]:
 
 def register_record_routes(
     app: APIGatewayRestResolver,
-    service: RecordService[Any, Any, Any],
+    service: RecordService[Any, Any],
     create_model: type[BaseModel],
     patch_model: type[BaseModel],
     out_model: type[BaseModel],
@@ -79,7 +80,7 @@ def register_record_routes(
     def update(record_id: RecordIdParam, body: patch_model, if_match: IfMatch = None) -> Response[out_model]:  # type: ignore[valid-type]
         version = expected_version(if_match, required=True)
         assert version is not None
-        return record_response(service.update(caller(app), record_id, body, version))
+        return record_response(service.update(caller(app), record_id, merge_patch_of(body), version))
 
     def delete(
         record_id: RecordIdParam,

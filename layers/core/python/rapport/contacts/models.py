@@ -5,6 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
+from rapport import merge_patch
 from rapport.types import (
     Address,
     Email,
@@ -91,13 +92,8 @@ class ContactCreate(ContactFields):
         return others
 
 
-class ContactPatch(ContactFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    emails: list[Email] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
-    phones: list[Phone] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
-    tags: Tags | None = None  # type: ignore[assignment]
-
-
 class Contact(ContactFields, RecordMeta):
     pass
+
+
+ContactPatch = merge_patch.model(ContactCreate, Contact)

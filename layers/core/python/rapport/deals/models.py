@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from rapport import normalize
+from rapport import merge_patch, normalize
 from rapport.deals.money import CurrencyCode, Money, Rate
 from rapport.errors import FieldError
 from rapport.types import Day, Name, RecordId, RecordMeta, ShortText, SingleLine, StrictModel, UserId
@@ -56,18 +56,13 @@ class PipelineCreate(StrictModel):
     rotting_days: RottingDays | None = None
 
 
-class PipelinePatch(StrictModel):
-    """Merge patch; `stages` replaces the whole list (a stage is known by its name)."""
-
-    name: Name | None = None
-    stages: Stages | None = None
-    rotting_days: RottingDays | None = None
-
-
 class Pipeline(RecordMeta):
     name: str
     stages: list[Stage]
     rotting_days: int | None = None
+
+
+PipelinePatch = merge_patch.model(PipelineCreate, Pipeline)
 
 
 def stage_problems(stages: Sequence[Mapping[str, Any]]) -> list[FieldError]:
@@ -149,23 +144,6 @@ class DealCreate(DealFields):
     close_date: Day = Field(description="Expected close date; set to the day it closes unless you send one")
 
 
-class DealPatch(DealFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    name: Name | None = None
-    amount: Money | None = None
-    pipeline_id: RecordId | None = None
-    close_date: Day | None = None
-    contact_ids: ContactIds | None = None  # type: ignore[assignment]
-    contact_roles: dict[RecordId, ContactRole] | None = None  # type: ignore[assignment]
-
-    @field_validator("contact_roles")
-    @classmethod
-    def _roles_of_linked_contacts(cls, roles: dict[str, ContactRole] | None, info: ValidationInfo) -> Any:
-        """Checked against the merged deal instead: a patch may send roles without contact_ids."""
-        return roles
-
-
 class Deal(RecordMeta):
     name: str
     amount: Money
@@ -184,6 +162,9 @@ class Deal(RecordMeta):
     closed_at: datetime | None = Field(default=None, description="When it entered a won or lost stage")
     last_activity_at: datetime = Field(description="Its creation, last stage change, or last linked activity")
     rotting: bool = Field(description="Open, and no activity for the pipeline's rotting_days")
+
+
+DealPatch = merge_patch.model(DealCreate, Deal)
 
 
 class StageChange(BaseModel):

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from rapport import merge_patch
 from rapport.accounts.models import CompanySize
 from rapport.contacts.models import Consent, ConsentStatus, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason, ScoringRules
@@ -146,10 +147,6 @@ class LeadCreate(_LeadRules, _ClientWritable):
     )
 
 
-class LeadPatch(LeadFields, _ClientWritable):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-
 class LeadStored(_LeadRules):
     """A lead as stored: the client's fields and the ones the service computes."""
 
@@ -172,6 +169,9 @@ class Lead(LeadStored, RecordMeta):
         "newer rules when they are next written.",
     )
     web_form_id: str | None = Field(default=None, description="The web form that submitted the lead")
+
+
+LeadPatch = merge_patch.model(LeadCreate, Lead, base=_ClientWritable)
 
 
 class AttachedTo(BaseModel):

@@ -22,7 +22,6 @@ from rapport.leads.models import (
     Lead,
     LeadAttached,
     LeadCreate,
-    LeadPatch,
     LeadStatus,
     LeadStored,
     OnDuplicate,
@@ -95,7 +94,7 @@ def _stale_rules(current: int | None = None) -> PreconditionFailed:
     return PreconditionFailed(f"The scoring rules have changed since you read them{now}; read them again.")
 
 
-class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
+class LeadService(RecordService[LeadCreate, Lead]):
     kind = Kind.LEAD
     resource = "leads"
     label = "lead"

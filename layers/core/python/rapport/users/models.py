@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
+from rapport import merge_patch
 from rapport.types import Email, Instant, Name, Phone, RecordMeta, ShortText, StrictModel, UserId
 
 Team = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -82,3 +83,6 @@ class Availability(StrictModel):
 
 class User(UserProfile, RecordMeta):
     model_config = UserProfile.model_config | {"extra": "ignore"}
+
+
+AvailabilityPatch = merge_patch.model(Availability, User)

@@ -51,3 +51,12 @@ def test_a_body_that_is_not_utf8_is_refused():
     refused = body.problem(b'{"name": "\xff"}')
     assert isinstance(refused, InvalidInput)
     assert refused.errors[0].code == "encoding"
+
+
+@given(st.integers(min_value=1, max_value=2 * body.MAX_DEPTH), st.text(max_size=8), st.booleans())
+def test_exactly_the_documents_deeper_than_the_bound_are_refused(depth, text, objects):
+    document: object = text
+    for _ in range(depth):
+        document = {"[{": document} if objects else [document, "]}"]
+    refused = body.problem(json.dumps(document).encode())
+    assert (refused is not None) == (depth > body.MAX_DEPTH)

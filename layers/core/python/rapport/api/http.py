@@ -111,7 +111,10 @@ def _as_json(event: dict[str, Any]) -> dict[str, Any]:
     if _media_type(event) != MERGE_PATCH_JSON:
         return event
     headers = {name: JSON if name.lower() == "content-type" else value for name, value in event["headers"].items()}
-    multi = {name: [headers.get(name, values[-1])] for name, values in (event.get("multiValueHeaders") or {}).items()}
+    multi = {
+        name: [JSON] if name.lower() == "content-type" else values
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+    }
     return {**event, "headers": headers, "multiValueHeaders": multi or None}
 
 

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rapport.api.http import JSON, MERGE_PATCH_JSON
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,6 +60,10 @@ def build() -> dict[str, Any]:
             )
         )
         document = _merge(document, schema) if document else schema
+    for item in document["paths"].values():
+        patch = item.get("patch", {}).get("requestBody")
+        if patch:  # the edge takes a merge patch as either media type (rapport.api.http)
+            patch["content"][MERGE_PATCH_JSON] = patch["content"][JSON]
     for operation in _operations(document):
         operation["x-rapport-function"] = operation["tags"][0]
         # Powertools documents its own body for response validation failures; ours answer a problem.

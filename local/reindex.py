@@ -21,7 +21,7 @@ from rapport.deals.service import deals
 from rapport.leads.service import leads
 from rapport.records import RecordService
 
-SERVICES: dict[Kind, RecordService[Any, Any, Any]] = {
+SERVICES: dict[Kind, RecordService[Any, Any]] = {
     Kind.ACCOUNT: accounts,
     Kind.CONTACT: contacts,
     Kind.LEAD: leads,

@@ -11,6 +11,7 @@ from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.contacts.overview import ContactOverview, contact_overview
 from rapport.contacts.service import FILTERS, contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.types import RECORD_ID_PATTERN
 
 app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
@@ -36,7 +37,7 @@ def list_contacts(
     ] = None,
     email: Annotated[str | None, Query(min_length=3, max_length=254, description="Any of its emails")] = None,
     phone: Annotated[str | None, Query(min_length=3, max_length=32, description="Any of its phones")] = None,
-    account_id: Annotated[str | None, Query(min_length=1, max_length=64)] = None,
+    account_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)] = None,
     owner_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50, description="One of its tags, case aside")] = None,
     deleted: Annotated[bool, Query(description="List the trash instead")] = False,

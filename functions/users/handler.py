@@ -16,6 +16,7 @@ from rapport.api.http import (
     create_app,
     entrypoint,
     expected_version,
+    merge_patch_of,
     page_response,
     record_response,
 )
@@ -23,7 +24,7 @@ from rapport.api.records import IfMatch, RecordIdParam, responses
 from rapport.assignment import service as assignment
 from rapport.assignment.models import AssignmentRules, AssignmentRulesDocument, AssignRequested
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from rapport.users.models import Availability, User, UserProfile
+from rapport.users.models import AvailabilityPatch, User, UserProfile
 from rapport.users.service import users
 
 app = create_app()
@@ -84,13 +85,18 @@ def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = No
     "/users/<record_id>/availability",
     tags=["users"],
     operation_id="setUserAvailability",
-    summary="Set or clear the window a user is away (takes no new leads)",
-    description="The user themselves or a manager. If-Match is optional here: the window replaces the last one.",
+    summary="Set, change or clear the window a user is away (takes no new leads)",
+    description='The user themselves or a manager, with a JSON merge patch: `{"away": {"from", "until"}}` sets '
+    'the window (or changes the member sent), `{"away": null}` clears it. If-Match is optional here.',
     responses=responses(200, User, 412),
 )
-def set_availability(record_id: RecordIdParam, body: Availability, if_match: IfMatch = None) -> Response[User]:
+def set_availability(
+    record_id: RecordIdParam,
+    body: AvailabilityPatch,
+    if_match: IfMatch = None,
+) -> Response[User]:
     version = expected_version(if_match, required=False)
-    return record_response(users.set_availability(caller(app), record_id, body, version))
+    return record_response(users.set_availability(caller(app), record_id, merge_patch_of(body), version))
 
 
 @app.get(

@@ -4,7 +4,7 @@ import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
-from rapport.accounts.models import Account, AccountCreate, AccountPatch
+from rapport.accounts.models import Account, AccountCreate
 from rapport.accounts.service import accounts
 from rapport.auth import caller_from_claims
 from rapport.errors import Conflict
@@ -152,7 +152,7 @@ def test_patch_is_a_merge_patch():
 
 def test_two_writers_on_one_version_one_wins_one_gets_412():
     account = create("createAccount", name="Acme")
-    renames = [partial(accounts.update, CALLER, account["id"], AccountPatch(name=name), 1) for name in ("One", "Two")]
+    renames = [partial(accounts.update, CALLER, account["id"], {"name": name}, 1) for name in ("One", "Two")]
     results = race(renames)
     assert sorted(map(outcome, results)) == ["Account", "PreconditionFailed"]
     current = call("getAccount", record_id=account["id"]).body

@@ -10,7 +10,6 @@ from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.dal import keys
 from rapport.dal.keys import Kind
-from rapport.tasks.models import TaskPatch
 from rapport.tasks.service import tasks
 from tests.integration.race import outcome, race
 from tests.integration.stored import stored_record, summaries_in
@@ -222,7 +221,7 @@ def test_patch_needs_if_match_and_refuses_a_stale_version():
 def test_two_writers_on_one_version_one_wins_one_gets_412(contact):
     task = new_task(contact_id=contact, due_at="2026-11-24T09:00:00Z")
     patches = [
-        partial(tasks.update, CALLER, task["id"], TaskPatch(due_at=due), 1)
+        partial(tasks.update, CALLER, task["id"], {"due_at": due}, 1)
         for due in ("2026-11-25T09:00:00Z", "2026-11-26T09:00:00Z")
     ]
     results = race(patches)

@@ -22,7 +22,14 @@ def test_tenant_and_caller_come_from_the_claims():
 
 @pytest.mark.parametrize(
     "claims",
-    [None, {}, {**CLAIMS, "custom:tenant_id": ""}, {**CLAIMS, "custom:tenant_id": "a#b"}, {**CLAIMS, "sub": ""}],
+    [
+        None,
+        {},
+        {**CLAIMS, "custom:tenant_id": ""},
+        {**CLAIMS, "custom:tenant_id": "a#b"},
+        {**CLAIMS, "custom:tenant_id": "tenant-a\n"},
+        {**CLAIMS, "sub": ""},
+    ],
 )
 def test_missing_or_malformed_identity_is_unauthenticated(claims):
     with pytest.raises(Unauthenticated):

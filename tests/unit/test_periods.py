@@ -19,7 +19,9 @@ def test_quarters_and_months_are_ranges_of_days_and_months(text, start, end, mon
     assert (period.label, period.start, period.end, period.months) == (text, start, end, months)
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026-Q0", "2026-13", "2026-00", "2026", "26-Q1", "2026-q4", "1899-01"])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026-Q0", "2026-13", "2026-00", "2026", "26-Q1", "2026-q4", "1899-01", "2026-Q4\n"]
+)
 def test_anything_else_is_refused_with_the_formats(text):
     with pytest.raises(ValueError, match="2026-Q4 or a month like 2026-11"):
         parse_period(text)

@@ -15,7 +15,7 @@ from rapport.errors import Forbidden, Unauthenticated
 
 TENANT_CLAIM = "custom:tenant_id"
 GROUPS_CLAIM = "cognito:groups"
-_TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+_TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Role(StrEnum):
@@ -163,7 +163,7 @@ def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
         raise Unauthenticated("The request carries no verified identity.")
     tenant_id = claims.get(TENANT_CLAIM)
     user_id = claims.get("sub")
-    if not isinstance(tenant_id, str) or not _TENANT_ID.match(tenant_id):
+    if not isinstance(tenant_id, str) or not _TENANT_ID.fullmatch(tenant_id):
         raise Unauthenticated("The token carries no valid tenant.")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("The token carries no subject.")

@@ -118,6 +118,12 @@ class UnsupportedMediaType(RapportError):
     slug = "unsupported-media-type"
 
 
+class PayloadTooLarge(RapportError):
+    status = 413
+    title = "Payload too large"
+    slug = "too-large"
+
+
 class PreconditionFailed(RapportError):
     status = 412
     title = "Precondition failed"

@@ -22,7 +22,7 @@ from rapport.errors import BadRequest, Conflict, InvalidInput
 
 RETENTION = timedelta(hours=24)
 IN_PROGRESS, COMPLETED = "IN_PROGRESS", "COMPLETED"
-_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
+_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 
 
 @dataclass
@@ -47,7 +47,7 @@ def _canonical_body(body: str | None) -> object:
 
 def run_once(caller: Caller, key: str, fingerprint: str, produce: Callable[[], StoredResponse]) -> StoredResponse:
     """Run `produce` once per key; a retry gets the stored response, a concurrent one a 409."""
-    if not _KEY.match(key):
+    if not _KEY.fullmatch(key):
         raise BadRequest.of("idempotency-key", "must be 1 to 255 visible ASCII characters", location="header")
     record = IdempotencyItem(
         idempotency_pk(caller.tenant_id, caller.user_id, key),

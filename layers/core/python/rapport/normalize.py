@@ -1,22 +1,37 @@
-"""Canonical forms used for uniqueness and lookups: emails, phone numbers (E.164), domains, names, instants."""
+"""Canonical forms used for uniqueness and lookups: emails, phone numbers (E.164), domains, names, instants, days."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
-_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_LOCAL_PART = re.compile(rf"(?=.{{1,64}}\Z){_ATOM}(?:\.{_ATOM})*")
+_EMAIL_HINT = "must be an email address like name@example.com"
 _PHONE_SEPARATORS = re.compile(r"[\s().\-/]")
-_E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-_DOMAIN_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+_E164 = re.compile(r"\+[1-9]\d{6,14}")
+_DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 
 
 def email(value: str) -> str:
-    """Lower-cased, trimmed address; raises ValueError when it is not an address."""
-    candidate = value.strip().lower()
-    if len(candidate) > 254 or not _EMAIL.match(candidate):
-        raise ValueError("must be an email address like name@example.com")
+    """Lower-cased, trimmed address with an IDNA-encoded domain (`ada@bücher.example` -> `ada@xn--bcher-kva.example`);
+    raises ValueError when it is not an address.
+
+    The local part is RFC 5322's dot-atom (letters, digits, ``!#$%&'*+/=?^_`{|}~-`` and single inner dots); the
+    domain a host name of at least two labels whose last is not a number.
+    """
+    local, at, host = value.strip().rpartition("@")
+    if not at or not _LOCAL_PART.fullmatch(local):
+        raise ValueError(_EMAIL_HINT)
+    try:
+        host = _host_name(host.lower())
+    except ValueError as error:
+        raise ValueError(_EMAIL_HINT) from error
+    candidate = f"{local}@{host}".lower()
+    top_level = host.rpartition(".")[2]
+    if len(candidate) > 254 or len(top_level) < 2 or top_level.isdigit():
+        raise ValueError(_EMAIL_HINT)
     return candidate
 
 
@@ -25,7 +40,7 @@ def phone(value: str) -> str:
     candidate = _PHONE_SEPARATORS.sub("", value.strip())
     if candidate.startswith("00"):
         candidate = "+" + candidate[2:]
-    if not _E164.match(candidate):
+    if not _E164.fullmatch(candidate):
         raise ValueError(
             "must be an international phone number starting with + and country code, like +44 20 7946 0958"
         )
@@ -39,12 +54,20 @@ def domain(value: str) -> str:
     candidate = candidate.split("/", 1)[0].split("?", 1)[0].split(":", 1)[0].rstrip(".")
     candidate = candidate.removeprefix("www.")
     try:
+        return _host_name(candidate)
+    except ValueError as error:
+        raise ValueError("must be a domain name like example.com") from error
+
+
+def _host_name(candidate: str) -> str:
+    """`candidate` IDNA-encoded, checked label by label; raises ValueError when it is no host name."""
+    try:
         candidate = candidate.encode("idna").decode("ascii")
     except UnicodeError as error:
-        raise ValueError("must be a domain name like example.com") from error
+        raise ValueError("not a host name") from error
     labels = candidate.split(".")
-    if len(candidate) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.match(label) for label in labels):
-        raise ValueError("must be a domain name like example.com")
+    if len(candidate) > 253 or len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+        raise ValueError("not a host name")
     return candidate
 
 
@@ -92,18 +115,59 @@ def search_words(*names: str | None) -> list[str]:
 
 
 INSTANT_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+INSTANT_HINT = "must be an ISO 8601 time with a zone, like 2026-11-23T09:00:00Z"
+DAY_HINT = "must be a date like 2026-11-23"
+# Times and dates Rapport takes: far enough to hold any business date, near enough that arithmetic on them (a
+# time slot, a reminder's offset, a day's end in any zone) stays within what `datetime` can hold.
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+LATEST = datetime(2199, 12, 31, 23, 59, 59, tzinfo=UTC)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def parse_instant(text: str) -> datetime:
+    """The time an ISO 8601 string names; raises ValueError for anything else."""
+    try:
+        return datetime.fromisoformat(text.strip().replace("z", "Z"))
+    except ValueError as error:
+        raise ValueError(INSTANT_HINT) from error
+
+
+def bounded(value: datetime) -> datetime:
+    """`value`, which has a zone and lies within 1900..2199 UTC; raises ValueError otherwise."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(INSTANT_HINT)
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError as error:
+        raise ValueError(_OUT_OF_RANGE) from error
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError(_OUT_OF_RANGE)
+    return value
 
 
 def instant(value: str | datetime) -> str:
     """An ISO 8601 time with a zone as UTC to the second (`2026-11-23T09:00:00Z`): fixed width, so it sorts.
 
-    Raises ValueError for a time without a zone, which would be ambiguous.
+    Raises ValueError for a time without a zone, which would be ambiguous, or outside 1900..2199.
     """
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value.strip().replace("z", "Z"))
-        except ValueError as error:
-            raise ValueError("must be an ISO 8601 time with a zone, like 2026-11-23T09:00:00Z") from error
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError("must be an ISO 8601 time with a zone, like 2026-11-23T09:00:00Z")
-    return value.astimezone(UTC).strftime(INSTANT_FORMAT)
+    moment = bounded(parse_instant(value) if isinstance(value, str) else value)
+    return moment.astimezone(UTC).strftime(INSTANT_FORMAT)
+
+
+def parse_day(text: str) -> date:
+    """The day `YYYY-MM-DD` names; raises ValueError for anything else (a time, week dates, other digits)."""
+    if not _DAY.fullmatch(text):
+        raise ValueError(DAY_HINT)
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise ValueError(DAY_HINT) from error
+
+
+def bounded_day(value: date) -> date:
+    if not EARLIEST.date() <= value <= LATEST.date():
+        raise ValueError(_OUT_OF_RANGE)
+    return value
+
+
+_OUT_OF_RANGE = "must lie between 1900-01-01 and 2199-12-31"

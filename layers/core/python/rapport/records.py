@@ -16,7 +16,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import normalize, pagination
+from rapport import merge_patch, normalize, pagination
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind
@@ -45,7 +45,6 @@ from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
-PatchT = TypeVar("PatchT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=RecordMeta)
 
 
@@ -81,7 +80,7 @@ def too_many_writes(label: str, data: Mapping[str, Any], error: TooManyWrites) -
     )
 
 
-class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
+class RecordService(ABC, Generic[CreateT, OutT]):
     kind: ClassVar[Kind]
     resource: ClassVar[str]
     label: ClassVar[str]
@@ -190,11 +189,12 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         caller.require(self.resource, Action.READ)
         return self._out(self._load(caller, record_id))
 
-    def update(self, caller: Caller, record_id: str, patch: PatchT, expected_version: int) -> OutT:
+    def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> OutT:
+        """Apply `patch`, a JSON merge patch (RFC 7396), to the record at `expected_version`."""
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, record_id, expected_version)
         work = UnitOfWork()
-        self.stage_update(work, caller, record, patch.model_dump(mode="json", exclude_unset=True))
+        self.stage_update(work, caller, record, patch)
         return self.commit(work, record)
 
     def stage_update(
@@ -206,12 +206,12 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         *,
         written: frozenset[Parent] = frozenset(),
     ) -> None:
-        """Add the merge of `changes` into `record` to `work`, which the caller commits (`commit`); `written` as
-        for `stage_create`."""
+        """Add `record` changed by `changes`, a JSON merge patch (objects merge, null removes), to `work`, which the
+        caller commits (`commit`); `written` as for `stage_create`."""
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
-        data = self.derive(caller.tenant_id, self._validated({**record.data, **changes}), record)
+        data = self.derive(caller.tenant_id, self._validated(merge_patch.apply(record.data, changes)), record)
         old_guards, new_guards = self.guards(record.data), self.guards(data)
         old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
         old_parents = self.parents(record.data)

@@ -4,6 +4,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from rapport import merge_patch
 from rapport.types import Address, Domain, Name, RecordMeta, ShortText, StrictModel, Tags, UserId
 
 
@@ -29,12 +30,8 @@ class AccountCreate(AccountFields):
     name: Name
 
 
-class AccountPatch(AccountFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    name: Name | None = None
-    tags: Tags | None = None  # type: ignore[assignment]
-
-
 class Account(AccountCreate, RecordMeta):
     pass
+
+
+AccountPatch = merge_patch.model(AccountCreate, Account)

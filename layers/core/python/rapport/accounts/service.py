@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize
-from rapport.accounts.models import Account, AccountCreate, AccountPatch
+from rapport.accounts.models import Account, AccountCreate
 from rapport.api.filters import Combinations
 from rapport.auth import Caller
 from rapport.contacts.service import contacts
@@ -19,7 +19,7 @@ from rapport.records import RecordService, normalized_filter
 FILTERS = Combinations("Accounts", ((), ("deleted",), ("q",), ("domain",)))
 
 
-class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
+class AccountService(RecordService[AccountCreate, Account]):
     kind = Kind.ACCOUNT
     resource = "accounts"
     label = "account"
@@ -38,10 +38,10 @@ class AccountService(RecordService[AccountCreate, AccountPatch, Account]):
             tenant_id, record_id, normalize.name_key(name), words, data.get("domain"), deleted=deleted
         )
 
-    def update(self, caller: Caller, record_id: str, patch: AccountPatch, expected_version: int) -> Account:
+    def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> Account:
         """A new name or domain is copied to the account's contacts (their 360 view shows it)."""
         account = super().update(caller, record_id, patch, expected_version)
-        if patch.model_fields_set & {"name", "domain"}:
+        if patch.keys() & {"name", "domain"}:
             contacts.refresh_account(caller.tenant_id, account.id, account.name, account.domain)
         return account
 

@@ -4,10 +4,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints, field_validator
+from pydantic import Field, StrictInt, StringConstraints, field_validator
 
 from rapport.links import Links
-from rapport.types import Instant, LongText, RecordMeta, ShortText
+from rapport.types import Instant, LongText, RecordMeta, ShortText, SingleLine
 
 # An activity's id is a ULID made from when it happened (timelines sort by it), so that time must fit a ULID;
 # an activity is something that happened: a day ahead covers clocks and time zones, plans are tasks.
@@ -31,7 +31,7 @@ class Direction(StrEnum):
     OUTBOUND = "outbound"
 
 
-Outcome = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Outcome = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
 class ActivityCreate(Links):
@@ -42,7 +42,7 @@ class ActivityCreate(Links):
     occurred_at: Instant | None = Field(default=None, description="When it happened; default: now")
     subject: ShortText | None = None
     body: LongText | None = None
-    duration_s: int | None = Field(default=None, ge=0, le=86_400, description="How long it took, in seconds")
+    duration_s: StrictInt | None = Field(default=None, ge=0, le=86_400, description="How long it took, in seconds")
     outcome: Outcome | None = Field(default=None, description="e.g. connected, voicemail, no_answer, replied")
 
     @field_validator("occurred_at")

@@ -77,7 +77,7 @@ def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
     return EngagementKind.ACTIVITY
 
 
-class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
+class ActivityService(RecordService[ActivityCreate, Activity]):
     kind = Kind.ACTIVITY
     resource = "activities"
     label = "activity"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import os
 import re
@@ -12,6 +14,7 @@ from urllib.parse import urlencode
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
@@ -22,6 +25,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
 from rapport import idempotency
+from rapport.api.body import loads as json_loads
+from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
@@ -30,9 +35,11 @@ from rapport.pagination import Page
 from rapport.types import RecordMeta
 
 JSON = "application/json"
+MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
-_IF_MATCH = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+_WHOLE_PATH = r"^{}/*\Z"  # a route's path, then optional slashes, then the end (`$` also matches before "\n")
+_IF_MATCH = re.compile(r'(?:W/)?"?(\d{1,18})"?')
 
 logger = Logger()
 metrics = Metrics()
@@ -43,6 +50,16 @@ metrics = Metrics()
 class PageOf(BaseModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None
+
+
+class Resolver(APIGatewayRestResolver):
+    """Powertools' REST resolver, matching a route against the whole path: its `^…$` also matched a path with a
+    trailing newline (`/contacts/<id>%0A` reached `<id>`)."""
+
+    @staticmethod
+    def _compile_regex(rule: str, base_regex: str = _WHOLE_PATH) -> re.Pattern[str]:
+        pattern: re.Pattern[str] = ApiGatewayResolver._compile_regex(rule, _WHOLE_PATH)
+        return pattern
 
 
 def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
@@ -56,8 +73,11 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
-    app = APIGatewayRestResolver(
-        enable_validation=True, cors=cors, response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR
+    app = Resolver(
+        enable_validation=True,
+        cors=cors,
+        response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
+        json_body_deserializer=json_loads,
     )
     app.use(middlewares=[refuse_unknown_query_parameters])
     app.exception_handler(RapportError)(problem_response)
@@ -72,14 +92,42 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     return app
 
 
-def _refuse_bodies_not_json(event: dict[str, Any]) -> dict[str, Any] | None:
-    """A body is JSON: any other media type (multipart, form, text) is a 415 before a route parses it (Powertools
-    would try multipart and form bodies, and fail on some with an error of its own)."""
-    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
-    media_type = str(headers.get("content-type") or "").split(";")[0].strip().lower()
-    if not event.get("body") or not media_type or media_type == JSON or media_type.endswith("+json"):
+def _edge_problem(event: dict[str, Any]) -> RapportError | None:
+    """Why the body may not reach the route: a media type other than JSON (multipart, form, text: Powertools
+    would try to parse some of them and fail its own way), or JSON it cannot parse safely (`rapport.api.body`)."""
+    raw = event.get("body")
+    if not raw:
         return None
-    problem = problem_response(UnsupportedMediaType(f"Send the body as {JSON}, not {media_type}."))
+    media_type = _media_type(event)
+    accepted = (JSON, MERGE_PATCH_JSON) if event.get("httpMethod") == "PATCH" else (JSON,)
+    if media_type and media_type not in accepted:
+        return UnsupportedMediaType(f"Send the body as {' or '.join(accepted)}, not {media_type}.")
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else str(raw).encode()
+    except binascii.Error:
+        return BadRequest.of("", "The body is marked base64 but is not.", location="body")
+    return body_problem(body)
+
+
+def _media_type(event: dict[str, Any]) -> str:
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    return str(headers.get("content-type") or "").split(";")[0].strip().lower()
+
+
+def _as_json(event: dict[str, Any]) -> dict[str, Any]:
+    """The event with a merge patch's media type read as JSON, which is what Powertools parses."""
+    if _media_type(event) != MERGE_PATCH_JSON:
+        return event
+    headers = {name: JSON if name.lower() == "content-type" else value for name, value in event["headers"].items()}
+    multi = {
+        name: [JSON] if name.lower() == "content-type" else values
+        for name, values in (event.get("multiValueHeaders") or {}).items()
+    }
+    return {**event, "headers": headers, "multiValueHeaders": multi or None}
+
+
+def _problem_event(error: RapportError) -> dict[str, Any]:
+    problem = problem_response(error)
     return {
         "statusCode": problem.status_code,
         "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": os.environ.get("ALLOWED_ORIGIN", "*")},
@@ -100,9 +148,15 @@ def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaC
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        return _refuse_bodies_not_json(event) or app.resolve(event, context)
+        refused = _edge_problem(event)
+        return _problem_event(refused) if refused else app.resolve(_as_json(event), context)
 
     return handler
+
+
+def merge_patch_of(body: BaseModel) -> dict[str, Any]:
+    """A validated PATCH body as the merge patch it is: the members sent (nulls included), as JSON."""
+    return body.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
 def caller(app: APIGatewayRestResolver) -> Caller:
@@ -120,7 +174,7 @@ def expected_version(if_match: str | None, *, required: bool) -> int | None:
         if required:
             raise PreconditionRequired('Send If-Match: "<version>" with the ETag you read.')
         return None
-    matched = _IF_MATCH.match(if_match.strip())
+    matched = _IF_MATCH.fullmatch(if_match.strip())
     if not matched:
         raise BadRequest.of("if-match", 'must be the ETag you read, like "3"', location="header")
     return int(matched.group(1))

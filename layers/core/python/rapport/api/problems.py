@@ -86,6 +86,7 @@ PROBLEM_RESPONSES: dict[int, Any] = {
         401: "No valid token",
         403: "Your role may not do this",
         404: "Unknown, or another tenant's record",
+        413: "The body is larger than the API takes",
         415: "The body is not application/json",
         422: "Invalid body, with the fields at fault",
         500: "A fault of ours; the request id is in the logs",

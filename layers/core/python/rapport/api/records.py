@@ -14,13 +14,15 @@ from rapport.api.http import (
     caller,
     create_once,
     expected_version,
+    merge_patch_of,
     no_content,
     record_response,
 )
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
 from rapport.records import RecordService
+from rapport.types import RECORD_ID_PATTERN
 
-RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
 IdempotencyKey = Annotated[
     str | None,
@@ -51,7 +53,7 @@ def problems(*statuses: int) -> dict[int, Any]:
 
 def register_record_routes(
     app: APIGatewayRestResolver,
-    service: RecordService[Any, Any, Any],
+    service: RecordService[Any, Any],
     create_model: type[BaseModel],
     patch_model: type[BaseModel],
     out_model: type[BaseModel],
@@ -78,7 +80,7 @@ def register_record_routes(
     def update(record_id: RecordIdParam, body: patch_model, if_match: IfMatch = None) -> Response[out_model]:  # type: ignore[valid-type]
         version = expected_version(if_match, required=True)
         assert version is not None
-        return record_response(service.update(caller(app), record_id, body, version))
+        return record_response(service.update(caller(app), record_id, merge_patch_of(body), version))
 
     def delete(
         record_id: RecordIdParam,

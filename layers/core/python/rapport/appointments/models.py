@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints, ValidationInfo, field_validator
 
-from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, StrictModel, UserId
+from rapport import merge_patch
+from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, SingleLine, StrictModel, UserId
 
 SLOT = timedelta(minutes=15)
 MAX_DURATION = timedelta(hours=10)
@@ -62,7 +63,7 @@ def _distinct(values: list[str]) -> list[str]:
 
 
 Attendees = Annotated[list[UserId], Field(min_length=1, max_length=MAX_ATTENDEES), AfterValidator(_distinct)]
-Location = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+Location = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
 
 
 class AppointmentFields(StrictModel):
@@ -108,22 +109,8 @@ class AppointmentCreate(AppointmentFields):
         return attendee_ids
 
 
-class AppointmentPatch(AppointmentFields):
-    """Merge patch: fields present are set, `null` clears an optional field. Cancel with status cancelled."""
-
-    title: Name | None = None
-    starts_at: Instant | None = None
-    ends_at: Instant | None = None
-    attendee_ids: Attendees | None = None
-    status: AppointmentStatus | None = None
-
-    @field_validator("title", "starts_at", "ends_at", "attendee_ids", "status")
-    @classmethod
-    def _not_cleared(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be changed but not cleared")
-        return value
-
-
 class Appointment(AppointmentCreate, RecordMeta):
     attendee_ids: list[str]
+
+
+AppointmentPatch = merge_patch.model(AppointmentCreate, Appointment)

@@ -15,7 +15,6 @@ from rapport import normalize, pagination
 from rapport.appointments.models import (
     Appointment,
     AppointmentCreate,
-    AppointmentPatch,
     AppointmentStatus,
     slots,
 )
@@ -32,7 +31,7 @@ ME = "me"
 SUMMARY_FIELDS = ("title", "starts_at", "ends_at", "attendee_ids", "location", "channel", "status")
 
 
-class AppointmentService(RecordService[AppointmentCreate, AppointmentPatch, Appointment]):
+class AppointmentService(RecordService[AppointmentCreate, Appointment]):
     kind = Kind.APPOINTMENT
     resource = "appointments"
     label = "appointment"

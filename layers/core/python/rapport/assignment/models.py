@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, StrictInt, model_validator
 
 from rapport.types import CountryCode, ShortText, StrictModel, UserId
 from rapport.users.models import Team
@@ -35,10 +35,10 @@ class AssignmentRules(StrictModel):
     teams: dict[Team, list[UserId]] = Field(
         default_factory=dict, description="Each team's reps in round-robin order (user ids, each once)"
     )
-    response_sla_minutes: int = Field(
+    response_sla_minutes: StrictInt = Field(
         default=DEFAULT_SLA_MINUTES, ge=1, le=60 * 24 * 30, description="Time the owner has to contact a new lead"
     )
-    max_reassignments: int = Field(
+    max_reassignments: StrictInt = Field(
         default=DEFAULT_MAX_REASSIGNMENTS, ge=0, le=20, description="How often a lead missing its SLA moves on"
     )
 

@@ -3,21 +3,25 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
+from rapport import merge_patch
 from rapport.types import (
     Address,
     Email,
+    Instant,
+    PastInstant,
     Phone,
     RecordId,
     RecordMeta,
     ShortText,
+    SingleLine,
     StrictModel,
     Tags,
     UserId,
 )
 
-PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
 class ConsentStatus(StrEnum):
@@ -27,8 +31,8 @@ class ConsentStatus(StrEnum):
 
 class ChannelConsent(StrictModel):
     status: ConsentStatus
-    at: AwareDatetime = Field(description="When the contact gave or withdrew consent")
-    source: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+    at: PastInstant = Field(description="When the contact gave or withdrew consent; not in the future")
+    source: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine] = Field(
         description="Where consent was captured, e.g. web_form, phone_call, import"
     )
 
@@ -42,8 +46,8 @@ class EmailStatus(StrictModel):
     """The primary email address is known not to work: a permanent bounce (SES feedback)."""
 
     status: Literal["invalid"]
-    at: AwareDatetime = Field(description="When it was found invalid")
-    reason: Annotated[str, StringConstraints(min_length=1, max_length=300)] = Field(
+    at: Instant = Field(description="When it was found invalid")
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=300), SingleLine] = Field(
         description="Why, e.g. the bounce's type and diagnostic"
     )
 
@@ -88,13 +92,8 @@ class ContactCreate(ContactFields):
         return others
 
 
-class ContactPatch(ContactFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    emails: list[Email] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
-    phones: list[Phone] | None = Field(default=None, max_length=10)  # type: ignore[assignment]
-    tags: Tags | None = None  # type: ignore[assignment]
-
-
 class Contact(ContactFields, RecordMeta):
     pass
+
+
+ContactPatch = merge_patch.model(ContactCreate, Contact)

@@ -13,7 +13,7 @@ from typing import Any
 from rapport import normalize, pagination
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.contacts.models import Contact, ContactCreate, ContactPatch
+from rapport.contacts.models import Contact, ContactCreate
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
 from rapport.dal.models import SummaryItem
@@ -54,7 +54,7 @@ def account_summary(tenant_id: str, contact_id: str, account_id: str, name: str,
     return repository.summary_item(tenant_id, partition, keys.ACCOUNT_SUMMARY_SK, Kind.ACCOUNT, account_id, data)
 
 
-class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
+class ContactService(RecordService[ContactCreate, Contact]):
     kind = Kind.CONTACT
     resource = "contacts"
     label = "contact"

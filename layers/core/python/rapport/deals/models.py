@@ -7,15 +7,15 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
-from rapport import normalize
+from rapport import merge_patch, normalize
 from rapport.deals.money import CurrencyCode, Money, Rate
 from rapport.errors import FieldError
-from rapport.types import Name, RecordId, RecordMeta, ShortText, StrictModel, UserId
+from rapport.types import Day, Name, RecordId, RecordMeta, ShortText, SingleLine, StrictModel, UserId
 
-StageName = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-LostReason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+StageName = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+LostReason = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
 MAX_STAGES = 30
 MAX_CONTACTS = 10  # keeps a deal's every write (summaries, lifetime values) within one transaction
 COMMIT_PROBABILITY = 70
@@ -34,19 +34,19 @@ class FollowUpTask(StrictModel):
     """A task to open when a deal enters the stage (for the follow-up workflow)."""
 
     title: ShortText
-    due_in_days: int = Field(ge=0, le=365, description="Due this many days after the deal enters the stage")
+    due_in_days: StrictInt = Field(ge=0, le=365, description="Due this many days after the deal enters the stage")
 
 
 class Stage(StrictModel):
     name: StageName
-    probability: int = Field(ge=0, le=100, description="Chance to win, in percent; a won stage is 100, lost 0")
+    probability: StrictInt = Field(ge=0, le=100, description="Chance to win, in percent; a won stage is 100, lost 0")
     status: StageStatus = StageStatus.OPEN
     follow_up_task: FollowUpTask | None = None
 
 
 Stages = Annotated[list[Stage], Field(min_length=1, max_length=MAX_STAGES, description="In pipeline order")]
 RottingDays = Annotated[
-    int, Field(ge=1, le=365, description="An open deal with no activity for this many days is flagged rotting")
+    StrictInt, Field(ge=1, le=365, description="An open deal with no activity for this many days is flagged rotting")
 ]
 
 
@@ -56,18 +56,13 @@ class PipelineCreate(StrictModel):
     rotting_days: RottingDays | None = None
 
 
-class PipelinePatch(StrictModel):
-    """Merge patch; `stages` replaces the whole list (a stage is known by its name)."""
-
-    name: Name | None = None
-    stages: Stages | None = None
-    rotting_days: RottingDays | None = None
-
-
 class Pipeline(RecordMeta):
     name: str
     stages: list[Stage]
     rotting_days: int | None = None
+
+
+PipelinePatch = merge_patch.model(PipelineCreate, Pipeline)
 
 
 def stage_problems(stages: Sequence[Mapping[str, Any]]) -> list[FieldError]:
@@ -146,24 +141,7 @@ class DealCreate(DealFields):
     name: Name
     amount: Money
     pipeline_id: RecordId
-    close_date: date = Field(description="Expected close date; set to the day it closes unless you send one")
-
-
-class DealPatch(DealFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    name: Name | None = None
-    amount: Money | None = None
-    pipeline_id: RecordId | None = None
-    close_date: date | None = None
-    contact_ids: ContactIds | None = None  # type: ignore[assignment]
-    contact_roles: dict[RecordId, ContactRole] | None = None  # type: ignore[assignment]
-
-    @field_validator("contact_roles")
-    @classmethod
-    def _roles_of_linked_contacts(cls, roles: dict[str, ContactRole] | None, info: ValidationInfo) -> Any:
-        """Checked against the merged deal instead: a patch may send roles without contact_ids."""
-        return roles
+    close_date: Day = Field(description="Expected close date; set to the day it closes unless you send one")
 
 
 class Deal(RecordMeta):
@@ -184,6 +162,9 @@ class Deal(RecordMeta):
     closed_at: datetime | None = Field(default=None, description="When it entered a won or lost stage")
     last_activity_at: datetime = Field(description="Its creation, last stage change, or last linked activity")
     rotting: bool = Field(description="Open, and no activity for the pipeline's rotting_days")
+
+
+DealPatch = merge_patch.model(DealCreate, Deal)
 
 
 class StageChange(BaseModel):

@@ -7,11 +7,13 @@ only where it is shown or stored as money.
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, Field, PlainSerializer
 
 CENT = Decimal("0.01")
 DEFAULT_TENANT_CURRENCY = "USD"
@@ -39,6 +41,22 @@ def _currency(code: str) -> str:
     return code
 
 
+_CANONICAL_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+_DECIMAL_HINT = 'must be a decimal like "1250.50" (ASCII digits and a point, no exponent or separators)'
+
+
+def _canonical(value: Any) -> Any:
+    """A decimal as JSON should carry it: a plain decimal string or an exact number, never a boolean, NaN,
+    infinity, negative zero, `1_000`, `1e3` or digits of other scripts (all of which `Decimal` would take)."""
+    if isinstance(value, bool) or (isinstance(value, str) and not _CANONICAL_DECIMAL.fullmatch(value)):
+        raise ValueError(_DECIMAL_HINT)
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(_DECIMAL_HINT)
+    if isinstance(value, str | float | Decimal) and Decimal(value).is_zero() and Decimal(value).is_signed():
+        raise ValueError("must not be negative zero")
+    return value
+
+
 def _cents(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
@@ -46,12 +64,14 @@ def _cents(value: Decimal) -> Decimal:
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"), AfterValidator(_currency)]
 Money = Annotated[
     Decimal,
+    BeforeValidator(_canonical),
     Field(ge=0, max_digits=14, decimal_places=2, description='A decimal with at most two places, e.g. "1250.50"'),
     AfterValidator(_cents),
     PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
 ]
 Rate = Annotated[
     Decimal,
+    BeforeValidator(_canonical),
     Field(gt=0, max_digits=24, decimal_places=10, description="Tenant-currency units per unit of this currency"),
     PlainSerializer(lambda value: str(value), return_type=str, when_used="json"),
 ]

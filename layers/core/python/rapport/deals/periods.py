@@ -6,8 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-_QUARTER = re.compile(r"^(\d{4})-Q([1-4])$")
-_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+_MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 FORMAT_HINT = "must be a quarter like 2026-Q4 or a month like 2026-11"
 
 
@@ -34,10 +34,10 @@ def _add_months(day: date, count: int) -> date:
 
 def parse_period(text: str) -> Period:
     """The period `text` names; ValueError when it names none."""
-    if quarter := _QUARTER.match(text):
+    if quarter := _QUARTER.fullmatch(text):
         year, number = int(quarter.group(1)), int(quarter.group(2))
         first_month, months = 3 * number - 2, 3
-    elif month := _MONTH.match(text):
+    elif month := _MONTH.fullmatch(text):
         year, first_month, months = int(month.group(1)), int(month.group(2)), 1
     else:
         raise ValueError(FORMAT_HINT)

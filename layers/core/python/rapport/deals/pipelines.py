@@ -11,7 +11,7 @@ from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import Guard, Record
 from rapport.dal.sales import open_deals_in_stages
-from rapport.deals.models import Pipeline, PipelineCreate, PipelinePatch, StageStatus, stage_problems
+from rapport.deals.models import Pipeline, PipelineCreate, StageStatus, stage_problems
 from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.pagination import Page
 from rapport.records import RecordService
@@ -31,7 +31,7 @@ def retired_stages(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[
     }
 
 
-class PipelineService(RecordService[PipelineCreate, PipelinePatch, Pipeline]):
+class PipelineService(RecordService[PipelineCreate, Pipeline]):
     kind = Kind.PIPELINE
     resource = "pipelines"
     label = "pipeline"

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rapport import normalize, pagination
+from rapport import merge_patch, normalize, pagination
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository, sales
@@ -22,15 +22,13 @@ from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
 from rapport.dal.sales import RateTable
 from rapport.deals import rules
-from rapport.deals.models import Deal, DealCreate, DealPatch, StageChange, StageStatus
+from rapport.deals.models import Deal, DealCreate, StageChange, StageStatus
 from rapport.deals.money import cents, convert
 from rapport.deals.rates import default_rates
 from rapport.errors import Conflict, FieldError, InvalidInput, NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
 from rapport.types import utc_now
-
-NOT_CLEARABLE = ("name", "amount", "pipeline_id", "close_date", "currency", "stage", "owner_id")
 
 # The filter combinations of GET /deals, each one Query on its own index partition (see `DealService.search`).
 FILTERS = Combinations(
@@ -54,7 +52,7 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-class DealService(RecordService[DealCreate, DealPatch, Deal]):
+class DealService(RecordService[DealCreate, Deal]):
     kind = Kind.DEAL
     resource = "deals"
     label = "deal"
@@ -118,24 +116,14 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         self._stage_deal(work, record, before=None, entry=entry, parents=parents)
         return record, parents
 
-    def update(self, caller: Caller, record_id: str, patch: DealPatch, expected_version: int) -> Deal:
+    def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> Deal:
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             raise Conflict("The deal is deleted; restore it before editing it.")
-        changes = patch.model_dump(mode="json", exclude_unset=True)
-        cleared = [
-            FieldError(name, "cannot be cleared", "required")
-            for name in NOT_CLEARABLE
-            if name in changes and changes[name] is None
-        ]
-        if cleared:
-            raise InvalidInput("The deal is not valid.", cleared)
+        changes = dict(patch)
         before = copy.deepcopy(record.data)
-        merged = {**rules.inputs(before), **changes}
-        for name, empty in (("contact_ids", []), ("contact_roles", {})):
-            if name in changes and changes[name] is None:
-                merged[name] = empty
+        merged = merge_patch.apply(rules.inputs(before), changes)
         if "contact_ids" in changes and "contact_roles" not in changes:
             merged["contact_roles"] = {
                 contact_id: role

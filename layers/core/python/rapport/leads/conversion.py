@@ -10,10 +10,9 @@ the deal with its summaries, the copied interactions — commits together or not
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictBool
 
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
@@ -40,7 +39,7 @@ from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.leads.models import Lead, LeadStatus
 from rapport.leads.service import leads
 from rapport.records import too_many_writes
-from rapport.types import Name, RecordId, StrictModel
+from rapport.types import Day, Name, RecordId, StrictModel
 
 # Addresses at these domains say nothing about the company the person works for.
 FREE_MAIL = frozenset(
@@ -59,13 +58,13 @@ class ConversionDeal(DealFields):
     name: Name
     amount: Money
     pipeline_id: RecordId
-    close_date: date = Field(description="Expected close date")
+    close_date: Day = Field(description="Expected close date")
 
 
 class ConvertLead(StrictModel):
     account_id: RecordId | None = Field(default=None, description="Link to this account instead of finding one")
     contact_id: RecordId | None = Field(default=None, description="Link to this contact instead of finding one")
-    create_account: bool = Field(default=True, description="Make an account from the lead's company if none fits")
+    create_account: StrictBool = Field(default=True, description="Make an account from the lead's company if none fits")
     deal: ConversionDeal | None = Field(default=None, description="Open a deal for the new customer")
 
 

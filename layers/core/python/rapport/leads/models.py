@@ -6,17 +6,30 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
+from rapport import merge_patch
 from rapport.accounts.models import CompanySize
 from rapport.contacts.models import Consent, ConsentStatus, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason, ScoringRules
-from rapport.types import CountryCode, Email, Phone, RecordId, RecordMeta, ShortText, StrictModel, UserId
+from rapport.types import (
+    CountryCode,
+    Email,
+    MultiLine,
+    PastInstant,
+    Phone,
+    RecordId,
+    RecordMeta,
+    ShortText,
+    SingleLine,
+    StrictModel,
+    UserId,
+)
 
-Source = Annotated[str, StringConstraints(min_length=1, max_length=100)]
-Reason = Annotated[str, StringConstraints(min_length=1, max_length=500)]
-Notes = Annotated[str, StringConstraints(min_length=1, max_length=10_000)]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
+Reason = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
+Notes = Annotated[str, StringConstraints(min_length=1, max_length=10_000), MultiLine]
 
 
 class LeadStatus(StrEnum):
@@ -134,10 +147,6 @@ class LeadCreate(_LeadRules, _ClientWritable):
     )
 
 
-class LeadPatch(LeadFields, _ClientWritable):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-
 class LeadStored(_LeadRules):
     """A lead as stored: the client's fields and the ones the service computes."""
 
@@ -162,6 +171,9 @@ class Lead(LeadStored, RecordMeta):
     web_form_id: str | None = Field(default=None, description="The web form that submitted the lead")
 
 
+LeadPatch = merge_patch.model(LeadCreate, Lead, base=_ClientWritable)
+
+
 class AttachedTo(BaseModel):
     type: str = Field(description="contact or lead")
     id: str
@@ -177,7 +189,9 @@ class LeadAttached(BaseModel):
 
 class PublicChannelConsent(StrictModel):
     status: ConsentStatus
-    at: AwareDatetime = Field(description="When the person gave or withdrew consent (ISO 8601 with a time zone)")
+    at: PastInstant = Field(
+        description="When the person gave or withdrew consent (ISO 8601 with a time zone); not in the future"
+    )
     source: Source | None = Field(
         default=None, description="Where consent was captured; defaults to web_form:<the form's id>"
     )

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
 from rapport.dal.keys import MAX_SCORE
-from rapport.types import StrictModel
+from rapport.types import SingleLine, StrictModel
 
 
 class FitField(StrEnum):
@@ -33,7 +33,7 @@ class EngagementKind(StrEnum):
     EMAIL_REPLY = "email_replies"
 
 
-MatchValue = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+MatchValue = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
 class FitRule(StrictModel):
@@ -44,12 +44,14 @@ class FitRule(StrictModel):
         description="Matches when the lead's field equals one of these (case-insensitively); for title, when "
         "the title contains one of them",
     )
-    points: int = Field(ge=-100, le=100, description="Added once when the rule matches; negative lowers the score")
+    points: StrictInt = Field(
+        ge=-100, le=100, description="Added once when the rule matches; negative lowers the score"
+    )
 
 
 class EngagementRule(StrictModel):
-    points: int = Field(ge=0, le=100, description="Points per engagement of this kind")
-    max: int = Field(ge=0, le=100, description="At most this many points from this kind")
+    points: StrictInt = Field(ge=0, le=100, description="Points per engagement of this kind")
+    max: StrictInt = Field(ge=0, le=100, description="At most this many points from this kind")
 
 
 class EngagementRules(StrictModel):

@@ -24,7 +24,6 @@ from rapport.leads.models import (
     Lead,
     LeadAttached,
     LeadCreate,
-    LeadPatch,
     LeadStatus,
     LeadStored,
     OnDuplicate,
@@ -102,7 +101,7 @@ _BY_SCORE = ((), ("status",), ("owner_id",), ("owner_id", "status"), ("deleted",
 FILTERS = Combinations("Leads", (*_BY_SCORE, *((*filters, "min_score") for filters in _BY_SCORE), ("q",)))
 
 
-class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
+class LeadService(RecordService[LeadCreate, Lead]):
     kind = Kind.LEAD
     resource = "leads"
     label = "lead"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
@@ -12,16 +12,16 @@ from rapport.notifications.catalog import (
     SUBJECT_MAX_LENGTH,
     Channel,
 )
-from rapport.types import StrictModel
+from rapport.types import MultiLine, SingleLine, StrictModel
 
 
 class TemplateContent(StrictModel):
     """A template's parts. Email: `subject` and `text` (plain body), `html` optional. SMS: `text` only, at most
     1600 characters. Placeholders are `{{ name }}` or `{{ name.field }}`, from the template's variables."""
 
-    subject: str | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX_LENGTH)
-    text: str = Field(min_length=1, max_length=EMAIL_TEXT_MAX_LENGTH)
-    html: str | None = Field(default=None, min_length=1, max_length=EMAIL_HTML_MAX_LENGTH)
+    subject: Annotated[str, SingleLine] | None = Field(default=None, min_length=1, max_length=SUBJECT_MAX_LENGTH)
+    text: Annotated[str, MultiLine] = Field(min_length=1, max_length=EMAIL_TEXT_MAX_LENGTH)
+    html: Annotated[str, MultiLine] | None = Field(default=None, min_length=1, max_length=EMAIL_HTML_MAX_LENGTH)
 
 
 class NotificationTemplate(TemplateContent):

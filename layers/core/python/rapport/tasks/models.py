@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from rapport import merge_patch
 from rapport.links import Links
 from rapport.types import Instant, LongText, Name, RecordMeta, UserId
 
@@ -48,20 +48,8 @@ class TaskCreate(TaskFields):
     priority: Priority = Priority.NORMAL
 
 
-class TaskPatch(TaskFields):
-    """Merge patch: fields present are set, `null` clears an optional field."""
-
-    title: Name | None = None
-    status: TaskStatus | None = None
-    priority: Priority | None = None
-
-    @field_validator("title", "status", "priority", "assignee_id")
-    @classmethod
-    def _not_cleared(cls, value: Any) -> Any:
-        if value is None:
-            raise ValueError("may be changed but not cleared")
-        return value
-
-
 class Task(TaskCreate, RecordMeta):
     assignee_id: str
+
+
+TaskPatch = merge_patch.model(TaskCreate, Task)

@@ -19,13 +19,13 @@ from rapport.dal.repository import Guard, Parent, Record, UnitOfWork
 from rapport.errors import BadRequest
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
-from rapport.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskPatch, TaskStatus
+from rapport.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskStatus
 
 ME = "me"
 SUMMARY_FIELDS = ("title", "status", "priority", "due_at", "reminder_at", "assignee_id")
 
 
-class TaskService(RecordService[TaskCreate, TaskPatch, Task]):
+class TaskService(RecordService[TaskCreate, Task]):
     kind = Kind.TASK
     resource = "tasks"
     label = "task"

@@ -7,8 +7,9 @@ from enum import StrEnum
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import AfterValidator, Field, StrictInt, model_validator
 
+from rapport import merge_patch
 from rapport.types import Email, Instant, Name, Phone, RecordMeta, ShortText, StrictModel, UserId
 
 Team = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -59,8 +60,8 @@ class UserProfile(StrictModel):
     notify_by: list[Channel] = Field(default_factory=lambda: [Channel.EMAIL], max_length=2)
     team: Team | None = Field(default=None, description="The team whose leads the rep takes")
     manager_id: UserId | None = Field(default=None, description="Notified when the rep misses a lead's SLA")
-    max_open_leads: int | None = Field(default=None, ge=0, le=10_000, description="None: no cap")
-    daily_quota: int | None = Field(
+    max_open_leads: StrictInt | None = Field(default=None, ge=0, le=10_000, description="None: no cap")
+    daily_quota: StrictInt | None = Field(
         default=None, ge=0, le=10_000, description="Leads per day (rep's day); None: no cap"
     )
     away: Away | None = None
@@ -82,3 +83,6 @@ class Availability(StrictModel):
 
 class User(UserProfile, RecordMeta):
     model_config = UserProfile.model_config | {"extra": "ignore"}
+
+
+AvailabilityPatch = merge_patch.model(Availability, User)

@@ -5,9 +5,12 @@ A profile's id is the user's token subject (`sub`), so `PUT /users/{id}` creates
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from pydantic import ValidationError
 
-from rapport import normalize, pagination
+from rapport import merge_patch, normalize, pagination
 from rapport.auth import Caller, Role
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
@@ -16,7 +19,7 @@ from rapport.errors import Forbidden, InvalidInput, NotFound, PreconditionFailed
 from rapport.pagination import Page
 from rapport.records import field_errors
 from rapport.types import utc_now
-from rapport.users.models import CONTACT_FIELDS, Availability, User, UserProfile
+from rapport.users.models import CONTACT_FIELDS, User, UserProfile
 
 _MANAGERS = frozenset({Role.ADMIN, Role.MANAGER})
 
@@ -79,16 +82,16 @@ class UserService:
         return self._write(record), False
 
     def set_availability(
-        self, caller: Caller, user_id: str, availability: Availability, expected_version: int | None
+        self, caller: Caller, user_id: str, patch: Mapping[str, Any], expected_version: int | None
     ) -> User:
-        """The user themselves or a manager sets (or clears) the away window."""
+        """The user themselves or a manager sets, changes or clears (`null`) the away window: `patch` is a JSON merge
+        patch of `{"away": {"from", "until"}}`."""
         if caller.user_id != user_id and not is_manager(caller):
             raise Forbidden("Only the user or a manager may change their availability.")
         record = self._load(caller.tenant_id, user_id)
         if expected_version is not None and record.version != expected_version:
             raise _stale(record.version)
-        away = availability.away.model_dump(mode="json", by_alias=True) if availability.away else None
-        record.data = {**record.data, "away": away}
+        record.data = merge_patch.apply(record.data, patch)
         record.updated_at, record.updated_by = utc_now(), caller.user_id
         return self._write(record)
 

@@ -6,9 +6,9 @@ from typing import Annotated
 
 from pydantic import Field, StringConstraints
 
-from rapport.types import Name, RecordId, RecordMeta, StrictModel, UserId
+from rapport.types import Name, RecordId, RecordMeta, SingleLine, StrictModel, UserId
 
-Source = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Source = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
 class WebFormStatus(StrEnum):

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel
-
 from rapport import normalize
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
@@ -28,7 +26,7 @@ DEFAULTS = ("source", "campaign_id", "owner_id")  # what a form gives the leads 
 REFUSED = "This form does not accept submissions."  # the same for no key, an unknown one and a revoked one
 
 
-class WebFormService(RecordService[WebFormCreate, BaseModel, WebForm]):
+class WebFormService(RecordService[WebFormCreate, WebForm]):
     kind = Kind.WEB_FORM
     resource = "web_forms"
     label = "web form"

@@ -11,8 +11,8 @@ from rapport.activities.models import Activity, ActivityCreate
 from rapport.activities.service import activities
 from rapport.auth import caller_from_claims
 from rapport.dal import keys, repository, sales
-from rapport.dal.keys import Kind
-from rapport.dal.repository import UnitOfWork
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.repository import Record, UnitOfWork
 from rapport.errors import Busy
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from tests.integration.race import race
@@ -643,3 +643,38 @@ def test_a_converted_leads_activity_is_corrected_in_the_contacts_timeline_too():
     assert timeline("Contact", contact).body["items"][0]["subject"] == "Pricing page"
     assert call("deleteActivity", record_id=visit["id"], headers={"If-Match": None}).status == 204
     assert _ids("Contact", contact) == [] == _ids("Account", account) == _ids("Lead", lead["id"])
+
+
+def test_an_activity_logged_before_it_could_be_corrected_is_corrected_trashed_and_listed(linked):
+    """As the first release stored it: no owner, no `timelines`, entries of kind ACT at `E#<inverted id>`."""
+    occurred_at, now = "2026-11-20T14:30:00Z", "2026-11-20T15:00:00.000Z"
+    activity_id = activities.new_record_id({"occurred_at": occurred_at})
+    data = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "contact_id": linked["contact_id"]}
+    record = Record(Kind.ACTIVITY, activity_id, SALES.tenant, data, now, SALES.user, now, SALES.user)
+    entry = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "created_by": SALES.user, **data}
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    sort_key = keys.entry_sk(occurred_at, activity_id)
+    partition = keys.record_pk(SALES.tenant, Kind.CONTACT, linked["contact_id"])
+    work.put_item(repository.summary_item(SALES.tenant, partition, sort_key, Kind.ACTIVITY, activity_id, entry))
+    work.commit()
+    assert call("getActivity", record_id=activity_id).body["owner_id"] == SALES.user
+    assert call("deleteActivity", record_id=activity_id, headers={"If-Match": '"1"'}).status == 204
+    assert logged("Contact", linked["contact_id"]) == []
+    assert call("restoreActivity", MANAGER, record_id=activity_id, headers={"If-Match": '"2"'}).status == 200
+    corrected = call("updateActivity", record_id=activity_id, body={"subject": "New"}, headers={"If-Match": '"3"'})
+    assert corrected.status == 200, corrected.body
+    [shown] = logged("Contact", linked["contact_id"])
+    assert (shown["id"], shown["subject"]) == (activity_id, "New")
+    assert _ids("Account", linked["account_id"]) == [], "it stays where it was: its contact's timeline"
+    assert [a["id"] for a in call("listActivities", query={"owner_id": "me"}).body["items"]] == [activity_id]
+
+
+def test_erasing_a_deal_takes_its_stage_moves_out_of_its_accounts_timeline():
+    account = create("createAccount", name="Hooli")["id"]
+    opened = deal(pipeline()["id"], name="Nucleus", account_id=account)
+    assert [entry["kind"] for entry in timeline("Account", account).body["items"]] == ["stage_change"]
+    admin = SALES.as_("admin")
+    erased = call("deleteDeal", admin, record_id=opened["id"], query={"permanent": "true"}, headers={"If-Match": None})
+    assert erased.status == 204, erased.body
+    assert timeline("Account", account).body["items"] == []

@@ -53,6 +53,17 @@ def test_entries_sort_newest_first():
     assert newer_key.startswith(keys.INTERACTION_PREFIX)
 
 
+def test_entries_made_in_one_second_keep_their_order_to_the_millisecond():
+    from datetime import UTC, datetime
+
+    from ulid import ULID
+
+    second = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+    made = [str(ULID.from_datetime(second.replace(microsecond=ms * 1000))) for ms in (5, 250, 999)]
+    sorted_keys = sorted(keys.entry_sk("2026-11-20T14:30:00Z", entry_id) for entry_id in made)
+    assert sorted_keys == [keys.entry_sk("2026-11-20T14:30:00Z", entry_id) for entry_id in reversed(made)]
+
+
 def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
     order = [
         keys.ACCOUNT_SUMMARY_SK,
@@ -62,8 +73,8 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
         keys.appointment_summary_sk("2026-11-23T09:00:00Z", "01J"),
         keys.task_summary_sk("2026-11-22T09:00:00Z", "01J"),
         keys.task_summary_sk(None, "01J"),
-        keys.entry_sk("2999-12-31T23:59:59Z", "7ZZZZZZZZZZZZZZZZZZZZZZZZZ"),
-        keys.entry_sk("1970-01-01T00:00:00Z", "00000000000000000000000000"),
+        keys.entry_sk("2999-12-31T23:59:59Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
+        keys.entry_sk("1970-01-01T00:00:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.INTERACTIONS_END,
     ]
     assert sorted(order) == order

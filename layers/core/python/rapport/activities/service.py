@@ -110,6 +110,13 @@ def timelines(data: Mapping[str, Any]) -> dict[str, list[Parent]]:
     return {field: [parent] for parent, field in links.linked(data).items()}
 
 
+def _owned(record: Record) -> Record:
+    """An activity logged before activities had owners is its author's."""
+    if "owner_id" not in record.data:
+        record.data = {**record.data, "owner_id": record.created_by}
+    return record
+
+
 def _owners(data: Mapping[str, Any]) -> list[Parent]:
     return list(dict.fromkeys(owner for group in timelines(data).values() for owner in group))
 
@@ -236,9 +243,11 @@ class ActivityService(RecordService[ActivityCreate, ActivityPatch, Activity]):
         return timeline.entry_items(record.tenant_id, activity_entry(record), _owners(record.data))
 
     def _out(self, record: Record) -> Activity:
-        shown = {name: value for name, value in record.data.items() if name != "timelines"}
-        shown.setdefault("owner_id", record.created_by)
+        shown = {name: value for name, value in _owned(record).data.items() if name != "timelines"}
         return super()._out(Record(**{**vars(record), "data": shown}))
+
+    def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
+        return _owned(super()._load(caller, record_id, expected_version))
 
     def carry(self, work: UnitOfWork, tenant_id: str, lead_id: str, owners: list[Parent], room: int) -> int:
         """Put the lead's timeline entries into `owners`' timelines too (a converted lead's, into its contact's and
@@ -255,9 +264,10 @@ class ActivityService(RecordService[ActivityCreate, ActivityPatch, Activity]):
             limit=max(room, 1),
         )
         entries = [timeline.read_entry(summary) for summary in page.summaries]
-        records = repository.get_records(
+        found = repository.get_records(
             tenant_id, (Parent(Kind.ACTIVITY, entry.id) for entry in entries if entry.kind == EntryKind.ACTIVITY)
         )
+        records = {parent: _owned(record) for parent, record in found.items()}
         carried = 0
         for entry in entries:
             record = records.get(Parent(Kind.ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None

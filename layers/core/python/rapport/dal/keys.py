@@ -37,11 +37,12 @@ transaction as the write they summarize (`RecordService.linked_writes`):
 | E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead) |
 
 A timeline entry (rapport.activities.timeline) is a summary of kind `entry` whose data says which (`kind`:
-activity, notification, lead_submission, stage_change); its key is `entry_sk(occurred_at, id)`: the ULID time of
-`occurred_at` and the rest of the entry's ULID, inverted, so `E#` runs newest first by when things happened. An
-activity's id is a ULID of when it happened, so an activity as logged sorts at `E#<its inverted id>` (the key
-entries had before they had kinds: those of kind `ACT` and `interaction` are still read); one whose `occurred_at`
-was corrected keeps its id and moves to the key of its new time. An entry sits in the partition of each record it
+activity, notification, lead_submission, stage_change); its key is `entry_sk(occurred_at, id)`: a ULID time
+(the id's own while it was made in the second of `occurred_at`, else `occurred_at`'s) and the rest of the entry's
+ULID, inverted, so `E#` runs newest first by when things happened. An activity's id is a ULID of when it
+happened, so an activity as logged sorts at `E#<its inverted id>` (the key entries had before they had kinds:
+those of kind `ACT` and `interaction` are still read); one whose `occurred_at` was corrected keeps its id and
+moves to the key of its new time. An entry sits in the partition of each record it
 concerns and, for a contact or a deal of an account, in the account's (an account's timeline rolls up).
 
 Activities are listed (`GET /activities`) from four sparse, tenant-prefixed index partitions, each sorted by when
@@ -280,12 +281,17 @@ def task_summary_sk(due_at: str | None, task_id: str) -> str:
 
 
 def entry_sk(occurred_at: str, entry_id: str) -> str:
-    """A timeline entry, newest first: the ULID timestamp of `occurred_at` (ISO 8601) followed by the rest of the
-    entry's ULID (its randomness), every digit inverted, so keys sort in reverse time order. An entry whose id is
-    a ULID made from its `occurred_at` (an activity as logged) sorts at `E#<its inverted id>`; one moved in time
-    (an activity whose `occurred_at` was changed) keeps its id and gets the key of its new time."""
-    stamp = str(ULID.from_datetime(datetime.fromisoformat(occurred_at)))[:_ULID_TIME]
-    return f"{INTERACTION_PREFIX}{(stamp + entry_id.upper()[_ULID_TIME:]).translate(_INVERTED)}"
+    """A timeline entry, newest first: a ULID time and the rest of the entry's ULID (its randomness), every digit
+    inverted, so keys sort in reverse time order. The time is the id's own (to the millisecond) while the id was
+    made in the second of `occurred_at`, so an activity as logged sorts at `E#<its inverted id>` and entries made
+    in one second keep their order; an entry moved in time (an activity whose `occurred_at` was corrected) keeps
+    its id and sorts by `occurred_at`."""
+    entry_id = entry_id.upper()
+    happened = datetime.fromisoformat(occurred_at).replace(microsecond=0)
+    stamp = entry_id[:_ULID_TIME]
+    if ULID.from_str(entry_id).datetime.replace(microsecond=0) != happened:
+        stamp = str(ULID.from_datetime(happened))[:_ULID_TIME]
+    return f"{INTERACTION_PREFIX}{(stamp + entry_id[_ULID_TIME:]).translate(_INVERTED)}"
 
 
 def history_sk(at: str) -> str:

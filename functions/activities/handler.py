@@ -5,45 +5,58 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.activities.models import Activity, ActivityCreate, Interaction
-from rapport.activities.service import TIMELINE_KINDS, activities
-from rapport.api.http import PageOf, caller, create_app, create_once, entrypoint, page_response, record_response
-from rapport.api.records import IdempotencyKey, RecordIdParam, responses
+from rapport.activities.models import Activity, ActivityCreate, ActivityPatch, ActivityType, TimelineEntry
+from rapport.activities.service import ME, TIMELINE_KINDS, activities
+from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.dal.keys import Kind
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.types import USER_ID_PATTERN
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
 Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = create_app()
-
-
-@app.post(
-    "/activities",
-    tags=["activities"],
-    operation_id="createActivity",
-    summary="Log an activity (call, email, meeting, note, sms, visit, web) on the records it concerns",
-    responses=responses(201, Activity, 409),
-    status_code=201,
-)
-def create_activity(body: ActivityCreate, idempotency_key: IdempotencyKey = None) -> Response[Activity]:
-    return create_once(
-        app,
-        idempotency_key,
-        lambda: activities.create(caller(app), body),
-        lambda activity: f"/activities/{activity.id}",
-    )
+register_record_routes(app, activities, ActivityCreate, ActivityPatch, Activity)
 
 
 @app.get(
-    "/activities/<record_id>",
+    "/activities",
     tags=["activities"],
-    operation_id="getActivity",
-    summary="Read an activity",
-    responses=responses(200, Activity),
+    operation_id="listActivities",
+    summary="Activities by when they happened, newest first",
+    description="Filters offered, in any combination: owner_id (a staff user id, or `me`), type, from (happened "
+    "at or after) and to (before), ISO 8601 with a zone; or deleted=true (the trash, by period). Other filters "
+    "are refused with a 400.",
+    responses=responses(200, PageOf[Activity]),
 )
-def get_activity(record_id: RecordIdParam) -> Response[Activity]:
-    return record_response(activities.get(caller(app), record_id))
+def list_activities(
+    owner_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=USER_ID_PATTERN, description=f"A user id, or {ME}"),
+    ] = None,
+    type_: Annotated[ActivityType | None, Query(alias="type")] = None,
+    occurred_from: Annotated[
+        str | None, Query(alias="from", min_length=1, max_length=40, description="Happened at or after")
+    ] = None,
+    occurred_to: Annotated[
+        str | None, Query(alias="to", min_length=1, max_length=40, description="Happened before")
+    ] = None,
+    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[PageOf[Activity]]:
+    page = activities.search(
+        caller(app),
+        owner_id=owner_id,
+        type_=type_,
+        occurred_from=occurred_from,
+        occurred_to=occurred_to,
+        deleted=deleted,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page_response(page)
 
 
 def _timeline_route(kind: Kind) -> None:
@@ -51,15 +64,19 @@ def _timeline_route(kind: Kind) -> None:
 
     def timeline(
         record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
-    ) -> Response[PageOf[Interaction]]:
+    ) -> Response[PageOf[TimelineEntry]]:
         return page_response(activities.timeline(caller(app), kind, record_id, limit=limit, cursor=cursor))
 
+    rolled_up = " and its contacts' and deals'" if kind == Kind.ACCOUNT else ""
+    moves = ", and its stage moves" if kind == Kind.DEAL else ""
     app.get(
         f"/{resource}/<record_id>/timeline",
         tags=["activities"],
         operation_id=f"list{kind.label.capitalize()}Timeline",
-        summary=f"A {kind.label}'s interactions, newest first",
-        responses=responses(200, PageOf[Interaction]),
+        summary=f"What happened with {'an' if kind == Kind.ACCOUNT else 'a'} {kind.label}, newest first",
+        description=f"Activities, messages sent and leads submitted again about the {kind.label}{rolled_up}"
+        f"{moves}; each entry's `kind` says which.",
+        responses=responses(200, PageOf[TimelineEntry]),
     )(timeline)
 
 

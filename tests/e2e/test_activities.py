@@ -85,3 +85,89 @@ def test_the_customer_360_is_the_contact_with_its_account_and_open_work(staff: S
     assert customer["account_id"] in picture.text
     assert "Send the proposal for 40 seats" in picture.text
     assert problem(sales.get(f"/contacts/{UNKNOWN}/360"), 404)
+
+
+def test_meetings_that_only_meet_both_book_and_overlapping_ones_clash(staff: Staff) -> None:
+    """Bob holds 16:40-16:50; 16:30-16:40 touches the same 15-minute slot but not the same time."""
+    bob = staff("sales", user=f"bob-{uuid.uuid4().hex[:6]}")
+
+    def book(starts: str, ends: str) -> Any:
+        times = {"starts_at": f"2026-11-23T{starts}:00Z", "ends_at": f"2026-11-23T{ends}:00Z"}
+        return bob.post("/appointments", json={"title": "Meeting", **times})
+
+    later = book("16:40", "16:50")
+    assert later.status_code == 201, later.text
+    earlier = book("16:30", "16:40")
+    assert earlier.status_code == 201, earlier.text
+    clash = problem(book("16:45", "17:00"), 409)
+    assert clash["existing"] == {"type": "appointment", "id": later.json()["id"]}
+    assert clash["errors"][0]["code"] == "clash"
+
+
+def test_an_attached_lead_submission_reads_in_the_360_view_and_the_timelines(
+    staff: Staff, customer: dict[str, str]
+) -> None:
+    sales = staff("sales")
+    email = f"ada-{uuid.uuid4().hex[:8]}@acme.example"
+    assert sales.patch(f"/contacts/{customer['contact_id']}", json={"email": email}, headers={"If-Match": '"1"'}).ok
+    attached = sales.post("/leads", params={"on_duplicate": "attach"}, json={"email": email, "notes": "again"})
+    assert attached.status_code == 200, attached.text
+    picture = sales.get(f"/contacts/{customer['contact_id']}/360")
+    assert picture.status_code == 200, picture.text
+    [entry] = picture.json()["latest_interactions"]
+    assert (entry["kind"], entry["id"], entry["submitted"]["notes"]) == (
+        "lead_submission",
+        attached.json()["interaction_id"],
+        "again",
+    )
+    for path in (f"/contacts/{customer['contact_id']}/timeline", f"/accounts/{customer['account_id']}/timeline"):
+        assert [item["id"] for item in sales.get(path).json()["items"]] == [entry["id"]]
+
+
+def test_an_activity_is_listed_corrected_trashed_and_restored(staff: Staff, customer: dict[str, str]) -> None:
+    sales, manager = staff("sales", user=f"rep-{uuid.uuid4().hex[:6]}"), staff("manager")
+    contact = sales.create("contacts", last_name="Babbage")
+    logged = sales.create(
+        "activities", type="call", subject="Cal", occurred_at="2026-11-02T09:00:00Z", contact_id=contact["id"]
+    )
+    mine = sales.get("/activities", params={"owner_id": "me", "type": "call", "from": "2026-11-01T00:00:00Z"})
+    assert [item["id"] for item in mine.json()["items"]] == [logged["id"]], mine.text
+    assert problem(sales.get("/activities", params={"contact_id": contact["id"]}), 400)
+    path = f"/activities/{logged['id']}"
+    assert problem(sales.patch(path, json={"subject": "Call"}), 428)
+    moved = sales.patch(path, json={"subject": "Call", **customer}, headers={"If-Match": '"1"'})
+    assert moved.status_code == 200, moved.text
+    account_timeline = sales.get(f"/accounts/{customer['account_id']}/timeline").json()["items"]
+    assert [(item["id"], item["subject"]) for item in account_timeline] == [(logged["id"], "Call")]
+    assert problem(sales.patch(path, json={"subject": "x"}, headers={"If-Match": '"1"'}), 412)
+    assert sales.delete(path, headers={"If-Match": '"2"'}).status_code == 204
+    assert sales.get(f"/contacts/{customer['contact_id']}/timeline").json()["items"] == []
+    trash = sales.get("/activities", params={"deleted": "true"}).json()["items"]
+    assert logged["id"] in [item["id"] for item in trash]
+    assert manager.post(f"{path}/restore").status_code == 200
+    assert [item["id"] for item in sales.get(f"/contacts/{customer['contact_id']}/timeline").json()["items"]] == [
+        logged["id"]
+    ]
+
+
+def test_a_deals_timeline_shows_its_stage_moves_and_its_accounts_too(staff: Staff, customer: dict[str, str]) -> None:
+    sales, manager = staff("sales"), staff("manager")
+    stages = [{"name": "Qualified", "probability": 10}, {"name": "Demo", "probability": 40}]
+    pipeline = manager.create("pipelines", name="Timeline", stages=stages)
+    deal = sales.create(
+        "deals",
+        name="40 seats",
+        amount="100.00",
+        pipeline_id=pipeline["id"],
+        close_date="2026-12-20",
+        account_id=customer["account_id"],
+        contact_ids=[customer["contact_id"]],
+    )
+    moved = sales.patch(f"/deals/{deal['id']}", json={"stage": "Demo"}, headers={"If-Match": '"1"'})
+    assert moved.status_code == 200, moved.text
+    for path in (f"/deals/{deal['id']}/timeline", f"/accounts/{customer['account_id']}/timeline"):
+        items = sales.get(path).json()["items"]
+        assert [(item["kind"], item["to_stage"]) for item in items] == [
+            ("stage_change", "Demo"),
+            ("stage_change", "Qualified"),
+        ]

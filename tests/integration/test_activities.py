@@ -11,8 +11,8 @@ from rapport.activities.models import Activity, ActivityCreate
 from rapport.activities.service import activities
 from rapport.auth import caller_from_claims
 from rapport.dal import keys, repository, sales
-from rapport.dal.keys import Kind
-from rapport.dal.repository import UnitOfWork
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.repository import Record, UnitOfWork
 from rapport.errors import Busy
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from tests.integration.race import race
@@ -43,6 +43,13 @@ def timeline(kind: str, record_id: str, staff: Staff | None = SALES, **query):
     return call(f"list{kind}Timeline", staff, record_id=record_id, query=query or None)
 
 
+def logged(kind: str, record_id: str, staff: Staff = SALES, **query) -> list[dict[str, Any]]:
+    """The activities in a record's timeline (a deal's and its account's also show its stage moves)."""
+    reply = timeline(kind, record_id, staff, **query)
+    assert reply.status == 200, reply.body
+    return [entry for entry in reply.body["items"] if entry["kind"] == "activity"]
+
+
 @pytest.fixture
 def linked():
     account = create("createAccount", name="Acme")
@@ -69,7 +76,9 @@ def test_an_activity_linking_four_records_is_one_transaction_and_shows_in_each_t
     with dynamodb_requests() as requests:
         reply = call("createActivity", body=body, headers=NO_KEY)
     assert reply.status == 201, reply.body
-    assert requests == ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]  # the lead, its rules, the deal; all
+    # the contact and the deal (whose accounts' timelines show it too), the deal's search entries, the lead and the
+    # scoring rules, then all
+    assert requests == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems"]
     activity = reply.body
     assert reply.headers["location"] == f"/activities/{activity['id']}"
     assert reply.etag == '"1"'
@@ -80,7 +89,7 @@ def test_an_activity_linking_four_records_is_one_transaction_and_shows_in_each_t
             page = timeline(kind, linked[field])
         assert page.status == 200, page.body
         assert requests == ["Query"], kind
-        [entry] = page.body["items"]
+        [entry] = [entry for entry in page.body["items"] if entry["kind"] == "activity"]
         assert entry["id"] == activity["id"]
         assert (entry["subject"], entry["outcome"], entry["duration_s"]) == ("Discovery call", "connected", 1260)
         assert entry["excerpt"] == "x" * 280
@@ -157,7 +166,7 @@ def test_a_link_must_name_a_live_record_of_the_tenant(linked, field):
         assert [error["field"] for error in reply.body["errors"]] == [field]
         assert reply.body["errors"][0]["code"] == "unknown_reference"
     for kind, linked_field in (("Contact", "contact_id"), ("Account", "account_id")):
-        assert timeline(kind, linked[linked_field]).body["items"] == [], "nothing half-written"
+        assert logged(kind, linked[linked_field]) == [], "nothing half-written"
 
 
 def test_a_trashed_contact_takes_no_new_activities(linked):
@@ -201,7 +210,7 @@ def test_a_retried_log_replays_and_logs_once(linked):
     again = call("createActivity", body=body, headers={"Idempotency-Key": "log-1"})
     assert first.status == again.status == 201
     assert again.body == first.body and again.headers["idempotency-replayed"] == "true"
-    assert len(timeline("Contact", linked["contact_id"]).body["items"]) == 1
+    assert len(logged("Contact", linked["contact_id"])) == 1
 
 
 def test_who_may_log_and_read(linked):
@@ -211,7 +220,7 @@ def test_who_may_log_and_read(linked):
     reply = call("createActivity", marketing, body={"type": "note", **linked}, headers=NO_KEY)
     assert reply.status == 403
     log(contact_id=linked["contact_id"])
-    assert len(timeline("Contact", linked["contact_id"], marketing).body["items"]) == 1
+    assert len(logged("Contact", linked["contact_id"], marketing)) == 1
 
 
 def test_unknown_and_other_tenants_records_are_404(linked):
@@ -248,7 +257,7 @@ def test_concurrent_logs_on_one_contact_and_deal_all_land(linked):
     results = race(_logs(6, {field: linked[field] for field in ("contact_id", "account_id", "deal_id")}))
     assert all(isinstance(result, Activity) for result in results), results
     for kind, field in (("Contact", "contact_id"), ("Deal", "deal_id")):
-        assert len(timeline(kind, linked[field]).body["items"]) == 6
+        assert len(logged(kind, linked[field])) == 6
     assert call("getDeal", record_id=linked["deal_id"]).etag == '"7"'  # each log touched it
     assert _activities_counted(SALES.user) == 6
 
@@ -265,8 +274,8 @@ def test_concurrent_logs_on_one_lead_are_retried_or_refused_whole(linked):
     total = ENGAGEMENT_ATTEMPTS + len(landed)
     lead = call("getLead", record_id=linked["lead_id"]).body
     assert lead["engagement"]["activities"] == total
-    assert len(timeline("Lead", linked["lead_id"], limit="50").body["items"]) == total
-    assert len(timeline("Contact", linked["contact_id"], limit="50").body["items"]) == total
+    assert len(logged("Lead", linked["lead_id"], limit="50")) == total
+    assert len(logged("Contact", linked["contact_id"], limit="50")) == total
     assert _activities_counted(SALES.user) == total
 
 
@@ -298,7 +307,7 @@ def test_an_activity_on_a_deal_keeps_it_from_rotting_and_counts_for_its_author_i
             "createActivity", body={"type": "meeting", "occurred_at": AT, "deal_id": stalled["id"]}, headers=NO_KEY
         )
     assert reply.status == 201, reply.body
-    assert requests == ["GetItem", "TransactWriteItems"]  # the deal's search entries, then all
+    assert requests == ["BatchGetItem", "GetItem", "TransactWriteItems"]  # the deal's account, its entries, then all
     read = call("getDeal", record_id=stalled["id"])
     assert read.body["rotting"] is False
     assert read.body["last_activity_at"] == reply.body["created_at"], "when it was logged: it only moves forward"
@@ -314,7 +323,7 @@ def test_an_activity_on_a_deal_keeps_it_from_rotting_and_counts_for_its_author_i
 def test_every_activity_counts_for_its_author_without_another_request(linked):
     with dynamodb_requests() as requests:
         log(occurred_at=AT, contact_id=linked["contact_id"], account_id=linked["account_id"])
-    assert requests == ["TransactWriteItems"]
+    assert requests == ["BatchGetItem", "TransactWriteItems"]  # the contact's account, then all
     assert _activities_counted(SALES.user) == 1
 
 
@@ -339,20 +348,22 @@ def test_an_activity_on_a_lead_counts_as_its_engagement_and_rescores_it(activity
     assert read.body["score"] == {"activities": 5, "email_replies": 10, "web_visits": 2}[counter]
     assert [entry["detail"] for entry in read.body["score_reasons"]] == [reason]
     assert read.etag == '"2"'
-    assert [entry["id"] for entry in timeline("Lead", lead["id"]).body["items"]] == [reply.body["id"]]
+    assert [entry["id"] for entry in logged("Lead", lead["id"])] == [reply.body["id"]]
     assert _activities_counted(SALES.user) == 1
 
 
 def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked):
     call("deleteDeal", record_id=linked["deal_id"], headers={"If-Match": None})
     deal_before = call("getDeal", record_id=linked["deal_id"])
+    deal_partition = stored_partition(Kind.DEAL, linked["deal_id"])  # its stage moves
     body = {"type": "call", "occurred_at": AT, **linked}
     with dynamodb_requests() as requests:
         reply = call("createActivity", body=body, headers=NO_KEY)
     assert reply.status == 422, reply.body
     assert reply.headers["content-type"] == "application/problem+json"
     assert [(error["field"], error["code"]) for error in reply.body["errors"]] == [("deal_id", "unknown_reference")]
-    assert requests == ["GetItem"]  # the deal, read for its search entries, is trashed
+    # the accounts, the deal's entries, the lead and its rules; refused by the deal's condition
+    assert requests == ["BatchGetItem", "GetItem", "GetItem", "GetItem", "TransactWriteItems"]
     call("deleteLead", record_id=linked["lead_id"], headers={"If-Match": None})
     lead_before = call("getLead", record_id=linked["lead_id"])
     reply = call("createActivity", body={**body, "deal_id": None}, headers=NO_KEY)
@@ -360,8 +371,9 @@ def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked)
     assert [(error["field"], error["code"]) for error in reply.body["errors"]] == [("lead_id", "unknown_reference")]
     # Nothing of either: no interaction anywhere, no count, the deal and the lead as they were.
     for kind, field in (("Contact", "contact_id"), ("Account", "account_id")):
-        assert timeline(kind, linked[field]).body["items"] == []
-    assert stored_partition(Kind.DEAL, linked["deal_id"]) == [] and stored_partition(Kind.LEAD, linked["lead_id"]) == []
+        assert logged(kind, linked[field]) == []
+    assert stored_partition(Kind.DEAL, linked["deal_id"]) == deal_partition
+    assert stored_partition(Kind.LEAD, linked["lead_id"]) == []
     assert _activities_counted(SALES.user) == 0
     deal_after, lead_after = call("getDeal", record_id=linked["deal_id"]), call("getLead", record_id=linked["lead_id"])
     assert (deal_after.etag, deal_after.body) == (deal_before.etag, deal_before.body)
@@ -386,10 +398,10 @@ def test_a_lead_changed_meanwhile_is_read_again_and_the_whole_write_sent_again(l
     with dynamodb_requests() as requests:
         activity = log(occurred_at=AT, lead_id=lead_id, contact_id=linked["contact_id"])
     read, edit = ["GetItem", "GetItem"], ["GetItem", "GetItem", "TransactWriteItems"]  # lead and rules; the edit
-    assert requests == [*read, *edit, "TransactWriteItems", *read, "TransactWriteItems"]
+    assert requests == ["BatchGetItem", *read, *edit, "TransactWriteItems", *read, "TransactWriteItems"]
     lead = call("getLead", record_id=lead_id).body
     assert (lead["title"], lead["engagement"]["activities"], lead["version"]) == ("CTO", 1, 3)
-    assert [entry["id"] for entry in timeline("Contact", linked["contact_id"]).body["items"]] == [activity["id"]]
+    assert [entry["id"] for entry in logged("Contact", linked["contact_id"])] == [activity["id"]]
     assert _activities_counted(SALES.user) == 1
 
 
@@ -411,5 +423,260 @@ def test_a_lead_that_keeps_changing_is_a_409_busy_with_nothing_written(linked, m
     assert reply.body["type"] == "urn:rapport:problem:busy" and "retry" in reply.body["detail"]
     assert call("getLead", record_id=lead_id).body["engagement"] is None
     assert call("getLead", record_id=lead_id).etag == f'"{1 + ENGAGEMENT_ATTEMPTS}"'
-    assert timeline("Contact", linked["contact_id"]).body["items"] == []
+    assert logged("Contact", linked["contact_id"]) == []
     assert _activities_counted(SALES.user) == 0
+
+
+# --- timelines that roll up, activities that can be corrected ---
+
+
+def _ids(kind: str, record_id: str) -> list[str]:
+    reply = timeline(kind, record_id)
+    assert reply.status == 200, reply.body
+    return [entry["id"] for entry in reply.body["items"]]
+
+
+def _edit(activity: dict[str, Any], staff: Staff = SALES, **fields: Any) -> Any:
+    return call(
+        "updateActivity", staff, record_id=activity["id"], body=fields, headers={"If-Match": f'"{activity["version"]}"'}
+    )
+
+
+def test_an_accounts_timeline_rolls_up_its_contacts_and_deals_and_a_deal_shows_its_stage_moves():
+    account = create("createAccount", name="Initech")["id"]
+    contact = create("createContact", last_name="Lumbergh", account_id=account)["id"]
+    opened = deal(pipeline()["id"], name="TPS reports", account_id=account, contact_ids=[contact])
+    on_contact = log(contact_id=contact, occurred_at="2026-11-02T09:00:00Z")
+    on_deal = log(type="meeting", deal_id=opened["id"], occurred_at="2026-11-03T09:00:00Z")
+    version = call("getDeal", record_id=opened["id"]).etag  # the activity touched it
+    with dynamodb_requests() as requests:
+        moved = call("updateDeal", record_id=opened["id"], body={"stage": "Demo"}, headers={"If-Match": version})
+    assert moved.status == 200, moved.body
+    assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"], "the move and its entries in one write"
+    deal_timeline = timeline("Deal", opened["id"]).body["items"]
+    moves = [(entry["from_stage"], entry["to_stage"]) for entry in deal_timeline if entry["kind"] == "stage_change"]
+    assert moves == [("Qualified", "Demo"), (None, "Qualified")]
+    assert {entry["id"] for entry in deal_timeline if entry["kind"] == "activity"} == {on_deal["id"]}
+    account_timeline = timeline("Account", account).body["items"]
+    assert [entry["kind"] for entry in account_timeline] == ["stage_change", "stage_change", "activity", "activity"]
+    assert [entry["id"] for entry in account_timeline[2:]] == [on_deal["id"], on_contact["id"]]
+    assert _ids("Contact", contact) == [on_contact["id"]]
+
+
+def test_a_contact_that_moves_to_another_account_keeps_its_past_with_the_old_one():
+    old, new = (create("createAccount", name=name)["id"] for name in ("Old Co", "New Co"))
+    contact = create("createContact", last_name="Milton", account_id=old)
+    before = log(contact_id=contact["id"], occurred_at="2026-11-02T09:00:00Z")
+    moved = call("updateContact", record_id=contact["id"], body={"account_id": new}, headers={"If-Match": '"1"'})
+    assert moved.status == 200, moved.body
+    after = log(contact_id=contact["id"], occurred_at="2026-11-03T09:00:00Z")
+    assert (_ids("Account", old), _ids("Account", new)) == ([before["id"]], [after["id"]])
+    assert _ids("Contact", contact["id"]) == [after["id"], before["id"]]
+    corrected = _edit(before, subject="Stapler")
+    assert corrected.status == 200, corrected.body
+    assert (_ids("Account", old), _ids("Account", new)) == ([before["id"]], [after["id"]]), "edits stay where it is"
+    assert timeline("Account", old).body["items"][0]["subject"] == "Stapler"
+
+
+def _listed(query: dict[str, str], staff: Staff = SALES) -> list[str]:
+    seen, cursor = [], None
+    while True:
+        with dynamodb_requests() as requests:
+            reply = call(
+                "listActivities", staff, query={**query, "limit": "2", **({"cursor": cursor} if cursor else {})}
+            )
+        assert reply.status == 200, reply.body
+        assert requests == ["Query"]
+        seen += [activity["subject"] for activity in reply.body["items"]]
+        cursor = reply.body["next_cursor"]
+        if cursor is None:
+            return seen
+
+
+def test_activities_are_listed_by_owner_type_and_period_newest_first(linked):
+    contact = {"contact_id": linked["contact_id"]}
+    ann = Staff(user="ann")
+    log(subject="mine, call, Oct", occurred_at="2026-10-05T09:00:00Z", **contact)
+    log(type="email", subject="mine, email, Nov", occurred_at="2026-11-05T09:00:00Z", **contact)
+    log(subject="mine, call, Nov", occurred_at="2026-11-06T09:00:00Z", **contact)
+    log(ann, subject="ann's call, Nov", occurred_at="2026-11-07T09:00:00Z", **contact)
+    log(subject="for ann, note", type="note", owner_id="ann", occurred_at="2026-11-08T09:00:00Z", **contact)
+    assert _listed({}) == ["for ann, note", "ann's call, Nov", "mine, call, Nov", "mine, email, Nov", "mine, call, Oct"]
+    assert _listed({"owner_id": "me"}) == ["mine, call, Nov", "mine, email, Nov", "mine, call, Oct"]
+    assert _listed({"owner_id": "ann"}) == ["for ann, note", "ann's call, Nov"]
+    assert _listed({"type": "call"}) == ["ann's call, Nov", "mine, call, Nov", "mine, call, Oct"]
+    assert _listed({"owner_id": SALES.user, "type": "call"}) == ["mine, call, Nov", "mine, call, Oct"]
+    november = {"from": "2026-11-01T00:00:00Z", "to": "2026-11-07T09:00:00Z"}
+    assert _listed(november) == ["mine, call, Nov", "mine, email, Nov"], "from inclusive, to exclusive"
+    assert _listed({**november, "owner_id": "me", "type": "email"}) == ["mine, email, Nov"]
+    assert _listed({"from": "2026-11-06T10:00:00+01:00"}) == ["for ann, note", "ann's call, Nov", "mine, call, Nov"]
+    assert _listed({"deleted": "true"}) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"contact_id": "x"}, "contact_id"),
+        ({"type": "fax"}, "type"),
+        ({"from": "yesterday"}, "from"),
+        ({"from": "2026-11-02T00:00:00Z", "to": "2026-11-01T00:00:00Z"}, "to"),
+        ({"to": "2026-11-01T00:00:00"}, "to"),
+        ({"deleted": "true", "owner_id": "me"}, "deleted"),
+    ],
+)
+def test_bad_or_unsupported_activity_filters_are_400_naming_them(query, field):
+    reply = call("listActivities", query=query)
+    assert reply.status == 400, reply.body
+    assert [(error["field"], error["in"]) for error in reply.body["errors"]] == [(field, "query")]
+
+
+def test_correcting_an_activity_moves_its_entries_its_count_and_its_place_in_time():
+    accounts_ = [create("createAccount", name=name)["id"] for name in ("First", "Second")]
+    first, second = (
+        create("createContact", last_name=name, account_id=account)["id"]
+        for name, account in zip(("One", "Two"), accounts_, strict=True)
+    )
+    earlier = log(contact_id=second, occurred_at="2026-11-10T09:00:00Z", subject="earlier")
+    typo = log(contact_id=first, occurred_at="2026-12-01T09:00:00Z", subject="Cal with Bob")
+    assert (_activities_counted(SALES.user, "2026-Q4"), _activities_counted(SALES.user, "2026-11")) == (2, 1)
+    with dynamodb_requests() as requests:
+        fixed = _edit(typo, subject="Call with Bob", contact_id=second, occurred_at="2026-11-20T09:00:00Z")
+    assert fixed.status == 200, fixed.body
+    assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"]
+    assert (fixed.body["id"], fixed.body["contact_id"], fixed.etag) == (typo["id"], second, '"2"')
+    assert fixed.body["occurred_at"] == "2026-11-20T09:00:00Z"
+    assert _ids("Contact", first) == [] and _ids("Account", accounts_[0]) == []
+    assert _ids("Contact", second) == [typo["id"], earlier["id"]] == _ids("Account", accounts_[1])
+    assert timeline("Contact", second).body["items"][0]["subject"] == "Call with Bob"
+    assert (_activities_counted(SALES.user, "2026-11"), _activities_counted(SALES.user, "2026-12")) == (2, 0)
+    assert call("getActivity", record_id=typo["id"]).body["subject"] == "Call with Bob"
+    moved_back = _edit(fixed.body, occurred_at="2026-11-01T09:00:00Z")
+    assert moved_back.status == 200, moved_back.body
+    assert _ids("Contact", second) == [earlier["id"], typo["id"]], "its key follows when it happened"
+    assert _listed({"to": "2026-11-05T00:00:00Z"}) == ["Call with Bob"]
+
+
+def test_a_correction_needs_if_match_and_keeps_a_link(linked):
+    activity = log(contact_id=linked["contact_id"])
+    assert (
+        call("updateActivity", record_id=activity["id"], body={"subject": "x"}, headers={"If-Match": None}).status
+        == 428
+    )
+    stale = call("updateActivity", record_id=activity["id"], body={"subject": "x"}, headers={"If-Match": '"7"'})
+    assert stale.status == 412
+    unlinked = _edit(activity, contact_id=None)
+    assert unlinked.status == 422 and {error["code"] for error in unlinked.body["errors"]} == {"link_required"}
+    for fields, at_fault in (({"type": None}, "type"), ({"occurred_at": None}, "occurred_at"), ({"id": "x"}, "id")):
+        reply = _edit(activity, **fields)
+        assert reply.status == 422, reply.body
+        assert [error["field"] for error in reply.body["errors"]] == [at_fault]
+    elsewhere = _edit(activity, deal_id=UNKNOWN)
+    assert elsewhere.status == 422 and elsewhere.body["errors"][0]["field"] == "deal_id"
+    assert _ids("Contact", linked["contact_id"]) == [activity["id"]], "nothing changed"
+
+
+def _engagement(lead_id: str) -> dict[str, Any]:
+    lead = call("getLead", record_id=lead_id).body
+    return {name: lead["engagement"][name] for name in ("activities", "web_visits", "email_replies")}
+
+
+def test_retyping_or_relinking_moves_the_leads_engagement(linked):
+    other = create("createLead", last_name="Other", company="Else")["id"]
+    visit = log(type="web", lead_id=linked["lead_id"])
+    assert _engagement(linked["lead_id"]) == {"activities": 0, "web_visits": 1, "email_replies": 0}
+    reply = _edit(visit, type="email", direction="inbound")
+    assert reply.status == 200, reply.body
+    assert _engagement(linked["lead_id"]) == {"activities": 0, "web_visits": 0, "email_replies": 1}
+    assert call("getLead", record_id=linked["lead_id"]).body["score"] == 10
+    reply = _edit(reply.body, lead_id=other)
+    assert reply.status == 200, reply.body
+    assert _engagement(linked["lead_id"]) == {"activities": 0, "web_visits": 0, "email_replies": 0}
+    assert _engagement(other) == {"activities": 0, "web_visits": 0, "email_replies": 1}
+    assert (_ids("Lead", linked["lead_id"]), _ids("Lead", other)) == ([], [visit["id"]])
+
+
+def test_trash_takes_an_activity_out_of_everything_restore_brings_it_back_and_erase_is_for_good(linked):
+    activity = log(occurred_at=AT, **linked)
+    deal_touched = call("getDeal", record_id=linked["deal_id"]).body["last_activity_at"]
+    everywhere = (("Contact", "contact_id"), ("Account", "account_id"), ("Lead", "lead_id"), ("Deal", "deal_id"))
+    assert call("deleteActivity", record_id=activity["id"], headers={"If-Match": '"1"'}).status == 204
+    assert all(logged(kind, linked[field]) == [] for kind, field in everywhere)
+    assert _activities_counted(SALES.user) == 0 and _engagement(linked["lead_id"])["activities"] == 0
+    assert call("getDeal", record_id=linked["deal_id"]).body["last_activity_at"] == deal_touched, "not rewound"
+    assert call("getActivity", record_id=activity["id"]).body["deleted_by"] == SALES.user
+    assert [a["id"] for a in call("listActivities", query={"deleted": "true"}).body["items"]] == [activity["id"]]
+    assert call("listActivities").body["items"] == []
+    assert _edit({**activity, "version": 2}, subject="x").status == 409, "restore it before editing it"
+    restored = call("restoreActivity", MANAGER, record_id=activity["id"], headers={"If-Match": None})
+    assert restored.status == 200, restored.body
+    assert all([entry["id"] for entry in logged(kind, linked[field])] == [activity["id"]] for kind, field in everywhere)
+    assert _activities_counted(SALES.user) == 1 and _engagement(linked["lead_id"])["activities"] == 1
+    assert call("deleteActivity", record_id=activity["id"], query={"permanent": "true"}).status == 403
+    admin = SALES.as_("admin")
+    erased = call(
+        "deleteActivity", admin, record_id=activity["id"], query={"permanent": "true"}, headers={"If-Match": None}
+    )
+    assert erased.status == 204
+    assert call("getActivity", record_id=activity["id"]).status == 404
+    assert all(logged(kind, linked[field]) == [] for kind, field in everywhere)
+    assert _activities_counted(SALES.user) == 0 and _engagement(linked["lead_id"])["activities"] == 0
+
+
+def test_a_trashed_lead_or_deal_does_not_stop_trashing_its_activity(linked):
+    activity = log(occurred_at=AT, **linked)
+    for operation, field in (("deleteLead", "lead_id"), ("deleteDeal", "deal_id")):
+        assert call(operation, record_id=linked[field], headers={"If-Match": None}).status == 204
+    assert call("deleteActivity", record_id=activity["id"], headers={"If-Match": None}).status == 204
+    assert _activities_counted(SALES.user) == 0
+    refused = call("restoreActivity", MANAGER, record_id=activity["id"], headers={"If-Match": None})
+    assert refused.status == 422 and refused.body["errors"][0]["field"] in ("lead_id", "deal_id")
+
+
+def test_a_converted_leads_activity_is_corrected_in_the_contacts_timeline_too():
+    lead = create("createLead", last_name="Babbage", company="Engines Ltd", email="charles@engines.example")
+    visit = log(type="web", subject="Pricing", lead_id=lead["id"])
+    converted = call("convertLead", record_id=lead["id"], body={}, headers=NO_KEY).body
+    contact, account = converted["contact_id"], converted["account_id"]
+    assert converted["interactions_carried"] == 1
+    assert _ids("Contact", contact) == [visit["id"]] == _ids("Account", account)
+    current = call("getActivity", record_id=visit["id"])
+    fixed = _edit({**current.body, "version": int(current.etag.strip('"'))}, subject="Pricing page")
+    assert fixed.status == 200, fixed.body
+    assert timeline("Contact", contact).body["items"][0]["subject"] == "Pricing page"
+    assert call("deleteActivity", record_id=visit["id"], headers={"If-Match": None}).status == 204
+    assert _ids("Contact", contact) == [] == _ids("Account", account) == _ids("Lead", lead["id"])
+
+
+def test_an_activity_logged_before_it_could_be_corrected_is_corrected_trashed_and_listed(linked):
+    """As the first release stored it: no owner, no `timelines`, entries of kind ACT at `E#<inverted id>`."""
+    occurred_at, now = "2026-11-20T14:30:00Z", "2026-11-20T15:00:00.000Z"
+    activity_id = activities.new_record_id({"occurred_at": occurred_at})
+    data = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "contact_id": linked["contact_id"]}
+    record = Record(Kind.ACTIVITY, activity_id, SALES.tenant, data, now, SALES.user, now, SALES.user)
+    entry = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "created_by": SALES.user, **data}
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    sort_key = keys.entry_sk(occurred_at, activity_id)
+    partition = keys.record_pk(SALES.tenant, Kind.CONTACT, linked["contact_id"])
+    work.put_item(repository.summary_item(SALES.tenant, partition, sort_key, Kind.ACTIVITY, activity_id, entry))
+    work.commit()
+    assert call("getActivity", record_id=activity_id).body["owner_id"] == SALES.user
+    assert call("deleteActivity", record_id=activity_id, headers={"If-Match": '"1"'}).status == 204
+    assert logged("Contact", linked["contact_id"]) == []
+    assert call("restoreActivity", MANAGER, record_id=activity_id, headers={"If-Match": '"2"'}).status == 200
+    corrected = call("updateActivity", record_id=activity_id, body={"subject": "New"}, headers={"If-Match": '"3"'})
+    assert corrected.status == 200, corrected.body
+    [shown] = logged("Contact", linked["contact_id"])
+    assert (shown["id"], shown["subject"]) == (activity_id, "New")
+    assert _ids("Account", linked["account_id"]) == [], "it stays where it was: its contact's timeline"
+    assert [a["id"] for a in call("listActivities", query={"owner_id": "me"}).body["items"]] == [activity_id]
+
+
+def test_erasing_a_deal_takes_its_stage_moves_out_of_its_accounts_timeline():
+    account = create("createAccount", name="Hooli")["id"]
+    opened = deal(pipeline()["id"], name="Nucleus", account_id=account)
+    assert [entry["kind"] for entry in timeline("Account", account).body["items"]] == ["stage_change"]
+    admin = SALES.as_("admin")
+    erased = call("deleteDeal", admin, record_id=opened["id"], query={"permanent": "true"}, headers={"If-Match": None})
+    assert erased.status == 204, erased.body
+    assert timeline("Account", account).body["items"] == []

@@ -1,17 +1,23 @@
 from collections import Counter
+from datetime import UTC, datetime, timedelta
 from functools import partial
+from itertools import count, pairwise
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
-from rapport.appointments.models import Appointment, AppointmentCreate
+from rapport.appointments.models import Appointment, AppointmentCreate, overlaps
 from rapport.appointments.service import appointments
 from rapport.auth import caller_from_claims
-from rapport.dal import keys
-from rapport.dal.keys import Kind
-from rapport.errors import Conflict
+from rapport.dal import keys, slots
+from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.repository import Guard, Record, UnitOfWork
+from rapport.errors import Busy, Conflict
+from rapport.types import utc_now
 from tests.integration.race import outcome, race
 from tests.integration.stored import summaries_in
 
@@ -59,11 +65,11 @@ def contact() -> str:
     return str(create("createContact", last_name="Lovelace")["id"])
 
 
-def test_a_booking_is_one_transaction_for_the_caller_by_default(contact):
+def test_a_booking_reads_its_slots_then_is_one_transaction_for_the_caller_by_default(contact):
     with dynamodb_requests() as requests:
         reply = book(contact_id=contact, channel="video", location="https://meet.example/x")
     assert reply.status == 201, reply.body
-    assert requests == ["TransactWriteItems"]
+    assert requests == ["BatchGetItem", "TransactWriteItems"]
     appointment = reply.body
     assert appointment["attendee_ids"] == [SALES.user] and appointment["status"] == "scheduled"
     assert reply.headers["location"] == f"/appointments/{appointment['id']}" and reply.etag == '"1"'
@@ -82,8 +88,8 @@ def test_booking_a_busy_rep_is_409_naming_the_clash():
     [error] = reply.body["errors"]
     assert (error["field"], error["code"]) == ("attendee_ids[1]", "clash")
     assert (
-        f"user-2 is already booked at 2026-11-23T09:45Z (15-minute slot) by appointment {first['id']}"
-        in (reply.body["detail"])
+        f"user-2 is already booked from {at('09:00')} to {at('10:00')} by appointment {first['id']}"
+        in reply.body["detail"]
     )
     assert calendar(attendee_id="user-3") == [], "nothing of the refused booking is written"
 
@@ -142,7 +148,7 @@ def test_rescheduling_frees_the_old_time_and_takes_the_new(contact):
             headers={"If-Match": '"1"'},
         )
     assert moved.status == 200, moved.body
-    assert requests == ["GetItem", "TransactWriteItems"]
+    assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"]
     assert booked(title="Now free")["starts_at"] == at("09:00")
     assert book(starts_at=at("14:45"), ends_at=at("15:15")).status == 409
     assert list(contact_appointments(contact)) == [keys.appointment_summary_sk(at("14:00"), appointment["id"])]
@@ -295,3 +301,97 @@ def test_who_may_book_and_other_tenants_get_404():
     for operation in ("getAppointment", "updateAppointment", "deleteAppointment", "restoreAppointment"):
         for staff, record_id in ((OTHER_TENANT, appointment["id"]), (SALES.as_("admin"), UNKNOWN)):
             assert call(operation, staff, record_id=record_id, headers={"If-Match": '"1"'}).status == 404, operation
+
+
+def test_meetings_that_only_meet_do_not_clash():
+    """Bob holds 16:40-16:50; 16:30-16:40 touches the same 15-minute slot but not the same time."""
+    later = booked(starts_at=at("16:40"), ends_at=at("16:50"))
+    earlier = booked(starts_at=at("16:30"), ends_at=at("16:40"))
+    assert booked(starts_at=at("16:50"), ends_at=at("17:05"))["id"]
+    reply = book(starts_at=at("16:35"), ends_at=at("16:45"))
+    assert reply.status == 409 and reply.body["existing"]["id"] in (earlier["id"], later["id"])
+    moved = call(
+        "updateAppointment",
+        record_id=earlier["id"],
+        body={"starts_at": at("16:20"), "ends_at": at("16:40")},
+        headers={"If-Match": '"1"'},
+    )
+    assert moved.status == 200, moved.body
+    assert [a["starts_at"] for a in calendar()] == [at("16:20"), at("16:40"), at("16:50")]
+
+
+def _booking(n: int, starts: str, ends: str, attendee: str = SALES.user) -> Any:
+    payload = {"title": f"Racer {n}", "starts_at": starts, "ends_at": ends, "attendee_ids": [attendee]}
+    return partial(appointments.create, CALLER, AppointmentCreate.model_validate(payload))
+
+
+def test_concurrent_bookings_that_share_a_slot_but_not_a_moment_all_land():
+    """Four 3-minute meetings in one 15-minute slot at once: each write that loses the slot reads it again."""
+    results = race([_booking(n, at(f"09:{3 * n:02}"), at(f"09:{3 * n + 3:02}")) for n in range(4)])
+    assert all(isinstance(result, Appointment) for result in results), results
+    assert [a["starts_at"] for a in calendar()] == [at(f"09:{3 * n:02}") for n in range(4)]
+
+
+def test_concurrent_bookings_clash_exactly_where_they_overlap():
+    """Pairs at once: each pair overlaps within itself (one lands, one is told which), pairs only meet."""
+    pairs = [("09:00", "09:10"), ("09:05", "09:12"), ("09:12", "09:20"), ("09:15", "09:30")]
+    results = race([_booking(n, at(starts), at(ends)) for n, (starts, ends) in enumerate(pairs)])
+    landed = [result for result in results if isinstance(result, Appointment)]
+    clashes = [result for result in results if isinstance(result, Conflict) and not isinstance(result, Busy)]
+    assert (len(landed), len(clashes)) == (2, 2), results
+    assert {result.existing_id for result in clashes} == {appointment.id for appointment in landed}
+    intervals = sorted((a["starts_at"], a["ends_at"]) for a in calendar())
+    assert not any(overlaps(first, second) for first, second in pairwise(intervals))
+
+
+START = datetime(2026, 11, 23, 9, tzinfo=UTC)
+ATTENDEES = count()
+# Start and length in 5-minute steps within an hour and a quarter: bookings often meet, share slots or overlap.
+Minutes = st.tuples(st.integers(0, 12), st.integers(1, 4)).map(lambda steps: (5 * steps[0], 5 * steps[1]))
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(Minutes, min_size=2, max_size=6))
+@example([(40, 10), (30, 10)])  # Bob holds 16:40-16:50 (here 09:40-09:50); then 16:30-16:40
+def test_a_booking_is_refused_exactly_when_it_overlaps_one_booked(requests):
+    """For any bookings of one attendee, in any order: each lands iff it overlaps none that landed before it."""
+    attendee = f"prop-{next(ATTENDEES)}"
+    landed: list[tuple[str, str]] = []
+    for n, (offset, length) in enumerate(requests):
+        starts, ends = START + timedelta(minutes=offset), START + timedelta(minutes=offset + length)
+        interval = (starts.strftime("%Y-%m-%dT%H:%M:%SZ"), ends.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        try:
+            _booking(n, *interval, attendee=attendee)()
+        except Conflict:
+            assert any(overlaps(interval, other) for other in landed), (interval, landed)
+        else:
+            assert not any(overlaps(interval, other) for other in landed), (interval, landed)
+            landed.append(interval)
+    listed = calendar(attendee_id=attendee)
+    assert sorted((a["starts_at"], a["ends_at"]) for a in listed) == sorted(landed)
+
+
+def _legacy_booking(starts: str, ends: str) -> str:
+    """An appointment as the 15-minute guard design stored it: the record and one busy guard per slot."""
+    now = utc_now()
+    data = {"title": "Old", "starts_at": starts, "ends_at": ends, "attendee_ids": [SALES.user], "status": "scheduled"}
+    record = Record(Kind.APPOINTMENT, UNKNOWN[:-1] + "6", SALES.tenant, data, now, SALES.user, now, SALES.user)
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    for slot in ("2026-11-23T16:30Z", "2026-11-23T16:45Z"):
+        work.take(record, Guard(UniqueField.BUSY, keys.busy_slot(SALES.user, slot)))
+    work.commit()
+    return record.id
+
+
+def test_appointments_booked_as_slot_guards_still_hold_their_time_and_free_it():
+    old = _legacy_booking(at("16:40"), at("16:50"))
+    assert booked(starts_at=at("16:30"), ends_at=at("16:40"))["title"] == "Demo"
+    reply = book(starts_at=at("16:45"), ends_at=at("17:00"))
+    assert reply.status == 409 and reply.body["existing"]["id"] == old
+    cancelled = call("updateAppointment", record_id=old, body={"status": "cancelled"}, headers={"If-Match": '"1"'})
+    assert cancelled.status == 200, cancelled.body
+    assert booked(starts_at=at("16:45"), ends_at=at("17:00"))["title"] == "Demo"
+    read = slots.read(SALES.tenant, [(SALES.user, "2026-11-23T16:30Z"), (SALES.user, "2026-11-23T16:45Z")])
+    assert [slot.legacy_owner for slot in read.values()] == [None, None], "the old guards are gone"
+    assert all(old not in slot.intervals for slot in read.values())

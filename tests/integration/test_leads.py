@@ -177,13 +177,14 @@ def test_a_duplicate_of_a_contact_can_be_attached_to_it_as_an_interaction():
     assert reply.status == 200, reply.body
     assert reply.body["attached_to"] == {"type": "contact", "id": contact["id"]}
     assert reply.headers["location"] == f"/contacts/{contact['id']}"
-    [interaction] = _timeline(SALES.tenant, Kind.CONTACT, contact["id"])
-    assert interaction.ref_id == reply.body["interaction_id"]
-    assert interaction.data["type"] == "lead_submission"
-    assert interaction.data["submitted"]["notes"] == "Asked for a demo"
+    [entry] = call("listContactTimeline", record_id=contact["id"]).body["items"]
+    assert entry["id"] == reply.body["interaction_id"]
+    assert (entry["kind"], entry["channel"], entry["contact_id"]) == ("lead_submission", "api", contact["id"])
+    assert entry["submitted"]["notes"] == "Asked for a demo"
     assert call("listLeads", query={}).body["items"] == []
-    # rules, the refused create, the guard's owner, then the interaction with a check that the contact exists
-    assert requests == ["GetItem", "TransactWriteItems", "GetItem", "TransactWriteItems"]
+    # rules, the refused create, the guard's owner, the contact (its account's timeline shows it too), then the
+    # entry with a check that the contact exists
+    assert requests == ["GetItem", "TransactWriteItems", "GetItem", "GetItem", "TransactWriteItems"]
 
 
 def test_a_duplicate_of_a_lead_attached_counts_as_its_engagement():
@@ -425,13 +426,13 @@ def test_engagement_joins_another_write_in_one_transaction():
     work = UnitOfWork()
     activity = SummaryItem(
         keys.record_pk(SALES.tenant, Kind.LEAD, lead["id"]),
-        keys.interaction_sk("01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
+        keys.entry_sk("2024-11-20T14:30:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         tenant_id=SALES.tenant,
         kind="interaction",
         ref_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5",
     )
     work.put_item(activity)
-    pending = leads.record_engagement(work, SALES.tenant, lead["id"], EngagementKind.ACTIVITY)
+    pending = leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1})
     assert pending.engagement is not None and pending.engagement.activities == 1
     with dynamodb_requests() as requests:
         work.commit()
@@ -443,7 +444,7 @@ def test_engagement_joins_another_write_in_one_transaction():
 def test_engagement_over_a_stale_read_fails_the_whole_write():
     lead = create("createLead", email="a@x.example")
     work = UnitOfWork()
-    leads.record_engagement(work, SALES.tenant, lead["id"], EngagementKind.ACTIVITY)
+    leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1})
     call("updateLead", record_id=lead["id"], body={"title": "x"}, headers={"If-Match": '"1"'})
     with pytest.raises(StaleVersion):
         work.commit()

@@ -129,6 +129,7 @@ ROUTES = {
     "updatePipeline": Route("updatePipeline", "getPipeline", {}),
     "updateTask": Route("updateTask", "getTask", {}),
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
+    "updateActivity": Route("updateActivity", "getActivity", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
 }
 

@@ -1,21 +1,38 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from rapport import normalize
 from rapport.activities.models import ActivityCreate
 from rapport.activities.service import activities
 from rapport.dal import keys
 
+MOMENTS = st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1), timezones=st.just(UTC)).map(
+    lambda moment: moment.replace(microsecond=0)
+)
 
-def test_activity_ids_follow_when_it_happened_so_timelines_run_newest_first():
-    start = datetime(2026, 11, 1, tzinfo=UTC)
-    times = [start + timedelta(hours=hours) for hours in (5, 1, 30, 2, 0)]
-    ids = {time: activities.new_record_id({"occurred_at": time.isoformat()}) for time in times}
-    newest_first = sorted(times, reverse=True)
-    assert sorted(keys.interaction_sk(ulid) for ulid in ids.values()) == [
-        keys.interaction_sk(ids[time]) for time in newest_first
-    ]
+
+@given(st.lists(st.tuples(MOMENTS, MOMENTS), min_size=1, max_size=20))
+def test_a_timeline_runs_newest_first_by_when_things_happened_also_once_moved_in_time(entries):
+    """Each entry: when it was first said to happen (its id's time) and when it happened after any correction."""
+    keyed = []
+    for first, happened in entries:
+        entry_id = activities.new_record_id({"occurred_at": first.isoformat()})
+        keyed.append((keys.entry_sk(normalize.instant(happened), entry_id), happened, entry_id))
+    assert len({key for key, _, _ in keyed}) == len(keyed), "every entry has a key of its own"
+    times = [happened for _, happened, _ in sorted(keyed)]
+    assert times == sorted(times, reverse=True)
+
+
+@given(MOMENTS)
+def test_an_activity_as_logged_keeps_the_key_it_was_stored_under(moment):
+    """Before entries were keyed by `occurred_at`, an activity's key was `E#` and its inverted id."""
+    inverted = str.maketrans("0123456789ABCDEFGHJKMNPQRSTVWXYZ", "0123456789ABCDEFGHJKMNPQRSTVWXYZ"[::-1])
+    entry_id = activities.new_record_id({"occurred_at": normalize.instant(moment)})
+    assert keys.entry_sk(normalize.instant(moment), entry_id) == f"E#{entry_id.translate(inverted)}"
 
 
 def test_two_activities_at_the_same_second_get_different_ids():

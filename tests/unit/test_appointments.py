@@ -1,18 +1,20 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from rapport import normalize
 from rapport.appointments.models import (
     MAX_ATTENDEES,
     MAX_STAFF_SLOTS,
     AppointmentCreate,
     AppointmentPatch,
+    overlaps,
     slots,
     transaction_items,
 )
-from rapport.appointments.service import appointments
-from rapport.dal import keys
 from rapport.records import field_errors
 
 
@@ -45,21 +47,25 @@ def test_the_worst_change_of_an_appointment_fits_one_transaction():
     assert transaction_items(MAX_STAFF_SLOTS, MAX_STAFF_SLOTS, MAX_ATTENDEES) <= 100
 
 
-def test_a_cancelled_appointment_holds_no_slots():
-    data = {
-        "status": "scheduled",
-        "starts_at": "2026-11-23T09:00:00Z",
-        "ends_at": "2026-11-23T09:30:00Z",
-        "attendee_ids": ["user-1", "user-2"],
-    }
-    held = appointments.guards(data)
-    assert {guard.value for guard in held} == {
-        keys.busy_slot(user, slot)
-        for user in ("user-1", "user-2")
-        for slot in ("2026-11-23T09:00Z", "2026-11-23T09:15Z")
-    }
-    assert set(held.values()) == {"attendee_ids[0]", "attendee_ids[1]"}
-    assert appointments.guards({**data, "status": "cancelled"}) == {}
+Span = st.tuples(st.integers(0, 120), st.integers(1, 60)).map(lambda span: (span[0], span[0] + span[1]))
+
+
+def _interval(span: tuple[int, int]) -> tuple[str, str]:
+    start = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    return tuple(normalize.instant(start + timedelta(minutes=minute)) for minute in span)  # type: ignore[return-value]
+
+
+@given(Span, Span)
+def test_two_times_overlap_exactly_when_they_share_a_minute(first, second):
+    shared = set(range(*first)) & set(range(*second))
+    assert overlaps(_interval(first), _interval(second)) is bool(shared)
+    assert overlaps(_interval(first), _interval(second)) is overlaps(_interval(second), _interval(first))
+
+
+def test_meetings_that_only_meet_share_a_slot_but_do_not_overlap():
+    bob, booking_ = ("2026-11-23T16:40:00Z", "2026-11-23T16:50:00Z"), ("2026-11-23T16:30:00Z", "2026-11-23T16:40:00Z")
+    assert set(slots(at(bob[0]), at(bob[1]))) & set(slots(at(booking_[0]), at(booking_[1])))
+    assert not overlaps(bob, booking_)
 
 
 def booking(**fields: object) -> dict[str, object]:

@@ -52,12 +52,24 @@ def test_the_account_sorts_before_its_contacts_in_their_partition():
     assert account.gsi4sk < contact.gsi4sk
 
 
-def test_interactions_sort_newest_first():
+def test_entries_sort_newest_first():
     from ulid import ULID
 
-    older, newer = str(ULID.from_timestamp(1_700_000_000)), str(ULID.from_timestamp(1_800_000_000))
-    assert keys.interaction_sk(newer) < keys.interaction_sk(older)
-    assert keys.interaction_sk(newer).startswith(keys.INTERACTION_PREFIX)
+    older, newer = ULID.from_timestamp(1_700_000_000), ULID.from_timestamp(1_800_000_000)
+    newer_key, older_key = (keys.entry_sk(ulid.datetime.isoformat(), str(ulid)) for ulid in (newer, older))
+    assert newer_key < older_key
+    assert newer_key.startswith(keys.INTERACTION_PREFIX)
+
+
+def test_entries_made_in_one_second_keep_their_order_to_the_millisecond():
+    from datetime import UTC, datetime
+
+    from ulid import ULID
+
+    second = datetime(2026, 11, 20, 14, 30, tzinfo=UTC)
+    made = [str(ULID.from_datetime(second.replace(microsecond=ms * 1000))) for ms in (5, 250, 999)]
+    sorted_keys = sorted(keys.entry_sk("2026-11-20T14:30:00Z", entry_id) for entry_id in made)
+    assert sorted_keys == [keys.entry_sk("2026-11-20T14:30:00Z", entry_id) for entry_id in reversed(made)]
 
 
 def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
@@ -69,8 +81,8 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
         keys.appointment_summary_sk("2026-11-23T09:00:00Z", "01J"),
         keys.task_summary_sk("2026-11-22T09:00:00Z", "01J"),
         keys.task_summary_sk(None, "01J"),
-        keys.interaction_sk("ZZZ"),
-        keys.interaction_sk("01J"),
+        keys.entry_sk("2999-12-31T23:59:59Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
+        keys.entry_sk("1970-01-01T00:00:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.INTERACTIONS_END,
     ]
     assert sorted(order) == order
@@ -122,10 +134,11 @@ def test_every_inverted_digit_reverses_the_order_of_ulids():
     from ulid import ULID
 
     ids = sorted(str(ULID()) for _ in range(50))
-    ids += [str(ULID.from_timestamp(stamp)) for stamp in (0, 1, 2**40, 2**48 / 1000 - 1)]
-    inverted = [keys.interaction_sk(ulid) for ulid in sorted(ids)]
+    ids += [str(ULID.from_timestamp(stamp)) for stamp in (0, 1, 2**40, 253_402_300_799)]  # to the year 9999
+    inverted = [keys.entry_sk(ULID.from_str(ulid).datetime.isoformat(), ulid) for ulid in sorted(ids)]
     assert inverted == sorted(inverted, reverse=True)
-    assert keys.interaction_sk("01jd5y7m7zv1w4t5c9h2k3n4p5") == keys.interaction_sk("01JD5Y7M7ZV1W4T5C9H2K3N4P5")
+    at = "2024-11-20T14:30:00.123Z"
+    assert keys.entry_sk(at, "01jd5y7m7zv1w4t5c9h2k3n4p5") == keys.entry_sk(at, "01JD5Y7M7ZV1W4T5C9H2K3N4P5")
     assert all(key < keys.INTERACTIONS_END for key in inverted)
 
 

@@ -87,7 +87,7 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
         Action.READ: _EVERYONE,
         Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
         Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER}),
+        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),  # a mistyped log is trashed
         Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
         Action.ERASE: frozenset({Role.ADMIN}),
     },

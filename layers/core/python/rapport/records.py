@@ -34,6 +34,7 @@ from rapport.dal.repository import (
 )
 from rapport.errors import (
     BadRequest,
+    Busy,
     Conflict,
     FieldError,
     InvalidInput,
@@ -46,6 +47,7 @@ from rapport.types import RecordMeta, utc_now
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=RecordMeta)
+T = TypeVar("T")
 
 
 def new_id() -> str:
@@ -86,6 +88,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     label: ClassVar[str]
     create_model: type[BaseModel]  # what every stored record's data satisfies: usually the create model
     out_model: type[OutT]
+    write_attempts: ClassVar[int] = 3  # see `restage_on`
 
     @abstractmethod
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -99,10 +102,10 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
 
-    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
-        """The parents `linked_writes` writes itself when a record with `data` is created, raising `ParentMissing`
-        unless they are live (by that write's condition, or the read it is based on): the create sends no separate
-        check for them, since a transaction takes one operation per item."""
+    def parents_written(self, data: Mapping[str, Any]) -> set[Parent]:
+        """The parents `linked_writes` writes itself when a record comes to link them (created, changed or restored
+        with `data`), raising `ParentMissing` unless they are live (by that write's condition, or the read it is
+        based on): the write sends no separate check for them, since a transaction takes one operation per item."""
         return set()
 
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -127,7 +130,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), and changes of the linked records themselves (see `parents_written_on_create`),
+        partitions (keys.py), and changes of the linked records themselves (see `parents_written`),
         committed in the record's own transaction.
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
@@ -180,7 +183,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             updated_at=now,
             updated_by=actor,
         )
-        unchecked = {*written, *self.parents_written_on_create(data)}
+        unchecked = {*written, *self.parents_written(data)}
         parents = [parent for parent in self.parents(data) if parent not in unchecked]
         changes = Changes(take=list(self.guards(data)), parents=parents, absent=list(self.exclusions(data)))
         return record, changes
@@ -192,10 +195,14 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> OutT:
         """Apply `patch`, a JSON merge patch (RFC 7396), to the record at `expected_version`."""
         caller.require(self.resource, Action.UPDATE)
-        record = self._load(caller, record_id, expected_version)
-        work = UnitOfWork()
-        self.stage_update(work, caller, record, patch)
-        return self.commit(work, record)
+
+        def attempt() -> OutT:
+            record = self._load(caller, record_id, expected_version)
+            work = UnitOfWork()
+            self.stage_update(work, caller, record, patch)
+            return self.commit(work, record)
+
+        return self._restaged(attempt)
 
     def stage_update(
         self,
@@ -214,14 +221,14 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         data = self.derive(caller.tenant_id, self._validated(merge_patch.apply(record.data, changes)), record)
         old_guards, new_guards = self.guards(record.data), self.guards(data)
         old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
-        old_parents = self.parents(record.data)
+        unchecked = {*self.parents(record.data), *written, *self.parents_written(data)}
         self.before_update(caller, record, data)
         record.data = data
         self._touch(record, caller)
         changed = Changes(
             take=[guard for guard in new_guards if guard not in old_guards],
             free=[guard for guard in old_guards if guard not in new_guards],
-            parents=[parent for parent in self.parents(data) if parent not in {*old_parents, *written}],
+            parents=[parent for parent in self.parents(data) if parent not in unchecked],
             absent=[guard for guard in new_exclusions if guard not in old_exclusions],
         )
         self._stage(work, record, changed, before)
@@ -244,18 +251,22 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         before = copy.deepcopy(record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
-        return self._write(record, {}, Changes(parents=list(self.parents(record.data))), before)
+        unchecked = self.parents_written(record.data)
+        parents = [parent for parent in self.parents(record.data) if parent not in unchecked]
+        return self._write(record, {}, Changes(parents=parents), before)
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
         self.before_erase(caller, record)
-        work = UnitOfWork()
-        self.linked_writes(work, record, None)
-        try:
-            repository.erase(record, self.guards(record.data), work)
-        except StaleVersion as error:
-            raise self._stale() from error
+
+        def attempt() -> None:
+            work = UnitOfWork()
+            self.linked_writes(work, record, None)
+            with self._client_errors(record, None):
+                repository.erase(record, self.guards(record.data), work)
+
+        self._restaged(attempt)
 
     def list(
         self,
@@ -272,6 +283,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         before: str | None = None,
         words: Sequence[str] = (),
         data_equals: Mapping[str, str] | None = None,
+        newest_first: bool = False,
     ) -> Page[OutT]:
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
@@ -287,6 +299,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             before=before,
             words=words,
             data_equals=data_equals,
+            newest_first=newest_first,
         )
         return Page(
             items=[self._out(record) for record in page.records],
@@ -341,9 +354,33 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     def _write(
         self, record: Record, guards: Mapping[Guard, str] | None, changes: Changes, before: Record | None = None
     ) -> OutT:
-        with self._client_errors(record, guards):
-            self._store(record, changes, before)
+        def attempt() -> None:
+            with self._client_errors(record, guards):
+                self._store(record, changes, before)
+
+        self._restaged(attempt)
         return self._out(record)
+
+    def restage_on(self, error: StaleVersion) -> bool:
+        """Whether a write that failed with `error` is staged and sent again: true when the condition that failed
+        was on an item `linked_writes` read to stage it (a lead, a calendar slot), which a fresh read may satisfy;
+        false for the record itself (a 412)."""
+        return False
+
+    def _restaged(self, attempt: Callable[[], T]) -> T:
+        """`attempt` (which stages from fresh reads and commits), sent again while `restage_on` says so, up to
+        `write_attempts` times in all; then a 409 busy with nothing written."""
+        for remaining in reversed(range(self.write_attempts)):
+            try:
+                return attempt()
+            except StaleVersion as error:
+                if not self.restage_on(error):
+                    raise self._stale() from error
+                if not remaining:
+                    raise Busy(
+                        f"What the {self.label} depends on kept changing while it was written; retry."
+                    ) from error
+        raise AssertionError("write_attempts is at least 1")
 
     def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
         """The record's write with its `linked_writes`, in one transaction; raises the repository's errors."""
@@ -377,6 +414,8 @@ class RecordService(ABC, Generic[CreateT, OutT]):
                 field, f"No live {error.parent.kind.label} has the id {error.parent.id}.", "unknown_reference"
             ) from error
         except StaleVersion as error:
+            if self.restage_on(error):
+                raise
             raise self._stale() from error
         except TooManyWrites as error:
             raise too_many_writes(self.label, record.data, error) from error

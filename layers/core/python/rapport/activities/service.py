@@ -1,42 +1,62 @@
-"""Logging activities and reading timelines.
+"""Logging, listing, correcting and trashing activities; reading timelines.
 
-An activity is written in ONE transaction: its record `T#<t>#ACT#<id>`; in the partition of each record it
-links (contact, account, lead, deal), an interaction `E#<inverted id>`; and what it means for those records and
-its author, each write conditioned on the linked record being live:
+An activity is written in ONE transaction: its record `T#<t>#ACT#<id>` (listed by the four indexes, see keys.py);
+its entry in each timeline it belongs to (rapport.activities.timeline: each linked record's, and the account of a
+linked contact or deal); and what it means for those records and its author, each write conditioned on a newly
+linked record being live:
 - a linked contact or account: a check;
-- a linked deal: its `last_activity_at` set to when the activity was logged (so it is no longer rotting), with its
+- a newly linked deal: its `last_activity_at` set to when it was linked (so it is no longer rotting), with its
   search entries, which copy it;
-- a linked lead: one more engagement of the activity's kind, and the lead rescored;
-  (the deal and the lead are written over the version read, so a concurrent change of either sends the whole write
-  again, a few times at most);
-- always: one more activity in its author's stats for the month it happened (the sales performance report).
-A timeline is then one Query on the linked record's partition. The id is a ULID made from `occurred_at`, so
-timelines run newest first by when things happened, not by when they were logged.
+- a linked lead: one more engagement of the activity's kind, and the lead rescored (over the version read, so a
+  concurrent change of the lead sends the whole write again, a few times at most);
+- one more activity in its author's stats for the month it happened (the sales performance report).
 
-Activities are only created (no route changes or deletes one), so none of this is ever taken back.
+Editing (`PATCH`, a merge patch over `If-Match`) rewrites its entries where they are, moves them out of the
+timelines of a link it drops and into those of a link it gains, and re-keys them when `occurred_at` changes (the
+id, a ULID of when it was first said to happen, stays; the entries' keys follow `occurred_at`, keys.entry_sk).
+Its effects follow: the author's count moves to the new month; the lead's engagement moves to the new kind or
+lead. Trashing removes its entries and takes back its count and engagement; a restore puts them back; erasing
+(admins) removes it for good. A deal's `last_activity_at` is not rewound: it says when the deal was last worked
+on, which logging the activity was, even if it is corrected later.
+
+A timeline is one Query on the record's partition. The id is a ULID made from `occurred_at`, so timelines run
+newest first by when things happened, not by when they were logged.
 """
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ulid import ULID
 
-from rapport import links, pagination
-from rapport.activities.models import EXCERPT_LENGTH, Activity, ActivityCreate, ActivityType, Direction, Interaction
+from rapport import links, normalize, pagination
+from rapport.activities import timeline
+from rapport.activities.models import (
+    EXCERPT_LENGTH,
+    Activity,
+    ActivityCreate,
+    ActivityEntry,
+    ActivityStored,
+    ActivityType,
+    Direction,
+    EntryKind,
+    TimelineEntry,
+)
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Changes, Guard, Parent, ParentMissing, Record, StaleVersion, Summary, UnitOfWork
+from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
+from rapport.dal.sales import StatsDelta
 from rapport.deals.service import deals
-from rapport.errors import Busy, FieldError, InvalidInput, NotFound
+from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound
 from rapport.leads.scoring import EngagementKind
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
-from rapport.records import RecordService
+from rapport.records import RecordService, normalized_filter
 
 # A timeline's first page also reads the record (to answer 404 for an unknown or another tenant's id) and,
 # in a contact's partition, the summaries between it and the interactions (open deals, tasks, appointments:
@@ -44,27 +64,8 @@ from rapport.records import RecordService
 # the cursor goes on from where the read stopped.
 FIRST_PAGE_SLACK = 16
 TIMELINE_KINDS = (Kind.CONTACT, Kind.ACCOUNT, Kind.LEAD, Kind.DEAL)
-
-
-def interaction_data(record: Record) -> dict[str, Any]:
-    """What a timeline shows of an activity (the interaction summary's data)."""
-    data = record.data
-    body: str | None = data.get("body")
-    return {
-        "type": data["type"],
-        "direction": data.get("direction"),
-        "occurred_at": data["occurred_at"],
-        "subject": data.get("subject"),
-        "excerpt": body[:EXCERPT_LENGTH] if body else None,
-        "duration_s": data.get("duration_s"),
-        "outcome": data.get("outcome"),
-        "created_by": record.created_by,
-        **links.links_of(data),
-    }
-
-
-def interaction(summary: Summary) -> Interaction:
-    return Interaction.model_validate({**summary.data, "id": summary.ref_id})
+ME = "me"
+ROLLED_UP = (Kind.CONTACT, Kind.DEAL)  # linked records whose account's timeline shows the activity too
 
 
 def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
@@ -77,12 +78,57 @@ def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
     return EngagementKind.ACTIVITY
 
 
+def activity_entry(record: Record) -> ActivityEntry:
+    """What a timeline shows of an activity."""
+    data = record.data
+    body: str | None = data.get("body")
+    return ActivityEntry.model_validate(
+        {
+            **{name: data.get(name) for name in ("type", "direction", "occurred_at", "subject", "duration_s")},
+            "outcome": data.get("outcome"),
+            "id": record.id,
+            "excerpt": body[:EXCERPT_LENGTH] if body else None,
+            "created_by": record.created_by,
+            **links.links_of(data),
+        }
+    )
+
+
+def _parent(ref: str) -> Parent:
+    kind, _, record_id = ref.partition("#")
+    return Parent(Kind(kind), record_id)
+
+
+def _ref(parent: Parent) -> str:
+    return f"{parent.kind}#{parent.id}"
+
+
+def timelines(data: Mapping[str, Any]) -> dict[str, list[Parent]]:
+    """Whose timelines hold the activity, by the link that put it there. An activity logged before it kept
+    them is in its linked records' timelines only (no account roll-up)."""
+    if "timelines" in data:
+        return {field: [_parent(ref) for ref in refs] for field, refs in data["timelines"].items()}
+    return {field: [parent] for parent, field in links.linked(data).items()}
+
+
+def _owned(record: Record) -> Record:
+    """An activity logged before activities had owners is its author's."""
+    if "owner_id" not in record.data:
+        record.data = {**record.data, "owner_id": record.created_by}
+    return record
+
+
+def _owners(data: Mapping[str, Any]) -> list[Parent]:
+    return list(dict.fromkeys(owner for group in timelines(data).values() for owner in group))
+
+
 class ActivityService(RecordService[ActivityCreate, Activity]):
     kind = Kind.ACTIVITY
     resource = "activities"
     label = "activity"
-    create_model = ActivityCreate
+    create_model = ActivityStored
     out_model = Activity
+    write_attempts = ENGAGEMENT_ATTEMPTS
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
@@ -90,85 +136,175 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         return links.linked(data)
 
-    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
-        """The deal (updated on condition it is live) and the lead (read, and written over that version)."""
+    def parents_written(self, data: Mapping[str, Any]) -> set[Parent]:
+        """A newly linked deal (updated on condition it is live) and lead (read, and written over that version)."""
         return {parent for parent in links.linked(data) if parent.kind in (Kind.DEAL, Kind.LEAD)}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return IndexKeys()
+        return keys.activity_index_keys(
+            tenant_id, record_id, data["owner_id"], data["type"], data["occurred_at"], deleted=deleted
+        )
 
     def new_record_id(self, data: Mapping[str, Any]) -> str:
         return str(ULID.from_datetime(datetime.fromisoformat(data["occurred_at"])))
 
     def create(self, caller: Caller, payload: ActivityCreate) -> Activity:
-        caller.require(self.resource, Action.CREATE)
-        if not links.links_of(payload.model_dump()):
+        defaults = {
+            "occurred_at": payload.occurred_at or datetime.now(UTC),
+            "owner_id": payload.owner_id or caller.user_id,
+        }
+        return super().create(caller, payload.model_copy(update=defaults))
+
+    def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        """At least one link; whose timelines it is in (`timelines`), resolving the account of a contact or
+        deal it is newly linked to (one BatchGetItem)."""
+        linked = links.linked(data)
+        if not linked:
             message = "link at least one of contact_id, account_id, lead_id, deal_id"
             raise InvalidInput(
                 f"An activity must {message}.",
                 [FieldError(field, message, "link_required") for field in links.LINK_FIELDS],
             )
-        if payload.occurred_at is None:
-            payload = payload.model_copy(update={"occurred_at": datetime.now(UTC)})
-        return super().create(caller, payload)
+        kept = timelines(before.data) if before else {}
+        was = links.links_of(before.data) if before else {}
+        fresh = [parent for parent, field in linked.items() if was.get(field) != parent.id or field not in kept]
+        found = repository.get_records(tenant_id, (parent for parent in fresh if parent.kind in ROLLED_UP))
+        groups = {}
+        for parent, field in linked.items():
+            if parent in fresh:
+                record = found.get(parent)
+                owners = timeline.timelines_of(parent.kind, record) if record else [parent]
+            else:
+                owners = kept[field]
+            groups[field] = [_ref(owner) for owner in owners]
+        owner_id = data.get("owner_id") or (before.created_by if before else None)
+        return {**data, "owner_id": owner_id, "timelines": groups}
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
-        work.replace_items(self._interactions(before), self._interactions(after))
-        if before is None and after is not None:
-            self._effects(work, after)
+        work.replace_items(self._entries(before), self._entries(after))
+        tenant_id = next(record.tenant_id for record in (after, before) if record is not None)
+        shown_before = before if before is not None and not before.deleted else None
+        shown_after = after if after is not None and not after.deleted else None
+        self._count(work, tenant_id, shown_before, shown_after)
+        self._touch_deal(work, tenant_id, shown_before, shown_after)
+        self._engage_leads(work, tenant_id, shown_before, shown_after)
 
-    def _effects(self, work: UnitOfWork, activity: Record) -> None:
-        """What logging `activity` means for its author's stats and for the deal and lead it links."""
-        tenant_id, data = activity.tenant_id, activity.data
-        work.update_item(*sales.count_activity(tenant_id, activity.created_by, data["occurred_at"]))
-        if deal_id := data.get("deal_id"):
-            deals.record_activity(work, tenant_id, deal_id, activity.created_at)
-        if lead_id := data.get("lead_id"):
-            lead = Parent(Kind.LEAD, lead_id)
+    def restage_on(self, error: StaleVersion) -> bool:
+        """A linked lead changed since its engagement was read."""
+        return isinstance(error.subject, Record) and error.subject.kind == Kind.LEAD
+
+    @staticmethod
+    def _count(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
+        """The author's activities in the month each happened."""
+        counts: Counter[tuple[str, str]] = Counter()
+        if before is not None:
+            counts[(before.created_by, sales.month_of(before.data["occurred_at"]))] -= 1
+        if after is not None:
+            counts[(after.created_by, sales.month_of(after.data["occurred_at"]))] += 1
+        for (user_id, month), change in counts.items():
+            if change:
+                work.update_item(*sales.stats_update(tenant_id, month, user_id, StatsDelta(activities=change)))
+
+    @staticmethod
+    def _touch_deal(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
+        """A deal newly linked was worked on now; conditioned on it being live (else ParentMissing: a 422)."""
+        deal_id = after.data.get("deal_id") if after is not None else None
+        if after is not None and deal_id and deal_id != (before.data.get("deal_id") if before else None):
+            deals.record_activity(work, tenant_id, deal_id, after.updated_at)
+
+    @staticmethod
+    def _engage_leads(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
+        """The engagement the activity counts on its lead: taken back from the lead and kind it counted on, added
+        to the lead and kind it counts on now (a newly linked lead must be live)."""
+        changes: defaultdict[str, Counter[EngagementKind]] = defaultdict(Counter)
+        lead_before = before.data.get("lead_id") if before is not None else None
+        lead_after = after.data.get("lead_id") if after is not None else None
+        if before is not None and lead_before:
+            changes[lead_before][engagement_kind(before.data)] -= 1
+        if after is not None and lead_after:
+            changes[lead_after][engagement_kind(after.data)] += 1
+        for lead_id, counts in changes.items():
+            moved = {kind: change for kind, change in counts.items() if change}
+            if not moved:
+                continue
+            newly = lead_id == lead_after and lead_id != lead_before
             try:
-                engaged = leads.record_engagement(work, tenant_id, lead_id, engagement_kind(data))
+                engaged = leads.record_engagement(work, tenant_id, lead_id, moved)
             except NotFound as error:
-                raise ParentMissing(lead) from error
-            if engaged.deleted_at is not None:
-                raise ParentMissing(lead)
+                if newly:
+                    raise ParentMissing(Parent(Kind.LEAD, lead_id)) from error
+                continue  # erased: nothing to take back
+            if newly and engaged.deleted_at is not None:
+                raise ParentMissing(Parent(Kind.LEAD, lead_id))
 
-    def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
-        """The lead and the deal are written over the versions `linked_writes` read: when one changes meanwhile, all
-        is read and sent again, a few times at most."""
-        linked = [f"{kind} {record.data[f'{kind}_id']}" for kind in ("lead", "deal") if record.data.get(f"{kind}_id")]
-        for attempt in range(ENGAGEMENT_ATTEMPTS):
-            try:
-                super()._store(record, changes, before)
-                return
-            except StaleVersion as error:
-                if before is not None or not linked:
-                    raise
-                if attempt == ENGAGEMENT_ATTEMPTS - 1:
-                    raise Busy(
-                        f"The {' or '.join(linked)} kept changing while the activity was logged; retry."
-                    ) from error
-        raise AssertionError("unreachable")
-
-    def _interactions(self, record: Record | None) -> list[SummaryItem]:
+    @staticmethod
+    def _entries(record: Record | None) -> list[SummaryItem]:
         if record is None or record.deleted:
             return []
-        data = interaction_data(record)
-        return [
-            repository.summary_item(
-                record.tenant_id,
-                keys.record_pk(record.tenant_id, parent.kind, parent.id),
-                keys.interaction_sk(record.id),
-                Kind.ACTIVITY,
-                record.id,
-                data,
-            )
-            for parent in links.linked(record.data)
-        ]
+        return timeline.entry_items(record.tenant_id, activity_entry(record), _owners(record.data))
+
+    def _out(self, record: Record) -> Activity:
+        shown = {name: value for name, value in _owned(record).data.items() if name != "timelines"}
+        return super()._out(Record(**{**vars(record), "data": shown}))
+
+    def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
+        return _owned(super()._load(caller, record_id, expected_version))
+
+    def carry(self, work: UnitOfWork, tenant_id: str, lead_id: str, owners: list[Parent], room: int) -> int:
+        """Put the lead's timeline entries into `owners`' timelines too (a converted lead's, into its contact's and
+        account's), newest first, as many as `room` more items in `work` allow; returns how many are there now.
+
+        An activity keeps the new timelines with its lead link (so an edit or trash reaches them): its record is
+        written over the version read, in `work`.
+        """
+        page = repository.read_partition(
+            keys.record_pk(tenant_id, Kind.LEAD, lead_id),
+            start=keys.INTERACTION_PREFIX,
+            end=keys.INTERACTIONS_END,
+            kinds=timeline.ITEM_KINDS,
+            limit=max(room, 1),
+        )
+        entries = [timeline.read_entry(summary) for summary in page.summaries]
+        found = repository.get_records(
+            tenant_id, (Parent(Kind.ACTIVITY, entry.id) for entry in entries if entry.kind == EntryKind.ACTIVITY)
+        )
+        records = {parent: _owned(record) for parent, record in found.items()}
+        carried = 0
+        for entry in entries:
+            record = records.get(Parent(Kind.ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
+            if record is not None and record.deleted:
+                continue
+            items = self._carried(record, owners) if record else timeline.entry_items(tenant_id, entry, owners)
+            if len(items) + (1 if record and items else 0) > room:
+                break
+            if record is not None and items:
+                work.put_record(record, self.index_keys(tenant_id, record.id, record.data, deleted=False))
+            for item in items:
+                work.put_item(item)
+            room -= len(items) + (1 if record and items else 0)
+            carried += 1
+        return carried
+
+    @staticmethod
+    def _carried(record: Record, owners: list[Parent]) -> list[SummaryItem]:
+        """The entries the activity `record` gains in `owners`' timelines (none where it is already), its
+        `timelines` updated to say so under its lead link."""
+        groups = timelines(record.data)
+        new = [owner for owner in owners if owner not in _owners(record.data)]
+        lead_group = groups.get("lead_id", [])
+        record.data = {
+            **record.data,
+            "timelines": {
+                **{field: [_ref(owner) for owner in group] for field, group in groups.items()},
+                "lead_id": [_ref(owner) for owner in [*lead_group, *new]],
+            },
+        }
+        return timeline.entry_items(record.tenant_id, activity_entry(record), new)
 
     def timeline(
         self, caller: Caller, kind: Kind, record_id: str, *, limit: int, cursor: str | None
-    ) -> Page[Interaction]:
-        """The record's interactions, newest first: ONE Query on its partition; 404 if the tenant has no such record."""
+    ) -> Page[TimelineEntry]:
+        """The record's timeline, newest first: ONE Query on its partition; 404 if the tenant has no such record."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "activities:timeline", {"kind": kind, "id": record_id})
         position = pagination.decode_cursor(cursor, binding)
@@ -177,20 +313,56 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
             partition,
             start=keys.META_SK,
             end=keys.INTERACTIONS_END,
-            kinds=(kind, Kind.ACTIVITY),
+            kinds=(kind, *timeline.ITEM_KINDS),
             limit=limit + 1 + (0 if position else 1 + FIRST_PAGE_SLACK),
             position=position,
         )
         if position is None and page.record is None:
             raise NotFound(f"No {kind.label} has the id {record_id}.")
-        entries = [entry for entry in page.summaries if entry.sk.startswith(keys.INTERACTION_PREFIX)]
+        entries = [summary for summary in page.summaries if timeline.is_entry(summary)]
         next_position = page.next_position
         if len(entries) > limit:
             entries = entries[:limit]
             next_position = {"pk": partition, "sk": entries[-1].sk}
         return Page(
-            items=[interaction(entry) for entry in entries],
+            items=[timeline.read_entry(entry) for entry in entries],
             next_cursor=pagination.encode_cursor(next_position, binding),
+        )
+
+    def search(
+        self,
+        caller: Caller,
+        *,
+        owner_id: str | None,
+        type_: ActivityType | None,
+        occurred_from: str | None,
+        occurred_to: str | None,
+        deleted: bool,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Activity]:
+        """Newest first by when they happened: ONE Query on the index partition of the filters given (keys.py),
+        the period a range of its sort key."""
+        owner = caller.user_id if owner_id == ME else owner_id
+        occurred_from = normalized_filter("from", normalize.instant, occurred_from)
+        occurred_to = normalized_filter("to", normalize.instant, occurred_to)
+        if occurred_from is not None and occurred_to is not None and occurred_to < occurred_from:
+            raise BadRequest.of("to", "must not be before from")
+        if deleted and (owner is not None or type_ is not None):
+            raise BadRequest.of("deleted", "The trash is listed whole (by period): leave out owner_id and type.")
+        index, partition = keys.activity_list(caller.tenant_id, owner, type_, deleted=deleted)
+        filters = {"owner_id": owner, "type": type_, "from": occurred_from, "to": occurred_to, "deleted": deleted}
+        return self.list(
+            caller,
+            index,
+            partition,
+            prefix=None,
+            limit=limit,
+            cursor=cursor,
+            bound_to=filters,
+            start=occurred_from,
+            end=occurred_to,
+            newest_first=True,
         )
 
 

@@ -51,6 +51,10 @@ def problems(*statuses: int) -> dict[int, Any]:
     return responses
 
 
+def _a(noun: str) -> str:
+    return f"{'an' if noun[0] in 'aeiou' else 'a'} {noun}"
+
+
 def register_record_routes(
     app: APIGatewayRestResolver,
     service: RecordService[Any, Any],
@@ -99,14 +103,14 @@ def register_record_routes(
         return record_response(service.restore(caller(app), record_id, version))
 
     routes = (
-        (app.post, base, create, f"create{name}", f"Create a {service.label}", responses(201, out_model, 409)),
-        (app.get, item, read, f"get{name}", f"Read a {service.label}", responses(200, out_model)),
+        (app.post, base, create, f"create{name}", f"Create {_a(service.label)}", responses(201, out_model, 409)),
+        (app.get, item, read, f"get{name}", f"Read {_a(service.label)}", responses(200, out_model)),
         (
             app.patch,
             item,
             update,
             f"update{name}",
-            f"Change a {service.label}",
+            f"Change {_a(service.label)}",
             responses(200, out_model, 409, 412, 428),
         ),
         (
@@ -114,7 +118,7 @@ def register_record_routes(
             item,
             delete,
             f"delete{name}",
-            f"Trash (or erase) a {service.label}",
+            f"Trash (or erase) {_a(service.label)}",
             responses(204, None, 409, 412),
         ),
         (

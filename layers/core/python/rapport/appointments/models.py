@@ -1,11 +1,13 @@
-"""Appointments and the time slots they hold.
+"""Appointments and the time they hold.
 
-Clash detection: an appointment that is not cancelled holds, for each attendee, every 15-minute slot its time
-touches, as a unique guard (keys.py) taken in its own transaction; two overlapping bookings of one person
-therefore cannot both commit, however concurrent. Limits of the design:
-- time is held at 15-minute granularity: 09:00-09:10 and 09:10-09:20 share the 09:00 slot and clash;
-- one transaction holds at most 100 items, and a reschedule frees the old slots and takes the new ones in one:
-  an appointment lasts at most 10 hours and holds at most 40 staff-slots (10 staff-hours: one person for
+Clash detection: an appointment that is not cancelled holds, for each attendee, its interval in every 15-minute
+slot its time touches: each slot is an item listing the intervals booked in it (rapport.dal.slots). A booking
+reads the slots it touches, refuses an interval that really overlaps one booked there (409 naming that
+appointment), and writes each slot conditioned on what it read, so two overlapping bookings of one person cannot
+both commit however concurrent; a booking that loses such a race reads again (rapport.appointments.service).
+Meetings that only meet (09:00-09:10, 09:10-09:20) share a slot and do not clash. Limits of the design:
+- one transaction holds at most 100 items, and a reschedule rewrites the slots of the old and the new time in
+  one: an appointment lasts at most 10 hours and touches at most 40 staff-slots (10 staff-hours: one person for
   10 h, two for 5 h, eight for 1 h 15) — see `transaction_items`.
 """
 
@@ -39,6 +41,11 @@ class Channel(StrEnum):
     VIDEO = "video"
 
 
+def overlaps(first: tuple[str, str], second: tuple[str, str]) -> bool:
+    """Whether two intervals [starts_at, ends_at) (canonical UTC text) share a moment: meeting ends do not."""
+    return first[0] < second[1] and second[0] < first[1]
+
+
 def slots(starts_at: datetime, ends_at: datetime) -> list[str]:
     """The 15-minute slots (UTC, by their start) that the time from `starts_at` to `ends_at` touches."""
     slot = starts_at.replace(minute=starts_at.minute - starts_at.minute % 15, second=0, microsecond=0)
@@ -50,8 +57,8 @@ def slots(starts_at: datetime, ends_at: datetime) -> list[str]:
 
 
 def transaction_items(staff_slots_before: int, staff_slots_after: int, attendees: int) -> int:
-    """The most items a change of an appointment writes in one transaction: the record, the slots freed and
-    taken, each attendee's calendar entry deleted and put, the contact's summary deleted and put, the check
+    """The most items a change of an appointment writes in one transaction: the record, the slots of its old and
+    new time, each attendee's calendar entry deleted and put, the contact's summary deleted and put, the check
     that a new contact is live."""
     return 1 + staff_slots_before + staff_slots_after + 2 * attendees + 2 + 1
 

@@ -1,7 +1,14 @@
-"""Appointments: records `T#<t>#APPT#<id>`; in the same transaction as each change, the busy slots they hold
-(guards, see models.py), a copy in each attendee's calendar partition `T#<t>#CAL#<user>` (the list by time is
-one Query on it), and, while scheduled, a summary `C#APPT#<starts at>#<id>` in the contact's partition (the
-360 view's next appointment).
+"""Appointments: records `T#<t>#APPT#<id>`; in the same transaction as each change, the slots they hold (each
+attendee's 15-minute slot items with the intervals booked in them, see rapport.dal.slots), a copy in each
+attendee's calendar partition `T#<t>#CAL#<user>` (the list by time is one Query on it), and, while scheduled, a
+summary `C#APPT#<starts at>#<id>` in the contact's partition (the 360 view's next appointment).
+
+Booking, rescheduling, cancelling or reopening reads the slots of the old and new time (one BatchGetItem),
+refuses a new interval that overlaps one booked in them (409 naming that appointment), and writes every slot
+whose intervals change on condition it is still as read. A concurrent booking that touched one of those slots
+fails that condition; the write is then staged again from a fresh read (`write_attempts` times in all: an overlap
+is then a 409 clash, and a slot that kept changing a 409 busy). A trashed appointment keeps its time (a restore
+needs it back); erasing it, cancelling it or moving it frees it.
 """
 
 from __future__ import annotations
@@ -16,13 +23,16 @@ from rapport.appointments.models import (
     Appointment,
     AppointmentCreate,
     AppointmentStatus,
+    overlaps,
     slots,
 )
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Guard, GuardTaken, Parent, Record, UnitOfWork
+from rapport.dal import slots as booked_slots
+from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.models import SlotItem, SummaryItem
+from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
+from rapport.dal.slots import Interval, Slot, SlotKey
 from rapport.errors import BadRequest, Conflict, FieldError
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
@@ -37,6 +47,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
     label = "appointment"
     create_model = AppointmentCreate
     out_model = Appointment
+    write_attempts = 5  # enough for a handful of bookings that touch one slot at the same moment
 
     def create(self, caller: Caller, payload: AppointmentCreate) -> Appointment:
         if payload.attendee_ids is None:
@@ -44,15 +55,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
         return super().create(caller, payload)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
-        """Every attendee's slots, while the appointment is not cancelled."""
-        if data["status"] == AppointmentStatus.CANCELLED:
-            return {}
-        times = slots(datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"]))
-        return {
-            Guard(UniqueField.BUSY, keys.busy_slot(user_id, slot)): f"attendee_ids[{position}]"
-            for position, user_id in enumerate(data["attendee_ids"])
-            for slot in times
-        }
+        return {}
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         contact_id = data.get("contact_id")
@@ -64,6 +67,33 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._copies(before), self._copies(after))
+        self._book(work, before, after)
+
+    def restage_on(self, error: StaleVersion) -> bool:
+        return isinstance(error.subject, SlotItem)
+
+    def _book(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+        """Take the time `after` holds and free what only `before` held, in every slot either touches."""
+        held_before, held_after = _held(before), _held(after)
+        if held_before == held_after:
+            return
+        appointment = after or before
+        assert appointment is not None
+        tenant_id = appointment.tenant_id
+        read = booked_slots.read(tenant_id, {*held_before, *held_after})
+        legacy = {slot.legacy_owner for slot in read.values() if slot.legacy_owner not in (None, appointment.id)}
+        found = repository.get_records(tenant_id, (Parent(Kind.APPOINTMENT, owner) for owner in legacy if owner))
+        owners = {parent.id: record for parent, record in found.items()}
+        for slot_key, slot in sorted(read.items()):
+            intervals = {**_legacy_interval(slot, owners), **slot.intervals}
+            intervals.pop(appointment.id, None)
+            if slot_key in held_after:
+                wanted = held_after[slot_key]
+                clash = next((other for other, times in intervals.items() if overlaps(times, wanted)), None)
+                if clash is not None:
+                    raise _clash(appointment, slot.user_id, clash, intervals[clash])
+                intervals[appointment.id] = wanted
+            booked_slots.stage(work, tenant_id, slot, intervals)
 
     def _copies(self, record: Record | None) -> list[SummaryItem]:
         """Its entry in each attendee's calendar and, while scheduled, its summary in the contact's partition."""
@@ -96,16 +126,6 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
             )
         return copies
 
-    def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
-        """A slot taken: the clash, naming the appointment that holds it."""
-        if error.guard.field != UniqueField.BUSY:
-            return super()._duplicate(error, field)
-        user_id, slot = error.guard.value.split("#", 1)
-        clash = f"{user_id} is already booked at {slot} (15-minute slot) by appointment {error.owner_id}"
-        return Conflict(
-            f"{clash}.", [FieldError(field, clash, "clash")], existing_kind=self.label, existing_id=error.owner_id
-        )
-
     def search(
         self,
         caller: Caller,
@@ -137,6 +157,34 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
             items=[self.out_model.model_validate(entry.data) for entry in entries],
             next_cursor=pagination.encode_cursor({"pk": partition, "sk": entries[-1].sk} if more else None, binding),
         )
+
+
+def _held(record: Record | None) -> dict[SlotKey, Interval]:
+    """The interval the appointment holds in each attendee's slots: none when cancelled (or erased)."""
+    if record is None or record.data["status"] == AppointmentStatus.CANCELLED:
+        return {}
+    data = record.data
+    interval = (data["starts_at"], data["ends_at"])
+    times = slots(datetime.fromisoformat(data["starts_at"]), datetime.fromisoformat(data["ends_at"]))
+    return {(user_id, slot): interval for user_id in data["attendee_ids"] for slot in times}
+
+
+def _legacy_interval(slot: Slot, owners: Mapping[str, Record]) -> dict[str, Interval]:
+    """An old-style guard's appointment with the interval it holds (none if it no longer holds time)."""
+    owner = owners.get(slot.legacy_owner or "")
+    held = _held(owner)
+    return {owner.id: held[(slot.user_id, slot.start)]} if owner and (slot.user_id, slot.start) in held else {}
+
+
+def _clash(appointment: Record, user_id: str, other: str, times: Interval) -> Conflict:
+    position = appointment.data["attendee_ids"].index(user_id)
+    clash = f"{user_id} is already booked from {times[0]} to {times[1]} by appointment {other}"
+    return Conflict(
+        f"{clash}.",
+        [FieldError(f"attendee_ids[{position}]", clash, "clash")],
+        existing_kind="appointment",
+        existing_id=other,
+    )
 
 
 appointments = AppointmentService()

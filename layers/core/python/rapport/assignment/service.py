@@ -21,6 +21,9 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist, PutError
 
+from rapport import normalize
+from rapport.activities import timeline
+from rapport.activities.models import EntryKind
 from rapport.assignment.models import (
     Assignment,
     AssignmentRules,
@@ -315,9 +318,9 @@ def contacted(assignment: Assignment) -> tuple[bool, str]:
     if lead.data.get("owner_id") != assignment.owner_id:
         return True, "the lead has another owner"
     since = assignment.assigned_at or ""
-    for summary in page.summaries:
-        if summary.kind == Kind.ACTIVITY and str(summary.data.get("occurred_at", "")) >= since:
-            return True, f"activity {summary.ref_id}"
+    for entry in (timeline.read_entry(summary) for summary in page.summaries if timeline.is_entry(summary)):
+        if entry.kind == EntryKind.ACTIVITY and normalize.instant(entry.occurred_at) >= since:
+            return True, f"activity {entry.id}"
     return False, "no activity since the assignment"
 
 

@@ -2,7 +2,8 @@
 
 The partition holds, in key order (keys.py): `A#ACC` the account, `A#META` the contact, `B#DEAL#<id>` its deals
 and `B#LTV` its lifetime value (kept by the deals area), `C#APPT#<starts at>#<id>` scheduled appointments,
-`D#TASK#<due>#<id>` open tasks, then `E#<inverted id>` interactions, newest first. The Query reads them from the
+`D#TASK#<due>#<id>` open tasks, then `E#...` its timeline's entries, newest first (rapport.activities.timeline,
+which reads every kind of entry, in every shape it was stored in). The Query reads them from the
 start with a Limit of the record, the account, `SUMMARY_BUDGET` summaries and `LATEST` interactions.
 
 The summaries are bounded by open work: deals (open ones; the deals area keeps closed ones out or folds them
@@ -20,8 +21,8 @@ from decimal import Decimal
 from pydantic import BaseModel, Field
 
 from rapport import normalize
-from rapport.activities.models import Interaction
-from rapport.activities.service import interaction
+from rapport.activities import timeline
+from rapport.activities.models import TimelineEntry
 from rapport.auth import Action, Caller
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
@@ -88,7 +89,9 @@ class ContactOverview(BaseModel):
     lifetime_value: Money | None = None
     open_tasks: list[TaskBrief] = Field(description="By due time, undated last")
     next_appointment: AppointmentBrief | None = Field(default=None, description="The earliest not yet started")
-    latest_interactions: list[Interaction] = Field(description=f"The {LATEST} latest, newest first")
+    latest_interactions: list[TimelineEntry] = Field(
+        description=f"The {LATEST} latest entries of the contact's timeline, newest first"
+    )
     truncated: bool = Field(
         description="The contact has more open deals, tasks and appointments than one read covers: the lists "
         "above are cut short (GET /tasks, the timeline and the deals list have them all)"
@@ -127,7 +130,7 @@ def contact_overview(caller: Caller, contact_id: str) -> ContactOverview:
                 overview.next_appointment = AppointmentBrief.model_validate({**data, "id": summary.ref_id})
         elif sk.startswith(keys.TASK_SUMMARY_PREFIX):
             overview.open_tasks.append(TaskBrief.model_validate({**data, "id": summary.ref_id}))
-        elif sk.startswith(keys.INTERACTION_PREFIX) and len(overview.latest_interactions) < LATEST:
-            overview.latest_interactions.append(interaction(summary))
+        elif timeline.is_entry(summary) and len(overview.latest_interactions) < LATEST:
+            overview.latest_interactions.append(timeline.read_entry(summary))
     overview.truncated = page.next_position is not None and len(overview.latest_interactions) < LATEST
     return overview

@@ -8,13 +8,17 @@ can fence a tenant.
 | record (account ...) | T#<t>#<KIND>#<id>               | A#META   |
 | unique guard         | T#<t>#UNIQ#<FIELD>#<normalized> | #        |
 | a record's summaries | T#<t>#<KIND>#<id>               | see below |
-| busy slot (guard)    | T#<t>#UNIQ#BUSY#<user>#<slot>   | #        |
+| busy slot            | T#<t>#UNIQ#BUSY#<user>#<slot>   | #        |
 | calendar entry       | T#<t>#CAL#<user>                | <starts at>#<appointment id> |
 
-A busy slot is a unique guard owned by an appointment: a staff user's 15-minute slot (`2026-11-23T09:15Z`) that
-the appointment holds while it is not cancelled, taken in the booking's transaction, so two overlapping
-bookings of one user cannot both commit. A calendar entry is a copy of an appointment in each attendee's
-calendar partition (the appointment list is one Query by time on it).
+A busy slot is a staff user's 15-minute slot (`2026-11-23T09:15Z`): a `SlotItem` whose `intervals` map holds
+`[starts at, ends at]` of each appointment (not cancelled) whose time touches the slot, and a `revision`. A
+booking reads the slots it touches, refuses a real overlap, and writes each slot on condition of the revision it
+read (or its absence), in the booking's transaction: two overlapping bookings of one user cannot both commit,
+and two that only share a slot both land (rapport.dal.slots). Slots booked before intervals were kept are
+`GuardItem`s at the same key owned by one appointment; they read as that appointment's time and become slot
+items at the slot's next write. A calendar entry is a copy of an appointment in each attendee's calendar
+partition (the appointment list is one Query by time on it).
 
 Timestamps in sort keys are canonical UTC to the second (`2026-11-23T09:00:00Z`, `rapport.normalize.instant`),
 so they sort as strings.
@@ -30,9 +34,28 @@ transaction as the write they summarize (`RecordService.linked_writes`):
 | B#LTV                               | lifetime value: won deals' amounts, in tenant currency    |
 | C#APPT#<starts at>#<appointment id> | a scheduled appointment (gone when done or cancelled)     |
 | D#TASK#<due at>#<task id>           | an open or in-progress task                               |
-| E#<inverted activity ulid>          | an interaction, newest first (contact, account, deal, lead) |
+| E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead) |
 
-An activity's ULID is made from when it happened, so `E#` runs newest first by `occurred_at`.
+A timeline entry (rapport.activities.timeline) is a summary of kind `entry` whose data says which (`kind`:
+activity, notification, lead_submission, stage_change); its key is `entry_sk(occurred_at, id)`: a ULID time
+(the id's own while it was made in the second of `occurred_at`, else `occurred_at`'s) and the rest of the entry's
+ULID, inverted, so `E#` runs newest first by when things happened. An activity's id is a ULID of when it
+happened, so an activity as logged sorts at `E#<its inverted id>` (the key entries had before they had kinds:
+those of kind `ACT` and `interaction` are still read); one whose `occurred_at` was corrected keeps its id and
+moves to the key of its new time. An entry sits in the partition of each record it
+concerns and, for a contact or a deal of an account, in the account's (an account's timeline rolls up).
+
+Activities are listed (`GET /activities`) from four sparse, tenant-prefixed index partitions, each sorted by when
+the activity happened (`<occurred at>#<id>`, read newest first; a period is a range of it):
+
+| index | activities listed                 | pk                                    | sk                  |
+|-------|-----------------------------------|---------------------------------------|---------------------|
+| gsi1  | all (trashed: #DELETED)           | T#<t>#ACT (or T#<t>#ACT#DELETED)      | <occurred at>#<id>  |
+| gsi2  | by owner                          | T#<t>#ACT#OWNER#<owner>               | <occurred at>#<id>  |
+| gsi3  | by type                           | T#<t>#ACT#TYPE#<type>                 | <occurred at>#<id>  |
+| gsi4  | by owner and type                 | T#<t>#ACT#OWNER#<owner>#TYPE#<type>   | <occurred at>#<id>  |
+
+Activities logged before they were listed enter these partitions on their next write.
 
 | index | serves                                  | pk                           | sk                 |
 |-------|-----------------------------------------|------------------------------|--------------------|
@@ -168,8 +191,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
+
+from ulid import ULID
 
 META_SK = "A#META"
 GUARD_SK = "#"
@@ -213,6 +239,7 @@ _LABELS = {
     Kind.SCORING_RULES: "scoring rules",
 }
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+_ULID_TIME = 10  # a ULID's first ten digits are its milliseconds
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
 DEAL_SUMMARY_PREFIX = "B#DEAL#"
 LIFETIME_VALUE_SK = "B#LTV"
@@ -255,7 +282,7 @@ class UniqueField(StrEnum):
     EMAIL = "EMAIL"
     PHONE = "PHONE"
     DOMAIN = "DOMAIN"
-    BUSY = "BUSY"  # a staff user's time slot, held by an appointment
+    BUSY = "BUSY"  # a staff user's time slot and the appointments in it
     LEAD_EMAIL = "LEAD_EMAIL"  # held by an open lead; contacts hold EMAIL
 
 
@@ -299,9 +326,18 @@ def task_summary_sk(due_at: str | None, task_id: str) -> str:
     return f"{TASK_SUMMARY_PREFIX}{due_at or NO_DUE_DATE}#{task_id}"
 
 
-def interaction_sk(activity_id: str) -> str:
-    """Newest first: the activity's ULID with every digit inverted sorts in reverse time order."""
-    return f"{INTERACTION_PREFIX}{activity_id.upper().translate(_INVERTED)}"
+def entry_sk(occurred_at: str, entry_id: str) -> str:
+    """A timeline entry, newest first: a ULID time and the rest of the entry's ULID (its randomness), every digit
+    inverted, so keys sort in reverse time order. The time is the id's own (to the millisecond) while the id was
+    made in the second of `occurred_at`, so an activity as logged sorts at `E#<its inverted id>` and entries made
+    in one second keep their order; an entry moved in time (an activity whose `occurred_at` was corrected) keeps
+    its id and sorts by `occurred_at`."""
+    entry_id = entry_id.upper()
+    happened = datetime.fromisoformat(occurred_at).replace(microsecond=0)
+    stamp = entry_id[:_ULID_TIME]
+    if ULID.from_str(entry_id).datetime.replace(microsecond=0) != happened:
+        stamp = str(ULID.from_datetime(happened))[:_ULID_TIME]
+    return f"{INTERACTION_PREFIX}{(stamp + entry_id[_ULID_TIME:]).translate(_INVERTED)}"
 
 
 def history_sk(at: str) -> str:
@@ -609,6 +645,51 @@ def appointment_index_keys(
     if deleted or status != "scheduled":
         return IndexKeys()
     return IndexKeys(gsi1pk=scheduled_appointments_pk(tenant_id), gsi1sk=timed_sk(starts_at, appointment_id))
+
+
+def activity_owner_pk(tenant_id: str, owner_id: str) -> str:
+    return f"{list_pk(tenant_id, Kind.ACTIVITY)}#OWNER#{owner_id}"
+
+
+def activity_type_pk(tenant_id: str, type_: str) -> str:
+    return f"{list_pk(tenant_id, Kind.ACTIVITY)}#TYPE#{type_}"
+
+
+def activity_owner_type_pk(tenant_id: str, owner_id: str, type_: str) -> str:
+    return f"{activity_owner_pk(tenant_id, owner_id)}#TYPE#{type_}"
+
+
+def activity_index_keys(
+    tenant_id: str, activity_id: str, owner_id: str, type_: str, occurred_at: str, *, deleted: bool
+) -> IndexKeys:
+    """An activity in the tenant's activities (or its trash), its owner's, its type's and its owner's of that
+    type, each by when it happened (`GET /activities`)."""
+    sk = timed_sk(occurred_at, activity_id)
+    if deleted:
+        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.ACTIVITY, deleted=True), gsi1sk=sk)
+    return IndexKeys(
+        gsi1pk=list_pk(tenant_id, Kind.ACTIVITY),
+        gsi1sk=sk,
+        gsi2pk=activity_owner_pk(tenant_id, owner_id),
+        gsi2sk=sk,
+        gsi3pk=activity_type_pk(tenant_id, type_),
+        gsi3sk=sk,
+        gsi4pk=activity_owner_type_pk(tenant_id, owner_id, type_),
+        gsi4sk=sk,
+    )
+
+
+def activity_list(tenant_id: str, owner_id: str | None, type_: str | None, *, deleted: bool) -> tuple[str, str]:
+    """The index and partition that list the activities with these filters (`activity_index_keys`)."""
+    if deleted:
+        return "gsi1", list_pk(tenant_id, Kind.ACTIVITY, deleted=True)
+    if owner_id is not None and type_ is not None:
+        return "gsi4", activity_owner_type_pk(tenant_id, owner_id, type_)
+    if owner_id is not None:
+        return "gsi2", activity_owner_pk(tenant_id, owner_id)
+    if type_ is not None:
+        return "gsi3", activity_type_pk(tenant_id, type_)
+    return "gsi1", list_pk(tenant_id, Kind.ACTIVITY)
 
 
 def sent_marker_pk(tenant_id: str, what: str) -> str:

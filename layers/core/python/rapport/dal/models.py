@@ -186,6 +186,14 @@ class GuardItem(Item, discriminator="guard"):
     owner_id = UnicodeAttribute()
 
 
+class SlotItem(Item, discriminator="slot"):
+    """A staff user's 15-minute slot and the appointments booked in it: `intervals` maps each appointment's id to
+    its `[starts_at, ends_at]`; `revision` counts its writes, each conditioned on the one read (keys.py)."""
+
+    intervals = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+    revision = NumberAttribute()
+
+
 class IdempotencyItem(Model):
     """A create's outcome under its Idempotency-Key, kept for a day so retries replay it."""
 

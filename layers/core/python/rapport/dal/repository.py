@@ -10,7 +10,7 @@ import functools
 import operator
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -87,7 +87,12 @@ class GuardTaken(Exception):
 
 
 class StaleVersion(Exception):
-    """The record changed (or vanished) since the version the write was based on."""
+    """The record changed (or vanished) since the version the write was based on; `subject` is the `Record` or
+    the item whose condition failed."""
+
+    def __init__(self, subject: object = None) -> None:
+        super().__init__("the item changed since it was read")
+        self.subject = subject
 
 
 class TooManyWrites(Exception):
@@ -222,16 +227,12 @@ def _guard_item(tenant_id: str, guard: Guard, owner: Record | None = None) -> Gu
     )
 
 
-def interaction_item(tenant_id: str, owner: Parent, interaction_id: str, data: dict[str, Any]) -> SummaryItem:
-    """An interaction in `owner`'s partition (its timeline, newest first), for a `UnitOfWork` to put."""
-    return SummaryItem(
-        keys.record_pk(tenant_id, owner.kind, owner.id),
-        keys.interaction_sk(interaction_id),
-        tenant_id=tenant_id,
-        kind="interaction",
-        ref_id=interaction_id,
-        data=_compact(data),
-    )
+ENTRY_KIND = "entry"  # the kind of a timeline entry's summary item (rapport.activities.timeline)
+
+
+def entry_item(tenant_id: str, owner: Parent, sk: str, entry_id: str, data: Mapping[str, Any]) -> SummaryItem:
+    """A timeline entry in `owner`'s partition at `sk` (keys.entry_sk), for a `UnitOfWork` to put."""
+    return summary_item(tenant_id, keys.record_pk(tenant_id, owner.kind, owner.id), sk, ENTRY_KIND, entry_id, data)
 
 
 @dataclass(frozen=True)
@@ -266,6 +267,13 @@ def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
     return _from_item(item)
 
 
+def get_records(tenant_id: str, wanted: Iterable[Parent]) -> dict[Parent, Record]:
+    """The records `wanted` that exist: one BatchGetItem (up to 100 keys), strongly consistent."""
+    by_key = {(keys.record_pk(tenant_id, record.kind, record.id), keys.META_SK): record for record in set(wanted)}
+    items = RecordItem.batch_get(list(by_key), consistent_read=True) if by_key else []
+    return {by_key[(item.pk, item.sk)]: _from_item(item) for item in items if isinstance(item, RecordItem)}
+
+
 def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
     try:
         item = GuardItem.get(keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
@@ -275,7 +283,7 @@ def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
 
 
 def summary_item(
-    tenant_id: str, partition: str, sk: str, kind: Kind, ref_id: str, data: Mapping[str, Any]
+    tenant_id: str, partition: str, sk: str, kind: Kind | str, ref_id: str, data: Mapping[str, Any]
 ) -> SummaryItem:
     """A copy of `kind` `ref_id`'s data for the reads of the record whose partition is `partition`."""
     return SummaryItem(partition, sk, tenant_id=tenant_id, kind=str(kind), ref_id=ref_id, data=_compact(dict(data)))
@@ -505,7 +513,7 @@ class _Operation:
             return GuardTaken(guard, *(guard_owner(tenant_id, guard) or ("", "")))
         if self.role == "parent":
             return ParentMissing(self.subject)
-        return StaleVersion()
+        return StaleVersion(self.subject)
 
 
 def _busy() -> Busy:
@@ -551,6 +559,7 @@ def _query_items(
     before: str | None = None,
     words: Sequence[str] = (),
     data_equals: Mapping[str, str] | None = None,
+    newest_first: bool = False,
 ) -> tuple[list[Listed], Position | None]:
     """ONE Query of at most `count` items: the records and search entries it found, and where DynamoDB stopped
     (set when it read `count` items, or 1 MB). `words` keeps only entries whose name has a word starting with each,
@@ -575,6 +584,7 @@ def _query_items(
         partition,
         range_key_condition=condition,
         filter_condition=narrowing,
+        scan_index_forward=not newest_first,
         page_size=count,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
     )
@@ -618,11 +628,13 @@ def query(
     end: str | None = None,
     words: Sequence[str] = (),
     data_equals: Mapping[str, str] | None = None,
+    newest_first: bool = False,
 ) -> QueryPage:
     """ONE Query on `index`: at most `limit` records, and where the next page starts if there is one.
 
     `prefix`, the inclusive sort key range `start`..`end`, or the exclusive upper bound `before` narrow it; `words`
-    and `data_equals` filter (see `_query_items`), so a page may then hold fewer than `limit` and still go on.
+    and `data_equals` filter (see `_query_items`), so a page may then hold fewer than `limit` and still go on;
+    `newest_first` reads it in descending sort key order.
     """
     items, stopped_at = _query_items(
         index,
@@ -635,6 +647,7 @@ def query(
         before=before,
         words=words,
         data_equals=data_equals,
+        newest_first=newest_first,
     )
     return _page(items, stopped_at, index, limit)
 
@@ -673,6 +686,20 @@ def read_partition(
     last = raw.get("LastEvaluatedKey")
     page.next_position = {name: value["S"] for name, value in last.items()} if last else None
     return page
+
+
+def partition_summaries(partition: str, prefix: str) -> Iterator[Summary]:
+    """Every summary under `prefix` in a partition, in key order (as many Queries as it takes): for erasures."""
+    for item in Item.query(partition, Item.sk.startswith(prefix)):
+        if isinstance(item, SummaryItem):
+            yield Summary(item.sk, item.kind, item.ref_id, _plain(item.summary_data()))
+
+
+def delete_items(items: Iterable[Model]) -> None:
+    """Delete `items` by key, in batches (not a transaction): for erasures that follow a committed one."""
+    with Item.batch_write() as batch:
+        for item in items:
+            batch.delete(item)
 
 
 def query_with_parent(

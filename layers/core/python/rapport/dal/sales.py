@@ -223,12 +223,6 @@ def history_items(tenant_id: str, deal_id: str) -> list[HistoryItem]:
     ]
 
 
-def delete_items(items: list[HistoryItem]) -> None:
-    with Item.batch_write() as batch:
-        for item in items:
-            batch.delete(item)
-
-
 @dataclass(frozen=True)
 class RateTable:
     currency: str

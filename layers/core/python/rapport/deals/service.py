@@ -1,7 +1,8 @@
 """Deals: an opportunity moving through a pipeline's stages to won or lost.
 
-Every deal write is one transaction: the deal, its stage history entry, the summaries in its contacts'
-partitions (the 360 view), and what it adds to its owner's monthly stats and its contacts' lifetime values.
+Every deal write is one transaction: the deal, its stage history entry and, for a move, a stage change entry in
+its timeline and its account's (rapport.activities.timeline), the summaries in its contacts' partitions (the 360
+view), and what it adds to its owner's monthly stats and its contacts' lifetime values.
 Reads are one request: a GetItem, or one Query per list filter combination (see keys.py).
 """
 
@@ -13,7 +14,11 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from ulid import ULID
+
 from rapport import merge_patch, normalize, pagination
+from rapport.activities import timeline
+from rapport.activities.models import EntryKind, StageChangeEntry
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository, sales
@@ -184,7 +189,8 @@ class DealService(RecordService[DealCreate, Deal]):
             work.commit()
         except StaleVersion as error:
             raise self._stale() from error
-        sales.delete_items(sales.history_items(caller.tenant_id, record.id))
+        repository.delete_items(sales.history_items(caller.tenant_id, record.id))
+        timeline.delete_entries(caller.tenant_id, Parent(Kind.DEAL, record.id), EntryKind.STAGE_CHANGE)
 
     def _settle(
         self,
@@ -275,14 +281,12 @@ class DealService(RecordService[DealCreate, Deal]):
         """Set the deal's `last_activity_at` to `at` (when the activity was logged) as part of `work` (the activity's
         write), in its record and in its search entries, which copy it: the deal is read for those (one GetItem) and
         updated without a version condition, so activities logged at once on one deal all land. A missing or trashed
-        deal is `ParentMissing`; one trashed, or whose entries a write moved, after the read makes `work.commit()`
-        raise `StaleVersion` (read again and retry)."""
+        deal, or one whose entries a write moved after the read, makes `work.commit()` raise `ParentMissing`."""
         record = repository.get(tenant_id, Kind.DEAL, deal_id)
-        if record is None or record.deleted:
-            raise ParentMissing(Parent(Kind.DEAL, deal_id))
-        touch = sales.touch_deal_activity(tenant_id, deal_id, at, record.entries)
-        work.update_item(touch.item, touch.actions, touch.condition)
-        for update in sales.touch_deal_entries(tenant_id, deal_id, at, record.entries):
+        entries = record.entries if record is not None else frozenset()
+        touch = sales.touch_deal_activity(tenant_id, deal_id, at, entries)
+        work.update_item(touch.item, touch.actions, touch.condition, touch.parent)
+        for update in sales.touch_deal_entries(tenant_id, deal_id, at, entries):
             work.update_item(*update)
 
     def _stage_deal(
@@ -300,6 +304,9 @@ class DealService(RecordService[DealCreate, Deal]):
         if entry:
             history = sales.history_item(record.tenant_id, record.id, entry["at"], entry)
             work.put_item(history, Item.pk.does_not_exist())
+            owners = timeline.timelines_of(Kind.DEAL, record)
+            for item in timeline.entry_items(record.tenant_id, _stage_change(record, entry), owners):
+                work.put_item(item)
         visible_before = None if before is None else before
         visible_after = None if record.deleted else record.data
         self._add_effects(work, record, rules.effects(visible_before, visible_after))
@@ -404,6 +411,23 @@ class DealService(RecordService[DealCreate, Deal]):
             items=[StageChange.model_validate(rules.stage_change_out(entry)) for entry in entries],
             next_cursor=pagination.encode_cursor(next_position, binding),
         )
+
+
+def _stage_change(deal: Record, entry: Mapping[str, Any]) -> StageChangeEntry:
+    """A move into a stage (its history `entry`) as the deal's and its account's timelines show it."""
+    at = datetime.fromisoformat(entry["at"])
+    return StageChangeEntry(
+        id=str(ULID.from_datetime(at)),
+        occurred_at=at,
+        created_by=entry["by"],
+        deal_id=deal.id,
+        account_id=deal.data.get("account_id"),
+        from_stage=entry.get("from_stage"),
+        to_stage=entry["to_stage"],
+        status=entry["status"],
+        pipeline_id=entry["pipeline_id"],
+        from_pipeline_id=entry.get("from_pipeline_id"),
+    )
 
 
 deals = DealService()

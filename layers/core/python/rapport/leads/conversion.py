@@ -16,10 +16,11 @@ from pydantic import BaseModel, Field, StrictBool
 
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
+from rapport.activities.service import activities
 from rapport.auth import Action, Caller
 from rapport.contacts.models import ContactCreate
 from rapport.contacts.service import contacts
-from rapport.dal import keys, repository
+from rapport.dal import repository
 from rapport.dal.keys import Kind, UniqueField
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
@@ -110,7 +111,7 @@ def convert(caller: Caller, lead_id: str, request: ConvertLead) -> Conversion:
         deal_id=deal_id,
         expected_version=lead.version,
     )
-    carried = _carry_interactions(caller.tenant_id, lead_id, contact.id, plan.work)
+    carried = _carry_interactions(caller.tenant_id, lead_id, contact.id, account, plan.work)
     _commit(plan.work)
     return Conversion(
         lead_id=lead_id,
@@ -241,24 +242,12 @@ def _deal(
     return record.id
 
 
-def _carry_interactions(tenant_id: str, lead_id: str, contact_id: str, work: UnitOfWork) -> int:
-    """Copy the lead's interactions into the contact's timeline, as many as the transaction can take besides what
+def _carry_interactions(tenant_id: str, lead_id: str, contact_id: str, account: Record | None, work: UnitOfWork) -> int:
+    """The lead's timeline into the contact's (and its account's), as much as the transaction can take besides what
     `work` writes already (all the rest of the conversion)."""
     room = MAX_TRANSACTION_ITEMS - work.size
-    if room <= 0:
-        return 0
-    page = repository.read_partition(
-        keys.record_pk(tenant_id, Kind.LEAD, lead_id),
-        start=keys.INTERACTION_PREFIX,
-        end=keys.INTERACTIONS_END,
-        limit=room,
-    )
-    contact_partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
-    for summary in page.summaries:
-        item = repository.summary_item(tenant_id, contact_partition, summary.sk, Kind.LEAD, summary.ref_id, {})
-        item.kind, item.data = summary.kind, summary.data
-        work.put_item(item)
-    return len(page.summaries)
+    owners = [Parent(Kind.CONTACT, contact_id), *([Parent(Kind.ACCOUNT, account.id)] if account else [])]
+    return activities.carry(work, tenant_id, lead_id, owners, room) if room > 0 else 0
 
 
 def _commit(work: UnitOfWork) -> None:

@@ -7,11 +7,15 @@ so the stored score (and the index keys that sort by it) is always the one its i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
+from ulid import ULID
 
 from rapport import normalize
+from rapport.activities import timeline
+from rapport.activities.models import LeadSubmissionEntry
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
@@ -32,7 +36,7 @@ from rapport.leads.models import (
 )
 from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
-from rapport.records import RecordService, field_errors, new_id, normalized_filter
+from rapport.records import RecordService, field_errors, normalized_filter
 from rapport.types import utc_now
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
@@ -211,8 +215,11 @@ class LeadService(RecordService[LeadCreate, Lead]):
             caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
         )
 
-    def record_engagement(self, work: UnitOfWork, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
-        """Count one engagement of `kind` on the lead and rescore it, as part of `work` (e.g. an activity's write).
+    def record_engagement(
+        self, work: UnitOfWork, tenant_id: str, lead_id: str, changes: Mapping[EngagementKind, int]
+    ) -> Lead:
+        """Add `changes` to the lead's engagement counts (negative to take one back, never below zero) and rescore
+        it, as part of `work` (e.g. an activity's write). `last_at` moves only when something is added.
 
         Reads the lead and the rules; `work` then writes the lead over the version read, so a concurrent
         change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
@@ -222,18 +229,20 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
-        setattr(engagement, kind.value, getattr(engagement, kind.value) + 1)
-        engagement.last_at = utc_now()
+        for kind, change in changes.items():
+            setattr(engagement, kind.value, max(0, getattr(engagement, kind.value) + change))
+        if any(change > 0 for change in changes.values()):
+            engagement.last_at = utc_now()
         counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
         record.data = _scored(counted, *self._rules.current(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
         return self._out(record)
 
     def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
-        """`record_engagement` on its own, retried when the lead changes meanwhile."""
+        """One engagement of `kind` on its own (`record_engagement`), retried when the lead changes meanwhile."""
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            self.record_engagement(work, tenant_id, lead_id, kind)
+            self.record_engagement(work, tenant_id, lead_id, {kind: 1})
             try:
                 work.commit()
             except StaleVersion:
@@ -282,23 +291,38 @@ class LeadService(RecordService[LeadCreate, Lead]):
     def _attach(
         self, tenant_id: str, actor: str, duplicate: Conflict, submitted: dict[str, Any], *, channel: str
     ) -> LeadAttached:
-        """The submission as a new interaction of the existing record (a lead also counts it as engagement)."""
+        """The submission as a new entry in the existing record's timeline (and, for a contact, its account's); a
+        lead also counts it as engagement."""
         kind = _ATTACHABLE.get(duplicate.existing_kind or "")
         if kind is None or duplicate.existing_id is None:
             raise duplicate
         owner = Parent(kind, duplicate.existing_id)
-        interaction_id, at = new_id(), utc_now()
-        data = {"type": "lead_submission", "at": at, "by": actor, "channel": channel, "submitted": submitted}
+        at = utc_now()
+        entry = LeadSubmissionEntry(
+            id=str(ULID.from_datetime(datetime.fromisoformat(at))),
+            occurred_at=datetime.fromisoformat(at),
+            created_by=actor,
+            channel=channel,
+            submitted=submitted,
+            contact_id=owner.id if kind == Kind.CONTACT else None,
+            lead_id=owner.id if kind == Kind.LEAD else None,
+        )
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            work.put_item(repository.interaction_item(tenant_id, owner, interaction_id, data))
             if kind == Kind.LEAD:
                 try:
-                    self.record_engagement(work, tenant_id, owner.id, EngagementKind.ACTIVITY)
+                    self.record_engagement(work, tenant_id, owner.id, {EngagementKind.ACTIVITY: 1})
                 except NotFound as error:  # erased since its guard was read
                     raise duplicate from error
+                owners = [owner]
             else:
+                contact = repository.get(tenant_id, kind, owner.id)
+                if contact is None:  # erased since its guard was read
+                    raise duplicate
                 work.require_live(tenant_id, owner, trashed_ok=True)
+                owners = timeline.timelines_of(kind, contact)
+            for item in timeline.entry_items(tenant_id, entry, owners):
+                work.put_item(item)
             try:
                 work.commit()
             except StaleVersion:
@@ -308,7 +332,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
             except repository.ParentMissing as error:  # erased since its guard was read
                 raise duplicate from error
             break
-        return LeadAttached(attached_to=AttachedTo(type=kind.label, id=owner.id), interaction_id=interaction_id, at=at)
+        return LeadAttached(attached_to=AttachedTo(type=kind.label, id=owner.id), interaction_id=entry.id, at=at)
 
 
 def _is_open(data: Mapping[str, Any]) -> bool:

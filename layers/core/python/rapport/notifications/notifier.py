@@ -11,8 +11,9 @@ For each channel the message goes out on:
 4. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
    SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
    lands in the dead-letter queue with the event whole.
-5. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, the
-   interaction `E#<inverted ulid>` in the contact's timeline (type email or sms, outbound, subject, template).
+5. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
+   notification entry in the contact's timeline and its account's (rapport.activities.timeline: type email or
+   sms, outbound, subject, template).
 
 Delivery is therefore at-least-once: a crash (or a failed transaction) between 4 and 5 leaves no marker, and the
 retry sends again. A concurrent duplicate delivery that loses the race at 5 has sent too; it is logged as such.
@@ -30,7 +31,8 @@ from typing import Any, Protocol
 
 from ulid import ULID
 
-from rapport.activities.models import EXCERPT_LENGTH
+from rapport.activities import timeline
+from rapport.activities.models import EXCERPT_LENGTH, NotificationEntry
 from rapport.contacts.service import display_name
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
@@ -173,22 +175,19 @@ def _send(request: NotificationRequest, recipient: _Recipient, channel: Channel,
         NotificationMarkerItem.pk.does_not_exist(),
     )
     if recipient.type is RecipientType.CONTACT:
-        interaction_id = str(ULID())
-        summary = {
-            "type": str(channel),
-            "direction": "outbound",
-            "occurred_at": now,
-            "subject": message.subject,
-            "excerpt": message.text[:EXCERPT_LENGTH],
-            "created_by": SENDER,
-            "contact_id": recipient.id,
-            "template": request.template,
-        }
-        # Shaped as an activity's interaction (kind ACT), which is what timelines and the 360 view read; there is
-        # no activity record behind it (the message is the record: its id is the interaction's).
-        partition = keys.record_pk(tenant_id, Kind.CONTACT, recipient.id)
-        sort_key = keys.interaction_sk(interaction_id)
-        work.put_item(repository.summary_item(tenant_id, partition, sort_key, Kind.ACTIVITY, interaction_id, summary))
+        sent_at = datetime.fromisoformat(now)
+        entry = NotificationEntry(
+            id=str(ULID.from_datetime(sent_at)),
+            occurred_at=sent_at,
+            created_by=SENDER,
+            contact_id=recipient.id,
+            type="email" if channel is Channel.EMAIL else "sms",
+            subject=message.subject,
+            excerpt=message.text[:EXCERPT_LENGTH],
+            template=request.template,
+        )
+        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(Kind.CONTACT, recipient.record)):
+            work.put_item(item)
     try:
         work.commit()
     except StaleVersion:

@@ -1,0 +1,96 @@
+"""Timelines: what happened with a record, newest first, written and read in one place.
+
+Every kind of entry (`rapport.activities.models.TimelineEntry`: an activity, a message sent, a lead submitted
+again, a deal's stage move) is stored the same way: a summary item of kind `entry` at `E#...` (keys.entry_sk:
+newest first by `occurred_at`) in the partition of each record whose timeline shows it, its data the entry as the
+API shows it. Writers make those items with `entry_items`; every reader (the timelines, the 360 view, a lead's
+conversion) reads them with `read_entry`, which also reads the shapes stored before this model: activities' and
+messages' summaries of kind `ACT`, and lead submissions' of kind `interaction`.
+
+Whose timelines: the records the entry links and, for a linked contact or deal that belongs to an account, that
+account too, so an account's timeline rolls up what happened with its contacts and deals (`timelines_of`). The
+account is the one the contact or deal belonged to when the entry was written or linked to it: when a contact
+moves to another account, its later entries go to the new account's timeline, and what happened before stays
+in the old one's (where it happened). Activities keep whose timelines they are in (`ActivityStored.timelines`),
+so an edit or a trash rewrites or removes exactly those entries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pydantic import TypeAdapter
+
+from rapport.activities.models import EntryKind, TimelineEntry
+from rapport.dal import keys, repository
+from rapport.dal.keys import Kind
+from rapport.dal.models import SummaryItem
+from rapport.dal.repository import Parent, Record, Summary
+from rapport.links import LINK_FIELDS
+
+LEGACY_ACTIVITY_KIND = str(Kind.ACTIVITY)  # activities' and messages' summaries before entries had kinds
+LEGACY_SUBMISSION_KIND = "interaction"  # lead submissions' summaries before entries had kinds
+ITEM_KINDS = (repository.ENTRY_KIND, LEGACY_ACTIVITY_KIND, LEGACY_SUBMISSION_KIND)
+_ENTRY = TypeAdapter[TimelineEntry](TimelineEntry)
+
+
+def timelines_of(kind: Kind, record: Record) -> list[Parent]:
+    """The timelines an entry about `record` goes to: its own and, for a contact or deal, its account's."""
+    owners = [Parent(kind, record.id)]
+    account_id = record.data.get("account_id") if kind in (Kind.CONTACT, Kind.DEAL) else None
+    if account_id:
+        owners.append(Parent(Kind.ACCOUNT, account_id))
+    return owners
+
+
+def entry_items(tenant_id: str, entry: TimelineEntry, owners: Iterable[Parent]) -> list[SummaryItem]:
+    """The items that put `entry` in each of `owners`' timelines (each once)."""
+    data = entry.model_dump(mode="json", exclude={"id"}, exclude_none=True)
+    sk = keys.entry_sk(data["occurred_at"], entry.id)
+    return [repository.entry_item(tenant_id, owner, sk, entry.id, data) for owner in dict.fromkeys(owners)]
+
+
+def read_entry(summary: Summary) -> TimelineEntry:
+    """The entry a summary item of one of `ITEM_KINDS` holds, whichever shape it was stored in."""
+    return _ENTRY.validate_python({**_current_shape(summary), "id": summary.ref_id})
+
+
+def delete_entries(tenant_id: str, owner: Parent, kind: EntryKind) -> None:
+    """Delete the entries of `kind` in `owner`'s timeline, and their copies in the other timelines each links
+    (its account's): for a record erased for good. Reads the whole timeline (Queries), then batch deletes."""
+    doomed: list[SummaryItem] = []
+    for summary in repository.partition_summaries(
+        keys.record_pk(tenant_id, owner.kind, owner.id), keys.INTERACTION_PREFIX
+    ):
+        if summary.kind not in ITEM_KINDS or (entry := read_entry(summary)).kind != kind:
+            continue
+        linked = [
+            Parent(link_kind, record_id)
+            for field, link_kind in LINK_FIELDS.items()
+            if (record_id := getattr(entry, field))
+        ]
+        doomed += [
+            repository.entry_item(tenant_id, linked_owner, summary.sk, entry.id, {})
+            for linked_owner in {owner, *linked}
+        ]
+    repository.delete_items(doomed)
+
+
+def is_entry(summary: Summary) -> bool:
+    return summary.sk.startswith(keys.INTERACTION_PREFIX) and summary.kind in ITEM_KINDS
+
+
+def _current_shape(summary: Summary) -> Mapping[str, Any]:
+    data = summary.data
+    if summary.kind == repository.ENTRY_KIND:
+        return data
+    if summary.kind == LEGACY_SUBMISSION_KIND:
+        return {
+            "kind": EntryKind.LEAD_SUBMISSION,
+            "occurred_at": data["at"],
+            "created_by": data["by"],
+            "channel": data["channel"],
+            "submitted": data.get("submitted") or {},
+        }
+    return {**data, "kind": EntryKind.NOTIFICATION if data.get("template") else EntryKind.ACTIVITY}

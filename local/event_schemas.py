@@ -21,7 +21,7 @@ DOCUMENT = ROOT / "events" / "schemas" / "domain-event.json"
 
 
 def detail_types() -> list[str]:
-    entities = sorted(kind.label for kind in Kind)
+    entities = sorted(kind.entity for kind in Kind)
     lifecycle = [f"{entity}.{name}" for entity in entities for name in LIFECYCLE]
     meaningful = [f"{entity}.{name}" for entity, derive in DERIVATIONS.items() for name in derive.produces]
     return sorted(lifecycle + meaningful)

@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -5,6 +6,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
 
 from local import event_schemas
+from rapport.dal.keys import Kind
 from rapport.events.publisher import events_of
 
 SERIALIZER = TypeSerializer()
@@ -25,6 +27,10 @@ def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
         **fields,
     }
     return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def insert(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"eventID": "e-0", "eventName": "INSERT", "dynamodb": {"NewImage": item(kind, data), "SequenceNumber": "0"}}
 
 
 def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -79,3 +85,22 @@ def test_every_produced_type_is_in_the_schema():
 
 def test_the_committed_event_schema_is_current():
     assert event_schemas.DOCUMENT.read_text() == event_schemas.render(), "run `make event-schemas`"
+
+
+EVENT_TYPE = re.compile(r"[a-z_]+\.[a-z_]+")
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
+    [created] = events_of(insert(kind.value, {}))
+    entity, _ = created.detail_type.split(".")
+    assert EVENT_TYPE.fullmatch(created.detail_type)
+    assert created.entity == entity
+    of_kind = [detail_type for detail_type in event_schemas.detail_types() if detail_type.startswith(f"{entity}.")]
+    assert created.detail_type in of_kind
+    assert all(EVENT_TYPE.fullmatch(detail_type) for detail_type in of_kind)
+
+
+def test_a_kind_named_in_two_words_publishes_under_one_snake_case_word():
+    [event] = events_of(insert(Kind.WEB_FORM.value, {"name": "Contact us"}))
+    assert (event.detail_type, event.entity) == ("web_form.created", "web_form")

@@ -165,6 +165,11 @@ class Kind(StrEnum):
     def label(self) -> str:
         return _LABELS[self]
 
+    @property
+    def entity(self) -> str:
+        """The kind's name in events and their types: `web_form` in `web_form.updated`."""
+        return self.label.replace(" ", "_")
+
 
 _LABELS = {
     Kind.ACCOUNT: "account",

@@ -62,7 +62,7 @@ def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
     current = new or old
     if current.get("type") != RECORD_TYPE:
         return []
-    entity = Kind(current["kind"]).label
+    entity = Kind(current["kind"]).entity
     lifecycle = _lifecycle(stream_record["eventName"], old, new)
     before, after = dict(old.get("data", {})), dict(new.get("data", {}))
     names = [lifecycle]

@@ -399,8 +399,9 @@ def test_a_lead_that_keeps_changing_is_a_409_busy_with_nothing_written(linked, m
 
     def engage_then_someone_edits_the_lead(*args: Any) -> Any:
         pending = engage(*args)
+        notes = f"edit {pending.version}"  # an edit that changes nothing would leave the version as it is
         edited = call(
-            "updateLead", record_id=lead_id, body={"notes": "again"}, headers={"If-Match": f'"{pending.version}"'}
+            "updateLead", record_id=lead_id, body={"notes": notes}, headers={"If-Match": f'"{pending.version}"'}
         )
         assert edited.status == 200, edited.body
         return pending

@@ -38,7 +38,8 @@ def test_save_then_read_then_save_again_only_with_if_match():
     assert again.status == 428
     stale = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'})
     assert stale.status == 412
-    ok = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"1"'})
+    changed = {**body, "text": "Hello {{ recipient.first_name }}"}
+    ok = call("putNotificationTemplate", MARKETING, path=EMAIL, body=changed, headers={"If-Match": '"1"'})
     assert ok.status == 200 and ok.etag == '"2"'
     other_tenant = call("getNotificationTemplate", Staff(tenant="tenant-b", groups=("admin",)), path=EMAIL)
     assert other_tenant.body["customized"] is False

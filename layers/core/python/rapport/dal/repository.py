@@ -6,6 +6,7 @@ items and keys, runs them as one `TransactWriteItems`, and reports what went wro
 
 from __future__ import annotations
 
+import copy
 import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
@@ -33,6 +34,17 @@ TRANSACTION_ATTEMPTS = 4
 CONFLICT_PAUSE_S = 0.04
 
 
+@dataclass(frozen=True)
+class AsRead:
+    """What a record held when it was read from the table (its data as stored, trash marks, and stamps)."""
+
+    data: dict[str, Any]
+    deleted_at: str | None
+    deleted_by: str | None
+    updated_at: str
+    updated_by: str
+
+
 @dataclass
 class Record:
     kind: Kind
@@ -46,10 +58,21 @@ class Record:
     deleted_at: str | None = None
     deleted_by: str | None = None
     version: int | None = None
+    as_read: AsRead | None = field(default=None, compare=False, repr=False)
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def unchanged(self) -> bool:
+        """Read from the table and holding what it held then, whatever its stamps (`updated_at`, `updated_by`)."""
+        read = self.as_read
+        return read is not None and (_compact(self.data), self.deleted_at, self.deleted_by) == (
+            read.data,
+            read.deleted_at,
+            read.deleted_by,
+        )
 
 
 @dataclass(frozen=True)
@@ -138,8 +161,13 @@ def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
     )
 
 
+def _as_stored(record: Record) -> AsRead:
+    data = copy.deepcopy(_compact(record.data))
+    return AsRead(data, record.deleted_at, record.deleted_by, record.updated_at, record.updated_by)
+
+
 def _from_item(item: RecordItem) -> Record:
-    return Record(
+    record = Record(
         kind=Kind(item.kind),
         id=item.id,
         tenant_id=item.tenant_id,
@@ -152,6 +180,8 @@ def _from_item(item: RecordItem) -> Record:
         deleted_by=item.deleted_by,
         version=item.version,
     )
+    record.as_read = _as_stored(record)
+    return record
 
 
 def _compact(value: Any) -> Any:
@@ -286,11 +316,16 @@ class UnitOfWork:
     `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed). A transaction
     that other transactions keep meeting on its items (DynamoDB's TransactionConflict; for a single write, its
     TransactionConflictException) is sent again a few times, then raised as `rapport.errors.Busy` (409: retry).
+
+    Putting a record that holds what it held when read (only its stamps moved: a PATCH that changes nothing) writes
+    nothing: its version stays, no event is published, and it keeps its stamps. In a transaction it is a check that
+    the record is still at that version; a unit of work that writes nothing sends nothing.
     """
 
     def __init__(self) -> None:
         self._operations: list[_Operation] = []
         self._versioned: list[tuple[Record, RecordItem]] = []
+        self._unchanged: list[Record] = []
 
     @property
     def size(self) -> int:
@@ -298,7 +333,12 @@ class UnitOfWork:
         return len(self._operations)
 
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
-        """Put `record`: new when its version is None, else only over that version."""
+        """Put `record`: new when its version is None, else only over that version (unless it is unchanged)."""
+        if record.unchanged:
+            key = (keys.record_pk(record.tenant_id, record.kind, record.id), keys.META_SK)
+            self._operations.append(_Operation("check", "record", record, key, RecordItem.version == record.version))
+            self._unchanged.append(record)
+            return
         item = _to_item(record, index_keys)
         condition = Item.pk.does_not_exist() if record.version is None else None
         self._operations.append(_Operation("put", "record", record, item, condition))
@@ -353,12 +393,16 @@ class UnitOfWork:
             self.put_item(item)
 
     def commit(self) -> None:
-        if len(self._operations) == 1:
+        if len(self._operations) == 1 and self._operations[0].action != "check":
             self._commit_alone(self._operations[0])
-        elif self._operations:
+        elif any(operation.action != "check" for operation in self._operations):
             self._commit_transaction()
         for record, item in self._versioned:
             record.version = item.version
+            record.as_read = _as_stored(record)
+        for record in self._unchanged:
+            assert record.as_read is not None
+            record.updated_at, record.updated_by = record.as_read.updated_at, record.as_read.updated_by
 
     def _commit_alone(self, operation: _Operation) -> None:
         """One item needs no transaction, which would cost twice the write capacity.

@@ -6,7 +6,7 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
 
 from local import event_schemas
-from rapport.dal.keys import Kind
+from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
 from rapport.events.publisher import events_of
 
 SERIALIZER = TypeSerializer()
@@ -31,6 +31,36 @@ def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
 
 def insert(kind: str, data: dict[str, Any]) -> dict[str, Any]:
     return {"eventID": "e-0", "eventName": "INSERT", "dynamodb": {"NewImage": item(kind, data), "SequenceNumber": "0"}}
+
+
+def setting(kind: str, data: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    """A settings document's item as the table's stream shows it."""
+    plain = {
+        "pk": "T#t1#SETTINGS",
+        "sk": kind,
+        "type": "setting",
+        "tenant_id": "t1",
+        "kind": kind,
+        "data": data,
+        "updated_at": "2026-11-22T10:00:00.000Z",
+        "updated_by": "admin-1",
+        "version": version,
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def saved(kind: str, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    images = {"NewImage": setting(kind, after, 2 if before else 1), "SequenceNumber": "3"}
+    if before is not None:
+        images["OldImage"] = setting(kind, before)
+    return {"eventID": "e-3", "eventName": "MODIFY" if before else "INSERT", "dynamodb": images}
+
+
+def first_event(kind: Kind) -> Any:
+    """The first event a thing of `kind` makes: a record's creation, a settings document's first save."""
+    record = saved(kind.value, None, {}) if kind in SETTINGS_DOCUMENTS else insert(kind.value, {})
+    [event] = events_of(record)
+    return event
 
 
 def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -92,7 +122,7 @@ EVENT_TYPE = re.compile(r"[a-z_]+\.[a-z_]+")
 
 @pytest.mark.parametrize("kind", list(Kind))
 def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
-    [created] = events_of(insert(kind.value, {}))
+    created = first_event(kind)
     entity, _ = created.detail_type.split(".")
     assert EVENT_TYPE.fullmatch(created.detail_type)
     assert created.entity == entity
@@ -104,3 +134,20 @@ def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
 def test_a_kind_named_in_two_words_publishes_under_one_snake_case_word():
     [event] = events_of(insert(Kind.WEB_FORM.value, {"name": "Contact us"}))
     assert (event.detail_type, event.entity) == ("web_form.created", "web_form")
+
+
+@pytest.mark.parametrize("before", [None, {"currency": "USD"}])
+def test_every_save_of_a_settings_document_is_an_update_by_whoever_saved_it(before):
+    [event] = events_of(saved("CURRENCY_RATES", before, {"currency": "EUR", "rates": {"USD": "0.92"}}))
+    assert (event.detail_type, event.entity, event.entity_id) == ("currency_rates.updated", "currency_rates", "t1")
+    assert (event.actor, event.occurred_at) == ("admin-1", "2026-11-22T10:00:00.000Z")
+    assert event.changes["currency"].model_dump() == {"before": before and before["currency"], "after": "EUR"}
+    assert event.record == {"currency": "EUR", "rates": {"USD": "0.92"}}
+
+
+def test_scoring_rules_saved_over_their_old_record_are_an_update():
+    record = {"eventID": "e-4", "eventName": "MODIFY"}
+    images = {"OldImage": item("SCORING", {"fit": []}), "NewImage": setting("SCORING", {"fit": [{"points": 5}]})}
+    [event] = events_of({**record, "dynamodb": {**images, "SequenceNumber": "4"}})
+    assert event.detail_type == "scoring_rules.updated"
+    assert set(event.changes) == {"fit"}

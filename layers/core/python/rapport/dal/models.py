@@ -145,8 +145,9 @@ class StatsItem(Item, discriminator="stats"):
 
 
 class SettingItem(Item, discriminator="setting"):
-    """A tenant-wide setting (the currency rate table), versioned like a record."""
+    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events."""
 
+    kind = UnicodeAttribute(null=True)  # null on items saved before settings documents published events
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()

@@ -1,5 +1,5 @@
 """Sales items beside the records: stage history, per-user monthly stats, contact summaries of deals, lifetime
-values, the currency rate table, and the queries the forecast and reports run. Key layout: see keys.py.
+values, the currency rates as deals apply them, and the queries the forecast and reports run. Key layout: see keys.py.
 
 For other contexts (activities): `count_activity` and `touch_deal_activity` build an update to add to a
 `UnitOfWork`, so the activity and its effects commit in one transaction:
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -32,7 +32,7 @@ from rapport.dal.models import (
     StatsItem,
     SummaryItem,
 )
-from rapport.dal.repository import Parent, Record, StaleVersion, _compact, _from_item, _plain
+from rapport.dal.repository import Parent, Record, _compact, _from_item, _plain
 
 _MONTH_OF = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))-\d{2}")
 
@@ -213,51 +213,15 @@ def delete_items(items: list[HistoryItem]) -> None:
 
 @dataclass(frozen=True)
 class RateTable:
+    """The tenant's currency rates (rapport.deals.rates) as the deal rules apply them."""
+
     currency: str
     rates: dict[str, str]
-    version: int = 0
-    updated_at: str | None = None
-    updated_by: str | None = None
 
 
 def _rate_table(item: SettingItem) -> RateTable:
     data = _plain(item.data)
-    return RateTable(
-        currency=data["currency"],
-        rates=dict(data.get("rates", {})),
-        version=item.version or 0,
-        updated_at=item.updated_at,
-        updated_by=item.updated_by,
-    )
-
-
-def rate_table(tenant_id: str) -> RateTable | None:
-    try:
-        item = SettingItem.get(keys.settings_pk(tenant_id), keys.CURRENCY_RATES_SK, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return _rate_table(item)
-
-
-def save_rate_table(tenant_id: str, table: RateTable, expected_version: int) -> RateTable:
-    """Put the rate table over `expected_version` (0: none yet); `StaleVersion` if it moved on."""
-    item = SettingItem(
-        keys.settings_pk(tenant_id),
-        keys.CURRENCY_RATES_SK,
-        tenant_id=tenant_id,
-        data={"currency": table.currency, "rates": dict(table.rates)},
-        updated_at=table.updated_at,
-        updated_by=table.updated_by,
-    )
-    if expected_version:
-        item.version = expected_version
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleVersion() from error
-        raise
-    return _rate_table(item)
+    return RateTable(currency=data["currency"], rates=dict(data.get("rates", {})))
 
 
 def pipeline_and_rates(
@@ -268,7 +232,7 @@ def pipeline_and_rates(
     if pipeline_id:
         wanted.append((keys.record_pk(tenant_id, Kind.PIPELINE, pipeline_id), keys.META_SK))
     if rates:
-        wanted.append((keys.settings_pk(tenant_id), keys.CURRENCY_RATES_SK))
+        wanted.append(keys.settings_document_key(tenant_id, Kind.CURRENCY_RATES))
     pipeline, table = None, None
     for item in Item.batch_get(wanted, consistent_read=True) if wanted else []:
         if isinstance(item, RecordItem) and item.deleted_at is None:

@@ -20,8 +20,8 @@ class DomainEvent(BaseModel):
     event_id: str = Field(description="Stable per committed change: derived from the stream record")
     detail_type: str = Field(description="<entity>.<created|updated|deleted|restored|erased> or a meaningful one")
     tenant_id: str
-    entity: str = Field(description="account, contact, lead, deal, ...")
-    entity_id: str
+    entity: str = Field(description="account, contact, lead, deal, web_form, currency_rates, ...")
+    entity_id: str = Field(description="The record's id; for a settings document, the tenant's")
     actor: str = Field(description="The user (token subject) whose write this is")
     occurred_at: str = Field(description="When the write happened, ISO 8601 UTC")
     version: int | None = Field(description="The record's version after the write; null when erased")

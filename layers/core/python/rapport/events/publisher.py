@@ -1,8 +1,12 @@
 """Turns DynamoDB stream records of the single table into domain events.
 
-Only business records make events; guards and summaries are how records are stored, not what happened.
-Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed, `restored`,
-`erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`, `deal.won`, ...).
+Only business records and settings documents make events; guards and summaries are how records are stored, not
+what happened. Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed,
+`restored`, `erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`,
+`deal.won`, ...). A settings document (rapport.settings) exists with its defaults before it is first saved, so
+each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's.
+
+Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
 """
 
 from __future__ import annotations
@@ -15,10 +19,10 @@ from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 
-from rapport.dal.keys import Kind
+from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
 from rapport.events.models import DomainEvent, FieldChange
 
-RECORD_TYPE = "record"
+RECORD_TYPE, SETTING_TYPE = "record", "setting"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
 _deserializer = TypeDeserializer()
 
@@ -47,6 +51,7 @@ def _became(field: str, value: str, name: str) -> Callable[[Image, Image], list[
 
 
 LIFECYCLE = ("created", "updated", "deleted", "restored", "erased")
+SETTINGS_LIFECYCLE = ("updated",)
 DERIVATIONS: dict[str, Derivation] = {
     "deal": Derivation(("stage_changed", "won", "lost"), _deal_outcomes),
     "lead": Derivation(("converted",), _became("status", "converted", "converted")),
@@ -54,22 +59,50 @@ DERIVATIONS: dict[str, Derivation] = {
 }
 
 
+def lifecycle_of(kind: Kind) -> tuple[str, ...]:
+    return SETTINGS_LIFECYCLE if kind in SETTINGS_DOCUMENTS else LIFECYCLE
+
+
 def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
     """The domain events one stream record stands for (none for items that are not business records)."""
     change = stream_record["dynamodb"]
     old = _image(change.get("OldImage"))
     new = _image(change.get("NewImage"))
+    if new.get("type") == SETTING_TYPE:
+        return _setting_events(stream_record, old, new)
     current = new or old
     if current.get("type") != RECORD_TYPE:
         return []
-    entity = Kind(current["kind"]).entity
-    lifecycle = _lifecycle(stream_record["eventName"], old, new)
+    kind = Kind(current["kind"])
+    entity = kind.entity
+    lifecycle = _lifecycle(stream_record["eventName"], old, new) if kind not in SETTINGS_DOCUMENTS else "updated"
     before, after = dict(old.get("data", {})), dict(new.get("data", {}))
     names = [lifecycle]
     if lifecycle == "updated":
         derivation = DERIVATIONS.get(entity)
         names += derivation.derive(before, after) if derivation else []
     return [_event(stream_record, f"{entity}.{name}", entity, old, new) for name in names]
+
+
+def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) -> list[DomainEvent]:
+    """A saved settings document (settings saved before they published events carry no kind: none)."""
+    if "kind" not in new:
+        return []
+    entity = Kind(new["kind"]).entity
+    detail_type = f"{entity}.updated"
+    event = DomainEvent(
+        event_id=_event_id(stream_record, detail_type),
+        detail_type=detail_type,
+        tenant_id=str(new["tenant_id"]),
+        entity=entity,
+        entity_id=str(new["tenant_id"]),
+        actor=str(new["updated_by"]),
+        occurred_at=str(new["updated_at"]),
+        version=_plain(new.get("version")),
+        changes=_changes(old, new),
+        record=_plain(dict(new.get("data", {}))),
+    )
+    return [event]
 
 
 def _image(raw: Mapping[str, Any] | None) -> dict[str, Any]:

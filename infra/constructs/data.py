@@ -122,6 +122,12 @@ class Data(Construct):
         for statement in statements:
             grantee.grant_principal.add_to_principal_policy(statement)
 
+    def grant_erasures_read(self, grantee: iam.IGrantable) -> None:
+        """Reading who erased a record (its tombstone in the idempotency table): the outbox publisher's."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.idempotency_table.table_arn])
+        )
+
     def grant_web_form_keys(self, grantee: iam.IGrantable, *, write: bool) -> None:
         """Reading (the public web-to-lead function) or writing (the web forms function) the keys table; the
         KMS key comes with `grant_read_write`, which every function has."""

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from local import event_schemas
 from rapport.dal.models import Item
+from rapport.dal.repository import erasure
 from rapport.events.models import DomainEvent
 from rapport.events.outbox import publish
 
@@ -36,7 +37,7 @@ def published() -> list[DomainEvent]:
         entries.extend(batch)
         return {"Entries": [{"EventId": str(number)} for number in range(len(batch))], "FailedEntryCount": 0}
 
-    assert publish(stream_records(), "rapport-test", put_events) == []
+    assert publish(stream_records(), "rapport-test", put_events, erasure) == []
     assert {entry["Source"] for entry in entries} == {"rapport"}
     assert {entry["EventBusName"] for entry in entries} == {"rapport-test"}
     validator = Draft202012Validator(json.loads(event_schemas.DOCUMENT.read_text()))

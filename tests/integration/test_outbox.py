@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from local.lambda_api import Staff, call, create
+from rapport.dal.repository import erasure
+from rapport.events.models import DomainEvent
 from rapport.events.outbox import publish
 from tests.integration.outbox import published, stream_records
+from tests.integration.sales import pipeline
 
 ADMIN = Staff().as_("admin")
 
@@ -63,5 +67,53 @@ def test_a_rejected_event_is_retried_from_its_record_on(failing_entry):
         results[failing_entry] = {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}
         return {"Entries": results, "FailedEntryCount": 1}
 
-    retry = publish(records, "rapport-test", put_events)
+    retry = publish(records, "rapport-test", put_events, erasure)
     assert retry == [record["dynamodb"]["SequenceNumber"] for record in records[failing_entry:]]
+
+
+REP1, REP2 = Staff(user="rep-1"), Staff(user="rep-2")
+
+
+def _window(action: Any) -> tuple[datetime, datetime]:
+    started = datetime.now(UTC)
+    action()
+    return started, datetime.now(UTC)
+
+
+def _told(event: DomainEvent, actor: str, window: tuple[datetime, datetime]) -> None:
+    assert event.actor == actor, event
+    assert window[0] <= datetime.fromisoformat(event.occurred_at) <= window[1], event
+
+
+@pytest.mark.parametrize("trashed_first", [False, True])
+@pytest.mark.parametrize("kind", ["Account", "Deal"])
+def test_an_admin_erasing_a_reps_record_is_the_erases_actor_at_the_erase_time(kind: str, trashed_first: bool):
+    made = create(f"create{kind}", REP1, **({"name": "Acme"} if kind == "Account" else _deal_fields()))
+    no_key: dict[str, str | None] = {"If-Match": None}
+    if trashed_first:
+        trash = _window(lambda: call(f"delete{kind}", REP2, record_id=made["id"], headers=no_key))
+    erase = _window(
+        lambda: call(f"delete{kind}", ADMIN, record_id=made["id"], query={"permanent": "true"}, headers=no_key)
+    )
+
+    events = {event.detail_type.split(".")[1]: event for event in published() if event.entity_id == made["id"]}
+
+    _told(events["erased"], ADMIN.user, erase)
+    if trashed_first:
+        _told(events["deleted"], REP2.user, trash)
+
+
+def _deal_fields() -> dict[str, Any]:
+    return {"name": "Renewal", "amount": "1000.00", "pipeline_id": pipeline()["id"], "close_date": "2026-12-15"}
+
+
+def test_an_activity_changes_its_deal_and_lead_as_its_author_when_logged():
+    deal = create("createDeal", REP1, **_deal_fields())
+    lead = create("createLead", REP1, last_name="Hopper")
+    body = {"type": "call", "deal_id": deal["id"], "lead_id": lead["id"]}
+    logged = _window(lambda: call("createActivity", REP2, body=body, headers={"Idempotency-Key": None}))
+
+    updates = {event.entity: event for event in published() if event.detail_type.endswith(".updated")}
+
+    _told(updates["deal"], REP2.user, logged)
+    _told(updates["lead"], REP2.user, logged)

@@ -7,9 +7,14 @@ from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
 
 from local import event_schemas
 from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
+from rapport.events.models import Erasure
 from rapport.events.publisher import events_of
 
 SERIALIZER = TypeSerializer()
+
+
+def no_erasures(tenant_id: str, kind: Kind, record_id: str) -> None:
+    return None
 
 
 def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -59,7 +64,7 @@ def saved(kind: str, before: dict[str, Any] | None, after: dict[str, Any]) -> di
 def first_event(kind: Kind) -> Any:
     """The first event a thing of `kind` makes: a record's creation, a settings document's first save."""
     record = saved(kind.value, None, {}) if kind in SETTINGS_DOCUMENTS else insert(kind.value, {})
-    [event] = events_of(record)
+    [event] = events_of(record, no_erasures)
     return event
 
 
@@ -89,21 +94,23 @@ def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: A
     ],
 )
 def test_deal_updates_say_what_happened(before, after, expected):
-    assert [event.detail_type for event in events_of(modify("DEAL", before, after))] == expected
+    assert [event.detail_type for event in events_of(modify("DEAL", before, after), no_erasures)] == expected
 
 
 def test_a_lead_turning_converted_is_converted_once():
-    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "qualified"}, {"status": "converted"}))] == [
+    assert [
+        e.detail_type for e in events_of(modify("LEAD", {"status": "qualified"}, {"status": "converted"}), no_erasures)
+    ] == [
         "lead.updated",
         "lead.converted",
     ]
-    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "converted"}, {"status": "converted"}))] == [
-        "lead.updated"
-    ]
+    assert [
+        e.detail_type for e in events_of(modify("LEAD", {"status": "converted"}, {"status": "converted"}), no_erasures)
+    ] == ["lead.updated"]
 
 
 def test_numbers_keep_their_exact_value():
-    [event] = events_of(modify("DEAL", {"amount": Decimal(10)}, {"amount": Decimal("10.50")}))
+    [event] = events_of(modify("DEAL", {"amount": Decimal(10)}, {"amount": Decimal("10.50")}), no_erasures)
     assert event.changes["amount"].model_dump() == {"before": 10, "after": "10.50"}
     assert event.version == 2
 
@@ -132,13 +139,14 @@ def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
 
 
 def test_a_kind_named_in_two_words_publishes_under_one_snake_case_word():
-    [event] = events_of(insert(Kind.WEB_FORM.value, {"name": "Contact us"}))
+    [event] = events_of(insert(Kind.WEB_FORM.value, {"name": "Contact us"}), no_erasures)
     assert (event.detail_type, event.entity) == ("web_form.created", "web_form")
 
 
 @pytest.mark.parametrize("before", [None, {"currency": "USD"}])
 def test_every_save_of_a_settings_document_is_an_update_by_whoever_saved_it(before):
-    [event] = events_of(saved("CURRENCY_RATES", before, {"currency": "EUR", "rates": {"USD": "0.92"}}))
+    rates = {"currency": "EUR", "rates": {"USD": "0.92"}}
+    [event] = events_of(saved("CURRENCY_RATES", before, rates), no_erasures)
     assert (event.detail_type, event.entity, event.entity_id) == ("currency_rates.updated", "currency_rates", "t1")
     assert (event.actor, event.occurred_at) == ("admin-1", "2026-11-22T10:00:00.000Z")
     assert event.changes["currency"].model_dump() == {"before": before and before["currency"], "after": "EUR"}
@@ -148,6 +156,38 @@ def test_every_save_of_a_settings_document_is_an_update_by_whoever_saved_it(befo
 def test_scoring_rules_saved_over_their_old_record_are_an_update():
     record = {"eventID": "e-4", "eventName": "MODIFY"}
     images = {"OldImage": item("SCORING", {"fit": []}), "NewImage": setting("SCORING", {"fit": [{"points": 5}]})}
-    [event] = events_of({**record, "dynamodb": {**images, "SequenceNumber": "4"}})
+    [event] = events_of({**record, "dynamodb": {**images, "SequenceNumber": "4"}}, no_erasures)
     assert event.detail_type == "scoring_rules.updated"
     assert set(event.changes) == {"fit"}
+
+
+def remove(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    images = {"OldImage": item(kind, data, **fields), "SequenceNumber": "5"}
+    return {"eventID": "e-5", "eventName": "REMOVE", "dynamodb": {**images, "ApproximateCreationDateTime": 1795400000}}
+
+
+def test_an_erase_is_told_by_whoever_erased_it_when_they_did():
+    erasures = {("t1", Kind.ACCOUNT, "01J"): Erasure(by="admin-1", at="2026-11-30T12:00:00.000Z")}
+    trashed = {"deleted_at": "2026-11-23T08:00:00.000Z", "deleted_by": "rep-2"}
+    [event] = events_of(remove("ACC", {"name": "Acme"}, **trashed), lambda *key: erasures.get(key))
+    assert (event.detail_type, event.actor, event.occurred_at) == (
+        "account.erased",
+        "admin-1",
+        "2026-11-30T12:00:00.000Z",
+    )
+    assert (event.version, event.record) == (None, {"name": "Acme"})
+
+
+def test_an_erase_that_left_no_tombstone_says_so_and_when_the_stream_saw_it():
+    [event] = events_of(remove("ACC", {"name": "Acme"}), no_erasures)
+    assert (event.actor, event.occurred_at) == ("unknown", "2026-11-23T02:13:20.000Z")
+
+
+def test_trashing_is_told_by_who_trashed_it_when_they_did():
+    trashed = modify("ACC", {}, {}, deleted_at="2026-11-23T08:00:00.000Z", deleted_by="rep-2")
+    [event] = events_of(trashed, no_erasures)
+    assert (event.detail_type, event.actor, event.occurred_at) == (
+        "account.deleted",
+        "rep-2",
+        "2026-11-23T08:00:00.000Z",
+    )

@@ -66,7 +66,7 @@ def activity_work() -> tuple[UnitOfWork, Record]:
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     work.update_item(*sales.count_activity(TENANT, "user-1", NOW))
-    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
     return work, record
 
 
@@ -161,7 +161,7 @@ def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchang
     assert record.version == 1
 
     touch = UnitOfWork()  # an update of a versioned item: PynamoDB adds the version's increment to it
-    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
     fake = FakeSingleWrites(monkeypatch, [refused("UpdateItem")])
     touch.commit()
     assert [name for name, _ in fake.sent] == ["UpdateItem"] * 2

@@ -219,7 +219,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             return
         before = copy.deepcopy(record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
-        self._touch(record, caller)
+        record.updated_at, record.updated_by = record.deleted_at, caller.user_id
         self._write(record, {}, Changes(), before)
 
     def restore(self, caller: Caller, record_id: str, expected_version: int | None) -> OutT:
@@ -239,7 +239,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         work = UnitOfWork()
         self.linked_writes(work, record, None)
         try:
-            repository.erase(record, self.guards(record.data), work)
+            repository.erase(record, self.guards(record.data), work, by=caller.user_id, at=utc_now())
         except StaleVersion as error:
             raise self._stale() from error
 

@@ -120,11 +120,13 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
         work.update_item(*sales.count_activity(tenant_id, activity.created_by, data["occurred_at"]))
         if deal_id := data.get("deal_id"):
             # Conditioned on the deal being live: ParentMissing(deal) otherwise, a 422 on deal_id.
-            work.update_item(*sales.touch_deal_activity(tenant_id, deal_id, activity.created_at))
+            work.update_item(*sales.touch_deal_activity(tenant_id, deal_id, activity.created_at, activity.created_by))
         if lead_id := data.get("lead_id"):
             lead = Parent(Kind.LEAD, lead_id)
             try:
-                engaged = leads.record_engagement(work, tenant_id, lead_id, engagement_kind(data))
+                engaged = leads.record_engagement(
+                    work, tenant_id, lead_id, engagement_kind(data), actor=activity.created_by
+                )
             except NotFound as error:
                 raise ParentMissing(lead) from error
             if engaged.deleted_at is not None:

@@ -87,6 +87,9 @@ then the id), so `min_score` is a key condition (`sk < score_bound(min_score)`),
 An open lead (new, working, qualified) holds the guard `T#<t>#UNIQ#LEAD_EMAIL#<email>`; creating or reopening
 it also checks that no contact holds `T#<t>#UNIQ#EMAIL#<email>`. Disqualifying or converting frees it.
 
+Erasures. A record erased for good leaves `T#<t>#ERASED#<KIND>#<id>` in the idempotency table (who, when; a
+week's TTL), put in the erase's own transaction: the publisher reads it to say who erased the record and when.
+
 Notifications. A tenant's saved template is a record `T#<t>#NTPL#<name>.<channel>` / `A#META`, listed on gsi1
 `T#<t>#NTPL` by id (the defaults apply to a name and channel until one is saved). A sent-marker lives in the
 idempotency table, not here: `T#<t>#NOTIFY#<channel>#<dedupe key>` (TTL), put in one transaction with the
@@ -398,6 +401,11 @@ def template_index_keys(tenant_id: str, template_id: str) -> IndexKeys:
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
     return f"{tenant_prefix(tenant_id)}IDEM#{user_id}#{key}"
+
+
+def erasure_pk(tenant_id: str, kind: Kind, record_id: str) -> str:
+    """Who erased the record and when: in the idempotency table, for the publisher (see `ErasureItem`)."""
+    return f"{tenant_prefix(tenant_id)}ERASED#{kind}#{record_id}"
 
 
 @dataclass(frozen=True)

@@ -203,6 +203,21 @@ class NotificationMarkerItem(Model):
     expires_at = TTLAttribute()
 
 
+class ErasureItem(Model):
+    """Who erased a record and when (`keys.erasure_pk`), written in the erase's transaction: the table's stream
+    shows an erased record as it was, so its `erased` event takes the actor and time from here (see
+    rapport.events.publisher). In the idempotency table, with its TTL: kept longer than the stream keeps records."""
+
+    class Meta:
+        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    erased_by = UnicodeAttribute()
+    erased_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
 class WebFormKeyItem(Model):
     """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
     tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""

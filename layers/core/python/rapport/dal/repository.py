@@ -11,6 +11,7 @@ import random
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
@@ -21,8 +22,9 @@ from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
+from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SummaryItem, WebFormKeyItem
 from rapport.errors import Busy
+from rapport.events.models import Erasure
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
@@ -32,6 +34,8 @@ TRANSACTION_CONFLICT = "TransactionConflict"
 # full jitter that doubles each time: at most TRANSACTION_ATTEMPTS sends, about 0.3 s of pauses at worst.
 TRANSACTION_ATTEMPTS = 4
 CONFLICT_PAUSE_S = 0.04
+# Who erased a record is kept longer than the table's stream keeps the erase (24 hours), for its event.
+ERASURE_KEPT = timedelta(days=7)
 
 
 @dataclass(frozen=True)
@@ -300,10 +304,19 @@ def stage_write(work: UnitOfWork, record: Record, index_keys: IndexKeys, changes
         work.take(record, guard)
 
 
-def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None) -> None:
-    """Delete `record` (only at its current version) and free its guards, atomically, with `work`'s writes."""
+def erasure(tenant_id: str, kind: Kind, record_id: str) -> Erasure | None:
+    try:
+        item = ErasureItem.get(keys.erasure_pk(tenant_id, kind, record_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Erasure(item.erased_by, item.erased_at)
+
+
+def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None, *, by: str, at: str) -> None:
+    """Delete `record` (only at its current version) by `by` at `at` and free its guards, atomically, with `work`'s
+    writes."""
     work = work or UnitOfWork()
-    work.delete_record(record)
+    work.delete_record(record, by=by, at=at)
     for guard in guards:
         work.free(record, guard)
     work.commit()
@@ -344,9 +357,13 @@ class UnitOfWork:
         self._operations.append(_Operation("put", "record", record, item, condition))
         self._versioned.append((record, item))
 
-    def delete_record(self, record: Record) -> None:
-        """Delete `record`, only at its current version."""
+    def delete_record(self, record: Record, *, by: str, at: str) -> None:
+        """Delete `record`, only at its current version, noting who did it and when for its `erased` event."""
         self._operations.append(_Operation("delete", "record", record, _to_item(record, IndexKeys()), None))
+        expires = datetime.fromisoformat(at) + ERASURE_KEPT
+        tombstone = ErasureItem(keys.erasure_pk(record.tenant_id, record.kind, record.id), expires_at=expires)
+        tombstone.erased_by, tombstone.erased_at = by, at
+        self.put_item(tombstone)
 
     def take(self, record: Record, guard: Guard) -> None:
         item = _guard_item(record.tenant_id, guard, record)

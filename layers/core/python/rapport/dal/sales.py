@@ -5,7 +5,7 @@ For other contexts (activities): `count_activity` and `touch_deal_activity` buil
 `UnitOfWork`, so the activity and its effects commit in one transaction:
 
     work.update_item(*count_activity(tenant_id, user_id, at))
-    work.update_item(*touch_deal_activity(tenant_id, deal_id, at))
+    work.update_item(*touch_deal_activity(tenant_id, deal_id, at, actor))
 """
 
 from __future__ import annotations
@@ -114,8 +114,9 @@ def count_activity(tenant_id: str, user_id: str, at: str) -> ItemUpdate:
     return stats_update(tenant_id, month_of(at), user_id, StatsDelta(activities=1))
 
 
-def touch_deal_activity(tenant_id: str, deal_id: str, at: str) -> ItemUpdate:
-    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward).
+def touch_deal_activity(tenant_id: str, deal_id: str, at: str, actor: str) -> ItemUpdate:
+    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward): a
+    change of the deal by `actor`, at `at` (its `updated_by`, `updated_at`: who and when its event says).
 
     The deal gets a new version (its ETag changes, a stale edit is a 412 rather than undoing this). The update
     fails, as `ParentMissing(Parent(Kind.DEAL, deal_id))`, when the deal does not exist or is trashed.
@@ -123,7 +124,11 @@ def touch_deal_activity(tenant_id: str, deal_id: str, at: str) -> ItemUpdate:
     item = RecordItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), keys.META_SK)
     item.version = 0  # any known version makes PynamoDB add 1 to the stored one (no version condition is sent)
     condition = RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist()
-    actions = [RecordItem.data["last_activity_at"].set(at)]
+    actions = [
+        RecordItem.data["last_activity_at"].set(at),
+        RecordItem.updated_at.set(at),
+        RecordItem.updated_by.set(actor),
+    ]
     return ItemUpdate(item, actions, condition, Parent(Kind.DEAL, deal_id))
 
 

@@ -184,7 +184,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
         work = UnitOfWork()
-        work.delete_record(record)
+        work.delete_record(record, by=caller.user_id, at=utc_now())
         self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))
         try:
             work.commit()

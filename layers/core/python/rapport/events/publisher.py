@@ -7,6 +7,14 @@ what happened. Each record change yields its life-cycle event (`created`, `updat
 each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's.
 
 Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
+
+Who and when. Every event carries the actor and the time of the change itself: the record's `updated_by` and
+`updated_at`, which every write sets (a write on someone's behalf, like an activity touching its deal, sets
+them to that person); `deleted_by`/`deleted_at` when it is trashed. An erased record is gone from the table, and
+the stream's REMOVE shows it as it was, last changed by someone else maybe long before; so the erase's own
+transaction puts who erased it and when in a tombstone (`ErasureItem`: the idempotency table, a week's TTL, out of
+the stream), which `erasures` reads. A record erased without one (before tombstones, or by hand) is told as
+erased by `unknown`, when the stream saw it.
 """
 
 from __future__ import annotations
@@ -14,19 +22,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 
 from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
-from rapport.events.models import DomainEvent, FieldChange
+from rapport.events.models import DomainEvent, Erasure, FieldChange
 
 RECORD_TYPE, SETTING_TYPE = "record", "setting"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
+UNKNOWN_ACTOR = "unknown"
 _deserializer = TypeDeserializer()
 
 Image = Mapping[str, Any]
+Erasures = Callable[[str, Kind, str], Erasure | None]  # who erased the tenant's record of a kind, and when
 
 
 @dataclass(frozen=True)
@@ -63,7 +74,7 @@ def lifecycle_of(kind: Kind) -> tuple[str, ...]:
     return SETTINGS_LIFECYCLE if kind in SETTINGS_DOCUMENTS else LIFECYCLE
 
 
-def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
+def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[DomainEvent]:
     """The domain events one stream record stands for (none for items that are not business records)."""
     change = stream_record["dynamodb"]
     old = _image(change.get("OldImage"))
@@ -81,7 +92,28 @@ def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
     if lifecycle == "updated":
         derivation = DERIVATIONS.get(entity)
         names += derivation.derive(before, after) if derivation else []
-    return [_event(stream_record, f"{entity}.{name}", entity, old, new) for name in names]
+    actor, occurred_at = _who_and_when(stream_record, lifecycle, kind, old, new, erasures)
+    return [_event(stream_record, f"{entity}.{name}", entity, old, new, actor, occurred_at) for name in names]
+
+
+def _who_and_when(
+    stream_record: Mapping[str, Any], lifecycle: str, kind: Kind, old: Image, new: Image, erasures: Erasures
+) -> tuple[str, str]:
+    if lifecycle == "erased":
+        erasure = erasures(str(old["tenant_id"]), kind, str(old["id"]))
+        if erasure is None:
+            return UNKNOWN_ACTOR, _stream_time(stream_record)
+        return erasure.by, erasure.at
+    if lifecycle == "deleted":
+        return str(new["deleted_by"]), str(new["deleted_at"])
+    return str(new["updated_by"]), str(new["updated_at"])
+
+
+def _stream_time(stream_record: Mapping[str, Any]) -> str:
+    """When the stream saw the change (epoch seconds in Lambda's event; a datetime through boto3)."""
+    seen = stream_record["dynamodb"].get("ApproximateCreationDateTime")
+    at = seen if isinstance(seen, datetime) else datetime.fromtimestamp(float(seen or 0), UTC)
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) -> list[DomainEvent]:
@@ -121,20 +153,26 @@ def _lifecycle(event_name: str, old: Image, new: Image) -> str:
     return "updated"
 
 
-def _event(stream_record: Mapping[str, Any], detail_type: str, entity: str, old: Image, new: Image) -> DomainEvent:
+def _event(
+    stream_record: Mapping[str, Any],
+    detail_type: str,
+    entity: str,
+    old: Image,
+    new: Image,
+    actor: str,
+    occurred_at: str,
+) -> DomainEvent:
     current = new or old
     data = dict(current.get("data", {}))
-    erased = not new
-    actor = current.get("deleted_by") if _lifecycle(stream_record["eventName"], old, new) == "deleted" else None
     return DomainEvent(
         event_id=_event_id(stream_record, detail_type),
         detail_type=detail_type,
         tenant_id=str(current["tenant_id"]),
         entity=entity,
         entity_id=str(current["id"]),
-        actor=str(actor or current.get("updated_by", "")),
-        occurred_at=str(current.get("deleted_at") if erased else current.get("updated_at")),
-        version=None if erased else _plain(current.get("version")),
+        actor=actor,
+        occurred_at=occurred_at,
+        version=_plain(new.get("version")) if new else None,
         changes=_changes(old, new),
         record=_plain(data),
     )

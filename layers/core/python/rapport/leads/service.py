@@ -132,8 +132,11 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
             caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
         )
 
-    def record_engagement(self, work: UnitOfWork, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
-        """Count one engagement of `kind` on the lead and rescore it, as part of `work` (e.g. an activity's write).
+    def record_engagement(
+        self, work: UnitOfWork, tenant_id: str, lead_id: str, kind: EngagementKind, *, actor: str
+    ) -> Lead:
+        """Count one engagement of `kind` on the lead and rescore it, as part of `work` (e.g. an activity's write):
+        a change of the lead by `actor` (who logged the activity, sent the submission).
 
         Reads the lead and the rules; `work` then writes the lead over the version read, so a concurrent
         change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
@@ -144,17 +147,18 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
             raise NotFound(f"No lead has the id {lead_id}.")
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
         setattr(engagement, kind.value, getattr(engagement, kind.value) + 1)
-        engagement.last_at = utc_now()
+        engagement.last_at = record.updated_at = utc_now()
+        record.updated_by = actor
         counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
         record.data = _scored(counted, self._rules.read(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
         return self._out(record)
 
-    def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
+    def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind, *, actor: str) -> Lead:
         """`record_engagement` on its own, retried when the lead changes meanwhile."""
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            self.record_engagement(work, tenant_id, lead_id, kind)
+            self.record_engagement(work, tenant_id, lead_id, kind, actor=actor)
             try:
                 work.commit()
             except StaleVersion:
@@ -215,7 +219,7 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
             work.put_item(repository.interaction_item(tenant_id, owner, interaction_id, data))
             if kind == Kind.LEAD:
                 try:
-                    self.record_engagement(work, tenant_id, owner.id, EngagementKind.ACTIVITY)
+                    self.record_engagement(work, tenant_id, owner.id, EngagementKind.ACTIVITY, actor=actor)
                 except NotFound as error:  # erased since its guard was read
                     raise duplicate from error
             else:

@@ -32,6 +32,7 @@ def create_activity(body: ActivityCreate, idempotency_key: IdempotencyKey = None
         idempotency_key,
         lambda: activities.create(caller(app), body),
         lambda activity: f"/activities/{activity.id}",
+        lambda activity_id: activities.get(caller(app), activity_id),
     )
 
 

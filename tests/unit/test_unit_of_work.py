@@ -226,3 +226,30 @@ def test_a_changed_record_is_put_and_then_known_as_written(monkeypatch):
     assert [name for name, _ in fake.sent] == ["PutItem"]
     assert record.version == 4
     assert record.unchanged
+
+
+class Lease:
+    def fence(self, created: Any) -> Any:
+        from rapport.dal.models import IdempotencyItem
+
+        made = IdempotencyItem.created.add(set(created))
+        return IdempotencyItem("T#tenant-a#IDEM#user-1#k"), [made], IdempotencyItem.lease_id == "mine"
+
+
+def test_a_write_under_a_fence_carries_it_and_names_the_records_it_creates(monkeypatch):
+    fake = dynamodb(monkeypatch, cancelled(None, "ConditionalCheckFailed"))
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    with repository.fenced(Lease()):
+        work.put_record(record, IndexKeys())
+        assert work.size == 2
+        with pytest.raises(repository.LeaseLost):
+            work.commit()
+    [request] = fake.sent
+    [put] = request["put_items"]
+    [fence] = request["update_items"]
+    assert put["Item"]["pk"] == {"S": "T#tenant-a#CON#C1"}
+    assert fence["Key"] == {"pk": {"S": "T#tenant-a#IDEM#user-1#k"}}
+    assert {"SS": ["CON#C1"]} in fence["ExpressionAttributeValues"].values()
+    assert record.version is None
+    assert UnitOfWork().size == 0

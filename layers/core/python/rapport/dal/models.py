@@ -11,11 +11,13 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     DiscriminatorAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
     UnicodeAttribute,
+    UnicodeSetAttribute,
     VersionAttribute,
 )
 from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
@@ -169,7 +171,8 @@ class GuardItem(Item, discriminator="guard"):
 
 
 class IdempotencyItem(Model):
-    """A create's outcome under its Idempotency-Key, kept for a day so retries replay it."""
+    """A create's outcome under its Idempotency-Key, kept for a day so retries replay it; while it runs, the lease
+    of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
 
     class Meta:
         table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
@@ -182,6 +185,10 @@ class IdempotencyItem(Model):
     response_body = UnicodeAttribute(null=True)
     response_headers = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+    lease_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)  # epoch milliseconds: the holder's function is gone by then
+    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.idempotency)
+    created = UnicodeSetAttribute(null=True)  # `<KIND>#<id>` of the records it made
 
 
 class NotificationMarkerItem(Model):

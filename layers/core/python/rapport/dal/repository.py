@@ -9,10 +9,12 @@ from __future__ import annotations
 import copy
 import random
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -112,6 +114,32 @@ class GuardTaken(Exception):
 
 class StaleVersion(Exception):
     """The record changed (or vanished) since the version the write was based on."""
+
+
+class LeaseLost(Exception):
+    """The write was fenced by a lease that another holder has taken over: nothing was written."""
+
+
+class Fence(Protocol):
+    """An item that every write made under it also updates, on a condition (a lease still held)."""
+
+    def fence(self, created: Sequence[str]) -> tuple[Model, list[Action], Condition]:
+        """The update that goes with a write creating the records `created` (`<KIND>#<id>`)."""
+        ...
+
+
+_FENCE: ContextVar[Fence | None] = ContextVar("fence", default=None)
+
+
+@contextmanager
+def fenced(fence: Fence) -> Iterator[None]:
+    """Every unit of work committed within also writes `fence`'s update in its transaction, and fails whole
+    (`LeaseLost`) when its condition fails (rapport.idempotency: a write and "this key wrote" commit together)."""
+    token = _FENCE.set(fence)
+    try:
+        yield
+    finally:
+        _FENCE.reset(token)
 
 
 class ParentMissing(Exception):
@@ -339,11 +367,12 @@ class UnitOfWork:
         self._operations: list[_Operation] = []
         self._versioned: list[tuple[Record, RecordItem]] = []
         self._unchanged: list[Record] = []
+        self._created: list[str] = []
 
     @property
     def size(self) -> int:
-        """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS)."""
-        return len(self._operations)
+        """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS), its fence's too."""
+        return len(self._operations) + (_FENCE.get() is not None)
 
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
         """Put `record`: new when its version is None, else only over that version (unless it is unchanged)."""
@@ -353,6 +382,8 @@ class UnitOfWork:
             self._unchanged.append(record)
             return
         item = _to_item(record, index_keys)
+        if record.version is None:
+            self._created.append(f"{record.kind}#{record.id}")
         condition = Item.pk.does_not_exist() if record.version is None else None
         self._operations.append(_Operation("put", "record", record, item, condition))
         self._versioned.append((record, item))
@@ -410,10 +441,16 @@ class UnitOfWork:
             self.put_item(item)
 
     def commit(self) -> None:
-        if len(self._operations) == 1 and self._operations[0].action != "check":
-            self._commit_alone(self._operations[0])
-        elif any(operation.action != "check" for operation in self._operations):
-            self._commit_transaction()
+        operations = list(self._operations)
+        writes = any(operation.action != "check" for operation in operations)
+        fence = _FENCE.get()
+        if fence is not None and writes:
+            item, actions, condition = fence.fence(self._created)
+            operations.append(_Operation("update", "fence", fence, (item, actions), condition))
+        if len(operations) == 1 and writes:
+            self._commit_alone(operations[0])
+        elif writes:
+            self._commit_transaction(operations)
         for record, item in self._versioned:
             record.version = item.version
             record.as_read = _as_stored(record)
@@ -441,7 +478,7 @@ class UnitOfWork:
             else:
                 return
 
-    def _commit_transaction(self) -> None:
+    def _commit_transaction(self, operations: list[_Operation]) -> None:
         """One TransactWriteItems; sent again while DynamoDB cancels it for a conflict with another transaction.
 
         Sending again is safe: PynamoDB raises the local version of saved and updated items only once the
@@ -450,11 +487,11 @@ class UnitOfWork:
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 with TransactWrite(connection=Item._get_connection().connection) as transaction:
-                    for operation in self._operations:
+                    for operation in operations:
                         operation.add_to(transaction)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons
-                for operation, reason in zip(_send_order(self._operations), reasons, strict=False):
+                for operation, reason in zip(_send_order(operations), reasons, strict=False):
                     if reason is not None and reason.code == CONDITION_FAILED:
                         raise operation.failure(reason.raw_item) from error
                 if not any(reason is not None and reason.code == TRANSACTION_CONFLICT for reason in reasons):
@@ -513,6 +550,8 @@ class _Operation:
             return GuardTaken(guard, *(guard_owner(tenant_id, guard) or ("", "")))
         if self.role == "parent":
             return ParentMissing(self.subject)
+        if self.role == "fence":
+            return LeaseLost()
         return StaleVersion()
 
 

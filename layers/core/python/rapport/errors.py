@@ -112,10 +112,32 @@ class Busy(Conflict):
     slug = "busy"
 
 
+class MethodNotAllowed(RapportError):
+    """A known path asked with a method it does not serve (API Gateway answers it, with `Allow`)."""
+
+    status = 405
+    title = "Method not allowed"
+    slug = "method-not-allowed"
+
+
+class RequestTooLarge(RapportError):
+    status = 413
+    title = "Request too large"
+    slug = "request-too-large"
+
+
 class UnsupportedMediaType(RapportError):
     status = 415
     title = "Unsupported media type"
     slug = "unsupported-media-type"
+
+
+class TooManyRequests(RapportError):
+    """Throttled, or over a daily quota (API Gateway answers it: an API key's usage plan, the stage's limits)."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
 
 
 class PreconditionFailed(RapportError):

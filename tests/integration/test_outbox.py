@@ -75,9 +75,10 @@ REP1, REP2 = Staff(user="rep-1"), Staff(user="rep-2")
 
 
 def _window(action: Any) -> tuple[datetime, datetime]:
+    """From before `action` to after it, as events tell time: to the millisecond."""
     started = datetime.now(UTC)
     action()
-    return started, datetime.now(UTC)
+    return started.replace(microsecond=started.microsecond // 1000 * 1000), datetime.now(UTC)
 
 
 def _told(event: DomainEvent, actor: str, window: tuple[datetime, datetime]) -> None:

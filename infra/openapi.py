@@ -45,6 +45,14 @@ def functions_of(routes: list[Route]) -> list[str]:
     return sorted({route.function for route in routes})
 
 
+def allowed_methods(routes: list[Route]) -> dict[str, list[str]]:
+    """Each path's methods, as its `Allow` header lists them: the operations', and OPTIONS (CORS preflight)."""
+    allowed: dict[str, set[str]] = {}
+    for route in routes:
+        allowed.setdefault(route.path, {"OPTIONS"}).add(route.method)
+    return {path: sorted(methods) for path, methods in sorted(allowed.items())}
+
+
 def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
     if FUNCTION_FIELD not in operation:
         raise ValueError(f"{method.upper()} {path} has no {FUNCTION_FIELD}: regenerate {DOCUMENT.name}")

@@ -14,15 +14,14 @@ from typing import Any
 
 from rapport.dal.keys import Kind
 from rapport.events.models import SOURCE, DomainEvent
-from rapport.events.publisher import DERIVATIONS, LIFECYCLE
+from rapport.events.publisher import DERIVATIONS, lifecycle_of
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "events" / "schemas" / "domain-event.json"
 
 
 def detail_types() -> list[str]:
-    entities = sorted(kind.label for kind in Kind)
-    lifecycle = [f"{entity}.{name}" for entity in entities for name in LIFECYCLE]
+    lifecycle = [f"{kind.entity}.{name}" for kind in Kind for name in lifecycle_of(kind)]
     meaningful = [f"{entity}.{name}" for entity, derive in DERIVATIONS.items() for name in derive.produces]
     return sorted(lifecycle + meaningful)
 

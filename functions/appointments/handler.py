@@ -1,4 +1,4 @@
-"""Appointments API: /appointments."""
+"""Appointments API: /appointments, and the tenant's /reminder-settings (when appointments are reminded)."""
 
 from typing import Annotated
 
@@ -7,8 +7,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import register_record_routes, responses
+from rapport.api.settings import register_settings_routes
 from rapport.appointments.models import Appointment, AppointmentCreate, AppointmentPatch
 from rapport.appointments.service import ME, appointments
+from rapport.followups.reminders import REMINDER_SETTINGS
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
 app = create_app()
@@ -42,6 +44,17 @@ def list_appointments(
         caller(app), attendee_id=attendee_id, starts_from=starts_from, starts_to=starts_to, limit=limit, cursor=cursor
     )
     return page_response(page)
+
+
+register_settings_routes(
+    app,
+    REMINDER_SETTINGS,
+    "/reminder-settings",
+    tag="appointments",
+    name="ReminderSettings",
+    reads="When appointments are reminded: minutes before the start (24 hours and 1 hour until set)",
+    replaces="Replace when appointments are reminded (admin, manager)",
+)
 
 
 lambda_handler = entrypoint(app)

@@ -12,12 +12,11 @@ from rapport.api.http import (
     create_app,
     entrypoint,
     etag,
-    expected_version,
     page_response,
-    record_response,
     respond_once,
 )
-from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
+from rapport.api.records import IdempotencyKey, RecordIdParam, register_record_routes, responses
+from rapport.api.settings import register_settings_routes
 from rapport.idempotency import StoredResponse
 from rapport.leads.conversion import Conversion, ConvertLead, convert
 from rapport.leads.models import (
@@ -27,9 +26,7 @@ from rapport.leads.models import (
     LeadPatch,
     LeadStatus,
     OnDuplicate,
-    ScoringRulesDocument,
 )
-from rapport.leads.scoring import ScoringRules
 from rapport.leads.service import FILTERS, leads, scoring_rules
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 
@@ -136,29 +133,16 @@ def list_leads(
     return page_response(page)
 
 
-@app.get(
+register_settings_routes(
+    app,
+    scoring_rules,
     "/scoring-rules",
-    tags=["leads"],
-    operation_id="getScoringRules",
-    summary="The tenant's lead scoring rules (the defaults, version 0, until saved)",
-    responses=responses(200, ScoringRulesDocument),
-)
-def get_scoring_rules() -> Response[ScoringRulesDocument]:
-    return record_response(scoring_rules.get(caller(app)))
-
-
-@app.put(
-    "/scoring-rules",
-    tags=["leads"],
-    operation_id="putScoringRules",
-    summary="Replace the tenant's lead scoring rules",
+    tag="leads",
+    name="ScoringRules",
+    reads="The tenant's lead scoring rules (the defaults, version 0, until saved)",
+    replaces="Replace the tenant's lead scoring rules",
     description="Leads are rescored with the new rules when they are next written (edited, or engaged).",
-    responses=responses(200, ScoringRulesDocument, 412, 428),
 )
-def put_scoring_rules(body: ScoringRules, if_match: IfMatch = None) -> Response[ScoringRulesDocument]:
-    version = expected_version(if_match, required=True)
-    assert version is not None
-    return record_response(scoring_rules.replace(caller(app), body, version))
 
 
 lambda_handler = entrypoint(app)

@@ -51,7 +51,8 @@ def get_notification_template(name: TemplateName, channel: ChannelParam) -> Resp
     summary="Save the tenant's template for one channel",
     description="Placeholders are `{{ name }}` or `{{ name.field }}` from the template's `variables`; any other "
     "is a 422 naming it. Email needs `subject` and `text` (`html` optional, values are HTML-escaped in it); SMS "
-    "takes `text` only, at most 1600 characters. If-Match is required once the tenant has saved this template.",
+    'takes `text` only, at most 1600 characters. If-Match with the ETag read is required (`"0"` while the default '
+    "applies): 428 without, 412 when stale.",
     responses=responses(200, NotificationTemplate, 412, 428),
 )
 def put_notification_template(

@@ -7,6 +7,8 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rapport.dal.keys import Kind
+from rapport.events.models import Erasure
 from rapport.events.outbox import publish
 
 logger = Logger()
@@ -23,9 +25,15 @@ def _put_events(entries: list[dict[str, Any]]) -> Any:
     return _events_client().put_events(Entries=entries)
 
 
+def _erasure(tenant_id: str, kind: Kind, record_id: str) -> Erasure | None:
+    from rapport.dal.repository import erasure  # PynamoDB, imported once a batch holds an erase
+
+    return erasure(tenant_id, kind, record_id)
+
+
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    retry = publish(event["Records"], os.environ["EVENT_BUS_NAME"], _put_events)
+    retry = publish(event["Records"], os.environ["EVENT_BUS_NAME"], _put_events, _erasure)
     if retry:
         logger.warning("events not accepted by the bus; the stream will redeliver", extra={"from": retry[0]})
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}

@@ -5,10 +5,11 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.http import JSON, caller, create_app, entrypoint, etag, expected_version
-from rapport.api.records import IfMatch, problems, responses
+from rapport.api.http import JSON, caller, create_app, entrypoint
+from rapport.api.records import responses
+from rapport.api.settings import register_settings_routes
 from rapport.deals import forecast, rates
-from rapport.deals.models import CurrencyRates, CurrencyRatesPut, Forecast, SalesPerformance
+from rapport.deals.models import Forecast, SalesPerformance
 
 Period = Annotated[str, Query(min_length=7, max_length=7, description="A quarter like 2026-Q4 or a month like 2026-11")]
 OwnerId = Annotated[
@@ -19,8 +20,8 @@ OwnerId = Annotated[
 app = create_app()
 
 
-def _json(body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"), headers=headers)
+def _json(body: Any) -> Response[Any]:
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
 @app.get(
@@ -51,28 +52,17 @@ def get_sales_performance(period: Period, owner_id: OwnerId = None) -> Response[
     return _json(forecast.sales_performance(caller(app), period, owner_id=owner_id))
 
 
-@app.get(
+register_settings_routes(
+    app,
+    rates.CURRENCY_RATES,
     "/currency-rates",
-    tags=["sales"],
-    operation_id="getCurrencyRates",
-    summary="The tenant currency and the rates deals in other currencies convert at",
-    responses=responses(200, CurrencyRates),
+    tag="sales",
+    name="CurrencyRates",
+    reads="The tenant currency and the rates deals in other currencies convert at",
+    replaces="Replace the tenant currency and its rates (admin)",
+    description="The tenant currency cannot change once a deal was won in it (409).",
+    conflicts=True,
 )
-def get_currency_rates() -> Response[CurrencyRates]:
-    table = rates.get_rates(caller(app))
-    return _json(table, {"ETag": etag(table.version)})
-
-
-@app.put(
-    "/currency-rates",
-    tags=["sales"],
-    operation_id="putCurrencyRates",
-    summary="Replace the tenant currency and its rates (admin)",
-    responses={**responses(200, CurrencyRates), **problems(409, 412)},
-)
-def put_currency_rates(body: CurrencyRatesPut, if_match: IfMatch = None) -> Response[CurrencyRates]:
-    table = rates.put_rates(caller(app), body, expected_version(if_match, required=False))
-    return _json(table, {"ETag": etag(table.version)})
 
 
 lambda_handler = entrypoint(app)

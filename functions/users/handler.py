@@ -21,8 +21,9 @@ from rapport.api.http import (
     record_response,
 )
 from rapport.api.records import IfMatch, RecordIdParam, responses
+from rapport.api.settings import register_settings_routes
 from rapport.assignment import service as assignment
-from rapport.assignment.models import AssignmentRules, AssignmentRulesDocument, AssignRequested
+from rapport.assignment.models import AssignRequested
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from rapport.users.models import AvailabilityPatch, User, UserProfile
 from rapport.users.service import users
@@ -99,30 +100,17 @@ def set_availability(
     return record_response(users.set_availability(caller(app), record_id, merge_patch_of(body), version))
 
 
-@app.get(
+register_settings_routes(
+    app,
+    assignment.ASSIGNMENT_RULES,
     "/assignment-rules",
-    tags=["users"],
-    operation_id="getAssignmentRules",
-    summary="The tenant's lead assignment rules (empty, version 0, until saved)",
-    responses=responses(200, AssignmentRulesDocument),
-)
-def get_assignment_rules() -> Response[AssignmentRulesDocument]:
-    return record_response(assignment.get_rules(caller(app)))
-
-
-@app.put(
-    "/assignment-rules",
-    tags=["users"],
-    operation_id="putAssignmentRules",
-    summary="Replace the tenant's lead assignment rules",
+    tag="users",
+    name="AssignmentRules",
+    reads="The tenant's lead assignment rules (empty, version 0, until saved)",
+    replaces="Replace the tenant's lead assignment rules",
     description="Territory rules in order (the first matching the lead's country, industry and source picks the "
     "team), the default team, each team's reps in round-robin order, the response SLA and the reassignment cap.",
-    responses=responses(200, AssignmentRulesDocument, 412, 428),
 )
-def put_assignment_rules(body: AssignmentRules, if_match: IfMatch = None) -> Response[AssignmentRulesDocument]:
-    version = expected_version(if_match, required=True)
-    assert version is not None
-    return record_response(assignment.replace_rules(caller(app), body, version))
 
 
 @app.post(

@@ -15,14 +15,14 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.gateway import JSON_MEDIA_TYPES, PROBLEM_JSON, gateway_responses, method_not_allowed
 from infra.nag import acknowledge
-from infra.openapi import Route
+from infra.openapi import Route, allowed_methods
 
 ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
 EXPOSE_HEADERS = ["ETag", "Location"]
 # Public routes are called from tenants' websites, anywhere: the API key, not the origin, authorizes them.
 PUBLIC_ALLOW_HEADERS = ["Content-Type", "X-Api-Key"]
-PROBLEM_JSON = "application/problem+json"
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
     "requestId": _F.context_request_id(),
@@ -45,25 +45,6 @@ ACCESS_LOG_FIELDS = {
     "wafResponseCode": _F.context_waf_response_code(),
     "xrayTraceId": _F.context_xray_trace_id(),
 }
-# Errors API Gateway answers itself, as problem+json like the functions' errors: type -> (status, title, detail).
-# An unknown route reaches API Gateway as a missing token: it is a 404, as a route a function does not know.
-_MESSAGE = "$context.error.messageString"
-_DETAIL = "<detail>"
-GATEWAY_ERRORS: dict[apigw.ResponseType, tuple[str | None, str, str]] = {
-    apigw.ResponseType.UNAUTHORIZED: ("401", "Unauthorized", _MESSAGE),
-    apigw.ResponseType.ACCESS_DENIED: ("403", "Forbidden", _MESSAGE),
-    apigw.ResponseType.WAF_FILTERED: ("403", "Forbidden", _MESSAGE),
-    apigw.ResponseType.MISSING_AUTHENTICATION_TOKEN: ("404", "Not Found", '"No route has this method and path."'),
-    apigw.ResponseType.BAD_REQUEST_PARAMETERS: ("400", "Bad Request", _MESSAGE),
-    apigw.ResponseType.BAD_REQUEST_BODY: ("400", "Bad Request", _MESSAGE),
-    apigw.ResponseType.THROTTLED: ("429", "Too Many Requests", _MESSAGE),
-    apigw.ResponseType.INVALID_API_KEY: ("403", "Forbidden", _MESSAGE),
-    apigw.ResponseType.QUOTA_EXCEEDED: ("429", "Too Many Requests", _MESSAGE),
-    apigw.ResponseType.DEFAULT_4_XX: (None, "Request failed", _MESSAGE),
-    apigw.ResponseType.DEFAULT_5_XX: (None, "Service error", _MESSAGE),
-}
-# Only public routes give these, so a website's script may read them.
-PUBLIC_GATEWAY_ERRORS = frozenset({"INVALID_API_KEY", "QUOTA_EXCEEDED"})
 
 
 class Api(Construct):
@@ -80,6 +61,7 @@ class Api(Construct):
         super().__init__(scope, construct_id)
         self.rest_api = self._rest_api(stage, methods=sorted({route.method for route in routes}))
         self._add_routes(routes, functions, user_pool)
+        self._add_method_not_allowed(routes, stage.allowed_origin)
         self._add_gateway_errors(stage.allowed_origin)
         public = [route for route in routes if route.api_key]
         self.usage_plan_name = f"{Stack.of(self).stack_name}-web-forms"
@@ -192,18 +174,49 @@ class Api(Construct):
         )
         return api
 
+    def _add_method_not_allowed(self, routes: list[Route], allowed_origin: str) -> None:
+        """On each path, its ANY method: a mock answering 405 with `Allow` (the path's methods, and OPTIONS)."""
+        public = {route.path for route in routes if route.api_key}
+        for path, allowed in allowed_methods(routes).items():
+            origin = "*" if path in public else allowed_origin
+            headers = {"Allow": ", ".join(allowed), "Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": origin}
+            integration = apigw.MockIntegration(
+                request_templates={media_type: '{"statusCode": 405}' for media_type in JSON_MEDIA_TYPES},
+                passthrough_behavior=apigw.PassthroughBehavior.NEVER,
+                integration_responses=[
+                    apigw.IntegrationResponse(
+                        status_code="405",
+                        response_parameters={f"method.response.header.{k}": f"'{v}'" for k, v in headers.items()},
+                        response_templates={"application/json": method_not_allowed(path, allowed).template()},
+                    )
+                ],
+            )
+            resource = self._public_resource(path) if path in public else self.rest_api.root.resource_for_path(path)
+            method = resource.add_method(
+                "ANY",
+                integration,
+                authorization_type=apigw.AuthorizationType.NONE,
+                method_responses=[
+                    apigw.MethodResponse(
+                        status_code="405",
+                        response_parameters={f"method.response.header.{name}": True for name in headers},
+                    )
+                ],
+            )
+            for finding in ("AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"):
+                acknowledge(
+                    method,
+                    finding,
+                    "Answers a method the path does not serve with a 405 and its Allow header, from a mock "
+                    "integration: no function runs and no data is read, so there is nothing to authorize.",
+                )
+
     def _add_gateway_errors(self, allowed_origin: str) -> None:
-        for response_type, (status, title, detail) in GATEWAY_ERRORS.items():
-            origin = "*" if response_type.response_type in PUBLIC_GATEWAY_ERRORS else allowed_origin
-            headers = {"Access-Control-Allow-Origin": f"'{origin}'", "Content-Type": f"'{PROBLEM_JSON}'"}
-            status_field = {"status": int(status)} if status else {}
-            problem = {"type": "about:blank", "title": title, **status_field, "detail": _DETAIL}
-            # `detail` is a JSON string already (messageString comes quoted), so it replaces the quoted marker.
-            body = json.dumps(problem).replace(json.dumps(_DETAIL), detail)
+        for response_type, (status, headers, template) in gateway_responses(allowed_origin).items():
             self.rest_api.add_gateway_response(
-                f"{response_type.response_type}Response",
-                type=response_type,
-                status_code=status,
-                response_headers=headers,
-                templates={"application/json": body},
+                f"{response_type}Response",
+                type=apigw.ResponseType.of(response_type),
+                status_code=str(status),
+                response_headers={name: f"'{value}'" for name, value in headers.items()},
+                templates={"application/json": template},
             )

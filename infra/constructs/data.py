@@ -79,7 +79,7 @@ class Data(Construct):
         self.cursor_secret = secretsmanager.Secret(
             self,
             "CursorSecret",
-            description="HMAC key that signs pagination cursors (rapport.pagination)",
+            description="The secret pagination cursors are encrypted with, through HKDF (rapport.pagination)",
             encryption_key=self.key,
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=CURSOR_SECRET_LENGTH, exclude_punctuation=True
@@ -89,7 +89,7 @@ class Data(Construct):
         acknowledge(
             self.cursor_secret,
             "AwsSolutions::AwsSolutions-SMG4",
-            "The cursor HMAC key never leaves the functions, and a scheduled rotation would break every "
+            "The cursor secret never leaves the functions, and a scheduled rotation would break every "
             "pagination cursor in flight. Replace it on suspicion with put-secret-value: the functions "
             "reload it within 5 minutes.",
         )
@@ -121,6 +121,12 @@ class Data(Construct):
         ]
         for statement in statements:
             grantee.grant_principal.add_to_principal_policy(statement)
+
+    def grant_erasures_read(self, grantee: iam.IGrantable) -> None:
+        """Reading who erased a record (its tombstone in the idempotency table): the outbox publisher's."""
+        grantee.grant_principal.add_to_principal_policy(
+            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.idempotency_table.table_arn])
+        )
 
     def grant_web_form_keys(self, grantee: iam.IGrantable, *, write: bool) -> None:
         """Reading (the public web-to-lead function) or writing (the web forms function) the keys table; the

@@ -42,10 +42,13 @@ class DomainEvents(Construct):
         self.publisher = self._publisher(data, factory)
 
     def _publisher(self, data: Data, factory: FunctionFactory) -> lambda_.Function:
-        publisher = factory.worker_function(
-            "publisher", "Rapport outbox: table stream to domain events", {"EVENT_BUS_NAME": self.bus.event_bus_name}
-        )
+        environment = {
+            "EVENT_BUS_NAME": self.bus.event_bus_name,
+            "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,  # who erased a record: its tombstone
+        }
+        publisher = factory.worker_function("publisher", "Rapport outbox: table stream to domain events", environment)
         self.bus.grant_put_events_to(publisher)
+        data.grant_erasures_read(publisher)
         data.key.grant_decrypt(publisher)
         acknowledge(
             publisher,

@@ -53,6 +53,8 @@ class Method:
     function: str | None = None
     mock_status: int = 200
     mock_headers: dict[str, str] = field(default_factory=dict)
+    mock_body: str = ""
+    mock_media_types: tuple[str, ...] | None = None  # the request's media types a mock takes (passthrough NEVER)
     authorizer: Authorizer | None = None
     required: tuple[tuple[str, str], ...] = ()
     api_key_required: bool = False
@@ -73,9 +75,10 @@ class GatewayResponse:
     headers: dict[str, str]
     template: str
 
-    def render(self, message: str, request_id: str, response_type: str) -> str:
+    def render(self, message: str, request_id: str, response_type: str, validation: str = "") -> str:
         return (
             self.template.replace("$context.error.messageString", json.dumps(message))
+            .replace("$context.error.validationErrorString", json.dumps(validation)[1:-1])
             .replace("$context.error.message", message)
             .replace("$context.error.responseType", response_type)
             .replace("$context.requestId", request_id)
@@ -91,15 +94,19 @@ class RestApi:
     binary_media_types: tuple[str, ...]
 
     def match(self, http_method: str, path: str) -> tuple[Method, dict[str, str]] | None:
-        """The method serving the request and its raw path parameters; the most specific resource wins."""
+        """The method serving the request and its raw path parameters; the most specific resource wins, and on a
+        resource its own method wins over its ANY."""
         segments = _segments(path)
-        best: tuple[tuple[int, ...], Method, dict[str, str]] | None = None
+        best: tuple[tuple[tuple[int, ...], bool], Method, dict[str, str]] | None = None
         for method in self.methods:
             if method.http_method not in (http_method, "ANY"):
                 continue
             matched = _match(_segments(method.resource), segments)
-            if matched is not None and (best is None or matched[0] > best[0]):
-                best = (matched[0], method, matched[1])
+            if matched is None:
+                continue
+            rank = (matched[0], method.http_method == http_method)
+            if best is None or rank > best[0]:
+                best = (rank, method, matched[1])
         return None if best is None else (best[1], best[2])
 
     def gateway_response(self, response_type: str, status: int) -> tuple[int, GatewayResponse]:
@@ -225,7 +232,16 @@ def _method(
     if integration.get("Type") == "MOCK":
         response = (integration.get("IntegrationResponses") or [{}])[0]
         headers = _literal_headers(response.get("ResponseParameters", {}), "method.response.header.")
-        return replace(method, mock_status=int(response.get("StatusCode", 200)), mock_headers=headers)
+        body = (response.get("ResponseTemplates") or {}).get("application/json", "")
+        strict = integration.get("PassthroughBehavior") == "NEVER"
+        media_types = tuple(integration.get("RequestTemplates", {})) if strict else None
+        return replace(
+            method,
+            mock_status=int(response.get("StatusCode", 200)),
+            mock_headers=headers,
+            mock_body=body,
+            mock_media_types=media_types,
+        )
     raise TemplateError(f"{method.http_method} {method.resource}: no local {integration.get('Type')} integration")
 
 

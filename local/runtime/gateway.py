@@ -1,6 +1,7 @@
 """API Gateway, locally: an HTTP request becomes a REST API Lambda proxy event, the function's result the response.
 
-In API Gateway's order: route (an unknown route is a MISSING_AUTHENTICATION_TOKEN), the Cognito authorizer
+In API Gateway's order: route (an unknown route is a MISSING_AUTHENTICATION_TOKEN; a method a known path does not
+serve meets the path's ANY, a mock the stack answers 405 with), the Cognito authorizer
 (401 before any function runs) or the API key (`x-api-key`, INVALID_API_KEY; usage plan throttles and quotas
 are not enforced locally), required parameters (BAD_REQUEST_PARAMETERS), then the integration. A function
 that fails or answers with a malformed proxy response is a 502, as API Gateway gives it.
@@ -56,12 +57,14 @@ class MalformedResponse(Exception):
 
 
 class Refused(Exception):
-    """API Gateway answers the request itself, with its gateway response of `response_type`."""
+    """API Gateway answers the request itself, with its gateway response of `response_type` (and `validation`,
+    what its request validation found wrong)."""
 
-    def __init__(self, response_type: str, status: int, message: str) -> None:
+    def __init__(self, response_type: str, status: int, message: str, validation: str = "") -> None:
         super().__init__(message)
         self.response_type = response_type
         self.status = status
+        self.validation = validation
 
 
 class ApiGateway:
@@ -99,11 +102,11 @@ class ApiGateway:
             return self._error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", request_id)
         method, path_parameters = matched
         if method.function is None:
-            return HttpResponse(method.mock_status, list(method.mock_headers.items())), "mock"
+            return self._mock(method, request, request_id)
         try:
             event = self._event(method, request, path_parameters, request_id)
         except Refused as refused:
-            return self._error(refused.response_type, refused.status, str(refused), request_id)
+            return self._error(refused.response_type, refused.status, str(refused), request_id, refused.validation)
         label = self._labels.get(method.function, method.function)
         try:
             return proxy_response(self._invoke(method.function, event)), label
@@ -127,8 +130,18 @@ class ApiGateway:
         event = proxy_event(self._api, method, request, path_parameters, claims, request_id, api_key)
         missing = method.missing(event["headers"] or {}, event["queryStringParameters"] or {})
         if missing:
-            raise Refused("BAD_REQUEST_PARAMETERS", 400, f"Missing required request parameters: [{', '.join(missing)}]")
+            message = f"Missing required request parameters: [{', '.join(missing)}]"
+            raise Refused("BAD_REQUEST_PARAMETERS", 400, message, message)
         return event
+
+    def _mock(self, method: Method, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
+        """A mock integration's answer; with passthrough NEVER, a request of a media type it has no template for is
+        API Gateway's 415."""
+        media_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
+        if method.mock_media_types is not None and media_type not in method.mock_media_types:
+            return self._error("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", request_id)
+        body = method.mock_body.replace("$context.requestId", request_id).encode()
+        return HttpResponse(method.mock_status, list(method.mock_headers.items()), body), "mock"
 
     def _api_key(self, request: HttpRequest) -> tuple[str, str]:
         """The request's `x-api-key` and its id, when it is an enabled key of one of the stack's usage plans."""
@@ -144,12 +157,14 @@ class ApiGateway:
         token = header.removeprefix("Bearer ").strip()
         return rest_api_claims(self._issuer.verify(token))
 
-    def _error(self, response_type: str, status: int, message: str, request_id: str) -> tuple[HttpResponse, str]:
+    def _error(
+        self, response_type: str, status: int, message: str, request_id: str, validation: str = ""
+    ) -> tuple[HttpResponse, str]:
         status, response = self._api.gateway_response(response_type, status)
         headers = {"Content-Type": "application/json", **response.headers}
         if response_type in ERROR_TYPES:
             headers["x-amzn-ErrorType"] = ERROR_TYPES[response_type]
-        body = response.render(message, request_id, response_type).encode()
+        body = response.render(message, request_id, response_type, validation).encode()
         return HttpResponse(status, list(headers.items()), body), "gateway"
 
 

@@ -47,10 +47,41 @@ def test_an_expired_token_is_a_401(local_runtime: LocalRuntime, tenant: str) -> 
 
 def test_a_route_outside_the_stack_is_a_404(staff: Staff) -> None:
     sales = staff("sales")
-    for method, path in (("GET", "/widgets"), ("PUT", "/accounts"), ("GET", "/accounts/x/y/z"), ("GET", "/")):
+    for method, path in (("GET", "/widgets"), ("GET", "/accounts/x/y/z"), ("GET", "/")):
         response = sales.request(method, path)
         assert response.status_code == 404, (method, path, response.text)
         assert response.headers["Content-Type"] == "application/problem+json"
+        assert response.json()["type"] == "urn:rapport:problem:not-found"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "allowed"),
+    [
+        ("PUT", "/accounts", "GET, OPTIONS, POST"),
+        ("POST", "/accounts/01J00000000000000000000000", "DELETE, GET, OPTIONS, PATCH"),
+        ("DELETE", "/currency-rates", "GET, OPTIONS, PUT"),
+        ("GET", "/public/leads", "OPTIONS, POST"),
+    ],
+)
+def test_a_known_path_asked_with_another_method_is_a_405_with_allow(target: Target, method, path, allowed) -> None:
+    response = requests.request(method, f"{target.url}{path}", json={}, timeout=30)
+    assert response.status_code == 405, response.text
+    assert response.headers["Allow"] == allowed
+    assert response.headers["Content-Type"] == "application/problem+json"
+    problem = response.json()
+    assert (problem["type"], problem["status"]) == ("urn:rapport:problem:method-not-allowed", 405)
+    assert path.split("/")[1] in problem["detail"]
+
+
+def test_gateway_errors_are_problems_of_the_functions_types(staff: Staff, target: Target) -> None:
+    unauthorized = requests.get(f"{target.url}/accounts", timeout=30).json()
+    assert (unauthorized["type"], unauthorized["status"]) == ("urn:rapport:problem:unauthenticated", 401)
+    missing = staff("manager").get("/forecast")
+    assert missing.status_code == 400, missing.text
+    problem = missing.json()
+    assert problem["type"] == "urn:rapport:problem:bad-request"
+    assert [entry["in"] for entry in problem["errors"]] == ["query"]
+    assert "period" in problem["errors"][0]["message"] + problem["detail"]
 
 
 def test_cors_preflight_is_answered_without_a_token(target: Target) -> None:

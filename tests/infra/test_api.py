@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from infra.openapi import load_routes
+from infra.gateway import GATEWAY_PROBLEMS
+from infra.openapi import allowed_methods, load_routes
+from rapport import errors
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -49,7 +51,7 @@ def methods(dev: Synthesis) -> Methods:
 
 @pytest.fixture(scope="module")
 def operations(methods: Methods) -> Methods:
-    return {key: method for key, method in methods.items() if key[0] != "OPTIONS"}
+    return {key: method for key, method in methods.items() if key[0] not in ("OPTIONS", "ANY")}
 
 
 def test_every_operation_is_a_method_of_its_function_and_nothing_else_is(dev: Synthesis, operations: Methods):
@@ -73,7 +75,7 @@ def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cogni
     [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
     public = _public_keys()
     for (verb, path), method in methods.items():
-        if verb == "OPTIONS":
+        if verb in ("OPTIONS", "ANY"):
             assert method["AuthorizationType"] == "NONE", path
             assert method["Integration"]["Type"] == "MOCK", path
         elif (verb, path) in public:
@@ -178,12 +180,28 @@ def test_prod_stage_has_its_own_throttling_and_origin(prod: Synthesis) -> None:
         assert function["Environment"]["Variables"]["ALLOWED_ORIGIN"] == "https://crm.example.com"
 
 
-def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> None:
+def _problem(template: str) -> dict[str, Any]:
+    """A gateway response's body as a client gets it, API Gateway's context variables filled in."""
+    filled = template.replace("$context.error.messageString", '"message"')
+    problem: dict[str, Any] = json.loads(filled.replace("$context.error.validationErrorString", "missing: [x]"))
+    return problem
+
+
+def _error_class(slug: str) -> type[errors.RapportError]:
+    classes = {
+        error.slug: error
+        for error in vars(errors).values()
+        if isinstance(error, type) and issubclass(error, errors.RapportError)
+    }
+    return classes[slug]
+
+
+def test_gateway_errors_are_the_functions_problems_a_browser_can_read(dev: Synthesis) -> None:
     responses = {
         r["Properties"]["ResponseType"]: r["Properties"]
         for r in dev.of_type("AWS::ApiGateway::GatewayResponse").values()
     }
-    assert {"UNAUTHORIZED", "MISSING_AUTHENTICATION_TOKEN", "DEFAULT_4XX", "DEFAULT_5XX"} <= set(responses)
+    assert set(responses) == set(GATEWAY_PROBLEMS)
     assert responses["UNAUTHORIZED"]["StatusCode"] == "401"
     assert responses["MISSING_AUTHENTICATION_TOKEN"]["StatusCode"] == "404"
     assert (responses["INVALID_API_KEY"]["StatusCode"], responses["QUOTA_EXCEEDED"]["StatusCode"]) == ("403", "429")
@@ -193,9 +211,41 @@ def test_gateway_errors_are_problem_json_a_browser_can_read(dev: Synthesis) -> N
         assert response["ResponseParameters"]["gatewayresponse.header.Access-Control-Allow-Origin"] == (
             "'*'" if public else "'http://localhost:5173'"
         )
-        template = response["ResponseTemplates"]["application/json"]
-        problem = json.loads(template.replace("$context.error.messageString", '"message"'))
-        assert problem["type"] == "about:blank"
+        problem = _problem(response["ResponseTemplates"]["application/json"])
+        slug = problem["type"].removeprefix("urn:rapport:problem:")
+        error = _error_class(slug)
+        assert (problem["title"], problem["status"]) == (error.title, int(response["StatusCode"])), response_type
+        assert error.status == problem["status"] or error.status == 500 < problem["status"], response_type
+    [entry] = _problem(responses["BAD_REQUEST_PARAMETERS"]["ResponseTemplates"]["application/json"])["errors"]
+    assert (entry["in"], entry["message"]) == ("query", "missing: [x]")
+
+
+def test_a_known_path_asked_with_another_method_is_a_405_that_lists_its_methods(dev: Synthesis, methods: Methods):
+    allowed = allowed_methods(load_routes())
+    assert {path for verb, path in methods if verb == "ANY"} == set(allowed)
+    for path, verbs in allowed.items():
+        method = methods[("ANY", path)]
+        integration = method["Integration"]
+        assert (integration["Type"], integration["PassthroughBehavior"]) == ("MOCK", "NEVER")
+        assert set(integration["RequestTemplates"]) == {"application/json", "application/merge-patch+json"}
+        [response] = integration["IntegrationResponses"]
+        assert response["StatusCode"] == "405"
+        assert response["ResponseParameters"]["method.response.header.Allow"] == f"'{', '.join(verbs)}'"
+        assert response["ResponseParameters"]["method.response.header.Content-Type"] == "'application/problem+json'"
+        problem = _problem(response["ResponseTemplates"]["application/json"])
+        assert (problem["type"], problem["status"]) == ("urn:rapport:problem:method-not-allowed", 405)
+        assert problem["title"] == errors.MethodNotAllowed.title
+        assert {verb for verb, known in methods if known == path} == {*verbs, "ANY"}
+    assert allowed["/accounts"] == ["GET", "OPTIONS", "POST"]
+
+
+def test_the_only_parameters_api_gateway_requires_are_path_and_query_ones_with_plain_names():
+    """The BAD_REQUEST_PARAMETERS problem says `in: query` and quotes the names unescaped: both must hold."""
+    for route in load_routes():
+        for parameter, required in route.request_parameters.items():
+            location, name = parameter.removeprefix("method.request.").split(".", 1)
+            assert not required or location in ("path", "querystring"), parameter
+            assert name.replace("_", "").replace("-", "").isalnum(), parameter
 
 
 def test_prod_puts_the_api_stage_behind_the_web_acl_and_dev_has_none(dev: Synthesis, prod: Synthesis) -> None:

@@ -29,23 +29,35 @@ def test_the_table_stream_feeds_the_publisher_with_retries_and_a_dead_letter_que
     assert properties["FunctionName"] == {"Ref": _function_id(dev, "publisher")}
     assert set(publisher["Environment"]["Variables"]) == {
         "EVENT_BUS_NAME",
+        "IDEMPOTENCY_TABLE_NAME",
         "POWERTOOLS_SERVICE_NAME",
         "POWERTOOLS_METRICS_NAMESPACE",
     }
 
 
-def test_the_publisher_may_put_events_on_the_bus_and_nothing_on_the_tables(dev: Synthesis) -> None:
+def test_the_publisher_may_put_events_on_the_bus_read_tombstones_and_write_nothing(dev: Synthesis) -> None:
     role = dev.functions()["publisher"]["Role"]["Fn::GetAtt"][0]
-    actions = {
-        action
+    statements = [
+        statement
         for policy in dev.of_type("AWS::IAM::Policy").values()
         if {"Ref": role} in policy["Properties"]["Roles"]
         for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    actions = {
+        action
+        for statement in statements
         for action in ([statement["Action"]] if isinstance(statement["Action"], str) else statement["Action"])
     }
     assert "events:PutEvents" in actions
     assert {"dynamodb:GetRecords", "dynamodb:GetShardIterator"} <= actions
     assert not actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query"}
+    [tombstones] = [statement for statement in statements if statement["Action"] == "dynamodb:GetItem"]
+    [idempotency_table] = [
+        name
+        for name, table in dev.of_type("AWS::DynamoDB::Table").items()
+        if "TimeToLiveSpecification" in table["Properties"] and "StreamSpecification" not in table["Properties"]
+    ]
+    assert tombstones["Resource"] == {"Fn::GetAtt": [idempotency_table, "Arn"]}
 
 
 @pytest.mark.parametrize(("stage", "days"), [("dev", 30), ("prod", 365)])

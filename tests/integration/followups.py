@@ -11,6 +11,7 @@ from botocore.config import Config  # type: ignore[import-untyped]
 
 from local.lambda_api import LambdaContext
 from rapport.dal.models import Item
+from rapport.dal.repository import erasure
 from rapport.events.outbox import publish
 from rapport.followups import FOLLOWUP_EVENTS
 from rapport.notifications import requests
@@ -41,7 +42,7 @@ class Bus:
         fresh = [record for record in _stream_records() if record["eventID"] not in self._seen]
         self._seen.update(record["eventID"] for record in fresh)
         published: list[dict[str, Any]] = []
-        assert publish(fresh, BUS, lambda batch: self._collect(batch, published)) == []
+        assert publish(fresh, BUS, lambda batch: self._collect(batch, published), erasure) == []
         return published
 
     @staticmethod

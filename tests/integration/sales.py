@@ -44,8 +44,9 @@ def move(record: dict[str, Any], stage: str, staff: Staff = SALES, **fields: Any
 
 
 def set_rates(currency: str, rates: dict[str, str], staff: Staff = ADMIN) -> Reply:
-    reply = call("putCurrencyRates", staff, body={"currency": currency, "rates": rates})
-    return reply
+    """Replace the tenant's rates over the version they are at (If-Match, as a client that read them)."""
+    current = call("getCurrencyRates", staff).etag
+    return call("putCurrencyRates", staff, body={"currency": currency, "rates": rates}, headers={"If-Match": current})
 
 
 def log_activity(user_id: str, at: str, tenant_id: str = SALES.tenant) -> None:

@@ -293,7 +293,7 @@ def _rotting_deal() -> dict[str, Any]:
     """An open deal of a pipeline with rotting days, last touched long ago."""
     rotting = deal(pipeline(name="Rots", rotting_days=7)["id"], name="Stalled")
     work = UnitOfWork()
-    work.update_item(*sales.touch_deal_activity(SALES.tenant, rotting["id"], "2026-01-05T10:00:00.000Z"))
+    work.update_item(*sales.touch_deal_activity(SALES.tenant, rotting["id"], "2026-01-05T10:00:00.000Z", SALES.user))
     work.commit()
     read = call("getDeal", record_id=rotting["id"])
     assert read.body["rotting"] is True
@@ -385,8 +385,8 @@ def test_a_lead_changed_meanwhile_is_read_again_and_the_whole_write_sent_again(l
     engage = leads.record_engagement
     changes = iter([True])
 
-    def engage_then_someone_edits_the_lead(*args: Any) -> Any:
-        pending = engage(*args)
+    def engage_then_someone_edits_the_lead(*args: Any, **kwargs: Any) -> Any:
+        pending = engage(*args, **kwargs)
         if next(changes, False):
             edited = call(
                 "updateLead", record_id=lead_id, body={"title": "CTO"}, headers={"If-Match": f'"{pending.version}"'}
@@ -409,10 +409,11 @@ def test_a_lead_that_keeps_changing_is_a_409_busy_with_nothing_written(linked, m
     lead_id = linked["lead_id"]
     engage = leads.record_engagement
 
-    def engage_then_someone_edits_the_lead(*args: Any) -> Any:
-        pending = engage(*args)
+    def engage_then_someone_edits_the_lead(*args: Any, **kwargs: Any) -> Any:
+        pending = engage(*args, **kwargs)
+        notes = f"edit {pending.version}"  # an edit that changes nothing would leave the version as it is
         edited = call(
-            "updateLead", record_id=lead_id, body={"notes": "again"}, headers={"If-Match": f'"{pending.version}"'}
+            "updateLead", record_id=lead_id, body={"notes": notes}, headers={"If-Match": f'"{pending.version}"'}
         )
         assert edited.status == 200, edited.body
         return pending

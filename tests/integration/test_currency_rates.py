@@ -12,8 +12,9 @@ def test_the_rate_table_starts_as_usd_with_no_rates_and_only_admins_set_it():
     assert reply.body == {"currency": "USD", "rates": {}, "version": 0, "updated_at": None, "updated_by": None}
     assert reply.etag == '"0"'
     assert set_rates("EUR", {"USD": "0.92"}, MANAGER).status == 403
+    body = {"currency": "EUR", "rates": {"USD": "0.92", "GBP": "1.1725"}}
     with dynamodb_requests() as requests:
-        put = set_rates("EUR", {"USD": "0.92", "GBP": "1.1725"})
+        put = call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": '"0"'})
     assert requests == ["GetItem", "Query", "PutItem"]  # a new tenant currency: are there won deals?
     assert put.status == 200, put.body
     assert put.body["rates"] == {"GBP": "1.1725", "USD": "0.92"} and put.etag == '"1"'
@@ -25,9 +26,11 @@ def test_the_rate_table_starts_as_usd_with_no_rates_and_only_admins_set_it():
 def test_rate_table_changes_honour_if_match():
     set_rates("EUR", {})
     body = {"currency": "EUR", "rates": {"USD": "0.9"}}
+    assert call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": None}).status == 428
     assert call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": '"0"'}).status == 412
     assert call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": '"1"'}).status == 200
     assert call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": "one"}).status == 400
+    assert call("getCurrencyRates").body["rates"] == {"USD": "0.9"}
 
 
 @pytest.mark.parametrize(

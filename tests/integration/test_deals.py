@@ -284,7 +284,9 @@ def test_a_deal_without_activity_for_the_pipelines_rotting_days_is_flagged_rotti
     pipe = pipeline(rotting_days=7)
     created = deal(pipe["id"])
     work = UnitOfWork()
-    work.update_item(*sales_items.touch_deal_activity(SALES.tenant, created["id"], "2026-01-05T10:00:00.000Z"))
+    work.update_item(
+        *sales_items.touch_deal_activity(SALES.tenant, created["id"], "2026-01-05T10:00:00.000Z", SALES.user)
+    )
     work.commit()
     read = call("getDeal", record_id=created["id"])
     assert read.body["rotting"] is True and read.body["last_activity_at"] == "2026-01-05T10:00:00Z"
@@ -295,7 +297,7 @@ def test_a_deal_without_activity_for_the_pipelines_rotting_days_is_flagged_rotti
     unlimited = pipeline(name="No rot", rotting_days=None)
     calm = deal(unlimited["id"])
     work = UnitOfWork()
-    work.update_item(*sales_items.touch_deal_activity(SALES.tenant, calm["id"], "2020-01-01T00:00:00.000Z"))
+    work.update_item(*sales_items.touch_deal_activity(SALES.tenant, calm["id"], "2020-01-01T00:00:00.000Z", SALES.user))
     work.commit()
     assert call("getDeal", record_id=calm["id"]).body["rotting"] is False
 
@@ -305,7 +307,9 @@ def test_touching_an_unknown_or_trashed_deal_fails_as_a_missing_parent(pipe):
     call("deleteDeal", record_id=created["id"], headers={"If-Match": None})
     for deal_id in (created["id"], UNKNOWN):
         work = UnitOfWork()
-        work.update_item(*sales_items.touch_deal_activity(SALES.tenant, deal_id, "2026-11-22T10:00:00.000Z"))
+        work.update_item(
+            *sales_items.touch_deal_activity(SALES.tenant, deal_id, "2026-11-22T10:00:00.000Z", SALES.user)
+        )
         with pytest.raises(ParentMissing):
             work.commit()
 

@@ -13,7 +13,6 @@ from reminders.handler import lambda_handler as reminders_handler
 from local.lambda_api import Staff, call, create
 from rapport.dal import repository
 from rapport.dal.keys import Kind
-from rapport.followups import reminders
 from tests.integration.followups import CONTEXT, Bus, capture, deliver, scheduled
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.sales import STAGES, deal, move, pipeline
@@ -161,7 +160,8 @@ def test_a_rescheduled_appointment_is_reminded_at_its_new_time_and_a_cancelled_o
 def test_appointment_reminder_offsets_are_a_tenant_setting(bus: Bus) -> None:
     appointment()
     registered(bus)
-    reminders.set_offsets("tenant-a", [30], actor="user-1", now=datetime(2026, 11, 1, tzinfo=UTC))
+    saved = call("putReminderSettings", Staff().as_("manager"), body={"offsets_minutes": [30]})
+    assert saved.status == 200, saved.body
     sweep("2026-11-23T10:00:00Z")
     sweep("2026-11-24T09:00:00Z")
     assert bus.requests() == []

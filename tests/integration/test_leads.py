@@ -407,7 +407,7 @@ def test_engagement_is_counted_and_rescores_the_lead_and_its_list_position():
     lead = create("createLead", email="a@x.example")
     other = create("createLead", email="b@x.example", country="GB")
     for kind in (EngagementKind.EMAIL_REPLY, EngagementKind.EMAIL_REPLY, EngagementKind.WEB_VISIT):
-        leads.engage(SALES.tenant, lead["id"], kind)
+        leads.engage(SALES.tenant, lead["id"], kind, actor=SALES.user)
     read = call("getLead", record_id=lead["id"])
     assert read.body["engagement"] | {"last_at": None} == {
         "activities": 0,
@@ -432,7 +432,7 @@ def test_engagement_joins_another_write_in_one_transaction():
         ref_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5",
     )
     work.put_item(activity)
-    pending = leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1})
+    pending = leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1}, actor=SALES.user)
     assert pending.engagement is not None and pending.engagement.activities == 1
     with dynamodb_requests() as requests:
         work.commit()
@@ -444,7 +444,7 @@ def test_engagement_joins_another_write_in_one_transaction():
 def test_engagement_over_a_stale_read_fails_the_whole_write():
     lead = create("createLead", email="a@x.example")
     work = UnitOfWork()
-    leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1})
+    leads.record_engagement(work, SALES.tenant, lead["id"], {EngagementKind.ACTIVITY: 1}, actor=SALES.user)
     call("updateLead", record_id=lead["id"], body={"title": "x"}, headers={"If-Match": '"1"'})
     with pytest.raises(StaleVersion):
         work.commit()
@@ -453,7 +453,8 @@ def test_engagement_over_a_stale_read_fails_the_whole_write():
 
 def test_concurrent_engagements_are_all_counted():
     lead = create("createLead", email="a@x.example")
-    results = race([partial(leads.engage, SALES.tenant, lead["id"], EngagementKind.ACTIVITY) for _ in range(3)])
+    engage = partial(leads.engage, SALES.tenant, lead["id"], EngagementKind.ACTIVITY, actor=SALES.user)
+    results = race([engage for _ in range(3)])
     assert Counter(map(outcome, results)) == {"Lead": 3}
     assert call("getLead", record_id=lead["id"]).body["engagement"]["activities"] == 3
 
@@ -481,7 +482,7 @@ def test_request_counts():
         call("putScoringRules", MARKETING, body=RULES, headers={"If-Match": '"0"'})
     assert requests == ["GetItem", "PutItem"]
     with dynamodb_requests() as requests:
-        leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT)
+        leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT, actor=SALES.user)
     assert requests[:3] == ["GetItem", "GetItem", "TransactWriteItems"]  # lead, rules, lead (then it is read)
 
 

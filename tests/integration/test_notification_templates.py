@@ -1,4 +1,4 @@
-"""The notification templates API: defaults until saved, checked saves, If-Match once saved, previews."""
+"""The notification templates API: defaults until saved, checked saves over the version read, previews."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ def test_sales_may_not_read_templates():
 
 def test_save_then_read_then_save_again_only_with_if_match():
     body = {"subject": "{{ lead.name }}", "text": "Hi {{ recipient.first_name }}"}
-    saved = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": None})
+    first = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": None})
+    assert first.status == 428, "the default is version 0: a first save sends If-Match too"
+    saved = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'})
     assert saved.status == 200, saved.body
     assert saved.etag == '"1"'
     assert saved.body["customized"] is True
@@ -38,7 +40,8 @@ def test_save_then_read_then_save_again_only_with_if_match():
     assert again.status == 428
     stale = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'})
     assert stale.status == 412
-    ok = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"1"'})
+    changed = {**body, "text": "Hello {{ recipient.first_name }}"}
+    ok = call("putNotificationTemplate", MARKETING, path=EMAIL, body=changed, headers={"If-Match": '"1"'})
     assert ok.status == 200 and ok.etag == '"2"'
     other_tenant = call("getNotificationTemplate", Staff(tenant="tenant-b", groups=("admin",)), path=EMAIL)
     assert other_tenant.body["customized"] is False
@@ -46,21 +49,21 @@ def test_save_then_read_then_save_again_only_with_if_match():
 
 def test_unknown_variables_and_bad_syntax_are_422_naming_them():
     body = {"subject": "Hi", "text": "{{ lead.name }} {{ task.title }} {{ __class__ }}"}
-    reply = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": None})
+    reply = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'})
     assert reply.status == 422
     assert reply.body["errors"][0]["field"] == "text"
     assert "__class__" in reply.body["detail"]
     body = {"subject": "Hi", "text": "{{ lead.name }} {{ task.title }}"}
-    reply = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": None})
+    reply = call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'})
     assert reply.status == 422
     assert "{{ task.title }} is not a variable of lead_assigned" in reply.body["errors"][0]["message"]
 
 
 def test_an_sms_is_text_only_and_at_most_1600_characters():
-    reply = call("putNotificationTemplate", MARKETING, path=SMS, body={"text": "x" * 1601}, headers={"If-Match": None})
+    reply = call("putNotificationTemplate", MARKETING, path=SMS, body={"text": "x" * 1601}, headers={"If-Match": '"0"'})
     assert reply.status == 422
     reply = call(
-        "putNotificationTemplate", MARKETING, path=SMS, body={"text": "{{ task.title }}"}, headers={"If-Match": None}
+        "putNotificationTemplate", MARKETING, path=SMS, body={"text": "{{ task.title }}"}, headers={"If-Match": '"0"'}
     )
     assert reply.status == 200
 

@@ -162,7 +162,7 @@ def test_staff_users_get_it_on_each_channel_of_their_profile_using_the_tenants_t
         Staff().as_("admin"),
         path={"name": "lead_assigned", "channel": "email"},
         body=body,
-        headers={"If-Match": None},
+        headers={"If-Match": '"0"'},
     )
     assert saved.status == 200
     event = request("user", "u-ada", template="lead_assigned", context={"lead": {"name": "Rachael"}})

@@ -2,54 +2,20 @@
 
 from __future__ import annotations
 
-import json
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.config import Config  # type: ignore[import-untyped]
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from local import event_schemas
 from local.lambda_api import Staff, call, create
-from rapport.dal.models import Item
+from rapport.dal.repository import erasure
 from rapport.events.models import DomainEvent
 from rapport.events.outbox import publish
 from rapport.events.publisher import events_of
+from tests.integration.outbox import published, stream_records
+from tests.integration.sales import pipeline
 
 ADMIN = Staff().as_("admin")
-
-
-def stream_records() -> list[dict[str, Any]]:
-    table = boto3.client("dynamodb").describe_table(TableName=Item.Meta.table_name)["Table"]
-    # moto answers the regional streams endpoint, not the account-based one botocore picks for a stream ARN
-    streams = boto3.client("dynamodbstreams", config=Config(account_id_endpoint_mode="disabled"))
-    shards = streams.describe_stream(StreamArn=table["LatestStreamArn"])["StreamDescription"]["Shards"]
-    records: list[dict[str, Any]] = []
-    for shard in shards:
-        iterator = streams.get_shard_iterator(
-            StreamArn=table["LatestStreamArn"], ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON"
-        )["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator)["Records"]
-    return records
-
-
-def published() -> list[DomainEvent]:
-    entries: list[dict[str, Any]] = []
-
-    def put_events(batch: list[dict[str, Any]]) -> dict[str, Any]:
-        entries.extend(batch)
-        return {"Entries": [{"EventId": str(number)} for number in range(len(batch))], "FailedEntryCount": 0}
-
-    assert publish(stream_records(), "rapport-test", put_events) == []
-    assert {entry["Source"] for entry in entries} == {"rapport"}
-    assert {entry["EventBusName"] for entry in entries} == {"rapport-test"}
-    validator = Draft202012Validator(json.loads(event_schemas.DOCUMENT.read_text()))
-    for entry in entries:
-        validator.validate(json.loads(entry["Detail"]))  # the contract consumers code against
-    events = [DomainEvent.model_validate_json(entry["Detail"]) for entry in entries]
-    assert [entry["DetailType"] for entry in entries] == [event.detail_type for event in events]
-    return events
 
 
 def test_a_contacts_life_is_told_by_its_events():
@@ -102,6 +68,55 @@ def test_a_rejected_event_is_retried_from_its_record_on(failing_entry):
         results[failing_entry] = {"ErrorCode": "InternalFailure", "ErrorMessage": "try again"}
         return {"Entries": results, "FailedEntryCount": 1}
 
-    retry = publish(records, "rapport-test", put_events)
-    failing_record = [position for position, record in enumerate(records) if events_of(record)][failing_entry]
+    retry = publish(records, "rapport-test", put_events, erasure)
+    failing_record = [position for position, record in enumerate(records) if events_of(record, erasure)][failing_entry]
     assert retry == [record["dynamodb"]["SequenceNumber"] for record in records[failing_record:]]
+
+
+REP1, REP2 = Staff(user="rep-1"), Staff(user="rep-2")
+
+
+def _window(action: Any) -> tuple[datetime, datetime]:
+    """From before `action` to after it, as events tell time: to the millisecond."""
+    started = datetime.now(UTC)
+    action()
+    return started.replace(microsecond=started.microsecond // 1000 * 1000), datetime.now(UTC)
+
+
+def _told(event: DomainEvent, actor: str, window: tuple[datetime, datetime]) -> None:
+    assert event.actor == actor, event
+    assert window[0] <= datetime.fromisoformat(event.occurred_at) <= window[1], event
+
+
+@pytest.mark.parametrize("trashed_first", [False, True])
+@pytest.mark.parametrize("kind", ["Account", "Deal"])
+def test_an_admin_erasing_a_reps_record_is_the_erases_actor_at_the_erase_time(kind: str, trashed_first: bool):
+    made = create(f"create{kind}", REP1, **({"name": "Acme"} if kind == "Account" else _deal_fields()))
+    no_key: dict[str, str | None] = {"If-Match": None}
+    if trashed_first:
+        trash = _window(lambda: call(f"delete{kind}", REP2, record_id=made["id"], headers=no_key))
+    erase = _window(
+        lambda: call(f"delete{kind}", ADMIN, record_id=made["id"], query={"permanent": "true"}, headers=no_key)
+    )
+
+    events = {event.detail_type.split(".")[1]: event for event in published() if event.entity_id == made["id"]}
+
+    _told(events["erased"], ADMIN.user, erase)
+    if trashed_first:
+        _told(events["deleted"], REP2.user, trash)
+
+
+def _deal_fields() -> dict[str, Any]:
+    return {"name": "Renewal", "amount": "1000.00", "pipeline_id": pipeline()["id"], "close_date": "2026-12-15"}
+
+
+def test_an_activity_changes_its_deal_and_lead_as_its_author_when_logged():
+    deal = create("createDeal", REP1, **_deal_fields())
+    lead = create("createLead", REP1, last_name="Hopper")
+    body = {"type": "call", "deal_id": deal["id"], "lead_id": lead["id"]}
+    logged = _window(lambda: call("createActivity", REP2, body=body, headers={"Idempotency-Key": None}))
+
+    updates = {event.entity: event for event in published() if event.detail_type.endswith(".updated")}
+
+    _told(updates["deal"], REP2.user, logged)
+    _told(updates["lead"], REP2.user, logged)

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from infra.gateway import GATEWAY_PROBLEMS, JSON_MEDIA_TYPES, gateway_responses, method_not_allowed
 from local.runtime.api import RestApi, load_rest_api
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse, proxy_response
 from local.runtime.template import CloudAssembly
@@ -247,3 +248,92 @@ def test_a_known_api_key_reaches_the_function_in_the_events_identity_without_cla
     identity = event["requestContext"]["identity"]
     assert (identity["apiKey"], identity["apiKeyId"]) == ("the-key-value", "key-id-1")
     assert "authorizer" not in event["requestContext"]
+
+
+@pytest.fixture
+def stack_api(assembly: CloudAssembly) -> RestApi:
+    """The stack with Rapport's own gateway responses and a 405 mock on /things (as infra.constructs.api makes)."""
+    resources = {
+        name: resource
+        for name, resource in assembly.template["Resources"].items()
+        if resource["Type"] != "AWS::ApiGateway::GatewayResponse"
+    }
+    for response_type, (status, headers, body) in gateway_responses("http://localhost:5173").items():
+        resources[f"{response_type}Response"] = {
+            "Type": "AWS::ApiGateway::GatewayResponse",
+            "Properties": {
+                "ResponseType": response_type,
+                "RestApiId": {"Ref": "Api"},
+                "StatusCode": str(status),
+                "ResponseParameters": {f"gatewayresponse.header.{k}": f"'{v}'" for k, v in headers.items()},
+                "ResponseTemplates": {"application/json": body},
+            },
+        }
+    allow = {"Allow": "GET, OPTIONS, POST", "Content-Type": "application/problem+json"}
+    resources["ThingsAny"] = {
+        "Type": "AWS::ApiGateway::Method",
+        "Properties": {
+            "HttpMethod": "ANY",
+            "ResourceId": {"Ref": "Things"},
+            "RestApiId": {"Ref": "Api"},
+            "AuthorizationType": "NONE",
+            "Integration": {
+                "Type": "MOCK",
+                "PassthroughBehavior": "NEVER",
+                "RequestTemplates": {media_type: '{"statusCode": 405}' for media_type in JSON_MEDIA_TYPES},
+                "IntegrationResponses": [
+                    {
+                        "StatusCode": "405",
+                        "ResponseParameters": {f"method.response.header.{k}": f"'{v}'" for k, v in allow.items()},
+                        "ResponseTemplates": {
+                            "application/json": method_not_allowed("/things", ["GET", "OPTIONS", "POST"]).template()
+                        },
+                    }
+                ],
+            },
+        },
+    }
+    stack = {**assembly.template, "Resources": resources}
+    return load_rest_api(CloudAssembly(assembly.directory, assembly.stack_name, stack))
+
+
+def _expected(response_type: str, detail: str, validation: str = "") -> dict[str, Any]:
+    template = GATEWAY_PROBLEMS[response_type].template()
+    filled = template.replace("$context.error.messageString", json.dumps(detail))
+    expected: dict[str, Any] = json.loads(filled.replace("$context.error.validationErrorString", validation))
+    return expected
+
+
+def test_gateway_errors_are_the_problems_the_stack_defines(stack_api: RestApi) -> None:
+    unauthorized = _send(stack_api, Function(), "GET", "/things", token=None)
+    assert (unauthorized.status, json.loads(unauthorized.body)) == (401, _expected("UNAUTHORIZED", "Unauthorized"))
+    unknown = _send(stack_api, Function(), "GET", "/nothing")
+    assert (unknown.status, json.loads(unknown.body)) == (404, _expected("MISSING_AUTHENTICATION_TOKEN", ""))
+    assert json.loads(unknown.body)["type"] == "urn:rapport:problem:not-found"
+    missing = _send(stack_api, Function(), "POST", "/things", body=b"{}")
+    message = "Missing required request parameters: [idempotency-key]"
+    assert (missing.status, json.loads(missing.body)) == (400, _expected("BAD_REQUEST_PARAMETERS", message, message))
+    assert json.loads(missing.body)["errors"][0]["message"] == message
+    failed = _send(stack_api, Function(FunctionError("Runtime.ExitError", "gone")), "GET", "/things")
+    assert (failed.status, json.loads(failed.body)["type"]) == (502, "urn:rapport:problem:internal")
+    for response in (unauthorized, unknown, missing, failed):
+        assert _headers(response)["content-type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("content_type", [None, "application/json", "application/merge-patch+json"])
+def test_a_known_path_asked_with_another_method_is_a_405_listing_its_methods(stack_api: RestApi, content_type):
+    function = Function()
+    headers = [("Content-Type", content_type)] if content_type else []
+    response = _send(stack_api, function, "DELETE", "/things", *headers, body=b"{}", token=None)
+    assert response.status == 405
+    assert _headers(response)["allow"] == "GET, OPTIONS, POST"
+    assert _headers(response)["content-type"] == "application/problem+json"
+    problem = json.loads(response.body)
+    assert (problem["type"], problem["status"]) == ("urn:rapport:problem:method-not-allowed", 405)
+    assert function.events == []
+    assert _send(stack_api, function, "GET", "/things").status == 200, "the path's own method still serves"
+
+
+def test_a_405_mock_refuses_a_body_that_is_not_json_like_api_gateway(stack_api: RestApi) -> None:
+    response = _send(stack_api, Function(), "DELETE", "/things", ("Content-Type", "text/plain"), body=b"x")
+    assert (response.status, json.loads(response.body)["type"]) == (415, "urn:rapport:problem:unsupported-media-type")

@@ -128,7 +128,7 @@ def reset_clients() -> None:
 
 def seed_team() -> None:
     from rapport.assignment.models import AssignmentRules
-    from rapport.assignment.service import replace_rules
+    from rapport.assignment.service import ASSIGNMENT_RULES
     from rapport.auth import Caller, Role
     from rapport.users.models import UserProfile
     from rapport.users.service import users
@@ -138,7 +138,7 @@ def seed_team() -> None:
         profile = UserProfile(name=rep, email=f"{rep}@seller.example", team="emea", manager_id="boss")
         users.put(manager, rep, profile, None)
     rules = {"default_team": "emea", "teams": {"emea": ["ana", "ben"]}, "max_reassignments": 1}
-    replace_rules(manager, AssignmentRules.model_validate(rules), 0)
+    ASSIGNMENT_RULES.replace(manager, AssignmentRules.model_validate(rules), 0)
 
 
 @pytest.mark.slow

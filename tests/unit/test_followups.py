@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from rapport.dal.keys import Kind
 from rapport.dal.repository import Record
@@ -75,8 +76,8 @@ def test_a_task_reminder_goes_to_the_assignee_and_its_name_carries_the_time() ->
 
 @pytest.mark.parametrize("minutes", [[0], [-5], [7 * 24 * 60 + 1]])
 def test_offsets_out_of_range_are_refused(minutes: list[int]) -> None:
-    with pytest.raises(ValueError, match="offset"):
-        reminders.set_offsets("t1", minutes, actor="u", now=NOW)
+    with pytest.raises(ValidationError, match="offsets_minutes"):
+        reminders.ReminderSettings(offsets_minutes=minutes)
 
 
 def test_the_follow_up_task_id_is_a_ulid_fixed_by_the_event() -> None:

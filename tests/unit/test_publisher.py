@@ -1,3 +1,4 @@
+import re
 from decimal import Decimal
 from typing import Any
 
@@ -5,9 +6,15 @@ import pytest
 from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
 
 from local import event_schemas
+from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
+from rapport.events.models import Erasure
 from rapport.events.publisher import events_of
 
 SERIALIZER = TypeSerializer()
+
+
+def no_erasures(tenant_id: str, kind: Kind, record_id: str) -> None:
+    return None
 
 
 def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -25,6 +32,40 @@ def item(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
         **fields,
     }
     return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def insert(kind: str, data: dict[str, Any]) -> dict[str, Any]:
+    return {"eventID": "e-0", "eventName": "INSERT", "dynamodb": {"NewImage": item(kind, data), "SequenceNumber": "0"}}
+
+
+def setting(kind: str, data: dict[str, Any], version: int = 1) -> dict[str, Any]:
+    """A settings document's item as the table's stream shows it."""
+    plain = {
+        "pk": "T#t1#SETTINGS",
+        "sk": kind,
+        "type": "setting",
+        "tenant_id": "t1",
+        "kind": kind,
+        "data": data,
+        "updated_at": "2026-11-22T10:00:00.000Z",
+        "updated_by": "admin-1",
+        "version": version,
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def saved(kind: str, before: dict[str, Any] | None, after: dict[str, Any]) -> dict[str, Any]:
+    images = {"NewImage": setting(kind, after, 2 if before else 1), "SequenceNumber": "3"}
+    if before is not None:
+        images["OldImage"] = setting(kind, before)
+    return {"eventID": "e-3", "eventName": "MODIFY" if before else "INSERT", "dynamodb": images}
+
+
+def first_event(kind: Kind) -> Any:
+    """The first event a thing of `kind` makes: a record's creation, a settings document's first save."""
+    record = saved(kind.value, None, {}) if kind in SETTINGS_DOCUMENTS else insert(kind.value, {})
+    [event] = events_of(record, no_erasures)
+    return event
 
 
 def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -53,21 +94,23 @@ def modify(kind: str, before: dict[str, Any], after: dict[str, Any], **fields: A
     ],
 )
 def test_deal_updates_say_what_happened(before, after, expected):
-    assert [event.detail_type for event in events_of(modify("DEAL", before, after))] == expected
+    assert [event.detail_type for event in events_of(modify("DEAL", before, after), no_erasures)] == expected
 
 
 def test_a_lead_turning_converted_is_converted_once():
-    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "qualified"}, {"status": "converted"}))] == [
+    assert [
+        e.detail_type for e in events_of(modify("LEAD", {"status": "qualified"}, {"status": "converted"}), no_erasures)
+    ] == [
         "lead.updated",
         "lead.converted",
     ]
-    assert [e.detail_type for e in events_of(modify("LEAD", {"status": "converted"}, {"status": "converted"}))] == [
-        "lead.updated"
-    ]
+    assert [
+        e.detail_type for e in events_of(modify("LEAD", {"status": "converted"}, {"status": "converted"}), no_erasures)
+    ] == ["lead.updated"]
 
 
 def test_numbers_keep_their_exact_value():
-    [event] = events_of(modify("DEAL", {"amount": Decimal(10)}, {"amount": Decimal("10.50")}))
+    [event] = events_of(modify("DEAL", {"amount": Decimal(10)}, {"amount": Decimal("10.50")}), no_erasures)
     assert event.changes["amount"].model_dump() == {"before": 10, "after": "10.50"}
     assert event.version == 2
 
@@ -79,3 +122,72 @@ def test_every_produced_type_is_in_the_schema():
 
 def test_the_committed_event_schema_is_current():
     assert event_schemas.DOCUMENT.read_text() == event_schemas.render(), "run `make event-schemas`"
+
+
+EVENT_TYPE = re.compile(r"[a-z_]+\.[a-z_]+")
+
+
+@pytest.mark.parametrize("kind", list(Kind))
+def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
+    created = first_event(kind)
+    entity, _ = created.detail_type.split(".")
+    assert EVENT_TYPE.fullmatch(created.detail_type)
+    assert created.entity == entity
+    of_kind = [detail_type for detail_type in event_schemas.detail_types() if detail_type.startswith(f"{entity}.")]
+    assert created.detail_type in of_kind
+    assert all(EVENT_TYPE.fullmatch(detail_type) for detail_type in of_kind)
+
+
+def test_a_kind_named_in_two_words_publishes_under_one_snake_case_word():
+    [event] = events_of(insert(Kind.WEB_FORM.value, {"name": "Contact us"}), no_erasures)
+    assert (event.detail_type, event.entity) == ("web_form.created", "web_form")
+
+
+@pytest.mark.parametrize("before", [None, {"currency": "USD"}])
+def test_every_save_of_a_settings_document_is_an_update_by_whoever_saved_it(before):
+    rates = {"currency": "EUR", "rates": {"USD": "0.92"}}
+    [event] = events_of(saved("CURRENCY_RATES", before, rates), no_erasures)
+    assert (event.detail_type, event.entity, event.entity_id) == ("currency_rates.updated", "currency_rates", "t1")
+    assert (event.actor, event.occurred_at) == ("admin-1", "2026-11-22T10:00:00.000Z")
+    assert event.changes["currency"].model_dump() == {"before": before and before["currency"], "after": "EUR"}
+    assert event.record == {"currency": "EUR", "rates": {"USD": "0.92"}}
+
+
+def test_scoring_rules_saved_over_their_old_record_are_an_update():
+    record = {"eventID": "e-4", "eventName": "MODIFY"}
+    images = {"OldImage": item("SCORING", {"fit": []}), "NewImage": setting("SCORING", {"fit": [{"points": 5}]})}
+    [event] = events_of({**record, "dynamodb": {**images, "SequenceNumber": "4"}}, no_erasures)
+    assert event.detail_type == "scoring_rules.updated"
+    assert set(event.changes) == {"fit"}
+
+
+def remove(kind: str, data: dict[str, Any], **fields: Any) -> dict[str, Any]:
+    images = {"OldImage": item(kind, data, **fields), "SequenceNumber": "5"}
+    return {"eventID": "e-5", "eventName": "REMOVE", "dynamodb": {**images, "ApproximateCreationDateTime": 1795400000}}
+
+
+def test_an_erase_is_told_by_whoever_erased_it_when_they_did():
+    erasures = {("t1", Kind.ACCOUNT, "01J"): Erasure(by="admin-1", at="2026-11-30T12:00:00.000Z")}
+    trashed = {"deleted_at": "2026-11-23T08:00:00.000Z", "deleted_by": "rep-2"}
+    [event] = events_of(remove("ACC", {"name": "Acme"}, **trashed), lambda *key: erasures.get(key))
+    assert (event.detail_type, event.actor, event.occurred_at) == (
+        "account.erased",
+        "admin-1",
+        "2026-11-30T12:00:00.000Z",
+    )
+    assert (event.version, event.record) == (None, {"name": "Acme"})
+
+
+def test_an_erase_that_left_no_tombstone_says_so_and_when_the_stream_saw_it():
+    [event] = events_of(remove("ACC", {"name": "Acme"}), no_erasures)
+    assert (event.actor, event.occurred_at) == ("unknown", "2026-11-23T02:13:20.000Z")
+
+
+def test_trashing_is_told_by_who_trashed_it_when_they_did():
+    trashed = modify("ACC", {}, {}, deleted_at="2026-11-23T08:00:00.000Z", deleted_by="rep-2")
+    [event] = events_of(trashed, no_erasures)
+    assert (event.detail_type, event.actor, event.occurred_at) == (
+        "account.deleted",
+        "rep-2",
+        "2026-11-23T08:00:00.000Z",
+    )

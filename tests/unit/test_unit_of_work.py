@@ -66,7 +66,7 @@ def activity_work() -> tuple[UnitOfWork, Record]:
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     work.update_item(*sales.count_activity(TENANT, "user-1", NOW))
-    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
     return work, record
 
 
@@ -161,7 +161,7 @@ def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchang
     assert record.version == 1
 
     touch = UnitOfWork()  # an update of a versioned item: PynamoDB adds the version's increment to it
-    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW))
+    touch.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
     fake = FakeSingleWrites(monkeypatch, [refused("UpdateItem")])
     touch.commit()
     assert [name for name, _ in fake.sent] == ["UpdateItem"] * 2
@@ -177,3 +177,79 @@ def test_a_single_write_that_keeps_meeting_transactions_is_busy(monkeypatch, pau
         work.commit()
     assert len(fake.sent) == repository.TRANSACTION_ATTEMPTS
     assert record.version is None
+
+
+def read_contact() -> Record:
+    """A contact as `repository` reads it: it knows what it held."""
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace", "tags": []}, NOW, "user-1", NOW, "user-1")
+    record.version = 3
+    record.as_read = repository.AsRead({"last_name": "Lovelace"}, None, None, NOW, "user-1")
+    return record
+
+
+def test_putting_a_record_that_holds_what_it_held_sends_nothing_and_keeps_its_stamps(monkeypatch):
+    fake = FakeSingleWrites(monkeypatch, [])
+    record = read_contact()
+    record.updated_at, record.updated_by = "2026-11-21T08:00:00Z", "user-2"
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    work.commit()
+    assert fake.sent == []
+    assert (record.version, record.updated_at, record.updated_by) == (3, NOW, "user-1")
+
+
+def test_beside_other_writes_an_unchanged_record_is_a_check_of_its_version(monkeypatch):
+    fake = dynamodb(monkeypatch)
+    record = read_contact()
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    work.update_item(*sales.count_activity(TENANT, "user-1", NOW))
+    work.commit()
+    [request] = fake.sent
+    [check] = request["condition_check_items"]
+    assert check["Key"]["pk"] == {"S": "T#tenant-a#CON#C1"}
+    assert (check["ExpressionAttributeNames"], check["ExpressionAttributeValues"]) == (
+        {"#0": "version"},
+        {":0": {"N": "3"}},
+    )
+    assert request["put_items"] == []
+    assert record.version == 3
+
+
+def test_a_changed_record_is_put_and_then_known_as_written(monkeypatch):
+    fake = FakeSingleWrites(monkeypatch, [])
+    record = read_contact()
+    record.data = {"last_name": "Byron"}
+    work = UnitOfWork()
+    work.put_record(record, IndexKeys())
+    work.commit()
+    assert [name for name, _ in fake.sent] == ["PutItem"]
+    assert record.version == 4
+    assert record.unchanged
+
+
+class Lease:
+    def fence(self, created: Any) -> Any:
+        from rapport.dal.models import IdempotencyItem
+
+        made = IdempotencyItem.created.add(set(created))
+        return IdempotencyItem("T#tenant-a#IDEM#user-1#k"), [made], IdempotencyItem.lease_id == "mine"
+
+
+def test_a_write_under_a_fence_carries_it_and_names_the_records_it_creates(monkeypatch):
+    fake = dynamodb(monkeypatch, cancelled(None, "ConditionalCheckFailed"))
+    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    work = UnitOfWork()
+    with repository.fenced(Lease()):
+        work.put_record(record, IndexKeys())
+        assert work.size == 2
+        with pytest.raises(repository.LeaseLost):
+            work.commit()
+    [request] = fake.sent
+    [put] = request["put_items"]
+    [fence] = request["update_items"]
+    assert put["Item"]["pk"] == {"S": "T#tenant-a#CON#C1"}
+    assert fence["Key"] == {"pk": {"S": "T#tenant-a#IDEM#user-1#k"}}
+    assert {"SS": ["CON#C1"]} in fence["ExpressionAttributeValues"].values()
+    assert record.version is None
+    assert UnitOfWork().size == 0

@@ -112,6 +112,14 @@ class Busy(Conflict):
     slug = "busy"
 
 
+class MethodNotAllowed(RapportError):
+    """A known path asked with a method it does not serve (API Gateway answers it, with `Allow`)."""
+
+    status = 405
+    title = "Method not allowed"
+    slug = "method-not-allowed"
+
+
 class UnsupportedMediaType(RapportError):
     status = 415
     title = "Unsupported media type"
@@ -119,9 +127,19 @@ class UnsupportedMediaType(RapportError):
 
 
 class PayloadTooLarge(RapportError):
+    """A body over the size the API accepts (the function's edge, or API Gateway's own limit)."""
+
     status = 413
     title = "Payload too large"
     slug = "too-large"
+
+
+class TooManyRequests(RapportError):
+    """Throttled, or over a daily quota (API Gateway answers it: an API key's usage plan, the stage's limits)."""
+
+    status = 429
+    title = "Too many requests"
+    slug = "too-many-requests"
 
 
 class PreconditionFailed(RapportError):

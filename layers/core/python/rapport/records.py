@@ -240,7 +240,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             return
         before = copy.deepcopy(record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
-        self._touch(record, caller)
+        record.updated_at, record.updated_by = record.deleted_at, caller.user_id
         self._write(record, {}, Changes(), before)
 
     def restore(self, caller: Caller, record_id: str, expected_version: int | None) -> OutT:
@@ -264,7 +264,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             work = UnitOfWork()
             self.linked_writes(work, record, None)
             with self._client_errors(record, None):
-                repository.erase(record, self.guards(record.data), work)
+                repository.erase(record, self.guards(record.data), work, by=caller.user_id, at=utc_now())
 
         self._restaged(attempt)
 

@@ -210,13 +210,14 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         """A deal newly linked was worked on now; conditioned on it being live (else ParentMissing: a 422)."""
         deal_id = after.data.get("deal_id") if after is not None else None
         if after is not None and deal_id and deal_id != (before.data.get("deal_id") if before else None):
-            deals.record_activity(work, tenant_id, deal_id, after.updated_at)
+            deals.record_activity(work, tenant_id, deal_id, after.updated_at, after.updated_by)
 
     @staticmethod
     def _engage_leads(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
         """The engagement the activity counts on its lead: taken back from the lead and kind it counted on, added
         to the lead and kind it counts on now (a newly linked lead must be live)."""
         changes: defaultdict[str, Counter[EngagementKind]] = defaultdict(Counter)
+        actor = next(record.updated_by for record in (after, before) if record is not None)
         lead_before = before.data.get("lead_id") if before is not None else None
         lead_after = after.data.get("lead_id") if after is not None else None
         if before is not None and lead_before:
@@ -229,7 +230,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
                 continue
             newly = lead_id == lead_after and lead_id != lead_before
             try:
-                engaged = leads.record_engagement(work, tenant_id, lead_id, moved)
+                engaged = leads.record_engagement(work, tenant_id, lead_id, moved, actor=actor)
             except NotFound as error:
                 if newly:
                     raise ParentMissing(Parent(Kind.LEAD, lead_id)) from error

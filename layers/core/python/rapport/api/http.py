@@ -8,6 +8,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, Generic, Protocol, TypeVar
 from urllib.parse import urlencode
@@ -208,25 +209,34 @@ def no_content() -> Response[Any]:
 
 
 def create_once(
-    app: APIGatewayRestResolver, key: str | None, create: Callable[[], RecordT], location: Callable[[RecordT], str]
+    app: APIGatewayRestResolver,
+    key: str | None,
+    create: Callable[[], RecordT],
+    location: Callable[[RecordT], str],
+    read: Callable[[str], RecordT] | None = None,
 ) -> Response[RecordT]:
-    """201 with the new record and its Location; with an Idempotency-Key, a retry replays the first 201."""
+    """201 with the new record and its Location; with an Idempotency-Key, a retry replays the first 201. `read`
+    (the record by id) rebuilds that 201 when the create committed but its function died before answering."""
 
-    def produce() -> idempotency.StoredResponse:
-        record = create()
+    def created(record: RecordT) -> idempotency.StoredResponse:
         return idempotency.StoredResponse(
             status=201,
             body=record.model_dump_json(),
             headers={"ETag": etag(record.version), "Location": location(record)},
         )
 
-    return respond_once(app, key, produce)
+    rebuild = None if read is None else (lambda record_id: created(read(record_id)))
+    return respond_once(app, key, lambda: created(create()), rebuild)
 
 
 def respond_once(
-    app: APIGatewayRestResolver, key: str | None, produce: Callable[[], idempotency.StoredResponse]
+    app: APIGatewayRestResolver,
+    key: str | None,
+    produce: Callable[[], idempotency.StoredResponse],
+    rebuild: idempotency.Rebuild | None = None,
 ) -> Response[Any]:
-    """The response `produce` makes; with an Idempotency-Key, a retry replays the first one."""
+    """The response `produce` makes; with an Idempotency-Key, a retry replays the first one (see
+    rapport.idempotency: the key is held for as long as this function may still run)."""
     if key is None:
         stored = produce()
     else:
@@ -235,6 +245,7 @@ def respond_once(
         query = urlencode(sorted((event.query_string_parameters or {}).items()))
         path = f"{event.path}?{query}" if query else event.path
         fingerprint = idempotency.request_hash(event.http_method, path, event.body)
-        stored = idempotency.run_once(caller(app), key, fingerprint, produce)
+        lease = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
+        stored = idempotency.run_once(caller(app), key, fingerprint, produce, lease=lease, rebuild=rebuild)
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

@@ -76,6 +76,7 @@ def register_record_routes(
             idempotency_key,
             lambda: service.create(caller(app), body),
             lambda record: f"{base}/{record.id}",
+            lambda record_id: service.get(caller(app), record_id),
         )
 
     def read(record_id: RecordIdParam) -> Response[out_model]:  # type: ignore[valid-type]

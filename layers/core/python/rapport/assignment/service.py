@@ -19,7 +19,7 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 
 from rapport import normalize
 from rapport.activities import timeline
@@ -43,18 +43,18 @@ from rapport.assignment.picking import (
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
-from rapport.dal.models import CounterItem, Item, RecordItem, SettingItem
+from rapport.dal.models import CounterItem, Item, RecordItem
 from rapport.dal.repository import Parent, Record, StaleVersion, UnitOfWork
-from rapport.errors import Conflict, NotFound, PreconditionFailed
+from rapport.errors import Conflict, NotFound
 from rapport.leads.models import OPEN_STATUSES, LeadStatus
 from rapport.leads.service import leads
 from rapport.normalize import INSTANT_FORMAT
 from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
 from rapport.notifications.requests import request_notification as _request_notification
+from rapport.settings import SettingsDocument
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from rapport.tasks.models import Priority, TaskCreate, TaskStatus
 from rapport.tasks.service import tasks
-from rapport.types import utc_now
 from rapport.users.models import UserProfile
 
 log = logging.getLogger(__name__)
@@ -71,57 +71,9 @@ class AssignmentContention(Exception):
 # --- rules ---------------------------------------------------------------------------------------------------
 
 
-def current_rules(tenant_id: str) -> tuple[AssignmentRules, SettingItem | None]:
-    try:
-        item = SettingItem.get(keys.settings_pk(tenant_id), keys.ASSIGNMENT_RULES_SK, consistent_read=True)
-    except DoesNotExist:
-        return AssignmentRules(), None
-    return AssignmentRules.model_validate(repository._plain(item.data)), item
-
-
-def get_rules(caller: Caller) -> AssignmentRulesDocument:
-    caller.require(RESOURCE, Action.READ)
-    return _document(*current_rules(caller.tenant_id))
-
-
-def replace_rules(caller: Caller, rules: AssignmentRules, expected_version: int) -> AssignmentRulesDocument:
-    """Save `rules` over the version read (0: none saved yet); 412 if they moved on."""
-    caller.require(RESOURCE, Action.UPDATE)
-    _, item = current_rules(caller.tenant_id)
-    current = (item.version or 0) if item else 0
-    if current != expected_version:
-        raise _stale_rules(current)
-    saved = SettingItem(
-        keys.settings_pk(caller.tenant_id),
-        keys.ASSIGNMENT_RULES_SK,
-        tenant_id=caller.tenant_id,
-        data=rules.model_dump(mode="json"),
-        updated_at=utc_now(),
-        updated_by=caller.user_id,
-    )
-    if expected_version:
-        saved.version = expected_version
-    try:
-        saved.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise _stale_rules() from error
-        raise
-    return _document(rules, saved)
-
-
-def _document(rules: AssignmentRules, item: SettingItem | None) -> AssignmentRulesDocument:
-    return AssignmentRulesDocument(
-        **rules.model_dump(),
-        version=(item.version or 0) if item else 0,
-        updated_at=item.updated_at if item else None,
-        updated_by=item.updated_by if item else None,
-    )
-
-
-def _stale_rules(current: int | None = None) -> PreconditionFailed:
-    now = f" (they are at version {current})" if current is not None else ""
-    return PreconditionFailed(f"The assignment rules have changed since you read them{now}; read them again.")
+ASSIGNMENT_RULES = SettingsDocument(
+    Kind.ASSIGNMENT_RULES, AssignmentRules, AssignmentRulesDocument, resource=RESOURCE, default=AssignmentRules
+)
 
 
 # --- assignment ----------------------------------------------------------------------------------------------
@@ -156,7 +108,7 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
     if previous is not None and owner != previous.owner_id:  # someone reassigned it meanwhile: theirs now
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
-    rules, _ = current_rules(tenant_id)
+    rules = ASSIGNMENT_RULES.read(tenant_id)
     if previous is not None and previous.reassignments >= rules.max_reassignments:
         return previous.model_copy(update={"status": Outcome.CAP_REACHED})
     team = team_for(lead.data, rules)

@@ -106,7 +106,6 @@ Sales (pipelines, deals, forecast, performance). `␟` is NAME_END; `<close>` a 
 | pipeline, deal                | T#<t>#PIPE#<id>, T#<t>#DEAL#<id> | A#META             |
 | a deal's stage history        | T#<t>#DEAL#<id>             | H#<at> (oldest first)   |
 | per-user per-month stats      | T#<t>#STATS#<yyyy-mm>       | U#<user>                |
-| the tenant's currency rates   | T#<t>#SETTINGS              | CURRENCY_RATES          |
 
 A stats item counts, for a user and a month: `activities` (one per activity the user logged, see
 `dal.sales.count_activity`) and, for deals the user owned when they closed in that month (by close date):
@@ -141,13 +140,28 @@ then the id), so `min_score` is a key condition (`sk < score_bound(min_score)`),
 An open lead (new, working, qualified) holds the guard `T#<t>#UNIQ#LEAD_EMAIL#<email>`; creating or reopening
 it also checks that no contact holds `T#<t>#UNIQ#EMAIL#<email>`. Disqualifying or converting frees it.
 
+Erasures. A record erased for good leaves `T#<t>#ERASED#<KIND>#<id>` in the idempotency table (who, when; a
+week's TTL), put in the erase's own transaction: the publisher reads it to say who erased the record and when.
+
 Notifications. A tenant's saved template is a record `T#<t>#NTPL#<name>.<channel>` / `A#META`, listed on gsi1
 `T#<t>#NTPL` by id (the defaults apply to a name and channel until one is saved). A sent-marker lives in the
 idempotency table, not here: `T#<t>#NOTIFY#<channel>#<dedupe key>` (TTL), put in one transaction with the
 interaction it records (rapport.notifications.notifier says why).
 
-Per-tenant settings are records too: the scoring rules are `T#<t>#SCORING#rules` / `A#META`. Web forms are
-records `T#<t>#WEBFORM#<id>`, listed on gsi1 `T#<t>#WEBFORM` by name.
+Web forms are records `T#<t>#WEBFORM#<id>`, listed on gsi1 `T#<t>#WEBFORM` by name.
+
+Settings documents (rapport.settings): one setting item each per tenant (`SettingItem`: data, version, stamps,
+and its kind, which names its events), read and replaced whole, in no index:
+
+| document                            | pk                  | sk               |
+|-------------------------------------|---------------------|------------------|
+| currency rates                      | T#<t>#SETTINGS      | CURRENCY_RATES   |
+| assignment rules                    | T#<t>#SETTINGS      | ASSIGNMENT_RULES |
+| appointment reminder settings       | T#<t>#SETTINGS      | REMINDERS        |
+| lead scoring rules                  | T#<t>#SCORING#rules | A#META           |
+
+The scoring rules were a record before they were a settings document: a tenant's saved rules may still be that
+record until their next save replaces it with a setting item (same key, the version going on).
 
 Public web-to-lead requests arrive with only an API Gateway API key id, so the tenant must be found from the
 key: that lookup lives in its own small table (`web_form_key_pk`: pk = the API key id -> tenant, form), not in
@@ -160,7 +174,6 @@ Staff user profiles and lead assignment (rapport.users, rapport.assignment):
 | staff user profile (the token's `sub`) | T#<t>#USER#<sub>       | A#META                  |
 | the rep's open leads assigned (Number) | T#<t>#USER#<sub>       | B#LOAD                  |
 | leads assigned on a day (rep's day)    | T#<t>#USER#<sub>       | B#DAY#<yyyy-mm-dd>      |
-| the tenant's assignment rules          | T#<t>#SETTINGS         | ASSIGNMENT_RULES        |
 | a team's round-robin cursor (turn)     | T#<t>#SETTINGS         | RR#<team>               |
 
 The counters are `CounterItem`s updated with ADD under a cap condition, the cursor with a condition on the turn
@@ -177,7 +190,7 @@ sparse, tenant-prefixed partitions that the records' own writes keep current (no
 | gsi1  | scheduled appointments, by start         | T#<t>#APPT#SCHEDULED      | <starts at>#<id>      |
 
 A task that is done, cancelled or trashed leaves gsi1 and gsi3; changing `reminder_at` moves it — in the task's
-own write. The tenant's appointment reminder offsets are `T#<t>#SETTINGS` / `REMINDERS`. "Already sent" markers
+own write. The tenant's appointment reminder offsets are a settings document (see above). "Already sent" markers
 of reminders and digests live in the idempotency table (`T#<t>#SENT#<what>`, with its TTL), not here: they are
 not business changes and must not flow through the stream.
 
@@ -218,10 +231,19 @@ class Kind(StrEnum):
     SCORING_RULES = "SCORING"
     USER = "USER"
     NOTIFICATION_TEMPLATE = "NTPL"
+    # Settings documents (rapport.settings): one per tenant, each at `settings_document_key`.
+    CURRENCY_RATES = "CURRENCY_RATES"
+    ASSIGNMENT_RULES = "ASSIGNMENT_RULES"
+    REMINDER_SETTINGS = "REMINDERS"
 
     @property
     def label(self) -> str:
         return _LABELS[self]
+
+    @property
+    def entity(self) -> str:
+        """The kind's name in events and their types: `web_form` in `web_form.updated`."""
+        return self.label.replace(" ", "_")
 
 
 _LABELS = {
@@ -237,7 +259,11 @@ _LABELS = {
     Kind.NOTIFICATION_TEMPLATE: "notification template",
     Kind.WEB_FORM: "web form",
     Kind.SCORING_RULES: "scoring rules",
+    Kind.CURRENCY_RATES: "currency rates",
+    Kind.ASSIGNMENT_RULES: "assignment rules",
+    Kind.REMINDER_SETTINGS: "reminder settings",
 }
+SETTINGS_DOCUMENTS = frozenset({Kind.SCORING_RULES, Kind.CURRENCY_RATES, Kind.ASSIGNMENT_RULES, Kind.REMINDER_SETTINGS})
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_TIME = 10  # a ULID's first ten digits are its milliseconds
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
@@ -252,13 +278,10 @@ ACCOUNT_SUMMARY_SK = "A#ACC"
 NO_DUE_DATE = "~"  # sorts after every timestamp: tasks without a due date come last
 HISTORY_PREFIX = "H#"
 STATS_USER_PREFIX = "U#"
-CURRENCY_RATES_SK = "CURRENCY_RATES"
-REMINDER_SETTINGS_SK = "REMINDERS"  # the tenant's appointment reminder offsets, in the settings partition
 TENANTS_PK = "TENANTS"  # the tenant registry's one partition (a table of its own, see below)
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 MAX_SCORE = 100
-SCORING_RULES_ID = "rules"  # the tenant's one scoring rules record
-ASSIGNMENT_RULES_SK = "ASSIGNMENT_RULES"
+SCORING_RULES_ID = "rules"  # where the scoring rules were a record, and still are stored (see settings_document_key)
 LOAD_SK = "B#LOAD"
 ASSIGNED_DAY_PREFIX = "B#DAY#"
 ROUND_ROBIN_PREFIX = "RR#"
@@ -365,6 +388,16 @@ def settings_pk(tenant_id: str) -> str:
     return f"{tenant_prefix(tenant_id)}SETTINGS"
 
 
+def settings_document_key(tenant_id: str, kind: Kind) -> tuple[str, str]:
+    """Where the tenant's settings document `kind` is: the settings partition, sorted by the kind; the scoring rules
+    stay where they were stored as a record."""
+    if kind not in SETTINGS_DOCUMENTS:
+        raise ValueError(f"{kind.label} is not a settings document")
+    if kind is Kind.SCORING_RULES:
+        return record_pk(tenant_id, kind, SCORING_RULES_ID), META_SK
+    return settings_pk(tenant_id), str(kind)
+
+
 def deal_owner_pk(tenant_id: str, owner_id: str) -> str:
     return owner_pk(tenant_id, Kind.DEAL, owner_id)
 
@@ -453,6 +486,11 @@ def template_index_keys(tenant_id: str, template_id: str) -> IndexKeys:
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
     return f"{tenant_prefix(tenant_id)}IDEM#{user_id}#{key}"
+
+
+def erasure_pk(tenant_id: str, kind: Kind, record_id: str) -> str:
+    """Who erased the record and when: in the idempotency table, for the publisher (see `ErasureItem`)."""
+    return f"{tenant_prefix(tenant_id)}ERASED#{kind}#{record_id}"
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from typing import Any
 
 from pynamodb.attributes import (
     Attribute,
+    BooleanAttribute,
     DiscriminatorAttribute,
     MapAttribute,
     NumberAttribute,
@@ -164,8 +165,9 @@ class StatsItem(Item, discriminator="stats"):
 
 
 class SettingItem(Item, discriminator="setting"):
-    """A tenant-wide setting (the currency rate table), versioned like a record."""
+    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events."""
 
+    kind = UnicodeAttribute(null=True)  # null on items saved before settings documents published events
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
@@ -195,7 +197,8 @@ class SlotItem(Item, discriminator="slot"):
 
 
 class IdempotencyItem(Model):
-    """A create's outcome under its Idempotency-Key, kept for a day so retries replay it."""
+    """A create's outcome under its Idempotency-Key, kept for a day so retries replay it; while it runs, the lease
+    of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
 
     class Meta:
         table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
@@ -208,6 +211,10 @@ class IdempotencyItem(Model):
     response_body = UnicodeAttribute(null=True)
     response_headers = UnicodeAttribute(null=True)
     expires_at = TTLAttribute()
+    lease_id = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)  # epoch milliseconds: the holder's function is gone by then
+    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.idempotency)
+    created = UnicodeSetAttribute(null=True)  # `<KIND>#<id>` of the records it made
 
 
 class NotificationMarkerItem(Model):
@@ -226,6 +233,21 @@ class NotificationMarkerItem(Model):
     channel = UnicodeAttribute()
     message_id = UnicodeAttribute()
     sent_at = UnicodeAttribute()
+    expires_at = TTLAttribute()
+
+
+class ErasureItem(Model):
+    """Who erased a record and when (`keys.erasure_pk`), written in the erase's transaction: the table's stream
+    shows an erased record as it was, so its `erased` event takes the actor and time from here (see
+    rapport.events.publisher). In the idempotency table, with its TTL: kept longer than the stream keeps records."""
+
+    class Meta:
+        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    erased_by = UnicodeAttribute()
+    erased_at = UnicodeAttribute()
     expires_at = TTLAttribute()
 
 

@@ -6,13 +6,17 @@ items and keys, runs them as one `TransactWriteItems`, and reports what went wro
 
 from __future__ import annotations
 
+import copy
 import functools
 import operator
 import random
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -22,8 +26,9 @@ from pynamodb.transactions import TransactWrite
 
 from rapport.dal import keys
 from rapport.dal.keys import IndexKeys, Kind, SearchEntry, UniqueField
-from rapport.dal.models import GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem, WebFormKeyItem
+from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem, WebFormKeyItem
 from rapport.errors import Busy
+from rapport.events.models import Erasure
 
 CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
@@ -33,6 +38,19 @@ TRANSACTION_CONFLICT = "TransactionConflict"
 # full jitter that doubles each time: at most TRANSACTION_ATTEMPTS sends, about 0.3 s of pauses at worst.
 TRANSACTION_ATTEMPTS = 4
 CONFLICT_PAUSE_S = 0.04
+# Who erased a record is kept longer than the table's stream keeps the erase (24 hours), for its event.
+ERASURE_KEPT = timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class AsRead:
+    """What a record held when it was read from the table (its data as stored, trash marks, and stamps)."""
+
+    data: dict[str, Any]
+    deleted_at: str | None
+    deleted_by: str | None
+    updated_at: str
+    updated_by: str
 
 
 @dataclass
@@ -49,10 +67,21 @@ class Record:
     deleted_by: str | None = None
     version: int | None = None
     entries: frozenset[str] = frozenset()  # the sort keys of its search entries, as stored
+    as_read: AsRead | None = field(default=None, compare=False, repr=False)
 
     @property
     def deleted(self) -> bool:
         return self.deleted_at is not None
+
+    @property
+    def unchanged(self) -> bool:
+        """Read from the table and holding what it held then, whatever its stamps (`updated_at`, `updated_by`)."""
+        read = self.as_read
+        return read is not None and (_compact(self.data), self.deleted_at, self.deleted_by) == (
+            read.data,
+            read.deleted_at,
+            read.deleted_by,
+        )
 
 
 @dataclass(frozen=True)
@@ -101,6 +130,32 @@ class TooManyWrites(Exception):
     def __init__(self, items: int) -> None:
         super().__init__(f"{items} items in one write; a transaction holds at most {MAX_TRANSACTION_ITEMS}")
         self.items = items
+
+
+class LeaseLost(Exception):
+    """The write was fenced by a lease that another holder has taken over: nothing was written."""
+
+
+class Fence(Protocol):
+    """An item that every write made under it also updates, on a condition (a lease still held)."""
+
+    def fence(self, created: Sequence[str]) -> tuple[Model, list[Action], Condition]:
+        """The update that goes with a write creating the records `created` (`<KIND>#<id>`)."""
+        ...
+
+
+_FENCE: ContextVar[Fence | None] = ContextVar("fence", default=None)
+
+
+@contextmanager
+def fenced(fence: Fence) -> Iterator[None]:
+    """Every unit of work committed within also writes `fence`'s update in its transaction, and fails whole
+    (`LeaseLost`) when its condition fails (rapport.idempotency: a write and "this key wrote" commit together)."""
+    token = _FENCE.set(fence)
+    try:
+        yield
+    finally:
+        _FENCE.reset(token)
 
 
 class ParentMissing(Exception):
@@ -179,9 +234,14 @@ def _placed(entry: SearchEntry) -> dict[str, Any]:
     return {f"{entry.index}pk": entry.pk, f"{entry.index}sk": entry.index_sk}
 
 
+def _as_stored(record: Record) -> AsRead:
+    data = copy.deepcopy(_compact(record.data))
+    return AsRead(data, record.deleted_at, record.deleted_by, record.updated_at, record.updated_by)
+
+
 def _from_item(item: RecordItem | SearchEntryItem) -> Record:
     entries = frozenset(item.search_entries or ()) if isinstance(item, RecordItem) else frozenset()
-    return Record(
+    record = Record(
         kind=Kind(item.kind),
         id=item.id,
         tenant_id=item.tenant_id,
@@ -195,6 +255,8 @@ def _from_item(item: RecordItem | SearchEntryItem) -> Record:
         version=None if item.version is None else int(item.version),
         entries=entries,
     )
+    record.as_read = _as_stored(record)
+    return record
 
 
 def _compact(value: Any) -> Any:
@@ -316,10 +378,19 @@ def stage_write(work: UnitOfWork, record: Record, index_keys: IndexKeys, changes
         work.take(record, guard)
 
 
-def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None) -> None:
-    """Delete `record` (only at its current version) and free its guards, atomically, with `work`'s writes."""
+def erasure(tenant_id: str, kind: Kind, record_id: str) -> Erasure | None:
+    try:
+        item = ErasureItem.get(keys.erasure_pk(tenant_id, kind, record_id), consistent_read=True)
+    except DoesNotExist:
+        return None
+    return Erasure(item.erased_by, item.erased_at)
+
+
+def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = None, *, by: str, at: str) -> None:
+    """Delete `record` (only at its current version) by `by` at `at` and free its guards, atomically, with `work`'s
+    writes."""
     work = work or UnitOfWork()
-    work.delete_record(record)
+    work.delete_record(record, by=by, at=at)
     for guard in guards:
         work.free(record, guard)
     work.commit()
@@ -332,21 +403,35 @@ class UnitOfWork:
     `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed). A transaction
     that other transactions keep meeting on its items (DynamoDB's TransactionConflict; for a single write, its
     TransactionConflictException) is sent again a few times, then raised as `rapport.errors.Busy` (409: retry).
+
+    Putting a record that holds what it held when read (only its stamps moved: a PATCH that changes nothing) writes
+    nothing: its version stays, no event is published, and it keeps its stamps. In a transaction it is a check that
+    the record is still at that version; a unit of work that writes nothing sends nothing.
     """
 
     def __init__(self) -> None:
         self._operations: list[_Operation] = []
         self._versioned: list[tuple[Record, RecordItem]] = []
+        self._unchanged: list[Record] = []
+        self._created: list[str] = []
 
     @property
     def size(self) -> int:
-        """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS)."""
-        return len(self._operations)
+        """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS), its fence's too."""
+        return len(self._operations) + (_FENCE.get() is not None)
 
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
-        """Put `record`: new when its version is None, else only over that version; with its search entries as
-        `index_keys` has them (copies of it as written), and without the ones it had that they no longer are."""
+        """Put `record`: new when its version is None, else only over that version (unless it and its search entries
+        are unchanged: then only check that version); with its search entries as `index_keys` has them (copies of it
+        as written), and without the ones it had that they no longer are."""
+        if record.unchanged and record.entries == {entry.sk for entry in index_keys.entries}:
+            key = (keys.record_pk(record.tenant_id, record.kind, record.id), keys.META_SK)
+            self._operations.append(_Operation("check", "record", record, key, RecordItem.version == record.version))
+            self._unchanged.append(record)
+            return
         item = _to_item(record, index_keys)
+        if record.version is None:
+            self._created.append(f"{record.kind}#{record.id}")
         condition = Item.pk.does_not_exist() if record.version is None else None
         self._operations.append(_Operation("put", "record", record, item, condition))
         self._versioned.append((record, item))
@@ -355,10 +440,15 @@ class UnitOfWork:
             self.put_item(_entry_item(record, entry, written))
         self._delete_entries(record, record.entries - {entry.sk for entry in index_keys.entries})
 
-    def delete_record(self, record: Record) -> None:
-        """Delete `record`, only at its current version, and its search entries."""
+    def delete_record(self, record: Record, *, by: str, at: str) -> None:
+        """Delete `record`, only at its current version, and its search entries, noting who did it and when for its
+        `erased` event."""
         self._operations.append(_Operation("delete", "record", record, _to_item(record, IndexKeys()), None))
         self._delete_entries(record, record.entries)
+        expires = datetime.fromisoformat(at) + ERASURE_KEPT
+        tombstone = ErasureItem(keys.erasure_pk(record.tenant_id, record.kind, record.id), expires_at=expires)
+        tombstone.erased_by, tombstone.erased_at = by, at
+        self.put_item(tombstone)
 
     def _delete_entries(self, record: Record, entries: Iterable[str]) -> None:
         partition = keys.record_pk(record.tenant_id, record.kind, record.id)
@@ -411,15 +501,25 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Write it all, or raise `TooManyWrites` (before sending) when one transaction cannot hold it."""
-        if len(self._operations) > MAX_TRANSACTION_ITEMS:
-            raise TooManyWrites(len(self._operations))
-        if len(self._operations) == 1:
-            self._commit_alone(self._operations[0])
-        elif self._operations:
-            self._commit_transaction()
+        operations = list(self._operations)
+        writes = any(operation.action != "check" for operation in operations)
+        fence = _FENCE.get()
+        if fence is not None and writes:
+            item, actions, condition = fence.fence(self._created)
+            operations.append(_Operation("update", "fence", fence, (item, actions), condition))
+        if len(operations) > MAX_TRANSACTION_ITEMS:
+            raise TooManyWrites(len(operations))
+        if len(operations) == 1 and writes:
+            self._commit_alone(operations[0])
+        elif writes:
+            self._commit_transaction(operations)
         for record, item in self._versioned:
             record.version = item.version
             record.entries = frozenset(item.search_entries or ())
+            record.as_read = _as_stored(record)
+        for record in self._unchanged:
+            assert record.as_read is not None
+            record.updated_at, record.updated_by = record.as_read.updated_at, record.as_read.updated_by
 
     def _commit_alone(self, operation: _Operation) -> None:
         """One item needs no transaction, which would cost twice the write capacity.
@@ -441,7 +541,7 @@ class UnitOfWork:
             else:
                 return
 
-    def _commit_transaction(self) -> None:
+    def _commit_transaction(self, operations: list[_Operation]) -> None:
         """One TransactWriteItems; sent again while DynamoDB cancels it for a conflict with another transaction.
 
         Sending again is safe: PynamoDB raises the local version of saved and updated items only once the
@@ -450,11 +550,11 @@ class UnitOfWork:
         for attempt in range(TRANSACTION_ATTEMPTS):
             try:
                 with TransactWrite(connection=Item._get_connection().connection) as transaction:
-                    for operation in self._operations:
+                    for operation in operations:
                         operation.add_to(transaction)
             except TransactWriteError as error:
                 reasons = error.cancellation_reasons
-                for operation, reason in zip(_send_order(self._operations), reasons, strict=False):
+                for operation, reason in zip(_send_order(operations), reasons, strict=False):
                     if reason is not None and reason.code == CONDITION_FAILED:
                         raise operation.failure(reason.raw_item) from error
                 if not any(reason is not None and reason.code == TRANSACTION_CONFLICT for reason in reasons):
@@ -513,6 +613,8 @@ class _Operation:
             return GuardTaken(guard, *(guard_owner(tenant_id, guard) or ("", "")))
         if self.role == "parent":
             return ParentMissing(self.subject)
+        if self.role == "fence":
+            return LeaseLost()
         return StaleVersion(self.subject)
 
 

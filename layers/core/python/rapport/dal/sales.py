@@ -1,11 +1,11 @@
 """Sales items beside the records: stage history, per-user monthly stats, contact summaries of deals, lifetime
-values, the currency rate table, and the queries the forecast and reports run. Key layout: see keys.py.
+values, the currency rates as deals apply them, and the queries the forecast and reports run. Key layout: see keys.py.
 
 For other contexts (activities): `count_activity` and `touch_deal_activity` build updates to add to a
 `UnitOfWork`, so the activity and its effects commit in one transaction:
 
     work.update_item(*count_activity(tenant_id, user_id, at))
-    work.update_item(*touch_deal_activity(tenant_id, deal_id, at, deal.entries))
+    work.update_item(*touch_deal_activity(tenant_id, deal_id, at, actor, deal.entries))
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -33,7 +33,7 @@ from rapport.dal.models import (
     StatsItem,
     SummaryItem,
 )
-from rapport.dal.repository import Parent, Record, StaleVersion, _compact, _from_item, _plain
+from rapport.dal.repository import Parent, Record, _compact, _from_item, _plain
 
 _MONTH_OF = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))-\d{2}")
 
@@ -115,10 +115,13 @@ def count_activity(tenant_id: str, user_id: str, at: str) -> ItemUpdate:
     return stats_update(tenant_id, month_of(at), user_id, StatsDelta(activities=1))
 
 
-def touch_deal_activity(tenant_id: str, deal_id: str, at: str, entries: frozenset[str] = frozenset()) -> ItemUpdate:
-    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward),
-    without a version condition, so that activities logged at once on one deal all land; `touch_deal_entries` does
-    the same to the copies in its search `entries` (as read), in the same transaction.
+def touch_deal_activity(
+    tenant_id: str, deal_id: str, at: str, actor: str, entries: frozenset[str] = frozenset()
+) -> ItemUpdate:
+    """Set the deal's `last_activity_at` to `at` (pass when the activity was logged, so it only moves forward): a
+    change of the deal by `actor`, at `at` (its `updated_by`, `updated_at`: who and when its event says), without a
+    version condition, so that activities logged at once on one deal all land; `touch_deal_entries` does the same to
+    the copies in its search `entries` (as read), in the same transaction.
 
     The deal gets a new version (its ETag changes, a stale edit is a 412 rather than undoing this). The update
     fails, as `ParentMissing(Parent(Kind.DEAL, deal_id))`, when the deal does not exist or is trashed, or when its
@@ -131,18 +134,22 @@ def touch_deal_activity(tenant_id: str, deal_id: str, at: str, entries: frozense
         condition &= RecordItem.search_entries.contains(sk)
     if not entries:
         condition &= RecordItem.search_entries.does_not_exist()
-    return ItemUpdate(item, [RecordItem.data["last_activity_at"].set(at)], condition, Parent(Kind.DEAL, deal_id))
+    return ItemUpdate(item, _touched(RecordItem, at, actor), condition, Parent(Kind.DEAL, deal_id))
 
 
-def touch_deal_entries(tenant_id: str, deal_id: str, at: str, entries: frozenset[str]) -> list[ItemUpdate]:
+def touch_deal_entries(tenant_id: str, deal_id: str, at: str, actor: str, entries: frozenset[str]) -> list[ItemUpdate]:
     """`touch_deal_activity` for the copies of the deal in its search entries: their version goes up with the
     deal's."""
     updates = []
     for sk in sorted(entries):
         entry = SearchEntryItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), sk)
-        actions = [SearchEntryItem.data["last_activity_at"].set(at), SearchEntryItem.version.add(1)]
+        actions = [*_touched(SearchEntryItem, at, actor), SearchEntryItem.version.add(1)]
         updates.append(ItemUpdate(entry, actions, SearchEntryItem.pk.exists()))
     return updates
+
+
+def _touched(model: type[RecordItem] | type[SearchEntryItem], at: str, actor: str) -> list[Action]:
+    return [model.data["last_activity_at"].set(at), model.updated_at.set(at), model.updated_by.set(actor)]
 
 
 def lifetime_value_update(tenant_id: str, contact_id: str, delta: Decimal, currency: str) -> ItemUpdate:
@@ -225,51 +232,15 @@ def history_items(tenant_id: str, deal_id: str) -> list[HistoryItem]:
 
 @dataclass(frozen=True)
 class RateTable:
+    """The tenant's currency rates (rapport.deals.rates) as the deal rules apply them."""
+
     currency: str
     rates: dict[str, str]
-    version: int = 0
-    updated_at: str | None = None
-    updated_by: str | None = None
 
 
 def _rate_table(item: SettingItem) -> RateTable:
     data = _plain(item.data)
-    return RateTable(
-        currency=data["currency"],
-        rates=dict(data.get("rates", {})),
-        version=item.version or 0,
-        updated_at=item.updated_at,
-        updated_by=item.updated_by,
-    )
-
-
-def rate_table(tenant_id: str) -> RateTable | None:
-    try:
-        item = SettingItem.get(keys.settings_pk(tenant_id), keys.CURRENCY_RATES_SK, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return _rate_table(item)
-
-
-def save_rate_table(tenant_id: str, table: RateTable, expected_version: int) -> RateTable:
-    """Put the rate table over `expected_version` (0: none yet); `StaleVersion` if it moved on."""
-    item = SettingItem(
-        keys.settings_pk(tenant_id),
-        keys.CURRENCY_RATES_SK,
-        tenant_id=tenant_id,
-        data={"currency": table.currency, "rates": dict(table.rates)},
-        updated_at=table.updated_at,
-        updated_by=table.updated_by,
-    )
-    if expected_version:
-        item.version = expected_version
-    try:
-        item.save()
-    except PutError as error:
-        if error.cause_response_code == "ConditionalCheckFailedException":
-            raise StaleVersion() from error
-        raise
-    return _rate_table(item)
+    return RateTable(currency=data["currency"], rates=dict(data.get("rates", {})))
 
 
 def pipeline_and_rates(
@@ -280,7 +251,7 @@ def pipeline_and_rates(
     if pipeline_id:
         wanted.append((keys.record_pk(tenant_id, Kind.PIPELINE, pipeline_id), keys.META_SK))
     if rates:
-        wanted.append((keys.settings_pk(tenant_id), keys.CURRENCY_RATES_SK))
+        wanted.append(keys.settings_document_key(tenant_id, Kind.CURRENCY_RATES))
     pipeline, table = None, None
     for item in Item.batch_get(wanted, consistent_read=True) if wanted else []:
         if isinstance(item, RecordItem) and item.deleted_at is None:

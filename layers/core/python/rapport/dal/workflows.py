@@ -1,18 +1,17 @@
 """Storage of the unattended jobs (rapport.followups): the tenant registry, the sparse partitions they read
-whole, "already sent" markers, and the tenant's reminder settings. Key layout in `rapport.dal.keys`.
+whole, and "already sent" markers. Key layout in `rapport.dal.keys`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from typing import Any
 
-from pynamodb.exceptions import DoesNotExist, PutError
+from pynamodb.exceptions import PutError
 
 from rapport.dal import keys
-from rapport.dal.models import IdempotencyItem, Item, RecordItem, SettingItem, TenantItem
-from rapport.dal.repository import Record, _from_item, _plain, _sort_key_range
+from rapport.dal.models import IdempotencyItem, Item, RecordItem, TenantItem
+from rapport.dal.repository import Record, _from_item, _sort_key_range
 
 SENT_STATUS = "sent"
 SENT_KEPT = timedelta(days=14)  # longer than any reminder offset and the digest's day: a redelivery finds it
@@ -61,22 +60,3 @@ def mark_sent(tenant_id: str, what: str, now: datetime) -> bool:
 def unmark_sent(tenant_id: str, what: str) -> None:
     """Release a claim whose message could not be handed over, so that the next run tries again."""
     IdempotencyItem(keys.sent_marker_pk(tenant_id, what)).delete()
-
-
-def reminder_settings(tenant_id: str) -> dict[str, Any] | None:
-    try:
-        item = SettingItem.get(keys.settings_pk(tenant_id), keys.REMINDER_SETTINGS_SK)
-    except DoesNotExist:
-        return None
-    return dict(_plain(item.data))
-
-
-def put_reminder_settings(tenant_id: str, data: dict[str, Any], *, actor: str, now: str) -> None:
-    SettingItem(
-        keys.settings_pk(tenant_id),
-        keys.REMINDER_SETTINGS_SK,
-        tenant_id=tenant_id,
-        data=data,
-        updated_at=now,
-        updated_by=actor,
-    ).save()

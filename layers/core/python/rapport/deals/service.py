@@ -183,7 +183,7 @@ class DealService(RecordService[DealCreate, Deal]):
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
         work = UnitOfWork()
-        work.delete_record(record)
+        work.delete_record(record, by=caller.user_id, at=utc_now())
         self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))
         try:
             work.commit()
@@ -277,16 +277,17 @@ class DealService(RecordService[DealCreate, Deal]):
         self._stage_deal(work, record, before=before, entry=entry, parents=parents)
         return self._finish(work, record, parents)
 
-    def record_activity(self, work: UnitOfWork, tenant_id: str, deal_id: str, at: str) -> None:
-        """Set the deal's `last_activity_at` to `at` (when the activity was logged) as part of `work` (the activity's
-        write), in its record and in its search entries, which copy it: the deal is read for those (one GetItem) and
-        updated without a version condition, so activities logged at once on one deal all land. A missing or trashed
-        deal, or one whose entries a write moved after the read, makes `work.commit()` raise `ParentMissing`."""
+    def record_activity(self, work: UnitOfWork, tenant_id: str, deal_id: str, at: str, actor: str) -> None:
+        """Set the deal's `last_activity_at` to `at` (when the activity was logged, by `actor`) as part of `work` (the
+        activity's write), in its record and in its search entries, which copy it: the deal is read for those (one
+        GetItem) and updated without a version condition, so activities logged at once on one deal all land. A
+        missing or trashed deal, or one whose entries a write moved after the read, makes `work.commit()` raise
+        `ParentMissing`."""
         record = repository.get(tenant_id, Kind.DEAL, deal_id)
         entries = record.entries if record is not None else frozenset()
-        touch = sales.touch_deal_activity(tenant_id, deal_id, at, entries)
+        touch = sales.touch_deal_activity(tenant_id, deal_id, at, actor, entries)
         work.update_item(touch.item, touch.actions, touch.condition, touch.parent)
-        for update in sales.touch_deal_entries(tenant_id, deal_id, at, entries):
+        for update in sales.touch_deal_entries(tenant_id, deal_id, at, actor, entries):
             work.update_item(*update)
 
     def _stage_deal(

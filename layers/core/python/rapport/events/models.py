@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field
 
 SOURCE = "rapport"
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """Who erased a record for good, and when (ISO 8601 UTC): what its `erased` event says."""
+
+    by: str
+    at: str
 
 
 class FieldChange(BaseModel):
@@ -20,10 +29,13 @@ class DomainEvent(BaseModel):
     event_id: str = Field(description="Stable per committed change: derived from the stream record")
     detail_type: str = Field(description="<entity>.<created|updated|deleted|restored|erased> or a meaningful one")
     tenant_id: str
-    entity: str = Field(description="account, contact, lead, deal, ...")
-    entity_id: str
-    actor: str = Field(description="The user (token subject) whose write this is")
-    occurred_at: str = Field(description="When the write happened, ISO 8601 UTC")
+    entity: str = Field(description="account, contact, lead, deal, web_form, currency_rates, ...")
+    entity_id: str = Field(description="The record's id; for a settings document, the tenant's")
+    actor: str = Field(
+        description="Who made the change (a token subject, or a workflow: assignment, web_form...); who trashed or "
+        "erased the record for those events; `unknown` for a record erased without leaving who did it"
+    )
+    occurred_at: str = Field(description="When the change was made (trashed, erased), ISO 8601 UTC")
     version: int | None = Field(description="The record's version after the write; null when erased")
     changes: dict[str, FieldChange] = Field(
         default_factory=dict, description="Fields that changed, with their values before and after"

@@ -10,16 +10,20 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from rapport.events.models import SOURCE, DomainEvent
-from rapport.events.publisher import events_of
+from rapport.events.publisher import Erasures, events_of
 
 PUT_EVENTS_LIMIT = 10
 PutEvents = Callable[[list[dict[str, Any]]], Mapping[str, Any]]
 
 
-def publish(records: Sequence[Mapping[str, Any]], bus_name: str, put_events: PutEvents) -> list[str]:
-    """Put each record's events on the bus; returns the sequence numbers to retry (empty when all went)."""
+def publish(
+    records: Sequence[Mapping[str, Any]], bus_name: str, put_events: PutEvents, erasures: Erasures
+) -> list[str]:
+    """Put each record's events on the bus; returns the sequence numbers to retry (empty when all went).
+
+    `erasures` says who erased a record, and when (see rapport.events.publisher)."""
     pending: list[tuple[int, DomainEvent]] = [
-        (position, event) for position, record in enumerate(records) for event in events_of(record)
+        (position, event) for position, record in enumerate(records) for event in events_of(record, erasures)
     ]
     for start in range(0, len(pending), PUT_EVENTS_LIMIT):
         chunk = pending[start : start + PUT_EVENTS_LIMIT]

@@ -1,8 +1,20 @@
 """Turns DynamoDB stream records of the single table into domain events.
 
-Only business records make events; guards and summaries are how records are stored, not what happened.
-Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed, `restored`,
-`erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`, `deal.won`, ...).
+Only business records and settings documents make events; guards and summaries are how records are stored, not
+what happened. Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed,
+`restored`, `erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`,
+`deal.won`, ...). A settings document (rapport.settings) exists with its defaults before it is first saved, so
+each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's.
+
+Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
+
+Who and when. Every event carries the actor and the time of the change itself: the record's `updated_by` and
+`updated_at`, which every write sets (a write on someone's behalf, like an activity touching its deal, sets
+them to that person); `deleted_by`/`deleted_at` when it is trashed. An erased record is gone from the table, and
+the stream's REMOVE shows it as it was, last changed by someone else maybe long before; so the erase's own
+transaction puts who erased it and when in a tombstone (`ErasureItem`: the idempotency table, a week's TTL, out of
+the stream), which `erasures` reads. A record erased without one (before tombstones, or by hand) is told as
+erased by `unknown`, when the stream saw it.
 """
 
 from __future__ import annotations
@@ -10,19 +22,22 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 
-from rapport.dal.keys import Kind
-from rapport.events.models import DomainEvent, FieldChange
+from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
+from rapport.events.models import DomainEvent, Erasure, FieldChange
 
-RECORD_TYPE = "record"
+RECORD_TYPE, SETTING_TYPE = "record", "setting"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
+UNKNOWN_ACTOR = "unknown"
 _deserializer = TypeDeserializer()
 
 Image = Mapping[str, Any]
+Erasures = Callable[[str, Kind, str], Erasure | None]  # who erased the tenant's record of a kind, and when
 
 
 @dataclass(frozen=True)
@@ -47,6 +62,7 @@ def _became(field: str, value: str, name: str) -> Callable[[Image, Image], list[
 
 
 LIFECYCLE = ("created", "updated", "deleted", "restored", "erased")
+SETTINGS_LIFECYCLE = ("updated",)
 DERIVATIONS: dict[str, Derivation] = {
     "deal": Derivation(("stage_changed", "won", "lost"), _deal_outcomes),
     "lead": Derivation(("converted",), _became("status", "converted", "converted")),
@@ -54,22 +70,71 @@ DERIVATIONS: dict[str, Derivation] = {
 }
 
 
-def events_of(stream_record: Mapping[str, Any]) -> list[DomainEvent]:
+def lifecycle_of(kind: Kind) -> tuple[str, ...]:
+    return SETTINGS_LIFECYCLE if kind in SETTINGS_DOCUMENTS else LIFECYCLE
+
+
+def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[DomainEvent]:
     """The domain events one stream record stands for (none for items that are not business records)."""
     change = stream_record["dynamodb"]
     old = _image(change.get("OldImage"))
     new = _image(change.get("NewImage"))
+    if new.get("type") == SETTING_TYPE:
+        return _setting_events(stream_record, old, new)
     current = new or old
     if current.get("type") != RECORD_TYPE:
         return []
-    entity = Kind(current["kind"]).label
-    lifecycle = _lifecycle(stream_record["eventName"], old, new)
+    kind = Kind(current["kind"])
+    entity = kind.entity
+    lifecycle = _lifecycle(stream_record["eventName"], old, new) if kind not in SETTINGS_DOCUMENTS else "updated"
     before, after = dict(old.get("data", {})), dict(new.get("data", {}))
     names = [lifecycle]
     if lifecycle == "updated":
         derivation = DERIVATIONS.get(entity)
         names += derivation.derive(before, after) if derivation else []
-    return [_event(stream_record, f"{entity}.{name}", entity, old, new) for name in names]
+    actor, occurred_at = _who_and_when(stream_record, lifecycle, kind, old, new, erasures)
+    return [_event(stream_record, f"{entity}.{name}", entity, old, new, actor, occurred_at) for name in names]
+
+
+def _who_and_when(
+    stream_record: Mapping[str, Any], lifecycle: str, kind: Kind, old: Image, new: Image, erasures: Erasures
+) -> tuple[str, str]:
+    if lifecycle == "erased":
+        erasure = erasures(str(old["tenant_id"]), kind, str(old["id"]))
+        if erasure is None:
+            return UNKNOWN_ACTOR, _stream_time(stream_record)
+        return erasure.by, erasure.at
+    if lifecycle == "deleted":
+        return str(new["deleted_by"]), str(new["deleted_at"])
+    return str(new["updated_by"]), str(new["updated_at"])
+
+
+def _stream_time(stream_record: Mapping[str, Any]) -> str:
+    """When the stream saw the change (epoch seconds in Lambda's event; a datetime through boto3)."""
+    seen = stream_record["dynamodb"].get("ApproximateCreationDateTime")
+    at = seen if isinstance(seen, datetime) else datetime.fromtimestamp(float(seen or 0), UTC)
+    return at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) -> list[DomainEvent]:
+    """A saved settings document (settings saved before they published events carry no kind: none)."""
+    if "kind" not in new:
+        return []
+    entity = Kind(new["kind"]).entity
+    detail_type = f"{entity}.updated"
+    event = DomainEvent(
+        event_id=_event_id(stream_record, detail_type),
+        detail_type=detail_type,
+        tenant_id=str(new["tenant_id"]),
+        entity=entity,
+        entity_id=str(new["tenant_id"]),
+        actor=str(new["updated_by"]),
+        occurred_at=str(new["updated_at"]),
+        version=_plain(new.get("version")),
+        changes=_changes(old, new),
+        record=_plain(dict(new.get("data", {}))),
+    )
+    return [event]
 
 
 def _image(raw: Mapping[str, Any] | None) -> dict[str, Any]:
@@ -88,20 +153,26 @@ def _lifecycle(event_name: str, old: Image, new: Image) -> str:
     return "updated"
 
 
-def _event(stream_record: Mapping[str, Any], detail_type: str, entity: str, old: Image, new: Image) -> DomainEvent:
+def _event(
+    stream_record: Mapping[str, Any],
+    detail_type: str,
+    entity: str,
+    old: Image,
+    new: Image,
+    actor: str,
+    occurred_at: str,
+) -> DomainEvent:
     current = new or old
     data = dict(current.get("data", {}))
-    erased = not new
-    actor = current.get("deleted_by") if _lifecycle(stream_record["eventName"], old, new) == "deleted" else None
     return DomainEvent(
         event_id=_event_id(stream_record, detail_type),
         detail_type=detail_type,
         tenant_id=str(current["tenant_id"]),
         entity=entity,
         entity_id=str(current["id"]),
-        actor=str(actor or current.get("updated_by", "")),
-        occurred_at=str(current.get("deleted_at") if erased else current.get("updated_at")),
-        version=None if erased else _plain(current.get("version")),
+        actor=actor,
+        occurred_at=occurred_at,
+        version=_plain(new.get("version")) if new else None,
         changes=_changes(old, new),
         record=_plain(data),
     )

@@ -23,10 +23,10 @@ released and the error raised, so the next run (or Lambda's retry) tries again. 
 the marker's name too, so the notifier also sends nothing twice. Rescheduling changes the reminder's time and
 so its marker: the new time fires again, as it should.
 
-Appointment reminder offsets are a tenant setting (`T#<t>#SETTINGS`/`REMINDERS`, `{"offsets_minutes": [...]}`),
-default 24 h and 1 h before. Staff reminders go to each attendee (recipient user); the customer reminder is a
-request with the contact as recipient and no channel: the notifier checks the contact's consent and picks
-email or SMS.
+Appointment reminder offsets are a tenant's settings document (`GET/PUT /reminder-settings`,
+`{"offsets_minutes": [...]}`, rapport.settings), default 24 h and 1 h before. Staff reminders go to each
+attendee (recipient user); the customer reminder is a request with the contact as recipient and no channel: the
+notifier checks the contact's consent and picks email or SMS.
 
 Limits: the index is eventually consistent, so a task completed within a second of its reminder may still be
 reminded; one tenant partition takes about 1,000 reminder writes a second (write-shard it if a tenant ever
@@ -38,9 +38,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field, StrictInt
 
 from rapport import normalize
 from rapport.dal import keys
@@ -54,6 +54,8 @@ from rapport.notifications.requests import (
     RecipientType,
     request_notification,
 )
+from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.types import StrictModel
 
 SWEEP_MINUTES = 5
 LOOKBACK = timedelta(hours=1)
@@ -63,28 +65,28 @@ TASK_TEMPLATE = "task_reminder"
 APPOINTMENT_TEMPLATE = "appointment_reminder"
 
 
-class ReminderSettings(BaseModel):
-    offsets_minutes: list[int] = Field(
+class ReminderSettings(StrictModel):
+    offsets_minutes: list[Annotated[StrictInt, Field(gt=0, le=MAX_OFFSET_MINUTES)]] = Field(
         default_factory=lambda: list(DEFAULT_OFFSETS_MINUTES),
         max_length=5,
-        description="Appointment reminders, minutes before the start",
+        description=f"Appointment reminders, minutes before the start (1 to {MAX_OFFSET_MINUTES})",
     )
 
     def offsets(self) -> list[timedelta]:
         return [timedelta(minutes=minutes) for minutes in sorted(set(self.offsets_minutes), reverse=True)]
 
 
-def settings(tenant_id: str) -> ReminderSettings:
-    stored = store.reminder_settings(tenant_id)
-    return ReminderSettings() if stored is None else ReminderSettings.model_validate(stored)
+class ReminderSettingsDocument(ReminderSettings, DocumentMeta):
+    """The tenant's reminder settings as read: version 0 and no author while the defaults apply."""
 
 
-def set_offsets(tenant_id: str, offsets_minutes: Sequence[int], *, actor: str, now: datetime) -> ReminderSettings:
-    if not all(0 < minutes <= MAX_OFFSET_MINUTES for minutes in offsets_minutes):
-        raise ValueError(f"an offset is 1 to {MAX_OFFSET_MINUTES} minutes")
-    chosen = ReminderSettings(offsets_minutes=list(offsets_minutes))
-    store.put_reminder_settings(tenant_id, chosen.model_dump(), actor=actor, now=normalize.instant(now))
-    return chosen
+REMINDER_SETTINGS = SettingsDocument(
+    Kind.REMINDER_SETTINGS,
+    ReminderSettings,
+    ReminderSettingsDocument,
+    resource="reminder_settings",
+    default=ReminderSettings,
+)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,7 @@ def due(tenant_id: str, now: datetime, lookback: timedelta = LOOKBACK) -> list[R
         start=keys.timed_sk(_instant(now - lookback + timedelta(seconds=1)), ""),
         end=keys.timed_sk(_instant(now), keys.RANGE_END),
     )
-    offsets = settings(tenant_id).offsets()
+    offsets = REMINDER_SETTINGS.read(tenant_id).offsets()
     reminders = list(task_reminders(tasks))
     if offsets:
         appointments = store.records_between(

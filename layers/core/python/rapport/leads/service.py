@@ -21,7 +21,7 @@ from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
-from rapport.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from rapport.errors import Conflict, InvalidInput, NotFound
 from rapport.leads.models import (
     OPEN_STATUSES,
     AttachedTo,
@@ -37,67 +37,11 @@ from rapport.leads.models import (
 from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
 from rapport.records import RecordService, field_errors, normalized_filter
+from rapport.settings import SettingsDocument
 from rapport.types import utc_now
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
 _ATTACHABLE = {Kind.CONTACT.label: Kind.CONTACT, Kind.LEAD.label: Kind.LEAD}
-
-
-class ScoringRulesService:
-    """The tenant's one scoring rules record; the defaults until someone saves rules (version 0)."""
-
-    resource = "scoring_rules"
-
-    def current(self, tenant_id: str) -> tuple[ScoringRules, Record | None]:
-        record = repository.get(tenant_id, Kind.SCORING_RULES, keys.SCORING_RULES_ID)
-        if record is None:
-            return DEFAULT_RULES, None
-        return ScoringRules.model_validate(record.data), record
-
-    def get(self, caller: Caller) -> ScoringRulesDocument:
-        caller.require(self.resource, Action.READ)
-        return _document(*self.current(caller.tenant_id))
-
-    def replace(self, caller: Caller, rules: ScoringRules, expected_version: int) -> ScoringRulesDocument:
-        """Save `rules` over the version the caller read (0: the defaults, nothing saved yet)."""
-        caller.require(self.resource, Action.UPDATE)
-        _, record = self.current(caller.tenant_id)
-        current = record.version if record and record.version is not None else 0
-        if current != expected_version:
-            raise _stale_rules(current)
-        now = utc_now()
-        if record is None:
-            record = Record(
-                kind=Kind.SCORING_RULES,
-                id=keys.SCORING_RULES_ID,
-                tenant_id=caller.tenant_id,
-                data={},
-                created_at=now,
-                created_by=caller.user_id,
-                updated_at=now,
-                updated_by=caller.user_id,
-            )
-        record.data = rules.model_dump(mode="json")
-        record.updated_at, record.updated_by = now, caller.user_id
-        try:
-            repository.write(record, IndexKeys())
-        except StaleVersion as error:
-            raise _stale_rules() from error
-        return _document(rules, record)
-
-
-def _document(rules: ScoringRules, record: Record | None) -> ScoringRulesDocument:
-    return ScoringRulesDocument(
-        **rules.model_dump(),
-        version=(record.version or 0) if record else 0,
-        updated_at=record.updated_at if record else None,
-        updated_by=record.updated_by if record else None,
-    )
-
-
-def _stale_rules(current: int | None = None) -> PreconditionFailed:
-    now = f" (they are at version {current})" if current is not None else ""
-    return PreconditionFailed(f"The scoring rules have changed since you read them{now}; read them again.")
 
 
 # The filters of GET /leads, each one Query (see `LeadService.search`); `min_score` goes with those sorted by score.
@@ -112,7 +56,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
     create_model = LeadStored
     out_model = Lead
 
-    def __init__(self, rules: ScoringRulesService) -> None:
+    def __init__(self, rules: SettingsDocument[ScoringRules, ScoringRulesDocument]) -> None:
         self._rules = rules
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -128,7 +72,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
         if before is not None and before.data.get("status") == LeadStatus.CONVERTED:
             raise Conflict("The lead is converted; change the contact (or deal) it became instead.")
-        return _scored(data, *self._rules.current(tenant_id))
+        return _scored(data, self._rules.read(tenant_id))
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """By score (all, per status, owner, or both); found by its email and the words of its name and company."""
@@ -216,10 +160,17 @@ class LeadService(RecordService[LeadCreate, Lead]):
         )
 
     def record_engagement(
-        self, work: UnitOfWork, tenant_id: str, lead_id: str, changes: Mapping[EngagementKind, int]
+        self,
+        work: UnitOfWork,
+        tenant_id: str,
+        lead_id: str,
+        changes: Mapping[EngagementKind, int],
+        *,
+        actor: str,
     ) -> Lead:
         """Add `changes` to the lead's engagement counts (negative to take one back, never below zero) and rescore
-        it, as part of `work` (e.g. an activity's write). `last_at` moves only when something is added.
+        it, as part of `work` (e.g. an activity's write): a change of the lead by `actor` (who logged the activity,
+        sent the submission). `last_at` moves only when something is added.
 
         Reads the lead and the rules; `work` then writes the lead over the version read, so a concurrent
         change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
@@ -231,18 +182,19 @@ class LeadService(RecordService[LeadCreate, Lead]):
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
         for kind, change in changes.items():
             setattr(engagement, kind.value, max(0, getattr(engagement, kind.value) + change))
+        record.updated_at, record.updated_by = utc_now(), actor
         if any(change > 0 for change in changes.values()):
-            engagement.last_at = utc_now()
+            engagement.last_at = record.updated_at
         counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
-        record.data = _scored(counted, *self._rules.current(tenant_id))
+        record.data = _scored(counted, self._rules.read(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
         return self._out(record)
 
-    def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind) -> Lead:
+    def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind, *, actor: str) -> Lead:
         """One engagement of `kind` on its own (`record_engagement`), retried when the lead changes meanwhile."""
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            self.record_engagement(work, tenant_id, lead_id, {kind: 1})
+            self.record_engagement(work, tenant_id, lead_id, {kind: 1}, actor=actor)
             try:
                 work.commit()
             except StaleVersion:
@@ -311,7 +263,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
             work = UnitOfWork()
             if kind == Kind.LEAD:
                 try:
-                    self.record_engagement(work, tenant_id, owner.id, {EngagementKind.ACTIVITY: 1})
+                    self.record_engagement(work, tenant_id, owner.id, {EngagementKind.ACTIVITY: 1}, actor=actor)
                 except NotFound as error:  # erased since its guard was read
                     raise duplicate from error
                 owners = [owner]
@@ -339,15 +291,17 @@ def _is_open(data: Mapping[str, Any]) -> bool:
     return data.get("status", LeadStatus.NEW) in OPEN_STATUSES
 
 
-def _scored(data: dict[str, Any], rules: ScoringRules, rules_record: Record | None) -> dict[str, Any]:
+def _scored(data: dict[str, Any], rules: ScoringRulesDocument) -> dict[str, Any]:
     result = score(data, rules)
     return {
         **data,
         "score": result.value,
         "score_reasons": [reason.model_dump(mode="json") for reason in result.reasons],
-        "score_rules_version": (rules_record.version or 0) if rules_record else 0,
+        "score_rules_version": rules.version,
     }
 
 
-scoring_rules = ScoringRulesService()
+scoring_rules = SettingsDocument(
+    Kind.SCORING_RULES, ScoringRules, ScoringRulesDocument, resource="scoring_rules", default=lambda: DEFAULT_RULES
+)
 leads = LeadService(scoring_rules)

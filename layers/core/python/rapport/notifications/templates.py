@@ -14,10 +14,11 @@ from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
 from rapport.dal.repository import Record, StaleVersion
-from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
 from rapport.notifications.rendering import TemplateSyntaxError, parse, render
+from rapport.settings import require_version
 from rapport.types import utc_now
 
 RESOURCE = "notification_templates"
@@ -123,16 +124,13 @@ def get_template(caller: Caller, name: str, channel: Channel) -> NotificationTem
 def save_template(
     caller: Caller, name: str, channel: Channel, content: TemplateContent, expected_version: int | None
 ) -> NotificationTemplate:
-    """Save over the version the caller read: If-Match is needed once the tenant has saved this template."""
+    """Save over the version the caller read (If-Match, `"0"` while the default applies), like every settings
+    document (rapport.settings)."""
     caller.require(RESOURCE, Action.UPDATE)
     spec = spec_of(name)
     checked = check(spec, channel, content)
     _, record = stored(caller.tenant_id, name, channel)
-    current = record.version or 0 if record else 0
-    if record is not None and expected_version is None:
-        raise PreconditionRequired(f'The tenant has its own {channel} template {name}: send If-Match: "{current}".')
-    if expected_version is not None and expected_version != current:
-        raise _stale(current)
+    require_version(f"{channel} template {name}", record.version or 0 if record else 0, expected_version)
     now = utc_now()
     if record is None:
         record = Record(
@@ -156,9 +154,8 @@ def save_template(
     return _document(spec, channel, checked, record)
 
 
-def _stale(current: int | None = None) -> PreconditionFailed:
-    now = f" (it is at version {current})" if current is not None else ""
-    return PreconditionFailed(f"The template has changed since you read it{now}; read it again.")
+def _stale() -> PreconditionFailed:
+    return PreconditionFailed("The template changed while you saved it; read it again.")
 
 
 def render_content(content: Content, context: Mapping[str, Any]) -> Preview:

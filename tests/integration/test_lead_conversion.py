@@ -76,6 +76,20 @@ def test_an_existing_contact_and_account_are_linked_and_only_their_empty_fields_
     assert call("getAccount", record_id=account["id"]).body["industry"] == "Engineering"
 
 
+@pytest.mark.parametrize("found_by", ["account_id", "the email's domain"])
+def test_an_existing_account_with_nothing_to_fill_gets_the_contact_and_the_deal(pipeline, found_by):
+    account = create("createAccount", name="Acme Group", domain="acme.example", industry="Chemicals", size="51-200")
+    new = lead()
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    body = {"deal": deal, **({"account_id": account["id"]} if found_by == "account_id" else {})}
+    reply = convert(new["id"], body)
+    assert reply.status == 200, reply.body
+    assert (reply.body["account_id"], sorted(reply.body["created"])) == (account["id"], ["contact", "deal"])
+    opened = call("getDeal", record_id=reply.body["deal_id"]).body
+    assert (opened["account_id"], opened["contact_ids"]) == (account["id"], [reply.body["contact_id"]])
+    assert call("getAccount", record_id=account["id"]).body["industry"] == "Chemicals"
+
+
 def test_a_free_mail_lead_does_not_claim_the_mail_domain_as_its_company():
     new = lead(email="ada.l@gmail.com")
     reply = convert(new["id"])

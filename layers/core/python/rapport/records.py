@@ -86,12 +86,6 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
 
-    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
-        """The parents `linked_writes` writes itself when a record with `data` is created, raising `ParentMissing`
-        unless they are live (by that write's condition, or the read it is based on): the create sends no separate
-        check for them, since a transaction takes one operation per item."""
-        return set()
-
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """Unique values that records of other kinds guard and `data` must not meet, each with its field.
 
@@ -114,8 +108,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), and changes of the linked records themselves (see `parents_written_on_create`),
-        committed in the record's own transaction.
+        partitions (keys.py), and changes of the linked records themselves, committed in the record's own
+        transaction (the unit of work folds the record's parent checks into its writes of those parents).
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
         erased); either may be trashed.
@@ -134,26 +128,13 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         record, changes = self._new_record(tenant_id, actor, payload)
         return self._write(record, None, changes)
 
-    def stage_create(
-        self,
-        work: UnitOfWork,
-        tenant_id: str,
-        actor: str,
-        payload: BaseModel,
-        *,
-        written: frozenset[Parent] = frozenset(),
-    ) -> Record:
-        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`).
-
-        `written` are records `work` also writes: not checked as live parents again (a transaction touches an
-        item once; writing them over their version is the check)."""
-        record, changes = self._new_record(tenant_id, actor, payload, written)
+    def stage_create(self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel) -> Record:
+        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`)."""
+        record, changes = self._new_record(tenant_id, actor, payload)
         self._stage(work, record, changes, None)
         return record
 
-    def _new_record(
-        self, tenant_id: str, actor: str, payload: BaseModel, written: frozenset[Parent] = frozenset()
-    ) -> tuple[Record, Changes]:
+    def _new_record(self, tenant_id: str, actor: str, payload: BaseModel) -> tuple[Record, Changes]:
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
         data = self.derive(tenant_id, data, None)
         now = utc_now()
@@ -167,9 +148,9 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
             updated_at=now,
             updated_by=actor,
         )
-        unchecked = {*written, *self.parents_written_on_create(data)}
-        parents = [parent for parent in self.parents(data) if parent not in unchecked]
-        changes = Changes(take=list(self.guards(data)), parents=parents, absent=list(self.exclusions(data)))
+        changes = Changes(
+            take=list(self.guards(data)), parents=list(self.parents(data)), absent=list(self.exclusions(data))
+        )
         return record, changes
 
     def get(self, caller: Caller, record_id: str) -> OutT:
@@ -183,17 +164,8 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         self.stage_update(work, caller, record, patch.model_dump(mode="json", exclude_unset=True))
         return self.commit(work, record)
 
-    def stage_update(
-        self,
-        work: UnitOfWork,
-        caller: Caller,
-        record: Record,
-        changes: Mapping[str, Any],
-        *,
-        written: frozenset[Parent] = frozenset(),
-    ) -> None:
-        """Add the merge of `changes` into `record` to `work`, which the caller commits (`commit`); `written` as
-        for `stage_create`."""
+    def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
+        """Add the merge of `changes` into `record` to `work`, which the caller commits (`commit`)."""
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
@@ -207,7 +179,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         changed = Changes(
             take=[guard for guard in new_guards if guard not in old_guards],
             free=[guard for guard in old_guards if guard not in new_guards],
-            parents=[parent for parent in self.parents(data) if parent not in {*old_parents, *written}],
+            parents=[parent for parent in self.parents(data) if parent not in old_parents],
             absent=[guard for guard in new_exclusions if guard not in old_exclusions],
         )
         self._stage(work, record, changed, before)

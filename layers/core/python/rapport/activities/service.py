@@ -87,10 +87,6 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         return links.linked(data)
 
-    def parents_written_on_create(self, data: Mapping[str, Any]) -> set[Parent]:
-        """The deal (updated on condition it is live) and the lead (read, and written over that version)."""
-        return {parent for parent in links.linked(data) if parent.kind in (Kind.DEAL, Kind.LEAD)}
-
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return IndexKeys()
 

@@ -86,11 +86,8 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         record, parents = self.stage_deal(work, caller, payload)
         return self._finish(work, record, parents)
 
-    def stage_deal(
-        self, work: UnitOfWork, caller: Caller, payload: DealCreate, *, written: frozenset[Parent] = frozenset()
-    ) -> tuple[Record, dict[Parent, str]]:
-        """Add a new deal's writes to `work`; `written` are linked records `work` also writes (not checked again:
-        a transaction touches an item once). Returns the deal and the parents `_finish` maps failures of."""
+    def stage_deal(self, work: UnitOfWork, caller: Caller, payload: DealCreate) -> tuple[Record, dict[Parent, str]]:
+        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of."""
         caller.require(self.resource, Action.CREATE)
         changes = payload.model_dump(mode="json", exclude_none=True)
         data = self._validated(changes)
@@ -108,7 +105,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
             updated_by=caller.user_id,
         )
         entry = self._settle(record, None, changes, pipeline, table or default_rates(), moved=True, actor=caller)
-        parents = {parent: field for parent, field in self.parents(data).items() if parent not in written}
+        parents = self.parents(data)
         self._stage_deal(work, record, before=None, entry=entry, parents=parents)
         return record, parents
 

@@ -80,11 +80,7 @@ class Conversion(BaseModel):
 @dataclass
 class _Plan:
     work: UnitOfWork = field(default_factory=UnitOfWork)
-    written: set[Parent] = field(default_factory=set)
     created: list[str] = field(default_factory=list)
-
-    def wrote(self, kind: Kind, record_id: str) -> None:
-        self.written.add(Parent(kind, record_id))
 
 
 def convert(caller: Caller, lead_id: str, request: ConvertLead) -> Conversion:
@@ -166,7 +162,6 @@ def _account(caller: Caller, lead: Lead, request: ConvertLead, contact: Record |
         fill = _empty_fields(account.data, {"industry": lead.industry, "size": lead.company_size})
         if fill:
             accounts.stage_update(plan.work, caller, account, fill)
-            plan.wrote(Kind.ACCOUNT, account.id)
         return account
     if not (lead.company and request.create_account):
         return None
@@ -176,7 +171,6 @@ def _account(caller: Caller, lead: Lead, request: ConvertLead, contact: Record |
         address=address, owner_id=lead.owner_id,
     )  # fmt: skip
     account = accounts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload)
-    plan.wrote(Kind.ACCOUNT, account.id)
     plan.created.append("account")
     return account
 
@@ -196,7 +190,6 @@ def _existing_account(caller: Caller, lead: Lead, request: ConvertLead, contact:
 
 
 def _contact(caller: Caller, lead: Lead, existing: Record | None, account: Record | None, plan: _Plan) -> Record:
-    written = frozenset(plan.written)
     if existing is None:
         payload = ContactCreate(
             first_name=lead.first_name, last_name=lead.last_name or lead.company, email=lead.email,
@@ -204,7 +197,7 @@ def _contact(caller: Caller, lead: Lead, existing: Record | None, account: Recor
             owner_id=lead.owner_id, consent=lead.consent,
             address={"country": lead.country} if lead.country else None,
         )  # fmt: skip
-        contact = contacts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload, written=written)
+        contact = contacts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload)
         plan.created.append("contact")
     else:
         contact = existing
@@ -214,11 +207,9 @@ def _contact(caller: Caller, lead: Lead, existing: Record | None, account: Recor
             lead_values["phone"] = lead.phone
         fill = _empty_fields(contact.data, lead_values)
         if fill:
-            contacts.stage_update(plan.work, caller, contact, fill, written=written)
-        elif account is not None and Parent(Kind.ACCOUNT, account.id) not in plan.written:
-            plan.work.require_live(caller.tenant_id, Parent(Kind.ACCOUNT, account.id))
-            plan.wrote(Kind.ACCOUNT, account.id)
-    plan.wrote(Kind.CONTACT, contact.id)
+            contacts.stage_update(plan.work, caller, contact, fill)
+    if account is not None:
+        plan.work.require_live(caller.tenant_id, Parent(Kind.ACCOUNT, account.id))
     return contact
 
 
@@ -236,7 +227,7 @@ def _deal(
     payload = DealCreate.model_validate(
         {**fields, "contact_ids": [contact.id], "account_id": account.id if account else None}
     )
-    record, _ = deals.stage_deal(plan.work, caller, payload, written=frozenset(plan.written))
+    record, _ = deals.stage_deal(plan.work, caller, payload)
     plan.created.append("deal")
     return record.id
 

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import partial
 from typing import Any
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.auth import caller_from_claims
 from rapport.dal import repository
 from rapport.dal.keys import UniqueField
+from rapport.errors import Conflict
+from rapport.leads import conversion
+from rapport.leads.conversion import Conversion, ConvertLead
+from tests.integration.race import outcome, race
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")
@@ -133,8 +140,6 @@ def test_a_failure_leaves_nothing_half_made(pipeline):
 
 def test_a_guard_taken_meanwhile_rolls_the_whole_conversion_back(monkeypatch):
     new = lead()
-    from rapport.leads import conversion
-
     monkeypatch.setattr(conversion, "_existing_contact", lambda *_: None)  # as if read before the contact existed
     create("createContact", last_name="Faster", email="ada@acme.example")
     reply = convert(new["id"])
@@ -162,3 +167,30 @@ def test_roles_and_tenants():
     assert convert(new["id"], staff=SALES.as_("support")).status == 403
     assert convert(new["id"], staff=OTHER_TENANT).status == 404
     assert call("convertLead", None, record_id=new["id"], body={}).status == 401
+
+
+def test_concurrent_conversions_of_one_lead_make_one_customer_and_name_it_to_the_others(pipeline):
+    new = lead()
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    request = ConvertLead.model_validate({"deal": deal})
+    caller = caller_from_claims({"custom:tenant_id": SALES.tenant, "sub": SALES.user, "cognito:groups": "sales"})
+    results = race([partial(conversion.convert, caller, new["id"], request) for _ in range(6)])
+    assert Counter(map(outcome, results)) == {"Conversion": 1, "Conflict": 5}
+    (won,) = [result for result in results if isinstance(result, Conversion)]
+    for lost in (result for result in results if isinstance(result, Conflict)):
+        assert (lost.existing_kind, lost.existing_id) == ("contact", won.contact_id)
+    assert [item["id"] for item in call("listContacts", query={"email": "ada@acme.example"}).body["items"]] == [
+        won.contact_id
+    ]
+    assert [item["id"] for item in call("listAccounts", query={"domain": "acme.example"}).body["items"]] == [
+        won.account_id
+    ]
+    assert [item["id"] for item in call("listDeals").body["items"]] == [won.deal_id]
+
+
+def test_if_match_is_optional_on_convert_and_a_stale_one_is_412():
+    new = lead()
+    stale = call("convertLead", record_id=new["id"], body={}, headers={**NO_KEY, "If-Match": '"7"'})
+    assert stale.status == 412
+    fresh = call("convertLead", record_id=new["id"], body={}, headers={**NO_KEY, "If-Match": '"1"'})
+    assert fresh.status == 200, fresh.body

@@ -266,7 +266,8 @@ def test_many_concurrent_duplicates_make_exactly_one_lead():
 def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only():
     lead = create("createLead", email="ada@acme.example", title="VP")
     work = UnitOfWork()
-    converted = leads.mark_converted(work, _caller(), lead["id"], contact_id="C1", account_id="A1", expected_version=1)
+    record = leads.to_convert(_caller(), lead["id"], expected_version=1)
+    converted = leads.mark_converted(work, _caller(), record, contact_id="C1", account_id="A1")
     work.commit()
     assert converted.status == "converted"
     read = call("getLead", record_id=lead["id"])
@@ -281,8 +282,9 @@ def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only(
     )
     edit = call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": read.etag})
     assert edit.status == 409
-    with pytest.raises(Conflict):
-        leads.mark_converted(UnitOfWork(), _caller(), lead["id"], contact_id="C2")
+    with pytest.raises(Conflict) as again:
+        leads.to_convert(_caller(), lead["id"], expected_version=None)
+    assert (again.value.existing_kind, again.value.existing_id) == ("contact", "C1")
     assert [item["id"] for item in call("listLeads", query={"status": "converted"}).body["items"]] == [lead["id"]]
 
 

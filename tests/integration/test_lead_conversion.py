@@ -194,3 +194,67 @@ def test_if_match_is_optional_on_convert_and_a_stale_one_is_412():
     assert stale.status == 412
     fresh = call("convertLead", record_id=new["id"], body={}, headers={**NO_KEY, "If-Match": '"1"'})
     assert fresh.status == 200, fresh.body
+
+
+def test_a_contact_at_another_account_is_not_moved_by_a_conversion():
+    new = lead(email="other@acme.example")
+    theirs = create("createAccount", name="Their account")
+    named = create("createAccount", name="Named account")
+    contact = create("createContact", last_name="King", email="other@acme.example", account_id=theirs["id"])
+    reply = convert(new["id"], {"account_id": named["id"]})
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": theirs["id"]}
+    assert reply.body["errors"][0]["field"] == "account_id"
+    assert call("getLead", record_id=new["id"]).body["status"] == "new"
+    assert call("getContact", record_id=contact["id"]).body["account_id"] == theirs["id"]
+    same = convert(new["id"], {"account_id": theirs["id"]})
+    assert (same.status, same.body["account_id"]) == (200, theirs["id"])
+
+
+def test_a_trashed_account_in_the_way_is_a_409_until_it_is_restored_or_another_is_named():
+    new = lead(email="other@acme.example")
+    gone = create("createAccount", name="Gone", domain="gone.example")
+    contact = create("createContact", last_name="King", email="other@acme.example", account_id=gone["id"])
+    assert call("deleteAccount", record_id=gone["id"], headers={"If-Match": '"1"'}).status == 204
+    reply = convert(new["id"])
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": gone["id"]}
+    named = create("createAccount", name="Named")
+    moved = convert(new["id"], {"account_id": named["id"]})
+    assert (moved.status, moved.body["account_id"]) == (200, named["id"])
+    assert call("getContact", record_id=contact["id"]).body["account_id"] == named["id"]
+    view = call("getContact360", record_id=contact["id"]).body
+    assert view["account"]["id"] == named["id"]
+
+
+def test_a_trashed_account_holding_the_email_s_domain_is_named_when_one_would_be_made():
+    gone = create("createAccount", name="Acme old", domain="acme.example")
+    assert call("deleteAccount", record_id=gone["id"], headers={"If-Match": '"1"'}).status == 204
+    reply = convert(lead()["id"])
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": gone["id"]}
+    assert "trashed" in reply.body["detail"] and "restore it" in reply.body["detail"]
+    without = convert(lead(email="bob@acme.example")["id"], {"create_account": False})
+    assert (without.status, without.body["account_id"]) == (200, None)
+
+
+def test_a_lead_with_nothing_to_name_a_contact_by_is_a_409_that_says_so():
+    nameless = create("createLead", email="someone@acme.example")
+    reply = convert(nameless["id"])
+    assert reply.status == 409
+    assert "first_name, last_name or company" in reply.body["detail"]
+    assert call("getLead", record_id=nameless["id"]).body["status"] == "new"
+
+
+def test_the_deal_s_errors_name_deal_fields_and_its_links_are_the_conversion_s(pipeline):
+    new = lead()
+    deal = {"name": "x", "amount": "10.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    unknown_stage = convert(new["id"], {"deal": {**deal, "stage": "Nope"}})
+    assert (unknown_stage.status, unknown_stage.body["errors"][0]["field"]) == (422, "deal.stage")
+    linked = convert(new["id"], {"deal": {**deal, "account_id": "01JD5Y7M7ZV1W4T5C9H2K3N4P5"}})
+    assert linked.status == 422
+    assert "account_id" in linked.body["errors"][0]["field"]
+    with_role = convert(new["id"], {"deal": {**deal, "contact_role": "decision_maker"}})
+    assert with_role.status == 200, with_role.body
+    opened = call("getDeal", record_id=with_role.body["deal_id"]).body
+    assert opened["contact_roles"] == {with_role.body["contact_id"]: "decision_maker"}

@@ -1,8 +1,9 @@
 """The life cycle every business record shares: create, read, list, patch, soft delete, restore, erase.
 
 A bounded context (accounts, contacts, ...) subclasses `RecordService` with its models, the unique values
-it guards, the parents it needs alive, its index keys, and the summaries it keeps in other records' partitions
-(`linked_writes`); the storage rules live here once.
+it guards, the parents it needs alive, its index keys, the summaries it keeps in other records' partitions
+(`linked_writes`) and the fields that name a record's owners (`owner_fields`); the storage rules, and who may
+change a record (`rapport.auth`), live here once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
 from rapport import pagination
-from rapport.auth import Action, Caller
+from rapport.auth import Action, Caller, Ownership
 from rapport.dal import repository
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import (
@@ -41,6 +42,7 @@ from rapport.errors import (
 )
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
+from rapport.users.teams import ProfileTeams
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
 PatchT = TypeVar("PatchT", bound=BaseModel)
@@ -73,6 +75,10 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     label: ClassVar[str]
     create_model: type[BaseModel]  # what every stored record's data satisfies: usually the create model
     out_model: type[OutT]
+    # The fields naming who owns a record (a user id, or a list of them); none: its kind is not owned (unless
+    # `owners` says otherwise), and the role's rights reach every record.
+    owner_fields: ClassVar[tuple[str, ...]] = ()
+    ownership: ClassVar[Ownership] = Ownership(ProfileTeams())
 
     @abstractmethod
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -114,6 +120,28 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
         erased); either may be trashed.
         """
+
+    def owners(self, record: Record) -> frozenset[str] | None:
+        """Who owns `record`: the users its `owner_fields` name (empty: nobody); None when its kind is not owned."""
+        if not self.owner_fields:
+            return None
+        named: set[str] = set()
+        for name in self.owner_fields:
+            value = record.data.get(name)
+            named.update(value if isinstance(value, list) else [value] if value else [])
+        return frozenset(named)
+
+    def require_owner(self, caller: Caller, action: Action, record: Record) -> None:
+        """403 unless the caller's right to `action` reaches `record` as it is now (rapport.auth.Ownership)."""
+        owners = self.owners(record)
+        if owners is not None:
+            self.ownership.require(caller, self.resource, action, owners)
+
+    def require_reassign(self, caller: Caller, before: frozenset[str] | None, after: Record) -> None:
+        """A change of owners (from `before`, to `after`'s) is the previous owners' to give (Action.REASSIGN)."""
+        if before is not None and self.owners(after) != before:
+            field = ", ".join(self.owner_fields)
+            self.ownership.require(caller, self.resource, Action.REASSIGN, before, field=field)
 
     def new_record_id(self, data: Mapping[str, Any]) -> str:
         """The id of a record created with `data`."""
@@ -160,8 +188,11 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def update(self, caller: Caller, record_id: str, patch: PatchT, expected_version: int) -> OutT:
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, record_id, expected_version)
+        self.require_owner(caller, Action.UPDATE, record)
+        owners = self.owners(record)
         work = UnitOfWork()
         self.stage_update(work, caller, record, patch.model_dump(mode="json", exclude_unset=True))
+        self.require_reassign(caller, owners, record)
         return self.commit(work, record)
 
     def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
@@ -189,6 +220,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             return
+        self.require_owner(caller, Action.DELETE, record)
         before = copy.deepcopy(record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
         self._touch(record, caller)
@@ -199,6 +231,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if not record.deleted:
             raise Conflict(f"The {self.label} is not deleted.")
+        self.require_owner(caller, Action.RESTORE, record)
         before = copy.deepcopy(record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
@@ -207,6 +240,7 @@ class RecordService(ABC, Generic[CreateT, PatchT, OutT]):
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
+        self.require_owner(caller, Action.ERASE, record)
         self.before_erase(caller, record)
         work = UnitOfWork()
         self.linked_writes(work, record, None)

@@ -87,6 +87,10 @@ class ActivityService(RecordService[ActivityCreate, ActivityCreate, Activity]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         return links.linked(data)
 
+    def owners(self, record: Record) -> frozenset[str]:
+        """Who logged it."""
+        return frozenset({record.created_by})
+
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return IndexKeys()
 

@@ -38,6 +38,7 @@ class ContactService(RecordService[ContactCreate, ContactPatch, Contact]):
     label = "contact"
     create_model = ContactCreate
     out_model = Contact
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         guards: dict[Guard, str] = {}

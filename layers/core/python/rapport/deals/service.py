@@ -55,6 +55,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
     label = "deal"
     create_model = DealCreate
     out_model = Deal
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
@@ -114,6 +115,8 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             raise Conflict("The deal is deleted; restore it before editing it.")
+        self.require_owner(caller, Action.UPDATE, record)
+        owners = self.owners(record)
         changes = patch.model_dump(mode="json", exclude_unset=True)
         cleared = [
             FieldError(name, "cannot be cleared", "required")
@@ -153,6 +156,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
             parent: field for parent, field in self.parents(data).items() if parent not in self.parents(before)
         }
         record.data = data
+        self.require_reassign(caller, owners, record)
         self._touch(record, caller)
         entry = self._settle(record, before, changes, pipeline, table, moved=moved, actor=caller)
         return self._commit(record, before=before, entry=entry, parents=new_parents)
@@ -163,6 +167,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             return
+        self.require_owner(caller, Action.DELETE, record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
         self._touch(record, caller)
         self._commit(record, before=record.data, entry=None, parents={})
@@ -172,6 +177,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         record = self._load(caller, record_id, expected_version)
         if not record.deleted:
             raise Conflict("The deal is not deleted.")
+        self.require_owner(caller, Action.RESTORE, record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
         return self._commit(record, before=None, entry=None, parents=self.parents(record.data))
@@ -180,6 +186,7 @@ class DealService(RecordService[DealCreate, DealPatch, Deal]):
         """For good: the deal, its summaries and its contributions in one transaction, then its history."""
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
+        self.require_owner(caller, Action.ERASE, record)
         work = UnitOfWork()
         work.delete_record(record)
         self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))

@@ -101,6 +101,7 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
     label = "lead"
     create_model = LeadStored
     out_model = Lead
+    owner_fields = ("owner_id",)
 
     def __init__(self, rules: ScoringRulesService) -> None:
         self._rules = rules
@@ -221,13 +222,14 @@ class LeadService(RecordService[LeadCreate, LeadPatch, Lead]):
         raise AssertionError("unreachable")
 
     def to_convert(self, caller: Caller, lead_id: str, expected_version: int | None) -> Record:
-        """The lead to convert, as read now: only an open, live lead converts.
+        """The lead to convert, as read now: only an open, live lead converts, by a caller who may change it.
 
         A converted lead is a 409 naming the contact it became (also for a conversion that lost a race to another);
         with `expected_version` (If-Match), a lead that moved on is a 412.
         """
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, lead_id)
+        self.require_owner(caller, Action.UPDATE, record)
         converted = record.data.get("converted")
         if converted:
             raise Conflict(

@@ -8,16 +8,24 @@ backend call here takes one lock.
 Stream reads take the lock too, and follow the table: a failed transaction puts back a copy of the table, its
 stream included, so a reader in between would see records of writes that never happened, and moto's shard
 iterators, which hold the stream object, would read the discarded one from then on.
+
+That copy is taken once per table: moto deep-copies the table again for every item of the transaction, a cost
+that grows with the items times the table size, and made a lead conversion (tens of items) outlast the function's
+timeout on a table of a few thousand items.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 import threading
 from collections.abc import Callable
 from typing import Any
+from unittest import mock
 
+from moto.dynamodb import models as dynamodb_models
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 _LOCK = threading.RLock()
@@ -45,6 +53,30 @@ def _locked(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+class _EachTableOnce:
+    """The `copy` module as moto's DynamoDB backend sees it during one transaction: its backup of a table, taken
+    before any item is applied, is made once however many items name the table."""
+
+    def __init__(self) -> None:
+        self._tables: dict[int, Table] = {}
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if not isinstance(value, Table):
+            return copy.deepcopy(value, memo)
+        if id(value) not in self._tables:
+            self._tables[id(value)] = copy.deepcopy(value, memo)
+        return self._tables[id(value)]
+
+
+def _backing_up_once(transact: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(transact)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with mock.patch.object(dynamodb_models, "copy", _EachTableOnce()):
+            return transact(*args, **kwargs)
+
+    return call
+
+
 def _following_the_table(get: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(get)
     def call(self: ShardIterator, *args: Any, **kwargs: Any) -> Any:
@@ -63,6 +95,6 @@ def serialize_dynamodb() -> None:
         for name in names:
             method = getattr(backend, name, None)
             if method is not None and not getattr(method, "__rapport_locked__", False):
-                setattr(backend, name, _locked(method))
+                setattr(backend, name, _locked(_backing_up_once(method) if name == "transact_write_items" else method))
     if not getattr(ShardIterator.get, "__rapport_follows__", False):
         ShardIterator.get = _following_the_table(ShardIterator.get)  # type: ignore[method-assign]

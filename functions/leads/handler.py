@@ -12,10 +12,11 @@ from rapport.api.http import (
     create_app,
     entrypoint,
     etag,
+    expected_version,
     page_response,
     respond_once,
 )
-from rapport.api.records import IdempotencyKey, RecordIdParam, register_record_routes, responses
+from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
 from rapport.api.settings import register_settings_routes
 from rapport.idempotency import StoredResponse
 from rapport.leads.conversion import Conversion, ConvertLead, convert
@@ -80,14 +81,17 @@ def create_lead(
     description="Links to the contact holding the lead's email and to its account or the account of the email's "
     "domain instead of duplicating them, filling only their empty fields; makes the rest from the lead; opens the "
     "deal if asked; moves the lead's interactions into the contact's timeline. A converted lead is a 409 naming "
-    "its contact.",
-    responses=responses(200, Conversion, 409),
+    "its contact, also for conversions of it sent at the same time as the one that won. If-Match is optional: "
+    "with it, a lead changed since that version is a 412.",
+    responses=responses(200, Conversion, 409, 412),
 )
 def convert_lead(
-    record_id: RecordIdParam, body: ConvertLead, idempotency_key: IdempotencyKey = None
+    record_id: RecordIdParam, body: ConvertLead, idempotency_key: IdempotencyKey = None, if_match: IfMatch = None
 ) -> Response[Conversion]:
+    version = expected_version(if_match, required=False)
+
     def produce() -> StoredResponse:
-        outcome = convert(caller(app), record_id, body)
+        outcome = convert(caller(app), record_id, body, version)
         return StoredResponse(status=200, body=outcome.model_dump_json(), headers={})
 
     return respond_once(app, idempotency_key, produce)

@@ -70,9 +70,10 @@ def get_user(record_id: RecordIdParam) -> Response[User]:
     tags=["users"],
     operation_id="putUser",
     summary="Create or replace a staff user's profile (the id is the user's token subject)",
-    description="Admins and managers set everything (team, manager, capacity); a user may change only their own "
-    "email, phone, notify_by and time_zone. Without If-Match it creates (201); replacing needs If-Match (412 when "
-    "stale, 428 when missing).",
+    description="Admins set everything on anyone's profile; a manager sets up and changes the profiles of their "
+    "team (users whose team is the manager's), but not an existing profile's email, phone, notify_by or time_zone: "
+    "those are the user's own (or an admin's) to change. Without If-Match it creates (201); replacing needs "
+    "If-Match (412 when stale, 428 when missing).",
     responses={**responses(200, User, 412, 428), 201: {"description": "Created", "content": {JSON: {"model": User}}}},
 )
 def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = None) -> Response[User]:
@@ -87,8 +88,9 @@ def put_user(record_id: RecordIdParam, body: UserProfile, if_match: IfMatch = No
     tags=["users"],
     operation_id="setUserAvailability",
     summary="Set, change or clear the window a user is away (takes no new leads)",
-    description='The user themselves or a manager, with a JSON merge patch: `{"away": {"from", "until"}}` sets '
-    'the window (or changes the member sent), `{"away": null}` clears it. If-Match is optional here.',
+    description="The user themselves, their team's manager or an admin, with a JSON merge patch: "
+    '`{"away": {"from", "until"}}` sets the window (or changes the member sent), `{"away": null}` clears it. '
+    "If-Match is optional here.",
     responses=responses(200, User, 412),
 )
 def set_availability(

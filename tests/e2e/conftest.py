@@ -237,6 +237,16 @@ def problem(response: requests.Response, status: int) -> dict[str, Any]:
     return body
 
 
+def one_team(staff: Staff, *user_ids: str, team: str = "e2e") -> None:
+    """Profiles (set up by an admin) that put these users in one team: its manager may change its members'
+    records."""
+    admin = staff("admin")
+    for user_id in user_ids:
+        profile = {"name": user_id, "email": f"{user_id}@team.example", "team": team}
+        reply = admin.put(f"/users/{user_id}", json=profile)
+        assert reply.status_code == 201, reply.text
+
+
 @pytest.fixture
 def tenant() -> str:
     """Each test works in a tenant of its own."""

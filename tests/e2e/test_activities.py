@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import Staff, problem, sample
+from tests.e2e.conftest import Staff, one_team, problem, sample
 
 UNKNOWN = "01JD5Y7M7ZV1W4T5C9H2K3N4P6"
 WEEK = {"from": "2026-11-23T00:00:00Z", "to": "2026-11-30T00:00:00Z"}
@@ -54,6 +54,8 @@ def test_a_task_is_planned_listed_worked_and_trashed(staff: Staff, customer: dic
     assert problem(sales.post("/tasks", json={"title": ""}), 422)
     assert problem(sales.get("/tasks", params={"colour": "red"}), 400)
     assert sales.delete(path).status_code == 204
+    assert problem(manager.post(f"{path}/restore"), 403)  # not the manager of the rep's team
+    one_team(staff, "sales-user", "manager-user")
     assert manager.post(f"{path}/restore").status_code == 200
     assert problem(staff("sales", tenant=f"other-{uuid.uuid4().hex[:8]}").get(path), 404)
 
@@ -74,6 +76,7 @@ def test_an_appointment_holds_its_time_and_a_clash_is_409(staff: Staff, customer
     assert sales.post("/appointments", json={**booking, "title": "Now free"}).status_code == 201
     assert problem(sales.post("/appointments", json={**booking, "ends_at": booking["starts_at"]}), 422)
     assert sales.delete(path).status_code == 204
+    one_team(staff, "rep-1", "manager-user")
     assert staff("manager").post(f"{path}/restore").status_code == 200
 
 

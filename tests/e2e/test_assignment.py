@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from tests.e2e.conftest import Staff
+from tests.e2e.conftest import Staff, one_team
 
 
 def eventually(check: Any, timeout: float = 120.0) -> Any:
@@ -23,6 +23,7 @@ def eventually(check: Any, timeout: float = 120.0) -> Any:
 
 def test_a_new_lead_gets_an_owner_and_a_first_contact_task(staff: Staff) -> None:
     manager = staff("manager", user="boss")
+    one_team(staff, "boss", team="emea")  # the manager of the reps' team sets up their profiles
     for rep in ("ana", "ben"):
         profile = {"name": rep.title(), "email": f"{rep}@seller.example", "team": "emea", "manager_id": "boss"}
         assert manager.request("PUT", f"/users/{rep}", json=profile).status_code == 201

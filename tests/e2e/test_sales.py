@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from tests.e2e.conftest import Client, Staff, problem, sample
+from tests.e2e.conftest import Client, Staff, one_team, problem, sample
 
 UNKNOWN = "01JD5Y7M7ZV1W4T5C9H2K3N4P6"
 
@@ -51,6 +51,7 @@ def test_a_deal_moves_through_its_pipeline_and_keeps_its_history(staff: Staff) -
     assert sales.get(f"{path}/timeline").status_code == 200
     assert sales.delete(path).status_code == 204
     assert problem(sales.post(f"{path}/restore"), 403)
+    one_team(staff, "sales-user", "manager-user")
     assert manager.post(f"{path}/restore").status_code == 200
 
 

@@ -22,12 +22,13 @@ from tests.integration.race import race
 
 TENANT = "tenant-a"
 MANAGER = Staff(TENANT, "boss", ("manager",))
+ADMIN = Staff(TENANT, "root", ("admin",))
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def put_user(user_id: str, **fields: Any) -> None:
     profile = {"name": user_id.title(), "email": f"{user_id}@seller.example", "team": "emea", **fields}
-    reply = call("putUser", MANAGER, record_id=user_id, body=profile, headers={"If-Match": None})
+    reply = call("putUser", ADMIN, record_id=user_id, body=profile, headers={"If-Match": None})
     assert reply.status == 201, reply.body
 
 
@@ -174,7 +175,7 @@ def test_reassignment_stops_at_the_cap_and_when_someone_took_the_lead():
     assert lead is not None
     call(
         "updateLead",
-        MANAGER,
+        ADMIN,
         record_id=other.lead_id,
         body={"owner_id": "cy"},
         headers={"If-Match": f'"{lead.version}"'},

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from functools import partial
 from typing import Any
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.auth import caller_from_claims
 from rapport.dal import repository
 from rapport.dal.keys import UniqueField
+from rapport.errors import Conflict
+from rapport.leads import conversion
+from rapport.leads.conversion import Conversion, ConvertLead
+from tests.integration.race import outcome, race
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")
@@ -76,6 +83,20 @@ def test_an_existing_contact_and_account_are_linked_and_only_their_empty_fields_
     assert call("getAccount", record_id=account["id"]).body["industry"] == "Engineering"
 
 
+@pytest.mark.parametrize("found_by", ["account_id", "the email's domain"])
+def test_an_existing_account_with_nothing_to_fill_gets_the_contact_and_the_deal(pipeline, found_by):
+    account = create("createAccount", name="Acme Group", domain="acme.example", industry="Chemicals", size="51-200")
+    new = lead()
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    body = {"deal": deal, **({"account_id": account["id"]} if found_by == "account_id" else {})}
+    reply = convert(new["id"], body)
+    assert reply.status == 200, reply.body
+    assert (reply.body["account_id"], sorted(reply.body["created"])) == (account["id"], ["contact", "deal"])
+    opened = call("getDeal", record_id=reply.body["deal_id"]).body
+    assert (opened["account_id"], opened["contact_ids"]) == (account["id"], [reply.body["contact_id"]])
+    assert call("getAccount", record_id=account["id"]).body["industry"] == "Chemicals"
+
+
 def test_a_free_mail_lead_does_not_claim_the_mail_domain_as_its_company():
     new = lead(email="ada.l@gmail.com")
     reply = convert(new["id"])
@@ -119,8 +140,6 @@ def test_a_failure_leaves_nothing_half_made(pipeline):
 
 def test_a_guard_taken_meanwhile_rolls_the_whole_conversion_back(monkeypatch):
     new = lead()
-    from rapport.leads import conversion
-
     monkeypatch.setattr(conversion, "_existing_contact", lambda *_: None)  # as if read before the contact existed
     create("createContact", last_name="Faster", email="ada@acme.example")
     reply = convert(new["id"])
@@ -148,3 +167,94 @@ def test_roles_and_tenants():
     assert convert(new["id"], staff=SALES.as_("support")).status == 403
     assert convert(new["id"], staff=OTHER_TENANT).status == 404
     assert call("convertLead", None, record_id=new["id"], body={}).status == 401
+
+
+def test_concurrent_conversions_of_one_lead_make_one_customer_and_name_it_to_the_others(pipeline):
+    new = lead()
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    request = ConvertLead.model_validate({"deal": deal})
+    caller = caller_from_claims({"custom:tenant_id": SALES.tenant, "sub": SALES.user, "cognito:groups": "sales"})
+    results = race([partial(conversion.convert, caller, new["id"], request) for _ in range(6)])
+    assert Counter(map(outcome, results)) == {"Conversion": 1, "Conflict": 5}
+    (won,) = [result for result in results if isinstance(result, Conversion)]
+    for lost in (result for result in results if isinstance(result, Conflict)):
+        assert (lost.existing_kind, lost.existing_id) == ("contact", won.contact_id)
+    assert [item["id"] for item in call("listContacts", query={"email": "ada@acme.example"}).body["items"]] == [
+        won.contact_id
+    ]
+    assert [item["id"] for item in call("listAccounts", query={"domain": "acme.example"}).body["items"]] == [
+        won.account_id
+    ]
+    assert [item["id"] for item in call("listDeals").body["items"]] == [won.deal_id]
+
+
+def test_if_match_is_optional_on_convert_and_a_stale_one_is_412():
+    new = lead()
+    stale = call("convertLead", record_id=new["id"], body={}, headers={**NO_KEY, "If-Match": '"7"'})
+    assert stale.status == 412
+    fresh = call("convertLead", record_id=new["id"], body={}, headers={**NO_KEY, "If-Match": '"1"'})
+    assert fresh.status == 200, fresh.body
+
+
+def test_a_contact_at_another_account_is_not_moved_by_a_conversion():
+    new = lead(email="other@acme.example")
+    theirs = create("createAccount", name="Their account")
+    named = create("createAccount", name="Named account")
+    contact = create("createContact", last_name="King", email="other@acme.example", account_id=theirs["id"])
+    reply = convert(new["id"], {"account_id": named["id"]})
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": theirs["id"]}
+    assert reply.body["errors"][0]["field"] == "account_id"
+    assert call("getLead", record_id=new["id"]).body["status"] == "new"
+    assert call("getContact", record_id=contact["id"]).body["account_id"] == theirs["id"]
+    same = convert(new["id"], {"account_id": theirs["id"]})
+    assert (same.status, same.body["account_id"]) == (200, theirs["id"])
+
+
+def test_a_trashed_account_in_the_way_is_a_409_until_it_is_restored_or_another_is_named():
+    new = lead(email="other@acme.example")
+    gone = create("createAccount", name="Gone", domain="gone.example")
+    contact = create("createContact", last_name="King", email="other@acme.example", account_id=gone["id"])
+    assert call("deleteAccount", record_id=gone["id"], headers={"If-Match": '"1"'}).status == 204
+    reply = convert(new["id"])
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": gone["id"]}
+    named = create("createAccount", name="Named")
+    moved = convert(new["id"], {"account_id": named["id"]})
+    assert (moved.status, moved.body["account_id"]) == (200, named["id"])
+    assert call("getContact", record_id=contact["id"]).body["account_id"] == named["id"]
+    view = call("getContact360", record_id=contact["id"]).body
+    assert view["account"]["id"] == named["id"]
+
+
+def test_a_trashed_account_holding_the_email_s_domain_is_named_when_one_would_be_made():
+    gone = create("createAccount", name="Acme old", domain="acme.example")
+    assert call("deleteAccount", record_id=gone["id"], headers={"If-Match": '"1"'}).status == 204
+    reply = convert(lead()["id"])
+    assert reply.status == 409
+    assert reply.body["existing"] == {"type": "account", "id": gone["id"]}
+    assert "trashed" in reply.body["detail"] and "restore it" in reply.body["detail"]
+    without = convert(lead(email="bob@acme.example")["id"], {"create_account": False})
+    assert (without.status, without.body["account_id"]) == (200, None)
+
+
+def test_a_lead_with_nothing_to_name_a_contact_by_is_a_409_that_says_so():
+    nameless = create("createLead", email="someone@acme.example")
+    reply = convert(nameless["id"])
+    assert reply.status == 409
+    assert "first_name, last_name or company" in reply.body["detail"]
+    assert call("getLead", record_id=nameless["id"]).body["status"] == "new"
+
+
+def test_the_deal_s_errors_name_deal_fields_and_its_links_are_the_conversion_s(pipeline):
+    new = lead()
+    deal = {"name": "x", "amount": "10.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    unknown_stage = convert(new["id"], {"deal": {**deal, "stage": "Nope"}})
+    assert (unknown_stage.status, unknown_stage.body["errors"][0]["field"]) == (422, "deal.stage")
+    linked = convert(new["id"], {"deal": {**deal, "account_id": "01JD5Y7M7ZV1W4T5C9H2K3N4P5"}})
+    assert linked.status == 422
+    assert "account_id" in linked.body["errors"][0]["field"]
+    with_role = convert(new["id"], {"deal": {**deal, "contact_role": "decision_maker"}})
+    assert with_role.status == 200, with_role.body
+    opened = call("getDeal", record_id=with_role.body["deal_id"]).body
+    assert opened["contact_roles"] == {with_role.body["contact_id"]: "decision_maker"}

@@ -267,7 +267,8 @@ def test_many_concurrent_duplicates_make_exactly_one_lead():
 def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only():
     lead = create("createLead", email="ada@acme.example", title="VP")
     work = UnitOfWork()
-    converted = leads.mark_converted(work, _caller(), lead["id"], contact_id="C1", account_id="A1", expected_version=1)
+    record = leads.to_convert(_caller(), lead["id"], expected_version=1)
+    converted = leads.mark_converted(work, _caller(), record, contact_id="C1", account_id="A1")
     work.commit()
     assert converted.status == "converted"
     read = call("getLead", record_id=lead["id"])
@@ -282,8 +283,9 @@ def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only(
     )
     edit = call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": read.etag})
     assert edit.status == 409
-    with pytest.raises(Conflict):
-        leads.mark_converted(UnitOfWork(), _caller(), lead["id"], contact_id="C2")
+    with pytest.raises(Conflict) as again:
+        leads.to_convert(_caller(), lead["id"], expected_version=None)
+    assert (again.value.existing_kind, again.value.existing_id) == ("contact", "C1")
     assert [item["id"] for item in call("listLeads", query={"status": "converted"}).body["items"]] == [lead["id"]]
 
 
@@ -464,7 +466,7 @@ def test_concurrent_engagements_are_all_counted():
 
 def test_request_counts():
     with dynamodb_requests() as requests:
-        lead = create("createLead", email="a@x.example", owner_id="ann")
+        lead = create("createLead", email="a@x.example", owner_id=SALES.user)
     assert requests == ["GetItem", "TransactWriteItems"]  # rules; lead + its email guard + no contact has it
     with dynamodb_requests() as requests:
         create("createLead", last_name="No email")
@@ -508,9 +510,9 @@ def test_every_staff_lead_route_needs_a_token(operation: str):
 
 
 def test_a_trashed_lead_leaves_the_lists_and_a_manager_restores_it():
-    lead = create("createLead", email="a@x.example", owner_id="ann")
+    lead = create("createLead", email="a@x.example", owner_id=SALES.user)
     assert call("deleteLead", record_id=lead["id"], headers={"If-Match": '"1"'}).status == 204
-    assert _ids(call("listLeads", query={"owner_id": "ann"})) == []
+    assert _ids(call("listLeads", query={"owner_id": SALES.user})) == []
     assert call("getLead", record_id=lead["id"]).body["deleted_at"] is not None
     edit = call("updateLead", record_id=lead["id"], body={"title": "x"}, headers={"If-Match": '"2"'})
     assert edit.status == 409
@@ -519,7 +521,7 @@ def test_a_trashed_lead_leaves_the_lists_and_a_manager_restores_it():
     assert call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": '"1"'}).status == 412
     restored = call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": '"2"'})
     assert restored.status == 200 and restored.body["deleted_at"] is None
-    assert _ids(call("listLeads", query={"owner_id": "ann"})) == [lead["id"]]
+    assert _ids(call("listLeads", query={"owner_id": SALES.user})) == [lead["id"]]
     again = call("restoreLead", SALES.as_("manager"), record_id=lead["id"], headers={"If-Match": None})
     assert again.status == 409
 

@@ -74,6 +74,7 @@ def test_a_rejected_event_is_retried_from_its_record_on(failing_entry):
 
 
 REP1, REP2 = Staff(user="rep-1"), Staff(user="rep-2")
+ADMIN2 = Staff(user="admin-2").as_("admin")
 
 
 def _window(action: Any) -> tuple[datetime, datetime]:
@@ -94,7 +95,7 @@ def test_an_admin_erasing_a_reps_record_is_the_erases_actor_at_the_erase_time(ki
     made = create(f"create{kind}", REP1, **({"name": "Acme"} if kind == "Account" else _deal_fields()))
     no_key: dict[str, str | None] = {"If-Match": None}
     if trashed_first:
-        trash = _window(lambda: call(f"delete{kind}", REP2, record_id=made["id"], headers=no_key))
+        trash = _window(lambda: call(f"delete{kind}", ADMIN2, record_id=made["id"], headers=no_key))
     erase = _window(
         lambda: call(f"delete{kind}", ADMIN, record_id=made["id"], query={"permanent": "true"}, headers=no_key)
     )
@@ -103,7 +104,7 @@ def test_an_admin_erasing_a_reps_record_is_the_erases_actor_at_the_erase_time(ki
 
     _told(events["erased"], ADMIN.user, erase)
     if trashed_first:
-        _told(events["deleted"], REP2.user, trash)
+        _told(events["deleted"], ADMIN2.user, trash)
 
 
 def _deal_fields() -> dict[str, Any]:

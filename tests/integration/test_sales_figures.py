@@ -2,7 +2,7 @@ import pytest
 
 from local.lambda_api import Staff, call
 from local.metering import dynamodb_requests
-from tests.integration.sales import MANAGER, OTHER_TENANT, SALES, deal, log_activity, move, pipeline, set_rates
+from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, log_activity, move, pipeline, set_rates
 
 ANN = Staff(SALES.tenant, "ann", ("sales",))
 BOB = Staff(SALES.tenant, "bob", ("sales",))
@@ -173,7 +173,7 @@ def test_reopening_or_trashing_a_closed_deal_takes_it_out_of_the_stats(book):
     call("deleteDeal", BOB, record_id=won["id"], headers={"If-Match": None})
     trashed = call("getSalesPerformance", MANAGER, query={"period": "2026-11", "owner_id": "bob"}).body["totals"]
     assert (trashed["deals_won"], trashed["revenue_won"], trashed["deals_lost"]) == (0, "0.00", 1)
-    restored = call("restoreDeal", MANAGER, record_id=won["id"], headers={"If-Match": None}).body
+    restored = call("restoreDeal", ADMIN, record_id=won["id"], headers={"If-Match": None}).body
     move(restored, "Negotiation", BOB)
     reopened = call("getSalesPerformance", MANAGER, query={"period": "2026-11", "owner_id": "bob"}).body["totals"]
     assert (reopened["deals_won"], reopened["revenue_won"]) == (0, "0.00")

@@ -28,7 +28,9 @@ def found(operation: str, **query: str) -> list[str]:
 
 
 def patch(operation: str, record: dict[str, Any], **fields: Any) -> dict[str, Any]:
-    reply = call(operation, record_id=record["id"], body=fields, headers={"If-Match": f'"{record["version"]}"'})
+    """`fields` changed by an admin (who may change anyone's records)."""
+    headers: dict[str, str | None] = {"If-Match": f'"{record["version"]}"'}
+    reply = call(operation, ADMIN, record_id=record["id"], body=fields, headers=headers)
     assert reply.status == 200, reply.body
     return dict(reply.body)
 

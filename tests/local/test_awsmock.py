@@ -1,13 +1,15 @@
-"""moto's DynamoDB streams behave like DynamoDB's across a failed transaction."""
+"""moto's DynamoDB streams behave like DynamoDB's across a failed transaction; a transaction costs what its items do."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
 from moto import mock_aws
+from moto.dynamodb.models.table import Table
 
 from local.awsmock import serialize_dynamodb
 
@@ -49,3 +51,25 @@ def test_a_shard_iterator_reads_on_after_a_failed_transaction(dynamodb: Any) -> 
     then = streams.get_records(ShardIterator=first["NextShardIterator"])
     keys = [record["dynamodb"]["Keys"]["pk"]["S"] for record in first["Records"] + then["Records"]]
     assert keys == ["a", "c"]  # b was never written; c is not lost
+
+
+def test_a_transaction_backs_its_table_up_once_however_many_items_it_has(
+    dynamodb: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for pk in range(50):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"old-{pk}"}})
+    copies: list[str] = []
+    deepcopy = copy.deepcopy
+
+    def counting(value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if isinstance(value, Table):
+            copies.append(value.name)
+        return deepcopy(value, memo)
+
+    monkeypatch.setattr(copy, "deepcopy", counting)
+    dynamodb.transact_write_items(TransactItems=[_put(f"new-{pk}") for pk in range(25)])
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException):
+        dynamodb.transact_write_items(TransactItems=[_put("late"), _put("new-0")])
+    assert copies == [TABLE, TABLE]
+    assert dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "new-24"}}).get("Item")
+    assert "Item" not in dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "late"}}), "the failed one undone"

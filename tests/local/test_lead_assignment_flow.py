@@ -134,9 +134,10 @@ def seed_team() -> None:
     from rapport.users.service import users
 
     manager = Caller(TENANT, "boss", frozenset({Role.MANAGER}))
+    admin = Caller(TENANT, "root", frozenset({Role.ADMIN}))
     for rep in ("ana", "ben"):
         profile = UserProfile(name=rep, email=f"{rep}@seller.example", team="emea", manager_id="boss")
-        users.put(manager, rep, profile, None)
+        users.put(admin, rep, profile, None)
     rules = {"default_team": "emea", "teams": {"emea": ["ana", "ben"]}, "max_reassignments": 1}
     ASSIGNMENT_RULES.replace(manager, AssignmentRules.model_validate(rules), 0)
 

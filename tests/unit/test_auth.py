@@ -1,6 +1,8 @@
+from collections.abc import Collection, Mapping
+
 import pytest
 
-from rapport.auth import Action, Role, caller_from_claims, parse_groups
+from rapport.auth import Action, Ownership, Role, caller_from_claims, parse_groups
 from rapport.errors import Forbidden, Unauthenticated
 
 CLAIMS = {"sub": "u-1", "custom:tenant_id": "tenant-a", "cognito:groups": "sales", "email": "rep@example.com"}
@@ -69,3 +71,71 @@ def test_permissions_per_role(groups, resource, action, allowed):
     else:
         with pytest.raises(Forbidden):
             caller.require(resource, action)
+
+
+# Who owns the record, seen from the caller `me` (team "emea"): `mate` is in emea, `other` in amer.
+OWNERS = {
+    "mine": frozenset({"me"}),
+    "nobody's": frozenset(),
+    "a teammate's": frozenset({"mate"}),
+    "another team's": frozenset({"other"}),
+    "mine and another team's": frozenset({"me", "other"}),
+}
+CHANGES = (Action.UPDATE, Action.DELETE, Action.RESTORE, Action.ERASE, Action.REASSIGN)
+OWN = {"mine", "nobody's", "mine and another team's"}
+TEAM = OWN | {"a teammate's"}
+EVERY = set(OWNERS)
+# What each role may do to contacts, by whose they are (the spec; README "Who may do what").
+NOTHING: set[str] = set()
+MAY: dict[str, dict[Action, set[str]]] = {
+    "admin": dict.fromkeys(CHANGES, EVERY),
+    "manager": {**dict.fromkeys(CHANGES, TEAM), Action.ERASE: NOTHING},
+    "sales": {**dict.fromkeys(CHANGES, OWN), Action.RESTORE: NOTHING, Action.ERASE: NOTHING},
+    "support": {**dict.fromkeys(CHANGES, NOTHING), Action.UPDATE: EVERY, Action.REASSIGN: OWN},
+    "marketing": {**dict.fromkeys(CHANGES, NOTHING), Action.UPDATE: EVERY, Action.REASSIGN: OWN},
+}
+
+
+class FakeTeams:
+    def __init__(self) -> None:
+        self.asked: list[set[str]] = []
+
+    def teams_of(self, tenant_id: str, user_ids: Collection[str]) -> Mapping[str, str | None]:
+        self.asked.append(set(user_ids))
+        return {user_id: {"me": "emea", "mate": "emea", "other": "amer"}.get(user_id) for user_id in user_ids}
+
+
+@pytest.mark.parametrize("role", list(MAY))
+@pytest.mark.parametrize("action", CHANGES)
+@pytest.mark.parametrize("whose", list(OWNERS))
+def test_who_may_change_a_record_by_role_ownership_and_action(role, action, whose):
+    caller = caller_from_claims({**CLAIMS, "sub": "me", "cognito:groups": role})
+    teams = FakeTeams()
+    ownership = Ownership(teams)
+    if whose in MAY[role][action]:
+        ownership.require(caller, "contacts", action, OWNERS[whose])
+    else:
+        with pytest.raises(Forbidden) as refused:
+            ownership.require(caller, "contacts", action, OWNERS[whose], field="owner_id")
+        says = refused.value.detail
+        assert f"this one is {', '.join(sorted(OWNERS[whose]))}'s" in says if MAY[role][action] else "role" in says
+    assert all(role == "manager" and asked == {"me", *OWNERS[whose]} for asked in teams.asked)
+    assert len(teams.asked) <= 1, "at most one read of the teams"
+
+
+def test_the_widest_role_wins_and_a_manager_without_a_team_manages_only_their_own():
+    both = caller_from_claims({**CLAIMS, "sub": "me", "cognito:groups": "sales,support"})
+    Ownership(FakeTeams()).require(both, "contacts", Action.UPDATE, frozenset({"other"}))  # as support
+    with pytest.raises(Forbidden):
+        Ownership(FakeTeams()).require(both, "contacts", Action.DELETE, frozenset({"other"}))  # as sales
+    loner = caller_from_claims({**CLAIMS, "sub": "nobody-knows", "cognito:groups": "manager"})
+    with pytest.raises(Forbidden) as refused:
+        Ownership(FakeTeams()).require(loner, "deals", Action.UPDATE, frozenset({"mate"}))
+    assert "no team" in refused.value.detail
+
+
+def test_a_refused_reassignment_names_the_field():
+    rep = caller_from_claims({**CLAIMS, "sub": "me", "cognito:groups": "sales"})
+    with pytest.raises(Forbidden) as refused:
+        Ownership(FakeTeams()).require(rep, "deals", Action.REASSIGN, frozenset({"other"}), field="owner_id")
+    assert [error.field for error in refused.value.errors] == ["owner_id"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -11,8 +12,9 @@ from pynamodb.connection.base import Connection
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
 from rapport.api.problems import problem_response
-from rapport.dal import repository, sales
+from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.models import RecordItem
 from rapport.dal.repository import Parent, ParentMissing, Record, UnitOfWork
 from rapport.errors import Busy
 
@@ -253,3 +255,102 @@ def test_a_write_under_a_fence_carries_it_and_names_the_records_it_creates(monke
     assert {"SS": ["CON#C1"]} in fence["ExpressionAttributeValues"].values()
     assert record.version is None
     assert UnitOfWork().size == 0
+
+
+GROUPS = ("condition_check_items", "delete_items", "put_items", "update_items")
+
+
+def sent_keys(request: dict[str, Any]) -> list[tuple[str, str]]:
+    """The item each operation of a sent transaction touches."""
+    touched = []
+    for operation in (operation for group in GROUPS for operation in request[group]):
+        key = operation.get("Key") or {name: operation["Item"][name] for name in ("pk", "sk")}
+        touched.append((key["pk"]["S"], key["sk"]["S"]))
+    return touched
+
+
+def contact(record_id: str = "C1", *, version: int | None = None, deleted: bool = False) -> Record:
+    record = Record(Kind.CONTACT, record_id, TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    record.version, record.deleted_at = version, NOW if deleted else None
+    return record
+
+
+@pytest.mark.parametrize("order", ["check first", "write first"])
+@pytest.mark.parametrize("version", [None, 3], ids=["new", "over its version"])
+def test_a_parent_check_on_a_record_the_unit_writes_is_folded_into_that_write(monkeypatch, order, version):
+    fake = dynamodb(monkeypatch)
+    parent, child = contact("C1", version=version), contact("C2")
+    work = UnitOfWork()
+    steps: list[Callable[[], None]] = [
+        lambda: work.require_live(TENANT, Parent(Kind.CONTACT, "C1")),
+        lambda: work.put_record(parent, IndexKeys()),
+    ]
+    for step in steps if order == "check first" else reversed(steps):
+        step()
+    work.put_record(child, IndexKeys())
+    work.require_live(TENANT, Parent(Kind.CONTACT, "C1"))  # a second record staged with the same parent
+    assert work.size == 2
+    work.commit()
+    (request,) = fake.sent
+    keys_sent = sent_keys(request)
+    assert len(keys_sent) == len(set(keys_sent)) == 2, "one operation an item"
+    assert request["condition_check_items"] == []
+
+
+def test_checks_of_one_item_and_a_conditional_update_of_it_become_one_operation(monkeypatch):
+    fake = dynamodb(monkeypatch)
+    work = UnitOfWork()
+    work.put_record(contact(), IndexKeys())
+    work.require_live(TENANT, Parent(Kind.DEAL, "D1"))
+    work.require_live(TENANT, Parent(Kind.DEAL, "D1"), trashed_ok=True)
+    work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
+    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
+    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
+    assert work.size == 3
+    work.commit()
+    (request,) = fake.sent
+    assert len(set(sent_keys(request))) == 3
+    (update,) = request["update_items"]
+    assert "attribute_exists" in update["ConditionExpression"]
+    assert "attribute_not_exists" in update["ConditionExpression"]
+
+
+def test_a_failed_folded_check_says_which_parent_is_missing(monkeypatch, pauses):
+    dynamodb(monkeypatch, cancelled(None, "ConditionalCheckFailed"))  # sent as puts, then updates
+    work = UnitOfWork()
+    work.require_live(TENANT, Parent(Kind.DEAL, "D9"))
+    work.put_record(contact(), IndexKeys())
+    deal = RecordItem(keys.record_pk(TENANT, Kind.DEAL, "D9"), keys.META_SK)
+    work.update_item(deal, [RecordItem.data["note"].set("seen")])
+    with pytest.raises(ParentMissing) as raised:
+        work.commit()
+    assert raised.value.parent == Parent(Kind.DEAL, "D9")
+
+
+def test_a_parent_the_unit_trashes_or_deletes_is_missing_at_once():
+    trashed = UnitOfWork()
+    trashed.put_record(contact(version=2, deleted=True), IndexKeys())
+    with pytest.raises(ParentMissing):
+        trashed.require_live(TENANT, Parent(Kind.CONTACT, "C1"))
+    trashed.require_live(TENANT, Parent(Kind.CONTACT, "C1"), trashed_ok=True)
+    erased = UnitOfWork()
+    erased.require_live(TENANT, Parent(Kind.CONTACT, "C1"), trashed_ok=True)
+    with pytest.raises(ParentMissing):
+        erased.delete_record(contact(version=2), by="user-1", at=NOW)
+
+
+def test_two_writes_of_one_item_are_refused_before_anything_is_sent():
+    work = UnitOfWork()
+    work.put_record(contact(version=1), IndexKeys())
+    with pytest.raises(ValueError, match="twice"):
+        work.put_record(contact(version=1), IndexKeys())
+
+
+def test_the_unit_tells_which_record_it_puts():
+    work = UnitOfWork()
+    new = contact()
+    work.put_record(new, IndexKeys())
+    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
+    assert work.staged(TENANT, Kind.CONTACT, "C1") is new
+    assert work.staged(TENANT, Kind.ACCOUNT, "A1") is None
+    assert work.staged("tenant-b", Kind.CONTACT, "C1") is None

@@ -2,16 +2,24 @@
 
 The tenant and the caller always come from the verified token's claims (API Gateway's Cognito authorizer),
 never from the request body or path.
+
+Two questions, answered here once: may the caller's role do this to a resource at all (`PERMISSIONS`), and, for
+a record that has owners, does the right reach this record (`REACH`, enforced by `Ownership`). Like EspoCRM's
+default roles: sales reps change what they own, managers what their team owns, admins everything; records that
+nobody owns are everyone's. Support and marketing serve every customer: they edit any record their role may
+edit, but reassign only their own. Changing who owns a record (`Action.REASSIGN`) is judged on its owners
+before the change: the owner may hand over, nobody may take what is not theirs to give.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from enum import StrEnum
+from enum import IntEnum, StrEnum
+from typing import Protocol
 
-from rapport.errors import Forbidden, Unauthenticated
+from rapport.errors import FieldError, Forbidden, Unauthenticated
 
 TENANT_CLAIM = "custom:tenant_id"
 GROUPS_CLAIM = "cognito:groups"
@@ -33,6 +41,15 @@ class Action(StrEnum):
     DELETE = "delete"
     RESTORE = "restore"
     ERASE = "erase"
+    REASSIGN = "reassign"  # change a record's owners: allowed to the roles that may update it
+
+
+class Scope(IntEnum):
+    """How far a role's right reaches over records that have owners; wider is greater."""
+
+    OWN = 1  # records the caller owns, and records nobody owns
+    TEAM = 2  # those, and records owned by a member of the caller's team (users whose `team` is theirs)
+    ALL = 3
 
 
 _EVERYONE = frozenset(Role)
@@ -136,6 +153,23 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
 }
 
 
+_CHANGES = (Action.UPDATE, Action.DELETE, Action.RESTORE, Action.ERASE, Action.REASSIGN)
+REACH: dict[Role, dict[Action, Scope]] = {
+    Role.ADMIN: dict.fromkeys(_CHANGES, Scope.ALL),
+    Role.MANAGER: dict.fromkeys(_CHANGES, Scope.TEAM),
+    Role.SALES: dict.fromkeys(_CHANGES, Scope.OWN),
+    Role.SUPPORT: {**dict.fromkeys(_CHANGES, Scope.OWN), Action.UPDATE: Scope.ALL},
+    Role.MARKETING: {**dict.fromkeys(_CHANGES, Scope.OWN), Action.UPDATE: Scope.ALL},
+}
+_VERBS = {
+    Action.UPDATE: "change",
+    Action.DELETE: "trash",
+    Action.RESTORE: "restore",
+    Action.ERASE: "erase",
+    Action.REASSIGN: "reassign",
+}
+
+
 @dataclass(frozen=True)
 class Caller:
     tenant_id: str
@@ -147,6 +181,49 @@ class Caller:
         allowed = PERMISSIONS[resource].get(action, frozenset())  # an action not listed: nobody may
         if not self.roles & allowed:
             raise Forbidden(f"Your role may not {action.value} {resource}.")
+
+    def reach(self, resource: str, action: Action) -> Scope | None:
+        """The widest reach over owned records that the caller's roles allowed `action` on `resource` have."""
+        permitted = PERMISSIONS[resource].get(Action.UPDATE if action == Action.REASSIGN else action, frozenset())
+        return max((REACH[role][action] for role in self.roles & permitted), default=None)
+
+
+class Teams(Protocol):
+    """Which team each staff user is in (None: none), read in one request."""
+
+    def teams_of(self, tenant_id: str, user_ids: Collection[str]) -> Mapping[str, str | None]: ...
+
+
+@dataclass(frozen=True)
+class Ownership:
+    """Whether a caller's right to change records reaches one with these owners (see the module's docstring)."""
+
+    teams: Teams
+
+    def require(
+        self, caller: Caller, resource: str, action: Action, owners: frozenset[str], *, field: str | None = None
+    ) -> None:
+        """403 unless the caller may `action` a record of `resource` owned by `owners` (none: nobody's).
+
+        `field` names the request's field that would make the change (for a reassignment).
+        """
+        reach = caller.reach(resource, action)
+        if reach is None:
+            raise Forbidden(f"Your role may not {_VERBS[action]} {resource}.")
+        if reach == Scope.ALL or not owners or caller.user_id in owners:
+            return
+        whose = ", ".join(sorted(owners))
+        if reach == Scope.TEAM:
+            teams = self.teams.teams_of(caller.tenant_id, {caller.user_id, *owners})
+            team = teams.get(caller.user_id)
+            if team is not None and any(teams.get(owner) == team for owner in owners):
+                return
+            reached = f"you, your team ({team})" if team else "you (your profile names no team)"
+        else:
+            reached = "you"
+        detail = f"You may {_VERBS[action]} only {resource} owned by {reached} or by nobody; this one is {whose}'s."
+        errors = [FieldError(field, f"is {whose}'s: not yours to {_VERBS[action]}", "not_owner")] if field else []
+        raise Forbidden(detail, errors)
 
 
 def parse_groups(raw: object) -> frozenset[Role]:

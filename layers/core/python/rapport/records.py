@@ -1,8 +1,9 @@
 """The life cycle every business record shares: create, read, list, patch, soft delete, restore, erase.
 
 A bounded context (accounts, contacts, ...) subclasses `RecordService` with its models, the unique values
-it guards, the parents it needs alive, its index keys, and the summaries it keeps in other records' partitions
-(`linked_writes`); the storage rules live here once.
+it guards, the parents it needs alive, its index keys, the summaries it keeps in other records' partitions
+(`linked_writes`) and the fields that name a record's owners (`owner_fields`); the storage rules, and who may
+change a record (`rapport.auth`), live here once.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
 from rapport import merge_patch, normalize, pagination
-from rapport.auth import Action, Caller
+from rapport.auth import Action, Caller, Ownership
 from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import (
@@ -44,6 +45,7 @@ from rapport.errors import (
 )
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
+from rapport.users.teams import ProfileTeams
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=RecordMeta)
@@ -89,6 +91,10 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     create_model: type[BaseModel]  # what every stored record's data satisfies: usually the create model
     out_model: type[OutT]
     write_attempts: ClassVar[int] = 3  # see `restage_on`
+    # The fields naming who owns a record (a user id, or a list of them); none: its kind is not owned (unless
+    # `owners` says otherwise), and the role's rights reach every record.
+    owner_fields: ClassVar[tuple[str, ...]] = ()
+    ownership: ClassVar[Ownership] = Ownership(ProfileTeams())
 
     @abstractmethod
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -101,12 +107,6 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         """The records `data` points at, which must exist and be live, each with its field."""
         return {}
-
-    def parents_written(self, data: Mapping[str, Any]) -> set[Parent]:
-        """The parents `linked_writes` writes itself when a record comes to link them (created, changed or restored
-        with `data`), raising `ParentMissing` unless they are live (by that write's condition, or the read it is
-        based on): the write sends no separate check for them, since a transaction takes one operation per item."""
-        return set()
 
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """Unique values that records of other kinds guard and `data` must not meet, each with its field.
@@ -130,12 +130,34 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), and changes of the linked records themselves (see `parents_written`),
-        committed in the record's own transaction.
+        partitions (keys.py), and changes of the linked records themselves, committed in the record's own
+        transaction (the unit of work folds the record's parent checks into its writes of those parents).
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
         erased); either may be trashed.
         """
+
+    def owners(self, record: Record) -> frozenset[str] | None:
+        """Who owns `record`: the users its `owner_fields` name (empty: nobody); None when its kind is not owned."""
+        if not self.owner_fields:
+            return None
+        named: set[str] = set()
+        for name in self.owner_fields:
+            value = record.data.get(name)
+            named.update(value if isinstance(value, list) else [value] if value else [])
+        return frozenset(named)
+
+    def require_owner(self, caller: Caller, action: Action, record: Record) -> None:
+        """403 unless the caller's right to `action` reaches `record` as it is now (rapport.auth.Ownership)."""
+        owners = self.owners(record)
+        if owners is not None:
+            self.ownership.require(caller, self.resource, action, owners)
+
+    def require_reassign(self, caller: Caller, before: frozenset[str] | None, after: Record) -> None:
+        """A change of owners (from `before`, to `after`'s) is the previous owners' to give (Action.REASSIGN)."""
+        if before is not None and self.owners(after) != before:
+            field = ", ".join(self.owner_fields)
+            self.ownership.require(caller, self.resource, Action.REASSIGN, before, field=field)
 
     def new_record_id(self, data: Mapping[str, Any]) -> str:
         """The id of a record created with `data`."""
@@ -150,26 +172,13 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         record, changes = self._new_record(tenant_id, actor, payload)
         return self._write(record, None, changes)
 
-    def stage_create(
-        self,
-        work: UnitOfWork,
-        tenant_id: str,
-        actor: str,
-        payload: BaseModel,
-        *,
-        written: frozenset[Parent] = frozenset(),
-    ) -> Record:
-        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`).
-
-        `written` are records `work` also writes: not checked as live parents again (a transaction touches an
-        item once; writing them over their version is the check)."""
-        record, changes = self._new_record(tenant_id, actor, payload, written)
+    def stage_create(self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel) -> Record:
+        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`)."""
+        record, changes = self._new_record(tenant_id, actor, payload)
         self._stage(work, record, changes, None)
         return record
 
-    def _new_record(
-        self, tenant_id: str, actor: str, payload: BaseModel, written: frozenset[Parent] = frozenset()
-    ) -> tuple[Record, Changes]:
+    def _new_record(self, tenant_id: str, actor: str, payload: BaseModel) -> tuple[Record, Changes]:
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
         data = self.derive(tenant_id, data, None)
         now = utc_now()
@@ -183,9 +192,9 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             updated_at=now,
             updated_by=actor,
         )
-        unchecked = {*written, *self.parents_written(data)}
-        parents = [parent for parent in self.parents(data) if parent not in unchecked]
-        changes = Changes(take=list(self.guards(data)), parents=parents, absent=list(self.exclusions(data)))
+        changes = Changes(
+            take=list(self.guards(data)), parents=list(self.parents(data)), absent=list(self.exclusions(data))
+        )
         return record, changes
 
     def get(self, caller: Caller, record_id: str) -> OutT:
@@ -198,37 +207,32 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
         def attempt() -> OutT:
             record = self._load(caller, record_id, expected_version)
+            self.require_owner(caller, Action.UPDATE, record)
+            owners = self.owners(record)
             work = UnitOfWork()
             self.stage_update(work, caller, record, patch)
+            self.require_reassign(caller, owners, record)
             return self.commit(work, record)
 
         return self._restaged(attempt)
 
-    def stage_update(
-        self,
-        work: UnitOfWork,
-        caller: Caller,
-        record: Record,
-        changes: Mapping[str, Any],
-        *,
-        written: frozenset[Parent] = frozenset(),
-    ) -> None:
+    def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
         """Add `record` changed by `changes`, a JSON merge patch (objects merge, null removes), to `work`, which the
-        caller commits (`commit`); `written` as for `stage_create`."""
+        caller commits (`commit`)."""
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
         data = self.derive(caller.tenant_id, self._validated(merge_patch.apply(record.data, changes)), record)
         old_guards, new_guards = self.guards(record.data), self.guards(data)
         old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
-        unchecked = {*self.parents(record.data), *written, *self.parents_written(data)}
+        old_parents = self.parents(record.data)
         self.before_update(caller, record, data)
         record.data = data
         self._touch(record, caller)
         changed = Changes(
             take=[guard for guard in new_guards if guard not in old_guards],
             free=[guard for guard in old_guards if guard not in new_guards],
-            parents=[parent for parent in self.parents(data) if parent not in unchecked],
+            parents=[parent for parent in self.parents(data) if parent not in old_parents],
             absent=[guard for guard in new_exclusions if guard not in old_exclusions],
         )
         self._stage(work, record, changed, before)
@@ -238,6 +242,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             return
+        self.require_owner(caller, Action.DELETE, record)
         before = copy.deepcopy(record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
         record.updated_at, record.updated_by = record.deleted_at, caller.user_id
@@ -248,16 +253,16 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         record = self._load(caller, record_id, expected_version)
         if not record.deleted:
             raise Conflict(f"The {self.label} is not deleted.")
+        self.require_owner(caller, Action.RESTORE, record)
         before = copy.deepcopy(record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
-        unchecked = self.parents_written(record.data)
-        parents = [parent for parent in self.parents(record.data) if parent not in unchecked]
-        return self._write(record, {}, Changes(parents=parents), before)
+        return self._write(record, {}, Changes(parents=list(self.parents(record.data))), before)
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
+        self.require_owner(caller, Action.ERASE, record)
         self.before_erase(caller, record)
 
         def attempt() -> None:

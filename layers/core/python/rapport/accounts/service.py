@@ -25,6 +25,7 @@ class AccountService(RecordService[AccountCreate, Account]):
     label = "account"
     create_model = AccountCreate
     out_model = Account
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         domain = data.get("domain")

@@ -129,16 +129,13 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
     create_model = ActivityStored
     out_model = Activity
     write_attempts = ENGAGEMENT_ATTEMPTS
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         return links.linked(data)
-
-    def parents_written(self, data: Mapping[str, Any]) -> set[Parent]:
-        """A newly linked deal (updated on condition it is live) and lead (read, and written over that version)."""
-        return {parent for parent in links.linked(data) if parent.kind in (Kind.DEAL, Kind.LEAD)}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return keys.activity_index_keys(

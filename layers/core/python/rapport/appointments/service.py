@@ -48,11 +48,16 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
     create_model = AppointmentCreate
     out_model = Appointment
     write_attempts = 5  # enough for a handful of bookings that touch one slot at the same moment
+    owner_fields = ("attendee_ids",)
 
     def create(self, caller: Caller, payload: AppointmentCreate) -> Appointment:
         if payload.attendee_ids is None:
             payload = payload.model_copy(update={"attendee_ids": [caller.user_id]})
         return super().create(caller, payload)
+
+    def owners(self, record: Record) -> frozenset[str]:
+        """The attendees, and who booked it."""
+        return frozenset({*(super().owners(record) or ()), record.created_by})
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}

@@ -44,7 +44,7 @@ from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
 from rapport.dal.models import CounterItem, Item, RecordItem
-from rapport.dal.repository import Parent, Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, NotFound
 from rapport.leads.models import OPEN_STATUSES, LeadStatus
 from rapport.leads.service import leads
@@ -229,7 +229,7 @@ def _stage_first_contact(work: UnitOfWork, tenant_id: str, lead: Record, rep: st
         priority=Priority.HIGH,
         lead_id=lead.id,
     )
-    return tasks.stage_create(work, tenant_id, ACTOR, task, written=frozenset({Parent(Kind.LEAD, lead.id)}))
+    return tasks.stage_create(work, tenant_id, ACTOR, task)
 
 
 def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
@@ -240,13 +240,7 @@ def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
         _bump(work, tenant_id, user_pk, keys.LOAD_SK, -1, None)
     task = repository.get(tenant_id, Kind.TASK, previous.task_id) if previous.task_id else None
     if task is not None and not task.deleted and task.data.get("status") in OPEN_TASK_STATUSES:
-        tasks.stage_update(
-            work,
-            _system(tenant_id),
-            task,
-            {"status": TaskStatus.CANCELLED.value},
-            written=frozenset({Parent(Kind.LEAD, previous.lead_id)}),
-        )
+        tasks.stage_update(work, _system(tenant_id), task, {"status": TaskStatus.CANCELLED.value})
 
 
 # --- first contact -------------------------------------------------------------------------------------------

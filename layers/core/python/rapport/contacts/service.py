@@ -60,6 +60,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
     label = "contact"
     create_model = ContactCreate
     out_model = Contact
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         guards: dict[Guard, str] = {}
@@ -81,7 +82,8 @@ class ContactService(RecordService[ContactCreate, Contact]):
         return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
-        """The account's summary when the contact links an account (one read of it), or none when it leaves."""
+        """The account's summary when the contact links an account (one read of it, unless `work` writes it too),
+        or none when it leaves."""
         old = before.data.get("account_id") if before else None
         new = after.data.get("account_id") if after else None
         restored = before is not None and before.deleted and after is not None and not after.deleted
@@ -89,7 +91,9 @@ class ContactService(RecordService[ContactCreate, Contact]):
         if contact is None or (new == old and not restored):
             return
         if new:
-            account = repository.get(contact.tenant_id, Kind.ACCOUNT, new)
+            account = work.staged(contact.tenant_id, Kind.ACCOUNT, new) or repository.get(
+                contact.tenant_id, Kind.ACCOUNT, new
+            )
             if account is not None:  # else the write's check that the account is live refuses it
                 data = account.data
                 work.put_item(account_summary(contact.tenant_id, contact.id, new, data["name"], data.get("domain")))

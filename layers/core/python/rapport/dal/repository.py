@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -33,6 +33,7 @@ from rapport.events.models import Erasure
 CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_CONFLICT = "TransactionConflict"
+ItemKey = tuple[str, str, str]  # table, partition key, sort key: the item an operation touches
 # A transaction that DynamoDB cancels because another one touched one of its items at the same moment (a user's
 # monthly stats, a contact's lifetime value, a parent many writes check) is sent again, after a short pause with
 # full jitter that doubles each time: at most TRANSACTION_ATTEMPTS sends, about 0.3 s of pauses at worst.
@@ -336,6 +337,13 @@ def get_records(tenant_id: str, wanted: Iterable[Parent]) -> dict[Parent, Record
     return {by_key[(item.pk, item.sk)]: _from_item(item) for item in items if isinstance(item, RecordItem)}
 
 
+def get_many(tenant_id: str, kind: Kind, record_ids: Iterable[str]) -> dict[str, Record]:
+    """The records of `kind` with these ids that exist, by id: one BatchGetItem (at most 100 ids)."""
+    wanted = [(keys.record_pk(tenant_id, kind, record_id), keys.META_SK) for record_id in set(record_ids)]
+    found = RecordItem.batch_get(wanted) if wanted else []
+    return {item.id: _from_item(item) for item in found if isinstance(item, RecordItem)}
+
+
 def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
     try:
         item = GuardItem.get(keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
@@ -399,6 +407,11 @@ def erase(record: Record, guards: Iterable[Guard], work: UnitOfWork | None = Non
 class UnitOfWork:
     """Writes to several items that succeed or fail together: one request, a transaction when it takes more.
 
+    A transaction takes one operation an item, so the unit keeps one per item: a condition check on an item it
+    also writes (a live parent that the same unit creates or changes, a parent checked by two writes) is folded
+    into that operation (`_Operation.absorb`), and so callers stage what their records need without knowing what
+    else the unit holds. Two writes of one item are a programming error (`ValueError`), never sent.
+
     A failed condition is raised as the typed exception of the operation that failed: `GuardTaken`,
     `ParentMissing`, or `StaleVersion` (for a record, or for any other item whose condition failed). A transaction
     that other transactions keep meeting on its items (DynamoDB's TransactionConflict; for a single write, its
@@ -411,6 +424,7 @@ class UnitOfWork:
 
     def __init__(self) -> None:
         self._operations: list[_Operation] = []
+        self._positions: dict[ItemKey, int] = {}
         self._versioned: list[tuple[Record, RecordItem]] = []
         self._unchanged: list[Record] = []
         self._created: list[str] = []
@@ -420,20 +434,29 @@ class UnitOfWork:
         """How many items the write touches (a transaction takes at most MAX_TRANSACTION_ITEMS), its fence's too."""
         return len(self._operations) + (_FENCE.get() is not None)
 
+    def staged(self, tenant_id: str, kind: Kind, record_id: str) -> Record | None:
+        """The record this unit puts at `kind` `record_id`, as it will be written; None if it puts none."""
+        position = self._positions.get(_record_key(tenant_id, kind, record_id))
+        operation = self._operations[position] if position is not None else None
+        if operation is None or operation.role != "record" or operation.action != "put":
+            return None
+        record: Record = operation.subject
+        return record
+
     def put_record(self, record: Record, index_keys: IndexKeys) -> None:
         """Put `record`: new when its version is None, else only over that version (unless it and its search entries
         are unchanged: then only check that version); with its search entries as `index_keys` has them (copies of it
         as written), and without the ones it had that they no longer are."""
         if record.unchanged and record.entries == {entry.sk for entry in index_keys.entries}:
-            key = (keys.record_pk(record.tenant_id, record.kind, record.id), keys.META_SK)
-            self._operations.append(_Operation("check", "record", record, key, RecordItem.version == record.version))
+            key = _record_key(record.tenant_id, record.kind, record.id)
+            self._add(_Operation("check", "record", record, key[1:], RecordItem.version == record.version, key))
             self._unchanged.append(record)
             return
         item = _to_item(record, index_keys)
         if record.version is None:
             self._created.append(f"{record.kind}#{record.id}")
         condition = Item.pk.does_not_exist() if record.version is None else None
-        self._operations.append(_Operation("put", "record", record, item, condition))
+        self._add(_Operation("put", "record", record, item, condition, _key_of(item)))
         self._versioned.append((record, item))
         written = (record.version or 0) + 1
         for entry in index_keys.entries:
@@ -443,7 +466,8 @@ class UnitOfWork:
     def delete_record(self, record: Record, *, by: str, at: str) -> None:
         """Delete `record`, only at its current version, and its search entries, noting who did it and when for its
         `erased` event."""
-        self._operations.append(_Operation("delete", "record", record, _to_item(record, IndexKeys()), None))
+        item = _to_item(record, IndexKeys())
+        self._add(_Operation("delete", "record", record, item, None, _key_of(item)))
         self._delete_entries(record, record.entries)
         expires = datetime.fromisoformat(at) + ERASURE_KEPT
         tombstone = ErasureItem(keys.erasure_pk(record.tenant_id, record.kind, record.id), expires_at=expires)
@@ -457,37 +481,38 @@ class UnitOfWork:
 
     def take(self, record: Record, guard: Guard) -> None:
         item = _guard_item(record.tenant_id, guard, record)
-        self._operations.append(_Operation("put", "take", guard, item, Item.pk.does_not_exist()))
+        self._add(_Operation("put", "take", guard, item, Item.pk.does_not_exist(), _key_of(item)))
 
     def free(self, record: Record, guard: Guard) -> None:
         item = _guard_item(record.tenant_id, guard)
-        self._operations.append(_Operation("delete", "free", guard, item, GuardItem.owner_id == record.id))
+        self._add(_Operation("delete", "free", guard, item, GuardItem.owner_id == record.id, _key_of(item)))
 
     def require_live(self, tenant_id: str, parent: Parent, *, trashed_ok: bool = False) -> None:
         """The write happens only if `parent` exists and is not trashed (or, `trashed_ok`, only exists)."""
-        key = (keys.record_pk(tenant_id, parent.kind, parent.id), keys.META_SK)
+        key = _record_key(tenant_id, parent.kind, parent.id)
         condition = RecordItem.pk.exists()
         if not trashed_ok:
             condition &= RecordItem.deleted_at.does_not_exist()
-        self._operations.append(_Operation("check", "parent", parent, key, condition))
+        self._add(_Operation("check", "parent", parent, key[1:], condition, key, trashed_ok=trashed_ok))
 
     def require_absent(self, tenant_id: str, guard: Guard) -> None:
         """The write happens only if no record holds `guard`; else `GuardTaken` names the one that does."""
-        key = (keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
-        self._operations.append(_Operation("check", "absent", (tenant_id, guard), key, Item.pk.does_not_exist()))
+        key = (Item.Meta.table_name, keys.guard_pk(tenant_id, guard.field, guard.value), keys.GUARD_SK)
+        condition = Item.pk.does_not_exist()
+        self._add(_Operation("check", "absent", (tenant_id, guard), key[1:], condition, key))
 
     def put_item(self, item: Model, condition: Condition | None = None) -> None:
-        self._operations.append(_Operation("put", "item", item, item, condition))
+        self._add(_Operation("put", "item", item, item, condition, _key_of(item)))
 
     def delete_item(self, item: Model, condition: Condition | None = None) -> None:
-        self._operations.append(_Operation("delete", "item", item, item, condition))
+        self._add(_Operation("delete", "item", item, item, condition, _key_of(item)))
 
     def update_item(
         self, item: Model, actions: list[Action], condition: Condition | None = None, parent: Parent | None = None
     ) -> None:
         """Update `item`; with `parent`, a failed `condition` means that record is missing (`ParentMissing`)."""
         role, subject = ("parent", parent) if parent else ("item", item)
-        self._operations.append(_Operation("update", role, subject, (item, actions), condition))
+        self._add(_Operation("update", role, subject, (item, actions), condition, _key_of(item)))
 
     def replace_items(self, old: Iterable[Item], new: Iterable[Item]) -> None:
         """Put every item of `new`; delete the items of `old` that `new` does not put again (by key)."""
@@ -499,6 +524,20 @@ class UnitOfWork:
         for item in new:
             self.put_item(item)
 
+    def _add(self, operation: _Operation) -> None:
+        position = self._positions.get(operation.key)
+        if position is None:
+            self._positions[operation.key] = len(self._operations)
+            self._operations.append(operation)
+            return
+        staged = self._operations[position]
+        if operation.action == "check":
+            self._operations[position] = staged.absorb(operation)
+        elif staged.action == "check":
+            self._operations[position] = operation.absorb(staged)
+        else:
+            raise ValueError(f"One transaction would write the item {operation.key} twice.")
+
     def commit(self) -> None:
         """Write it all, or raise `TooManyWrites` (before sending) when one transaction cannot hold it."""
         operations = list(self._operations)
@@ -506,7 +545,7 @@ class UnitOfWork:
         fence = _FENCE.get()
         if fence is not None and writes:
             item, actions, condition = fence.fence(self._created)
-            operations.append(_Operation("update", "fence", fence, (item, actions), condition))
+            operations.append(_Operation("update", "fence", fence, (item, actions), condition, _key_of(item)))
         if len(operations) > MAX_TRANSACTION_ITEMS:
             raise TooManyWrites(len(operations))
         if len(operations) == 1 and writes:
@@ -566,15 +605,36 @@ class UnitOfWork:
                 return
 
 
-@dataclass
+@dataclass(frozen=True)
 class _Operation:
-    """One item of a write: `action` is how it is sent, `role` what a failed condition on it means."""
+    """One item of a write: `action` is how it is sent, `role` what a failed condition on it means, `key` the
+    item it touches; `trashed_ok` for a parent check that a trashed parent passes."""
 
     action: str
     role: str
     subject: Any
     target: Any
     condition: Condition | None
+    key: ItemKey
+    trashed_ok: bool = False
+
+    def absorb(self, check: _Operation) -> _Operation:
+        """This operation with `check`, a condition check on the same item, folded in.
+
+        A record this unit puts or deletes is, after the transaction, what the unit makes it, and the write's own
+        condition (a new record, or the version read) covers its state before: a parent check on it is decided
+        here. Any other operation takes the check's condition beside its own.
+        """
+        if self.role == "record":
+            record: Record = self.subject
+            gone = self.action == "delete" or (record.deleted and not check.trashed_ok)
+            if check.role == "parent" and gone:
+                raise ParentMissing(check.subject)
+            return self
+        condition = check.condition if self.condition is None else self.condition & check.condition
+        if self.role == "item":  # an unconditional write fails only by the check
+            return replace(self, role=check.role, subject=check.subject, condition=condition)
+        return replace(self, condition=condition, trashed_ok=self.trashed_ok and check.trashed_ok)
 
     def add_to(self, transaction: TransactWrite) -> None:
         if self.action == "check":
@@ -616,6 +676,15 @@ class _Operation:
         if self.role == "fence":
             return LeaseLost()
         return StaleVersion(self.subject)
+
+
+def _key_of(item: Model) -> ItemKey:
+    hash_key, range_key = item._get_hash_range_key_serialized_values()
+    return item.Meta.table_name, str(hash_key), str(range_key)
+
+
+def _record_key(tenant_id: str, kind: Kind, record_id: str) -> ItemKey:
+    return Item.Meta.table_name, keys.record_pk(tenant_id, kind, record_id), keys.META_SK
 
 
 def _busy() -> Busy:

@@ -63,6 +63,7 @@ class DealService(RecordService[DealCreate, Deal]):
     label = "deal"
     create_model = DealCreate
     out_model = Deal
+    owner_fields = ("owner_id",)
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
@@ -95,11 +96,8 @@ class DealService(RecordService[DealCreate, Deal]):
         record, parents = self.stage_deal(work, caller, payload)
         return self._finish(work, record, parents)
 
-    def stage_deal(
-        self, work: UnitOfWork, caller: Caller, payload: DealCreate, *, written: frozenset[Parent] = frozenset()
-    ) -> tuple[Record, dict[Parent, str]]:
-        """Add a new deal's writes to `work`; `written` are linked records `work` also writes (not checked again:
-        a transaction touches an item once). Returns the deal and the parents `_finish` maps failures of."""
+    def stage_deal(self, work: UnitOfWork, caller: Caller, payload: DealCreate) -> tuple[Record, dict[Parent, str]]:
+        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of."""
         caller.require(self.resource, Action.CREATE)
         changes = payload.model_dump(mode="json", exclude_none=True)
         data = self._validated(changes)
@@ -117,7 +115,7 @@ class DealService(RecordService[DealCreate, Deal]):
             updated_by=caller.user_id,
         )
         entry = self._settle(record, None, changes, pipeline, table or default_rates(), moved=True, actor=caller)
-        parents = {parent: field for parent, field in self.parents(data).items() if parent not in written}
+        parents = self.parents(data)
         self._stage_deal(work, record, before=None, entry=entry, parents=parents)
         return record, parents
 
@@ -126,6 +124,8 @@ class DealService(RecordService[DealCreate, Deal]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             raise Conflict("The deal is deleted; restore it before editing it.")
+        self.require_owner(caller, Action.UPDATE, record)
+        owners = self.owners(record)
         changes = dict(patch)
         before = copy.deepcopy(record.data)
         merged = merge_patch.apply(rules.inputs(before), changes)
@@ -155,6 +155,7 @@ class DealService(RecordService[DealCreate, Deal]):
             parent: field for parent, field in self.parents(data).items() if parent not in self.parents(before)
         }
         record.data = data
+        self.require_reassign(caller, owners, record)
         self._touch(record, caller)
         entry = self._settle(record, before, changes, pipeline, table, moved=moved, actor=caller)
         return self._commit(record, before=before, entry=entry, parents=new_parents)
@@ -165,6 +166,7 @@ class DealService(RecordService[DealCreate, Deal]):
         record = self._load(caller, record_id, expected_version)
         if record.deleted:
             return
+        self.require_owner(caller, Action.DELETE, record)
         record.deleted_at, record.deleted_by = utc_now(), caller.user_id
         self._touch(record, caller)
         self._commit(record, before=record.data, entry=None, parents={})
@@ -174,6 +176,7 @@ class DealService(RecordService[DealCreate, Deal]):
         record = self._load(caller, record_id, expected_version)
         if not record.deleted:
             raise Conflict("The deal is not deleted.")
+        self.require_owner(caller, Action.RESTORE, record)
         record.deleted_at = record.deleted_by = None
         self._touch(record, caller)
         return self._commit(record, before=None, entry=None, parents=self.parents(record.data))
@@ -182,6 +185,7 @@ class DealService(RecordService[DealCreate, Deal]):
         """For good: the deal, its summaries and its contributions in one transaction, then its history."""
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
+        self.require_owner(caller, Action.ERASE, record)
         work = UnitOfWork()
         work.delete_record(record, by=caller.user_id, at=utc_now())
         self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))

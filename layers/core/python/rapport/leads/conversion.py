@@ -5,14 +5,18 @@ account of that contact or the one whose domain is the email's (not for free-mai
 Existing records only get the lead's values for fields they lack. The lead's interactions move into the
 contact's timeline. Everything — the lead closing as converted, new records with their guards, filled fields,
 the deal with its summaries, the copied interactions — commits together or not at all.
+
+Conversions of one lead at once: the lead is written over the version read, so one commits and the others are
+read again and answer 409 naming the contact it became. A conversion that met another change (a contact taking
+the lead's email meanwhile, a linked record edited) is planned again from fresh reads, a few times at most.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, StrictBool
+from pydantic import BaseModel, Field, StrictBool, ValidationError
 
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
@@ -33,14 +37,14 @@ from rapport.dal.repository import (
     TooManyWrites,
     UnitOfWork,
 )
-from rapport.deals.models import DealCreate, DealFields
-from rapport.deals.money import Money
+from rapport.deals.models import ContactRole, DealCreate, LostReason, StageName
+from rapport.deals.money import CurrencyCode, Money
 from rapport.deals.service import deals
-from rapport.errors import Conflict, FieldError, InvalidInput
-from rapport.leads.models import Lead, LeadStatus
+from rapport.errors import Busy, Conflict, FieldError, InvalidInput, RapportError
+from rapport.leads.models import LeadStored
 from rapport.leads.service import leads
-from rapport.records import too_many_writes
-from rapport.types import Day, Name, RecordId, StrictModel
+from rapport.records import field_errors, too_many_writes
+from rapport.types import Day, Name, RecordId, StrictModel, UserId
 
 # Addresses at these domains say nothing about the company the person works for.
 FREE_MAIL = frozenset(
@@ -51,15 +55,24 @@ FREE_MAIL = frozenset(
     }
 )  # fmt: skip
 CONTACT_FIELDS_FROM_LEAD = {"first_name": "first_name", "last_name": "last_name", "title": "job_title"}
+# A conversion that meets a concurrent change is planned again from fresh reads at most this often in all.
+CONVERSION_ATTEMPTS = 3
+_RACES = (StaleVersion, GuardTaken, ParentMissing, Busy)
+ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
-class ConversionDeal(DealFields):
+class ConversionDeal(StrictModel):
     """The deal to open for the converted lead; its account and contact are the conversion's."""
 
     name: Name
     amount: Money
     pipeline_id: RecordId
     close_date: Day = Field(description="Expected close date")
+    currency: CurrencyCode | None = Field(default=None, description="ISO 4217; the tenant currency if left out")
+    stage: StageName | None = Field(default=None, description="A stage of the pipeline; its first if left out")
+    owner_id: UserId | None = Field(default=None, description="The lead's owner, else you, if left out")
+    contact_role: ContactRole | None = Field(default=None, description="The converted contact's role in the deal")
+    lost_reason: LostReason | None = Field(default=None, description="Required in a lost stage, only there")
 
 
 class ConvertLead(StrictModel):
@@ -81,53 +94,52 @@ class Conversion(BaseModel):
 @dataclass
 class _Plan:
     work: UnitOfWork = field(default_factory=UnitOfWork)
-    written: set[Parent] = field(default_factory=set)
     created: list[str] = field(default_factory=list)
 
-    def wrote(self, kind: Kind, record_id: str) -> None:
-        self.written.add(Parent(kind, record_id))
 
-
-def convert(caller: Caller, lead_id: str, request: ConvertLead) -> Conversion:
-    lead = leads.get(caller, lead_id)
-    if lead.status == LeadStatus.CONVERTED and lead.converted is not None:
-        raise Conflict(
-            "The lead is already converted.",
-            existing_kind="contact",
-            existing_id=lead.converted.contact_id,
-        )
+def convert(caller: Caller, lead_id: str, request: ConvertLead, expected_version: int | None = None) -> Conversion:
+    """Convert the lead; `expected_version` (If-Match) makes a lead that changed since it was read a 412."""
     _require_rights(caller, request)
+    lost: Exception | None = None
+    for _ in range(CONVERSION_ATTEMPTS):
+        record = leads.to_convert(caller, lead_id, expected_version)
+        try:
+            return _convert(caller, record, request)
+        except _RACES as error:
+            lost = error
+    leads.to_convert(caller, lead_id, expected_version)  # converted meanwhile: the 409 that names its contact
+    assert lost is not None
+    raise _client_error(lost) from lost
+
+
+def _require_rights(caller: Caller, request: ConvertLead) -> None:
+    caller.require("contacts", Action.CREATE)
+    if request.deal is not None:
+        caller.require("deals", Action.CREATE)
+
+
+def _convert(caller: Caller, record: Record, request: ConvertLead) -> Conversion:
+    lead = LeadStored.model_validate(record.data)
     plan = _Plan()
     existing = _existing_contact(caller, lead, request)
     account = _account(caller, lead, request, existing, plan)
     contact = _contact(caller, lead, existing, account, plan)
     deal_id = _deal(caller, lead, request, contact, account, plan)
-    leads.mark_converted(
-        plan.work,
-        caller,
-        lead_id,
-        contact_id=contact.id,
-        account_id=account.id if account else None,
-        deal_id=deal_id,
-        expected_version=lead.version,
-    )
-    carried = _carry_interactions(caller.tenant_id, lead_id, contact.id, account, plan.work)
-    _commit(plan.work)
+    account_id = account.id if account else None
+    leads.mark_converted(plan.work, caller, record, contact_id=contact.id, account_id=account_id, deal_id=deal_id)
+    carried = _carry_interactions(caller.tenant_id, record.id, contact.id, account, plan.work)
+    try:
+        plan.work.commit()
+    except TooManyWrites as error:
+        raise too_many_writes("conversion", {}, error) from error
     return Conversion(
-        lead_id=lead_id,
+        lead_id=record.id,
         contact_id=contact.id,
-        account_id=account.id if account else None,
+        account_id=account_id,
         deal_id=deal_id,
         created=plan.created,
         interactions_carried=carried,
     )
-
-
-def _require_rights(caller: Caller, request: ConvertLead) -> None:
-    caller.require("leads", Action.UPDATE)
-    caller.require("contacts", Action.CREATE)
-    if request.deal is not None:
-        caller.require("deals", Action.CREATE)
 
 
 def _live(caller: Caller, kind: Kind, record_id: str, field_name: str) -> Record:
@@ -137,7 +149,7 @@ def _live(caller: Caller, kind: Kind, record_id: str, field_name: str) -> Record
     return record
 
 
-def _existing_contact(caller: Caller, lead: Lead, request: ConvertLead) -> Record | None:
+def _existing_contact(caller: Caller, lead: LeadStored, request: ConvertLead) -> Record | None:
     if request.contact_id:
         return _live(caller, Kind.CONTACT, request.contact_id, "contact_id")
     if not lead.email:
@@ -161,66 +173,113 @@ def company_domain(email: str | None) -> str | None:
     return domain if domain and domain not in FREE_MAIL else None
 
 
-def _account(caller: Caller, lead: Lead, request: ConvertLead, contact: Record | None, plan: _Plan) -> Record | None:
-    account = _existing_account(caller, lead, request, contact)
+def _account(
+    caller: Caller, lead: LeadStored, request: ConvertLead, contact: Record | None, plan: _Plan
+) -> Record | None:
+    creates = bool(lead.company and request.create_account)
+    account = _chosen_account(caller, request, contact) or _account_of_domain(caller, lead, creates=creates)
     if account is not None:
         fill = _empty_fields(account.data, {"industry": lead.industry, "size": lead.company_size})
         if fill:
             accounts.stage_update(plan.work, caller, account, fill)
-            plan.wrote(Kind.ACCOUNT, account.id)
+        plan.work.require_live(caller.tenant_id, Parent(Kind.ACCOUNT, account.id))
         return account
-    if not (lead.company and request.create_account):
+    if not creates:
         return None
     address = {"country": lead.country} if lead.country else None
-    payload = AccountCreate(
+    payload = _made_from_lead(
+        AccountCreate,
         name=lead.company, domain=company_domain(lead.email), industry=lead.industry, size=lead.company_size,
         address=address, owner_id=lead.owner_id,
     )  # fmt: skip
     account = accounts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload)
-    plan.wrote(Kind.ACCOUNT, account.id)
     plan.created.append("account")
     return account
 
 
-def _existing_account(caller: Caller, lead: Lead, request: ConvertLead, contact: Record | None) -> Record | None:
+def _chosen_account(caller: Caller, request: ConvertLead, contact: Record | None) -> Record | None:
+    """The account named by `account_id`, else the existing contact's; a contact stays at its own account."""
+    current_id = contact.data.get("account_id") if contact is not None else None
+    current = repository.get(caller.tenant_id, Kind.ACCOUNT, current_id) if current_id else None
+    current_live = current is not None and not current.deleted
     if request.account_id:
+        if current_live and current_id != request.account_id:
+            assert contact is not None
+            raise Conflict(
+                f"The contact {contact.id} belongs to account {current_id}: convert into that account, or move the "
+                "contact first.",
+                [FieldError("account_id", f"the contact belongs to account {current_id}", "other_account")],
+                existing_kind=Kind.ACCOUNT.label,
+                existing_id=current_id,
+            )
         return _live(caller, Kind.ACCOUNT, request.account_id, "account_id")
-    if contact is not None and contact.data.get("account_id"):
-        account = repository.get(caller.tenant_id, Kind.ACCOUNT, contact.data["account_id"])
-        return account if account is not None and not account.deleted else None
+    if current_id and not current_live:
+        raise Conflict(
+            f"The contact's account {current_id} is trashed or erased: restore it, or name the account to convert "
+            "into.",
+            [FieldError("account_id", "the contact's account is not live", "trashed")],
+            existing_kind=Kind.ACCOUNT.label,
+            existing_id=current_id,
+        )
+    return current
+
+
+def _account_of_domain(caller: Caller, lead: LeadStored, *, creates: bool) -> Record | None:
+    """The live account whose domain is the email's. One that is trashed holds the domain: making another with
+    it would fail, so when the conversion would make one, that is a 409 naming the trashed one."""
     domain = company_domain(lead.email)
     owner = repository.guard_owner(caller.tenant_id, Guard(UniqueField.DOMAIN, domain)) if domain else None
-    if owner is None:
-        return None
-    account = repository.get(caller.tenant_id, Kind.ACCOUNT, owner[1])
-    return account if account is not None and not account.deleted else None
+    account = repository.get(caller.tenant_id, Kind.ACCOUNT, owner[1]) if owner else None
+    if account is None or not account.deleted:
+        return account
+    if creates:
+        raise Conflict(
+            f"The trashed account {account.id} holds the domain {domain}: restore it, or name the account to convert "
+            "into.",
+            [FieldError("account_id", f"a trashed account holds the domain {domain}", "trashed")],
+            existing_kind=Kind.ACCOUNT.label,
+            existing_id=account.id,
+        )
+    return None
 
 
-def _contact(caller: Caller, lead: Lead, existing: Record | None, account: Record | None, plan: _Plan) -> Record:
-    written = frozenset(plan.written)
+def _contact(caller: Caller, lead: LeadStored, existing: Record | None, account: Record | None, plan: _Plan) -> Record:
     if existing is None:
-        payload = ContactCreate(
+        payload = _made_from_lead(
+            ContactCreate,
             first_name=lead.first_name, last_name=lead.last_name or lead.company, email=lead.email,
             phone=lead.phone, job_title=lead.title, account_id=account.id if account else None,
             owner_id=lead.owner_id, consent=lead.consent,
             address={"country": lead.country} if lead.country else None,
         )  # fmt: skip
-        contact = contacts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload, written=written)
+        contact = contacts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload)
         plan.created.append("contact")
+        return contact
+    lead_values = {target: getattr(lead, source) for source, target in CONTACT_FIELDS_FROM_LEAD.items()}
+    if lead.phone and lead.phone not in existing.data.get("phones", []):
+        lead_values["phone"] = lead.phone
+    fill = _empty_fields(existing.data, lead_values)
+    if account is not None and existing.data.get("account_id") != account.id:
+        fill["account_id"] = account.id  # none yet, or a trashed one replaced by the account named
+    if fill:
+        contacts.stage_update(plan.work, caller, existing, fill)
     else:
-        contact = existing
-        lead_values = {target: getattr(lead, source) for source, target in CONTACT_FIELDS_FROM_LEAD.items()}
-        lead_values["account_id"] = account.id if account else None
-        if lead.phone and lead.phone not in contact.data.get("phones", []):
-            lead_values["phone"] = lead.phone
-        fill = _empty_fields(contact.data, lead_values)
-        if fill:
-            contacts.stage_update(plan.work, caller, contact, fill, written=written)
-        elif account is not None and Parent(Kind.ACCOUNT, account.id) not in plan.written:
-            plan.work.require_live(caller.tenant_id, Parent(Kind.ACCOUNT, account.id))
-            plan.wrote(Kind.ACCOUNT, account.id)
-    plan.wrote(Kind.CONTACT, contact.id)
-    return contact
+        plan.work.require_live(caller.tenant_id, Parent(Kind.CONTACT, existing.id))
+    return existing
+
+
+def _made_from_lead(model: type[ModelT], **fields: Any) -> ModelT:
+    """A record made from the lead's fields; a lead that cannot make one is a 409 naming its fields at fault."""
+    try:
+        return model.model_validate(fields)
+    except ValidationError as error:
+        what = model.__name__.removesuffix("Create").lower()
+        faults = [FieldError(fault.field, fault.message, fault.code, "lead") for fault in field_errors(error)]
+        if any(fault.field == "last_name" for fault in faults):
+            detail = "The lead has no name to make a contact of: give it a first_name, last_name or company."
+        else:
+            detail = f"The lead's fields do not make a valid {what}; change the lead first."
+        raise Conflict(detail, faults) from error
 
 
 def _empty_fields(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
@@ -228,16 +287,21 @@ def _empty_fields(data: dict[str, Any], values: dict[str, Any]) -> dict[str, Any
 
 
 def _deal(
-    caller: Caller, lead: Lead, request: ConvertLead, contact: Record, account: Record | None, plan: _Plan
+    caller: Caller, lead: LeadStored, request: ConvertLead, contact: Record, account: Record | None, plan: _Plan
 ) -> str | None:
     if request.deal is None:
         return None
-    fields = request.deal.model_dump(mode="json", exclude_none=True)
+    fields = request.deal.model_dump(mode="json", exclude_none=True, exclude={"contact_role"})
     fields.setdefault("owner_id", lead.owner_id or caller.user_id)
-    payload = DealCreate.model_validate(
-        {**fields, "contact_ids": [contact.id], "account_id": account.id if account else None}
-    )
-    record, _ = deals.stage_deal(plan.work, caller, payload, written=frozenset(plan.written))
+    fields["contact_ids"] = [contact.id]
+    if request.deal.contact_role is not None:
+        fields["contact_roles"] = {contact.id: request.deal.contact_role.value}
+    if account is not None:
+        fields["account_id"] = account.id
+    try:
+        record, _ = deals.stage_deal(plan.work, caller, DealCreate.model_validate(fields))
+    except InvalidInput as error:
+        raise InvalidInput(error.detail, [_in_deal(fault) for fault in error.errors]) from error
     plan.created.append("deal")
     return record.id
 
@@ -250,22 +314,28 @@ def _carry_interactions(tenant_id: str, lead_id: str, contact_id: str, account: 
     return activities.carry(work, tenant_id, lead_id, owners, room) if room > 0 else 0
 
 
-def _commit(work: UnitOfWork) -> None:
-    try:
-        work.commit()
-    except GuardTaken as error:
+def _in_deal(fault: FieldError) -> FieldError:
+    return FieldError(f"deal.{fault.field}", fault.message, fault.code, fault.location)
+
+
+_GUARDED_FIELDS = {UniqueField.EMAIL: "email", UniqueField.PHONE: "phone", UniqueField.DOMAIN: "company"}
+
+
+def _client_error(error: Exception) -> Exception:
+    """What the last attempt's failure means to the client, once the lead is known not to be converted."""
+    if isinstance(error, GuardTaken):
         kind = Kind(error.owner_kind).label if error.owner_kind else "record"
-        raise Conflict(
-            f"The {str(error.guard.field).lower()} {error.guard.value} was just taken by {kind} {error.owner_id}.",
+        name = _GUARDED_FIELDS.get(error.guard.field, str(error.guard.field).lower())
+        message = f"{error.guard.value} belongs to {kind} {error.owner_id}"
+        return Conflict(
+            f"The lead's {name}: {message}.",
+            [FieldError(name, message, "duplicate", "lead")],
             existing_kind=kind,
             existing_id=error.owner_id,
-        ) from error
-    except ParentMissing as error:
-        field_name = f"{error.parent.kind.label}_id"
-        raise InvalidInput.of(
-            field_name, f"No live {error.parent.kind.label} has the id {error.parent.id}.", "unknown_reference"
-        ) from error
-    except StaleVersion as error:
-        raise Conflict("The lead or a record it links changed during the conversion; convert again.") from error
-    except TooManyWrites as error:
-        raise too_many_writes("conversion", {}, error) from error
+        )
+    if isinstance(error, ParentMissing):
+        label = error.parent.kind.label
+        return InvalidInput.of(f"{label}_id", f"No live {label} has the id {error.parent.id}.", "unknown_reference")
+    if isinstance(error, RapportError):
+        return error
+    return Busy("The lead or a record it links kept changing during the conversion; convert again.")

@@ -55,6 +55,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
     label = "lead"
     create_model = LeadStored
     out_model = Lead
+    owner_fields = ("owner_id",)
 
     def __init__(self, rules: SettingsDocument[ScoringRules, ScoringRulesDocument]) -> None:
         self._rules = rules
@@ -204,34 +205,51 @@ class LeadService(RecordService[LeadCreate, Lead]):
             return self.get_as(tenant_id, lead_id)
         raise AssertionError("unreachable")
 
+    def to_convert(self, caller: Caller, lead_id: str, expected_version: int | None) -> Record:
+        """The lead to convert, as read now: only an open, live lead converts, by a caller who may change it.
+
+        A converted lead is a 409 naming the contact it became (also for a conversion that lost a race to another);
+        with `expected_version` (If-Match), a lead that moved on is a 412.
+        """
+        caller.require(self.resource, Action.UPDATE)
+        record = self._load(caller, lead_id)
+        self.require_owner(caller, Action.UPDATE, record)
+        converted = record.data.get("converted")
+        if converted:
+            raise Conflict(
+                f"The lead is already converted, into contact {converted['contact_id']}.",
+                existing_kind=Kind.CONTACT.label,
+                existing_id=converted["contact_id"],
+            )
+        if expected_version is not None and record.version != expected_version:
+            raise self._stale(record.version)
+        if record.deleted or record.data.get("status") not in OPEN_STATUSES:
+            raise Conflict(f"Only an open lead converts; this one is {'trashed' if record.deleted else 'closed'}.")
+        return record
+
     def mark_converted(
         self,
         work: UnitOfWork,
         caller: Caller,
-        lead_id: str,
+        record: Record,
         *,
         contact_id: str,
         account_id: str | None = None,
         deal_id: str | None = None,
-        expected_version: int | None = None,
     ) -> Lead:
         """The lead's part of a conversion, added to `work` (the conversion's one transaction, which also
         creates the contact, account or deal): status converted, the links set, its email guard freed.
 
-        Only an open, live lead converts. Returns the lead as it will be; its fields are what the contact starts
-        from (names, email, phone, title, consent...).
+        `record` is the lead as `to_convert` read it, written over that version: a conversion that another one
+        beat fails. Returns the lead as it will be.
         """
-        caller.require(self.resource, Action.UPDATE)
-        record = self._load(caller, lead_id, expected_version)
-        if record.deleted or record.data.get("status") not in OPEN_STATUSES:
-            raise Conflict(f"Only an open lead converts; this one is {'trashed' if record.deleted else 'closed'}.")
         for guard in self.guards(record.data):
             work.free(record, guard)
         links = {"contact_id": contact_id, "account_id": account_id, "deal_id": deal_id}
         converted = {**links, "at": utc_now(), "by": caller.user_id}
         record.data = {**record.data, "status": LeadStatus.CONVERTED.value, "converted": converted}
         self._touch(record, caller)
-        work.put_record(record, self.index_keys(caller.tenant_id, lead_id, record.data, deleted=False))
+        work.put_record(record, self.index_keys(caller.tenant_id, record.id, record.data, deleted=False))
         return self._out(record)
 
     def get_as(self, tenant_id: str, lead_id: str) -> Lead:

@@ -31,6 +31,7 @@ class TaskService(RecordService[TaskCreate, Task]):
     label = "task"
     create_model = TaskCreate
     out_model = Task
+    owner_fields = ("assignee_id",)
 
     def create(self, caller: Caller, payload: TaskCreate) -> Task:
         if payload.assignee_id is None:

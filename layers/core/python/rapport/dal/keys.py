@@ -124,7 +124,8 @@ sparse, tenant-prefixed partitions that the records' own writes keep current (no
 | gsi1  | scheduled appointments, by start         | T#<t>#APPT#SCHEDULED      | <starts at>#<id>      |
 
 A task that is done, cancelled or trashed leaves gsi1 and gsi3; changing `reminder_at` moves it — in the task's
-own write. The tenant's appointment reminder offsets are `T#<t>#SETTINGS` / `REMINDERS`. "Already sent" markers
+own write. The tenant's appointment reminder offsets are `T#<t>#SETTINGS` / `REMINDERS`, and the time zone and
+locale its customers' messages are written in `T#<t>#SETTINGS` / `NOTIFICATIONS`. "Already sent" markers
 of reminders and digests live in the idempotency table (`T#<t>#SENT#<what>`, with its TTL), not here: they are
 not business changes and must not flow through the stream.
 
@@ -195,6 +196,7 @@ HISTORY_PREFIX = "H#"
 STATS_USER_PREFIX = "U#"
 CURRENCY_RATES_SK = "CURRENCY_RATES"
 REMINDER_SETTINGS_SK = "REMINDERS"  # the tenant's appointment reminder offsets, in the settings partition
+NOTIFICATION_SETTINGS_SK = "NOTIFICATIONS"  # the tenant's time zone and locale for customers' messages
 TENANTS_PK = "TENANTS"  # the tenant registry's one partition (a table of its own, see below)
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 MAX_SCORE = 100

@@ -1,5 +1,6 @@
 """Storage of the unattended jobs (rapport.followups): the tenant registry, the sparse partitions they read
-whole, "already sent" markers, and the tenant's reminder settings. Key layout in `rapport.dal.keys`.
+whole, "already sent" markers, and the tenant's settings for them (reminder offsets, the time zone and locale
+of notifications). Key layout in `rapport.dal.keys`.
 """
 
 from __future__ import annotations
@@ -63,18 +64,19 @@ def unmark_sent(tenant_id: str, what: str) -> None:
     IdempotencyItem(keys.sent_marker_pk(tenant_id, what)).delete()
 
 
-def reminder_settings(tenant_id: str) -> dict[str, Any] | None:
+def tenant_setting(tenant_id: str, name: str) -> dict[str, Any] | None:
+    """The tenant's settings item `name` (a `*_SETTINGS_SK` of rapport.dal.keys), or None before one is saved."""
     try:
-        item = SettingItem.get(keys.settings_pk(tenant_id), keys.REMINDER_SETTINGS_SK)
+        item = SettingItem.get(keys.settings_pk(tenant_id), name)
     except DoesNotExist:
         return None
     return dict(_plain(item.data))
 
 
-def put_reminder_settings(tenant_id: str, data: dict[str, Any], *, actor: str, now: str) -> None:
+def put_tenant_setting(tenant_id: str, name: str, data: dict[str, Any], *, actor: str, now: str) -> None:
     SettingItem(
         keys.settings_pk(tenant_id),
-        keys.REMINDER_SETTINGS_SK,
+        name,
         tenant_id=tenant_id,
         data=data,
         updated_at=now,

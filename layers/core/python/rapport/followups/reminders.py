@@ -75,7 +75,7 @@ class ReminderSettings(BaseModel):
 
 
 def settings(tenant_id: str) -> ReminderSettings:
-    stored = store.reminder_settings(tenant_id)
+    stored = store.tenant_setting(tenant_id, keys.REMINDER_SETTINGS_SK)
     return ReminderSettings() if stored is None else ReminderSettings.model_validate(stored)
 
 
@@ -83,7 +83,9 @@ def set_offsets(tenant_id: str, offsets_minutes: Sequence[int], *, actor: str, n
     if not all(0 < minutes <= MAX_OFFSET_MINUTES for minutes in offsets_minutes):
         raise ValueError(f"an offset is 1 to {MAX_OFFSET_MINUTES} minutes")
     chosen = ReminderSettings(offsets_minutes=list(offsets_minutes))
-    store.put_reminder_settings(tenant_id, chosen.model_dump(), actor=actor, now=normalize.instant(now))
+    store.put_tenant_setting(
+        tenant_id, keys.REMINDER_SETTINGS_SK, chosen.model_dump(), actor=actor, now=normalize.instant(now)
+    )
     return chosen
 
 
@@ -132,8 +134,8 @@ def task_reminders(tasks: Iterable[Record]) -> Iterator[Reminder]:
                 "task": {
                     "id": task.id,
                     "title": data["title"],
-                    "due_at": data.get("due_at") or "",
-                    "priority": data.get("priority") or "normal",
+                    "due_at": data.get("due_at"),
+                    "priority": data.get("priority"),
                     "reminder_at": data["reminder_at"],
                 },
                 "link": f"/tasks/{task.id}",
@@ -162,7 +164,7 @@ def appointment_reminders(
                     "title": data["title"],
                     "starts_at": data["starts_at"],
                     "ends_at": data["ends_at"],
-                    "location": data.get("location") or data.get("channel") or "",
+                    "location": data.get("location") or data.get("channel"),
                 },
                 "minutes_before": int(offset.total_seconds() // 60),
                 **({"contact_id": data["contact_id"]} if "contact_id" in data else {}),

@@ -47,6 +47,8 @@ def tables(empty_tables: dict[str, Any]) -> Iterator[None]:
     """Fresh, empty tables under a fresh moto: a copy of the created ones (creating them anew costs 100 times more)."""
     from moto import mock_aws
 
-    with mock_aws():
+    # boto3's default session is kept across tests: a new one loads every service's model anew (moto resets it
+    # by default), while moto's backends, which hold the data, are fresh for each test all the same.
+    with mock_aws(config={"core": {"reset_boto3_session": False}}):
         _dynamodb().tables = copy.deepcopy(empty_tables)
         yield

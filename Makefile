@@ -6,6 +6,11 @@ VENV := .venv
 PYTHON := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STAGE ?= dev
+LOCAL_ARGS ?=  # e.g. LOCAL_ARGS="--port 3100 --aws-port 4600" to run beside another `make dev`
+# What the synthesized template is made from: `make synth` skips `cdk synth` while their hash (and the stage)
+# matches the one recorded in cdk.out by the last synthesis.
+SYNTH_INPUTS := app.py cdk.json pyproject.toml package-lock.json infra functions layers/core layers/deps/build/.stamp
+SYNTH_STAMP := cdk.out/.inputs-hash
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_KNOWN_BROKEN_NODE_VERSION := 1
@@ -30,11 +35,17 @@ install: $(STAMP) node_modules/.package-lock.json  ## Python venv (runtime + dev
 layer: $(STAMP)  ## build the deps layer for Lambda (arm64) without Docker
 	bash layers/deps/build.sh
 
-synth: install layer  ## synthesize the CloudFormation template into cdk.out (offline)
-	npx cdk synth --quiet -c stage=$(STAGE)
+synth: install layer  ## synthesize the CloudFormation template into cdk.out (offline), unless nothing changed
+	@hash="$$(find $(SYNTH_INPUTS) -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z \
+	    | xargs -0 sha256sum | sha256sum | cut -d' ' -f1) stage=$(STAGE)"; \
+	if [[ -f cdk.out/manifest.json && -f $(SYNTH_STAMP) && "$$(cat $(SYNTH_STAMP))" == "$$hash" ]]; then \
+	    echo "cdk.out is up to date (stage $(STAGE)): nothing it is made from changed"; \
+	else \
+	    rm -f $(SYNTH_STAMP) && npx cdk synth --quiet -c stage=$(STAGE) && echo "$$hash" > $(SYNTH_STAMP); \
+	fi
 
 dev: synth  ## run the CRM locally: API on :3000, AWS endpoint on :4566, until Ctrl-C
-	$(VENV)/bin/rapport local --stack Rapport-$(STAGE)
+	$(VENV)/bin/rapport local --stack Rapport-$(STAGE) $(LOCAL_ARGS)
 
 dev-reset:  ## wipe the local data (.rapport/); the next `make dev` seeds the demo tenant again
 	rm -rf .rapport
@@ -52,11 +63,19 @@ lint: $(STAMP)  ## ruff, formatting, mypy, and the OpenAPI document is current
 	$(PYTHON) -m local.openapi --check
 	$(PYTHON) -m local.event_schemas --check
 
-test: install layer lint  ## every test suite, slow ones included
-	$(PYTHON) -m pytest
+# The fast tests run in parallel, one process per core (pytest-xdist); the slow ones (a synthesis, a local
+# runtime shared by a whole module) in one process, so that each is made once. `make test-fast` collects only
+# the folders that hold fast tests, without the plugins only the slow ones use (importing them costs seconds).
+TEST_WORKERS ?= auto
+FAST_TESTS := tests/unit tests/integration tests/local
+SLOW_ONLY_PLUGINS := -p no:schemathesis -p no:hypothesispytest -p no:typeguard -p no:anyio
 
-test-fast: $(STAMP)  ## unit and integration tests only
-	$(PYTHON) -m pytest -m "not slow"
+test: install layer lint  ## every test suite, slow ones included
+	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS)
+	$(PYTHON) -m pytest -m slow
+
+test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: what to run after each edit
+	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)
 
 bench: $(STAMP)  ## cold start beside bare boto3, DynamoDB requests per operation
 	$(PYTHON) -W ignore -m local.bench

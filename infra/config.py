@@ -32,6 +32,8 @@ class StageConfig:
     web_form_quota_per_day: int = 5000
     # Where notification emails come from: an SES identity (verify it, or its domain, before sending).
     notification_sender: str = "notifications@rapport.example"
+    # The web app's URL: links in notifications are absolute under it (`<appUrl>/leads/<id>`).
+    app_url: str = "http://localhost:3000/app"
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -65,4 +67,5 @@ def stage_config(scope: Construct) -> StageConfig:
         web_form_burst_limit=int(settings.get("webFormBurstLimit", StageConfig.web_form_burst_limit)),
         web_form_quota_per_day=int(settings.get("webFormQuotaPerDay", StageConfig.web_form_quota_per_day)),
         notification_sender=str(settings.get("notificationSender", StageConfig.notification_sender)),
+        app_url=str(settings.get("appUrl", StageConfig.app_url)),
     )

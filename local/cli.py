@@ -1,8 +1,12 @@
-"""`rapport`: run the CRM locally, mint tokens for it, and fire its scheduled rules.
+"""`rapport`: run the CRM locally, mint tokens for it, fire its scheduled rules and put events on its bus.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport schedule run RULE
+rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
+
+The commands that talk to the running `rapport local` find it through the runtime file it writes in its data
+folder (`--data-dir`, default `.rapport`, or the RAPPORT_DATA_DIR environment variable).
 """
 
 from __future__ import annotations
@@ -10,10 +14,12 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from local.runtime.aws import PortInUse
 from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, Options, serve
@@ -58,11 +64,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("rule", help="the rule's logical id or name")
     _data_dir(run)
     run.set_defaults(run=_schedule_run)
+
+    events = commands.add_parser("events", help="the event bus of the running `rapport local`")
+    events_commands = events.add_subparsers(required=True, metavar="ACTION")
+    put = events_commands.add_parser("put", help="put one event on the bus; its rules deliver it to their targets")
+    put.add_argument("--source", required=True, help="e.g. rapport.workflows")
+    put.add_argument("--detail-type", required=True, help="e.g. notification.requested")
+    detail = put.add_mutually_exclusive_group(required=True)
+    detail.add_argument("--detail", help="the event's detail: a JSON object")
+    detail.add_argument("--detail-file", type=Path, help="a file holding the detail ('-': standard input)")
+    put.add_argument("--bus", help="the bus's name (default: the stack's one event bus)")
+    _data_dir(put)
+    put.set_defaults(run=_events_put)
     return parser
 
 
 def _data_dir(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", type=Path, default=DEFAULTS.data_dir, help="local data (default %(default)s)")
+    default = Path(os.environ.get("RAPPORT_DATA_DIR") or DEFAULTS.data_dir)
+    parser.add_argument("--data-dir", type=Path, default=default, help="local data (default %(default)s)")
 
 
 def _local(arguments: argparse.Namespace) -> int:
@@ -98,12 +117,25 @@ def _token(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule_run(arguments: argparse.Namespace) -> int:
-    runtime_file = arguments.data_dir.resolve() / RUNTIME_FILE
+class _Refused(Exception):
+    """Why the command cannot do what was asked; printed as is, exit status 1."""
+
+
+def _running(data_dir: Path) -> dict[str, Any]:
+    """The endpoints of the `rapport local` running on `data_dir`: `api`, `aws`."""
+    runtime_file = data_dir.resolve() / RUNTIME_FILE
     if not runtime_file.is_file():
-        print(f"rapport local is not running with the data folder {arguments.data_dir}", file=sys.stderr)
+        raise _Refused(f"rapport local is not running with the data folder {data_dir}")
+    endpoints: dict[str, Any] = json.loads(runtime_file.read_text())
+    return endpoints
+
+
+def _schedule_run(arguments: argparse.Namespace) -> int:
+    try:
+        api = _running(arguments.data_dir)["api"]
+    except _Refused as error:
+        print(error, file=sys.stderr)
         return 1
-    api = json.loads(runtime_file.read_text())["api"]
     request = urllib.request.Request(f"{api}{SCHEDULES}{arguments.rule}", method="POST")  # noqa: S310 - local
     try:
         with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the local runtime
@@ -115,6 +147,68 @@ def _schedule_run(arguments: argparse.Namespace) -> int:
         print(f"rapport local does not answer at {api}: {error.reason}", file=sys.stderr)
         return 1
     return 0
+
+
+def _events_put(arguments: argparse.Namespace) -> int:
+    from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
+
+    try:
+        detail = _detail(arguments)
+        endpoint = _running(arguments.data_dir)["aws"]
+        client = _events_client(endpoint)
+        entry = {
+            "Source": arguments.source,
+            "DetailType": arguments.detail_type,
+            "Detail": json.dumps(detail),
+            "EventBusName": arguments.bus or _the_bus(client),
+        }
+        [result] = client.put_events(Entries=[entry])["Entries"]
+    except _Refused as error:
+        print(f"rapport events put: {error}", file=sys.stderr)
+        return 1
+    except ClientError as error:
+        print(f"rapport events put: the AWS endpoint refused the event: {error}", file=sys.stderr)
+        return 1
+    except (OSError, BotoCoreError) as error:
+        print(f"rapport events put: rapport local does not answer at its AWS endpoint: {error}", file=sys.stderr)
+        return 1
+    if "ErrorCode" in result:
+        print(f"rapport events put: the bus refused the event: {result['ErrorCode']}", file=sys.stderr)
+        return 1
+    print(json.dumps({"event_id": result["EventId"], "bus": entry["EventBusName"]}))
+    return 0
+
+
+def _detail(arguments: argparse.Namespace) -> dict[str, Any]:
+    if arguments.detail is not None:
+        text, origin = arguments.detail, "--detail"
+    else:
+        origin = str(arguments.detail_file)
+        try:
+            text = sys.stdin.read() if origin == "-" else arguments.detail_file.read_text()
+        except OSError as error:
+            raise _Refused(f"cannot read {origin}: {error.strerror}") from error
+    try:
+        detail = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise _Refused(f"{origin} is not JSON: {error}") from error
+    if not isinstance(detail, dict):
+        raise _Refused(f"{origin} must be a JSON object, the event's detail")
+    return detail
+
+
+def _events_client(endpoint: str) -> Any:
+    import boto3  # type: ignore[import-untyped]  # only this command needs it: `rapport token` stays quick
+
+    credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # the local endpoint takes any
+    return boto3.client("events", endpoint_url=endpoint, region_name=REGION, **credentials)
+
+
+def _the_bus(client: Any) -> str:
+    names = [bus["Name"] for bus in client.list_event_buses()["EventBuses"] if bus["Name"] != "default"]
+    if len(names) != 1:
+        raise _Refused(f"name the bus with --bus: the runtime has {', '.join(names) or 'only the default bus'}")
+    return str(names[0])
 
 
 if __name__ == "__main__":

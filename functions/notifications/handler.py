@@ -1,4 +1,5 @@
-"""Notification templates API: /notification-templates, what Rapport's emails and texts say, per tenant."""
+"""Notifications API: /notification-templates, what Rapport's emails and texts say, per tenant, and
+/notification-settings, the time zone and locale customers' messages are written in."""
 
 from typing import Annotated, Any
 
@@ -8,8 +9,10 @@ from pydantic import BaseModel
 
 from rapport.api.http import JSON, caller, create_app, entrypoint, etag, expected_version
 from rapport.api.records import IfMatch, responses
+from rapport.api.settings import register_settings_routes
 from rapport.notifications.catalog import Channel
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
+from rapport.notifications.settings import NOTIFICATION_SETTINGS
 from rapport.notifications.templates import get_template, list_templates, preview, save_template
 
 TAGS = ["notifications"]
@@ -86,6 +89,17 @@ def _template_response(document: NotificationTemplate) -> Response[Any]:
         body=document.model_dump(mode="json"),
         headers={"ETag": etag(document.version)},
     )
+
+
+register_settings_routes(
+    app,
+    NOTIFICATION_SETTINGS,
+    "/notification-settings",
+    tag="notifications",
+    name="NotificationSettings",
+    reads="The time zone and locale customers' messages are written in (UTC and en-US until set)",
+    replaces="Replace the time zone and locale of customers' messages (admin, manager)",
+)
 
 
 lambda_handler = entrypoint(app)

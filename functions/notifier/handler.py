@@ -1,7 +1,9 @@
 """Notifier: `notification.requested` events from the Rapport bus in, emails (SES) and texts (SNS) out.
 
 A send failure raises: the asynchronous invocation fails, Lambda retries it, then it goes to the dead-letter
-queue with the event whole. What was skipped, and why, is logged.
+queue with the event whole. What was skipped, and why, is logged; a request that lacks a value its template
+requires is logged as an error (whoever sent it must fix it) and recorded, never retried. Links in messages go
+under the stage's app URL (`APP_URL`).
 """
 
 import os
@@ -13,7 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rapport.notifications.notifier import notify
+from rapport.notifications.notifier import NOT_SENT, notify
 from rapport.notifications.requests import NotificationRequest
 
 logger = Logger()
@@ -61,9 +63,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.error("not a notification request", extra={"event": event, "errors": error.errors()})
         return {"outcomes": [], "error": "invalid request"}
     logger.append_keys(tenant_id=request.tenant_id, dedupe_key=request.dedupe_key, template=request.template)
-    outcomes = notify(request, AwsTransport())
+    outcomes = notify(request, AwsTransport(), app_url=os.environ["APP_URL"])
     for outcome in outcomes:
-        level = logger.info if outcome.status == "sent" else logger.warning
+        level = {"sent": logger.info, NOT_SENT: logger.error}.get(outcome.status, logger.warning)
         level(
             f"notification {outcome.status}",
             extra={"channel": outcome.channel, "reason": outcome.reason, "message_id": outcome.message_id},

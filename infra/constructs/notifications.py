@@ -58,6 +58,7 @@ class Notifications(Construct):
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.sender = stage.notification_sender
+        self.app_url = stage.app_url
         # Named, and the name passed as a literal: the function's environment holds no reference to resolve.
         self.configuration_set_name = f"{stack.stack_name}-notifications"
         self.configuration_set = ses.ConfigurationSet(
@@ -132,6 +133,7 @@ class Notifications(Construct):
                 "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,
                 "SENDER_EMAIL": self.sender,
                 "SES_CONFIGURATION_SET": self.configuration_set_name,
+                "APP_URL": self.app_url,
             },
         )
         statements = [

@@ -79,3 +79,47 @@ def test_a_function_starts_in_a_worker_on_first_use_which_is_reused_after(
     assert cold_starts >= 1
     assert sales.get("/accounts").status_code == 200
     assert local_runtime.output().count("Functions/accounts/Function: cold start") == cold_starts
+
+
+def _put(local_runtime: LocalRuntime, *arguments: str) -> subprocess.CompletedProcess[str]:
+    common = ("--source", "rapport.test", "--detail-type", "nothing.listens", "--data-dir", str(local_runtime.data_dir))
+    return _rapport("events", "put", *common, *arguments)
+
+
+def test_rapport_events_put_puts_a_detail_given_inline_or_in_a_file(
+    local_runtime: LocalRuntime, tmp_path: Path
+) -> None:
+    inline = _put(local_runtime, "--detail", '{"tenant_id": "t", "n": 1}')
+    assert inline.returncode == 0, inline.stderr
+    assert json.loads(inline.stdout)["bus"].startswith("Rapport")
+    detail = tmp_path / "detail.json"
+    detail.write_text('{"tenant_id": "t",\n "n": 2}')
+    from_file = _put(local_runtime, "--detail-file", str(detail))
+    assert from_file.returncode == 0, from_file.stderr
+    assert json.loads(from_file.stdout)["event_id"] != json.loads(inline.stdout)["event_id"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "said"),
+    [
+        (("--detail", '{"tenant_id": "t", "note": "a raw\nnewline"}'), "--detail is not JSON"),
+        (("--detail", "[1, 2]"), "must be a JSON object"),
+        (("--detail-file", "/no/such/file.json"), "cannot read /no/such/file.json"),
+        (("--detail", "{}", "--bus", "no-such-bus"), "refused the event"),
+    ],
+)
+def test_rapport_events_put_refuses_what_it_cannot_put_and_says_why(
+    local_runtime: LocalRuntime, arguments: tuple[str, ...], said: str
+) -> None:
+    refused = _put(local_runtime, *arguments)
+    assert refused.returncode == 1
+    assert said in refused.stderr
+    assert "Traceback" not in refused.stderr
+
+
+def test_rapport_events_put_without_a_running_runtime_says_so(tmp_path: Path) -> None:
+    refused = _rapport(
+        "events", "put", "--source", "s", "--detail-type", "t", "--detail", "{}", "--data-dir", str(tmp_path)
+    )
+    assert refused.returncode == 1
+    assert "rapport local is not running" in refused.stderr

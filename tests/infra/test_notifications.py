@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.config import project_context
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -107,3 +108,10 @@ def test_ses_feedback_may_read_and_put_contacts_only(dev: Synthesis):
     actions = {action for statement in statements for action in _actions(statement)}
     assert not any(action.startswith(("ses:", "sns:")) for action in actions)
     assert not actions & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"}
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_links_in_notifications_go_to_the_stages_app_url(stage: str, request: pytest.FixtureRequest):
+    synthesis: Synthesis = request.getfixturevalue(stage)
+    variables = synthesis.functions()["notifier"]["Environment"]["Variables"]
+    assert variables["APP_URL"] == project_context()["stages"][stage]["appUrl"]

@@ -12,6 +12,8 @@ from aws_cdk import App, RemovalPolicy
 from infra.config import project_context, stage_config
 from infra.openapi import Route, functions_of, load_routes
 
+pytestmark = pytest.mark.slow  # the CDK's jsii starts a node process
+
 
 def _document(tmp_path: Path, operation: dict[str, Any]) -> Path:
     document = tmp_path / "openapi.json"

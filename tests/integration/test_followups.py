@@ -66,6 +66,25 @@ def test_a_tasks_reminder_fires_once_at_its_time_to_the_assignee(bus: Bus) -> No
     assert bus.requests() == []
 
 
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {},
+        {"due_at": "2026-11-23T12:00:00Z"},
+        {"priority": "high"},
+        {"due_at": "2026-11-23T12:00:00Z", "priority": "low"},
+    ],
+    ids=["bare", "due", "priority", "due-and-priority"],
+)
+def test_a_task_reminder_reads_well_with_or_without_a_due_time_and_priority(bus: Bus, fields: dict[str, Any]) -> None:
+    task(reminder_at="2026-11-23T09:00:00Z", **fields)
+    registered(bus)
+    sweep("2026-11-23T09:00:00Z")
+    (request,) = bus.requests()
+    assert_default_templates_fill(request["template"], request["context"])
+    assert request["context"]["task"]["due_at"] == fields.get("due_at")
+
+
 def test_a_late_sweep_catches_up_within_an_hour(bus: Bus) -> None:
     task(reminder_at="2026-11-23T09:00:00Z")
     registered(bus)
@@ -132,8 +151,21 @@ def test_appointment_reminders_go_to_each_attendee_and_the_contact_24h_and_1h_be
     assert bus.requests() == []
     sweep("2026-11-24T09:00:00Z")
     assert {r["context"]["minutes_before"] for r in bus.requests()} == {60}
+
     sweep("2026-11-24T09:05:00Z")
     assert bus.requests() == []
+
+
+@pytest.mark.parametrize("where", [{}, {"location": "Room 4"}], ids=["no-location", "location"])
+def test_an_appointment_reminder_reads_well_with_or_without_a_location(bus: Bus, where: dict[str, Any]) -> None:
+    contact = create("createContact", last_name="Lovelace", email="ada@acme.example")
+    appointment(attendee_ids=["user-1"], contact_id=contact["id"], **where)
+    registered(bus)
+    sweep("2026-11-23T10:00:00Z")
+    requests = bus.requests()
+    assert len(requests) == 2  # the attendee and the contact
+    for reminder in requests:
+        assert_default_templates_fill(reminder["template"], reminder["context"])
 
 
 def test_a_rescheduled_appointment_is_reminded_at_its_new_time_and_a_cancelled_one_not_at_all(bus: Bus) -> None:
@@ -251,11 +283,12 @@ def test_the_daily_digest_sends_one_request_per_rep_with_counts_and_top_items(bu
     assert mine["template"] == "daily_digest"
     assert_default_templates_fill(mine["template"], mine["context"])
     assert mine["context"]["digest"]["rotting_deals"] == 1
-    assert mine["context"]["digest"]["top_rotting_deals"][0]["deal_id"] == stale["id"]
+    assert mine["context"]["digest"]["deal1"]["link"] == f"/deals/{stale['id']}"
     assert mine["context"]["digest"]["overdue_tasks"] == 2
-    assert [t["title"] for t in mine["context"]["digest"]["top_overdue_tasks"]] == ["Overdue 2", "Overdue 1"]
+    overdue = [mine["context"]["digest"][f"task{n}"]["title"] for n in (1, 2)]
+    assert overdue == ["Overdue 2", "Overdue 1"]
     theirs = by_user["user-2"]["context"]
-    assert (theirs["digest"]["rotting_deals"], theirs["digest"]["overdue_tasks"]) == (1, 0)
+    assert (theirs["digest"]["rotting_deals"], theirs["digest"]["summary"]) == (1, "1 rotting deal")
 
     assert digest_handler(scheduled(time), CONTEXT) == {"sent": 0}  # once a day
     assert bus.requests() == []

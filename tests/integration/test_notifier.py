@@ -17,6 +17,7 @@ from ses_feedback import handler as ses_feedback
 from local.lambda_api import LambdaContext, Staff, call, create
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.repository import Record, write
+from rapport.notifications.locales import Locale
 from rapport.notifications.requests import NotificationRequest
 
 REGION = "eu-west-1"
@@ -108,7 +109,7 @@ def test_a_consenting_contact_gets_the_email_and_it_is_in_their_timeline():
     [message] = sent_emails()
     assert message.source == SENDER
     assert message.destinations["ToAddresses"] == ["rachael@tyrell.example"]
-    assert message.subject == "Reminder: Demo <live> at 2026-11-23T14:00:00Z"
+    assert message.subject == "Reminder: Demo <live>, Mon, Nov 23, 2026, 2:00 PM UTC"  # the tenant's default
     assert "Demo &lt;live&gt;" in message.body  # moto keeps the HTML body: values escaped
     [entry] = timeline(person["id"])
     assert entry["type"] == "email" and entry["direction"] == "outbound"
@@ -136,7 +137,7 @@ def test_sms_goes_through_sns_to_a_contact_who_opted_in_to_sms_only():
     assert outcome["status"] == "sent" and outcome["channel"] == "sms"
     [(phone, text)] = sent_sms()
     assert phone == "+14155550199"
-    assert text.startswith("Reminder: Demo <live> at")  # SMS is plain text: nothing escaped
+    assert text.startswith("Reminder: Demo <live>, Mon")  # SMS is plain text: nothing escaped
     [entry] = timeline(person["id"])
     assert entry["type"] == "sms" and entry["subject"] is None
     [outcome] = notify(request("contact", person["id"], channel="email", dedupe_key="other"))
@@ -165,7 +166,8 @@ def test_staff_users_get_it_on_each_channel_of_their_profile_using_the_tenants_t
         headers={"If-Match": '"0"'},
     )
     assert saved.status == 200
-    event = request("user", "u-ada", template="lead_assigned", context={"lead": {"name": "Rachael"}})
+    context = {"lead": {"name": "Rachael"}, "link": "/leads/L1"}
+    event = request("user", "u-ada", template="lead_assigned", context=context)
     outcomes = notify(event)
     assert [(o["channel"], o["status"]) for o in outcomes] == [("email", "sent"), ("sms", "sent")]
     [message] = sent_emails()
@@ -263,3 +265,64 @@ def test_feedback_without_the_tenant_tag_or_for_another_tenant_changes_nothing()
     assert feedback(ses_event("Complaint", complaint, tenant=None))[0]["action"] == "ignored"
     assert feedback(ses_event("Complaint", complaint, tenant="tenant-b"))[0]["action"] == "ignored"
     assert call("getContact", record_id=person["id"]).body["consent"]["email"]["status"] == "opted_in"
+
+
+LEAD_WITHOUT_COMPANY_OR_PHONE = {
+    "lead": {"id": "L1", "name": "Leon Kowalski", "company": "", "email": "leon@tyrell.example", "phone": None},
+    "link": "/leads/L1",
+}
+
+
+@pytest.mark.parametrize("channel", ["email", "sms"])
+def test_a_lead_without_company_or_phone_reads_well_with_an_absolute_link(channel):
+    staff_user(notify_by=[channel], name="Ada Lovelace")
+    [outcome] = notify(request("user", "u-ada", template="lead_assigned", context=LEAD_WITHOUT_COMPANY_OR_PHONE))
+    assert outcome["status"] == "sent"
+    if channel == "sms":
+        [(_, text)] = sent_sms()
+        assert text == "Rapport: new lead Leon Kowalski. https://crm.test/app/leads/L1"
+        return
+    [message] = sent_emails()
+    assert message.subject == "New lead: Leon Kowalski"
+    assert "()" not in message.body and "Phone:" not in message.body and "Company:" not in message.body
+    assert "Email: leon@tyrell.example" in message.body
+    assert 'href="https://crm.test/app/leads/L1"' in message.body
+
+
+def test_times_are_in_the_staff_users_time_zone_and_locale():
+    staff_user(notify_by=["email"], name="Ada Lovelace", time_zone="America/New_York", locale="en-GB")
+    [outcome] = notify(request("user", "u-ada"))
+    assert outcome["status"] == "sent"
+    [message] = sent_emails()
+    assert message.subject == "Reminder: Demo <live>, Mon 23 Nov 2026, 09:00 EST"
+
+
+def test_times_to_a_customer_are_in_the_tenants_time_zone_and_locale():
+    chosen = {"time_zone": "Europe/Berlin", "locale": Locale.DE_DE.value}
+    saved = call("putNotificationSettings", Staff().as_("admin"), body=chosen, headers={"If-Match": '"0"'})
+    assert saved.status == 200, saved.body
+    person = contact(email="opted_in")
+    assert [o["status"] for o in notify(request("contact", person["id"]))] == ["sent"]
+    [message] = sent_emails()
+    assert message.subject == "Reminder: Demo <live>, Mo., 23. Nov. 2026, 15:00 CET"
+
+
+@pytest.mark.parametrize("title", [None, "", "   "])
+@pytest.mark.parametrize("recipient", ["contact", "user"])
+def test_a_request_without_a_required_value_is_not_sent_but_recorded_and_not_retried(title, recipient):
+    person = contact(email="opted_in")
+    staff_user(notify_by=["email"], name="Ada Lovelace")
+    recipient_id = person["id"] if recipient == "contact" else "u-ada"
+    context = {"appointment": {"title": title, "starts_at": "2026-11-23T14:00:00Z"}}
+    event = request(recipient, recipient_id, context=context, channel="email")
+    [outcome] = notify(event)  # does not raise: retrying cannot fill the value in
+    assert outcome["status"] == "not_sent"
+    assert "no value for appointment.title, which appointment_reminder requires" in outcome["reason"]
+    assert sent_emails() == []
+    [again] = notify(event)
+    assert (
+        again["status"] == "duplicate"
+        and "already refused" in again["reason"]
+        and "appointment.title" in again["reason"]
+    )
+    assert timeline(person["id"]) == []

@@ -21,7 +21,16 @@ DOCUMENTS: dict[str, tuple[Kind, dict[str, Any], dict[str, Any]]] = {
     "ScoringRules": (Kind.SCORING_RULES, {"fit": [{"field": "country", "any_of": ["GB"], "points": 10}]}, {}),
     "AssignmentRules": (Kind.ASSIGNMENT_RULES, {"default_team": "emea", "teams": {"emea": ["u1"]}}, {}),
     "ReminderSettings": (Kind.REMINDER_SETTINGS, {"offsets_minutes": [30]}, {"offsets_minutes": [60, 15]}),
+    "NotificationSettings": (
+        Kind.NOTIFICATION_SETTINGS,
+        {"time_zone": "Europe/Berlin", "locale": "de-DE"},
+        {"time_zone": "America/New_York"},
+    ),
 }
+
+
+def test_every_settings_document_is_tested_here() -> None:
+    assert {kind for kind, _, _ in DOCUMENTS.values()} == keys.SETTINGS_DOCUMENTS
 
 
 def _put(name: str, body: dict[str, Any], if_match: str | None) -> Any:

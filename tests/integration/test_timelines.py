@@ -136,7 +136,7 @@ class World:
                 "dedupe_key": f"dedupe-{next(NUMBERS)}",
             }
         )
-        [outcome] = notify(request, Outbox())
+        [outcome] = notify(request, Outbox(), app_url="http://localhost:3000/app")
         assert outcome.status == "sent", outcome
         self.wrote(self.new_entry(("Contact", self.contact)), self.timelines_of(contact_id=self.contact))
 

@@ -111,10 +111,13 @@ def test_the_digest_groups_by_rep_with_counts_and_the_top_items() -> None:
     digests = digest.compose("t1", deals, tasks, NOW)
     assert [d.user_id for d in digests] == ["u1", "u2"]
     mine, theirs = (d.request().context["digest"] for d in digests)
-    assert (mine["rotting_deals"], mine["overdue_tasks"]) == (7, 0)
-    assert [item["deal_id"] for item in mine["top_rotting_deals"]] == ["D6", "D5", "D4", "D3", "D2"]  # stalest
-    assert mine["top_rotting_deals"][0]["days_idle"] == 14
-    assert (theirs["rotting_deals"], theirs["overdue_tasks"]) == (0, 1)
+    assert (mine["rotting_deals"], mine["summary"]) == (7, "7 rotting deals")
+    assert "overdue_tasks" not in mine  # none: the line that counts them disappears
+    assert [mine[f"deal{n}"]["name"] for n in range(1, 6)] == ["D6", "D5", "D4", "D3", "D2"]  # stalest
+    assert "deal6" not in mine
+    assert mine["deal1"] == {"name": "D6", "stage": "Demo", "amount": None, "days_idle": 14, "link": "/deals/D6"}
+    assert (theirs["overdue_tasks"], theirs["summary"]) == (1, "1 overdue task")
+    assert theirs["task1"] == {"title": "T1", "due_at": "2026-11-22T09:00:00Z", "link": "/tasks/T1"}
     assert digests[0].request().dedupe_key == "t1#DIGEST#u1#2026-11-23"
 
 

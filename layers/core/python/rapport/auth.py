@@ -139,6 +139,8 @@ PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
     },
     # When appointments are reminded, for everyone: management's call.
     "reminder_settings": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
+    # The time zone and locale customers' messages are written in.
+    "notification_settings": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     # A web form's API key lets the public create leads: only an admin issues or revokes one.
     "web_forms": {
         Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),

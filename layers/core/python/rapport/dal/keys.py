@@ -158,6 +158,7 @@ and its kind, which names its events), read and replaced whole, in no index:
 | currency rates                      | T#<t>#SETTINGS      | CURRENCY_RATES   |
 | assignment rules                    | T#<t>#SETTINGS      | ASSIGNMENT_RULES |
 | appointment reminder settings       | T#<t>#SETTINGS      | REMINDERS        |
+| notification settings (customers')  | T#<t>#SETTINGS      | NOTIFICATIONS    |
 | lead scoring rules                  | T#<t>#SCORING#rules | A#META           |
 
 The scoring rules were a record before they were a settings document: a tenant's saved rules may still be that
@@ -190,7 +191,8 @@ sparse, tenant-prefixed partitions that the records' own writes keep current (no
 | gsi1  | scheduled appointments, by start         | T#<t>#APPT#SCHEDULED      | <starts at>#<id>      |
 
 A task that is done, cancelled or trashed leaves gsi1 and gsi3; changing `reminder_at` moves it — in the task's
-own write. The tenant's appointment reminder offsets are a settings document (see above). "Already sent" markers
+own write. The tenant's appointment reminder offsets, and the time zone and locale its customers' messages are
+written in, are settings documents (see above). "Already sent" markers
 of reminders and digests live in the idempotency table (`T#<t>#SENT#<what>`, with its TTL), not here: they are
 not business changes and must not flow through the stream.
 
@@ -235,6 +237,7 @@ class Kind(StrEnum):
     CURRENCY_RATES = "CURRENCY_RATES"
     ASSIGNMENT_RULES = "ASSIGNMENT_RULES"
     REMINDER_SETTINGS = "REMINDERS"
+    NOTIFICATION_SETTINGS = "NOTIFICATIONS"
 
     @property
     def label(self) -> str:
@@ -262,8 +265,11 @@ _LABELS = {
     Kind.CURRENCY_RATES: "currency rates",
     Kind.ASSIGNMENT_RULES: "assignment rules",
     Kind.REMINDER_SETTINGS: "reminder settings",
+    Kind.NOTIFICATION_SETTINGS: "notification settings",
 }
-SETTINGS_DOCUMENTS = frozenset({Kind.SCORING_RULES, Kind.CURRENCY_RATES, Kind.ASSIGNMENT_RULES, Kind.REMINDER_SETTINGS})
+SETTINGS_DOCUMENTS = frozenset(
+    {Kind.SCORING_RULES, Kind.CURRENCY_RATES, Kind.ASSIGNMENT_RULES, Kind.REMINDER_SETTINGS, Kind.NOTIFICATION_SETTINGS}
+)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_TIME = 10  # a ULID's first ten digits are its milliseconds
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])

@@ -218,7 +218,8 @@ class IdempotencyItem(Model):
 
 
 class NotificationMarkerItem(Model):
-    """A notification that was sent, under its tenant-prefixed dedupe key (`keys.notification_marker_pk`).
+    """A notification that was sent (or refused for good: status `not_sent` and the reason), under its
+    tenant-prefixed dedupe key (`keys.notification_marker_pk`).
 
     In the idempotency table: a dedupe record with a TTL, not business data, so it neither floods the table's
     stream (the outbox) nor needs TTL on the single table. It shares the table's key and TTL attribute.
@@ -231,7 +232,8 @@ class NotificationMarkerItem(Model):
     pk = UnicodeAttribute(hash_key=True)
     status = UnicodeAttribute(default="sent")
     channel = UnicodeAttribute()
-    message_id = UnicodeAttribute()
+    message_id = UnicodeAttribute(null=True)
+    reason = UnicodeAttribute(null=True)
     sent_at = UnicodeAttribute()
     expires_at = TTLAttribute()
 

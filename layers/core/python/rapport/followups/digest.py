@@ -4,7 +4,9 @@ A daily schedule (07:00 UTC) runs `run(now)`: for each registered tenant, ONE Qu
 (gsi4 `T#<t>#DEAL#STATUS#open`), kept when rotting (open, no activity for the pipeline's `rotting_days`,
 `rapport.deals.rules.is_rotting`), and ONE Query for its open tasks due before `now` (gsi3 `T#<t>#TASK#DUE`).
 Both are grouped by rep (deal owner, task assignee) into one `daily_digest` request per rep with the counts and
-the top items (the longest-rotting deals, the most overdue tasks). A rep with nothing to act on gets nothing.
+the top five of each (the longest-rotting deals: name, stage, amount, days idle; the most overdue tasks: title,
+due time), each with the path of its page (the notifier writes links under the app's URL and times in the rep's
+time zone). A rep with nothing to act on gets nothing.
 
 Each digest is sent once per rep and UTC day: a marker `DIGEST#<user>#<date>` is claimed before the request is
 put (and released if the bus refuses it), and the request's `dedupe_key` is the same name.
@@ -27,6 +29,7 @@ from rapport.dal import workflows as store
 from rapport.dal.repository import Record
 from rapport.deals.models import StageStatus
 from rapport.deals.rules import is_rotting
+from rapport.notifications.catalog import DIGEST_TOP_ITEMS
 from rapport.notifications.requests import (
     NotificationRequest,
     PutEvents,
@@ -36,7 +39,6 @@ from rapport.notifications.requests import (
 )
 
 TEMPLATE = "daily_digest"
-TOP_ITEMS = 5
 
 
 @dataclass
@@ -54,6 +56,9 @@ class Digest:
         return f"DIGEST#{self.user_id}#{self.day}"
 
     def request(self) -> NotificationRequest:
+        deals = {f"deal{n}": _deal_line(deal) for n, deal in enumerate(self.rotting_deals[:DIGEST_TOP_ITEMS], 1)}
+        tasks = {f"task{n}": _task_line(task) for n, task in enumerate(self.overdue_tasks[:DIGEST_TOP_ITEMS], 1)}
+        counts = {"rotting_deals": len(self.rotting_deals), "overdue_tasks": len(self.overdue_tasks)}
         return NotificationRequest(
             tenant_id=self.tenant_id,
             recipient=Recipient(type=RecipientType.USER, id=self.user_id),
@@ -61,16 +66,39 @@ class Digest:
             context={
                 "digest": {
                     "date": self.day,
-                    "summary": f"{len(self.rotting_deals)} rotting deals, {len(self.overdue_tasks)} overdue tasks",
-                    "rotting_deals": len(self.rotting_deals),
-                    "overdue_tasks": len(self.overdue_tasks),
-                    "top_rotting_deals": self.rotting_deals[:TOP_ITEMS],
-                    "top_overdue_tasks": self.overdue_tasks[:TOP_ITEMS],
+                    "summary": _summary(counts["rotting_deals"], counts["overdue_tasks"]),
+                    **{name: count for name, count in counts.items() if count},
+                    **deals,
+                    **tasks,
                 },
                 "link": "/",
             },
             dedupe_key=f"{self.tenant_id}#{self.name}",
         )
+
+
+def _summary(rotting_deals: int, overdue_tasks: int) -> str:
+    parts = [
+        f"{count} {noun}{'' if count == 1 else 's'}"
+        for count, noun in ((rotting_deals, "rotting deal"), (overdue_tasks, "overdue task"))
+        if count
+    ]
+    return ", ".join(parts)
+
+
+def _deal_line(deal: dict[str, Any]) -> dict[str, Any]:
+    amount = " ".join(str(part) for part in (deal["amount"], deal.get("currency")) if part) if deal["amount"] else None
+    return {
+        "name": deal["name"],
+        "stage": deal["stage"],
+        "amount": amount,
+        "days_idle": deal["days_idle"],
+        "link": f"/deals/{deal['deal_id']}",
+    }
+
+
+def _task_line(task: dict[str, Any]) -> dict[str, Any]:
+    return {"title": task["title"], "due_at": task["due_at"], "link": f"/tasks/{task['task_id']}"}
 
 
 def compose(tenant_id: str, deals: Iterable[Record], tasks: Iterable[Record], now: datetime) -> list[Digest]:

@@ -7,15 +7,20 @@ For each channel the message goes out on:
 2. The recipient's address and, for a customer (contact), consent: `consent.<channel>.status` must be
    `opted_in`, and an email address that bounced (`email_status.status` invalid) is not used. Otherwise nothing
    is sent and the outcome says why (logged by the handler).
-3. The tenant's template (or the default) renders with the request's context and `recipient`.
-4. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
+3. Every value the template's name requires (catalog `required`) has a value in the context, or nothing is sent:
+   a marker with status `not_sent` and the reason records it (a redelivery finds it), and the outcome says why.
+   Retrying could not fill the values in, so this does not raise.
+4. The tenant's template (or the default) renders with the request's context and `recipient`, for its reader:
+   times in the recipient's time zone and locale (a staff user's profile; for a customer, the tenant's
+   notification settings), links under the stage's app URL.
+5. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
    SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
    lands in the dead-letter queue with the event whole.
-5. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
+6. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
    notification entry in the contact's timeline and its account's (rapport.activities.timeline: type email or
    sms, outbound, subject, template).
 
-Delivery is therefore at-least-once: a crash (or a failed transaction) between 4 and 5 leaves no marker, and the
+Delivery is therefore at-least-once: a crash (or a failed transaction) between 5 and 6 leaves no marker, and the
 retry sends again. A concurrent duplicate delivery that loses the race at 5 has sent too; it is logged as such.
 The marker sits in the idempotency table rather than the single table so markers stay off the table's stream
 (they are not domain changes) and expire by that table's TTL; DynamoDB transactions span tables.
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from pynamodb.exceptions import PutError
 from ulid import ULID
 
 from rapport.activities import timeline
@@ -39,7 +45,10 @@ from rapport.dal.keys import Kind
 from rapport.dal.models import NotificationMarkerItem
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
+from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
+from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
+from rapport.notifications.settings import NOTIFICATION_SETTINGS
 from rapport.notifications.templates import render_content, stored
 from rapport.types import utc_now
 
@@ -59,10 +68,13 @@ class Transport(Protocol):
     def send_sms(self, to: str, text: str) -> str: ...
 
 
+NOT_SENT = "not_sent"
+
+
 @dataclass(frozen=True)
 class Outcome:
     channel: str | None
-    status: str  # sent, skipped, duplicate
+    status: str  # sent, skipped, not_sent (recorded: the request lacks required values), duplicate
     reason: str | None = None
     message_id: str | None = None
 
@@ -78,8 +90,8 @@ class _Recipient:
         return self.record.data
 
 
-def notify(request: NotificationRequest, transport: Transport) -> list[Outcome]:
-    """Send `request` on each channel it goes out on; returns what happened on each."""
+def notify(request: NotificationRequest, transport: Transport, *, app_url: str) -> list[Outcome]:
+    """Send `request` on each channel it goes out on, links under `app_url`; returns what happened on each."""
     if request.template not in TEMPLATES:
         return [Outcome(request.channel, "skipped", f"no template is named {request.template}")]
     kind = Kind.CONTACT if request.recipient.type is RecipientType.CONTACT else Kind.USER
@@ -89,8 +101,19 @@ def notify(request: NotificationRequest, transport: Transport) -> list[Outcome]:
     recipient = _Recipient(request.recipient.type, request.recipient.id, record)
     channels, refusals = _channels(request, recipient)
     outcomes = [Outcome(str(channel), "skipped", reason) for channel, reason in refusals]
-    outcomes += [_send(request, recipient, channel, transport) for channel in channels]
+    audience = _audience(request.tenant_id, recipient, app_url)
+    outcomes += [_send(request, recipient, channel, transport, audience) for channel in channels]
     return outcomes
+
+
+def _audience(tenant_id: str, recipient: _Recipient, app_url: str) -> Audience:
+    """A staff user reads times as their profile says, a customer as the tenant's notification settings do."""
+    if recipient.type is RecipientType.USER:
+        time_zone = recipient.data.get("time_zone") or DEFAULT_TIME_ZONE
+        locale = recipient.data.get("locale") or DEFAULT_LOCALE
+        return Audience(time_zone=time_zone, locale=Locale(locale), app_url=app_url)
+    chosen = NOTIFICATION_SETTINGS.read(tenant_id)
+    return Audience(time_zone=chosen.time_zone, locale=chosen.locale, app_url=app_url)
 
 
 def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list[Channel], list[tuple[Channel, str]]]:
@@ -144,15 +167,25 @@ def _context(request: NotificationRequest, recipient: _Recipient) -> dict[str, A
     return {**request.context, "recipient": {**(given if isinstance(given, dict) else {}), **ours}}
 
 
-def _send(request: NotificationRequest, recipient: _Recipient, channel: Channel, transport: Transport) -> Outcome:
+def _send(
+    request: NotificationRequest, recipient: _Recipient, channel: Channel, transport: Transport, audience: Audience
+) -> Outcome:
     tenant_id = request.tenant_id
     marker_pk = keys.notification_marker_pk(tenant_id, str(channel), request.dedupe_key)
-    if _marked(marker_pk):
-        return Outcome(str(channel), "duplicate", "already sent under this dedupe key")
+    earlier = _marker(marker_pk)
+    if earlier is not None:
+        reason = "already sent under this dedupe key"
+        if earlier.status == NOT_SENT:
+            reason = f"already refused under this dedupe key: {earlier.reason}"
+        return Outcome(str(channel), "duplicate", reason)
+    context = _context(request, recipient)
+    lacking = sorted(path for path in TEMPLATES[request.template].required if value_of(context, path) is None)
+    if lacking:
+        reason = f"the request has no value for {', '.join(lacking)}, which {request.template} requires"
+        _record_not_sent(marker_pk, channel, reason)
+        return Outcome(str(channel), NOT_SENT, reason)
     content, _ = stored(tenant_id, request.template, channel)
-    message = render_content(content, _context(request, recipient))
-    if message.missing:
-        logger.warning("rendered without values", extra={"template": request.template, "missing": message.missing})
+    message = render_content(content, context, audience)
     data = recipient.data
     if channel is Channel.EMAIL:
         tags = {TENANT_TAG: tenant_id, TEMPLATE_TAG: request.template}
@@ -196,9 +229,25 @@ def _send(request: NotificationRequest, recipient: _Recipient, channel: Channel,
     return Outcome(str(channel), "sent", None, message_id)
 
 
-def _marked(marker_pk: str) -> bool:
+def _marker(marker_pk: str) -> NotificationMarkerItem | None:
     try:
-        NotificationMarkerItem.get(marker_pk, consistent_read=True)
+        return NotificationMarkerItem.get(marker_pk, consistent_read=True)
     except NotificationMarkerItem.DoesNotExist:
-        return False
-    return True
+        return None
+
+
+def _record_not_sent(marker_pk: str, channel: Channel, reason: str) -> None:
+    """The request will never be sent: say so under its dedupe key, so a redelivery finds the answer."""
+    marker = NotificationMarkerItem(
+        marker_pk,
+        status=NOT_SENT,
+        channel=str(channel),
+        reason=reason,
+        sent_at=utc_now(),
+        expires_at=datetime.now(UTC) + MARKER_TTL,
+    )
+    try:
+        marker.save(condition=NotificationMarkerItem.pk.does_not_exist())
+    except PutError as error:
+        if error.cause_response_code != "ConditionalCheckFailedException":
+            raise

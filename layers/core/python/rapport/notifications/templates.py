@@ -17,7 +17,7 @@ from rapport.dal.repository import Record, StaleVersion
 from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
-from rapport.notifications.rendering import TemplateSyntaxError, parse, render
+from rapport.notifications.rendering import Audience, TemplateSyntaxError, parse, render
 from rapport.settings import require_version
 from rapport.types import utc_now
 
@@ -158,17 +158,17 @@ def _stale() -> PreconditionFailed:
     return PreconditionFailed("The template changed while you saved it; read it again.")
 
 
-def render_content(content: Content, context: Mapping[str, Any]) -> Preview:
-    """The message `content` makes with `context`: subjects on one line, HTML with every value escaped."""
+def render_content(content: Content, context: Mapping[str, Any], audience: Audience | None = None) -> Preview:
+    """The message `content` makes with `context` for `audience`: subjects on one line, HTML values escaped."""
     missing: list[str] = []
     subject = html = None
     if content.subject is not None:
-        rendered = render(parse(content.subject), context, one_line=True)
+        rendered = render(parse(content.subject), context, one_line=True, audience=audience)
         subject, missing = rendered.text, missing + rendered.missing
-    text = render(parse(content.text), context)
+    text = render(parse(content.text), context, audience=audience)
     missing += text.missing
     if content.html is not None:
-        rendered = render(parse(content.html), context, escape_html=True)
+        rendered = render(parse(content.html), context, escape_html=True, audience=audience)
         html, missing = rendered.text, missing + rendered.missing
     return Preview(subject=subject, text=text.text, html=html, missing=sorted(set(missing)))
 

@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AfterValidator, Field, StrictInt, model_validator
 
 from rapport import merge_patch
+from rapport.notifications.locales import DEFAULT_LOCALE, Locale
 from rapport.types import Email, Instant, Name, Phone, RecordMeta, ShortText, StrictModel, UserId
 
 Team = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -50,7 +51,7 @@ class Away(StrictModel):
 
 
 # Fields a user may change on their own profile; the rest is an admin's or a manager's.
-CONTACT_FIELDS = frozenset({"email", "phone", "notify_by", "time_zone"})
+CONTACT_FIELDS = frozenset({"email", "phone", "notify_by", "time_zone", "locale"})
 
 
 class UserProfile(StrictModel):
@@ -65,7 +66,8 @@ class UserProfile(StrictModel):
         default=None, ge=0, le=10_000, description="Leads per day (rep's day); None: no cap"
     )
     away: Away | None = None
-    time_zone: TimeZone = "UTC"
+    time_zone: TimeZone = Field(default="UTC", description="Times in notifications are written in it")
+    locale: Locale = Field(default=DEFAULT_LOCALE, description="The language and format notifications use")
     title: ShortText | None = None
 
     @model_validator(mode="after")

@@ -1,0 +1,32 @@
+"""The tenant's notification settings: the time zone and locale its customers' messages are written in.
+
+Staff users have their own (`time_zone`, `locale` on their profile); a customer (contact) reads times as the
+tenant sets them here, UTC and en-US until it does. A settings document (rapport.settings), at
+`keys.settings_document_key(tenant, Kind.NOTIFICATION_SETTINGS)`.
+"""
+
+from __future__ import annotations
+
+from rapport.dal.keys import Kind
+from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
+from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.types import StrictModel
+from rapport.users.models import TimeZone
+
+
+class NotificationSettings(StrictModel):
+    time_zone: TimeZone = DEFAULT_TIME_ZONE
+    locale: Locale = DEFAULT_LOCALE
+
+
+class NotificationSettingsDocument(NotificationSettings, DocumentMeta):
+    """The tenant's notification settings as read: version 0 and no author while the defaults apply."""
+
+
+NOTIFICATION_SETTINGS = SettingsDocument(
+    Kind.NOTIFICATION_SETTINGS,
+    NotificationSettings,
+    NotificationSettingsDocument,
+    resource="notification_settings",
+    default=NotificationSettings,
+)

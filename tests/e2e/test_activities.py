@@ -128,7 +128,7 @@ def test_an_attached_lead_submission_reads_in_the_360_view_and_the_timelines(
 
 
 def test_an_activity_is_listed_corrected_trashed_and_restored(staff: Staff, customer: dict[str, str]) -> None:
-    sales, manager = staff("sales", user=f"rep-{uuid.uuid4().hex[:6]}"), staff("manager")
+    sales, admin = staff("sales", user=f"rep-{uuid.uuid4().hex[:6]}"), staff("admin")
     contact = sales.create("contacts", last_name="Babbage")
     logged = sales.create(
         "activities", type="call", subject="Cal", occurred_at="2026-11-02T09:00:00Z", contact_id=contact["id"]
@@ -147,7 +147,7 @@ def test_an_activity_is_listed_corrected_trashed_and_restored(staff: Staff, cust
     assert sales.get(f"/contacts/{customer['contact_id']}/timeline").json()["items"] == []
     trash = sales.get("/activities", params={"deleted": "true"}).json()["items"]
     assert logged["id"] in [item["id"] for item in trash]
-    assert manager.post(f"{path}/restore").status_code == 200
+    assert admin.post(f"{path}/restore").status_code == 200
     assert [item["id"] for item in sales.get(f"/contacts/{customer['contact_id']}/timeline").json()["items"]] == [
         logged["id"]
     ]

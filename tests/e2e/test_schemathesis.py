@@ -7,12 +7,14 @@ timelines, in sequences hypothesis chooses, with the same checks at every step."
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.errors import Flaky
 from hypothesis.stateful import initialize
 from schemathesis import GenerationMode, Response
 from schemathesis.checks import not_a_server_error
@@ -98,6 +100,7 @@ def test_sequences_that_follow_the_links_honour_the_contract(target: Target) -> 
     headers = {"Authorization": f"Bearer {target.token(STATEFUL_TENANT, 'schemathesis', 'admin')}"}
 
     seeded: list[StepOutput] = []
+    failures: list[str] = []
 
     class Workflows(stateful_schema.as_state_machine()):  # type: ignore[misc]
         @initialize()
@@ -134,13 +137,23 @@ def test_sequences_that_follow_the_links_honour_the_contract(target: Target) -> 
         def validate_response(
             self, response: Response, case: schemathesis.Case[Any], additional_checks: Any = None, **kwargs: Any
         ) -> None:
-            case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs, recorder=self.recorder)
+            try:
+                case.validate_response(response, checks=CHECKS, transport_kwargs=kwargs, recorder=self.recorder)
+            except Exception as failure:
+                failures.append(f"{case.method} {case.formatted_path} -> {response.status_code}: {failure}")
+                raise
 
-    Workflows.run(
-        settings=settings(
-            max_examples=STATEFUL_SCENARIOS,
-            stateful_step_count=STATEFUL_STEPS,
-            deadline=None,
-            suppress_health_check=list(HealthCheck),
+    # A scenario replayed against a store that has moved on (hypothesis replays what it generated to shrink or to
+    # find new paths) may draw differently and end as Flaky; every answer any scenario got was checked all the
+    # same, and each failure is in `failures`. Schemathesis' own runner treats a flaky replay the same way.
+    with contextlib.suppress(Flaky):
+        Workflows.run(
+            settings=settings(
+                max_examples=STATEFUL_SCENARIOS,
+                stateful_step_count=STATEFUL_STEPS,
+                deadline=None,
+                suppress_health_check=list(HealthCheck),
+                phases=[Phase.generate],
+            )
         )
-    )
+    assert not failures, failures

@@ -258,3 +258,23 @@ def test_the_deal_s_errors_name_deal_fields_and_its_links_are_the_conversion_s(p
     assert with_role.status == 200, with_role.body
     opened = call("getDeal", record_id=with_role.body["deal_id"]).body
     assert opened["contact_roles"] == {with_role.body["contact_id"]: "decision_maker"}
+
+
+def test_a_lead_s_whole_timeline_is_carried_also_beyond_what_the_conversion_s_transaction_holds(pipeline):
+    new = lead()
+    logged = [
+        create("createActivity", type="note", subject=f"Note {number}", lead_id=new["id"])["id"] for number in range(45)
+    ]
+    deal = {"name": "First order", "amount": "12000.00", "pipeline_id": pipeline["id"], "close_date": "2026-12-20"}
+    result = convert(new["id"], {"deal": deal}).body
+    assert result["interactions_carried"] == 45, "each carried activity takes three items: more than one transaction"
+    for path, record_id in (
+        ("listContactTimeline", result["contact_id"]),
+        ("listAccountTimeline", result["account_id"]),
+    ):
+        shown = call(path, record_id=record_id, query={"limit": "100"}).body["items"]
+        assert sorted(entry["id"] for entry in shown if entry["kind"] == "activity") == sorted(logged), path
+    corrected = call("updateActivity", record_id=logged[0], body={"subject": "Fixed"}, headers={"If-Match": '"2"'})
+    assert corrected.status == 200, corrected.body
+    contact_entries = call("listContactTimeline", record_id=result["contact_id"], query={"limit": "100"}).body["items"]
+    assert {entry["subject"] for entry in contact_entries if entry["id"] == logged[0]} == {"Fixed"}

@@ -49,7 +49,16 @@ from rapport.auth import Action, Caller
 from rapport.dal import keys, repository, sales
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import (
+    MAX_TRANSACTION_ITEMS,
+    Guard,
+    Parent,
+    ParentMissing,
+    Position,
+    Record,
+    StaleVersion,
+    UnitOfWork,
+)
 from rapport.dal.sales import StatsDelta
 from rapport.deals.service import deals
 from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound
@@ -248,39 +257,71 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
     def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
         return _owned(super()._load(caller, record_id, expected_version))
 
-    def carry(self, work: UnitOfWork, tenant_id: str, lead_id: str, owners: list[Parent], room: int) -> int:
+    def carry(
+        self,
+        work: UnitOfWork,
+        tenant_id: str,
+        lead_id: str,
+        owners: list[Parent],
+        room: int,
+        position: Position | None = None,
+    ) -> tuple[int, Position | None]:
         """Put the lead's timeline entries into `owners`' timelines too (a converted lead's, into its contact's and
-        account's), newest first, as many as `room` more items in `work` allow; returns how many are there now.
+        account's), newest first from `position`, as many as `room` more items in `work` allow. Returns how many
+        are there now, and where the entries not carried yet start (None: all are).
 
         An activity keeps the new timelines with its lead link (so an edit or trash reaches them): its record is
         written over the version read, in `work`.
         """
+        partition = keys.record_pk(tenant_id, Kind.LEAD, lead_id)
+        resume = position or {"pk": partition, "sk": keys.INTERACTION_PREFIX}  # before the first entry
         page = repository.read_partition(
-            keys.record_pk(tenant_id, Kind.LEAD, lead_id),
+            partition,
             start=keys.INTERACTION_PREFIX,
             end=keys.INTERACTIONS_END,
             kinds=timeline.ITEM_KINDS,
             limit=max(room, 1),
+            position=position,
         )
-        entries = [timeline.read_entry(summary) for summary in page.summaries]
+        entries = [(summary.sk, timeline.read_entry(summary)) for summary in page.summaries]
         found = repository.get_records(
-            tenant_id, (Parent(Kind.ACTIVITY, entry.id) for entry in entries if entry.kind == EntryKind.ACTIVITY)
+            tenant_id, (Parent(Kind.ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
         )
         records = {parent: _owned(record) for parent, record in found.items()}
         carried = 0
-        for entry in entries:
+        for sk, entry in entries:
             record = records.get(Parent(Kind.ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
             if record is not None and record.deleted:
+                resume = {"pk": partition, "sk": sk}
                 continue
             items = self._carried(record, owners) if record else timeline.entry_items(tenant_id, entry, owners)
-            if len(items) + (1 if record and items else 0) > room:
-                break
+            cost = len(items) + (1 if record and items else 0)
+            if cost > room:
+                return carried, resume
             if record is not None and items:
                 work.put_record(record, self.index_keys(tenant_id, record.id, record.data, deleted=False))
             for item in items:
                 work.put_item(item)
-            room -= len(items) + (1 if record and items else 0)
+            room -= cost
             carried += 1
+            resume = {"pk": partition, "sk": sk}
+        return carried, page.next_position
+
+    def carry_rest(self, tenant_id: str, lead_id: str, owners: list[Parent], position: Position | None) -> int:
+        """`carry` from `position` to the end, a transaction a page: what a conversion's own transaction had no room
+        for, right after it. A page whose activities keep changing meanwhile is read and written again a few times
+        (its puts are idempotent), then left where it is (the entries stay in the lead's timeline). Returns how many
+        entries were carried."""
+        carried = attempts = 0
+        while position is not None and attempts < self.write_attempts:
+            work = UnitOfWork()
+            count, following = self.carry(work, tenant_id, lead_id, owners, MAX_TRANSACTION_ITEMS, position)
+            try:
+                work.commit()
+            except StaleVersion:
+                attempts += 1
+                continue
+            carried, position, attempts = carried + count, following, 0
         return carried
 
     @staticmethod

@@ -127,11 +127,14 @@ def _convert(caller: Caller, record: Record, request: ConvertLead) -> Conversion
     deal_id = _deal(caller, lead, request, contact, account, plan)
     account_id = account.id if account else None
     leads.mark_converted(plan.work, caller, record, contact_id=contact.id, account_id=account_id, deal_id=deal_id)
-    carried = _carry_interactions(caller.tenant_id, record.id, contact.id, account, plan.work)
+    owners = [Parent(Kind.CONTACT, contact.id), *([Parent(Kind.ACCOUNT, account.id)] if account else [])]
+    room = MAX_TRANSACTION_ITEMS - plan.work.size
+    carried, rest = activities.carry(plan.work, caller.tenant_id, record.id, owners, room)
     try:
         plan.work.commit()
     except TooManyWrites as error:
         raise too_many_writes("conversion", {}, error) from error
+    carried += activities.carry_rest(caller.tenant_id, record.id, owners, rest)
     return Conversion(
         lead_id=record.id,
         contact_id=contact.id,
@@ -304,14 +307,6 @@ def _deal(
         raise InvalidInput(error.detail, [_in_deal(fault) for fault in error.errors]) from error
     plan.created.append("deal")
     return record.id
-
-
-def _carry_interactions(tenant_id: str, lead_id: str, contact_id: str, account: Record | None, work: UnitOfWork) -> int:
-    """The lead's timeline into the contact's (and its account's), as much as the transaction can take besides what
-    `work` writes already (all the rest of the conversion)."""
-    room = MAX_TRANSACTION_ITEMS - work.size
-    owners = [Parent(Kind.CONTACT, contact_id), *([Parent(Kind.ACCOUNT, account.id)] if account else [])]
-    return activities.carry(work, tenant_id, lead_id, owners, room) if room > 0 else 0
 
 
 def _in_deal(fault: FieldError) -> FieldError:

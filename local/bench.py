@@ -83,12 +83,12 @@ def cold_starts() -> None:
 def request_counts() -> None:
     from moto import mock_aws
 
-    from local.awsmock import serialize_dynamodb
+    from local.awsmock import patch_dynamodb
     from local.lambda_api import Staff, call, create
     from local.metering import dynamodb_requests
     from rapport.dal.models import TABLE_MODELS
 
-    serialize_dynamodb()
+    patch_dynamodb()
     print("DynamoDB requests per API operation")
     with mock_aws():
         for model in TABLE_MODELS:

@@ -21,10 +21,10 @@ def tables() -> Iterator[None]:
     """The single table and the idempotency table, created from the PynamoDB models under moto."""
     from moto import mock_aws
 
-    from local.awsmock import serialize_dynamodb
+    from local.awsmock import patch_dynamodb
     from rapport.dal.models import TABLE_MODELS
 
-    serialize_dynamodb()
+    patch_dynamodb()
     with mock_aws():
         for model in TABLE_MODELS:
             model.create_table(wait=True)

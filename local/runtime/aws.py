@@ -17,7 +17,7 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 from moto.server import ThreadedMotoServer
 
-from local.awsmock import serialize_dynamodb
+from local.awsmock import patch_dynamodb
 from local.runtime.store import DataDir, random_password, watch_writes
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
 
@@ -55,7 +55,7 @@ class EmbeddedAws:
 
     def start(self) -> None:
         ensure_free(self.port)
-        serialize_dynamodb()
+        patch_dynamodb()
         watch_writes()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

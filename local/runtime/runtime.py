@@ -1,9 +1,9 @@
 """`rapport local`: the whole stack on one machine, from the synthesized template.
 
-Start order: the embedded AWS endpoint (moto, in this process), the template's tables (filled from the data
-folder) and secrets, the saver that keeps the data folder current, the eventing (streams, buses, rules, state
-machines, schedules), then the API on localhost, and the demo seed into an empty data folder. Stop runs
-the same steps backwards, so the last writes are saved before moto goes away.
+Start order: the embedded AWS endpoint (moto, in this process), the data folder's database, the template's
+tables (filled from it, then written to it on every change) and secrets, the eventing (streams, buses, rules,
+state machines, schedules), then the API on localhost, and the demo seed into an empty data folder. Stop runs
+the same steps backwards. Nothing waits for the stop to be saved: each write was on disk before it was answered.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from local.awsmock import lock_wait
 from local.runtime.api import load_rest_api
 from local.runtime.aws import (
     EmbeddedAws,
@@ -35,7 +36,7 @@ from local.runtime.functions import FunctionConfig, function_config, function_re
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
-from local.runtime.store import DataDir, Saver
+from local.runtime.store import DataDir, persist_tables
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical, Resolver
 from local.runtime.tokens import TokenIssuer
 from local.runtime.workers import Workers
@@ -66,18 +67,22 @@ class LocalCloud:
         self.aws = EmbeddedAws(options.aws_port, options.region)
         self.issuer = TokenIssuer.of(self.data, options.region)
         self.resolver = Resolver(options.region, options.stack)
-        self.workers = Workers(self._configure)
+        self.workers = Workers(self._configure, lock_wait)
         self.api_url = f"http://localhost:{options.port}"
         self.seeded = 0
         self.usage_plans: dict[str, Physical] = {}
         self._running = ExitStack()
 
     def start(self) -> None:
-        fresh = self.data.is_empty()
         ensure_free(self.options.port)
         self.aws.start()
         self._running.callback(self.aws.stop)
-        tables = create_tables(self.assembly, self.aws, self.data)
+        database = self.data.open()
+        self._running.callback(database.close)
+        tables = create_tables(self.assembly, self.aws, self.data, database)
+        fresh = database.is_empty()
+        logical_ids = {table.ref: logical_id for logical_id, table in tables.items()}
+        self._running.callback(persist_tables(database, logical_ids))
         self.usage_plans = create_usage_plans(self.assembly, self.aws)
         verify_email_identities(self.assembly, self.aws)
         self.resolver.physical.update(
@@ -88,11 +93,6 @@ class LocalCloud:
                 **function_resources(self.assembly, self.options.region),
             }
         )
-        saver = Saver(
-            self.data, {logical_id: table.ref for logical_id, table in tables.items()}, self.aws.client("dynamodb")
-        )
-        saver.start()
-        self._running.callback(saver.stop)
         self._running.callback(self.workers.stop)
         self._start_api(self._start_eventing())
         if fresh and self.options.seed:

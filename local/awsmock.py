@@ -16,6 +16,12 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   projections, filters, paging keys) on that slice. The cost follows the items returned, not the table.
 - `stream_shard_keeps_every_record`: moto's stream shard keeps each record for ever. Here the oldest are dropped
   beyond `STREAM_RECORDS_KEPT` (DynamoDB drops them after 24 hours), and a consumer may `release` what it has read.
+- `item_measures_itself_at_each_attribute`: moto's `Item` adds its attributes one by one to a dict that sums the
+  size of every attribute it holds at each addition, so that making an item costs the square of its attributes.
+  Here the item is measured once, against the same limit.
+- `shard_iterators_are_kept_for_ever`: each GetRecords stores a new shard iterator in moto, even when it returns
+  nothing: a poller grows memory with time. Here only the `SHARD_ITERATORS_KEPT` most recently used are kept
+  (DynamoDB's expire after 15 minutes).
 
 Writes of items are reported, inside the lock and before the request is answered, to the listeners added with
 `on_write`: the local runtime makes them durable there (`local.runtime.store`).
@@ -37,6 +43,7 @@ from typing import Any
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
+    ItemSizeTooLarge,
     MockValidationException,
     MultipleTransactionsException,
     TooManyTransactionsException,
@@ -44,11 +51,14 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
-from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamShard, Table
+from moto.dynamodb.models.utilities import bytesize
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 STREAM_RECORDS_KEPT = 10_000
+SHARD_ITERATORS_KEPT = 1_000
+ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured)
 Key = tuple[DynamoType, DynamoType | None]
 Change = tuple[DynamoType, DynamoType | None, Item | None]  # hash key, range key, the item now (None: deleted)
 Listener = Callable[[Table, list[Change]], None]
@@ -357,32 +367,19 @@ def _condition_holds(op: dict[str, Any], current: Item | None) -> bool:
 
 
 def _apply(backend: DynamoDBBackend, op_type: str, op: dict[str, Any], key: dict[str, Any]) -> None:
-    table_name, condition = op["TableName"], op.get("ConditionExpression")
-    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    """Applies a transaction's write, whose condition was just checked under the same lock."""
+    table_name = op["TableName"]
     if op_type == "Put":
-        backend.put_item(
-            table_name,
-            op["Item"],
-            condition_expression=condition,
-            expression_attribute_names=names,
-            expression_attribute_values=values,
-        )
+        backend.put_item(table_name, op["Item"])
     elif op_type == "Delete":
-        backend.delete_item(
-            table_name,
-            key,
-            condition_expression=condition,
-            expression_attribute_names=names,
-            expression_attribute_values=values,
-        )
+        backend.delete_item(table_name, key)
     elif op_type == "Update":
         backend.update_item(
             table_name,
             key,
             update_expression=op["UpdateExpression"],
-            condition_expression=condition,
-            expression_attribute_names=names or {},
-            expression_attribute_values=values or {},
+            expression_attribute_names=op.get("ExpressionAttributeNames") or {},
+            expression_attribute_values=op.get("ExpressionAttributeValues") or {},
         )
 
 
@@ -666,6 +663,39 @@ def _numbered_from_the_oldest(get: Callable[..., list[dict[str, Any]]]) -> Calla
     return call
 
 
+# item_measures_itself_at_each_attribute
+
+
+def _measured_once(init: Callable[..., None]) -> Callable[..., None]:
+    @functools.wraps(init)
+    def call(item: Item, hash_key: DynamoType, range_key: DynamoType | None, attrs: dict[str, Any]) -> None:
+        item.hash_key, item.range_key = hash_key, range_key
+        values = {name: DynamoType(value) for name, value in attrs.items()}
+        if sum(bytesize(name) + value.size() for name, value in values.items()) > ITEM_SIZE_LIMIT:
+            raise ItemSizeTooLarge
+        item.attrs = LimitedSizeDict()
+        dict.update(item.attrs, values)  # the dict's own update: LimitedSizeDict.__setitem__ would measure again
+
+    call.__rapport_patched__ = True  # type: ignore[attr-defined]
+    return call
+
+
+# shard_iterators_are_kept_for_ever
+
+
+def _recent_iterators_only(get_records: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
+    @functools.wraps(get_records)
+    def call(backend: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> dict[str, Any]:
+        records = get_records(backend, iterator_arn, limit)
+        iterators = backend.shard_iterators
+        iterators[iterator_arn] = iterators.pop(iterator_arn)  # the least recently used go first
+        for stale in list(iterators)[: max(0, len(iterators) - SHARD_ITERATORS_KEPT)]:
+            del iterators[stale]
+        return records
+
+    return call
+
+
 def patch_dynamodb() -> None:
     """Idempotent: applies every patch above to moto's classes (in-process mocks and moto's server alike)."""
     if getattr(DynamoDBBackend.transact_write_items, "__rapport_patched__", False):
@@ -677,6 +707,10 @@ def patch_dynamodb() -> None:
     Table.query = _querying_a_slice(Table.query)  # type: ignore[method-assign]
     StreamShard.add = _bounded_add(StreamShard.add)  # type: ignore[method-assign]
     StreamShard.get = _numbered_from_the_oldest(StreamShard.get)  # type: ignore[method-assign]
+    Item.__init__ = _measured_once(Item.__init__)  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = _recent_iterators_only(  # type: ignore[method-assign]
+        DynamoDBStreamsBackend.get_records
+    )
     for backend, names in ((DynamoDBBackend, _OPERATIONS), (DynamoDBStreamsBackend, _STREAM_OPERATIONS)):
         for name in names:
             setattr(backend, name, _serialized(getattr(backend, name)))

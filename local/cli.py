@@ -1,8 +1,9 @@
-"""`rapport`: run the CRM locally, mint tokens for it, and fire its scheduled rules.
+"""`rapport`: run the CRM locally, mint tokens for it, fire its scheduled rules, and fill it with data.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport schedule run RULE
+rapport seed --scale N [--tenant T]
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ import json
 import logging
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
 from local.runtime.aws import PortInUse
-from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, Options, serve
+from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
 
 DEFAULTS = Options()
+SEED_TIMEOUT = 3600.0  # seconds: 50,000 contacts take minutes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,6 +61,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("rule", help="the rule's logical id or name")
     _data_dir(run)
     run.set_defaults(run=_schedule_run)
+
+    seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
+    seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
+    seed.add_argument("--tenant", default=SEED_TENANT, help="the tenant to fill (default %(default)s)")
+    _data_dir(seed)
+    seed.set_defaults(run=_seed)
     return parser
 
 
@@ -99,14 +108,24 @@ def _token(arguments: argparse.Namespace) -> int:
 
 
 def _schedule_run(arguments: argparse.Namespace) -> int:
-    runtime_file = arguments.data_dir.resolve() / RUNTIME_FILE
+    return _ask_runtime(arguments.data_dir, "POST", f"{SCHEDULES}{arguments.rule}", timeout=120)
+
+
+def _seed(arguments: argparse.Namespace) -> int:
+    query = urllib.parse.urlencode({"contacts": arguments.scale, "tenant": arguments.tenant})
+    return _ask_runtime(arguments.data_dir, "POST", f"{SEED}?{query}", timeout=SEED_TIMEOUT)
+
+
+def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float) -> int:
+    """Sends a request to the running `rapport local` of the data folder and prints its JSON answer."""
+    runtime_file = data_dir.resolve() / RUNTIME_FILE
     if not runtime_file.is_file():
-        print(f"rapport local is not running with the data folder {arguments.data_dir}", file=sys.stderr)
+        print(f"rapport local is not running with the data folder {data_dir}", file=sys.stderr)
         return 1
     api = json.loads(runtime_file.read_text())["api"]
-    request = urllib.request.Request(f"{api}{SCHEDULES}{arguments.rule}", method="POST")  # noqa: S310 - local
+    request = urllib.request.Request(f"{api}{path}", method=method)  # noqa: S310 - the local runtime
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the local runtime
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the local runtime
             print(json.dumps(json.loads(response.read()), indent=2))
     except urllib.error.HTTPError as error:
         print(json.loads(error.read()).get("message", error.reason), file=sys.stderr)

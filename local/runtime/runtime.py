@@ -13,11 +13,15 @@ import logging
 import os
 import signal
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import parse_qsl
+
+from moto.dynamodb.models import dynamodb_backends
 
 from local.awsmock import lock_wait
 from local.runtime.api import load_rest_api
@@ -30,6 +34,7 @@ from local.runtime.aws import (
     ensure_free,
     verify_email_identities,
 )
+from local.runtime.bulk import backlog_of, creators, models_in_process, seed_company, use_environment
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -46,6 +51,9 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 RUNTIME_FILE = "runtime.json"
 SCHEDULES = "/_local/schedules/"
+SEED = "/_local/seed"
+SEED_TENANT = "company"
+_AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 @dataclass(frozen=True)
@@ -72,12 +80,13 @@ class LocalCloud:
         self.seeded = 0
         self.usage_plans: dict[str, Physical] = {}
         self._running = ExitStack()
+        self._seeding = threading.Lock()
 
     def start(self) -> None:
         ensure_free(self.options.port)
         self.aws.start()
         self._running.callback(self.aws.stop)
-        database = self.data.open()
+        database = self.database = self.data.open()
         self._running.callback(database.close)
         tables = create_tables(self.assembly, self.aws, self.data, database)
         fresh = database.is_empty()
@@ -145,7 +154,9 @@ class LocalCloud:
         docs = Docs(ROOT / "functions" / "openapi.json", ROOT / "node_modules" / "swagger-ui-dist")
         server = HttpServer(
             self.options.port,
-            lambda request: docs.handle(request) or _schedules(eventing, request) or gateway.handle(request),
+            lambda request: (
+                docs.handle(request) or _schedules(eventing, request) or self._seed(request) or gateway.handle(request)
+            ),
             gateway.refuse,
         )
         server.start()
@@ -154,6 +165,46 @@ class LocalCloud:
         runtime_file = self.data.path / RUNTIME_FILE
         runtime_file.write_text(json.dumps({"pid": os.getpid(), "api": self.api_url, "aws": self.aws.endpoint}))
         self._running.callback(runtime_file.unlink, missing_ok=True)
+
+    def _seed(self, request: HttpRequest) -> HttpResponse | None:
+        """`POST /_local/seed?contacts=N[&tenant=T]`: what `rapport seed --scale N` asks (local/runtime/bulk.py)."""
+        path, _, query = request.target.partition("?")
+        if request.method != "POST" or path != SEED:
+            return None
+        parameters = dict(parse_qsl(query))
+        if not parameters.get("contacts", "").isdigit():
+            return _json(400, {"message": "contacts: how many contacts to create, a whole number"})
+        if not self._seeding.acquire(blocking=False):
+            return _json(409, {"message": "a seed is running already"})
+        try:
+            return self._seed_company(int(parameters["contacts"]), parameters.get("tenant") or SEED_TENANT)
+        finally:
+            self._seeding.release()
+
+    def _seed_company(self, contacts: int, tenant: str) -> HttpResponse:
+        environment = self._service_environment()
+        use_environment(environment)
+        backend = dynamodb_backends[ACCOUNT_ID][self.options.region]
+        started = time.monotonic()
+        with models_in_process(backend), self.database.batched():
+            created = seed_company(
+                contacts,
+                tenant,
+                creators(),
+                backlog_of(backend.get_table(environment["TABLE_NAME"])),
+            )
+        seconds = round(time.monotonic() - started, 1)
+        log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
+        return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})
+
+    def _service_environment(self) -> dict[str, str]:
+        """The functions' own variables (table names...) and their AWS settings, for the domain services."""
+        environment: dict[str, str] = {}
+        for logical_id, resource in self.assembly.of_type("AWS::Lambda::Function"):
+            config = self._configure(logical_id)
+            names = [*resource["Properties"].get("Environment", {}).get("Variables", {}), *_AWS_SETTINGS]
+            environment.update({name: config.environment[name] for name in names if name in config.environment})
+        return environment
 
 
 def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:

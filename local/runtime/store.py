@@ -19,6 +19,7 @@ import sqlite3
 import string
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from local.awsmock import Change, on_write
 
 log = logging.getLogger("rapport.local")
 DATABASE = "state.sqlite3"
+BATCH_CHANGES = 500
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS items (tbl TEXT, pk TEXT, sk TEXT, item TEXT NOT NULL, PRIMARY KEY (tbl, pk, sk))"
     " WITHOUT ROWID",
@@ -77,6 +79,7 @@ class Database:
             self._connection.execute(statement)
         file.chmod(0o600)
         self._lock = threading.Lock()
+        self._batch: int | None = None  # changes written since the batch's last commit, while batching
 
     def is_empty(self) -> bool:
         return self._connection.execute("SELECT 1 FROM items LIMIT 1").fetchone() is None
@@ -100,9 +103,31 @@ class Database:
                 deletes.append(key)
             else:
                 puts.append((*key, json.dumps(item.to_json()["Attributes"])))
-        with self._transaction() as connection:
-            connection.executemany("DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?", deletes)
-            connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", puts)
+        with self._lock:
+            if not self._batch:
+                self._connection.execute("BEGIN IMMEDIATE")
+            self._connection.executemany("DELETE FROM items WHERE tbl = ? AND pk = ? AND sk = ?", deletes)
+            self._connection.executemany("INSERT OR REPLACE INTO items VALUES (?, ?, ?, ?)", puts)
+            if self._batch is None:
+                self._connection.execute("COMMIT")
+            else:
+                self._batch += 1
+                if self._batch >= BATCH_CHANGES:
+                    self._connection.execute("COMMIT")
+                    self._batch = 0
+
+    @contextmanager
+    def batched(self) -> Iterator[None]:
+        """Within it, item changes are committed `BATCH_CHANGES` requests at a time (a bulk load), and at its end."""
+        with self._lock:
+            self._batch = 0
+        try:
+            yield
+        finally:
+            with self._lock:
+                if self._batch:
+                    self._connection.execute("COMMIT")
+                self._batch = None
 
     def import_items(self, logical_id: str, items: list[dict[str, Any]], key_names: tuple[str, str | None]) -> None:
         hash_name, range_name = key_names
@@ -142,15 +167,19 @@ class _Transaction:
     def __init__(self, connection: sqlite3.Connection, lock: threading.Lock) -> None:
         self._connection = connection
         self._lock = lock
+        self._joined = False
 
     def __enter__(self) -> sqlite3.Connection:
         self._lock.acquire()
-        self._connection.execute("BEGIN IMMEDIATE")
+        self._joined = self._connection.in_transaction  # a batch's: it commits
+        if not self._joined:
+            self._connection.execute("BEGIN IMMEDIATE")
         return self._connection
 
     def __exit__(self, error_type: type[BaseException] | None, *_: object) -> None:
         try:
-            self._connection.execute("ROLLBACK" if error_type else "COMMIT")
+            if not self._joined:
+                self._connection.execute("ROLLBACK" if error_type else "COMMIT")
         finally:
             self._lock.release()
 

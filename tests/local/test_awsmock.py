@@ -336,3 +336,46 @@ def test_stream_shard_keeps_every_record(dynamodb: Any, monkeypatch: pytest.Monk
     assert _stream_keys(dynamodb) == ["k10", "k11"]
     dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "k12"}, "sk": {"S": "A"}})
     assert int(shard.items[-1].record["dynamodb"]["SequenceNumber"]) == numbers[-1] + 1
+
+
+# shard_iterators_are_kept_for_ever
+
+
+def test_shard_iterators_are_kept_for_ever(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodbstreams.models import dynamodbstreams_backends
+
+    monkeypatch.setattr(awsmock, "SHARD_ITERATORS_KEPT", 10)
+    streams = _streams()
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    held = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")["ShardIterator"]
+    for _ in range(30):  # an idle poller: it keeps its iterator, each poll makes a new one
+        assert streams.get_records(ShardIterator=held)["Records"] == []
+    assert len(dynamodbstreams_backends[DEFAULT_ACCOUNT_ID][REGION].shard_iterators) <= 10
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "late"}, "sk": {"S": "A"}})
+    assert [record["dynamodb"]["Keys"]["pk"]["S"] for record in streams.get_records(ShardIterator=held)["Records"]] == [
+        "late"
+    ]
+
+
+# item_measures_itself_at_each_attribute
+
+
+def test_item_measures_itself_at_each_attribute(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moto.dynamodb.models.dynamo_type import DynamoType
+
+    measured = 0
+    size = DynamoType.size
+
+    def counted(value: DynamoType) -> int:
+        nonlocal measured
+        measured += 1
+        return size(value)
+
+    monkeypatch.setattr(DynamoType, "size", counted)
+    wide = {"pk": {"S": "wide"}, "sk": {"S": "A"}, **{f"a{index}": {"S": "x"} for index in range(300)}}
+    dynamodb.put_item(TableName=TABLE, Item=wide)
+    assert measured < 5 * len(wide)  # moto measures every attribute again at each one it adds: 45,000 times
+    monkeypatch.undo()
+    with pytest.raises(dynamodb.exceptions.ClientError, match="Item size has exceeded the maximum allowed size"):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "big"}, "sk": {"S": "A"}, "a": {"S": "x" * 410_000}})

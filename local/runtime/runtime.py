@@ -41,6 +41,7 @@ from local.runtime.functions import FunctionConfig, function_config, function_re
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
+from local.runtime.state import keep_api_keys, keep_outbox, report_lost_executions
 from local.runtime.store import DataDir, persist_tables
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical, Resolver
 from local.runtime.tokens import TokenIssuer
@@ -93,6 +94,9 @@ class LocalCloud:
         logical_ids = {table.ref: logical_id for logical_id, table in tables.items()}
         self._running.callback(persist_tables(database, logical_ids))
         self.usage_plans = create_usage_plans(self.assembly, self.aws)
+        plans = {logical_id: plan.ref for logical_id, plan in self.usage_plans.items()}
+        self._running.callback(keep_api_keys(database, ACCOUNT_ID, self.options.region, plans))
+        self._running.callback(keep_outbox(database, ACCOUNT_ID, self.options.region))
         verify_email_identities(self.assembly, self.aws)
         self.resolver.physical.update(
             {
@@ -103,7 +107,9 @@ class LocalCloud:
             }
         )
         self._running.callback(self.workers.stop)
-        self._start_api(self._start_eventing())
+        eventing = self._start_eventing()
+        self._running.callback(report_lost_executions(database, ACCOUNT_ID, self.options.region))
+        self._start_api(eventing)
         if fresh and self.options.seed:
             self.seeded = seed_demo(self.api_url, self.issuer)
 

@@ -147,6 +147,10 @@ class Database:
         rows = self._connection.execute("SELECT name, body FROM documents WHERE kind = ?", (kind,))
         return {name: json.loads(body) for name, body in rows}
 
+    def count_documents(self, kind: str) -> int:
+        (count,) = self._connection.execute("SELECT count(*) FROM documents WHERE kind = ?", (kind,)).fetchone()
+        return int(count)
+
     def put_document(self, kind: str, name: str, body: Any) -> None:
         with self._transaction() as connection:
             connection.execute("INSERT OR REPLACE INTO documents VALUES (?, ?, ?)", (kind, name, json.dumps(body)))

@@ -19,6 +19,9 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
 - `item_measures_itself_at_each_attribute`: moto's `Item` adds its attributes one by one to a dict that sums the
   size of every attribute it holds at each addition, so that making an item costs the square of its attributes.
   Here the item is measured once, against the same limit.
+- `items_are_trees_of_objects`: moto holds each attribute of each item as an object (`DynamoType`), some 4 KB an
+  item: a table loaded at start takes minutes and gigabytes. `load_items` keeps loaded items as their JSON text,
+  made objects when first read (`_LazyPartition`), and builds the query partitions from the text.
 - `shard_iterators_are_kept_for_ever`: each GetRecords stores a new shard iterator in moto, even when it returns
   nothing: a poller grows memory with time. Here only the `SHARD_ITERATORS_KEPT` most recently used are kept
   (DynamoDB's expire after 15 minutes).
@@ -32,6 +35,7 @@ from __future__ import annotations
 import bisect
 import copy
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -60,7 +64,7 @@ STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured)
 Key = tuple[DynamoType, DynamoType | None]
-Change = tuple[DynamoType, DynamoType | None, Item | None]  # hash key, range key, the item now (None: deleted)
+Change = tuple[DynamoType, DynamoType | None, str | None]  # hash key, range key, the item's JSON (None: deleted)
 Listener = Callable[[Table, list[Change]], None]
 
 _LOCK = threading.RLock()
@@ -149,10 +153,11 @@ def lock_wait(caller: str) -> float:
 @dataclass
 class _Writes:
     """The items touched by the backend call in progress (the lock's holder), each with its partition entries
-    as they were before the call."""
+    as they were before the call; and the items it read, made objects from their text."""
 
     depth: int = 0
     touched: dict[tuple[int, Key], tuple[Table, dict[str | None, tuple[Any, ...] | None]]] = field(default_factory=dict)
+    read: dict[tuple[int, DynamoType], tuple[_LazyPartition, DynamoType, str]] = field(default_factory=dict)
     wholesale: bool = False
 
     def touch(self, table: Table, key: Key) -> None:
@@ -162,6 +167,8 @@ class _Writes:
             self.touched[id(table), key] = (table, before)
 
     def flush(self) -> None:
+        """After a call: the partitions follow the touched items, which, like the items read, become text again,
+        and the listeners hear of the changes."""
         touched, self.touched = self.touched, {}
         wholesale, self.wholesale = self.wholesale, False
         changes: dict[int, tuple[Table, list[Change]]] = {}
@@ -169,12 +176,27 @@ class _Writes:
             item = _item(table, key)
             for name, index in _partitions(table).items():
                 index.move(before.get(name), index.entry(table, item))
-            changes.setdefault(id(table), (table, []))[1].append((key[0], key[1], item))
+            text = None if item is None else json.dumps(item.to_json()["Attributes"])
+            if text is not None and key[1] is not None:
+                _lazy_partition(table, key[0])[key[1]] = text
+            changes.setdefault(id(table), (table, []))[1].append((key[0], key[1], text))
+        read, self.read = self.read, {}
+        for partition, range_key, text in read.values():
+            if isinstance(dict.get(partition, range_key), Item):  # read, not written: its text is current
+                dict.__setitem__(partition, range_key, text)
         if wholesale:
             _forget_partitions()
         for table, table_changes in changes.values():
             for listener in _listeners:
                 listener(table, table_changes)
+
+
+def _lazy_partition(table: Table, hash_key: DynamoType) -> _LazyPartition:
+    stored: Any = table.items
+    partition = stored[hash_key]
+    if not isinstance(partition, _LazyPartition):
+        partition = stored[hash_key] = _LazyPartition(hash_key, partition)
+    return partition
 
 
 _WRITES = _Writes()
@@ -247,24 +269,68 @@ def _key_of(table: Table, attributes: dict[str, Any]) -> Key | None:
     return hash_key, range_key
 
 
-def put_items_quietly(table: Table, items: Iterable[dict[str, Any]]) -> int:
-    """Puts items (DynamoDB JSON attributes) straight into the table, as a restore does: no condition, no stream
-    record, no listener. Returns how many."""
-    count = 0
+def load_items(table: Table, items: Iterable[str]) -> int:
+    """Puts items (their DynamoDB JSON attributes, as text) straight into the table, as a restore does: no
+    condition, no stream record, no listener. Returns how many.
+
+    An item stays text until something reads it (`_LazyPartition`), and the table's partitions for queries are
+    built from the text, so that a large table loads in seconds and holds a tenth of the memory.
+    """
+    partitions = {index: _Partitions(table, index) for index in [None, *(gsi.name for gsi in table.global_indexes)]}
     stored: Any = table.items
+    count = 0
     with _LOCK:
-        for attributes in items:
+        for text in items:
+            attributes = json.loads(text)
             key = _key_of(table, attributes)
             if key is None:
                 raise ValueError(f"an item of {table.name} lacks its key: {sorted(attributes)}")
-            item = Item(key[0], key[1], attributes)
             if key[1] is None:
-                stored[key[0]] = item
+                stored[key[0]] = Item(key[0], None, attributes)  # a table without a range key: small, kept whole
             else:
-                stored[key[0]][key[1]] = item
+                partition = stored.get(key[0])
+                if not isinstance(partition, _LazyPartition):
+                    partition = stored[key[0]] = _LazyPartition(key[0], partition or {})
+                dict.__setitem__(partition, key[1], text)
+            for index in partitions.values():
+                index.add(index.entry_of_json(attributes))
             count += 1
-        table.__dict__.pop("_rapport_partitions", None)
+        for index in partitions.values():
+            index.sort()
+        table.__dict__["_rapport_partitions"] = partitions
     return count
+
+
+class _LazyPartition(dict[DynamoType, Any]):
+    """A partition of a table (range key -> item) whose loaded items are JSON text until first read."""
+
+    def __init__(self, hash_key: DynamoType, items: dict[DynamoType, Any]) -> None:
+        super().__init__(items)
+        self.hash_key = hash_key
+
+    def __getitem__(self, range_key: DynamoType) -> Any:
+        value = dict.__getitem__(self, range_key)
+        if isinstance(value, str):
+            text, value = value, Item(self.hash_key, range_key, json.loads(value))
+            dict.__setitem__(self, range_key, value)
+            _WRITES.read.setdefault((id(self), range_key), (self, range_key, text))
+        return value
+
+    def get(self, range_key: DynamoType, default: Any = None) -> Any:
+        return self[range_key] if range_key in self else default  # noqa: SIM401 - dict.get would not load it
+
+    def pop(self, range_key: DynamoType, *default: Any) -> Any:
+        if range_key not in self:
+            return dict.pop(self, range_key, *default)
+        value = self[range_key]
+        dict.pop(self, range_key)
+        return value
+
+    def values(self) -> Any:
+        return [self[range_key] for range_key in list(self.keys())]
+
+    def items(self) -> Any:
+        return [(range_key, self[range_key]) for range_key in list(self.keys())]
 
 
 # transact_write_items_deep_copies_every_table
@@ -408,10 +474,22 @@ class _Partitions:
         self.attributes: list[str] = table._generate_attr_to_sort_by(hash_attributes, range_attributes)
         self.range_position = 1 if len(self.attributes) > 1 else 0
         self.lists: dict[Any, list[tuple[Any, ...]]] = {}
+
+    @classmethod
+    def of(cls, table: Table, index: str | None) -> _Partitions:
+        """The index's partitions, from every item of the table."""
+        partitions = cls(table, index)
         for item in _all_items(table):
-            entry = self.entry(table, item)
-            if entry is not None:
-                self.lists.setdefault(entry[0], []).append(entry)
+            partitions.add(partitions.entry(table, item))
+        partitions.sort()
+        return partitions
+
+    def add(self, entry: tuple[Any, ...] | None) -> None:
+        """Adds an entry while building (then `sort`)."""
+        if entry is not None:
+            self.lists.setdefault(entry[0], []).append(entry)
+
+    def sort(self) -> None:
         for entries in self.lists.values():
             entries.sort()
 
@@ -424,6 +502,16 @@ class _Partitions:
             if value is None or value.type not in ("S", "N", "B"):
                 return None
             values.append(value.cast_value)
+        return tuple(values)
+
+    def entry_of_json(self, attributes: dict[str, Any]) -> tuple[Any, ...] | None:
+        """The entry of an item given as DynamoDB JSON (strings and numbers only: binary keys load eagerly)."""
+        values: list[Any] = []
+        for name in self.attributes:
+            value = attributes.get(name)
+            if not value or ("S" not in value and "N" not in value):
+                return None
+            values.append(value["S"] if "S" in value else Decimal(value["N"]))
         return tuple(values)
 
     def entry_of(self, table: Table, key: Key) -> tuple[Any, ...] | None:
@@ -520,7 +608,7 @@ def _partitions(table: Table) -> dict[str | None, _Partitions]:
 def _partitions_for(table: Table, index: str | None) -> _Partitions:
     built = _partitions(table)
     if index not in built:
-        built[index] = _Partitions(table, index)
+        built[index] = _Partitions.of(table, index)
     return built[index]
 
 

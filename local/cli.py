@@ -76,6 +76,8 @@ def _data_dir(parser: argparse.ArgumentParser) -> None:
 
 def _local(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for library in ("botocore", "pynamodb"):  # `rapport seed` runs the domain services in this process
+        logging.getLogger(library).setLevel(logging.WARNING)
     options = Options(
         port=arguments.port,
         aws_port=arguments.aws_port,

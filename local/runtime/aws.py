@@ -18,7 +18,7 @@ import boto3  # type: ignore[import-untyped]
 from moto.dynamodb.models import dynamodb_backends
 from moto.server import ThreadedMotoServer
 
-from local.awsmock import calling_as, patch_dynamodb, put_items_quietly
+from local.awsmock import calling_as, load_items, patch_dynamodb
 from local.runtime.store import Database, DataDir, random_password
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
 
@@ -96,7 +96,7 @@ def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir, data
         legacy = data.legacy_items(logical_id)
         if legacy and not database.count(logical_id):
             database.import_items(logical_id, legacy, (table.hash_key_attr, table.range_key_attr))
-        loaded = put_items_quietly(table, database.items(logical_id))
+        loaded = load_items(table, database.items(logical_id))
         log.info("table %s: %d items loaded", logical_id, loaded)
         if "StreamSpecification" in properties:
             view = properties["StreamSpecification"]["StreamViewType"]

@@ -6,7 +6,8 @@ the request), so the items, guards, summaries and counters are the API's. Only t
 services' DynamoDB requests reach moto's backend in this process (`InProcessDynamoDB`) instead of going over
 HTTP through botocore and moto's request parser, which cost ten times the write. The writes stream like any
 other, so the publisher turns them into the same domain events; the seed waits while the stream holds more than
-`STREAM_BACKLOG` unread records, so that none is dropped. The data folder commits the seed's writes in batches.
+`STREAM_BACKLOG` unread records, so that none is dropped, and at its end until the publisher has read them all.
+The data folder commits the seed's writes in batches.
 
 tests/local/test_bulk.py shows that the items and events equal those of the same records created through the
 API's handlers.
@@ -28,6 +29,7 @@ from moto.dynamodb.models.table import Table
 
 log = logging.getLogger("rapport.local")
 STREAM_BACKLOG = 5_000
+PUBLISH_WAIT = 600.0  # seconds the seed waits at its end for the publisher to read the last changes
 PER_CONTACT = {"accounts": 0.1, "leads": 0.1, "deals": 0.04, "activities": 0.2, "tasks": 0.1}
 SEED_USER = "seed-admin"
 OWNERS = ("rep-1", "rep-2", "rep-3", "rep-4")
@@ -281,6 +283,11 @@ def seed_company(
         company.created(kind, create[kind](caller, payload))
         if kind == "contacts" and company.counts["contacts"] % 5_000 == 0:
             log.info("seed: %d contacts in %.0f s", company.counts["contacts"], time.monotonic() - started)
+    published_by = time.monotonic() + PUBLISH_WAIT
+    while stream_backlog() and time.monotonic() < published_by:
+        time.sleep(0.1)
+    if stream_backlog():
+        log.warning("seed: %d changes still wait for the publisher after %.0f s", stream_backlog(), PUBLISH_WAIT)
     return company.counts
 
 

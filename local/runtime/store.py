@@ -84,11 +84,11 @@ class Database:
     def is_empty(self) -> bool:
         return self._connection.execute("SELECT 1 FROM items LIMIT 1").fetchone() is None
 
-    def items(self, logical_id: str) -> Iterator[dict[str, Any]]:
-        """The table's items (DynamoDB JSON), streamed."""
+    def items(self, logical_id: str) -> Iterator[str]:
+        """The table's items (DynamoDB JSON text), streamed."""
         cursor = self._connection.execute("SELECT item FROM items WHERE tbl = ?", (logical_id,))
         for (item,) in cursor:
-            yield json.loads(item)
+            yield item
 
     def count(self, logical_id: str) -> int:
         (count,) = self._connection.execute("SELECT count(*) FROM items WHERE tbl = ?", (logical_id,)).fetchone()
@@ -102,7 +102,7 @@ class Database:
             if item is None:
                 deletes.append(key)
             else:
-                puts.append((*key, json.dumps(item.to_json()["Attributes"])))
+                puts.append((*key, item))
         with self._lock:
             if not self._batch:
                 self._connection.execute("BEGIN IMMEDIATE")

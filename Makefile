@@ -58,7 +58,7 @@ test: install layer lint  ## every test suite, slow ones included
 test-fast: $(STAMP)  ## unit and integration tests only
 	$(PYTHON) -m pytest -m "not slow"
 
-bench: $(STAMP)  ## cold start beside bare boto3, DynamoDB requests per operation
+bench: synth  ## cold start beside bare boto3, DynamoDB requests per operation, the local runtime at 1k and 50k contacts
 	$(PYTHON) -W ignore -m local.bench
 
 deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials

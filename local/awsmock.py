@@ -20,8 +20,14 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   size of every attribute it holds at each addition, so that making an item costs the square of its attributes.
   Here the item is measured once, against the same limit.
 - `items_are_trees_of_objects`: moto holds each attribute of each item as an object (`DynamoType`), some 4 KB an
-  item: a table loaded at start takes minutes and gigabytes. `load_items` keeps loaded items as their JSON text,
-  made objects when first read (`_LazyPartition`), and builds the query partitions from the text.
+  item: a table loaded at start takes minutes and gigabytes, and memory grows with every item written. Here an
+  item is kept as its JSON text (`_LazyPartition`) and made an object only while a request reads or writes it:
+  `load_items` loads text and builds the query partitions from it, and each request's end turns the items it
+  touched back into text (the same text the listeners get).
+- `reads_are_serialized_shape_by_shape`: moto 5.2 writes every response through a generic serializer that walks
+  the operation's output shape value by value: a page of 25 contacts takes longer to write out than to find.
+  Here the reads that return items (GetItem, Query, Scan, BatchGetItem, TransactGetItems) are written as the
+  plain JSON they are, as moto did before, binary values in base64.
 - `shard_iterators_are_kept_for_ever`: each GetRecords stores a new shard iterator in moto, even when it returns
   nothing: a poller grows memory with time. Here only the `SHARD_ITERATORS_KEPT` most recently used are kept
   (DynamoDB's expire after 15 minutes).
@@ -32,6 +38,7 @@ Writes of items are reported, inside the lock and before the request is answered
 
 from __future__ import annotations
 
+import base64
 import bisect
 import copy
 import functools
@@ -57,11 +64,13 @@ from moto.dynamodb.exceptions import (
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
 from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamShard, Table
-from moto.dynamodb.models.utilities import bytesize
+from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
+from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
 STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
+_PLAIN_JSON_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured)
 Key = tuple[DynamoType, DynamoType | None]
 Change = tuple[DynamoType, DynamoType | None, str | None]  # hash key, range key, the item's JSON (None: deleted)
@@ -82,9 +91,7 @@ _OPERATIONS = (
 )
 # Writes whose items cannot be told from their arguments: the tables they may touch are indexed anew.
 _WHOLESALE_WRITES = (
-    "create_table",
-    "delete_table",
-    "update_table",
+    "update_table_global_indexes",
     "execute_statement",
     "execute_transaction",
     "batch_execute_statement",
@@ -176,7 +183,7 @@ class _Writes:
             item = _item(table, key)
             for name, index in _partitions(table).items():
                 index.move(before.get(name), index.entry(table, item))
-            text = None if item is None else json.dumps(item.to_json()["Attributes"])
+            text = None if item is None else item_text(item)
             if text is not None and key[1] is not None:
                 _lazy_partition(table, key[0])[key[1]] = text
             changes.setdefault(id(table), (table, []))[1].append((key[0], key[1], text))
@@ -286,7 +293,7 @@ def load_items(table: Table, items: Iterable[str]) -> int:
             if key is None:
                 raise ValueError(f"an item of {table.name} lacks its key: {sorted(attributes)}")
             if key[1] is None:
-                stored[key[0]] = Item(key[0], None, attributes)  # a table without a range key: small, kept whole
+                stored[key[0]] = Item(key[0], None, _binary(attributes))  # no range key: a small table, kept whole
             else:
                 partition = stored.get(key[0])
                 if not isinstance(partition, _LazyPartition):
@@ -301,6 +308,24 @@ def load_items(table: Table, items: Iterable[str]) -> int:
     return count
 
 
+def item_text(item: Item) -> str:
+    """The item's attributes as DynamoDB JSON text, binary values in base64 (as on the wire)."""
+    return json.dumps(dynamo_to_dict(item.attrs), default=_base64)
+
+
+def _binary(value: Any) -> Any:
+    """DynamoDB JSON read from text, binary values made bytes again (as moto holds those it is sent)."""
+    if isinstance(value, list):
+        return [_binary(element) for element in value]
+    if not isinstance(value, dict):
+        return value
+    if len(value) == 1 and "B" in value and isinstance(value["B"], str):
+        return {"B": base64.b64decode(value["B"])}
+    if len(value) == 1 and isinstance(value.get("BS"), list):
+        return {"BS": [base64.b64decode(element) for element in value["BS"]]}
+    return {name: _binary(element) for name, element in value.items()}
+
+
 class _LazyPartition(dict[DynamoType, Any]):
     """A partition of a table (range key -> item) whose loaded items are JSON text until first read."""
 
@@ -311,7 +336,7 @@ class _LazyPartition(dict[DynamoType, Any]):
     def __getitem__(self, range_key: DynamoType) -> Any:
         value = dict.__getitem__(self, range_key)
         if isinstance(value, str):
-            text, value = value, Item(self.hash_key, range_key, json.loads(value))
+            text, value = value, Item(self.hash_key, range_key, _binary(json.loads(value)))
             dict.__setitem__(self, range_key, value)
             _WRITES.read.setdefault((id(self), range_key), (self, range_key, text))
         return value
@@ -479,8 +504,14 @@ class _Partitions:
     def of(cls, table: Table, index: str | None) -> _Partitions:
         """The index's partitions, from every item of the table."""
         partitions = cls(table, index)
-        for item in _all_items(table):
-            partitions.add(partitions.entry(table, item))
+        stored: Any = table.items
+        for partition in stored.values():
+            if isinstance(partition, Item):
+                partitions.add(partitions.entry(table, partition))
+                continue
+            for item in dict.values(partition):  # text stays text
+                text = isinstance(item, str)
+                partitions.add(partitions.entry_of_json(json.loads(item)) if text else partitions.entry(table, item))
         partitions.sort()
         return partitions
 
@@ -768,6 +799,27 @@ def _measured_once(init: Callable[..., None]) -> Callable[..., None]:
     return call
 
 
+# reads_are_serialized_shape_by_shape
+
+
+def _plain_json(execute_result: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(execute_result)
+    def call(result: DynamoResult, context: Any) -> Any:
+        if context.operation_model.name not in _PLAIN_JSON_READS:
+            return execute_result(result, context)
+        answer = {name: value for name, value in dict(result.result).items() if value is not None}  # type: ignore[call-overload]
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(answer, default=_base64)
+
+    call.__rapport_patched__ = True  # type: ignore[attr-defined]
+    return call
+
+
+def _base64(value: Any) -> str:
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 # shard_iterators_are_kept_for_ever
 
 
@@ -796,6 +848,7 @@ def patch_dynamodb() -> None:
     StreamShard.add = _bounded_add(StreamShard.add)  # type: ignore[method-assign]
     StreamShard.get = _numbered_from_the_oldest(StreamShard.get)  # type: ignore[method-assign]
     Item.__init__ = _measured_once(Item.__init__)  # type: ignore[method-assign]
+    DynamoResult.execute_result = _plain_json(DynamoResult.execute_result)  # type: ignore[method-assign]
     DynamoDBStreamsBackend.get_records = _recent_iterators_only(  # type: ignore[method-assign]
         DynamoDBStreamsBackend.get_records
     )

@@ -1,8 +1,8 @@
 """The embedded AWS endpoint: moto's server in this process, with the stack's data resources created in it.
 
 Tables are made from the template's `AWS::DynamoDB::Table` properties (keys, indexes, stream, TTL) and
-filled from the data folder before their stream is switched on, so restored items are not replayed as
-new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
+filled from the data folder straight into moto's table, which makes no stream records: restored items are not
+replayed as new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
 """
 
 from __future__ import annotations
@@ -92,17 +92,17 @@ def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir, data
         properties = resource["Properties"]
         name = properties.get("TableName") or f"{assembly.stack_name}-{logical_id}"
         dynamodb.create_table(TableName=name, **_table_shape(properties))
-        table = dynamodb_backends[ACCOUNT_ID][aws.region].get_table(name)
-        legacy = data.legacy_items(logical_id)
-        if legacy and not database.count(logical_id):
-            database.import_items(logical_id, legacy, (table.hash_key_attr, table.range_key_attr))
-        loaded = load_items(table, database.items(logical_id))
-        log.info("table %s: %d items loaded", logical_id, loaded)
         if "StreamSpecification" in properties:
             view = properties["StreamSpecification"]["StreamViewType"]
             dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
         if properties.get("TimeToLiveSpecification", {}).get("Enabled"):
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        table = dynamodb_backends[ACCOUNT_ID][aws.region].get_table(name)
+        legacy = data.legacy_items(logical_id)
+        if legacy and not database.count(logical_id):
+            database.import_items(logical_id, legacy, (table.hash_key_attr, table.range_key_attr))
+        loaded = load_items(table, database.items(logical_id))  # as a restore: no stream records
+        log.info("table %s: %d items loaded", logical_id, loaded)
         description = dynamodb.describe_table(TableName=name)["Table"]
         attributes = {"Arn": description["TableArn"]}
         if "LatestStreamArn" in description:

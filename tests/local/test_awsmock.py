@@ -442,3 +442,60 @@ def test_items_written_or_read_are_kept_as_text_between_requests(dynamodb: Any) 
     assert len(stored) == 52
     assert all(isinstance(value, str) for value in stored)
     assert {item["n"]["N"] for item in page["Items"]} == {"1"}
+
+
+def test_loaded_partitions_outlive_a_table_update(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Switching a table's stream or TTL on leaves its query partitions be: only a new index rebuilds them."""
+    awsmock.load_items(_table(), (json.dumps(item) for item in _random_items(50, random.Random(1))))
+
+    def rebuilt(*_: Any) -> Any:
+        raise AssertionError("the partitions were built again from every item")
+
+    monkeypatch.setattr(awsmock._Partitions, "of", rebuilt)
+    dynamodb.update_time_to_live(TableName=TABLE, TimeToLiveSpecification={"Enabled": True, "AttributeName": "ttl"})
+    dynamodb.update_table(TableName=TABLE, BillingMode="PAY_PER_REQUEST")
+    query = {"KeyConditionExpression": "gpk = :g", "ExpressionAttributeValues": {":g": {"S": "g1"}}}
+    assert dynamodb.query(TableName=TABLE, IndexName="gsi", **query)["Items"]
+
+
+# reads_are_serialized_shape_by_shape
+
+
+def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads written as plain JSON parse to what moto's generic serializer gives, every attribute type included."""
+    from moto.dynamodb.responses import DynamoResult
+
+    every_type = {
+        "s": {"S": "text é"},
+        "n": {"N": "-12.50"},
+        "b": {"B": b"\x00\xffbytes"},
+        "bool": {"BOOL": False},
+        "null": {"NULL": True},
+        "ss": {"SS": ["a", "b"]},
+        "ns": {"NS": ["1", "2.5"]},
+        "bs": {"BS": [b"x", b"y"]},
+        "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"B": b"z"}}}]},
+        "m": {"M": {"inner": {"L": [{"BOOL": True}]}, "empty": {"M": {}}}},
+    }
+    for index in range(3):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": f"s{index}"}, **every_type})
+    key = {"pk": {"S": "p"}, "sk": {"S": "s1"}}
+    query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}}}
+
+    def reads() -> list[Any]:
+        answers = [
+            dynamodb.get_item(TableName=TABLE, Key=key),
+            dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "none"}, "sk": {"S": "A"}}),
+            dynamodb.query(TableName=TABLE, Limit=2, **query),
+            dynamodb.scan(TableName=TABLE, Limit=2),
+            dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [key]}}),
+            dynamodb.transact_get_items(TransactItems=[{"Get": {"TableName": TABLE, "Key": key}}]),
+        ]
+        for answer in answers:
+            answer.pop("ResponseMetadata")
+        return answers
+
+    patched = reads()
+    monkeypatch.setattr(DynamoResult, "execute_result", getattr(DynamoResult.execute_result, "__wrapped__"))  # noqa: B009
+    assert patched == reads()
+    assert patched[0]["Item"]["b"] == {"B": b"\x00\xffbytes"}

@@ -35,7 +35,7 @@ START_TIMEOUT = 600.0
 SEED_TIMEOUT = 7200.0
 CLIENTS = 8
 READS_PER_CLIENT = 60
-WARM_UP = 6  # requests per client before the timed ones
+WARM_UP = 15  # requests per client before the timed ones: every worker has started
 WRITES = 60
 
 

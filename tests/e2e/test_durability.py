@@ -4,9 +4,12 @@ bursts of 50 parallel requests, and a soak with 50,000 contacts (the figures REA
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -15,6 +18,7 @@ from typing import Any
 import pytest
 
 from local.loadtest import LocalProcess, read_load, request, some_ids, write_load
+from tests.e2e.conftest import sample
 
 SOAK_CONTACTS = 50_000
 
@@ -126,4 +130,28 @@ def test_a_company_of_50000_contacts(runtime: LocalProcess) -> None:
     assert runtime.rss_mb()[0] < 1_500
     token = runtime.token(tenant)
     assert request(f"{runtime.url}/contacts?limit=25", token)[0] == 200
+    runtime.stop()
+
+
+def _public_lead(runtime: LocalProcess, key: str, email: str) -> int:
+    body = json.dumps(sample("createPublicLead", email=email)).encode()
+    headers = {"x-api-key": key, "Content-Type": "application/json"}
+    call = urllib.request.Request(f"{runtime.url}/public/leads", data=body, method="POST", headers=headers)  # noqa: S310
+    try:
+        with urllib.request.urlopen(call, timeout=60) as response:  # noqa: S310 - localhost
+            return int(response.status)
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def test_a_web_forms_api_key_still_works_after_a_restart(runtime: LocalProcess) -> None:
+    runtime.start()
+    status, form = request(f"{runtime.url}/web-forms", runtime.token("forms"), "POST", {"name": "Pricing page"})
+    assert status == 201
+    assert _public_lead(runtime, form["api_key"], "before@web.example") == 202
+    runtime.stop()
+    runtime.start()
+    status, kept = request(f"{runtime.url}/web-forms/{form['id']}", runtime.token("forms"))
+    assert (status, kept["status"]) == (200, "active")
+    assert _public_lead(runtime, form["api_key"], "after@web.example") == 202  # accepted, not a 403
     runtime.stop()

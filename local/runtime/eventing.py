@@ -14,7 +14,8 @@ moto keeps these resources but, without AWS behind it, does not connect them. Th
 - moto's Lambda without Docker echoes payloads; Step Functions task states that call a function
   (`arn:aws:states:::lambda:invoke`, or the function's ARN as `Resource`) reach
   `LambdaSimpleBackend.invoke`, which is patched to run the function through `invoke`.
-- Lambda's event source mappings on DynamoDB streams are played by pollers reading moto's stream shard.
+- Lambda's event source mappings on DynamoDB streams are played by pollers reading moto's stream shard; the
+  records every mapping of a stream has read are released from the shard, which would otherwise keep them all.
 - Scheduled rules fire on timers while running, or at once through `run_schedule`.
 
 The patches act on moto's backends in this process: moto's server must run in it (`ThreadedMotoServer`).

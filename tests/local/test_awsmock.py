@@ -463,6 +463,7 @@ def test_loaded_partitions_outlive_a_table_update(dynamodb: Any, monkeypatch: py
 
 def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """Reads written as plain JSON parse to what moto's generic serializer gives, every attribute type included."""
+    from moto.core.serialize import get_serializer_class
     from moto.dynamodb.responses import DynamoResult
 
     every_type = {
@@ -495,7 +496,14 @@ def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.
             answer.pop("ResponseMetadata")
         return answers
 
-    patched = reads()
+    serializer = get_serializer_class("dynamodb", "json")
+
+    def walking_shapes(*_: Any) -> Any:
+        raise AssertionError("a read went through the generic serializer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(serializer, "serialize", walking_shapes)
+        patched = reads()
     monkeypatch.setattr(DynamoResult, "execute_result", getattr(DynamoResult.execute_result, "__wrapped__"))  # noqa: B009
     assert patched == reads()
     assert patched[0]["Item"]["b"] == {"B": b"\x00\xffbytes"}

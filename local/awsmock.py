@@ -28,6 +28,10 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   the operation's output shape value by value: a page of 25 contacts takes longer to write out than to find.
   Here the reads that return items (GetItem, Query, Scan, BatchGetItem, TransactGetItems) are written as the
   plain JSON they are, as moto did before, binary values in base64.
+- `every_instance_is_tracked_for_ever`: moto's `BaseModel` appends every instance it makes to a list on its class
+  (for `/moto-api/data.json`), so that each item ever put or read, each stream record and each shard iterator
+  stays in memory for good: memory grows with every request. Here `Item`, `StreamRecord` and `ShardIterator` are
+  not tracked (SES messages and the rest still are).
 - `shard_iterators_are_kept_for_ever`: each GetRecords stores a new shard iterator in moto, even when it returns
   nothing: a poller grows memory with time. Here only the `SHARD_ITERATORS_KEPT` most recently used are kept
   (DynamoDB's expire after 15 minutes).
@@ -63,14 +67,15 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamShard, Table
+from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamRecord, StreamShard, Table
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 from moto.dynamodb.responses import DynamoResult
-from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 
 STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
 _PLAIN_JSON_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
+UNTRACKED_MODELS: tuple[type[Any], ...] = (Item, StreamRecord, ShardIterator)  # made per item, per change, per poll
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured)
 Key = tuple[DynamoType, DynamoType | None]
 Change = tuple[DynamoType, DynamoType | None, str | None]  # hash key, range key, the item's JSON (None: deleted)
@@ -820,6 +825,15 @@ def _base64(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+# every_instance_is_tracked_for_ever
+
+
+def _untracked(cls: type[Any], *args: Any, **kwargs: Any) -> Any:
+    """`object.__new__`: moto's `BaseModel.__new__` also appends the instance to its class's `instances_tracked`."""
+    del args, kwargs
+    return object.__new__(cls)
+
+
 # shard_iterators_are_kept_for_ever
 
 
@@ -848,6 +862,9 @@ def patch_dynamodb() -> None:
     StreamShard.add = _bounded_add(StreamShard.add)  # type: ignore[method-assign]
     StreamShard.get = _numbered_from_the_oldest(StreamShard.get)  # type: ignore[method-assign]
     Item.__init__ = _measured_once(Item.__init__)  # type: ignore[method-assign]
+    for model in UNTRACKED_MODELS:
+        model.__new__ = _untracked  # type: ignore[assignment]
+        getattr(model, "instances_tracked").clear()  # noqa: B009 - set by moto's metaclass, unknown to mypy
     DynamoResult.execute_result = _plain_json(DynamoResult.execute_result)  # type: ignore[method-assign]
     DynamoDBStreamsBackend.get_records = _recent_iterators_only(  # type: ignore[method-assign]
         DynamoDBStreamsBackend.get_records

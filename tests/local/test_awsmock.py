@@ -507,3 +507,19 @@ def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.
     monkeypatch.setattr(DynamoResult, "execute_result", getattr(DynamoResult.execute_result, "__wrapped__"))  # noqa: B009
     assert patched == reads()
     assert patched[0]["Item"]["b"] == {"B": b"\x00\xffbytes"}
+
+
+# every_instance_is_tracked_for_ever
+
+
+def test_every_instance_is_tracked_for_ever(dynamodb: Any) -> None:
+    """Items, stream records and shard iterators are freed once nothing uses them: moto kept each one made."""
+    from moto.dynamodb.models.table import StreamRecord
+    from moto.dynamodbstreams.models import ShardIterator
+
+    for index in range(30):
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": f"k{index}"}, "sk": {"S": "A"}})
+        dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": f"k{index}"}, "sk": {"S": "A"}})
+    _stream_keys(dynamodb)
+    tracked = [getattr(model, "instances_tracked") for model in (Item, StreamRecord, ShardIterator)]  # noqa: B009
+    assert tracked == [[], [], []]

@@ -138,8 +138,9 @@ def keep_outbox(database: Database, account: str, region: str) -> Callable[[], N
 def _message(body: dict[str, Any]) -> Any:
     import moto.ses.models
 
-    message = object.__new__(getattr(moto.ses.models, body["type"]))
-    message.__dict__.update(body["fields"])
+    kind = getattr(moto.ses.models, body["type"])
+    message = kind.__new__(kind)
+    message.__dict__.update(body["fields"])  # moto's own __new__: the message shows in /moto-api/data.json too
     return message
 
 

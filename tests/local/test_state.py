@@ -67,10 +67,14 @@ def test_the_outbox_survives_a_restart(database: Database) -> None:
         from moto.sns.models import sns_backends
 
         stop = keep_outbox(database, DEFAULT_ACCOUNT_ID, REGION)
+        from moto.ses.models import Message
+
         emails = [message.subject for message in ses_backends[DEFAULT_ACCOUNT_ID][REGION].sent_messages]
+        seen_by_the_moto_api = sum(1 for message in getattr(Message, "instances_tracked") if message.subject)  # noqa: B009
         sms = [message for _, message in sns_backends[DEFAULT_ACCOUNT_ID][REGION].sms_messages.values()]
         stop()
     assert emails == ["Hello 0", "Hello 1"]
+    assert seen_by_the_moto_api == 2
     assert sms == ["SMS 0", "SMS 1"]
 
 

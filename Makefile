@@ -77,7 +77,7 @@ test: install layer lint  ## every test suite, slow ones included
 test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: what to run after each edit
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)
 
-bench: $(STAMP)  ## cold start beside bare boto3, DynamoDB requests per operation
+bench: synth  ## cold start beside bare boto3, DynamoDB requests per operation, the local runtime at 1k and 50k contacts
 	$(PYTHON) -W ignore -m local.bench
 
 deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials

@@ -1,4 +1,5 @@
-"""`make bench`: cold start per handler beside a bare boto3 handler, and DynamoDB requests per operation.
+"""`make bench`: cold start per handler beside a bare boto3 handler, DynamoDB requests per operation, and the
+local runtime holding a company's data (local/loadtest.py), 1,000 and 50,000 contacts side by side.
 
 Cold start is what a new Lambda sandbox pays before the first request: importing the handler module and
 building its DynamoDB client. Each handler and the bare `import boto3; boto3.client("dynamodb")` baseline
@@ -11,6 +12,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from local.openapi import AREAS
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 7
+COMPANY_SCALES = (1_000, 50_000)  # contacts
 
 BASELINE = """
 import time
@@ -83,12 +86,12 @@ def cold_starts() -> None:
 def request_counts() -> None:
     from moto import mock_aws
 
-    from local.awsmock import serialize_dynamodb
+    from local.awsmock import patch_dynamodb
     from local.lambda_api import Staff, call, create
     from local.metering import dynamodb_requests
     from rapport.dal.models import TABLE_MODELS
 
-    serialize_dynamodb()
+    patch_dynamodb()
     print("DynamoDB requests per API operation")
     with mock_aws():
         for model in TABLE_MODELS:
@@ -321,12 +324,23 @@ def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
     ]
 
 
+def local_runtime() -> None:
+    from local.loadtest import load_average, measure, print_side_by_side
+
+    print(f"Local runtime holding a company (rapport seed --scale N; load average before: {load_average()})")
+    with tempfile.TemporaryDirectory() as work:
+        results = {scale: measure(ROOT / "cdk.out", Path(work), scale) for scale in COMPANY_SCALES}
+    print_side_by_side(results)
+    print(f"  (load average after: {load_average()})")
+
+
 def main() -> None:
     for name, value in _lambda_like_env(None).items():
         os.environ.setdefault(name, value)
     os.environ.setdefault("CURSOR_SECRET", "bench")
     cold_starts()
     request_counts()
+    local_runtime()
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
-"""`rapport`: run the CRM locally, mint tokens for it, fire its scheduled rules and put events on its bus.
+"""`rapport`: run the CRM locally, mint tokens for it, fire its scheduled rules, put events on its bus, and
+fill it with data.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
+rapport seed --scale N [--tenant T]
 
 The commands that talk to the running `rapport local` find it through the runtime file it writes in its data
 folder (`--data-dir`, default `.rapport`, or the RAPPORT_DATA_DIR environment variable).
@@ -17,17 +19,19 @@ import logging
 import os
 import sys
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
 
 from local.runtime.aws import PortInUse
-from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, Options, serve
+from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
 
 DEFAULTS = Options()
+SEED_TIMEOUT = 3600.0  # seconds: 50,000 contacts take minutes
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -76,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
     put.add_argument("--bus", help="the bus's name (default: the stack's one event bus)")
     _data_dir(put)
     put.set_defaults(run=_events_put)
+
+    seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
+    seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
+    seed.add_argument("--tenant", default=SEED_TENANT, help="the tenant to fill (default %(default)s)")
+    _data_dir(seed)
+    seed.set_defaults(run=_seed)
     return parser
 
 
@@ -86,6 +96,8 @@ def _data_dir(parser: argparse.ArgumentParser) -> None:
 
 def _local(arguments: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
+    for library in ("botocore", "pynamodb"):  # `rapport seed` runs the domain services in this process
+        logging.getLogger(library).setLevel(logging.WARNING)
     options = Options(
         port=arguments.port,
         aws_port=arguments.aws_port,
@@ -131,14 +143,24 @@ def _running(data_dir: Path) -> dict[str, Any]:
 
 
 def _schedule_run(arguments: argparse.Namespace) -> int:
+    return _ask_runtime(arguments.data_dir, "POST", f"{SCHEDULES}{arguments.rule}", timeout=120)
+
+
+def _seed(arguments: argparse.Namespace) -> int:
+    query = urllib.parse.urlencode({"contacts": arguments.scale, "tenant": arguments.tenant})
+    return _ask_runtime(arguments.data_dir, "POST", f"{SEED}?{query}", timeout=SEED_TIMEOUT)
+
+
+def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float) -> int:
+    """Sends a request to the running `rapport local` of the data folder and prints its JSON answer."""
     try:
-        api = _running(arguments.data_dir)["api"]
+        api = _running(data_dir)["api"]
     except _Refused as error:
         print(error, file=sys.stderr)
         return 1
-    request = urllib.request.Request(f"{api}{SCHEDULES}{arguments.rule}", method="POST")  # noqa: S310 - local
+    request = urllib.request.Request(f"{api}{path}", method=method)  # noqa: S310 - the local runtime
     try:
-        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - the local runtime
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the local runtime
             print(json.dumps(json.loads(response.read()), indent=2))
     except urllib.error.HTTPError as error:
         print(json.loads(error.read()).get("message", error.reason), file=sys.stderr)

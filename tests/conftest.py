@@ -31,10 +31,10 @@ def empty_tables() -> dict[str, Any]:
     """moto's single table and idempotency table, created once per test process from the PynamoDB models."""
     from moto import mock_aws
 
-    from local.awsmock import serialize_dynamodb
+    from local.awsmock import patch_dynamodb
     from rapport.dal.models import TABLE_MODELS
 
-    serialize_dynamodb()
+    patch_dynamodb()
     with mock_aws():
         for model in TABLE_MODELS:
             model.create_table(wait=True)

@@ -1,8 +1,8 @@
 """The embedded AWS endpoint: moto's server in this process, with the stack's data resources created in it.
 
 Tables are made from the template's `AWS::DynamoDB::Table` properties (keys, indexes, stream, TTL) and
-filled from the data folder before their stream is switched on, so restored items are not replayed as
-new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
+filled from the data folder straight into moto's table, which makes no stream records: restored items are not
+replayed as new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
 """
 
 from __future__ import annotations
@@ -15,15 +15,15 @@ from collections.abc import Callable
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
+from moto.dynamodb.models import dynamodb_backends
 from moto.server import ThreadedMotoServer
 
-from local.awsmock import serialize_dynamodb
-from local.runtime.store import DataDir, random_password, watch_writes
+from local.awsmock import calling_as, load_items, patch_dynamodb
+from local.runtime.store import Database, DataDir, random_password
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
 
 log = logging.getLogger("rapport.local")
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-_BATCH = 25  # BatchWriteItem's limit
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput")
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
 
@@ -55,11 +55,13 @@ class EmbeddedAws:
 
     def start(self) -> None:
         ensure_free(self.port)
-        serialize_dynamodb()
-        watch_writes()
+        patch_dynamodb()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
+        wsgi = self._server._server
+        assert wsgi is not None
+        wsgi.app = _calling_as_the_access_key(wsgi.app)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -70,25 +72,43 @@ class EmbeddedAws:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **CREDENTIALS)
 
 
-def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir) -> dict[str, Physical]:
-    """Every table of the template, with the items the data folder kept."""
+def _calling_as_the_access_key(app: Any) -> Any:
+    """Runs each request as its signature's access key (`Credential=<key>/...`): each function worker has its
+    own, so that the DynamoDB lock can tell whose calls waited for it."""
+
+    def call(environ: dict[str, Any], start_response: Any) -> Any:
+        credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
+        with calling_as(credential.partition("/")[0] or None):
+            return app(environ, start_response)
+
+    return call
+
+
+def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir, database: Database) -> dict[str, Physical]:
+    """Every table of the template, with the items the data folder kept, loaded straight into moto's tables."""
     dynamodb = aws.client("dynamodb")
     created = {}
     for logical_id, resource in assembly.of_type("AWS::DynamoDB::Table"):
         properties = resource["Properties"]
         name = properties.get("TableName") or f"{assembly.stack_name}-{logical_id}"
         dynamodb.create_table(TableName=name, **_table_shape(properties))
-        _put_all(dynamodb, name, data.items(logical_id))
         if "StreamSpecification" in properties:
             view = properties["StreamSpecification"]["StreamViewType"]
             dynamodb.update_table(TableName=name, StreamSpecification={"StreamEnabled": True, "StreamViewType": view})
         if properties.get("TimeToLiveSpecification", {}).get("Enabled"):
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=properties["TimeToLiveSpecification"])
+        table = dynamodb_backends[ACCOUNT_ID][aws.region].get_table(name)
+        legacy = data.legacy_items(logical_id)
+        if legacy and not database.count(logical_id):
+            database.import_items(logical_id, legacy, (table.hash_key_attr, table.range_key_attr))
+        loaded = load_items(table, database.items(logical_id))  # as a restore: no stream records
+        log.info("table %s: %d items loaded", logical_id, loaded)
         description = dynamodb.describe_table(TableName=name)["Table"]
         attributes = {"Arn": description["TableArn"]}
         if "LatestStreamArn" in description:
             attributes["StreamArn"] = description["LatestStreamArn"]
         created[logical_id] = Physical(name, attributes)
+    data.retire_legacy_tables()
     return created
 
 
@@ -99,12 +119,6 @@ def _table_shape(properties: dict[str, Any]) -> dict[str, Any]:
         if properties.get(kind):
             shape[kind] = [{key: index[key] for key in _INDEX_KEYS if key in index} for index in properties[kind]]
     return shape
-
-
-def _put_all(dynamodb: Any, table: str, items: list[dict[str, Any]]) -> None:
-    for start in range(0, len(items), _BATCH):
-        requests = [{"PutRequest": {"Item": item}} for item in items[start : start + _BATCH]]
-        dynamodb.batch_write_item(RequestItems={table: requests})
 
 
 def create_secrets(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir) -> dict[str, Physical]:

@@ -14,7 +14,8 @@ moto keeps these resources but, without AWS behind it, does not connect them. Th
 - moto's Lambda without Docker echoes payloads; Step Functions task states that call a function
   (`arn:aws:states:::lambda:invoke`, or the function's ARN as `Resource`) reach
   `LambdaSimpleBackend.invoke`, which is patched to run the function through `invoke`.
-- Lambda's event source mappings on DynamoDB streams are played by pollers reading moto's stream shard.
+- Lambda's event source mappings on DynamoDB streams are played by pollers reading moto's stream shard; the
+  records every mapping of a stream has read are released from the shard, which would otherwise keep them all.
 - Scheduled rules fire on timers while running, or at once through `run_schedule`.
 
 The patches act on moto's backends in this process: moto's server must run in it (`ThreadedMotoServer`).
@@ -56,8 +57,10 @@ from urllib.parse import urlsplit
 import boto3  # type: ignore[import-untyped]
 from moto.awslambda_simple.models import LambdaSimpleBackend
 from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
 from moto.events.models import EventsBackend
 
+from local.awsmock import release
 from local.runtime.event_patterns import (
     EventPredicate,
     InvalidPattern,
@@ -229,6 +232,8 @@ class Eventing:
         self._threads: list[threading.Thread] = []
         self._executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="rapport-events")
         self._clients: dict[str, Any] = {}
+        self._readers: dict[str, dict[str, int]] = {}  # stream ARN -> mapping -> last sequence number it read
+        self._readers_lock = threading.Lock()
 
     def start(self) -> None:
         self._configure_moto()
@@ -250,6 +255,8 @@ class Eventing:
             for logical_id, properties in self._of_type("AWS::Lambda::EventSourceMapping")
         ]
         _HOOKS.register(self)
+        for mapping in filter(None, mappings):
+            self._readers.setdefault(mapping.stream_arn, {})[mapping.logical_id] = 0
         for mapping in filter(None, mappings):
             self._spawn(f"stream {mapping.logical_id}", _StreamPoller(self, mapping).run)
         if any(rule.schedule and rule.enabled for rule in self._rules.values()):
@@ -594,6 +601,18 @@ class Eventing:
         log.error("rule %s: %s; the event went to %s", rule.name, failed, target.dead_letter_arn)
         return f"{failed}; sent to {target.dead_letter_arn}"
 
+    def _read(self, mapping: _StreamMapping, sequence_number: int) -> None:
+        """A mapping is done with its stream's records up to `sequence_number`: those every mapping of the
+        stream is done with are dropped from moto's shard, which would otherwise keep them all."""
+        with self._readers_lock:
+            readers = self._readers[mapping.stream_arn]
+            readers[mapping.logical_id] = sequence_number
+            done = min(readers.values())
+        table_name = mapping.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        table = dynamodb_backends[self._account][self._region].tables.get(table_name)
+        if done and table is not None and table.stream_shard is not None:
+            release(table.stream_shard, done)
+
     def _invoke_for_moto(self, function_id: str, body: Any, response_headers: dict[str, str]) -> bytes:
         """A task state's call of a function, answered as Lambda's Invoke answers."""
         try:
@@ -651,6 +670,7 @@ class _StreamPoller:
         failed_at = self._invoke([record for record in records if self._wanted(record)])
         if failed_at is None:
             self._attempts, self._iterator = 0, response["NextShardIterator"]
+            self._eventing._read(self._mapping, int(_sequence(records[-1])))
             return True
         self._attempts = self._attempts + 1 if failed_at == self._failed_at else 1
         self._failed_at = failed_at
@@ -658,6 +678,7 @@ class _StreamPoller:
         if retries is not None and self._attempts > retries:
             self._give_up([record for record in records if int(_sequence(record)) >= int(failed_at)])
             self._attempts, self._iterator = 0, response["NextShardIterator"]
+            self._eventing._read(self._mapping, int(_sequence(records[-1])))
         else:
             self._stop.wait(min(_RETRY_PAUSE[0] * 2 ** (self._attempts - 1), _RETRY_PAUSE[1]))
             self._iterator = self._shard_iterator("AT_SEQUENCE_NUMBER", failed_at)

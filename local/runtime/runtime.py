@@ -1,9 +1,9 @@
 """`rapport local`: the whole stack on one machine, from the synthesized template.
 
-Start order: the embedded AWS endpoint (moto, in this process), the template's tables (filled from the data
-folder) and secrets, the saver that keeps the data folder current, the eventing (streams, buses, rules, state
-machines, schedules), then the API on localhost, and the demo seed into an empty data folder. Stop runs
-the same steps backwards, so the last writes are saved before moto goes away.
+Start order: the embedded AWS endpoint (moto, in this process), the data folder's database, the template's
+tables (filled from it, then written to it on every change) and secrets, the eventing (streams, buses, rules,
+state machines, schedules), then the API on localhost, and the demo seed into an empty data folder. Stop runs
+the same steps backwards. Nothing waits for the stop to be saved: each write was on disk before it was answered.
 """
 
 from __future__ import annotations
@@ -12,13 +12,19 @@ import json
 import logging
 import os
 import signal
+import sys
 import threading
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any
+from urllib.parse import parse_qsl
 
+from moto.dynamodb.models import dynamodb_backends
+
+from local.awsmock import lock_wait
 from local.runtime.api import load_rest_api
 from local.runtime.aws import (
     EmbeddedAws,
@@ -29,13 +35,15 @@ from local.runtime.aws import (
     ensure_free,
     verify_email_identities,
 )
+from local.runtime.bulk import backlog_of, creators, models_in_process, seed_company, use_environment
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
-from local.runtime.store import DataDir, Saver
+from local.runtime.state import keep_api_keys, keep_outbox, report_lost_executions
+from local.runtime.store import DataDir, persist_tables
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical, Resolver
 from local.runtime.tokens import TokenIssuer
 from local.runtime.workers import Workers
@@ -45,6 +53,10 @@ ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 RUNTIME_FILE = "runtime.json"
 SCHEDULES = "/_local/schedules/"
+SEED = "/_local/seed"
+STOP_WITHIN = 4.0  # seconds from Ctrl-C to the end of the process, whatever is still running
+SEED_TENANT = "company"
+_AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
 @dataclass(frozen=True)
@@ -66,19 +78,27 @@ class LocalCloud:
         self.aws = EmbeddedAws(options.aws_port, options.region)
         self.issuer = TokenIssuer.of(self.data, options.region)
         self.resolver = Resolver(options.region, options.stack)
-        self.workers = Workers(self._configure)
+        self.workers = Workers(self._configure, lock_wait)
         self.api_url = f"http://localhost:{options.port}"
         self.seeded = 0
         self.usage_plans: dict[str, Physical] = {}
         self._running = ExitStack()
+        self._seeding = threading.Lock()
 
     def start(self) -> None:
-        fresh = self.data.is_empty()
         ensure_free(self.options.port)
         self.aws.start()
         self._running.callback(self.aws.stop)
-        tables = create_tables(self.assembly, self.aws, self.data)
+        database = self.database = self.data.open()
+        self._running.callback(database.close)
+        tables = create_tables(self.assembly, self.aws, self.data, database)
+        fresh = database.is_empty()
+        logical_ids = {table.ref: logical_id for logical_id, table in tables.items()}
+        self._running.callback(persist_tables(database, logical_ids))
         self.usage_plans = create_usage_plans(self.assembly, self.aws)
+        plans = {logical_id: plan.ref for logical_id, plan in self.usage_plans.items()}
+        self._running.callback(keep_api_keys(database, ACCOUNT_ID, self.options.region, plans))
+        self._running.callback(keep_outbox(database, ACCOUNT_ID, self.options.region))
         verify_email_identities(self.assembly, self.aws)
         self.resolver.physical.update(
             {
@@ -88,13 +108,10 @@ class LocalCloud:
                 **function_resources(self.assembly, self.options.region),
             }
         )
-        saver = Saver(
-            self.data, {logical_id: table.ref for logical_id, table in tables.items()}, self.aws.client("dynamodb")
-        )
-        saver.start()
-        self._running.callback(saver.stop)
         self._running.callback(self.workers.stop)
-        self._start_api(self._start_eventing())
+        eventing = self._start_eventing()
+        self._running.callback(report_lost_executions(database, ACCOUNT_ID, self.options.region))
+        self._start_api(eventing)
         if fresh and self.options.seed:
             self.seeded = seed_demo(self.api_url, self.issuer)
 
@@ -145,7 +162,9 @@ class LocalCloud:
         docs = Docs(ROOT / "functions" / "openapi.json", ROOT / "node_modules" / "swagger-ui-dist")
         server = HttpServer(
             self.options.port,
-            lambda request: docs.handle(request) or _schedules(eventing, request) or gateway.handle(request),
+            lambda request: (
+                docs.handle(request) or _schedules(eventing, request) or self._seed(request) or gateway.handle(request)
+            ),
             gateway.refuse,
         )
         server.start()
@@ -154,6 +173,46 @@ class LocalCloud:
         runtime_file = self.data.path / RUNTIME_FILE
         runtime_file.write_text(json.dumps({"pid": os.getpid(), "api": self.api_url, "aws": self.aws.endpoint}))
         self._running.callback(runtime_file.unlink, missing_ok=True)
+
+    def _seed(self, request: HttpRequest) -> HttpResponse | None:
+        """`POST /_local/seed?contacts=N[&tenant=T]`: what `rapport seed --scale N` asks (local/runtime/bulk.py)."""
+        path, _, query = request.target.partition("?")
+        if request.method != "POST" or path != SEED:
+            return None
+        parameters = dict(parse_qsl(query))
+        if not parameters.get("contacts", "").isdigit():
+            return _json(400, {"message": "contacts: how many contacts to create, a whole number"})
+        if not self._seeding.acquire(blocking=False):
+            return _json(409, {"message": "a seed is running already"})
+        try:
+            return self._seed_company(int(parameters["contacts"]), parameters.get("tenant") or SEED_TENANT)
+        finally:
+            self._seeding.release()
+
+    def _seed_company(self, contacts: int, tenant: str) -> HttpResponse:
+        environment = self._service_environment()
+        use_environment(environment)
+        backend = dynamodb_backends[ACCOUNT_ID][self.options.region]
+        started = time.monotonic()
+        with models_in_process(backend), self.database.batched():
+            created = seed_company(
+                contacts,
+                tenant,
+                creators(),
+                backlog_of(backend.get_table(environment["TABLE_NAME"])),
+            )
+        seconds = round(time.monotonic() - started, 1)
+        log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
+        return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})
+
+    def _service_environment(self) -> dict[str, str]:
+        """The functions' own variables (table names...) and their AWS settings, for the domain services."""
+        environment: dict[str, str] = {}
+        for logical_id, resource in self.assembly.of_type("AWS::Lambda::Function"):
+            config = self._configure(logical_id)
+            names = [*resource["Properties"].get("Environment", {}).get("Variables", {}), *_AWS_SETTINGS]
+            environment.update({name: config.environment[name] for name in names if name in config.environment})
+        return environment
 
 
 def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:
@@ -187,7 +246,7 @@ def _json(status: int, body: dict[str, Any]) -> HttpResponse:
 
 
 def serve(options: Options) -> None:
-    """Runs until SIGINT (Ctrl-C) or SIGTERM, then stops cleanly."""
+    """Runs until SIGINT (Ctrl-C) or SIGTERM, then stops within `STOP_WITHIN` seconds and ends the process."""
     stopping = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -200,9 +259,20 @@ def serve(options: Options) -> None:
     try:
         cloud.start()
         print(cloud.banner(), flush=True)
-        while not stopping.wait(timeout=1):
+        while not stopping.wait(timeout=0.2):
             pass
         log.info("stopping")
     finally:
-        cloud.stop()
+        stopper = threading.Thread(target=cloud.stop, name="stop", daemon=True)
+        stopper.start()
+        stopper.join(STOP_WITHIN)
+        if stopper.is_alive():
+            log.warning(
+                "stopping took more than %.0f s: leaving the rest (every acknowledged write is on disk)", STOP_WITHIN
+            )
     log.info("stopped; data saved in %s", options.data_dir)
+    logging.shutdown()
+    sys.stdout.flush()
+    # Not the interpreter's exit, which would wait for moto's threads: a Step Functions execution's thread sleeps
+    # through its Wait states. Everything worth keeping is in the data folder already.
+    os._exit(0)

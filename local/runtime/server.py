@@ -14,6 +14,7 @@ App = Callable[[HttpRequest], HttpResponse]
 Refuse = Callable[[str, int, str], HttpResponse]  # API Gateway's response of a type, with a status and message
 MAX_BODY = 10 * 1024 * 1024  # API Gateway's payload limit
 BODY_TIMEOUT = 3.0  # seconds without a byte of a body its Content-Length announced: the request is dropped
+LISTEN_BACKLOG = 128  # connections waiting to be accepted: a burst of clients is queued, not reset
 _JSON = [("Content-Type", "application/json")]
 
 
@@ -28,6 +29,7 @@ class Unreadable(Exception):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    request_queue_size = LISTEN_BACKLOG
     app: App
     refuse: Refuse
 

@@ -30,6 +30,7 @@ UNAUTHORIZED = "Unauthorized"
 EXPIRED = "The incoming token has expired"
 _HEADER = {"alg": "HS256", "kid": "rapport-local", "typ": "JWT"}
 _DATE_CLAIMS = ("exp", "iat")
+_LAST_SECOND = 253_402_300_800  # 10000-01-01T00:00:00Z
 
 
 class InvalidToken(Exception):
@@ -99,14 +100,23 @@ class TokenIssuer:
             header, claims = (json.loads(_decode(part)) for part in parts[:2])
         except (ValueError, binascii.Error) as error:
             raise InvalidToken(UNAUTHORIZED) from error
+        if not isinstance(header, dict) or not isinstance(claims, dict):
+            raise InvalidToken(UNAUTHORIZED)
         if header.get("alg") != "HS256" or claims.get("iss") != self.issuer or claims.get("token_use") != "id":
             raise InvalidToken(UNAUTHORIZED)
-        if not isinstance(claims.get("exp"), int) or claims["exp"] <= (time.time() if now is None else now):
+        if any(name in claims and not _is_time(claims[name]) for name in _DATE_CLAIMS):
+            raise InvalidToken(UNAUTHORIZED)
+        if "exp" not in claims or claims["exp"] <= (time.time() if now is None else now):
             raise InvalidToken(EXPIRED)
         return dict(claims)
 
     def _signature(self, signed: str) -> str:
         return _encode(hmac.new(self.key, signed.encode("ascii"), hashlib.sha256).digest())
+
+
+def _is_time(value: Any) -> bool:
+    """Seconds since the epoch that a date can hold, as Cognito writes `exp` and `iat`."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < _LAST_SECOND
 
 
 def rest_api_claims(claims: dict[str, Any]) -> dict[str, str]:
@@ -115,7 +125,7 @@ def rest_api_claims(claims: dict[str, Any]) -> dict[str, str]:
 
 
 def _claim_text(name: str, value: Any) -> str:
-    if name in _DATE_CLAIMS and isinstance(value, int):
+    if name in _DATE_CLAIMS and _is_time(value):
         return datetime.fromtimestamp(value, UTC).strftime("%a %b %d %H:%M:%S UTC %Y")
     if isinstance(value, list):
         return ",".join(str(item) for item in value)

@@ -1,8 +1,11 @@
 """Runs each function in worker processes, as Lambda runs it in sandboxes.
 
 A function's first invocation starts a worker (its cold start is logged); the worker is reused after. When
-every worker of a function is busy, another one starts, as Lambda scales out, up to `MAX_CONCURRENCY`. A
-worker that times out or dies is discarded, as Lambda discards the sandbox.
+every worker of a function is busy, another one starts, as Lambda scales out, up to `MAX_CONCURRENCY`; further
+invocations wait for a free one (that wait is not run time). A worker that times out or dies is discarded, as
+Lambda discards the sandbox. Each worker calls AWS with an access key of its own, so that the time its calls
+wait for the local DynamoDB's lock (`lock_wait`) is added to its timeout rather than counted as run time: on
+AWS, a request waits on no other request.
 """
 
 from __future__ import annotations
@@ -37,15 +40,20 @@ class FunctionError(Exception):
         self.message = message
 
 
+LockWait = Callable[[str], float]  # an access key -> seconds its calls waited for the store's lock since asked
+
+
 class Worker:
     """One worker process of a function."""
 
-    def __init__(self, config: FunctionConfig) -> None:
+    def __init__(self, config: FunctionConfig, lock_wait: LockWait) -> None:
         self.config = config
+        self.access_key = f"LOCAL{uuid.uuid4().hex[:16].upper()}"
+        self._lock_wait = lock_wait
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own worker
             [sys.executable, "-P", str(WORKER)],
             cwd=config.code_dir,
-            env=config.environment,
+            env={**config.environment, "AWS_ACCESS_KEY_ID": self.access_key},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -64,7 +72,10 @@ class Worker:
 
     def wait_ready(self) -> int:
         """The init duration in milliseconds, once the handler is imported."""
-        reply = self._reply(INIT_TIMEOUT, "Runtime.InitTimeout")
+        reply = self._reply(INIT_TIMEOUT)
+        if reply is None:
+            self._kill()
+            raise FunctionError("Runtime.InitTimeout", f"Init timed out after {INIT_TIMEOUT:.2f} seconds")
         if "init_error" in reply:
             self.stop()
             raise FunctionError(reply["init_error"]["errorType"], reply["init_error"]["errorMessage"])
@@ -83,10 +94,21 @@ class Worker:
             self._process.stdin.flush()
         except OSError as error:
             raise FunctionError("Runtime.ExitError", "the worker process is gone") from error
-        reply = self._reply(self.config.timeout, "Sandbox.Timedout")
+        reply = self._run_reply()
         if "error" in reply:
             raise FunctionError(reply["error"]["errorType"], reply["error"]["errorMessage"])
         return reply["result"]
+
+    def _run_reply(self) -> dict[str, Any]:
+        """The invocation's reply within the function's timeout, plus the time its calls waited for the lock."""
+        deadline = time.monotonic() + self.config.timeout
+        while (reply := self._reply(deadline - time.monotonic())) is None:
+            waited = self._lock_wait(self.access_key)
+            if waited <= 0:
+                self._kill()
+                raise FunctionError("Sandbox.Timedout", f"Task timed out after {self.config.timeout:.2f} seconds")
+            deadline += waited
+        return reply
 
     def alive(self) -> bool:
         return self._process.poll() is None
@@ -105,19 +127,21 @@ class Worker:
         try:
             self._process.wait(timeout=max(0.0, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+            self._kill()
 
-    def _reply(self, timeout: float, timeout_type: str) -> dict[str, Any]:
+    def _reply(self, timeout: float) -> dict[str, Any] | None:
+        """The worker's next reply, or None if none comes within `timeout` seconds."""
         try:
-            reply = self._replies.get(timeout=timeout)
+            reply = self._replies.get(timeout=max(0.0, timeout))
         except queue.Empty:
-            self._process.kill()
-            self._process.wait()
-            raise FunctionError(timeout_type, f"Task timed out after {timeout:.2f} seconds") from None
+            return None
         if reply is None:
             raise FunctionError("Runtime.ExitError", f"the worker process exited ({self._process.wait()})")
         return reply
+
+    def _kill(self) -> None:
+        self._process.kill()
+        self._process.wait()
 
     def _read_replies(self, stream: IO[str]) -> None:
         for line in stream:
@@ -132,8 +156,9 @@ class Worker:
 class FunctionPool:
     """The workers of one function: idle ones are reused, new ones start while all are busy."""
 
-    def __init__(self, config: FunctionConfig) -> None:
+    def __init__(self, config: FunctionConfig, lock_wait: LockWait) -> None:
         self.config = config
+        self._lock_wait = lock_wait
         self._idle: list[Worker] = []
         self._all: list[Worker] = []
         self._lock = threading.Lock()
@@ -158,7 +183,7 @@ class FunctionPool:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-        worker = Worker(self.config)
+        worker = Worker(self.config, self._lock_wait)
         init_ms = worker.wait_ready()
         log.info("%s: cold start, %d ms init (worker pid %d)", self.config.label, init_ms, worker.pid)
         with self._lock:
@@ -176,8 +201,9 @@ class FunctionPool:
 class Workers:
     """Every function's pool, made on the function's first invocation from its configuration."""
 
-    def __init__(self, configure: Callable[[str], FunctionConfig]) -> None:
+    def __init__(self, configure: Callable[[str], FunctionConfig], lock_wait: LockWait = lambda _: 0.0) -> None:
         self._configure = configure
+        self._lock_wait = lock_wait
         self._pools: dict[str, FunctionPool] = {}
         self._lock = threading.Lock()
 
@@ -199,5 +225,5 @@ class Workers:
     def _pool(self, logical_id: str) -> FunctionPool:
         with self._lock:
             if logical_id not in self._pools:
-                self._pools[logical_id] = FunctionPool(self._configure(logical_id))
+                self._pools[logical_id] = FunctionPool(self._configure(logical_id), self._lock_wait)
             return self._pools[logical_id]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pytest
@@ -150,6 +151,41 @@ def test_the_authorizer_answers_401_before_any_function_runs(api: RestApi, token
     assert response.status == 401
     assert _headers(response)["content-type"] == "application/problem+json"
     assert json.loads(response.body) == {"title": "Unauthorized", "status": 401, "detail": detail}
+    assert function.events == []
+
+
+def _signed(header: Any, claims: Any) -> str:
+    """A token signed with the runtime's key whose header and claims are whatever JSON is given."""
+    parts = [base64.urlsafe_b64encode(json.dumps(part).encode()).rstrip(b"=").decode() for part in (header, claims)]
+    signed = ".".join(parts)
+    return f"{signed}.{ISSUER._signature(signed)}"
+
+
+_HEADER = {"alg": "HS256", "typ": "JWT"}
+_CLAIMS = {"iss": ISSUER.issuer, "token_use": "id", "sub": "ada", "custom:tenant_id": "acme"}
+_LATER = int(time.time()) + 3600
+
+
+@pytest.mark.parametrize(
+    ("header", "claims"),
+    [
+        (_HEADER, {**_CLAIMS, "exp": 10**30}),
+        (_HEADER, {**_CLAIMS, "exp": -(10**30)}),
+        (_HEADER, {**_CLAIMS, "exp": True}),
+        (_HEADER, {**_CLAIMS, "exp": _LATER, "iat": 10**30}),
+        (_HEADER, {**_CLAIMS, "exp": 1e30}),
+        (_HEADER, {**_CLAIMS, "exp": str(_LATER)}),
+        (_HEADER, [_CLAIMS]),
+        (_HEADER, "claims"),
+        (_HEADER, None),
+        ([_HEADER], {**_CLAIMS, "exp": _LATER}),
+        ("header", {**_CLAIMS, "exp": _LATER}),
+    ],
+)
+def test_a_validly_signed_token_with_malformed_claims_is_a_401(api: RestApi, header: Any, claims: Any) -> None:
+    function = Function()
+    response = _send(api, function, "GET", "/things", token=_signed(header, claims))
+    assert response.status == 401
     assert function.events == []
 
 

@@ -27,12 +27,13 @@ def lambda_handler(event, context):
     if event.get("unserializable"):
         return {1, 2}
     return {"pid": os.getpid(), "event": event, "remaining": context.get_remaining_time_in_millis(),
+            "access_key": os.environ.get("AWS_ACCESS_KEY_ID"),
             "request_id": context.aws_request_id, "cwd": os.getcwd(), "greeting": os.environ["GREETING"]}
 """
 
 
 @pytest.fixture
-def workers(tmp_path: Path):
+def configure(tmp_path: Path):
     (tmp_path / "handler.py").write_text(HANDLER)
     (tmp_path / "broken.py").write_text("raise ImportError('no such thing')\n")
 
@@ -60,6 +61,11 @@ def workers(tmp_path: Path):
             memory_mb=128,
         )
 
+    return configure
+
+
+@pytest.fixture
+def workers(configure):
     pool = Workers(configure)
     yield pool
     pool.stop()
@@ -100,3 +106,20 @@ def test_a_worker_that_times_out_or_dies_is_replaced(workers: Workers, event: di
 def test_an_import_error_fails_the_init(workers: Workers) -> None:
     with pytest.raises(FunctionError, match="no such thing"):
         workers.invoke("Broken", {})
+
+
+def test_the_time_a_function_waited_for_the_store_lock_is_not_run_time(configure) -> None:
+    asked: list[str] = []
+
+    def lock_wait(access_key: str) -> float:
+        asked.append(access_key)
+        return 2.0 if len(asked) == 1 else 0.0  # its calls waited 2 s for the lock, then nothing more
+
+    pool = Workers(configure, lock_wait)
+    try:
+        result = pool.invoke("Fn", {"sleep": 3, "key": True})  # 3 s with a 2 s timeout: 1 s of it was waiting
+    finally:
+        pool.stop()
+    assert result["event"] == {"sleep": 3, "key": True}
+    assert asked[0].startswith("LOCAL")
+    assert result["access_key"] == asked[0]  # the worker calls AWS with its own access key

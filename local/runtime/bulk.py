@@ -1,0 +1,296 @@
+"""`rapport seed --scale N`: a company's worth of records in the running `rapport local`, in minutes.
+
+N contacts with their accounts, leads, deals, activities and tasks (`PER_CONTACT`), created by the domain
+services themselves (`<service>.create(caller, payload)`: what every API create runs once its handler has parsed
+the request), so the items, guards, summaries and counters are the API's. Only the transport differs: the
+services' DynamoDB requests reach moto's backend in this process (`InProcessDynamoDB`) instead of going over
+HTTP through botocore and moto's request parser, which cost ten times the write. The writes stream like any
+other, so the publisher turns them into the same domain events; the seed waits while the stream holds more than
+`STREAM_BACKLOG` unread records, so that none is dropped, and at its end until the publisher has read them all.
+The data folder commits the seed's writes in batches.
+
+tests/local/test_bulk.py shows that the items and events equal those of the same records created through the
+API's handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
+
+log = logging.getLogger("rapport.local")
+STREAM_BACKLOG = 5_000
+PUBLISH_WAIT = 600.0  # seconds the seed waits at its end for the publisher to read the last changes
+PER_CONTACT = {"accounts": 0.1, "leads": 0.1, "deals": 0.04, "activities": 0.2, "tasks": 0.1}
+SEED_USER = "seed-admin"
+OWNERS = ("rep-1", "rep-2", "rep-3", "rep-4")
+_FIRST = ("Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "Ken", "Margaret", "Tim", "Radia", "Linus")
+_LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "Thompson", "Hamilton", "Lee")
+_INDUSTRIES = ("Software", "Manufacturing", "Healthcare", "Logistics", "Retail", "Finance")
+
+
+class InProcessDynamoDB:
+    """A botocore DynamoDB client's stand-in whose writes and item reads call moto's backend in this process;
+    every other call (queries...) goes to the real client."""
+
+    def __init__(self, client: Any, backend: DynamoDBBackend) -> None:
+        self._client = client
+        self._backend = backend
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _make_api_call(self, operation: str, parameters: dict[str, Any]) -> dict[str, Any]:
+        backend = self._backend
+        names, values = parameters.get("ExpressionAttributeNames"), parameters.get("ExpressionAttributeValues")
+        condition = parameters.get("ConditionExpression")
+        if operation == "TransactWriteItems":
+            backend.transact_write_items(parameters["TransactItems"])
+            return {}
+        if operation == "PutItem":
+            backend.put_item(
+                parameters["TableName"],
+                parameters["Item"],
+                condition_expression=condition,
+                expression_attribute_names=names,
+                expression_attribute_values=values,
+            )
+            return {}
+        if operation == "UpdateItem":
+            item = backend.update_item(
+                parameters["TableName"],
+                parameters["Key"],
+                update_expression=parameters["UpdateExpression"],
+                expression_attribute_names=names or {},
+                expression_attribute_values=values or {},
+                condition_expression=condition,
+            )
+            return {"Attributes": item.to_json()["Attributes"]} if parameters.get("ReturnValues") else {}
+        if operation == "GetItem" and "ProjectionExpression" not in parameters:
+            found = backend.get_item(parameters["TableName"], parameters["Key"])
+            return {"Item": found.to_json()["Attributes"]} if found is not None else {}
+        result: dict[str, Any] = self._client._make_api_call(operation, parameters)
+        return result
+
+
+@contextmanager
+def models_in_process(backend: DynamoDBBackend) -> Iterator[None]:
+    """Within it, every PynamoDB model of the domain core sends its writes and item reads to `backend`."""
+    from pynamodb.models import Model
+
+    connections = [model._get_connection().connection for model in _models(Model)]
+    clients = [connection.client for connection in connections]
+    for connection, client in zip(connections, clients, strict=True):
+        connection._client = InProcessDynamoDB(client, backend)
+    try:
+        yield
+    finally:
+        for connection, client in zip(connections, clients, strict=True):
+            connection._client = client
+
+
+def _models(base: type[Any]) -> Iterator[type[Any]]:
+    for model in base.__subclasses__():
+        if getattr(getattr(model, "Meta", None), "table_name", None):
+            yield model
+        yield from _models(model)
+
+
+def use_environment(variables: Mapping[str, str]) -> None:
+    """The functions' configuration (table names, endpoint...) for the services in this process; the domain core
+    reads it when first imported."""
+    os.environ.update(variables)
+
+
+class Company:
+    """The records of one tenant's company, made `contacts` at a time with their share of the rest."""
+
+    def __init__(self, tenant: str, seed: int = 7, today: date | None = None) -> None:
+        self.tenant = tenant
+        self._random = random.Random(seed)  # noqa: S311 - sample data, reproducible
+        self._today = today or datetime.now(UTC).date()
+        self.counts = dict.fromkeys(["accounts", "contacts", *list(PER_CONTACT)[1:], "pipelines"], 0)
+        self._accounts: list[str] = []
+        self._contacts: list[str] = []
+        self._pipeline: str | None = None
+        self._owed = dict.fromkeys(PER_CONTACT, 0.0)
+
+    def requests(self, contacts: int) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(kind, create payload) for `contacts` contacts and their share of accounts, leads, deals, activities,
+        tasks, in the order a company's data grows (an account before its contacts, a contact before its deals)."""
+        if self._pipeline is None:
+            yield "pipelines", _PIPELINE
+        for _ in range(contacts):
+            self._owed["accounts"] += PER_CONTACT["accounts"]
+            if not self._accounts or self._owed["accounts"] >= 1:
+                self._owed["accounts"] = max(0.0, self._owed["accounts"] - 1)
+                yield "accounts", self._account()
+            yield "contacts", self._contact()
+            for kind in ("leads", "deals", "activities", "tasks"):
+                self._owed[kind] += PER_CONTACT[kind]
+                while self._owed[kind] >= 1:
+                    self._owed[kind] -= 1
+                    yield kind, getattr(self, f"_{kind[:-1] if kind != 'activities' else 'activity'}")()
+
+    def created(self, kind: str, record_id: str) -> None:
+        self.counts[kind] += 1
+        if kind == "accounts":
+            self._accounts.append(record_id)
+        elif kind == "contacts":
+            self._contacts.append(record_id)
+        elif kind == "pipelines":
+            self._pipeline = record_id
+
+    def _number(self, kind: str) -> int:
+        return self.counts[kind] + 1
+
+    def _name(self) -> tuple[str, str]:
+        return self._random.choice(_FIRST), self._random.choice(_LAST)
+
+    def _account(self) -> dict[str, Any]:
+        number = self._number("accounts")
+        return {
+            "name": f"Company {number:06d}",
+            "domain": f"company-{number:06d}.{self.tenant}.example",
+            "industry": self._random.choice(_INDUSTRIES),
+        }
+
+    def _contact(self) -> dict[str, Any]:
+        number = self._number("contacts")
+        first, last = self._name()
+        return {
+            "first_name": first,
+            "last_name": last,
+            "email": f"{first}.{last}.{number}@{self.tenant}.example".lower(),
+            "phone": f"+1415{number:07d}",
+            "job_title": "Buyer",
+            "account_id": self._accounts[-1],
+        }
+
+    def _lead(self) -> dict[str, Any]:
+        number = self._number("leads")
+        first, last = self._name()
+        return {
+            "first_name": first,
+            "last_name": last,
+            "email": f"lead.{number}@prospect-{number}.{self.tenant}.example",
+            "company": f"Prospect {number}",
+            "title": "Head of Operations",
+            "source": "event",
+            "owner_id": self._random.choice(OWNERS),
+        }
+
+    def _deal(self) -> dict[str, Any]:
+        number = self._number("deals")
+        close = self._today + timedelta(days=self._random.randrange(7, 180))
+        return {
+            "name": f"Deal {number}",
+            "amount": f"{self._random.randrange(1, 500) * 100}.00",
+            "pipeline_id": self._pipeline,
+            "close_date": close.isoformat(),
+            "owner_id": self._random.choice(OWNERS),
+            "contact_ids": [self._contacts[-1]],
+        }
+
+    def _activity(self) -> dict[str, Any]:
+        return {
+            "type": self._random.choice(["call", "email", "meeting", "note"]),
+            "subject": "Catch-up",
+            "contact_id": self._random.choice(self._contacts[-50:]),
+        }
+
+    def _task(self) -> dict[str, Any]:
+        due = datetime.combine(self._today + timedelta(days=self._random.randrange(1, 60)), datetime.min.time())
+        return {
+            "title": "Follow up",
+            "due_at": due.replace(hour=9, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "assignee_id": self._random.choice(OWNERS),
+            "contact_id": self._contacts[-1],
+        }
+
+
+_PIPELINE = {
+    "name": "Seeded pipeline",
+    "stages": [
+        {"name": "Qualified", "probability": 10},
+        {"name": "Proposal", "probability": 60},
+        {"name": "Won", "probability": 100, "status": "won"},
+        {"name": "Lost", "probability": 0, "status": "lost"},
+    ],
+    "rotting_days": 14,
+}
+
+
+def creators() -> dict[str, Callable[[Any, dict[str, Any]], str]]:
+    """kind -> a function that creates a record of that kind with the domain service, as an admin; its id."""
+    from rapport.accounts.models import AccountCreate
+    from rapport.accounts.service import accounts
+    from rapport.activities.models import ActivityCreate
+    from rapport.activities.service import activities
+    from rapport.contacts.models import ContactCreate
+    from rapport.contacts.service import contacts
+    from rapport.deals.models import DealCreate, PipelineCreate
+    from rapport.deals.pipelines import pipelines
+    from rapport.deals.service import deals
+    from rapport.leads.models import LeadCreate
+    from rapport.leads.service import leads
+    from rapport.tasks.models import TaskCreate
+    from rapport.tasks.service import tasks
+
+    services: dict[str, tuple[Any, Any]] = {
+        "pipelines": (pipelines, PipelineCreate),
+        "accounts": (accounts, AccountCreate),
+        "contacts": (contacts, ContactCreate),
+        "leads": (leads, LeadCreate),
+        "deals": (deals, DealCreate),
+        "activities": (activities, ActivityCreate),
+        "tasks": (tasks, TaskCreate),
+    }
+
+    def creator(service: Any, model: Any) -> Callable[[Any, dict[str, Any]], str]:
+        return lambda caller, payload: str(service.create(caller, model.model_validate(payload)).id)
+
+    return {kind: creator(service, model) for kind, (service, model) in services.items()}
+
+
+def admin(tenant: str) -> Any:
+    from rapport.auth import Caller, Role
+
+    return Caller(tenant, SEED_USER, frozenset({Role.ADMIN}))
+
+
+def seed_company(
+    contacts: int,
+    tenant: str,
+    create: Mapping[str, Callable[[Any, dict[str, Any]], str]],
+    stream_backlog: Callable[[], int],
+) -> dict[str, int]:
+    """Creates `contacts` contacts and their share of the rest in `tenant`; returns how many of each."""
+    company, caller = Company(tenant), admin(tenant)
+    started = time.monotonic()
+    for kind, payload in company.requests(contacts):
+        while stream_backlog() > STREAM_BACKLOG:
+            time.sleep(0.05)
+        company.created(kind, create[kind](caller, payload))
+        if kind == "contacts" and company.counts["contacts"] % 5_000 == 0:
+            log.info("seed: %d contacts in %.0f s", company.counts["contacts"], time.monotonic() - started)
+    published_by = time.monotonic() + PUBLISH_WAIT
+    while stream_backlog() and time.monotonic() < published_by:
+        time.sleep(0.1)
+    if stream_backlog():
+        log.warning("seed: %d changes still wait for the publisher after %.0f s", stream_backlog(), PUBLISH_WAIT)
+    return company.counts
+
+
+def backlog_of(table: Table) -> Callable[[], int]:
+    """How many records the table's stream holds (the publisher releases what it has read)."""
+    return lambda: len(table.stream_shard.items) if table.stream_shard is not None else 0

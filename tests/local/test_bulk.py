@@ -1,0 +1,110 @@
+"""`rapport seed`'s bulk path writes what the API writes: the same items, and so the same stream records (events)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from moto import mock_aws
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.dynamodb.models import dynamodb_backends
+from ulid import ULID
+
+from local.awsmock import patch_dynamodb
+from local.lambda_api import Staff, create
+from local.runtime.bulk import SEED_USER, Company, admin, creators, models_in_process, seed_company
+from rapport.dal.keys import INTERACTION_PREFIX, entry_sk
+
+REGION = "eu-west-1"
+OPERATIONS = {
+    "pipelines": "createPipeline",
+    "accounts": "createAccount",
+    "contacts": "createContact",
+    "leads": "createLead",
+    "deals": "createDeal",
+    "activities": "createActivity",
+    "tasks": "createTask",
+}
+_TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|\+00:00)")
+# Ids made while writing, beside the records' own (a stage move's timeline entry): named by their place, not value.
+_OTHER_ID = re.compile(r"(?<=E#)[0-9A-Z]{26}|\b[0-9A-HJKMNP-TV-Z]{26}\b")
+
+
+@pytest.fixture
+def backend() -> Iterator[Any]:
+    from rapport.dal.models import TABLE_MODELS
+
+    patch_dynamodb()
+    with mock_aws():
+        for model in TABLE_MODELS:
+            model.create_table(wait=True)
+        table = dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION].get_table("rapport-test")
+        table.set_stream_specification({"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+        yield dynamodb_backends[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def _through_the_api(tenant: str) -> Callable[[str], Callable[[Any, dict[str, Any]], str]]:
+    """kind -> a function creating a record of that kind through its API handler, as the seed's admin."""
+    staff = Staff(tenant, SEED_USER, ("admin",))
+
+    def create_record(kind: str) -> Callable[[Any, dict[str, Any]], str]:
+        return lambda _caller, payload: str(create(OPERATIONS[kind], staff, **payload)["id"])
+
+    return create_record
+
+
+def _written(backend: Any, made: list[str]) -> tuple[list[str], list[str]]:
+    """The table's items and its stream records, as text with the ids of `made` (in creation order) and every
+    timestamp replaced: two runs that create the same records compare equal."""
+    table = backend.get_table("rapport-test")
+    names = {}
+    for number, record_id in enumerate(made):
+        names[record_id] = f"<id {number}>"
+        logged_at = ULID.from_str(record_id).datetime.isoformat()  # an entry's key as logged: its id's time
+        names[entry_sk(logged_at, record_id).removeprefix(INTERACTION_PREFIX)] = f"<inverted id {number}>"
+
+    def normalized(text: str) -> str:
+        for record_id, name in names.items():
+            text = text.replace(record_id, name)
+        return _OTHER_ID.sub("<other id>", _TIMESTAMP.sub("<time>", text))
+
+    items = sorted(normalized(str(item.to_json()["Attributes"])) for item in table.all_items())
+    changes = sorted(
+        normalized(str({key: record.record["dynamodb"].get(key) for key in ("Keys", "NewImage", "OldImage")}))
+        + record.record["eventName"]
+        for record in table.stream_shard.items
+    )
+    return items, changes
+
+
+def _seed(backend: Any, create: Callable[[str], Callable[[Any, dict[str, Any]], str]] | None) -> tuple[Any, Any]:
+    made: list[str] = []
+    company = Company("bulk", today=date(2026, 11, 30))
+    caller = admin("bulk")
+    makers = creators() if create is None else {kind: create(kind) for kind in OPERATIONS}
+    for kind, payload in company.requests(40):
+        made.append(makers[kind](caller, payload))
+        company.created(kind, made[-1])
+    return _written(backend, made)
+
+
+def test_the_bulk_path_writes_the_items_and_events_the_api_writes(backend: Any) -> None:
+    api_items, api_changes = _seed(backend, _through_the_api("bulk"))
+    backend.get_table("rapport-test").items.clear()
+    backend.get_table("rapport-test").stream_shard.items.clear()
+    with models_in_process(backend):
+        bulk_items, bulk_changes = _seed(backend, None)
+    assert len(api_items) > 100
+    assert bulk_items == api_items
+    assert bulk_changes == api_changes
+
+
+def test_seeding_waits_while_the_stream_holds_too_many_records(backend: Any) -> None:
+    backlog = iter([10_000, 10_000, 0])
+    with models_in_process(backend):
+        created = seed_company(1, "waits", creators(), lambda: next(backlog, 0))
+    assert created["contacts"] == 1
+    assert created["accounts"] == 1

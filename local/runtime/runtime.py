@@ -27,6 +27,7 @@ from local.runtime.aws import (
     create_tables,
     create_usage_plans,
     ensure_free,
+    role_resources,
     verify_email_identities,
 )
 from local.runtime.docs import Docs
@@ -86,6 +87,7 @@ class LocalCloud:
                 **self.usage_plans,
                 **create_secrets(self.assembly, self.aws, self.data),
                 **function_resources(self.assembly, self.options.region),
+                **role_resources(self.assembly),
             }
         )
         saver = Saver(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
 
+from infra import table_access
 from rapport.dal import keys, repository, tenancy
 from rapport.dal.keys import IndexKeys, Kind
 from rapport.dal.models import HistoryItem, IdempotencyItem, Item, WebFormKeyItem
@@ -197,3 +198,9 @@ def test_without_a_tenant_role_a_scope_signs_with_the_functions_credentials(sent
     with tenancy.fenced(), tenancy.tenant_scope("tenant-a"):
         read_contact("tenant-a")
     assert sent.keys == ["testing"]
+
+
+def test_the_deployed_fence_names_the_tag_the_dal_sets_and_the_tenants_key_prefix():
+    assert table_access.TENANT_TAG == tenancy.TENANT_TAG
+    assert keys.tenant_prefix(f"${{aws:PrincipalTag/{tenancy.TENANT_TAG}}}") + "*" == table_access.TENANT_KEYS
+    assert table_access.ROLE_VARIABLE == tenancy.ROLE_VARIABLE

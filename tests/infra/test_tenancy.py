@@ -160,6 +160,19 @@ def test_exactly_the_known_functions_cross_tenants_and_their_roles_say_why(dev: 
         assert "TENANT_ROLE_ARN" not in functions[area]["Environment"]["Variables"]
 
 
+def test_no_other_role_reaches_the_tenant_tables(dev: Synthesis, tenant_role: str):
+    """Custom resources, state machines, log and stream roles: none holds a grant on the tenant tables."""
+    allowed = {tenant_role} | {role for area, role in _function_roles(dev).items() if area in CROSS_TENANT}
+    reaching = set()
+    for role, resource in dev.of_type("AWS::IAM::Role").items():
+        inline = [
+            s for policy in resource["Properties"].get("Policies", []) for s in policy["PolicyDocument"]["Statement"]
+        ]
+        if _on_tenant_tables(dev, [*_role_statements(dev, role), *inline]):
+            reaching.add(role)
+    assert reaching == allowed
+
+
 def _policy_statements(value: Any) -> Iterator[dict[str, Any]]:
     """Every statement of every policy document anywhere in `value` (IAM, key, queue and topic policies)."""
     if isinstance(value, dict):

@@ -7,6 +7,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport.assignment import service
 from rapport.assignment.models import Assignment
+from rapport.dal import tenancy
 
 logger = Logger()
 
@@ -29,6 +30,11 @@ def _check_contact(event: dict[str, Any]) -> dict[str, Any]:
     return {"contacted": contacted, "reason": reason}
 
 
+def _tenant_of(event: dict[str, Any]) -> str:
+    """The tenant the step serves: the execution's input (assign), or the assignment it carries (the others)."""
+    return str(event.get("tenant_id") or event["assignment"]["tenant_id"])
+
+
 ACTIONS = {
     "assign": _assign,
     "reassign": _reassign,
@@ -38,11 +44,13 @@ ACTIONS = {
 
 
 @logger.inject_lambda_context
+@tenancy.fenced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action = event.get("action")
     if action not in ACTIONS:
         raise ValueError(f"unknown action {action!r}; one of {', '.join(ACTIONS)}")
     logger.append_keys(action=action, lead_id=event.get("lead_id") or event.get("assignment", {}).get("lead_id"))
-    result = ACTIONS[action](event)
+    with tenancy.tenant_scope(_tenant_of(event)):
+        result = ACTIONS[action](event)
     logger.info("done", extra={"result": result})
     return result

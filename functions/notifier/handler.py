@@ -15,6 +15,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from rapport.dal import tenancy
 from rapport.notifications.notifier import NOT_SENT, notify
 from rapport.notifications.requests import NotificationRequest
 
@@ -55,6 +56,7 @@ class AwsTransport:
 
 
 @logger.inject_lambda_context
+@tenancy.fenced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = NotificationRequest.model_validate(event.get("detail"))
@@ -63,7 +65,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         logger.error("not a notification request", extra={"event": event, "errors": error.errors()})
         return {"outcomes": [], "error": "invalid request"}
     logger.append_keys(tenant_id=request.tenant_id, dedupe_key=request.dedupe_key, template=request.template)
-    outcomes = notify(request, AwsTransport(), app_url=os.environ["APP_URL"])
+    with tenancy.tenant_scope(request.tenant_id):
+        outcomes = notify(request, AwsTransport(), app_url=os.environ["APP_URL"])
     for outcome in outcomes:
         level = {"sent": logger.info, NOT_SENT: logger.error}.get(outcome.status, logger.warning)
         level(

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import CORSConfig, Response
 from rapport.api.http import JSON, create_app, entrypoint
 from rapport.api.problems import PROBLEM_JSON, Problem
 from rapport.api.records import responses
+from rapport.dal.tenancy import tenant_scope
 from rapport.leads.models import PublicLeadCreate, Received
 from rapport.leads.service import leads
 from rapport.web_forms.service import web_forms
@@ -44,7 +45,8 @@ _RESPONSES: dict[int, Any] = {
 def create_public_lead(body: PublicLeadCreate) -> Response[Received]:
     identity = app.current_event.request_context.identity
     form = web_forms.form_of_key(identity.api_key_id if identity else None)
-    leads.submit(form, body)
+    with tenant_scope(form.tenant_id):
+        leads.submit(form, body)
     return Response(status_code=202, content_type=JSON, body=Received())
 
 

@@ -6,12 +6,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rapport.dal import tenancy
 from rapport.notifications.feedback import handle
 
 logger = Logger()
 
 
 @logger.inject_lambda_context
+@tenancy.fenced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     outcomes = []
     for record in event.get("Records", []):

@@ -16,29 +16,17 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from infra.nag import acknowledge
+from infra.table_access import GSI_NAMES, key_statement
 
-GSI_NAMES = ("gsi1", "gsi2", "gsi3", "gsi4")
 IDEMPOTENCY_TTL_ATTRIBUTE = "expires_at"
 CURSOR_SECRET_LENGTH = 48
 
-# What rapport.dal and rapport.idempotency call; a transaction needs the action of each item it touches.
-# Scan is left out on purpose: no request path scans.
-TABLE_ACTIONS = (
-    "dynamodb:GetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:ConditionCheckItem",
-)
-IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-# The web form keys table maps an API key id to its tenant: only the function that issues keys writes it and
-# only the public web-to-lead function reads it (rapport.dal.keys says why it is a table of its own).
+# Who reads and writes the single table and the idempotency table, and how, each function declares
+# (infra/constructs/tenancy.py). The web form keys table maps an API key id to its tenant: only the function that
+# issues keys writes it and only the public web-to-lead function reads it (rapport.dal.keys says why it is a table
+# of its own).
 WEB_FORM_KEYS_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 WEB_FORM_KEYS_READ_ACTIONS = ("dynamodb:GetItem",)
-# What DynamoDB asks KMS for on the caller's behalf when it reads and writes a table under this key;
-# Secrets Manager needs kms:Decrypt for the cursor secret.
-KEY_ACTIONS = ("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:DescribeKey")
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -110,28 +98,15 @@ class Data(Construct):
             **keys,
         )
 
-    def grant_read_write(self, grantee: iam.IGrantable) -> None:
-        """Item reads and writes on both tables, queries on the indexes, and the key that encrypts them."""
-        index_arns = [f"{self.table.table_arn}/index/{name}" for name in GSI_NAMES]
-        statements = [
-            iam.PolicyStatement(actions=list(TABLE_ACTIONS), resources=[self.table.table_arn]),
-            iam.PolicyStatement(actions=["dynamodb:Query"], resources=index_arns),
-            iam.PolicyStatement(actions=list(IDEMPOTENCY_ACTIONS), resources=[self.idempotency_table.table_arn]),
-            iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[self.key.key_arn]),
-        ]
-        for statement in statements:
-            grantee.grant_principal.add_to_principal_policy(statement)
-
-    def grant_erasures_read(self, grantee: iam.IGrantable) -> None:
-        """Reading who erased a record (its tombstone in the idempotency table): the outbox publisher's."""
-        grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=["dynamodb:GetItem"], resources=[self.idempotency_table.table_arn])
-        )
+    def grant_key(self, grantee: iam.IGrantable) -> None:
+        """What DynamoDB asks of the key that encrypts a table, on the behalf of whoever reads or writes it."""
+        grantee.grant_principal.add_to_principal_policy(iam.PolicyStatement.from_json(key_statement(self.key.key_arn)))
 
     def grant_web_form_keys(self, grantee: iam.IGrantable, *, write: bool) -> None:
-        """Reading (the public web-to-lead function) or writing (the web forms function) the keys table; the
-        KMS key comes with `grant_read_write`, which every function has."""
+        """Reading (the public web-to-lead function) or writing (the web forms function) the keys table, under the
+        function's own role: the key of a public request is looked up before its tenant is known."""
         actions = WEB_FORM_KEYS_WRITE_ACTIONS if write else WEB_FORM_KEYS_READ_ACTIONS
         grantee.grant_principal.add_to_principal_policy(
             iam.PolicyStatement(actions=list(actions), resources=[self.web_form_keys_table.table_arn])
         )
+        self.grant_key(grantee)

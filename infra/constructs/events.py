@@ -17,7 +17,9 @@ from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
+from infra.constructs.tenancy import CrossTenant
 from infra.nag import acknowledge
+from infra.table_access import TableAccess
 
 SOURCE = "rapport"
 BATCH_SIZE = 100
@@ -46,9 +48,17 @@ class DomainEvents(Construct):
             "EVENT_BUS_NAME": self.bus.event_bus_name,
             "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,  # who erased a record: its tombstone
         }
-        publisher = factory.worker_function("publisher", "Rapport outbox: table stream to domain events", environment)
+        publisher = factory.worker_function(
+            "publisher",
+            "Rapport outbox: table stream to domain events",
+            environment,
+            CrossTenant(
+                TableAccess(idempotency=("dynamodb:GetItem",)),
+                "it reads the table's stream, whose batches mix every tenant's changes, and who erased a record "
+                "(its tombstone in the idempotency table). It writes no table.",
+            ),
+        )
         self.bus.grant_put_events_to(publisher)
-        data.grant_erasures_read(publisher)
         data.key.grant_decrypt(publisher)
         acknowledge(
             publisher,

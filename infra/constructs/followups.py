@@ -23,7 +23,9 @@ from constructs import Construct
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
+from infra.constructs.tenancy import CrossTenant, Tenancy, TenantFenced
 from infra.nag import acknowledge
+from infra.table_access import TableAccess
 
 SOURCE = "rapport"
 # Equal to rapport.followups.FOLLOWUP_EVENTS and rapport.followups.reminders.SWEEP_MINUTES (tests/infra checks).
@@ -34,6 +36,17 @@ SWEEP_TIMEOUT = Duration.seconds(60)
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
 TENANTS_VARIABLE = "TENANTS_TABLE_NAME"  # rapport.dal.models.TenantItem
+SWEEP_REASON = (
+    "every run sweeps every registered tenant. Assuming a tenant role per tenant would cost a cold container one "
+    "STS call per tenant (STS throttles per account) for a few reads each. It reads the tenants' reminder or digest "
+    "partitions and writes only its sent-markers."
+)
+# The task reminders and scheduled appointments due (gsi1), the tenant's reminder settings, the sent-markers.
+REMINDERS_ACCESS = TableAccess(
+    items=("dynamodb:GetItem",), indexes=("gsi1",), idempotency=("dynamodb:PutItem", "dynamodb:DeleteItem")
+)
+# Open deals by status (gsi4) and open tasks by due time (gsi3), the sent-markers.
+DIGEST_ACCESS = TableAccess(indexes=("gsi3", "gsi4"), idempotency=("dynamodb:PutItem", "dynamodb:DeleteItem"))
 _STRING = dynamodb.AttributeType.STRING
 
 
@@ -72,16 +85,27 @@ class Followups(Construct):
             TENANTS_VARIABLE: self.tenants.table_name,
             "EVENT_BUS_NAME": bus.event_bus_name,
         }
+        # One event, one tenant: its follow-up task is written under that tenant's credentials.
         self.followups = self._worker(
-            factory, data, "followups", "Rapport follow-ups: stage follow-up tasks, tenant registry", environment
+            factory,
+            "followups",
+            "Rapport follow-ups: stage follow-up tasks, tenant registry",
+            environment,
+            TenantFenced(),
         )
-        self._grant_tenants(self.followups, "dynamodb:UpdateItem")
+        self._grant_tenants(data, self.followups, "dynamodb:UpdateItem")
         self.reminders = self._worker(
-            factory, data, "reminders", "Rapport reminders: task and appointment reminders due", environment
+            factory,
+            "reminders",
+            "Rapport reminders: task and appointment reminders due",
+            environment,
+            CrossTenant(REMINDERS_ACCESS, SWEEP_REASON),
         )
-        self.digest = self._worker(factory, data, "digest", "Rapport daily digest per rep", environment)
+        self.digest = self._worker(
+            factory, "digest", "Rapport daily digest per rep", environment, CrossTenant(DIGEST_ACCESS, SWEEP_REASON)
+        )
         for sweeper in (self.reminders, self.digest):
-            self._grant_tenants(sweeper, "dynamodb:Query")
+            self._grant_tenants(data, sweeper, "dynamodb:Query")
             bus.grant_put_events_to(sweeper)
             sweeper_resource = sweeper.node.default_child
             assert isinstance(sweeper_resource, lambda_.CfnFunction)
@@ -111,10 +135,9 @@ class Followups(Construct):
         )
 
     def _worker(
-        self, factory: FunctionFactory, data: Data, area: str, description: str, environment: dict[str, str]
+        self, factory: FunctionFactory, area: str, description: str, environment: dict[str, str], tenancy: Tenancy
     ) -> lambda_.Function:
-        function = factory.worker_function(area, description, environment)
-        data.grant_read_write(function)
+        function = factory.worker_function(area, description, environment, tenancy)
         acknowledge(
             function,
             "Serverless::Serverless-LambdaDLQ",
@@ -123,8 +146,10 @@ class Followups(Construct):
         )
         return function
 
-    def _grant_tenants(self, function: lambda_.Function, action: str) -> None:
+    def _grant_tenants(self, data: Data, function: lambda_.Function, action: str) -> None:
+        """The registry, under the function's own role: it lists tenants, so it is no tenant's."""
         function.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=[self.tenants.table_arn]))
+        data.grant_key(function)
 
     def _target(self, function: lambda_.Function) -> targets.LambdaFunction:
         return targets.LambdaFunction(

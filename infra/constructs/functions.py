@@ -1,7 +1,8 @@
 """The factory for Rapport's Lambda functions: every function is built the same way, by one construct.
 
 A function is an API area (`functions/<area>/handler.py`), on the shared layers: the domain core
-(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`).
+(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`). Each says how it
+reaches the tenant tables (infra/constructs/tenancy.py): API functions are fenced to their caller's tenant.
 """
 
 from __future__ import annotations
@@ -14,7 +15,16 @@ from constructs import Construct
 
 from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
+from infra.constructs.tenancy import (
+    CrossTenant,
+    Tenancy,
+    TenantData,
+    TenantFenced,
+    grant_across_tenants,
+    role_description,
+)
 from infra.nag import acknowledge
+from infra.table_access import ROLE_VARIABLE
 
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 ARCHITECTURE = lambda_.Architecture.ARM_64
@@ -32,11 +42,11 @@ class FunctionFactory(Construct):
         self._data = data
         self._stage = stage
         self._layers = [self._core_layer(), self._deps_layer()]
+        self.tenant_data = TenantData(self, "TenantData", data=data)
 
     def api_function(self, area: str) -> lambda_.Function:
-        """The function serving the API area `functions/<area>`: it reads and writes the tables."""
-        function = self._function(area, f"Rapport API: {area}", self._environment(area))
-        self._data.grant_read_write(function)
+        """The function serving the API area `functions/<area>`: it reads and writes its caller's tenant's data."""
+        function = self._function(area, f"Rapport API: {area}", self._environment(area), TenantFenced())
         self._data.cursor_secret.grant_read(function)
         acknowledge(
             function,
@@ -46,14 +56,16 @@ class FunctionFactory(Construct):
         )
         return function
 
-    def worker_function(self, area: str, description: str, environment: dict[str, str]) -> lambda_.Function:
-        """A function fed by an event source (`functions/<area>`), granted nothing on the tables by default."""
-        return self._function(area, description, {**self._common_environment(area), **environment})
+    def worker_function(
+        self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy
+    ) -> lambda_.Function:
+        """A function fed by an event source (`functions/<area>`), reaching the tenant tables as `tenancy` says."""
+        return self._function(area, description, {**self._common_environment(area), **environment}, tenancy)
 
-    def _function(self, area: str, description: str, environment: dict[str, str]) -> lambda_.Function:
+    def _function(self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy) -> lambda_.Function:
         scope = Construct(self, area)
-        role = self._role(scope)
-        return lambda_.Function(
+        role = self._role(scope, tenancy)
+        function = lambda_.Function(
             scope,
             "Function",
             description=description,
@@ -70,10 +82,21 @@ class FunctionFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
         )
+        if isinstance(tenancy, CrossTenant):
+            grant_across_tenants(function, self._data, tenancy.access)
+        else:
+            self.tenant_data.admit(role)
+            function.add_environment(ROLE_VARIABLE, self.tenant_data.role.role_arn)
+        return function
 
-    def _role(self, scope: Construct) -> iam.Role:
+    def _role(self, scope: Construct, tenancy: Tenancy) -> iam.Role:
         """A role per function, holding only the grants below (no AWS managed policy)."""
-        role = iam.Role(scope, "Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
+        role = iam.Role(
+            scope,
+            "Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=role_description(tenancy),
+        )
         acknowledge(
             role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::*]",

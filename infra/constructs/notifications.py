@@ -23,9 +23,10 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.data import KEY_ACTIONS, Data
+from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
+from infra.constructs.tenancy import TenantFenced
 from infra.nag import acknowledge
 
 REQUEST_SOURCE = "rapport.workflows"
@@ -33,9 +34,6 @@ REQUEST_DETAIL_TYPE = "notification.requested"
 TARGET_RETRY_ATTEMPTS = 8
 MAX_EVENT_AGE = Duration.hours(6)
 LAMBDA_RETRY_ATTEMPTS = 2
-NOTIFIER_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
-MARKER_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem")
-FEEDBACK_TABLE_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:ConditionCheckItem")
 
 
 def _dead_letters(scope: Construct, construct_id: str) -> sqs.Queue:
@@ -135,14 +133,9 @@ class Notifications(Construct):
                 "SES_CONFIGURATION_SET": self.configuration_set_name,
                 "APP_URL": self.app_url,
             },
+            TenantFenced(),  # a request is one tenant's: its recipient, settings, templates, timeline
         )
         statements = [
-            iam.PolicyStatement(actions=list(NOTIFIER_TABLE_ACTIONS), resources=[data.table.table_arn]),
-            iam.PolicyStatement(
-                actions=["dynamodb:Query"], resources=[f"{data.table.table_arn}/index/gsi1"]
-            ),  # the tenant's saved templates
-            iam.PolicyStatement(actions=list(MARKER_ACTIONS), resources=[data.idempotency_table.table_arn]),
-            iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[data.key.key_arn]),
             iam.PolicyStatement(
                 actions=["ses:SendEmail"],
                 resources=[
@@ -175,11 +168,7 @@ class Notifications(Construct):
             "ses_feedback",
             "Rapport SES feedback: bounces mark emails invalid, complaints opt out",
             {"TABLE_NAME": data.table.table_name},
+            TenantFenced(),  # a bounce or complaint is tagged with the tenant whose contact it concerns
         )
-        for statement in (
-            iam.PolicyStatement(actions=list(FEEDBACK_TABLE_ACTIONS), resources=[data.table.table_arn]),
-            iam.PolicyStatement(actions=list(KEY_ACTIONS), resources=[data.key.key_arn]),
-        ):
-            function.add_to_role_policy(statement)
         self._async_failures(function, self.feedback_dead_letters)
         return function

@@ -22,6 +22,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
+from infra.constructs.tenancy import TenantFenced
 from infra.nag import acknowledge
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
@@ -88,15 +89,12 @@ class Workflows(Construct):
         )
 
     def _worker(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
+        # Each execution assigns one tenant's lead: the worker is fenced to the tenant of the step it runs.
         worker = factory.worker_function(
             "assignment",
             "Rapport lead assignment: the state machine's task states",
             {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
-        )
-        data.grant_read_write(worker)
-        # A team's profiles and counters are read in one BatchGetItem (rapport.assignment.service._read_reps).
-        worker.add_to_role_policy(
-            iam.PolicyStatement(actions=["dynamodb:BatchGetItem"], resources=[data.table.table_arn])
+            TenantFenced(),
         )
         bus.grant_put_events_to(worker)
         acknowledge(

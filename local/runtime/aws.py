@@ -112,6 +112,16 @@ def create_tables(assembly: CloudAssembly, aws: EmbeddedAws, data: DataDir, data
     return created
 
 
+def role_resources(assembly: CloudAssembly) -> dict[str, Physical]:
+    """Each IAM role's `Ref` and `Arn`. A tenant-fenced function assumes the tenant-data role named in its
+    environment through moto's STS, which issues credentials for any role of this account; neither moto nor the
+    runtime stores or enforces the roles' policies."""
+    return {
+        logical_id: Physical(logical_id, {"Arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{logical_id}"})
+        for logical_id, _ in assembly.of_type("AWS::IAM::Role")
+    }
+
+
 def _table_shape(properties: dict[str, Any]) -> dict[str, Any]:
     """CreateTable's parameters from the CloudFormation properties (encryption and PITR do not apply)."""
     shape: dict[str, Any] = {key: properties[key] for key in _TABLE_KEYS if key in properties}

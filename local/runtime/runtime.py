@@ -33,6 +33,7 @@ from local.runtime.aws import (
     create_tables,
     create_usage_plans,
     ensure_free,
+    role_resources,
     verify_email_identities,
 )
 from local.runtime.bulk import backlog_of, creators, models_in_process, seed_company, use_environment
@@ -106,6 +107,7 @@ class LocalCloud:
                 **self.usage_plans,
                 **create_secrets(self.assembly, self.aws, self.data),
                 **function_resources(self.assembly, self.options.region),
+                **role_resources(self.assembly),
             }
         )
         self._running.callback(self.workers.stop)

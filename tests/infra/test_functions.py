@@ -78,8 +78,10 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         },
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
+    tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
     for area, properties in functions.items():
         assert properties["Environment"]["Variables"] == {
+            "TENANT_ROLE_ARN": {"Fn::GetAtt": [tenant_role, "Arn"]},
             "TABLE_NAME": {"Ref": table},
             "IDEMPOTENCY_TABLE_NAME": {"Ref": idempotency},
             "CURSOR_SECRET_ARN": {"Ref": secret},
@@ -131,8 +133,7 @@ def test_function_roles_hold_no_managed_policy_and_only_named_grants(dev: Synthe
 
 def _assert_least_privilege(statements: list[dict[str, Any]]) -> None:
     actions = {action for statement in statements for action in _list(statement["Action"])}
-    assert "dynamodb:Scan" not in actions
-    assert {"dynamodb:Query", "dynamodb:PutItem", "secretsmanager:GetSecretValue", "kms:Decrypt"} <= actions
+    assert {"sts:AssumeRole", "sts:TagSession", "secretsmanager:GetSecretValue"} <= actions
     assert not any(action.endswith("*") for action in actions)
     wildcard = [statement for statement in statements if statement["Resource"] == "*"]
     assert [sorted(_list(statement["Action"])) for statement in wildcard] == [

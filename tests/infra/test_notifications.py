@@ -91,11 +91,12 @@ def test_the_notifier_sends_from_the_stages_identity_in_the_configuration_set(de
     assert "RedrivePolicy" in subscription["Properties"]
 
 
-def test_the_notifier_may_send_and_write_markers_and_timeline_entries_but_not_update_or_delete(dev: Synthesis):
+def test_the_notifier_may_send_and_reach_the_tables_only_as_the_requests_tenant(dev: Synthesis):
     statements = _statements(dev, "notifier")
     actions = {action for statement in statements for action in _actions(statement)}
-    assert {"ses:SendEmail", "sns:Publish", "dynamodb:PutItem", "dynamodb:GetItem"} <= actions
-    assert not actions & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Scan", "ses:SendRawEmail"}
+    assert {"ses:SendEmail", "sns:Publish", "sts:AssumeRole", "sts:TagSession"} <= actions
+    assert not any(action.startswith("dynamodb:") for action in actions)
+    assert "ses:SendRawEmail" not in actions
     [send] = [statement for statement in statements if "ses:SendEmail" in _actions(statement)]
     assert send["Condition"] == {"StringEquals": {"ses:FromAddress": "notifications@dev.rapport.example"}}
     assert "identity/notifications@dev.rapport.example" in json.dumps(send["Resource"])
@@ -103,11 +104,11 @@ def test_the_notifier_may_send_and_write_markers_and_timeline_entries_but_not_up
     assert wildcard == ["sns:Publish", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 
 
-def test_ses_feedback_may_read_and_put_contacts_only(dev: Synthesis):
+def test_ses_feedback_sends_nothing_and_reaches_contacts_only_as_the_tagged_tenant(dev: Synthesis):
     statements = _statements(dev, "ses_feedback")
     actions = {action for statement in statements for action in _actions(statement)}
-    assert not any(action.startswith(("ses:", "sns:")) for action in actions)
-    assert not actions & {"dynamodb:UpdateItem", "dynamodb:DeleteItem", "dynamodb:Query", "dynamodb:Scan"}
+    assert not any(action.startswith(("ses:", "sns:", "dynamodb:")) for action in actions)
+    assert {"sts:AssumeRole", "sts:TagSession"} <= actions
 
 
 @pytest.mark.parametrize("stage", ["dev", "prod"])

@@ -75,5 +75,5 @@ def test_the_users_function_may_start_it_and_the_worker_may_put_events(dev: Synt
         }
 
     assert "states:StartExecution" in actions_of("users")
-    assert {"events:PutEvents", "dynamodb:BatchGetItem", "dynamodb:UpdateItem"} <= actions_of("assignment")
+    assert {"events:PutEvents", "sts:AssumeRole"} <= actions_of("assignment")  # the tables as the lead's tenant
     assert "states:StartExecution" not in actions_of("leads")

@@ -13,7 +13,7 @@ from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.dal import keys, repository
 from rapport.dal.keys import Kind
-from rapport.dal.models import Item, SummaryItem
+from rapport.dal.models import Item, SummaryItem, WebFormKeyItem
 from rapport.errors import Forbidden
 from rapport.leads.models import PublicLeadCreate
 from rapport.leads.service import leads
@@ -99,6 +99,7 @@ def test_a_form_that_cannot_be_stored_leaves_no_api_key(monkeypatch: pytest.Monk
     with pytest.raises(RuntimeError):
         web_forms.create(admin, WebFormCreate(name="x"))
     assert _api_keys() == {}
+    assert list(WebFormKeyItem.scan()) == []  # nor a lookup item for it
 
 
 @pytest.mark.parametrize(
@@ -269,7 +270,7 @@ def test_the_key_lookup_is_one_read_and_refuses_unknown_keys():
 def test_request_counts():
     with dynamodb_requests() as requests:
         form = _form()
-    assert requests == ["TransactWriteItems"]  # the form and its key's lookup item
+    assert requests == ["PutItem", "PutItem"]  # the key's lookup item (no tenant's), then the form
     with dynamodb_requests() as requests:
         assert _submit(form).status == 202
     assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # key, rules, lead + guard + no contact
@@ -278,7 +279,7 @@ def test_request_counts():
     assert requests == ["Query"]
     with dynamodb_requests() as requests:
         call("deleteWebForm", ADMIN, record_id=form["id"], headers={"If-Match": None})
-    assert requests == ["GetItem", "TransactWriteItems"]
+    assert requests == ["GetItem", "DeleteItem", "PutItem"]  # the form, its key's lookup item, the form
 
 
 @pytest.mark.parametrize("operation", ["createWebForm", "listWebForms", "getWebForm", "deleteWebForm"])

@@ -124,9 +124,16 @@ TEMPLATE: dict[str, Any] = {
                 "MemorySize": 256,
                 "Code": {"S3Bucket": "assets", "S3Key": "abc123.zip"},
                 "Layers": [{"Ref": "CoreLayer"}, {"Ref": "DepsLayer"}],
-                "Environment": {"Variables": {"TABLE_NAME": {"Ref": "Table"}, "GREETING": "hello"}},
+                "Environment": {
+                    "Variables": {
+                        "TABLE_NAME": {"Ref": "Table"},
+                        "GREETING": "hello",
+                        "TENANT_ROLE_ARN": {"Fn::GetAtt": ["TenantDataRole", "Arn"]},
+                    }
+                },
             },
         },
+        "TenantDataRole": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument": {"Statement": []}}},
         "CoreLayer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "core.zip"}}},
         "DepsLayer": {"Type": "AWS::Lambda::LayerVersion", "Properties": {"Content": {"S3Key": "deps.zip"}}},
         "Table": {"Type": "AWS::DynamoDB::Table", "Properties": {}},

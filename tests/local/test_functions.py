@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from local.runtime.aws import role_resources
 from local.runtime.functions import function_config, function_resources
 from local.runtime.template import CloudAssembly, Physical, Resolver
 
@@ -12,6 +13,7 @@ from local.runtime.template import CloudAssembly, Physical, Resolver
 def resolver(assembly: CloudAssembly) -> Resolver:
     resolver = Resolver("eu-west-1", "Stack", {"Table": Physical("Stack-Table")})
     resolver.physical.update(function_resources(assembly, "eu-west-1"))
+    resolver.physical.update(role_resources(assembly))
     return resolver
 
 
@@ -23,6 +25,8 @@ def test_a_function_runs_with_its_template_environment_and_lambdas_variables(
     environment = config.environment
     assert environment["TABLE_NAME"] == "Stack-Table"
     assert environment["GREETING"] == "hello"
+    # the role it assumes through moto's STS, in the account moto keeps the tables in
+    assert environment["TENANT_ROLE_ARN"] == "arn:aws:iam::123456789012:role/TenantDataRole"
     assert environment["AWS_ENDPOINT_URL"] == "http://127.0.0.1:4566"
     assert environment["AWS_REGION"] == environment["AWS_DEFAULT_REGION"] == "eu-west-1"
     assert environment["AWS_LAMBDA_FUNCTION_NAME"] == config.name == "Stack-ThingsFunction"

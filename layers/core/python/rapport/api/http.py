@@ -17,6 +17,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -31,6 +32,7 @@ from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
+from rapport.dal import tenancy
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
 from rapport.types import RecordMeta
@@ -80,7 +82,7 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(middlewares=[refuse_unknown_query_parameters])
+    app.use(middlewares=[refuse_unknown_query_parameters, bind_caller_tenant])
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -144,10 +146,12 @@ def _internal_error(error: Exception) -> Response[Any]:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for `app`, with structured logs correlated by request id, and metrics."""
+    """The Lambda handler for `app`, with structured logs correlated by request id, and metrics. Its requests on
+    tenant data are its caller's tenant's (`bind_caller_tenant`), or refused (rapport.dal.tenancy)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
     @metrics.log_metrics
+    @tenancy.fenced()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         refused = _edge_problem(event)
         return _problem_event(refused) if refused else app.resolve(_as_json(event), context)
@@ -163,6 +167,16 @@ def merge_patch_of(body: BaseModel) -> dict[str, Any]:
 def caller(app: APIGatewayRestResolver) -> Caller:
     authorizer = app.current_event.request_context.authorizer
     return caller_from_claims(authorizer.claims if authorizer else None)
+
+
+def bind_caller_tenant(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Middleware: the route's DynamoDB requests use its caller's tenant's credentials (rapport.dal.tenancy). A
+    route without a staff token (web-to-lead) binds the tenant it finds itself."""
+    authorizer = app.current_event.request_context.authorizer
+    if not authorizer or not authorizer.claims:
+        return next_middleware(app)
+    with tenancy.tenant_scope(caller(app).tenant_id):
+        return next_middleware(app)
 
 
 def etag(version: int | None) -> str:

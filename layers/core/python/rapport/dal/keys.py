@@ -1,7 +1,9 @@
 """The one module that knows the key layout of the single table and its indexes.
 
-Every partition key, base table and GSI alike, starts with `T#<tenant>#` so that IAM `dynamodb:LeadingKeys`
-can fence a tenant.
+Every partition key, base table and GSI alike, and every key of the idempotency table, starts with `T#<tenant>#`
+so that IAM `dynamodb:LeadingKeys` fences a tenant: a request signed for a tenant (rapport.dal.tenancy) is allowed
+only when all of its partition keys start with that tenant's prefix (infra/table_access.py). A new key must too.
+The web form keys and the tenant registry, tables of their own, are no tenant's.
 
 | item                 | pk                              | sk       |
 |----------------------|---------------------------------|----------|

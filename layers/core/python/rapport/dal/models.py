@@ -1,6 +1,9 @@
 """PynamoDB models of the single table, the idempotency table, the web form keys table and the tenant registry.
 
-The CDK table definitions are checked against these models by tests/infra, so the two cannot drift.
+The CDK table definitions are checked against these models by tests/infra, so the two cannot drift. The models of
+the two tables whose every key starts with the tenant are `TenantTable`s: their requests are signed with the bound
+tenant's credentials (rapport.dal.tenancy). The web form keys and the tenant registry are looked up before any
+tenant is known, or across tenants, under the function's own role.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from pynamodb.attributes import (
 from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from rapport.dal.tenancy import TenantTable
 
 
 def _index(name: str) -> type[GlobalSecondaryIndex[Any]]:
@@ -59,7 +64,7 @@ Gsi3Index = _index("gsi3")
 Gsi4Index = _index("gsi4")
 
 
-class Item(Model):
+class Item(TenantTable):
     """Every item of the single table: keys, item type, and the sparse index keys."""
 
     class Meta:
@@ -196,7 +201,7 @@ class SlotItem(Item, discriminator="slot"):
     revision = NumberAttribute()
 
 
-class IdempotencyItem(Model):
+class IdempotencyItem(TenantTable):
     """A create's outcome under its Idempotency-Key, kept for a day so retries replay it; while it runs, the lease
     of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
 
@@ -217,7 +222,7 @@ class IdempotencyItem(Model):
     created = UnicodeSetAttribute(null=True)  # `<KIND>#<id>` of the records it made
 
 
-class NotificationMarkerItem(Model):
+class NotificationMarkerItem(TenantTable):
     """A notification that was sent (or refused for good: status `not_sent` and the reason), under its
     tenant-prefixed dedupe key (`keys.notification_marker_pk`).
 
@@ -238,7 +243,7 @@ class NotificationMarkerItem(Model):
     expires_at = TTLAttribute()
 
 
-class ErasureItem(Model):
+class ErasureItem(TenantTable):
     """Who erased a record and when (`keys.erasure_pk`), written in the erase's transaction: the table's stream
     shows an erased record as it was, so its `erased` event takes the actor and time from here (see
     rapport.events.publisher). In the idempotency table, with its TTL: kept longer than the stream keeps records."""

@@ -314,6 +314,15 @@ def web_form_key_item(key: WebFormKey) -> WebFormKeyItem:
     )
 
 
+def save_web_form_key(key: WebFormKey) -> None:
+    """Put a key's lookup item, under the function's own credentials: the keys table is no tenant's."""
+    web_form_key_item(key).save()
+
+
+def delete_web_form_key(api_key_id: str) -> None:
+    WebFormKeyItem(keys.web_form_key_pk(api_key_id)).delete()
+
+
 def web_form_key(api_key_id: str) -> WebFormKey | None:
     try:
         item = WebFormKeyItem.get(keys.web_form_key_pk(api_key_id))

@@ -17,7 +17,7 @@ from typing import Any
 from rapport import normalize
 from rapport.auth import Caller
 from rapport.contacts.service import contacts
-from rapport.dal import repository
+from rapport.dal import repository, tenancy
 from rapport.dal.keys import Kind, UniqueField
 from rapport.dal.repository import Guard, UnitOfWork
 from rapport.errors import PreconditionFailed
@@ -61,7 +61,8 @@ def handle(event: Mapping[str, Any]) -> list[FeedbackOutcome]:
         return []
     if len(tenants) != 1:
         return [FeedbackOutcome(email, "ignored", reason="the message carries no tenant tag") for email in recipients]
-    return [_apply(str(tenants[0]), email, change) for email in recipients]
+    with tenancy.tenant_scope(str(tenants[0])):
+        return [_apply(str(tenants[0]), email, change) for email in recipients]
 
 
 Change = Any  # (contact data) -> (changes to merge, action name) or None when there is nothing to change

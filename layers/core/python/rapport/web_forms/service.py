@@ -58,10 +58,14 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
         defaults = {name: fields[name] for name in DEFAULTS if name in fields}
         work = UnitOfWork()
         work.put_record(record, self.index_keys(caller.tenant_id, form_id, record.data, deleted=False))
-        work.put_item(repository.web_form_key_item(WebFormKey(issued.id, caller.tenant_id, form_id, defaults)))
+        # The key's lookup item lives in a table of no tenant, which the tenant's credentials cannot write in the
+        # form's transaction (rapport.dal.tenancy): it goes first, as nobody can submit with the key before this
+        # answers with it, and goes away with the key if the form cannot be stored.
         try:
+            repository.save_web_form_key(WebFormKey(issued.id, caller.tenant_id, form_id, defaults))
             work.commit()
         except BaseException:
+            repository.delete_web_form_key(issued.id)
             gateway.revoke_key(issued.id)
             raise
         return WebFormCreated.model_validate({**self._out(record).model_dump(), "api_key": issued.value})
@@ -69,7 +73,9 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
     def revoke(self, caller: Caller, form_id: str, expected_version: int | None) -> None:
         """The form stops accepting submissions at once (its key maps to nothing) and its key is deleted.
 
-        The form stays, revoked, so the leads it submitted still name it. Revoking twice is fine.
+        The form stays, revoked, so the leads it submitted still name it. Revoking twice is fine. The key stops
+        mapping first (its lookup item is no tenant's: it cannot be in the form's write): if the form then cannot
+        be saved (412), it refuses submissions all the same until revoked again.
         """
         caller.require(self.resource, Action.DELETE)
         record = self._load(caller, form_id, expected_version)
@@ -79,9 +85,9 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
         record.data = {**record.data, "status": WebFormStatus.REVOKED.value, "revoked_at": utc_now()}
         record.data["revoked_by"] = caller.user_id
         self._touch(record, caller)
+        repository.delete_web_form_key(api_key_id)
         work = UnitOfWork()
         work.put_record(record, self.index_keys(caller.tenant_id, form_id, record.data, deleted=False))
-        work.delete_item(repository.web_form_key_item(WebFormKey(api_key_id, caller.tenant_id, form_id, {})))
         try:
             work.commit()
         except StaleVersion as error:

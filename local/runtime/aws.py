@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import re
 import socket
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +24,16 @@ from local.runtime.store import Database, DataDir, random_password
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
 
 log = logging.getLogger("rapport.local")
+CALLER_ID_VARIABLE = "AWS_SDK_UA_APP_ID"  # botocore appends `app/<id>` to every request's User-Agent
+_CALLER_ID = re.compile(r"(?:^|\s)app/(worker-[0-9a-f]+)(?:\s|$)")
+
+
+def caller_of(user_agent: str) -> str | None:
+    """The worker whose call this is, from its User-Agent; None for a call from outside the workers."""
+    found = _CALLER_ID.search(user_agent)
+    return found.group(1) if found else None
+
+
 CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "BillingMode", "ProvisionedThroughput")
 _INDEX_KEYS = ("IndexName", "KeySchema", "Projection", "ProvisionedThroughput")
@@ -61,7 +72,7 @@ class EmbeddedAws:
         self._server.start()
         wsgi = self._server._server
         assert wsgi is not None
-        wsgi.app = _calling_as_the_access_key(wsgi.app)
+        wsgi.app = _calling_as_the_worker(wsgi.app)
 
     def stop(self) -> None:
         if self._server is not None:
@@ -72,13 +83,12 @@ class EmbeddedAws:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **CREDENTIALS)
 
 
-def _calling_as_the_access_key(app: Any) -> Any:
-    """Runs each request as its signature's access key (`Credential=<key>/...`): each function worker has its
-    own, so that the DynamoDB lock can tell whose calls waited for it."""
+def _calling_as_the_worker(app: Any) -> Any:
+    """Runs each request as the function worker that sent it, so that the DynamoDB lock can tell whose calls
+    waited for it."""
 
     def call(environ: dict[str, Any], start_response: Any) -> Any:
-        credential = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2]
-        with calling_as(credential.partition("/")[0] or None):
+        with calling_as(caller_of(environ.get("HTTP_USER_AGENT", ""))):
             return app(environ, start_response)
 
     return call

@@ -3,9 +3,10 @@
 A function's first invocation starts a worker (its cold start is logged); the worker is reused after. When
 every worker of a function is busy, another one starts, as Lambda scales out, up to `MAX_CONCURRENCY`; further
 invocations wait for a free one (that wait is not run time). A worker that times out or dies is discarded, as
-Lambda discards the sandbox. Each worker calls AWS with an access key of its own, so that the time its calls
-wait for the local DynamoDB's lock (`lock_wait`) is added to its timeout rather than counted as run time: on
-AWS, a request waits on no other request.
+Lambda discards the sandbox. Each worker's AWS calls carry an id of its own in their user agent (the SDKs' app
+id, whatever credentials sign them: a fenced function signs with its tenant's), so that the time its calls wait
+for the local DynamoDB's lock (`lock_wait`) is added to its timeout rather than counted as run time: on AWS, a
+request waits on no other request.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
+from local.runtime.aws import CALLER_ID_VARIABLE
 from local.runtime.functions import FunctionConfig
 
 log = logging.getLogger("rapport.local")
@@ -40,7 +42,7 @@ class FunctionError(Exception):
         self.message = message
 
 
-LockWait = Callable[[str], float]  # an access key -> seconds its calls waited for the store's lock since asked
+LockWait = Callable[[str], float]  # a worker's id -> seconds its calls waited for the store's lock since asked
 
 
 class Worker:
@@ -48,12 +50,12 @@ class Worker:
 
     def __init__(self, config: FunctionConfig, lock_wait: LockWait) -> None:
         self.config = config
-        self.access_key = f"LOCAL{uuid.uuid4().hex[:16].upper()}"
+        self.caller_id = f"worker-{uuid.uuid4().hex[:16]}"
         self._lock_wait = lock_wait
         self._process = subprocess.Popen(  # noqa: S603 - our own interpreter running our own worker
             [sys.executable, "-P", str(WORKER)],
             cwd=config.code_dir,
-            env={**config.environment, "AWS_ACCESS_KEY_ID": self.access_key},
+            env={**config.environment, CALLER_ID_VARIABLE: self.caller_id},
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -103,7 +105,7 @@ class Worker:
         """The invocation's reply within the function's timeout, plus the time its calls waited for the lock."""
         deadline = time.monotonic() + self.config.timeout
         while (reply := self._reply(deadline - time.monotonic())) is None:
-            waited = self._lock_wait(self.access_key)
+            waited = self._lock_wait(self.caller_id)
             if waited <= 0:
                 self._kill()
                 raise FunctionError("Sandbox.Timedout", f"Task timed out after {self.config.timeout:.2f} seconds")

@@ -5,8 +5,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import boto3
 import pytest
+from botocore.awsrequest import AWSPreparedRequest
 
+from local.runtime.aws import CALLER_ID_VARIABLE, caller_of
 from local.runtime.functions import FunctionConfig
 from local.runtime.workers import FunctionError, Workers
 
@@ -27,7 +30,7 @@ def lambda_handler(event, context):
     if event.get("unserializable"):
         return {1, 2}
     return {"pid": os.getpid(), "event": event, "remaining": context.get_remaining_time_in_millis(),
-            "access_key": os.environ.get("AWS_ACCESS_KEY_ID"),
+            "caller_id": os.environ.get("AWS_SDK_UA_APP_ID"),
             "request_id": context.aws_request_id, "cwd": os.getcwd(), "greeting": os.environ["GREETING"]}
 """
 
@@ -111,8 +114,8 @@ def test_an_import_error_fails_the_init(workers: Workers) -> None:
 def test_the_time_a_function_waited_for_the_store_lock_is_not_run_time(configure) -> None:
     asked: list[str] = []
 
-    def lock_wait(access_key: str) -> float:
-        asked.append(access_key)
+    def lock_wait(caller_id: str) -> float:
+        asked.append(caller_id)
         return 2.0 if len(asked) == 1 else 0.0  # its calls waited 2 s for the lock, then nothing more
 
     pool = Workers(configure, lock_wait)
@@ -121,5 +124,25 @@ def test_the_time_a_function_waited_for_the_store_lock_is_not_run_time(configure
     finally:
         pool.stop()
     assert result["event"] == {"sleep": 3, "key": True}
-    assert asked[0].startswith("LOCAL")
-    assert result["access_key"] == asked[0]  # the worker calls AWS with its own access key
+    assert result["caller_id"] == asked[0]  # the worker's AWS calls carry its own id
+
+
+def test_a_workers_aws_calls_name_it_whatever_credentials_sign_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fenced function signs with its tenant's credentials, not the worker's: the lock still knows the worker."""
+
+    class Sent(Exception):
+        pass
+
+    def capture(request: AWSPreparedRequest, **_: object) -> None:
+        raise Sent(request.headers["User-Agent"])
+
+    monkeypatch.setenv(CALLER_ID_VARIABLE, "worker-0123abcd")
+    session = boto3.session.Session(aws_access_key_id="ASIATENANT", aws_secret_access_key="x", region_name="eu-west-1")
+    client = session.client("dynamodb", endpoint_url="http://localhost:1")
+    client.meta.events.register("before-send", capture)
+    with pytest.raises(Sent) as sent:
+        client.get_item(TableName="t", Key={"PK": {"S": "k"}})
+    user_agent = sent.value.args[0].decode() if isinstance(sent.value.args[0], bytes) else sent.value.args[0]
+    assert caller_of(user_agent) == "worker-0123abcd"
+    assert caller_of("Boto3/1.40 md/Botocore#1.40 app/someone-else") is None
+    assert caller_of("Boto3/1.40 md/Botocore#1.40") is None

@@ -12,11 +12,12 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import bytecode
 from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
 from infra.nag import acknowledge
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+[RUNTIME] = [runtime for runtime in lambda_.Runtime.ALL if runtime.name == f"python{bytecode.PYTHON_VERSION}"]
 ARCHITECTURE = lambda_.Architecture.ARM_64
 HANDLER = "handler.lambda_handler"
 MEMORY_MB = 512
@@ -53,7 +54,7 @@ class FunctionFactory(Construct):
     def _function(self, area: str, description: str, environment: dict[str, str]) -> lambda_.Function:
         scope = Construct(self, area)
         role = self._role(scope)
-        return lambda_.Function(
+        function = lambda_.Function(
             scope,
             "Function",
             description=description,
@@ -70,6 +71,15 @@ class FunctionFactory(Construct):
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
         )
+        for finding in ("AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"):
+            acknowledge(
+                function,
+                finding,
+                f"Python {bytecode.PYTHON_VERSION}, not the latest: the functions ship bytecode compiled by their "
+                "runtime's Python (infra.bytecode), and this is the newest one the project builds with. Lambda "
+                "supports it until 2029.",
+            )
+        return function
 
     def _role(self, scope: Construct) -> iam.Role:
         """A role per function, holding only the grants below (no AWS managed policy)."""

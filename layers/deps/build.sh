@@ -5,7 +5,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-python_version="${LAYER_PYTHON_VERSION:-3.14}"
+python_version="${LAYER_PYTHON_VERSION:-$(cd "$here/../.." && .venv/bin/python -m infra.bytecode version)}"
 pip="${PIP:-$here/../../.venv/bin/pip}"
 build="$here/build"
 stamp="$build/.stamp"

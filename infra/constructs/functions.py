@@ -1,12 +1,18 @@
 """The factory for Rapport's Lambda functions: every function is built the same way, by one construct.
 
 A function is an API area (`functions/<area>/handler.py`), on the shared layers: the domain core
-(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`).
+(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`). Every asset ships
+bytecode compiled by the runtime's Python (`infra.bytecode`).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
@@ -25,6 +31,36 @@ TIMEOUT = Duration.seconds(10)
 METRICS_NAMESPACE = "Rapport"
 DEPS_LAYER = ROOT / "layers" / "deps" / "build"
 _NOT_SHIPPED = ["__pycache__", "*.pyc", ".stamp"]
+
+
+@jsii.implements(ILocalBundling)
+class _CompiledCopy:
+    """Bundles a folder on this machine: its files, and bytecode compiled by the runtime's Python."""
+
+    def __init__(self, source: Path) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        """jsii passes the bundling options as one struct; they hold nothing this bundling needs."""
+        shutil.copytree(self._source, output_dir, ignore=shutil.ignore_patterns(*_NOT_SHIPPED), dirs_exist_ok=True)
+        bytecode.compile_tree(Path(output_dir))
+        return True
+
+
+def compiled_asset(source: Path) -> lambda_.AssetCode:
+    """`source` as a Lambda asset with its bytecode. The asset's hash covers the sources and how they are
+    compiled, so a new runtime version makes new assets."""
+    return lambda_.Code.from_asset(
+        str(source),
+        exclude=_NOT_SHIPPED,
+        asset_hash_type=AssetHashType.SOURCE,
+        bundling=BundlingOptions(
+            # Required by the API, never used: the local bundling either succeeds or stops the synthesis.
+            image=DockerImage.from_registry("local-bundling-only"),
+            local=_CompiledCopy(source),
+            environment={"PYTHON_VERSION": bytecode.PYTHON_VERSION, "INVALIDATION_MODE": bytecode.INVALIDATION_MODE},
+        ),
+    )
 
 
 class FunctionFactory(Construct):
@@ -60,7 +96,7 @@ class FunctionFactory(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            code=lambda_.Code.from_asset(str(ROOT / "functions" / area), exclude=_NOT_SHIPPED),
+            code=compiled_asset(ROOT / "functions" / area),
             handler=HANDLER,
             layers=self._layers,
             memory_size=MEMORY_MB,
@@ -117,7 +153,7 @@ class FunctionFactory(Construct):
             self,
             "CoreLayer",
             description="Rapport domain core (/opt/python/rapport)",
-            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=_NOT_SHIPPED),
+            code=compiled_asset(ROOT / "layers" / "core"),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )
@@ -129,7 +165,7 @@ class FunctionFactory(Construct):
             self,
             "DepsLayer",
             description="Rapport third-party dependencies (layers/deps/requirements.txt)",
-            code=lambda_.Code.from_asset(str(DEPS_LAYER), exclude=_NOT_SHIPPED),
+            code=compiled_asset(DEPS_LAYER),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

@@ -18,19 +18,20 @@ from local.coldstart import (
 
 
 def _runs(*seconds: float, status: int = 200, compiled: int = 0) -> list[Sample]:
-    return [Sample(seconds=value, status=status, compiled=compiled) for value in seconds]
+    return [Sample(cpu=value, wall=value * 2, status=status, compiled=compiled) for value in seconds]
 
 
 def _samples(**functions: list[Sample]) -> dict[str, list[Sample]]:
     return {BARE_BOTO3: _runs(0.10, 0.30, 0.11, 0.09), BARE_POWERTOOLS: _runs(0.2, 0.15, 0.16), **functions}
 
 
-def test_each_subject_is_its_median_divided_by_each_bare_handlers_median() -> None:
+def test_each_subject_is_its_median_cpu_time_divided_by_each_bare_handlers_median() -> None:
     report = summarize(_samples(accounts=_runs(0.9, 0.15, 0.14, 0.13)))
     rows = {row.name: row for row in report.rows}
-    assert rows[BARE_BOTO3].median == pytest.approx(0.105)
+    assert rows[BARE_BOTO3].cpu == pytest.approx(0.105)
+    assert rows[BARE_BOTO3].wall == pytest.approx(0.21)
     assert rows[BARE_BOTO3].to_boto3 == pytest.approx(1.0)
-    assert rows["accounts"].median == pytest.approx(0.145)
+    assert rows["accounts"].cpu == pytest.approx(0.145)
     assert rows["accounts"].to_boto3 == pytest.approx(0.145 / 0.105)
     assert rows["accounts"].to_powertools == pytest.approx(0.145 / 0.16)
     assert rows[BARE_POWERTOOLS].to_boto3 == pytest.approx(0.16 / 0.105)
@@ -64,7 +65,7 @@ def test_a_server_error_compiled_modules_or_an_unexpected_call_fail_even_a_fast_
 def test_the_report_prints_both_ratios_of_every_function_and_the_worst() -> None:
     text = render(summarize(_samples(accounts=_runs(0.2), contacts=_runs(0.14))), rounds=4)
     assert "median of 4 fresh processes" in text
-    assert "  accounts           200.0     1.90          1.25     200         0" in text
+    assert "  accounts           200.0    400.0     1.90          1.25     200         0" in text
     assert "worst: accounts, 1.90x bare boto3 and 1.25x bare Powertools" in text
     assert "FAIL" not in text
 

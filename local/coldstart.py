@@ -54,8 +54,9 @@ LIMIT = 2.0
 GOAL = 1.5
 ROUNDS = 7
 TABLE_NAME = "rapport-bench"
+BARE_HANDLER = "handler.lambda_handler"
 
-# Run by every measured process: the handler module in the working directory, the event as its argument.
+# Run by every measured process: the event and the handler (`module.function`, as Lambda names it) its arguments.
 MEASURE = """
 import importlib, importlib.machinery, json, sys, time
 
@@ -84,9 +85,9 @@ class Context:
         return 10_000
 
 
-event = json.loads(sys.argv[1])
+event, (module, _, function) = json.loads(sys.argv[1]), sys.argv[2].rpartition(".")
 started, started_cpu = time.perf_counter(), time.process_time()
-reply = importlib.import_module("handler").lambda_handler(event, Context())
+reply = getattr(importlib.import_module(module), function)(event, Context())
 cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started
 result = {"cpu": cpu, "wall": wall, "status": reply["statusCode"], "compiled": len(compiled)}
 print("\\ncoldstart " + json.dumps(result))
@@ -143,10 +144,11 @@ _STUB_ANSWERS: dict[str, dict[str, Any]] = {
 
 @dataclass(frozen=True)
 class Subject:
-    """One thing measured: a folder holding `handler.py`, what else is on its path, and the event it answers."""
+    """One thing measured: its code's folder and handler, what else is on its path, and the event it answers."""
 
     name: str
     task_root: Path
+    handler: str
     layers: tuple[Path, ...]
     environment: dict[str, str]
     event: dict[str, Any]
@@ -393,6 +395,7 @@ def subjects(assembly: CloudAssembly, sandbox: Path) -> list[Subject]:
             Subject(
                 name=area,
                 task_root=_copy(assembly.asset_path(logical_id), sandbox / "task" / area),
+                handler=properties["Handler"],
                 layers=tuple(copied_layer(layer["Ref"]) for layer in properties["Layers"]),
                 environment=_function_environment(properties.get("Environment", {}).get("Variables", {})),
                 event=sample_event(routes, area),
@@ -402,7 +405,7 @@ def subjects(assembly: CloudAssembly, sandbox: Path) -> list[Subject]:
     bare_layers = (deps / "python",)
     bare_event = json.loads((EVENTS / "accounts" / "getAccount.json").read_text())
     bare = [
-        Subject(name, _bare(sandbox, name.replace(" ", "-"), source), bare_layers, {}, bare_event)
+        Subject(name, _bare(sandbox, name.replace(" ", "-"), source), BARE_HANDLER, bare_layers, {}, bare_event)
         for name, source in ((BARE_BOTO3, BARE_BOTO3_HANDLER), (BARE_POWERTOOLS, BARE_POWERTOOLS_HANDLER))
     ]
     return bare + measured
@@ -449,7 +452,7 @@ def _lambda_environment(subject: Subject, sdk: Path, endpoint: str) -> dict[str,
 def measure(subject: Subject, python: Path, sdk: Path, endpoint: str) -> Sample:
     """One cold start of `subject` in a fresh process."""
     finished = subprocess.run(  # noqa: S603 - the runtime's interpreter running the bench's own program
-        [str(python), "-B", "-s", "-P", "-c", MEASURE, json.dumps(subject.event)],
+        [str(python), "-B", "-s", "-P", "-c", MEASURE, json.dumps(subject.event), subject.handler],
         cwd=subject.task_root,
         env=_lambda_environment(subject, sdk, endpoint),
         capture_output=True,

@@ -25,7 +25,7 @@ from infra.nag import acknowledge
 
 [RUNTIME] = [runtime for runtime in lambda_.Runtime.ALL if runtime.name == f"python{bytecode.PYTHON_VERSION}"]
 ARCHITECTURE = lambda_.Architecture.ARM_64
-HANDLER = "handler.lambda_handler"
+HANDLER = "rapport.api.entry.lambda_handler"  # the area's handler.lambda_handler, after rapport.api.powertools
 MEMORY_MB = 512
 TIMEOUT = Duration.seconds(10)
 METRICS_NAMESPACE = "Rapport"

@@ -46,7 +46,7 @@ def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None
     for properties in functions.values():
         assert properties["Runtime"] == f"python{PYTHON_VERSION}"
         assert properties["Architectures"] == ["arm64"]
-        assert properties["Handler"] == "handler.lambda_handler"
+        assert properties["Handler"] == "rapport.api.entry.lambda_handler"
         assert properties["MemorySize"] == 512
         assert properties["Timeout"] == 10
         assert properties["TracingConfig"] == {"Mode": "Active"}

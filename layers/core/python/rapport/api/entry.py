@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from rapport.api.powertools import narrow_event_handler
+from rapport.api.powertools import narrow_powertools
 
-narrow_event_handler()
+narrow_powertools()
 lambda_handler: Any = importlib.import_module("handler").lambda_handler

@@ -77,11 +77,12 @@ test: install layer lint  ## every test suite, slow ones included
 test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: what to run after each edit
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)
 
-bench: synth  ## cold start beside bare boto3, DynamoDB requests per operation, the local runtime at 1k and 50k contacts
+bench: synth  ## DynamoDB requests per operation, the local runtime at 1k and 50k contacts, cold starts as deployed (fails over 2x)
 	$(PYTHON) -W ignore -m local.bench
+	$(PYTHON) -m local.coldstart
 
 deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials
 	npx cdk deploy -c stage=$(STAGE) Rapport-$(STAGE)
 
-clean:  ## remove the venv, node_modules, cdk.out and the built layer
-	rm -rf $(VENV) node_modules cdk.out layers/deps/build
+clean:  ## remove the venv, node_modules, cdk.out, the built layer and the bench's packages
+	rm -rf $(VENV) node_modules cdk.out layers/deps/build .bench

@@ -7,9 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.config import ROOT
-
-DOCUMENT = ROOT / "functions" / "openapi.json"
+# Not from infra.config, which imports the CDK (a Node.js process): tools read routes without it.
+DOCUMENT = Path(__file__).resolve().parent.parent / "functions" / "openapi.json"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 FUNCTION_FIELD = "x-rapport-function"
 # Operations whose `security` names this scheme take an API key (x-api-key) instead of a staff token.

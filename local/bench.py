@@ -1,86 +1,30 @@
-"""`make bench`: cold start per handler beside a bare boto3 handler, DynamoDB requests per operation, and the
-local runtime holding a company's data (local/loadtest.py), 1,000 and 50,000 contacts side by side.
-
-Cold start is what a new Lambda sandbox pays before the first request: importing the handler module and
-building its DynamoDB client. Each handler and the bare `import boto3; boto3.client("dynamodb")` baseline
-run in fresh interpreters, interleaved, several rounds; the figure is the ratio of medians.
-"""
+"""`make bench`: DynamoDB requests per API operation, and the local runtime holding a company's data
+(local/loadtest.py), 1,000 and 50,000 contacts side by side (the cold starts are `local.coldstart`'s)."""
 
 from __future__ import annotations
 
 import os
-import statistics
-import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from local.openapi import AREAS
-
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 7
 COMPANY_SCALES = (1_000, 50_000)  # contacts
 
-BASELINE = """
-import time
-started = time.perf_counter()
-import boto3
-boto3.client("dynamodb")
-print(time.perf_counter() - started)
-"""
-
-HANDLER = """
-import time
-started = time.perf_counter()
-import handler
-from rapport.dal.models import Item
-Item._get_connection().connection.client
-print(time.perf_counter() - started)
-"""
-
-
-def _lambda_like_env(area: str | None) -> dict[str, str]:
-    paths = [str(ROOT / "layers" / "core" / "python")] + ([str(ROOT / "functions" / area)] if area else [])
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "PYTHONPATH": os.pathsep.join(paths),
-        "PYTHONDONTWRITEBYTECODE": "0",
-        "AWS_DEFAULT_REGION": "eu-west-1",
-        "AWS_REGION": "eu-west-1",
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "TABLE_NAME": "rapport-bench",
-        "IDEMPOTENCY_TABLE_NAME": "rapport-bench-idempotency",
-        "CURSOR_SECRET_ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:cursor",
-        "POWERTOOLS_SERVICE_NAME": f"rapport-{area}",
-        "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
-        "POWERTOOLS_TRACE_DISABLED": "1",
-    }
-
-
-def _time(script: str, area: str | None) -> float:
-    output = subprocess.run(  # noqa: S603 - our own interpreter running our own script
-        [sys.executable, "-c", script], env=_lambda_like_env(area), capture_output=True, text=True, check=True
-    )
-    return float(output.stdout.strip().splitlines()[-1])
-
-
-def cold_starts() -> None:
-    print(f"Cold start: import + DynamoDB client, median of {ROUNDS} fresh interpreters (seconds)")
-    for area in AREAS:
-        _time(HANDLER, area)  # warm the bytecode cache, as a deployed layer has it
-    samples: dict[str, list[float]] = {"bare boto3": [], **{area: [] for area in AREAS}}
-    for _ in range(ROUNDS):
-        samples["bare boto3"].append(_time(BASELINE, None))
-        for area in AREAS:
-            samples[area].append(_time(HANDLER, area))
-    baseline = statistics.median(samples["bare boto3"])
-    print(f"  {'bare boto3':<12} {baseline:.3f}")
-    for area in AREAS:
-        median = statistics.median(samples[area])
-        print(f"  {area:<12} {median:.3f}  ratio {median / baseline:.2f}")
+# What the API functions read from their environment, for the handlers run in this process under moto.
+ENVIRONMENT = {
+    "AWS_DEFAULT_REGION": "eu-west-1",
+    "AWS_REGION": "eu-west-1",
+    "AWS_ACCESS_KEY_ID": "bench",
+    "AWS_SECRET_ACCESS_KEY": "bench",
+    "TABLE_NAME": "rapport-bench",
+    "IDEMPOTENCY_TABLE_NAME": "rapport-bench-idempotency",
+    "CURSOR_SECRET": "bench",
+    "POWERTOOLS_SERVICE_NAME": "rapport-bench",
+    "POWERTOOLS_METRICS_NAMESPACE": "Rapport",
+    "POWERTOOLS_TRACE_DISABLED": "1",
+}
 
 
 def request_counts() -> None:
@@ -338,10 +282,8 @@ def local_runtime() -> None:
 
 
 def main() -> None:
-    for name, value in _lambda_like_env(None).items():
+    for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
-    os.environ.setdefault("CURSOR_SECRET", "bench")
-    cold_starts()
     request_counts()
     local_runtime()
 

@@ -2,17 +2,24 @@
 
 A function is an API area (`functions/<area>/handler.py`), on the shared layers: the domain core
 (`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`). Each says how it
-reaches the tenant tables (infra/constructs/tenancy.py): API functions are fenced to their caller's tenant.
+reaches the tenant tables (infra/constructs/tenancy.py): API functions are fenced to their caller's tenant. Every
+asset ships bytecode compiled by the runtime's Python (`infra.bytecode`).
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+import shutil
+from pathlib import Path
+from typing import Any
+
+import jsii
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra import bytecode
 from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
 from infra.constructs.tenancy import (
@@ -26,14 +33,44 @@ from infra.constructs.tenancy import (
 from infra.nag import acknowledge
 from infra.table_access import ROLE_VARIABLE
 
-RUNTIME = lambda_.Runtime.PYTHON_3_14
+[RUNTIME] = [runtime for runtime in lambda_.Runtime.ALL if runtime.name == f"python{bytecode.PYTHON_VERSION}"]
 ARCHITECTURE = lambda_.Architecture.ARM_64
-HANDLER = "handler.lambda_handler"
+HANDLER = "rapport.api.entry.lambda_handler"  # the area's handler.lambda_handler, after rapport.api.powertools
 MEMORY_MB = 512
 TIMEOUT = Duration.seconds(10)
 METRICS_NAMESPACE = "Rapport"
 DEPS_LAYER = ROOT / "layers" / "deps" / "build"
 _NOT_SHIPPED = ["__pycache__", "*.pyc", ".stamp"]
+
+
+@jsii.implements(ILocalBundling)
+class _CompiledCopy:
+    """Bundles a folder on this machine: its files, and bytecode compiled by the runtime's Python."""
+
+    def __init__(self, source: Path) -> None:
+        self._source = source
+
+    def try_bundle(self, output_dir: str, *_options: Any, **_keywords: Any) -> bool:
+        """jsii passes the bundling options as one struct; they hold nothing this bundling needs."""
+        shutil.copytree(self._source, output_dir, ignore=shutil.ignore_patterns(*_NOT_SHIPPED), dirs_exist_ok=True)
+        bytecode.compile_tree(Path(output_dir))
+        return True
+
+
+def compiled_asset(source: Path) -> lambda_.AssetCode:
+    """`source` as a Lambda asset with its bytecode. The asset's hash covers the sources and how they are
+    compiled, so a new runtime version makes new assets."""
+    return lambda_.Code.from_asset(
+        str(source),
+        exclude=_NOT_SHIPPED,
+        asset_hash_type=AssetHashType.SOURCE,
+        bundling=BundlingOptions(
+            # Required by the API, never used: the local bundling either succeeds or stops the synthesis.
+            image=DockerImage.from_registry("local-bundling-only"),
+            local=_CompiledCopy(source),
+            environment={"PYTHON_VERSION": bytecode.PYTHON_VERSION, "INVALIDATION_MODE": bytecode.INVALIDATION_MODE},
+        ),
+    )
 
 
 class FunctionFactory(Construct):
@@ -71,7 +108,7 @@ class FunctionFactory(Construct):
             description=description,
             runtime=RUNTIME,
             architecture=ARCHITECTURE,
-            code=lambda_.Code.from_asset(str(ROOT / "functions" / area), exclude=_NOT_SHIPPED),
+            code=compiled_asset(ROOT / "functions" / area),
             handler=HANDLER,
             layers=self._layers,
             memory_size=MEMORY_MB,
@@ -87,6 +124,14 @@ class FunctionFactory(Construct):
         else:
             self.tenant_data.admit(role)
             function.add_environment(ROLE_VARIABLE, self.tenant_data.role.role_arn)
+        for finding in ("AwsSolutions::AwsSolutions-L1", "Serverless::Serverless-LambdaLatestVersion"):
+            acknowledge(
+                function,
+                finding,
+                f"Python {bytecode.PYTHON_VERSION}, not the latest: the functions ship bytecode compiled by their "
+                "runtime's Python (infra.bytecode), and this is the newest one the project builds with. Lambda "
+                "supports it until 2029.",
+            )
         return function
 
     def _role(self, scope: Construct, tenancy: Tenancy) -> iam.Role:
@@ -130,7 +175,7 @@ class FunctionFactory(Construct):
             self,
             "CoreLayer",
             description="Rapport domain core (/opt/python/rapport)",
-            code=lambda_.Code.from_asset(str(ROOT / "layers" / "core"), exclude=_NOT_SHIPPED),
+            code=compiled_asset(ROOT / "layers" / "core"),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )
@@ -142,7 +187,7 @@ class FunctionFactory(Construct):
             self,
             "DepsLayer",
             description="Rapport third-party dependencies (layers/deps/requirements.txt)",
-            code=lambda_.Code.from_asset(str(DEPS_LAYER), exclude=_NOT_SHIPPED),
+            code=compiled_asset(DEPS_LAYER),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

@@ -18,6 +18,7 @@ class Synthesis:
     template: dict[str, Any]
     report: dict[str, Any]
     error: str | None
+    outdir: Path
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -41,6 +42,10 @@ class Synthesis:
         areas = functions_of(load_routes())
         return {area: properties for area, properties in self.functions().items() if area in areas}
 
+    def asset(self, logical_id: str) -> Path:
+        """Where the resource's code (a function's, a layer's) was staged, as it is zipped and deployed."""
+        return self.outdir / str(self.resources[logical_id]["Metadata"]["aws:asset:path"])
+
     def one(self, resource_type: str, path_suffix: str) -> dict[str, Any]:
         """The resource of `resource_type` whose construct path ends with `path_suffix`."""
         [resource] = [
@@ -63,7 +68,7 @@ def synthesize(stage: str, outdir: Path) -> Synthesis:
         error = str(failure)
     template = json.loads((outdir / f"Rapport-{stage}.template.json").read_text())
     report = json.loads((outdir / "validation-report.json").read_text())
-    return Synthesis(template=template, report=report, error=error)
+    return Synthesis(template=template, report=report, error=error, outdir=outdir)
 
 
 @pytest.fixture(scope="session")

@@ -1,4 +1,4 @@
-"""The deps layer: built for the functions' runtime and architecture, small, and without the AWS SDK."""
+"""The deps layer: built for the functions' runtime and architecture, small with its bytecode, without the AWS SDK."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from packaging.utils import canonicalize_name
 
 from infra.config import ROOT
 from infra.constructs.functions import DEPS_LAYER, RUNTIME
+from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
 
@@ -18,8 +19,14 @@ AARCH64 = 183  # an ELF header's e_machine for arm64
 PROVIDED_BY_THE_RUNTIME = ("boto3", "botocore", "s3transfer")
 
 
-def test_deps_layer_is_under_30_mb_unzipped() -> None:
-    size = sum(path.stat().st_size for path in DEPS_LAYER.rglob("*") if path.is_file())
+def test_deps_layer_as_deployed_with_its_bytecode_is_under_30_mb_unzipped(dev: Synthesis) -> None:
+    [layer] = [
+        dev.asset(logical_id)
+        for logical_id, layer in dev.of_type("AWS::Lambda::LayerVersion").items()
+        if layer["Metadata"]["aws:cdk:path"].endswith("/DepsLayer/Resource")
+    ]
+    size = sum(path.stat().st_size for path in layer.rglob("*") if path.is_file())
+    assert any(layer.rglob("*.pyc"))
     assert 0 < size < BUDGET_BYTES, f"{size / 1024 / 1024:.1f} MB"
 
 

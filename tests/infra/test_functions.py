@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from infra.bytecode import PYTHON_VERSION
 from infra.openapi import functions_of, load_routes
 from tests.infra.conftest import Synthesis
 
@@ -43,9 +44,9 @@ def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: di
 
 def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None:
     for properties in functions.values():
-        assert properties["Runtime"] == "python3.14"
+        assert properties["Runtime"] == f"python{PYTHON_VERSION}"
         assert properties["Architectures"] == ["arm64"]
-        assert properties["Handler"] == "handler.lambda_handler"
+        assert properties["Handler"] == "rapport.api.entry.lambda_handler"
         assert properties["MemorySize"] == 512
         assert properties["Timeout"] == 10
         assert properties["TracingConfig"] == {"Mode": "Active"}
@@ -58,7 +59,7 @@ def test_functions_run_on_the_core_and_deps_layers(dev: Synthesis, functions: di
     for properties in functions.values():
         assert properties["Layers"] == [{"Ref": core}, {"Ref": deps}]
     for layer in (core, deps):
-        assert dev.resources[layer]["Properties"]["CompatibleRuntimes"] == ["python3.14"]
+        assert dev.resources[layer]["Properties"]["CompatibleRuntimes"] == [f"python{PYTHON_VERSION}"]
         assert dev.resources[layer]["Properties"]["CompatibleArchitectures"] == ["arm64"]
 
 

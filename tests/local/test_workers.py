@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 import pytest
-from botocore.awsrequest import AWSPreparedRequest
+from botocore.awsrequest import AWSPreparedRequest  # type: ignore[import-untyped]
 
 from local.runtime.aws import CALLER_ID_VARIABLE, caller_of
 from local.runtime.functions import FunctionConfig

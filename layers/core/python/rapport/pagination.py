@@ -19,14 +19,12 @@ import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Generic, TypeVar
-
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from rapport.errors import BadRequest
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -62,6 +60,11 @@ def _secret() -> bytes:
 @cache
 def _cipher(secret: bytes) -> AESGCM:
     """AES-256-GCM under a key of its own, derived from the secret (which may serve other purposes later)."""
+    # Imported when a cursor is made or read: loading cryptography's native library would cost every cold start.
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=CURSOR_KEY_INFO)
     return AESGCM(hkdf.derive(secret))
 
@@ -86,6 +89,8 @@ def encode_cursor(position: Mapping[str, Any] | None, bound_to: str) -> str | No
 def decode_cursor(cursor: str | None, bound_to: str) -> dict[str, Any] | None:
     if cursor is None or cursor == "":
         return None
+    from cryptography.exceptions import InvalidTag
+
     invalid = BadRequest.of("cursor", "The cursor is invalid, or belongs to another query.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

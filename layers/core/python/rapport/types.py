@@ -26,9 +26,10 @@ from rapport.countries import COUNTRIES
 
 
 class StrictModel(BaseModel):
-    """Request models: unknown fields are an error, strings are trimmed."""
+    """Request models: unknown fields are an error, strings are trimmed. Like every stored record (`RecordMeta`),
+    built when first used: a function's cold start builds only the models its request needs."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
 
 def _unique(values: list[str]) -> list[str]:
@@ -149,6 +150,8 @@ class Address(StrictModel):
 
 class RecordMeta(BaseModel):
     """Fields every stored record carries."""
+
+    model_config = ConfigDict(defer_build=True)
 
     id: str
     created_at: datetime

@@ -35,7 +35,7 @@ from local.runtime.aws import (
     ensure_free,
     verify_email_identities,
 )
-from local.runtime.bulk import backlog_of, creators, models_in_process, seed_company, use_environment
+from local.runtime.bulk import backlog_of, bulk_writes, creators, seed_company, tenant_is_new, use_environment
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -193,14 +193,13 @@ class LocalCloud:
         environment = self._service_environment()
         use_environment(environment)
         backend = dynamodb_backends[ACCOUNT_ID][self.options.region]
+        table = backend.get_table(environment["TABLE_NAME"])
+        if not tenant_is_new(table, tenant):
+            message = f"tenant {tenant!r} holds records already: seed a new tenant (--tenant)"
+            return _json(409, {"message": message})
         started = time.monotonic()
-        with models_in_process(backend), self.database.batched():
-            created = seed_company(
-                contacts,
-                tenant,
-                creators(),
-                backlog_of(backend.get_table(environment["TABLE_NAME"])),
-            )
+        with bulk_writes(backend), self.database.batched():
+            created = seed_company(contacts, tenant, creators(), backlog_of(table))
         seconds = round(time.monotonic() - started, 1)
         log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
         return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})

@@ -18,6 +18,7 @@ API's handlers.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -84,6 +85,7 @@ def bulk_writes(backend: DynamoDBBackend) -> Iterator[None]:
     """Within it, every PynamoDB model of the domain core sends its writes and item reads to `backend` in bulk."""
     from pynamodb.models import Model
 
+    importlib.import_module("rapport.dal.models")  # defines the models: a model not yet defined is not found below
     connections = [model._get_connection().connection for model in _models(Model)]
     clients = [connection.client for connection in connections]
     for connection, client in zip(connections, clients, strict=True):

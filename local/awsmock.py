@@ -25,9 +25,10 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   `load_items` loads text and builds the query partitions from it, and each request's end turns the items it
   touched back into text (the same text the listeners get).
 - `reads_are_serialized_shape_by_shape`: moto 5.2 writes every response through a generic serializer that walks
-  the operation's output shape value by value: a page of 25 contacts takes longer to write out than to find.
-  Here the reads that return items (GetItem, Query, Scan, BatchGetItem, TransactGetItems) are written as the
-  plain JSON they are, as moto did before, binary values in base64.
+  the operation's output shape value by value: a page of 25 contacts takes longer to write out than to find,
+  and a stream's GetRecords (100 records with both images) longer than the write that made them. Here the reads
+  that return items (GetItem, Query, Scan, BatchGetItem, TransactGetItems, and DynamoDB Streams' GetRecords)
+  are written as the plain JSON they are, as moto did before, binary values in base64.
 - `every_instance_is_tracked_for_ever`: moto's `BaseModel` appends every instance it makes to a list on its class
   (for `/moto-api/data.json`), so that each item ever put or read, each stream record and each shard iterator
   stays in memory for good: memory grows with every request. Here `Item`, `StreamRecord` and `ShardIterator` are
@@ -52,9 +53,12 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from moto.core.responses import ActionResult
+from moto.core.serialize import TimestampSerializer
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
@@ -71,6 +75,7 @@ from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamRecord, Strea
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
+from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
@@ -311,6 +316,84 @@ def load_items(table: Table, items: Iterable[str]) -> int:
             index.sort()
         table.__dict__["_rapport_partitions"] = partitions
     return count
+
+
+def commit_unchecked(backend: DynamoDBBackend, operations: Iterable[dict[str, Any]]) -> None:
+    """Commits the writes of a TransactWriteItems (`{"Put": {...}}`, `{"Update": ...}`...) without evaluating
+    their conditions, for a bulk load whose writes hold by construction (`rapport seed` into a new tenant).
+
+    A Put is kept as its JSON text and its stream record is made from that text, without moto's objects: the
+    same record, partition entries and listener change as a PutItem of it, at a fraction of the cost. An Update
+    or a Delete (few in a load) runs through moto's own, condition left out. Condition checks write nothing.
+    """
+    with _locked():
+        for operation in operations:
+            ((kind, write),) = operation.items()
+            table_name = write["TableName"]
+            if kind == "Put":
+                _put_text(backend, backend.get_table(table_name), write["Item"])
+            elif kind == "Update":
+                backend.update_item(
+                    table_name,
+                    write["Key"],
+                    update_expression=write["UpdateExpression"],
+                    expression_attribute_names=write.get("ExpressionAttributeNames") or {},
+                    expression_attribute_values=write.get("ExpressionAttributeValues") or {},
+                )
+            elif kind == "Delete":
+                backend.delete_item(table_name, write["Key"])
+
+
+def _put_text(backend: DynamoDBBackend, table: Table, attributes: dict[str, Any]) -> None:
+    key = _key_of(table, attributes)
+    if key is None or key[1] is None or _has_binary(attributes):
+        backend.put_item(table.name, attributes)  # a small table's item, or one the text form would not index
+        return
+    text = json.dumps(attributes, default=_base64)
+    new_image = json.loads(text)
+    old = _item(table, key)
+    old_image = None if old is None else json.loads(item_text(old))
+    for index in _partitions(table).values():
+        index.move(index.entry(table, old), index.entry_of_json(new_image))
+    stored: Any = table.items
+    partition = stored.get(key[0])
+    if not isinstance(partition, _LazyPartition):
+        partition = stored[key[0]] = _LazyPartition(key[0], partition or {})
+    dict.__setitem__(partition, key[1], text)
+    if table.stream_shard is not None:
+        old_record = None if old_image is None else _Image(key, old_image)
+        table.stream_shard.add(old_record, _Image(key, new_image))  # type: ignore[arg-type]
+    for listener in _listeners:
+        listener(table, [(key[0], key[1], text)])
+
+
+def _has_binary(attributes: dict[str, Any]) -> bool:
+    return any("B" in value or "BS" in value for value in attributes.values())
+
+
+@dataclass(frozen=True)
+class _Image:
+    """An item as moto's `StreamRecord` reads one (its keys and `to_json`), made from its DynamoDB JSON."""
+
+    key: Key
+    attributes: dict[str, Any]
+
+    @property
+    def hash_key(self) -> DynamoType:
+        return self.key[0]
+
+    @property
+    def range_key(self) -> DynamoType | None:
+        return self.key[1]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"Attributes": self.attributes}
+
+
+def has_key_prefix(table: Table, prefix: str) -> bool:
+    """Whether a partition key of the table starts with `prefix`."""
+    with _LOCK:
+        return any(str(hash_key.value).startswith(prefix) for hash_key in list(table.items))
 
 
 def item_text(item: Item) -> str:
@@ -825,6 +908,30 @@ def _base64(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
+class _PlainJsonRecords(ActionResult):
+    """A GetRecords answer of DynamoDB Streams written as plain JSON: binary values in base64, times in seconds
+    since the epoch (as moto's serializer writes a record's ApproximateCreationDateTime)."""
+
+    def execute_result(self, context: Any) -> Any:
+        del context
+        return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(self.result, default=_record_value)
+
+
+def _record_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return TimestampSerializer._timestamp_unixtimestamp(value)
+    return _base64(value)
+
+
+def _plain_json_records(get_records: Callable[..., ActionResult]) -> Callable[..., ActionResult]:
+    @functools.wraps(get_records)
+    def call(handler: DynamoDBStreamsHandler) -> ActionResult:
+        return _PlainJsonRecords(get_records(handler).result)
+
+    call.__rapport_patched__ = True  # type: ignore[attr-defined]
+    return call
+
+
 # every_instance_is_tracked_for_ever
 
 
@@ -866,6 +973,7 @@ def patch_dynamodb() -> None:
         model.__new__ = _untracked  # type: ignore[assignment]
         getattr(model, "instances_tracked").clear()  # noqa: B009 - set by moto's metaclass, unknown to mypy
     DynamoResult.execute_result = _plain_json(DynamoResult.execute_result)  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.get_records = _plain_json_records(DynamoDBStreamsHandler.get_records)  # type: ignore[method-assign]
     DynamoDBStreamsBackend.get_records = _recent_iterators_only(  # type: ignore[method-assign]
         DynamoDBStreamsBackend.get_records
     )

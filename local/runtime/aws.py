@@ -1,5 +1,10 @@
 """The embedded AWS endpoint: moto's server in this process, with the stack's data resources created in it.
 
+moto's application is served by werkzeug's request handler made to keep connections open (`_KeepAliveHandler`):
+werkzeug's own closes each one after its response, so that every AWS call of a function paid a new TCP
+connection, and the server a new thread. Calls of JSON-protocol services find their moto application once per
+service, target and region (`_dispatch_once`), not by inspecting each request under moto's dispatcher lock.
+
 Tables are made from the template's `AWS::DynamoDB::Table` properties (keys, indexes, stream, TTL) and
 filled from the data folder straight into moto's table, which makes no stream records: restored items are not
 replayed as new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
@@ -8,16 +13,19 @@ replayed as new events. Secrets get the value kept in the data folder, generated
 from __future__ import annotations
 
 import functools
+import io
 import json
 import logging
 import re
 import socket
+import threading
 from collections.abc import Callable
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 from moto.dynamodb.models import dynamodb_backends
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import ThreadedWSGIServer
 
 from local.awsmock import calling_as, load_items, patch_dynamodb
 from local.runtime.store import Database, DataDir, random_password
@@ -58,7 +66,8 @@ class EmbeddedAws:
     def __init__(self, port: int, region: str) -> None:
         self.port = port
         self.region = region
-        self._server: ThreadedMotoServer | None = None
+        self._server: ThreadedWSGIServer | None = None
+        self._thread: threading.Thread | None = None
 
     @property
     def endpoint(self) -> str:
@@ -68,19 +77,80 @@ class EmbeddedAws:
         ensure_free(self.port)
         patch_dynamodb()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
-        wsgi = self._server._server
-        assert wsgi is not None
-        wsgi.app = _calling_as_the_worker(wsgi.app)
+        dispatcher = DomainDispatcherApplication(create_backend_app)
+        _dispatch_once(dispatcher)
+        app = _calling_as_the_worker(dispatcher)
+        self._server = ThreadedWSGIServer("127.0.0.1", self.port, app, handler=_KeepAliveHandler)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="aws", daemon=True)
+        self._thread.start()
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.stop()
-            self._server = None
+        if self._server is not None and self._thread is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join()
+            self._server = self._thread = None
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **CREDENTIALS)
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler on HTTP/1.1 keep-alive: the request's body is read whole before moto sees it and the
+    response is sent whole with its Content-Length, so the connection is ready for the next request."""
+
+    protocol_version = "HTTP/1.1"
+
+    def run_wsgi(self) -> None:
+        if self.headers.get("Expect", "").lower().strip() == "100-continue":
+            self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+        environ = self.make_environ()
+        if environ.pop("wsgi.input_terminated", False):  # chunked: to its last chunk
+            body = environ["wsgi.input"].read()
+        else:
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ.update({"wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))})
+        started: list[Any] = []
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Callable[..., None]:
+            del exc_info
+            started[:] = [status, headers]
+            return lambda data: None
+
+        chunks = self.server.app(environ, start_response)
+        try:
+            answer = b"".join(chunks)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        status, headers = started
+        code, _, reason = status.partition(" ")
+        self.send_response(int(code), reason)
+        for name, value in headers:
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(answer)
+
+
+def _dispatch_once(dispatcher: DomainDispatcherApplication) -> None:
+    """A signed call of a JSON-protocol service (its `X-Amz-Target`) goes to the moto application found for the
+    first call of the same target, service and region."""
+    find = dispatcher.get_application
+    found: dict[tuple[str, ...], Any] = {}
+
+    def get_application(environ: dict[str, Any]) -> Any:
+        target = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")[0]
+        scope = environ.get("HTTP_AUTHORIZATION", "").partition("Credential=")[2].split("/")[2:4]  # region, service
+        if not target or len(scope) != 2:
+            return find(environ)
+        key = (target, *scope)
+        if key not in found:
+            found[key] = find(environ)
+        return found[key]
+
+    dispatcher.get_application = get_application  # type: ignore[method-assign]
 
 
 def _calling_as_the_worker(app: Any) -> Any:

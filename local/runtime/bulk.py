@@ -2,12 +2,15 @@
 
 N contacts with their accounts, leads, deals, activities and tasks (`PER_CONTACT`), created by the domain
 services themselves (`<service>.create(caller, payload)`: what every API create runs once its handler has parsed
-the request), so the items, guards, summaries and counters are the API's. Only the transport differs: the
-services' DynamoDB requests reach moto's backend in this process (`InProcessDynamoDB`) instead of going over
-HTTP through botocore and moto's request parser, which cost ten times the write. The writes stream like any
-other, so the publisher turns them into the same domain events; the seed waits while the stream holds more than
-`STREAM_BACKLOG` unread records, so that none is dropped, and at its end until the publisher has read them all.
-The data folder commits the seed's writes in batches.
+the request), so the items, guards, summaries and counters are the API's. Only the transport differs
+(`BulkDynamoDB`): the services' writes are committed straight into moto's tables in this process, their
+conditions not evaluated (moto's expression parsing cost more than the rest of a write), and their item reads
+answered there too, instead of going over HTTP through botocore and moto's request parser. That is sound only
+for a tenant that holds nothing yet, whose writes hold by construction: a seed into a tenant that has records is
+refused (`tenant_is_new`). The writes stream like any other, so the publisher turns them into the same domain
+events; the seed waits while the stream holds more than `STREAM_BACKLOG` unread records, so that none is
+dropped, and at its end until the publisher has read them all. The data folder commits the seed's writes in
+batches.
 
 tests/local/test_bulk.py shows that the items and events equal those of the same records created through the
 API's handlers.
@@ -15,6 +18,7 @@ API's handlers.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import random
@@ -27,6 +31,8 @@ from typing import Any
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 
+from local.awsmock import commit_unchecked, has_key_prefix
+
 log = logging.getLogger("rapport.local")
 STREAM_BACKLOG = 5_000
 PUBLISH_WAIT = 600.0  # seconds the seed waits at its end for the publisher to read the last changes
@@ -38,9 +44,11 @@ _LAST = ("Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen",
 _INDUSTRIES = ("Software", "Manufacturing", "Healthcare", "Logistics", "Retail", "Finance")
 
 
-class InProcessDynamoDB:
-    """A botocore DynamoDB client's stand-in whose writes and item reads call moto's backend in this process;
-    every other call (queries...) goes to the real client."""
+class BulkDynamoDB:
+    """A botocore DynamoDB client's stand-in for a bulk load: the writes the services send (TransactWriteItems,
+    PutItem) are committed straight into moto's tables in this process, no expression evaluated
+    (`commit_unchecked`); item reads are answered by moto's backend in this process; every other call goes to the
+    real client."""
 
     def __init__(self, client: Any, backend: DynamoDBBackend) -> None:
         self._client = client
@@ -50,47 +58,38 @@ class InProcessDynamoDB:
         return getattr(self._client, name)
 
     def _make_api_call(self, operation: str, parameters: dict[str, Any]) -> dict[str, Any]:
-        backend = self._backend
-        names, values = parameters.get("ExpressionAttributeNames"), parameters.get("ExpressionAttributeValues")
-        condition = parameters.get("ConditionExpression")
         if operation == "TransactWriteItems":
-            backend.transact_write_items(parameters["TransactItems"])
+            commit_unchecked(self._backend, parameters["TransactItems"])
             return {}
-        if operation == "PutItem":
-            backend.put_item(
-                parameters["TableName"],
-                parameters["Item"],
-                condition_expression=condition,
-                expression_attribute_names=names,
-                expression_attribute_values=values,
-            )
+        if operation == "PutItem" and "ReturnValues" not in parameters:
+            commit_unchecked(self._backend, [{"Put": parameters}])
             return {}
-        if operation == "UpdateItem":
-            item = backend.update_item(
-                parameters["TableName"],
-                parameters["Key"],
-                update_expression=parameters["UpdateExpression"],
-                expression_attribute_names=names or {},
-                expression_attribute_values=values or {},
-                condition_expression=condition,
-            )
-            return {"Attributes": item.to_json()["Attributes"]} if parameters.get("ReturnValues") else {}
         if operation == "GetItem" and "ProjectionExpression" not in parameters:
-            found = backend.get_item(parameters["TableName"], parameters["Key"])
-            return {"Item": found.to_json()["Attributes"]} if found is not None else {}
+            found = self._item(parameters["TableName"], parameters["Key"])
+            return {"Item": found} if found is not None else {}
+        requested = parameters.get("RequestItems", {})
+        if operation == "BatchGetItem" and not any("ProjectionExpression" in keys for keys in requested.values()):
+            found_in = {table: [self._item(table, key) for key in keys["Keys"]] for table, keys in requested.items()}
+            responses = {table: [item for item in found if item is not None] for table, found in found_in.items()}
+            return {"Responses": responses, "UnprocessedKeys": {}}
         result: dict[str, Any] = self._client._make_api_call(operation, parameters)
         return result
 
+    def _item(self, table_name: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        found = self._backend.get_item(table_name, key)
+        return None if found is None else dict(found.to_json()["Attributes"])
+
 
 @contextmanager
-def models_in_process(backend: DynamoDBBackend) -> Iterator[None]:
-    """Within it, every PynamoDB model of the domain core sends its writes and item reads to `backend`."""
+def bulk_writes(backend: DynamoDBBackend) -> Iterator[None]:
+    """Within it, every PynamoDB model of the domain core sends its writes and item reads to `backend` in bulk."""
     from pynamodb.models import Model
 
+    importlib.import_module("rapport.dal.models")  # defines the models: a model not yet defined is not found below
     connections = [model._get_connection().connection for model in _models(Model)]
     clients = [connection.client for connection in connections]
     for connection, client in zip(connections, clients, strict=True):
-        connection._client = InProcessDynamoDB(client, backend)
+        connection._client = BulkDynamoDB(client, backend)
     try:
         yield
     finally:
@@ -289,6 +288,13 @@ def seed_company(
     if stream_backlog():
         log.warning("seed: %d changes still wait for the publisher after %.0f s", stream_backlog(), PUBLISH_WAIT)
     return company.counts
+
+
+def tenant_is_new(table: Table, tenant: str) -> bool:
+    """Whether the table holds nothing of `tenant` (the domain core must be importable: `use_environment`)."""
+    from rapport.dal.keys import tenant_prefix
+
+    return not has_key_prefix(table, tenant_prefix(tenant))
 
 
 def backlog_of(table: Table) -> Callable[[], int]:

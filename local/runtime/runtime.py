@@ -36,7 +36,7 @@ from local.runtime.aws import (
     role_resources,
     verify_email_identities,
 )
-from local.runtime.bulk import backlog_of, creators, models_in_process, seed_company, use_environment
+from local.runtime.bulk import backlog_of, bulk_writes, creators, seed_company, tenant_is_new, use_environment
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -78,7 +78,7 @@ class LocalCloud:
         self.data = DataDir(options.data_dir)
         self.aws = EmbeddedAws(options.aws_port, options.region)
         self.issuer = TokenIssuer.of(self.data, options.region)
-        self.resolver = Resolver(options.region, options.stack)
+        self.resolver = Resolver(options.region, options.stack, resources=self.assembly.resources)
         self.workers = Workers(self._configure, lock_wait)
         self.api_url = f"http://localhost:{options.port}"
         self.seeded = 0
@@ -144,13 +144,9 @@ class LocalCloud:
         return function_config(self.assembly, self.resolver, self.aws.endpoint, logical_id)
 
     def _start_eventing(self) -> Eventing:
-        names = {logical_id: physical.ref for logical_id, physical in self.resolver.physical.items()}
-        eventing = Eventing(self.assembly.template, self.workers.invoke, self.options.region, self.aws.endpoint, names)
+        eventing = Eventing(self.assembly.template, self.workers.invoke, self.aws.endpoint, self.resolver)
         eventing.start()
         self._running.callback(eventing.stop)
-        for logical_id, name in eventing.resource_names().items():
-            resource_type = self.assembly.resources[logical_id]["Type"]
-            self.resolver.physical[logical_id] = _physical(resource_type, name, self.options.region)
         return eventing
 
     def _start_api(self, eventing: Eventing) -> None:
@@ -195,14 +191,13 @@ class LocalCloud:
         environment = self._service_environment()
         use_environment(environment)
         backend = dynamodb_backends[ACCOUNT_ID][self.options.region]
+        table = backend.get_table(environment["TABLE_NAME"])
+        if not tenant_is_new(table, tenant):
+            message = f"tenant {tenant!r} holds records already: seed a new tenant (--tenant)"
+            return _json(409, {"message": message})
         started = time.monotonic()
-        with models_in_process(backend), self.database.batched():
-            created = seed_company(
-                contacts,
-                tenant,
-                creators(),
-                backlog_of(backend.get_table(environment["TABLE_NAME"])),
-            )
+        with bulk_writes(backend), self.database.batched():
+            created = seed_company(contacts, tenant, creators(), backlog_of(table))
         seconds = round(time.monotonic() - started, 1)
         log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
         return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})
@@ -227,20 +222,6 @@ def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:
         return _json(200, {"rule": rule, "triggered": eventing.run_schedule(rule)})
     except EventingError as error:
         return _json(404, {"message": str(error)})
-
-
-def _physical(resource_type: str, name: str, region: str) -> Physical:
-    """A resource the eventing created: its `Ref` is what eventing names it; `Arn` where it can be told."""
-    if name.startswith("arn:"):
-        return Physical(name, {"Arn": name, "Name": name.rsplit(":", 1)[-1]})
-    if resource_type == "AWS::Events::EventBus":
-        return Physical(name, {"Arn": f"arn:aws:events:{region}:{ACCOUNT_ID}:event-bus/{name}", "Name": name})
-    if resource_type == "AWS::SQS::Queue":
-        queue = name.rsplit("/", 1)[-1]
-        return Physical(
-            name, {"Arn": f"arn:aws:sqs:{region}:{ACCOUNT_ID}:{queue}", "QueueName": queue, "QueueUrl": name}
-        )
-    return Physical(name, {"Name": name})
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"  # moto's default account
-_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+_SUB_VARIABLE = re.compile(r"\$\{(!?)([^}]*)\}")  # `${!Literal}` stands for `${Literal}`
 
 
 class TemplateError(Exception):
@@ -96,22 +96,33 @@ class Physical:
     attributes: Mapping[str, str] = field(default_factory=dict)
 
 
+class UnresolvedReference(TemplateError):
+    """A `Ref`, `Fn::GetAtt` or intrinsic function the local runtime cannot resolve."""
+
+
 @dataclass
 class Resolver:
-    """Resolves intrinsic functions against the physical resources created so far."""
+    """Resolves intrinsic functions against the physical resources created so far: the runtime's (tables,
+    secrets, functions) and the eventing's (buses, queues, topics, state machines). `resources` (the template's)
+    names the type of what is unknown."""
 
     region: str
     stack_name: str
     physical: dict[str, Physical] = field(default_factory=dict)
+    resources: Mapping[str, Any] = field(default_factory=dict)
+    account: str = ACCOUNT_ID
 
     def pseudo(self) -> dict[str, str]:
         return {
             "AWS::Region": self.region,
-            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::AccountId": self.account,
             "AWS::Partition": "aws",
             "AWS::URLSuffix": "amazonaws.com",
             "AWS::StackName": self.stack_name,
         }
+
+    def define(self, logical_id: str, ref: str, **attributes: str) -> None:
+        self.physical[logical_id] = Physical(ref, attributes)
 
     def resolve(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -138,27 +149,33 @@ class Resolver:
             return items[int(index)]
         if key == "Fn::Sub":
             return self._sub(argument)
-        raise TemplateError(f"the local runtime does not resolve {key}")
+        raise UnresolvedReference(f"the local runtime does not resolve {key}")
 
     def ref(self, name: str) -> str:
         if name in self.pseudo():
             return self.pseudo()[name]
         if name not in self.physical:
-            raise TemplateError(f"{name} is not provided locally")
+            raise UnresolvedReference(f"Ref {name}: {self._unknown(name)}")
         return self.physical[name].ref
 
     def get_att(self, logical_id: str, attribute: str) -> str:
         physical = self.physical.get(logical_id)
         if physical is None or attribute not in physical.attributes:
-            raise TemplateError(f"{logical_id}.{attribute} is not provided locally")
+            raise UnresolvedReference(f"Fn::GetAtt {logical_id}.{attribute}: {self._unknown(logical_id)}")
         return physical.attributes[attribute]
+
+    def _unknown(self, logical_id: str) -> str:
+        kind = self.resources.get(logical_id, {}).get("Type", "not in the template")
+        return f"{logical_id} ({kind}) is not provided locally"
 
     def _sub(self, argument: Any) -> str:
         text, variables = (argument, {}) if isinstance(argument, str) else argument
         values = {name: str(self.resolve(value)) for name, value in variables.items()}
 
         def replace(match: re.Match[str]) -> str:
-            name = match.group(1)
+            literal, name = match.groups()
+            if literal:
+                return "${" + name + "}"
             if name in values:
                 return values[name]
             if "." in name and name.split(".", 1)[0] in self.physical:

@@ -509,6 +509,45 @@ def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.
     assert patched[0]["Item"]["b"] == {"B": b"\x00\xffbytes"}
 
 
+def test_stream_records_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stream's records written as plain JSON parse to what moto's generic serializer gives: images of every
+    attribute type, binary nested or not, and the time of the change."""
+    from moto.core.serialize import get_serializer_class
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    item = {
+        "pk": {"S": "p"},
+        "sk": {"S": "s"},
+        "b": {"B": b"\x00\x01"},
+        "bs": {"BS": [b"\x02"]},
+        "n": {"N": "1.50"},
+        "m": {"M": {"deep": {"B": b"\x03"}, "l": {"L": [{"N": "2"}, {"NULL": True}, {"BOOL": False}]}}},
+        "ss": {"SS": ["q", "r"]},
+    }
+    dynamodb.put_item(TableName=TABLE, Item=item)
+    dynamodb.put_item(TableName=TABLE, Item={**item, "n": {"N": "2"}})
+    streams = _streams()
+    arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+
+    def records() -> list[dict[str, Any]]:
+        read: list[dict[str, Any]] = streams.get_records(ShardIterator=iterator["ShardIterator"])["Records"]
+        return read
+
+    def walking_shapes(*_: Any) -> Any:
+        raise AssertionError("GetRecords went through the generic serializer")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(get_serializer_class("dynamodbstreams", "json"), "serialize", walking_shapes)
+        patched = records()
+    unpatched = getattr(DynamoDBStreamsHandler.get_records, "__wrapped__")  # noqa: B009 - unknown to mypy
+    monkeypatch.setattr(DynamoDBStreamsHandler, "get_records", unpatched)
+    assert patched == records()
+    assert [record["eventName"] for record in patched] == ["INSERT", "MODIFY"]
+    assert patched[1]["dynamodb"]["OldImage"]["m"]["M"]["deep"] == {"B": b"\x03"}
+
+
 # every_instance_is_tracked_for_ever
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
+import textwrap
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -15,7 +19,7 @@ from ulid import ULID
 
 from local.awsmock import patch_dynamodb
 from local.lambda_api import Staff, create
-from local.runtime.bulk import SEED_USER, Company, admin, creators, models_in_process, seed_company
+from local.runtime.bulk import SEED_USER, Company, admin, bulk_writes, creators, seed_company, tenant_is_new
 from rapport.dal.keys import INTERACTION_PREFIX, entry_sk
 
 REGION = "eu-west-1"
@@ -95,7 +99,7 @@ def test_the_bulk_path_writes_the_items_and_events_the_api_writes(backend: Any) 
     api_items, api_changes = _seed(backend, _through_the_api("bulk"))
     backend.get_table("rapport-test").items.clear()
     backend.get_table("rapport-test").stream_shard.items.clear()
-    with models_in_process(backend):
+    with bulk_writes(backend):
         bulk_items, bulk_changes = _seed(backend, None)
     assert len(api_items) > 100
     assert bulk_items == api_items
@@ -104,7 +108,43 @@ def test_the_bulk_path_writes_the_items_and_events_the_api_writes(backend: Any) 
 
 def test_seeding_waits_while_the_stream_holds_too_many_records(backend: Any) -> None:
     backlog = iter([10_000, 10_000, 0])
-    with models_in_process(backend):
+    with bulk_writes(backend):
         created = seed_company(1, "waits", creators(), lambda: next(backlog, 0))
     assert created["contacts"] == 1
     assert created["accounts"] == 1
+
+
+def test_only_a_tenant_that_holds_nothing_is_seeded(backend: Any) -> None:
+    """The bulk path evaluates no condition: a second seed of a tenant would write over its records."""
+    table = backend.get_table("rapport-test")
+    assert tenant_is_new(table, "fresh")
+    with bulk_writes(backend):
+        seed_company(1, "fresh", creators(), lambda: 0)
+    assert not tenant_is_new(table, "fresh")
+    assert tenant_is_new(table, "fres")
+    assert tenant_is_new(table, "other")
+
+
+def test_the_bulk_path_holds_before_the_domain_core_is_imported() -> None:
+    """The runtime imports the domain core only once it seeds: its models' connections were then not found, and
+    every write of a seed went through botocore and moto's HTTP server (half an hour for 50,000 contacts)."""
+    script = textwrap.dedent(
+        """
+        from moto import mock_aws
+        from moto.dynamodb.models import dynamodb_backends
+
+        from local.runtime.bulk import bulk_writes
+
+        with mock_aws(), bulk_writes(dynamodb_backends["123456789012"]["eu-west-1"]):
+            from rapport.dal.models import Item
+
+            print(type(Item._get_connection().connection.client).__name__)
+        """
+    )
+    settings = {"AWS_DEFAULT_REGION": REGION, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
+    environment = {**os.environ, **settings, "TABLE_NAME": "rapport-test"}
+    done = subprocess.run(  # noqa: S603 - our script
+        [sys.executable, "-c", script], capture_output=True, text=True, env=environment, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["BulkDynamoDB"]

@@ -27,7 +27,8 @@ from local.runtime.event_patterns import (
     render_template,
     target_input,
 )
-from local.runtime.eventing import Eventing, EventingError, Resolver, UnresolvedReference
+from local.runtime.eventing import Eventing, EventingError
+from local.runtime.template import Physical, Resolver, UnresolvedReference
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -239,33 +240,6 @@ def test_invalid_schedules(expression: str) -> None:
         parse_schedule(expression)
 
 
-# Resolving the template's intrinsics
-
-
-def test_resolver_intrinsics() -> None:
-    resolver = Resolver({"Fn": {"Type": "AWS::Lambda::Function"}}, {"Table": "rapport"}, REGION, ACCOUNT)
-    resolver.define("Fn", "fn", Arn="arn:aws:lambda:eu-west-1:123456789012:function:fn")
-    assert resolver.resolve({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::lambda:invoke"]]}) == (
-        "arn:aws:states:::lambda:invoke"
-    )
-    assert resolver.resolve({"Fn::Sub": "${Table}/${Fn.Arn}/${AWS::Region}/${!Literal}"}) == (
-        "rapport/arn:aws:lambda:eu-west-1:123456789012:function:fn/eu-west-1/${Literal}"
-    )
-    assert resolver.resolve({"Fn::Sub": ["${x}-${Table}", {"x": {"Ref": "Fn"}}]}) == "fn-rapport"
-    assert resolver.resolve({"Fn::Select": [1, ["a", {"Ref": "Fn"}]]}) == "fn"
-    assert resolver.resolve({"Fn::GetAtt": "Fn.Arn"}).endswith(":function:fn")
-
-
-def test_resolver_names_what_it_does_not_know() -> None:
-    resolver = Resolver({"Role": {"Type": "AWS::IAM::Role"}}, {}, REGION, ACCOUNT)
-    with pytest.raises(UnresolvedReference, match=r"Role \(AWS::IAM::Role\)"):
-        resolver.resolve({"Fn::GetAtt": ["Role", "Arn"]})
-    with pytest.raises(UnresolvedReference, match="Ghost"):
-        resolver.resolve({"Fn::Sub": "${Ghost}"})
-    with pytest.raises(UnresolvedReference, match="Fn::ImportValue"):
-        resolver.resolve({"Fn::ImportValue": "x"})
-
-
 # Against moto's server
 
 
@@ -452,7 +426,9 @@ def start(aws: Callable[[str], Any], endpoint: str, functions: Functions) -> Ite
     started: list[Eventing] = []
 
     def start_eventing(template: dict[str, Any] | None = None) -> Eventing:
-        eventing = Eventing(template or _template(), functions, REGION, endpoint, names={"Table": TABLE})
+        template = template or _template()
+        resolver = Resolver(REGION, "stack", {"Table": Physical(TABLE)}, template["Resources"])
+        eventing = Eventing(template, functions, endpoint, resolver)
         eventing.start()
         started.append(eventing)
         return eventing

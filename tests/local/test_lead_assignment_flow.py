@@ -3,7 +3,7 @@ DefinitionSubstitutions), the real rule pattern, the real publisher and assignme
 
 A new lead's write streams to the publisher, whose `lead.created` reaches the state machine through the rule;
 its task states run the worker. The SLA Wait is made instant in-process (`WaitFunction._wait_interval`, see
-local/runtime/eventing.py): the flow then finds no contact and reassigns to the next rep, up to the cap.
+local/runtime/eventing/): the flow then finds no contact and reassigns to the next rep, up to the cap.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_funct
 from infra.constructs.workflows import LEAD_CREATED_PATTERN, lead_created_input
 from local.lambda_api import LambdaContext
 from local.runtime.eventing import Eventing
+from local.runtime.template import Physical, Resolver
 from rapport.dal.models import TABLE_MODELS, Item
 from tests.local.test_eventing import REGION, Functions, aws, endpoint, eventually, functions
 
@@ -105,7 +106,9 @@ def flow(
     for area in ("publisher", "assignment"):
         functions.behaviours[area.title()] = functools.partial(_run, importlib.import_module(f"{area}.handler"))
     monkeypatch.setattr(WaitFunction, "_wait_interval", lambda *args, **kwargs: None)  # the SLA wait: instant
-    eventing = Eventing(_template(), functions, REGION, endpoint, names={"Table": Item.Meta.table_name})
+    template = _template()
+    resolver = Resolver(REGION, "stack", {"Table": Physical(Item.Meta.table_name)}, template["Resources"])
+    eventing = Eventing(template, functions, endpoint, resolver)
     eventing.start()
     yield eventing
     eventing.stop()

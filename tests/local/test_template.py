@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from local.runtime.template import CloudAssembly, Physical, Resolver, TemplateError
+from local.runtime.template import CloudAssembly, Physical, Resolver, TemplateError, UnresolvedReference
 
 
 @pytest.fixture
@@ -41,6 +41,25 @@ def test_what_is_not_provided_locally_fails_with_its_name(resolver: Resolver) ->
         resolver.resolve({"Fn::GetAtt": ["Table", "StreamArn"]})
     with pytest.raises(TemplateError, match="Fn::ImportValue"):
         resolver.resolve({"Fn::ImportValue": "x"})
+
+
+def test_sub_takes_literals_inline_variables_and_attributes(resolver: Resolver) -> None:
+    resolver.define("Fn", "fn", Arn="arn:aws:lambda:eu-west-1:123456789012:function:fn")
+    assert resolver.resolve({"Fn::Sub": "${Table}/${Fn.Arn}/${AWS::Region}/${!Literal}"}) == (
+        "stack-table/arn:aws:lambda:eu-west-1:123456789012:function:fn/eu-west-1/${Literal}"
+    )
+    assert resolver.resolve({"Fn::Sub": ["${x}-${Table}", {"x": {"Ref": "Fn"}}]}) == "fn-stack-table"
+    assert resolver.resolve({"Fn::Join": ["", ["arn:", {"Ref": "AWS::Partition"}, ":states:::lambda:invoke"]]}) == (
+        "arn:aws:states:::lambda:invoke"
+    )
+
+
+def test_what_is_unknown_is_named_with_its_type() -> None:
+    resolver = Resolver("eu-west-1", "Stack", resources={"Role": {"Type": "AWS::IAM::Role"}})
+    with pytest.raises(UnresolvedReference, match=r"Role \(AWS::IAM::Role\)"):
+        resolver.resolve({"Fn::GetAtt": ["Role", "Arn"]})
+    with pytest.raises(UnresolvedReference, match=r"Ghost \(not in the template\)"):
+        resolver.resolve({"Fn::Sub": "${Ghost}"})
 
 
 def test_assets_are_found_through_the_asset_manifest_without_metadata(assembly: CloudAssembly) -> None:

@@ -1,0 +1,245 @@
+"""Lambda's event source mappings on DynamoDB streams, played by pollers reading moto's stream shard: batches,
+filters, retries, partial batch failures, the on-failure destination. The records every mapping of a stream
+has read are released from the shard, which would otherwise keep them all."""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from moto.dynamodb.models import dynamodb_backends
+
+from local.awsmock import release
+from local.runtime.event_patterns import EventPredicate, compile_pattern
+from local.runtime.eventing.shared import Context, EventingError, log, supported_arn, timestamp
+from local.runtime.template import Resolver
+
+_POLL_SECONDS = 0.2
+_RETRY_PAUSE = (0.2, 10.0)  # first and longest pause before a failed stream batch is tried again
+
+
+@dataclass(frozen=True)
+class StreamMapping:
+    logical_id: str
+    function_id: str
+    function_arn: str
+    stream_arn: str
+    batch_size: int
+    starting_position: str
+    report_failures: bool
+    max_retries: int | None  # None: until the records expire (AWS's -1), which locally means until stopped
+    on_failure: str | None
+    filters: tuple[EventPredicate, ...]
+
+
+def load_mapping(
+    context: Context, resolver: Resolver, logical_id: str, properties: Mapping[str, Any]
+) -> StreamMapping | None:
+    what = f"event source mapping {logical_id}"
+    source = supported_arn(resolver, what, properties["EventSourceArn"], ("dynamodb",))
+    if source is None or not properties.get("Enabled", True):
+        return None
+    resolved = resolver.resolve({key: value for key, value in properties.items() if key != "Tags"})
+    function_id = context.function_id(str(resolved["FunctionName"]))
+    if function_id is None:
+        raise EventingError(f"{what}: {resolved['FunctionName']} is not a template function")
+    retries = int(resolved.get("MaximumRetryAttempts", -1))
+    filters = resolved.get("FilterCriteria", {}).get("Filters", [])
+    return StreamMapping(
+        logical_id=logical_id,
+        function_id=function_id,
+        function_arn=resolver.get_att(function_id, "Arn"),
+        stream_arn=source,
+        batch_size=int(resolved.get("BatchSize", 100)),
+        starting_position=resolved.get("StartingPosition", "TRIM_HORIZON"),
+        report_failures="ReportBatchItemFailures" in resolved.get("FunctionResponseTypes", []),
+        max_retries=None if retries < 0 else retries,
+        on_failure=resolved.get("DestinationConfig", {}).get("OnFailure", {}).get("Destination"),
+        filters=tuple(compile_pattern(item["Pattern"]) for item in filters),
+    )
+
+
+class Readers:
+    """How far each mapping of each stream has read."""
+
+    def __init__(self, context: Context, mappings: list[StreamMapping]) -> None:
+        self._context = context
+        self._lock = threading.Lock()
+        self._read: dict[str, dict[str, int]] = {}  # stream ARN -> mapping -> last sequence number it read
+        for mapping in mappings:
+            self._read.setdefault(mapping.stream_arn, {})[mapping.logical_id] = 0
+
+    def read(self, mapping: StreamMapping, sequence_number: int) -> None:
+        """A mapping is done with its stream's records up to `sequence_number`: those every mapping of the
+        stream is done with are dropped from moto's shard."""
+        with self._lock:
+            readers = self._read[mapping.stream_arn]
+            readers[mapping.logical_id] = sequence_number
+            done = min(readers.values())
+        table_name = mapping.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        table = dynamodb_backends[self._context.account][self._context.region].tables.get(table_name)
+        if done and table is not None and table.stream_shard is not None:
+            release(table.stream_shard, done)
+
+
+class StreamPoller:
+    """One mapping's poller: runs until the eventing stops."""
+
+    def __init__(self, context: Context, readers: Readers, mapping: StreamMapping) -> None:
+        self._context = context
+        self._readers = readers
+        self._mapping = mapping
+        self._streams = context.clients["dynamodbstreams"]
+        self._stop = context.stop
+        self._iterator = ""
+        self._shard_id = ""
+        self._failed_at: str | None = None
+        self._attempts = 0
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                if not self._iterator:
+                    self._iterator = self._shard_iterator(self._mapping.starting_position)
+                if not self._poll():
+                    self._stop.wait(_POLL_SECONDS)
+            except Exception:
+                log.exception("stream mapping %s: polling failed", self._mapping.logical_id)
+                self._iterator = ""
+                self._stop.wait(_RETRY_PAUSE[1])
+
+    def _shard_iterator(self, kind: str, sequence_number: str | None = None) -> str:
+        description = self._streams.describe_stream(StreamArn=self._mapping.stream_arn)["StreamDescription"]
+        self._shard_id = description["Shards"][-1]["ShardId"]  # moto keeps one shard per stream
+        at = {"SequenceNumber": sequence_number} if sequence_number else {}
+        iterator: str = self._streams.get_shard_iterator(
+            StreamArn=self._mapping.stream_arn,
+            ShardId=self._shard_id,
+            ShardIteratorType=kind,
+            **at,
+        )["ShardIterator"]
+        return iterator
+
+    def _poll(self) -> bool:
+        """Handles one batch; False when there was none. An idle iterator is kept: moto stores each one made."""
+        response = self._streams.get_records(ShardIterator=self._iterator, Limit=self._mapping.batch_size)
+        records = [self._lambda_record(record) for record in response["Records"]]
+        if not records:
+            return False
+        failed_at = self._invoke([record for record in records if self._wanted(record)])
+        if failed_at is None:
+            self._attempts, self._iterator = 0, response["NextShardIterator"]
+            self._readers.read(self._mapping, int(_sequence(records[-1])))
+            return True
+        self._attempts = self._attempts + 1 if failed_at == self._failed_at else 1
+        self._failed_at = failed_at
+        retries = self._mapping.max_retries
+        if retries is not None and self._attempts > retries:
+            self._give_up([record for record in records if int(_sequence(record)) >= int(failed_at)])
+            self._attempts, self._iterator = 0, response["NextShardIterator"]
+            self._readers.read(self._mapping, int(_sequence(records[-1])))
+        else:
+            self._stop.wait(min(_RETRY_PAUSE[0] * 2 ** (self._attempts - 1), _RETRY_PAUSE[1]))
+            self._iterator = self._shard_iterator("AT_SEQUENCE_NUMBER", failed_at)
+        return True
+
+    def _wanted(self, record: Mapping[str, Any]) -> bool:
+        return not self._mapping.filters or any(matches(record) for matches in self._mapping.filters)
+
+    def _invoke(self, batch: list[dict[str, Any]]) -> str | None:
+        """The sequence number to retry from, or None when the batch is done."""
+        if not batch:
+            return None
+        try:
+            response = self._context.invoke(self._mapping.function_id, {"Records": batch})
+        except Exception as error:
+            log.warning("stream mapping %s: %s failed: %r", self._mapping.logical_id, self._mapping.function_id, error)
+            return _sequence(batch[0])
+        if not self._mapping.report_failures:
+            return None
+        return _first_failure(response, [_sequence(record) for record in batch])
+
+    def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        change = dict(record["dynamodb"])
+        change["ApproximateCreationDateTime"] = int(change["ApproximateCreationDateTime"].timestamp())
+        for image in ("Keys", "NewImage", "OldImage"):
+            if image in change:
+                change[image] = {name: _wire(value) for name, value in change[image].items()}
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": "1.1",
+            "eventSource": "aws:dynamodb",
+            "awsRegion": self._context.region,
+            "dynamodb": change,
+            "eventSourceARN": self._mapping.stream_arn,
+        }
+
+    def _give_up(self, records: list[dict[str, Any]]) -> None:
+        first, last = records[0], records[-1]
+        log.error(
+            "stream mapping %s: records %s to %s failed %d times; %s",
+            self._mapping.logical_id,
+            _sequence(first),
+            _sequence(last),
+            self._attempts,
+            f"sent to {self._mapping.on_failure}" if self._mapping.on_failure else "skipped",
+        )
+        if self._mapping.on_failure is None:
+            return
+        record = {
+            "requestContext": {
+                "requestId": str(uuid.uuid4()),
+                "functionArn": self._mapping.function_arn,
+                "condition": "RetryAttemptsExhausted",
+                "approximateInvokeCount": self._attempts,
+            },
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"},
+            "version": "1.0",
+            "timestamp": timestamp(datetime.now(UTC)),
+            "DDBStreamBatchInfo": {
+                "shardId": self._shard_id,
+                "startSequenceNumber": _sequence(first),
+                "endSequenceNumber": _sequence(last),
+                "approximateArrivalOfFirstRecord": timestamp(first["dynamodb"]["ApproximateCreationDateTime"]),
+                "approximateArrivalOfLastRecord": timestamp(last["dynamodb"]["ApproximateCreationDateTime"]),
+                "batchSize": len(records),
+                "streamArn": self._mapping.stream_arn,
+            },
+        }
+        self._context.publish(self._mapping.on_failure, json.dumps(record))
+
+
+def _sequence(record: Mapping[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
+
+
+def _first_failure(response: Any, sequence_numbers: list[str]) -> str | None:
+    """Where to resume after a ReportBatchItemFailures response, as Lambda reads it."""
+    failures = response.get("batchItemFailures") if isinstance(response, dict) else None
+    if not failures:
+        return None
+    identifiers = [failure.get("itemIdentifier") if isinstance(failure, dict) else None for failure in failures]
+    if any(identifier not in sequence_numbers for identifier in identifiers):
+        return sequence_numbers[0]  # an unknown identifier fails the whole batch
+    return min((str(identifier) for identifier in identifiers), key=int)
+
+
+def _wire(value: Mapping[str, Any]) -> dict[str, Any]:
+    """An attribute value as Lambda's stream event carries it: binary as base64 text."""
+    ((kind, content),) = value.items()
+    if kind == "B":
+        return {"B": base64.b64encode(content).decode()}
+    if kind == "BS":
+        return {"BS": [base64.b64encode(item).decode() for item in content]}
+    if kind == "L":
+        return {"L": [_wire(item) for item in content]}
+    if kind == "M":
+        return {"M": {name: _wire(item) for name, item in content.items()}}
+    return {kind: content}

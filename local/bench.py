@@ -86,6 +86,7 @@ def request_counts() -> None:
     from local.awsmock import serialize_dynamodb
     from local.lambda_api import Staff, call, create
     from local.metering import dynamodb_requests
+    from rapport import config
     from rapport.dal.models import TABLE_MODELS
 
     serialize_dynamodb()
@@ -97,6 +98,7 @@ def request_counts() -> None:
 
         boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
         os.environ["USAGE_PLAN_NAME"] = "bench-web-forms"
+        config.reload()
         account = create("createAccount", name="Bench Co", domain="bench.example")
         contact = create(
             "createContact",

@@ -1,7 +1,6 @@
 """Users API: staff profiles (/users), the tenant's /assignment-rules, and POST /leads/{id}/assign."""
 
 import json
-import os
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from rapport import config
 from rapport.api.http import (
     JSON,
     PageOf,
@@ -131,7 +131,7 @@ def assign_lead(record_id: RecordIdParam) -> Response[Any]:
     request_id = app.current_event.request_context.request_id or ""
     name = _EXECUTION_NAME.sub("-", f"{record_id}-{request_id}")[:80]
     started = _sfn().start_execution(
-        stateMachineArn=os.environ["ASSIGNMENT_STATE_MACHINE_ARN"],
+        stateMachineArn=config.current().require("assignment_state_machine_arn"),
         name=name,
         input=json.dumps({"tenant_id": who.tenant_id, "lead_id": record_id, "requested_by": who.user_id}),
     )

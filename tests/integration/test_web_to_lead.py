@@ -17,7 +17,6 @@ from rapport.dal.models import Item, SummaryItem
 from rapport.errors import Forbidden
 from rapport.leads.models import PublicLeadCreate
 from rapport.leads.service import leads
-from rapport.web_forms import gateway
 from rapport.web_forms.models import WebFormCreate
 from rapport.web_forms.service import web_forms
 from tests.integration.race import outcome, race
@@ -36,7 +35,7 @@ def usage_plan(monkeypatch: pytest.MonkeyPatch) -> str:
     plan = boto3.client("apigateway").create_usage_plan(
         name=name, throttle={"rateLimit": 5.0, "burstLimit": 10}, quota={"limit": 5000, "period": "DAY"}
     )
-    monkeypatch.setenv(gateway.USAGE_PLAN_VARIABLE, name)
+    monkeypatch.setenv("USAGE_PLAN_NAME", name)
     return str(plan["id"])
 
 

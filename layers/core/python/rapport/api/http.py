@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -25,7 +24,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from rapport import idempotency
+from rapport import config, idempotency
 from rapport.api.body import loads as json_loads
 from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
@@ -70,7 +69,7 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
-        allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+        allow_origin=config.current().allowed_origin,
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
@@ -131,7 +130,7 @@ def _problem_event(error: RapportError) -> dict[str, Any]:
     problem = problem_response(error)
     return {
         "statusCode": problem.status_code,
-        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": os.environ.get("ALLOWED_ORIGIN", "*")},
+        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": config.current().allowed_origin},
         "body": problem.body,
         "isBase64Encoded": False,
     }

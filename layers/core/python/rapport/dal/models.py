@@ -5,7 +5,6 @@ The CDK table definitions are checked against these models by tests/infra, so th
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -23,6 +22,8 @@ from pynamodb.attributes import (
 from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
+
+from rapport import config
 
 
 def _index(name: str) -> type[GlobalSecondaryIndex[Any]]:
@@ -63,7 +64,7 @@ class Item(Model):
     """Every item of the single table: keys, item type, and the sparse index keys."""
 
     class Meta:
-        table_name = os.environ.get("TABLE_NAME", "rapport")
+        table_name = config.current().table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # the outbox: every committed write becomes events
 
@@ -201,7 +202,7 @@ class IdempotencyItem(Model):
     of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -226,7 +227,7 @@ class NotificationMarkerItem(Model):
     """
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -244,7 +245,7 @@ class ErasureItem(Model):
     rapport.events.publisher). In the idempotency table, with its TTL: kept longer than the stream keeps records."""
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -258,7 +259,7 @@ class WebFormKeyItem(Model):
     tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""
 
     class Meta:
-        table_name = os.environ.get("WEB_FORM_KEYS_TABLE_NAME", "rapport-web-form-keys")
+        table_name = config.current().web_form_keys_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -272,7 +273,7 @@ class TenantItem(Model):
     """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.dal.keys`)."""
 
     class Meta:
-        table_name = os.environ.get("TENANTS_TABLE_NAME", "rapport-tenants")
+        table_name = config.current().tenants_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)

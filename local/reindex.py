@@ -11,21 +11,25 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.service import accounts
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import contacts
+from rapport.contexts import Kind
 from rapport.dal import repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import RecordItem
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.deals.manifest import DEAL
 from rapport.deals.service import deals
+from rapport.leads.manifest import LEAD
 from rapport.leads.service import leads
 from rapport.records import RecordService
 
 SERVICES: dict[Kind, RecordService[Any, Any]] = {
-    Kind.ACCOUNT: accounts,
-    Kind.CONTACT: contacts,
-    Kind.LEAD: leads,
-    Kind.DEAL: deals,
+    ACCOUNT: accounts,
+    CONTACT: contacts,
+    LEAD: leads,
+    DEAL: deals,
 }
 
 

@@ -7,7 +7,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport import config
-from rapport.dal.keys import Kind
+from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.outbox import publish
 

@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from local.lambda_api import Staff
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.records import new_id
 from rapport.types import utc_now

@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.appointments.manifest import APPOINTMENT
 from rapport.appointments.models import Appointment, AppointmentCreate, overlaps
 from rapport.appointments.service import appointments
 from rapport.auth import caller_from_claims
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, slots
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.keys import IndexKeys, UniqueField
 from rapport.dal.repository import Guard, Record, UnitOfWork
 from rapport.errors import Busy, Conflict
 from rapport.types import utc_now
@@ -57,7 +59,7 @@ def calendar(staff: Staff = SALES, /, **query: str) -> list[dict[str, Any]]:
 
 
 def contact_appointments(contact_id: str) -> dict[str, Any]:
-    return summaries_in(Kind.CONTACT, contact_id, keys.APPOINTMENT_SUMMARY_PREFIX)
+    return summaries_in(CONTACT, contact_id, keys.APPOINTMENT_SUMMARY_PREFIX)
 
 
 @pytest.fixture
@@ -375,7 +377,7 @@ def _legacy_booking(starts: str, ends: str) -> str:
     """An appointment as the 15-minute guard design stored it: the record and one busy guard per slot."""
     now = utc_now()
     data = {"title": "Old", "starts_at": starts, "ends_at": ends, "attendee_ids": [SALES.user], "status": "scheduled"}
-    record = Record(Kind.APPOINTMENT, UNKNOWN[:-1] + "6", SALES.tenant, data, now, SALES.user, now, SALES.user)
+    record = Record(APPOINTMENT, UNKNOWN[:-1] + "6", SALES.tenant, data, now, SALES.user, now, SALES.user)
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     for slot in ("2026-11-23T16:30Z", "2026-11-23T16:45Z"):

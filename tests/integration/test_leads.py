@@ -7,11 +7,12 @@ import pytest
 from local.lambda_api import Reply, Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import StaleVersion, UnitOfWork
 from rapport.errors import Conflict
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import LeadCreate
 from rapport.leads.scoring import EngagementKind, ScoringRules
 from rapport.leads.service import leads, scoring_rules
@@ -195,7 +196,7 @@ def test_a_duplicate_of_a_lead_attached_counts_as_its_engagement():
     read = call("getLead", record_id=lead["id"])
     assert read.body["engagement"]["activities"] == 1
     assert read.body["score"] == 5 and read.etag == '"2"'
-    assert len(_timeline(SALES.tenant, Kind.LEAD, lead["id"])) == 1
+    assert len(_timeline(SALES.tenant, LEAD, lead["id"])) == 1
 
 
 def test_an_attached_duplicate_replays_under_its_idempotency_key():
@@ -427,7 +428,7 @@ def test_engagement_joins_another_write_in_one_transaction():
     lead = create("createLead", email="a@x.example")
     work = UnitOfWork()
     activity = SummaryItem(
-        keys.record_pk(SALES.tenant, Kind.LEAD, lead["id"]),
+        keys.record_pk(SALES.tenant, LEAD, lead["id"]),
         keys.entry_sk("2024-11-20T14:30:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         tenant_id=SALES.tenant,
         kind="interaction",
@@ -440,7 +441,7 @@ def test_engagement_joins_another_write_in_one_transaction():
         work.commit()
     assert requests == ["TransactWriteItems"]
     assert call("getLead", record_id=lead["id"]).body["score"] == 5
-    assert len(_timeline(SALES.tenant, Kind.LEAD, lead["id"])) == 1
+    assert len(_timeline(SALES.tenant, LEAD, lead["id"])) == 1
 
 
 def test_engagement_over_a_stale_read_fails_the_whole_write():

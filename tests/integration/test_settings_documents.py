@@ -9,20 +9,26 @@ from typing import Any
 import pytest
 
 from local.lambda_api import Staff, call
+from rapport import contexts
+from rapport.assignment.manifest import ASSIGNMENT_RULES
+from rapport.contexts import Kind
 from rapport.dal import keys
-from rapport.dal.keys import Kind
 from rapport.dal.models import Item, RecordItem, SettingItem
+from rapport.deals.manifest import CURRENCY_RATES
+from rapport.followups.manifest import REMINDER_SETTINGS
+from rapport.leads.manifest import SCORING_RULES
+from rapport.notifications.manifest import NOTIFICATION_SETTINGS
 from tests.integration.outbox import published
 
 ADMIN = Staff().as_("admin")
 # Each settings document: its operations' name, its kind, a content to save, and another one.
 DOCUMENTS: dict[str, tuple[Kind, dict[str, Any], dict[str, Any]]] = {
-    "CurrencyRates": (Kind.CURRENCY_RATES, {"currency": "EUR", "rates": {"USD": "0.92"}}, {"currency": "EUR"}),
-    "ScoringRules": (Kind.SCORING_RULES, {"fit": [{"field": "country", "any_of": ["GB"], "points": 10}]}, {}),
-    "AssignmentRules": (Kind.ASSIGNMENT_RULES, {"default_team": "emea", "teams": {"emea": ["u1"]}}, {}),
-    "ReminderSettings": (Kind.REMINDER_SETTINGS, {"offsets_minutes": [30]}, {"offsets_minutes": [60, 15]}),
+    "CurrencyRates": (CURRENCY_RATES, {"currency": "EUR", "rates": {"USD": "0.92"}}, {"currency": "EUR"}),
+    "ScoringRules": (SCORING_RULES, {"fit": [{"field": "country", "any_of": ["GB"], "points": 10}]}, {}),
+    "AssignmentRules": (ASSIGNMENT_RULES, {"default_team": "emea", "teams": {"emea": ["u1"]}}, {}),
+    "ReminderSettings": (REMINDER_SETTINGS, {"offsets_minutes": [30]}, {"offsets_minutes": [60, 15]}),
     "NotificationSettings": (
-        Kind.NOTIFICATION_SETTINGS,
+        NOTIFICATION_SETTINGS,
         {"time_zone": "Europe/Berlin", "locale": "de-DE"},
         {"time_zone": "America/New_York"},
     ),
@@ -30,7 +36,7 @@ DOCUMENTS: dict[str, tuple[Kind, dict[str, Any], dict[str, Any]]] = {
 
 
 def test_every_settings_document_is_tested_here() -> None:
-    assert {kind for kind, _, _ in DOCUMENTS.values()} == keys.SETTINGS_DOCUMENTS
+    assert {kind for kind, _, _ in DOCUMENTS.values()} == {kind for kind in contexts.kinds() if kind.document}
 
 
 def _put(name: str, body: dict[str, Any], if_match: str | None) -> Any:
@@ -77,7 +83,7 @@ def test_each_save_publishes_the_documents_update_by_whoever_saved_it_when_they_
 
 def test_rules_saved_before_they_were_a_settings_document_are_read_and_replaced_over_their_version() -> None:
     stored = {"fit": [{"field": "country", "any_of": ["GB"], "points": 40}]}
-    pk, sk = keys.settings_document_key(ADMIN.tenant, Kind.SCORING_RULES)
+    pk, sk = keys.record_pk(ADMIN.tenant, SCORING_RULES, "rules"), keys.META_SK  # where the record was
     legacy = RecordItem(pk, sk, tenant_id=ADMIN.tenant, kind="SCORING", id="rules", data=stored)
     legacy.created_at = legacy.updated_at = "2026-10-01T08:00:00Z"
     legacy.created_by = legacy.updated_by = "founder"

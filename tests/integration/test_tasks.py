@@ -8,8 +8,10 @@ import pytest
 from local.lambda_api import EVENTS, Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys
-from rapport.dal.keys import Kind
+from rapport.deals.manifest import DEAL
+from rapport.leads.manifest import LEAD
 from rapport.tasks.service import tasks
 from tests.integration.race import outcome, race
 from tests.integration.stored import stored_record, summaries_in
@@ -37,7 +39,7 @@ def listed(staff: Staff = SALES, **query) -> list[str]:
 
 
 def open_task_summaries(contact_id: str) -> dict[str, Any]:
-    return summaries_in(Kind.CONTACT, contact_id, keys.TASK_SUMMARY_PREFIX)
+    return summaries_in(CONTACT, contact_id, keys.TASK_SUMMARY_PREFIX)
 
 
 @pytest.fixture
@@ -171,9 +173,9 @@ def test_required_fields_may_be_changed_but_not_cleared(field):
 
 
 def test_tasks_link_deals_and_leads_of_the_tenant():
-    deal, lead = stored_record(Kind.DEAL, name="Deal"), stored_record(Kind.LEAD, name="Lead")
+    deal, lead = stored_record(DEAL, name="Deal"), stored_record(LEAD, name="Lead")
     assert new_task(deal_id=deal, lead_id=lead)["deal_id"] == deal
-    theirs = stored_record(Kind.DEAL, OTHER_TENANT, name="Theirs")
+    theirs = stored_record(DEAL, OTHER_TENANT, name="Theirs")
     reply = call("createTask", body={"title": "x", "deal_id": theirs}, headers=NO_KEY)
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "deal_id"
 

@@ -1,7 +1,9 @@
 import pytest
 
+from rapport.accounts.manifest import ACCOUNT
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys
-from rapport.dal.keys import Kind
+from rapport.leads.manifest import LEAD
 
 
 def contact_keys(email: str | None = "a@b.co", phone: str | None = "+441234567", account: str | None = "1", **fields):
@@ -19,10 +21,10 @@ def partitions_of(index_keys: keys.IndexKeys) -> list[str]:
 def test_every_partition_key_starts_with_the_tenant():
     tenant = "tenant-a"
     partitions = [
-        keys.record_pk(tenant, Kind.ACCOUNT, "1"),
+        keys.record_pk(tenant, ACCOUNT, "1"),
         keys.guard_pk(tenant, keys.UniqueField.EMAIL, "a@b.co"),
         keys.guard_pk(tenant, keys.UniqueField.BUSY, keys.busy_slot("user-1", "2026-11-23T09:15Z")),
-        keys.list_pk(tenant, Kind.CONTACT, deleted=True),
+        keys.list_pk(tenant, CONTACT, deleted=True),
         keys.idempotency_pk(tenant, "u", "k"),
         keys.calendar_pk(tenant, "user-1"),
     ]
@@ -161,7 +163,7 @@ def test_lead_and_web_form_index_keys_start_with_the_tenant():
         keys.web_form_index_keys(tenant, "2", "contact us"),
     ]
     partitions = [partition for entry in entries for partition in partitions_of(entry)]
-    partitions += [keys.guard_pk(tenant, keys.UniqueField.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, Kind.LEAD, "1")]
+    partitions += [keys.guard_pk(tenant, keys.UniqueField.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, LEAD, "1")]
     assert len(partitions) == 10
     assert all(value.startswith(f"T#{tenant}#") for value in partitions)
 

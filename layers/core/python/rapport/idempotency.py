@@ -31,9 +31,10 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from rapport import contexts
 from rapport.auth import Caller
 from rapport.dal import repository
-from rapport.dal.keys import Kind, idempotency_pk
+from rapport.dal.keys import idempotency_pk
 from rapport.dal.models import IdempotencyItem
 from rapport.dal.repository import LeaseLost
 from rapport.errors import BadRequest, Conflict, InvalidInput, NotFound
@@ -189,7 +190,7 @@ def _rebuilt(created: Sequence[str], rebuild: Rebuild | None) -> StoredResponse:
                 continue
         raise Conflict(
             "This request was carried out, but its answer was lost: read what it made.",
-            existing_kind=Kind(kind).label,
+            existing_kind=contexts.kind(kind).label,
             existing_id=record_id,
         )
     raise Conflict("This request was carried out, but its answer was lost: read what it changed.")

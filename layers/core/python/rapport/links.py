@@ -11,15 +11,19 @@ from typing import Any
 
 from pydantic import Field
 
-from rapport.dal.keys import Kind
+from rapport.accounts.manifest import ACCOUNT
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal.repository import Parent
+from rapport.deals.manifest import DEAL
+from rapport.leads.manifest import LEAD
 from rapport.types import RecordId, StrictModel
 
 LINK_FIELDS: dict[str, Kind] = {
-    "contact_id": Kind.CONTACT,
-    "account_id": Kind.ACCOUNT,
-    "lead_id": Kind.LEAD,
-    "deal_id": Kind.DEAL,
+    "contact_id": CONTACT,
+    "account_id": ACCOUNT,
+    "lead_id": LEAD,
+    "deal_id": DEAL,
 }
 
 

@@ -17,10 +17,11 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import merge_patch, normalize, pagination
+from rapport import contexts, merge_patch, normalize, pagination
 from rapport.auth import Action, Caller, Ownership
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
     Changes,
@@ -426,7 +427,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             raise too_many_writes(self.label, record.data, error) from error
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
-        kind = Kind(error.owner_kind).label if error.owner_kind else self.label
+        kind = contexts.kind(error.owner_kind).label if error.owner_kind else self.label
         return Conflict(
             f"The {field} {error.guard.value} already belongs to {kind} {error.owner_id}.",
             [FieldError(field, f"already belongs to {kind} {error.owner_id}", "duplicate")],

@@ -20,8 +20,8 @@ from typing import Generic, TypeVar
 from pydantic import BaseModel
 
 from rapport.auth import Action, Caller
+from rapport.contexts import Kind
 from rapport.dal import settings as store
-from rapport.dal.keys import Kind
 from rapport.dal.repository import StaleVersion
 from rapport.errors import PreconditionFailed, PreconditionRequired
 from rapport.types import utc_now
@@ -55,12 +55,16 @@ class SettingsDocument(Generic[ContentT, DocumentT]):
         *,
         resource: str,
         default: Callable[[], ContentT],
+        key: str | None = None,
     ) -> None:
+        """`key`: the id of the record the document was stored as before it was a settings document, where it
+        stays."""
         self.kind = kind
         self.content = content
         self.document = document
         self.resource = resource
         self._default = default
+        self._key = key
 
     @property
     def label(self) -> str:
@@ -84,7 +88,13 @@ class SettingsDocument(Generic[ContentT, DocumentT]):
         data = content.model_dump(mode="json")
         try:
             version = store.save(
-                caller.tenant_id, self.kind, data, expected_version=meta.version, actor=caller.user_id, at=now
+                caller.tenant_id,
+                self.kind,
+                data,
+                key=self._key,
+                expected_version=meta.version,
+                actor=caller.user_id,
+                at=now,
             )
         except StaleVersion as error:
             raise PreconditionFailed(f"The {self.label} changed while you saved: read again to save.") from error
@@ -94,7 +104,7 @@ class SettingsDocument(Generic[ContentT, DocumentT]):
         """Refuse replacing `current` by `content` (with a domain error) where the tenant's data forbids it."""
 
     def _stored(self, tenant_id: str) -> tuple[ContentT, DocumentMeta]:
-        stored = store.read(tenant_id, self.kind)
+        stored = store.read(tenant_id, self.kind, self._key)
         if stored is None:
             return self._default(), DocumentMeta(version=0)
         meta = DocumentMeta(version=stored.version, updated_at=stored.updated_at, updated_by=stored.updated_by)

@@ -4,12 +4,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize
+from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.models import Account, AccountCreate
 from rapport.api.filters import Combinations
 from rapport.auth import Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import contacts
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.dal.keys import IndexKeys, UniqueField
 from rapport.dal.repository import Guard, Record
 from rapport.errors import Conflict
 from rapport.pagination import Page
@@ -20,7 +22,7 @@ FILTERS = Combinations("Accounts", ((), ("deleted",), ("q",), ("domain",)))
 
 
 class AccountService(RecordService[AccountCreate, Account]):
-    kind = Kind.ACCOUNT
+    kind = ACCOUNT
     resource = "accounts"
     label = "account"
     create_model = AccountCreate
@@ -47,7 +49,7 @@ class AccountService(RecordService[AccountCreate, Account]):
         return account
 
     def before_erase(self, caller: Caller, record: Record) -> None:
-        partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, record.id, Kind.CONTACT)
+        partition = keys.children_pk(caller.tenant_id, ACCOUNT, record.id, CONTACT)
         _, contacts = repository.query_with_parent(partition, limit=1, position=None)
         if contacts.records:
             raise Conflict("The account still has contacts; move or erase them first.")
@@ -63,9 +65,9 @@ class AccountService(RecordService[AccountCreate, Account]):
         if q is not None:
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if domain is not None:
-            partition = keys.lookup_pk(caller.tenant_id, Kind.ACCOUNT, UniqueField.DOMAIN, domain)
+            partition = keys.lookup_pk(caller.tenant_id, ACCOUNT, UniqueField.DOMAIN, domain)
             return self.list(caller, "gsi2", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
-        partition = keys.list_pk(caller.tenant_id, Kind.ACCOUNT, deleted=deleted)
+        partition = keys.list_pk(caller.tenant_id, ACCOUNT, deleted=deleted)
         return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
 
 

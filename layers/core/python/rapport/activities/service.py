@@ -32,8 +32,10 @@ from typing import Any
 
 from ulid import ULID
 
-from rapport import links, normalize, pagination
+from rapport import contexts, links, normalize, pagination
+from rapport.accounts.manifest import ACCOUNT
 from rapport.activities import timeline
+from rapport.activities.manifest import ACTIVITY
 from rapport.activities.models import (
     EXCERPT_LENGTH,
     Activity,
@@ -46,8 +48,10 @@ from rapport.activities.models import (
     TimelineEntry,
 )
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
@@ -60,8 +64,10 @@ from rapport.dal.repository import (
     UnitOfWork,
 )
 from rapport.dal.sales import StatsDelta
+from rapport.deals.manifest import DEAL
 from rapport.deals.service import deals
 from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound
+from rapport.leads.manifest import LEAD
 from rapport.leads.scoring import EngagementKind
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
@@ -72,9 +78,9 @@ from rapport.records import RecordService, normalized_filter
 # usually a handful). The slack covers them so the first page is usually full; with more, it is shorter and
 # the cursor goes on from where the read stopped.
 FIRST_PAGE_SLACK = 16
-TIMELINE_KINDS = (Kind.CONTACT, Kind.ACCOUNT, Kind.LEAD, Kind.DEAL)
+TIMELINE_KINDS = (CONTACT, ACCOUNT, LEAD, DEAL)
 ME = "me"
-ROLLED_UP = (Kind.CONTACT, Kind.DEAL)  # linked records whose account's timeline shows the activity too
+ROLLED_UP = (CONTACT, DEAL)  # linked records whose account's timeline shows the activity too
 
 
 def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
@@ -105,7 +111,7 @@ def activity_entry(record: Record) -> ActivityEntry:
 
 def _parent(ref: str) -> Parent:
     kind, _, record_id = ref.partition("#")
-    return Parent(Kind(kind), record_id)
+    return Parent(contexts.kind(kind), record_id)
 
 
 def _ref(parent: Parent) -> str:
@@ -132,7 +138,7 @@ def _owners(data: Mapping[str, Any]) -> list[Parent]:
 
 
 class ActivityService(RecordService[ActivityCreate, Activity]):
-    kind = Kind.ACTIVITY
+    kind = ACTIVITY
     resource = "activities"
     label = "activity"
     create_model = ActivityStored
@@ -197,7 +203,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
 
     def restage_on(self, error: StaleVersion) -> bool:
         """A linked lead changed since its engagement was read."""
-        return isinstance(error.subject, Record) and error.subject.kind == Kind.LEAD
+        return isinstance(error.subject, Record) and error.subject.kind == LEAD
 
     @staticmethod
     def _count(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
@@ -239,10 +245,10 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
                 engaged = leads.record_engagement(work, tenant_id, lead_id, moved, actor=actor)
             except NotFound as error:
                 if newly:
-                    raise ParentMissing(Parent(Kind.LEAD, lead_id)) from error
+                    raise ParentMissing(Parent(LEAD, lead_id)) from error
                 continue  # erased: nothing to take back
             if newly and engaged.deleted_at is not None:
-                raise ParentMissing(Parent(Kind.LEAD, lead_id))
+                raise ParentMissing(Parent(LEAD, lead_id))
 
     @staticmethod
     def _entries(record: Record | None) -> list[SummaryItem]:
@@ -273,7 +279,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         An activity keeps the new timelines with its lead link (so an edit or trash reaches them): its record is
         written over the version read, in `work`.
         """
-        partition = keys.record_pk(tenant_id, Kind.LEAD, lead_id)
+        partition = keys.record_pk(tenant_id, LEAD, lead_id)
         resume = position or {"pk": partition, "sk": keys.INTERACTION_PREFIX}  # before the first entry
         page = repository.read_partition(
             partition,
@@ -285,12 +291,12 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         )
         entries = [(summary.sk, timeline.read_entry(summary)) for summary in page.summaries]
         found = repository.get_records(
-            tenant_id, (Parent(Kind.ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
+            tenant_id, (Parent(ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
         )
         records = {parent: _owned(record) for parent, record in found.items()}
         carried = 0
         for sk, entry in entries:
-            record = records.get(Parent(Kind.ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
+            record = records.get(Parent(ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
             if record is not None and record.deleted:
                 resume = {"pk": partition, "sk": sk}
                 continue

@@ -22,14 +22,18 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities.manifest import ACTIVITY
 from rapport.activities.models import EntryKind, TimelineEntry
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import Parent, Record, Summary
+from rapport.deals.manifest import DEAL
 from rapport.links import LINK_FIELDS
 
-LEGACY_ACTIVITY_KIND = str(Kind.ACTIVITY)  # activities' and messages' summaries before entries had kinds
+LEGACY_ACTIVITY_KIND = str(ACTIVITY)  # activities' and messages' summaries before entries had kinds
 LEGACY_SUBMISSION_KIND = "interaction"  # lead submissions' summaries before entries had kinds
 ITEM_KINDS = (repository.ENTRY_KIND, LEGACY_ACTIVITY_KIND, LEGACY_SUBMISSION_KIND)
 _ENTRY = TypeAdapter[TimelineEntry](TimelineEntry)
@@ -38,9 +42,9 @@ _ENTRY = TypeAdapter[TimelineEntry](TimelineEntry)
 def timelines_of(kind: Kind, record: Record) -> list[Parent]:
     """The timelines an entry about `record` goes to: its own and, for a contact or deal, its account's."""
     owners = [Parent(kind, record.id)]
-    account_id = record.data.get("account_id") if kind in (Kind.CONTACT, Kind.DEAL) else None
+    account_id = record.data.get("account_id") if kind in (CONTACT, DEAL) else None
     if account_id:
-        owners.append(Parent(Kind.ACCOUNT, account_id))
+        owners.append(Parent(ACCOUNT, account_id))
     return owners
 
 

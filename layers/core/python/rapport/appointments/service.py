@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.appointments.manifest import APPOINTMENT
 from rapport.appointments.models import (
     Appointment,
     AppointmentCreate,
@@ -27,9 +28,10 @@ from rapport.appointments.models import (
     slots,
 )
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
 from rapport.dal import slots as booked_slots
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import SlotItem, SummaryItem
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
 from rapport.dal.slots import Interval, Slot, SlotKey
@@ -42,7 +44,7 @@ SUMMARY_FIELDS = ("title", "starts_at", "ends_at", "attendee_ids", "location", "
 
 
 class AppointmentService(RecordService[AppointmentCreate, Appointment]):
-    kind = Kind.APPOINTMENT
+    kind = APPOINTMENT
     resource = "appointments"
     label = "appointment"
     create_model = AppointmentCreate
@@ -64,7 +66,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         contact_id = data.get("contact_id")
-        return {Parent(Kind.CONTACT, contact_id): "contact_id"} if contact_id else {}
+        return {Parent(CONTACT, contact_id): "contact_id"} if contact_id else {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """While scheduled: in the tenant's scheduled appointments by start, which the reminder sweep reads."""
@@ -87,7 +89,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
         tenant_id = appointment.tenant_id
         read = booked_slots.read(tenant_id, {*held_before, *held_after})
         legacy = {slot.legacy_owner for slot in read.values() if slot.legacy_owner not in (None, appointment.id)}
-        found = repository.get_records(tenant_id, (Parent(Kind.APPOINTMENT, owner) for owner in legacy if owner))
+        found = repository.get_records(tenant_id, (Parent(APPOINTMENT, owner) for owner in legacy if owner))
         owners = {parent.id: record for parent, record in found.items()}
         for slot_key, slot in sorted(read.items()):
             intervals = {**_legacy_interval(slot, owners), **slot.intervals}
@@ -112,7 +114,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
                 tenant_id,
                 keys.calendar_pk(tenant_id, user_id),
                 keys.calendar_sk(data["starts_at"], record.id),
-                Kind.APPOINTMENT,
+                APPOINTMENT,
                 record.id,
                 written,
             )
@@ -122,9 +124,9 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
             copies.append(
                 repository.summary_item(
                     tenant_id,
-                    keys.record_pk(tenant_id, Kind.CONTACT, data["contact_id"]),
+                    keys.record_pk(tenant_id, CONTACT, data["contact_id"]),
                     keys.appointment_summary_sk(data["starts_at"], record.id),
-                    Kind.APPOINTMENT,
+                    APPOINTMENT,
                     record.id,
                     {field: data.get(field) for field in SUMMARY_FIELDS},
                 )

@@ -24,6 +24,7 @@ from pynamodb.exceptions import DoesNotExist
 from rapport import normalize
 from rapport.activities import timeline
 from rapport.activities.models import EntryKind
+from rapport.assignment import manifest as assignment_manifest
 from rapport.assignment.models import (
     Assignment,
     AssignmentRules,
@@ -42,19 +43,21 @@ from rapport.assignment.picking import (
 )
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import CounterItem, Item, RecordItem
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, NotFound
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import OPEN_STATUSES, LeadStatus
 from rapport.leads.service import leads
 from rapport.normalize import INSTANT_FORMAT
 from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
 from rapport.notifications.requests import request_notification as _request_notification
 from rapport.settings import SettingsDocument
+from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from rapport.tasks.models import Priority, TaskCreate, TaskStatus
 from rapport.tasks.service import tasks
+from rapport.users.manifest import USER
 from rapport.users.models import UserProfile
 
 log = logging.getLogger(__name__)
@@ -72,7 +75,11 @@ class AssignmentContention(Exception):
 
 
 ASSIGNMENT_RULES = SettingsDocument(
-    Kind.ASSIGNMENT_RULES, AssignmentRules, AssignmentRulesDocument, resource=RESOURCE, default=AssignmentRules
+    assignment_manifest.ASSIGNMENT_RULES,
+    AssignmentRules,
+    AssignmentRulesDocument,
+    resource=RESOURCE,
+    default=AssignmentRules,
 )
 
 
@@ -100,7 +107,7 @@ def _assign(tenant_id: str, lead_id: str, previous: Assignment | None, now: date
 def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetime) -> Assignment | None:
     """One attempt: the outcome, or None when a concurrent write got in first (read again and retry)."""
     base = Assignment(status=Outcome.CLOSED, tenant_id=tenant_id, lead_id=lead_id)
-    lead = repository.get(tenant_id, Kind.LEAD, lead_id)
+    lead = repository.get(tenant_id, LEAD, lead_id)
     if lead is None or lead.deleted or lead.data.get("status") not in OPEN_STATUSES:
         return base
     owner = lead.data.get("owner_id")
@@ -128,9 +135,9 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         due_at = deadline(now, rules.response_sla_minutes)
         work = UnitOfWork()
         leads.stage_update(work, _system(tenant_id), lead, {"owner_id": rep})
-        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), keys.LOAD_SK, 1, profile.max_open_leads)
+        _bump(work, tenant_id, keys.record_pk(tenant_id, USER, rep), keys.LOAD_SK, 1, profile.max_open_leads)
         day_sk = keys.assigned_day_sk(rep_day(now, profile.time_zone))
-        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), day_sk, 1, profile.daily_quota)
+        _bump(work, tenant_id, keys.record_pk(tenant_id, USER, rep), day_sk, 1, profile.daily_quota)
         _advance(work, tenant_id, team, cursor, turn + 1)
         task = _stage_first_contact(work, tenant_id, lead, rep, due_at)
         if previous is not None and previous.owner_id:
@@ -160,7 +167,7 @@ def _system(tenant_id: str) -> Caller:
 
 def _read_reps(tenant_id: str, reps: list[str], now: datetime) -> tuple[dict[str, UserProfile], dict[str, Load]]:
     """Profiles and open-lead counters in one BatchGetItem, then each rep's day counter in another."""
-    user_pk = {rep: keys.record_pk(tenant_id, Kind.USER, rep) for rep in reps}
+    user_pk = {rep: keys.record_pk(tenant_id, USER, rep) for rep in reps}
     found = _batch_get([(user_pk[rep], sk) for rep in reps for sk in (keys.META_SK, keys.LOAD_SK)])
     profiles: dict[str, UserProfile] = {}
     for rep in reps:
@@ -235,10 +242,10 @@ def _stage_first_contact(work: UnitOfWork, tenant_id: str, lead: Record, rep: st
 def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
     """The previous owner's open-lead counter down by one; their first-contact task cancelled if still open."""
     assert previous.owner_id is not None
-    user_pk = keys.record_pk(tenant_id, Kind.USER, previous.owner_id)
+    user_pk = keys.record_pk(tenant_id, USER, previous.owner_id)
     if (_read_counter(user_pk, keys.LOAD_SK) or 0) > 0:
         _bump(work, tenant_id, user_pk, keys.LOAD_SK, -1, None)
-    task = repository.get(tenant_id, Kind.TASK, previous.task_id) if previous.task_id else None
+    task = repository.get(tenant_id, TASK, previous.task_id) if previous.task_id else None
     if task is not None and not task.deleted and task.data.get("status") in OPEN_TASK_STATUSES:
         tasks.stage_update(work, _system(tenant_id), task, {"status": TaskStatus.CANCELLED.value})
 
@@ -251,7 +258,7 @@ def contacted(assignment: Assignment) -> tuple[bool, str]:
     (its record and newest interactions). Anything that settles it counts: an activity on the lead since the
     assignment, a status beyond new, another owner, a closed or trashed lead."""
     page = repository.read_partition(
-        keys.record_pk(assignment.tenant_id, Kind.LEAD, assignment.lead_id),
+        keys.record_pk(assignment.tenant_id, LEAD, assignment.lead_id),
         limit=INTERACTIONS_READ,
         start=keys.META_SK,
         end=keys.INTERACTIONS_END,
@@ -277,7 +284,7 @@ def notify(assignment: Assignment, put_events: PutEvents | None = None) -> list[
     """Ask the notifier to tell the new owner (and, on reassignment, the previous owner and their manager)."""
     if assignment.status != Outcome.ASSIGNED or not assignment.owner_id:
         return []
-    lead = repository.get(assignment.tenant_id, Kind.LEAD, assignment.lead_id)
+    lead = repository.get(assignment.tenant_id, LEAD, assignment.lead_id)
     context = notification_context(
         assignment,
         lead.data if lead else {},
@@ -336,7 +343,7 @@ def notification_context(
 def _user_name(tenant_id: str, user_id: str | None) -> str:
     if not user_id:
         return ""
-    record = repository.get(tenant_id, Kind.USER, user_id)
+    record = repository.get(tenant_id, USER, user_id)
     return str(record.data.get("name") or user_id) if record else user_id
 
 
@@ -349,7 +356,7 @@ def _role(assignment: Assignment, user_id: str) -> str:
 
 
 def _manager_of(tenant_id: str, user_id: str) -> str | None:
-    record = repository.get(tenant_id, Kind.USER, user_id)
+    record = repository.get(tenant_id, USER, user_id)
     manager = record.data.get("manager_id") if record else None
     return str(manager) if manager else None
 
@@ -365,7 +372,7 @@ def _lead_name(data: dict[str, Any]) -> str:
 def check_assignable(caller: Caller, lead_id: str) -> Record:
     """`POST /leads/{id}/assign`: a caller who may update leads, an open, live lead of theirs."""
     caller.require("leads", Action.UPDATE)
-    lead = repository.get(caller.tenant_id, Kind.LEAD, lead_id)
+    lead = repository.get(caller.tenant_id, LEAD, lead_id)
     if lead is None:
         raise NotFound(f"No lead has the id {lead_id}.")
     if lead.deleted or lead.data.get("status") not in OPEN_STATUSES:

@@ -24,10 +24,10 @@ from rapport import normalize
 from rapport.activities import timeline
 from rapport.activities.models import TimelineEntry
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.errors import NotFound
 from rapport.types import Instant
 
@@ -101,7 +101,7 @@ class ContactOverview(BaseModel):
 def contact_overview(caller: Caller, contact_id: str) -> ContactOverview:
     caller.require(contacts.resource, Action.READ)
     page = repository.read_partition(
-        keys.record_pk(caller.tenant_id, Kind.CONTACT, contact_id),
+        keys.record_pk(caller.tenant_id, CONTACT, contact_id),
         start=keys.PARTITION_START,
         end=keys.INTERACTIONS_END,
         limit=READ_LIMIT,

@@ -11,11 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact, ContactCreate
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
+from rapport.dal.keys import IndexKeys, SearchField, UniqueField
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import NotFound
@@ -49,13 +51,13 @@ def display_name(data: Mapping[str, Any]) -> str:
 
 
 def account_summary(tenant_id: str, contact_id: str, account_id: str, name: str, domain: str | None) -> SummaryItem:
-    partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
+    partition = keys.record_pk(tenant_id, CONTACT, contact_id)
     data = {"name": name, "domain": domain}
-    return repository.summary_item(tenant_id, partition, keys.ACCOUNT_SUMMARY_SK, Kind.ACCOUNT, account_id, data)
+    return repository.summary_item(tenant_id, partition, keys.ACCOUNT_SUMMARY_SK, ACCOUNT, account_id, data)
 
 
 class ContactService(RecordService[ContactCreate, Contact]):
-    kind = Kind.CONTACT
+    kind = CONTACT
     resource = "contacts"
     label = "contact"
     create_model = ContactCreate
@@ -79,7 +81,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         account_id = data.get("account_id")
-        return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}
+        return {Parent(ACCOUNT, account_id): "account_id"} if account_id else {}
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """The account's summary when the contact links an account (one read of it, unless `work` writes it too),
@@ -91,15 +93,13 @@ class ContactService(RecordService[ContactCreate, Contact]):
         if contact is None or (new == old and not restored):
             return
         if new:
-            account = work.staged(contact.tenant_id, Kind.ACCOUNT, new) or repository.get(
-                contact.tenant_id, Kind.ACCOUNT, new
-            )
+            account = work.staged(contact.tenant_id, ACCOUNT, new) or repository.get(contact.tenant_id, ACCOUNT, new)
             if account is not None:  # else the write's check that the account is live refuses it
                 data = account.data
                 work.put_item(account_summary(contact.tenant_id, contact.id, new, data["name"], data.get("domain")))
         else:
             work.delete_item(
-                SummaryItem(keys.record_pk(contact.tenant_id, Kind.CONTACT, contact.id), keys.ACCOUNT_SUMMARY_SK)
+                SummaryItem(keys.record_pk(contact.tenant_id, CONTACT, contact.id), keys.ACCOUNT_SUMMARY_SK)
             )
 
     def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
@@ -109,7 +109,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
         contact that has moved to another account meanwhile. Runs after the account's write, outside its
         transaction; a contact linked in the moment the index lags may keep the old name until the next change.
         """
-        partition = keys.children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        partition = keys.children_pk(tenant_id, ACCOUNT, account_id, CONTACT)
         position, written = None, 0
         while True:
             page = repository.query("gsi4", partition, limit=100, position=position)
@@ -168,17 +168,17 @@ class ContactService(RecordService[ContactCreate, Contact]):
             narrow = {"account_id": account_id} if account_id else None
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters, data_equals=narrow)
         if email is not None:
-            index, partition = "gsi2", keys.value_pk(tenant, Kind.CONTACT, SearchField.EMAIL, email)
+            index, partition = "gsi2", keys.value_pk(tenant, CONTACT, SearchField.EMAIL, email)
         elif phone is not None:
-            index, partition = "gsi3", keys.value_pk(tenant, Kind.CONTACT, SearchField.PHONE, phone)
+            index, partition = "gsi3", keys.value_pk(tenant, CONTACT, SearchField.PHONE, phone)
         elif account_id is not None:
-            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.CONTACT)
+            index, partition = "gsi4", keys.children_pk(tenant, ACCOUNT, account_id, CONTACT)
         elif owner_id is not None:
-            index, partition = "gsi2", keys.owner_pk(tenant, Kind.CONTACT, owner_id)
+            index, partition = "gsi2", keys.owner_pk(tenant, CONTACT, owner_id)
         elif filters["tag"] is not None:
-            index, partition = "gsi1", keys.value_pk(tenant, Kind.CONTACT, SearchField.TAG, str(filters["tag"]))
+            index, partition = "gsi1", keys.value_pk(tenant, CONTACT, SearchField.TAG, str(filters["tag"]))
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.CONTACT, deleted=deleted)
+            index, partition = "gsi1", keys.list_pk(tenant, CONTACT, deleted=deleted)
         return self.list(caller, index, partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
 
     def of_account(self, caller: Caller, account_id: str, *, limit: int, cursor: str | None) -> Page[Contact]:
@@ -186,7 +186,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "accounts:contacts", {"account_id": account_id})
         position = pagination.decode_cursor(cursor, binding)
-        partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
+        partition = keys.children_pk(caller.tenant_id, ACCOUNT, account_id, CONTACT)
         account, page = repository.query_with_parent(partition, limit=limit, position=position)
         if position is None and account is None:
             raise NotFound(f"No account has the id {account_id}.")

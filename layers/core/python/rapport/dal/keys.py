@@ -212,6 +212,18 @@ from typing import Any
 
 from ulid import ULID
 
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities.manifest import ACTIVITY
+from rapport.appointments.manifest import APPOINTMENT
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
+from rapport.deals.manifest import DEAL, PIPELINE
+from rapport.leads.manifest import LEAD
+from rapport.notifications.manifest import NOTIFICATION_TEMPLATE
+from rapport.tasks.manifest import TASK
+from rapport.users.manifest import USER
+from rapport.web_forms.manifest import WEB_FORM
+
 META_SK = "A#META"
 GUARD_SK = "#"
 # Name keys hold no control characters, so the unit separator ends a name before anything that could
@@ -220,56 +232,6 @@ NAME_END = "\x1f"
 PARENT_SK = "\x1e"
 
 
-class Kind(StrEnum):
-    ACCOUNT = "ACC"
-    CONTACT = "CON"
-    LEAD = "LEAD"
-    PIPELINE = "PIPE"
-    DEAL = "DEAL"
-    ACTIVITY = "ACT"
-    TASK = "TASK"
-    APPOINTMENT = "APPT"
-    WEB_FORM = "WEBFORM"
-    SCORING_RULES = "SCORING"
-    USER = "USER"
-    NOTIFICATION_TEMPLATE = "NTPL"
-    # Settings documents (rapport.settings): one per tenant, each at `settings_document_key`.
-    CURRENCY_RATES = "CURRENCY_RATES"
-    ASSIGNMENT_RULES = "ASSIGNMENT_RULES"
-    REMINDER_SETTINGS = "REMINDERS"
-    NOTIFICATION_SETTINGS = "NOTIFICATIONS"
-
-    @property
-    def label(self) -> str:
-        return _LABELS[self]
-
-    @property
-    def entity(self) -> str:
-        """The kind's name in events and their types: `web_form` in `web_form.updated`."""
-        return self.label.replace(" ", "_")
-
-
-_LABELS = {
-    Kind.ACCOUNT: "account",
-    Kind.CONTACT: "contact",
-    Kind.LEAD: "lead",
-    Kind.PIPELINE: "pipeline",
-    Kind.DEAL: "deal",
-    Kind.ACTIVITY: "activity",
-    Kind.TASK: "task",
-    Kind.APPOINTMENT: "appointment",
-    Kind.USER: "user",
-    Kind.NOTIFICATION_TEMPLATE: "notification template",
-    Kind.WEB_FORM: "web form",
-    Kind.SCORING_RULES: "scoring rules",
-    Kind.CURRENCY_RATES: "currency rates",
-    Kind.ASSIGNMENT_RULES: "assignment rules",
-    Kind.REMINDER_SETTINGS: "reminder settings",
-    Kind.NOTIFICATION_SETTINGS: "notification settings",
-}
-SETTINGS_DOCUMENTS = frozenset(
-    {Kind.SCORING_RULES, Kind.CURRENCY_RATES, Kind.ASSIGNMENT_RULES, Kind.REMINDER_SETTINGS, Kind.NOTIFICATION_SETTINGS}
-)
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_TIME = 10  # a ULID's first ten digits are its milliseconds
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
@@ -287,7 +249,6 @@ STATS_USER_PREFIX = "U#"
 TENANTS_PK = "TENANTS"  # the tenant registry's one partition (a table of its own, see below)
 RANGE_END = "\x7f"  # sorts after every character of an id, a user id or a date
 MAX_SCORE = 100
-SCORING_RULES_ID = "rules"  # where the scoring rules were a record, and still are stored (see settings_document_key)
 LOAD_SK = "B#LOAD"
 ASSIGNED_DAY_PREFIX = "B#DAY#"
 ROUND_ROBIN_PREFIX = "RR#"
@@ -394,26 +355,26 @@ def settings_pk(tenant_id: str) -> str:
     return f"{tenant_prefix(tenant_id)}SETTINGS"
 
 
-def settings_document_key(tenant_id: str, kind: Kind) -> tuple[str, str]:
-    """Where the tenant's settings document `kind` is: the settings partition, sorted by the kind; the scoring rules
-    stay where they were stored as a record."""
-    if kind not in SETTINGS_DOCUMENTS:
+def settings_document_key(tenant_id: str, kind: Kind, key: str | None = None) -> tuple[str, str]:
+    """Where the tenant's settings document `kind` is: the settings partition, sorted by the kind; a document with a
+    `key` where a record of that id would be (the scoring rules stay where they were stored as a record)."""
+    if not kind.document:
         raise ValueError(f"{kind.label} is not a settings document")
-    if kind is Kind.SCORING_RULES:
-        return record_pk(tenant_id, kind, SCORING_RULES_ID), META_SK
-    return settings_pk(tenant_id), str(kind)
+    if key is not None:
+        return record_pk(tenant_id, kind, key), META_SK
+    return settings_pk(tenant_id), kind.code
 
 
 def deal_owner_pk(tenant_id: str, owner_id: str) -> str:
-    return owner_pk(tenant_id, Kind.DEAL, owner_id)
+    return owner_pk(tenant_id, DEAL, owner_id)
 
 
 def deal_pipeline_pk(tenant_id: str, pipeline_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#{Kind.PIPELINE}#{pipeline_id}"
+    return f"{tenant_prefix(tenant_id)}{DEAL}#{PIPELINE}#{pipeline_id}"
 
 
 def deal_status_pk(tenant_id: str, status: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.DEAL}#STATUS#{status}"
+    return f"{tenant_prefix(tenant_id)}{DEAL}#STATUS#{status}"
 
 
 def key_prefix(*parts: str) -> str:
@@ -438,11 +399,11 @@ def deal_index_keys(
     account_id: str | None,
     deleted: bool,
 ) -> IndexKeys:
-    gsi1pk = list_pk(tenant_id, Kind.DEAL, deleted=deleted)
+    gsi1pk = list_pk(tenant_id, DEAL, deleted=deleted)
     gsi1sk = key_prefix(close_date) + deal_id
     if deleted:
         return IndexKeys(gsi1pk=gsi1pk, gsi1sk=gsi1sk)
-    account = children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.DEAL) if account_id else None
+    account = children_pk(tenant_id, ACCOUNT, account_id, DEAL) if account_id else None
     return IndexKeys(
         entries=(SearchEntry(search_entry_sk(SearchField.ACCOUNT), "gsi4", account, gsi1sk),) if account else (),
         gsi1pk=gsi1pk,
@@ -457,7 +418,7 @@ def deal_index_keys(
 
 
 def pipeline_index_keys(tenant_id: str, pipeline_id: str, name_key: str) -> IndexKeys:
-    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.PIPELINE), gsi1sk=name_sk(name_key, pipeline_id))
+    return IndexKeys(gsi1pk=list_pk(tenant_id, PIPELINE), gsi1sk=name_sk(name_key, pipeline_id))
 
 
 def busy_slot(user_id: str, slot: str) -> str:
@@ -487,7 +448,7 @@ def notification_marker_pk(tenant_id: str, channel: str, dedupe_key: str) -> str
 
 
 def template_index_keys(tenant_id: str, template_id: str) -> IndexKeys:
-    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.NOTIFICATION_TEMPLATE), gsi1sk=template_id)
+    return IndexKeys(gsi1pk=list_pk(tenant_id, NOTIFICATION_TEMPLATE), gsi1sk=template_id)
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:
@@ -576,13 +537,13 @@ def account_index_keys(
 ) -> IndexKeys:
     listed = domain is not None and not deleted
     return IndexKeys(
-        gsi1pk=list_pk(tenant_id, Kind.ACCOUNT, deleted=deleted),
+        gsi1pk=list_pk(tenant_id, ACCOUNT, deleted=deleted),
         gsi1sk=name_sk(name_key, account_id),
-        gsi2pk=lookup_pk(tenant_id, Kind.ACCOUNT, UniqueField.DOMAIN, domain) if listed and domain else None,
+        gsi2pk=lookup_pk(tenant_id, ACCOUNT, UniqueField.DOMAIN, domain) if listed and domain else None,
         gsi2sk=account_id if listed else None,
-        gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT),
+        gsi4pk=children_pk(tenant_id, ACCOUNT, account_id, CONTACT),
         gsi4sk=PARENT_SK,
-        entries=() if deleted else word_entries(tenant_id, Kind.ACCOUNT, words, name_order(name_key, account_id)),
+        entries=() if deleted else word_entries(tenant_id, ACCOUNT, words, name_order(name_key, account_id)),
     )
 
 
@@ -602,30 +563,24 @@ class ContactKeys:
 def contact_index_keys(tenant_id: str, contact_id: str, contact: ContactKeys, *, deleted: bool) -> IndexKeys:
     """gsi1 lists by name (or the trash); gsi2 an owner's contacts by name; gsi4 the account's contacts. Each word
     of the name, email, phone and tag of a live contact is a search entry (see the module's docstring)."""
-    gsi1pk = list_pk(tenant_id, Kind.CONTACT, deleted=deleted)
+    gsi1pk = list_pk(tenant_id, CONTACT, deleted=deleted)
     gsi1sk = name_sk(contact.name_key, contact_id)
     if deleted:
         return IndexKeys(gsi1pk=gsi1pk, gsi1sk=gsi1sk)
     order = name_order(contact.name_key, contact_id)
     entries = (
-        *word_entries(tenant_id, Kind.CONTACT, contact.words, order),
-        *(
-            value_entry(tenant_id, Kind.CONTACT, SearchField.EMAIL, email, "gsi2", contact_id)
-            for email in contact.emails
-        ),
-        *(
-            value_entry(tenant_id, Kind.CONTACT, SearchField.PHONE, phone, "gsi3", contact_id)
-            for phone in contact.phones
-        ),
-        *(value_entry(tenant_id, Kind.CONTACT, SearchField.TAG, tag, "gsi1", order) for tag in contact.tags),
+        *word_entries(tenant_id, CONTACT, contact.words, order),
+        *(value_entry(tenant_id, CONTACT, SearchField.EMAIL, email, "gsi2", contact_id) for email in contact.emails),
+        *(value_entry(tenant_id, CONTACT, SearchField.PHONE, phone, "gsi3", contact_id) for phone in contact.phones),
+        *(value_entry(tenant_id, CONTACT, SearchField.TAG, tag, "gsi1", order) for tag in contact.tags),
     )
     owner, account = contact.owner_id, contact.account_id
     return IndexKeys(
         gsi1pk=gsi1pk,
         gsi1sk=gsi1sk,
-        gsi2pk=owner_pk(tenant_id, Kind.CONTACT, owner) if owner else None,
+        gsi2pk=owner_pk(tenant_id, CONTACT, owner) if owner else None,
         gsi2sk=gsi1sk if owner else None,
-        gsi4pk=children_pk(tenant_id, Kind.ACCOUNT, account, Kind.CONTACT) if account else None,
+        gsi4pk=children_pk(tenant_id, ACCOUNT, account, CONTACT) if account else None,
         gsi4sk=gsi1sk if account else None,
         entries=entries,
     )
@@ -658,7 +613,7 @@ def task_index_keys(
     return IndexKeys(
         gsi1pk=task_reminders_pk(tenant_id) if reminding else None,
         gsi1sk=timed_sk(reminder_at, task_id) if reminding and reminder_at else None,
-        gsi2pk=assignee_pk(tenant_id, Kind.TASK, assignee_id, status),
+        gsi2pk=assignee_pk(tenant_id, TASK, assignee_id, status),
         gsi2sk=due_sk(due_at, task_id),
         gsi3pk=open_tasks_due_pk(tenant_id) if dated else None,
         gsi3sk=timed_sk(due_at, task_id) if dated and due_at else None,
@@ -666,15 +621,15 @@ def task_index_keys(
 
 
 def task_reminders_pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.TASK}#REMIND"
+    return f"{tenant_prefix(tenant_id)}{TASK}#REMIND"
 
 
 def open_tasks_due_pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.TASK}#DUE"
+    return f"{tenant_prefix(tenant_id)}{TASK}#DUE"
 
 
 def scheduled_appointments_pk(tenant_id: str) -> str:
-    return f"{tenant_prefix(tenant_id)}{Kind.APPOINTMENT}#SCHEDULED"
+    return f"{tenant_prefix(tenant_id)}{APPOINTMENT}#SCHEDULED"
 
 
 def timed_sk(at: str, record_id: str) -> str:
@@ -692,11 +647,11 @@ def appointment_index_keys(
 
 
 def activity_owner_pk(tenant_id: str, owner_id: str) -> str:
-    return f"{list_pk(tenant_id, Kind.ACTIVITY)}#OWNER#{owner_id}"
+    return f"{list_pk(tenant_id, ACTIVITY)}#OWNER#{owner_id}"
 
 
 def activity_type_pk(tenant_id: str, type_: str) -> str:
-    return f"{list_pk(tenant_id, Kind.ACTIVITY)}#TYPE#{type_}"
+    return f"{list_pk(tenant_id, ACTIVITY)}#TYPE#{type_}"
 
 
 def activity_owner_type_pk(tenant_id: str, owner_id: str, type_: str) -> str:
@@ -710,9 +665,9 @@ def activity_index_keys(
     type, each by when it happened (`GET /activities`)."""
     sk = timed_sk(occurred_at, activity_id)
     if deleted:
-        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.ACTIVITY, deleted=True), gsi1sk=sk)
+        return IndexKeys(gsi1pk=list_pk(tenant_id, ACTIVITY, deleted=True), gsi1sk=sk)
     return IndexKeys(
-        gsi1pk=list_pk(tenant_id, Kind.ACTIVITY),
+        gsi1pk=list_pk(tenant_id, ACTIVITY),
         gsi1sk=sk,
         gsi2pk=activity_owner_pk(tenant_id, owner_id),
         gsi2sk=sk,
@@ -726,14 +681,14 @@ def activity_index_keys(
 def activity_list(tenant_id: str, owner_id: str | None, type_: str | None, *, deleted: bool) -> tuple[str, str]:
     """The index and partition that list the activities with these filters (`activity_index_keys`)."""
     if deleted:
-        return "gsi1", list_pk(tenant_id, Kind.ACTIVITY, deleted=True)
+        return "gsi1", list_pk(tenant_id, ACTIVITY, deleted=True)
     if owner_id is not None and type_ is not None:
         return "gsi4", activity_owner_type_pk(tenant_id, owner_id, type_)
     if owner_id is not None:
         return "gsi2", activity_owner_pk(tenant_id, owner_id)
     if type_ is not None:
         return "gsi3", activity_type_pk(tenant_id, type_)
-    return "gsi1", list_pk(tenant_id, Kind.ACTIVITY)
+    return "gsi1", list_pk(tenant_id, ACTIVITY)
 
 
 def sent_marker_pk(tenant_id: str, what: str) -> str:
@@ -758,11 +713,11 @@ def score_bound(min_score: int) -> str:
 
 
 def lead_status_pk(tenant_id: str, status: str) -> str:
-    return f"{list_pk(tenant_id, Kind.LEAD)}#STATUS#{status}"
+    return f"{list_pk(tenant_id, LEAD)}#STATUS#{status}"
 
 
 def lead_owner_pk(tenant_id: str, owner_id: str) -> str:
-    return f"{list_pk(tenant_id, Kind.LEAD)}#OWNER#{owner_id}"
+    return f"{list_pk(tenant_id, LEAD)}#OWNER#{owner_id}"
 
 
 def lead_owner_status_pk(tenant_id: str, owner_id: str, status: str) -> str:
@@ -783,11 +738,11 @@ def lead_index_keys(
     """By score on gsi1 to gsi4 (see the table above); a live lead's email and name words are search entries."""
     sk = score_sk(score, lead_id)
     if deleted:
-        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.LEAD, deleted=True), gsi1sk=sk)
-    by_email = (value_entry(tenant_id, Kind.LEAD, SearchField.EMAIL, email, "gsi2", sk),) if email else ()
+        return IndexKeys(gsi1pk=list_pk(tenant_id, LEAD, deleted=True), gsi1sk=sk)
+    by_email = (value_entry(tenant_id, LEAD, SearchField.EMAIL, email, "gsi2", sk),) if email else ()
     return IndexKeys(
-        entries=(*word_entries(tenant_id, Kind.LEAD, words, sk), *by_email),
-        gsi1pk=list_pk(tenant_id, Kind.LEAD),
+        entries=(*word_entries(tenant_id, LEAD, words, sk), *by_email),
+        gsi1pk=list_pk(tenant_id, LEAD),
         gsi1sk=sk,
         gsi2pk=lead_status_pk(tenant_id, status),
         gsi2sk=sk,
@@ -799,7 +754,7 @@ def lead_index_keys(
 
 
 def web_form_index_keys(tenant_id: str, form_id: str, name_key: str) -> IndexKeys:
-    return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.WEB_FORM), gsi1sk=name_sk(name_key, form_id))
+    return IndexKeys(gsi1pk=list_pk(tenant_id, WEB_FORM), gsi1sk=name_sk(name_key, form_id))
 
 
 def web_form_key_pk(api_key_id: str) -> str:
@@ -817,15 +772,15 @@ def round_robin_sk(team: str) -> str:
 
 
 def user_team_pk(tenant_id: str, team: str) -> str:
-    return f"{list_pk(tenant_id, Kind.USER)}#TEAM#{team}"
+    return f"{list_pk(tenant_id, USER)}#TEAM#{team}"
 
 
 def user_index_keys(tenant_id: str, user_id: str, name_key: str, team: str | None, *, deleted: bool) -> IndexKeys:
     sk = name_sk(name_key, user_id)
     if deleted:
-        return IndexKeys(gsi1pk=list_pk(tenant_id, Kind.USER, deleted=True), gsi1sk=sk)
+        return IndexKeys(gsi1pk=list_pk(tenant_id, USER, deleted=True), gsi1sk=sk)
     return IndexKeys(
-        gsi1pk=list_pk(tenant_id, Kind.USER),
+        gsi1pk=list_pk(tenant_id, USER),
         gsi1sk=sk,
         gsi2pk=user_team_pk(tenant_id, team) if team else None,
         gsi2sk=sk if team else None,

@@ -24,8 +24,10 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from rapport import contexts
+from rapport.contexts import Kind
 from rapport.dal import keys
-from rapport.dal.keys import IndexKeys, Kind, SearchEntry, UniqueField
+from rapport.dal.keys import IndexKeys, SearchEntry, UniqueField
 from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem, WebFormKeyItem
 from rapport.errors import Busy
 from rapport.events.models import Erasure
@@ -243,7 +245,7 @@ def _as_stored(record: Record) -> AsRead:
 def _from_item(item: RecordItem | SearchEntryItem) -> Record:
     entries = frozenset(item.search_entries or ()) if isinstance(item, RecordItem) else frozenset()
     record = Record(
-        kind=Kind(item.kind),
+        kind=contexts.kind(item.kind),
         id=item.id,
         tenant_id=item.tenant_id,
         data=_plain(item.data),

@@ -21,8 +21,8 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys
-from rapport.dal.keys import Kind
 from rapport.dal.models import (
     HistoryItem,
     Item,
@@ -34,6 +34,7 @@ from rapport.dal.models import (
     SummaryItem,
 )
 from rapport.dal.repository import Parent, Record, _compact, _from_item, _plain
+from rapport.deals.manifest import CURRENCY_RATES, DEAL, PIPELINE
 
 _MONTH_OF = re.compile(r"^(\d{4}-(?:0[1-9]|1[0-2]))-\d{2}")
 
@@ -124,17 +125,17 @@ def touch_deal_activity(
     the copies in its search `entries` (as read), in the same transaction.
 
     The deal gets a new version (its ETag changes, a stale edit is a 412 rather than undoing this). The update
-    fails, as `ParentMissing(Parent(Kind.DEAL, deal_id))`, when the deal does not exist or is trashed, or when its
+    fails, as `ParentMissing(Parent(DEAL, deal_id))`, when the deal does not exist or is trashed, or when its
     search entries are no longer those read (a write moved them meanwhile: read it again).
     """
-    item = RecordItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), keys.META_SK)
+    item = RecordItem(keys.record_pk(tenant_id, DEAL, deal_id), keys.META_SK)
     item.version = 0  # any known version makes PynamoDB add 1 to the stored one (no version condition is sent)
     condition = RecordItem.pk.exists() & RecordItem.deleted_at.does_not_exist()
     for sk in entries:
         condition &= RecordItem.search_entries.contains(sk)
     if not entries:
         condition &= RecordItem.search_entries.does_not_exist()
-    return ItemUpdate(item, _touched(RecordItem, at, actor), condition, Parent(Kind.DEAL, deal_id))
+    return ItemUpdate(item, _touched(RecordItem, at, actor), condition, Parent(DEAL, deal_id))
 
 
 def touch_deal_entries(tenant_id: str, deal_id: str, at: str, actor: str, entries: frozenset[str]) -> list[ItemUpdate]:
@@ -142,7 +143,7 @@ def touch_deal_entries(tenant_id: str, deal_id: str, at: str, actor: str, entrie
     deal's."""
     updates = []
     for sk in sorted(entries):
-        entry = SearchEntryItem(keys.record_pk(tenant_id, Kind.DEAL, deal_id), sk)
+        entry = SearchEntryItem(keys.record_pk(tenant_id, DEAL, deal_id), sk)
         actions = [*_touched(SearchEntryItem, at, actor), SearchEntryItem.version.add(1)]
         updates.append(ItemUpdate(entry, actions, SearchEntryItem.pk.exists()))
     return updates
@@ -154,7 +155,7 @@ def _touched(model: type[RecordItem] | type[SearchEntryItem], at: str, actor: st
 
 def lifetime_value_update(tenant_id: str, contact_id: str, delta: Decimal, currency: str) -> ItemUpdate:
     """Add `delta` (tenant currency) to the contact's lifetime value, creating its `B#LTV` item if needed."""
-    item = LifetimeValueItem(keys.record_pk(tenant_id, Kind.CONTACT, contact_id), keys.LIFETIME_VALUE_SK)
+    item = LifetimeValueItem(keys.record_pk(tenant_id, CONTACT, contact_id), keys.LIFETIME_VALUE_SK)
     actions: list[Action] = [
         LifetimeValueItem.item_type.set(LifetimeValueItem),
         LifetimeValueItem.tenant_id.set(tenant_id),
@@ -169,7 +170,7 @@ def lifetime_value_update(tenant_id: str, contact_id: str, delta: Decimal, curre
 def lifetime_value(tenant_id: str, contact_id: str) -> tuple[Decimal, str] | None:
     """The contact's lifetime value and its currency, if any deal was ever won for it."""
     try:
-        item = LifetimeValueItem.get(keys.record_pk(tenant_id, Kind.CONTACT, contact_id), keys.LIFETIME_VALUE_SK)
+        item = LifetimeValueItem.get(keys.record_pk(tenant_id, CONTACT, contact_id), keys.LIFETIME_VALUE_SK)
     except DoesNotExist:
         return None
     return item.amount or Decimal(0), str(item.data["currency"])
@@ -178,7 +179,7 @@ def lifetime_value(tenant_id: str, contact_id: str) -> tuple[Decimal, str] | Non
 def deal_summary(tenant_id: str, contact_id: str, deal_id: str, data: Mapping[str, Any]) -> SummaryItem:
     """The deal as the contact's 360 view shows it, in the contact's partition."""
     return SummaryItem(
-        keys.record_pk(tenant_id, Kind.CONTACT, contact_id),
+        keys.record_pk(tenant_id, CONTACT, contact_id),
         keys.deal_summary_sk(deal_id),
         tenant_id=tenant_id,
         kind="deal",
@@ -189,7 +190,7 @@ def deal_summary(tenant_id: str, contact_id: str, deal_id: str, data: Mapping[st
 
 def deal_summaries(tenant_id: str, contact_id: str) -> list[SummaryItem]:
     """The deal summaries in a contact's partition (one Query)."""
-    partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
+    partition = keys.record_pk(tenant_id, CONTACT, contact_id)
     return [
         item
         for item in Item.query(partition, Item.sk.startswith(keys.DEAL_SUMMARY_PREFIX))
@@ -199,7 +200,7 @@ def deal_summaries(tenant_id: str, contact_id: str) -> list[SummaryItem]:
 
 def history_item(tenant_id: str, deal_id: str, at: str, data: Mapping[str, Any]) -> HistoryItem:
     return HistoryItem(
-        keys.record_pk(tenant_id, Kind.DEAL, deal_id),
+        keys.record_pk(tenant_id, DEAL, deal_id),
         keys.history_sk(at),
         tenant_id=tenant_id,
         data=_compact(dict(data)),
@@ -210,7 +211,7 @@ def history(
     tenant_id: str, deal_id: str, *, limit: int, position: Mapping[str, str] | None
 ) -> tuple[list[dict[str, Any]], dict[str, str] | None]:
     """One Query: a page of the deal's transitions, oldest first, and where the next page starts."""
-    partition = keys.record_pk(tenant_id, Kind.DEAL, deal_id)
+    partition = keys.record_pk(tenant_id, DEAL, deal_id)
     results = Item.query(
         partition,
         Item.sk.startswith(keys.HISTORY_PREFIX),
@@ -224,7 +225,7 @@ def history(
 
 
 def history_items(tenant_id: str, deal_id: str) -> list[HistoryItem]:
-    partition = keys.record_pk(tenant_id, Kind.DEAL, deal_id)
+    partition = keys.record_pk(tenant_id, DEAL, deal_id)
     return [
         item for item in Item.query(partition, Item.sk.startswith(keys.HISTORY_PREFIX)) if isinstance(item, HistoryItem)
     ]
@@ -249,9 +250,9 @@ def pipeline_and_rates(
     """One BatchGetItem: the pipeline (if asked and live) and the rate table (if asked and set)."""
     wanted: list[tuple[str, str]] = []
     if pipeline_id:
-        wanted.append((keys.record_pk(tenant_id, Kind.PIPELINE, pipeline_id), keys.META_SK))
+        wanted.append((keys.record_pk(tenant_id, PIPELINE, pipeline_id), keys.META_SK))
     if rates:
-        wanted.append(keys.settings_document_key(tenant_id, Kind.CURRENCY_RATES))
+        wanted.append(keys.settings_document_key(tenant_id, CURRENCY_RATES))
     pipeline, table = None, None
     for item in Item.batch_get(wanted, consistent_read=True) if wanted else []:
         if isinstance(item, RecordItem) and item.deleted_at is None:
@@ -263,7 +264,7 @@ def pipeline_and_rates(
 
 def deals_closing_between(tenant_id: str, start: str, end: str) -> Iterator[Record]:
     """One Query on gsi1: the tenant's live deals whose close date is in [start, end] (YYYY-MM-DD)."""
-    results = Item.gsi1.query(keys.list_pk(tenant_id, Kind.DEAL), Item.gsi1sk.between(start, keys.through(end)))
+    results = Item.gsi1.query(keys.list_pk(tenant_id, DEAL), Item.gsi1sk.between(start, keys.through(end)))
     for item in results:
         if isinstance(item, RecordItem):
             yield _from_item(item)

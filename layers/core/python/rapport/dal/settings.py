@@ -11,8 +11,8 @@ from typing import Any
 
 from pynamodb.exceptions import DoesNotExist
 
+from rapport.contexts import Kind
 from rapport.dal import keys
-from rapport.dal.keys import Kind
 from rapport.dal.models import Item, RecordItem, SettingItem
 from rapport.dal.repository import UnitOfWork, _compact, _plain
 
@@ -25,10 +25,10 @@ class StoredSetting:
     updated_by: str
 
 
-def read(tenant_id: str, kind: Kind) -> StoredSetting | None:
+def read(tenant_id: str, kind: Kind, key: str | None = None) -> StoredSetting | None:
     """The document as saved (one strongly consistent GetItem), or None before its first save."""
     try:
-        item = Item.get(*keys.settings_document_key(tenant_id, kind), consistent_read=True)
+        item = Item.get(*keys.settings_document_key(tenant_id, kind, key), consistent_read=True)
     except DoesNotExist:
         return None
     if not isinstance(item, SettingItem | RecordItem):  # a record: the scoring rules as they were first stored
@@ -36,10 +36,19 @@ def read(tenant_id: str, kind: Kind) -> StoredSetting | None:
     return StoredSetting(_plain(item.data), item.version or 0, item.updated_at, item.updated_by)
 
 
-def save(tenant_id: str, kind: Kind, data: dict[str, Any], *, expected_version: int, actor: str, at: str) -> int:
+def save(
+    tenant_id: str,
+    kind: Kind,
+    data: dict[str, Any],
+    *,
+    key: str | None = None,
+    expected_version: int,
+    actor: str,
+    at: str,
+) -> int:
     """Put the document over `expected_version` (0: never saved); its new version. `StaleVersion` if it moved on."""
-    pk, sk = keys.settings_document_key(tenant_id, kind)
-    item = SettingItem(pk, sk, tenant_id=tenant_id, kind=str(kind), data=_compact(data))
+    pk, sk = keys.settings_document_key(tenant_id, kind, key)
+    item = SettingItem(pk, sk, tenant_id=tenant_id, kind=kind.code, data=_compact(data))
     item.updated_at, item.updated_by = at, actor
     if expected_version:
         item.version = expected_version

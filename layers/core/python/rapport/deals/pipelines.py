@@ -8,9 +8,10 @@ from typing import Any
 from rapport import normalize
 from rapport.auth import Caller
 from rapport.dal import keys
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Guard, Record
 from rapport.dal.sales import open_deals_in_stages
+from rapport.deals.manifest import PIPELINE
 from rapport.deals.models import Pipeline, PipelineCreate, StageStatus, stage_problems
 from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.pagination import Page
@@ -32,7 +33,7 @@ def retired_stages(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[
 
 
 class PipelineService(RecordService[PipelineCreate, Pipeline]):
-    kind = Kind.PIPELINE
+    kind = PIPELINE
     resource = "pipelines"
     label = "pipeline"
     create_model = PipelineCreate
@@ -64,7 +65,7 @@ class PipelineService(RecordService[PipelineCreate, Pipeline]):
         )
 
     def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[Pipeline]:
-        partition = keys.list_pk(caller.tenant_id, Kind.PIPELINE)
+        partition = keys.list_pk(caller.tenant_id, PIPELINE)
         return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to={})
 
 

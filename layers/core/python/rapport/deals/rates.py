@@ -9,8 +9,8 @@ converted when deals were won, and are not restated.
 from __future__ import annotations
 
 from rapport.dal import sales
-from rapport.dal.keys import Kind
 from rapport.dal.sales import RateTable
+from rapport.deals import manifest as deals_manifest
 from rapport.deals.models import CurrencyRates, CurrencyRatesPut, StageStatus
 from rapport.deals.money import DEFAULT_TENANT_CURRENCY
 from rapport.errors import Conflict, FieldError
@@ -29,7 +29,7 @@ class CurrencyRatesDocument(SettingsDocument[CurrencyRatesPut, CurrencyRates]):
 
 
 CURRENCY_RATES = CurrencyRatesDocument(
-    Kind.CURRENCY_RATES,
+    deals_manifest.CURRENCY_RATES,
     CurrencyRatesPut,
     CurrencyRates,
     resource="currency_rates",

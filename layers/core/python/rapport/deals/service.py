@@ -17,16 +17,19 @@ from typing import Any
 from ulid import ULID
 
 from rapport import merge_patch, normalize, pagination
+from rapport.accounts.manifest import ACCOUNT
 from rapport.activities import timeline
 from rapport.activities.models import EntryKind, StageChangeEntry
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
 from rapport.dal.sales import RateTable
 from rapport.deals import rules
+from rapport.deals.manifest import DEAL
 from rapport.deals.models import Deal, DealCreate, StageChange, StageStatus
 from rapport.deals.money import cents, convert
 from rapport.deals.rates import default_rates
@@ -58,7 +61,7 @@ def _now() -> datetime:
 
 
 class DealService(RecordService[DealCreate, Deal]):
-    kind = Kind.DEAL
+    kind = DEAL
     resource = "deals"
     label = "deal"
     create_model = DealCreate
@@ -70,11 +73,11 @@ class DealService(RecordService[DealCreate, Deal]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         linked = {
-            Parent(Kind.CONTACT, contact_id): f"contact_ids[{position}]"
+            Parent(CONTACT, contact_id): f"contact_ids[{position}]"
             for position, contact_id in enumerate(data.get("contact_ids", []))
         }
         account_id = data.get("account_id")
-        return {**({Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}), **linked}
+        return {**({Parent(ACCOUNT, account_id): "account_id"} if account_id else {}), **linked}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         return keys.deal_index_keys(
@@ -194,7 +197,7 @@ class DealService(RecordService[DealCreate, Deal]):
         except StaleVersion as error:
             raise self._stale() from error
         repository.delete_items(sales.history_items(caller.tenant_id, record.id))
-        timeline.delete_entries(caller.tenant_id, Parent(Kind.DEAL, record.id), EntryKind.STAGE_CHANGE)
+        timeline.delete_entries(caller.tenant_id, Parent(DEAL, record.id), EntryKind.STAGE_CHANGE)
 
     def _settle(
         self,
@@ -287,7 +290,7 @@ class DealService(RecordService[DealCreate, Deal]):
         GetItem) and updated without a version condition, so activities logged at once on one deal all land. A
         missing or trashed deal, or one whose entries a write moved after the read, makes `work.commit()` raise
         `ParentMissing`."""
-        record = repository.get(tenant_id, Kind.DEAL, deal_id)
+        record = repository.get(tenant_id, DEAL, deal_id)
         entries = record.entries if record is not None else frozenset()
         touch = sales.touch_deal_activity(tenant_id, deal_id, at, actor, entries)
         work.update_item(touch.item, touch.actions, touch.condition, touch.parent)
@@ -309,7 +312,7 @@ class DealService(RecordService[DealCreate, Deal]):
         if entry:
             history = sales.history_item(record.tenant_id, record.id, entry["at"], entry)
             work.put_item(history, Item.pk.does_not_exist())
-            owners = timeline.timelines_of(Kind.DEAL, record)
+            owners = timeline.timelines_of(DEAL, record)
             for item in timeline.entry_items(record.tenant_id, _stage_change(record, entry), owners):
                 work.put_item(item)
         visible_before = None if before is None else before
@@ -334,7 +337,7 @@ class DealService(RecordService[DealCreate, Deal]):
         for contact_id, summary in effects.summaries.items():
             work.put_item(sales.deal_summary(tenant_id, contact_id, record.id, summary))
         for contact_id in effects.unlinked:
-            partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
+            partition = keys.record_pk(tenant_id, CONTACT, contact_id)
             work.delete_item(SummaryItem(partition, keys.deal_summary_sk(record.id)))
         for (month, user_id), delta in effects.stats.items():
             currency = effects.currency if delta.revenue_won else None
@@ -387,7 +390,7 @@ class DealService(RecordService[DealCreate, Deal]):
         FILTERS.check(filters)
         prefix: str | None = None
         if deleted:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL, deleted=True)
+            index, partition = "gsi1", keys.list_pk(tenant, DEAL, deleted=True)
         elif owner_id is not None:
             index, partition = "gsi2", keys.deal_owner_pk(tenant, owner_id)
             parts = [part for part in (status, pipeline_id) if part is not None]
@@ -399,9 +402,9 @@ class DealService(RecordService[DealCreate, Deal]):
             index, partition = "gsi3", keys.deal_pipeline_pk(tenant, pipeline_id)
             prefix = keys.key_prefix(normalize.name_key(stage)) if stage else None
         elif account_id is not None:
-            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.DEAL)
+            index, partition = "gsi4", keys.children_pk(tenant, ACCOUNT, account_id, DEAL)
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL)
+            index, partition = "gsi1", keys.list_pk(tenant, DEAL)
         return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
 
     def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:

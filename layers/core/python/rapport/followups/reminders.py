@@ -43,10 +43,12 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt
 
 from rapport import normalize
+from rapport.appointments.manifest import APPOINTMENT
+from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal import workflows as store
-from rapport.dal.keys import Kind
 from rapport.dal.repository import Record
+from rapport.followups import manifest as followups_manifest
 from rapport.notifications.requests import (
     NotificationRequest,
     PutEvents,
@@ -55,6 +57,7 @@ from rapport.notifications.requests import (
     request_notification,
 )
 from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.tasks.manifest import TASK
 from rapport.types import StrictModel
 
 SWEEP_MINUTES = 5
@@ -81,7 +84,7 @@ class ReminderSettingsDocument(ReminderSettings, DocumentMeta):
 
 
 REMINDER_SETTINGS = SettingsDocument(
-    Kind.REMINDER_SETTINGS,
+    followups_manifest.REMINDER_SETTINGS,
     ReminderSettings,
     ReminderSettingsDocument,
     resource="reminder_settings",
@@ -125,7 +128,7 @@ def task_reminders(tasks: Iterable[Record]) -> Iterator[Reminder]:
         data = task.data
         yield Reminder(
             tenant_id=task.tenant_id,
-            kind=Kind.TASK,
+            kind=TASK,
             record_id=task.id,
             at=data["reminder_at"],
             recipient=Recipient(type=RecipientType.USER, id=data["assignee_id"]),
@@ -175,7 +178,7 @@ def appointment_reminders(
             for recipient in recipients:
                 yield Reminder(
                     tenant_id=appointment.tenant_id,
-                    kind=Kind.APPOINTMENT,
+                    kind=APPOINTMENT,
                     record_id=appointment.id,
                     at=_instant(at),
                     recipient=recipient,

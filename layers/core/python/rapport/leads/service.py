@@ -18,10 +18,12 @@ from rapport.activities import timeline
 from rapport.activities.models import LeadSubmissionEntry
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
+from rapport.dal.keys import IndexKeys, SearchField, UniqueField
 from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
 from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.leads.manifest import LEAD, SCORING_RULES
 from rapport.leads.models import (
     OPEN_STATUSES,
     AttachedTo,
@@ -41,7 +43,7 @@ from rapport.settings import SettingsDocument
 from rapport.types import utc_now
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
-_ATTACHABLE = {Kind.CONTACT.label: Kind.CONTACT, Kind.LEAD.label: Kind.LEAD}
+_ATTACHABLE = {CONTACT.label: CONTACT, LEAD.label: LEAD}
 
 
 # The filters of GET /leads, each one Query (see `LeadService.search`); `min_score` goes with those sorted by score.
@@ -50,7 +52,7 @@ FILTERS = Combinations("Leads", (*_BY_SCORE, *((*filters, "min_score") for filte
 
 
 class LeadService(RecordService[LeadCreate, Lead]):
-    kind = Kind.LEAD
+    kind = LEAD
     resource = "leads"
     label = "lead"
     create_model = LeadStored
@@ -144,9 +146,9 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if q is not None:
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if deleted:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD, deleted=True)
+            index, partition = "gsi1", keys.list_pk(tenant, LEAD, deleted=True)
         elif email is not None:
-            index, partition = "gsi2", keys.value_pk(tenant, Kind.LEAD, SearchField.EMAIL, email)
+            index, partition = "gsi2", keys.value_pk(tenant, LEAD, SearchField.EMAIL, email)
         elif status is not None and owner_id is not None:
             index, partition = "gsi4", keys.lead_owner_status_pk(tenant, owner_id, status)
         elif owner_id is not None:
@@ -154,7 +156,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         elif status is not None:
             index, partition = "gsi2", keys.lead_status_pk(tenant, status)
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD)
+            index, partition = "gsi1", keys.list_pk(tenant, LEAD)
         before = keys.score_bound(min_score) if min_score is not None else None
         return self.list(
             caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
@@ -177,7 +179,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
         Returns the lead as it will be once `work` commits (its version is the one read until then).
         """
-        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        record = repository.get(tenant_id, LEAD, lead_id)
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
@@ -218,7 +220,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if converted:
             raise Conflict(
                 f"The lead is already converted, into contact {converted['contact_id']}.",
-                existing_kind=Kind.CONTACT.label,
+                existing_kind=CONTACT.label,
                 existing_id=converted["contact_id"],
             )
         if expected_version is not None and record.version != expected_version:
@@ -253,7 +255,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         return self._out(record)
 
     def get_as(self, tenant_id: str, lead_id: str) -> Lead:
-        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        record = repository.get(tenant_id, LEAD, lead_id)
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
         return self._out(record)
@@ -274,12 +276,12 @@ class LeadService(RecordService[LeadCreate, Lead]):
             created_by=actor,
             channel=channel,
             submitted=submitted,
-            contact_id=owner.id if kind == Kind.CONTACT else None,
-            lead_id=owner.id if kind == Kind.LEAD else None,
+            contact_id=owner.id if kind == CONTACT else None,
+            lead_id=owner.id if kind == LEAD else None,
         )
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            if kind == Kind.LEAD:
+            if kind == LEAD:
                 try:
                     self.record_engagement(work, tenant_id, owner.id, {EngagementKind.ACTIVITY: 1}, actor=actor)
                 except NotFound as error:  # erased since its guard was read
@@ -320,6 +322,11 @@ def _scored(data: dict[str, Any], rules: ScoringRulesDocument) -> dict[str, Any]
 
 
 scoring_rules = SettingsDocument(
-    Kind.SCORING_RULES, ScoringRules, ScoringRulesDocument, resource="scoring_rules", default=lambda: DEFAULT_RULES
+    SCORING_RULES,
+    ScoringRules,
+    ScoringRulesDocument,
+    resource="scoring_rules",
+    default=lambda: DEFAULT_RULES,
+    key="rules",  # the scoring rules were a record of this id before they were a settings document
 )
 leads = LeadService(scoring_rules)

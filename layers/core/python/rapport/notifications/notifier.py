@@ -39,9 +39,9 @@ from ulid import ULID
 
 from rapport.activities import timeline
 from rapport.activities.models import EXCERPT_LENGTH, NotificationEntry
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import NotificationMarkerItem
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
@@ -51,6 +51,7 @@ from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS
 from rapport.notifications.templates import render_content, stored
 from rapport.types import utc_now
+from rapport.users.manifest import USER
 
 logger = logging.getLogger(__name__)
 MARKER_TTL = timedelta(days=30)  # longer than the retries (hours) and the dead-letter queue's 14 days of redrive
@@ -94,7 +95,7 @@ def notify(request: NotificationRequest, transport: Transport, *, app_url: str) 
     """Send `request` on each channel it goes out on, links under `app_url`; returns what happened on each."""
     if request.template not in TEMPLATES:
         return [Outcome(request.channel, "skipped", f"no template is named {request.template}")]
-    kind = Kind.CONTACT if request.recipient.type is RecipientType.CONTACT else Kind.USER
+    kind = CONTACT if request.recipient.type is RecipientType.CONTACT else USER
     record = repository.get(request.tenant_id, kind, request.recipient.id)
     if record is None or record.deleted:
         return [Outcome(request.channel, "skipped", f"no {kind.label} {request.recipient.id} (missing or deleted)")]
@@ -219,7 +220,7 @@ def _send(
             excerpt=message.text[:EXCERPT_LENGTH],
             template=request.template,
         )
-        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(Kind.CONTACT, recipient.record)):
+        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(CONTACT, recipient.record)):
             work.put_item(item)
     try:
         work.commit()

@@ -12,10 +12,10 @@ from typing import Any
 
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.repository import Record, StaleVersion
 from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
+from rapport.notifications.manifest import NOTIFICATION_TEMPLATE
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
 from rapport.notifications.rendering import Audience, TemplateSyntaxError, parse, render
 from rapport.settings import require_version
@@ -74,7 +74,7 @@ def check(spec: TemplateSpec, channel: Channel, content: TemplateContent, locati
 
 def stored(tenant_id: str, name: str, channel: Channel) -> tuple[Content, Record | None]:
     """What applies to `name` on `channel`: the tenant's saved template (and its record), else the default."""
-    record = repository.get(tenant_id, Kind.NOTIFICATION_TEMPLATE, template_id(name, channel))
+    record = repository.get(tenant_id, NOTIFICATION_TEMPLATE, template_id(name, channel))
     if record is None:
         return TEMPLATES[name].defaults[channel], None
     data = record.data
@@ -100,7 +100,7 @@ def _document(spec: TemplateSpec, channel: Channel, content: Content, record: Re
 def list_templates(caller: Caller) -> list[NotificationTemplate]:
     """Every name and channel: the saved ones from ONE Query, the defaults for the rest."""
     caller.require(RESOURCE, Action.READ)
-    page = repository.query("gsi1", keys.list_pk(caller.tenant_id, Kind.NOTIFICATION_TEMPLATE), limit=LIST_LIMIT)
+    page = repository.query("gsi1", keys.list_pk(caller.tenant_id, NOTIFICATION_TEMPLATE), limit=LIST_LIMIT)
     saved = {record.id: record for record in page.records}
     documents = []
     for name, spec in sorted(TEMPLATES.items()):
@@ -134,7 +134,7 @@ def save_template(
     now = utc_now()
     if record is None:
         record = Record(
-            kind=Kind.NOTIFICATION_TEMPLATE,
+            kind=NOTIFICATION_TEMPLATE,
             id=template_id(name, channel),
             tenant_id=caller.tenant_id,
             data={},

@@ -12,13 +12,15 @@ from typing import Any
 
 from rapport import links, normalize
 from rapport.auth import Caller
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import SummaryItem
 from rapport.dal.repository import Guard, Parent, Record, UnitOfWork
 from rapport.errors import BadRequest
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskStatus
 
 ME = "me"
@@ -26,7 +28,7 @@ SUMMARY_FIELDS = ("title", "status", "priority", "due_at", "reminder_at", "assig
 
 
 class TaskService(RecordService[TaskCreate, Task]):
-    kind = Kind.TASK
+    kind = TASK
     resource = "tasks"
     label = "task"
     create_model = TaskCreate
@@ -68,9 +70,9 @@ class TaskService(RecordService[TaskCreate, Task]):
         return [
             repository.summary_item(
                 tenant_id,
-                keys.record_pk(tenant_id, Kind.CONTACT, task.data["contact_id"]),
+                keys.record_pk(tenant_id, CONTACT, task.data["contact_id"]),
                 keys.task_summary_sk(task.data.get("due_at"), task.id),
-                Kind.TASK,
+                TASK,
                 task.id,
                 {field: task.data.get(field) for field in SUMMARY_FIELDS},
             )
@@ -97,7 +99,7 @@ class TaskService(RecordService[TaskCreate, Task]):
         return self.list(
             caller,
             "gsi2",
-            keys.assignee_pk(caller.tenant_id, Kind.TASK, assignee, status),
+            keys.assignee_pk(caller.tenant_id, TASK, assignee, status),
             prefix=None,
             limit=limit,
             cursor=cursor,

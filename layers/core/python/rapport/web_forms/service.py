@@ -13,13 +13,14 @@ from typing import Any
 from rapport import normalize
 from rapport.auth import Action, Caller
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Guard, Record, StaleVersion, UnitOfWork, WebFormKey
 from rapport.errors import Forbidden
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
 from rapport.types import utc_now
 from rapport.web_forms import gateway
+from rapport.web_forms.manifest import WEB_FORM
 from rapport.web_forms.models import WebForm, WebFormCreate, WebFormCreated, WebFormStatus, WebFormStored
 
 DEFAULTS = ("source", "campaign_id", "owner_id")  # what a form gives the leads it submits
@@ -27,7 +28,7 @@ REFUSED = "This form does not accept submissions."  # the same for no key, an un
 
 
 class WebFormService(RecordService[WebFormCreate, WebForm]):
-    kind = Kind.WEB_FORM
+    kind = WEB_FORM
     resource = "web_forms"
     label = "web form"
     create_model = WebFormStored
@@ -90,7 +91,7 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
 
     def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[WebForm]:
         """The tenant's forms by name, revoked ones included."""
-        partition = keys.list_pk(caller.tenant_id, Kind.WEB_FORM)
+        partition = keys.list_pk(caller.tenant_id, WEB_FORM)
         return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to={})
 
     def form_of_key(self, api_key_id: str | None) -> WebFormKey:

@@ -6,13 +6,14 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.accounts.manifest import ACCOUNT
-from rapport.activities.models import Activity, ActivityCreate, ActivityPatch, ActivityType, TimelineEntry
+from rapport.activities.models import Activity, ActivityCreate, ActivityPatch
 from rapport.activities.service import ME, TIMELINE_KINDS, activities
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.contexts import Kind
 from rapport.deals.manifest import DEAL
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.timeline.models import ActivityType, TimelineEntry
 from rapport.types import USER_ID_PATTERN
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]

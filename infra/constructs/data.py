@@ -21,7 +21,7 @@ GSI_NAMES = ("gsi1", "gsi2", "gsi3", "gsi4")
 IDEMPOTENCY_TTL_ATTRIBUTE = "expires_at"
 CURSOR_SECRET_LENGTH = 48
 
-# What rapport.dal and rapport.idempotency call; a transaction needs the action of each item it touches.
+# What the data access layer (rapport.dal, the stores) calls; a transaction needs the action of each item it touches.
 # Scan is left out on purpose: no request path scans.
 TABLE_ACTIONS = (
     "dynamodb:GetItem",
@@ -33,7 +33,7 @@ TABLE_ACTIONS = (
 )
 IDEMPOTENCY_ACTIONS = ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
 # The web form keys table maps an API key id to its tenant: only the function that issues keys writes it and
-# only the public web-to-lead function reads it (rapport.dal.keys says why it is a table of its own).
+# only the public web-to-lead function reads it (rapport.web_forms.store says why it is a table of its own).
 WEB_FORM_KEYS_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 WEB_FORM_KEYS_READ_ACTIONS = ("dynamodb:GetItem",)
 # What DynamoDB asks KMS for on the caller's behalf when it reads and writes a table under this key;

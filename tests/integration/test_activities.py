@@ -13,13 +13,16 @@ from rapport.activities.service import activities
 from rapport.auth import caller_from_claims
 from rapport.contacts.manifest import CONTACT
 from rapport.contexts import Kind
-from rapport.dal import keys, repository, sales
+from rapport.dal import keys, repository
+from rapport.dal.access import PartitionQuery
 from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, UnitOfWork
+from rapport.deals import store as sales
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy
 from rapport.leads.manifest import LEAD
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
+from rapport.tasks import store as task_store
 from rapport.tasks.manifest import TASK
 from tests.integration.race import race
 from tests.integration.sales import deal, pipeline
@@ -41,7 +44,7 @@ def log(staff: Staff = SALES, **fields):
 
 def stored_partition(kind: Kind, record_id: str) -> list[str]:
     """The sort keys of the items beside the record in its partition (interactions and the like)."""
-    page = repository.read_partition(keys.record_pk(SALES.tenant, kind, record_id), limit=100)
+    page = repository.read_partition(PartitionQuery(keys.record_pk(SALES.tenant, kind, record_id)), limit=100)
     return [summary.sk for summary in page.summaries]
 
 
@@ -131,7 +134,7 @@ def test_the_first_page_reads_past_the_contacts_summaries(linked):
     # More summaries sit between the contact and its interactions than the first page's slack covers.
     for number in range(30):
         due = f"2026-12-{number + 1:02}T09:00:00Z"
-        sk = keys.task_summary_sk(due, f"T{number:02}")
+        sk = task_store.summary_sk(due, f"T{number:02}")
         stored_summary(CONTACT, contact, sk, TASK, f"T{number:02}", title="open task", due_at=due)
     seen, cursor, pages = [], None, 0
     while True:

@@ -12,13 +12,13 @@ import pytest
 
 from local.lambda_api import Staff, call
 from rapport.assignment import service
+from rapport.assignment import store as assignment_store
 from rapport.assignment.models import Assignment, AssignmentRules, Outcome
-from rapport.dal import keys, repository
+from rapport.dal import repository
 from rapport.leads.manifest import LEAD
 from rapport.leads.models import LeadCreate
 from rapport.leads.service import leads
 from rapport.tasks.manifest import TASK
-from rapport.users.manifest import USER
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.race import race
 
@@ -67,7 +67,7 @@ def owner(lead_id: str) -> str | None:
 
 
 def open_leads(user_id: str) -> int:
-    return service._read_counter(keys.record_pk(TENANT, USER, user_id), keys.LOAD_SK) or 0
+    return assignment_store.open_leads(TENANT, user_id)
 
 
 @pytest.mark.usefixtures("team")

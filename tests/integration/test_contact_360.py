@@ -7,8 +7,9 @@ from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.overview import LATEST, SUMMARY_BUDGET
-from rapport.dal import keys
+from rapport.deals import store as deal_store
 from rapport.deals.manifest import DEAL
+from rapport.tasks import store as task_store
 from rapport.tasks.manifest import TASK
 from tests.integration.stored import stored_record, stored_summary
 
@@ -40,7 +41,7 @@ def deal(contact_id: str, name: str, status: str, amount: float) -> str:
     stored_summary(
         CONTACT,
         contact_id,
-        keys.deal_summary_sk(deal_id),
+        deal_store.deal_summary_sk(deal_id),
         DEAL,
         deal_id,
         name=name,
@@ -65,7 +66,7 @@ def test_the_whole_picture_is_one_query(account):
     open_deal = deal(contact, "40 seats", "open", 48_000.5)
     deal(contact, "Pilot", "won", 5_000)
     deal(contact, "Old", "lost", 1_000)
-    stored_summary(CONTACT, contact, keys.LIFETIME_VALUE_SK, DEAL, contact, amount=5_000, currency="EUR")
+    stored_summary(CONTACT, contact, deal_store.LIFETIME_VALUE_SK, DEAL, contact, amount=5_000, currency="EUR")
     post("createTask", title="Undated", contact_id=contact)
     post("createTask", title="Soon", due_at=soon(24), contact_id=contact)
     done = post("createTask", title="Done", contact_id=contact)
@@ -136,7 +137,7 @@ def test_a_contact_with_more_open_work_than_one_read_says_so():
     for number in range(SUMMARY_BUDGET + LATEST + 2):
         task_id = f"T{number:04}"
         stored_summary(
-            CONTACT, contact, keys.task_summary_sk(None, task_id), TASK, task_id,
+            CONTACT, contact, task_store.summary_sk(None, task_id), TASK, task_id,
             title="open", status="open", priority="normal",
         )  # fmt: skip
     view = picture(contact).body

@@ -12,6 +12,7 @@ from rapport.dal import keys, repository
 from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import StaleVersion, UnitOfWork
 from rapport.errors import Conflict
+from rapport.leads import store as lead_store
 from rapport.leads.manifest import LEAD
 from rapport.leads.models import LeadCreate
 from rapport.leads.scoring import EngagementKind, ScoringRules
@@ -279,9 +280,7 @@ def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only(
         "account_id": "A1",
         "deal_id": None,
     }
-    assert (
-        repository.guard_owner(SALES.tenant, repository.Guard(keys.UniqueField.LEAD_EMAIL, "ada@acme.example")) is None
-    )
+    assert repository.guard_owner(SALES.tenant, lead_store.email_guard("ada@acme.example")) is None
     edit = call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": read.etag})
     assert edit.status == 409
     with pytest.raises(Conflict) as again:

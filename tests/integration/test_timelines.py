@@ -13,15 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.lambda_api import Staff, call, create
-from rapport.activities.models import ActivityType
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
-from rapport.dal.repository import Parent, UnitOfWork, WebFormKey
+from rapport.dal.repository import Parent, UnitOfWork
 from rapport.leads.manifest import LEAD
 from rapport.leads.models import PublicLeadCreate
 from rapport.leads.service import leads
 from rapport.notifications.notifier import notify
 from rapport.notifications.requests import NotificationRequest
+from rapport.timeline.models import ActivityType
+from rapport.web_forms.store import WebFormKey
 from tests.integration.sales import move as move_deal
 from tests.integration.sales import pipeline
 

@@ -15,10 +15,11 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.activities.manifest import ACTIVITY
 from rapport.api.problems import problem_response
 from rapport.contacts.manifest import CONTACT
-from rapport.dal import keys, repository, sales
+from rapport.dal import keys, repository
 from rapport.dal.keys import IndexKeys
 from rapport.dal.models import RecordItem
 from rapport.dal.repository import Parent, ParentMissing, Record, UnitOfWork
+from rapport.deals import store as sales
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy
 

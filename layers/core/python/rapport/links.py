@@ -1,7 +1,7 @@
 """Links from an activity or a task to the records it concerns: contact, account, lead, deal.
 
 Each link must name a live record of the caller's tenant (checked in the write's transaction); the record's
-partition then holds the summary its reads need (keys.py).
+partition then holds the summary its reads need (rapport.dal.keys).
 """
 
 from __future__ import annotations

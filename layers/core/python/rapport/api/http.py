@@ -24,12 +24,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from rapport import config, idempotency
+from rapport import config
 from rapport.api.body import loads as json_loads
 from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
 from rapport.auth import Caller, caller_from_claims
+from rapport.dal import idempotency
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
 from rapport.types import RecordMeta
@@ -235,7 +236,7 @@ def respond_once(
     rebuild: idempotency.Rebuild | None = None,
 ) -> Response[Any]:
     """The response `produce` makes; with an Idempotency-Key, a retry replays the first one (see
-    rapport.idempotency: the key is held for as long as this function may still run)."""
+    rapport.dal.idempotency: the key is held for as long as this function may still run)."""
     if key is None:
         stored = produce()
     else:
@@ -245,6 +246,9 @@ def respond_once(
         path = f"{event.path}?{query}" if query else event.path
         fingerprint = idempotency.request_hash(event.http_method, path, event.body)
         lease = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
-        stored = idempotency.run_once(caller(app), key, fingerprint, produce, lease=lease, rebuild=rebuild)
+        who = caller(app)
+        stored = idempotency.run_once(
+            who.tenant_id, who.user_id, key, fingerprint, produce, lease=lease, rebuild=rebuild
+        )
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

@@ -1,8 +1,8 @@
 """The customer's whole picture (`GET /contacts/{id}/360`): ONE Query on the contact's partition.
 
-The partition holds, in key order (keys.py): `A#ACC` the account, `A#META` the contact, `B#DEAL#<id>` its deals
+The partition holds, in key order (rapport.dal.keys): `A#ACC` the account, `A#META` the contact, `B#DEAL#<id>` its deals
 and `B#LTV` its lifetime value (kept by the deals area), `C#APPT#<starts at>#<id>` scheduled appointments,
-`D#TASK#<due>#<id>` open tasks, then `E#...` its timeline's entries, newest first (rapport.activities.timeline,
+`D#TASK#<due>#<id>` open tasks, then `E#...` its timeline's entries, newest first (rapport.timeline,
 which reads every kind of entry, in every shape it was stored in). The Query reads them from the
 start with a Limit of the record, the account, `SUMMARY_BUDGET` summaries and `LATEST` interactions.
 
@@ -20,15 +20,18 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
-from rapport import normalize
-from rapport.activities import timeline
-from rapport.activities.models import TimelineEntry
+from rapport import normalize, timeline
+from rapport.appointments import store as appointment_store
 from rapport.auth import Action, Caller
+from rapport.contacts import store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
-from rapport.dal import keys, repository
+from rapport.dal import access, repository
+from rapport.deals import store as deal_store
 from rapport.errors import NotFound
+from rapport.tasks import store as task_store
+from rapport.timeline.models import TimelineEntry
 from rapport.types import Instant
 
 SUMMARY_BUDGET = 200
@@ -100,15 +103,10 @@ class ContactOverview(BaseModel):
 
 def contact_overview(caller: Caller, contact_id: str) -> ContactOverview:
     caller.require(contacts.resource, Action.READ)
-    page = repository.read_partition(
-        keys.record_pk(caller.tenant_id, CONTACT, contact_id),
-        start=keys.PARTITION_START,
-        end=keys.INTERACTIONS_END,
-        limit=READ_LIMIT,
-    )
+    page = repository.read_partition(access.summaries(caller.tenant_id, CONTACT, contact_id), limit=READ_LIMIT)
     if page.record is None:
         raise NotFound(f"No contact has the id {contact_id}.")
-    contact = contacts._out(page.record)
+    contact = contacts.out(page.record)
     now = normalize.instant(datetime.now(UTC))
     overview = ContactOverview(
         contact=contact,
@@ -119,16 +117,16 @@ def contact_overview(caller: Caller, contact_id: str) -> ContactOverview:
     )
     for summary in page.summaries:
         sk, data = summary.sk, summary.data
-        if sk == keys.ACCOUNT_SUMMARY_SK and summary.ref_id == contact.account_id:
+        if sk == store.ACCOUNT_SUMMARY_SK and summary.ref_id == contact.account_id:
             overview.account = AccountBrief(id=summary.ref_id, name=data["name"], domain=data.get("domain"))
-        elif sk.startswith(keys.DEAL_SUMMARY_PREFIX) and data.get("status") == OPEN:
+        elif sk.startswith(deal_store.DEAL_SUMMARY_PREFIX) and data.get("status") == OPEN:
             overview.open_deals.append(DealBrief.model_validate({**data, "id": summary.ref_id}))
-        elif sk == keys.LIFETIME_VALUE_SK and data.get("amount") is not None:
+        elif sk == deal_store.LIFETIME_VALUE_SK and data.get("amount") is not None:
             overview.lifetime_value = Money.model_validate(data)
-        elif sk.startswith(keys.APPOINTMENT_SUMMARY_PREFIX):
+        elif sk.startswith(appointment_store.SUMMARY_PREFIX):
             if overview.next_appointment is None and data.get("status") == SCHEDULED and data["starts_at"] >= now:
                 overview.next_appointment = AppointmentBrief.model_validate({**data, "id": summary.ref_id})
-        elif sk.startswith(keys.TASK_SUMMARY_PREFIX):
+        elif sk.startswith(task_store.SUMMARY_PREFIX):
             overview.open_tasks.append(TaskBrief.model_validate({**data, "id": summary.ref_id}))
         elif timeline.is_entry(summary) and len(overview.latest_interactions) < LATEST:
             overview.latest_interactions.append(timeline.read_entry(summary))

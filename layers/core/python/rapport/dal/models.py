@@ -153,7 +153,7 @@ class HistoryItem(Item, discriminator="history"):
 
 
 class StatsItem(Item, discriminator="stats"):
-    """A user's counters for a month, upserted by ADD (see keys.py and rapport.dal.sales)."""
+    """A user's counters for a month, upserted by ADD (see rapport.deals.store)."""
 
     user_id = UnicodeAttribute()
     month = UnicodeAttribute()
@@ -177,7 +177,7 @@ class SettingItem(Item, discriminator="setting"):
 
 class CounterItem(Item, discriminator="counter"):
     """A Number updated in place (ADD under a cap, or SET over the value read): a rep's open leads, the leads
-    assigned to them on a day, a team's round-robin turn (see keys.py)."""
+    assigned to them on a day, a team's round-robin turn (see rapport.assignment.store)."""
 
     value = NumberAttribute(null=True)
 
@@ -191,7 +191,8 @@ class GuardItem(Item, discriminator="guard"):
 
 class SlotItem(Item, discriminator="slot"):
     """A staff user's 15-minute slot and the appointments booked in it: `intervals` maps each appointment's id to
-    its `[starts_at, ends_at]`; `revision` counts its writes, each conditioned on the one read (keys.py)."""
+    its `[starts_at, ends_at]`; `revision` counts its writes, each conditioned on the one read
+    (rapport.appointments.store)."""
 
     intervals = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     revision = NumberAttribute()
@@ -199,7 +200,7 @@ class SlotItem(Item, discriminator="slot"):
 
 class IdempotencyItem(Model):
     """A create's outcome under its Idempotency-Key, kept for a day so retries replay it; while it runs, the lease
-    of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
+    of the attempt that holds it, and what its writes made once one committed (rapport.dal.idempotency)."""
 
     class Meta:
         table_name = config.current().idempotency_table_name
@@ -214,7 +215,7 @@ class IdempotencyItem(Model):
     expires_at = TTLAttribute()
     lease_id = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)  # epoch milliseconds: the holder's function is gone by then
-    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.idempotency)
+    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.dal.idempotency)
     created = UnicodeSetAttribute(null=True)  # `<KIND>#<id>` of the records it made
 
 
@@ -256,7 +257,7 @@ class ErasureItem(Model):
 
 class WebFormKeyItem(Model):
     """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
-    tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""
+    tenant, so it lives in its own table (see `rapport.web_forms.store`). Gone when the form is revoked."""
 
     class Meta:
         table_name = config.current().web_form_keys_table_name
@@ -270,7 +271,7 @@ class WebFormKeyItem(Model):
 
 
 class TenantItem(Model):
-    """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.dal.keys`)."""
+    """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.followups.store`)."""
 
     class Meta:
         table_name = config.current().tenants_table_name

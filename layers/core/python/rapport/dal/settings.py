@@ -14,7 +14,7 @@ from pynamodb.exceptions import DoesNotExist
 from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
-from rapport.dal.repository import UnitOfWork, _compact, _plain
+from rapport.dal.repository import UnitOfWork, compact, plain
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def read(tenant_id: str, kind: Kind, key: str | None = None) -> StoredSetting | 
         return None
     if not isinstance(item, SettingItem | RecordItem):  # a record: the scoring rules as they were first stored
         raise TypeError(f"the {kind.label} of {tenant_id} are a {type(item).__name__}")
-    return StoredSetting(_plain(item.data), item.version or 0, item.updated_at, item.updated_by)
+    return StoredSetting(plain(item.data), item.version or 0, item.updated_at, item.updated_by)
 
 
 def save(
@@ -48,7 +48,7 @@ def save(
 ) -> int:
     """Put the document over `expected_version` (0: never saved); its new version. `StaleVersion` if it moved on."""
     pk, sk = keys.settings_document_key(tenant_id, kind, key)
-    item = SettingItem(pk, sk, tenant_id=tenant_id, kind=kind.code, data=_compact(data))
+    item = SettingItem(pk, sk, tenant_id=tenant_id, kind=kind.code, data=compact(data))
     item.updated_at, item.updated_by = at, actor
     if expected_version:
         item.version = expected_version

@@ -8,11 +8,11 @@ converted when deals were won, and are not restated.
 
 from __future__ import annotations
 
-from rapport.dal import sales
-from rapport.dal.sales import RateTable
 from rapport.deals import manifest as deals_manifest
+from rapport.deals import store
 from rapport.deals.models import CurrencyRates, CurrencyRatesPut, StageStatus
 from rapport.deals.money import DEFAULT_TENANT_CURRENCY
+from rapport.deals.store import RateTable
 from rapport.errors import Conflict, FieldError
 from rapport.settings import SettingsDocument
 
@@ -21,7 +21,7 @@ class CurrencyRatesDocument(SettingsDocument[CurrencyRatesPut, CurrencyRates]):
     def check(self, tenant_id: str, current: CurrencyRatesPut, content: CurrencyRatesPut) -> None:
         """The tenant currency is fixed once a deal was won in it (recorded revenue and lifetime values are in it
         and are not restated)."""
-        if content.currency != current.currency and sales.any_deal_with_status(tenant_id, StageStatus.WON):
+        if content.currency != current.currency and store.any_deal_with_status(tenant_id, StageStatus.WON):
             raise Conflict(
                 f"Deals were won in the tenant currency {current.currency}; it can no longer change.",
                 [FieldError("currency", f"must stay {current.currency}: deals were won in it", "currency_in_use")],

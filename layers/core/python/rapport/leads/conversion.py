@@ -19,20 +19,20 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 
 from rapport import contexts
+from rapport.accounts import store as account_store
 from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
 from rapport.activities.service import activities
 from rapport.auth import Action, Caller
+from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import ContactCreate
 from rapport.contacts.service import contacts
 from rapport.contexts import Kind
 from rapport.dal import repository
-from rapport.dal.keys import UniqueField
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
-    Guard,
     GuardTaken,
     Parent,
     ParentMissing,
@@ -161,7 +161,7 @@ def _existing_contact(caller: Caller, lead: LeadStored, request: ConvertLead) ->
         return _live(caller, CONTACT, request.contact_id, "contact_id")
     if not lead.email:
         return None
-    owner = repository.guard_owner(caller.tenant_id, Guard(UniqueField.EMAIL, lead.email))
+    owner = repository.guard_owner(caller.tenant_id, contact_store.email_guard(lead.email))
     if owner is None:
         return None
     contact = repository.get(caller.tenant_id, CONTACT, owner[1])
@@ -235,7 +235,7 @@ def _account_of_domain(caller: Caller, lead: LeadStored, *, creates: bool) -> Re
     """The live account whose domain is the email's. One that is trashed holds the domain: making another with
     it would fail, so when the conversion would make one, that is a 409 naming the trashed one."""
     domain = company_domain(lead.email)
-    owner = repository.guard_owner(caller.tenant_id, Guard(UniqueField.DOMAIN, domain)) if domain else None
+    owner = repository.guard_owner(caller.tenant_id, account_store.domain_guard(domain)) if domain else None
     account = repository.get(caller.tenant_id, ACCOUNT, owner[1]) if owner else None
     if account is None or not account.deleted:
         return account
@@ -317,7 +317,7 @@ def _in_deal(fault: FieldError) -> FieldError:
     return FieldError(f"deal.{fault.field}", fault.message, fault.code, fault.location)
 
 
-_GUARDED_FIELDS = {UniqueField.EMAIL: "email", UniqueField.PHONE: "phone", UniqueField.DOMAIN: "company"}
+_GUARDED_FIELDS = {contact_store.EMAIL: "email", contact_store.PHONE: "phone", account_store.DOMAIN: "company"}
 
 
 def _client_error(error: Exception) -> Exception:

@@ -13,16 +13,15 @@ from typing import Any
 from pydantic import ValidationError
 from ulid import ULID
 
-from rapport import normalize
-from rapport.activities import timeline
-from rapport.activities.models import LeadSubmissionEntry
+from rapport import normalize, timeline
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, SearchField, UniqueField
-from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
+from rapport.dal import repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.leads import store
 from rapport.leads.manifest import LEAD, SCORING_RULES
 from rapport.leads.models import (
     OPEN_STATUSES,
@@ -40,7 +39,9 @@ from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, Sco
 from rapport.pagination import Page
 from rapport.records import RecordService, field_errors, normalized_filter
 from rapport.settings import SettingsDocument
+from rapport.timeline.models import LeadSubmissionEntry
 from rapport.types import utc_now
+from rapport.web_forms.store import WebFormKey
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
 _ATTACHABLE = {CONTACT.label: CONTACT, LEAD.label: LEAD}
@@ -65,12 +66,12 @@ class LeadService(RecordService[LeadCreate, Lead]):
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """An open lead holds its email, so a second open lead with it is a duplicate."""
         email = data.get("email")
-        return {Guard(UniqueField.LEAD_EMAIL, email): "email"} if email and _is_open(data) else {}
+        return {store.email_guard(email): "email"} if email and _is_open(data) else {}
 
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """An open lead may not have a contact's email: that person is known already."""
         email = data.get("email")
-        return {Guard(UniqueField.EMAIL, email): "email"} if email and _is_open(data) else {}
+        return {contact_store.email_guard(email): "email"} if email and _is_open(data) else {}
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
         if before is not None and before.data.get("status") == LeadStatus.CONVERTED:
@@ -79,7 +80,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """By score (all, per status, owner, or both); found by its email and the words of its name and company."""
-        return keys.lead_index_keys(
+        return store.index_keys(
             tenant_id,
             record_id,
             int(data.get("score", 0)),
@@ -135,7 +136,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         limit: int,
         cursor: str | None,
     ) -> Page[Lead]:
-        """One Query on the index partition that serves the filters given (see `rapport.dal.keys`): highest score
+        """One Query on the index partition that serves the filters given (see its store): highest score
         first, `min_score` being a key condition; `q` finds the words of names and companies by their start."""
         tenant = caller.tenant_id
         email = normalized_filter("email", normalize.email, email)
@@ -146,21 +147,18 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if q is not None:
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if deleted:
-            index, partition = "gsi1", keys.list_pk(tenant, LEAD, deleted=True)
+            found = store.all_leads(tenant, deleted=True)
         elif email is not None:
-            index, partition = "gsi2", keys.value_pk(tenant, LEAD, SearchField.EMAIL, email)
+            found = store.by_email(tenant, email)
         elif status is not None and owner_id is not None:
-            index, partition = "gsi4", keys.lead_owner_status_pk(tenant, owner_id, status)
+            found = store.of_owner_in_status(tenant, owner_id, status)
         elif owner_id is not None:
-            index, partition = "gsi3", keys.lead_owner_pk(tenant, owner_id)
+            found = store.of_owner(tenant, owner_id)
         elif status is not None:
-            index, partition = "gsi2", keys.lead_status_pk(tenant, status)
+            found = store.in_status(tenant, status)
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, LEAD)
-        before = keys.score_bound(min_score) if min_score is not None else None
-        return self.list(
-            caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
-        )
+            found = store.all_leads(tenant)
+        return self.list(caller, store.scoring_at_least(found, min_score), limit=limit, cursor=cursor, bound_to=filters)
 
     def record_engagement(
         self,
@@ -191,7 +189,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
         record.data = _scored(counted, self._rules.read(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
-        return self._out(record)
+        return self.out(record)
 
     def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind, *, actor: str) -> Lead:
         """One engagement of `kind` on its own (`record_engagement`), retried when the lead changes meanwhile."""
@@ -252,13 +250,13 @@ class LeadService(RecordService[LeadCreate, Lead]):
         record.data = {**record.data, "status": LeadStatus.CONVERTED.value, "converted": converted}
         self._touch(record, caller)
         work.put_record(record, self.index_keys(caller.tenant_id, record.id, record.data, deleted=False))
-        return self._out(record)
+        return self.out(record)
 
     def get_as(self, tenant_id: str, lead_id: str) -> Lead:
         record = repository.get(tenant_id, LEAD, lead_id)
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
-        return self._out(record)
+        return self.out(record)
 
     def _attach(
         self, tenant_id: str, actor: str, duplicate: Conflict, submitted: dict[str, Any], *, channel: str

@@ -16,11 +16,11 @@ from typing import Any
 
 from rapport import normalize
 from rapport.auth import Caller
+from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import contacts
 from rapport.dal import repository
-from rapport.dal.keys import UniqueField
-from rapport.dal.repository import Guard, UnitOfWork
+from rapport.dal.repository import UnitOfWork
 from rapport.errors import PreconditionFailed
 from rapport.notifications.notifier import TENANT_TAG
 from rapport.types import utc_now
@@ -90,7 +90,7 @@ def _apply(tenant_id: str, address: str, change: Change) -> FeedbackOutcome:
         email = normalize.email(address)
     except ValueError:
         return FeedbackOutcome(address, "ignored", reason="not an email address")
-    owner = repository.guard_owner(tenant_id, Guard(UniqueField.EMAIL, email))
+    owner = repository.guard_owner(tenant_id, contact_store.email_guard(email))
     if owner is None or owner[0] != str(CONTACT):
         return FeedbackOutcome(email, "ignored", reason="no contact of the tenant has this email")
     contact_id = owner[1]

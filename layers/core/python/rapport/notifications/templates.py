@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
+from rapport.dal import access, repository
 from rapport.dal.repository import Record, StaleVersion
 from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
+from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
 from rapport.notifications.manifest import NOTIFICATION_TEMPLATE
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
@@ -100,7 +101,7 @@ def _document(spec: TemplateSpec, channel: Channel, content: Content, record: Re
 def list_templates(caller: Caller) -> list[NotificationTemplate]:
     """Every name and channel: the saved ones from ONE Query, the defaults for the rest."""
     caller.require(RESOURCE, Action.READ)
-    page = repository.query("gsi1", keys.list_pk(caller.tenant_id, NOTIFICATION_TEMPLATE), limit=LIST_LIMIT)
+    page = repository.query(access.listed(caller.tenant_id, NOTIFICATION_TEMPLATE), limit=LIST_LIMIT)
     saved = {record.id: record for record in page.records}
     documents = []
     for name, spec in sorted(TEMPLATES.items()):
@@ -148,7 +149,7 @@ def save_template(
     record.data = data
     record.updated_at, record.updated_by = now, caller.user_id
     try:
-        repository.write(record, keys.template_index_keys(caller.tenant_id, record.id))
+        repository.write(record, store.template_index_keys(caller.tenant_id, record.id))
     except StaleVersion as error:
         raise _stale() from error
     return _document(spec, channel, checked, record)

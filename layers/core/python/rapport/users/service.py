@@ -17,12 +17,13 @@ from pydantic import ValidationError
 
 from rapport import merge_patch, normalize, pagination
 from rapport.auth import Caller, Role, Teams
-from rapport.dal import keys, repository
+from rapport.dal import access, repository
 from rapport.dal.repository import Record, StaleVersion
 from rapport.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from rapport.pagination import Page
 from rapport.records import field_errors
 from rapport.types import utc_now
+from rapport.users import store
 from rapport.users.manifest import USER
 from rapport.users.models import CONTACT_FIELDS, User, UserProfile
 from rapport.users.teams import ProfileTeams
@@ -42,11 +43,11 @@ class UserService:
         return _out(self._load(caller.tenant_id, user_id))
 
     def search(self, caller: Caller, *, team: str | None, limit: int, cursor: str | None) -> Page[User]:
-        """Users by name (one Query on gsi1), or one team's (gsi2)."""
+        """Users by name, or one team's: one Query."""
         tenant = caller.tenant_id
-        index, partition = ("gsi2", keys.user_team_pk(tenant, team)) if team else ("gsi1", keys.list_pk(tenant, USER))
-        binding = pagination.fingerprint(tenant, f"users:{index}", {"team": team})
-        page = repository.query(index, partition, limit=limit, position=pagination.decode_cursor(cursor, binding))
+        found = store.of_team(tenant, team) if team else access.listed(tenant, USER)
+        binding = pagination.fingerprint(tenant, f"users:{found.index}", {"team": team})
+        page = repository.query(found, limit=limit, position=pagination.decode_cursor(cursor, binding))
         return Page(
             items=[_out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
@@ -142,7 +143,7 @@ class UserService:
         except ValidationError as error:
             raise InvalidInput("The user is not valid.", field_errors(error)) from error
         record.data = profile.model_dump(mode="json", exclude_none=True, by_alias=True)
-        index_keys = keys.user_index_keys(
+        index_keys = store.index_keys(
             record.tenant_id, record.id, normalize.name_key(profile.name), profile.team, deleted=record.deleted
         )
         try:

@@ -8,10 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag, page_response
 from rapport.api.records import RecordIdParam, register_record_routes, responses
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
-from rapport.contacts.overview import ContactOverview, contact_overview
 from rapport.contacts.service import FILTERS, contacts
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from rapport.types import RECORD_ID_PATTERN
+from rapport.views.customer360 import ContactOverview, contact_overview
 
 app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
@@ -67,7 +67,7 @@ def list_contacts(
     "latest interactions, lifetime value (one read)",
     responses=responses(200, ContactOverview),
 )
-def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:
+def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:  # type: ignore[valid-type]
     overview = contact_overview(caller(app), record_id)
     response: Response[Any] = Response(
         status_code=200,

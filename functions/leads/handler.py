@@ -18,8 +18,8 @@ from rapport.api.http import (
 )
 from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
 from rapport.api.settings import register_settings_routes
+from rapport.conversion import Conversion, ConvertLead, convert
 from rapport.dal.idempotency import StoredResponse
-from rapport.leads.conversion import Conversion, ConvertLead, convert
 from rapport.leads.models import (
     Lead,
     LeadAttached,

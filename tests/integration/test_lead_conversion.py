@@ -10,12 +10,12 @@ import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport import conversion
 from rapport.auth import caller_from_claims
 from rapport.contacts import store as contact_store
+from rapport.conversion import Conversion, ConvertLead
 from rapport.dal import repository
 from rapport.errors import Conflict
-from rapport.leads import conversion
-from rapport.leads.conversion import Conversion, ConvertLead
 from tests.integration.race import outcome, race
 
 SALES = Staff()

@@ -17,7 +17,7 @@ from ses_feedback import handler as ses_feedback
 from local.lambda_api import LambdaContext, Staff, call, create
 from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, write
-from rapport.notifications.locales import Locale
+from rapport.locales import Locale
 from rapport.notifications.requests import NotificationRequest
 from rapport.users.manifest import USER
 

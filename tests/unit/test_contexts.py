@@ -11,6 +11,7 @@ import importlib
 import json
 import pkgutil
 from collections import Counter
+from itertools import pairwise
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -20,8 +21,10 @@ import pytest
 from rapport import auth, contexts
 from rapport.auth import Action
 from rapport.contexts import Context
+from rapport.dal import keys
 from rapport.records import RecordService
 from rapport.settings import SettingsDocument
+from rapport.views.customer360 import ContactOverview, parts
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "functions" / "openapi.json").read_text())
@@ -107,3 +110,28 @@ def test_every_function_of_the_openapi_document_is_an_area_of_one_context():
     functions = {operation["x-rapport-function"] for _, operation in OPERATIONS.values()}
     areas = [area.name for area in contexts.areas()]
     assert sorted(areas) == sorted(functions)
+
+
+def test_the_summaries_contexts_keep_in_a_contact_s_partition_are_parts_of_the_360_view():
+    """Each part sorts between the contact's `A#` and its timeline's `E#`, under a prefix of its own, and reads
+    kinds of summary no other part reads."""
+    declared = [reference for context in CONTEXTS.values() for reference in context.summaries]
+    assert len(parts()) == len(declared) > 0
+    prefixes = sorted(part.prefix for part in parts())
+    assert all(keys.PARTITION_START <= prefix < keys.INTERACTION_PREFIX for prefix in prefixes)
+    assert not any(later.startswith(earlier) for earlier, later in pairwise(sorted([*prefixes, keys.META_SK])))
+    kinds = [kind for part in parts() for kind in part.kinds]
+    assert len(kinds) == len(set(kinds))
+    assert list(ContactOverview.model_fields) == [
+        "contact",
+        *(part.field for part in parts()),
+        "latest_interactions",
+        "truncated",
+    ]
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_service_whose_records_have_owners_says_how_far_rights_reach(context: Context):
+    for served in _served(context):
+        if isinstance(served, RecordService) and served.owner_fields:
+            assert isinstance(served.ownership, auth.Ownership), type(served).__name__

@@ -83,3 +83,81 @@ def _aliases(tree: ast.AST) -> Iterator[ast.alias]:
             yield from (alias for alias in node.names if alias.name.islower())
         elif isinstance(node, ast.Import):
             yield from (alias for alias in node.names if alias.name.startswith("rapport"))
+
+
+def _runtime_imports(tree: ast.Module) -> Iterator[str]:
+    """The modules a file imports when it runs (not those under `if TYPE_CHECKING:`)."""
+    checking = {
+        id(child)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.If) and isinstance(node.test, ast.Name) and node.test.id == "TYPE_CHECKING"
+        for child in ast.walk(node)
+    }
+    for node in ast.walk(tree):
+        if id(node) not in checking and isinstance(node, ast.Import | ast.ImportFrom):
+            yield from _imports(node)
+
+
+def _package(module: str) -> str | None:
+    """The top-level part of rapport a module is in (`rapport.contacts.service`: contacts); None outside rapport."""
+    parts = module.split(".")
+    return parts[1] if parts[0] == "rapport" and len(parts) > 1 else None
+
+
+def _is_manifest(module: str) -> bool:
+    return module.split(".")[2:3] == ["manifest"]
+
+
+def _package_graph() -> dict[str, set[str]]:
+    """Which parts of rapport import which, counting a context's manifest as no dependency on its code: a manifest
+    is a declaration that imports no context's code (see the test below), so it cannot close a cycle."""
+    graph: dict[str, set[str]] = {}
+    for path in (CORE / "rapport").rglob("*.py"):
+        source = _package(".".join(path.relative_to(CORE).with_suffix("").parts))
+        if source is None:
+            continue
+        imported = {_package(name) for name in _runtime_imports(ast.parse(path.read_text())) if not _is_manifest(name)}
+        graph.setdefault(source, set()).update(target for target in imported if target and target != source)
+    return graph
+
+
+def _cycle(graph: dict[str, set[str]]) -> list[str]:
+    """A cycle of `graph` (its nodes in order, the first again at the end), or none."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str]:
+        if node in path:
+            return [*path[path.index(node) :], node]
+        if node in done:
+            return []
+        for target in sorted(graph.get(node, ())):
+            found = visit(target, [*path, node])
+            if found:
+                return found
+        done.add(node)
+        return []
+
+    return next((found for node in sorted(graph) if (found := visit(node, []))), [])
+
+
+def test_the_packages_of_rapport_import_each_other_without_a_cycle():
+    """Contexts depend on the kernel and on each other one way only: contacts -> activities -> leads -> contacts was
+    one cycle (the 360 view is now a read model above them, the conversion a process above them)."""
+    graph = _package_graph()
+    assert {"contacts", "activities", "leads", "views", "dal", "timeline"} <= set(graph)
+    assert not _cycle(graph), " -> ".join(_cycle(graph))
+
+
+def test_a_cycle_is_found():
+    assert _cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": set()}) == ["a", "b", "c", "a"]
+    assert _cycle({"a": {"b"}, "b": set()}) == []
+
+
+def test_a_manifest_imports_only_the_kernel_s_declarations_and_other_manifests():
+    allowed = {"__future__", "rapport.contexts", "rapport.auth"}
+    for path in (CORE / "rapport").glob("*/manifest.py"):
+        imported = {
+            name.rpartition(".")[0] if name.count(".") > 2 else name for name in _imports(ast.parse(path.read_text()))
+        }
+        modules = {name for name in imported if not name.startswith(tuple(f"{module}." for module in allowed))}
+        assert all(name in allowed or _is_manifest(name) for name in modules), (_name(path), modules)

@@ -15,7 +15,7 @@ The manifests are read on first use (`contexts()`), once per process.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rapport.auth import Action, Role
+    from rapport.dal.repository import Summary
 
 MANIFEST = "manifest"
 Image = Mapping[str, Any]
@@ -80,14 +81,38 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Seen:
+    """What a part of the customer 360 view reads: its summaries from the contact's partition in key order, the
+    contact's data, and when the view is read (canonical UTC)."""
+
+    summaries: Sequence[Summary]
+    contact: Mapping[str, Any]
+    now: str
+
+
+@dataclass(frozen=True)
+class SummaryPart:
+    """A part of the customer 360 view (rapport.views.customer360) that a context keeps in a contact's partition:
+    the answer's `field`, its type and pydantic field (`info`), the summaries it is made of (their `kinds`, stored
+    under `prefix`, which sorts between the contact's `A#` and its timeline's `E#`) and how they read."""
+
+    field: str
+    annotation: Any
+    info: Any
+    prefix: str
+    kinds: tuple[str, ...]
+    read: Callable[[Seen], Any]
+
+
+@dataclass(frozen=True)
 class Context:
     name: str
     kinds: tuple[Kind, ...]
     permissions: Mapping[str, Mapping[Action, frozenset[Role]]] = field(default_factory=dict)
     derivations: Mapping[str, Derivation] = field(default_factory=dict)  # by entity (`Kind.entity`)
     areas: tuple[Area, ...] = ()
-    # The 360 view's parts this context keeps in a contact's partition: `module:attribute` of each
-    # `rapport.views.customer360.Part`, imported only by the view.
+    # The customer 360 view's parts this context keeps in contacts' partitions: `module:attribute` of each
+    # `SummaryPart`, imported by the view only (they hold its response models).
     summaries: tuple[str, ...] = ()
 
 

@@ -47,7 +47,6 @@ from rapport.errors import (
 )
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
-from rapport.users.teams import ProfileTeams
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=RecordMeta)
@@ -94,9 +93,10 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     out_model: type[OutT]
     write_attempts: ClassVar[int] = 3  # see `restage_on`
     # The fields naming who owns a record (a user id, or a list of them); none: its kind is not owned (unless
-    # `owners` says otherwise), and the role's rights reach every record.
+    # `owners` says otherwise), and the role's rights reach every record. A kind that is owned says whose team an
+    # owner is in (`ownership`: rapport.users.teams.STAFF for staff users' profiles).
     owner_fields: ClassVar[tuple[str, ...]] = ()
-    ownership: ClassVar[Ownership] = Ownership(ProfileTeams())
+    ownership: ClassVar[Ownership]
 
     @abstractmethod
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:

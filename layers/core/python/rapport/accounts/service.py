@@ -15,6 +15,7 @@ from rapport.dal.repository import Guard, IndexKeys, Record
 from rapport.errors import Conflict
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 # The filters of GET /accounts, each one Query (see `AccountService.search`).
 FILTERS = Combinations("Accounts", ((), ("deleted",), ("q",), ("domain",)))
@@ -27,6 +28,7 @@ class AccountService(RecordService[AccountCreate, Account]):
     create_model = AccountCreate
     out_model = Account
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         domain = data.get("domain")

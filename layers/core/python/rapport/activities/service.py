@@ -64,6 +64,7 @@ from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
 from rapport.timeline.models import EXCERPT_LENGTH, ActivityEntry, ActivityType, Direction, EntryKind, TimelineEntry
+from rapport.users import teams
 
 # A timeline's first page also reads the record (to answer 404 for an unknown or another tenant's id) and,
 # in a contact's partition, the summaries between it and the interactions (open deals, tasks, appointments:
@@ -137,6 +138,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
     out_model = Activity
     write_attempts = ENGAGEMENT_ATTEMPTS
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}

@@ -22,4 +22,5 @@ CONTEXT = Context(
         },
     },
     areas=(Area("appointments", bench="getAppointment"),),
+    summaries=("rapport.appointments.customer360:NEXT_APPOINTMENT",),
 )

@@ -36,6 +36,7 @@ from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersio
 from rapport.errors import BadRequest, Conflict, FieldError
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 ME = "me"
 SUMMARY_FIELDS = ("title", "starts_at", "ends_at", "attendee_ids", "location", "channel", "status")
@@ -49,6 +50,7 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
     out_model = Appointment
     write_attempts = 5  # enough for a handful of bookings that touch one slot at the same moment
     owner_fields = ("attendee_ids",)
+    ownership = teams.STAFF
 
     def create(self, caller: Caller, payload: AppointmentCreate) -> Appointment:
         if payload.attendee_ids is None:

@@ -21,4 +21,5 @@ CONTEXT = Context(
         },
     },
     areas=(Area("contacts", bench="getContact"),),
+    summaries=("rapport.contacts.customer360:ACCOUNT_PART",),
 )

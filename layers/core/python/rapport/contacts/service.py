@@ -22,6 +22,7 @@ from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersio
 from rapport.errors import NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 # The filters of GET /contacts, each one Query (see `ContactService.search`).
 FILTERS = Combinations(
@@ -56,6 +57,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
     create_model = ContactCreate
     out_model = Contact
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         guards: dict[Guard, str] = {}

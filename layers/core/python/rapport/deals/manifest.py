@@ -49,4 +49,5 @@ CONTEXT = Context(
         Area("deals", bench="getDeal"),
         Area("sales", bench="getCurrencyRates"),
     ),
+    summaries=("rapport.deals.customer360:OPEN_DEALS", "rapport.deals.customer360:LIFETIME_VALUE"),
 )

@@ -33,6 +33,7 @@ from rapport.pagination import Page
 from rapport.records import RecordService, new_id
 from rapport.timeline.models import EntryKind, StageChangeEntry
 from rapport.types import utc_now
+from rapport.users import teams
 
 # The filter combinations of GET /deals, each one Query on its own index partition (see `DealService.search`).
 FILTERS = Combinations(
@@ -63,6 +64,7 @@ class DealService(RecordService[DealCreate, Deal]):
     create_model = DealCreate
     out_model = Deal
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}

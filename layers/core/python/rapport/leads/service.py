@@ -41,6 +41,7 @@ from rapport.records import RecordService, field_errors, normalized_filter
 from rapport.settings import SettingsDocument
 from rapport.timeline.models import LeadSubmissionEntry
 from rapport.types import utc_now
+from rapport.users import teams
 from rapport.web_forms.store import WebFormKey
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
@@ -59,6 +60,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
     create_model = LeadStored
     out_model = Lead
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def __init__(self, rules: SettingsDocument[ScoringRules, ScoringRulesDocument]) -> None:
         self._rules = rules

@@ -41,9 +41,9 @@ from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
-from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS

@@ -7,11 +7,10 @@ tenant sets them here, UTC and en-US until it does. A settings document (rapport
 
 from __future__ import annotations
 
+from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, TimeZone
 from rapport.notifications import manifest as notifications_manifest
-from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.settings import DocumentMeta, SettingsDocument
 from rapport.types import StrictModel
-from rapport.users.models import TimeZone
 
 
 class NotificationSettings(StrictModel):

@@ -23,4 +23,5 @@ CONTEXT = Context(
     },
     derivations={TASK.entity: Derivation(("completed",), became("status", "done", "completed"))},
     areas=(Area("tasks", bench="getTask"),),
+    summaries=("rapport.tasks.customer360:OPEN_TASKS",),
 )

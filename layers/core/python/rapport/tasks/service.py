@@ -19,6 +19,7 @@ from rapport.records import RecordService, normalized_filter
 from rapport.tasks import store
 from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskStatus
+from rapport.users import teams
 
 ME = "me"
 SUMMARY_FIELDS = ("title", "status", "priority", "due_at", "reminder_at", "assignee_id")
@@ -31,6 +32,7 @@ class TaskService(RecordService[TaskCreate, Task]):
     create_model = TaskCreate
     out_model = Task
     owner_fields = ("assignee_id",)
+    ownership = teams.STAFF
 
     def create(self, caller: Caller, payload: TaskCreate) -> Task:
         if payload.assignee_id is None:

@@ -9,6 +9,9 @@ the deal with its summaries, the copied interactions — commits together or not
 Conversions of one lead at once: the lead is written over the version read, so one commits and the others are
 read again and answer 409 naming the contact it became. A conversion that met another change (a contact taking
 the lead's email meanwhile, a linked record edited) is planned again from fresh reads, a few times at most.
+
+A process above the contexts it joins (leads, contacts, accounts, deals, activities), not part of any: none of
+them depends on another through it.
 """
 
 from __future__ import annotations

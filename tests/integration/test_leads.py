@@ -391,7 +391,7 @@ def test_invalid_scoring_rules_are_422_naming_the_field():
 def test_concurrent_first_saves_of_the_rules_keep_one():
     rules = ScoringRules.model_validate(RULES)
     results = race([partial(scoring_rules.replace, _caller(MARKETING), rules, 0) for _ in range(2)])
-    assert Counter(map(outcome, results)) == {"ScoringRulesDocument": 1, "PreconditionFailed": 1}
+    assert Counter(map(outcome, results)) == {"Shown": 1, "PreconditionFailed": 1}
 
 
 def test_new_rules_score_the_leads_written_after_them():
@@ -482,7 +482,7 @@ def test_request_counts():
     assert requests == ["GetItem"]
     with dynamodb_requests() as requests:
         call("putScoringRules", MARKETING, body=RULES, headers={"If-Match": '"0"'})
-    assert requests == ["GetItem", "PutItem"]
+    assert requests == ["GetItem", "TransactWriteItems"]  # the rules and their history's new version
     with dynamodb_requests() as requests:
         leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT, actor=SALES.user)
     assert requests[:3] == ["GetItem", "GetItem", "TransactWriteItems"]  # lead, rules, lead (then it is read)

@@ -25,7 +25,6 @@ from rapport.assignment import store
 from rapport.assignment.models import (
     Assignment,
     AssignmentRules,
-    AssignmentRulesDocument,
     Outcome,
 )
 from rapport.assignment.picking import (
@@ -72,11 +71,7 @@ class AssignmentContention(Exception):
 
 
 ASSIGNMENT_RULES = SettingsDocument(
-    assignment_manifest.ASSIGNMENT_RULES,
-    AssignmentRules,
-    AssignmentRulesDocument,
-    resource=RESOURCE,
-    default=AssignmentRules,
+    assignment_manifest.ASSIGNMENT_RULES, AssignmentRules, resource=RESOURCE, default=lambda _: AssignmentRules()
 )
 
 
@@ -112,7 +107,7 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
     if previous is not None and owner != previous.owner_id:  # someone reassigned it meanwhile: theirs now
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
-    rules = ASSIGNMENT_RULES.read(tenant_id)
+    rules = ASSIGNMENT_RULES.read(tenant_id).content
     if previous is not None and previous.reassignments >= rules.max_reassignments:
         return previous.model_copy(update={"status": Outcome.CAP_REACHED})
     team = team_for(lead.data, rules)

@@ -78,8 +78,12 @@ and its kind, which names its events), read and replaced whole, in no index: `T#
 (`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`). A document that was a record before it was
 a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules` / `A#META` (a
 tenant's saved rules may still be that record until their next save replaces it with a setting item, the version
-going on). The settings partition also holds what a context keeps per tenant beside its documents (a team's
-round-robin turn, rapport.assignment.store).
+going on). A kind with a document per key (a notification template per name and channel) keeps each where a record
+of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the templates were records before). Each save also
+puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
+`T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
+Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
+team's round-robin turn, rapport.assignment.store).
 
 Tables of their own (not this one, so that every key here starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants): the web form keys (rapport.web_forms.store: a public request carries only its API key id) and
@@ -185,6 +189,15 @@ def settings_document_key(tenant_id: str, kind: Kind, key: str | None = None) ->
     if key is not None:
         return record_pk(tenant_id, kind, key), META_SK
     return settings_pk(tenant_id), kind.code
+
+
+def settings_history_pk(tenant_id: str, kind: Kind, key: str | None = None) -> str:
+    """A settings document's history: one partition per document, its saves sorted by version."""
+    return f"{settings_pk(tenant_id)}#{kind.code}#HISTORY" + (f"#{key}" if key is not None else "")
+
+
+def settings_version_sk(version: int) -> str:
+    return f"V#{version:012d}"
 
 
 def idempotency_pk(tenant_id: str, user_id: str, key: str) -> str:

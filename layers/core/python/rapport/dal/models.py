@@ -166,13 +166,25 @@ class StatsItem(Item, discriminator="stats"):
 
 
 class SettingItem(Item, discriminator="setting"):
-    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events."""
+    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events, `key`
+    which of a kind's documents it is (a notification template's name and channel; none for a tenant's only one)."""
 
     kind = UnicodeAttribute(null=True)  # null on items saved before settings documents published events
+    key = UnicodeAttribute(null=True)
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
     version = VersionAttribute()
+
+
+class SettingVersionItem(Item, discriminator="setting_version"):
+    """One save of a settings document: which version it made, who saved it and when, and what it changed
+    (`changes`: each field's value before and after), kept in the document's history (rapport.dal.settings)."""
+
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    changes = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
 
 
 class CounterItem(Item, discriminator="counter"):

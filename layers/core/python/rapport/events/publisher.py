@@ -4,7 +4,8 @@ Only business records and settings documents make events; guards and summaries a
 what happened. Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed,
 `restored`, `erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`,
 `deal.won`, ...). A settings document (rapport.settings) exists with its defaults before it is first saved, so
-each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's.
+each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's (or, for a kind with a
+document per key, like the notification templates, the key).
 
 Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
 
@@ -30,7 +31,7 @@ from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped
 
 from rapport import contexts
 from rapport.contexts import Derivation, Image, Kind
-from rapport.events.models import DomainEvent, Erasure, FieldChange
+from rapport.events.models import DomainEvent, Erasure, FieldChange, changes_between
 
 RECORD_TYPE, SETTING_TYPE = "record", "setting"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
@@ -107,7 +108,7 @@ def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) ->
         detail_type=detail_type,
         tenant_id=str(new["tenant_id"]),
         entity=entity,
-        entity_id=str(new["tenant_id"]),
+        entity_id=str(new.get("key") or new["tenant_id"]),  # a kind's document per key, or the tenant's one
         actor=str(new["updated_by"]),
         occurred_at=str(new["updated_at"]),
         version=_plain(new.get("version")),
@@ -167,11 +168,7 @@ def _event_id(stream_record: Mapping[str, Any], detail_type: str) -> str:
 def _changes(old: Image, new: Image) -> dict[str, FieldChange]:
     before = {**dict(old.get("data", {})), **{name: old.get(name) for name in TRASH_FIELDS}}
     after = {**dict(new.get("data", {})), **{name: new.get(name) for name in TRASH_FIELDS}}
-    return {
-        name: FieldChange(before=_plain(before.get(name)), after=_plain(after.get(name)))
-        for name in sorted(set(before) | set(after))
-        if before.get(name) != after.get(name)
-    }
+    return changes_between(before, after, _plain)
 
 
 def _plain(value: Any) -> Any:

@@ -57,7 +57,7 @@ from rapport.notifications.requests import (
     RecipientType,
     request_notification,
 )
-from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.settings import SettingsDocument
 from rapport.tasks import store as task_store
 from rapport.tasks.manifest import TASK
 from rapport.types import StrictModel
@@ -81,16 +81,11 @@ class ReminderSettings(StrictModel):
         return [timedelta(minutes=minutes) for minutes in sorted(set(self.offsets_minutes), reverse=True)]
 
 
-class ReminderSettingsDocument(ReminderSettings, DocumentMeta):
-    """The tenant's reminder settings as read: version 0 and no author while the defaults apply."""
-
-
 REMINDER_SETTINGS = SettingsDocument(
     followups_manifest.REMINDER_SETTINGS,
     ReminderSettings,
-    ReminderSettingsDocument,
     resource="reminder_settings",
-    default=ReminderSettings,
+    default=lambda _: ReminderSettings(),
 )
 
 
@@ -194,7 +189,7 @@ def due(tenant_id: str, now: datetime, lookback: timedelta = LOOKBACK) -> list[R
     tasks = repository.records(
         task_store.reminders_between(tenant_id, _instant(now - lookback + timedelta(seconds=1)), _instant(now))
     )
-    offsets = REMINDER_SETTINGS.read(tenant_id).offsets()
+    offsets = REMINDER_SETTINGS.read(tenant_id).content.offsets()
     reminders = list(task_reminders(tasks))
     if offsets:
         appointments = repository.records(

@@ -33,12 +33,11 @@ from rapport.leads.models import (
     LeadStored,
     OnDuplicate,
     PublicLeadCreate,
-    ScoringRulesDocument,
 )
 from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
 from rapport.records import RecordService, field_errors, normalized_filter
-from rapport.settings import SettingsDocument
+from rapport.settings import Saved, SettingsDocument
 from rapport.timeline.models import LeadSubmissionEntry
 from rapport.types import utc_now
 from rapport.users import teams
@@ -62,7 +61,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
     owner_fields = ("owner_id",)
     ownership = teams.STAFF
 
-    def __init__(self, rules: SettingsDocument[ScoringRules, ScoringRulesDocument]) -> None:
+    def __init__(self, rules: SettingsDocument[ScoringRules]) -> None:
         self._rules = rules
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -311,22 +310,21 @@ def _is_open(data: Mapping[str, Any]) -> bool:
     return data.get("status", LeadStatus.NEW) in OPEN_STATUSES
 
 
-def _scored(data: dict[str, Any], rules: ScoringRulesDocument) -> dict[str, Any]:
-    result = score(data, rules)
+def _scored(data: dict[str, Any], rules: Saved[ScoringRules]) -> dict[str, Any]:
+    result = score(data, rules.content)
     return {
         **data,
         "score": result.value,
         "score_reasons": [reason.model_dump(mode="json") for reason in result.reasons],
-        "score_rules_version": rules.version,
+        "score_rules_version": rules.meta.version,
     }
 
 
 scoring_rules = SettingsDocument(
     SCORING_RULES,
     ScoringRules,
-    ScoringRulesDocument,
     resource="scoring_rules",
-    default=lambda: DEFAULT_RULES,
-    key="rules",  # the scoring rules were a record of this id before they were a settings document
+    default=lambda _: DEFAULT_RULES,
+    stored_as="rules",  # the scoring rules were a record of this id before they were a settings document
 )
 leads = LeadService(scoring_rules)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rapport.auth import EVERYONE, Action, Role
 from rapport.contexts import Area, Context, Kind
 
-NOTIFICATION_TEMPLATE = Kind("NTPL", "notification template")
+NOTIFICATION_TEMPLATE = Kind("NTPL", "notification template", document=True)
 NOTIFICATION_SETTINGS = Kind("NOTIFICATIONS", "notification settings", document=True)
 
 CONTEXT = Context(

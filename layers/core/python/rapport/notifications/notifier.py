@@ -112,7 +112,7 @@ def _audience(tenant_id: str, recipient: _Recipient, app_url: str) -> Audience:
         time_zone = recipient.data.get("time_zone") or DEFAULT_TIME_ZONE
         locale = recipient.data.get("locale") or DEFAULT_LOCALE
         return Audience(time_zone=time_zone, locale=Locale(locale), app_url=app_url)
-    chosen = NOTIFICATION_SETTINGS.read(tenant_id)
+    chosen = NOTIFICATION_SETTINGS.read(tenant_id).content
     return Audience(time_zone=chosen.time_zone, locale=chosen.locale, app_url=app_url)
 
 
@@ -186,7 +186,7 @@ def _send(
             tenant_id, str(channel), request.dedupe_key, reason, at=utc_now(), expires=expires, status=NOT_SENT
         )
         return Outcome(str(channel), NOT_SENT, reason)
-    content, _ = stored(tenant_id, request.template, channel)
+    content = stored(tenant_id, request.template, channel)
     message = render_content(content, context, audience)
     data = recipient.data
     if channel is Channel.EMAIL:

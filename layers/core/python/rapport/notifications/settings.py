@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, TimeZone
 from rapport.notifications import manifest as notifications_manifest
-from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.settings import SettingsDocument
 from rapport.types import StrictModel
 
 
@@ -18,14 +18,9 @@ class NotificationSettings(StrictModel):
     locale: Locale = DEFAULT_LOCALE
 
 
-class NotificationSettingsDocument(NotificationSettings, DocumentMeta):
-    """The tenant's notification settings as read: version 0 and no author while the defaults apply."""
-
-
 NOTIFICATION_SETTINGS = SettingsDocument(
     notifications_manifest.NOTIFICATION_SETTINGS,
     NotificationSettings,
-    NotificationSettingsDocument,
     resource="notification_settings",
-    default=NotificationSettings,
+    default=lambda _: NotificationSettings(),
 )

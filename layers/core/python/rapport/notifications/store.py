@@ -14,10 +14,8 @@ from datetime import datetime
 from pynamodb.exceptions import PutError
 
 from rapport.dal import keys
-from rapport.dal.keys import IndexKeys
 from rapport.dal.models import NotificationMarkerItem
 from rapport.dal.repository import UnitOfWork
-from rapport.notifications.manifest import NOTIFICATION_TEMPLATE
 
 
 @dataclass(frozen=True)
@@ -28,10 +26,6 @@ class Marker:
     channel: str
     message_id: str | None
     reason: str | None
-
-
-def template_index_keys(tenant_id: str, template_id: str) -> IndexKeys:
-    return IndexKeys(gsi1pk=keys.list_pk(tenant_id, NOTIFICATION_TEMPLATE), gsi1sk=template_id)
 
 
 def _pk(tenant_id: str, channel: str, dedupe_key: str) -> str:

@@ -1,7 +1,10 @@
 """Who is calling and what they may do.
 
 The tenant and the caller always come from the verified token's claims (API Gateway's Cognito authorizer),
-never from the request body or path.
+never from the request body or path. A caller is an `Identity`: a staff member (`Caller`: tenant, user, groups,
+from the staff pool) or a customer (`Customer`: tenant and the contact they are, from the customer pool's
+`custom:tenant_id` and `custom:contact_id`; the staff pool has no contact attribute). Customers may use no staff
+route: `staff_only` refuses them.
 
 Two questions, answered here once: may the caller's role do this to a resource at all (`permissions`, as the
 contexts declare them), and, for a record that has owners, does the right reach this record (`REACH`, enforced
@@ -25,7 +28,8 @@ from rapport.errors import FieldError, Forbidden, Unauthenticated
 
 TENANT_CLAIM = "custom:tenant_id"
 GROUPS_CLAIM = "cognito:groups"
-_TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CONTACT_CLAIM = "custom:contact_id"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Role(StrEnum):
@@ -157,13 +161,30 @@ def parse_groups(raw: object) -> frozenset[Role]:
     return frozenset(Role(name) for name in names if name in Role.__members__.values())
 
 
-def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
+@dataclass(frozen=True)
+class Customer:
+    """A customer signed in to the self-service portal: the tenant's contact they are."""
+
+    tenant_id: str
+    contact_id: str
+
+
+Identity = Caller | Customer
+
+
+def identity_from_claims(claims: Mapping[str, object] | None) -> Identity:
+    """The staff member or the customer a verified token's claims name; 401 when they name neither well."""
     if not claims:
         raise Unauthenticated("The request carries no verified identity.")
     tenant_id = claims.get(TENANT_CLAIM)
-    user_id = claims.get("sub")
-    if not isinstance(tenant_id, str) or not _TENANT_ID.fullmatch(tenant_id):
+    if not isinstance(tenant_id, str) or not _ID.fullmatch(tenant_id):
         raise Unauthenticated("The token carries no valid tenant.")
+    if CONTACT_CLAIM in claims:
+        contact_id = claims[CONTACT_CLAIM]
+        if not isinstance(contact_id, str) or not _ID.fullmatch(contact_id):
+            raise Unauthenticated("The token carries no valid contact.")
+        return Customer(tenant_id=tenant_id, contact_id=contact_id)
+    user_id = claims.get("sub")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("The token carries no subject.")
     email = claims.get("email")
@@ -173,3 +194,16 @@ def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
         roles=parse_groups(claims.get(GROUPS_CLAIM)),
         email=email if isinstance(email, str) else None,
     )
+
+
+def staff_only(identity: Identity | None) -> Caller:
+    """The staff member calling: 401 without an identity, 403 for a customer."""
+    if identity is None:
+        raise Unauthenticated("The request carries no verified identity.")
+    if isinstance(identity, Customer):
+        raise Forbidden("This API is for staff; customers have the self-service portal.")
+    return identity
+
+
+def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
+    return staff_only(identity_from_claims(claims))

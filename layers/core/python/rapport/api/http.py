@@ -16,6 +16,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
@@ -29,7 +30,7 @@ from rapport.api.body import loads as json_loads
 from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
-from rapport.auth import Caller, caller_from_claims
+from rapport.auth import Caller, Identity, identity_from_claims, staff_only
 from rapport.dal import idempotency
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
@@ -66,7 +67,8 @@ class Resolver(APIGatewayRestResolver):
 def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
 
-    Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
+    The caller is resolved once per request (`resolve_identity`): the routes are staff's, so a customer is a 403 on
+    each. Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
     fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
@@ -80,7 +82,7 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(middlewares=[refuse_unknown_query_parameters])
+    app.use(middlewares=[resolve_identity, refuse_unknown_query_parameters])
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -144,9 +146,10 @@ def _internal_error(error: Exception) -> Response[Any]:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for `app`, with structured logs correlated by request id, and metrics."""
+    """The Lambda handler for `app`, with structured logs correlated by request id (`correlation_id`), and metrics.
+    Each invocation starts its logs' keys afresh: a warm container never logs the previous request's tenant."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         refused = _edge_problem(event)
@@ -160,9 +163,24 @@ def merge_patch_of(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
-def caller(app: APIGatewayRestResolver) -> Caller:
+def resolve_identity(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Who is calling, from the token's claims, once per request: every later log line names its tenant and
+    caller; a customer may use no staff route (403), and `caller` answers the staff member."""
     authorizer = app.current_event.request_context.authorizer
-    return caller_from_claims(authorizer.claims if authorizer else None)
+    claims = authorizer.claims if authorizer else None
+    identity = identity_from_claims(claims) if claims else None
+    if identity is not None:
+        who = {"user_id": identity.user_id} if isinstance(identity, Caller) else {"contact_id": identity.contact_id}
+        logger.append_keys(tenant_id=identity.tenant_id, **who)
+        staff_only(identity)  # a customer: refused here, whatever the route
+    app.append_context(identity=identity)  # type: ignore[no-untyped-call]
+    return next_middleware(app)
+
+
+def caller(app: APIGatewayRestResolver) -> Caller:
+    """The staff member calling (resolved by `resolve_identity`)."""
+    identity: Identity | None = app.context.get("identity")
+    return staff_only(identity)
 
 
 def etag(version: int | None) -> str:

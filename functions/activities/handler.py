@@ -9,15 +9,12 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.activities.models import Activity, ActivityCreate, ActivityPatch
 from rapport.activities.service import ME, TIMELINE_KINDS, activities
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import RecordIdParam, register_record_routes, responses
+from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.contexts import Kind
 from rapport.deals.manifest import DEAL
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.timeline.models import ActivityType, TimelineEntry
 from rapport.types import USER_ID_PATTERN
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = create_app()
 register_record_routes(app, activities, ActivityCreate, ActivityPatch, Activity)
@@ -45,7 +42,7 @@ def list_activities(
     occurred_to: Annotated[
         str | None, Query(alias="to", min_length=1, max_length=40, description="Happened before")
     ] = None,
-    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    deleted: Trash = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[Activity]]:

@@ -20,11 +20,11 @@ from rapport.api.http import (
     page_response,
     record_response,
 )
-from rapport.api.records import IfMatch, RecordIdParam, responses
+from rapport.api.records import Cursor, IfMatch, Limit, RecordIdParam, responses
 from rapport.api.settings import register_settings_routes
 from rapport.assignment import service as assignment
 from rapport.assignment.models import AssignRequested
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.users.models import AvailabilityPatch, User, UserProfile
 from rapport.users.service import users
 
@@ -48,8 +48,8 @@ def _sfn() -> Any:
 )
 def list_users(
     team: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[User]]:
     return page_response(users.search(caller(app), team=team, limit=limit, cursor=cursor))
 

@@ -33,6 +33,7 @@ def request_counts() -> None:
     from local.awsmock import patch_dynamodb
     from local.lambda_api import Staff, call, create
     from local.metering import dynamodb_requests
+    from rapport import config
     from rapport.dal.models import TABLE_MODELS
 
     patch_dynamodb()
@@ -44,6 +45,7 @@ def request_counts() -> None:
 
         boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
         os.environ["USAGE_PLAN_NAME"] = "bench-web-forms"
+        config.reload()
         rep = Staff().user  # the caller owns the records it changes, as a rep does
         account = create("createAccount", name="Bench Co", domain="bench.example")
         contact = create(

@@ -27,6 +27,20 @@ class Staff:
     def as_(self, *groups: str) -> Staff:
         return Staff(self.tenant, self.user, groups)
 
+    def claims(self) -> dict[str, str]:
+        return {"custom:tenant_id": self.tenant, "sub": self.user, "cognito:groups": ",".join(self.groups)}
+
+
+@dataclass(frozen=True)
+class Customer:
+    """A customer signed in through the customer pool (rapport.auth.Customer)."""
+
+    tenant: str = "tenant-a"
+    contact: str = "contact-1"
+
+    def claims(self) -> dict[str, str]:
+        return {"custom:tenant_id": self.tenant, "custom:contact_id": self.contact, "sub": f"customer-{self.contact}"}
+
 
 @dataclass
 class Reply:
@@ -57,9 +71,14 @@ def _sample(operation: str) -> tuple[str, dict[str, Any]]:
     raise KeyError(operation)
 
 
+def sample_event(operation: str) -> dict[str, Any]:
+    """A copy of the sample API Gateway event of `operation`."""
+    return copy.deepcopy(_sample(operation)[1])
+
+
 def call(
     operation: str,
-    staff: Staff | None = Staff(),
+    staff: Staff | Customer | None = Staff(),
     *,
     record_id: str | None = None,
     body: Any = SAMPLE,
@@ -70,9 +89,10 @@ def call(
 ) -> Reply:
     """Invoke the handler serving `operation` with its sample event, changed as asked.
 
-    `path` sets path parameters other than `record_id` (`{"name": ..., "channel": ...}`). `staff=None` sends no
-    authorizer claims; a header set to None is removed from the sample. `identity` changes
-    `requestContext.identity` (e.g. `apiKeyId`, which API Gateway sets on routes that require an API key).
+    `path` sets path parameters other than `record_id` (`{"name": ..., "channel": ...}`). `staff` may be a
+    `Customer`; `staff=None` sends no authorizer claims; a header set to None is removed from the sample.
+    `identity` changes `requestContext.identity` (e.g. `apiKeyId`, which API Gateway sets on routes that require
+    an API key).
     """
     area, sample = _sample(operation)
     event = copy.deepcopy(sample)
@@ -98,7 +118,7 @@ def call(
         event["requestContext"].pop("authorizer", None)
     else:
         claims = event["requestContext"].setdefault("authorizer", {}).setdefault("claims", {})
-        claims.update({"custom:tenant_id": staff.tenant, "sub": staff.user, "cognito:groups": ",".join(staff.groups)})
+        claims.update(staff.claims())
     handler = importlib.import_module(f"{area}.handler").lambda_handler
     response = handler(event, LambdaContext())
     return _reply(response)

@@ -22,26 +22,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rapport import contexts
 from rapport.api.http import JSON, MERGE_PATCH_JSON
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "functions" / "openapi.json"
-AREAS = (
-    "accounts",
-    "contacts",
-    "pipelines",
-    "deals",
-    "sales",
-    "activities",
-    "tasks",
-    "appointments",
-    "leads",
-    "web_forms",
-    "public_leads",
-    "users",
-    "notifications",
-)
+AREAS = tuple(area.name for area in contexts.areas())  # each context declares its own (rapport.contexts)
 TITLE = "Rapport CRM API"
 VERSION = "1.0.0"
 

@@ -8,37 +8,33 @@ Scan; a record changed meanwhile is skipped (its own write gave it its entries).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
+from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.service import accounts
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import contacts
+from rapport.contexts import Kind
 from rapport.dal import repository
-from rapport.dal.keys import Kind
-from rapport.dal.models import RecordItem
-from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import StaleVersion, UnitOfWork
+from rapport.deals.manifest import DEAL
 from rapport.deals.service import deals
+from rapport.leads.manifest import LEAD
 from rapport.leads.service import leads
 from rapport.records import RecordService
 
 SERVICES: dict[Kind, RecordService[Any, Any]] = {
-    Kind.ACCOUNT: accounts,
-    Kind.CONTACT: contacts,
-    Kind.LEAD: leads,
-    Kind.DEAL: deals,
+    ACCOUNT: accounts,
+    CONTACT: contacts,
+    LEAD: leads,
+    DEAL: deals,
 }
-
-
-def _records() -> Iterator[Record]:
-    for item in RecordItem.scan(RecordItem.kind.is_in(*(str(kind) for kind in SERVICES))):
-        if isinstance(item, RecordItem) and item.search_entries is None and item.deleted_at is None:
-            yield repository._from_item(item)
 
 
 def reindex() -> tuple[int, int]:
     """Rewrite each live record without search entries; returns how many were rewritten and skipped."""
     rewritten = skipped = 0
-    for record in _records():
+    for record in repository.unindexed(SERVICES):
         service = SERVICES[record.kind]
         work = UnitOfWork()
         work.put_record(record, service.index_keys(record.tenant_id, record.id, record.data, deleted=False))

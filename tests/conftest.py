@@ -9,6 +9,16 @@ from typing import Any
 import pytest
 
 
+@pytest.fixture(autouse=True)
+def fresh_config() -> Iterator[None]:
+    """Each test reads the environment as it sets it (rapport.config reads it once per process otherwise)."""
+    from rapport import config
+
+    config.reload()
+    yield
+    config.reload()
+
+
 @pytest.fixture
 def no_sockets(monkeypatch: pytest.MonkeyPatch) -> None:
     """Unit tests do no I/O: any attempt to open a socket fails the test."""

@@ -8,13 +8,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from rapport.accounts.models import Account, AccountCreate, AccountPatch
 from rapport.accounts.service import FILTERS, accounts
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import RecordIdParam, register_record_routes, responses
+from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, accounts, AccountCreate, AccountPatch, Account)
@@ -39,7 +36,7 @@ def list_accounts(
         ),
     ] = None,
     domain: Annotated[str | None, Query(min_length=1, max_length=253, description="Exact domain")] = None,
-    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    deleted: Trash = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[Account]]:

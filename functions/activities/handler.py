@@ -5,16 +5,16 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.activities.models import Activity, ActivityCreate, ActivityPatch, ActivityType, TimelineEntry
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities.models import Activity, ActivityCreate, ActivityPatch
 from rapport.activities.service import ME, TIMELINE_KINDS, activities
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import RecordIdParam, register_record_routes, responses
-from rapport.dal.keys import Kind
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
+from rapport.contexts import Kind
+from rapport.deals.manifest import DEAL
+from rapport.pagination import DEFAULT_LIMIT
+from rapport.timeline.models import ActivityType, TimelineEntry
 from rapport.types import USER_ID_PATTERN
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
 
 app = create_app()
 register_record_routes(app, activities, ActivityCreate, ActivityPatch, Activity)
@@ -42,7 +42,7 @@ def list_activities(
     occurred_to: Annotated[
         str | None, Query(alias="to", min_length=1, max_length=40, description="Happened before")
     ] = None,
-    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
+    deleted: Trash = False,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[Activity]]:
@@ -67,13 +67,13 @@ def _timeline_route(kind: Kind) -> None:
     ) -> Response[PageOf[TimelineEntry]]:
         return page_response(activities.timeline(caller(app), kind, record_id, limit=limit, cursor=cursor))
 
-    rolled_up = " and its contacts' and deals'" if kind == Kind.ACCOUNT else ""
-    moves = ", and its stage moves" if kind == Kind.DEAL else ""
+    rolled_up = " and its contacts' and deals'" if kind == ACCOUNT else ""
+    moves = ", and its stage moves" if kind == DEAL else ""
     app.get(
         f"/{resource}/<record_id>/timeline",
         tags=["activities"],
         operation_id=f"list{kind.label.capitalize()}Timeline",
-        summary=f"What happened with {'an' if kind == Kind.ACCOUNT else 'a'} {kind.label}, newest first",
+        summary=f"What happened with {'an' if kind == ACCOUNT else 'a'} {kind.label}, newest first",
         description=f"Activities, messages sent and leads submitted again about the {kind.label}{rolled_up}"
         f"{moves}; each entry's `kind` says which.",
         responses=responses(200, PageOf[TimelineEntry]),

@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import register_record_routes, responses
+from rapport.api.records import Cursor, Limit, register_record_routes, responses
 from rapport.api.settings import register_settings_routes
 from rapport.appointments.models import Appointment, AppointmentCreate, AppointmentPatch
 from rapport.appointments.service import ME, appointments
 from rapport.followups.reminders import REMINDER_SETTINGS
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, appointments, AppointmentCreate, AppointmentPatch, Appointment)
@@ -37,8 +37,8 @@ def list_appointments(
     starts_to: Annotated[
         str | None, Query(alias="to", min_length=1, max_length=40, description="Starts before")
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[Appointment]]:
     page = appointments.search(
         caller(app), attendee_id=attendee_id, starts_from=starts_from, starts_to=starts_to, limit=limit, cursor=cursor

@@ -6,12 +6,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag, page_response
-from rapport.api.records import RecordIdParam, register_record_routes, responses
+from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
-from rapport.contacts.overview import ContactOverview, contact_overview
 from rapport.contacts.service import FILTERS, contacts
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.types import RECORD_ID_PATTERN
+from rapport.views.customer360 import ContactOverview, contact_overview
 
 app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
@@ -40,9 +40,9 @@ def list_contacts(
     account_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)] = None,
     owner_id: Annotated[str | None, Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$")] = None,
     tag: Annotated[str | None, Query(min_length=1, max_length=50, description="One of its tags, case aside")] = None,
-    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    deleted: Trash = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[Contact]]:
     page = contacts.search(
         caller(app),
@@ -67,7 +67,7 @@ def list_contacts(
     "latest interactions, lifetime value (one read)",
     responses=responses(200, ContactOverview),
 )
-def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:
+def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:  # type: ignore[valid-type]
     overview = contact_overview(caller(app), record_id)
     response: Response[Any] = Response(
         status_code=200,

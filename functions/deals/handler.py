@@ -6,13 +6,10 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import RecordIdParam, register_record_routes, responses
+from rapport.api.records import Cursor, Limit, RecordIdParam, register_record_routes, responses
 from rapport.deals.models import Deal, DealCreate, DealPatch, StageChange, StageStatus
 from rapport.deals.service import FILTERS, deals
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
-
-Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
-Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, deals, DealCreate, DealPatch, Deal)

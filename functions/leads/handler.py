@@ -16,10 +16,19 @@ from rapport.api.http import (
     page_response,
     respond_once,
 )
-from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, register_record_routes, responses
+from rapport.api.records import (
+    Cursor,
+    IdempotencyKey,
+    IfMatch,
+    Limit,
+    RecordIdParam,
+    Trash,
+    register_record_routes,
+    responses,
+)
 from rapport.api.settings import register_settings_routes
-from rapport.idempotency import StoredResponse
-from rapport.leads.conversion import Conversion, ConvertLead, convert
+from rapport.conversion import Conversion, ConvertLead, convert
+from rapport.dal.idempotency import StoredResponse
 from rapport.leads.models import (
     Lead,
     LeadAttached,
@@ -29,7 +38,7 @@ from rapport.leads.models import (
     OnDuplicate,
 )
 from rapport.leads.service import FILTERS, leads, scoring_rules
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, leads, LeadCreate, LeadPatch, Lead, skip=frozenset({"create"}))
@@ -119,9 +128,9 @@ def list_leads(
             description="Words starting words of the first name, last name or company, case and accents aside",
         ),
     ] = None,
-    deleted: Annotated[bool, Query(description="List the trash instead")] = False,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    deleted: Trash = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[Lead]]:
     page = leads.search(
         caller(app),

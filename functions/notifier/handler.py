@@ -6,7 +6,6 @@ requires is logged as an error (whoever sent it must fix it) and recorded, never
 under the stage's app URL (`APP_URL`).
 """
 
-import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -15,6 +14,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
+from rapport import config
 from rapport.dal import tenancy
 from rapport.notifications.notifier import NOT_SENT, notify
 from rapport.notifications.requests import NotificationRequest
@@ -36,9 +36,10 @@ class AwsTransport:
         body: dict[str, Any] = {"Text": {"Data": text, "Charset": "UTF-8"}}
         if html is not None:
             body["Html"] = {"Data": html, "Charset": "UTF-8"}
-        configuration_set = os.environ.get("SES_CONFIGURATION_SET")
+        settings = config.current()
+        configuration_set = settings.ses_configuration_set
         response = _client("ses").send_email(
-            Source=os.environ["SENDER_EMAIL"],
+            Source=settings.require("sender_email"),
             Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
             Tags=[{"Name": name, "Value": value} for name, value in tags.items()],
@@ -66,7 +67,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return {"outcomes": [], "error": "invalid request"}
     logger.append_keys(tenant_id=request.tenant_id, dedupe_key=request.dedupe_key, template=request.template)
     with tenancy.tenant_scope(request.tenant_id):
-        outcomes = notify(request, AwsTransport(), app_url=os.environ["APP_URL"])
+        outcomes = notify(request, AwsTransport(), app_url=config.current().require("app_url"))
     for outcome in outcomes:
         level = {"sent": logger.info, NOT_SENT: logger.error}.get(outcome.status, logger.warning)
         level(

@@ -1,15 +1,12 @@
 """Pipelines API: /pipelines (no delete: a pipeline's deals keep pointing at it)."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import register_record_routes, responses
+from rapport.api.records import Cursor, Limit, register_record_routes, responses
 from rapport.deals.models import Pipeline, PipelineCreate, PipelinePatch
 from rapport.deals.pipelines import pipelines
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, pipelines, PipelineCreate, PipelinePatch, Pipeline, skip=frozenset({"delete", "restore"}))
@@ -23,8 +20,8 @@ register_record_routes(app, pipelines, PipelineCreate, PipelinePatch, Pipeline, 
     responses=responses(200, PageOf[Pipeline]),
 )
 def list_pipelines(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[Pipeline]]:
     return page_response(pipelines.search(caller(app), limit=limit, cursor=cursor))
 

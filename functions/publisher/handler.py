@@ -1,13 +1,13 @@
 """Outbox publisher: the table's stream in, one domain event per committed change out, on the Rapport bus."""
 
-import os
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from rapport.dal.keys import Kind
+from rapport import config
+from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.outbox import publish
 
@@ -33,7 +33,7 @@ def _erasure(tenant_id: str, kind: Kind, record_id: str) -> Erasure | None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    retry = publish(event["Records"], os.environ["EVENT_BUS_NAME"], _put_events, _erasure)
+    retry = publish(event["Records"], config.current().require("event_bus_name"), _put_events, _erasure)
     if retry:
         logger.warning("events not accepted by the bus; the stream will redeliver", extra={"from": retry[0]})
     return {"batchItemFailures": [{"itemIdentifier": sequence} for sequence in retry]}

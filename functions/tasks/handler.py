@@ -6,8 +6,8 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import register_record_routes, responses
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.api.records import Cursor, Limit, register_record_routes, responses
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.tasks.models import Task, TaskCreate, TaskPatch, TaskStatus
 from rapport.tasks.service import ME, tasks
 
@@ -33,8 +33,8 @@ def list_tasks(
         str | None, Query(min_length=1, max_length=40, description="Due strictly before (undated tasks excluded)")
     ] = None,
     due_after: Annotated[str | None, Query(min_length=1, max_length=40, description="Due at or after")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[Task]]:
     page = tasks.search(
         caller(app),

@@ -1,7 +1,6 @@
 """Users API: staff profiles (/users), the tenant's /assignment-rules, and POST /leads/{id}/assign."""
 
 import json
-import os
 import re
 from functools import cache
 from typing import Annotated, Any
@@ -9,6 +8,7 @@ from typing import Annotated, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from rapport import config
 from rapport.api.http import (
     JSON,
     PageOf,
@@ -20,11 +20,11 @@ from rapport.api.http import (
     page_response,
     record_response,
 )
-from rapport.api.records import IfMatch, RecordIdParam, responses
+from rapport.api.records import Cursor, IfMatch, Limit, RecordIdParam, responses
 from rapport.api.settings import register_settings_routes
 from rapport.assignment import service as assignment
 from rapport.assignment.models import AssignRequested
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.users.models import AvailabilityPatch, User, UserProfile
 from rapport.users.service import users
 
@@ -48,8 +48,8 @@ def _sfn() -> Any:
 )
 def list_users(
     team: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[User]]:
     return page_response(users.search(caller(app), team=team, limit=limit, cursor=cursor))
 
@@ -131,7 +131,7 @@ def assign_lead(record_id: RecordIdParam) -> Response[Any]:
     request_id = app.current_event.request_context.request_id or ""
     name = _EXECUTION_NAME.sub("-", f"{record_id}-{request_id}")[:80]
     started = _sfn().start_execution(
-        stateMachineArn=os.environ["ASSIGNMENT_STATE_MACHINE_ARN"],
+        stateMachineArn=config.current().require("assignment_state_machine_arn"),
         name=name,
         input=json.dumps({"tenant_id": who.tenant_id, "lead_id": record_id, "requested_by": who.user_id}),
     )

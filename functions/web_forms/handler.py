@@ -1,9 +1,6 @@
 """Web forms API: /web-forms, the API keys of a tenant's website forms (admin issues and revokes them)."""
 
-from typing import Annotated
-
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import (
     PageOf,
@@ -16,8 +13,8 @@ from rapport.api.http import (
     page_response,
     record_response,
 )
-from rapport.api.records import IdempotencyKey, IfMatch, RecordIdParam, responses
-from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from rapport.api.records import Cursor, IdempotencyKey, IfMatch, Limit, RecordIdParam, responses
+from rapport.pagination import DEFAULT_LIMIT
 from rapport.web_forms.models import WebForm, WebFormCreate, WebFormCreated
 from rapport.web_forms.service import web_forms
 
@@ -49,8 +46,8 @@ def create_web_form(body: WebFormCreate, idempotency_key: IdempotencyKey = None)
     responses=responses(200, PageOf[WebForm]),
 )
 def list_web_forms(
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
 ) -> Response[PageOf[WebForm]]:
     return page_response(web_forms.search(caller(app), limit=limit, cursor=cursor))
 

@@ -75,8 +75,11 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
+        # One invoke permission per function, for any of this API's methods (the API routes only a function's own
+        # operations to it): one per method would take a resource each, and the stack may have only 500.
         integrations = {
-            name: apigw.LambdaIntegration(function, allow_test_invoke=False) for name, function in functions.items()
+            name: apigw.LambdaIntegration(function, scope_permission_to_method=False)
+            for name, function in functions.items()
         }
         for route in sorted(routes, key=lambda route: route.api_key):
             if not route.api_key:

@@ -23,8 +23,8 @@ CURSOR_SECRET_LENGTH = 48
 
 # Who reads and writes the single table and the idempotency table, and how, each function declares
 # (infra/constructs/tenancy.py). The web form keys table maps an API key id to its tenant: only the function that
-# issues keys writes it and only the public web-to-lead function reads it (rapport.dal.keys says why it is a table
-# of its own).
+# issues keys writes it and only the public web-to-lead function reads it (rapport.web_forms.store says why it is a
+# table of its own).
 WEB_FORM_KEYS_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
 WEB_FORM_KEYS_READ_ACTIONS = ("dynamodb:GetItem",)
 

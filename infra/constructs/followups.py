@@ -7,7 +7,7 @@
 
 The workers only put `notification.requested` events on the bus (the notifier sends). Every target has a
 retry policy and a dead-letter queue. The tenant registry is a table of its own because a list of all tenants
-cannot be a partition of the single table, whose every key starts with one tenant (rapport.dal.keys).
+cannot be a partition of the single table, whose every key starts with one tenant (rapport.followups.store).
 """
 
 from __future__ import annotations

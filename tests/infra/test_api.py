@@ -253,3 +253,25 @@ def test_prod_puts_the_api_stage_behind_the_web_acl_and_dev_has_none(dev: Synthe
     [association] = prod.of_type("AWS::WAFv2::WebACLAssociation").values()
     [stage_id] = prod.of_type("AWS::ApiGateway::Stage")
     assert {"Ref": stage_id} in association["Properties"]["ResourceArn"]["Fn::Join"][1]
+
+
+def test_api_gateway_may_invoke_each_function_through_one_permission_and_the_stack_stays_deployable(
+    dev: Synthesis,
+) -> None:
+    invokers = [
+        permission["Properties"]["FunctionName"]
+        for permission in dev.of_type("AWS::Lambda::Permission").values()
+        if permission["Properties"]["Principal"] == "apigateway.amazonaws.com"
+    ]
+    areas = dev.api_functions()
+    api_functions = [
+        function_id
+        for function_id, function in dev.of_type("AWS::Lambda::Function").items()
+        if function["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"].removeprefix("rapport-")
+        in areas
+    ]
+    assert len(api_functions) == len(areas)
+    assert sorted(json.dumps(name) for name in invokers) == sorted(
+        json.dumps({"Fn::GetAtt": [function_id, "Arn"]}) for function_id in api_functions
+    )
+    assert len(dev.resources) <= 450, "CloudFormation refuses a stack of more than 500 resources"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields
 from typing import Any
 
 import pytest
 
 from infra.bytecode import PYTHON_VERSION
 from infra.openapi import functions_of, load_routes
+from rapport import config
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -91,6 +93,14 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
             "ALLOWED_ORIGIN": "http://localhost:5173",
             **extra.get(area, {}),
         }
+
+
+def test_every_variable_the_stack_sets_is_a_setting_the_core_reads(dev: Synthesis) -> None:
+    """rapport.config is the one reader of the environment: what the stack sets and it does not know is lost."""
+    settings = {config.variable(setting.name) for setting in fields(config.Config)}
+    for area, properties in dev.functions().items():
+        given = set(properties.get("Environment", {}).get("Variables", {}))
+        assert {name for name in given if not name.startswith("POWERTOOLS_")} <= settings, area
 
 
 def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touches_the_key_table(

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from local.lambda_api import Reply, Staff, call, create
-from rapport.dal import sales
 from rapport.dal.repository import UnitOfWork
+from rapport.deals import store as sales
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")

@@ -7,8 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from local.lambda_api import Staff
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.access import PartitionQuery
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.records import new_id
 from rapport.types import utc_now
@@ -36,5 +38,5 @@ def stored_summary(
 
 def summaries_in(owner: Kind, owner_id: str, prefix: str, staff: Staff = SALES) -> dict[str, dict[str, Any]]:
     """The summaries under `prefix` in a record's partition, by sort key."""
-    page = repository.read_partition(keys.record_pk(staff.tenant, owner, owner_id), limit=1000)
+    page = repository.read_partition(PartitionQuery(keys.record_pk(staff.tenant, owner, owner_id)), limit=1000)
     return {summary.sk: summary.data for summary in page.summaries if summary.sk.startswith(prefix)}

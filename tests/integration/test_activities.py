@@ -7,14 +7,23 @@ import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.activities.manifest import ACTIVITY
 from rapport.activities.models import Activity, ActivityCreate
 from rapport.activities.service import activities
 from rapport.auth import caller_from_claims
-from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
+from rapport.dal import keys, repository
+from rapport.dal.access import PartitionQuery
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, UnitOfWork
+from rapport.deals import store as sales
+from rapport.deals.manifest import DEAL
 from rapport.errors import Busy
+from rapport.leads.manifest import LEAD
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
+from rapport.tasks import store as task_store
+from rapport.tasks.manifest import TASK
 from tests.integration.race import race
 from tests.integration.sales import deal, pipeline
 from tests.integration.stored import stored_record, stored_summary
@@ -35,7 +44,7 @@ def log(staff: Staff = SALES, **fields):
 
 def stored_partition(kind: Kind, record_id: str) -> list[str]:
     """The sort keys of the items beside the record in its partition (interactions and the like)."""
-    page = repository.read_partition(keys.record_pk(SALES.tenant, kind, record_id), limit=100)
+    page = repository.read_partition(PartitionQuery(keys.record_pk(SALES.tenant, kind, record_id)), limit=100)
     return [summary.sk for summary in page.summaries]
 
 
@@ -125,8 +134,8 @@ def test_the_first_page_reads_past_the_contacts_summaries(linked):
     # More summaries sit between the contact and its interactions than the first page's slack covers.
     for number in range(30):
         due = f"2026-12-{number + 1:02}T09:00:00Z"
-        sk = keys.task_summary_sk(due, f"T{number:02}")
-        stored_summary(Kind.CONTACT, contact, sk, Kind.TASK, f"T{number:02}", title="open task", due_at=due)
+        sk = task_store.summary_sk(due, f"T{number:02}")
+        stored_summary(CONTACT, contact, sk, TASK, f"T{number:02}", title="open task", due_at=due)
     seen, cursor, pages = [], None, 0
     while True:
         with dynamodb_requests() as requests:
@@ -156,8 +165,8 @@ def test_a_link_must_name_a_live_record_of_the_tenant(linked, field):
     factories: dict[str, Callable[[], str]] = {
         "contact_id": lambda: create("createContact", OTHER_TENANT, last_name="Theirs")["id"],
         "account_id": lambda: create("createAccount", OTHER_TENANT, name="Theirs")["id"],
-        "lead_id": lambda: stored_record(Kind.LEAD, OTHER_TENANT, name="Theirs"),
-        "deal_id": lambda: stored_record(Kind.DEAL, OTHER_TENANT, name="Theirs"),
+        "lead_id": lambda: stored_record(LEAD, OTHER_TENANT, name="Theirs"),
+        "deal_id": lambda: stored_record(DEAL, OTHER_TENANT, name="Theirs"),
     }
     theirs = factories[field]()
     for wrong in (UNKNOWN, theirs):
@@ -355,7 +364,7 @@ def test_an_activity_on_a_lead_counts_as_its_engagement_and_rescores_it(activity
 def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked):
     call("deleteDeal", record_id=linked["deal_id"], headers={"If-Match": None})
     deal_before = call("getDeal", record_id=linked["deal_id"])
-    deal_partition = stored_partition(Kind.DEAL, linked["deal_id"])  # its stage moves
+    deal_partition = stored_partition(DEAL, linked["deal_id"])  # its stage moves
     body = {"type": "call", "occurred_at": AT, **linked}
     with dynamodb_requests() as requests:
         reply = call("createActivity", body=body, headers=NO_KEY)
@@ -372,8 +381,8 @@ def test_a_trashed_deal_or_lead_takes_no_activity_and_nothing_is_written(linked)
     # Nothing of either: no interaction anywhere, no count, the deal and the lead as they were.
     for kind, field in (("Contact", "contact_id"), ("Account", "account_id")):
         assert logged(kind, linked[field]) == []
-    assert stored_partition(Kind.DEAL, linked["deal_id"]) == deal_partition
-    assert stored_partition(Kind.LEAD, linked["lead_id"]) == []
+    assert stored_partition(DEAL, linked["deal_id"]) == deal_partition
+    assert stored_partition(LEAD, linked["lead_id"]) == []
     assert _activities_counted(SALES.user) == 0
     deal_after, lead_after = call("getDeal", record_id=linked["deal_id"]), call("getLead", record_id=linked["lead_id"])
     assert (deal_after.etag, deal_after.body) == (deal_before.etag, deal_before.body)
@@ -653,13 +662,13 @@ def test_an_activity_logged_before_it_could_be_corrected_is_corrected_trashed_an
     occurred_at, now = "2026-11-20T14:30:00Z", "2026-11-20T15:00:00.000Z"
     activity_id = activities.new_record_id({"occurred_at": occurred_at})
     data = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "contact_id": linked["contact_id"]}
-    record = Record(Kind.ACTIVITY, activity_id, SALES.tenant, data, now, SALES.user, now, SALES.user)
+    record = Record(ACTIVITY, activity_id, SALES.tenant, data, now, SALES.user, now, SALES.user)
     entry = {"type": "call", "occurred_at": occurred_at, "subject": "Old", "created_by": SALES.user, **data}
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     sort_key = keys.entry_sk(occurred_at, activity_id)
-    partition = keys.record_pk(SALES.tenant, Kind.CONTACT, linked["contact_id"])
-    work.put_item(repository.summary_item(SALES.tenant, partition, sort_key, Kind.ACTIVITY, activity_id, entry))
+    partition = keys.record_pk(SALES.tenant, CONTACT, linked["contact_id"])
+    work.put_item(repository.summary_item(SALES.tenant, partition, sort_key, ACTIVITY, activity_id, entry))
     work.commit()
     assert call("getActivity", record_id=activity_id).body["owner_id"] == SALES.user
     assert call("deleteActivity", record_id=activity_id, headers={"If-Match": '"1"'}).status == 204

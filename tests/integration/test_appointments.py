@@ -10,11 +10,13 @@ from hypothesis import strategies as st
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.appointments import store as appointment_store
+from rapport.appointments.manifest import APPOINTMENT
 from rapport.appointments.models import Appointment, AppointmentCreate, overlaps
 from rapport.appointments.service import appointments
 from rapport.auth import caller_from_claims
-from rapport.dal import keys, slots
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
+from rapport.contacts.manifest import CONTACT
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Guard, Record, UnitOfWork
 from rapport.errors import Busy, Conflict
 from rapport.types import utc_now
@@ -57,7 +59,7 @@ def calendar(staff: Staff = SALES, /, **query: str) -> list[dict[str, Any]]:
 
 
 def contact_appointments(contact_id: str) -> dict[str, Any]:
-    return summaries_in(Kind.CONTACT, contact_id, keys.APPOINTMENT_SUMMARY_PREFIX)
+    return summaries_in(CONTACT, contact_id, appointment_store.SUMMARY_PREFIX)
 
 
 @pytest.fixture
@@ -76,7 +78,7 @@ def test_a_booking_reads_its_slots_then_is_one_transaction_for_the_caller_by_def
     assert call("getAppointment", record_id=appointment["id"]).body == appointment
     assert calendar() == [appointment]
     [(sk, summary)] = contact_appointments(contact).items()
-    assert sk == keys.appointment_summary_sk(at("09:00"), appointment["id"])
+    assert sk == appointment_store.summary_sk(at("09:00"), appointment["id"])
     assert (summary["title"], summary["ends_at"]) == ("Demo", at("10:00"))
 
 
@@ -151,7 +153,7 @@ def test_rescheduling_frees_the_old_time_and_takes_the_new(contact):
     assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"]
     assert booked(title="Now free")["starts_at"] == at("09:00")
     assert book(starts_at=at("14:45"), ends_at=at("15:15")).status == 409
-    assert list(contact_appointments(contact)) == [keys.appointment_summary_sk(at("14:00"), appointment["id"])]
+    assert list(contact_appointments(contact)) == [appointment_store.summary_sk(at("14:00"), appointment["id"])]
     assert [(a["title"], a["version"]) for a in calendar()] == [("Now free", 1), ("Demo", 2)]
 
 
@@ -375,11 +377,11 @@ def _legacy_booking(starts: str, ends: str) -> str:
     """An appointment as the 15-minute guard design stored it: the record and one busy guard per slot."""
     now = utc_now()
     data = {"title": "Old", "starts_at": starts, "ends_at": ends, "attendee_ids": [SALES.user], "status": "scheduled"}
-    record = Record(Kind.APPOINTMENT, UNKNOWN[:-1] + "6", SALES.tenant, data, now, SALES.user, now, SALES.user)
+    record = Record(APPOINTMENT, UNKNOWN[:-1] + "6", SALES.tenant, data, now, SALES.user, now, SALES.user)
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     for slot in ("2026-11-23T16:30Z", "2026-11-23T16:45Z"):
-        work.take(record, Guard(UniqueField.BUSY, keys.busy_slot(SALES.user, slot)))
+        work.take(record, Guard(appointment_store.BUSY, f"{SALES.user}#{slot}"))
     work.commit()
     return record.id
 
@@ -392,6 +394,8 @@ def test_appointments_booked_as_slot_guards_still_hold_their_time_and_free_it():
     cancelled = call("updateAppointment", record_id=old, body={"status": "cancelled"}, headers={"If-Match": '"1"'})
     assert cancelled.status == 200, cancelled.body
     assert booked(starts_at=at("16:45"), ends_at=at("17:00"))["title"] == "Demo"
-    read = slots.read(SALES.tenant, [(SALES.user, "2026-11-23T16:30Z"), (SALES.user, "2026-11-23T16:45Z")])
+    read = appointment_store.read_slots(
+        SALES.tenant, [(SALES.user, "2026-11-23T16:30Z"), (SALES.user, "2026-11-23T16:45Z")]
+    )
     assert [slot.legacy_owner for slot in read.values()] == [None, None], "the old guards are gone"
     assert all(old not in slot.intervals for slot in read.values())

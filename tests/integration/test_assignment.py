@@ -12,11 +12,13 @@ import pytest
 
 from local.lambda_api import Staff, call
 from rapport.assignment import service
+from rapport.assignment import store as assignment_store
 from rapport.assignment.models import Assignment, AssignmentRules, Outcome
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
+from rapport.dal import repository
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import LeadCreate
 from rapport.leads.service import leads
+from rapport.tasks.manifest import TASK
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.race import race
 
@@ -59,13 +61,13 @@ def team() -> None:
 
 
 def owner(lead_id: str) -> str | None:
-    record = repository.get(TENANT, Kind.LEAD, lead_id)
+    record = repository.get(TENANT, LEAD, lead_id)
     assert record is not None
     return record.data.get("owner_id")
 
 
 def open_leads(user_id: str) -> int:
-    return service._read_counter(keys.record_pk(TENANT, Kind.USER, user_id), keys.LOAD_SK) or 0
+    return assignment_store.open_leads(TENANT, user_id)
 
 
 @pytest.mark.usefixtures("team")
@@ -75,7 +77,7 @@ def test_a_lead_goes_to_its_territorys_team_with_a_first_contact_task_due_at_the
     assert (outcome.status, outcome.owner_id, outcome.team) == (Outcome.ASSIGNED, "cy", "amer")
     assert owner(lead_id) == "cy"
     assert outcome.due_at == "2026-11-23T09:30:00Z"
-    task = repository.get(TENANT, Kind.TASK, outcome.task_id or "")
+    task = repository.get(TENANT, TASK, outcome.task_id or "")
     assert task is not None
     assert task.data["assignee_id"] == "cy"
     assert task.data["lead_id"] == lead_id
@@ -143,7 +145,7 @@ def test_a_missed_sla_reassigns_to_the_next_rep_and_notifies_both_and_the_manage
     second = service.reassign(first, now=NOW + timedelta(minutes=31))
     assert (second.status, second.owner_id, second.previous_owner_id) == (Outcome.ASSIGNED, "ben", "ana")
     assert second.reassignments == 1
-    old_task = repository.get(TENANT, Kind.TASK, first.task_id or "")
+    old_task = repository.get(TENANT, TASK, first.task_id or "")
     assert old_task is not None and old_task.data["status"] == "cancelled"
     assert (open_leads("ana"), open_leads("ben")) == (0, 1)
     sent: list[dict[str, Any]] = []
@@ -171,7 +173,7 @@ def test_reassignment_stops_at_the_cap_and_when_someone_took_the_lead():
     second = service.reassign(first, now=NOW)
     assert service.reassign(second, now=NOW).status == Outcome.CAP_REACHED
     other = service.assign(TENANT, new_lead(), now=NOW)
-    lead = repository.get(TENANT, Kind.LEAD, other.lead_id)
+    lead = repository.get(TENANT, LEAD, other.lead_id)
     assert lead is not None
     call(
         "updateLead",

@@ -1,13 +1,18 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
-from rapport.contacts.overview import LATEST, SUMMARY_BUDGET
-from rapport.dal import keys
-from rapport.dal.keys import Kind
+from rapport.contacts.manifest import CONTACT
+from rapport.dal.repository import UnitOfWork
+from rapport.deals import store as deal_store
+from rapport.deals.manifest import DEAL
+from rapport.tasks import store as task_store
+from rapport.tasks.manifest import TASK
+from rapport.views.customer360 import LATEST, SUMMARY_BUDGET
 from tests.integration.stored import stored_record, stored_summary
 
 SALES = Staff()
@@ -34,22 +39,28 @@ def picture(contact_id: str, staff: Staff = SALES) -> Any:
 
 
 def deal(contact_id: str, name: str, status: str, amount: float) -> str:
-    deal_id = stored_record(Kind.DEAL, name=name)
-    stored_summary(
-        Kind.CONTACT,
-        contact_id,
-        keys.deal_summary_sk(deal_id),
-        Kind.DEAL,
-        deal_id,
-        name=name,
-        amount=amount,
-        currency="EUR",
-        stage="proposal",
-        status=status,
-        close_date="2026-12-15",
-        owner_id=SALES.user,
-    )
+    """A deal the contact is on, with its summary in the contact's partition as the deals area keeps it."""
+    deal_id = stored_record(DEAL, name=name)
+    summary = {
+        "name": name,
+        "amount": amount,
+        "currency": "EUR",
+        "stage": "proposal",
+        "status": status,
+        "close_date": "2026-12-15",
+        "owner_id": SALES.user,
+    }
+    work = UnitOfWork()
+    work.put_item(deal_store.deal_summary(SALES.tenant, contact_id, deal_id, summary))
+    work.commit()
     return deal_id
+
+
+def lifetime_value(contact_id: str, amount: Decimal) -> None:
+    """What the deals area adds to the contact's lifetime value when a deal of theirs is won."""
+    work = UnitOfWork()
+    work.update_item(*deal_store.lifetime_value_update(SALES.tenant, contact_id, amount, "EUR"))
+    work.commit()
 
 
 @pytest.fixture
@@ -63,7 +74,7 @@ def test_the_whole_picture_is_one_query(account):
     open_deal = deal(contact, "40 seats", "open", 48_000.5)
     deal(contact, "Pilot", "won", 5_000)
     deal(contact, "Old", "lost", 1_000)
-    stored_summary(Kind.CONTACT, contact, keys.LIFETIME_VALUE_SK, Kind.DEAL, contact, amount=5_000, currency="EUR")
+    lifetime_value(contact, Decimal(5_000))
     post("createTask", title="Undated", contact_id=contact)
     post("createTask", title="Soon", due_at=soon(24), contact_id=contact)
     done = post("createTask", title="Done", contact_id=contact)
@@ -134,7 +145,7 @@ def test_a_contact_with_more_open_work_than_one_read_says_so():
     for number in range(SUMMARY_BUDGET + LATEST + 2):
         task_id = f"T{number:04}"
         stored_summary(
-            Kind.CONTACT, contact, keys.task_summary_sk(None, task_id), Kind.TASK, task_id,
+            CONTACT, contact, task_store.summary_sk(None, task_id), TASK, task_id,
             title="open", status="open", priority="normal",
         )  # fmt: skip
     view = picture(contact).body

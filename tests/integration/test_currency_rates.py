@@ -15,7 +15,7 @@ def test_the_rate_table_starts_as_usd_with_no_rates_and_only_admins_set_it():
     body = {"currency": "EUR", "rates": {"USD": "0.92", "GBP": "1.1725"}}
     with dynamodb_requests() as requests:
         put = call("putCurrencyRates", ADMIN, body=body, headers={"If-Match": '"0"'})
-    assert requests == ["GetItem", "Query", "PutItem"]  # a new tenant currency: are there won deals?
+    assert requests == ["GetItem", "Query", "TransactWriteItems"]  # won deals under a new currency? the save, kept
     assert put.status == 200, put.body
     assert put.body["rates"] == {"GBP": "1.1725", "USD": "0.92"} and put.etag == '"1"'
     assert call("getCurrencyRates", SALES.as_("support")).body == put.body

@@ -7,8 +7,8 @@ import pytest
 from local.lambda_api import call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
-from rapport.dal import sales as sales_items
 from rapport.dal.repository import ParentMissing, UnitOfWork
+from rapport.deals import store as sales_items
 from rapport.deals.service import deals
 from tests.integration.race import outcome, race
 from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, move, patch, pipeline, set_rates

@@ -12,7 +12,7 @@ from reminders.handler import lambda_handler as reminders_handler
 
 from local.lambda_api import Staff, call, create
 from rapport.dal import repository
-from rapport.dal.keys import Kind
+from rapport.deals.manifest import DEAL
 from tests.integration.followups import CONTEXT, Bus, capture, deliver, scheduled
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.sales import STAGES, deal, move, pipeline
@@ -257,7 +257,7 @@ def test_a_deal_trashed_before_its_event_arrives_gets_no_task(bus: Bus) -> None:
     assert call("deleteDeal", record_id=record["id"], headers={"If-Match": None}).status == 204
     stage_changed = [e for e in bus.publish_new() if e["detail-type"] == "deal.stage_changed"]
     assert [answer["task_id"] for answer in deliver(stage_changed)] == [None]
-    assert repository.get("tenant-a", Kind.DEAL, record["id"]) is not None
+    assert repository.get("tenant-a", DEAL, record["id"]) is not None
 
 
 # Daily digest

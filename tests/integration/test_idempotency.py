@@ -13,10 +13,10 @@ from local.lambda_api import Staff, call
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
 from rapport.auth import caller_from_claims
+from rapport.dal.idempotency import IN_PROGRESS, StoredResponse, request_hash, run_once
 from rapport.dal.keys import idempotency_pk
 from rapport.dal.models import IdempotencyItem
 from rapport.errors import Conflict
-from rapport.idempotency import IN_PROGRESS, StoredResponse, request_hash, run_once
 from tests.integration.race import race
 
 LEASE = timedelta(seconds=10)
@@ -56,14 +56,12 @@ def test_a_failed_create_does_not_burn_the_key():
 
 
 def test_concurrent_retries_create_one_record():
-    caller = caller_from_claims({"sub": "user-1", "custom:tenant_id": "tenant-a", "cognito:groups": "sales"})
-
     def produce() -> StoredResponse:
-        account = accounts.create(caller, AccountCreate(name="Once"))
+        account = accounts.create(CALLER, AccountCreate(name="Once"))
         return StoredResponse(status=201, body=account.model_dump_json())
 
     fingerprint = request_hash("POST", "/accounts", '{"name": "Once"}')
-    results = race([partial(run_once, caller, "key-1", fingerprint, produce, lease=LEASE) for _ in range(6)])
+    results = race([partial(run_once, *KEY, fingerprint, produce, lease=LEASE) for _ in range(6)])
     replies = [result for result in results if isinstance(result, StoredResponse)]
     assert replies, results
     assert all(isinstance(result, StoredResponse | Conflict) for result in results)
@@ -77,6 +75,7 @@ def test_an_unusable_key_is_400():
 
 
 CALLER = caller_from_claims({"sub": "user-1", "custom:tenant_id": "tenant-a", "cognito:groups": "sales"})
+KEY = (CALLER.tenant_id, CALLER.user_id, "key-1")  # whose key, and the key
 FINGERPRINT = request_hash("POST", "/accounts", '{"name": "Once"}')
 
 
@@ -115,13 +114,13 @@ def _rebuild(account_id: str) -> StoredResponse:
 
 
 def _start(pool: ThreadPoolExecutor, attempt: Attempt, clock: Clock) -> Future[StoredResponse]:
-    first = pool.submit(run_once, CALLER, "key-1", FINGERPRINT, attempt.produce, lease=LEASE, clock=clock)
+    first = pool.submit(run_once, *KEY, FINGERPRINT, attempt.produce, lease=LEASE, clock=clock)
     assert attempt.reached.wait(30)
     return first
 
 
 def _retry(clock: Clock, produce: Callable[[], StoredResponse]) -> StoredResponse:
-    return run_once(CALLER, "key-1", FINGERPRINT, produce, lease=LEASE, rebuild=_rebuild, clock=clock)
+    return run_once(*KEY, FINGERPRINT, produce, lease=LEASE, rebuild=_rebuild, clock=clock)
 
 
 def _accounts() -> list[dict[str, Any]]:
@@ -195,7 +194,15 @@ def test_after_the_lease_a_write_whose_answer_cannot_be_rebuilt_is_a_409_naming_
         started = _start(pool, first, clock)
         clock.now += LEASE
         with pytest.raises(Conflict, match="answer was lost") as lost:
-            run_once(CALLER, "key-1", FINGERPRINT, Attempt(stalls="nowhere").produce, lease=LEASE, clock=clock)
+            run_once(
+                CALLER.tenant_id,
+                CALLER.user_id,
+                "key-1",
+                FINGERPRINT,
+                Attempt(stalls="nowhere").produce,
+                lease=LEASE,
+                clock=clock,
+            )
         first.go.set()
         made = json.loads(started.result().body)
     assert lost.value.extensions() == {"existing": {"type": "account", "id": made["id"]}}

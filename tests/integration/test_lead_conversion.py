@@ -10,12 +10,12 @@ import pytest
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport import conversion
 from rapport.auth import caller_from_claims
+from rapport.contacts import store as contact_store
+from rapport.conversion import Conversion, ConvertLead
 from rapport.dal import repository
-from rapport.dal.keys import UniqueField
 from rapport.errors import Conflict
-from rapport.leads import conversion
-from rapport.leads.conversion import Conversion, ConvertLead
 from tests.integration.race import outcome, race
 
 SALES = Staff()
@@ -135,7 +135,7 @@ def test_a_failure_leaves_nothing_half_made(pipeline):
     assert call("getLead", record_id=new["id"]).body["status"] == "new"
     assert call("listContacts", query={"email": "ada@acme.example"}).body["items"] == []
     assert call("listAccounts", query={"domain": "acme.example"}).body["items"] == []
-    assert repository.guard_owner("tenant-a", repository.Guard(UniqueField.EMAIL, "ada@acme.example")) is None
+    assert repository.guard_owner("tenant-a", contact_store.email_guard("ada@acme.example")) is None
 
 
 def test_a_guard_taken_meanwhile_rolls_the_whole_conversion_back(monkeypatch):

@@ -7,11 +7,13 @@ import pytest
 from local.lambda_api import Reply, Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import Item, SummaryItem
 from rapport.dal.repository import StaleVersion, UnitOfWork
 from rapport.errors import Conflict
+from rapport.leads import store as lead_store
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import LeadCreate
 from rapport.leads.scoring import EngagementKind, ScoringRules
 from rapport.leads.service import leads, scoring_rules
@@ -195,7 +197,7 @@ def test_a_duplicate_of_a_lead_attached_counts_as_its_engagement():
     read = call("getLead", record_id=lead["id"])
     assert read.body["engagement"]["activities"] == 1
     assert read.body["score"] == 5 and read.etag == '"2"'
-    assert len(_timeline(SALES.tenant, Kind.LEAD, lead["id"])) == 1
+    assert len(_timeline(SALES.tenant, LEAD, lead["id"])) == 1
 
 
 def test_an_attached_duplicate_replays_under_its_idempotency_key():
@@ -278,9 +280,7 @@ def test_a_converted_lead_links_what_it_became_frees_its_email_and_is_read_only(
         "account_id": "A1",
         "deal_id": None,
     }
-    assert (
-        repository.guard_owner(SALES.tenant, repository.Guard(keys.UniqueField.LEAD_EMAIL, "ada@acme.example")) is None
-    )
+    assert repository.guard_owner(SALES.tenant, lead_store.email_guard("ada@acme.example")) is None
     edit = call("updateLead", record_id=lead["id"], body={"title": "CEO"}, headers={"If-Match": read.etag})
     assert edit.status == 409
     with pytest.raises(Conflict) as again:
@@ -391,7 +391,7 @@ def test_invalid_scoring_rules_are_422_naming_the_field():
 def test_concurrent_first_saves_of_the_rules_keep_one():
     rules = ScoringRules.model_validate(RULES)
     results = race([partial(scoring_rules.replace, _caller(MARKETING), rules, 0) for _ in range(2)])
-    assert Counter(map(outcome, results)) == {"ScoringRulesDocument": 1, "PreconditionFailed": 1}
+    assert Counter(map(outcome, results)) == {"Shown": 1, "PreconditionFailed": 1}
 
 
 def test_new_rules_score_the_leads_written_after_them():
@@ -427,7 +427,7 @@ def test_engagement_joins_another_write_in_one_transaction():
     lead = create("createLead", email="a@x.example")
     work = UnitOfWork()
     activity = SummaryItem(
-        keys.record_pk(SALES.tenant, Kind.LEAD, lead["id"]),
+        keys.record_pk(SALES.tenant, LEAD, lead["id"]),
         keys.entry_sk("2024-11-20T14:30:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         tenant_id=SALES.tenant,
         kind="interaction",
@@ -440,7 +440,7 @@ def test_engagement_joins_another_write_in_one_transaction():
         work.commit()
     assert requests == ["TransactWriteItems"]
     assert call("getLead", record_id=lead["id"]).body["score"] == 5
-    assert len(_timeline(SALES.tenant, Kind.LEAD, lead["id"])) == 1
+    assert len(_timeline(SALES.tenant, LEAD, lead["id"])) == 1
 
 
 def test_engagement_over_a_stale_read_fails_the_whole_write():
@@ -482,7 +482,7 @@ def test_request_counts():
     assert requests == ["GetItem"]
     with dynamodb_requests() as requests:
         call("putScoringRules", MARKETING, body=RULES, headers={"If-Match": '"0"'})
-    assert requests == ["GetItem", "PutItem"]
+    assert requests == ["GetItem", "TransactWriteItems"]  # the rules and their history's new version
     with dynamodb_requests() as requests:
         leads.engage(SALES.tenant, lead["id"], EngagementKind.WEB_VISIT, actor=SALES.user)
     assert requests[:3] == ["GetItem", "GetItem", "TransactWriteItems"]  # lead, rules, lead (then it is read)

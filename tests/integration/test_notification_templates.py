@@ -93,3 +93,15 @@ def test_preview_renders_with_the_sample_or_the_given_context_escaping_html():
     reply = call("previewNotificationTemplate", MARKETING, path=EMAIL, body=draft)
     assert reply.status == 422
     assert reply.body["errors"][0]["field"] == "template.text"
+
+
+def test_each_name_and_channel_keeps_its_own_history():
+    body = {"subject": "{{ lead.name }}", "text": "Hi"}
+    assert call("putNotificationTemplate", MARKETING, path=EMAIL, body=body, headers={"If-Match": '"0"'}).status == 200
+    sms = {"name": "lead_assigned", "channel": "sms"}
+    email_history = call("listNotificationTemplateHistory", MARKETING, path=EMAIL).body["items"]
+    assert [(save["version"], save["updated_by"]) for save in email_history] == [(1, MARKETING.user)]
+    assert call("listNotificationTemplateHistory", MARKETING, path=sms).body["items"] == []
+    assert call("listNotificationTemplateHistory", Staff(), path=EMAIL).status == 403
+    unknown = call("listNotificationTemplateHistory", MARKETING, path={"name": "nope", "channel": "email"})
+    assert unknown.status == 404

@@ -15,10 +15,11 @@ from notifier import handler as notifier
 from ses_feedback import handler as ses_feedback
 
 from local.lambda_api import LambdaContext, Staff, call, create
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, write
-from rapport.notifications.locales import Locale
+from rapport.locales import Locale
 from rapport.notifications.requests import NotificationRequest
+from rapport.users.manifest import USER
 
 REGION = "eu-west-1"
 CONTEXT: Any = LambdaContext()
@@ -60,7 +61,7 @@ def contact(**consent: str) -> dict[str, Any]:
 def staff_user(user_id: str = "u-ada", **data: Any) -> None:
     now = "2026-01-05T10:00:00Z"
     profile = {"email": "ada@seller.example", "phone": "+447700900123", "notify_by": ["email"], **data}
-    write(Record(Kind.USER, user_id, "tenant-a", profile, now, "test", now, "test"), IndexKeys())
+    write(Record(USER, user_id, "tenant-a", profile, now, "test", now, "test"), IndexKeys())
 
 
 def request(

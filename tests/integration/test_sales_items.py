@@ -4,8 +4,8 @@ from decimal import Decimal
 
 import pytest
 
-from rapport.dal import sales
 from rapport.dal.repository import UnitOfWork
+from rapport.deals import store as sales
 
 TENANT = "tenant-a"
 

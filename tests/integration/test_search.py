@@ -7,8 +7,8 @@ import pytest
 from local import reindex
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.repository import UnitOfWork
 from tests.integration.sales import pipeline
 
@@ -189,10 +189,10 @@ def test_a_change_too_big_for_one_transaction_is_422_and_writes_nothing():
 
 def test_records_written_before_search_entries_get_them_from_reindex():
     contact = create("createContact", first_name="Early", last_name="Bird", email="early@acme.example")
-    record = repository.get(SALES.tenant, Kind.CONTACT, contact["id"])
+    record = repository.get(SALES.tenant, CONTACT, contact["id"])
     assert record is not None
     old = UnitOfWork()  # as the record was stored before search entries: no entries, primary email on gsi2
-    old.put_record(record, keys.IndexKeys(gsi1pk=keys.list_pk(SALES.tenant, Kind.CONTACT), gsi1sk="early bird"))
+    old.put_record(record, keys.IndexKeys(gsi1pk=keys.list_pk(SALES.tenant, CONTACT), gsi1sk="early bird"))
     old.commit()
     assert found("listContacts", q="bird") == []
     assert reindex.reindex() == (1, 0)

@@ -8,8 +8,10 @@ import pytest
 from local.lambda_api import EVENTS, Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
-from rapport.dal import keys
-from rapport.dal.keys import Kind
+from rapport.contacts.manifest import CONTACT
+from rapport.deals.manifest import DEAL
+from rapport.leads.manifest import LEAD
+from rapport.tasks import store as task_store
 from rapport.tasks.service import tasks
 from tests.integration.race import outcome, race
 from tests.integration.stored import stored_record, summaries_in
@@ -37,7 +39,7 @@ def listed(staff: Staff = SALES, **query) -> list[str]:
 
 
 def open_task_summaries(contact_id: str) -> dict[str, Any]:
-    return summaries_in(Kind.CONTACT, contact_id, keys.TASK_SUMMARY_PREFIX)
+    return summaries_in(CONTACT, contact_id, task_store.SUMMARY_PREFIX)
 
 
 @pytest.fixture
@@ -55,7 +57,7 @@ def test_a_task_is_the_callers_open_normal_task_by_default(contact):
     assert reply.headers["location"] == f"/tasks/{task['id']}" and reply.etag == '"1"'
     assert call("getTask", record_id=task["id"]).body == task
     [(sk, summary)] = open_task_summaries(contact).items()
-    assert sk == keys.task_summary_sk(None, task["id"])
+    assert sk == task_store.summary_sk(None, task["id"])
     assert summary["title"] == "Send the proposal"
     with dynamodb_requests() as requests:
         unlinked = call("createTask", headers=NO_KEY, body={"title": "Tidy the pipeline"})
@@ -115,7 +117,7 @@ def test_finishing_a_task_moves_it_between_lists_and_drops_its_summary(contact):
     assert open_task_summaries(contact) == {}
     reopened = call("updateTask", record_id=task["id"], body={"status": "in_progress"}, headers={"If-Match": '"2"'})
     assert reopened.status == 200
-    assert list(open_task_summaries(contact)) == [keys.task_summary_sk("2026-11-24T09:00:00Z", task["id"])]
+    assert list(open_task_summaries(contact)) == [task_store.summary_sk("2026-11-24T09:00:00Z", task["id"])]
 
 
 def test_a_new_due_time_or_contact_moves_the_summary(contact):
@@ -123,7 +125,7 @@ def test_a_new_due_time_or_contact_moves_the_summary(contact):
     moved = call("updateTask", record_id=task["id"], body={"due_at": "2026-11-28T09:00:00Z"})
     assert moved.status == 200, moved.body
     [(sk, summary)] = open_task_summaries(contact).items()
-    assert sk == keys.task_summary_sk("2026-11-28T09:00:00Z", task["id"]) and summary["due_at"] == moved.body["due_at"]
+    assert sk == task_store.summary_sk("2026-11-28T09:00:00Z", task["id"]) and summary["due_at"] == moved.body["due_at"]
     other = create("createContact", last_name="Other")["id"]
     call("updateTask", record_id=task["id"], body={"contact_id": other}, headers={"If-Match": '"2"'})
     assert open_task_summaries(contact) == {} and len(open_task_summaries(other)) == 1
@@ -171,9 +173,9 @@ def test_required_fields_may_be_changed_but_not_cleared(field):
 
 
 def test_tasks_link_deals_and_leads_of_the_tenant():
-    deal, lead = stored_record(Kind.DEAL, name="Deal"), stored_record(Kind.LEAD, name="Lead")
+    deal, lead = stored_record(DEAL, name="Deal"), stored_record(LEAD, name="Lead")
     assert new_task(deal_id=deal, lead_id=lead)["deal_id"] == deal
-    theirs = stored_record(Kind.DEAL, OTHER_TENANT, name="Theirs")
+    theirs = stored_record(DEAL, OTHER_TENANT, name="Theirs")
     reply = call("createTask", body={"title": "x", "deal_id": theirs}, headers=NO_KEY)
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "deal_id"
 
@@ -228,7 +230,7 @@ def test_two_writers_on_one_version_one_wins_one_gets_412(contact):
     assert Counter(map(outcome, results)) == {"Task": 1, "PreconditionFailed": 1}
     [winner] = [result for result in results if not isinstance(result, Exception)]
     assert list(open_task_summaries(contact)) == [
-        keys.task_summary_sk(winner.model_dump(mode="json")["due_at"], task["id"])
+        task_store.summary_sk(winner.model_dump(mode="json")["due_at"], task["id"])
     ]
 
 

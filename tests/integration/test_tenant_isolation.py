@@ -16,11 +16,13 @@ from pynamodb.exceptions import GetError, PynamoDBException, QueryError, ScanErr
 
 from local.lambda_api import Staff, call, create
 from local.metering import dynamodb_requests
-from rapport.dal import keys, repository, tenancy
-from rapport.dal.keys import Kind
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import access, keys, repository, tenancy
+from rapport.dal.access import PartitionQuery
 from rapport.dal.models import HistoryItem, Item, RecordItem
 from rapport.dal.repository import Parent, UnitOfWork
 from rapport.dal.tenancy import TenantCredentials
+from rapport.deals.manifest import DEAL
 from tests.integration.tenant_fence import ROLE_ARN, RecordingSts, TenantFence
 
 ACME = Staff(tenant="acme", user="ada", groups=("admin",))
@@ -59,37 +61,37 @@ def denials(tenant_fence: TenantFence) -> Callable[[], list[str]]:
 
 def test_a_read_of_another_tenants_record_is_denied_and_the_tenants_own_is_not(contacts, denials):
     with tenancy.tenant_scope("acme"):
-        assert repository.get("acme", Kind.CONTACT, contacts["acme"]) is not None
+        assert repository.get("acme", CONTACT, contacts["acme"]) is not None
         with pytest.raises(GetError) as refused:
-            repository.get("globex", Kind.CONTACT, contacts["globex"])
+            repository.get("globex", CONTACT, contacts["globex"])
     assert refused.value.cause_response_code == DENIED
     assert denials() == ["dynamodb:GetItem"]
     with tenancy.tenant_scope("globex"):  # it is there, for its own tenant
-        assert repository.get("globex", Kind.CONTACT, contacts["globex"]) is not None
+        assert repository.get("globex", CONTACT, contacts["globex"]) is not None
 
 
 def test_a_query_of_another_tenants_partition_or_index_partition_is_denied(contacts, denials):
     with tenancy.tenant_scope("acme"):
-        page = repository.query("gsi1", keys.list_pk("acme", Kind.CONTACT), limit=10)
+        page = repository.query(access.listed("acme", CONTACT), limit=10)
         assert [record.id for record in page.records] == [contacts["acme"]]
         with pytest.raises(QueryError) as on_index:
-            repository.query("gsi1", keys.list_pk("globex", Kind.CONTACT), limit=10)
+            repository.query(access.listed("globex", CONTACT), limit=10)
         with pytest.raises(QueryError) as on_table:
-            repository.read_partition(keys.record_pk("globex", Kind.CONTACT, contacts["globex"]), limit=10)
+            repository.read_partition(PartitionQuery(keys.record_pk("globex", CONTACT, contacts["globex"])), limit=10)
     assert on_index.value.cause_response_code == on_table.value.cause_response_code == DENIED
     assert denials() == ["dynamodb:Query", "dynamodb:Query"]
 
 
 def test_a_batch_or_a_transaction_naming_one_key_of_another_tenant_is_denied_whole(contacts, denials):
-    mine = HistoryItem(keys.record_pk("acme", Kind.DEAL, "01JDEAL"), "H#1", tenant_id="acme")
-    contact_keys = [(keys.record_pk(tenant, Kind.CONTACT, contacts[tenant]), keys.META_SK) for tenant in contacts]
+    mine = HistoryItem(keys.record_pk("acme", DEAL, "01JDEAL"), "H#1", tenant_id="acme")
+    contact_keys = [(keys.record_pk(tenant, CONTACT, contacts[tenant]), keys.META_SK) for tenant in contacts]
     with tenancy.tenant_scope("acme"):
-        assert len(repository.get_records("acme", [Parent(Kind.CONTACT, contacts["acme"])])) == 1
+        assert len(repository.get_records("acme", [Parent(CONTACT, contacts["acme"])])) == 1
         with pytest.raises(PynamoDBException) as batch:
             list(RecordItem.batch_get(contact_keys))
         work = UnitOfWork()
         work.put_item(mine)
-        work.put_item(HistoryItem(keys.record_pk("globex", Kind.DEAL, "01JDEAL"), "H#1", tenant_id="globex"))
+        work.put_item(HistoryItem(keys.record_pk("globex", DEAL, "01JDEAL"), "H#1", tenant_id="globex"))
         with pytest.raises(TransactWriteError) as transaction:
             work.commit()
         assert not [item for item in Item.query(mine.pk) if item.sk == mine.sk]  # nothing of it was written

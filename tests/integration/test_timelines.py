@@ -13,14 +13,16 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from local.lambda_api import Staff, call, create
-from rapport.activities.models import ActivityType
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
-from rapport.dal.repository import Parent, UnitOfWork, WebFormKey
+from rapport.dal.repository import Parent, UnitOfWork
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import PublicLeadCreate
 from rapport.leads.service import leads
 from rapport.notifications.notifier import notify
 from rapport.notifications.requests import NotificationRequest
+from rapport.timeline.models import ActivityType
+from rapport.web_forms.store import WebFormKey
 from tests.integration.sales import move as move_deal
 from tests.integration.sales import pipeline
 
@@ -216,9 +218,9 @@ def _stored_before_entries_had_kinds(contact_id: str, lead_id: str) -> None:
     }
     work = UnitOfWork()
     for owner, kind, entry_id, data in (
-        (Parent(Kind.CONTACT, contact_id), "interaction", "01JD5Y7M7ZV1W4T5C9H2K3N4P1", submission),
-        (Parent(Kind.LEAD, lead_id), "interaction", "01JD5Y7M7ZV1W4T5C9H2K3N4P2", submission),
-        (Parent(Kind.CONTACT, contact_id), "ACT", "01JDAXQYW0Q1W4T5C9H2K3N4P3", message),
+        (Parent(CONTACT, contact_id), "interaction", "01JD5Y7M7ZV1W4T5C9H2K3N4P1", submission),
+        (Parent(LEAD, lead_id), "interaction", "01JD5Y7M7ZV1W4T5C9H2K3N4P2", submission),
+        (Parent(CONTACT, contact_id), "ACT", "01JDAXQYW0Q1W4T5C9H2K3N4P3", message),
     ):
         partition = keys.record_pk(SALES.tenant, owner.kind, owner.id)
         sort_key = f"{keys.INTERACTION_PREFIX}{entry_id}"  # any key in the range: they sort by it

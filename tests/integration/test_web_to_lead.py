@@ -11,13 +11,14 @@ import pytest
 from local.lambda_api import Reply, Staff, call, create
 from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
 from rapport.dal.models import Item, SummaryItem, WebFormKeyItem
 from rapport.errors import Forbidden
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import PublicLeadCreate
 from rapport.leads.service import leads
-from rapport.web_forms import gateway
 from rapport.web_forms.models import WebFormCreate
 from rapport.web_forms.service import web_forms
 from tests.integration.race import outcome, race
@@ -36,7 +37,7 @@ def usage_plan(monkeypatch: pytest.MonkeyPatch) -> str:
     plan = boto3.client("apigateway").create_usage_plan(
         name=name, throttle={"rateLimit": 5.0, "burstLimit": 10}, quota={"limit": 5000, "period": "DAY"}
     )
-    monkeypatch.setenv(gateway.USAGE_PLAN_VARIABLE, name)
+    monkeypatch.setenv("USAGE_PLAN_NAME", name)
     return str(plan["id"])
 
 
@@ -231,9 +232,9 @@ def test_duplicates_get_the_same_answer_as_new_leads_and_are_attached():
     [lead] = _leads()
     assert lead["email"] == "new@orbit.example"
     assert call("getLead", record_id=lead["id"]).body["engagement"]["activities"] == 1
-    [on_lead] = _timeline(Kind.LEAD, lead["id"])
+    [on_lead] = _timeline(LEAD, lead["id"])
     assert (on_lead.data["channel"], on_lead.data["submitted"]["notes"]) == ("web_form", "second visit")
-    [on_contact] = _timeline(Kind.CONTACT, contact["id"])
+    [on_contact] = _timeline(CONTACT, contact["id"])
     assert on_contact.data["submitted"]["consent"]["email"]["source"] == f"web_form:{form['id']}"
 
 
@@ -255,7 +256,7 @@ def test_two_identical_submissions_at_once_make_one_lead_and_one_interaction():
     results = race([partial(leads.submit, key, submission) for _ in range(2)])
     assert Counter(map(outcome, results)) == {"NoneType": 2}
     [lead] = _leads()
-    assert len(_timeline(Kind.LEAD, lead["id"])) == 1
+    assert len(_timeline(LEAD, lead["id"])) == 1
 
 
 def test_the_key_lookup_is_one_read_and_refuses_unknown_keys():

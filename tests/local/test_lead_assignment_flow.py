@@ -23,6 +23,7 @@ from local.lambda_api import LambdaContext
 from local.runtime.eventing import Eventing
 from local.runtime.template import Physical, Resolver
 from rapport.dal.models import TABLE_MODELS, Item
+from rapport.leads.manifest import LEAD
 from tests.local.test_eventing import REGION, Functions, aws, endpoint, eventually, functions
 
 __all__ = ["aws", "endpoint", "functions"]  # the fixtures this module borrows
@@ -150,7 +151,6 @@ def test_a_new_lead_is_assigned_then_reassigned_when_nobody_contacts_it(
     flow: Eventing, aws: Callable[[str], Any]
 ) -> None:
     from rapport.dal import repository
-    from rapport.dal.keys import Kind
     from rapport.leads.models import LeadCreate
     from rapport.leads.service import leads
 
@@ -169,9 +169,9 @@ def test_a_new_lead_is_assigned_then_reassigned_when_nobody_contacts_it(
     output = json.loads(described["output"])
     assert output["lead_id"] == lead.id  # the lead created with an owner started no execution
     assert output["step"]["result"]["status"] == "cap_reached"
-    record = repository.get(TENANT, Kind.LEAD, lead.id)
+    record = repository.get(TENANT, LEAD, lead.id)
     assert record is not None and record.data["owner_id"] == "ben"  # ana first, then ben after the missed SLA
-    assert repository.get(TENANT, Kind.LEAD, owned.id).data["owner_id"] == "ben"  # type: ignore[union-attr]
+    assert repository.get(TENANT, LEAD, owned.id).data["owner_id"] == "ben"  # type: ignore[union-attr]
 
     queue = aws("sqs").get_queue_url(QueueName="notifications")["QueueUrl"]
 

@@ -1,7 +1,7 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
@@ -16,6 +16,8 @@ MOMENTS = st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1), timezones=st.
 
 
 @given(st.lists(st.tuples(MOMENTS, MOMENTS), min_size=1, max_size=20))
+# Twenty datetimes an example take Hypothesis longer than its health check allows on a loaded machine.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_a_timeline_runs_newest_first_by_when_things_happened_also_once_moved_in_time(entries):
     """Each entry: when it was first said to happen (its id's time) and when it happened after any correction."""
     keyed = []

@@ -2,7 +2,16 @@ from collections.abc import Collection, Mapping
 
 import pytest
 
-from rapport.auth import Action, Ownership, Role, caller_from_claims, parse_groups
+from rapport.auth import (
+    Action,
+    Caller,
+    Customer,
+    Ownership,
+    Role,
+    caller_from_claims,
+    identity_from_claims,
+    parse_groups,
+)
 from rapport.errors import Forbidden, Unauthenticated
 
 CLAIMS = {"sub": "u-1", "custom:tenant_id": "tenant-a", "cognito:groups": "sales", "email": "rep@example.com"}
@@ -20,6 +29,29 @@ def test_unknown_groups_grant_nothing():
 def test_tenant_and_caller_come_from_the_claims():
     caller = caller_from_claims(CLAIMS)
     assert (caller.tenant_id, caller.user_id, caller.email) == ("tenant-a", "u-1", "rep@example.com")
+
+
+def test_a_token_with_a_contact_is_a_customer_of_the_tenant_and_any_other_a_staff_member():
+    customer = {"sub": "c-sub", "custom:tenant_id": "tenant-a", "custom:contact_id": "contact-1"}
+    assert identity_from_claims(customer) == Customer(tenant_id="tenant-a", contact_id="contact-1")
+    assert identity_from_claims({**customer, "cognito:groups": "admin"}) == Customer("tenant-a", "contact-1")
+    assert isinstance(identity_from_claims(CLAIMS), Caller)
+    with pytest.raises(Forbidden):
+        caller_from_claims(customer)
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"custom:tenant_id": "tenant-a", "custom:contact_id": ""},
+        {"custom:tenant_id": "tenant-a", "custom:contact_id": "a#b"},
+        {"custom:tenant_id": "tenant-a", "custom:contact_id": ["contact-1"]},
+        {"custom:contact_id": "contact-1"},
+    ],
+)
+def test_a_customer_token_without_a_valid_tenant_and_contact_is_unauthenticated(claims):
+    with pytest.raises(Unauthenticated):
+        identity_from_claims(claims)
 
 
 @pytest.mark.parametrize(

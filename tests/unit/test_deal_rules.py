@@ -4,8 +4,8 @@ from typing import Any
 
 import pytest
 
-from rapport.dal.sales import StatsDelta
 from rapport.deals.rules import Closing, closing_of, effects, enter_stage, is_rotting, lost_reason_problem
+from rapport.deals.store import StatsDelta
 
 OPEN = {"name": "Proposal", "probability": 60, "status": "open"}
 WON = {"name": "Won", "probability": 100, "status": "won"}

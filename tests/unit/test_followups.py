@@ -8,9 +8,12 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from rapport.dal.keys import Kind
+from rapport.appointments.manifest import APPOINTMENT
+from rapport.contexts import Kind
 from rapport.dal.repository import Record
+from rapport.deals.manifest import DEAL
 from rapport.followups import digest, reminders, stage
+from rapport.tasks.manifest import TASK
 
 pytestmark = pytest.mark.usefixtures("no_sockets")
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -23,7 +26,7 @@ def record(kind: Kind, record_id: str, **data: Any) -> Record:
 
 def meeting(starts_at: str, **data: Any) -> Record:
     fields = {"title": "Demo", "starts_at": starts_at, "ends_at": "2026-11-30T00:00:00Z", "status": "scheduled"}
-    return record(Kind.APPOINTMENT, "A1", **{**fields, "attendee_ids": ["u1", "u2"], **data})
+    return record(APPOINTMENT, "A1", **{**fields, "attendee_ids": ["u1", "u2"], **data})
 
 
 def offsets(*minutes: int) -> list[timedelta]:
@@ -66,11 +69,11 @@ def test_a_cancelled_appointment_has_no_reminders() -> None:
 
 
 def test_a_task_reminder_goes_to_the_assignee_and_its_name_carries_the_time() -> None:
-    task = record(Kind.TASK, "T1", title="Call", assignee_id="u2", reminder_at="2026-11-23T09:00:00Z", deal_id="D1")
+    task = record(TASK, "T1", title="Call", assignee_id="u2", reminder_at="2026-11-23T09:00:00Z", deal_id="D1")
     (found,) = reminders.task_reminders([task])
     assert (found.recipient.type, found.recipient.id, found.template) == ("user", "u2", "task_reminder")
     assert found.context["deal_id"] == "D1"
-    moved = record(Kind.TASK, "T1", title="Call", assignee_id="u2", reminder_at="2026-11-23T10:00:00Z")
+    moved = record(TASK, "T1", title="Call", assignee_id="u2", reminder_at="2026-11-23T10:00:00Z")
     assert next(reminders.task_reminders([moved])).name != found.name  # a new time fires again
 
 
@@ -98,10 +101,10 @@ def test_the_digest_groups_by_rep_with_counts_and_the_top_items() -> None:
     def deal(deal_id: str, owner: str, idle_days: int, **data: Any) -> Record:
         last = (NOW - timedelta(days=idle_days)).isoformat()
         fields = {"name": deal_id, "stage": "Demo", "status": "open", "rotting_days": 7, "last_activity_at": last}
-        return record(Kind.DEAL, deal_id, owner_id=owner, **{**fields, **data})
+        return record(DEAL, deal_id, owner_id=owner, **{**fields, **data})
 
     def task(task_id: str, assignee: str, due_at: str) -> Record:
-        return record(Kind.TASK, task_id, title=task_id, assignee_id=assignee, due_at=due_at, status="open")
+        return record(TASK, task_id, title=task_id, assignee_id=assignee, due_at=due_at, status="open")
 
     deals = [deal(f"D{n}", "u1", 8 + n) for n in range(7)] + [
         deal("Fresh", "u2", 1),

@@ -1,13 +1,22 @@
 import pytest
 
+from rapport.accounts import store as account_store
+from rapport.accounts.manifest import ACCOUNT
+from rapport.appointments import store as appointment_store
+from rapport.contacts import store as contact_store
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys
-from rapport.dal.keys import Kind
+from rapport.deals import store as deal_store
+from rapport.leads import store as lead_store
+from rapport.leads.manifest import LEAD
+from rapport.tasks import store as task_store
+from rapport.web_forms import store as web_form_store
 
 
 def contact_keys(email: str | None = "a@b.co", phone: str | None = "+441234567", account: str | None = "1", **fields):
     values = {"name_key": "ada", "words": ["ada"], "tags": ["vip"], "owner_id": "ann", **fields}
     emails, phones = [email] if email else [], [phone] if phone else []
-    return keys.ContactKeys(emails=emails, phones=phones, account_id=account, **values)
+    return contact_store.ContactKeys(emails=emails, phones=phones, account_id=account, **values)
 
 
 def partitions_of(index_keys: keys.IndexKeys) -> list[str]:
@@ -19,17 +28,17 @@ def partitions_of(index_keys: keys.IndexKeys) -> list[str]:
 def test_every_partition_key_starts_with_the_tenant():
     tenant = "tenant-a"
     partitions = [
-        keys.record_pk(tenant, Kind.ACCOUNT, "1"),
-        keys.guard_pk(tenant, keys.UniqueField.EMAIL, "a@b.co"),
-        keys.guard_pk(tenant, keys.UniqueField.BUSY, keys.busy_slot("user-1", "2026-11-23T09:15Z")),
-        keys.list_pk(tenant, Kind.CONTACT, deleted=True),
+        keys.record_pk(tenant, ACCOUNT, "1"),
+        keys.guard_pk(tenant, contact_store.EMAIL, "a@b.co"),
+        appointment_store.slot_pk(tenant, "user-1", "2026-11-23T09:15Z"),
+        keys.list_pk(tenant, CONTACT, deleted=True),
         keys.idempotency_pk(tenant, "u", "k"),
-        keys.calendar_pk(tenant, "user-1"),
+        appointment_store.calendar_pk(tenant, "user-1"),
     ]
     index_keys = [
-        keys.account_index_keys(tenant, "1", "acme", ["acme"], "acme.com", deleted=False),
-        keys.contact_index_keys(tenant, "2", contact_keys(), deleted=False),
-        keys.task_index_keys(tenant, "3", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
+        account_store.index_keys(tenant, "1", "acme", ["acme"], "acme.com", deleted=False),
+        contact_store.index_keys(tenant, "2", contact_keys(), deleted=False),
+        task_store.index_keys(tenant, "3", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
     ]
     partitions += [partition for entry in index_keys for partition in partitions_of(entry)]
     assert len(partitions) == 6 + 4 + 7 + 1
@@ -37,16 +46,16 @@ def test_every_partition_key_starts_with_the_tenant():
 
 
 def test_a_deleted_contact_leaves_the_lookup_indexes_but_stays_in_the_trash():
-    live = keys.contact_index_keys("t", "2", contact_keys(), deleted=False)
-    trashed = keys.contact_index_keys("t", "2", contact_keys(), deleted=True)
+    live = contact_store.index_keys("t", "2", contact_keys(), deleted=False)
+    trashed = contact_store.index_keys("t", "2", contact_keys(), deleted=True)
     assert live.gsi2pk and live.gsi4pk and len(live.entries) == 4
     assert (trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk, trashed.entries) == (None, None, None, ())
     assert trashed.gsi1pk == "T#t#CON#DELETED"
 
 
 def test_the_account_sorts_before_its_contacts_in_their_partition():
-    account = keys.account_index_keys("t", "1", "acme", ["acme"], None, deleted=False)
-    contact = keys.contact_index_keys("t", "2", contact_keys(None, None, name_key="!bang"), deleted=False)
+    account = account_store.index_keys("t", "1", "acme", ["acme"], None, deleted=False)
+    contact = contact_store.index_keys("t", "2", contact_keys(None, None, name_key="!bang"), deleted=False)
     assert account.gsi4pk == contact.gsi4pk
     assert account.gsi4sk is not None and contact.gsi4sk is not None
     assert account.gsi4sk < contact.gsi4sk
@@ -74,13 +83,13 @@ def test_entries_made_in_one_second_keep_their_order_to_the_millisecond():
 
 def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
     order = [
-        keys.ACCOUNT_SUMMARY_SK,
+        contact_store.ACCOUNT_SUMMARY_SK,
         keys.META_SK,
-        keys.deal_summary_sk("01J"),
-        keys.LIFETIME_VALUE_SK,
-        keys.appointment_summary_sk("2026-11-23T09:00:00Z", "01J"),
-        keys.task_summary_sk("2026-11-22T09:00:00Z", "01J"),
-        keys.task_summary_sk(None, "01J"),
+        deal_store.deal_summary_sk("01J"),
+        deal_store.LIFETIME_VALUE_SK,
+        appointment_store.summary_sk("2026-11-23T09:00:00Z", "01J"),
+        task_store.summary_sk("2026-11-22T09:00:00Z", "01J"),
+        task_store.summary_sk(None, "01J"),
         keys.entry_sk("2999-12-31T23:59:59Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.entry_sk("1970-01-01T00:00:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.INTERACTIONS_END,
@@ -90,14 +99,14 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
 
 def deal_keys(deleted: bool = False, **fields: str) -> keys.IndexKeys:
     values = {"close_date": "2026-12-15", "status": "open", "owner_id": "ann", "pipeline_id": "P1", "stage_key": "demo"}
-    return keys.deal_index_keys("t", "D1", **{"account_id": "A1", **values, **fields}, deleted=deleted)
+    return deal_store.deal_index_keys("t", "D1", **{"account_id": "A1", **values, **fields}, deleted=deleted)
 
 
 def test_every_sales_partition_key_starts_with_the_tenant():
     partitions = [
         *partitions_of(deal_keys()),
-        keys.stats_pk("t", "2026-11"),
-        keys.stats_list_pk("t"),
+        deal_store.stats_pk("t", "2026-11"),
+        deal_store.stats_list_pk("t"),
         keys.settings_pk("t"),
     ]
     assert len(partitions) == 8
@@ -123,11 +132,19 @@ def test_a_close_date_range_holds_its_first_and_last_day_and_nothing_after():
     outside = [str(deal_keys(close_date=day).gsi1sk) for day in ("2026-09-30", "2027-01-01")]
     assert all(low <= key <= high for key in inside)
     assert not any(low <= key <= high for key in outside)
-    assert keys.stats_list_sk("2026-12", "zoe~") <= keys.through("2026-12") < keys.stats_list_sk("2027-01", "a")
+    assert (
+        deal_store.stats_list_sk("2026-12", "zoe~")
+        <= keys.through("2026-12")
+        < deal_store.stats_list_sk("2027-01", "a")
+    )
 
 
 def test_history_sorts_oldest_first_after_the_record():
-    assert keys.META_SK < keys.history_sk("2026-11-01T09:00:00.000Z") < keys.history_sk("2026-11-02T09:00:00.000Z")
+    assert (
+        keys.META_SK
+        < deal_store.history_sk("2026-11-01T09:00:00.000Z")
+        < deal_store.history_sk("2026-11-02T09:00:00.000Z")
+    )
 
 
 def test_every_inverted_digit_reverses_the_order_of_ulids():
@@ -144,47 +161,52 @@ def test_every_inverted_digit_reverses_the_order_of_ulids():
 
 def test_tasks_of_an_assignee_sort_by_due_time_undated_last_and_leave_the_index_when_trashed():
     due = [
-        keys.task_index_keys("t", "B", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
-        keys.task_index_keys("t", "A", "user-1", "open", "2026-11-24T09:00:00Z", deleted=False),
-        keys.task_index_keys("t", "C", "user-1", "open", None, deleted=False),
+        task_store.index_keys("t", "B", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
+        task_store.index_keys("t", "A", "user-1", "open", "2026-11-24T09:00:00Z", deleted=False),
+        task_store.index_keys("t", "C", "user-1", "open", None, deleted=False),
     ]
     assert {entry.gsi2pk for entry in due} == {"T#t#TASK#ASSIGNEE#user-1#open"}
     assert [entry.gsi2sk for entry in due] == sorted(entry.gsi2sk for entry in due if entry.gsi2sk)
-    assert keys.task_index_keys("t", "A", "user-1", "open", None, deleted=True) == keys.IndexKeys()
+    assert task_store.index_keys("t", "A", "user-1", "open", None, deleted=True) == keys.IndexKeys()
 
 
 def test_lead_and_web_form_index_keys_start_with_the_tenant():
     tenant = "tenant-a"
     entries = [
-        keys.lead_index_keys(tenant, "1", 40, "new", "owner-1", email="a@b.co", words=["ada"], deleted=False),
-        keys.lead_index_keys(tenant, "1", 40, "new", None, email="a@b.co", words=["ada"], deleted=True),
-        keys.web_form_index_keys(tenant, "2", "contact us"),
+        lead_store.index_keys(tenant, "1", 40, "new", "owner-1", email="a@b.co", words=["ada"], deleted=False),
+        lead_store.index_keys(tenant, "1", 40, "new", None, email="a@b.co", words=["ada"], deleted=True),
+        web_form_store.index_keys(tenant, "2", "contact us"),
     ]
     partitions = [partition for entry in entries for partition in partitions_of(entry)]
-    partitions += [keys.guard_pk(tenant, keys.UniqueField.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, Kind.LEAD, "1")]
+    partitions += [keys.guard_pk(tenant, lead_store.LEAD_EMAIL, "a@b.co"), keys.record_pk(tenant, LEAD, "1")]
     assert len(partitions) == 10
     assert all(value.startswith(f"T#{tenant}#") for value in partitions)
 
 
 def test_leads_sort_by_score_highest_first_then_by_id():
-    order = [keys.score_sk(100, "01B"), keys.score_sk(99, "01A"), keys.score_sk(99, "01B"), keys.score_sk(0, "01A")]
+    order = [
+        lead_store.score_sk(100, "01B"),
+        lead_store.score_sk(99, "01A"),
+        lead_store.score_sk(99, "01B"),
+        lead_store.score_sk(0, "01A"),
+    ]
     assert sorted(order) == order
 
 
 @pytest.mark.parametrize("min_score", [0, 1, 50, 99, 100])
 def test_the_score_bound_keeps_exactly_the_scores_at_or_above_the_minimum(min_score):
-    bound = keys.score_bound(min_score)
-    kept = [score for score in range(101) if keys.score_sk(score, "01JD5Y7M7ZV1W4T5C9H2K3N4P5") < bound]
+    bound = lead_store.score_bound(min_score)
+    kept = [score for score in range(101) if lead_store.score_sk(score, "01JD5Y7M7ZV1W4T5C9H2K3N4P5") < bound]
     assert kept == list(range(min_score, 101))
 
 
 def test_a_score_outside_0_to_100_has_no_sort_key():
     with pytest.raises(ValueError, match="0 to 100"):
-        keys.score_sk(101, "1")
+        lead_store.score_sk(101, "1")
 
 
 def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_the_trash():
-    live = keys.lead_index_keys("t", "1", 40, "working", "ann", email=None, words=[], deleted=False)
+    live = lead_store.index_keys("t", "1", 40, "working", "ann", email=None, words=[], deleted=False)
     assert (live.gsi1pk, live.gsi2pk, live.gsi3pk, live.gsi4pk) == (
         "T#t#LEAD",
         "T#t#LEAD#STATUS#working",
@@ -192,7 +214,7 @@ def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_th
         "T#t#LEAD#OWNER#ann#STATUS#working",
     )
     assert live.gsi1sk == live.gsi2sk == live.gsi3sk == live.gsi4sk == "060#1"
-    unowned = keys.lead_index_keys("t", "1", 40, "working", None, email=None, words=[], deleted=False)
+    unowned = lead_store.index_keys("t", "1", 40, "working", None, email=None, words=[], deleted=False)
     assert (unowned.gsi3pk, unowned.gsi4pk) == (None, None)
-    trashed = keys.lead_index_keys("t", "1", 40, "working", "ann", email="a@b.co", words=["a"], deleted=True)
+    trashed = lead_store.index_keys("t", "1", 40, "working", "ann", email="a@b.co", words=["a"], deleted=True)
     assert (trashed.gsi1pk, trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk) == ("T#t#LEAD#DELETED", None, None, None)

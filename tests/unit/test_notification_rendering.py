@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from rapport.errors import InvalidInput
+from rapport.locales import Locale
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
-from rapport.notifications.locales import Locale
 from rapport.notifications.models import TemplateContent
 from rapport.notifications.rendering import Audience, TemplateSyntaxError, lookup, parse, render
 from rapport.notifications.templates import check, render_content

@@ -3,6 +3,7 @@ import re
 
 import pytest
 
+from rapport import config
 from rapport.errors import BadRequest
 from rapport.pagination import decode_cursor, encode_cursor, fingerprint
 
@@ -70,5 +71,6 @@ def test_an_edited_cursor_is_refused_whichever_byte_changed():
 def test_a_cursor_made_with_another_secret_is_refused(monkeypatch):
     cursor = encode_cursor(POSITION, BOUND)
     monkeypatch.setenv("CURSOR_SECRET", "another-secret")
+    config.reload()
     with pytest.raises(BadRequest):
         decode_cursor(cursor, BOUND)

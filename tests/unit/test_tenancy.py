@@ -14,11 +14,15 @@ import pytest
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
 
 from infra import table_access
+from rapport.accounts.manifest import ACCOUNT
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository, tenancy
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import HistoryItem, IdempotencyItem, Item, WebFormKeyItem
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.dal.tenancy import TenantAlreadyBound, TenantCredentials, TenantNotBound
+from rapport.deals.manifest import DEAL
+from rapport.web_forms import store as web_form_store
 
 ROLE = "arn:aws:iam::123456789012:role/Rapport-dev-contacts-TenantData"
 START = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -108,7 +112,7 @@ def sent() -> Iterator[Sent]:
 
 
 def read_contact(tenant_id: str) -> None:
-    repository.get(tenant_id, Kind.CONTACT, "01JCONTACT")
+    repository.get(tenant_id, CONTACT, "01JCONTACT")
 
 
 def test_credentials_come_from_one_assume_role_per_tenant_until_shortly_before_they_expire(clock: Clock):
@@ -155,11 +159,11 @@ def test_a_request_in_a_tenant_scope_is_signed_with_that_tenants_credentials(sts
 
 
 def test_a_transaction_and_the_idempotency_table_are_signed_for_the_tenant_too(sts: FakeSts, sent: Sent):
-    record = Record(Kind.ACCOUNT, "01JACCOUNT", "tenant-a", {"name": "Acme"}, NOW, "u1", NOW, "u1")
+    record = Record(ACCOUNT, "01JACCOUNT", "tenant-a", {"name": "Acme"}, NOW, "u1", NOW, "u1")
     with tenancy.tenant_scope("tenant-a"):
         work = UnitOfWork()
         repository.stage_write(work, record, IndexKeys())
-        work.put_item(HistoryItem(keys.record_pk("tenant-a", Kind.DEAL, "01JDEAL"), "H#1", tenant_id="tenant-a"))
+        work.put_item(HistoryItem(keys.record_pk("tenant-a", DEAL, "01JDEAL"), "H#1", tenant_id="tenant-a"))
         work.commit()
         with pytest.raises(IdempotencyItem.DoesNotExist):
             IdempotencyItem.get(keys.idempotency_pk("tenant-a", "u1", "key-1"))
@@ -181,7 +185,7 @@ def test_a_fenced_invocation_refuses_a_request_on_tenant_data_outside_a_scope(st
 
 def test_tables_that_are_not_tenant_data_keep_the_functions_credentials_in_a_fenced_scope(sts: FakeSts, sent: Sent):
     with tenancy.fenced(), tenancy.tenant_scope("tenant-a"):
-        repository.web_form_key("01JKEYID")  # the key lookup that finds the tenant of a public request
+        web_form_store.key_of("01JKEYID")  # the key lookup that finds the tenant of a public request
     assert sent.keys == ["testing"]
 
 

@@ -11,11 +11,16 @@ import pytest
 from pynamodb.connection.base import Connection
 from pynamodb.exceptions import CancellationReason, TransactWriteError, VerboseClientError
 
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities.manifest import ACTIVITY
 from rapport.api.problems import problem_response
-from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import keys, repository
+from rapport.dal.keys import IndexKeys
 from rapport.dal.models import RecordItem
 from rapport.dal.repository import Parent, ParentMissing, Record, UnitOfWork
+from rapport.deals import store as sales
+from rapport.deals.manifest import DEAL
 from rapport.errors import Busy
 
 TENANT = "tenant-a"
@@ -64,7 +69,7 @@ def dynamodb(monkeypatch: pytest.MonkeyPatch, *failures: TransactWriteError) -> 
 
 def activity_work() -> tuple[UnitOfWork, Record]:
     """An activity's kind of transaction: a new record, a user's monthly stats, and a versioned deal update."""
-    record = Record(Kind.ACTIVITY, "A1", TENANT, {"type": "call"}, NOW, "user-1", NOW, "user-1")
+    record = Record(ACTIVITY, "A1", TENANT, {"type": "call"}, NOW, "user-1", NOW, "user-1")
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     work.update_item(*sales.count_activity(TENANT, "user-1", NOW))
@@ -103,7 +108,7 @@ def test_a_failed_condition_is_not_sent_again_even_beside_a_conflict(monkeypatch
     work, _ = activity_work()
     with pytest.raises(ParentMissing) as raised:
         work.commit()
-    assert raised.value.parent == Parent(Kind.DEAL, "D1")
+    assert raised.value.parent == Parent(DEAL, "D1")
     assert len(fake.sent) == 1 and pauses == []
 
 
@@ -152,7 +157,7 @@ class FakeSingleWrites:
 
 
 def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchanged(monkeypatch, pauses):
-    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    record = Record(CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * 2)
@@ -171,7 +176,7 @@ def test_a_single_write_refused_for_an_ongoing_transaction_is_sent_again_unchang
 
 
 def test_a_single_write_that_keeps_meeting_transactions_is_busy(monkeypatch, pauses):
-    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    record = Record(CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
     work = UnitOfWork()
     work.put_record(record, IndexKeys())
     fake = FakeSingleWrites(monkeypatch, [refused("PutItem")] * repository.TRANSACTION_ATTEMPTS)
@@ -183,7 +188,7 @@ def test_a_single_write_that_keeps_meeting_transactions_is_busy(monkeypatch, pau
 
 def read_contact() -> Record:
     """A contact as `repository` reads it: it knows what it held."""
-    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace", "tags": []}, NOW, "user-1", NOW, "user-1")
+    record = Record(CONTACT, "C1", TENANT, {"last_name": "Lovelace", "tags": []}, NOW, "user-1", NOW, "user-1")
     record.version = 3
     record.as_read = repository.AsRead({"last_name": "Lovelace"}, None, None, NOW, "user-1")
     return record
@@ -240,7 +245,7 @@ class Lease:
 
 def test_a_write_under_a_fence_carries_it_and_names_the_records_it_creates(monkeypatch):
     fake = dynamodb(monkeypatch, cancelled(None, "ConditionalCheckFailed"))
-    record = Record(Kind.CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    record = Record(CONTACT, "C1", TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
     work = UnitOfWork()
     with repository.fenced(Lease()):
         work.put_record(record, IndexKeys())
@@ -270,7 +275,7 @@ def sent_keys(request: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def contact(record_id: str = "C1", *, version: int | None = None, deleted: bool = False) -> Record:
-    record = Record(Kind.CONTACT, record_id, TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
+    record = Record(CONTACT, record_id, TENANT, {"last_name": "Lovelace"}, NOW, "user-1", NOW, "user-1")
     record.version, record.deleted_at = version, NOW if deleted else None
     return record
 
@@ -282,13 +287,13 @@ def test_a_parent_check_on_a_record_the_unit_writes_is_folded_into_that_write(mo
     parent, child = contact("C1", version=version), contact("C2")
     work = UnitOfWork()
     steps: list[Callable[[], None]] = [
-        lambda: work.require_live(TENANT, Parent(Kind.CONTACT, "C1")),
+        lambda: work.require_live(TENANT, Parent(CONTACT, "C1")),
         lambda: work.put_record(parent, IndexKeys()),
     ]
     for step in steps if order == "check first" else reversed(steps):
         step()
     work.put_record(child, IndexKeys())
-    work.require_live(TENANT, Parent(Kind.CONTACT, "C1"))  # a second record staged with the same parent
+    work.require_live(TENANT, Parent(CONTACT, "C1"))  # a second record staged with the same parent
     assert work.size == 2
     work.commit()
     (request,) = fake.sent
@@ -301,11 +306,11 @@ def test_checks_of_one_item_and_a_conditional_update_of_it_become_one_operation(
     fake = dynamodb(monkeypatch)
     work = UnitOfWork()
     work.put_record(contact(), IndexKeys())
-    work.require_live(TENANT, Parent(Kind.DEAL, "D1"))
-    work.require_live(TENANT, Parent(Kind.DEAL, "D1"), trashed_ok=True)
+    work.require_live(TENANT, Parent(DEAL, "D1"))
+    work.require_live(TENANT, Parent(DEAL, "D1"), trashed_ok=True)
     work.update_item(*sales.touch_deal_activity(TENANT, "D1", NOW, "user-1"))
-    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
-    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
+    work.require_live(TENANT, Parent(ACCOUNT, "A1"))
+    work.require_live(TENANT, Parent(ACCOUNT, "A1"))
     assert work.size == 3
     work.commit()
     (request,) = fake.sent
@@ -318,23 +323,23 @@ def test_checks_of_one_item_and_a_conditional_update_of_it_become_one_operation(
 def test_a_failed_folded_check_says_which_parent_is_missing(monkeypatch, pauses):
     dynamodb(monkeypatch, cancelled(None, "ConditionalCheckFailed"))  # sent as puts, then updates
     work = UnitOfWork()
-    work.require_live(TENANT, Parent(Kind.DEAL, "D9"))
+    work.require_live(TENANT, Parent(DEAL, "D9"))
     work.put_record(contact(), IndexKeys())
-    deal = RecordItem(keys.record_pk(TENANT, Kind.DEAL, "D9"), keys.META_SK)
+    deal = RecordItem(keys.record_pk(TENANT, DEAL, "D9"), keys.META_SK)
     work.update_item(deal, [RecordItem.data["note"].set("seen")])
     with pytest.raises(ParentMissing) as raised:
         work.commit()
-    assert raised.value.parent == Parent(Kind.DEAL, "D9")
+    assert raised.value.parent == Parent(DEAL, "D9")
 
 
 def test_a_parent_the_unit_trashes_or_deletes_is_missing_at_once():
     trashed = UnitOfWork()
     trashed.put_record(contact(version=2, deleted=True), IndexKeys())
     with pytest.raises(ParentMissing):
-        trashed.require_live(TENANT, Parent(Kind.CONTACT, "C1"))
-    trashed.require_live(TENANT, Parent(Kind.CONTACT, "C1"), trashed_ok=True)
+        trashed.require_live(TENANT, Parent(CONTACT, "C1"))
+    trashed.require_live(TENANT, Parent(CONTACT, "C1"), trashed_ok=True)
     erased = UnitOfWork()
-    erased.require_live(TENANT, Parent(Kind.CONTACT, "C1"), trashed_ok=True)
+    erased.require_live(TENANT, Parent(CONTACT, "C1"), trashed_ok=True)
     with pytest.raises(ParentMissing):
         erased.delete_record(contact(version=2), by="user-1", at=NOW)
 
@@ -350,7 +355,7 @@ def test_the_unit_tells_which_record_it_puts():
     work = UnitOfWork()
     new = contact()
     work.put_record(new, IndexKeys())
-    work.require_live(TENANT, Parent(Kind.ACCOUNT, "A1"))
-    assert work.staged(TENANT, Kind.CONTACT, "C1") is new
-    assert work.staged(TENANT, Kind.ACCOUNT, "A1") is None
-    assert work.staged("tenant-b", Kind.CONTACT, "C1") is None
+    work.require_live(TENANT, Parent(ACCOUNT, "A1"))
+    assert work.staged(TENANT, CONTACT, "C1") is new
+    assert work.staged(TENANT, ACCOUNT, "A1") is None
+    assert work.staged("tenant-b", CONTACT, "C1") is None

@@ -1,14 +1,17 @@
 """Who is calling and what they may do.
 
 The tenant and the caller always come from the verified token's claims (API Gateway's Cognito authorizer),
-never from the request body or path.
+never from the request body or path. A caller is an `Identity`: a staff member (`Caller`: tenant, user, groups,
+from the staff pool) or a customer (`Customer`: tenant and the contact they are, from the customer pool's
+`custom:tenant_id` and `custom:contact_id`; the staff pool has no contact attribute). Customers may use no staff
+route: `staff_only` refuses them.
 
-Two questions, answered here once: may the caller's role do this to a resource at all (`PERMISSIONS`), and, for
-a record that has owners, does the right reach this record (`REACH`, enforced by `Ownership`). Like EspoCRM's
-default roles: sales reps change what they own, managers what their team owns, admins everything; records that
-nobody owns are everyone's. Support and marketing serve every customer: they edit any record their role may
-edit, but reassign only their own. Changing who owns a record (`Action.REASSIGN`) is judged on its owners
-before the change: the owner may hand over, nobody may take what is not theirs to give.
+Two questions, answered here once: may the caller's role do this to a resource at all (`permissions`, as the
+contexts declare them), and, for a record that has owners, does the right reach this record (`REACH`, enforced
+by `Ownership`). Like EspoCRM's default roles: sales reps change what they own, managers what their team owns,
+admins everything; records that nobody owns are everyone's. Support and marketing serve every customer: they
+edit any record their role may edit, but reassign only their own. Changing who owns a record (`Action.REASSIGN`)
+is judged on its owners before the change: the owner may hand over, nobody may take what is not theirs to give.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
+from functools import cache
 from typing import Protocol
 
+from rapport.contexts import contexts
 from rapport.errors import FieldError, Forbidden, Unauthenticated
 
 TENANT_CLAIM = "custom:tenant_id"
 GROUPS_CLAIM = "cognito:groups"
-_TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+CONTACT_CLAIM = "custom:contact_id"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class Role(StrEnum):
@@ -52,107 +58,23 @@ class Scope(IntEnum):
     ALL = 3
 
 
-_EVERYONE = frozenset(Role)
-_STAFF_WHO_EDIT = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT, Role.MARKETING})
+EVERYONE = frozenset(Role)
+STAFF_WHO_EDIT = frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT, Role.MARKETING})
+Permissions = Mapping[str, Mapping[Action, frozenset[Role]]]
 
-# Per resource and action, the roles allowed. Only admin may erase (hard-delete); support and marketing
-# may edit but not delete; restoring from the trash is a manager's call.
-PERMISSIONS: dict[str, dict[Action, frozenset[Role]]] = {
-    "accounts": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
-        Action.UPDATE: _STAFF_WHO_EDIT,
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    "contacts": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: _STAFF_WHO_EDIT,
-        Action.UPDATE: _STAFF_WHO_EDIT,
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    # Sales. Pipelines are set up by admins and managers; deals are worked by sales, trashed by sales,
-    # restored by managers. Forecasts and performance reports: managers and admins see everyone's, a caller
-    # who is only `sales` sees their own (rapport.deals.forecast.scoped_owner). Only admins set currency rates.
-    "pipelines": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER}),
-    },
-    "deals": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    # Support reads leads but does not work them.
-    "leads": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.MARKETING}),
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    # Staff log what happened and plan what comes next; marketing reads them but neither logs calls nor books.
-    "activities": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),  # a mistyped log is trashed
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    "tasks": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: _STAFF_WHO_EDIT,
-        Action.UPDATE: _STAFF_WHO_EDIT,
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    "appointments": {
-        Action.READ: _EVERYONE,
-        Action.CREATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES, Role.SUPPORT}),
-        Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES}),
-        Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.ERASE: frozenset({Role.ADMIN}),
-    },
-    "forecast": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
-    "reports": {Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.SALES})},
-    "currency_rates": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN})},
-    # How leads are scored is marketing's and management's call.
-    "scoring_rules": {
-        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
-    },
-    # Who takes which leads, and how fast they must answer, is management's call (rapport.assignment).
-    "assignment_rules": {
-        Action.READ: frozenset({Role.ADMIN, Role.MANAGER}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER}),
-    },
-    # When appointments are reminded, for everyone: management's call.
-    "reminder_settings": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
-    # The time zone and locale customers' messages are written in.
-    "notification_settings": {Action.READ: _EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
-    # A web form's API key lets the public create leads: only an admin issues or revokes one.
-    "web_forms": {
-        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
-        Action.CREATE: frozenset({Role.ADMIN}),
-        Action.DELETE: frozenset({Role.ADMIN}),
-    },
-    # What Rapport's emails and texts say, to staff and customers: management's and marketing's call.
-    "notification_templates": {
-        Action.READ: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
-        Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING}),
-    },
-}
+
+@cache
+def permissions() -> Permissions:
+    """Per resource and action, the roles allowed, as the contexts declare them (rapport.contexts): typically
+    only admin erases (hard-deletes), support and marketing edit but do not delete, restoring from the trash is a
+    manager's call."""
+    collected: dict[str, Mapping[Action, frozenset[Role]]] = {}
+    for context in contexts():
+        for resource, rights in context.permissions.items():
+            if resource in collected:
+                raise ValueError(f"two contexts declare the permissions of {resource}")
+            collected[resource] = rights
+    return collected
 
 
 _CHANGES = (Action.UPDATE, Action.DELETE, Action.RESTORE, Action.ERASE, Action.REASSIGN)
@@ -180,13 +102,13 @@ class Caller:
     email: str | None = None
 
     def require(self, resource: str, action: Action) -> None:
-        allowed = PERMISSIONS[resource].get(action, frozenset())  # an action not listed: nobody may
+        allowed = permissions()[resource].get(action, frozenset())  # an action not listed: nobody may
         if not self.roles & allowed:
             raise Forbidden(f"Your role may not {action.value} {resource}.")
 
     def reach(self, resource: str, action: Action) -> Scope | None:
         """The widest reach over owned records that the caller's roles allowed `action` on `resource` have."""
-        permitted = PERMISSIONS[resource].get(Action.UPDATE if action == Action.REASSIGN else action, frozenset())
+        permitted = permissions()[resource].get(Action.UPDATE if action == Action.REASSIGN else action, frozenset())
         return max((REACH[role][action] for role in self.roles & permitted), default=None)
 
 
@@ -239,13 +161,30 @@ def parse_groups(raw: object) -> frozenset[Role]:
     return frozenset(Role(name) for name in names if name in Role.__members__.values())
 
 
-def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
+@dataclass(frozen=True)
+class Customer:
+    """A customer signed in to the self-service portal: the tenant's contact they are."""
+
+    tenant_id: str
+    contact_id: str
+
+
+Identity = Caller | Customer
+
+
+def identity_from_claims(claims: Mapping[str, object] | None) -> Identity:
+    """The staff member or the customer a verified token's claims name; 401 when they name neither well."""
     if not claims:
         raise Unauthenticated("The request carries no verified identity.")
     tenant_id = claims.get(TENANT_CLAIM)
-    user_id = claims.get("sub")
-    if not isinstance(tenant_id, str) or not _TENANT_ID.fullmatch(tenant_id):
+    if not isinstance(tenant_id, str) or not _ID.fullmatch(tenant_id):
         raise Unauthenticated("The token carries no valid tenant.")
+    if CONTACT_CLAIM in claims:
+        contact_id = claims[CONTACT_CLAIM]
+        if not isinstance(contact_id, str) or not _ID.fullmatch(contact_id):
+            raise Unauthenticated("The token carries no valid contact.")
+        return Customer(tenant_id=tenant_id, contact_id=contact_id)
+    user_id = claims.get("sub")
     if not isinstance(user_id, str) or not user_id:
         raise Unauthenticated("The token carries no subject.")
     email = claims.get("email")
@@ -255,3 +194,16 @@ def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
         roles=parse_groups(claims.get(GROUPS_CLAIM)),
         email=email if isinstance(email, str) else None,
     )
+
+
+def staff_only(identity: Identity | None) -> Caller:
+    """The staff member calling: 401 without an identity, 403 for a customer."""
+    if identity is None:
+        raise Unauthenticated("The request carries no verified identity.")
+    if isinstance(identity, Customer):
+        raise Forbidden("This API is for staff; customers have the self-service portal.")
+    return identity
+
+
+def caller_from_claims(claims: Mapping[str, object] | None) -> Caller:
+    return staff_only(identity_from_claims(claims))

@@ -1,7 +1,7 @@
 """Links from an activity or a task to the records it concerns: contact, account, lead, deal.
 
 Each link must name a live record of the caller's tenant (checked in the write's transaction); the record's
-partition then holds the summary its reads need (keys.py).
+partition then holds the summary its reads need (rapport.dal.keys).
 """
 
 from __future__ import annotations
@@ -11,15 +11,19 @@ from typing import Any
 
 from pydantic import Field
 
-from rapport.dal.keys import Kind
+from rapport.accounts.manifest import ACCOUNT
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal.repository import Parent
+from rapport.deals.manifest import DEAL
+from rapport.leads.manifest import LEAD
 from rapport.types import RecordId, StrictModel
 
 LINK_FIELDS: dict[str, Kind] = {
-    "contact_id": Kind.CONTACT,
-    "account_id": Kind.ACCOUNT,
-    "lead_id": Kind.LEAD,
-    "deal_id": Kind.DEAL,
+    "contact_id": CONTACT,
+    "account_id": ACCOUNT,
+    "lead_id": LEAD,
+    "deal_id": DEAL,
 }
 
 

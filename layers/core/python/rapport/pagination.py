@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 import zlib
 from collections.abc import Mapping
@@ -21,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
+from rapport import config
 from rapport.errors import BadRequest
 
 if TYPE_CHECKING:
@@ -49,12 +49,12 @@ def _secret() -> bytes:
 
     Fetched on first use, not at import, and cached by Powertools so a warm function asks once in a while.
     """
-    secret = os.environ.get("CURSOR_SECRET")
-    if secret:
-        return secret.encode()
+    settings = config.current()
+    if settings.cursor_secret:
+        return settings.cursor_secret.encode()
     from aws_lambda_powertools.utilities.parameters import get_secret
 
-    return str(get_secret(os.environ["CURSOR_SECRET_ARN"], max_age=300)).encode()
+    return str(get_secret(settings.require("cursor_secret_arn"), max_age=300)).encode()
 
 
 @cache

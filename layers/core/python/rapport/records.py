@@ -10,22 +10,24 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import merge_patch, normalize, pagination
+from rapport import contexts, merge_patch, normalize, pagination
 from rapport.auth import Action, Caller, Ownership
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
+from rapport.contexts import Kind
+from rapport.dal import access, repository
+from rapport.dal.access import IndexQuery
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
     Changes,
     Guard,
     GuardTaken,
+    IndexKeys,
     Parent,
     ParentMissing,
     Record,
@@ -45,7 +47,6 @@ from rapport.errors import (
 )
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
-from rapport.users.teams import ProfileTeams
 
 CreateT = TypeVar("CreateT", bound=BaseModel)
 OutT = TypeVar("OutT", bound=RecordMeta)
@@ -92,9 +93,10 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     out_model: type[OutT]
     write_attempts: ClassVar[int] = 3  # see `restage_on`
     # The fields naming who owns a record (a user id, or a list of them); none: its kind is not owned (unless
-    # `owners` says otherwise), and the role's rights reach every record.
+    # `owners` says otherwise), and the role's rights reach every record. A kind that is owned says whose team an
+    # owner is in (`ownership`: rapport.users.teams.STAFF for staff users' profiles).
     owner_fields: ClassVar[tuple[str, ...]] = ()
-    ownership: ClassVar[Ownership] = Ownership(ProfileTeams())
+    ownership: ClassVar[Ownership]
 
     @abstractmethod
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
@@ -130,7 +132,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Add to `work` what a change of a record implies for other items: its summaries in linked records'
-        partitions (keys.py), and changes of the linked records themselves, committed in the record's own
+        partitions (its store), and changes of the linked records themselves, committed in the record's own
         transaction (the unit of work folds the record's parent checks into its writes of those parents).
 
         `before` is the record as it was (None when it is created), `after` as it is written (None when it is
@@ -199,7 +201,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def get(self, caller: Caller, record_id: str) -> OutT:
         caller.require(self.resource, Action.READ)
-        return self._out(self._load(caller, record_id))
+        return self.out(self._load(caller, record_id))
 
     def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> OutT:
         """Apply `patch`, a JSON merge patch (RFC 7396), to the record at `expected_version`."""
@@ -274,40 +276,15 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         self._restaged(attempt)
 
     def list(
-        self,
-        caller: Caller,
-        index: str,
-        partition: str,
-        *,
-        prefix: str | None,
-        limit: int,
-        cursor: str | None,
-        bound_to: Mapping[str, object],
-        start: str | None = None,
-        end: str | None = None,
-        before: str | None = None,
-        words: Sequence[str] = (),
-        data_equals: Mapping[str, str] | None = None,
-        newest_first: bool = False,
+        self, caller: Caller, found: IndexQuery, *, limit: int, cursor: str | None, bound_to: Mapping[str, object]
     ) -> Page[OutT]:
+        """A page of the records of `found` (ONE Query), the cursor bound to the tenant, the pattern's index and the
+        filters `bound_to`."""
         caller.require(self.resource, Action.READ)
-        binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{index}", bound_to)
-        position = pagination.decode_cursor(cursor, binding)
-        page = repository.query(
-            index,
-            partition,
-            prefix=prefix,
-            limit=limit,
-            position=position,
-            start=start,
-            end=end,
-            before=before,
-            words=words,
-            data_equals=data_equals,
-            newest_first=newest_first,
-        )
+        binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{found.index}", bound_to)
+        page = repository.query(found, limit=limit, position=pagination.decode_cursor(cursor, binding))
         return Page(
-            items=[self._out(record) for record in page.records],
+            items=[self.out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
         )
 
@@ -326,20 +303,8 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         terms = normalize.search_terms(q)
         if not terms:
             raise BadRequest.of("q", "must hold a letter or a digit")
-        key = max(terms, key=len)
-        others = [term for term in terms if term != key]
-        partition = keys.word_pk(caller.tenant_id, self.kind)
-        return self.list(
-            caller,
-            "gsi1",
-            partition,
-            prefix=key,
-            limit=limit,
-            cursor=cursor,
-            bound_to=bound_to,
-            words=others,
-            data_equals=data_equals,
-        )
+        found = access.named(caller.tenant_id, self.kind, terms, data_equals)
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=bound_to)
 
     def _validated(self, data: Mapping[str, Any]) -> dict[str, Any]:
         try:
@@ -364,7 +329,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
                 self._store(record, changes, before)
 
         self._restaged(attempt)
-        return self._out(record)
+        return self.out(record)
 
     def restage_on(self, error: StaleVersion) -> bool:
         """Whether a write that failed with `error` is staged and sent again: true when the condition that failed
@@ -402,7 +367,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record."""
         with self._client_errors(record, guards):
             work.commit()
-        return self._out(record)
+        return self.out(record)
 
     @contextmanager
     def _client_errors(self, record: Record, guards: Mapping[Guard, str] | None) -> Iterator[None]:
@@ -426,7 +391,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             raise too_many_writes(self.label, record.data, error) from error
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
-        kind = Kind(error.owner_kind).label if error.owner_kind else self.label
+        kind = contexts.kind(error.owner_kind).label if error.owner_kind else self.label
         return Conflict(
             f"The {field} {error.guard.value} already belongs to {kind} {error.owner_id}.",
             [FieldError(field, f"already belongs to {kind} {error.owner_id}", "duplicate")],
@@ -442,7 +407,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     def _touch(record: Record, caller: Caller) -> None:
         record.updated_at, record.updated_by = utc_now(), caller.user_id
 
-    def _out(self, record: Record) -> OutT:
+    def out(self, record: Record) -> OutT:
         return self.out_model.model_validate(
             {
                 **record.data,

@@ -4,38 +4,41 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize
+from rapport.accounts import store
+from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.models import Account, AccountCreate
 from rapport.api.filters import Combinations
 from rapport.auth import Caller
 from rapport.contacts.service import contacts
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, UniqueField
-from rapport.dal.repository import Guard, Record
+from rapport.dal import access
+from rapport.dal.repository import Guard, IndexKeys, Record
 from rapport.errors import Conflict
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 # The filters of GET /accounts, each one Query (see `AccountService.search`).
 FILTERS = Combinations("Accounts", ((), ("deleted",), ("q",), ("domain",)))
 
 
 class AccountService(RecordService[AccountCreate, Account]):
-    kind = Kind.ACCOUNT
+    kind = ACCOUNT
     resource = "accounts"
     label = "account"
     create_model = AccountCreate
     out_model = Account
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         domain = data.get("domain")
-        return {Guard(UniqueField.DOMAIN, domain): "domain"} if domain else {}
+        return {store.domain_guard(domain): "domain"} if domain else {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """Listed by name (or in the trash), found by its domain and by every word of its name."""
         name = data["name"]
         words = normalize.search_words(name)
-        return keys.account_index_keys(
+        return store.index_keys(
             tenant_id, record_id, normalize.name_key(name), words, data.get("domain"), deleted=deleted
         )
 
@@ -47,9 +50,7 @@ class AccountService(RecordService[AccountCreate, Account]):
         return account
 
     def before_erase(self, caller: Caller, record: Record) -> None:
-        partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, record.id, Kind.CONTACT)
-        _, contacts = repository.query_with_parent(partition, limit=1, position=None)
-        if contacts.records:
+        if contacts.any_of_account(caller.tenant_id, record.id):
             raise Conflict("The account still has contacts; move or erase them first.")
 
     def search(
@@ -62,11 +63,11 @@ class AccountService(RecordService[AccountCreate, Account]):
         FILTERS.check(filters)
         if q is not None:
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
-        if domain is not None:
-            partition = keys.lookup_pk(caller.tenant_id, Kind.ACCOUNT, UniqueField.DOMAIN, domain)
-            return self.list(caller, "gsi2", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
-        partition = keys.list_pk(caller.tenant_id, Kind.ACCOUNT, deleted=deleted)
-        return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
+        tenant = caller.tenant_id
+        found = (
+            store.by_domain(tenant, domain) if domain is not None else access.listed(tenant, ACCOUNT, deleted=deleted)
+        )
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
 
 accounts = AccountService()

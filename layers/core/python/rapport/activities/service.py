@@ -1,7 +1,7 @@
 """Logging, listing, correcting and trashing activities; reading timelines.
 
-An activity is written in ONE transaction: its record `T#<t>#ACT#<id>` (listed by the four indexes, see keys.py);
-its entry in each timeline it belongs to (rapport.activities.timeline: each linked record's, and the account of a
+An activity is written in ONE transaction: its record `T#<t>#ACT#<id>` (listed by the four indexes, see its store);
+its entry in each timeline it belongs to (rapport.timeline: each linked record's, and the account of a
 linked contact or deal); and what it means for those records and its author, each write conditioned on a newly
 linked record being live:
 - a linked contact or account: a check;
@@ -32,49 +32,48 @@ from typing import Any
 
 from ulid import ULID
 
-from rapport import links, normalize, pagination
-from rapport.activities import timeline
-from rapport.activities.models import (
-    EXCERPT_LENGTH,
-    Activity,
-    ActivityCreate,
-    ActivityEntry,
-    ActivityStored,
-    ActivityType,
-    Direction,
-    EntryKind,
-    TimelineEntry,
-)
+from rapport import contexts, links, normalize, pagination, timeline
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities import store
+from rapport.activities.manifest import ACTIVITY
+from rapport.activities.models import Activity, ActivityCreate, ActivityStored
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.models import SummaryItem
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
+from rapport.dal import access, repository
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
     Guard,
+    IndexKeys,
     Parent,
     ParentMissing,
     Position,
     Record,
     StaleVersion,
+    TableItem,
     UnitOfWork,
 )
-from rapport.dal.sales import StatsDelta
+from rapport.deals import store as deal_store
+from rapport.deals.manifest import DEAL
 from rapport.deals.service import deals
+from rapport.deals.store import StatsDelta
 from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound
+from rapport.leads.manifest import LEAD
 from rapport.leads.scoring import EngagementKind
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.timeline.models import EXCERPT_LENGTH, ActivityEntry, ActivityType, Direction, EntryKind, TimelineEntry
+from rapport.users import teams
 
 # A timeline's first page also reads the record (to answer 404 for an unknown or another tenant's id) and,
 # in a contact's partition, the summaries between it and the interactions (open deals, tasks, appointments:
 # usually a handful). The slack covers them so the first page is usually full; with more, it is shorter and
 # the cursor goes on from where the read stopped.
 FIRST_PAGE_SLACK = 16
-TIMELINE_KINDS = (Kind.CONTACT, Kind.ACCOUNT, Kind.LEAD, Kind.DEAL)
+TIMELINE_KINDS = (CONTACT, ACCOUNT, LEAD, DEAL)
 ME = "me"
-ROLLED_UP = (Kind.CONTACT, Kind.DEAL)  # linked records whose account's timeline shows the activity too
+ROLLED_UP = (CONTACT, DEAL)  # linked records whose account's timeline shows the activity too
 
 
 def engagement_kind(data: Mapping[str, Any]) -> EngagementKind:
@@ -105,7 +104,7 @@ def activity_entry(record: Record) -> ActivityEntry:
 
 def _parent(ref: str) -> Parent:
     kind, _, record_id = ref.partition("#")
-    return Parent(Kind(kind), record_id)
+    return Parent(contexts.kind(kind), record_id)
 
 
 def _ref(parent: Parent) -> str:
@@ -132,13 +131,14 @@ def _owners(data: Mapping[str, Any]) -> list[Parent]:
 
 
 class ActivityService(RecordService[ActivityCreate, Activity]):
-    kind = Kind.ACTIVITY
+    kind = ACTIVITY
     resource = "activities"
     label = "activity"
     create_model = ActivityStored
     out_model = Activity
     write_attempts = ENGAGEMENT_ATTEMPTS
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
@@ -147,7 +147,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         return links.linked(data)
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.activity_index_keys(
+        return store.index_keys(
             tenant_id, record_id, data["owner_id"], data["type"], data["occurred_at"], deleted=deleted
         )
 
@@ -197,19 +197,19 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
 
     def restage_on(self, error: StaleVersion) -> bool:
         """A linked lead changed since its engagement was read."""
-        return isinstance(error.subject, Record) and error.subject.kind == Kind.LEAD
+        return isinstance(error.subject, Record) and error.subject.kind == LEAD
 
     @staticmethod
     def _count(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
         """The author's activities in the month each happened."""
         counts: Counter[tuple[str, str]] = Counter()
         if before is not None:
-            counts[(before.created_by, sales.month_of(before.data["occurred_at"]))] -= 1
+            counts[(before.created_by, deal_store.month_of(before.data["occurred_at"]))] -= 1
         if after is not None:
-            counts[(after.created_by, sales.month_of(after.data["occurred_at"]))] += 1
+            counts[(after.created_by, deal_store.month_of(after.data["occurred_at"]))] += 1
         for (user_id, month), change in counts.items():
             if change:
-                work.update_item(*sales.stats_update(tenant_id, month, user_id, StatsDelta(activities=change)))
+                work.update_item(*deal_store.stats_update(tenant_id, month, user_id, StatsDelta(activities=change)))
 
     @staticmethod
     def _touch_deal(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
@@ -239,20 +239,20 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
                 engaged = leads.record_engagement(work, tenant_id, lead_id, moved, actor=actor)
             except NotFound as error:
                 if newly:
-                    raise ParentMissing(Parent(Kind.LEAD, lead_id)) from error
+                    raise ParentMissing(Parent(LEAD, lead_id)) from error
                 continue  # erased: nothing to take back
             if newly and engaged.deleted_at is not None:
-                raise ParentMissing(Parent(Kind.LEAD, lead_id))
+                raise ParentMissing(Parent(LEAD, lead_id))
 
     @staticmethod
-    def _entries(record: Record | None) -> list[SummaryItem]:
+    def _entries(record: Record | None) -> list[TableItem]:
         if record is None or record.deleted:
             return []
         return timeline.entry_items(record.tenant_id, activity_entry(record), _owners(record.data))
 
-    def _out(self, record: Record) -> Activity:
+    def out(self, record: Record) -> Activity:
         shown = {name: value for name, value in _owned(record).data.items() if name != "timelines"}
-        return super()._out(Record(**{**vars(record), "data": shown}))
+        return super().out(Record(**{**vars(record), "data": shown}))
 
     def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
         return _owned(super()._load(caller, record_id, expected_version))
@@ -273,26 +273,20 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         An activity keeps the new timelines with its lead link (so an edit or trash reaches them): its record is
         written over the version read, in `work`.
         """
-        partition = keys.record_pk(tenant_id, Kind.LEAD, lead_id)
-        resume = position or {"pk": partition, "sk": keys.INTERACTION_PREFIX}  # before the first entry
-        page = repository.read_partition(
-            partition,
-            start=keys.INTERACTION_PREFIX,
-            end=keys.INTERACTIONS_END,
-            kinds=timeline.ITEM_KINDS,
-            limit=max(room, 1),
-            position=position,
-        )
+        lead_entries = access.entries(tenant_id, LEAD, lead_id, timeline.ITEM_KINDS)
+        assert lead_entries.start is not None
+        resume = position or repository.after(lead_entries, lead_entries.start)  # before the first entry
+        page = repository.read_partition(lead_entries, limit=max(room, 1), position=position)
         entries = [(summary.sk, timeline.read_entry(summary)) for summary in page.summaries]
         found = repository.get_records(
-            tenant_id, (Parent(Kind.ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
+            tenant_id, (Parent(ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
         )
         records = {parent: _owned(record) for parent, record in found.items()}
         carried = 0
         for sk, entry in entries:
-            record = records.get(Parent(Kind.ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
+            record = records.get(Parent(ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
             if record is not None and record.deleted:
-                resume = {"pk": partition, "sk": sk}
+                resume = repository.after(lead_entries, sk)
                 continue
             items = self._carried(record, owners) if record else timeline.entry_items(tenant_id, entry, owners)
             cost = len(items) + (1 if record and items else 0)
@@ -304,7 +298,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
                 work.put_item(item)
             room -= cost
             carried += 1
-            resume = {"pk": partition, "sk": sk}
+            resume = repository.after(lead_entries, sk)
         return carried, page.next_position
 
     def carry_rest(self, tenant_id: str, lead_id: str, owners: list[Parent], position: Position | None) -> int:
@@ -325,7 +319,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         return carried
 
     @staticmethod
-    def _carried(record: Record, owners: list[Parent]) -> list[SummaryItem]:
+    def _carried(record: Record, owners: list[Parent]) -> list[TableItem]:
         """The entries the activity `record` gains in `owners`' timelines (none where it is already), its
         `timelines` updated to say so under its lead link."""
         groups = timelines(record.data)
@@ -347,14 +341,9 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "activities:timeline", {"kind": kind, "id": record_id})
         position = pagination.decode_cursor(cursor, binding)
-        partition = keys.record_pk(caller.tenant_id, kind, record_id)
+        read = access.timeline(caller.tenant_id, kind, record_id, timeline.ITEM_KINDS)
         page = repository.read_partition(
-            partition,
-            start=keys.META_SK,
-            end=keys.INTERACTIONS_END,
-            kinds=(kind, *timeline.ITEM_KINDS),
-            limit=limit + 1 + (0 if position else 1 + FIRST_PAGE_SLACK),
-            position=position,
+            read, limit=limit + 1 + (0 if position else 1 + FIRST_PAGE_SLACK), position=position
         )
         if position is None and page.record is None:
             raise NotFound(f"No {kind.label} has the id {record_id}.")
@@ -362,7 +351,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         next_position = page.next_position
         if len(entries) > limit:
             entries = entries[:limit]
-            next_position = {"pk": partition, "sk": entries[-1].sk}
+            next_position = repository.after(read, entries[-1].sk)
         return Page(
             items=[timeline.read_entry(entry) for entry in entries],
             next_cursor=pagination.encode_cursor(next_position, binding),
@@ -380,7 +369,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         limit: int,
         cursor: str | None,
     ) -> Page[Activity]:
-        """Newest first by when they happened: ONE Query on the index partition of the filters given (keys.py),
+        """Newest first by when they happened: ONE Query on the index partition of the filters given (its store),
         the period a range of its sort key."""
         owner = caller.user_id if owner_id == ME else owner_id
         occurred_from = normalized_filter("from", normalize.instant, occurred_from)
@@ -389,20 +378,9 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
             raise BadRequest.of("to", "must not be before from")
         if deleted and (owner is not None or type_ is not None):
             raise BadRequest.of("deleted", "The trash is listed whole (by period): leave out owner_id and type.")
-        index, partition = keys.activity_list(caller.tenant_id, owner, type_, deleted=deleted)
+        found = store.listed(caller.tenant_id, owner, type_, deleted=deleted, start=occurred_from, end=occurred_to)
         filters = {"owner_id": owner, "type": type_, "from": occurred_from, "to": occurred_to, "deleted": deleted}
-        return self.list(
-            caller,
-            index,
-            partition,
-            prefix=None,
-            limit=limit,
-            cursor=cursor,
-            bound_to=filters,
-            start=occurred_from,
-            end=occurred_to,
-            newest_first=True,
-        )
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
 
 activities = ActivityService()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -26,13 +25,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel
 
-from rapport import idempotency
+from rapport import config
 from rapport.api.body import loads as json_loads
 from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
-from rapport.auth import Caller, caller_from_claims
-from rapport.dal import tenancy
+from rapport.auth import Caller, Identity, identity_from_claims, staff_only
+from rapport.dal import idempotency, tenancy
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
 from rapport.types import RecordMeta
@@ -68,11 +67,12 @@ class Resolver(APIGatewayRestResolver):
 def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
 
-    Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
+    The caller is resolved once per request (`resolve_identity`): the routes are staff's, so a customer is a 403 on
+    each. Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
     fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
-        allow_origin=os.environ.get("ALLOWED_ORIGIN", "*"),
+        allow_origin=config.current().allowed_origin,
         allow_headers=["Authorization", "Content-Type", "If-Match", "Idempotency-Key"],
         expose_headers=["ETag", "Location", "Idempotency-Replayed"],
     )
@@ -82,7 +82,7 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(middlewares=[refuse_unknown_query_parameters, bind_caller_tenant])
+    app.use(middlewares=[resolve_identity, refuse_unknown_query_parameters])
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -133,7 +133,7 @@ def _problem_event(error: RapportError) -> dict[str, Any]:
     problem = problem_response(error)
     return {
         "statusCode": problem.status_code,
-        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": os.environ.get("ALLOWED_ORIGIN", "*")},
+        "headers": {"Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": config.current().allowed_origin},
         "body": problem.body,
         "isBase64Encoded": False,
     }
@@ -146,10 +146,11 @@ def _internal_error(error: Exception) -> Response[Any]:
 
 
 def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
-    """The Lambda handler for `app`, with structured logs correlated by request id, and metrics. Its requests on
-    tenant data are its caller's tenant's (`bind_caller_tenant`), or refused (rapport.dal.tenancy)."""
+    """The Lambda handler for `app`, with structured logs correlated by request id (`correlation_id`), and metrics.
+    Each invocation starts its logs' keys afresh: a warm container never logs the previous request's tenant. Its
+    requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy)."""
 
-    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+    @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
     @tenancy.fenced()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
@@ -164,19 +165,28 @@ def merge_patch_of(body: BaseModel) -> dict[str, Any]:
     return body.model_dump(mode="json", exclude_unset=True, by_alias=True)
 
 
+def resolve_identity(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """Who is calling, from the token's claims, once per request: every later log line names its tenant and
+    caller; a customer may use no staff route (403), and `caller` answers the staff member. The route's DynamoDB
+    requests use the caller's tenant's credentials (rapport.dal.tenancy)."""
+    authorizer = app.current_event.request_context.authorizer
+    claims = authorizer.claims if authorizer else None
+    identity = identity_from_claims(claims) if claims else None
+    if identity is not None:
+        who = {"user_id": identity.user_id} if isinstance(identity, Caller) else {"contact_id": identity.contact_id}
+        logger.append_keys(tenant_id=identity.tenant_id, **who)
+        staff_only(identity)  # a customer: refused here, whatever the route
+    app.append_context(identity=identity)  # type: ignore[no-untyped-call]
+    if identity is None:  # web-to-lead binds the tenant its API key names itself
+        return next_middleware(app)
+    with tenancy.tenant_scope(identity.tenant_id):
+        return next_middleware(app)
+
+
 def caller(app: APIGatewayRestResolver) -> Caller:
-    authorizer = app.current_event.request_context.authorizer
-    return caller_from_claims(authorizer.claims if authorizer else None)
-
-
-def bind_caller_tenant(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    """Middleware: the route's DynamoDB requests use its caller's tenant's credentials (rapport.dal.tenancy). A
-    route without a staff token (web-to-lead) binds the tenant it finds itself."""
-    authorizer = app.current_event.request_context.authorizer
-    if not authorizer or not authorizer.claims:
-        return next_middleware(app)
-    with tenancy.tenant_scope(caller(app).tenant_id):
-        return next_middleware(app)
+    """The staff member calling (resolved by `resolve_identity`)."""
+    identity: Identity | None = app.context.get("identity")
+    return staff_only(identity)
 
 
 def etag(version: int | None) -> str:
@@ -250,7 +260,7 @@ def respond_once(
     rebuild: idempotency.Rebuild | None = None,
 ) -> Response[Any]:
     """The response `produce` makes; with an Idempotency-Key, a retry replays the first one (see
-    rapport.idempotency: the key is held for as long as this function may still run)."""
+    rapport.dal.idempotency: the key is held for as long as this function may still run)."""
     if key is None:
         stored = produce()
     else:
@@ -260,6 +270,9 @@ def respond_once(
         path = f"{event.path}?{query}" if query else event.path
         fingerprint = idempotency.request_hash(event.http_method, path, event.body)
         lease = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
-        stored = idempotency.run_once(caller(app), key, fingerprint, produce, lease=lease, rebuild=rebuild)
+        who = caller(app)
+        stored = idempotency.run_once(
+            who.tenant_id, who.user_id, key, fingerprint, produce, lease=lease, rebuild=rebuild
+        )
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

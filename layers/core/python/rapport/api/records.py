@@ -19,11 +19,15 @@ from rapport.api.http import (
     record_response,
 )
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from rapport.pagination import MAX_LIMIT
 from rapport.records import RecordService
 from rapport.types import RECORD_ID_PATTERN
 
 RecordIdParam = Annotated[str, Path(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 IfMatch = Annotated[str | None, Header(alias="If-Match", description='The ETag you read, e.g. "3"')]
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size")]
+Cursor = Annotated[str | None, Query(max_length=2048, description="next_cursor of the previous page")]
+Trash = Annotated[bool, Query(description="List the trash instead")]
 IdempotencyKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", description="Retrying a create with the same key replays its response"),

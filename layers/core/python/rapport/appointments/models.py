@@ -1,7 +1,7 @@
 """Appointments and the time they hold.
 
 Clash detection: an appointment that is not cancelled holds, for each attendee, its interval in every 15-minute
-slot its time touches: each slot is an item listing the intervals booked in it (rapport.dal.slots). A booking
+slot its time touches: each slot is an item listing the intervals booked in it (rapport.appointments.store). A booking
 reads the slots it touches, refuses an interval that really overlaps one booked there (409 naming that
 appointment), and writes each slot conditioned on what it read, so two overlapping bookings of one person cannot
 both commit however concurrent; a booking that loses such a race reads again (rapport.appointments.service).

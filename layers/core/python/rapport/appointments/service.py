@@ -1,5 +1,5 @@
 """Appointments: records `T#<t>#APPT#<id>`; in the same transaction as each change, the slots they hold (each
-attendee's 15-minute slot items with the intervals booked in them, see rapport.dal.slots), a copy in each
+attendee's 15-minute slot items with the intervals booked in them, see its store), a copy in each
 attendee's calendar partition `T#<t>#CAL#<user>` (the list by time is one Query on it), and, while scheduled, a
 summary `C#APPT#<starts at>#<id>` in the contact's partition (the 360 view's next appointment).
 
@@ -19,6 +19,8 @@ from datetime import datetime
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.appointments import store
+from rapport.appointments.manifest import APPOINTMENT
 from rapport.appointments.models import (
     Appointment,
     AppointmentCreate,
@@ -26,29 +28,29 @@ from rapport.appointments.models import (
     overlaps,
     slots,
 )
+from rapport.appointments.store import Interval, Slot, SlotKey
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
-from rapport.dal import slots as booked_slots
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.models import SlotItem, SummaryItem
-from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
-from rapport.dal.slots import Interval, Slot, SlotKey
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, TableItem, UnitOfWork
 from rapport.errors import BadRequest, Conflict, FieldError
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 ME = "me"
 SUMMARY_FIELDS = ("title", "starts_at", "ends_at", "attendee_ids", "location", "channel", "status")
 
 
 class AppointmentService(RecordService[AppointmentCreate, Appointment]):
-    kind = Kind.APPOINTMENT
+    kind = APPOINTMENT
     resource = "appointments"
     label = "appointment"
     create_model = AppointmentCreate
     out_model = Appointment
     write_attempts = 5  # enough for a handful of bookings that touch one slot at the same moment
     owner_fields = ("attendee_ids",)
+    ownership = teams.STAFF
 
     def create(self, caller: Caller, payload: AppointmentCreate) -> Appointment:
         if payload.attendee_ids is None:
@@ -64,18 +66,18 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         contact_id = data.get("contact_id")
-        return {Parent(Kind.CONTACT, contact_id): "contact_id"} if contact_id else {}
+        return {Parent(CONTACT, contact_id): "contact_id"} if contact_id else {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """While scheduled: in the tenant's scheduled appointments by start, which the reminder sweep reads."""
-        return keys.appointment_index_keys(tenant_id, record_id, data["status"], data["starts_at"], deleted=deleted)
+        return store.index_keys(tenant_id, record_id, data["status"], data["starts_at"], deleted=deleted)
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._copies(before), self._copies(after))
         self._book(work, before, after)
 
     def restage_on(self, error: StaleVersion) -> bool:
-        return isinstance(error.subject, SlotItem)
+        return store.is_slot_change(error)
 
     def _book(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """Take the time `after` holds and free what only `before` held, in every slot either touches."""
@@ -85,9 +87,9 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
         appointment = after or before
         assert appointment is not None
         tenant_id = appointment.tenant_id
-        read = booked_slots.read(tenant_id, {*held_before, *held_after})
+        read = store.read_slots(tenant_id, {*held_before, *held_after})
         legacy = {slot.legacy_owner for slot in read.values() if slot.legacy_owner not in (None, appointment.id)}
-        found = repository.get_records(tenant_id, (Parent(Kind.APPOINTMENT, owner) for owner in legacy if owner))
+        found = repository.get_records(tenant_id, (Parent(APPOINTMENT, owner) for owner in legacy if owner))
         owners = {parent.id: record for parent, record in found.items()}
         for slot_key, slot in sorted(read.items()):
             intervals = {**_legacy_interval(slot, owners), **slot.intervals}
@@ -98,37 +100,22 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
                 if clash is not None:
                     raise _clash(appointment, slot.user_id, clash, intervals[clash])
                 intervals[appointment.id] = wanted
-            booked_slots.stage(work, tenant_id, slot, intervals)
+            store.stage_slot(work, tenant_id, slot, intervals)
 
-    def _copies(self, record: Record | None) -> list[SummaryItem]:
+    def _copies(self, record: Record | None) -> list[TableItem]:
         """Its entry in each attendee's calendar and, while scheduled, its summary in the contact's partition."""
         if record is None or record.deleted:
             return []
         tenant_id, data = record.tenant_id, record.data
         # As it reads once this write commits, which makes it the next version.
-        written = self._out(dataclasses.replace(record, version=(record.version or 0) + 1)).model_dump(mode="json")
-        copies = [
-            repository.summary_item(
-                tenant_id,
-                keys.calendar_pk(tenant_id, user_id),
-                keys.calendar_sk(data["starts_at"], record.id),
-                Kind.APPOINTMENT,
-                record.id,
-                written,
-            )
+        written = self.out(dataclasses.replace(record, version=(record.version or 0) + 1)).model_dump(mode="json")
+        copies: list[TableItem] = [
+            store.calendar_entry(tenant_id, user_id, data["starts_at"], record.id, written)
             for user_id in data["attendee_ids"]
         ]
         if data.get("contact_id") and data["status"] == AppointmentStatus.SCHEDULED:
-            copies.append(
-                repository.summary_item(
-                    tenant_id,
-                    keys.record_pk(tenant_id, Kind.CONTACT, data["contact_id"]),
-                    keys.appointment_summary_sk(data["starts_at"], record.id),
-                    Kind.APPOINTMENT,
-                    record.id,
-                    {field: data.get(field) for field in SUMMARY_FIELDS},
-                )
-            )
+            summary = {field: data.get(field) for field in SUMMARY_FIELDS}
+            copies.append(store.summary(tenant_id, data["contact_id"], data["starts_at"], record.id, summary))
         return copies
 
     def search(
@@ -152,15 +139,13 @@ class AppointmentService(RecordService[AppointmentCreate, Appointment]):
         filters = {"attendee_id": attendee, "from": starts_from, "to": starts_to}
         binding = pagination.fingerprint(caller.tenant_id, "appointments:calendar", filters)
         position = pagination.decode_cursor(cursor, binding)
-        partition = keys.calendar_pk(caller.tenant_id, attendee)
-        page = repository.read_partition(
-            partition, start=starts_from, end=starts_to, limit=limit + 1, position=position
-        )
+        calendar = store.calendar(caller.tenant_id, attendee, starts_from, starts_to)
+        page = repository.read_partition(calendar, limit=limit + 1, position=position)
         entries = page.summaries[:limit]
         more = len(page.summaries) > limit
         return Page(
             items=[self.out_model.model_validate(entry.data) for entry in entries],
-            next_cursor=pagination.encode_cursor({"pk": partition, "sk": entries[-1].sk} if more else None, binding),
+            next_cursor=pagination.encode_cursor(repository.after(calendar, entries[-1].sk) if more else None, binding),
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
 
 from pydantic import BaseModel, Field, StrictInt, model_validator
@@ -52,15 +51,6 @@ class AssignmentRules(StrictModel):
         if missing:
             raise ValueError(f"teams without reps: {', '.join(missing)} (list them under teams)")
         return self
-
-
-class AssignmentRulesDocument(AssignmentRules):
-    """The rules as read: version 0 and no author until saved."""
-
-    model_config = {"extra": "ignore"}
-    version: int
-    updated_at: datetime | None = None
-    updated_by: str | None = None
 
 
 class Outcome(StrEnum):

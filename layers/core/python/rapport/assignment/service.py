@@ -19,15 +19,12 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from pynamodb.exceptions import DoesNotExist
-
-from rapport import normalize
-from rapport.activities import timeline
-from rapport.activities.models import EntryKind
+from rapport import normalize, timeline
+from rapport.assignment import manifest as assignment_manifest
+from rapport.assignment import store
 from rapport.assignment.models import (
     Assignment,
     AssignmentRules,
-    AssignmentRulesDocument,
     Outcome,
 )
 from rapport.assignment.picking import (
@@ -41,20 +38,22 @@ from rapport.assignment.picking import (
     weight,
 )
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
-from rapport.dal.models import CounterItem, Item, RecordItem
+from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, NotFound
+from rapport.leads.manifest import LEAD
 from rapport.leads.models import OPEN_STATUSES, LeadStatus
 from rapport.leads.service import leads
 from rapport.normalize import INSTANT_FORMAT
 from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
 from rapport.notifications.requests import request_notification as _request_notification
 from rapport.settings import SettingsDocument
+from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from rapport.tasks.models import Priority, TaskCreate, TaskStatus
 from rapport.tasks.service import tasks
+from rapport.timeline.models import EntryKind
+from rapport.users.manifest import USER
 from rapport.users.models import UserProfile
 
 log = logging.getLogger(__name__)
@@ -72,7 +71,7 @@ class AssignmentContention(Exception):
 
 
 ASSIGNMENT_RULES = SettingsDocument(
-    Kind.ASSIGNMENT_RULES, AssignmentRules, AssignmentRulesDocument, resource=RESOURCE, default=AssignmentRules
+    assignment_manifest.ASSIGNMENT_RULES, AssignmentRules, resource=RESOURCE, default=lambda _: AssignmentRules()
 )
 
 
@@ -100,7 +99,7 @@ def _assign(tenant_id: str, lead_id: str, previous: Assignment | None, now: date
 def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetime) -> Assignment | None:
     """One attempt: the outcome, or None when a concurrent write got in first (read again and retry)."""
     base = Assignment(status=Outcome.CLOSED, tenant_id=tenant_id, lead_id=lead_id)
-    lead = repository.get(tenant_id, Kind.LEAD, lead_id)
+    lead = repository.get(tenant_id, LEAD, lead_id)
     if lead is None or lead.deleted or lead.data.get("status") not in OPEN_STATUSES:
         return base
     owner = lead.data.get("owner_id")
@@ -108,7 +107,7 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
     if previous is not None and owner != previous.owner_id:  # someone reassigned it meanwhile: theirs now
         return base.model_copy(update={"status": Outcome.ALREADY_OWNED, "owner_id": owner})
-    rules = ASSIGNMENT_RULES.read(tenant_id)
+    rules = ASSIGNMENT_RULES.read(tenant_id).content
     if previous is not None and previous.reassignments >= rules.max_reassignments:
         return previous.model_copy(update={"status": Outcome.CAP_REACHED})
     team = team_for(lead.data, rules)
@@ -116,7 +115,7 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         return base.model_copy(update={"status": Outcome.NO_TEAM})
     reps = rules.teams[team]
     profiles, loads = _read_reps(tenant_id, reps, now)
-    cursor = _read_counter(keys.settings_pk(tenant_id), keys.round_robin_sk(team))
+    cursor = store.turn(tenant_id, team)
     cycle = rotation(reps, {rep: weight(profiles.get(rep)) for rep in reps})
     excluded = {previous.owner_id} if previous else set()
     for turn, rep in turns_from(cursor or 0, cycle):
@@ -128,10 +127,10 @@ def _try(tenant_id: str, lead_id: str, previous: Assignment | None, now: datetim
         due_at = deadline(now, rules.response_sla_minutes)
         work = UnitOfWork()
         leads.stage_update(work, _system(tenant_id), lead, {"owner_id": rep})
-        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), keys.LOAD_SK, 1, profile.max_open_leads)
-        day_sk = keys.assigned_day_sk(rep_day(now, profile.time_zone))
-        _bump(work, tenant_id, keys.record_pk(tenant_id, Kind.USER, rep), day_sk, 1, profile.daily_quota)
-        _advance(work, tenant_id, team, cursor, turn + 1)
+        day = rep_day(now, profile.time_zone)
+        caps = {"max_open_leads": profile.max_open_leads, "daily_quota": profile.daily_quota}
+        store.stage_assigned(work, tenant_id, rep, day, **caps)
+        store.stage_turn(work, tenant_id, team, cursor, turn + 1)
         task = _stage_first_contact(work, tenant_id, lead, rep, due_at)
         if previous is not None and previous.owner_id:
             _release(work, tenant_id, previous)
@@ -160,60 +159,11 @@ def _system(tenant_id: str) -> Caller:
 
 def _read_reps(tenant_id: str, reps: list[str], now: datetime) -> tuple[dict[str, UserProfile], dict[str, Load]]:
     """Profiles and open-lead counters in one BatchGetItem, then each rep's day counter in another."""
-    user_pk = {rep: keys.record_pk(tenant_id, Kind.USER, rep) for rep in reps}
-    found = _batch_get([(user_pk[rep], sk) for rep in reps for sk in (keys.META_SK, keys.LOAD_SK)])
-    profiles: dict[str, UserProfile] = {}
-    for rep in reps:
-        item = found.get((user_pk[rep], keys.META_SK))
-        if isinstance(item, RecordItem) and item.deleted_at is None:
-            profiles[rep] = UserProfile.model_validate(repository._plain(item.data))
-    days = {rep: keys.assigned_day_sk(rep_day(now, profile.time_zone)) for rep, profile in profiles.items()}
-    found.update(_batch_get([(user_pk[rep], sk) for rep, sk in days.items()]))
-    loads = {
-        rep: Load(
-            open_leads=_value(found.get((user_pk[rep], keys.LOAD_SK))),
-            today=_value(found.get((user_pk[rep], days[rep]))) if rep in days else 0,
-        )
-        for rep in reps
-    }
+    read = store.profiles(tenant_id, reps)
+    profiles = {rep: UserProfile.model_validate(profile) for rep, (profile, _) in read.items() if profile is not None}
+    today = store.assigned_on(tenant_id, {rep: rep_day(now, profile.time_zone) for rep, profile in profiles.items()})
+    loads = {rep: Load(open_leads=read[rep][1], today=today.get(rep, 0)) for rep in reps}
     return profiles, loads
-
-
-def _batch_get(wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Item]:
-    if not wanted:
-        return {}
-    return {(item.pk, item.sk): item for item in Item.batch_get(wanted, consistent_read=True)}
-
-
-def _value(item: Item | None) -> int:
-    return int(item.value or 0) if isinstance(item, CounterItem) else 0
-
-
-def _read_counter(pk: str, sk: str) -> int | None:
-    try:
-        item = CounterItem.get(pk, sk, consistent_read=True)
-    except DoesNotExist:
-        return None
-    return None if item.value is None else int(item.value)
-
-
-def _counter(tenant_id: str, pk: str, sk: str) -> tuple[CounterItem, list[Any]]:
-    item = CounterItem(pk, sk)
-    return item, [CounterItem.item_type.set(CounterItem), CounterItem.tenant_id.set(tenant_id)]
-
-
-def _bump(work: UnitOfWork, tenant_id: str, pk: str, sk: str, delta: int, cap: int | None) -> None:
-    """ADD `delta`, only while the counter is under `cap` (None: no cap)."""
-    item, actions = _counter(tenant_id, pk, sk)
-    condition = None if cap is None else (CounterItem.value.does_not_exist() | (CounterItem.value < cap))
-    work.update_item(item, [*actions, CounterItem.value.add(delta)], condition)
-
-
-def _advance(work: UnitOfWork, tenant_id: str, team: str, read: int | None, turn: int) -> None:
-    """Move the team's turn to `turn`, only if it is still the turn read."""
-    item, actions = _counter(tenant_id, keys.settings_pk(tenant_id), keys.round_robin_sk(team))
-    condition = CounterItem.value.does_not_exist() if read is None else CounterItem.value == read
-    work.update_item(item, [*actions, CounterItem.value.set(turn)], condition)
 
 
 def _stage_first_contact(work: UnitOfWork, tenant_id: str, lead: Record, rep: str, due_at: str) -> Record:
@@ -235,10 +185,9 @@ def _stage_first_contact(work: UnitOfWork, tenant_id: str, lead: Record, rep: st
 def _release(work: UnitOfWork, tenant_id: str, previous: Assignment) -> None:
     """The previous owner's open-lead counter down by one; their first-contact task cancelled if still open."""
     assert previous.owner_id is not None
-    user_pk = keys.record_pk(tenant_id, Kind.USER, previous.owner_id)
-    if (_read_counter(user_pk, keys.LOAD_SK) or 0) > 0:
-        _bump(work, tenant_id, user_pk, keys.LOAD_SK, -1, None)
-    task = repository.get(tenant_id, Kind.TASK, previous.task_id) if previous.task_id else None
+    if store.open_leads(tenant_id, previous.owner_id) > 0:
+        store.stage_released(work, tenant_id, previous.owner_id)
+    task = repository.get(tenant_id, TASK, previous.task_id) if previous.task_id else None
     if task is not None and not task.deleted and task.data.get("status") in OPEN_TASK_STATUSES:
         tasks.stage_update(work, _system(tenant_id), task, {"status": TaskStatus.CANCELLED.value})
 
@@ -250,12 +199,8 @@ def contacted(assignment: Assignment) -> tuple[bool, str]:
     """Whether the owner dealt with the lead since it was assigned, and how: ONE Query on the lead's partition
     (its record and newest interactions). Anything that settles it counts: an activity on the lead since the
     assignment, a status beyond new, another owner, a closed or trashed lead."""
-    page = repository.read_partition(
-        keys.record_pk(assignment.tenant_id, Kind.LEAD, assignment.lead_id),
-        limit=INTERACTIONS_READ,
-        start=keys.META_SK,
-        end=keys.INTERACTIONS_END,
-    )
+    read = timeline.store.timeline(assignment.tenant_id, LEAD, assignment.lead_id, timeline.ITEM_KINDS)
+    page = repository.read_partition(read, limit=INTERACTIONS_READ)
     lead = page.record
     if lead is None or lead.deleted:
         return True, "the lead is gone"
@@ -277,7 +222,7 @@ def notify(assignment: Assignment, put_events: PutEvents | None = None) -> list[
     """Ask the notifier to tell the new owner (and, on reassignment, the previous owner and their manager)."""
     if assignment.status != Outcome.ASSIGNED or not assignment.owner_id:
         return []
-    lead = repository.get(assignment.tenant_id, Kind.LEAD, assignment.lead_id)
+    lead = repository.get(assignment.tenant_id, LEAD, assignment.lead_id)
     context = notification_context(
         assignment,
         lead.data if lead else {},
@@ -336,7 +281,7 @@ def notification_context(
 def _user_name(tenant_id: str, user_id: str | None) -> str:
     if not user_id:
         return ""
-    record = repository.get(tenant_id, Kind.USER, user_id)
+    record = repository.get(tenant_id, USER, user_id)
     return str(record.data.get("name") or user_id) if record else user_id
 
 
@@ -349,7 +294,7 @@ def _role(assignment: Assignment, user_id: str) -> str:
 
 
 def _manager_of(tenant_id: str, user_id: str) -> str | None:
-    record = repository.get(tenant_id, Kind.USER, user_id)
+    record = repository.get(tenant_id, USER, user_id)
     manager = record.data.get("manager_id") if record else None
     return str(manager) if manager else None
 
@@ -365,7 +310,7 @@ def _lead_name(data: dict[str, Any]) -> str:
 def check_assignable(caller: Caller, lead_id: str) -> Record:
     """`POST /leads/{id}/assign`: a caller who may update leads, an open, live lead of theirs."""
     caller.require("leads", Action.UPDATE)
-    lead = repository.get(caller.tenant_id, Kind.LEAD, lead_id)
+    lead = repository.get(caller.tenant_id, LEAD, lead_id)
     if lead is None:
         raise NotFound(f"No lead has the id {lead_id}.")
     if lead.deleted or lead.data.get("status") not in OPEN_STATUSES:

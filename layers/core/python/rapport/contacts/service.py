@@ -11,16 +11,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport import normalize, pagination
+from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.contacts import store
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact, ContactCreate
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
-from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork
+from rapport.dal import access, repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.users import teams
 
 # The filters of GET /contacts, each one Query (see `ContactService.search`).
 FILTERS = Combinations(
@@ -48,27 +50,22 @@ def display_name(data: Mapping[str, Any]) -> str:
     return " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
 
 
-def account_summary(tenant_id: str, contact_id: str, account_id: str, name: str, domain: str | None) -> SummaryItem:
-    partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
-    data = {"name": name, "domain": domain}
-    return repository.summary_item(tenant_id, partition, keys.ACCOUNT_SUMMARY_SK, Kind.ACCOUNT, account_id, data)
-
-
 class ContactService(RecordService[ContactCreate, Contact]):
-    kind = Kind.CONTACT
+    kind = CONTACT
     resource = "contacts"
     label = "contact"
     create_model = ContactCreate
     out_model = Contact
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         guards: dict[Guard, str] = {}
-        for field, unique in (("email", UniqueField.EMAIL), ("phone", UniqueField.PHONE)):
+        for field, guard in (("email", store.email_guard), ("phone", store.phone_guard)):
             if data.get(field):
-                guards[Guard(unique, data[field])] = field
+                guards[guard(data[field])] = field
             for position, value in enumerate(data.get(f"{field}s", [])):
-                guards[Guard(unique, value)] = f"{field}s[{position}]"
+                guards[guard(value)] = f"{field}s[{position}]"
         return guards
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
@@ -79,7 +76,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         account_id = data.get("account_id")
-        return {Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}
+        return {Parent(ACCOUNT, account_id): "account_id"} if account_id else {}
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """The account's summary when the contact links an account (one read of it, unless `work` writes it too),
@@ -91,16 +88,12 @@ class ContactService(RecordService[ContactCreate, Contact]):
         if contact is None or (new == old and not restored):
             return
         if new:
-            account = work.staged(contact.tenant_id, Kind.ACCOUNT, new) or repository.get(
-                contact.tenant_id, Kind.ACCOUNT, new
-            )
+            account = work.staged(contact.tenant_id, ACCOUNT, new) or repository.get(contact.tenant_id, ACCOUNT, new)
             if account is not None:  # else the write's check that the account is live refuses it
-                data = account.data
-                work.put_item(account_summary(contact.tenant_id, contact.id, new, data["name"], data.get("domain")))
+                summary = {"name": account.data["name"], "domain": account.data.get("domain")}
+                work.put_item(store.account_summary(contact.tenant_id, contact.id, new, summary))
         else:
-            work.delete_item(
-                SummaryItem(keys.record_pk(contact.tenant_id, Kind.CONTACT, contact.id), keys.ACCOUNT_SUMMARY_SK)
-            )
+            work.delete_item(store.no_account_summary(contact.tenant_id, contact.id))
 
     def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
         """Copy an account's name and domain into its live contacts' summaries; returns how many it wrote.
@@ -109,14 +102,13 @@ class ContactService(RecordService[ContactCreate, Contact]):
         contact that has moved to another account meanwhile. Runs after the account's write, outside its
         transaction; a contact linked in the moment the index lags may keep the old name until the next change.
         """
-        partition = keys.children_pk(tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
         position, written = None, 0
         while True:
-            page = repository.query("gsi4", partition, limit=100, position=position)
+            page = repository.query(store.of_account(tenant_id, account_id), limit=100, position=position)
             for contact in page.records:
                 work = UnitOfWork()
-                still_there = SummaryItem.pk.does_not_exist() | (SummaryItem.ref_id == account_id)
-                work.put_item(account_summary(tenant_id, contact.id, account_id, name, domain), still_there)
+                summary = store.account_summary(tenant_id, contact.id, account_id, {"name": name, "domain": domain})
+                store.stage_account_summary_while_linked(work, summary, account_id)
                 try:
                     work.commit()
                     written += 1
@@ -129,7 +121,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """Found by the words of its first and last name (not its account's: find the account, then its contacts),
         every email and phone, every tag, its owner and its account."""
-        contact = keys.ContactKeys(
+        contact = store.ContactKeys(
             name_key=normalize.name_key(display_name(data)),
             words=normalize.search_words(data.get("first_name"), data.get("last_name")),
             emails=[email for email in (data.get("email"), *data.get("emails", [])) if email],
@@ -138,7 +130,7 @@ class ContactService(RecordService[ContactCreate, Contact]):
             owner_id=data.get("owner_id"),
             account_id=data.get("account_id"),
         )
-        return keys.contact_index_keys(tenant_id, record_id, contact, deleted=deleted)
+        return store.index_keys(tenant_id, record_id, contact, deleted=deleted)
 
     def search(
         self,
@@ -168,32 +160,38 @@ class ContactService(RecordService[ContactCreate, Contact]):
             narrow = {"account_id": account_id} if account_id else None
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters, data_equals=narrow)
         if email is not None:
-            index, partition = "gsi2", keys.value_pk(tenant, Kind.CONTACT, SearchField.EMAIL, email)
+            found = store.by_email(tenant, email)
         elif phone is not None:
-            index, partition = "gsi3", keys.value_pk(tenant, Kind.CONTACT, SearchField.PHONE, phone)
+            found = store.by_phone(tenant, phone)
         elif account_id is not None:
-            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.CONTACT)
+            found = store.of_account(tenant, account_id)
         elif owner_id is not None:
-            index, partition = "gsi2", keys.owner_pk(tenant, Kind.CONTACT, owner_id)
+            found = store.of_owner(tenant, owner_id)
         elif filters["tag"] is not None:
-            index, partition = "gsi1", keys.value_pk(tenant, Kind.CONTACT, SearchField.TAG, str(filters["tag"]))
+            found = store.by_tag(tenant, str(filters["tag"]))
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.CONTACT, deleted=deleted)
-        return self.list(caller, index, partition, prefix=None, limit=limit, cursor=cursor, bound_to=filters)
+            found = access.listed(tenant, CONTACT, deleted=deleted)
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
     def of_account(self, caller: Caller, account_id: str, *, limit: int, cursor: str | None) -> Page[Contact]:
         """The account's live contacts by name; 404 when the tenant has no such account."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "accounts:contacts", {"account_id": account_id})
         position = pagination.decode_cursor(cursor, binding)
-        partition = keys.children_pk(caller.tenant_id, Kind.ACCOUNT, account_id, Kind.CONTACT)
-        account, page = repository.query_with_parent(partition, limit=limit, position=position)
+        account, page = repository.query_with_parent(
+            store.of_account(caller.tenant_id, account_id), limit=limit, position=position
+        )
         if position is None and account is None:
             raise NotFound(f"No account has the id {account_id}.")
         return Page(
-            items=[self._out(record) for record in page.records],
+            items=[self.out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
         )
+
+    def any_of_account(self, tenant_id: str, account_id: str) -> bool:
+        """Whether the account has a live contact (one Query, one item)."""
+        _, page = repository.query_with_parent(store.of_account(tenant_id, account_id), limit=1, position=None)
+        return bool(page.records)
 
 
 contacts = ContactService()

@@ -8,7 +8,6 @@ tenant is known, or across tenants, under the function's own role.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +26,7 @@ from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
+from rapport import config
 from rapport.dal.tenancy import TenantTable
 
 
@@ -68,7 +68,7 @@ class Item(TenantTable):
     """Every item of the single table: keys, item type, and the sparse index keys."""
 
     class Meta:
-        table_name = os.environ.get("TABLE_NAME", "rapport")
+        table_name = config.current().table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
         stream_view_type = STREAM_NEW_AND_OLD_IMAGE  # the outbox: every committed write becomes events
 
@@ -157,7 +157,7 @@ class HistoryItem(Item, discriminator="history"):
 
 
 class StatsItem(Item, discriminator="stats"):
-    """A user's counters for a month, upserted by ADD (see keys.py and rapport.dal.sales)."""
+    """A user's counters for a month, upserted by ADD (see rapport.deals.store)."""
 
     user_id = UnicodeAttribute()
     month = UnicodeAttribute()
@@ -170,18 +170,30 @@ class StatsItem(Item, discriminator="stats"):
 
 
 class SettingItem(Item, discriminator="setting"):
-    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events."""
+    """A tenant's settings document (rapport.settings), versioned like a record; `kind` names its events, `key`
+    which of a kind's documents it is (a notification template's name and channel; none for a tenant's only one)."""
 
     kind = UnicodeAttribute(null=True)  # null on items saved before settings documents published events
+    key = UnicodeAttribute(null=True)
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
     version = VersionAttribute()
 
 
+class SettingVersionItem(Item, discriminator="setting_version"):
+    """One save of a settings document: which version it made, who saved it and when, and what it changed
+    (`changes`: each field's value before and after), kept in the document's history (rapport.dal.settings)."""
+
+    version = NumberAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+    changes = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
+
+
 class CounterItem(Item, discriminator="counter"):
     """A Number updated in place (ADD under a cap, or SET over the value read): a rep's open leads, the leads
-    assigned to them on a day, a team's round-robin turn (see keys.py)."""
+    assigned to them on a day, a team's round-robin turn (see rapport.assignment.store)."""
 
     value = NumberAttribute(null=True)
 
@@ -195,7 +207,8 @@ class GuardItem(Item, discriminator="guard"):
 
 class SlotItem(Item, discriminator="slot"):
     """A staff user's 15-minute slot and the appointments booked in it: `intervals` maps each appointment's id to
-    its `[starts_at, ends_at]`; `revision` counts its writes, each conditioned on the one read (keys.py)."""
+    its `[starts_at, ends_at]`; `revision` counts its writes, each conditioned on the one read
+    (rapport.appointments.store)."""
 
     intervals = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
     revision = NumberAttribute()
@@ -203,10 +216,10 @@ class SlotItem(Item, discriminator="slot"):
 
 class IdempotencyItem(TenantTable):
     """A create's outcome under its Idempotency-Key, kept for a day so retries replay it; while it runs, the lease
-    of the attempt that holds it, and what its writes made once one committed (rapport.idempotency)."""
+    of the attempt that holds it, and what its writes made once one committed (rapport.dal.idempotency)."""
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -218,7 +231,7 @@ class IdempotencyItem(TenantTable):
     expires_at = TTLAttribute()
     lease_id = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)  # epoch milliseconds: the holder's function is gone by then
-    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.idempotency)
+    wrote = BooleanAttribute(null=True)  # set by the first write the request commits (rapport.dal.idempotency)
     created = UnicodeSetAttribute(null=True)  # `<KIND>#<id>` of the records it made
 
 
@@ -231,7 +244,7 @@ class NotificationMarkerItem(TenantTable):
     """
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -249,7 +262,7 @@ class ErasureItem(TenantTable):
     rapport.events.publisher). In the idempotency table, with its TTL: kept longer than the stream keeps records."""
 
     class Meta:
-        table_name = os.environ.get("IDEMPOTENCY_TABLE_NAME", "rapport-idempotency")
+        table_name = config.current().idempotency_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -260,10 +273,10 @@ class ErasureItem(TenantTable):
 
 class WebFormKeyItem(Model):
     """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
-    tenant, so it lives in its own table (see `rapport.dal.keys`). Gone when the form is revoked."""
+    tenant, so it lives in its own table (see `rapport.web_forms.store`). Gone when the form is revoked."""
 
     class Meta:
-        table_name = os.environ.get("WEB_FORM_KEYS_TABLE_NAME", "rapport-web-form-keys")
+        table_name = config.current().web_form_keys_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)
@@ -274,10 +287,10 @@ class WebFormKeyItem(Model):
 
 
 class TenantItem(Model):
-    """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.dal.keys`)."""
+    """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.followups.store`)."""
 
     class Meta:
-        table_name = os.environ.get("TENANTS_TABLE_NAME", "rapport-tenants")
+        table_name = config.current().tenants_table_name
         billing_mode = PAY_PER_REQUEST_BILLING_MODE
 
     pk = UnicodeAttribute(hash_key=True)

@@ -24,12 +24,17 @@ from pynamodb.expressions.update import Action
 from pynamodb.models import Model
 from pynamodb.transactions import TransactWrite
 
+from rapport import contexts
+from rapport.contexts import Kind
 from rapport.dal import keys
-from rapport.dal.keys import IndexKeys, Kind, SearchEntry, UniqueField
-from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem, WebFormKeyItem
+from rapport.dal.access import IndexQuery, PartitionQuery
+from rapport.dal.keys import IndexKeys as IndexKeys  # what services hand over for a record's write
+from rapport.dal.keys import SearchEntry
+from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem
 from rapport.errors import Busy
 from rapport.events.models import Erasure
 
+TableItem = Item  # an item of the single table that a unit of work puts or deletes, as a store builds it
 CONDITION_FAILED = "ConditionalCheckFailed"
 MAX_TRANSACTION_ITEMS = 100
 TRANSACTION_CONFLICT = "TransactionConflict"
@@ -78,7 +83,7 @@ class Record:
     def unchanged(self) -> bool:
         """Read from the table and holding what it held then, whatever its stamps (`updated_at`, `updated_by`)."""
         read = self.as_read
-        return read is not None and (_compact(self.data), self.deleted_at, self.deleted_by) == (
+        return read is not None and (compact(self.data), self.deleted_at, self.deleted_by) == (
             read.data,
             read.deleted_at,
             read.deleted_by,
@@ -87,7 +92,9 @@ class Record:
 
 @dataclass(frozen=True)
 class Guard:
-    field: UniqueField
+    """A unique value a record holds: `field` names what it is (EMAIL, DOMAIN...), as the record's context says."""
+
+    field: str
     value: str
 
 
@@ -151,7 +158,7 @@ _FENCE: ContextVar[Fence | None] = ContextVar("fence", default=None)
 @contextmanager
 def fenced(fence: Fence) -> Iterator[None]:
     """Every unit of work committed within also writes `fence`'s update in its transaction, and fails whole
-    (`LeaseLost`) when its condition fails (rapport.idempotency: a write and "this key wrote" commit together)."""
+    (`LeaseLost`) when its condition fails (rapport.dal.idempotency: a write and "this key wrote" commit together)."""
     token = _FENCE.set(fence)
     try:
         yield
@@ -190,20 +197,27 @@ class PartitionPage:
     next_position: dict[str, str] | None = None  # where DynamoDB stopped reading, if it did
 
 
+def _copied(record: Record) -> dict[str, Any]:
+    """What a record's item and each of its search entries hold of it."""
+    return {
+        "tenant_id": record.tenant_id,
+        "kind": record.kind.code,
+        "id": record.id,
+        "data": compact(record.data),
+        "created_at": record.created_at,
+        "created_by": record.created_by,
+        "updated_at": record.updated_at,
+        "updated_by": record.updated_by,
+    }
+
+
 def _to_item(record: Record, index_keys: IndexKeys) -> RecordItem:
     versioned: dict[str, Any] = {} if record.version is None else {"version": record.version}
     entries = {entry.sk for entry in index_keys.entries}
     return RecordItem(
         keys.record_pk(record.tenant_id, record.kind, record.id),
         keys.META_SK,
-        tenant_id=record.tenant_id,
-        kind=str(record.kind),
-        id=record.id,
-        data=_compact(record.data),
-        created_at=record.created_at,
-        created_by=record.created_by,
-        updated_at=record.updated_at,
-        updated_by=record.updated_by,
+        **_copied(record),
         deleted_at=record.deleted_at,
         deleted_by=record.deleted_by,
         search_entries=entries or None,
@@ -217,14 +231,7 @@ def _entry_item(record: Record, entry: SearchEntry, version: int) -> SearchEntry
     return SearchEntryItem(
         keys.record_pk(record.tenant_id, record.kind, record.id),
         entry.sk,
-        tenant_id=record.tenant_id,
-        kind=str(record.kind),
-        id=record.id,
-        data=_compact(record.data),
-        created_at=record.created_at,
-        created_by=record.created_by,
-        updated_at=record.updated_at,
-        updated_by=record.updated_by,
+        **_copied(record),
         version=version,
         words=entry.words,
         **_placed(entry),
@@ -236,17 +243,18 @@ def _placed(entry: SearchEntry) -> dict[str, Any]:
 
 
 def _as_stored(record: Record) -> AsRead:
-    data = copy.deepcopy(_compact(record.data))
+    data = copy.deepcopy(compact(record.data))
     return AsRead(data, record.deleted_at, record.deleted_by, record.updated_at, record.updated_by)
 
 
-def _from_item(item: RecordItem | SearchEntryItem) -> Record:
+def record_of(item: RecordItem | SearchEntryItem) -> Record:
+    """The record an item (or one of its search entries) holds."""
     entries = frozenset(item.search_entries or ()) if isinstance(item, RecordItem) else frozenset()
     record = Record(
-        kind=Kind(item.kind),
+        kind=contexts.kind(item.kind),
         id=item.id,
         tenant_id=item.tenant_id,
-        data=_plain(item.data),
+        data=plain(item.data),
         created_at=item.created_at,
         created_by=item.created_by,
         updated_at=item.updated_at,
@@ -260,23 +268,24 @@ def _from_item(item: RecordItem | SearchEntryItem) -> Record:
     return record
 
 
-def _compact(value: Any) -> Any:
+def compact(value: Any) -> Any:
     """Drop None and empty containers: absent attributes cost nothing and read back as unset."""
     if isinstance(value, dict):
-        pairs = ((key, _compact(inner)) for key, inner in value.items())
+        pairs = ((key, compact(inner)) for key, inner in value.items())
         return {key: inner for key, inner in pairs if inner not in (None, {}, [])}
     if isinstance(value, list):
-        return [_compact(inner) for inner in value]
+        return [compact(inner) for inner in value]
     return value
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value read from an item as plain Python: maps as dicts, lists as lists."""
     if hasattr(value, "as_dict"):
         value = value.as_dict()
     if isinstance(value, dict):
-        return {key: _plain(inner) for key, inner in value.items()}
+        return {key: plain(inner) for key, inner in value.items()}
     if isinstance(value, list):
-        return [_plain(inner) for inner in value]
+        return [plain(inner) for inner in value]
     return value
 
 
@@ -285,50 +294,9 @@ def _guard_item(tenant_id: str, guard: Guard, owner: Record | None = None) -> Gu
         keys.guard_pk(tenant_id, guard.field, guard.value),
         keys.GUARD_SK,
         tenant_id=tenant_id,
-        owner_kind=str(owner.kind) if owner else "",
+        owner_kind=owner.kind.code if owner else "",
         owner_id=owner.id if owner else "",
     )
-
-
-ENTRY_KIND = "entry"  # the kind of a timeline entry's summary item (rapport.activities.timeline)
-
-
-def entry_item(tenant_id: str, owner: Parent, sk: str, entry_id: str, data: Mapping[str, Any]) -> SummaryItem:
-    """A timeline entry in `owner`'s partition at `sk` (keys.entry_sk), for a `UnitOfWork` to put."""
-    return summary_item(tenant_id, keys.record_pk(tenant_id, owner.kind, owner.id), sk, ENTRY_KIND, entry_id, data)
-
-
-@dataclass(frozen=True)
-class WebFormKey:
-    """The tenant and web form an API Gateway API key belongs to, with the form's defaults for its leads."""
-
-    api_key_id: str
-    tenant_id: str
-    form_id: str
-    defaults: dict[str, Any]
-
-
-def web_form_key_item(key: WebFormKey) -> WebFormKeyItem:
-    return WebFormKeyItem(
-        keys.web_form_key_pk(key.api_key_id), tenant_id=key.tenant_id, form_id=key.form_id, defaults=key.defaults
-    )
-
-
-def save_web_form_key(key: WebFormKey) -> None:
-    """Put a key's lookup item, under the function's own credentials: the keys table is no tenant's."""
-    web_form_key_item(key).save()
-
-
-def delete_web_form_key(api_key_id: str) -> None:
-    WebFormKeyItem(keys.web_form_key_pk(api_key_id)).delete()
-
-
-def web_form_key(api_key_id: str) -> WebFormKey | None:
-    try:
-        item = WebFormKeyItem.get(keys.web_form_key_pk(api_key_id))
-    except DoesNotExist:
-        return None
-    return WebFormKey(api_key_id, item.tenant_id, item.form_id, _plain(item.defaults))
 
 
 def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
@@ -336,21 +304,21 @@ def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
         item = RecordItem.get(keys.record_pk(tenant_id, kind, record_id), keys.META_SK, consistent_read=True)
     except DoesNotExist:
         return None
-    return _from_item(item)
+    return record_of(item)
 
 
 def get_records(tenant_id: str, wanted: Iterable[Parent]) -> dict[Parent, Record]:
     """The records `wanted` that exist: one BatchGetItem (up to 100 keys), strongly consistent."""
     by_key = {(keys.record_pk(tenant_id, record.kind, record.id), keys.META_SK): record for record in set(wanted)}
     items = RecordItem.batch_get(list(by_key), consistent_read=True) if by_key else []
-    return {by_key[(item.pk, item.sk)]: _from_item(item) for item in items if isinstance(item, RecordItem)}
+    return {by_key[(item.pk, item.sk)]: record_of(item) for item in items if isinstance(item, RecordItem)}
 
 
 def get_many(tenant_id: str, kind: Kind, record_ids: Iterable[str]) -> dict[str, Record]:
     """The records of `kind` with these ids that exist, by id: one BatchGetItem (at most 100 ids)."""
     wanted = [(keys.record_pk(tenant_id, kind, record_id), keys.META_SK) for record_id in set(record_ids)]
     found = RecordItem.batch_get(wanted) if wanted else []
-    return {item.id: _from_item(item) for item in found if isinstance(item, RecordItem)}
+    return {item.id: record_of(item) for item in found if isinstance(item, RecordItem)}
 
 
 def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
@@ -365,7 +333,7 @@ def summary_item(
     tenant_id: str, partition: str, sk: str, kind: Kind | str, ref_id: str, data: Mapping[str, Any]
 ) -> SummaryItem:
     """A copy of `kind` `ref_id`'s data for the reads of the record whose partition is `partition`."""
-    return SummaryItem(partition, sk, tenant_id=tenant_id, kind=str(kind), ref_id=ref_id, data=_compact(dict(data)))
+    return SummaryItem(partition, sk, tenant_id=tenant_id, kind=str(kind), ref_id=ref_id, data=compact(dict(data)))
 
 
 def write(
@@ -711,7 +679,7 @@ def _send_order(operations: list[_Operation]) -> list[_Operation]:
     return sorted(operations, key=lambda operation: rank[operation.action])
 
 
-def _sort_key_range(sort_key: Any, start: str | None, end: str | None) -> Condition | None:
+def sort_key_range(sort_key: Any, start: str | None, end: str | None) -> Condition | None:
     """Sort keys from `start` to `end`, both inclusive, either open."""
     if start is not None and end is not None:
         return sort_key.between(start, end)  # type: ignore[no-any-return]
@@ -726,45 +694,39 @@ Position = dict[str, str]
 Listed = RecordItem | SearchEntryItem
 
 
+def _condition(pattern: IndexQuery, *, count_parent: bool) -> Condition | None:
+    """The sort key condition of an index pattern: a prefix, an upper bound or a range (one at most)."""
+    sort_key = getattr(Item, f"{pattern.index}sk")
+    if pattern.prefix and pattern.before:
+        raise ValueError("a Query takes one sort key condition: a prefix or an upper bound")
+    if pattern.before:
+        return sort_key < pattern.before  # type: ignore[no-any-return]
+    if pattern.prefix:
+        return sort_key.startswith(pattern.prefix)  # type: ignore[no-any-return]
+    if pattern.start is not None or pattern.end is not None:
+        return sort_key_range(sort_key, pattern.start, pattern.end)
+    if pattern.index == "gsi4" and not count_parent:
+        return sort_key > keys.PARENT_SK  # type: ignore[no-any-return]
+    return None
+
+
+def _filter(pattern: IndexQuery) -> Condition | None:
+    filters = [SearchEntryItem.words.contains(f" {word}") for word in pattern.words]
+    filters += [SearchEntryItem.data[name] == value for name, value in (pattern.data_equals or {}).items()]
+    return functools.reduce(operator.and_, filters) if filters else None
+
+
 def _query_items(
-    index: str,
-    partition: str,
-    prefix: str | None,
-    count: int,
-    position: Position | None,
-    *,
-    count_parent: bool = False,
-    start: str | None = None,
-    end: str | None = None,
-    before: str | None = None,
-    words: Sequence[str] = (),
-    data_equals: Mapping[str, str] | None = None,
-    newest_first: bool = False,
+    pattern: IndexQuery, count: int, position: Position | None, *, count_parent: bool = False
 ) -> tuple[list[Listed], Position | None]:
     """ONE Query of at most `count` items: the records and search entries it found, and where DynamoDB stopped
     (set when it read `count` items, or 1 MB). `words` keeps only entries whose name has a word starting with each,
     `data_equals` those whose data has these values (filters: the items they drop were read, and count to `count`)."""
-    sort_key = getattr(Item, f"{index}sk")
-    if prefix and before:
-        raise ValueError("a Query takes one sort key condition: a prefix or an upper bound")
-    if before:
-        condition = sort_key < before
-    elif prefix:
-        condition = sort_key.startswith(prefix)
-    elif start is not None or end is not None:
-        condition = _sort_key_range(sort_key, start, end)
-    elif index == "gsi4" and count_parent is False:
-        condition = sort_key > keys.PARENT_SK
-    else:
-        condition = None
-    filters = [SearchEntryItem.words.contains(f" {word}") for word in words]
-    filters += [SearchEntryItem.data[name] == value for name, value in (data_equals or {}).items()]
-    narrowing = functools.reduce(operator.and_, filters) if filters else None
-    results = getattr(Item, index).query(
-        partition,
-        range_key_condition=condition,
-        filter_condition=narrowing,
-        scan_index_forward=not newest_first,
+    results = getattr(Item, pattern.index).query(
+        pattern.partition,
+        range_key_condition=_condition(pattern, count_parent=count_parent),
+        filter_condition=_filter(pattern),
+        scan_index_forward=not pattern.newest_first,
         page_size=count,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
     )
@@ -782,7 +744,7 @@ def _page(items: list[Listed], stopped_at: Position | None, index: str, limit: i
     for item in items[:limit]:
         if item.id not in seen:
             seen.add(item.id)
-            page.records.append(_from_item(item))
+            page.records.append(record_of(item))
     if len(items) > limit:
         last = items[limit - 1]
         page.next_position = {
@@ -796,62 +758,37 @@ def _page(items: list[Listed], stopped_at: Position | None, index: str, limit: i
     return page
 
 
-def query(
-    index: str,
-    partition: str,
-    *,
-    prefix: str | None = None,
-    before: str | None = None,
-    limit: int,
-    position: Position | None = None,
-    start: str | None = None,
-    end: str | None = None,
-    words: Sequence[str] = (),
-    data_equals: Mapping[str, str] | None = None,
-    newest_first: bool = False,
-) -> QueryPage:
-    """ONE Query on `index`: at most `limit` records, and where the next page starts if there is one.
+def query(pattern: IndexQuery, *, limit: int, position: Position | None = None) -> QueryPage:
+    """ONE Query of `pattern`: at most `limit` records, and where the next page starts if there is one. A pattern
+    that filters (`words`, `data_equals`) may give a page of fewer than `limit` that still goes on."""
+    items, stopped_at = _query_items(pattern, limit + 1, position)
+    return _page(items, stopped_at, pattern.index, limit)
 
-    `prefix`, the inclusive sort key range `start`..`end`, or the exclusive upper bound `before` narrow it; `words`
-    and `data_equals` filter (see `_query_items`), so a page may then hold fewer than `limit` and still go on;
-    `newest_first` reads it in descending sort key order.
-    """
-    items, stopped_at = _query_items(
-        index,
-        partition,
-        prefix,
-        limit + 1,
-        position,
-        start=start,
-        end=end,
-        before=before,
-        words=words,
-        data_equals=data_equals,
-        newest_first=newest_first,
+
+def records(pattern: IndexQuery) -> Iterator[Record]:
+    """Every record of `pattern`: one Query, paged as DynamoDB pages it (for the unattended jobs)."""
+    results = getattr(Item, pattern.index).query(
+        pattern.partition,
+        range_key_condition=_condition(pattern, count_parent=False),
+        filter_condition=_filter(pattern),
+        scan_index_forward=not pattern.newest_first,
     )
-    return _page(items, stopped_at, index, limit)
+    for item in results:
+        if isinstance(item, RecordItem):
+            yield record_of(item)
 
 
-def read_partition(
-    partition: str,
-    *,
-    limit: int,
-    start: str | None = None,
-    end: str | None = None,
-    kinds: Sequence[str] = (),
-    position: dict[str, str] | None = None,
-) -> PartitionPage:
-    """ONE Query on a partition of the base table (a record's, or a calendar), strongly consistent.
+def read_partition(pattern: PartitionQuery, *, limit: int, position: Position | None = None) -> PartitionPage:
+    """ONE Query of `pattern` on the base table, strongly consistent.
 
-    Reads at most `limit` items with sort keys from `start` to `end` (inclusive); `kinds`, if given, returns only
-    records and summaries of those kinds (the others are read, and count to `limit`: DynamoDB filters after
-    reading, and only on attributes that are not keys). Exactly one request: DynamoDB's page is the answer,
-    and `next_position` says where it stopped, if it did.
+    Reads at most `limit` items; with `kinds`, returns only records and summaries of those kinds (the others are
+    read, and count to `limit`: DynamoDB filters after reading, and only on attributes that are not keys).
+    Exactly one request: DynamoDB's page is the answer, and `next_position` says where it stopped, if it did.
     """
     results = Item.query(
-        partition,
-        range_key_condition=_sort_key_range(Item.sk, start, end),
-        filter_condition=SummaryItem.kind.is_in(*kinds) if kinds else None,
+        pattern.partition,
+        range_key_condition=sort_key_range(Item.sk, pattern.start, pattern.end),
+        filter_condition=SummaryItem.kind.is_in(*pattern.kinds) if pattern.kinds else None,
         consistent_read=True,
         page_size=limit,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
@@ -860,19 +797,37 @@ def read_partition(
     page = PartitionPage()
     for item in (Item.from_raw_data(entry) for entry in raw.get("Items", [])):
         if isinstance(item, RecordItem):
-            page.record = _from_item(item)
+            page.record = record_of(item)
         elif isinstance(item, SummaryItem):
-            page.summaries.append(Summary(item.sk, item.kind, item.ref_id, _plain(item.summary_data())))
+            page.summaries.append(_summary(item))
     last = raw.get("LastEvaluatedKey")
     page.next_position = {name: value["S"] for name, value in last.items()} if last else None
     return page
 
 
-def partition_summaries(partition: str, prefix: str) -> Iterator[Summary]:
-    """Every summary under `prefix` in a partition, in key order (as many Queries as it takes): for erasures."""
-    for item in Item.query(partition, Item.sk.startswith(prefix)):
+def after(pattern: PartitionQuery, sk: str) -> Position:
+    """Where a read of `pattern` goes on after the item at `sk` (a page's cursor)."""
+    return {"pk": pattern.partition, "sk": sk}
+
+
+def _summary(item: SummaryItem) -> Summary:
+    return Summary(item.sk, item.kind, item.ref_id, plain(item.summary_data()))
+
+
+def partition_summaries(pattern: PartitionQuery) -> Iterator[Summary]:
+    """Every summary of `pattern`, in key order (as many Queries as it takes): for erasures."""
+    condition = sort_key_range(Item.sk, pattern.start, pattern.end)
+    filtered = SummaryItem.kind.is_in(*pattern.kinds) if pattern.kinds else None
+    for item in Item.query(pattern.partition, condition, filter_condition=filtered):
         if isinstance(item, SummaryItem):
-            yield Summary(item.sk, item.kind, item.ref_id, _plain(item.summary_data()))
+            yield _summary(item)
+
+
+def unindexed(kinds: Iterable[Kind]) -> Iterator[Record]:
+    """The live records of `kinds` written before they had search entries: a Scan, for maintenance only."""
+    for item in RecordItem.scan(RecordItem.kind.is_in(*(kind.code for kind in kinds))):
+        if isinstance(item, RecordItem) and item.search_entries is None and item.deleted_at is None:
+            yield record_of(item)
 
 
 def delete_items(items: Iterable[Model]) -> None:
@@ -882,12 +837,11 @@ def delete_items(items: Iterable[Model]) -> None:
             batch.delete(item)
 
 
-def query_with_parent(
-    partition: str, *, limit: int, position: dict[str, str] | None
-) -> tuple[Record | None, QueryPage]:
-    """One Query on gsi4: the parent (on the first page, if it exists) and a page of its children."""
+def query_with_parent(pattern: IndexQuery, *, limit: int, position: Position | None) -> tuple[Record | None, QueryPage]:
+    """One Query of a parent's children (`access.children`): the parent (on the first page, if it exists) and a page
+    of its children."""
     if position is not None:
-        return None, query("gsi4", partition, limit=limit, position=position)
-    items, stopped_at = _query_items("gsi4", partition, None, limit + 2, None, count_parent=True)
+        return None, query(pattern, limit=limit, position=position)
+    items, stopped_at = _query_items(pattern, limit + 2, None, count_parent=True)
     parent = items.pop(0) if items and items[0].gsi4sk == keys.PARENT_SK else None
-    return (_from_item(parent) if parent else None), _page(items, stopped_at, "gsi4", limit)
+    return (record_of(parent) if parent else None), _page(items, stopped_at, "gsi4", limit)

@@ -22,7 +22,6 @@ request under its own credentials, bound or not.
 
 from __future__ import annotations
 
-import os
 import weakref
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,8 +34,10 @@ from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from pynamodb.connection.table import TableConnection
 from pynamodb.models import Model
 
+from rapport import config
+
 TENANT_TAG = "tenant_id"  # the session tag the tenant-data role's policy reads (infra/table_access.py)
-ROLE_VARIABLE = "TENANT_ROLE_ARN"
+ROLE_VARIABLE = config.variable("tenant_role_arn")
 # A role assumed by a Lambda function's own role is role chaining, which AWS caps at an hour.
 SESSION_DURATION = timedelta(hours=1)
 # Credentials are renewed this long before they expire: longer than any invocation (API 10 s, workers 60 s).
@@ -129,7 +130,7 @@ def _credentials() -> TenantCredentials | None:
 
 
 def _from_environment() -> TenantCredentials | None:
-    role_arn = os.environ.get(ROLE_VARIABLE)
+    role_arn = config.current().tenant_role_arn
     if not role_arn:
         return None
     import boto3  # type: ignore[import-untyped]  # the default session, which the function's other clients share

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from rapport.auth import Action, Caller, Role
-from rapport.dal import sales
+from rapport.deals import store
 from rapport.deals.models import (
     COMMIT_PROBABILITY,
     Forecast,
@@ -117,7 +117,7 @@ def forecast(caller: Caller, period_text: str, *, owner_id: str | None, pipeline
     table = current_rates(caller.tenant_id)
     deals = (
         record.data
-        for record in sales.deals_closing_between(caller.tenant_id, period.start.isoformat(), period.end.isoformat())
+        for record in store.deals_closing_between(caller.tenant_id, period.start.isoformat(), period.end.isoformat())
         if (owner is None or record.data["owner_id"] == owner)
         and (pipeline_id is None or record.data["pipeline_id"] == pipeline_id)
     )
@@ -171,7 +171,7 @@ def sales_performance(caller: Caller, period_text: str, *, owner_id: str | None)
     months = period.months
     per_owner: dict[str, Counts] = {}
     currencies: set[str] = set()
-    for item in sales.stats_between(caller.tenant_id, months[0], months[-1]):
+    for item in store.stats_between(caller.tenant_id, months[0], months[-1]):
         if owner is not None and item.user_id != owner:
             continue
         counts = Counts(

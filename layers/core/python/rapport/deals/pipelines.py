@@ -7,10 +7,10 @@ from typing import Any
 
 from rapport import normalize
 from rapport.auth import Caller
-from rapport.dal import keys
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.repository import Guard, Record
-from rapport.dal.sales import open_deals_in_stages
+from rapport.dal import access
+from rapport.dal.repository import Guard, IndexKeys, Record
+from rapport.deals import store
+from rapport.deals.manifest import PIPELINE
 from rapport.deals.models import Pipeline, PipelineCreate, StageStatus, stage_problems
 from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.pagination import Page
@@ -32,7 +32,7 @@ def retired_stages(before: Sequence[Mapping[str, Any]], after: Sequence[Mapping[
 
 
 class PipelineService(RecordService[PipelineCreate, Pipeline]):
-    kind = Kind.PIPELINE
+    kind = PIPELINE
     resource = "pipelines"
     label = "pipeline"
     create_model = PipelineCreate
@@ -42,7 +42,7 @@ class PipelineService(RecordService[PipelineCreate, Pipeline]):
         return {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.pipeline_index_keys(tenant_id, record_id, normalize.name_key(data["name"]))
+        return store.pipeline_index_keys(tenant_id, record_id, normalize.name_key(data["name"]))
 
     def _validated(self, data: Mapping[str, Any]) -> dict[str, Any]:
         validated = super()._validated(data)
@@ -54,7 +54,7 @@ class PipelineService(RecordService[PipelineCreate, Pipeline]):
     def before_update(self, caller: Caller, record: Record, data: Mapping[str, Any]) -> None:
         """A stage that open deals are in stays (open) until they move: a 409 saying how many there are."""
         retired = retired_stages(record.data["stages"], data["stages"])
-        counts = open_deals_in_stages(caller.tenant_id, record.id, list(retired))
+        counts = store.open_deals_in_stages(caller.tenant_id, record.id, list(retired))
         if not counts:
             return
         used = [f"'{retired[key]}' has {count} open deal{'s' * (count != 1)}" for key, count in counts.items()]
@@ -64,8 +64,7 @@ class PipelineService(RecordService[PipelineCreate, Pipeline]):
         )
 
     def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[Pipeline]:
-        partition = keys.list_pk(caller.tenant_id, Kind.PIPELINE)
-        return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to={})
+        return self.list(caller, access.listed(caller.tenant_id, PIPELINE), limit=limit, cursor=cursor, bound_to={})
 
 
 pipelines = PipelineService()

@@ -8,20 +8,20 @@ converted when deals were won, and are not restated.
 
 from __future__ import annotations
 
-from rapport.dal import sales
-from rapport.dal.keys import Kind
-from rapport.dal.sales import RateTable
+from rapport.deals import manifest as deals_manifest
+from rapport.deals import store
 from rapport.deals.models import CurrencyRates, CurrencyRatesPut, StageStatus
 from rapport.deals.money import DEFAULT_TENANT_CURRENCY
+from rapport.deals.store import RateTable
 from rapport.errors import Conflict, FieldError
 from rapport.settings import SettingsDocument
 
 
-class CurrencyRatesDocument(SettingsDocument[CurrencyRatesPut, CurrencyRates]):
-    def check(self, tenant_id: str, current: CurrencyRatesPut, content: CurrencyRatesPut) -> None:
+class CurrencyRatesDocument(SettingsDocument[CurrencyRatesPut]):
+    def check(self, tenant_id: str, key: str | None, current: CurrencyRatesPut, content: CurrencyRatesPut) -> None:
         """The tenant currency is fixed once a deal was won in it (recorded revenue and lifetime values are in it
         and are not restated)."""
-        if content.currency != current.currency and sales.any_deal_with_status(tenant_id, StageStatus.WON):
+        if content.currency != current.currency and store.any_deal_with_status(tenant_id, StageStatus.WON):
             raise Conflict(
                 f"Deals were won in the tenant currency {current.currency}; it can no longer change.",
                 [FieldError("currency", f"must stay {current.currency}: deals were won in it", "currency_in_use")],
@@ -29,11 +29,11 @@ class CurrencyRatesDocument(SettingsDocument[CurrencyRatesPut, CurrencyRates]):
 
 
 CURRENCY_RATES = CurrencyRatesDocument(
-    Kind.CURRENCY_RATES,
+    deals_manifest.CURRENCY_RATES,
     CurrencyRatesPut,
-    CurrencyRates,
+    document=CurrencyRates,
     resource="currency_rates",
-    default=lambda: CurrencyRatesPut(currency=DEFAULT_TENANT_CURRENCY),
+    default=lambda _: CurrencyRatesPut(currency=DEFAULT_TENANT_CURRENCY),
 )
 
 
@@ -42,6 +42,6 @@ def default_rates() -> RateTable:
 
 
 def current_rates(tenant_id: str) -> RateTable:
-    document = CURRENCY_RATES.read(tenant_id)
+    document = CURRENCY_RATES.read(tenant_id).content
     rates = {code: str(rate) for code, rate in document.rates.items()}
     return RateTable(currency=document.currency, rates=rates)

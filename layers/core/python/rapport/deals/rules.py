@@ -17,8 +17,8 @@ from decimal import Decimal
 from typing import Any
 
 from rapport import normalize
-from rapport.dal.sales import StatsDelta
 from rapport.deals.models import CLOSED, StageStatus
+from rapport.deals.store import StatsDelta
 from rapport.errors import FieldError
 
 DERIVED = ("status", "probability", "stage_entered_at", "closed_at", "last_activity_at", "rotting_days", "closing")

@@ -1,9 +1,9 @@
 """Deals: an opportunity moving through a pipeline's stages to won or lost.
 
 Every deal write is one transaction: the deal, its stage history entry and, for a move, a stage change entry in
-its timeline and its account's (rapport.activities.timeline), the summaries in its contacts' partitions (the 360
+its timeline and its account's (rapport.timeline), the summaries in its contacts' partitions (the 360
 view), and what it adds to its owner's monthly stats and its contacts' lifetime values.
-Reads are one request: a GetItem, or one Query per list filter combination (see keys.py).
+Reads are one request: a GetItem, or one Query per list filter combination (see its store).
 """
 
 from __future__ import annotations
@@ -16,24 +16,24 @@ from typing import Any
 
 from ulid import ULID
 
-from rapport import merge_patch, normalize, pagination
-from rapport.activities import timeline
-from rapport.activities.models import EntryKind, StageChangeEntry
+from rapport import merge_patch, normalize, pagination, timeline
+from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository, sales
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.models import Item, SummaryItem
-from rapport.dal.repository import Guard, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
-from rapport.dal.sales import RateTable
-from rapport.deals import rules
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
+from rapport.deals import rules, store
+from rapport.deals.manifest import DEAL
 from rapport.deals.models import Deal, DealCreate, StageChange, StageStatus
 from rapport.deals.money import cents, convert
 from rapport.deals.rates import default_rates
 from rapport.errors import Conflict, FieldError, InvalidInput, NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
+from rapport.timeline.models import EntryKind, StageChangeEntry
 from rapport.types import utc_now
+from rapport.users import teams
 
 # The filter combinations of GET /deals, each one Query on its own index partition (see `DealService.search`).
 FILTERS = Combinations(
@@ -58,26 +58,27 @@ def _now() -> datetime:
 
 
 class DealService(RecordService[DealCreate, Deal]):
-    kind = Kind.DEAL
+    kind = DEAL
     resource = "deals"
     label = "deal"
     create_model = DealCreate
     out_model = Deal
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
         linked = {
-            Parent(Kind.CONTACT, contact_id): f"contact_ids[{position}]"
+            Parent(CONTACT, contact_id): f"contact_ids[{position}]"
             for position, contact_id in enumerate(data.get("contact_ids", []))
         }
         account_id = data.get("account_id")
-        return {**({Parent(Kind.ACCOUNT, account_id): "account_id"} if account_id else {}), **linked}
+        return {**({Parent(ACCOUNT, account_id): "account_id"} if account_id else {}), **linked}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.deal_index_keys(
+        return store.deal_index_keys(
             tenant_id,
             record_id,
             close_date=data["close_date"],
@@ -102,7 +103,7 @@ class DealService(RecordService[DealCreate, Deal]):
         changes = payload.model_dump(mode="json", exclude_none=True)
         data = self._validated(changes)
         data.setdefault("owner_id", caller.user_id)
-        pipeline, table = sales.pipeline_and_rates(caller.tenant_id, data["pipeline_id"], rates=True)
+        pipeline, table = store.pipeline_and_rates(caller.tenant_id, data["pipeline_id"], rates=True)
         now = utc_now()
         record = Record(
             kind=self.kind,
@@ -147,7 +148,7 @@ class DealService(RecordService[DealCreate, Deal]):
         )
         pipeline, table = None, None
         if needs_rates:
-            pipeline, table = sales.pipeline_and_rates(
+            pipeline, table = store.pipeline_and_rates(
                 caller.tenant_id, data["pipeline_id"] if moved else None, rates=True
             )
             table = table or default_rates()
@@ -193,8 +194,8 @@ class DealService(RecordService[DealCreate, Deal]):
             work.commit()
         except StaleVersion as error:
             raise self._stale() from error
-        repository.delete_items(sales.history_items(caller.tenant_id, record.id))
-        timeline.delete_entries(caller.tenant_id, Parent(Kind.DEAL, record.id), EntryKind.STAGE_CHANGE)
+        repository.delete_items(store.history_items(caller.tenant_id, record.id))
+        timeline.delete_entries(caller.tenant_id, Parent(DEAL, record.id), EntryKind.STAGE_CHANGE)
 
     def _settle(
         self,
@@ -202,7 +203,7 @@ class DealService(RecordService[DealCreate, Deal]):
         before: Mapping[str, Any] | None,
         changes: Mapping[str, Any],
         pipeline: Record | None,
-        table: RateTable | None,
+        table: store.RateTable | None,
         *,
         moved: bool,
         actor: Caller,
@@ -259,7 +260,7 @@ class DealService(RecordService[DealCreate, Deal]):
         return entry
 
     @staticmethod
-    def _require_rate(currency: str, table: RateTable) -> None:
+    def _require_rate(currency: str, table: store.RateTable) -> None:
         if currency != table.currency and currency not in table.rates:
             raise InvalidInput.of(
                 "currency",
@@ -287,11 +288,11 @@ class DealService(RecordService[DealCreate, Deal]):
         GetItem) and updated without a version condition, so activities logged at once on one deal all land. A
         missing or trashed deal, or one whose entries a write moved after the read, makes `work.commit()` raise
         `ParentMissing`."""
-        record = repository.get(tenant_id, Kind.DEAL, deal_id)
+        record = repository.get(tenant_id, DEAL, deal_id)
         entries = record.entries if record is not None else frozenset()
-        touch = sales.touch_deal_activity(tenant_id, deal_id, at, actor, entries)
+        touch = store.touch_deal_activity(tenant_id, deal_id, at, actor, entries)
         work.update_item(touch.item, touch.actions, touch.condition, touch.parent)
-        for update in sales.touch_deal_entries(tenant_id, deal_id, at, actor, entries):
+        for update in store.touch_deal_entries(tenant_id, deal_id, at, actor, entries):
             work.update_item(*update)
 
     def _stage_deal(
@@ -307,9 +308,8 @@ class DealService(RecordService[DealCreate, Deal]):
             work.require_live(record.tenant_id, parent)
         work.put_record(record, self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted))
         if entry:
-            history = sales.history_item(record.tenant_id, record.id, entry["at"], entry)
-            work.put_item(history, Item.pk.does_not_exist())
-            owners = timeline.timelines_of(Kind.DEAL, record)
+            store.stage_history(work, record.tenant_id, record.id, entry["at"], entry)
+            owners = timeline.timelines_of(DEAL, record)
             for item in timeline.entry_items(record.tenant_id, _stage_change(record, entry), owners):
                 work.put_item(item)
         visible_before = None if before is None else before
@@ -326,25 +326,24 @@ class DealService(RecordService[DealCreate, Deal]):
             ) from error
         except StaleVersion as error:
             raise self._stale() from error
-        return self._out(record)
+        return self.out(record)
 
     @staticmethod
     def _add_effects(work: UnitOfWork, record: Record, effects: rules.Effects) -> None:
         tenant_id = record.tenant_id
         for contact_id, summary in effects.summaries.items():
-            work.put_item(sales.deal_summary(tenant_id, contact_id, record.id, summary))
+            work.put_item(store.deal_summary(tenant_id, contact_id, record.id, summary))
         for contact_id in effects.unlinked:
-            partition = keys.record_pk(tenant_id, Kind.CONTACT, contact_id)
-            work.delete_item(SummaryItem(partition, keys.deal_summary_sk(record.id)))
+            work.delete_item(store.no_deal_summary(tenant_id, contact_id, record.id))
         for (month, user_id), delta in effects.stats.items():
             currency = effects.currency if delta.revenue_won else None
-            work.update_item(*sales.stats_update(tenant_id, month, user_id, delta, currency))
+            work.update_item(*store.stats_update(tenant_id, month, user_id, delta, currency))
         for contact_id, amount in effects.lifetime_values.items():
-            work.update_item(*sales.lifetime_value_update(tenant_id, contact_id, amount, effects.currency or ""))
+            work.update_item(*store.lifetime_value_update(tenant_id, contact_id, amount, effects.currency or ""))
 
     # Reads
 
-    def _out(self, record: Record) -> Deal:
+    def out(self, record: Record) -> Deal:
         shown = {name: value for name, value in record.data.items() if name not in rules.INTERNAL}
         return Deal.model_validate(
             {
@@ -385,31 +384,26 @@ class DealService(RecordService[DealCreate, Deal]):
             "deleted": deleted,
         }
         FILTERS.check(filters)
-        prefix: str | None = None
         if deleted:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL, deleted=True)
+            found = store.deals_by_close_date(tenant, deleted=True)
         elif owner_id is not None:
-            index, partition = "gsi2", keys.deal_owner_pk(tenant, owner_id)
-            parts = [part for part in (status, pipeline_id) if part is not None]
-            prefix = keys.key_prefix(*parts) if parts else None
+            found = store.deals_of_owner(tenant, owner_id, status, pipeline_id)
         elif status is not None:
-            index, partition = "gsi4", keys.deal_status_pk(tenant, status)
-            prefix = keys.key_prefix(pipeline_id) if pipeline_id else None
+            found = store.deals_in_status(tenant, status, pipeline_id)
         elif pipeline_id is not None:
-            index, partition = "gsi3", keys.deal_pipeline_pk(tenant, pipeline_id)
-            prefix = keys.key_prefix(normalize.name_key(stage)) if stage else None
+            found = store.deals_of_pipeline(tenant, pipeline_id, normalize.name_key(stage) if stage else None)
         elif account_id is not None:
-            index, partition = "gsi4", keys.children_pk(tenant, Kind.ACCOUNT, account_id, Kind.DEAL)
+            found = store.deals_of_account(tenant, account_id)
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.DEAL)
-        return self.list(caller, index, partition, prefix=prefix, limit=limit, cursor=cursor, bound_to=filters)
+            found = store.deals_by_close_date(tenant)
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
     def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
         """The deal's stage transitions, oldest first (one Query); 404 for a deal the tenant does not have."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "deals:history", {"deal_id": record_id})
         position = pagination.decode_cursor(cursor, binding)
-        entries, next_position = sales.history(caller.tenant_id, record_id, limit=limit, position=position)
+        entries, next_position = store.history(caller.tenant_id, record_id, limit=limit, position=position)
         if position is None and not entries:
             raise NotFound(f"No deal has the id {record_id}.")
         return Page(

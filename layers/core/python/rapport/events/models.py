@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,17 @@ class Erasure:
 class FieldChange(BaseModel):
     before: Any = None
     after: Any = None
+
+
+def changes_between(
+    before: Mapping[str, Any], after: Mapping[str, Any], shown: Callable[[Any], Any] = lambda value: value
+) -> dict[str, FieldChange]:
+    """Each field whose value differs (a field one side lacks is None there), with both values as `shown`."""
+    return {
+        name: FieldChange(before=shown(before.get(name)), after=shown(after.get(name)))
+        for name in sorted(set(before) | set(after))
+        if before.get(name) != after.get(name)
+    }
 
 
 class DomainEvent(BaseModel):

@@ -4,7 +4,8 @@ Only business records and settings documents make events; guards and summaries a
 what happened. Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed,
 `restored`, `erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`,
 `deal.won`, ...). A settings document (rapport.settings) exists with its defaults before it is first saved, so
-each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's.
+each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's (or, for a kind with a
+document per key, like the notification templates, the key).
 
 Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
 
@@ -21,57 +22,37 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cache
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 
-from rapport.dal.keys import SETTINGS_DOCUMENTS, Kind
-from rapport.events.models import DomainEvent, Erasure, FieldChange
+from rapport import contexts
+from rapport.contexts import Derivation, Image, Kind
+from rapport.events.models import DomainEvent, Erasure, FieldChange, changes_between
 
 RECORD_TYPE, SETTING_TYPE = "record", "setting"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
 UNKNOWN_ACTOR = "unknown"
 _deserializer = TypeDeserializer()
 
-Image = Mapping[str, Any]
 Erasures = Callable[[str, Kind, str], Erasure | None]  # who erased the tenant's record of a kind, and when
-
-
-@dataclass(frozen=True)
-class Derivation:
-    """The meaningful events of one entity, from its fields before and after an update."""
-
-    produces: tuple[str, ...]
-    derive: Callable[[Image, Image], list[str]]
-
-
-def _deal_outcomes(before: Image, after: Image) -> list[str]:
-    names: list[str] = []
-    if before.get("stage") != after.get("stage"):
-        names.append("stage_changed")
-    if before.get("status") != after.get("status") and after.get("status") in ("won", "lost"):
-        names.append(str(after["status"]))
-    return names
-
-
-def _became(field: str, value: str, name: str) -> Callable[[Image, Image], list[str]]:
-    return lambda before, after: [name] if after.get(field) == value and before.get(field) != value else []
 
 
 LIFECYCLE = ("created", "updated", "deleted", "restored", "erased")
 SETTINGS_LIFECYCLE = ("updated",)
-DERIVATIONS: dict[str, Derivation] = {
-    "deal": Derivation(("stage_changed", "won", "lost"), _deal_outcomes),
-    "lead": Derivation(("converted",), _became("status", "converted", "converted")),
-    "task": Derivation(("completed",), _became("status", "done", "completed")),
-}
+
+
+@cache
+def derivations() -> dict[str, Derivation]:
+    """The meaningful events of each entity, as its context declares them (rapport.contexts)."""
+    return {entity: derivation for context in contexts.contexts() for entity, derivation in context.derivations.items()}
 
 
 def lifecycle_of(kind: Kind) -> tuple[str, ...]:
-    return SETTINGS_LIFECYCLE if kind in SETTINGS_DOCUMENTS else LIFECYCLE
+    return SETTINGS_LIFECYCLE if kind.document else LIFECYCLE
 
 
 def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[DomainEvent]:
@@ -84,13 +65,13 @@ def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[Doma
     current = new or old
     if current.get("type") != RECORD_TYPE:
         return []
-    kind = Kind(current["kind"])
+    kind = contexts.kind(current["kind"])
     entity = kind.entity
-    lifecycle = _lifecycle(stream_record["eventName"], old, new) if kind not in SETTINGS_DOCUMENTS else "updated"
+    lifecycle = _lifecycle(stream_record["eventName"], old, new) if not kind.document else "updated"
     before, after = dict(old.get("data", {})), dict(new.get("data", {}))
     names = [lifecycle]
     if lifecycle == "updated":
-        derivation = DERIVATIONS.get(entity)
+        derivation = derivations().get(entity)
         names += derivation.derive(before, after) if derivation else []
     actor, occurred_at = _who_and_when(stream_record, lifecycle, kind, old, new, erasures)
     return [_event(stream_record, f"{entity}.{name}", entity, old, new, actor, occurred_at) for name in names]
@@ -120,14 +101,14 @@ def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) ->
     """A saved settings document (settings saved before they published events carry no kind: none)."""
     if "kind" not in new:
         return []
-    entity = Kind(new["kind"]).entity
+    entity = contexts.kind(new["kind"]).entity
     detail_type = f"{entity}.updated"
     event = DomainEvent(
         event_id=_event_id(stream_record, detail_type),
         detail_type=detail_type,
         tenant_id=str(new["tenant_id"]),
         entity=entity,
-        entity_id=str(new["tenant_id"]),
+        entity_id=str(new.get("key") or new["tenant_id"]),  # a kind's document per key, or the tenant's one
         actor=str(new["updated_by"]),
         occurred_at=str(new["updated_at"]),
         version=_plain(new.get("version")),
@@ -187,11 +168,7 @@ def _event_id(stream_record: Mapping[str, Any], detail_type: str) -> str:
 def _changes(old: Image, new: Image) -> dict[str, FieldChange]:
     before = {**dict(old.get("data", {})), **{name: old.get(name) for name in TRASH_FIELDS}}
     after = {**dict(new.get("data", {})), **{name: new.get(name) for name in TRASH_FIELDS}}
-    return {
-        name: FieldChange(before=_plain(before.get(name)), after=_plain(after.get(name)))
-        for name in sorted(set(before) | set(after))
-        if before.get(name) != after.get(name)
-    }
+    return changes_between(before, after, _plain)
 
 
 def _plain(value: Any) -> Any:

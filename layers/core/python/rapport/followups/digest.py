@@ -24,11 +24,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapport import normalize
-from rapport.dal import keys
-from rapport.dal import workflows as store
+from rapport.dal import repository
 from rapport.dal.repository import Record
-from rapport.deals.models import StageStatus
+from rapport.deals import store as deal_store
 from rapport.deals.rules import is_rotting
+from rapport.followups import store
 from rapport.notifications.catalog import DIGEST_TOP_ITEMS
 from rapport.notifications.requests import (
     NotificationRequest,
@@ -37,6 +37,7 @@ from rapport.notifications.requests import (
     RecipientType,
     request_notification,
 )
+from rapport.tasks import store as task_store
 
 TEMPLATE = "daily_digest"
 
@@ -149,12 +150,8 @@ def compose(tenant_id: str, deals: Iterable[Record], tasks: Iterable[Record], no
 
 def tenant_digests(tenant_id: str, now: datetime) -> list[Digest]:
     """Two Queries: the tenant's open deals, and its open tasks due before `now`."""
-    deals = store.records_between("gsi4", keys.deal_status_pk(tenant_id, StageStatus.OPEN))
-    tasks = store.records_between(
-        "gsi3",
-        keys.open_tasks_due_pk(tenant_id),
-        end=keys.timed_sk(normalize.instant(now - timedelta(seconds=1)), keys.RANGE_END),
-    )
+    deals = repository.records(deal_store.open_deals(tenant_id))
+    tasks = repository.records(task_store.due_before(tenant_id, normalize.instant(now - timedelta(seconds=1))))
     return compose(tenant_id, deals, tasks, now)
 
 

@@ -1,9 +1,9 @@
 """Task and appointment reminders: a sweep every few minutes puts one notification request per reminder due.
 
 Design. A reminder is not an item of its own: an open task with a `reminder_at` sits in its tenant's sparse
-partition `T#<t>#TASK#REMIND` (gsi1, sorted by reminder time), and a scheduled appointment in
-`T#<t>#APPT#SCHEDULED` (gsi1, sorted by start) — index keys of the record itself (rapport.dal.keys), so they
-are written in the very write that changes the task or appointment, cost no extra transaction item (an
+partition of pending reminders (sorted by reminder time), and a scheduled appointment in its tenant's scheduled
+appointments (sorted by start) — index keys of the record itself (rapport.tasks.store, rapport.appointments.store),
+so they are written in the very write that changes the task or appointment, cost no extra transaction item (an
 appointment's transaction is already budgeted to 100 items), move when `reminder_at` or `starts_at` changes,
 and vanish when the task is done/cancelled/trashed or the appointment cancelled/done/trashed.
 
@@ -43,10 +43,13 @@ from typing import Annotated, Any
 from pydantic import Field, StrictInt
 
 from rapport import normalize
-from rapport.dal import keys
-from rapport.dal import workflows as store
-from rapport.dal.keys import Kind
+from rapport.appointments import store as appointment_store
+from rapport.appointments.manifest import APPOINTMENT
+from rapport.contexts import Kind
+from rapport.dal import repository
 from rapport.dal.repository import Record
+from rapport.followups import manifest as followups_manifest
+from rapport.followups import store
 from rapport.notifications.requests import (
     NotificationRequest,
     PutEvents,
@@ -54,7 +57,9 @@ from rapport.notifications.requests import (
     RecipientType,
     request_notification,
 )
-from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.settings import SettingsDocument
+from rapport.tasks import store as task_store
+from rapport.tasks.manifest import TASK
 from rapport.types import StrictModel
 
 SWEEP_MINUTES = 5
@@ -76,16 +81,11 @@ class ReminderSettings(StrictModel):
         return [timedelta(minutes=minutes) for minutes in sorted(set(self.offsets_minutes), reverse=True)]
 
 
-class ReminderSettingsDocument(ReminderSettings, DocumentMeta):
-    """The tenant's reminder settings as read: version 0 and no author while the defaults apply."""
-
-
 REMINDER_SETTINGS = SettingsDocument(
-    Kind.REMINDER_SETTINGS,
+    followups_manifest.REMINDER_SETTINGS,
     ReminderSettings,
-    ReminderSettingsDocument,
     resource="reminder_settings",
-    default=ReminderSettings,
+    default=lambda _: ReminderSettings(),
 )
 
 
@@ -125,7 +125,7 @@ def task_reminders(tasks: Iterable[Record]) -> Iterator[Reminder]:
         data = task.data
         yield Reminder(
             tenant_id=task.tenant_id,
-            kind=Kind.TASK,
+            kind=TASK,
             record_id=task.id,
             at=data["reminder_at"],
             recipient=Recipient(type=RecipientType.USER, id=data["assignee_id"]),
@@ -175,7 +175,7 @@ def appointment_reminders(
             for recipient in recipients:
                 yield Reminder(
                     tenant_id=appointment.tenant_id,
-                    kind=Kind.APPOINTMENT,
+                    kind=APPOINTMENT,
                     record_id=appointment.id,
                     at=_instant(at),
                     recipient=recipient,
@@ -186,20 +186,16 @@ def appointment_reminders(
 
 def due(tenant_id: str, now: datetime, lookback: timedelta = LOOKBACK) -> list[Reminder]:
     """Every reminder of `tenant_id` due at `now`: two Queries (and a read of the tenant's settings)."""
-    tasks = store.records_between(
-        "gsi1",
-        keys.task_reminders_pk(tenant_id),
-        start=keys.timed_sk(_instant(now - lookback + timedelta(seconds=1)), ""),
-        end=keys.timed_sk(_instant(now), keys.RANGE_END),
+    tasks = repository.records(
+        task_store.reminders_between(tenant_id, _instant(now - lookback + timedelta(seconds=1)), _instant(now))
     )
-    offsets = REMINDER_SETTINGS.read(tenant_id).offsets()
+    offsets = REMINDER_SETTINGS.read(tenant_id).content.offsets()
     reminders = list(task_reminders(tasks))
     if offsets:
-        appointments = store.records_between(
-            "gsi1",
-            keys.scheduled_appointments_pk(tenant_id),
-            start=keys.timed_sk(_instant(now + timedelta(seconds=1)), ""),
-            end=keys.timed_sk(_instant(now + max(offsets)), keys.RANGE_END),
+        appointments = repository.records(
+            appointment_store.scheduled_between(
+                tenant_id, _instant(now + timedelta(seconds=1)), _instant(now + max(offsets))
+            )
         )
         reminders += appointment_reminders(appointments, offsets, now, lookback)
     return reminders

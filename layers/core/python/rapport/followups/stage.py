@@ -17,7 +17,7 @@ from ulid import ULID
 
 from rapport import normalize
 from rapport.dal import repository
-from rapport.dal.keys import Kind
+from rapport.deals.manifest import PIPELINE
 from rapport.errors import InvalidInput, PreconditionFailed
 from rapport.events.models import DomainEvent
 from rapport.tasks.models import TaskCreate
@@ -60,7 +60,7 @@ def follow_up(event: DomainEvent) -> str | None:
     no follow-up or the deal is gone.
     """
     deal = event.record
-    pipeline = repository.get(event.tenant_id, Kind.PIPELINE, deal["pipeline_id"])
+    pipeline = repository.get(event.tenant_id, PIPELINE, deal["pipeline_id"])
     template = stage_template(pipeline.data, deal["stage"]) if pipeline else None
     if template is None:
         return None

@@ -12,7 +12,7 @@ from pydantic.json_schema import SkipJsonSchema
 from rapport import merge_patch
 from rapport.accounts.models import CompanySize
 from rapport.contacts.models import Consent, ConsentStatus, PersonName
-from rapport.leads.scoring import Engagement, ScoreReason, ScoringRules
+from rapport.leads.scoring import Engagement, ScoreReason
 from rapport.types import (
     CountryCode,
     Email,
@@ -233,11 +233,3 @@ class Received(BaseModel):
     """The same answer for every accepted submission, new lead or duplicate: nothing about the tenant's data."""
 
     status: str = "received"
-
-
-class ScoringRulesDocument(ScoringRules):
-    """The tenant's scoring rules as read: version 0 and no author while the defaults apply."""
-
-    version: int
-    updated_at: datetime | None = None
-    updated_by: str | None = None

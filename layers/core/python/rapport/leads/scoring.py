@@ -13,8 +13,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StrictInt, StringConstraints
 
-from rapport.dal.keys import MAX_SCORE
 from rapport.types import SingleLine, StrictModel
+
+MAX_SCORE = 100
 
 
 class FitField(StrEnum):

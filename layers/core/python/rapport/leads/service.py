@@ -13,15 +13,16 @@ from typing import Any
 from pydantic import ValidationError
 from ulid import ULID
 
-from rapport import normalize
-from rapport.activities import timeline
-from rapport.activities.models import LeadSubmissionEntry
+from rapport import normalize, timeline
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind, SearchField, UniqueField
-from rapport.dal.repository import Guard, Parent, Record, StaleVersion, UnitOfWork, WebFormKey
+from rapport.contacts import store as contact_store
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, InvalidInput, NotFound
+from rapport.leads import store
+from rapport.leads.manifest import LEAD, SCORING_RULES
 from rapport.leads.models import (
     OPEN_STATUSES,
     AttachedTo,
@@ -32,16 +33,18 @@ from rapport.leads.models import (
     LeadStored,
     OnDuplicate,
     PublicLeadCreate,
-    ScoringRulesDocument,
 )
 from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
 from rapport.records import RecordService, field_errors, normalized_filter
-from rapport.settings import SettingsDocument
+from rapport.settings import Saved, SettingsDocument
+from rapport.timeline.models import LeadSubmissionEntry
 from rapport.types import utc_now
+from rapport.users import teams
+from rapport.web_forms.store import WebFormKey
 
 ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
-_ATTACHABLE = {Kind.CONTACT.label: Kind.CONTACT, Kind.LEAD.label: Kind.LEAD}
+_ATTACHABLE = {CONTACT.label: CONTACT, LEAD.label: LEAD}
 
 
 # The filters of GET /leads, each one Query (see `LeadService.search`); `min_score` goes with those sorted by score.
@@ -50,25 +53,26 @@ FILTERS = Combinations("Leads", (*_BY_SCORE, *((*filters, "min_score") for filte
 
 
 class LeadService(RecordService[LeadCreate, Lead]):
-    kind = Kind.LEAD
+    kind = LEAD
     resource = "leads"
     label = "lead"
     create_model = LeadStored
     out_model = Lead
     owner_fields = ("owner_id",)
+    ownership = teams.STAFF
 
-    def __init__(self, rules: SettingsDocument[ScoringRules, ScoringRulesDocument]) -> None:
+    def __init__(self, rules: SettingsDocument[ScoringRules]) -> None:
         self._rules = rules
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """An open lead holds its email, so a second open lead with it is a duplicate."""
         email = data.get("email")
-        return {Guard(UniqueField.LEAD_EMAIL, email): "email"} if email and _is_open(data) else {}
+        return {store.email_guard(email): "email"} if email and _is_open(data) else {}
 
     def exclusions(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         """An open lead may not have a contact's email: that person is known already."""
         email = data.get("email")
-        return {Guard(UniqueField.EMAIL, email): "email"} if email and _is_open(data) else {}
+        return {contact_store.email_guard(email): "email"} if email and _is_open(data) else {}
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
         if before is not None and before.data.get("status") == LeadStatus.CONVERTED:
@@ -77,7 +81,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
         """By score (all, per status, owner, or both); found by its email and the words of its name and company."""
-        return keys.lead_index_keys(
+        return store.index_keys(
             tenant_id,
             record_id,
             int(data.get("score", 0)),
@@ -133,7 +137,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         limit: int,
         cursor: str | None,
     ) -> Page[Lead]:
-        """One Query on the index partition that serves the filters given (see `rapport.dal.keys`): highest score
+        """One Query on the index partition that serves the filters given (see its store): highest score
         first, `min_score` being a key condition; `q` finds the words of names and companies by their start."""
         tenant = caller.tenant_id
         email = normalized_filter("email", normalize.email, email)
@@ -144,21 +148,18 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if q is not None:
             return self.find_by_name(caller, q, limit=limit, cursor=cursor, bound_to=filters)
         if deleted:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD, deleted=True)
+            found = store.all_leads(tenant, deleted=True)
         elif email is not None:
-            index, partition = "gsi2", keys.value_pk(tenant, Kind.LEAD, SearchField.EMAIL, email)
+            found = store.by_email(tenant, email)
         elif status is not None and owner_id is not None:
-            index, partition = "gsi4", keys.lead_owner_status_pk(tenant, owner_id, status)
+            found = store.of_owner_in_status(tenant, owner_id, status)
         elif owner_id is not None:
-            index, partition = "gsi3", keys.lead_owner_pk(tenant, owner_id)
+            found = store.of_owner(tenant, owner_id)
         elif status is not None:
-            index, partition = "gsi2", keys.lead_status_pk(tenant, status)
+            found = store.in_status(tenant, status)
         else:
-            index, partition = "gsi1", keys.list_pk(tenant, Kind.LEAD)
-        before = keys.score_bound(min_score) if min_score is not None else None
-        return self.list(
-            caller, index, partition, prefix=None, before=before, limit=limit, cursor=cursor, bound_to=filters
-        )
+            found = store.all_leads(tenant)
+        return self.list(caller, store.scoring_at_least(found, min_score), limit=limit, cursor=cursor, bound_to=filters)
 
     def record_engagement(
         self,
@@ -177,7 +178,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         change of the lead makes `work.commit()` raise `StaleVersion`: read again and retry (see `engage`).
         Returns the lead as it will be once `work` commits (its version is the one read until then).
         """
-        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        record = repository.get(tenant_id, LEAD, lead_id)
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
         engagement = Engagement.model_validate(record.data.get("engagement") or {})
@@ -189,7 +190,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         counted = {**record.data, "engagement": engagement.model_dump(exclude_none=True)}
         record.data = _scored(counted, self._rules.read(tenant_id))
         work.put_record(record, self.index_keys(tenant_id, lead_id, record.data, deleted=record.deleted))
-        return self._out(record)
+        return self.out(record)
 
     def engage(self, tenant_id: str, lead_id: str, kind: EngagementKind, *, actor: str) -> Lead:
         """One engagement of `kind` on its own (`record_engagement`), retried when the lead changes meanwhile."""
@@ -218,7 +219,7 @@ class LeadService(RecordService[LeadCreate, Lead]):
         if converted:
             raise Conflict(
                 f"The lead is already converted, into contact {converted['contact_id']}.",
-                existing_kind=Kind.CONTACT.label,
+                existing_kind=CONTACT.label,
                 existing_id=converted["contact_id"],
             )
         if expected_version is not None and record.version != expected_version:
@@ -250,13 +251,13 @@ class LeadService(RecordService[LeadCreate, Lead]):
         record.data = {**record.data, "status": LeadStatus.CONVERTED.value, "converted": converted}
         self._touch(record, caller)
         work.put_record(record, self.index_keys(caller.tenant_id, record.id, record.data, deleted=False))
-        return self._out(record)
+        return self.out(record)
 
     def get_as(self, tenant_id: str, lead_id: str) -> Lead:
-        record = repository.get(tenant_id, Kind.LEAD, lead_id)
+        record = repository.get(tenant_id, LEAD, lead_id)
         if record is None:
             raise NotFound(f"No lead has the id {lead_id}.")
-        return self._out(record)
+        return self.out(record)
 
     def _attach(
         self, tenant_id: str, actor: str, duplicate: Conflict, submitted: dict[str, Any], *, channel: str
@@ -274,12 +275,12 @@ class LeadService(RecordService[LeadCreate, Lead]):
             created_by=actor,
             channel=channel,
             submitted=submitted,
-            contact_id=owner.id if kind == Kind.CONTACT else None,
-            lead_id=owner.id if kind == Kind.LEAD else None,
+            contact_id=owner.id if kind == CONTACT else None,
+            lead_id=owner.id if kind == LEAD else None,
         )
         for attempt in range(ENGAGEMENT_ATTEMPTS):
             work = UnitOfWork()
-            if kind == Kind.LEAD:
+            if kind == LEAD:
                 try:
                     self.record_engagement(work, tenant_id, owner.id, {EngagementKind.ACTIVITY: 1}, actor=actor)
                 except NotFound as error:  # erased since its guard was read
@@ -309,17 +310,21 @@ def _is_open(data: Mapping[str, Any]) -> bool:
     return data.get("status", LeadStatus.NEW) in OPEN_STATUSES
 
 
-def _scored(data: dict[str, Any], rules: ScoringRulesDocument) -> dict[str, Any]:
-    result = score(data, rules)
+def _scored(data: dict[str, Any], rules: Saved[ScoringRules]) -> dict[str, Any]:
+    result = score(data, rules.content)
     return {
         **data,
         "score": result.value,
         "score_reasons": [reason.model_dump(mode="json") for reason in result.reasons],
-        "score_rules_version": rules.version,
+        "score_rules_version": rules.meta.version,
     }
 
 
 scoring_rules = SettingsDocument(
-    Kind.SCORING_RULES, ScoringRules, ScoringRulesDocument, resource="scoring_rules", default=lambda: DEFAULT_RULES
+    SCORING_RULES,
+    ScoringRules,
+    resource="scoring_rules",
+    default=lambda _: DEFAULT_RULES,
+    stored_as="rules",  # the scoring rules were a record of this id before they were a settings document
 )
 leads = LeadService(scoring_rules)

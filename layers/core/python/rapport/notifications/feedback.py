@@ -16,10 +16,11 @@ from typing import Any
 
 from rapport import normalize
 from rapport.auth import Caller
+from rapport.contacts import store as contact_store
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import contacts
 from rapport.dal import repository, tenancy
-from rapport.dal.keys import Kind, UniqueField
-from rapport.dal.repository import Guard, UnitOfWork
+from rapport.dal.repository import UnitOfWork
 from rapport.errors import PreconditionFailed
 from rapport.notifications.notifier import TENANT_TAG
 from rapport.types import utc_now
@@ -90,13 +91,13 @@ def _apply(tenant_id: str, address: str, change: Change) -> FeedbackOutcome:
         email = normalize.email(address)
     except ValueError:
         return FeedbackOutcome(address, "ignored", reason="not an email address")
-    owner = repository.guard_owner(tenant_id, Guard(UniqueField.EMAIL, email))
-    if owner is None or owner[0] != str(Kind.CONTACT):
+    owner = repository.guard_owner(tenant_id, contact_store.email_guard(email))
+    if owner is None or owner[0] != str(CONTACT):
         return FeedbackOutcome(email, "ignored", reason="no contact of the tenant has this email")
     contact_id = owner[1]
     caller = Caller(tenant_id=tenant_id, user_id=ACTOR, roles=frozenset())
     for _ in range(ATTEMPTS):
-        record = repository.get(tenant_id, Kind.CONTACT, contact_id)
+        record = repository.get(tenant_id, CONTACT, contact_id)
         if record is None:
             return FeedbackOutcome(email, "ignored", contact_id, "the contact is gone")
         # An additional address (emails[]) that bounced is not marked (only the primary one is); a complaint counts.

@@ -17,7 +17,7 @@ For each channel the message goes out on:
    SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
    lands in the dead-letter queue with the event whole.
 6. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
-   notification entry in the contact's timeline and its account's (rapport.activities.timeline: type email or
+   notification entry in the contact's timeline and its account's (rapport.timeline: type email or
    sms, outbound, subject, template).
 
 Delivery is therefore at-least-once: a crash (or a failed transaction) between 5 and 6 leaves no marker, and the
@@ -34,23 +34,23 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from pynamodb.exceptions import PutError
 from ulid import ULID
 
-from rapport.activities import timeline
-from rapport.activities.models import EXCERPT_LENGTH, NotificationEntry
+from rapport import timeline
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
-from rapport.dal.models import NotificationMarkerItem
+from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
+from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
-from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS
 from rapport.notifications.templates import render_content, stored
+from rapport.timeline.models import EXCERPT_LENGTH, NotificationEntry
 from rapport.types import utc_now
+from rapport.users.manifest import USER
 
 logger = logging.getLogger(__name__)
 MARKER_TTL = timedelta(days=30)  # longer than the retries (hours) and the dead-letter queue's 14 days of redrive
@@ -94,7 +94,7 @@ def notify(request: NotificationRequest, transport: Transport, *, app_url: str) 
     """Send `request` on each channel it goes out on, links under `app_url`; returns what happened on each."""
     if request.template not in TEMPLATES:
         return [Outcome(request.channel, "skipped", f"no template is named {request.template}")]
-    kind = Kind.CONTACT if request.recipient.type is RecipientType.CONTACT else Kind.USER
+    kind = CONTACT if request.recipient.type is RecipientType.CONTACT else USER
     record = repository.get(request.tenant_id, kind, request.recipient.id)
     if record is None or record.deleted:
         return [Outcome(request.channel, "skipped", f"no {kind.label} {request.recipient.id} (missing or deleted)")]
@@ -112,7 +112,7 @@ def _audience(tenant_id: str, recipient: _Recipient, app_url: str) -> Audience:
         time_zone = recipient.data.get("time_zone") or DEFAULT_TIME_ZONE
         locale = recipient.data.get("locale") or DEFAULT_LOCALE
         return Audience(time_zone=time_zone, locale=Locale(locale), app_url=app_url)
-    chosen = NOTIFICATION_SETTINGS.read(tenant_id)
+    chosen = NOTIFICATION_SETTINGS.read(tenant_id).content
     return Audience(time_zone=chosen.time_zone, locale=chosen.locale, app_url=app_url)
 
 
@@ -171,8 +171,7 @@ def _send(
     request: NotificationRequest, recipient: _Recipient, channel: Channel, transport: Transport, audience: Audience
 ) -> Outcome:
     tenant_id = request.tenant_id
-    marker_pk = keys.notification_marker_pk(tenant_id, str(channel), request.dedupe_key)
-    earlier = _marker(marker_pk)
+    earlier = store.marker(tenant_id, str(channel), request.dedupe_key)
     if earlier is not None:
         reason = "already sent under this dedupe key"
         if earlier.status == NOT_SENT:
@@ -182,9 +181,12 @@ def _send(
     lacking = sorted(path for path in TEMPLATES[request.template].required if value_of(context, path) is None)
     if lacking:
         reason = f"the request has no value for {', '.join(lacking)}, which {request.template} requires"
-        _record_not_sent(marker_pk, channel, reason)
+        expires = datetime.now(UTC) + MARKER_TTL
+        store.record_not_sent(
+            tenant_id, str(channel), request.dedupe_key, reason, at=utc_now(), expires=expires, status=NOT_SENT
+        )
         return Outcome(str(channel), NOT_SENT, reason)
-    content, _ = stored(tenant_id, request.template, channel)
+    content = stored(tenant_id, request.template, channel)
     message = render_content(content, context, audience)
     data = recipient.data
     if channel is Channel.EMAIL:
@@ -197,16 +199,8 @@ def _send(
         message_id = transport.send_sms(data["phone"], message.text)
     now = utc_now()
     work = UnitOfWork()
-    work.put_item(
-        NotificationMarkerItem(
-            marker_pk,
-            channel=str(channel),
-            message_id=message_id,
-            sent_at=now,
-            expires_at=datetime.now(UTC) + MARKER_TTL,
-        ),
-        NotificationMarkerItem.pk.does_not_exist(),
-    )
+    expires = datetime.now(UTC) + MARKER_TTL
+    store.stage_sent(work, tenant_id, str(channel), request.dedupe_key, message_id, at=now, expires=expires)
     if recipient.type is RecipientType.CONTACT:
         sent_at = datetime.fromisoformat(now)
         entry = NotificationEntry(
@@ -219,7 +213,7 @@ def _send(
             excerpt=message.text[:EXCERPT_LENGTH],
             template=request.template,
         )
-        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(Kind.CONTACT, recipient.record)):
+        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(CONTACT, recipient.record)):
             work.put_item(item)
     try:
         work.commit()
@@ -227,27 +221,3 @@ def _send(
         logger.warning("a concurrent delivery sent this notification too", extra={"dedupe_key": request.dedupe_key})
         return Outcome(str(channel), "duplicate", "sent, and a concurrent delivery had sent it too", message_id)
     return Outcome(str(channel), "sent", None, message_id)
-
-
-def _marker(marker_pk: str) -> NotificationMarkerItem | None:
-    try:
-        return NotificationMarkerItem.get(marker_pk, consistent_read=True)
-    except NotificationMarkerItem.DoesNotExist:
-        return None
-
-
-def _record_not_sent(marker_pk: str, channel: Channel, reason: str) -> None:
-    """The request will never be sent: say so under its dedupe key, so a redelivery finds the answer."""
-    marker = NotificationMarkerItem(
-        marker_pk,
-        status=NOT_SENT,
-        channel=str(channel),
-        reason=reason,
-        sent_at=utc_now(),
-        expires_at=datetime.now(UTC) + MARKER_TTL,
-    )
-    try:
-        marker.save(condition=NotificationMarkerItem.pk.does_not_exist())
-    except PutError as error:
-        if error.cause_response_code != "ConditionalCheckFailedException":
-            raise

@@ -30,7 +30,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, format_instant
+from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, format_instant
 
 _TAG = re.compile(r"\{\{(.*?)\}\}", re.DOTALL)
 _PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}(?:\.[A-Za-z][A-Za-z0-9_]{0,63}){0,7}")

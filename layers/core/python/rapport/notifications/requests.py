@@ -7,13 +7,14 @@ lands in the notifier's dead-letter queue rather than failing — or losing — 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from enum import StrEnum
 from functools import cache
 from typing import Any
 
 from pydantic import BaseModel, Field
+
+from rapport import config
 
 SOURCE = "rapport.workflows"
 DETAIL_TYPE = "notification.requested"
@@ -56,7 +57,7 @@ def request_notification(request: NotificationRequest, put_events: PutEvents = _
         "Source": SOURCE,
         "DetailType": DETAIL_TYPE,
         "Detail": request.model_dump_json(),
-        "EventBusName": os.environ["EVENT_BUS_NAME"],
+        "EventBusName": config.current().require("event_bus_name"),
     }
     response = put_events([entry])
     failed = [result for result in response.get("Entries", []) if "ErrorCode" in result]

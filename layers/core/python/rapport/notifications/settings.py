@@ -2,16 +2,15 @@
 
 Staff users have their own (`time_zone`, `locale` on their profile); a customer (contact) reads times as the
 tenant sets them here, UTC and en-US until it does. A settings document (rapport.settings), at
-`keys.settings_document_key(tenant, Kind.NOTIFICATION_SETTINGS)`.
+`keys.settings_document_key(tenant, notifications_manifest.NOTIFICATION_SETTINGS)`.
 """
 
 from __future__ import annotations
 
-from rapport.dal.keys import Kind
-from rapport.notifications.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
-from rapport.settings import DocumentMeta, SettingsDocument
+from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, TimeZone
+from rapport.notifications import manifest as notifications_manifest
+from rapport.settings import SettingsDocument
 from rapport.types import StrictModel
-from rapport.users.models import TimeZone
 
 
 class NotificationSettings(StrictModel):
@@ -19,14 +18,9 @@ class NotificationSettings(StrictModel):
     locale: Locale = DEFAULT_LOCALE
 
 
-class NotificationSettingsDocument(NotificationSettings, DocumentMeta):
-    """The tenant's notification settings as read: version 0 and no author while the defaults apply."""
-
-
 NOTIFICATION_SETTINGS = SettingsDocument(
-    Kind.NOTIFICATION_SETTINGS,
+    notifications_manifest.NOTIFICATION_SETTINGS,
     NotificationSettings,
-    NotificationSettingsDocument,
     resource="notification_settings",
-    default=NotificationSettings,
+    default=lambda _: NotificationSettings(),
 )

@@ -1,8 +1,10 @@
-"""A tenant's notification templates: read (saved, or the defaults), save (checked), preview, and resolve.
+"""A tenant's notification templates: a settings document per name and channel (rapport.settings), read (saved,
+or the catalog's default at version 0), saved (checked) with its history, previewed, and resolved for a message.
 
-Each (name, channel) the catalog knows is one record `T#<t>#NTPL#<name>.<channel>` once the tenant saves it;
-until then the catalog's default applies (version 0). Saving checks the syntax and refuses any variable the
-template's name does not declare (422 naming it), so what is stored always renders.
+A template's key is `<name>.<channel>`; the catalog (rapport.notifications.catalog) has the names, their variables
+and defaults. Saving checks the syntax and refuses any variable the template's name does not declare (422 naming
+it), so what is stored always renders. Templates saved before they were settings documents were records at the
+same place; they read the same, and their next save makes them documents.
 """
 
 from __future__ import annotations
@@ -11,18 +13,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
-from rapport.dal.repository import Record, StaleVersion
-from rapport.errors import FieldError, InvalidInput, NotFound, PreconditionFailed
+from rapport.errors import FieldError, InvalidInput, NotFound
+from rapport.notifications import manifest
 from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
 from rapport.notifications.rendering import Audience, TemplateSyntaxError, parse, render
-from rapport.settings import require_version
-from rapport.types import utc_now
+from rapport.settings import DocumentMeta, SettingsDocument
 
 RESOURCE = "notification_templates"
-LIST_LIMIT = 100  # the catalog's names times channels, with room to spare: one Query reads them all
 
 
 def template_id(name: str, channel: Channel) -> str:
@@ -36,7 +34,12 @@ def spec_of(name: str) -> TemplateSpec:
     return spec
 
 
-def check(spec: TemplateSpec, channel: Channel, content: TemplateContent, location: str = "body") -> Content:
+def _named(key: str | None) -> tuple[TemplateSpec, Channel]:
+    name, _, channel = str(key).rpartition(".")
+    return spec_of(name), Channel(channel)
+
+
+def check(spec: TemplateSpec, channel: Channel, content: TemplateContent, location: str = "body") -> TemplateContent:
     """`content` as a template of `spec` on `channel`, or InvalidInput naming every part at fault."""
     errors: list[FieldError] = []
     prefix = f"{location}." if location != "body" else ""
@@ -69,96 +72,61 @@ def check(spec: TemplateSpec, channel: Channel, content: TemplateContent, locati
         raise InvalidInput(
             f"The {channel} template {spec.name} is not valid: " + "; ".join(e.message for e in errors), errors
         )
-    return Content(text=content.text, subject=content.subject, html=content.html)
+    return content
 
 
-def stored(tenant_id: str, name: str, channel: Channel) -> tuple[Content, Record | None]:
-    """What applies to `name` on `channel`: the tenant's saved template (and its record), else the default."""
-    record = repository.get(tenant_id, Kind.NOTIFICATION_TEMPLATE, template_id(name, channel))
-    if record is None:
-        return TEMPLATES[name].defaults[channel], None
-    data = record.data
-    return Content(text=data["text"], subject=data.get("subject"), html=data.get("html")), record
+def _default(key: str | None) -> TemplateContent:
+    """Rapport's template for a name and channel, until the tenant saves its own."""
+    spec, channel = _named(key)
+    content = spec.defaults[channel]
+    return TemplateContent(text=content.text, subject=content.subject, html=content.html)
 
 
-def _document(spec: TemplateSpec, channel: Channel, content: Content, record: Record | None) -> NotificationTemplate:
-    return NotificationTemplate(
-        name=spec.name,
-        channel=channel,
-        description=spec.description,
-        variables=sorted(spec.variables),
-        subject=content.subject,
-        text=content.text,
-        html=content.html,
-        customized=record is not None,
-        version=(record.version or 0) if record else 0,
-        updated_at=record.updated_at if record else None,
-        updated_by=record.updated_by if record else None,
-    )
+class TemplateDocument(SettingsDocument[TemplateContent]):
+    """A document per template name and channel, keyed `<name>.<channel>`."""
+
+    def key_of(self, **path: Any) -> str:
+        spec_of(path["name"])
+        return template_id(path["name"], path["channel"])
+
+    def keys(self) -> list[str]:
+        return [template_id(name, channel) for name in sorted(TEMPLATES) for channel in Channel]
+
+    def label_of(self, key: str | None) -> str:
+        spec, channel = _named(key)
+        return f"{channel} template {spec.name}"
+
+    def validate(self, key: str | None, content: TemplateContent) -> TemplateContent:
+        return check(*_named(key), content)
+
+    def described(self, key: str | None, meta: DocumentMeta) -> dict[str, Any]:
+        spec, channel = _named(key)
+        return {
+            "name": spec.name,
+            "channel": channel,
+            "description": spec.description,
+            "variables": sorted(spec.variables),
+            "customized": meta.version > 0,
+        }
 
 
-def list_templates(caller: Caller) -> list[NotificationTemplate]:
-    """Every name and channel: the saved ones from ONE Query, the defaults for the rest."""
-    caller.require(RESOURCE, Action.READ)
-    page = repository.query("gsi1", keys.list_pk(caller.tenant_id, Kind.NOTIFICATION_TEMPLATE), limit=LIST_LIMIT)
-    saved = {record.id: record for record in page.records}
-    documents = []
-    for name, spec in sorted(TEMPLATES.items()):
-        for channel in Channel:
-            record = saved.get(template_id(name, channel))
-            content = (
-                Content(text=record.data["text"], subject=record.data.get("subject"), html=record.data.get("html"))
-                if record
-                else spec.defaults[channel]
-            )
-            documents.append(_document(spec, channel, content, record))
-    return documents
+TEMPLATES_DOCUMENT = TemplateDocument(
+    manifest.NOTIFICATION_TEMPLATE,
+    TemplateContent,
+    document=NotificationTemplate,
+    resource=RESOURCE,
+    default=_default,
+)
 
 
-def get_template(caller: Caller, name: str, channel: Channel) -> NotificationTemplate:
-    caller.require(RESOURCE, Action.READ)
-    spec = spec_of(name)
-    return _document(spec, channel, *stored(caller.tenant_id, name, channel))
+def stored(tenant_id: str, name: str, channel: Channel) -> TemplateContent:
+    """What applies to `name` on `channel`: the tenant's saved template, else the default."""
+    return TEMPLATES_DOCUMENT.read(tenant_id, template_id(name, channel)).content
 
 
-def save_template(
-    caller: Caller, name: str, channel: Channel, content: TemplateContent, expected_version: int | None
-) -> NotificationTemplate:
-    """Save over the version the caller read (If-Match, `"0"` while the default applies), like every settings
-    document (rapport.settings)."""
-    caller.require(RESOURCE, Action.UPDATE)
-    spec = spec_of(name)
-    checked = check(spec, channel, content)
-    _, record = stored(caller.tenant_id, name, channel)
-    require_version(f"{channel} template {name}", record.version or 0 if record else 0, expected_version)
-    now = utc_now()
-    if record is None:
-        record = Record(
-            kind=Kind.NOTIFICATION_TEMPLATE,
-            id=template_id(name, channel),
-            tenant_id=caller.tenant_id,
-            data={},
-            created_at=now,
-            created_by=caller.user_id,
-            updated_at=now,
-            updated_by=caller.user_id,
-        )
-    data: dict[str, Any] = {"name": name, "channel": str(channel), "text": checked.text}
-    data.update({part: value for part in ("subject", "html") if (value := getattr(checked, part)) is not None})
-    record.data = data
-    record.updated_at, record.updated_by = now, caller.user_id
-    try:
-        repository.write(record, keys.template_index_keys(caller.tenant_id, record.id))
-    except StaleVersion as error:
-        raise _stale() from error
-    return _document(spec, channel, checked, record)
-
-
-def _stale() -> PreconditionFailed:
-    return PreconditionFailed("The template changed while you saved it; read it again.")
-
-
-def render_content(content: Content, context: Mapping[str, Any], audience: Audience | None = None) -> Preview:
+def render_content(
+    content: Content | TemplateContent, context: Mapping[str, Any], audience: Audience | None = None
+) -> Preview:
     """The message `content` makes with `context` for `audience`: subjects on one line, HTML values escaped."""
     missing: list[str] = []
     subject = html = None
@@ -174,12 +142,13 @@ def render_content(content: Content, context: Mapping[str, Any], audience: Audie
 
 
 def preview(caller: Caller, name: str, channel: Channel, request: PreviewRequest) -> Preview:
+    """The template (or a draft, checked as a save would check it) rendered with a context."""
     caller.require(RESOURCE, Action.READ)
     spec = spec_of(name)
     if request.template is not None:
         content = check(spec, channel, request.template, location="template")
     else:
-        content, _ = stored(caller.tenant_id, name, channel)
+        content = stored(caller.tenant_id, name, channel)
     context = spec.sample if request.context is None else request.context
     rendered = render_content(content, context)
     if channel is Channel.SMS:

@@ -1,7 +1,7 @@
-"""Tasks: records `T#<t>#TASK#<id>`, listed per assignee and status by due time from gsi2 (keys.py), and an
+"""Tasks: records `T#<t>#TASK#<id>`, listed per assignee and status by due time (its store), and an
 open task's summary `D#TASK#<due>#<id>` in its contact's partition (the 360 view), removed when the task is
 done, cancelled or trashed and moved when its due time changes — in the task's own transaction. An open task
-also sits in its tenant's pending reminders (by `reminder_at`) and open tasks by due time (keys.py), which the
+also sits in its tenant's pending reminders (by `reminder_at`) and open tasks by due time (its store), which the
 reminder sweep and the daily digest read (rapport.followups).
 """
 
@@ -12,26 +12,27 @@ from typing import Any
 
 from rapport import links, normalize
 from rapport.auth import Caller
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Guard, Parent, Record, UnitOfWork
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
 from rapport.errors import BadRequest
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
+from rapport.tasks import store
+from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES, Task, TaskCreate, TaskStatus
+from rapport.users import teams
 
 ME = "me"
 SUMMARY_FIELDS = ("title", "status", "priority", "due_at", "reminder_at", "assignee_id")
 
 
 class TaskService(RecordService[TaskCreate, Task]):
-    kind = Kind.TASK
+    kind = TASK
     resource = "tasks"
     label = "task"
     create_model = TaskCreate
     out_model = Task
     owner_fields = ("assignee_id",)
+    ownership = teams.STAFF
 
     def create(self, caller: Caller, payload: TaskCreate) -> Task:
         if payload.assignee_id is None:
@@ -45,7 +46,7 @@ class TaskService(RecordService[TaskCreate, Task]):
         return links.linked(data)
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.task_index_keys(
+        return store.index_keys(
             tenant_id,
             record_id,
             data.get("assignee_id"),
@@ -60,21 +61,13 @@ class TaskService(RecordService[TaskCreate, Task]):
         work.replace_items(self._summaries(before), self._summaries(after))
 
     @staticmethod
-    def _summaries(task: Record | None) -> list[SummaryItem]:
+    def _summaries(task: Record | None) -> list[TableItem]:
         """The open task's summary in its contact's partition."""
         if task is None or task.deleted or task.data["status"] not in OPEN_STATUSES or not task.data.get("contact_id"):
             return []
-        tenant_id = task.tenant_id
-        return [
-            repository.summary_item(
-                tenant_id,
-                keys.record_pk(tenant_id, Kind.CONTACT, task.data["contact_id"]),
-                keys.task_summary_sk(task.data.get("due_at"), task.id),
-                Kind.TASK,
-                task.id,
-                {field: task.data.get(field) for field in SUMMARY_FIELDS},
-            )
-        ]
+        data = task.data
+        summary = {field: data.get(field) for field in SUMMARY_FIELDS}
+        return [store.summary(task.tenant_id, data["contact_id"], data.get("due_at"), task.id, summary)]
 
     def search(
         self,
@@ -94,17 +87,8 @@ class TaskService(RecordService[TaskCreate, Task]):
         if due_before is not None and due_after is not None and due_after > due_before:
             raise BadRequest.of("due_after", "must not be after due_before")
         filters = {"assignee_id": assignee, "status": status, "due_before": due_before, "due_after": due_after}
-        return self.list(
-            caller,
-            "gsi2",
-            keys.assignee_pk(caller.tenant_id, Kind.TASK, assignee, status),
-            prefix=None,
-            limit=limit,
-            cursor=cursor,
-            bound_to=filters,
-            start=due_after,
-            end=due_before,
-        )
+        found = store.of_assignee(caller.tenant_id, assignee, status, due_after, due_before)
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
 
 tasks = TaskService()

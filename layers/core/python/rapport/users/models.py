@@ -5,12 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AfterValidator, Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, model_validator
 
 from rapport import merge_patch
-from rapport.notifications.locales import DEFAULT_LOCALE, Locale
+from rapport.locales import DEFAULT_LOCALE, Locale, TimeZone
 from rapport.types import Email, Instant, Name, Phone, RecordMeta, ShortText, StrictModel, UserId
 
 Team = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$")]
@@ -19,17 +18,6 @@ Team = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.
 class Channel(StrEnum):
     EMAIL = "email"
     SMS = "sms"
-
-
-def _time_zone(value: str) -> str:
-    try:
-        ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
-        raise ValueError("must be an IANA time zone, like Europe/London") from error
-    return value
-
-
-TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
 
 
 class Away(StrictModel):

@@ -17,13 +17,14 @@ from pydantic import ValidationError
 
 from rapport import merge_patch, normalize, pagination
 from rapport.auth import Caller, Role, Teams
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
+from rapport.dal import access, repository
 from rapport.dal.repository import Record, StaleVersion
 from rapport.errors import FieldError, Forbidden, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from rapport.pagination import Page
 from rapport.records import field_errors
 from rapport.types import utc_now
+from rapport.users import store
+from rapport.users.manifest import USER
 from rapport.users.models import CONTACT_FIELDS, User, UserProfile
 from rapport.users.teams import ProfileTeams
 
@@ -42,13 +43,11 @@ class UserService:
         return _out(self._load(caller.tenant_id, user_id))
 
     def search(self, caller: Caller, *, team: str | None, limit: int, cursor: str | None) -> Page[User]:
-        """Users by name (one Query on gsi1), or one team's (gsi2)."""
+        """Users by name, or one team's: one Query."""
         tenant = caller.tenant_id
-        index, partition = (
-            ("gsi2", keys.user_team_pk(tenant, team)) if team else ("gsi1", keys.list_pk(tenant, Kind.USER))
-        )
-        binding = pagination.fingerprint(tenant, f"users:{index}", {"team": team})
-        page = repository.query(index, partition, limit=limit, position=pagination.decode_cursor(cursor, binding))
+        found = store.of_team(tenant, team) if team else access.listed(tenant, USER)
+        binding = pagination.fingerprint(tenant, f"users:{found.index}", {"team": team})
+        page = repository.query(found, limit=limit, position=pagination.decode_cursor(cursor, binding))
         return Page(
             items=[_out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
@@ -62,14 +61,14 @@ class UserService:
         Admins set everything; a manager their team's profiles, but not the contact details of an existing one;
         a user only their own contact details.
         """
-        record = repository.get(caller.tenant_id, Kind.USER, user_id)
+        record = repository.get(caller.tenant_id, USER, user_id)
         data = profile.model_dump(mode="json", exclude_none=True, by_alias=True)
         self._require_may_write(caller, user_id, record.data if record else None, data)
         if record is None:
             if expected_version is not None:
                 raise PreconditionFailed(f"No user has the id {user_id} yet; create it without If-Match.")
             now = utc_now()
-            record = Record(Kind.USER, user_id, caller.tenant_id, data, now, caller.user_id, now, caller.user_id)
+            record = Record(USER, user_id, caller.tenant_id, data, now, caller.user_id, now, caller.user_id)
             return self._write(record), True
         if expected_version is None:
             raise PreconditionRequired('The user exists: send If-Match: "<version>" with the ETag you read.')
@@ -132,7 +131,7 @@ class UserService:
         return self._teams.teams_of(caller.tenant_id, [caller.user_id]).get(caller.user_id) == team
 
     def _load(self, tenant_id: str, user_id: str) -> Record:
-        record = repository.get(tenant_id, Kind.USER, user_id)
+        record = repository.get(tenant_id, USER, user_id)
         if record is None or record.deleted:
             raise NotFound(f"No user has the id {user_id}.")
         return record
@@ -144,7 +143,7 @@ class UserService:
         except ValidationError as error:
             raise InvalidInput("The user is not valid.", field_errors(error)) from error
         record.data = profile.model_dump(mode="json", exclude_none=True, by_alias=True)
-        index_keys = keys.user_index_keys(
+        index_keys = store.index_keys(
             record.tenant_id, record.id, normalize.name_key(profile.name), profile.team, deleted=record.deleted
         )
         try:

@@ -7,15 +7,15 @@ so handlers that never issue a key pay nothing for it at cold start.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from rapport import config
+
 logger = Logger()
-USAGE_PLAN_VARIABLE = "USAGE_PLAN_NAME"
 
 
 @dataclass(frozen=True)
@@ -42,10 +42,7 @@ def _usage_plan_id(name: str) -> str:
 
 def issue_key(tenant_id: str, form_id: str) -> IssuedKey:
     """A new enabled API key in the web form usage plan, named after the tenant and form it belongs to."""
-    name = os.environ.get(USAGE_PLAN_VARIABLE)
-    if not name:
-        raise RuntimeError(f"{USAGE_PLAN_VARIABLE} is not set: the stack sets it on the web forms function")
-    plan = _usage_plan_id(name)
+    plan = _usage_plan_id(config.current().require("usage_plan_name"))
     key = _client().create_api_key(
         name=f"rapport-{tenant_id}-{form_id}",
         description=f"Rapport web form {form_id} of tenant {tenant_id}",

@@ -1,7 +1,7 @@
 """Web forms: issuing and revoking the API keys that let a tenant's website forms submit leads.
 
 A form is a record of the tenant (`T#<t>#WEBFORM#<id>`); the key's id maps back to the tenant and form through
-the web form keys table (see `rapport.dal.keys` for why that lookup is a table of its own). Both are written in
+the web form keys table (see `rapport.web_forms.store` for why that lookup is a table of its own). Both are written in
 one transaction, after API Gateway has issued the key, and the key is deleted again if that write fails.
 """
 
@@ -12,22 +12,23 @@ from typing import Any
 
 from rapport import normalize
 from rapport.auth import Action, Caller
-from rapport.dal import keys, repository
-from rapport.dal.keys import IndexKeys, Kind
-from rapport.dal.repository import Guard, Record, StaleVersion, UnitOfWork, WebFormKey
+from rapport.dal import access
+from rapport.dal.repository import Guard, IndexKeys, Record, StaleVersion, UnitOfWork
 from rapport.errors import Forbidden
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
 from rapport.types import utc_now
-from rapport.web_forms import gateway
+from rapport.web_forms import gateway, store
+from rapport.web_forms.manifest import WEB_FORM
 from rapport.web_forms.models import WebForm, WebFormCreate, WebFormCreated, WebFormStatus, WebFormStored
+from rapport.web_forms.store import WebFormKey
 
 DEFAULTS = ("source", "campaign_id", "owner_id")  # what a form gives the leads it submits
 REFUSED = "This form does not accept submissions."  # the same for no key, an unknown one and a revoked one
 
 
 class WebFormService(RecordService[WebFormCreate, WebForm]):
-    kind = Kind.WEB_FORM
+    kind = WEB_FORM
     resource = "web_forms"
     label = "web form"
     create_model = WebFormStored
@@ -37,7 +38,7 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
         return {}
 
     def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
-        return keys.web_form_index_keys(tenant_id, record_id, normalize.name_key(data["name"]))
+        return store.index_keys(tenant_id, record_id, normalize.name_key(data["name"]))
 
     def create(self, caller: Caller, payload: WebFormCreate) -> WebFormCreated:
         """A form and its API key; the key's value is in this answer only."""
@@ -62,13 +63,13 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
         # form's transaction (rapport.dal.tenancy): it goes first, as nobody can submit with the key before this
         # answers with it, and goes away with the key if the form cannot be stored.
         try:
-            repository.save_web_form_key(WebFormKey(issued.id, caller.tenant_id, form_id, defaults))
+            store.save_key(WebFormKey(issued.id, caller.tenant_id, form_id, defaults))
             work.commit()
         except BaseException:
-            repository.delete_web_form_key(issued.id)
+            store.delete_key(issued.id)
             gateway.revoke_key(issued.id)
             raise
-        return WebFormCreated.model_validate({**self._out(record).model_dump(), "api_key": issued.value})
+        return WebFormCreated.model_validate({**self.out(record).model_dump(), "api_key": issued.value})
 
     def revoke(self, caller: Caller, form_id: str, expected_version: int | None) -> None:
         """The form stops accepting submissions at once (its key maps to nothing) and its key is deleted.
@@ -85,7 +86,7 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
         record.data = {**record.data, "status": WebFormStatus.REVOKED.value, "revoked_at": utc_now()}
         record.data["revoked_by"] = caller.user_id
         self._touch(record, caller)
-        repository.delete_web_form_key(api_key_id)
+        store.delete_key(api_key_id)
         work = UnitOfWork()
         work.put_record(record, self.index_keys(caller.tenant_id, form_id, record.data, deleted=False))
         try:
@@ -96,12 +97,11 @@ class WebFormService(RecordService[WebFormCreate, WebForm]):
 
     def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[WebForm]:
         """The tenant's forms by name, revoked ones included."""
-        partition = keys.list_pk(caller.tenant_id, Kind.WEB_FORM)
-        return self.list(caller, "gsi1", partition, prefix=None, limit=limit, cursor=cursor, bound_to={})
+        return self.list(caller, access.listed(caller.tenant_id, WEB_FORM), limit=limit, cursor=cursor, bound_to={})
 
     def form_of_key(self, api_key_id: str | None) -> WebFormKey:
         """The live form an API key belongs to, from a public request: a 403 telling nothing else otherwise."""
-        form = repository.web_form_key(api_key_id) if api_key_id else None
+        form = store.key_of(api_key_id) if api_key_id else None
         if form is None:
             raise Forbidden(REFUSED)
         return form

@@ -9,6 +9,9 @@ the deal with its summaries, the copied interactions — commits together or not
 Conversions of one lead at once: the lead is written over the version read, so one commits and the others are
 read again and answer 409 naming the contact it became. A conversion that met another change (a contact taking
 the lead's email meanwhile, a linked record edited) is planned again from fresh reads, a few times at most.
+
+A process above the contexts it joins (leads, contacts, accounts, deals, activities), not part of any: none of
+them depends on another through it.
 """
 
 from __future__ import annotations
@@ -18,17 +21,21 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, StrictBool, ValidationError
 
+from rapport import contexts
+from rapport.accounts import store as account_store
+from rapport.accounts.manifest import ACCOUNT
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
 from rapport.activities.service import activities
 from rapport.auth import Action, Caller
+from rapport.contacts import store as contact_store
+from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import ContactCreate
 from rapport.contacts.service import contacts
+from rapport.contexts import Kind
 from rapport.dal import repository
-from rapport.dal.keys import Kind, UniqueField
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
-    Guard,
     GuardTaken,
     Parent,
     ParentMissing,
@@ -127,7 +134,7 @@ def _convert(caller: Caller, record: Record, request: ConvertLead) -> Conversion
     deal_id = _deal(caller, lead, request, contact, account, plan)
     account_id = account.id if account else None
     leads.mark_converted(plan.work, caller, record, contact_id=contact.id, account_id=account_id, deal_id=deal_id)
-    owners = [Parent(Kind.CONTACT, contact.id), *([Parent(Kind.ACCOUNT, account.id)] if account else [])]
+    owners = [Parent(CONTACT, contact.id), *([Parent(ACCOUNT, account.id)] if account else [])]
     room = MAX_TRANSACTION_ITEMS - plan.work.size
     carried, rest = activities.carry(plan.work, caller.tenant_id, record.id, owners, room)
     try:
@@ -154,13 +161,13 @@ def _live(caller: Caller, kind: Kind, record_id: str, field_name: str) -> Record
 
 def _existing_contact(caller: Caller, lead: LeadStored, request: ConvertLead) -> Record | None:
     if request.contact_id:
-        return _live(caller, Kind.CONTACT, request.contact_id, "contact_id")
+        return _live(caller, CONTACT, request.contact_id, "contact_id")
     if not lead.email:
         return None
-    owner = repository.guard_owner(caller.tenant_id, Guard(UniqueField.EMAIL, lead.email))
+    owner = repository.guard_owner(caller.tenant_id, contact_store.email_guard(lead.email))
     if owner is None:
         return None
-    contact = repository.get(caller.tenant_id, Kind.CONTACT, owner[1])
+    contact = repository.get(caller.tenant_id, CONTACT, owner[1])
     if contact is not None and contact.deleted:
         raise Conflict(
             f"A trashed contact holds {lead.email}: restore it, or name the contact to convert into.",
@@ -185,7 +192,7 @@ def _account(
         fill = _empty_fields(account.data, {"industry": lead.industry, "size": lead.company_size})
         if fill:
             accounts.stage_update(plan.work, caller, account, fill)
-        plan.work.require_live(caller.tenant_id, Parent(Kind.ACCOUNT, account.id))
+        plan.work.require_live(caller.tenant_id, Parent(ACCOUNT, account.id))
         return account
     if not creates:
         return None
@@ -203,7 +210,7 @@ def _account(
 def _chosen_account(caller: Caller, request: ConvertLead, contact: Record | None) -> Record | None:
     """The account named by `account_id`, else the existing contact's; a contact stays at its own account."""
     current_id = contact.data.get("account_id") if contact is not None else None
-    current = repository.get(caller.tenant_id, Kind.ACCOUNT, current_id) if current_id else None
+    current = repository.get(caller.tenant_id, ACCOUNT, current_id) if current_id else None
     current_live = current is not None and not current.deleted
     if request.account_id:
         if current_live and current_id != request.account_id:
@@ -212,16 +219,16 @@ def _chosen_account(caller: Caller, request: ConvertLead, contact: Record | None
                 f"The contact {contact.id} belongs to account {current_id}: convert into that account, or move the "
                 "contact first.",
                 [FieldError("account_id", f"the contact belongs to account {current_id}", "other_account")],
-                existing_kind=Kind.ACCOUNT.label,
+                existing_kind=ACCOUNT.label,
                 existing_id=current_id,
             )
-        return _live(caller, Kind.ACCOUNT, request.account_id, "account_id")
+        return _live(caller, ACCOUNT, request.account_id, "account_id")
     if current_id and not current_live:
         raise Conflict(
             f"The contact's account {current_id} is trashed or erased: restore it, or name the account to convert "
             "into.",
             [FieldError("account_id", "the contact's account is not live", "trashed")],
-            existing_kind=Kind.ACCOUNT.label,
+            existing_kind=ACCOUNT.label,
             existing_id=current_id,
         )
     return current
@@ -231,8 +238,8 @@ def _account_of_domain(caller: Caller, lead: LeadStored, *, creates: bool) -> Re
     """The live account whose domain is the email's. One that is trashed holds the domain: making another with
     it would fail, so when the conversion would make one, that is a 409 naming the trashed one."""
     domain = company_domain(lead.email)
-    owner = repository.guard_owner(caller.tenant_id, Guard(UniqueField.DOMAIN, domain)) if domain else None
-    account = repository.get(caller.tenant_id, Kind.ACCOUNT, owner[1]) if owner else None
+    owner = repository.guard_owner(caller.tenant_id, account_store.domain_guard(domain)) if domain else None
+    account = repository.get(caller.tenant_id, ACCOUNT, owner[1]) if owner else None
     if account is None or not account.deleted:
         return account
     if creates:
@@ -240,7 +247,7 @@ def _account_of_domain(caller: Caller, lead: LeadStored, *, creates: bool) -> Re
             f"The trashed account {account.id} holds the domain {domain}: restore it, or name the account to convert "
             "into.",
             [FieldError("account_id", f"a trashed account holds the domain {domain}", "trashed")],
-            existing_kind=Kind.ACCOUNT.label,
+            existing_kind=ACCOUNT.label,
             existing_id=account.id,
         )
     return None
@@ -267,7 +274,7 @@ def _contact(caller: Caller, lead: LeadStored, existing: Record | None, account:
     if fill:
         contacts.stage_update(plan.work, caller, existing, fill)
     else:
-        plan.work.require_live(caller.tenant_id, Parent(Kind.CONTACT, existing.id))
+        plan.work.require_live(caller.tenant_id, Parent(CONTACT, existing.id))
     return existing
 
 
@@ -313,13 +320,13 @@ def _in_deal(fault: FieldError) -> FieldError:
     return FieldError(f"deal.{fault.field}", fault.message, fault.code, fault.location)
 
 
-_GUARDED_FIELDS = {UniqueField.EMAIL: "email", UniqueField.PHONE: "phone", UniqueField.DOMAIN: "company"}
+_GUARDED_FIELDS = {contact_store.EMAIL: "email", contact_store.PHONE: "phone", account_store.DOMAIN: "company"}
 
 
 def _client_error(error: Exception) -> Exception:
     """What the last attempt's failure means to the client, once the lead is known not to be converted."""
     if isinstance(error, GuardTaken):
-        kind = Kind(error.owner_kind).label if error.owner_kind else "record"
+        kind = contexts.kind(error.owner_kind).label if error.owner_kind else "record"
         name = _GUARDED_FIELDS.get(error.guard.field, str(error.guard.field).lower())
         message = f"{error.guard.value} belongs to {kind} {error.owner_id}"
         return Conflict(

@@ -1,7 +1,8 @@
 """`Idempotency-Key` for creates: a retried request replays the first response and creates nothing new.
 
-Records live in their own table (so they stay out of the domain event stream), keyed by tenant, caller and
-key, with a hash of the request so the same key on a different request is refused, and expire after a day.
+Part of the data access layer: records live in their own table (so they stay out of the domain event stream),
+keyed by tenant, caller and key, with a hash of the request so the same key on a different request is refused,
+and expire after a day.
 
 A lease, not a lock. The first request writes an in-progress marker holding a lease as long as its function may
 still run (Lambda's remaining time: a function that times out is gone once its lease ends, as in Powertools'
@@ -31,9 +32,9 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from rapport.auth import Caller
+from rapport import contexts
 from rapport.dal import repository
-from rapport.dal.keys import Kind, idempotency_pk
+from rapport.dal.keys import idempotency_pk
 from rapport.dal.models import IdempotencyItem
 from rapport.dal.repository import LeaseLost
 from rapport.errors import BadRequest, Conflict, InvalidInput, NotFound
@@ -70,7 +71,8 @@ def _now() -> datetime:
 
 
 def run_once(
-    caller: Caller,
+    tenant_id: str,
+    user_id: str,
     key: str,
     fingerprint: str,
     produce: Callable[[], StoredResponse],
@@ -79,11 +81,11 @@ def run_once(
     rebuild: Rebuild | None = None,
     clock: Clock = _now,
 ) -> StoredResponse:
-    """Run `produce` once per key, holding the key for `lease`; a retry gets the stored (or rebuilt) response,
-    a concurrent one a 409. `rebuild` answers for a record the request made, if its response was lost."""
+    """Run `produce` once per key of the user's, holding the key for `lease`; a retry gets the stored (or rebuilt)
+    response, a concurrent one a 409. `rebuild` answers for a record the request made, if its response was lost."""
     if not _KEY.fullmatch(key):
         raise BadRequest.of("idempotency-key", "must be 1 to 255 visible ASCII characters", location="header")
-    pk = idempotency_pk(caller.tenant_id, caller.user_id, key)
+    pk = idempotency_pk(tenant_id, user_id, key)
     now = clock()
     marker = IdempotencyItem(
         pk,
@@ -189,7 +191,7 @@ def _rebuilt(created: Sequence[str], rebuild: Rebuild | None) -> StoredResponse:
                 continue
         raise Conflict(
             "This request was carried out, but its answer was lost: read what it made.",
-            existing_kind=Kind(kind).label,
+            existing_kind=contexts.kind(kind).label,
             existing_id=record_id,
         )
     raise Conflict("This request was carried out, but its answer was lost: read what it changed.")

@@ -1,4 +1,4 @@
-"""Times as a recipient reads them: in their time zone, in the words and order of their locale.
+"""Times as a person reads them: in their time zone, in the words and order of their locale.
 
 A small table of locales rather than an i18n library: a message needs a day, a date and a time of day, and the
 deps layer stays small. Zone data comes from the `tzdata` package (a runtime dependency: the Lambda runtime's
@@ -10,7 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from zoneinfo import ZoneInfo
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AfterValidator, Field
 
 
 class Locale(StrEnum):
@@ -23,6 +26,17 @@ class Locale(StrEnum):
 
 DEFAULT_LOCALE = Locale.EN_US
 DEFAULT_TIME_ZONE = "UTC"
+
+
+def _time_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as error:
+        raise ValueError("must be an IANA time zone, like Europe/London") from error
+    return value
+
+
+TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,11 @@
 """Timelines: what happened with a record, newest first, written and read in one place.
 
-Every kind of entry (`rapport.activities.models.TimelineEntry`: an activity, a message sent, a lead submitted
-again, a deal's stage move) is stored the same way: a summary item of kind `entry` at `E#...` (keys.entry_sk:
+Every kind of entry (`rapport.timeline.models.TimelineEntry`: an activity, a message sent, a lead submitted
+again, a deal's stage move) is stored the same way: a summary item of kind `entry` (rapport.timeline.store:
 newest first by `occurred_at`) in the partition of each record whose timeline shows it, its data the entry as the
 API shows it. Writers make those items with `entry_items`; every reader (the timelines, the 360 view, a lead's
-conversion) reads them with `read_entry`, which also reads the shapes stored before this model: activities' and
-messages' summaries of kind `ACT`, and lead submissions' of kind `interaction`.
+conversion, assignment's check) reads them with `read_entry`, which also reads the shapes stored before this
+model: activities' and messages' summaries of kind `ACT`, and lead submissions' of kind `interaction`.
 
 Whose timelines: the records the entry links and, for a linked contact or deal that belongs to an account, that
 account too, so an account's timeline rolls up what happened with its contacts and deals (`timelines_of`). The
@@ -22,33 +22,36 @@ from typing import Any
 
 from pydantic import TypeAdapter
 
-from rapport.activities.models import EntryKind, TimelineEntry
-from rapport.dal import keys, repository
-from rapport.dal.keys import Kind
-from rapport.dal.models import SummaryItem
-from rapport.dal.repository import Parent, Record, Summary
+from rapport.accounts.manifest import ACCOUNT
+from rapport.activities.manifest import ACTIVITY
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
+from rapport.dal import repository
+from rapport.dal.repository import Parent, Record, Summary, TableItem
+from rapport.deals.manifest import DEAL
 from rapport.links import LINK_FIELDS
+from rapport.timeline import store
+from rapport.timeline.models import EntryKind, TimelineEntry
 
-LEGACY_ACTIVITY_KIND = str(Kind.ACTIVITY)  # activities' and messages' summaries before entries had kinds
+LEGACY_ACTIVITY_KIND = ACTIVITY.code  # activities' and messages' summaries before entries had kinds
 LEGACY_SUBMISSION_KIND = "interaction"  # lead submissions' summaries before entries had kinds
-ITEM_KINDS = (repository.ENTRY_KIND, LEGACY_ACTIVITY_KIND, LEGACY_SUBMISSION_KIND)
+ITEM_KINDS = (store.ENTRY_KIND, LEGACY_ACTIVITY_KIND, LEGACY_SUBMISSION_KIND)
 _ENTRY = TypeAdapter[TimelineEntry](TimelineEntry)
 
 
 def timelines_of(kind: Kind, record: Record) -> list[Parent]:
     """The timelines an entry about `record` goes to: its own and, for a contact or deal, its account's."""
     owners = [Parent(kind, record.id)]
-    account_id = record.data.get("account_id") if kind in (Kind.CONTACT, Kind.DEAL) else None
+    account_id = record.data.get("account_id") if kind in (CONTACT, DEAL) else None
     if account_id:
-        owners.append(Parent(Kind.ACCOUNT, account_id))
+        owners.append(Parent(ACCOUNT, account_id))
     return owners
 
 
-def entry_items(tenant_id: str, entry: TimelineEntry, owners: Iterable[Parent]) -> list[SummaryItem]:
+def entry_items(tenant_id: str, entry: TimelineEntry, owners: Iterable[Parent]) -> list[TableItem]:
     """The items that put `entry` in each of `owners`' timelines (each once)."""
     data = entry.model_dump(mode="json", exclude={"id"}, exclude_none=True)
-    sk = keys.entry_sk(data["occurred_at"], entry.id)
-    return [repository.entry_item(tenant_id, owner, sk, entry.id, data) for owner in dict.fromkeys(owners)]
+    return [store.entry_item(tenant_id, owner, data["occurred_at"], entry.id, data) for owner in dict.fromkeys(owners)]
 
 
 def read_entry(summary: Summary) -> TimelineEntry:
@@ -59,11 +62,9 @@ def read_entry(summary: Summary) -> TimelineEntry:
 def delete_entries(tenant_id: str, owner: Parent, kind: EntryKind) -> None:
     """Delete the entries of `kind` in `owner`'s timeline, and their copies in the other timelines each links
     (its account's): for a record erased for good. Reads the whole timeline (Queries), then batch deletes."""
-    doomed: list[SummaryItem] = []
-    for summary in repository.partition_summaries(
-        keys.record_pk(tenant_id, owner.kind, owner.id), keys.INTERACTION_PREFIX
-    ):
-        if summary.kind not in ITEM_KINDS or (entry := read_entry(summary)).kind != kind:
+    doomed: list[TableItem] = []
+    for summary in repository.partition_summaries(store.entries(tenant_id, owner, ITEM_KINDS)):
+        if (entry := read_entry(summary)).kind != kind:
             continue
         linked = [
             Parent(link_kind, record_id)
@@ -71,19 +72,18 @@ def delete_entries(tenant_id: str, owner: Parent, kind: EntryKind) -> None:
             if (record_id := getattr(entry, field))
         ]
         doomed += [
-            repository.entry_item(tenant_id, linked_owner, summary.sk, entry.id, {})
-            for linked_owner in {owner, *linked}
+            store.stored_entry(tenant_id, linked_owner, summary.sk, entry.id, {}) for linked_owner in {owner, *linked}
         ]
     repository.delete_items(doomed)
 
 
 def is_entry(summary: Summary) -> bool:
-    return summary.sk.startswith(keys.INTERACTION_PREFIX) and summary.kind in ITEM_KINDS
+    return store.is_entry_key(summary.sk) and summary.kind in ITEM_KINDS
 
 
 def _current_shape(summary: Summary) -> Mapping[str, Any]:
     data = summary.data
-    if summary.kind == repository.ENTRY_KIND:
+    if summary.kind == store.ENTRY_KIND:
         return data
     if summary.kind == LEGACY_SUBMISSION_KIND:
         return {

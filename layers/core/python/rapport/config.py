@@ -1,0 +1,67 @@
+"""What the stack tells a function through its environment, read in one place, typed.
+
+The stack (infra/) sets these variables on each function that needs them; nothing else in the core or the
+handlers reads the environment. `current()` reads them once per process (and again after `reload()`, for tests
+that change a variable). A value a function needs but was not given is a `MissingSetting` that names
+the variable, raised where it is used, not at import.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from functools import cache
+
+
+class MissingSetting(RuntimeError):
+    def __init__(self, variable: str) -> None:
+        super().__init__(f"{variable} is not set: the stack sets it on the functions that need it")
+        self.variable = variable
+
+
+@dataclass(frozen=True)
+class Config:
+    """Each setting is read from the variable of its name in upper case (`table_name` from TABLE_NAME)."""
+
+    table_name: str = "rapport"
+    idempotency_table_name: str = "rapport-idempotency"
+    web_form_keys_table_name: str = "rapport-web-form-keys"
+    tenants_table_name: str = "rapport-tenants"
+    allowed_origin: str = "*"
+    cursor_secret: str | None = None  # tests and the local runtime: the secret itself
+    cursor_secret_arn: str | None = None  # deployed: the Secrets Manager secret holding it
+    event_bus_name: str | None = None
+    usage_plan_name: str | None = None
+    assignment_state_machine_arn: str | None = None
+    sender_email: str | None = None
+    ses_configuration_set: str | None = None
+    app_url: str | None = None
+    tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
+
+    @classmethod
+    def from_environment(cls, environment: Mapping[str, str]) -> Config:
+        given = {field.name: environment.get(variable(field.name)) for field in fields(cls)}
+        return cls(**{name: value for name, value in given.items() if value})
+
+    def require(self, name: str) -> str:
+        """The value of setting `name`, which the caller cannot do without."""
+        value = getattr(self, name)
+        if not value:
+            raise MissingSetting(variable(name))
+        return str(value)
+
+
+def variable(name: str) -> str:
+    """The environment variable a setting is read from."""
+    return name.upper()
+
+
+@cache
+def current() -> Config:
+    return Config.from_environment(os.environ)
+
+
+def reload() -> None:
+    """Read the environment again when next asked (a test changed it)."""
+    current.cache_clear()

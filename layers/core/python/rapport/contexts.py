@@ -1,0 +1,145 @@
+"""The bounded contexts, and what each declares about itself in its manifest.
+
+A context is a package `rapport/<context>/` whose `manifest.py` holds `CONTEXT = Context(...)`: the kinds of
+record it stores (with their labels), the permissions of its resources, the meaningful events derived from its
+records' changes, the API areas (functions) it serves and the summaries it keeps in other records' partitions.
+The shared registries (`rapport.auth` for permissions, `rapport.events.publisher` for derivations, the kinds by
+code here, the 360 view's summary readers, the OpenAPI document's areas) collect them, so adding a context edits
+no shared file. A manifest imports nothing but the kernel's declarations (this module, `rapport.auth`, other
+contexts' manifests for their kinds): reading one costs no context's code, and depending on one is depending on
+what a context publishes, not on its code (tests/unit/test_shape.py checks both).
+
+The manifests are read on first use (`contexts()`), once per process.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rapport.auth import Action, Role
+    from rapport.dal.repository import Summary
+
+MANIFEST = "manifest"
+Image = Mapping[str, Any]
+
+
+class Kind(str):
+    """What a stored item is: its `code` in keys (`CON`) and its `label` in messages (`contact`); a settings
+    `document` (rapport.settings) is saved whole under its code, a record has a life cycle."""
+
+    label: str
+    document: bool
+
+    def __new__(cls, code: str, label: str, document: bool = False) -> Kind:
+        kind = super().__new__(cls, code)
+        kind.label = label
+        kind.document = document
+        return kind
+
+    def __reduce__(self) -> tuple[type[Kind], tuple[str, str, bool]]:
+        return Kind, (self.code, self.label, self.document)
+
+    @property
+    def code(self) -> str:
+        return str.__str__(self)
+
+    @property
+    def entity(self) -> str:
+        """The kind's name in events and their types: `web_form` in `web_form.updated`."""
+        return self.label.replace(" ", "_")
+
+    def __repr__(self) -> str:
+        return f"Kind({self.code!r}, {self.label!r})"
+
+
+@dataclass(frozen=True)
+class Derivation:
+    """The meaningful events of one entity, from its fields before and after an update."""
+
+    produces: tuple[str, ...]
+    derive: Callable[[Image, Image], list[str]]
+
+
+def became(field: str, value: str, event: str) -> Callable[[Image, Image], list[str]]:
+    """`event` when an update sets `field` to `value`."""
+    return lambda before, after: [event] if after.get(field) == value and before.get(field) != value else []
+
+
+@dataclass(frozen=True)
+class Area:
+    """An API function, `functions/<name>/handler.py`, whose operations carry `name` as their tag; `bench` is the
+    operation whose sample request (`events/apigw/<name>/<bench>.json`) `make bench` answers cold."""
+
+    name: str
+    bench: str
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What a part of the customer 360 view reads: its summaries from the contact's partition in key order, the
+    contact's data, and when the view is read (canonical UTC)."""
+
+    summaries: Sequence[Summary]
+    contact: Mapping[str, Any]
+    now: str
+
+
+@dataclass(frozen=True)
+class SummaryPart:
+    """A part of the customer 360 view (rapport.views.customer360) that a context keeps in a contact's partition:
+    the answer's `field`, its type and pydantic field (`info`), the summaries it is made of (their `kinds`, stored
+    under `prefix`, which sorts between the contact's `A#` and its timeline's `E#`) and how they read."""
+
+    field: str
+    annotation: Any
+    info: Any
+    prefix: str
+    kinds: tuple[str, ...]
+    read: Callable[[Seen], Any]
+
+
+@dataclass(frozen=True)
+class Context:
+    name: str
+    kinds: tuple[Kind, ...]
+    permissions: Mapping[str, Mapping[Action, frozenset[Role]]] = field(default_factory=dict)
+    derivations: Mapping[str, Derivation] = field(default_factory=dict)  # by entity (`Kind.entity`)
+    areas: tuple[Area, ...] = ()
+    # The customer 360 view's parts this context keeps in contacts' partitions: `module:attribute` of each
+    # `SummaryPart`, imported by the view only (they hold its response models).
+    summaries: tuple[str, ...] = ()
+
+
+@cache
+def contexts() -> tuple[Context, ...]:
+    """Every context's declaration, by name."""
+    root = Path(__file__).parent
+    found = sorted(path.parent.name for path in root.glob(f"*/{MANIFEST}.py"))
+    return tuple(importlib.import_module(f"rapport.{name}.{MANIFEST}").CONTEXT for name in found)
+
+
+@cache
+def _kinds() -> dict[str, Kind]:
+    return {kind.code: kind for context in contexts() for kind in context.kinds}
+
+
+def kind(code: str) -> Kind:
+    """The kind stored as `code`."""
+    try:
+        return _kinds()[code]
+    except KeyError:
+        raise ValueError(f"no context declares the kind {code!r}") from None
+
+
+def kinds() -> tuple[Kind, ...]:
+    return tuple(_kinds().values())
+
+
+def areas() -> tuple[Area, ...]:
+    return tuple(area for context in contexts() for area in context.areas)

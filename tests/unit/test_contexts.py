@@ -1,0 +1,137 @@
+"""Every bounded context is complete: what it declares in its manifest is all a registry needs, and it holds.
+
+A context's manifest (rapport.contexts) declares its kinds, the permissions of its resources, the events derived
+from its records, its API areas (each a function with sample events and a bench entry) and the summaries it keeps
+in contacts' partitions. These tests fail for a context that misses one of them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import pkgutil
+from collections import Counter
+from itertools import pairwise
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from rapport import auth, contexts
+from rapport.auth import Action
+from rapport.contexts import Context
+from rapport.dal import keys
+from rapport.records import RecordService
+from rapport.settings import SettingsDocument
+from rapport.views.customer360 import ContactOverview, parts
+
+ROOT = Path(__file__).resolve().parents[2]
+OPENAPI = json.loads((ROOT / "functions" / "openapi.json").read_text())
+OPERATIONS = {
+    operation["operationId"]: (method, operation)
+    for operations in OPENAPI["paths"].values()
+    for method, operation in operations.items()
+}
+CONTEXTS = {context.name: context for context in contexts.contexts()}
+
+
+def _modules(context: Context) -> list[ModuleType]:
+    package = importlib.import_module(f"rapport.{context.name}")
+    names = [info.name for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}.")]
+    return [importlib.import_module(name) for name in names]
+
+
+def _served(context: Context) -> list[Any]:
+    """The record services and settings documents the context's modules define."""
+    found = [
+        value
+        for module in _modules(context)
+        for value in vars(module).values()
+        if isinstance(value, RecordService | SettingsDocument) and value.kind in context.kinds
+    ]
+    return list({id(value): value for value in found}.values())
+
+
+def test_the_contexts_are_the_packages_with_a_manifest():
+    packages = {path.parent.name for path in (ROOT / "layers/core/python/rapport").glob("*/manifest.py")}
+    assert set(CONTEXTS) == packages
+    assert {"accounts", "contacts", "leads", "deals", "activities", "tasks", "appointments"} <= packages
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_context_declares_the_kinds_it_stores_with_labels(context: Context):
+    assert context.kinds, f"{context.name} declares no kind"
+    for kind in context.kinds:
+        assert kind.label and kind.code.isupper() and "#" not in kind.code, kind
+        assert contexts.kind(kind.code) is kind
+
+
+def test_kinds_codes_and_labels_are_unique():
+    kinds = contexts.kinds()
+    assert len(kinds) == sum(len(context.kinds) for context in CONTEXTS.values())
+    repeated = [label for label, count in Counter(kind.label for kind in kinds).items() if count > 1]
+    assert not repeated
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_context_declares_the_permissions_of_every_resource_it_serves(context: Context):
+    for served in _served(context):
+        assert served.resource in context.permissions, (context.name, served.resource)
+    for resource, rights in context.permissions.items():
+        assert Action.READ in rights, f"who reads {resource}?"
+        assert auth.permissions()[resource] is rights
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_context_derives_events_only_for_its_own_records(context: Context):
+    records = {kind.entity for kind in context.kinds if not kind.document}
+    assert set(context.derivations) <= records
+    for derivation in context.derivations.values():
+        assert derivation.produces and all(name.isidentifier() for name in derivation.produces)
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_an_area_is_a_function_with_its_operations_sample_events_and_a_bench_entry(context: Context):
+    for area in context.areas:
+        assert (ROOT / "functions" / area.name / "handler.py").is_file(), area
+        operations = {
+            operation_id
+            for operation_id, (_, operation) in OPERATIONS.items()
+            if operation["x-rapport-function"] == area.name
+        }
+        assert operations, f"{area.name} serves no operation of the OpenAPI document"
+        for operation_id in operations:
+            assert (ROOT / "events" / "apigw" / area.name / f"{operation_id}.json").is_file(), operation_id
+        assert area.bench in operations, f"the bench entry of {area.name} is none of its operations"
+
+
+def test_every_function_of_the_openapi_document_is_an_area_of_one_context():
+    functions = {operation["x-rapport-function"] for _, operation in OPERATIONS.values()}
+    areas = [area.name for area in contexts.areas()]
+    assert sorted(areas) == sorted(functions)
+
+
+def test_the_summaries_contexts_keep_in_a_contact_s_partition_are_parts_of_the_360_view():
+    """Each part sorts between the contact's `A#` and its timeline's `E#`, under a prefix of its own, and reads
+    kinds of summary no other part reads."""
+    declared = [reference for context in CONTEXTS.values() for reference in context.summaries]
+    assert len(parts()) == len(declared) > 0
+    prefixes = sorted(part.prefix for part in parts())
+    assert all(keys.PARTITION_START <= prefix < keys.INTERACTION_PREFIX for prefix in prefixes)
+    assert not any(later.startswith(earlier) for earlier, later in pairwise(sorted([*prefixes, keys.META_SK])))
+    kinds = [kind for part in parts() for kind in part.kinds]
+    assert len(kinds) == len(set(kinds))
+    assert list(ContactOverview.model_fields) == [
+        "contact",
+        *(part.field for part in parts()),
+        "latest_interactions",
+        "truncated",
+    ]
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_service_whose_records_have_owners_says_how_far_rights_reach(context: Context):
+    for served in _served(context):
+        if isinstance(served, RecordService) and served.owner_fields:
+            assert isinstance(served.ownership, auth.Ownership), type(served).__name__

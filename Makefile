@@ -51,17 +51,17 @@ dev-reset:  ## wipe the local data (.rapport/); the next `make dev` seeds the de
 	rm -rf .rapport
 
 openapi: $(STAMP)  ## regenerate functions/openapi.json from the handlers
-	$(PYTHON) -m local.openapi
+	$(PYTHON) -m tools.openapi
 
 event-schemas: $(STAMP)  ## regenerate events/schemas/domain-event.json from the event model
-	$(PYTHON) -m local.event_schemas
+	$(PYTHON) -m tools.event_schemas
 
 lint: $(STAMP)  ## ruff, formatting, mypy, and the OpenAPI document is current
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
-	$(PYTHON) -m local.openapi --check
-	$(PYTHON) -m local.event_schemas --check
+	$(PYTHON) -m tools.openapi --check
+	$(PYTHON) -m tools.event_schemas --check
 
 # The fast tests run in parallel, one process per core (pytest-xdist); the slow ones (a synthesis, a local
 # runtime shared by a whole module) in one process, so that each is made once. `make test-fast` collects only
@@ -78,8 +78,8 @@ test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: w
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)
 
 bench: synth  ## DynamoDB requests per operation, the local runtime at 1k and 50k contacts, cold starts as deployed (fails over 2x)
-	$(PYTHON) -W ignore -m local.bench
-	$(PYTHON) -m local.coldstart
+	$(PYTHON) -W ignore -m tools.bench
+	$(PYTHON) -m tools.coldstart
 
 deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials
 	npx cdk deploy -c stage=$(STAGE) Rapport-$(STAGE)

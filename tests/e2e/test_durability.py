@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
-from local.loadtest import LocalProcess, read_load, request, some_ids, write_load
 from tests.e2e.conftest import sample
+from tools.loadtest import LocalProcess, read_load, request, some_ids, write_load
 
 SOAK_CONTACTS = 50_000
 

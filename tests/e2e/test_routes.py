@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import requests
 
-from local.openapi import DOCUMENT
 from tests.e2e.conftest import Target
+from tools.openapi import DOCUMENT
 
 RECORD_ID = "01JD5Y7M7ZV1W4T5C9H2K3N4P6"
 OPERATIONS = [

@@ -1,7 +1,7 @@
 """Schemathesis against the committed OpenAPI document on the running API: valid and invalid requests to every
 operation; no answer is a 5xx, and every answer is one the document allows (status, content type, schema).
 
-The stateful test follows the document's links (local/openapi.py derives them): it creates records, then reads,
+The stateful test follows the document's links (tools/openapi.py derives them): it creates records, then reads,
 changes (with the ETag it was given), converts, trashes and restores them and reads their 360 view and
 timelines, in sequences hypothesis chooses, with the same checks at every step."""
 
@@ -26,8 +26,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from local.openapi import DOCUMENT
 from tests.e2e.conftest import Target, sample
+from tools.openapi import DOCUMENT
 
 TENANT = "schemathesis"
 MAX_EXAMPLES = 25  # per operation: with some seventy operations, about two minutes on two cores

@@ -9,12 +9,12 @@ import boto3  # type: ignore[import-untyped]
 import pytest
 from botocore.config import Config  # type: ignore[import-untyped]
 
-from local.lambda_api import LambdaContext
 from rapport.dal.models import Item
 from rapport.dal.repository import erasure
 from rapport.events.outbox import publish
 from rapport.followups import FOLLOWUP_EVENTS
 from rapport.notifications import requests
+from tools.lambda_api import LambdaContext
 
 BUS = "rapport-test"
 CONTEXT: Any = LambdaContext()  # what a handler is given as its Lambda context

@@ -9,11 +9,11 @@ import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
-from local import event_schemas
 from rapport.dal.models import Item
 from rapport.dal.repository import erasure
 from rapport.events.models import DomainEvent
 from rapport.events.outbox import publish
+from tools import event_schemas
 
 
 def stream_records() -> list[dict[str, Any]]:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.lambda_api import Reply, Staff, call, create
 from rapport.dal.repository import UnitOfWork
 from rapport.deals import store as sales
+from tools.lambda_api import Reply, Staff, call, create
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")

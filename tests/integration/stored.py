@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.lambda_api import Staff
 from rapport.contexts import Kind
 from rapport.dal import keys, repository
 from rapport.dal.access import PartitionQuery
@@ -14,6 +13,7 @@ from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.records import new_id
 from rapport.types import utc_now
+from tools.lambda_api import Staff
 
 SALES = Staff()
 

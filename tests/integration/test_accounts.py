@@ -2,13 +2,13 @@ from functools import partial
 
 import pytest
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.accounts.models import Account, AccountCreate
 from rapport.accounts.service import accounts
 from rapport.auth import caller_from_claims
 from rapport.errors import Conflict
 from tests.integration.race import outcome, race
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 OTHER_TENANT = Staff(tenant="tenant-b", user="user-9")

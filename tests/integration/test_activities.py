@@ -5,8 +5,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.activities.manifest import ACTIVITY
 from rapport.activities.models import Activity, ActivityCreate
 from rapport.activities.service import activities
@@ -27,6 +25,8 @@ from rapport.tasks.manifest import TASK
 from tests.integration.race import race
 from tests.integration.sales import deal, pipeline
 from tests.integration.stored import stored_record, stored_summary
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")

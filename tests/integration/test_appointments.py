@@ -8,8 +8,6 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.appointments import store as appointment_store
 from rapport.appointments.manifest import APPOINTMENT
 from rapport.appointments.models import Appointment, AppointmentCreate, overlaps
@@ -22,6 +20,8 @@ from rapport.errors import Busy, Conflict
 from rapport.types import utc_now
 from tests.integration.race import outcome, race
 from tests.integration.stored import summaries_in
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 REP_2 = Staff(user="user-2")

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call
 from rapport.assignment import service
 from rapport.assignment import store as assignment_store
 from rapport.assignment.models import Assignment, AssignmentRules, Outcome
@@ -21,6 +20,7 @@ from rapport.leads.service import leads
 from rapport.tasks.manifest import TASK
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.race import race
+from tools.lambda_api import Staff, call
 
 TENANT = "tenant-a"
 MANAGER = Staff(TENANT, "boss", ("manager",))

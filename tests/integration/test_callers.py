@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Customer, LambdaContext, Staff, call, sample_event
 from rapport.api.http import create_app, entrypoint, logger
+from tools.lambda_api import Customer, LambdaContext, Staff, call, sample_event
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "functions" / "openapi.json").read_text())
@@ -48,7 +48,7 @@ def test_a_customer_token_naming_no_valid_contact_or_tenant_is_unauthenticated(c
 def test_every_log_line_of_a_request_names_its_tenant_caller_and_request_id() -> None:
     app = create_app()
     app.get("/contacts")(lambda: logger.get_current_keys())
-    handler: Callable[..., dict[str, Any]] = entrypoint(app)  # called with local.lambda_api's context
+    handler: Callable[..., dict[str, Any]] = entrypoint(app)  # called with tools.lambda_api's context
 
     def keys(claims: dict[str, str]) -> dict[str, Any]:
         event = sample_event("listContacts")

@@ -4,8 +4,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.contacts.manifest import CONTACT
 from rapport.dal.repository import UnitOfWork
 from rapport.deals import store as deal_store
@@ -14,6 +12,8 @@ from rapport.tasks import store as task_store
 from rapport.tasks.manifest import TASK
 from rapport.views.customer360 import LATEST, SUMMARY_BUDGET
 from tests.integration.stored import stored_record, stored_summary
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 OTHER_TENANT = Staff(tenant="tenant-b", user="user-9", groups=("admin",))

@@ -3,12 +3,12 @@ from functools import partial
 
 import pytest
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.contacts.models import ContactCreate
 from rapport.contacts.service import contacts
 from tests.integration.race import outcome, race
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 ADMIN = SALES.as_("admin")

@@ -1,8 +1,8 @@
 import pytest
 
-from local.lambda_api import call
-from local.metering import dynamodb_requests
 from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, move, pipeline, set_rates
+from tools.lambda_api import call
+from tools.metering import dynamodb_requests
 
 
 def test_the_rate_table_starts_as_usd_with_no_rates_and_only_admins_set_it():

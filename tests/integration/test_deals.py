@@ -4,14 +4,14 @@ from functools import partial
 
 import pytest
 
-from local.lambda_api import call, create
-from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.dal.repository import ParentMissing, UnitOfWork
 from rapport.deals import store as sales_items
 from rapport.deals.service import deals
 from tests.integration.race import outcome, race
 from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, move, patch, pipeline, set_rates
+from tools.lambda_api import call, create
+from tools.metering import dynamodb_requests
 
 UNKNOWN = "01JD5Y7M7ZV1W4T5C9H2K3N4P5"
 

@@ -10,12 +10,12 @@ import pytest
 from digest.handler import lambda_handler as digest_handler
 from reminders.handler import lambda_handler as reminders_handler
 
-from local.lambda_api import Staff, call, create
 from rapport.dal import repository
 from rapport.deals.manifest import DEAL
 from tests.integration.followups import CONTEXT, Bus, capture, deliver, scheduled
 from tests.integration.notification_contract import assert_default_templates_fill
 from tests.integration.sales import STAGES, deal, move, pipeline
+from tools.lambda_api import Staff, call, create
 
 SALES = Staff()
 REP2 = Staff(user="user-2")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from local.lambda_api import Staff, call, create
+from tools.lambda_api import Staff, call, create
 
 SALES = Staff()
 

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call
 from rapport.accounts.models import AccountCreate
 from rapport.accounts.service import accounts
 from rapport.auth import caller_from_claims
@@ -18,6 +17,7 @@ from rapport.dal.keys import idempotency_pk
 from rapport.dal.models import IdempotencyItem
 from rapport.errors import Conflict
 from tests.integration.race import race
+from tools.lambda_api import Staff, call
 
 LEASE = timedelta(seconds=10)
 

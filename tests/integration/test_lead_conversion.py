@@ -8,8 +8,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport import conversion
 from rapport.auth import caller_from_claims
 from rapport.contacts import store as contact_store
@@ -17,6 +15,8 @@ from rapport.conversion import Conversion, ConvertLead
 from rapport.dal import repository
 from rapport.errors import Conflict
 from tests.integration.race import outcome, race
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 MANAGER = SALES.as_("manager")

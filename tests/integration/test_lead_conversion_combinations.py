@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
+from tools.lambda_api import Staff, call, create
 
 REP = Staff(user="rep-1")
 MANAGER = REP.as_("manager")

@@ -4,8 +4,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Reply, Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.contexts import Kind
 from rapport.dal import keys, repository
@@ -18,6 +16,8 @@ from rapport.leads.models import LeadCreate
 from rapport.leads.scoring import EngagementKind, ScoringRules
 from rapport.leads.service import leads, scoring_rules
 from tests.integration.race import outcome, race
+from tools.lambda_api import Reply, Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 MARKETING = SALES.as_("marketing")

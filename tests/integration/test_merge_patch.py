@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Reply, Staff, call, create
-from local.openapi import AREAS
+from tools.lambda_api import Reply, Staff, call, create
+from tools.openapi import AREAS
 
 ADMIN = Staff().as_("admin")
 NO_KEY = {"Idempotency-Key": None}

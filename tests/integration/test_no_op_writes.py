@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Reply, Staff, call, create
 from tests.integration.outbox import published
 from tests.integration.sales import pipeline
+from tools.lambda_api import Reply, Staff, call, create
 
 MANAGER = Staff().as_("sales", "manager")
 ADMIN = Staff().as_("admin")

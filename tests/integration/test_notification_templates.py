@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from local.lambda_api import Staff, call
+from tools.lambda_api import Staff, call
 
 MARKETING = Staff().as_("marketing")
 EMAIL = {"name": "lead_assigned", "channel": "email"}

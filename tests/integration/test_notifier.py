@@ -14,12 +14,12 @@ from moto.sns.models import sns_backends
 from notifier import handler as notifier
 from ses_feedback import handler as ses_feedback
 
-from local.lambda_api import LambdaContext, Staff, call, create
 from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, write
 from rapport.locales import Locale
 from rapport.notifications.requests import NotificationRequest
 from rapport.users.manifest import USER
+from tools.lambda_api import LambdaContext, Staff, call, create
 
 REGION = "eu-west-1"
 CONTEXT: Any = LambdaContext()

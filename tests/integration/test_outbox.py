@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
 from rapport.dal.repository import erasure
 from rapport.events.models import DomainEvent
 from rapport.events.outbox import publish
 from rapport.events.publisher import events_of
 from tests.integration.outbox import published, stream_records
 from tests.integration.sales import pipeline
+from tools.lambda_api import Staff, call, create
 
 ADMIN = Staff().as_("admin")
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call, create
 from rapport.users.models import UserProfile
 from tests.integration.sales import pipeline
+from tools.lambda_api import Staff, call, create
 
 TENANT = "tenant-a"
 ADMIN = Staff(TENANT, "root", ("admin",))

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from local import openapi
-from local.lambda_api import call
-from local.metering import dynamodb_requests
 from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, STAGES, deal, move, pipeline
+from tools import openapi
+from tools.lambda_api import call
+from tools.metering import dynamodb_requests
 
 
 def test_create_answers_201_with_location_etag_and_the_stages_in_order():

@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 
 from contacts import handler as contacts_handler
-from local import openapi
-from local.lambda_api import EVENTS, LambdaContext, Staff, call
+from tools import openapi
+from tools.lambda_api import EVENTS, LambdaContext, Staff, call
 
 DOCUMENT = json.loads(openapi.DOCUMENT.read_text())
 DECLARED = {

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from local.lambda_api import EVENTS, Reply, Staff, call
+from tools.lambda_api import EVENTS, Reply, Staff, call
 
 ADMIN = Staff().as_("admin")
 OPERATIONS = sorted(

@@ -1,8 +1,8 @@
 import pytest
 
-from local.lambda_api import Staff, call
-from local.metering import dynamodb_requests
 from tests.integration.sales import ADMIN, MANAGER, OTHER_TENANT, SALES, deal, log_activity, move, pipeline, set_rates
+from tools.lambda_api import Staff, call
+from tools.metering import dynamodb_requests
 
 ANN = Staff(SALES.tenant, "ann", ("sales",))
 BOB = Staff(SALES.tenant, "bob", ("sales",))

@@ -4,13 +4,13 @@ from typing import Any
 
 import pytest
 
-from local import reindex
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
 from rapport.dal.repository import UnitOfWork
 from tests.integration.sales import pipeline
+from tools import reindex
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 ADMIN = SALES.as_("admin")

@@ -7,7 +7,7 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.lambda_api import Staff, call, create
+from tools.lambda_api import Staff, call, create
 
 EMAILS = ["ada@x.example", "bob@x.example", "cy@x.example"]
 PHONES = ["+14155550100", "+14155550101"]

@@ -9,8 +9,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Staff, call
-from local.metering import dynamodb_requests
 from rapport import contexts
 from rapport.assignment.manifest import ASSIGNMENT_RULES
 from rapport.contexts import Kind
@@ -21,6 +19,8 @@ from rapport.followups.manifest import REMINDER_SETTINGS
 from rapport.leads.manifest import SCORING_RULES
 from rapport.notifications.manifest import NOTIFICATION_SETTINGS, NOTIFICATION_TEMPLATE
 from tests.integration.outbox import published
+from tools.lambda_api import Staff, call
+from tools.metering import dynamodb_requests
 
 ADMIN = Staff().as_("admin")
 TEMPLATE = {"name": "lead_assigned", "channel": "email"}

@@ -4,7 +4,7 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import Reply, Staff, call, create
+from tools.lambda_api import Reply, Staff, call, create
 
 SALES = Staff()
 

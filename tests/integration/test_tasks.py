@@ -5,8 +5,6 @@ from typing import Any
 
 import pytest
 
-from local.lambda_api import EVENTS, Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.contacts.manifest import CONTACT
 from rapport.deals.manifest import DEAL
@@ -15,6 +13,8 @@ from rapport.tasks import store as task_store
 from rapport.tasks.service import tasks
 from tests.integration.race import outcome, race
 from tests.integration.stored import stored_record, summaries_in
+from tools.lambda_api import EVENTS, Staff, call, create
+from tools.metering import dynamodb_requests
 
 SALES = Staff()
 OTHER_REP = Staff(user="user-2")

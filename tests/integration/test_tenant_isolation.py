@@ -14,8 +14,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from pynamodb.exceptions import GetError, PynamoDBException, QueryError, ScanError, TransactWriteError
 
-from local.lambda_api import Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import access, keys, repository, tenancy
 from rapport.dal.access import PartitionQuery
@@ -24,6 +22,8 @@ from rapport.dal.repository import Parent, UnitOfWork
 from rapport.dal.tenancy import TenantCredentials
 from rapport.deals.manifest import DEAL
 from tests.integration.tenant_fence import ROLE_ARN, RecordingSts, TenantFence
+from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 ACME = Staff(tenant="acme", user="ada", groups=("admin",))
 GLOBEX = Staff(tenant="globex", user="hank", groups=("admin",))

@@ -12,7 +12,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from local.lambda_api import Staff, call, create
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
 from rapport.dal.repository import Parent, UnitOfWork
@@ -25,6 +24,7 @@ from rapport.timeline.models import ActivityType
 from rapport.web_forms.store import WebFormKey
 from tests.integration.sales import move as move_deal
 from tests.integration.sales import pipeline
+from tools.lambda_api import Staff, call, create
 
 SALES = Staff()
 CONSENT = {"status": "opted_in", "at": "2026-01-05T10:00:00Z", "source": "web_form"}

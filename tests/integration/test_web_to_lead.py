@@ -8,8 +8,6 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 import pytest
 
-from local.lambda_api import Reply, Staff, call, create
-from local.metering import dynamodb_requests
 from rapport.auth import caller_from_claims
 from rapport.contacts.manifest import CONTACT
 from rapport.contexts import Kind
@@ -22,6 +20,8 @@ from rapport.leads.service import leads
 from rapport.web_forms.models import WebFormCreate
 from rapport.web_forms.service import web_forms
 from tests.integration.race import outcome, race
+from tools.lambda_api import Reply, Staff, call, create
+from tools.metering import dynamodb_requests
 
 ADMIN = Staff(groups=("admin",))
 SALES = Staff()

@@ -18,9 +18,9 @@ from moto.dynamodb.models import dynamodb_backends
 from ulid import ULID
 
 from local.awsmock import patch_dynamodb
-from local.lambda_api import Staff, create
 from local.runtime.bulk import SEED_USER, Company, admin, bulk_writes, creators, seed_company, tenant_is_new
 from rapport.dal.keys import INTERACTION_PREFIX, entry_sk
+from tools.lambda_api import Staff, create
 
 REGION = "eu-west-1"
 OPERATIONS = {

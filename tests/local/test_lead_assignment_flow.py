@@ -19,12 +19,12 @@ import pytest
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
 from infra.constructs.workflows import LEAD_CREATED_PATTERN, lead_created_input
-from local.lambda_api import LambdaContext
 from local.runtime.eventing import Eventing
 from local.runtime.template import Physical, Resolver
 from rapport.dal.models import TABLE_MODELS, Item
 from rapport.leads.manifest import LEAD
 from tests.local.test_eventing import REGION, Functions, aws, endpoint, eventually, functions
+from tools.lambda_api import LambdaContext
 
 __all__ = ["aws", "endpoint", "functions"]  # the fixtures this module borrows
 ROOT = Path(__file__).resolve().parents[2]

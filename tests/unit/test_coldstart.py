@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from infra.openapi import load_routes
-from local.coldstart import (
+from tools.coldstart import (
     BARE_BOTO3,
     BARE_POWERTOOLS,
     LIMIT,

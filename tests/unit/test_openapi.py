@@ -1,7 +1,7 @@
 import json
 from typing import Any
 
-from local import openapi
+from tools import openapi
 
 
 def test_the_committed_openapi_document_is_current():

@@ -5,13 +5,13 @@ from typing import Any
 import pytest
 from boto3.dynamodb.types import TypeSerializer  # type: ignore[import-untyped]
 
-from local import event_schemas
 from rapport import contexts
 from rapport.accounts.manifest import ACCOUNT
 from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.publisher import events_of
 from rapport.web_forms.manifest import WEB_FORM
+from tools import event_schemas
 
 SERIALIZER = TypeSerializer()
 

@@ -51,7 +51,9 @@ def test_only_the_data_access_layer_knows_keys_indexes_and_pynamodb(path: Path):
     assert not indexes, f"{_name(path)} names the index {indexes}"
 
 
-@pytest.mark.parametrize("path", [*DEPLOYED, *(ROOT / "local").rglob("*.py")], ids=_name)
+@pytest.mark.parametrize(
+    "path", [*DEPLOYED, *(ROOT / "local").rglob("*.py"), *(ROOT / "tools").rglob("*.py")], ids=_name
+)
 def test_no_module_calls_a_private_function_of_another(path: Path):
     """A leading underscore is private to its module: `repository._plain` elsewhere is a function to make public
     (or a change to make in the module that owns it)."""
@@ -161,3 +163,11 @@ def test_a_manifest_imports_only_the_kernel_s_declarations_and_other_manifests()
         }
         modules = {name for name in imported if not name.startswith(tuple(f"{module}." for module in allowed))}
         assert all(name in allowed or _is_manifest(name) for name in modules), (_name(path), modules)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "local").rglob("*.py")), ids=_name)
+def test_the_local_runtime_needs_none_of_the_tooling(path: Path):
+    """`local/` is the runtime and the `rapport` CLI; generators, benchmarks and test drivers live in `tools/`,
+    which may use the runtime, never the other way round."""
+    tooling = sorted(name for name in _imports(ast.parse(path.read_text())) if name.split(".")[0] == "tools")
+    assert not tooling, f"{_name(path)} imports {tooling}: the runtime must not stand on the tooling"

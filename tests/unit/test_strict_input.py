@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, ValidationError
 
-from local.openapi import AREAS
+from tools.openapi import AREAS
 
 Path = tuple[str | int, ...]
 

@@ -57,7 +57,7 @@ its reads take), placed in an index partition of its own. A list is then ONE Que
 The record's write puts its entries (new copies: same version as the record) and deletes those it no longer has
 (the record item lists their sort keys in `search_entries`), in its own transaction: renames move words, trash
 and erase remove them all, restore brings them back. A record written before entries existed has none until its
-next write (`python -m local.reindex` rewrites a table's records in place). The entries of each kind are in its
+next write (`python -m tools.reindex` rewrites a table's records in place). The entries of each kind are in its
 store's docstring; the words of a name are shared:
 
 | entry (sk in the record's partition) | index | pk                            | sk                             |

@@ -1,4 +1,4 @@
-"""Writes the JSON Schema of Rapport's domain events: `python -m local.event_schemas [--check]`.
+"""Writes the JSON Schema of Rapport's domain events: `python -m tools.event_schemas [--check]`.
 
 Consumers (rules, webhooks, analytics) code against `events/schemas/domain-event.json`, the schema of an
 EventBridge event's `detail` whose `source` is `rapport`; it is generated from `rapport.events.models`.

@@ -1,4 +1,4 @@
-"""Writes the OpenAPI document from the handlers' routes: `python -m local.openapi [--check]`.
+"""Writes the OpenAPI document from the handlers' routes: `python -m tools.openapi [--check]`.
 
 Each API area is one function (`functions/<area>/handler.py`); its operations carry the area as their tag,
 which is how the CDK stack knows which function serves which route.

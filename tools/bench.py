@@ -1,5 +1,5 @@
 """`make bench`: DynamoDB requests per API operation, and the local runtime holding a company's data
-(local/loadtest.py), 1,000 and 50,000 contacts side by side (the cold starts are `local.coldstart`'s)."""
+(tools/loadtest.py), 1,000 and 50,000 contacts side by side (the cold starts are `tools.coldstart`'s)."""
 
 from __future__ import annotations
 
@@ -31,10 +31,10 @@ def request_counts() -> None:
     from moto import mock_aws
 
     from local.awsmock import patch_dynamodb
-    from local.lambda_api import Staff, call, create
-    from local.metering import dynamodb_requests
     from rapport import config
     from rapport.dal.models import TABLE_MODELS
+    from tools.lambda_api import Staff, call, create
+    from tools.metering import dynamodb_requests
 
     patch_dynamodb()
     print("DynamoDB requests per API operation")
@@ -168,7 +168,7 @@ def request_counts() -> None:
 
 def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
     """Pipelines, deals, forecast, reports and rates; the deals are on a contact (its 360 summary)."""
-    from local.lambda_api import Staff, call, create
+    from tools.lambda_api import Staff, call, create
 
     contact_id = create("createContact", last_name="Buyer")["id"]
     manager, admin = Staff().as_("manager"), Staff().as_("admin")
@@ -227,7 +227,7 @@ def pipeline_operations() -> list[tuple[str, Callable[[], Any]]]:
 
 def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
     """Activities, tasks, appointments and the 360, on a contact with some of each."""
-    from local.lambda_api import Staff, call, create
+    from tools.lambda_api import Staff, call, create
 
     contact = create("createContact", last_name="Sales", account_id=account_id)["id"]
     activity = {"type": "call", "subject": "Intro", "contact_id": contact, "account_id": account_id}
@@ -274,7 +274,7 @@ def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
 
 
 def local_runtime() -> None:
-    from local.loadtest import load_average, measure, print_side_by_side
+    from tools.loadtest import load_average, measure, print_side_by_side
 
     print(f"Local runtime holding a company (rapport seed --scale N; load average before: {load_average()})")
     with tempfile.TemporaryDirectory() as work:

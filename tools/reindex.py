@@ -1,4 +1,4 @@
-"""`python -m local.reindex`: give the records written before search entries existed their entries.
+"""`python -m tools.reindex`: give the records written before search entries existed their entries.
 
 Rewrites every account, contact, lead and deal of the table named by TABLE_NAME (with the AWS credentials and
 endpoint of the environment) in place, each over the version read, through its service's index keys: the same

@@ -23,6 +23,7 @@ from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
+from infra.constructs.workers import EventWorker, FromStateMachine, event_pattern
 from infra.nag import acknowledge
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
@@ -66,11 +67,7 @@ class Workflows(Construct):
             "LeadCreated",
             description="A new lead nobody owns: assign it",
             event_bus=bus,
-            event_pattern=events.EventPattern(
-                source=LEAD_CREATED_PATTERN["source"],
-                detail_type=LEAD_CREATED_PATTERN["detail-type"],
-                detail=LEAD_CREATED_PATTERN["detail"],
-            ),
+            event_pattern=event_pattern(LEAD_CREATED_PATTERN),
         )
         rule.add_target(
             targets.SfnStateMachine(
@@ -89,20 +86,18 @@ class Workflows(Construct):
         )
 
     def _worker(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
-        # Each execution assigns one tenant's lead: the worker is fenced to the tenant of the step it runs.
-        worker = factory.worker_function(
-            "assignment",
-            "Rapport lead assignment: the state machine's task states",
-            {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
-            TenantFenced(),
+        worker = factory.event_worker(
+            self,
+            EventWorker(
+                area="assignment",
+                description="Rapport lead assignment: the state machine's task states",
+                trigger=FromStateMachine("the lead assignment state machine"),
+                # Each execution assigns one tenant's lead: the worker is fenced to the tenant of the step it runs.
+                tenancy=TenantFenced(),
+                environment={"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+            ),
         )
         bus.grant_put_events_to(worker)
-        acknowledge(
-            worker,
-            "Serverless::Serverless-LambdaDLQ",
-            "Only the lead assignment state machine invokes this function, synchronously (lambda:invoke): its "
-            "task states retry with backoff and catch failures; a function DLQ only serves asynchronous calls.",
-        )
         return worker
 
     def _state_machine(self, stage: StageConfig) -> sfn.StateMachine:

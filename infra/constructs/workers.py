@@ -10,6 +10,7 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
   sends a pointer to what still fails to the dead-letter queue;
 - `FromStateMachine` (synchronous task states, which retry and catch): nothing more.
 
+`route` builds every rule the same way, a worker's or another target's (the lead assignment state machine's).
 Rules, schedules and topics invoke asynchronously: they are done once Lambda accepts the event, so a failing
 invocation is retried by Lambda (its event invoke config) and then sent, event and error, to the same queue.
 Each dead-letter queue is one worker's, so whoever redrives it knows whose events they are.
@@ -17,8 +18,9 @@ Each dead-letter queue is one worker's, so whoever redrives it knows whose event
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from aws_cdk import Duration
@@ -135,7 +137,7 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
     if isinstance(trigger, OnTopic):
         trigger.topic.add_subscription(subscriptions.LambdaSubscription(function, dead_letter_queue=queue))
     else:
-        _rule(scope, function, trigger, queue)
+        route(scope, trigger, queue, partial(targets.LambdaFunction, function))
     function.configure_async_invoke(
         retry_attempts=LAMBDA_RETRY_ATTEMPTS,
         max_event_age=trigger.max_event_age,
@@ -145,21 +147,29 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
     return queue
 
 
-def _rule(scope: Construct, function: lambda_.Function, trigger: OnEvents | OnSchedule, queue: sqs.Queue) -> None:
-    target = targets.LambdaFunction(
-        function, dead_letter_queue=queue, retry_attempts=trigger.retry_attempts, max_event_age=trigger.max_event_age
+def route(
+    scope: Construct,
+    trigger: OnEvents | OnSchedule,
+    dead_letters: sqs.IQueue,
+    target: Callable[..., events.IRuleTarget],
+) -> events.Rule:
+    """The rule `trigger` declares, in `scope`, to the target `target` makes (a `targets.*` class, its own
+    arguments bound) with the trigger's retries and `dead_letters` for what it cannot deliver."""
+    delivered = target(
+        dead_letter_queue=dead_letters, retry_attempts=trigger.retry_attempts, max_event_age=trigger.max_event_age
     )
     if isinstance(trigger, OnEvents):
-        events.Rule(
+        return events.Rule(
             scope,
             trigger.rule,
             description=trigger.description,
             event_bus=trigger.bus,
             event_pattern=event_pattern(trigger.pattern),
-            targets=[target],
+            targets=[delivered],
         )
-    else:
-        events.Rule(scope, trigger.rule, description=trigger.description, schedule=trigger.schedule, targets=[target])
+    return events.Rule(
+        scope, trigger.rule, description=trigger.description, schedule=trigger.schedule, targets=[delivered]
+    )
 
 
 def _stream(function: lambda_.Function, trigger: OnStream, queue: sqs.Queue) -> None:

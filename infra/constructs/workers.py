@@ -119,8 +119,8 @@ class EventWorker:
         return "".join(part.capitalize() for part in self.area.split("_")) + "DeadLetters"
 
 
-def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -> sqs.Queue | None:
-    """Builds, in `scope`, what reaches `function` as `worker.trigger` says; returns its dead-letter queue."""
+def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -> None:
+    """Builds, in `scope`, what reaches `function` as `worker.trigger` says, and its dead-letter queue."""
     trigger = worker.trigger
     if isinstance(trigger, FromStateMachine):
         acknowledge(
@@ -129,11 +129,11 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
             f"Only {trigger.machine} invokes this function, synchronously (lambda:invoke): its task states retry "
             "with backoff and catch failures; a function DLQ only serves asynchronous calls.",
         )
-        return None
+        return
     queue = dead_letter_queue(scope, worker.dead_letters_id, holds=_what_fails(worker.area, trigger))
     if isinstance(trigger, OnStream):
         _stream(function, trigger, queue)
-        return queue
+        return
     if isinstance(trigger, OnTopic):
         trigger.topic.add_subscription(subscriptions.LambdaSubscription(function, dead_letter_queue=queue))
     else:
@@ -144,7 +144,6 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
         on_failure=destinations.SqsDestination(queue),
     )
     acknowledge(function, _FUNCTION_DLQ, _ASYNCHRONOUS_FAILURES)
-    return queue
 
 
 def route(

@@ -9,16 +9,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_lambda_event_sources as sources
 from constructs import Construct
 
 from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
-from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import CrossTenant
-from infra.nag import acknowledge
+from infra.constructs.workers import EventWorker, OnStream
 from infra.table_access import TableAccess
 
 SOURCE = "rapport"
@@ -38,43 +35,22 @@ class DomainEvents(Construct):
             event_pattern=events.EventPattern(source=[SOURCE]),
             retention=Duration.days(stage.event_archive_days),
         )
-        self.dead_letters = dead_letter_queue(
-            self, "PublisherDeadLetters", holds="pointers to stream records the outbox failed to publish"
-        )
-        self.publisher = self._publisher(data, factory)
-
-    def _publisher(self, data: Data, factory: FunctionFactory) -> lambda_.Function:
-        environment = {
-            "EVENT_BUS_NAME": self.bus.event_bus_name,
-            "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,  # who erased a record: its tombstone
-        }
-        publisher = factory.worker_function(
-            "publisher",
-            "Rapport outbox: table stream to domain events",
-            environment,
-            CrossTenant(
-                TableAccess(idempotency=("dynamodb:GetItem",)),
-                "it reads the table's stream, whose batches mix every tenant's changes, and who erased a record "
-                "(its tombstone in the idempotency table). It writes no table.",
+        self.publisher = factory.event_worker(
+            self,
+            EventWorker(
+                area="publisher",
+                description="Rapport outbox: table stream to domain events",
+                trigger=OnStream(data.table, batch_size=BATCH_SIZE, retry_attempts=RETRY_ATTEMPTS),
+                tenancy=CrossTenant(
+                    TableAccess(idempotency=("dynamodb:GetItem",)),
+                    "it reads the table's stream, whose batches mix every tenant's changes, and who erased a record "
+                    "(its tombstone in the idempotency table). It writes no table.",
+                ),
+                environment={
+                    "EVENT_BUS_NAME": self.bus.event_bus_name,
+                    "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,  # who erased a record: its tombstone
+                },
             ),
         )
-        self.bus.grant_put_events_to(publisher)
-        data.key.grant_decrypt(publisher)
-        acknowledge(
-            publisher,
-            "Serverless::Serverless-LambdaDLQ",
-            "The table stream invokes this function through an event source mapping, whose on-failure "
-            "destination is the dead-letter queue; a function DLQ only serves asynchronous invocations.",
-        )
-        publisher.add_event_source(
-            sources.DynamoEventSource(
-                data.table,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=BATCH_SIZE,
-                bisect_batch_on_error=True,
-                retry_attempts=RETRY_ATTEMPTS,
-                report_batch_item_failures=True,
-                on_failure=sources.SqsDlq(self.dead_letters),
-            )
-        )
-        return publisher
+        self.bus.grant_put_events_to(self.publisher)
+        data.key.grant_decrypt(self.publisher)

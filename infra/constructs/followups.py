@@ -5,9 +5,10 @@
 - `reminders`: every 5 minutes → a notification request per task or appointment reminder due;
 - `digest`: daily at 07:00 UTC → one notification request per rep with rotting deals and overdue tasks.
 
-The workers only put `notification.requested` events on the bus (the notifier sends). Every target has a
-retry policy and a dead-letter queue. The tenant registry is a table of its own because a list of all tenants
-cannot be a partition of the single table, whose every key starts with one tenant (rapport.followups.store).
+The workers only put `notification.requested` events on the bus (the notifier sends). They are event workers
+(infra/constructs/workers.py): each has its rule's retry policy and its own dead-letter queue. The tenant
+registry is a table of its own because a list of all tenants cannot be a partition of the single table, whose
+every key starts with one tenant (rapport.followups.store).
 """
 
 from __future__ import annotations
@@ -15,16 +16,14 @@ from __future__ import annotations
 from aws_cdk import Duration, RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
-from infra.constructs.queues import dead_letter_queue
-from infra.constructs.tenancy import CrossTenant, Tenancy, TenantFenced
-from infra.nag import acknowledge
+from infra.constructs.tenancy import CrossTenant, TenantFenced
+from infra.constructs.workers import EventWorker, OnEvents, OnSchedule
 from infra.table_access import TableAccess
 
 SOURCE = "rapport"
@@ -76,85 +75,87 @@ class Followups(Construct):
             deletion_protection=removal_policy == RemovalPolicy.RETAIN,
             removal_policy=removal_policy,
         )
-        self.dead_letters = dead_letter_queue(
-            self, "DeadLetters", holds="scheduled or domain events the follow-up workers failed to handle"
-        )
         environment = {
             "TABLE_NAME": data.table.table_name,
             "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,
             TENANTS_VARIABLE: self.tenants.table_name,
             "EVENT_BUS_NAME": bus.event_bus_name,
         }
-        # One event, one tenant: its follow-up task is written under that tenant's credentials.
-        self.followups = self._worker(
-            factory,
-            "followups",
-            "Rapport follow-ups: stage follow-up tasks, tenant registry",
-            environment,
-            TenantFenced(),
+        self.followups = factory.event_worker(
+            self,
+            EventWorker(
+                area="followups",
+                description="Rapport follow-ups: stage follow-up tasks, tenant registry",
+                trigger=OnEvents(
+                    rule="FollowupEvents",
+                    description="Domain events the follow-ups worker acts on",
+                    bus=bus,
+                    pattern={"source": [SOURCE], "detail-type": list(FOLLOWUP_EVENTS)},
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                # One event, one tenant: its follow-up task is written under that tenant's credentials.
+                tenancy=TenantFenced(),
+                environment=environment,
+            ),
         )
         self._grant_tenants(data, self.followups, "dynamodb:UpdateItem")
-        self.reminders = self._worker(
+        self.reminders = self._sweeper(
             factory,
-            "reminders",
-            "Rapport reminders: task and appointment reminders due",
             environment,
-            CrossTenant(REMINDERS_ACCESS, SWEEP_REASON),
+            area="reminders",
+            description="Rapport reminders: task and appointment reminders due",
+            rule="ReminderSweep",
+            rule_description="Sends the task and appointment reminders due",
+            schedule=events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
+            access=REMINDERS_ACCESS,
         )
-        self.digest = self._worker(
-            factory, "digest", "Rapport daily digest per rep", environment, CrossTenant(DIGEST_ACCESS, SWEEP_REASON)
+        self.digest = self._sweeper(
+            factory,
+            environment,
+            area="digest",
+            description="Rapport daily digest per rep",
+            rule="DailyDigest",
+            rule_description="One digest per rep: rotting deals and overdue tasks",
+            schedule=events.Schedule.cron(minute="0", hour=str(DIGEST_HOUR_UTC)),
+            access=DIGEST_ACCESS,
         )
         for sweeper in (self.reminders, self.digest):
             self._grant_tenants(data, sweeper, "dynamodb:Query")
             bus.grant_put_events_to(sweeper)
-            sweeper_resource = sweeper.node.default_child
-            assert isinstance(sweeper_resource, lambda_.CfnFunction)
-            sweeper_resource.timeout = SWEEP_TIMEOUT.to_seconds()
 
-        events.Rule(
-            self,
-            "FollowupEvents",
-            description="Domain events the follow-ups worker acts on",
-            event_bus=bus,
-            event_pattern=events.EventPattern(source=[SOURCE], detail_type=list(FOLLOWUP_EVENTS)),
-            targets=[self._target(self.followups)],
-        )
-        events.Rule(
-            self,
-            "ReminderSweep",
-            description="Sends the task and appointment reminders due",
-            schedule=events.Schedule.rate(Duration.minutes(SWEEP_MINUTES)),
-            targets=[self._target(self.reminders)],
-        )
-        events.Rule(
-            self,
-            "DailyDigest",
-            description="One digest per rep: rotting deals and overdue tasks",
-            schedule=events.Schedule.cron(minute="0", hour=str(DIGEST_HOUR_UTC)),
-            targets=[self._target(self.digest)],
-        )
-
-    def _worker(
-        self, factory: FunctionFactory, area: str, description: str, environment: dict[str, str], tenancy: Tenancy
+    def _sweeper(
+        self,
+        factory: FunctionFactory,
+        environment: dict[str, str],
+        *,
+        area: str,
+        description: str,
+        rule: str,
+        rule_description: str,
+        schedule: events.Schedule,
+        access: TableAccess,
     ) -> lambda_.Function:
-        function = factory.worker_function(area, description, environment, tenancy)
-        acknowledge(
-            function,
-            "Serverless::Serverless-LambdaDLQ",
-            "EventBridge invokes this function; its rule target has the retry policy and the dead-letter queue "
-            "(a function DLQ would only catch Lambda's own asynchronous retries of the same invocation).",
+        """A scheduled worker that sweeps every registered tenant."""
+        return factory.event_worker(
+            self,
+            EventWorker(
+                area=area,
+                description=description,
+                trigger=OnSchedule(
+                    rule=rule,
+                    description=rule_description,
+                    schedule=schedule,
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                tenancy=CrossTenant(access, SWEEP_REASON),
+                environment=environment,
+                timeout=SWEEP_TIMEOUT,
+            ),
         )
-        return function
 
     def _grant_tenants(self, data: Data, function: lambda_.Function, action: str) -> None:
         """The registry, under the function's own role: it lists tenants, so it is no tenant's."""
         function.add_to_role_policy(iam.PolicyStatement(actions=[action], resources=[self.tenants.table_arn]))
         data.grant_key(function)
-
-    def _target(self, function: lambda_.Function) -> targets.LambdaFunction:
-        return targets.LambdaFunction(
-            function,
-            dead_letter_queue=self.dead_letters,
-            retry_attempts=RETRY_ATTEMPTS,
-            max_event_age=MAX_EVENT_AGE,
-        )

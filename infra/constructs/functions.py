@@ -1,9 +1,11 @@
 """The factory for Rapport's Lambda functions: every function is built the same way, by one construct.
 
-A function is an API area (`functions/<area>/handler.py`), on the shared layers: the domain core
-(`layers/core`, /opt/python/rapport) and the third-party dependencies (`layers/deps/build`). Each says how it
-reaches the tenant tables (infra/constructs/tenancy.py): API functions are fenced to their caller's tenant. Every
-asset ships bytecode compiled by the runtime's Python (`infra.bytecode`).
+A function is an area (`functions/<area>/handler.py`) on the shared layers: the domain core (`layers/core`,
+/opt/python/rapport) and the third-party dependencies (`layers/deps/build`). An API function serves routes; an
+event worker is declared by its construct as data (`EventWorker`, infra/constructs/workers.py) and built with its
+trigger, retries and dead-letter queue. Each says how it reaches the tenant tables (infra/constructs/tenancy.py):
+API functions are fenced to their caller's tenant. Every asset ships bytecode compiled by the runtime's Python
+(`infra.bytecode`).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from infra.constructs.tenancy import (
     grant_across_tenants,
     role_description,
 )
+from infra.constructs.workers import EventWorker, connect
 from infra.nag import acknowledge
 from infra.table_access import ROLE_VARIABLE
 
@@ -80,10 +83,11 @@ class FunctionFactory(Construct):
         self._stage = stage
         self._layers = [self._core_layer(), self._deps_layer()]
         self.tenant_data = TenantData(self, "TenantData", data=data)
+        self._workers: list[EventWorker] = []
 
     def api_function(self, area: str) -> lambda_.Function:
         """The function serving the API area `functions/<area>`: it reads and writes its caller's tenant's data."""
-        function = self._function(area, f"Rapport API: {area}", self._environment(area), TenantFenced())
+        function = self._function(area, f"Rapport API: {area}", self._environment(area), TenantFenced(), TIMEOUT)
         self._data.cursor_secret.grant_read(function)
         acknowledge(
             function,
@@ -93,13 +97,27 @@ class FunctionFactory(Construct):
         )
         return function
 
-    def worker_function(
-        self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy
-    ) -> lambda_.Function:
-        """A function fed by an event source (`functions/<area>`), reaching the tenant tables as `tenancy` says."""
-        return self._function(area, description, {**self._common_environment(area), **environment}, tenancy)
+    def event_worker(self, scope: Construct, worker: EventWorker) -> lambda_.Function:
+        """The worker's function, and in `scope` (the construct declaring it) its trigger and dead-letter queue."""
+        function = self._function(
+            worker.area,
+            worker.description,
+            {**self._common_environment(worker.area), **worker.environment},
+            worker.tenancy,
+            worker.timeout or TIMEOUT,
+        )
+        connect(scope, function, worker)
+        self._workers.append(worker)
+        return function
 
-    def _function(self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy) -> lambda_.Function:
+    @property
+    def workers(self) -> tuple[EventWorker, ...]:
+        """The event workers built so far, as their constructs declared them."""
+        return tuple(self._workers)
+
+    def _function(
+        self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy, timeout: Duration
+    ) -> lambda_.Function:
         scope = Construct(self, area)
         role = self._role(scope, tenancy)
         function = lambda_.Function(
@@ -112,7 +130,7 @@ class FunctionFactory(Construct):
             handler=HANDLER,
             layers=self._layers,
             memory_size=MEMORY_MB,
-            timeout=TIMEOUT,
+            timeout=timeout,
             role=role,
             log_group=self._log_group(scope, role),
             logging_format=lambda_.LoggingFormat.JSON,

@@ -6,6 +6,7 @@ local runtime reads definitions from the template) with DefinitionSubstitutions 
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from aws_cdk import Duration, Stack
@@ -23,6 +24,7 @@ from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route
 from infra.nag import acknowledge
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
@@ -61,48 +63,40 @@ class Workflows(Construct):
         )
         role = iam.Role(self, "RuleRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
         self.lead_assignment.grant_start_execution(role)
-        rule = events.Rule(
-            self,
-            "LeadCreated",
+        trigger = OnEvents(
+            rule="LeadCreated",
             description="A new lead nobody owns: assign it",
-            event_bus=bus,
-            event_pattern=events.EventPattern(
-                source=LEAD_CREATED_PATTERN["source"],
-                detail_type=LEAD_CREATED_PATTERN["detail-type"],
-                detail=LEAD_CREATED_PATTERN["detail"],
-            ),
+            bus=bus,
+            pattern=LEAD_CREATED_PATTERN,
+            retry_attempts=8,
+            max_event_age=Duration.hours(24),
         )
-        rule.add_target(
-            targets.SfnStateMachine(
-                self.lead_assignment,
-                input=events.RuleTargetInput.from_object(
-                    {
-                        "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
-                        "lead_id": events.EventField.from_path("$.detail.entity_id"),
-                    }
-                ),
-                dead_letter_queue=self.dead_letters,
-                retry_attempts=8,
-                max_event_age=Duration.hours(24),
-                role=role,
-            )
+        start = events.RuleTargetInput.from_object(
+            {
+                "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
+                "lead_id": events.EventField.from_path("$.detail.entity_id"),
+            }
+        )
+        route(
+            self,
+            trigger,
+            self.dead_letters,
+            partial(targets.SfnStateMachine, self.lead_assignment, input=start, role=role),
         )
 
     def _worker(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
-        # Each execution assigns one tenant's lead: the worker is fenced to the tenant of the step it runs.
-        worker = factory.worker_function(
-            "assignment",
-            "Rapport lead assignment: the state machine's task states",
-            {"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
-            TenantFenced(),
+        worker = factory.event_worker(
+            self,
+            EventWorker(
+                area="assignment",
+                description="Rapport lead assignment: the state machine's task states",
+                trigger=FromStateMachine("the lead assignment state machine"),
+                # Each execution assigns one tenant's lead: the worker is fenced to the tenant of the step it runs.
+                tenancy=TenantFenced(),
+                environment={"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+            ),
         )
         bus.grant_put_events_to(worker)
-        acknowledge(
-            worker,
-            "Serverless::Serverless-LambdaDLQ",
-            "Only the lead assignment state machine invokes this function, synchronously (lambda:invoke): its "
-            "task states retry with backoff and catch failures; a function DLQ only serves asynchronous calls.",
-        )
         return worker
 
     def _state_machine(self, stage: StageConfig) -> sfn.StateMachine:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aws_cdk import App, Stack
 
 # What the CDK CLI adds to the context, so the template is the one `cdk synth` writes.
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
@@ -19,6 +20,13 @@ class Synthesis:
     report: dict[str, Any]
     error: str | None
     outdir: Path
+    app: App
+
+    @property
+    def stack(self) -> Stack:
+        """The synthesized stack, to read what the code declared (`stack.resolve` gives its template form)."""
+        [stack] = [child for child in self.app.node.children if isinstance(child, Stack)]
+        return stack
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -68,7 +76,7 @@ def synthesize(stage: str, outdir: Path) -> Synthesis:
         error = str(failure)
     template = json.loads((outdir / f"Rapport-{stage}.template.json").read_text())
     report = json.loads((outdir / "validation-report.json").read_text())
-    return Synthesis(template=template, report=report, error=error, outdir=outdir)
+    return Synthesis(template=template, report=report, error=error, outdir=outdir, app=app)
 
 
 @pytest.fixture(scope="session")

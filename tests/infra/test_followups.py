@@ -65,9 +65,9 @@ def test_the_rule_and_schedules_reach_their_workers_with_retries_and_a_dead_lett
     }
     assert rules["ReminderSweep"]["ScheduleExpression"] == "rate(5 minutes)"
     assert rules["DailyDigest"]["ScheduleExpression"] == "cron(0 7 * * ? *)"
-    queue = _ref(dev, "AWS::SQS::Queue", "/Followups/DeadLetters/Resource")
-    for properties in rules.values():
-        [target] = properties["Targets"]
+    for rule, area in (("FollowupEvents", "Followups"), ("ReminderSweep", "Reminders"), ("DailyDigest", "Digest")):
+        [target] = rules[rule]["Targets"]
+        queue = _ref(dev, "AWS::SQS::Queue", f"/Followups/{area}DeadLetters/Resource")
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
 
@@ -93,3 +93,21 @@ def test_only_the_sweeping_workers_may_put_events_and_query_the_registry(dev: Sy
     arn = {"Fn::GetAtt": [tenants, "Arn"]}
     assert actions_on(arn, "followups") == {"dynamodb:UpdateItem"}
     assert actions_on(arn, "reminders") == actions_on(arn, "digest") == {"dynamodb:Query"}
+
+
+def test_a_failed_invocation_of_a_worker_is_retried_by_lambda_then_sent_to_its_rules_dead_letter_queue(
+    dev: Synthesis,
+) -> None:
+    """EventBridge hands the event over and is done: a worker that then fails would lose it without this."""
+    functions = {area: _ref(dev, "AWS::Lambda::Function", f"/Functions/{area}/Function/Resource") for area in WORKERS}
+    configs = {
+        config["Properties"]["FunctionName"]["Ref"]: config["Properties"]
+        for config in dev.of_type("AWS::Lambda::EventInvokeConfig").values()
+    }
+    for properties in _rules(dev).values():
+        [target] = properties["Targets"]
+        config = configs[target["Arn"]["Fn::GetAtt"][0]]
+        assert config["DestinationConfig"]["OnFailure"]["Destination"] == target["DeadLetterConfig"]["Arn"]
+        assert config["MaximumRetryAttempts"] == 2
+        assert config["MaximumEventAgeInSeconds"] == construct.MAX_EVENT_AGE.to_seconds()
+    assert set(functions.values()) <= set(configs)

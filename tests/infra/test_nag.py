@@ -15,7 +15,9 @@ PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
 WORKER_FUNCTIONS = 7  # the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback
-DEAD_LETTER_QUEUES = 5  # the outbox's, the lead.created rule's, the follow-up rules', the notifier's, SES feedback's
+# One per worker but lead assignment, which its state machine calls (infra/constructs/workers.py); the lead.created
+# rule's.
+DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 1 + 1
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 PATHS = len(allowed_methods(load_routes()))  # each path's ANY: a mock answering 405, which nothing authorizes
 ACKNOWLEDGED = Counter(

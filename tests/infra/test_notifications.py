@@ -64,7 +64,7 @@ def test_a_failed_invocation_is_retried_by_lambda_then_sent_to_the_dead_letter_q
         config["Properties"]["FunctionName"]["Ref"]: config["Properties"]
         for config in dev.of_type("AWS::Lambda::EventInvokeConfig").values()
     }
-    for area, prefix in (("notifier", "NotificationsNotifierDeadLetters"), ("ses_feedback", "NotificationsFeedback")):
+    for area, prefix in (("notifier", "NotificationsNotifier"), ("ses_feedback", "NotificationsSesFeedback")):
         config = configs[_function_id(dev, area)]
         assert config["MaximumRetryAttempts"] == 2
         destination = config["DestinationConfig"]["OnFailure"]["Destination"]

@@ -1,0 +1,200 @@
+"""Event workers: the functions that no API route calls, each declared as data and wired one way.
+
+A construct declares a worker (`EventWorker`: area, description, trigger, tenancy, environment) and
+`FunctionFactory.event_worker` builds it: the function, then what its trigger needs —
+
+- `OnEvents` (a rule on a bus, by pattern) and `OnSchedule` (a scheduled rule): the rule, its target's retry
+  policy and maximum event age, and the worker's own dead-letter queue for what the target cannot deliver;
+- `OnTopic` (an SNS subscription): the subscription, its dead-letter queue for what SNS cannot deliver;
+- `OnStream` (the table's stream): the event source mapping, which bisects and retries a failing batch and
+  sends a pointer to what still fails to the dead-letter queue;
+- `FromStateMachine` (synchronous task states, which retry and catch): nothing more.
+
+`route` builds every rule the same way, a worker's or another target's (the lead assignment state machine's).
+Rules, schedules and topics invoke asynchronously: they are done once Lambda accepts the event, so a failing
+invocation is retried by Lambda (its event invoke config) and then sent, event and error, to the same queue.
+Each dead-letter queue is one worker's, so whoever redrives it knows whose events they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+from aws_cdk import Duration
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_events as events
+from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
+from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+from infra.constructs.queues import dead_letter_queue
+from infra.constructs.tenancy import Tenancy
+from infra.nag import acknowledge
+
+LAMBDA_RETRY_ATTEMPTS = 2
+_FUNCTION_DLQ = "Serverless::Serverless-LambdaDLQ"
+_ASYNCHRONOUS_FAILURES = (
+    "Failed asynchronous invocations go to the on-failure destination of its event invoke config, the worker's "
+    "dead-letter queue, which receives the event with the error; a function DLQ would duplicate it."
+)
+
+
+def event_pattern(pattern: Mapping[str, Any]) -> events.EventPattern:
+    """`pattern` as the template writes it (`source`, `detail-type`, `detail`, …) as CDK's `EventPattern`."""
+    return events.EventPattern(**{key.replace("-", "_"): value for key, value in pattern.items()})
+
+
+@dataclass(frozen=True)
+class OnEvents:
+    """Events on `bus` matching `pattern` (as the template writes it), through the rule `rule`."""
+
+    rule: str
+    description: str
+    bus: events.IEventBus
+    pattern: Mapping[str, Any]
+    retry_attempts: int
+    max_event_age: Duration
+
+
+@dataclass(frozen=True)
+class OnSchedule:
+    """A run on `schedule`, through the rule `rule` on the default bus."""
+
+    rule: str
+    description: str
+    schedule: events.Schedule
+    retry_attempts: int
+    max_event_age: Duration
+
+
+@dataclass(frozen=True)
+class OnTopic:
+    """Every message published to `topic`."""
+
+    topic: sns.ITopic
+    max_event_age: Duration
+
+
+@dataclass(frozen=True)
+class OnStream:
+    """The change records of `table`'s stream, in batches of `batch_size`, a failing batch retried."""
+
+    table: dynamodb.ITable
+    batch_size: int
+    retry_attempts: int
+
+
+@dataclass(frozen=True)
+class FromStateMachine:
+    """Called synchronously by the task states of `machine` (said in words), which retry and catch."""
+
+    machine: str
+
+
+Trigger = OnEvents | OnSchedule | OnTopic | OnStream | FromStateMachine
+
+
+@dataclass(frozen=True)
+class EventWorker:
+    """The function `functions/<area>`, reached by `trigger`, reaching the tenant tables as `tenancy` says."""
+
+    area: str
+    description: str
+    trigger: Trigger
+    tenancy: Tenancy
+    environment: Mapping[str, str] = field(default_factory=dict)
+    timeout: Duration | None = None  # the factory's, unless it needs longer
+
+    @property
+    def dead_letters_id(self) -> str:
+        """The construct id of its dead-letter queue, in the construct that declares it."""
+        return "".join(part.capitalize() for part in self.area.split("_")) + "DeadLetters"
+
+
+def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -> None:
+    """Builds, in `scope`, what reaches `function` as `worker.trigger` says, and its dead-letter queue."""
+    trigger = worker.trigger
+    if isinstance(trigger, FromStateMachine):
+        acknowledge(
+            function,
+            _FUNCTION_DLQ,
+            f"Only {trigger.machine} invokes this function, synchronously (lambda:invoke): its task states retry "
+            "with backoff and catch failures; a function DLQ only serves asynchronous calls.",
+        )
+        return
+    queue = dead_letter_queue(scope, worker.dead_letters_id, holds=_what_fails(worker.area, trigger))
+    if isinstance(trigger, OnStream):
+        _stream(function, trigger, queue)
+        return
+    if isinstance(trigger, OnTopic):
+        trigger.topic.add_subscription(subscriptions.LambdaSubscription(function, dead_letter_queue=queue))
+    else:
+        route(scope, trigger, queue, partial(targets.LambdaFunction, function))
+    function.configure_async_invoke(
+        retry_attempts=LAMBDA_RETRY_ATTEMPTS,
+        max_event_age=trigger.max_event_age,
+        on_failure=destinations.SqsDestination(queue),
+    )
+    acknowledge(function, _FUNCTION_DLQ, _ASYNCHRONOUS_FAILURES)
+
+
+def route(
+    scope: Construct,
+    trigger: OnEvents | OnSchedule,
+    dead_letters: sqs.IQueue,
+    target: Callable[..., events.IRuleTarget],
+) -> events.Rule:
+    """The rule `trigger` declares, in `scope`, to the target `target` makes (a `targets.*` class, its own
+    arguments bound) with the trigger's retries and `dead_letters` for what it cannot deliver."""
+    delivered = target(
+        dead_letter_queue=dead_letters, retry_attempts=trigger.retry_attempts, max_event_age=trigger.max_event_age
+    )
+    if isinstance(trigger, OnEvents):
+        return events.Rule(
+            scope,
+            trigger.rule,
+            description=trigger.description,
+            event_bus=trigger.bus,
+            event_pattern=event_pattern(trigger.pattern),
+            targets=[delivered],
+        )
+    return events.Rule(
+        scope, trigger.rule, description=trigger.description, schedule=trigger.schedule, targets=[delivered]
+    )
+
+
+def _stream(function: lambda_.Function, trigger: OnStream, queue: sqs.Queue) -> None:
+    function.add_event_source(
+        sources.DynamoEventSource(
+            trigger.table,
+            starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+            batch_size=trigger.batch_size,
+            bisect_batch_on_error=True,
+            retry_attempts=trigger.retry_attempts,
+            report_batch_item_failures=True,
+            on_failure=sources.SqsDlq(queue),
+        )
+    )
+    acknowledge(
+        function,
+        _FUNCTION_DLQ,
+        "The table stream invokes this function through an event source mapping, whose on-failure destination "
+        "is the dead-letter queue; a function DLQ only serves asynchronous invocations.",
+    )
+
+
+def _what_fails(area: str, trigger: OnEvents | OnSchedule | OnTopic | OnStream) -> str:
+    """What lands in the worker's dead-letter queue, for the queue's nag acknowledgements."""
+    if isinstance(trigger, OnStream):
+        return f"pointers to the stream records the {area} worker failed to handle"
+    if isinstance(trigger, OnTopic):
+        return f"the topic's messages the {area} worker failed to handle"
+    return f"the events of the rule {trigger.rule} the {area} worker failed to handle"

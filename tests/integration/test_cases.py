@@ -405,3 +405,10 @@ def test_a_rep_changes_and_answers_only_their_own_cases_and_nobody_s(contact):
     assert call("addCaseMessage", rep, record_id=nobodys["id"], body=note, headers=NO_KEY).status == 201
     assert call("addCaseMessage", SUPPORT, record_id=theirs["id"], body=note, headers=NO_KEY).status == 201
     assert call("getCase", SUPPORT, record_id=theirs["id"]).body["message_count"] == 1
+
+
+def test_a_trashed_case_is_restored_before_it_moves(contact):
+    case = new_case(contact_id=contact)
+    assert call("deleteCase", SUPPORT, record_id=case["id"], headers={"If-Match": None}).status == 204
+    trashed = call("getCase", SUPPORT, record_id=case["id"]).body
+    assert patch(trashed, contact_id=UNKNOWN).status == 409

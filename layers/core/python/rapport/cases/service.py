@@ -108,8 +108,9 @@ class CaseService(RecordService[CaseCreate, Case]):
     def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
         """A case moved to another contact takes that contact's account, unless the change names one."""
         contact_id = changes.get("contact_id")
-        if isinstance(contact_id, str) and contact_id != record.data["contact_id"] and "account_id" not in changes:
-            account = self._account_of(caller.tenant_id, contact_id)
+        moved = isinstance(contact_id, str) and contact_id != record.data["contact_id"]
+        if moved and "account_id" not in changes and not record.deleted:
+            account = self._account_of(caller.tenant_id, str(contact_id))
             changes = {**changes, "account_id": account.get("account_id")}
         super().stage_update(work, caller, record, changes)
 

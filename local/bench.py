@@ -158,6 +158,7 @@ def request_counts() -> None:
         ]
         operations += pipeline_operations()
         operations += activity_operations(account["id"])
+        operations += case_operations(account["id"])
         operations += [
             ("POST /leads (Idempotency-Key)", lambda: call("createLead")),
             ("POST /leads (email)", lambda: create("createLead", email="l2@bench.example", title="CTO")),
@@ -320,6 +321,43 @@ def activity_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
         ),
         ("GET /appointments?attendee_id=me", lambda: call("listAppointments", query={"from": "2026-11-23T00:00:00Z"})),
         ("GET /contacts/{id}/360", lambda: call("getContact360", record_id=contact)),
+    ]
+
+
+def case_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
+    """Cases and their conversation, on a contact of the account (internal notes: the bench has no bus)."""
+    from local.lambda_api import Staff, call, create
+
+    agent = Staff(user="agent", groups=("support",))
+    contact = create("createContact", last_name="Service", account_id=account_id)["id"]
+    case = create("createCase", agent, subject="Broken", contact_id=contact, queue="returns", owner_id="agent")
+    note = {"body": "Checking", "visibility": "internal"}
+    resolved = {"status": "resolved", "resolution": "Sent again"}
+    no_key: dict[str, str | None] = {"Idempotency-Key": None}
+    return [
+        (
+            "POST /cases (the contact's account)",
+            lambda: create("createCase", agent, subject="Late", contact_id=contact),
+        ),
+        ("GET /cases/{id}", lambda: call("getCase", agent, record_id=case["id"])),
+        (
+            "PATCH /cases/{id} (resolved)",
+            lambda: call("updateCase", agent, record_id=case["id"], headers={"If-Match": '"1"'}, body=resolved),
+        ),
+        ("GET /cases?number=", lambda: call("listCases", agent, query={"number": case["number"]})),
+        ("GET /cases?queue=&status=", lambda: call("listCases", agent, query={"queue": "returns", "status": "new"})),
+        (
+            "GET /cases?owner_id=me&status=",
+            lambda: call("listCases", agent, query={"owner_id": "me", "status": "resolved"}),
+        ),
+        ("GET /cases?owner_id=me", lambda: call("listCases", agent, query={"owner_id": "me"})),
+        ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
+        ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
+        (
+            "POST /cases/{id}/messages (internal)",
+            lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),
+        ),
+        ("GET /cases/{id}/messages", lambda: call("listCaseMessages", agent, record_id=case["id"])),
     ]
 
 

@@ -47,6 +47,9 @@ class RapportStack(Stack):
                 "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
             )
             workflows.lead_assignment.grant_start_execution(functions["users"])
+        if "cases" in functions:  # a public reply on a case asks the notifier for the customer's email
+            functions["cases"].add_environment("EVENT_BUS_NAME", domain_events.bus.event_bus_name)
+            domain_events.bus.grant_put_events_to(functions["cases"])
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
         if api.usage_plan is not None:
             WebToLead(

@@ -79,6 +79,8 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
                 "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/LeadAssignment/Resource")
             }
         },
+        # A public reply on a case puts the customer's notification request on the bus
+        "cases": {"EVENT_BUS_NAME": {"Ref": _id(dev, "AWS::Events::EventBus", "/Events/Bus/Resource")}},
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
@@ -140,6 +142,18 @@ def test_each_function_logs_to_its_own_group_with_retention(dev: Synthesis, func
 def test_function_roles_hold_no_managed_policy_and_only_named_grants(dev: Synthesis, functions: dict[str, Any]):
     for properties in functions.values():
         _assert_least_privilege(_statements(dev, properties["Role"]["Fn::GetAtt"][0]))
+
+
+def test_of_the_api_functions_only_cases_puts_events_and_only_on_the_bus(
+    dev: Synthesis, functions: dict[str, Any]
+) -> None:
+    bus = {"Fn::GetAtt": [_id(dev, "AWS::Events::EventBus", "/Events/Bus/Resource"), "Arn"]}
+    for area, properties in functions.items():
+        statements = _statements(dev, properties["Role"]["Fn::GetAtt"][0])
+        targets = [
+            resource for s in statements if "events:PutEvents" in _list(s["Action"]) for resource in _resources(s)
+        ]
+        assert targets == ([bus] if area == "cases" else []), area
 
 
 def _assert_least_privilege(statements: list[dict[str, Any]]) -> None:

@@ -128,6 +128,7 @@ ROUTES = {
     ),
     "updatePipeline": Route("updatePipeline", "getPipeline", {}),
     "updateTask": Route("updateTask", "getTask", {}),
+    "updateCase": Route("updateCase", "getCase", {}),
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
     "updateActivity": Route("updateActivity", "getActivity", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),

@@ -14,7 +14,7 @@ def test_every_name_and_channel_is_listed_with_its_defaults_until_saved():
     assert reply.status == 200
     items = reply.body["items"]
     assert {(item["name"], item["channel"]) for item in items} >= {("lead_assigned", "email"), ("daily_digest", "sms")}
-    assert len(items) == 14
+    assert len(items) == 16
     assert not any(item["customized"] for item in items)
     assert "lead.name" in next(item for item in items if item["name"] == "lead_assigned")["variables"]
 

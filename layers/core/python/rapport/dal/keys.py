@@ -25,16 +25,18 @@ A record's partition holds, beside its `A#META`, what its reads need in the same
 is one Query on the contact's partition, a timeline one Query on its record's), kept current in the same
 transaction as the write they summarize (`RecordService.linked_writes`). The summaries other contexts keep in a
 contact's partition sort between `A#` and `E#`, each context under a prefix of its own (rapport.views.customer360
-lists them: `A#ACC` the account, `B#DEAL#`, `B#LTV` deals, `C#APPT#` appointments, `D#TASK#` tasks); then:
+lists them: `A#ACC` the account, `B#DEAL#`, `B#LTV` deals, `C#APPT#` appointments, `C#CASE#` cases, `D#TASK#`
+tasks); a case's partition holds its messages there (`B#MSG#`, rapport.cases.store); then:
 
 | sk                                  | what                                                          |
 |-------------------------------------|---------------------------------------------------------------|
-| E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead) |
+| E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead, |
+|                                     | case)                                                         |
 | H#...                               | a record's history (a deal's stage transitions)               |
 | S#<FIELD>#<value>                   | a search entry (below)                                        |
 
 A timeline entry (rapport.timeline) is a summary of kind `entry` whose data says which (`kind`: activity,
-notification, lead_submission, stage_change); its key is `entry_sk(occurred_at, id)`: a ULID time (the id's own
+notification, lead_submission, stage_change, case); its key is `entry_sk(occurred_at, id)`: a ULID time (the id's own
 while it was made in the second of `occurred_at`, else `occurred_at`'s) and the rest of the entry's ULID,
 inverted, so `E#` runs newest first by when things happened. An activity's id is a ULID of when it happened, so
 an activity as logged sorts at `E#<its inverted id>` (the key entries had before they had kinds: those of kind

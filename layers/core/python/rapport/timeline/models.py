@@ -1,7 +1,8 @@
 """What a timeline shows: entries of every kind, as the API answers them and as they are stored (rapport.timeline).
 
 An entry is a published shape shared by the contexts that write one (an activity logged, a message sent, a lead
-submitted again, a deal's stage move) and the reads that show them (timelines, the 360 view, assignment's check).
+submitted again, a deal's stage move, a case opened or moved to another status) and the reads that show them
+(timelines, the 360 view, assignment's check).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class EntryKind(StrEnum):
     NOTIFICATION = "notification"
     LEAD_SUBMISSION = "lead_submission"
     STAGE_CHANGE = "stage_change"
+    CASE = "case"
 
 
 class _Entry(BaseModel):
@@ -93,6 +95,19 @@ class StageChangeEntry(_Entry):
     from_pipeline_id: str | None = None
 
 
+class CaseEntry(_Entry):
+    """A case opened for the contact (no `from_status`), or moved from one status to another (GET /cases/{id} has
+    it whole)."""
+
+    kind: Literal[EntryKind.CASE] = EntryKind.CASE
+    case_id: str
+    number: str = Field(description="CS-<n>")
+    subject: str
+    status: str
+    from_status: str | None = None
+
+
 TimelineEntry = Annotated[
-    ActivityEntry | NotificationEntry | LeadSubmissionEntry | StageChangeEntry, Field(discriminator="kind")
+    ActivityEntry | NotificationEntry | LeadSubmissionEntry | StageChangeEntry | CaseEntry,
+    Field(discriminator="kind"),
 ]

@@ -1,0 +1,97 @@
+"""Cases API: /cases, a case's conversation."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+
+from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response, respond_once
+from rapport.api.records import (
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    RecordIdParam,
+    register_record_routes,
+    responses,
+)
+from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
+from rapport.cases.service import FILTERS, ME, cases
+from rapport.dal.idempotency import StoredResponse
+from rapport.notifications.requests import request_notification
+from rapport.pagination import DEFAULT_LIMIT
+from rapport.types import RECORD_ID_PATTERN
+
+app = create_app()
+register_record_routes(app, cases, CaseCreate, CasePatch, Case)
+RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
+
+
+@app.get(
+    "/cases",
+    tags=["cases"],
+    operation_id="listCases",
+    summary="List cases, newest first, filtered",
+    description=f"Filter combinations (any other is a 400): {FILTERS.described()}. owner_id may be `me`.",
+    responses=responses(200, PageOf[Case]),
+)
+def list_cases(
+    number: Annotated[
+        str | None, Query(pattern=NUMBER_PATTERN, description="CS-<n>: the case with that number")
+    ] = None,
+    queue: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
+    owner_id: Annotated[
+        str | None,
+        Query(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9@._:+-]+$", description=f"A user id, or {ME}"),
+    ] = None,
+    status: Annotated[CaseStatus | None, Query(description="With queue (required) or owner_id")] = None,
+    contact_id: RecordFilter = None,
+    account_id: RecordFilter = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[PageOf[Case]]:
+    page = cases.search(
+        caller(app),
+        number=number,
+        queue=queue,
+        owner_id=owner_id,
+        status=status.value if status else None,
+        contact_id=contact_id,
+        account_id=account_id,
+        limit=limit,
+        cursor=cursor,
+    )
+    return page_response(page)
+
+
+@app.post(
+    "/cases/<record_id>/messages",
+    tags=["cases"],
+    operation_id="addCaseMessage",
+    summary="Add a staff message to a case: a public reply (emailed to the customer) or an internal note",
+    responses=responses(201, CaseMessage, 409),
+    status_code=201,
+)
+def add_case_message(
+    record_id: RecordIdParam, body: CaseMessageCreate, idempotency_key: IdempotencyKey = None
+) -> Response[CaseMessage]:
+    def produce() -> StoredResponse:
+        message = cases.add_message(caller(app), record_id, body, request_notification)
+        return StoredResponse(status=201, body=message.model_dump_json())
+
+    return respond_once(app, idempotency_key, produce)
+
+
+@app.get(
+    "/cases/<record_id>/messages",
+    tags=["cases"],
+    operation_id="listCaseMessages",
+    summary="A case's conversation, oldest first (internal notes included)",
+    responses=responses(200, PageOf[CaseMessage]),
+)
+def list_case_messages(
+    record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[PageOf[CaseMessage]]:
+    return page_response(cases.messages(caller(app), record_id, limit=limit, cursor=cursor))
+
+
+lambda_handler = entrypoint(app)

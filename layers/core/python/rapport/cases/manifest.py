@@ -1,0 +1,33 @@
+"""Service: cases, their conversation, and the open ones in the customer's 360 view."""
+
+from __future__ import annotations
+
+from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
+from rapport.contexts import Area, Context, Derivation, Image, Kind
+
+CASE = Kind("CASE", "case")
+
+
+def _message_added(before: Image, after: Image) -> list[str]:
+    return ["message_added"] if after.get("message_count", 0) > before.get("message_count", 0) else []
+
+
+CONTEXT = Context(
+    name="cases",
+    kinds=(CASE,),
+    # Support works cases (and trashes them); restoring from the trash is a manager's call, erasing an admin's.
+    # Posting to a case's conversation is changing the case.
+    permissions={
+        "cases": {
+            Action.READ: EVERYONE,
+            Action.CREATE: STAFF_WHO_EDIT,
+            Action.UPDATE: STAFF_WHO_EDIT,
+            Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SUPPORT}),
+            Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
+            Action.ERASE: frozenset({Role.ADMIN}),
+        },
+    },
+    derivations={CASE.entity: Derivation(("message_added",), _message_added)},
+    areas=(Area("cases", bench="getCase"),),
+    summaries=("rapport.cases.customer360:OPEN_CASES",),
+)

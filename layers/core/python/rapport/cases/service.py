@@ -1,0 +1,316 @@
+"""Cases: records `T#<t>#CASE#<id>` numbered `CS-<n>` per tenant, listed by queue, owner, contact and account
+(its store), their conversation in their own partition, an open case's summary in its contact's partition (the
+360 view) and its opening and status changes in the timelines of the case, its contact and its account.
+
+Every case write is one transaction: the case, its search entries, its summary and its timeline entries. A
+message is one more item in that transaction, with the case's own change (its count, its first response).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from ulid import ULID
+
+from rapport import normalize, pagination, timeline
+from rapport.accounts.manifest import ACCOUNT
+from rapport.api.filters import Combinations
+from rapport.auth import Action, Caller
+from rapport.cases import store
+from rapport.cases.manifest import CASE
+from rapport.cases.models import (
+    DONE_STATUSES,
+    Case,
+    CaseCreate,
+    CaseMessage,
+    CaseMessageCreate,
+    CaseStatus,
+    CaseStored,
+    Visibility,
+)
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import repository
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
+from rapport.deals.manifest import DEAL
+from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
+from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
+from rapport.pagination import Page
+from rapport.records import RecordService, new_id
+from rapport.timeline.models import CaseEntry, EntryKind
+from rapport.types import utc_now
+from rapport.users import teams
+
+ME = "me"
+REPLY_TEMPLATE = "case_reply"
+SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id", "queue")
+
+# The filter combinations of GET /cases, each one Query (see `CaseService.search`).
+FILTERS = Combinations(
+    "Cases",
+    (
+        ("number",),
+        ("queue", "status"),
+        ("owner_id",),
+        ("owner_id", "status"),
+        ("contact_id",),
+        ("account_id",),
+    ),
+)
+
+RequestNotification = Callable[[NotificationRequest], None]
+
+
+class CaseService(RecordService[CaseCreate, Case]):
+    kind = CASE
+    resource = "cases"
+    label = "case"
+    create_model = CaseStored
+    out_model = Case
+    owner_fields = ("owner_id",)
+    ownership = teams.STAFF
+
+    def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
+        return {}
+
+    def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
+        linked = {Parent(CONTACT, data["contact_id"]): "contact_id"}
+        if data.get("account_id"):
+            linked[Parent(ACCOUNT, data["account_id"])] = "account_id"
+        if data.get("deal_id"):
+            linked[Parent(DEAL, data["deal_id"])] = "deal_id"
+        return linked
+
+    def index_keys(self, tenant_id: str, record_id: str, data: Mapping[str, Any], *, deleted: bool) -> IndexKeys:
+        return store.index_keys(
+            tenant_id,
+            record_id,
+            number=data["number"],
+            status=data["status"],
+            contact_id=data["contact_id"],
+            account_id=data.get("account_id"),
+            owner_id=data.get("owner_id"),
+            queue=data.get("queue"),
+            deleted=deleted,
+        )
+
+    def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
+        """A new case gets its number and, without an account, its contact's. Status changes stamp `resolved_at`
+        and `closed_at`."""
+        if before is None:
+            if not data.get("account_id"):
+                data.pop("account_id", None)
+                data.update(self._account_of(tenant_id, data["contact_id"]))
+            data["number"] = store.next_number(tenant_id)
+        return _stamped(data, before.data["status"] if before else None, normalize.instant(utc_now()))
+
+    def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
+        """A case moved to another contact takes that contact's account, unless the change names one."""
+        contact_id = changes.get("contact_id")
+        moved = isinstance(contact_id, str) and contact_id != record.data["contact_id"]
+        if moved and "account_id" not in changes and not record.deleted:
+            account = self._account_of(caller.tenant_id, str(contact_id))
+            changes = {**changes, "account_id": account.get("account_id")}
+        super().stage_update(work, caller, record, changes)
+
+    @staticmethod
+    def _account_of(tenant_id: str, contact_id: str) -> dict[str, str]:
+        """The contact's account, as a case's `account_id` (none when the contact has none)."""
+        contact = repository.get(tenant_id, CONTACT, contact_id)
+        if contact is None or contact.deleted:
+            raise InvalidInput.of("contact_id", f"No live contact has the id {contact_id}.", "unknown_reference")
+        account_id = contact.data.get("account_id")
+        return {"account_id": account_id} if account_id else {}
+
+    def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+        work.replace_items(self._summaries(before), self._summaries(after))
+        if after is None or after.deleted or (before is not None and before.data["status"] == after.data["status"]):
+            return
+        entry = _case_entry(after, None if before is None else before.data["status"])
+        for item in timeline.entry_items(after.tenant_id, entry, _timelines(after)):
+            work.put_item(item)
+
+    @staticmethod
+    def _summaries(case: Record | None) -> list[TableItem]:
+        """The open case's summary in its contact's partition."""
+        if case is None or case.deleted or case.data["status"] in DONE_STATUSES:
+            return []
+        data = {**{field: case.data.get(field) for field in SUMMARY_FIELDS}, "created_at": case.created_at}
+        return [store.summary(case.tenant_id, case.data["contact_id"], case.id, data)]
+
+    def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        """For good: the case and its summary in one transaction, then its messages and timeline entries."""
+        super().erase(caller, record_id, expected_version)
+        messages = repository.partition_summaries(store.messages(caller.tenant_id, record_id))
+        repository.delete_items(store.message_key(caller.tenant_id, record_id, message.sk) for message in messages)
+        timeline.delete_entries(caller.tenant_id, Parent(CASE, record_id), EntryKind.CASE)
+
+    # Lists
+
+    def search(
+        self,
+        caller: Caller,
+        *,
+        number: str | None,
+        queue: str | None,
+        owner_id: str | None,
+        status: str | None,
+        contact_id: str | None,
+        account_id: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> Page[Case]:
+        """One Query per filter combination in FILTERS, newest first; any other combination is a 400."""
+        tenant = caller.tenant_id
+        owner = caller.user_id if owner_id == ME else owner_id
+        filters: dict[str, Any] = {
+            "number": number,
+            "queue": queue,
+            "owner_id": owner,
+            "status": status,
+            "contact_id": contact_id,
+            "account_id": account_id,
+        }
+        FILTERS.check(filters)
+        if number is not None:
+            found = store.by_number(tenant, number)
+        elif queue is not None and status is not None:
+            found = store.in_queue(tenant, queue, status)
+        elif owner is not None:
+            found = store.of_owner(tenant, owner, status)
+        elif contact_id is not None:
+            found = store.of_contact(tenant, contact_id)
+        else:
+            assert account_id is not None, "FILTERS allows no other combination"
+            found = store.of_account(tenant, account_id)
+        return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
+
+    # The conversation
+
+    def add_message(
+        self, caller: Caller, case_id: str, payload: CaseMessageCreate, request_notification: RequestNotification
+    ) -> CaseMessage:
+        """Add a staff message to the case's conversation, in one transaction with the case's change; a public one
+        then asks the notifier to email it to the case's contact (`case_reply`)."""
+        caller.require(self.resource, Action.UPDATE)
+        for remaining in reversed(range(self.write_attempts)):
+            try:
+                case, message = self._post(caller, case_id, payload)
+                break
+            except PreconditionFailed as error:  # the case changed between its read and the message's write
+                if not remaining:
+                    raise Busy("The case kept changing while the message was written; retry.") from error
+        if message.visibility is Visibility.PUBLIC:
+            request_notification(_reply(caller.tenant_id, case, message))
+        return message
+
+    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> tuple[Case, CaseMessage]:
+        record = self._load(caller, case_id)
+        self.require_owner(caller, Action.UPDATE, record)
+        now = normalize.instant(utc_now())
+        message = CaseMessage(
+            id=new_id(),
+            case_id=case_id,
+            body=payload.body,
+            visibility=payload.visibility,
+            created_at=datetime.fromisoformat(now),
+            created_by=caller.user_id,
+        )
+        changes: dict[str, Any] = {
+            "message_count": record.data.get("message_count", 0) + 1,
+            "last_message": {
+                "id": message.id,
+                "visibility": message.visibility,
+                "created_at": now,
+                "created_by": caller.user_id,
+            },
+        }
+        if message.visibility is Visibility.PUBLIC and not record.data.get("first_response_at"):
+            changes["first_response_at"] = now
+        work = UnitOfWork()
+        self.stage_update(work, caller, record, changes)
+        stored = message.model_dump(mode="json", exclude={"id", "case_id"})
+        work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
+        return self.commit(work, record), message
+
+    def messages(self, caller: Caller, case_id: str, *, limit: int, cursor: str | None) -> Page[CaseMessage]:
+        """The case's conversation, oldest first: ONE Query, which also reads the case on the first page (a 404
+        for a case the tenant does not have)."""
+        caller.require(self.resource, Action.READ)
+        binding = pagination.fingerprint(caller.tenant_id, "cases:messages", {"case_id": case_id})
+        position = pagination.decode_cursor(cursor, binding)
+        read = store.conversation(caller.tenant_id, case_id)
+        page = repository.read_partition(read, limit=limit if position else limit + 1, position=position)
+        if position is None and page.record is None:
+            raise NotFound(f"No case has the id {case_id}.")
+        items = [
+            CaseMessage.model_validate({**summary.data, "id": summary.ref_id, "case_id": case_id})
+            for summary in page.summaries
+            if summary.kind == store.MESSAGE_KIND
+        ]
+        return Page(items=items, next_cursor=pagination.encode_cursor(page.next_position, binding))
+
+
+def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, Any]:
+    """`data` with the stamps its status change (from `before`, None for a new case) makes: resolving stamps
+    `resolved_at`, closing `closed_at` (and `resolved_at` if it was not resolved), reopening clears both. A case
+    never goes back to new."""
+    status = data["status"]
+    if status == before:
+        return data
+    if status == CaseStatus.NEW and before is not None:
+        raise InvalidInput.of("status", "a case does not go back to new; reopen it as open", "invalid_transition")
+    if status == CaseStatus.RESOLVED:
+        data["resolved_at"] = now
+        data.pop("closed_at", None)
+    elif status == CaseStatus.CLOSED:
+        data["closed_at"] = now
+        data.setdefault("resolved_at", now)
+    else:
+        data.pop("resolved_at", None)
+        data.pop("closed_at", None)
+    return data
+
+
+def _timelines(case: Record) -> list[Parent]:
+    """The timelines a case's entry goes to: the case's, its contact's and its account's."""
+    owners = [Parent(CASE, case.id), Parent(CONTACT, case.data["contact_id"])]
+    if case.data.get("account_id"):
+        owners.append(Parent(ACCOUNT, case.data["account_id"]))
+    return owners
+
+
+def _case_entry(case: Record, from_status: str | None) -> CaseEntry:
+    at = datetime.fromisoformat(case.updated_at)
+    return CaseEntry(
+        id=str(ULID.from_datetime(at)),
+        occurred_at=at,
+        created_by=case.updated_by,
+        contact_id=case.data["contact_id"],
+        account_id=case.data.get("account_id"),
+        case_id=case.id,
+        number=case.data["number"],
+        subject=case.data["subject"],
+        status=case.data["status"],
+        from_status=from_status,
+    )
+
+
+def _reply(tenant_id: str, case: Case, message: CaseMessage) -> NotificationRequest:
+    """The customer's email of a public reply: its subject carries the case number (`[CS-1042] Re: ...`), so their
+    answer can be threaded back to the case."""
+    return NotificationRequest(
+        tenant_id=tenant_id,
+        recipient=Recipient(type=RecipientType.CONTACT, id=case.contact_id),
+        template=REPLY_TEMPLATE,
+        channel="email",
+        context={
+            "case": {"id": case.id, "number": case.number, "subject": case.subject, "status": case.status.value},
+            "message": {"body": message.body},
+        },
+        dedupe_key=f"case-message:{message.id}",
+    )
+
+
+cases = CaseService()

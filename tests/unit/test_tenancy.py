@@ -101,14 +101,21 @@ class _Body(BytesIO):
 
 @pytest.fixture
 def sent() -> Iterator[Sent]:
-    """Answers every request of the dal's clients with an empty success before it is sent."""
+    """Answers every request of the dal's clients with an empty success before it is sent. The clients are made
+    afresh: one made earlier in this process under moto's mock would sign with moto's credentials, not the
+    environment's, which are the function's own here."""
     sent = Sent()
-    clients = {model._get_connection().connection.client for model in (Item, IdempotencyItem, WebFormKeyItem)}
+    models = (Item, IdempotencyItem, WebFormKeyItem)
+    for model in models:
+        model._connection = None
+    clients = {model._get_connection().connection.client for model in models}
     for client in clients:
         client.meta.events.register_first("before-send.dynamodb", sent.answer, unique_id="test-sent")
     yield sent
     for client in clients:
         client.meta.events.unregister("before-send.dynamodb", unique_id="test-sent")
+    for model in models:
+        model._connection = None
 
 
 def read_contact(tenant_id: str) -> None:

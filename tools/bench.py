@@ -33,6 +33,7 @@ def request_counts() -> None:
     from local.awsmock import patch_dynamodb
     from rapport import config
     from rapport.dal.models import TABLE_MODELS
+    from tools import bench_scenarios
     from tools.lambda_api import Staff, call, create
     from tools.metering import dynamodb_requests
 
@@ -106,7 +107,7 @@ def request_counts() -> None:
         ]
         operations += pipeline_operations()
         operations += activity_operations(account["id"])
-        operations += case_operations(account["id"])
+        operations += bench_scenarios.operations(account["id"])
         operations += [
             ("POST /leads (Idempotency-Key)", lambda: call("createLead")),
             ("POST /leads (email)", lambda: create("createLead", email="l2@bench.example", title="CTO")),
@@ -282,43 +283,6 @@ def local_runtime() -> None:
         results = {scale: measure(ROOT / "cdk.out", Path(work), scale) for scale in COMPANY_SCALES}
     print_side_by_side(results)
     print(f"  (load average after: {load_average()})")
-
-
-def case_operations(account_id: str) -> list[tuple[str, Callable[[], Any]]]:
-    """Cases and their conversation, on a contact of the account (internal notes: the bench has no bus)."""
-    from tools.lambda_api import Staff, call, create
-
-    agent = Staff(user="agent", groups=("support",))
-    contact = create("createContact", last_name="Service", account_id=account_id)["id"]
-    case = create("createCase", agent, subject="Broken", contact_id=contact, queue="returns", owner_id="agent")
-    note = {"body": "Checking", "visibility": "internal"}
-    resolved = {"status": "resolved", "resolution": "Sent again"}
-    no_key: dict[str, str | None] = {"Idempotency-Key": None}
-    return [
-        (
-            "POST /cases (the contact's account)",
-            lambda: create("createCase", agent, subject="Late", contact_id=contact),
-        ),
-        ("GET /cases/{id}", lambda: call("getCase", agent, record_id=case["id"])),
-        (
-            "PATCH /cases/{id} (resolved)",
-            lambda: call("updateCase", agent, record_id=case["id"], headers={"If-Match": '"1"'}, body=resolved),
-        ),
-        ("GET /cases?number=", lambda: call("listCases", agent, query={"number": case["number"]})),
-        ("GET /cases?queue=&status=", lambda: call("listCases", agent, query={"queue": "returns", "status": "new"})),
-        (
-            "GET /cases?owner_id=me&status=",
-            lambda: call("listCases", agent, query={"owner_id": "me", "status": "resolved"}),
-        ),
-        ("GET /cases?owner_id=me", lambda: call("listCases", agent, query={"owner_id": "me"})),
-        ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
-        ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
-        (
-            "POST /cases/{id}/messages (internal)",
-            lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),
-        ),
-        ("GET /cases/{id}/messages", lambda: call("listCaseMessages", agent, record_id=case["id"])),
-    ]
 
 
 def main() -> None:

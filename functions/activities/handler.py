@@ -13,7 +13,8 @@ from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_re
 from rapport.contexts import Kind
 from rapport.deals.manifest import DEAL
 from rapport.pagination import DEFAULT_LIMIT
-from rapport.timeline.models import ActivityType, TimelineEntry
+from rapport.timeline import TimelineEntry
+from rapport.timeline.models import ActivityType
 from rapport.types import USER_ID_PATTERN
 
 app = create_app()

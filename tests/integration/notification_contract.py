@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from rapport.notifications.catalog import TEMPLATES
+from rapport.notifications.catalog import templates
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.templates import render_content
 
@@ -28,7 +28,7 @@ def stray_marks(text: str) -> list[str]:
 
 
 def assert_default_templates_fill(template: str, context: dict[str, Any]) -> None:
-    spec = TEMPLATES[template]
+    spec = templates()[template]
     full = {"recipient": spec.sample["recipient"], **context}
     lacking = sorted(path for path in spec.required if value_of(full, path) is None)
     assert lacking == [], f"{template} requires {lacking}"

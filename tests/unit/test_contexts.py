@@ -1,15 +1,19 @@
 """Every bounded context is complete: what it declares in its manifest is all a registry needs, and it holds.
 
 A context's manifest (rapport.contexts) declares its kinds, the permissions of its resources, the events derived
-from its records, its API areas (each a function with sample events and a bench entry) and the summaries it keeps
-in contacts' partitions. These tests fail for a context that misses one of them.
+from its records, its API areas (each a function with sample events and a bench entry), the summaries it keeps
+in contacts' partitions, the kinds of timeline entry it writes and the notification templates it sends; its
+bench scenario is `tools/bench_scenarios/<context>.py`. These tests fail for a context that misses one of them,
+and for a shared registry that names a context's own piece instead of collecting it.
 """
 
 from __future__ import annotations
 
+import ast
 import importlib
 import json
 import pkgutil
+import typing
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -18,13 +22,16 @@ from typing import Any
 
 import pytest
 
-from rapport import auth, contexts
+from rapport import auth, contexts, timeline
 from rapport.auth import Action
 from rapport.contexts import Context
 from rapport.dal import keys
+from rapport.notifications.catalog import KERNEL_TEMPLATES, TemplateSpec, templates
 from rapport.records import RecordService
 from rapport.settings import SettingsDocument
+from rapport.timeline.models import KERNEL_ENTRIES, Entry
 from rapport.views.customer360 import ContactOverview, parts
+from tools import bench_scenarios
 
 ROOT = Path(__file__).resolve().parents[2]
 OPENAPI = json.loads((ROOT / "functions" / "openapi.json").read_text())
@@ -34,6 +41,9 @@ OPERATIONS = {
     for method, operation in operations.items()
 }
 CONTEXTS = {context.name: context for context in contexts.contexts()}
+CORE = ROOT / "layers" / "core" / "python"
+# The shared registries that collect the contexts' entries and templates, and must name none of them.
+REGISTRIES = (CORE / "rapport" / "timeline" / "models.py", CORE / "rapport" / "notifications" / "catalog.py")
 
 
 def _modules(context: Context) -> list[ModuleType]:
@@ -135,3 +145,79 @@ def test_a_service_whose_records_have_owners_says_how_far_rights_reach(context: 
     for served in _served(context):
         if isinstance(served, RecordService) and served.owner_fields:
             assert isinstance(served.ownership, auth.Ownership), type(served).__name__
+
+
+def _declared_in(context: Context, reference: str) -> bool:
+    return reference.startswith(f"rapport.{context.name}.")
+
+
+def _entry_kind(entry_type: type[Entry]) -> str:
+    (kind,) = typing.get_args(entry_type.model_fields["kind"].annotation)
+    return str(kind)
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_context_s_timeline_entries_are_entries_in_its_own_folder(context: Context):
+    for reference in context.timeline_entries:
+        assert _declared_in(context, reference), reference
+        entry_type = contexts.load(reference)
+        assert isinstance(entry_type, type) and issubclass(entry_type, Entry), reference
+        assert entry_type in timeline.entry_types(), reference
+
+
+def test_every_kind_of_timeline_entry_is_named_once():
+    entry_types = timeline.entry_types()
+    declared = [reference for context in CONTEXTS.values() for reference in context.timeline_entries]
+    assert len(entry_types) == len(KERNEL_ENTRIES) + len(declared) > len(KERNEL_ENTRIES)
+    assert len({entry_type.__name__ for entry_type in entry_types}) == len(entry_types)
+    kinds = [_entry_kind(entry_type) for entry_type in entry_types]
+    assert len(set(kinds)) == len(kinds), kinds
+
+
+@pytest.mark.parametrize("context", CONTEXTS.values(), ids=CONTEXTS)
+def test_a_context_s_notification_templates_are_specs_in_its_own_folder(context: Context):
+    for reference in context.notification_templates:
+        assert _declared_in(context, reference), reference
+        spec = contexts.load(reference)
+        assert isinstance(spec, TemplateSpec), reference
+        assert templates()[spec.name] is spec
+
+
+def test_every_notification_template_is_named_once():
+    declared = [
+        contexts.load(reference).name for context in CONTEXTS.values() for reference in context.notification_templates
+    ]
+    names = [spec.name for spec in KERNEL_TEMPLATES] + declared
+    assert declared and len(set(names)) == len(names) == len(templates())
+
+
+def _names(tree: ast.AST) -> set[str]:
+    """The identifiers and strings a module's code holds."""
+    identifiers = {node.id for node in ast.walk(tree) if isinstance(node, ast.Name)}
+    identifiers |= {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef | ast.FunctionDef)}
+    strings = {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
+    return identifiers | strings
+
+
+@pytest.mark.parametrize("path", REGISTRIES, ids=lambda path: path.name)
+def test_the_shared_registries_name_no_context_s_own_entry_or_template(path: Path):
+    """The timeline's kernel entries and the kernel's templates are shared; a context's own are in its folder and
+    its manifest, and these modules import no context (its code or its manifest)."""
+    tree = ast.parse(path.read_text())
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert not {name for name in imported if name.split(".")[:2] in (["rapport", c] for c in CONTEXTS)}
+    declared_entries = [contexts.load(ref) for context in CONTEXTS.values() for ref in context.timeline_entries]
+    declared_templates = [contexts.load(ref) for context in CONTEXTS.values() for ref in context.notification_templates]
+    own = {entry_type.__name__ for entry_type in declared_entries} | {_entry_kind(t) for t in declared_entries}
+    own |= {spec.name for spec in declared_templates}
+    assert declared_entries and declared_templates
+    assert not own & _names(tree), f"{path.name} names {sorted(own & _names(tree))}: move it to its context"
+
+
+def test_a_bench_scenario_is_a_context_s():
+    """`tools/bench_scenarios/<context>.py`: named after a context, with the operations the bench counts."""
+    assert bench_scenarios.names()
+    for name in bench_scenarios.names():
+        assert name in CONTEXTS, f"tools/bench_scenarios/{name}.py is named after no context"
+        assert callable(importlib.import_module(f"tools.bench_scenarios.{name}").operations), name

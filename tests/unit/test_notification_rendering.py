@@ -12,7 +12,7 @@ import pytest
 
 from rapport.errors import InvalidInput
 from rapport.locales import Locale
-from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
+from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, templates
 from rapport.notifications.models import TemplateContent
 from rapport.notifications.rendering import Audience, TemplateSyntaxError, lookup, parse, render
 from rapport.notifications.templates import check, render_content
@@ -178,7 +178,7 @@ def test_lookup_follows_mapping_keys_only_never_attributes():
 
 
 def test_saving_refuses_variables_the_template_does_not_declare():
-    spec = TEMPLATES["task_reminder"]
+    spec = templates()["task_reminder"]
     content = TemplateContent(subject="{{ task.title }}", text="{{ lead.name }} {{ task.secret }}")
     with pytest.raises(InvalidInput) as raised:
         check(spec, Channel.EMAIL, content)
@@ -191,7 +191,7 @@ def test_saving_refuses_variables_the_template_does_not_declare():
 
 
 def test_channel_rules_an_email_needs_a_subject_an_sms_only_text_of_at_most_1600():
-    spec = TEMPLATES["task_reminder"]
+    spec = templates()["task_reminder"]
     with pytest.raises(InvalidInput) as raised:
         check(spec, Channel.EMAIL, TemplateContent(text="hi"))
     assert raised.value.errors[0].field == "subject"
@@ -200,9 +200,9 @@ def test_channel_rules_an_email_needs_a_subject_an_sms_only_text_of_at_most_1600
     assert {e.field for e in raised.value.errors} == {"subject", "html", "text"}
 
 
-@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("name", sorted(templates()))
 def test_every_default_is_valid_and_renders_its_sample_cleanly(name):
-    spec = TEMPLATES[name]
+    spec = templates()[name]
     assert spec.required <= spec.variables
     for channel in Channel:
         content = spec.defaults[channel]
@@ -225,9 +225,9 @@ def _without(context: dict[str, Any], paths: Iterable[str]) -> dict[str, Any]:
     return trimmed
 
 
-@pytest.mark.parametrize("name", sorted(TEMPLATES))
+@pytest.mark.parametrize("name", sorted(templates()))
 def test_every_default_renders_cleanly_without_any_combination_of_its_optional_values(name):
-    spec = TEMPLATES[name]
+    spec = templates()[name]
     # A digest's item is there with what names it (a deal's name, a task's title: required fields of those records).
     optional = sorted(
         path

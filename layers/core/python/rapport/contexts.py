@@ -2,12 +2,15 @@
 
 A context is a package `rapport/<context>/` whose `manifest.py` holds `CONTEXT = Context(...)`: the kinds of
 record it stores (with their labels), the permissions of its resources, the meaningful events derived from its
-records' changes, the API areas (functions) it serves and the summaries it keeps in other records' partitions.
-The shared registries (`rapport.auth` for permissions, `rapport.events.publisher` for derivations, the kinds by
-code here, the 360 view's summary readers, the OpenAPI document's areas) collect them, so adding a context edits
-no shared file. A manifest imports nothing but the kernel's declarations (this module, `rapport.auth`, other
-contexts' manifests for their kinds): reading one costs no context's code, and depending on one is depending on
-what a context publishes, not on its code (tests/unit/test_shape.py checks both).
+records' changes, the API areas (functions) it serves, the summaries it keeps in other records' partitions, the
+kinds of timeline entry it writes and the notification templates it sends. The shared registries (`rapport.auth`
+for permissions, `rapport.events.publisher` for derivations, the kinds by code here, the 360 view's summary
+readers, the timeline's entries, the notification catalog, the OpenAPI document's areas) collect them, so adding
+a context edits no shared file. A manifest imports nothing but the kernel's declarations (this module,
+`rapport.auth`, other contexts' manifests for their kinds): reading one costs no context's code, and depending on
+one is depending on what a context publishes, not on its code (tests/unit/test_shape.py checks both). What a
+manifest cannot hold without importing code (the 360 view's parts, entry models, templates) it names as
+`module:attribute` references, which only the registry that consumes them imports (`load`).
 
 The manifests are read on first use (`contexts()`), once per process.
 """
@@ -114,6 +117,12 @@ class Context:
     # The customer 360 view's parts this context keeps in contacts' partitions: `module:attribute` of each
     # `SummaryPart`, imported by the view only (they hold its response models).
     summaries: tuple[str, ...] = ()
+    # The kinds of entry this context writes to timelines: `module:attribute` of each model (a subclass of
+    # rapport.timeline.models.Entry), joined to the timeline's union by rapport.timeline.
+    timeline_entries: tuple[str, ...] = ()
+    # The notification templates this context sends: `module:attribute` of each
+    # rapport.notifications.catalog.TemplateSpec, in the catalog beside the kernel's.
+    notification_templates: tuple[str, ...] = ()
 
 
 @cache
@@ -143,3 +152,9 @@ def kinds() -> tuple[Kind, ...]:
 
 def areas() -> tuple[Area, ...]:
     return tuple(area for context in contexts() for area in context.areas)
+
+
+def load(reference: str) -> Any:
+    """What a manifest's `module:attribute` reference names, its module imported."""
+    module, _, name = reference.partition(":")
+    return getattr(importlib.import_module(module), name)

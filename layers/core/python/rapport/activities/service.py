@@ -63,7 +63,8 @@ from rapport.leads.scoring import EngagementKind
 from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
-from rapport.timeline.models import EXCERPT_LENGTH, ActivityEntry, ActivityType, Direction, EntryKind, TimelineEntry
+from rapport.timeline import TimelineEntry
+from rapport.timeline.models import EXCERPT_LENGTH, ActivityEntry, ActivityType, Direction
 from rapport.users import teams
 
 # A timeline's first page also reads the record (to answer 404 for an unknown or another tenant's id) and,
@@ -279,12 +280,12 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         page = repository.read_partition(lead_entries, limit=max(room, 1), position=position)
         entries = [(summary.sk, timeline.read_entry(summary)) for summary in page.summaries]
         found = repository.get_records(
-            tenant_id, (Parent(ACTIVITY, entry.id) for _, entry in entries if entry.kind == EntryKind.ACTIVITY)
+            tenant_id, (Parent(ACTIVITY, entry.id) for _, entry in entries if isinstance(entry, ActivityEntry))
         )
         records = {parent: _owned(record) for parent, record in found.items()}
         carried = 0
         for sk, entry in entries:
-            record = records.get(Parent(ACTIVITY, entry.id)) if entry.kind == EntryKind.ACTIVITY else None
+            record = records.get(Parent(ACTIVITY, entry.id)) if isinstance(entry, ActivityEntry) else None
             if record is not None and record.deleted:
                 resume = repository.after(lead_entries, sk)
                 continue

@@ -52,7 +52,7 @@ from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from rapport.tasks.models import Priority, TaskCreate, TaskStatus
 from rapport.tasks.service import tasks
-from rapport.timeline.models import EntryKind
+from rapport.timeline.models import ActivityEntry
 from rapport.users.manifest import USER
 from rapport.users.models import UserProfile
 
@@ -210,7 +210,7 @@ def contacted(assignment: Assignment) -> tuple[bool, str]:
         return True, "the lead has another owner"
     since = assignment.assigned_at or ""
     for entry in (timeline.read_entry(summary) for summary in page.summaries if timeline.is_entry(summary)):
-        if entry.kind == EntryKind.ACTIVITY and normalize.instant(entry.occurred_at) >= since:
+        if isinstance(entry, ActivityEntry) and normalize.instant(entry.occurred_at) >= since:
             return True, f"activity {entry.id}"
     return False, "no activity since the assignment"
 

@@ -30,4 +30,6 @@ CONTEXT = Context(
     derivations={CASE.entity: Derivation(("message_added",), _message_added)},
     areas=(Area("cases", bench="getCase"),),
     summaries=("rapport.cases.customer360:OPEN_CASES",),
+    timeline_entries=("rapport.cases.timeline:CaseEntry",),
+    notification_templates=("rapport.cases.notices:CASE_REPLY",),
 )

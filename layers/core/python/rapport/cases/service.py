@@ -30,6 +30,8 @@ from rapport.cases.models import (
     CaseStored,
     Visibility,
 )
+from rapport.cases.notices import CASE_REPLY
+from rapport.cases.timeline import CaseEntry
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
@@ -38,12 +40,10 @@ from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
-from rapport.timeline.models import CaseEntry, EntryKind
 from rapport.types import utc_now
 from rapport.users import teams
 
 ME = "me"
-REPLY_TEMPLATE = "case_reply"
 SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id", "queue")
 
 # The filter combinations of GET /cases, each one Query (see `CaseService.search`).
@@ -144,7 +144,7 @@ class CaseService(RecordService[CaseCreate, Case]):
         super().erase(caller, record_id, expected_version)
         messages = repository.partition_summaries(store.messages(caller.tenant_id, record_id))
         repository.delete_items(store.message_key(caller.tenant_id, record_id, message.sk) for message in messages)
-        timeline.delete_entries(caller.tenant_id, Parent(CASE, record_id), EntryKind.CASE)
+        timeline.delete_entries(caller.tenant_id, Parent(CASE, record_id), CaseEntry)
 
     # Lists
 
@@ -303,7 +303,7 @@ def _reply(tenant_id: str, case: Case, message: CaseMessage) -> NotificationRequ
     return NotificationRequest(
         tenant_id=tenant_id,
         recipient=Recipient(type=RecipientType.CONTACT, id=case.contact_id),
-        template=REPLY_TEMPLATE,
+        template=CASE_REPLY.name,
         channel="email",
         context={
             "case": {"id": case.id, "number": case.number, "subject": case.subject, "status": case.status.value},

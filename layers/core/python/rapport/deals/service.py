@@ -31,7 +31,7 @@ from rapport.deals.rates import default_rates
 from rapport.errors import Conflict, FieldError, InvalidInput, NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
-from rapport.timeline.models import EntryKind, StageChangeEntry
+from rapport.timeline.models import StageChangeEntry
 from rapport.types import utc_now
 from rapport.users import teams
 
@@ -195,7 +195,7 @@ class DealService(RecordService[DealCreate, Deal]):
         except StaleVersion as error:
             raise self._stale() from error
         repository.delete_items(store.history_items(caller.tenant_id, record.id))
-        timeline.delete_entries(caller.tenant_id, Parent(DEAL, record.id), EntryKind.STAGE_CHANGE)
+        timeline.delete_entries(caller.tenant_id, Parent(DEAL, record.id), StageChangeEntry)
 
     def _settle(
         self,

@@ -43,7 +43,7 @@ from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications import store
-from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel
+from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, templates
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS
@@ -92,7 +92,7 @@ class _Recipient:
 
 def notify(request: NotificationRequest, transport: Transport, *, app_url: str) -> list[Outcome]:
     """Send `request` on each channel it goes out on, links under `app_url`; returns what happened on each."""
-    if request.template not in TEMPLATES:
+    if request.template not in templates():
         return [Outcome(request.channel, "skipped", f"no template is named {request.template}")]
     kind = CONTACT if request.recipient.type is RecipientType.CONTACT else USER
     record = repository.get(request.tenant_id, kind, request.recipient.id)
@@ -178,7 +178,7 @@ def _send(
             reason = f"already refused under this dedupe key: {earlier.reason}"
         return Outcome(str(channel), "duplicate", reason)
     context = _context(request, recipient)
-    lacking = sorted(path for path in TEMPLATES[request.template].required if value_of(context, path) is None)
+    lacking = sorted(path for path in templates()[request.template].required if value_of(context, path) is None)
     if lacking:
         reason = f"the request has no value for {', '.join(lacking)}, which {request.template} requires"
         expires = datetime.now(UTC) + MARKER_TTL

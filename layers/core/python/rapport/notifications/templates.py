@@ -15,7 +15,7 @@ from typing import Any
 from rapport.auth import Action, Caller
 from rapport.errors import FieldError, InvalidInput, NotFound
 from rapport.notifications import manifest
-from rapport.notifications.catalog import SMS_MAX_LENGTH, TEMPLATES, Channel, Content, TemplateSpec
+from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, Content, TemplateSpec, templates
 from rapport.notifications.models import NotificationTemplate, Preview, PreviewRequest, TemplateContent
 from rapport.notifications.rendering import Audience, TemplateSyntaxError, parse, render
 from rapport.settings import DocumentMeta, SettingsDocument
@@ -28,9 +28,9 @@ def template_id(name: str, channel: Channel) -> str:
 
 
 def spec_of(name: str) -> TemplateSpec:
-    spec = TEMPLATES.get(name)
+    spec = templates().get(name)
     if spec is None:
-        raise NotFound(f"No notification template is named {name}; the names are {', '.join(sorted(TEMPLATES))}.")
+        raise NotFound(f"No notification template is named {name}; the names are {', '.join(sorted(templates()))}.")
     return spec
 
 
@@ -90,7 +90,7 @@ class TemplateDocument(SettingsDocument[TemplateContent]):
         return template_id(path["name"], path["channel"])
 
     def keys(self) -> list[str]:
-        return [template_id(name, channel) for name in sorted(TEMPLATES) for channel in Channel]
+        return [template_id(name, channel) for name in sorted(templates()) for channel in Channel]
 
     def label_of(self, key: str | None) -> str:
         spec, channel = _named(key)

@@ -1,14 +1,17 @@
-"""What a timeline shows: entries of every kind, as the API answers them and as they are stored (rapport.timeline).
+"""What a timeline shows: the entries every timeline has, as the API answers them and as they are stored
+(rapport.timeline).
 
 An entry is a published shape shared by the contexts that write one (an activity logged, a message sent, a lead
-submitted again, a deal's stage move, a case opened or moved to another status) and the reads that show them
-(timelines, the 360 view, assignment's check).
+submitted again, a deal's stage move) and the reads that show them (timelines, the 360 view, assignment's check).
+A context's own kind of entry (a case opened or moved to another status) is a subclass of `Entry` in its own
+folder, named in its manifest (`Context.timeline_entries`); rapport.timeline joins them all in one union. This
+module imports no context: a context's entry module imports it for the base.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
@@ -37,11 +40,11 @@ class EntryKind(StrEnum):
     NOTIFICATION = "notification"
     LEAD_SUBMISSION = "lead_submission"
     STAGE_CHANGE = "stage_change"
-    CASE = "case"
 
 
-class _Entry(BaseModel):
-    """What every timeline entry says: when, who, and the records it concerns."""
+class Entry(BaseModel):
+    """What every timeline entry says: when, who, and the records it concerns. A subclass adds its `kind` (a
+    `Literal`, the union's discriminator) and what it says about it."""
 
     id: str = Field(description="The activity's, message's, submission's or stage move's id")
     occurred_at: Instant
@@ -52,7 +55,7 @@ class _Entry(BaseModel):
     deal_id: str | None = None
 
 
-class ActivityEntry(_Entry):
+class ActivityEntry(Entry):
     """An activity (GET /activities/{id}), its body cut to an excerpt."""
 
     kind: Literal[EntryKind.ACTIVITY] = EntryKind.ACTIVITY
@@ -64,7 +67,7 @@ class ActivityEntry(_Entry):
     outcome: str | None = None
 
 
-class NotificationEntry(_Entry):
+class NotificationEntry(Entry):
     """A message Rapport sent the contact (a notification template)."""
 
     kind: Literal[EntryKind.NOTIFICATION] = EntryKind.NOTIFICATION
@@ -75,7 +78,7 @@ class NotificationEntry(_Entry):
     template: str
 
 
-class LeadSubmissionEntry(_Entry):
+class LeadSubmissionEntry(Entry):
     """A lead submitted for a person already known (`POST /leads?on_duplicate=attach` or a web form): what was
     sent."""
 
@@ -84,7 +87,7 @@ class LeadSubmissionEntry(_Entry):
     submitted: dict[str, Any] = Field(description="The lead's fields as submitted")
 
 
-class StageChangeEntry(_Entry):
+class StageChangeEntry(Entry):
     """A deal's move into a stage (GET /deals/{id}/history has them all, oldest first)."""
 
     kind: Literal[EntryKind.STAGE_CHANGE] = EntryKind.STAGE_CHANGE
@@ -95,19 +98,4 @@ class StageChangeEntry(_Entry):
     from_pipeline_id: str | None = None
 
 
-class CaseEntry(_Entry):
-    """A case opened for the contact (no `from_status`), or moved from one status to another (GET /cases/{id} has
-    it whole)."""
-
-    kind: Literal[EntryKind.CASE] = EntryKind.CASE
-    case_id: str
-    number: str = Field(description="CS-<n>")
-    subject: str
-    status: str
-    from_status: str | None = None
-
-
-TimelineEntry = Annotated[
-    ActivityEntry | NotificationEntry | LeadSubmissionEntry | StageChangeEntry | CaseEntry,
-    Field(discriminator="kind"),
-]
+KERNEL_ENTRIES: tuple[type[Entry], ...] = (ActivityEntry, NotificationEntry, LeadSubmissionEntry, StageChangeEntry)

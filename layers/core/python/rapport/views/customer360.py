@@ -17,7 +17,6 @@ complete lists).
 
 from __future__ import annotations
 
-import importlib
 from datetime import UTC, datetime
 from functools import cache
 from itertools import islice
@@ -30,10 +29,10 @@ from rapport.auth import Action, Caller
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
-from rapport.contexts import Seen, SummaryPart, contexts
+from rapport.contexts import Seen, SummaryPart, contexts, load
 from rapport.dal import access, repository
 from rapport.errors import NotFound
-from rapport.timeline.models import TimelineEntry
+from rapport.timeline import TimelineEntry
 
 SUMMARY_BUDGET = 200
 LATEST = 10
@@ -43,11 +42,7 @@ READ_LIMIT = 2 + SUMMARY_BUDGET + LATEST
 @cache
 def parts() -> tuple[SummaryPart, ...]:
     """Every context's parts, in the order their summaries sort in the partition."""
-    found = []
-    for context in contexts():
-        for reference in context.summaries:
-            module, _, name = reference.partition(":")
-            found.append(getattr(importlib.import_module(module), name))
+    found = [load(reference) for context in contexts() for reference in context.summaries]
     return tuple(sorted(found, key=lambda part: part.prefix))
 
 

@@ -1,0 +1,29 @@
+"""The bench's request-count scenarios a context brings: `tools/bench_scenarios/<context>.py`, named after its
+context, defines `operations(account_id)`, the labelled operations `make bench` counts DynamoDB requests of
+(tools.bench), on records it makes under the bench's account `account_id`.
+
+The scenarios live with the tooling, not in the context's folder or its manifest: the core layer deploys, and a
+bench scenario in it (or a manifest naming one) would ship code that only runs on a developer's machine.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Callable
+from typing import Any
+
+Operation = tuple[str, Callable[[], Any]]
+
+
+def names() -> list[str]:
+    """The contexts that bring a scenario, by name."""
+    return sorted(module.name for module in pkgutil.iter_modules(__path__))
+
+
+def operations(account_id: str) -> list[Operation]:
+    """Every scenario's operations, the contexts' in name order."""
+    found: list[Operation] = []
+    for name in names():
+        found += importlib.import_module(f"{__name__}.{name}").operations(account_id)
+    return found

@@ -1,6 +1,7 @@
-"""The bench's request-count scenarios a context brings: `tools/bench_scenarios/<context>.py`, named after its
-context, defines `operations(account_id)`, the labelled operations `make bench` counts DynamoDB requests of
-(tools.bench), on records it makes under the bench's account `account_id`.
+"""The bench's request-count scenarios, one a context: `tools/bench_scenarios/<context>.py`, named after its
+context, defines `operations(account_id)`: it makes the records it needs (under the bench's account, `ACCOUNT`,
+whose id it is given, where it needs one) and returns the labelled operations `make bench` counts the DynamoDB
+requests of (tools.bench), which run after every scenario is set up, the contexts' in name order.
 
 The scenarios live with the tooling, not in the context's folder or its manifest: the core layer deploys, and a
 bench scenario in it (or a manifest naming one) would ship code that only runs on a developer's machine.
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 Operation = tuple[str, Callable[[], Any]]
+ACCOUNT: dict[str, Any] = {"name": "Bench Co", "domain": "bench.example"}
 
 
 def names() -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rapport.notifications.catalog import Channel, templates
 from tools.lambda_api import Staff, call
 
 MARKETING = Staff().as_("marketing")
@@ -13,8 +14,9 @@ def test_every_name_and_channel_is_listed_with_its_defaults_until_saved():
     reply = call("listNotificationTemplates", MARKETING)
     assert reply.status == 200
     items = reply.body["items"]
-    assert {(item["name"], item["channel"]) for item in items} >= {("lead_assigned", "email"), ("daily_digest", "sms")}
-    assert len(items) == 16
+    listed = [(item["name"], item["channel"]) for item in items]
+    assert sorted(listed) == sorted((name, channel) for name in templates() for channel in Channel)
+    assert {("lead_assigned", "email"), ("daily_digest", "sms"), ("case_reply", "email")} <= set(listed)
     assert not any(item["customized"] for item in items)
     assert "lead.name" in next(item for item in items if item["name"] == "lead_assigned")["variables"]
 

@@ -12,7 +12,10 @@ from __future__ import annotations
 import ast
 import importlib
 import json
+import os
 import pkgutil
+import subprocess
+import sys
 import typing
 from collections import Counter
 from itertools import pairwise
@@ -189,6 +192,35 @@ def test_every_notification_template_is_named_once():
     ]
     names = [spec.name for spec in KERNEL_TEMPLATES] + declared
     assert declared and len(set(names)) == len(names) == len(templates())
+
+
+@pytest.mark.parametrize(
+    ("reference", "registry"),
+    [
+        *((ref, "rapport.timeline:entry_types") for c in CONTEXTS.values() for ref in c.timeline_entries),
+        *(
+            (ref, "rapport.notifications.catalog:templates")
+            for c in CONTEXTS.values()
+            for ref in c.notification_templates
+        ),
+    ],
+)
+def test_a_declared_piece_imported_first_is_still_collected(reference: str, registry: str):
+    """A context's entry or template module imports the registry's kernel module for its base; a registry that
+    collected at import would then meet the context's module half made (a fresh process shows it)."""
+    module, _, name = reference.partition(":")
+    registry_module, _, collect = registry.partition(":")
+    code = (
+        f"import {module}, {registry_module}\n"
+        f"collected = {registry_module}.{collect}()\n"
+        f"piece = {module}.{name}\n"
+        "assert piece in (collected.values() if isinstance(collected, dict) else collected)\n"
+    )
+    path = os.pathsep.join(str(ROOT / part) for part in ("layers/core/python", "functions", "."))
+    run = subprocess.run(  # noqa: S603 (this interpreter, with code of this test)
+        [sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True
+    )
+    assert run.returncode == 0, run.stderr
 
 
 def _names(tree: ast.AST) -> set[str]:

@@ -129,6 +129,12 @@ def lambda_handler(event, context):
     return app.resolve(event, context)
 '''
 
+# STS's answer to AssumeRole, as a fenced function (rapport.dal.tenancy) asks it once per tenant per container.
+_ASSUME_ROLE_ANSWER = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
+<Credentials><AccessKeyId>ASIABENCH</AccessKeyId><SecretAccessKey>bench</SecretAccessKey>
+<SessionToken>bench</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
+<AssumedRoleUser><AssumedRoleId>AROABENCH:bench</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/bench/bench</Arn>
+</AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>"""
 # The stub's answers: what DynamoDB says when nothing matches. Any other operation is recorded as unexpected.
 _STUB_ANSWERS: dict[str, dict[str, Any]] = {
     "GetItem": {},
@@ -255,13 +261,20 @@ class _StubDynamoDB(BaseHTTPRequestHandler):
     calls: Counter[str]
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        request = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        if b"Action=AssumeRole" in request:  # a fenced function's first request gets its tenant's credentials
+            self.calls["AssumeRole"] += 1
+            self._answer(200, "text/xml", _ASSUME_ROLE_ANSWER.encode())
+            return
         operation = self.headers.get("X-Amz-Target", "").rpartition(".")[2]
         self.calls[operation] += 1
         answer = _STUB_ANSWERS.get(operation)
         body = json.dumps(answer if answer is not None else {"__type": "UnknownOperationException"}).encode()
-        self.send_response(200 if answer is not None else 400)
-        self.send_header("Content-Type", "application/x-amz-json-1.0")
+        self._answer(200 if answer is not None else 400, "application/x-amz-json-1.0", body)
+
+    def _answer(self, status: int, content_type: str, body: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
@@ -494,7 +507,7 @@ def run(assembly: CloudAssembly, rounds: int, only: set[str]) -> Report:
                 samples[subject.name].append(measure(subject, python, sdk, endpoint))
         if sum(1 for _ in sandbox.rglob("*")) != files_before:
             raise RuntimeError("a measured process wrote into its assets")
-        unexpected = [operation for operation in calls if operation not in _STUB_ANSWERS]
+        unexpected = [operation for operation in calls if operation not in (*_STUB_ANSWERS, "AssumeRole")]
     return summarize(samples, unexpected)
 
 

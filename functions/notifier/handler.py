@@ -7,26 +7,18 @@ under the stage's app URL (`APP_URL`).
 """
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rapport import config
+from rapport import aws, config
 from rapport.dal import tenancy
 from rapport.notifications.notifier import NOT_SENT, notify
 from rapport.notifications.requests import NotificationRequest
 
 logger = Logger()
-
-
-@cache
-def _client(service: str) -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client(service)
 
 
 class AwsTransport:
@@ -38,7 +30,7 @@ class AwsTransport:
             body["Html"] = {"Data": html, "Charset": "UTF-8"}
         settings = config.current()
         configuration_set = settings.ses_configuration_set
-        response = _client("ses").send_email(
+        response = aws.client("ses").send_email(
             Source=settings.require("sender_email"),
             Destination={"ToAddresses": [to]},
             Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
@@ -48,7 +40,7 @@ class AwsTransport:
         return str(response["MessageId"])
 
     def send_sms(self, to: str, text: str) -> str:
-        response = _client("sns").publish(
+        response = aws.client("sns").publish(
             PhoneNumber=to,
             Message=text,
             MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},

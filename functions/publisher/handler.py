@@ -1,12 +1,11 @@
 """Outbox publisher: the table's stream in, one domain event per committed change out, on the Rapport bus."""
 
-from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from rapport import config
+from rapport import aws, config
 from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.outbox import publish
@@ -14,15 +13,8 @@ from rapport.events.outbox import publish
 logger = Logger()
 
 
-@cache
-def _events_client() -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client("events")
-
-
 def _put_events(entries: list[dict[str, Any]]) -> Any:
-    return _events_client().put_events(Entries=entries)
+    return aws.client("events").put_events(Entries=entries)
 
 
 def _erasure(tenant_id: str, kind: Kind, record_id: str) -> Erasure | None:

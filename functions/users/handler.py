@@ -2,13 +2,12 @@
 
 import json
 import re
-from functools import cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport import config
+from rapport import aws, config
 from rapport.api.http import (
     JSON,
     PageOf,
@@ -32,11 +31,8 @@ app = create_app()
 _EXECUTION_NAME = re.compile(r"[^A-Za-z0-9_-]")
 
 
-@cache
 def _sfn() -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client("stepfunctions")
+    return aws.client("stepfunctions")
 
 
 @app.get(

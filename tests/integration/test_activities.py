@@ -19,7 +19,8 @@ from rapport.deals import store as sales
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy
 from rapport.leads.manifest import LEAD
-from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
+from rapport.leads.scoring import ENGAGEMENT_ATTEMPTS
+from rapport.leads.service import leads
 from rapport.tasks import store as task_store
 from rapport.tasks.manifest import TASK
 from tests.integration.race import race

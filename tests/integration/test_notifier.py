@@ -14,6 +14,7 @@ from moto.sns.models import sns_backends
 from notifier import handler as notifier
 from ses_feedback import handler as ses_feedback
 
+from rapport import aws
 from rapport.dal.keys import IndexKeys
 from rapport.dal.repository import Record, write
 from rapport.locales import Locale
@@ -31,10 +32,10 @@ CONSENT_AT = "2026-01-05T10:00:00Z"
 def _ses(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("SENDER_EMAIL", SENDER)
     monkeypatch.setenv("SES_CONFIGURATION_SET", "rapport-test-notifications")
-    notifier._client.cache_clear()
+    aws.reset()
     boto3.client("ses", region_name=REGION).verify_email_identity(EmailAddress=SENDER)
     yield
-    notifier._client.cache_clear()
+    aws.reset()
 
 
 def sent_emails() -> list[Any]:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
+import rapport.aws
 from infra.constructs.workflows import LEAD_CREATED_PATTERN, lead_created_input
 from local.runtime.eventing import Eventing
 from local.runtime.template import Physical, Resolver
@@ -122,10 +123,7 @@ def _run(module: Any, event: dict[str, Any]) -> Any:
 
 def reset_clients() -> None:
     """Clients built for another endpoint (moto in-process, in other tests) must not be reused here."""
-    from rapport.notifications import requests
-
-    importlib.import_module("publisher.handler")._events_client.cache_clear()
-    requests._events_client.cache_clear()
+    rapport.aws.reset()
     for model in TABLE_MODELS:
         model._connection = None
 

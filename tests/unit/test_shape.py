@@ -171,3 +171,25 @@ def test_the_local_runtime_needs_none_of_the_tooling(path: Path):
     which may use the runtime, never the other way round."""
     tooling = sorted(name for name in _imports(ast.parse(path.read_text())) if name.split(".")[0] == "tools")
     assert not tooling, f"{_name(path)} imports {tooling}: the runtime must not stand on the tooling"
+
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=_name)
+def test_deployed_code_makes_its_aws_clients_from_the_one_session(path: Path):
+    """`boto3.client` makes a botocore session of its own, which a cold start pays for again (rapport.aws); boto3's
+    helpers that make no client (`boto3.dynamodb.types`) are fine."""
+    boto3 = sorted(name for name in _imports(ast.parse(path.read_text())) if name in ("boto3", "boto3.session"))
+    assert not boto3, f"{_name(path)} imports {boto3}: take clients from rapport.aws.client"
+
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=_name)
+def test_every_model_is_built_when_first_used(path: Path):
+    """A pydantic model built at import costs every cold start of every function that imports its module; a
+    `LazyModel` (rapport.types) is built by the first request that needs it."""
+    defined = [
+        node.name
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.ClassDef)
+        and node.name != "LazyModel"
+        and any(isinstance(base, ast.Name) and base.id == "BaseModel" for base in node.bases)
+    ]
+    assert not defined, f"{_name(path)}: {defined} subclass BaseModel; subclass rapport.types.LazyModel"

@@ -14,11 +14,12 @@ import pytest
 from botocore.awsrequest import AWSResponse  # type: ignore[import-untyped]
 
 from infra import table_access
+from rapport import aws
 from rapport.accounts.manifest import ACCOUNT
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository, tenancy
 from rapport.dal.keys import IndexKeys
-from rapport.dal.models import HistoryItem, IdempotencyItem, Item, WebFormKeyItem
+from rapport.dal.models import TABLE_MODELS, HistoryItem, IdempotencyItem, Item, WebFormKeyItem
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.dal.tenancy import TenantAlreadyBound, TenantCredentials, TenantNotBound
 from rapport.deals.manifest import DEAL
@@ -215,3 +216,20 @@ def test_the_deployed_fence_names_the_tag_the_dal_sets_and_the_tenants_key_prefi
     assert table_access.TENANT_TAG == tenancy.TENANT_TAG
     assert keys.tenant_prefix(f"${{aws:PrincipalTag/{tenancy.TENANT_TAG}}}") + "*" == table_access.TENANT_KEYS
     assert table_access.ROLE_VARIABLE == tenancy.ROLE_VARIABLE
+
+
+def test_every_table_and_client_of_a_function_comes_from_one_botocore_session():
+    """Each session loads the SDK's data again: ~50 ms of a cold start per table a request touches (rapport.aws)."""
+    aws.reset()
+    for model in TABLE_MODELS:
+        model._connection = None
+    try:
+        sessions = {model._get_connection().connection.session for model in TABLE_MODELS}
+        assert sessions == {aws.session()}
+        assert aws.client("sts") is aws.client("sts")
+        before = aws.session()
+        aws.reset()
+        assert aws.session() is not before
+    finally:
+        for model in TABLE_MODELS:
+            model._connection = None

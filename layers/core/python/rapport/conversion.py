@@ -51,7 +51,7 @@ from rapport.errors import Busy, Conflict, FieldError, InvalidInput, RapportErro
 from rapport.leads.models import LeadStored
 from rapport.leads.service import leads
 from rapport.records import field_errors, too_many_writes
-from rapport.types import Day, Name, RecordId, StrictModel, UserId
+from rapport.types import Day, LazyModel, Name, RecordId, StrictModel, UserId
 
 # Addresses at these domains say nothing about the company the person works for.
 FREE_MAIL = frozenset(
@@ -89,7 +89,7 @@ class ConvertLead(StrictModel):
     deal: ConversionDeal | None = Field(default=None, description="Open a deal for the new customer")
 
 
-class Conversion(BaseModel):
+class Conversion(LazyModel):
     lead_id: str
     contact_id: str
     account_id: str | None

@@ -33,13 +33,13 @@ from rapport.dal.repository import StaleVersion
 from rapport.errors import PreconditionFailed, PreconditionRequired
 from rapport.events.models import FieldChange, changes_between
 from rapport.pagination import Page
-from rapport.types import utc_now
+from rapport.types import LazyModel, utc_now
 
 ContentT = TypeVar("ContentT", bound=BaseModel)
 LIST_LIMIT = 100  # more than the documents a kind keyed by a catalog has: one Query reads them all
 
 
-class DocumentMeta(BaseModel):
+class DocumentMeta(LazyModel):
     """What a settings document is read with besides its content."""
 
     version: int
@@ -47,7 +47,7 @@ class DocumentMeta(BaseModel):
     updated_by: str | None = None
 
 
-class SettingsVersion(BaseModel):
+class SettingsVersion(LazyModel):
     """One save of a settings document."""
 
     version: int = Field(description="The version the save made")

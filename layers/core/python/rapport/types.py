@@ -25,9 +25,15 @@ from rapport import normalize
 from rapport.countries import COUNTRIES
 
 
-class StrictModel(BaseModel):
-    """Request models: unknown fields are an error, strings are trimmed. Like every stored record (`RecordMeta`),
-    built when first used: a function's cold start builds only the models its request needs."""
+class LazyModel(BaseModel):
+    """Every model of the layer and the functions: its validator and serializer are built when first used, so a
+    function's cold start builds only the models its request needs, not every model its modules define."""
+
+    model_config = ConfigDict(defer_build=True)
+
+
+class StrictModel(LazyModel):
+    """Request models: unknown fields are an error, strings are trimmed."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, defer_build=True)
 
@@ -148,10 +154,8 @@ class Address(StrictModel):
     country: CountryCode | None = Field(default=None, description="ISO 3166-1 alpha-2, e.g. GB")
 
 
-class RecordMeta(BaseModel):
+class RecordMeta(LazyModel):
     """Fields every stored record carries."""
-
-    model_config = ConfigDict(defer_build=True)
 
     id: str
     created_at: datetime

@@ -55,12 +55,10 @@ from rapport.dal.repository import (
 )
 from rapport.deals import store as deal_store
 from rapport.deals.manifest import DEAL
-from rapport.deals.service import deals
 from rapport.deals.store import StatsDelta
 from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound
 from rapport.leads.manifest import LEAD
-from rapport.leads.scoring import EngagementKind
-from rapport.leads.service import ENGAGEMENT_ATTEMPTS, leads
+from rapport.leads.scoring import ENGAGEMENT_ATTEMPTS, EngagementKind
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
 from rapport.timeline import TimelineEntry
@@ -217,12 +215,16 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
         """A deal newly linked was worked on now; conditioned on it being live (else ParentMissing: a 422)."""
         deal_id = after.data.get("deal_id") if after is not None else None
         if after is not None and deal_id and deal_id != (before.data.get("deal_id") if before else None):
+            from rapport.deals.service import deals  # imported by the writes that need it: not a read's cold start
+
             deals.record_activity(work, tenant_id, deal_id, after.updated_at, after.updated_by)
 
     @staticmethod
     def _engage_leads(work: UnitOfWork, tenant_id: str, before: Record | None, after: Record | None) -> None:
         """The engagement the activity counts on its lead: taken back from the lead and kind it counted on, added
         to the lead and kind it counts on now (a newly linked lead must be live)."""
+        from rapport.leads.service import leads  # imported by the writes that need it: not a read's cold start
+
         changes: defaultdict[str, Counter[EngagementKind]] = defaultdict(Counter)
         actor = next(record.updated_by for record in (after, before) if record is not None)
         lead_before = before.data.get("lead_id") if before is not None else None

@@ -33,7 +33,7 @@ from rapport.auth import Caller, Identity, identity_from_claims, staff_only
 from rapport.dal import idempotency, tenancy
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
-from rapport.types import RecordMeta
+from rapport.types import LazyModel, RecordMeta
 
 if TYPE_CHECKING:  # a type only: the middlewares module is not loaded for it at a cold start
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
@@ -51,7 +51,7 @@ metrics = Metrics()
 # start. Lambda's active tracing still records each invocation and its AWS calls' latency.
 
 
-class PageOf(BaseModel, Generic[ItemT]):
+class PageOf(LazyModel, Generic[ItemT]):
     items: list[ItemT]
     next_cursor: str | None
 

@@ -8,26 +8,27 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.errors import BadRequest, FieldError, InvalidInput, NotFound, RapportError, dotted_path
+from rapport.types import LazyModel
 
 PROBLEM_JSON = "application/problem+json"
 
 
-class FieldProblem(BaseModel):
+class FieldProblem(LazyModel):
     field: str = Field(description="Dotted path of the field at fault, e.g. address.country or emails[1]")
     location: str = Field(alias="in", description="body, query, path or header")
     message: str
     code: str
 
 
-class ExistingRecord(BaseModel):
+class ExistingRecord(LazyModel):
     type: str
     id: str
 
 
-class Problem(BaseModel):
+class Problem(LazyModel):
     type: str
     title: str
     status: int

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.appointments import store
 from rapport.appointments.manifest import APPOINTMENT
 from rapport.contexts import Seen, SummaryPart
-from rapport.types import Instant
+from rapport.types import Instant, LazyModel
 
 
-class AppointmentBrief(BaseModel):
+class AppointmentBrief(LazyModel):
     id: str
     title: str
     starts_at: Instant

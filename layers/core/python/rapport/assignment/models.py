@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from pydantic import BaseModel, Field, StrictInt, model_validator
+from pydantic import Field, StrictInt, model_validator
 
-from rapport.types import CountryCode, ShortText, StrictModel, UserId
+from rapport.types import CountryCode, LazyModel, ShortText, StrictModel, UserId
 from rapport.users.models import Team
 
 DEFAULT_SLA_MINUTES = 60
@@ -62,7 +62,7 @@ class Outcome(StrEnum):
     CAP_REACHED = "cap_reached"  # reassigned as often as the rules allow
 
 
-class Assignment(BaseModel):
+class Assignment(LazyModel):
     """One assignment step's result, which the state machine carries to the next steps."""
 
     status: Outcome
@@ -79,7 +79,7 @@ class Assignment(BaseModel):
     reassignments: int = 0
 
 
-class AssignRequested(BaseModel):
+class AssignRequested(LazyModel):
     """`POST /leads/{id}/assign`: the execution started for it."""
 
     lead_id: str

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.cases import store
 from rapport.cases.manifest import CASE
 from rapport.contexts import Seen, SummaryPart
+from rapport.types import LazyModel
 
 LATEST = 3
 
 
-class CaseBrief(BaseModel):
+class CaseBrief(LazyModel):
     id: str
     number: str
     subject: str
@@ -26,7 +27,7 @@ class CaseBrief(BaseModel):
     created_at: datetime
 
 
-class OpenCases(BaseModel):
+class OpenCases(LazyModel):
     count: int = Field(description="The contact's cases that are not resolved, closed or trashed")
     latest: list[CaseBrief] = Field(description=f"The {LATEST} newest of them, newest first")
 

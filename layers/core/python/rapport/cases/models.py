@@ -4,11 +4,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from rapport import merge_patch
-from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, ShortText, StrictModel, Tags, UserId
+from rapport.types import Instant, LazyModel, LongText, Name, RecordId, RecordMeta, ShortText, StrictModel, Tags, UserId
 
 NUMBER_PATTERN = r"^CS-[1-9][0-9]{0,11}$"
 Queue = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -112,7 +112,7 @@ class CaseCreate(_CaseRules, _ComputedFields):
     pass
 
 
-class LastMessage(BaseModel):
+class LastMessage(LazyModel):
     id: str
     visibility: Visibility
     created_at: Instant
@@ -146,7 +146,7 @@ class CaseMessageCreate(StrictModel):
     visibility: Visibility = Field(description="public: emailed to the customer; internal: a note for staff only")
 
 
-class CaseMessage(BaseModel):
+class CaseMessage(LazyModel):
     id: str
     case_id: str
     body: str

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.accounts.manifest import ACCOUNT
 from rapport.contacts import store
 from rapport.contexts import Seen, SummaryPart
+from rapport.types import LazyModel
 
 
-class AccountBrief(BaseModel):
+class AccountBrief(LazyModel):
     id: str
     name: str
     domain: str | None = None

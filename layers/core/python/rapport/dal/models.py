@@ -24,9 +24,9 @@ from pynamodb.attributes import (
 )
 from pynamodb.constants import NUMBER, PAY_PER_REQUEST_BILLING_MODE, STREAM_NEW_AND_OLD_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
-from pynamodb.models import Model
 
 from rapport import config
+from rapport.dal.connection import SessionModel
 from rapport.dal.tenancy import TenantTable
 
 
@@ -271,7 +271,7 @@ class ErasureItem(TenantTable):
     expires_at = TTLAttribute()
 
 
-class WebFormKeyItem(Model):
+class WebFormKeyItem(SessionModel):
     """Which tenant's web form an API Gateway API key belongs to: the one lookup that cannot start from the
     tenant, so it lives in its own table (see `rapport.web_forms.store`). Gone when the form is revoked."""
 
@@ -286,7 +286,7 @@ class WebFormKeyItem(Model):
     defaults = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
 
 
-class TenantItem(Model):
+class TenantItem(SessionModel):
     """A tenant that workflows serve: the registry the scheduled jobs Query (see `rapport.followups.store`)."""
 
     class Meta:
@@ -298,4 +298,4 @@ class TenantItem(Model):
     first_seen = UnicodeAttribute(null=True)
 
 
-TABLE_MODELS: tuple[type[Model], ...] = (Item, IdempotencyItem, WebFormKeyItem, TenantItem)
+TABLE_MODELS: tuple[type[SessionModel], ...] = (Item, IdempotencyItem, WebFormKeyItem, TenantItem)

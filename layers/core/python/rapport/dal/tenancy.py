@@ -14,7 +14,8 @@ and why, is declared where each function is built (infra/constructs).
   function's own role, which AWS refuses and moto (locally, in tests) would not.
 - `TenantCredentials` gets a tenant's credentials with one AssumeRole and keeps them until shortly before they
   expire: one call per tenant per warm container. Nothing happens at import: the STS client and the first
-  credentials are made by a tenant's first request, never during a cold start's init.
+  credentials are made by a tenant's first request, never during a cold start's init, and the client comes from
+  the session the table's client was made from (rapport.aws), which makes it cheap.
 
 A function without `TENANT_ROLE_ARN` (a cross-tenant function, the tests that configure no role) sends every
 request under its own credentials, bound or not.
@@ -32,9 +33,9 @@ from typing import Any, Protocol
 
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from pynamodb.connection.table import TableConnection
-from pynamodb.models import Model
 
-from rapport import config
+from rapport import aws, config
+from rapport.dal.connection import SessionModel
 
 TENANT_TAG = "tenant_id"  # the session tag the tenant-data role's policy reads (infra/table_access.py)
 ROLE_VARIABLE = config.variable("tenant_role_arn")
@@ -133,9 +134,7 @@ def _from_environment() -> TenantCredentials | None:
     role_arn = config.current().tenant_role_arn
     if not role_arn:
         return None
-    import boto3  # type: ignore[import-untyped]  # the default session, which the function's other clients share
-
-    return TenantCredentials(role_arn, boto3.client("sts"), lambda: datetime.now(UTC))
+    return TenantCredentials(role_arn, aws.client("sts"), lambda: datetime.now(UTC))
 
 
 @contextmanager
@@ -175,7 +174,7 @@ def _sign_for_bound_tenant(request: Any, **_: Any) -> None:
         request.context.setdefault("signing", {})["request_credentials"] = credentials.for_tenant(tenant_id)
 
 
-class TenantTable(Model):
+class TenantTable(SessionModel):
     """A model of a table whose every key starts with the tenant: its requests are signed for the bound tenant."""
 
     @classmethod

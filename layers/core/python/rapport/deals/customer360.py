@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.contexts import Seen, SummaryPart
 from rapport.deals import store
+from rapport.types import LazyModel
 
 OPEN = "open"
 
 
-class DealBrief(BaseModel):
+class DealBrief(LazyModel):
     """A deal the contact is on, as the deals area summarizes it."""
 
     id: str
@@ -26,7 +27,7 @@ class DealBrief(BaseModel):
     owner_id: str | None = None
 
 
-class Money(BaseModel):
+class Money(LazyModel):
     amount: Decimal = Field(description="Exact, as a decimal string")
     currency: str | None = Field(default=None, description="The tenant's currency")
 

@@ -7,12 +7,12 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StrictInt, StringConstraints, ValidationInfo, field_validator
 
 from rapport import merge_patch, normalize
 from rapport.deals.money import CurrencyCode, Money, Rate
 from rapport.errors import FieldError
-from rapport.types import Day, Name, RecordId, RecordMeta, ShortText, SingleLine, StrictModel, UserId
+from rapport.types import Day, LazyModel, Name, RecordId, RecordMeta, ShortText, SingleLine, StrictModel, UserId
 
 StageName = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 LostReason = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
@@ -167,7 +167,7 @@ class Deal(RecordMeta):
 DealPatch = merge_patch.model(DealCreate, Deal)
 
 
-class StageChange(BaseModel):
+class StageChange(LazyModel):
     """One transition of a deal: stage history is data."""
 
     from_stage: str | None = Field(description="None for the deal's creation")
@@ -196,7 +196,7 @@ class CurrencyRatesPut(StrictModel):
         return rates
 
 
-class CurrencyRates(BaseModel):
+class CurrencyRates(LazyModel):
     currency: str
     rates: dict[str, Rate]
     version: int = Field(description="0 until an admin sets the rates")
@@ -204,7 +204,7 @@ class CurrencyRates(BaseModel):
     updated_by: str | None = None
 
 
-class ForecastFigures(BaseModel):
+class ForecastFigures(LazyModel):
     weighted: Money = Field(description="Open deals: sum of amount x probability")
     commit: Money = Field(description=f"Open deals at probability >= {COMMIT_PROBABILITY} %, unweighted")
     best_case: Money = Field(description="All open deals, unweighted")
@@ -217,12 +217,12 @@ class OwnerForecast(ForecastFigures):
     owner_id: str
 
 
-class Unconverted(BaseModel):
+class Unconverted(LazyModel):
     currency: str
     deals: int
 
 
-class Forecast(BaseModel):
+class Forecast(LazyModel):
     period: str
     start: date
     end: date
@@ -234,7 +234,7 @@ class Forecast(BaseModel):
     unconverted: list[Unconverted] = Field(description="Deals left out: no rate for their currency")
 
 
-class Performance(BaseModel):
+class Performance(LazyModel):
     deals_won: int
     deals_lost: int
     revenue_won: Money
@@ -247,7 +247,7 @@ class OwnerPerformance(Performance):
     owner_id: str
 
 
-class SalesPerformance(BaseModel):
+class SalesPerformance(LazyModel):
     period: str
     start: date
     end: date

@@ -6,7 +6,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
+
+from rapport.types import LazyModel
 
 SOURCE = "rapport"
 
@@ -19,7 +21,7 @@ class Erasure:
     at: str
 
 
-class FieldChange(BaseModel):
+class FieldChange(LazyModel):
     before: Any = None
     after: Any = None
 
@@ -35,7 +37,7 @@ def changes_between(
     }
 
 
-class DomainEvent(BaseModel):
+class DomainEvent(LazyModel):
     """`detail` of a Rapport event. Consumers deduplicate on `event_id`, which a redelivery keeps."""
 
     event_id: str = Field(description="Stable per committed change: derived from the stream record")

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from rapport import merge_patch
@@ -16,6 +16,7 @@ from rapport.leads.scoring import Engagement, ScoreReason
 from rapport.types import (
     CountryCode,
     Email,
+    LazyModel,
     MultiLine,
     PastInstant,
     Phone,
@@ -49,7 +50,7 @@ class OnDuplicate(StrEnum):
     ATTACH = "attach"
 
 
-class ConvertedLinks(BaseModel):
+class ConvertedLinks(LazyModel):
     """What a converted lead became: set by the conversion, never by a client."""
 
     contact_id: str
@@ -174,12 +175,12 @@ class Lead(LeadStored, RecordMeta):
 LeadPatch = merge_patch.model(LeadCreate, Lead, base=_ClientWritable)
 
 
-class AttachedTo(BaseModel):
+class AttachedTo(LazyModel):
     type: str = Field(description="contact or lead")
     id: str
 
 
-class LeadAttached(BaseModel):
+class LeadAttached(LazyModel):
     """A duplicate recorded as a new interaction of the existing contact or lead instead of a new lead."""
 
     attached_to: AttachedTo
@@ -229,7 +230,7 @@ class PublicLeadCreate(StrictModel):
         }
 
 
-class Received(BaseModel):
+class Received(LazyModel):
     """The same answer for every accepted submission, new lead or duplicate: nothing about the tenant's data."""
 
     status: str = "received"

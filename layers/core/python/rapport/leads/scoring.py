@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field, StrictInt, StringConstraints
+from pydantic import Field, StrictInt, StringConstraints
 
-from rapport.types import SingleLine, StrictModel
+from rapport.types import LazyModel, SingleLine, StrictModel
 
 MAX_SCORE = 100
 
@@ -23,6 +23,9 @@ class FitField(StrEnum):
     INDUSTRY = "industry"
     COMPANY_SIZE = "company_size"
     COUNTRY = "country"
+
+
+ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
 
 
 class EngagementKind(StrEnum):
@@ -77,14 +80,14 @@ DEFAULT_RULES = ScoringRules(
 )
 
 
-class ScoreReason(BaseModel):
+class ScoreReason(LazyModel):
     kind: str = Field(description="fit or engagement")
     field: str = Field(description="The lead field or engagement counter the points come from")
     points: int
     detail: str
 
 
-class Engagement(BaseModel):
+class Engagement(LazyModel):
     """How often a lead engaged: counted by `rapport.leads.service.record_engagement`."""
 
     activities: int = 0

@@ -34,7 +34,7 @@ from rapport.leads.models import (
     OnDuplicate,
     PublicLeadCreate,
 )
-from rapport.leads.scoring import DEFAULT_RULES, Engagement, EngagementKind, ScoringRules, score
+from rapport.leads.scoring import DEFAULT_RULES, ENGAGEMENT_ATTEMPTS, Engagement, EngagementKind, ScoringRules, score
 from rapport.pagination import Page
 from rapport.records import RecordService, field_errors, normalized_filter
 from rapport.settings import Saved, SettingsDocument
@@ -43,7 +43,6 @@ from rapport.types import utc_now
 from rapport.users import teams
 from rapport.web_forms.store import WebFormKey
 
-ENGAGEMENT_ATTEMPTS = 3  # an engagement write that meets a concurrent change of the lead reads it again
 _ATTACHABLE = {CONTACT.label: CONTACT, LEAD.label: LEAD}
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.notifications.catalog import (
     EMAIL_HTML_MAX_LENGTH,
@@ -12,7 +12,7 @@ from rapport.notifications.catalog import (
     SUBJECT_MAX_LENGTH,
     Channel,
 )
-from rapport.types import MultiLine, SingleLine, StrictModel
+from rapport.types import LazyModel, MultiLine, SingleLine, StrictModel
 
 
 class TemplateContent(StrictModel):
@@ -44,7 +44,7 @@ class PreviewRequest(StrictModel):
     )
 
 
-class Preview(BaseModel):
+class Preview(LazyModel):
     subject: str | None
     text: str
     html: str | None

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from enum import StrEnum
-from functools import cache
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from rapport import config
+from rapport import aws, config
+from rapport.types import LazyModel
 
 SOURCE = "rapport.workflows"
 DETAIL_TYPE = "notification.requested"
@@ -26,12 +26,12 @@ class RecipientType(StrEnum):
     CONTACT = "contact"  # a customer: only on channels they consented to
 
 
-class Recipient(BaseModel):
+class Recipient(LazyModel):
     type: RecipientType
     id: str
 
 
-class NotificationRequest(BaseModel):
+class NotificationRequest(LazyModel):
     tenant_id: str
     recipient: Recipient
     template: str = Field(description="The tenant's template name, e.g. lead_assigned, task_reminder")
@@ -40,11 +40,8 @@ class NotificationRequest(BaseModel):
     dedupe_key: str = Field(description="Stable per intended message: a redelivery sends nothing twice")
 
 
-@cache
 def _events_client() -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client("events")
+    return aws.client("events")
 
 
 def _put_events(entries: list[dict[str, Any]]) -> Mapping[str, Any]:

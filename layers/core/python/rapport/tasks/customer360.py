@@ -3,15 +3,15 @@ by due time, undated last)."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from rapport.contexts import Seen, SummaryPart
 from rapport.tasks import store
 from rapport.tasks.manifest import TASK
-from rapport.types import Instant
+from rapport.types import Instant, LazyModel
 
 
-class TaskBrief(BaseModel):
+class TaskBrief(LazyModel):
     id: str
     title: str
     status: str

@@ -13,9 +13,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
-from rapport.types import Instant
+from rapport.types import Instant, LazyModel
 
 EXCERPT_LENGTH = 280
 
@@ -42,7 +42,7 @@ class EntryKind(StrEnum):
     STAGE_CHANGE = "stage_change"
 
 
-class Entry(BaseModel):
+class Entry(LazyModel):
     """What every timeline entry says: when, who, and the records it concerns. A subclass adds its `kind` (a
     `Literal`, the union's discriminator) and what it says about it."""
 

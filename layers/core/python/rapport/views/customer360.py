@@ -22,7 +22,7 @@ from functools import cache
 from itertools import islice
 from typing import Any
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import Field, create_model
 
 from rapport import normalize, timeline
 from rapport.auth import Action, Caller
@@ -33,6 +33,7 @@ from rapport.contexts import Seen, SummaryPart, contexts, load
 from rapport.dal import access, repository
 from rapport.errors import NotFound
 from rapport.timeline import TimelineEntry
+from rapport.types import LazyModel
 
 SUMMARY_BUDGET = 200
 LATEST = 10
@@ -46,7 +47,7 @@ def parts() -> tuple[SummaryPart, ...]:
     return tuple(sorted(found, key=lambda part: part.prefix))
 
 
-class Overview(BaseModel):
+class Overview(LazyModel):
     """The view's first field, the contact; the parts (and the timeline's latest entries) follow it."""
 
     contact: Contact

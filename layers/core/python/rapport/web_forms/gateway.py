@@ -13,7 +13,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from rapport import config
+from rapport import aws, config
 
 logger = Logger()
 
@@ -24,11 +24,8 @@ class IssuedKey:
     value: str
 
 
-@cache
 def _client() -> Any:
-    import boto3  # type: ignore[import-untyped]
-
-    return boto3.client("apigateway")
+    return aws.client("apigateway")
 
 
 @cache

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -57,14 +57,16 @@ class Api(Construct):
         functions: Mapping[str, lambda_.IFunction],
         user_pool: cognito.IUserPool,
         stage: StageConfig,
+        name: str,
     ) -> None:
+        """`name`: the API's, and its usage plan's prefix (the application stack's name, not a nested stack's)."""
         super().__init__(scope, construct_id)
-        self.rest_api = self._rest_api(stage, methods=sorted({route.method for route in routes}))
+        self.rest_api = self._rest_api(stage, name, methods=sorted({route.method for route in routes}))
         self._add_routes(routes, functions, user_pool)
         self._add_method_not_allowed(routes, stage.allowed_origin)
         self._add_gateway_errors(stage.allowed_origin)
         public = [route for route in routes if route.api_key]
-        self.usage_plan_name = f"{Stack.of(self).stack_name}-web-forms"
+        self.usage_plan_name = f"{name}-web-forms"
         self.usage_plan = self._usage_plan(stage) if public else None
 
     def _add_routes(
@@ -138,14 +140,14 @@ class Api(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
 
-    def _rest_api(self, stage: StageConfig, methods: list[str]) -> apigw.RestApi:
+    def _rest_api(self, stage: StageConfig, name: str, methods: list[str]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
         api = apigw.RestApi(
             self,
             "RestApi",
-            rest_api_name=Stack.of(self).stack_name,
+            rest_api_name=name,
             description="Rapport CRM API (routes from functions/openapi.json)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,

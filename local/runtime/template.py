@@ -2,6 +2,9 @@
 
 Everything that runs locally comes from the template in `cdk.out`, so what runs is what deploys. Intrinsic
 functions (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::Select`) resolve to the local physical resources.
+A nested stack (the API's: infra/stacks) is read into its parent's resources, as one stack: its parameters
+become the parent's values they are given, and the parent's `Fn::GetAtt <nested>.Outputs.<name>` the output's
+value (`flatten`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ class CloudAssembly:
         if stack_name not in stacks:
             raise TemplateError(f"no stack {stack_name!r} in {directory}; it has {sorted(stacks)}")
         template_file = directory / stacks[stack_name]["properties"]["templateFile"]
-        return cls(directory, stack_name, json.loads(template_file.read_text()))
+        return cls(directory, stack_name, flatten(directory, json.loads(template_file.read_text())))
 
     @property
     def resources(self) -> dict[str, dict[str, Any]]:
@@ -86,6 +89,72 @@ class CloudAssembly:
         path = str(self.resources[logical_id].get("Metadata", {}).get("aws:cdk:path", logical_id))
         parts = path.split("/")[1:] or [logical_id]
         return "/".join(part for part in parts if part != "Resource") or logical_id
+
+
+NESTED_STACK = "AWS::CloudFormation::Stack"
+CDK_METADATA = "AWS::CDK::Metadata"  # each stack's own (same logical id in each): the parent's stands for all
+
+
+def nested_templates(directory: Path, template: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The templates of `template`'s nested stacks, by their logical ids, as synthesized beside it."""
+    return {
+        logical_id: json.loads((directory / str(resource["Metadata"]["aws:asset:path"])).read_text())
+        for logical_id, resource in template["Resources"].items()
+        if resource["Type"] == NESTED_STACK
+    }
+
+
+def flatten(directory: Path, template: dict[str, Any]) -> dict[str, Any]:
+    """`template` with its nested stacks' resources in place of the nested stacks (recursively)."""
+    nested = nested_templates(directory, template)
+    resources = {key: value for key, value in template["Resources"].items() if key not in nested}
+    outputs: dict[str, Any] = {}
+    for stack_id, child in nested.items():
+        flat = flatten(directory, child)
+        given = template["Resources"][stack_id]["Properties"].get("Parameters", {})
+        flat["Resources"] = {key: value for key, value in flat["Resources"].items() if value["Type"] != CDK_METADATA}
+        clashes = sorted(resources.keys() & flat["Resources"].keys())
+        if clashes:
+            raise TemplateError(f"the nested stack {stack_id} has logical ids of its parent's: {clashes}")
+        resources.update(_substitute(flat["Resources"], given))
+        outputs.update(
+            {
+                f"{stack_id}.Outputs.{name}": _substitute(output["Value"], given)
+                for name, output in flat.get("Outputs", {}).items()
+            }
+        )
+    flat_template = {**template, "Resources": resources}
+    return _with_outputs(flat_template, outputs) if outputs else flat_template
+
+
+def _substitute(value: Any, parameters: Mapping[str, Any]) -> Any:
+    """`value` with each `Ref` to one of `parameters` replaced by the value it is given."""
+    if isinstance(value, list):
+        return [_substitute(item, parameters) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Ref"} and value["Ref"] in parameters:
+        return parameters[value["Ref"]]
+    if set(value) == {"Fn::Sub"}:
+        text, variables = (value["Fn::Sub"], {}) if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"]
+        named = {name for _, name in _SUB_VARIABLE.findall(str(text))} & parameters.keys()
+        bound = {**{name: parameters[name] for name in named}, **_substitute(variables, parameters)}
+        return {"Fn::Sub": [text, bound]} if bound else value
+    return {key: _substitute(item, parameters) for key, item in value.items()}
+
+
+def _with_outputs(value: Any, outputs: Mapping[str, Any]) -> Any:
+    """`value` with each `Fn::GetAtt <nested stack>.Outputs.<name>` replaced by that output's value."""
+    if isinstance(value, list):
+        return [_with_outputs(item, outputs) for item in value]
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"Fn::GetAtt"}:
+        argument = value["Fn::GetAtt"]
+        name = argument if isinstance(argument, str) else ".".join(str(part) for part in argument)
+        if name in outputs:
+            return outputs[name]
+    return {key: _with_outputs(item, outputs) for key, item in value.items()}
 
 
 @dataclass(frozen=True)

@@ -10,13 +10,19 @@ from typing import Any
 import pytest
 from aws_cdk import App, Stack
 
+from local.runtime.template import flatten, nested_templates
+
 # What the CDK CLI adds to the context, so the template is the one `cdk synth` writes.
 CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metadata": True}
 
 
 @dataclass(frozen=True)
 class Synthesis:
+    """`template`: the stack with its nested stacks' resources in place (as the local runtime reads it);
+    `templates`: each stack's own template, as CloudFormation deploys it (the application stack's first)."""
+
     template: dict[str, Any]
+    templates: dict[str, dict[str, Any]]
     report: dict[str, Any]
     error: str | None
     outdir: Path
@@ -75,8 +81,11 @@ def synthesize(stage: str, outdir: Path) -> Synthesis:
     except Exception as failure:  # a failing validation still writes the template and the report
         error = str(failure)
     template = json.loads((outdir / f"Rapport-{stage}.template.json").read_text())
+    templates = {f"Rapport-{stage}": template, **nested_templates(outdir, template)}
     report = json.loads((outdir / "validation-report.json").read_text())
-    return Synthesis(template=template, report=report, error=error, outdir=outdir, app=app)
+    return Synthesis(
+        template=flatten(outdir, template), templates=templates, report=report, error=error, outdir=outdir, app=app
+    )
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,9 @@ ACCEPTED_WARNINGS = {"W3005"}
 @pytest.mark.parametrize("stage", ["dev", "prod"])
 def test_template_is_cfn_lint_clean(stage: str, request: pytest.FixtureRequest) -> None:
     synthesis: Synthesis = request.getfixturevalue(stage)
-    matches = lint(json.dumps(synthesis.template), regions=REGIONS)
+    matches = [
+        match for template in synthesis.templates.values() for match in lint(json.dumps(template), regions=REGIONS)
+    ]
     problems = [
         f"{match.rule.id} {match.message}"
         for match in matches

@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
+from typing import Any
+
 import pytest
 
-from local.runtime.template import CloudAssembly, Physical, Resolver, TemplateError, UnresolvedReference
+from local.runtime.template import CloudAssembly, Physical, Resolver, TemplateError, UnresolvedReference, flatten
 
 
 @pytest.fixture
@@ -71,3 +74,59 @@ def test_assets_are_found_through_the_asset_manifest_without_metadata(assembly: 
 def test_a_missing_assembly_says_to_synthesize(tmp_path) -> None:
     with pytest.raises(TemplateError, match="make synth"):
         CloudAssembly.load(tmp_path, "Stack")
+
+
+NESTED: dict[str, Any] = {
+    "Parameters": {"referencetoFunctionArn": {"Type": "String"}},
+    "Resources": {
+        "CDKMetadata": {"Type": "AWS::CDK::Metadata"},
+        "Method": {
+            "Type": "AWS::ApiGateway::Method",
+            "Properties": {
+                "Uri": {"Fn::Join": ["", ["arn:", {"Ref": "referencetoFunctionArn"}, "/invocations"]]},
+                "Text": {"Fn::Sub": "${referencetoFunctionArn}:${AWS::Region}"},
+                "Api": {"Ref": "RestApi"},
+            },
+        },
+        "RestApi": {"Type": "AWS::ApiGateway::RestApi"},
+    },
+    "Outputs": {"RestApiRef": {"Value": {"Ref": "RestApi"}}},
+}
+PARENT: dict[str, Any] = {
+    "Resources": {
+        "CDKMetadata": {"Type": "AWS::CDK::Metadata"},
+        "Function": {"Type": "AWS::Lambda::Function"},
+        "ApiStack": {
+            "Type": "AWS::CloudFormation::Stack",
+            "Metadata": {"aws:asset:path": "ApiStack.nested.template.json"},
+            "Properties": {"Parameters": {"referencetoFunctionArn": {"Fn::GetAtt": ["Function", "Arn"]}}},
+        },
+    },
+    "Outputs": {"ApiId": {"Value": {"Fn::GetAtt": ["ApiStack", "Outputs.RestApiRef"]}}},
+}
+
+
+def test_a_nested_stack_is_read_into_its_parent_with_its_parameters_and_outputs_resolved(tmp_path) -> None:
+    (tmp_path / "ApiStack.nested.template.json").write_text(json.dumps(NESTED))
+    flat = flatten(tmp_path, PARENT)
+    assert set(flat["Resources"]) == {"CDKMetadata", "Function", "Method", "RestApi"}
+    method = flat["Resources"]["Method"]["Properties"]
+    assert method["Uri"] == {"Fn::Join": ["", ["arn:", {"Fn::GetAtt": ["Function", "Arn"]}, "/invocations"]]}
+    assert method["Text"] == {
+        "Fn::Sub": [
+            "${referencetoFunctionArn}:${AWS::Region}",
+            {"referencetoFunctionArn": {"Fn::GetAtt": ["Function", "Arn"]}},
+        ]
+    }
+    assert method["Api"] == {"Ref": "RestApi"}
+    assert flat["Outputs"]["ApiId"] == {"Value": {"Ref": "RestApi"}}
+    resolver = Resolver("eu-west-1", "Stack")
+    resolver.define("Function", "fn", Arn="arn:fn")
+    assert resolver.resolve(method["Text"]) == "arn:fn:eu-west-1"
+
+
+def test_a_nested_stack_that_reuses_a_logical_id_of_its_parent_is_refused(tmp_path) -> None:
+    clashing = {**NESTED, "Resources": {**NESTED["Resources"], "Function": {"Type": "AWS::SQS::Queue"}}}
+    (tmp_path / "ApiStack.nested.template.json").write_text(json.dumps(clashing))
+    with pytest.raises(TemplateError, match="Function"):
+        flatten(tmp_path, PARENT)

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
 import pytest
 from standardwebhooks.webhooks import Webhook as Verifier
 from standardwebhooks.webhooks import WebhookVerificationError
 
+from rapport import config
 from rapport.auth import caller_from_claims
 from rapport.dal import repository
 from rapport.dal.repository import UnitOfWork
@@ -375,6 +377,19 @@ def test_the_delivery_log_is_newest_first_one_query_and_pages() -> None:
     assert [item["id"] for item in rest.body["items"]] == [ids[0]]
     assert rest.body["next_cursor"] is None
     assert json.loads(json.dumps(first.body))["items"][0]["event_type"] == "deal.won"
+
+
+def test_erasing_a_webhook_erases_its_deliveries_and_secrets() -> None:
+    webhook, kept = new_webhook(), new_webhook()
+    there = world(500)
+    for run in there.dispatch(event()):
+        there.attempt(run)
+    erased = call("deleteWebhook", ADMIN, record_id=webhook["id"], query={"permanent": "true"})
+    assert erased.status == 204
+    items = boto3.client("dynamodb").scan(TableName=config.current().table_name)["Items"]
+    assert webhook["id"] not in json.dumps(items)
+    assert kept["id"] in json.dumps(items)
+    assert len(log(kept["id"])) == 1
 
 
 def other_deliveries_succeed(webhook_id: str) -> None:

@@ -85,6 +85,13 @@ class WebhookService(RecordService[WebhookCreate, Webhook]):
         except Refused as error:
             raise InvalidInput.of("url", str(error), "refused_url") from error
 
+    def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        """For good: the webhook, then its deliveries and its sealed secrets."""
+        super().erase(caller, record_id, expected_version)
+        deliveries = repository.partition_summaries(store.deliveries(caller.tenant_id, record_id))
+        keys = [store.delivery_key(caller.tenant_id, record_id, delivery.ref_id) for delivery in deliveries]
+        repository.delete_items([*keys, store.secrets_key(caller.tenant_id, record_id)])
+
     def create_with_secret(self, caller: Caller, payload: WebhookCreate) -> WebhookWithSecret:
         """The webhook with its new secret, shown this once."""
         caller.require(self.resource, Action.CREATE)

@@ -51,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(local)
     local.add_argument("--cdk-out", type=Path, default=DEFAULTS.cdk_out, help="the synthesized cloud assembly")
     local.add_argument("--stack", default=DEFAULTS.stack, help="the stack to run (default %(default)s)")
+    local.add_argument(
+        "--webhooks-allow-http-localhost",
+        action="store_true",
+        help="let webhooks deliver to http://localhost:<port> (a receiver on this machine); off by default",
+    )
     local.set_defaults(run=_local)
 
     token = commands.add_parser("token", help="print an ID token the local API accepts")
@@ -105,6 +110,7 @@ def _local(arguments: argparse.Namespace) -> int:
         data_dir=arguments.data_dir.resolve(),
         cdk_out=arguments.cdk_out.resolve(),
         stack=arguments.stack,
+        webhooks_allow_http_localhost=arguments.webhooks_allow_http_localhost,
     )
     try:
         serve(options)

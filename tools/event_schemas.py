@@ -12,18 +12,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from rapport import contexts
 from rapport.events.models import SOURCE, DomainEvent
-from rapport.events.publisher import derivations, lifecycle_of
+from rapport.events.publisher import detail_types
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "events" / "schemas" / "domain-event.json"
-
-
-def detail_types() -> list[str]:
-    lifecycle = [f"{kind.entity}.{name}" for kind in contexts.kinds() for name in lifecycle_of(kind)]
-    meaningful = [f"{entity}.{name}" for entity, derive in derivations().items() for name in derive.produces]
-    return sorted(lifecycle + meaningful)
 
 
 def build() -> dict[str, Any]:

@@ -1,5 +1,6 @@
 """Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
-events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest) and notifications."""
+events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications and
+webhooks."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
 from infra.constructs.web_to_lead import WebToLead
+from infra.constructs.webhooks import Webhooks
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge
 from infra.openapi import functions_of, load_routes
@@ -50,6 +52,9 @@ class RapportStack(Stack):
         if "cases" in functions:  # a public reply on a case asks the notifier for the customer's email
             functions["cases"].add_environment("EVENT_BUS_NAME", domain_events.bus.event_bus_name)
             domain_events.bus.grant_put_events_to(functions["cases"])
+        webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
+            webhooks.grant_api(functions["webhooks"])
         # The API's resources and methods grow with every route: in a stack of their own, so that neither stack
         # reaches CloudFormation's 500 resources (tests/infra/test_api.py counts both).
         api_stack = NestedStack(self, "ApiStack")

@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -60,6 +60,9 @@ SEED_TENANT = "company"
 _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
 
+WEBHOOKS_ALLOW_HTTP_LOCALHOST = "WEBHOOKS_ALLOW_HTTP_LOCALHOST"  # rapport.webhooks.addresses
+
+
 @dataclass(frozen=True)
 class Options:
     port: int = 3000
@@ -69,6 +72,8 @@ class Options:
     cdk_out: Path = ROOT / "cdk.out"
     stack: str = "Rapport-dev"
     region: str = REGION
+    # Webhooks may deliver to http://localhost (a receiver on this machine): the variable no deployed stage sets.
+    webhooks_allow_http_localhost: bool = False
 
 
 class LocalCloud:
@@ -141,7 +146,10 @@ class LocalCloud:
         )
 
     def _configure(self, logical_id: str) -> FunctionConfig:
-        return function_config(self.assembly, self.resolver, self.aws.endpoint, logical_id)
+        config = function_config(self.assembly, self.resolver, self.aws.endpoint, logical_id)
+        if not self.options.webhooks_allow_http_localhost:
+            return config
+        return replace(config, environment={**config.environment, WEBHOOKS_ALLOW_HTTP_LOCALHOST: "true"})
 
     def _start_eventing(self) -> Eventing:
         eventing = Eventing(self.assembly.template, self.workers.invoke, self.aws.endpoint, self.resolver)

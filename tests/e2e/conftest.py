@@ -97,6 +97,7 @@ class LocalRuntime:
             *("--port", str(self.port), "--aws-port", str(self.aws_port)),
             *("--data-dir", str(self.data_dir), "--cdk-out", str(self.cdk_out), "--stack", STACK),
             *([] if self.seed else ["--no-seed"]),
+            "--webhooks-allow-http-localhost",  # tests/e2e/test_webhooks.py's receiver listens on localhost
         ]
         earlier = len(self.output())  # a restart appends to the log of the earlier run
         with self.log.open("ab") as log:

@@ -41,6 +41,8 @@ def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: di
         "publisher",
         "reminders",
         "ses_feedback",
+        "webhook_deliveries",
+        "webhook_dispatcher",
     ]
 
 
@@ -81,6 +83,12 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         },
         # A public reply on a case puts the customer's notification request on the bus
         "cases": {"EVENT_BUS_NAME": {"Ref": _id(dev, "AWS::Events::EventBus", "/Events/Bus/Resource")}},
+        # Redelivering a dead delivery starts a run of the webhook delivery state machine
+        "webhooks": {
+            "WEBHOOK_DELIVERY_STATE_MACHINE_ARN": {
+                "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/WebhookDelivery/Resource")
+            }
+        },
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")

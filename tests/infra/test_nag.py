@@ -14,19 +14,22 @@ pytestmark = pytest.mark.slow
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
-WORKER_FUNCTIONS = 7  # the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback
-# One per worker but lead assignment, which its state machine calls (infra/constructs/workers.py); the lead.created
-# rule's.
-DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 1 + 1
+# the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback; the webhooks'
+# dispatcher and deliveries
+WORKER_FUNCTIONS = 9
+# One per worker but lead assignment's and the webhook deliveries', which their state machines call
+# (infra/constructs/workers.py); the lead.created rule's.
+DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 2 + 1
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
 PATHS = len(allowed_methods(load_routes()))  # each path's ANY: a mock answering 405, which nothing authorizes
 ACKNOWLEDGED = Counter(
     {
         "AwsSolutions::AwsSolutions-COG2": 1,
         "AwsSolutions::AwsSolutions-SMG4": 1,
-        # + the lead assignment state machine's role (tracing, log delivery)
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 1,
+        # + the lead assignment and webhook delivery state machines' roles (tracing, log delivery)
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 2,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsassignmentFunction122B79CC.Arn>:*]": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionswebhookdeliveriesFunction4B07D7AE.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-SQS3": DEAD_LETTER_QUEUES,
         "Serverless::Serverless-SQSRedrivePolicy": DEAD_LETTER_QUEUES,
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

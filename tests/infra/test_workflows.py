@@ -14,7 +14,11 @@ pytestmark = pytest.mark.slow
 
 
 def _machine(dev: Synthesis) -> tuple[str, dict[str, Any]]:
-    [(logical_id, machine)] = dev.of_type("AWS::StepFunctions::StateMachine").items()
+    [(logical_id, machine)] = [
+        (name, machine)
+        for name, machine in dev.of_type("AWS::StepFunctions::StateMachine").items()
+        if machine["Metadata"]["aws:cdk:path"].endswith("/Workflows/LeadAssignment/Resource")
+    ]
     return logical_id, machine["Properties"]
 
 

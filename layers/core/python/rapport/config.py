@@ -38,6 +38,9 @@ class Config:
     ses_configuration_set: str | None = None
     app_url: str | None = None
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
+    webhook_delivery_state_machine_arn: str | None = None
+    # The local runtime's `--webhooks-allow-http-localhost` only (rapport.webhooks.addresses); never set by the stack.
+    webhooks_allow_http_localhost: str | None = None
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Config:

@@ -1,7 +1,7 @@
 """Opaque, tamper-proof cursors bound to the tenant and the query they continue.
 
 A cursor is `base64url(nonce || AES-256-GCM(position))`: the position where the next page starts (the keys of the
-last item read), compressed, then encrypted and authenticated with a key derived from the cursor secret by HKDF.
+last item read), compressed, then encrypted and authenticated with the cursors' key (rapport.sealing).
 The tenant and a fingerprint of the query (its name and filters, not the limit) are the associated data, so a
 cursor shows nothing of the keys or the names in them, and one edited by hand, minted for another tenant, or
 sent with another query does not decrypt: a 400. Raw deflate with a dictionary of what positions repeat (the key
@@ -17,14 +17,10 @@ import secrets
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
-from rapport import config
+from rapport import sealing
 from rapport.errors import BadRequest
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
@@ -44,31 +40,6 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def _secret() -> bytes:
-    """The cursor secret: `CURSOR_SECRET` where set (tests, local), else the Secrets Manager secret the stack made.
-
-    Fetched on first use, not at import, and cached by Powertools so a warm function asks once in a while.
-    """
-    settings = config.current()
-    if settings.cursor_secret:
-        return settings.cursor_secret.encode()
-    from aws_lambda_powertools.utilities.parameters import get_secret
-
-    return str(get_secret(settings.require("cursor_secret_arn"), max_age=300)).encode()
-
-
-@cache
-def _cipher(secret: bytes) -> AESGCM:
-    """AES-256-GCM under a key of its own, derived from the secret (which may serve other purposes later)."""
-    # Imported when a cursor is made or read: loading cryptography's native library would cost every cold start.
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=CURSOR_KEY_INFO)
-    return AESGCM(hkdf.derive(secret))
-
-
 def fingerprint(tenant_id: str, query: str, params: Mapping[str, object]) -> str:
     """What a cursor is bound to: the tenant, the query's name and its filters (not the limit)."""
     canonical = json.dumps({"t": tenant_id, "q": query, "p": params}, sort_keys=True, separators=(",", ":"))
@@ -82,7 +53,7 @@ def encode_cursor(position: Mapping[str, Any] | None, bound_to: str) -> str | No
     compressor = zlib.compressobj(zlib.Z_BEST_COMPRESSION, zlib.DEFLATED, -zlib.MAX_WBITS, zdict=_dictionary(bound_to))
     packed = compressor.compress(plain) + compressor.flush()
     nonce = secrets.token_bytes(NONCE_BYTES)
-    sealed = _cipher(_secret()).encrypt(nonce, packed, bound_to.encode())
+    sealed = sealing.cipher(CURSOR_KEY_INFO).encrypt(nonce, packed, bound_to.encode())
     return base64.urlsafe_b64encode(nonce + sealed).rstrip(b"=").decode("ascii")
 
 
@@ -94,7 +65,7 @@ def decode_cursor(cursor: str | None, bound_to: str) -> dict[str, Any] | None:
     invalid = BadRequest.of("cursor", "The cursor is invalid, or belongs to another query.")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        packed = _cipher(_secret()).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode())
+        packed = sealing.cipher(CURSOR_KEY_INFO).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], bound_to.encode())
     except (binascii.Error, ValueError, InvalidTag) as error:
         raise invalid from error
     decompressor = zlib.decompressobj(-zlib.MAX_WBITS, zdict=_dictionary(bound_to))

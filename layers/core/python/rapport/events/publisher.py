@@ -55,6 +55,13 @@ def lifecycle_of(kind: Kind) -> tuple[str, ...]:
     return SETTINGS_LIFECYCLE if kind.document else LIFECYCLE
 
 
+def detail_types() -> list[str]:
+    """The event catalog: every type the publisher puts on the bus, sorted."""
+    lifecycle = [f"{kind.entity}.{name}" for kind in contexts.kinds() for name in lifecycle_of(kind)]
+    meaningful = [f"{entity}.{name}" for entity, derive in derivations().items() for name in derive.produces]
+    return sorted(lifecycle + meaningful)
+
+
 def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[DomainEvent]:
     """The domain events one stream record stands for (none for items that are not business records)."""
     change = stream_record["dynamodb"]

@@ -7,6 +7,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Property tests check behaviour, not speed (`make bench` measures speed): on a loaded machine an example may take
+# longer than Hypothesis' default 200 ms deadline, and generating one longer than its health check allows.
+settings.register_profile("rapport", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("rapport")
 
 
 @pytest.fixture(autouse=True)

@@ -132,6 +132,7 @@ ROUTES = {
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
     "updateActivity": Route("updateActivity", "getActivity", {}),
     "updateProduct": Route("updateProduct", "getProduct", {}),
+    "updateOrder": Route("updateOrder", "getOrder", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
 }
 

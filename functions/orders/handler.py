@@ -4,6 +4,7 @@ from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
 
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, page_response
@@ -12,6 +13,7 @@ from rapport.contacts.manifest import CONTACT
 from rapport.orders.batch import OrderBatch, OrderBatchResult, answer
 from rapport.orders.models import REFERENCE_PATTERN, Order, OrderCreate, OrderPatch
 from rapport.orders.service import FILTERS, MAX_BATCH, orders
+from rapport.orders.value import CustomerOrders
 from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
@@ -46,8 +48,7 @@ def list_orders(
     responses=responses(200, OrderBatchResult),
 )
 def receive_orders(body: OrderBatch) -> Response[Any]:
-    result = answer(orders.receive(caller(app), body.orders))
-    return Response(status_code=200, content_type=JSON, body=result.model_dump(mode="json", by_alias=True))
+    return _json(answer(orders.receive(caller(app), body.orders)))
 
 
 @app.get(
@@ -74,6 +75,32 @@ def list_account_orders(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[Order]]:
     return page_response(orders.of_customer(caller(app), ACCOUNT, record_id, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/contacts/<record_id>/value",
+    tags=["orders"],
+    operation_id="getContactValue",
+    summary="A contact's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
+    responses=responses(200, CustomerOrders),
+)
+def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
+    return _json(orders.value_of(caller(app), CONTACT, record_id))
+
+
+@app.get(
+    "/accounts/<record_id>/value",
+    tags=["orders"],
+    operation_id="getAccountValue",
+    summary="An account's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
+    responses=responses(200, CustomerOrders),
+)
+def get_account_value(record_id: RecordIdParam) -> Response[Any]:
+    return _json(orders.value_of(caller(app), ACCOUNT, record_id))
+
+
+def _json(body: BaseModel) -> Response[Any]:
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json", by_alias=True))
 
 
 lambda_handler = entrypoint(app)

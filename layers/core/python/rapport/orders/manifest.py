@@ -29,5 +29,6 @@ CONTEXT = Context(
     },
     derivations={ORDER.entity: Derivation(("status_changed",), _status_changed)},
     areas=(Area("orders", bench="getOrder"),),
+    summaries=("rapport.orders.customer360:ORDERS",),
     timeline_entries=("rapport.orders.timeline:OrderEntry",),
 )

@@ -21,7 +21,7 @@ from ulid import ULID
 from rapport import normalize, timeline
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
-from rapport.auth import Caller
+from rapport.auth import Action, Caller
 from rapport.contacts.manifest import CONTACT
 from rapport.contexts import Kind
 from rapport.dal import repository
@@ -31,10 +31,11 @@ from rapport.deals.money import cents, convert
 from rapport.deals.rates import current_rates
 from rapport.deals.store import RateTable
 from rapport.errors import FieldError, InvalidInput, NotFound, RapportError
-from rapport.orders import store
+from rapport.orders import store, value
 from rapport.orders.manifest import ORDER
 from rapport.orders.models import NEXT_STATUSES, Order, OrderCreate, OrderStatus, OrderStored
 from rapport.orders.timeline import OrderEntry
+from rapport.orders.value import CustomerOrders
 from rapport.pagination import Page
 from rapport.products import store as products_store
 from rapport.records import RecordService, field_errors
@@ -177,11 +178,32 @@ class OrderService(RecordService[OrderCreate, Order]):
         """A contact's or an account's live orders, newest first: one Query; a first page without orders reads the
         customer too (a 404 for one the tenant does not have)."""
         tenant = caller.tenant_id
-        found = store.of_contact(tenant, customer_id) if kind == CONTACT else store.of_account(tenant, customer_id)
+        found = store.of_customer(tenant, kind, customer_id)
         page = self.list(caller, found, limit=limit, cursor=cursor, bound_to={kind.code: customer_id})
         if cursor is None and not page.items and repository.get(tenant, kind, customer_id) is None:
             raise NotFound(f"No {kind.label} has the id {customer_id}.")
         return page
+
+    # Customer value
+
+    def value_of(self, caller: Caller, kind: Kind, customer_id: str) -> CustomerOrders:
+        """A contact's or an account's value figures and latest orders (zero before its first order): one
+        BatchGetItem, which reads the customer too (a 404 for one the tenant does not have)."""
+        caller.require(self.resource, Action.READ)
+        exists, figures = store.customer_and_value(caller.tenant_id, kind, customer_id)
+        if not exists:
+            raise NotFound(f"No {kind.label} has the id {customer_id}.")
+        return value.no_orders() if figures is None else CustomerOrders.model_validate(figures)
+
+    def refresh_value(self, tenant_id: str, customers: Iterable[Parent], *, now: datetime, as_of: str) -> int:
+        """Compute each customer's value again from its orders (one Query each, streamed) against `now`, for an
+        event of time `as_of`; returns how many were written (figures for a later event are left as they are)."""
+        written = 0
+        for customer in customers:
+            found = repository.records(store.of_customer(tenant_id, customer.kind, customer.id))
+            figures = value.tally(({**order.data, "id": order.id} for order in found), now)
+            written += store.put_value(tenant_id, customer.kind, customer.id, figures.model_dump(mode="json"), as_of)
+        return written
 
     # A back office's batch
 

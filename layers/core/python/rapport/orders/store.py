@@ -15,6 +15,10 @@
 | gsi3  | an account's orders, newest first      | T#<t>#ACC#<account>#ORD     | <ordered at>#<id>    |
 | gsi4  | exact lookup: the order number         | T#<t>#ORD#NUMBER#<number>   | <id>                 |
 
+In a contact's or an account's partition, `B#ORDERS` (kind `ORDERS`): the customer's value and latest orders
+(rapport.orders.value), put whole by the customer value worker, only over figures computed for an earlier event
+(`as_of`, the event's time): a late redelivery does not overwrite newer figures. The contact's 360 view reads it.
+
 `<ordered at>` is canonical UTC to the second (rapport.normalize.instant), so the customer's orders sort by when
 they were ordered whatever order they were recorded in. A trashed order leaves gsi2-4 (and so its customers'
 value); its guards stay until it is erased. The external id's guard names the order a back office's resent order
@@ -23,19 +27,25 @@ updates (`by_external_id`: one BatchGetItem of guards for a whole batch).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pynamodb.exceptions import PutError
 
 from rapport.accounts.manifest import ACCOUNT
 from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.access import IndexQuery
 from rapport.dal.keys import IndexKeys
-from rapport.dal.models import GuardItem
-from rapport.dal.repository import Guard
+from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem
+from rapport.dal.repository import Guard, compact
 from rapport.orders.manifest import ORDER
 
 NUMBER = "ORDER_NUMBER"
 EXTERNAL_ID = "ORDER_EXTERNAL"
+VALUE_SK = "B#ORDERS"
+VALUE_KIND = "ORDERS"
 
 
 def number_guard(number: str) -> Guard:
@@ -114,3 +124,40 @@ def by_external_id(tenant_id: str, external_ids: Iterable[str]) -> dict[str, str
         for item in found
         if isinstance(item, GuardItem) and item.owner_kind == ORDER.code
     }
+
+
+def of_customer(tenant_id: str, kind: Kind, customer_id: str) -> IndexQuery:
+    """A contact's or an account's live orders, newest first."""
+    return of_contact(tenant_id, customer_id) if kind == CONTACT else of_account(tenant_id, customer_id)
+
+
+def put_value(tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, Any], as_of: str) -> bool:
+    """Put the customer's value figures computed for an event of time `as_of`, unless figures for a later event
+    are there (then False): one conditional PutItem."""
+    item = SummaryItem(
+        keys.record_pk(tenant_id, kind, customer_id),
+        VALUE_SK,
+        tenant_id=tenant_id,
+        kind=VALUE_KIND,
+        ref_id=customer_id,
+        data=compact({**data, "as_of": as_of}),
+    )
+    try:
+        item.save(condition=SummaryItem.data["as_of"].does_not_exist() | (SummaryItem.data["as_of"] <= as_of))
+    except PutError as error:
+        if error.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def customer_and_value(tenant_id: str, kind: Kind, customer_id: str) -> tuple[bool, dict[str, Any] | None]:
+    """Whether the customer exists, and its value figures if it has any: one BatchGetItem."""
+    partition = keys.record_pk(tenant_id, kind, customer_id)
+    exists, value = False, None
+    for item in Item.batch_get([(partition, keys.META_SK), (partition, VALUE_SK)], consistent_read=True):
+        if isinstance(item, RecordItem):
+            exists = True
+        elif isinstance(item, SummaryItem):
+            value = item.summary_data()
+    return exists, value

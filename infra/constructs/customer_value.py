@@ -14,6 +14,7 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from infra.constructs.data import Data
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.tenancy import TenantFenced
 from infra.constructs.workers import EventWorker, OnEvents
@@ -26,7 +27,9 @@ MAX_EVENT_AGE = Duration.hours(2)
 
 
 class CustomerValue(Construct):
-    def __init__(self, scope: Construct, construct_id: str, *, factory: FunctionFactory, bus: events.IEventBus) -> None:
+    def __init__(
+        self, scope: Construct, construct_id: str, *, data: Data, factory: FunctionFactory, bus: events.IEventBus
+    ) -> None:
         super().__init__(scope, construct_id)
         self.worker: lambda_.Function = factory.event_worker(
             self,
@@ -43,5 +46,6 @@ class CustomerValue(Construct):
                 ),
                 # One event, one tenant: the customers' orders are read and their value written under its credentials.
                 tenancy=TenantFenced(),
+                environment={"TABLE_NAME": data.table.table_name},
             ),
         )

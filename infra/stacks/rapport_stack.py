@@ -41,7 +41,7 @@ class RapportStack(Stack):
             removal_policy=stage.removal_policy,
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
-        CustomerValue(self, "CustomerValue", factory=factory, bus=domain_events.bus)
+        CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)

@@ -11,6 +11,15 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 
+def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
+    [name] = [
+        name
+        for name, resource in dev.of_type(resource_type).items()
+        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
+    ]
+    return name
+
+
 def test_the_infra_constant_equals_the_domain_s() -> None:
     assert construct.REFRESHED_BY == REFRESHED_BY
 
@@ -19,18 +28,13 @@ def test_the_order_events_reach_the_worker_with_retries_and_its_own_dead_letter_
     rule = dev.one("AWS::Events::Rule", "/CustomerValue/OrderEvents/Resource")["Properties"]
     assert rule["EventPattern"] == {"source": ["rapport"], "detail-type": list(REFRESHED_BY)}
     [target] = rule["Targets"]
-    [function] = [
-        name
-        for name, resource in dev.of_type("AWS::Lambda::Function").items()
-        if resource["Metadata"]["aws:cdk:path"].endswith("/Functions/customer_value/Function/Resource")
-    ]
-    [queue] = [
-        name
-        for name, resource in dev.of_type("AWS::SQS::Queue").items()
-        if resource["Metadata"]["aws:cdk:path"].endswith("/CustomerValue/CustomerValueDeadLetters/Resource")
-    ]
+    function = _id(dev, "AWS::Lambda::Function", "/Functions/customer_value/Function/Resource")
+    queue = _id(dev, "AWS::SQS::Queue", "/CustomerValue/CustomerValueDeadLetters/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
+
+
+def test_the_worker_reads_and_writes_the_table(dev: Synthesis) -> None:
     variables = dev.functions()["customer_value"]["Environment"]["Variables"]
-    assert "TABLE_NAME" in variables
+    assert variables["TABLE_NAME"] == {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")}

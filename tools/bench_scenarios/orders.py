@@ -29,4 +29,6 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /orders?number=", lambda: call("listOrders", query={"number": "BENCH-1"})),
         ("GET /contacts/{id}/orders", lambda: call("listContactOrders", record_id=contact)),
         ("GET /accounts/{id}/orders", lambda: call("listAccountOrders", record_id=account_id)),
+        ("GET /contacts/{id}/value", lambda: call("getContactValue", record_id=contact)),
+        ("GET /accounts/{id}/value", lambda: call("getAccountValue", record_id=account_id)),
     ]

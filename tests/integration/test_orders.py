@@ -226,3 +226,21 @@ def test_a_batch_holds_at_most_100_orders(customer):
     too_many = call("receiveOrders", body={"orders": [order_body(customer, f"N-{n}") for n in range(101)]})
     assert too_many.status == 422 and problem_fields(too_many) == ["orders"]
     assert call("receiveOrders", body={"orders": []}).status == 422
+
+
+def test_an_order_moved_to_another_contact_takes_its_account_unless_the_change_names_one(customer):
+    order = placed(order_body(customer))
+    elsewhere = create("createAccount", name="Elsewhere")["id"]
+    moved_in = create("createContact", last_name="Moved", account_id=elsewhere)["id"]
+    alone = create("createContact", last_name="Alone")["id"]
+
+    def moved(version: int, **change: Any) -> dict[str, Any]:
+        reply = call("updateOrder", record_id=order["id"], body=change, headers={"If-Match": f'"{version}"'})
+        assert reply.status == 200, reply.body
+        return dict(reply.body)
+
+    assert moved(1, contact_id=moved_in)["account_id"] == elsewhere
+    assert moved(2, contact_id=alone).get("account_id") is None
+    assert moved(3, contact_id=moved_in, account_id=customer["account"])["account_id"] == customer["account"]
+    assert customer_orders("account", customer["account"]) == ["SO-1"]
+    assert customer_orders("account", elsewhere) == []

@@ -118,6 +118,14 @@ class OrderService(RecordService[OrderCreate, Order]):
         repriced = before is None or any(data.get(name) != before.data.get(name) for name in ("lines", "currency"))
         return self._priced(tenant_id, data) if repriced else data
 
+    def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
+        """An order moved to another contact takes that contact's account, unless the change names one."""
+        contact_id = changes.get("contact_id")
+        moved = isinstance(contact_id, str) and contact_id != record.data.get("contact_id")
+        if moved and "account_id" not in changes and not record.deleted:
+            changes = {**changes, "account_id": _account_of(caller.tenant_id, str(contact_id)).get("account_id")}
+        super().stage_update(work, caller, record, changes)
+
     def _priced(self, tenant_id: str, data: dict[str, Any]) -> dict[str, Any]:
         """`data` in a currency the tenant prices, each line with its unit price (the product's, when in the order's
         currency), `total` and `tenant_total` computed; each line at fault is named (`lines[i].sku`, ...)."""
@@ -238,7 +246,7 @@ class OrderService(RecordService[OrderCreate, Order]):
     def _resent(self, caller: Caller, order_id: str, payload: OrderCreate) -> Order:
         """The order `order_id` made what `payload` says, whole: what it leaves out is removed, but for its time
         and currency (kept unless sent) and its account (kept unless sent or the contact changes: then the new
-        contact's)."""
+        contact's, as for any change of contact)."""
         current = self.get(caller, order_id)
         sent = payload.model_dump(mode="json", exclude_none=True)
         patch: dict[str, Any] = {name: sent.get(name) for name in _SENT_FIELDS}
@@ -246,10 +254,7 @@ class OrderService(RecordService[OrderCreate, Order]):
             if kept not in sent:
                 del patch[kept]
         if "account_id" not in sent:
-            if sent.get("contact_id") == current.contact_id:
-                del patch["account_id"]
-            else:
-                patch["account_id"] = _account_of(caller.tenant_id, sent["contact_id"]).get("account_id")
+            del patch["account_id"]  # kept, or the new contact's (`stage_update`)
         return self.update(caller, order_id, patch, current.version)
 
     def _batch_prices(self, tenant_id: str, sent: Iterable[Mapping[str, Any]]) -> LoadPrices:

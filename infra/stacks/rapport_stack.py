@@ -1,6 +1,6 @@
 """Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
-events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications and
-webhooks."""
+events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications, webhooks
+and customer value."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
 from infra.constructs.firewall import Firewall
@@ -41,6 +42,7 @@ class RapportStack(Stack):
             removal_policy=stage.removal_policy,
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)

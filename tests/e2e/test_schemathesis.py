@@ -67,6 +67,7 @@ def _known_records(unique: str) -> list[tuple[str, dict[str, Any]]]:
         ("createContact", sample("createContact", email=f"ada-{unique}@acme.example", phone=phone)),
         ("createLead", sample("createLead", email=f"grace-{unique}@navy.example", phone=None)),
         ("createPipeline", sample("createPipeline", name=f"Pipeline {unique}")),
+        ("createProduct", sample("createProduct", sku=f"SKU-{unique}")),
     ]
 
 
@@ -77,11 +78,13 @@ def _slot(unique: str) -> dict[str, str]:
 
 
 def _linked_records(created: dict[str, dict[str, Any]], unique: str) -> list[tuple[str, dict[str, Any]]]:
-    contact, account, pipeline = (
+    contact, account, pipeline, product = (
         created["createContact"]["id"],
         created["createAccount"]["id"],
         created["createPipeline"],
+        created["createProduct"],
     )
+    line = {"sku": product["sku"], "quantity": 2}
     return [
         (
             "createDeal",
@@ -92,6 +95,10 @@ def _linked_records(created: dict[str, dict[str, Any]], unique: str) -> list[tup
         (
             "createAppointment",
             sample("createAppointment", contact_id=contact, attendee_ids=["schemathesis"], **_slot(unique)),
+        ),
+        (
+            "createOrder",
+            sample("createOrder", contact_id=contact, number=f"SO-{unique}", external_id=unique, lines=[line]),
         ),
     ]
 

@@ -132,6 +132,8 @@ ROUTES = {
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
     "updateActivity": Route("updateActivity", "getActivity", {}),
     "updateWebhook": Route("updateWebhook", "getWebhook", {}),
+    "updateProduct": Route("updateProduct", "getProduct", {}),
+    "updateOrder": Route("updateOrder", "getOrder", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
 }
 

@@ -42,6 +42,11 @@ def problem_type(slug: str) -> str:
 
 
 def problem_response(error: RapportError) -> Response[Any]:
+    return Response(status_code=error.status, content_type=PROBLEM_JSON, body=json.dumps(problem_body(error)))
+
+
+def problem_body(error: RapportError) -> dict[str, Any]:
+    """The problem document of `error` (also one item's outcome in a batch's answer)."""
     body: dict[str, Any] = {
         "type": problem_type(error.slug),
         "title": error.title,
@@ -51,7 +56,7 @@ def problem_response(error: RapportError) -> Response[Any]:
     if error.errors:
         body["errors"] = [_field(entry) for entry in error.errors]
     body.update(error.extensions())
-    return Response(status_code=error.status, content_type=PROBLEM_JSON, body=json.dumps(body))
+    return body
 
 
 def _field(entry: FieldError) -> dict[str, str]:

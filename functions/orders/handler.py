@@ -1,0 +1,106 @@
+"""Orders API: /orders, a back office's batches, and a contact's or an account's orders."""
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
+from pydantic import BaseModel
+
+from rapport.accounts.manifest import ACCOUNT
+from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
+from rapport.contacts.manifest import CONTACT
+from rapport.orders.batch import OrderBatch, OrderBatchResult, answer
+from rapport.orders.models import REFERENCE_PATTERN, Order, OrderCreate, OrderPatch
+from rapport.orders.service import FILTERS, MAX_BATCH, orders
+from rapport.orders.value import CustomerOrders
+from rapport.pagination import DEFAULT_LIMIT
+
+app = create_app()
+register_record_routes(app, orders, OrderCreate, OrderPatch, Order)
+
+
+@app.get(
+    "/orders",
+    tags=["orders"],
+    operation_id="listOrders",
+    summary="List orders, newest first, or find one by number",
+    description=f"One filter at a time (more is a 400): {FILTERS.described()}.",
+    responses=responses(200, PageOf[Order]),
+)
+def list_orders(
+    number: Annotated[str | None, Query(pattern=REFERENCE_PATTERN, description="The order with this number")] = None,
+    deleted: Trash = False,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[PageOf[Order]]:
+    return page_response(orders.search(caller(app), number=number, deleted=deleted, limit=limit, cursor=cursor))
+
+
+@app.post(
+    "/orders/batch",
+    tags=["orders"],
+    operation_id="receiveOrders",
+    summary=f"Record up to {MAX_BATCH} orders from a back office: new ones created, known external_ids updated",
+    description="Each order is checked and written on its own (one transaction each): the answer has one item per "
+    "order, in the order sent, with its status (201 created, 200 updated, 4xx and its problem). Resending an order "
+    "with the same external_id updates it to what is sent (never a duplicate).",
+    responses=responses(200, OrderBatchResult),
+)
+def receive_orders(body: OrderBatch) -> Response[Any]:
+    return _json(answer(orders.receive(caller(app), body.orders)))
+
+
+@app.get(
+    "/contacts/<record_id>/orders",
+    tags=["orders"],
+    operation_id="listContactOrders",
+    summary="A contact's orders, newest first",
+    responses=responses(200, PageOf[Order]),
+)
+def list_contact_orders(
+    record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[PageOf[Order]]:
+    return page_response(orders.of_customer(caller(app), CONTACT, record_id, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/accounts/<record_id>/orders",
+    tags=["orders"],
+    operation_id="listAccountOrders",
+    summary="An account's orders, newest first",
+    responses=responses(200, PageOf[Order]),
+)
+def list_account_orders(
+    record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+) -> Response[PageOf[Order]]:
+    return page_response(orders.of_customer(caller(app), ACCOUNT, record_id, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/contacts/<record_id>/value",
+    tags=["orders"],
+    operation_id="getContactValue",
+    summary="A contact's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
+    responses=responses(200, CustomerOrders),
+)
+def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
+    return _json(orders.value_of(caller(app), CONTACT, record_id))
+
+
+@app.get(
+    "/accounts/<record_id>/value",
+    tags=["orders"],
+    operation_id="getAccountValue",
+    summary="An account's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
+    responses=responses(200, CustomerOrders),
+)
+def get_account_value(record_id: RecordIdParam) -> Response[Any]:
+    return _json(orders.value_of(caller(app), ACCOUNT, record_id))
+
+
+def _json(body: BaseModel) -> Response[Any]:
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json", by_alias=True))
+
+
+lambda_handler = entrypoint(app)

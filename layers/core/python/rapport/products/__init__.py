@@ -1,0 +1,1 @@
+"""Products: what a tenant sells, by SKU, the lines of its orders."""

@@ -70,6 +70,19 @@ class Synthesis:
         return resource
 
 
+FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"
+
+
+def worker_areas() -> list[str]:
+    """The functions that serve no API area: the event workers (each a folder of `functions/` with a handler)."""
+    from infra.openapi import functions_of, load_routes
+
+    api = set(functions_of(load_routes()))
+    return sorted(
+        folder.name for folder in FUNCTIONS.iterdir() if (folder / "handler.py").is_file() and folder.name not in api
+    )
+
+
 def synthesize(stage: str, outdir: Path) -> Synthesis:
     from infra.application import build_app
     from infra.config import project_context

@@ -7,16 +7,14 @@ from collections import Counter
 import pytest
 
 from infra.openapi import allowed_methods, functions_of, load_routes
-from tests.infra.conftest import Synthesis
+from tests.infra.conftest import Synthesis, worker_areas
 
 pytestmark = pytest.mark.slow
 
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
-# the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback; the webhooks'
-# dispatcher and deliveries
-WORKER_FUNCTIONS = 9
+WORKER_FUNCTIONS = len(worker_areas())
 # One per worker but lead assignment's and the webhook deliveries', which their state machines call
 # (infra/constructs/workers.py); the lead.created rule's.
 DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 2 + 1

@@ -20,7 +20,7 @@ from infra.constructs.workers import (
     OnTopic,
 )
 from infra.table_access import ROLE_VARIABLE
-from tests.infra.conftest import Synthesis
+from tests.infra.conftest import Synthesis, worker_areas
 
 pytestmark = pytest.mark.slow
 COMMON_VARIABLES = {"POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE"}
@@ -73,17 +73,7 @@ def _by_function(dev: Synthesis, resource_type: str, reference: str) -> dict[str
 
 def test_every_function_is_an_api_function_or_a_declared_worker(dev: Synthesis) -> None:
     workers = _workers(dev)
-    assert set(workers) == {
-        "publisher",
-        "followups",
-        "reminders",
-        "digest",
-        "notifier",
-        "ses_feedback",
-        "assignment",
-        "webhook_dispatcher",
-        "webhook_deliveries",
-    }
+    assert sorted(workers) == worker_areas()
     assert not set(workers) & set(dev.api_functions())
     assert set(dev.functions()) == set(dev.api_functions()) | set(workers)
 

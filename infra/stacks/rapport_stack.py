@@ -50,6 +50,8 @@ class RapportStack(Stack):
         if "cases" in functions:  # a public reply on a case asks the notifier for the customer's email
             functions["cases"].add_environment("EVENT_BUS_NAME", domain_events.bus.event_bus_name)
             domain_events.bus.grant_put_events_to(functions["cases"])
+        if "tenants" in functions:  # claims and releases the tenant's public slug
+            data.use_tenant_slugs(functions["tenants"], write=True)
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
         if api.usage_plan is not None:
             WebToLead(

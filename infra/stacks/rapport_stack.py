@@ -52,6 +52,8 @@ class RapportStack(Stack):
             domain_events.bus.grant_put_events_to(functions["cases"])
         if "tenants" in functions:  # claims and releases the tenant's public slug
             data.use_tenant_slugs(functions["tenants"], write=True)
+        if "public_kb" in functions:  # finds the tenant a public address names
+            data.use_tenant_slugs(functions["public_kb"], write=False)
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
         if api.usage_plan is not None:
             WebToLead(

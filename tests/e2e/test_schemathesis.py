@@ -67,6 +67,7 @@ def _known_records(unique: str) -> list[tuple[str, dict[str, Any]]]:
         ("createContact", sample("createContact", email=f"ada-{unique}@acme.example", phone=phone)),
         ("createLead", sample("createLead", email=f"grace-{unique}@navy.example", phone=None)),
         ("createPipeline", sample("createPipeline", name=f"Pipeline {unique}")),
+        ("createArticle", sample("createArticle", slug=f"article-{unique}")),
     ]
 
 

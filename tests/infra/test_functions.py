@@ -82,8 +82,9 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         },
         # A public reply on a case puts the customer's notification request on the bus
         "cases": {"EVENT_BUS_NAME": {"Ref": _id(dev, "AWS::Events::EventBus", "/Events/Bus/Resource")}},
-        # The tenant settings claim and release the tenant's slug
+        # The tenant settings claim and release the tenant's slug; the public knowledge base resolves it
         "tenants": slugs,
+        "public_kb": slugs,
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
@@ -126,9 +127,11 @@ def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touch
         assert gateway == ({"apigateway:GET", "apigateway:POST", "apigateway:DELETE"} if area == "web_forms" else set())
 
 
-def test_only_the_tenants_function_claims_slugs(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
+def test_only_the_tenants_function_claims_slugs_and_only_the_public_kb_resolves_them(
+    dev: Synthesis, functions: dict[str, dict[str, Any]]
+) -> None:
     slugs_table = _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")
-    expected = {"tenants": {"dynamodb:PutItem", "dynamodb:DeleteItem"}}
+    expected = {"tenants": {"dynamodb:PutItem", "dynamodb:DeleteItem"}, "public_kb": {"dynamodb:GetItem"}}
     for area, properties in functions.items():
         on_slugs = {
             action

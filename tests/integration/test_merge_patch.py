@@ -131,6 +131,7 @@ ROUTES = {
     "updateCase": Route("updateCase", "getCase", {}),
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
     "updateActivity": Route("updateActivity", "getActivity", {}),
+    "updateArticle": Route("updateArticle", "getArticle", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
 }
 

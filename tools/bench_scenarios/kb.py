@@ -22,7 +22,15 @@ def operations(account_id: str) -> list[Operation]:
         visibility="public",
         status="published",
     )
+    contact = create("createContact", admin, last_name="Linked")["id"]
+    case = create("createCase", admin, subject="Where is my refund?", contact_id=contact)
+    case_path = {"record_id": case["id"]}
     return [
+        (
+            "POST /cases/{id}/articles",
+            lambda: call("linkCaseArticle", admin, path=case_path, body={"article_id": article["id"]}),
+        ),
+        ("GET /cases/{id}/articles", lambda: call("listCaseArticles", admin, path=case_path)),
         (
             "POST /kb/articles",
             lambda: create("createArticle", admin, title="Shipping times", body="Two days.", tags=["delivery"]),

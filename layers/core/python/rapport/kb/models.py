@@ -7,7 +7,7 @@ from typing import Annotated
 from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
 
 from rapport import merge_patch
-from rapport.types import Instant, LongText, Name, RecordMeta, SingleLine, StrictModel, Tags
+from rapport.types import Instant, LongText, Name, RecordId, RecordMeta, SingleLine, StrictModel, Tags
 
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 MAX_SLUG_LENGTH = 80
@@ -68,3 +68,19 @@ class PublicArticle(BaseModel):
     category: str | None = None
     tags: list[str]
     updated_at: datetime
+
+
+class CaseArticleLink(StrictModel):
+    article_id: RecordId
+
+
+class LinkedArticle(BaseModel):
+    """An article linked to a case, as it was when linked (link it again to refresh)."""
+
+    article_id: str
+    title: str
+    slug: str
+    visibility: Visibility
+    status: ArticleStatus
+    linked_at: datetime
+    linked_by: str

@@ -17,22 +17,31 @@ search); and while it is published and public, what the public reads without sig
 `T#<t>#ARTICLE#PUBLIC` (title order), `S#PWORD#<word>` on gsi1 `T#<t>#ARTICLE#PUBLIC#WORD` (its words) and
 `S#PSLUG` on gsi2 `T#<t>#ARTICLE#PUBLIC#SLUG#<slug>`. An article that is unpublished, made internal or trashed
 leaves them in its own write; its publish window (`publish_at`, `unpublish_at`) is checked when it is read.
+
+Articles linked to a case (rapport.kb.linking): `A#ART#<article id>` (kind `case_article`) in the case's partition
+`T#<t>#CASE#<case id>`, before its `A#META`, holding the article's title, slug, visibility and status as linked, so
+that a case's links and the case are ONE Query (its `A#ART#` .. `A#META`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rapport import normalize
-from rapport.dal import keys
-from rapport.dal.access import IndexQuery
+from rapport.cases.manifest import CASE
+from rapport.dal import keys, repository
+from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.keys import IndexKeys, SearchEntry
+from rapport.dal.models import SummaryItem
 from rapport.kb.manifest import ARTICLE
 
 SLUG_GUARD = "ARTICLE_SLUG"
 PUBLIC = "PUBLIC"
 PUBLIC_WORD = "PWORD"
 PUBLIC_SLUG = "PSLUG"
+CASE_LINK_PREFIX = "A#ART#"  # before the case's A#META: the links, then the case, in one Query
+CASE_LINK_KIND = "case_article"
 
 
 def _status_pk(tenant_id: str, status: str) -> str:
@@ -139,3 +148,21 @@ def public_named(tenant_id: str, terms: Sequence[str]) -> IndexQuery:
 def public_by_slug(tenant_id: str, slug: str) -> IndexQuery:
     """The published public article with `slug`, if any."""
     return IndexQuery("gsi2", _public_slug_pk(tenant_id, slug))
+
+
+def case_link(tenant_id: str, case_id: str, article_id: str, data: Mapping[str, Any]) -> SummaryItem:
+    """An article linked to a case, in the case's partition."""
+    partition = keys.record_pk(tenant_id, CASE, case_id)
+    return repository.summary_item(
+        tenant_id, partition, f"{CASE_LINK_PREFIX}{article_id}", CASE_LINK_KIND, article_id, data
+    )
+
+
+def case_link_key(tenant_id: str, case_id: str, article_id: str) -> SummaryItem:
+    """A link by its key, to delete it."""
+    return SummaryItem(keys.record_pk(tenant_id, CASE, case_id), f"{CASE_LINK_PREFIX}{article_id}")
+
+
+def case_links(tenant_id: str, case_id: str) -> PartitionQuery:
+    """The articles linked to a case by article id, then the case."""
+    return PartitionQuery(keys.record_pk(tenant_id, CASE, case_id), start=CASE_LINK_PREFIX, end=keys.META_SK)

@@ -93,3 +93,20 @@ def test_bad_input_is_a_problem_naming_the_field(staff: Staff, target: Target) -
         staff("admin").put("/tenant-settings", json={"time_zone": "Mars/Olympus"}, headers={"If-Match": '"0"'}), 422
     )
     assert settings["errors"][0]["field"] == "time_zone"
+
+
+def test_staff_link_articles_to_a_case_and_list_them_in_one_read(staff: Staff) -> None:
+    admin, agent = staff("admin"), staff("support")
+    contact = admin.create("contacts", last_name="Batty")
+    case = agent.create("cases", subject="Where is my refund?", contact_id=contact["id"])
+    article = agent.create("kb/articles", **sample("createArticle"))
+    linked = agent.post(f"/cases/{case['id']}/articles", json={"article_id": article["id"]})
+    assert linked.status_code == 201, linked.text
+    assert linked.json()["slug"] == article["slug"]
+    listed = agent.get(f"/cases/{case['id']}/articles").json()["items"]
+    assert [item["article_id"] for item in listed] == [article["id"]]
+    missing = problem(agent.post(f"/cases/{case['id']}/articles", json={"article_id": case["id"]}), 422)
+    assert missing["errors"][0]["field"] == "article_id"
+    assert agent.delete(f"/cases/{case['id']}/articles/{article['id']}").status_code == 204
+    assert agent.get(f"/cases/{case['id']}/articles").json()["items"] == []
+    problem(agent.get("/cases/01JD5Y7M7ZV1W4T5C9H2K3N4P6/articles"), 404)

@@ -30,6 +30,9 @@ class StageConfig:
     web_form_rate_limit: int = 5
     web_form_burst_limit: int = 10
     web_form_quota_per_day: int = 5000
+    # The open routes (no token, no key: the public knowledge base), per method across all callers.
+    public_rate_limit: int = 50
+    public_burst_limit: int = 100
     # Where notification emails come from: an SES identity (verify it, or its domain, before sending).
     notification_sender: str = "notifications@rapport.example"
     # The web app's URL: links in notifications are absolute under it (`<appUrl>/leads/<id>`).
@@ -66,6 +69,8 @@ def stage_config(scope: Construct) -> StageConfig:
         web_form_rate_limit=int(settings.get("webFormRateLimit", StageConfig.web_form_rate_limit)),
         web_form_burst_limit=int(settings.get("webFormBurstLimit", StageConfig.web_form_burst_limit)),
         web_form_quota_per_day=int(settings.get("webFormQuotaPerDay", StageConfig.web_form_quota_per_day)),
+        public_rate_limit=int(settings.get("publicRateLimit", StageConfig.public_rate_limit)),
+        public_burst_limit=int(settings.get("publicBurstLimit", StageConfig.public_burst_limit)),
         notification_sender=str(settings.get("notificationSender", StageConfig.notification_sender)),
         app_url=str(settings.get("appUrl", StageConfig.app_url)),
     )

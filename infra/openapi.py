@@ -11,7 +11,8 @@ from typing import Any
 DOCUMENT = Path(__file__).resolve().parent.parent / "functions" / "openapi.json"
 HTTP_METHODS = frozenset({"get", "put", "post", "delete", "patch", "head", "options"})
 FUNCTION_FIELD = "x-rapport-function"
-# Operations whose `security` names this scheme take an API key (x-api-key) instead of a staff token.
+# Operations whose `security` names this scheme take an API key (x-api-key) instead of a staff token; those whose
+# `security` is empty take nothing.
 API_KEY_SCHEME = "api_key"
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 
@@ -24,6 +25,7 @@ class Route:
     function: str
     request_parameters: dict[str, bool]
     api_key: bool = False  # behind an API key and a usage plan instead of the Cognito authorizer
+    open: bool = False  # no authorizer and no API key (`security: []`): anyone may call it, throttled per method
 
     @property
     def key(self) -> tuple[str, str]:
@@ -62,6 +64,7 @@ def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
         function=str(operation[FUNCTION_FIELD]),
         request_parameters=_request_parameters(operation.get("parameters", [])),
         api_key=any(API_KEY_SCHEME in requirement for requirement in operation.get("security", [])),
+        open=operation.get("security") == [],
     )
 
 

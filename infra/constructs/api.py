@@ -1,6 +1,7 @@
 """The REST API: one method per operation of the OpenAPI document, proxied to the function its
 `x-rapport-function` names. Staff operations are behind the Cognito authorizer; public ones (security `api_key`,
-web-to-lead) instead require an API key of the usage plan, which throttles each key and caps it per day."""
+web-to-lead) instead require an API key of the usage plan, which throttles each key and caps it per day; open ones
+(empty `security`: the public knowledge base) take nothing and are throttled per method, below the stage."""
 
 from __future__ import annotations
 
@@ -23,6 +24,9 @@ ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
 EXPOSE_HEADERS = ["ETag", "Location"]
 # Public routes are called from tenants' websites, anywhere: the API key, not the origin, authorizes them.
 PUBLIC_ALLOW_HEADERS = ["Content-Type", "X-Api-Key"]
+# Open routes are read from anywhere, and cached: a client revalidates with the ETag it has.
+OPEN_ALLOW_HEADERS = ["If-None-Match"]
+OPEN_EXPOSE_HEADERS = ["ETag", "Cache-Control"]
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
     "requestId": _F.context_request_id(),
@@ -61,7 +65,9 @@ class Api(Construct):
     ) -> None:
         """`name`: the API's, and its usage plan's prefix (the application stack's name, not a nested stack's)."""
         super().__init__(scope, construct_id)
-        self.rest_api = self._rest_api(stage, name, methods=sorted({route.method for route in routes}))
+        self.rest_api = self._rest_api(
+            stage, name, methods=sorted({route.method for route in routes}), open_routes=[r for r in routes if r.open]
+        )
         self._add_routes(routes, functions, user_pool)
         self._add_method_not_allowed(routes, stage.allowed_origin)
         self._add_gateway_errors(stage.allowed_origin)
@@ -83,7 +89,10 @@ class Api(Construct):
             name: apigw.LambdaIntegration(function, scope_permission_to_method=False)
             for name, function in functions.items()
         }
-        for route in sorted(routes, key=lambda route: route.api_key):
+        for route in sorted(routes, key=lambda route: (route.api_key or route.open, route.open)):
+            if route.open:
+                self._add_open_route(route, integrations[route.function], validator)
+                continue
             if not route.api_key:
                 self.rest_api.root.resource_for_path(route.path).add_method(
                     route.method,
@@ -113,6 +122,38 @@ class Api(Construct):
                     "maps that key to its tenant and form and refuses revoked ones.",
                 )
 
+    def _add_open_route(self, route: Route, integration: apigw.Integration, validator: apigw.IRequestValidator) -> None:
+        method = self._open_resource(route.path).add_method(
+            route.method,
+            integration,
+            authorization_type=apigw.AuthorizationType.NONE,
+            request_validator=validator,
+            request_parameters=route.request_parameters,
+            operation_name=route.operation_id,
+        )
+        for finding in ("AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"):
+            acknowledge(
+                method,
+                finding,
+                "An open read of a tenant's published public knowledge base, for anyone (its customers, search "
+                "engines): nothing to sign in with. It is throttled per method (the stage's method settings), "
+                "answers only what the tenant published as public, and a 404 for anything else.",
+            )
+
+    def _open_resource(self, path: str) -> apigw.IResource:
+        """The resource at `path`; the parts made for it answer preflights from any origin (a GET, If-None-Match)."""
+        cors = apigw.CorsOptions(
+            allow_origins=apigw.Cors.ALL_ORIGINS,
+            allow_methods=["GET", "OPTIONS"],
+            allow_headers=OPEN_ALLOW_HEADERS,
+            expose_headers=OPEN_EXPOSE_HEADERS,
+            max_age=Duration.minutes(10),
+        )
+        resource: apigw.IResource = self.rest_api.root
+        for part in path.strip("/").split("/"):
+            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
+        return resource
+
     def _public_resource(self, path: str) -> apigw.IResource:
         """The resource at `path`; the parts made for it answer preflights from any origin with x-api-key."""
         cors = apigw.CorsOptions(
@@ -140,7 +181,7 @@ class Api(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
 
-    def _rest_api(self, stage: StageConfig, name: str, methods: list[str]) -> apigw.RestApi:
+    def _rest_api(self, stage: StageConfig, name: str, methods: list[str], open_routes: list[Route]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
@@ -161,6 +202,12 @@ class Api(Construct):
                 data_trace_enabled=False,
                 throttling_rate_limit=stage.throttle_rate_limit,
                 throttling_burst_limit=stage.throttle_burst_limit,
+                method_options={
+                    f"{route.path}/{route.method}": apigw.MethodDeploymentOptions(
+                        throttling_rate_limit=stage.public_rate_limit, throttling_burst_limit=stage.public_burst_limit
+                    )
+                    for route in open_routes
+                },
             ),
             default_cors_preflight_options=apigw.CorsOptions(
                 allow_origins=[stage.allowed_origin],
@@ -181,7 +228,7 @@ class Api(Construct):
 
     def _add_method_not_allowed(self, routes: list[Route], allowed_origin: str) -> None:
         """On each path, its ANY method: a mock answering 405 with `Allow` (the path's methods, and OPTIONS)."""
-        public = {route.path for route in routes if route.api_key}
+        public = {route.path for route in routes if route.api_key or route.open}
         for path, allowed in allowed_methods(routes).items():
             origin = "*" if path in public else allowed_origin
             headers = {"Allow": ", ".join(allowed), "Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": origin}

@@ -1,5 +1,5 @@
-"""The single table, the idempotency table, the web form keys table, the pagination cursors' signing key, and
-the customer-managed KMS key that encrypts them.
+"""The single table, the idempotency table, the web form keys table, the tenant slugs table, the pagination
+cursors' signing key, and the customer-managed KMS key that encrypts them.
 
 Keys and indexes mirror the PynamoDB models in `rapport.dal.models`; tests/infra checks they are equal.
 """
@@ -12,6 +12,7 @@ from aws_cdk import RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -24,9 +25,12 @@ CURSOR_SECRET_LENGTH = 48
 # Who reads and writes the single table and the idempotency table, and how, each function declares
 # (infra/constructs/tenancy.py). The web form keys table maps an API key id to its tenant: only the function that
 # issues keys writes it and only the public web-to-lead function reads it (rapport.web_forms.store says why it is a
-# table of its own).
-WEB_FORM_KEYS_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
-WEB_FORM_KEYS_READ_ACTIONS = ("dynamodb:GetItem",)
+# table of its own). The tenant slugs table likewise: the tenants function claims and releases slugs, the public
+# functions resolve them (rapport.tenants.store).
+LOOKUP_WRITE_ACTIONS = ("dynamodb:PutItem", "dynamodb:DeleteItem")
+LOOKUP_READ_ACTIONS = ("dynamodb:GetItem",)
+
+TENANT_SLUGS_TABLE_VARIABLE = "TENANT_SLUGS_TABLE_NAME"  # rapport.dal.models.TenantSlugItem
 
 _STRING = dynamodb.AttributeType.STRING
 
@@ -63,6 +67,9 @@ class Data(Construct):
         )
         self.web_form_keys_table = self._table(
             "WebFormKeysTable", removal_policy, partition_key=dynamodb.Attribute(name="pk", type=_STRING)
+        )
+        self.tenant_slugs_table = self._table(
+            "TenantSlugsTable", removal_policy, partition_key=dynamodb.Attribute(name="pk", type=_STRING)
         )
         self.cursor_secret = secretsmanager.Secret(
             self,
@@ -105,8 +112,17 @@ class Data(Construct):
     def grant_web_form_keys(self, grantee: iam.IGrantable, *, write: bool) -> None:
         """Reading (the public web-to-lead function) or writing (the web forms function) the keys table, under the
         function's own role: the key of a public request is looked up before its tenant is known."""
-        actions = WEB_FORM_KEYS_WRITE_ACTIONS if write else WEB_FORM_KEYS_READ_ACTIONS
+        self._grant_lookup(self.web_form_keys_table, grantee, write=write)
+
+    def use_tenant_slugs(self, function: lambda_.Function, *, write: bool) -> None:
+        """Resolving slugs (the public functions) or claiming and releasing them (the tenants function), under the
+        function's own role: a slug is unique across tenants, and a public request names no tenant."""
+        function.add_environment(TENANT_SLUGS_TABLE_VARIABLE, self.tenant_slugs_table.table_name)
+        self._grant_lookup(self.tenant_slugs_table, function, write=write)
+
+    def _grant_lookup(self, table: dynamodb.Table, grantee: iam.IGrantable, *, write: bool) -> None:
+        actions = LOOKUP_WRITE_ACTIONS if write else LOOKUP_READ_ACTIONS
         grantee.grant_principal.add_to_principal_policy(
-            iam.PolicyStatement(actions=list(actions), resources=[self.web_form_keys_table.table_arn])
+            iam.PolicyStatement(actions=list(actions), resources=[table.table_arn])
         )
         self.grant_key(grantee)

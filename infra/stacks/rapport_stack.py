@@ -57,6 +57,10 @@ class RapportStack(Stack):
         webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
             webhooks.grant_api(functions["webhooks"])
+        if "tenants" in functions:  # claims and releases the tenant's public slug
+            data.use_tenant_slugs(functions["tenants"], write=True)
+        if "public_kb" in functions:  # finds the tenant a public address names
+            data.use_tenant_slugs(functions["public_kb"], write=False)
         # The API's resources and methods grow with every route: in a stack of their own, so that neither stack
         # reaches CloudFormation's 500 resources (tests/infra/test_api.py counts both).
         api_stack = NestedStack(self, "ApiStack")

@@ -68,6 +68,7 @@ def _known_records(unique: str) -> list[tuple[str, dict[str, Any]]]:
         ("createLead", sample("createLead", email=f"grace-{unique}@navy.example", phone=None)),
         ("createPipeline", sample("createPipeline", name=f"Pipeline {unique}")),
         ("createProduct", sample("createProduct", sku=f"SKU-{unique}")),
+        ("createArticle", sample("createArticle", slug=f"article-{unique}")),
     ]
 
 

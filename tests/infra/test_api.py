@@ -1,5 +1,6 @@
-"""The REST API: exactly the OpenAPI document's operations, each on its function, behind the authorizer or (the
-public web-to-lead ones) an API key of the usage plan."""
+"""The REST API: exactly the OpenAPI document's operations, each on its function, behind the authorizer, or (the
+public web-to-lead ones) an API key of the usage plan, or (the open ones: the public knowledge base) nothing but
+their own throttle."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 Methods = dict[tuple[str, str], dict[str, Any]]
+PUBLIC_LEADS = ("/public", "/public/leads")
 
 
 def _path(synthesis: Synthesis, resource_id: dict[str, Any]) -> str:
@@ -69,15 +71,22 @@ def _public_keys() -> set[tuple[str, str]]:
     return {route.key for route in load_routes() if route.api_key}
 
 
+def _open_keys() -> set[tuple[str, str]]:
+    return {route.key for route in load_routes() if route.open}
+
+
 def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cognito_authorizer(
     dev: Synthesis, methods: Methods
 ):
     [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
-    public = _public_keys()
+    public, open_ = _public_keys(), _open_keys()
     for (verb, path), method in methods.items():
         if verb in ("OPTIONS", "ANY"):
             assert method["AuthorizationType"] == "NONE", path
             assert method["Integration"]["Type"] == "MOCK", path
+        elif (verb, path) in open_:
+            assert method["AuthorizationType"] == "NONE", path
+            assert "AuthorizerId" not in method and not method.get("ApiKeyRequired"), path
         elif (verb, path) in public:
             assert method["AuthorizationType"] == "NONE", path
             assert "AuthorizerId" not in method, path
@@ -91,6 +100,13 @@ def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cogni
 
 def test_web_to_lead_is_the_public_route_and_nothing_else_is():
     assert _public_keys() == {("POST", "/public/leads")}
+
+
+def test_the_open_routes_are_the_public_knowledge_bases_reads_and_nothing_else_is():
+    assert _open_keys() == {
+        ("GET", "/public/{tenant_slug}/kb/articles"),
+        ("GET", "/public/{tenant_slug}/kb/articles/{slug}"),
+    }
 
 
 @pytest.mark.parametrize(("stage", "rate", "burst", "quota"), [("dev", 2, 5, 1000), ("prod", 5, 10, 5000)])
@@ -140,8 +156,8 @@ def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev:
 
 
 def test_public_preflights_let_any_website_send_its_api_key(methods: Methods) -> None:
-    public = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and path.startswith("/public")]
-    assert len(public) == 2  # /public and /public/leads
+    public = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and path in PUBLIC_LEADS]
+    assert len(public) == 2
     for preflight in public:
         [response] = preflight["Integration"]["IntegrationResponses"]
         headers = response["ResponseParameters"]
@@ -150,21 +166,41 @@ def test_public_preflights_let_any_website_send_its_api_key(methods: Methods) ->
         assert headers["method.response.header.Access-Control-Allow-Methods"] == "'POST,OPTIONS'"
 
 
+def test_open_preflights_let_any_website_read_and_revalidate(methods: Methods) -> None:
+    open_ = [
+        method
+        for (verb, path), method in methods.items()
+        if verb == "OPTIONS" and path.startswith("/public/") and path not in PUBLIC_LEADS
+    ]
+    assert len(open_) == 4  # /public/{tenant_slug}, .../kb, .../kb/articles, .../kb/articles/{slug}
+    for preflight in open_:
+        [response] = preflight["Integration"]["IntegrationResponses"]
+        headers = response["ResponseParameters"]
+        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
+        assert headers["method.response.header.Access-Control-Allow-Headers"] == "'If-None-Match'"
+        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
+
+
 def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> None:
     [stage] = dev.of_type("AWS::ApiGateway::Stage").values()
     properties = stage["Properties"]
     assert properties["TracingEnabled"] is True
-    assert properties["MethodSettings"] == [
-        {
-            "HttpMethod": "*",
-            "ResourcePath": "/*",
-            "LoggingLevel": "ERROR",
-            "DataTraceEnabled": False,
-            "MetricsEnabled": True,
-            "ThrottlingRateLimit": 20,
-            "ThrottlingBurstLimit": 40,
-        }
-    ]
+    [stage_wide, *per_method] = properties["MethodSettings"]
+    assert stage_wide == {
+        "HttpMethod": "*",
+        "ResourcePath": "/*",
+        "LoggingLevel": "ERROR",
+        "DataTraceEnabled": False,
+        "MetricsEnabled": True,
+        "ThrottlingRateLimit": 20,
+        "ThrottlingBurstLimit": 40,
+    }
+    # The open routes (no token, no key) have a throttle of their own: all callers share it, per method.
+    assert {(s["HttpMethod"], s["ResourcePath"]) for s in per_method} == {
+        (verb, "/" + path.replace("/", "~1")) for verb, path in _open_keys()
+    }
+    for settings in per_method:
+        assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (50, 100)
     access_log = properties["AccessLogSetting"]
     assert set(json.loads(access_log["Format"])) >= {"requestId", "ip", "user", "apiKeyId", "httpMethod", "status"}
     [log_group_id] = [name for name in dev.of_type("AWS::Logs::LogGroup") if name.startswith("ApiAccessLogs")]
@@ -174,7 +210,8 @@ def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> Non
 
 def test_prod_stage_has_its_own_throttling_and_origin(prod: Synthesis) -> None:
     [stage] = prod.of_type("AWS::ApiGateway::Stage").values()
-    [settings] = stage["Properties"]["MethodSettings"]
+    [settings, *_] = stage["Properties"]["MethodSettings"]
+    assert settings["ResourcePath"] == "/*"
     assert (settings["ThrottlingRateLimit"], settings["ThrottlingBurstLimit"]) == (200, 400)
     for function in prod.api_functions().values():
         assert function["Environment"]["Variables"]["ALLOWED_ORIGIN"] == "https://crm.example.com"

@@ -7,8 +7,9 @@ from typing import Any
 
 import pytest
 from pynamodb.attributes import TTLAttribute
+from pynamodb.models import Model
 
-from rapport.dal.models import IdempotencyItem, Item, WebFormKeyItem
+from rapport.dal.models import IdempotencyItem, Item, TenantSlugItem, WebFormKeyItem
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -31,7 +32,7 @@ def _template_schema(table: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _model_schema(model: type[Item] | type[IdempotencyItem] | type[WebFormKeyItem]) -> dict[str, Any]:
+def _model_schema(model: type[Model]) -> dict[str, Any]:
     schema = model._get_schema()
     return {
         "attributes": {(a["AttributeName"], a["AttributeType"]) for a in schema["attribute_definitions"]},
@@ -56,6 +57,12 @@ def test_idempotency_table_schema_equals_the_model(dev: Synthesis) -> None:
 def test_web_form_keys_table_schema_equals_the_model_and_it_streams_nothing(dev: Synthesis) -> None:
     table = dev.one("AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")
     assert _template_schema(table) == _model_schema(WebFormKeyItem)
+    assert "StreamSpecification" not in table["Properties"]
+
+
+def test_tenant_slugs_table_schema_equals_the_model_and_it_streams_nothing(dev: Synthesis) -> None:
+    table = dev.one("AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")
+    assert _template_schema(table) == _model_schema(TenantSlugItem)
     assert "StreamSpecification" not in table["Properties"]
 
 

@@ -41,7 +41,7 @@ def test_the_infra_constants_equal_the_domains() -> None:
 
 def test_the_tenant_registry_table_equals_its_model_and_streams_nothing(dev: Synthesis) -> None:
     table = dev.one("AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
-    assert _template_schema(table) == _model_schema(TenantItem)  # type: ignore[arg-type]
+    assert _template_schema(table) == _model_schema(TenantItem)
     assert "StreamSpecification" not in table["Properties"]
     assert table["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
 

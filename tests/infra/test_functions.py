@@ -61,6 +61,7 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
     table = _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")
     idempotency = _id(dev, "AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
     keys = {"WEB_FORM_KEYS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")}}
+    slugs = {"TENANT_SLUGS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")}}
     # Web-to-lead: the web forms function issues keys into the usage plan; the public one maps keys to tenants.
     extra: dict[str, dict[str, Any]] = {
         "web_forms": {**keys, "USAGE_PLAN_NAME": "Rapport-dev-web-forms"},
@@ -79,6 +80,9 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
                 "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/WebhookDelivery/Resource")
             }
         },
+        # The tenant settings claim and release the tenant's slug; the public knowledge base resolves it
+        "tenants": slugs,
+        "public_kb": slugs,
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
@@ -119,6 +123,21 @@ def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touch
         assert on_keys == expected_keys.get(area, set()), area
         gateway = {action for s in statements for action in _list(s["Action"]) if action.startswith("apigateway:")}
         assert gateway == ({"apigateway:GET", "apigateway:POST", "apigateway:DELETE"} if area == "web_forms" else set())
+
+
+def test_only_the_tenants_function_claims_slugs_and_only_the_public_kb_resolves_them(
+    dev: Synthesis, functions: dict[str, dict[str, Any]]
+) -> None:
+    slugs_table = _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")
+    expected = {"tenants": {"dynamodb:PutItem", "dynamodb:DeleteItem"}, "public_kb": {"dynamodb:GetItem"}}
+    for area, properties in functions.items():
+        on_slugs = {
+            action
+            for statement in _statements(dev, properties["Role"]["Fn::GetAtt"][0])
+            if {"Fn::GetAtt": [slugs_table, "Arn"]} in _resources(statement)
+            for action in _list(statement["Action"])
+        }
+        assert on_slugs == expected.get(area, set()), area
 
 
 def test_the_web_forms_function_adds_keys_to_its_usage_plan_only(dev: Synthesis) -> None:

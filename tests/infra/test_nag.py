@@ -18,7 +18,7 @@ WORKER_FUNCTIONS = len(worker_areas())
 # One per worker but lead assignment's and the webhook deliveries', which their state machines call
 # (infra/constructs/workers.py); the lead.created rule's.
 DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 2 + 1
-PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key])
+PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key or route.open])  # web-to-lead, open reads
 PATHS = len(allowed_methods(load_routes()))  # each path's ANY: a mock answering 405, which nothing authorizes
 ACKNOWLEDGED = Counter(
     {

@@ -134,6 +134,7 @@ ROUTES = {
     "updateWebhook": Route("updateWebhook", "getWebhook", {}),
     "updateProduct": Route("updateProduct", "getProduct", {}),
     "updateOrder": Route("updateOrder", "getOrder", {}),
+    "updateArticle": Route("updateArticle", "getArticle", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
 }
 

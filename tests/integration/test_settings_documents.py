@@ -18,6 +18,7 @@ from rapport.deals.manifest import CURRENCY_RATES
 from rapport.followups.manifest import REMINDER_SETTINGS
 from rapport.leads.manifest import SCORING_RULES
 from rapport.notifications.manifest import NOTIFICATION_SETTINGS, NOTIFICATION_TEMPLATE
+from rapport.tenants.manifest import TENANT_SETTINGS
 from tests.integration.outbox import published
 from tools.lambda_api import Staff, call
 from tools.metering import dynamodb_requests
@@ -58,6 +59,7 @@ DOCUMENTS = {
         {"subject": "New lead", "text": "Hello", "html": "<p>{{ lead.name }}</p>"},
         TEMPLATE,
     ),
+    "TenantSettings": Document(TENANT_SETTINGS, {"name": "Acme", "time_zone": "Europe/Berlin"}, {"name": "Acme Ltd"}),
 }
 
 

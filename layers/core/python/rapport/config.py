@@ -28,6 +28,7 @@ class Config:
     idempotency_table_name: str = "rapport-idempotency"
     web_form_keys_table_name: str = "rapport-web-form-keys"
     tenants_table_name: str = "rapport-tenants"
+    tenant_slugs_table_name: str = "rapport-tenant-slugs"
     allowed_origin: str = "*"
     cursor_secret: str | None = None  # tests and the local runtime: the secret itself
     cursor_secret_arn: str | None = None  # deployed: the Secrets Manager secret holding it

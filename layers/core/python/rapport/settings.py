@@ -10,9 +10,10 @@ when appointments are reminded, what notifications say), each read and replaced 
 
 A document is a `SettingsDocument`: its kind (where it is stored, what its events are called), the model of its
 content, the resource whose permissions guard it, its defaults, and what may refuse a new content (`validate`, the
-content alone: a 422; `check`, against the tenant's data). Its answer is the content with `version`, `updated_at`,
-`updated_by` (a model made from the content's, unless the document brings its own). A kind may have one document
-per tenant, or one per key (a notification template per name and channel: `key_of`, `keys`).
+content alone: a 422; `check`, against the tenant's data, which may also claim what the content needs outside the
+tenant's keys: `saved` and `unsaved` then release what is no longer needed). Its answer is the content with
+`version`, `updated_at`, `updated_by` (a model made from the content's, unless the document brings its own). A
+kind may have one document per tenant, or one per key (a notification template per name and channel: `key_of`, `keys`).
 `rapport.api.settings` serves them all.
 """
 
@@ -140,6 +141,13 @@ class SettingsDocument(Generic[ContentT]):
     def check(self, tenant_id: str, key: str | None, current: ContentT, content: ContentT) -> None:
         """Refuse replacing `current` by `content` (with a domain error) where the tenant's data forbids it."""
 
+    def saved(self, tenant_id: str, key: str | None, before: ContentT, after: ContentT) -> None:
+        """What follows a save of `after` over `before` outside the document's transaction (what `check` claimed for
+        `before` and `after` no longer needs is released)."""
+
+    def unsaved(self, tenant_id: str, key: str | None, before: ContentT, after: ContentT) -> None:
+        """Undo what `check` claimed for `after` when its save failed."""
+
     def described(self, key: str | None, meta: DocumentMeta) -> dict[str, Any]:
         """What the answer says besides the content and its version."""
         return {}
@@ -169,7 +177,18 @@ class SettingsDocument(Generic[ContentT]):
         self.check(caller.tenant_id, key, current.content, content)
         now, data = utc_now(), content.model_dump(mode="json")
         try:
-            version = store.save(
+            version = self._save(caller, key, data, current, now)
+        except BaseException:
+            self.unsaved(caller.tenant_id, key, current.content, content)
+            raise
+        self.saved(caller.tenant_id, key, current.content, content)
+        return self._shown(
+            key, Saved(content, DocumentMeta(version=version, updated_at=now, updated_by=caller.user_id))
+        )
+
+    def _save(self, caller: Caller, key: str | None, data: dict[str, Any], current: Saved[ContentT], now: str) -> int:
+        try:
+            return store.save(
                 caller.tenant_id,
                 self.kind,
                 data,
@@ -184,9 +203,6 @@ class SettingsDocument(Generic[ContentT]):
             raise PreconditionFailed(
                 f"The {self.label_of(key)} changed while you saved: read again to save."
             ) from error
-        return self._shown(
-            key, Saved(content, DocumentMeta(version=version, updated_at=now, updated_by=caller.user_id))
-        )
 
     def history(self, caller: Caller, key: str | None, *, limit: int, cursor: str | None) -> Page[SettingsVersion]:
         """Who saved the document, when, and what each save changed, newest first: ONE Query."""

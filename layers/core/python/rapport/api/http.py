@@ -39,6 +39,9 @@ if TYPE_CHECKING:  # a type only: the middlewares module is not loaded for it at
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 JSON = "application/json"
+# An operation anyone may call, with no token and no API key (`openapi_extensions={PUBLIC_EXTENSION: True}`): the
+# OpenAPI document gives it `security: []`, and the stack no authorizer (infra/openapi.py).
+PUBLIC_EXTENSION = "x-rapport-public"
 MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)

@@ -67,10 +67,13 @@ def register_record_routes(
     out_model: type[BaseModel],
     *,
     skip: frozenset[str] = frozenset(),
+    path: str | None = None,
+    area: str | None = None,
 ) -> None:
-    """The shared routes of `service`'s records, but those named in `skip` (e.g. `create`, to write your own)."""
-    base = f"/{service.resource}"
-    tag = [service.resource]
+    """The shared routes of `service`'s records, but those named in `skip` (e.g. `create`, to write your own), at
+    `path` (default: `/<resource>`) in the API area `area` (default: the resource)."""
+    base = path or f"/{service.resource}"
+    tag = [area or service.resource]
     name = service.label.capitalize()
     item = f"{base}/<record_id>"
 

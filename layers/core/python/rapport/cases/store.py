@@ -6,6 +6,7 @@
 | its messages, oldest first   | T#<t>#CASE#<id>    | B#MSG#<message ulid> (kind `case_message`)  |
 | its timeline (rapport.timeline) | T#<t>#CASE#<id> | E#...                                       |
 | the tenant's case numbers    | T#<t>#SETTINGS     | CASE#NUMBER (a counter, ADD 1 per case)     |
+| its linked kb articles       | T#<t>#CASE#<id>    | A#ART#<article id> (rapport.kb.store)       |
 
 A case's number is `CS-<n>`, `n` from the tenant's counter (one UpdateItem before the case's transaction: a case
 that then fails leaves a gap, and numbers stay unique). Its messages sort right after it, so the case and a page

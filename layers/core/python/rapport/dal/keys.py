@@ -9,7 +9,7 @@ published layout (a contact's partition, a deal's stats), never its service.
 Every partition key, base table and GSI alike, and every key of the idempotency table, starts with `T#<tenant>#`
 so that IAM `dynamodb:LeadingKeys` fences a tenant: a request signed for a tenant (rapport.dal.tenancy) is allowed
 only when all of its partition keys start with that tenant's prefix (infra/table_access.py). A new key must too.
-The web form keys and the tenant registry, tables of their own, are no tenant's.
+The web form keys, the tenant registry and the tenant slugs, tables of their own, are no tenant's.
 Kinds (`ACC`, `CON`, ...) are the codes the contexts' manifests declare (rapport.contexts).
 
 | item                 | pk                              | sk        |
@@ -80,11 +80,11 @@ week's TTL), put in the erase's own transaction: the publisher reads it to say w
 
 Settings documents (rapport.settings): one setting item each per tenant (`SettingItem`: data, version, stamps,
 and its kind, which names its events), read and replaced whole, in no index: `T#<t>#SETTINGS` / `<KIND>`
-(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`). A document that was a record before it was
-a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules` / `A#META` (a
-tenant's saved rules may still be that record until their next save replaces it with a setting item, the version
-going on). A kind with a document per key (a notification template per name and channel) keeps each where a record
-of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the templates were records before). Each save also
+(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`, `TENANT`). A document that was a record before
+it was a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules` / `A#META`
+(a tenant's saved rules may still be that record until their next save replaces it with a setting item, the
+version going on). A kind with a document per key (a notification template per name and channel) keeps each where
+a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the templates were records before). Each save also
 puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
@@ -92,7 +92,8 @@ team's round-robin turn, rapport.assignment.store).
 
 Tables of their own (not this one, so that every key here starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants): the web form keys (rapport.web_forms.store: a public request carries only its API key id) and
-the tenant registry (rapport.followups.store: "every tenant" cannot be a partition here).
+the tenant registry (rapport.followups.store: "every tenant" cannot be a partition here) and the tenant slugs
+(rapport.tenants.store: a slug is unique across tenants, and a public request names only the slug).
 """
 
 from __future__ import annotations

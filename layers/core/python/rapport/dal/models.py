@@ -1,9 +1,10 @@
-"""PynamoDB models of the single table, the idempotency table, the web form keys table and the tenant registry.
+"""PynamoDB models of the single table, the idempotency table, the web form keys table, the tenant registry and
+the tenant slugs.
 
 The CDK table definitions are checked against these models by tests/infra, so the two cannot drift. The models of
 the two tables whose every key starts with the tenant are `TenantTable`s: their requests are signed with the bound
 tenant's credentials (rapport.dal.tenancy). The web form keys and the tenant registry are looked up before any
-tenant is known, or across tenants, under the function's own role.
+tenant is known, or across tenants, under the function's own role; so are the tenant slugs.
 """
 
 from __future__ import annotations
@@ -298,4 +299,16 @@ class TenantItem(SessionModel):
     first_seen = UnicodeAttribute(null=True)
 
 
-TABLE_MODELS: tuple[type[SessionModel], ...] = (Item, IdempotencyItem, WebFormKeyItem, TenantItem)
+class TenantSlugItem(SessionModel):
+    """Which tenant a public slug names: unique across tenants, so it cannot live under one tenant's keys (see
+    `rapport.tenants.store`)."""
+
+    class Meta:
+        table_name = config.current().tenant_slugs_table_name
+        billing_mode = PAY_PER_REQUEST_BILLING_MODE
+
+    pk = UnicodeAttribute(hash_key=True)
+    tenant_id = UnicodeAttribute()
+
+
+TABLE_MODELS: tuple[type[SessionModel], ...] = (Item, IdempotencyItem, WebFormKeyItem, TenantItem, TenantSlugItem)

@@ -14,8 +14,10 @@ from rapport.api.records import (
     register_record_routes,
     responses,
 )
+from rapport.api.settings import register_settings_routes
 from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
 from rapport.cases.service import FILTERS, ME, cases
+from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.dal.idempotency import StoredResponse
 from rapport.notifications.requests import request_notification
 from rapport.pagination import DEFAULT_LIMIT
@@ -92,6 +94,17 @@ def list_case_messages(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[CaseMessage]]:
     return page_response(cases.messages(caller(app), record_id, limit=limit, cursor=cursor))
+
+
+register_settings_routes(
+    app,
+    SERVICE_SETTINGS,
+    "/service-settings",
+    tag="cases",
+    name="ServiceSettings",
+    reads="Business-hours calendars and SLA policies (until set: Monday-Friday 09:00-17:00 UTC, no policy)",
+    replaces="Replace the calendars and SLA policies (admin, manager)",
+)
 
 
 lambda_handler = entrypoint(app)

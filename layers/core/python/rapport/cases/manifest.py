@@ -6,6 +6,7 @@ from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 CASE = Kind("CASE", "case")
+SERVICE_SETTINGS = Kind("SERVICE_SETTINGS", "service settings", document=True)
 
 
 def _message_added(before: Image, after: Image) -> list[str]:
@@ -14,7 +15,7 @@ def _message_added(before: Image, after: Image) -> list[str]:
 
 CONTEXT = Context(
     name="cases",
-    kinds=(CASE,),
+    kinds=(CASE, SERVICE_SETTINGS),
     # Support works cases (and trashes them); restoring from the trash is a manager's call, erasing an admin's.
     # Posting to a case's conversation is changing the case.
     permissions={
@@ -26,6 +27,8 @@ CONTEXT = Context(
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
         },
+        # Business hours and SLA targets bind every agent: management's call.
+        "service_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
     derivations={CASE.entity: Derivation(("message_added",), _message_added)},
     areas=(Area("cases", bench="getCase"),),

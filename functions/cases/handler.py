@@ -32,7 +32,7 @@ RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=
     "/cases",
     tags=["cases"],
     operation_id="listCases",
-    summary="List cases, newest first, filtered",
+    summary="List cases, newest first (the SLA work list soonest due first), filtered",
     description=f"Filter combinations (any other is a 400): {FILTERS.described()}. owner_id may be `me`.",
     responses=responses(200, PageOf[Case]),
 )
@@ -48,6 +48,14 @@ def list_cases(
     status: Annotated[CaseStatus | None, Query(description="With queue (required) or owner_id")] = None,
     contact_id: RecordFilter = None,
     account_id: RecordFilter = None,
+    breach_before: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="An instant: the SLA work list, cases with a running target due before it, soonest first",
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[Case]]:
@@ -59,6 +67,7 @@ def list_cases(
         status=status.value if status else None,
         contact_id=contact_id,
         account_id=account_id,
+        breach_before=breach_before,
         limit=limit,
         cursor=cursor,
     )

@@ -9,8 +9,18 @@ CASE = Kind("CASE", "case")
 SERVICE_SETTINGS = Kind("SERVICE_SETTINGS", "service settings", document=True)
 
 
-def _message_added(before: Image, after: Image) -> list[str]:
-    return ["message_added"] if after.get("message_count", 0) > before.get("message_count", 0) else []
+def _recorded(image: Image, field: str) -> int:
+    return len((image.get("sla_basis") or {}).get(field) or {})
+
+
+def _derived(before: Image, after: Image) -> list[str]:
+    """A message added; an SLA warning or breach recorded by its timer (rapport.cases.timers)."""
+    events = ["message_added"] if after.get("message_count", 0) > before.get("message_count", 0) else []
+    if _recorded(after, "warnings") > _recorded(before, "warnings"):
+        events.append("sla_warned")
+    if _recorded(after, "breaches") > _recorded(before, "breaches"):
+        events.append("sla_breached")
+    return events
 
 
 CONTEXT = Context(
@@ -30,7 +40,7 @@ CONTEXT = Context(
         # Business hours and SLA targets bind every agent: management's call.
         "service_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
-    derivations={CASE.entity: Derivation(("message_added",), _message_added)},
+    derivations={CASE.entity: Derivation(("message_added", "sla_warned", "sla_breached"), _derived)},
     areas=(Area("cases", bench="getCase"),),
     summaries=("rapport.cases.customer360:OPEN_CASES",),
     timeline_entries=("rapport.cases.timeline:CaseEntry",),

@@ -111,6 +111,21 @@ def test_a_policy_that_cannot_apply_is_refused_naming_the_field(content: dict[st
     assert field in fields_at_fault(save(content))
 
 
+def test_a_target_longer_than_a_year_of_its_calendar_s_hours_is_refused() -> None:
+    mondays = {**PARIS, "hours": {"monday": [{"start": "09:00", "end": "10:00"}]}}
+    year = 52 * 60
+    fits = {**POLICY, "targets": {"normal": {"resolution": year}}}
+    assert save({"calendars": [mondays], "sla_policies": [fits]}).status == 200
+    too_long = {**POLICY, "targets": {"normal": {"first_response": 60, "resolution": year + 1}}}
+    reply = call(
+        "putServiceSettings",
+        ADMIN,
+        body={"calendars": [mondays], "sla_policies": [too_long]},
+        headers={"If-Match": '"1"'},
+    )
+    assert fields_at_fault(reply) == ["sla_policies[0].targets.normal.resolution"]
+
+
 def test_only_admins_and_managers_change_the_service_settings() -> None:
     assert save({"calendars": [PARIS]}, SUPPORT).status == 403
     assert save({"calendars": [PARIS]}, ADMIN.as_("manager")).status == 200

@@ -122,3 +122,9 @@ def test_counting_what_was_added_gives_it_back(start: datetime, seconds: int) ->
 @given(start=instants, first=st.integers(0, 40 * HOUR), second=st.integers(1, 40 * HOUR))
 def test_adding_in_two_steps_is_adding_once(start: datetime, first: int, second: int) -> None:
     assert calendar().add(calendar().add(start, first), second) == calendar().add(start, first + second)
+
+
+def test_a_calendar_closed_by_a_long_run_of_holidays_still_opens_after_them() -> None:
+    mondays = frozenset(date(2026, 11, 2) + timedelta(weeks=week) for week in range(60))
+    only_mondays = calendar(days=range(1), holidays=mondays)
+    assert only_mondays.add(paris(2026, 11, 2, 8, 0), HOUR) == paris(2027, 12, 27, 10, 0)

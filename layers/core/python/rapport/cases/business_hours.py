@@ -16,9 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
-# A calendar open at least one minute a week finds its next open minute within a year and a week, however many
-# holidays it has (they are dates of one year at most, see rapport.cases.settings): beyond, it is never open.
-SEARCH_DAYS = 380
+WEEK_DAYS = 7
 
 
 class NeverOpen(ValueError):
@@ -91,12 +89,17 @@ class BusinessCalendar:
             day += timedelta(days=1)
         return total
 
+    def weekly_seconds(self) -> float:
+        """Business seconds in a week without holidays (wall clock: a shift's length on an ordinary day)."""
+        return sum((shift.end - shift.start) * 60 for shifts in self.weekly.values() for shift in shifts)
+
     def _from(self, start: datetime) -> Iterator[Interval]:
-        """The open intervals that end after `start`, in order, for as long as `SEARCH_DAYS` after it."""
-        first = self._local_date(start) - timedelta(days=1)
+        """The open intervals that end after `start`, in order. A calendar open some time each week is closed at
+        most one week per holiday in a row: past that many closed days, it is never open."""
+        closed_for_good = WEEK_DAYS * (len(self.holidays) + 2)
         scanned = 0
-        day = first
-        while scanned <= SEARCH_DAYS:
+        day = self._local_date(start) - timedelta(days=1)
+        while scanned <= closed_for_good:
             intervals = [interval for interval in self.intervals(day) if interval.end > start]
             scanned = 0 if intervals else scanned + 1
             yield from intervals

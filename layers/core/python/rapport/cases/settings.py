@@ -31,6 +31,7 @@ MAX_CALENDARS = 20
 MAX_POLICIES = 50
 MAX_HOLIDAYS = 100
 MAX_SHIFTS_PER_DAY = 6
+WEEKS_PER_YEAR = 52
 DEFAULT_CALENDAR = "business_hours"
 
 SettingName = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -185,12 +186,30 @@ def _duplicates(field: str, names: list[str]) -> list[FieldError]:
     return errors
 
 
+def _beyond_a_year(content: ServiceSettings) -> list[FieldError]:
+    """Targets longer than a year of their calendar's business hours: a due time that far is no target (and
+    would cost a read that long a search)."""
+    yearly = {
+        calendar.name: calendar.business().weekly_seconds() * WEEKS_PER_YEAR / 60 for calendar in content.calendars
+    }
+    errors = []
+    for index, policy in enumerate(content.sla_policies):
+        for priority, targets in policy.targets.items():
+            for name, minutes in targets.model_dump(exclude_none=True).items():
+                if minutes > yearly.get(policy.calendar, minutes):
+                    field = dotted_path(("sla_policies", index, "targets", priority.value, name))
+                    message = f"is more than a year of the calendar {policy.calendar}'s business hours"
+                    errors.append(FieldError(field, message, "too_long"))
+    return errors
+
+
 class ServiceSettingsDocument(SettingsDocument[ServiceSettings]):
     def validate(self, key: str | None, content: ServiceSettings) -> ServiceSettings:
         """Names are unique among calendars and among policies, and a policy's calendar is one of them."""
         calendars = [calendar.name for calendar in content.calendars]
         errors = _duplicates("calendars", calendars)
         errors += _duplicates("sla_policies", [policy.name for policy in content.sla_policies])
+        errors += _beyond_a_year(content)
         errors += [
             FieldError(
                 dotted_path(("sla_policies", index, "calendar")),

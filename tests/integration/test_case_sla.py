@@ -174,6 +174,17 @@ def test_pending_pauses_the_clock_and_the_paused_time_is_added_back(
     assert running.first_response.remaining_business_seconds == 25 * 60
 
 
+def test_a_case_created_waiting_on_the_customer_starts_paused(service: CaseService, clock: Clock, contact: str) -> None:
+    case = open_case(service, contact, status="pending")
+    clock.at(paris(3, 15))
+    paused = read(service, case).sla
+    assert paused is not None and paused.first_response is not None
+    assert (paused.first_response.paused, paused.first_response.remaining_business_seconds) == (True, HOUR)
+    opened = change(service, read(service, case), status="open").sla
+    assert opened is not None and opened.first_response is not None
+    assert opened.first_response.due_at == paris(3, 16)
+
+
 def test_on_hold_pauses_while_out_of_hours_the_clock_only_does_not_run(
     service: CaseService, clock: Clock, contact: str
 ) -> None:

@@ -123,12 +123,15 @@ class CaseService(RecordService[CaseCreate, Case]):
         return _stamped(data, before.data["status"] if before else None, normalize.instant(self.clock()))
 
     def _sla_basis(self, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
-        """The SLA policy that applies to a new case, as its clock's facts (none when no policy applies)."""
+        """The SLA policy that applies to a new case, as its clock's facts (none when no policy applies); a case
+        created pending, on hold or resolved starts with its clock stopped."""
         settings = SERVICE_SETTINGS.read(tenant_id).content
         policy = sla.applicable(settings, data, lambda: self._account_tags(tenant_id, data.get("account_id")))
         if policy is None:
             return {}
-        return {"sla_basis": sla.basis(settings, policy, self.clock()).model_dump(mode="json")}
+        now = self.clock()
+        facts = sla.status_changed(sla.basis(settings, policy, now), CaseStatus.NEW, data["status"], now)
+        return {"sla_basis": facts.model_dump(mode="json")}
 
     @staticmethod
     def _account_tags(tenant_id: str, account_id: str | None) -> list[str]:

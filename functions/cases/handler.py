@@ -14,8 +14,10 @@ from rapport.api.records import (
     register_record_routes,
     responses,
 )
+from rapport.api.settings import register_settings_routes
 from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
 from rapport.cases.service import FILTERS, ME, cases
+from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.dal.idempotency import StoredResponse
 from rapport.notifications.requests import request_notification
 from rapport.pagination import DEFAULT_LIMIT
@@ -30,7 +32,7 @@ RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=
     "/cases",
     tags=["cases"],
     operation_id="listCases",
-    summary="List cases, newest first, filtered",
+    summary="List cases, newest first (the SLA work list soonest due first), filtered",
     description=f"Filter combinations (any other is a 400): {FILTERS.described()}. owner_id may be `me`.",
     responses=responses(200, PageOf[Case]),
 )
@@ -46,6 +48,14 @@ def list_cases(
     status: Annotated[CaseStatus | None, Query(description="With queue (required) or owner_id")] = None,
     contact_id: RecordFilter = None,
     account_id: RecordFilter = None,
+    breach_before: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=40,
+            description="An instant: the SLA work list, cases with a running target due before it, soonest first",
+        ),
+    ] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[Case]]:
@@ -57,6 +67,7 @@ def list_cases(
         status=status.value if status else None,
         contact_id=contact_id,
         account_id=account_id,
+        breach_before=breach_before,
         limit=limit,
         cursor=cursor,
     )
@@ -92,6 +103,17 @@ def list_case_messages(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[CaseMessage]]:
     return page_response(cases.messages(caller(app), record_id, limit=limit, cursor=cursor))
+
+
+register_settings_routes(
+    app,
+    SERVICE_SETTINGS,
+    "/service-settings",
+    tag="cases",
+    name="ServiceSettings",
+    reads="Business-hours calendars and SLA policies (until set: Monday-Friday 09:00-17:00 UTC, no policy)",
+    replaces="Replace the calendars and SLA policies (admin, manager)",
+)
 
 
 lambda_handler = entrypoint(app)

@@ -11,6 +11,7 @@ import pytest
 
 from rapport import contexts
 from rapport.assignment.manifest import ASSIGNMENT_RULES
+from rapport.cases.manifest import SERVICE_SETTINGS
 from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
@@ -52,6 +53,11 @@ DOCUMENTS = {
         NOTIFICATION_SETTINGS,
         {"time_zone": "Europe/Berlin", "locale": "de-DE"},
         {"time_zone": "America/New_York"},
+    ),
+    "ServiceSettings": Document(
+        SERVICE_SETTINGS,
+        {"calendars": [{"name": "paris", "time_zone": "Europe/Paris"}]},
+        {"calendars": [{"name": "paris", "time_zone": "Europe/Paris", "holidays": ["2026-12-25"]}]},
     ),
     "NotificationTemplate": Document(
         NOTIFICATION_TEMPLATE,

@@ -34,6 +34,11 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
         ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
         (
+            "GET /cases?breach_before= (the SLA work list)",
+            lambda: call("listCases", agent, query={"breach_before": "2026-12-01T09:00:00Z"}),
+        ),
+        ("GET /service-settings", lambda: call("getServiceSettings", agent)),
+        (
             "POST /cases/{id}/messages (internal)",
             lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),
         ),

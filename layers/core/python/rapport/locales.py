@@ -31,7 +31,7 @@ DEFAULT_TIME_ZONE = "UTC"
 def _time_zone(value: str) -> str:
     try:
         ZoneInfo(value)
-    except (ZoneInfoNotFoundError, ValueError) as error:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as error:  # a folder of zones (`America`) is an OSError
         raise ValueError("must be an IANA time zone, like Europe/London") from error
     return value
 

@@ -6,15 +6,26 @@ from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 CASE = Kind("CASE", "case")
+SERVICE_SETTINGS = Kind("SERVICE_SETTINGS", "service settings", document=True)
 
 
-def _message_added(before: Image, after: Image) -> list[str]:
-    return ["message_added"] if after.get("message_count", 0) > before.get("message_count", 0) else []
+def _recorded(image: Image, field: str) -> int:
+    return len((image.get("sla_basis") or {}).get(field) or {})
+
+
+def _derived(before: Image, after: Image) -> list[str]:
+    """A message added; an SLA warning or breach recorded by its timer (rapport.cases.timers)."""
+    events = ["message_added"] if after.get("message_count", 0) > before.get("message_count", 0) else []
+    if _recorded(after, "warnings") > _recorded(before, "warnings"):
+        events.append("sla_warned")
+    if _recorded(after, "breaches") > _recorded(before, "breaches"):
+        events.append("sla_breached")
+    return events
 
 
 CONTEXT = Context(
     name="cases",
-    kinds=(CASE,),
+    kinds=(CASE, SERVICE_SETTINGS),
     # Support works cases (and trashes them); restoring from the trash is a manager's call, erasing an admin's.
     # Posting to a case's conversation is changing the case.
     permissions={
@@ -26,8 +37,10 @@ CONTEXT = Context(
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
         },
+        # Business hours and SLA targets bind every agent: management's call.
+        "service_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
-    derivations={CASE.entity: Derivation(("message_added",), _message_added)},
+    derivations={CASE.entity: Derivation(("message_added", "sla_warned", "sla_breached"), _derived)},
     areas=(Area("cases", bench="getCase"),),
     summaries=("rapport.cases.customer360:OPEN_CASES",),
     timeline_entries=("rapport.cases.timeline:CaseEntry",),

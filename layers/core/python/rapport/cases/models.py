@@ -50,6 +50,11 @@ class CaseChannel(StrEnum):
     IN_PERSON = "in_person"
 
 
+class Author(StrEnum):
+    STAFF = "staff"  # a staff member writes: a public one is a response to the customer
+    CUSTOMER = "customer"  # what the customer said (by phone, in person...), logged by staff
+
+
 class Visibility(StrEnum):
     PUBLIC = "public"  # the customer gets it by email
     INTERNAL = "internal"  # staff only, never sent to a customer
@@ -91,6 +96,8 @@ class _ComputedFields(StrictModel):
     first_response_at: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     message_count: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     last_message: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    sla: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    sla_basis: SkipJsonSchema[Any] = Field(default=None, exclude=True)
 
     @field_validator("number", mode="before")
     @classmethod
@@ -106,6 +113,11 @@ class _ComputedFields(StrictModel):
     @classmethod
     def _conversed(cls, value: Any) -> Any:
         raise ValueError("follows the case's messages (POST /cases/{id}/messages) and cannot be set")
+
+    @field_validator("sla", "sla_basis", mode="before")
+    @classmethod
+    def _timed(cls, value: Any) -> Any:
+        raise ValueError("is timed by the SLA policy that applies to the case (GET/PUT /service-settings)")
 
 
 class CaseCreate(_CaseRules, _ComputedFields):
@@ -128,6 +140,26 @@ class CaseStored(_CaseRules):
     first_response_at: Instant | None = None
     message_count: int = 0
     last_message: LastMessage | None = None
+    sla_basis: dict[str, Any] | None = None  # rapport.cases.sla.SlaBasis
+
+
+class TargetClock(LazyModel):
+    due_at: datetime = Field(description="When the target is breached (while paused: if the clock resumed now)")
+    met_at: datetime | None = Field(default=None, description="When it was met")
+    breached: bool = Field(description="Met after its due time, or unmet at or past it")
+    paused: bool = Field(description="The case is pending or on hold: the clock does not run")
+    remaining_business_seconds: int = Field(
+        description="Business seconds from now (or from when it was met) to the due time; negative when breached"
+    )
+
+
+class SlaFigures(LazyModel):
+    policy: str = Field(description="The SLA policy applied when the case was created")
+    first_response: TargetClock | None = Field(default=None, description="None: the policy does not time it")
+    next_response: TargetClock | None = Field(
+        default=None, description="None: not timed, or no customer message waits for a reply"
+    )
+    resolution: TargetClock | None = None
 
 
 class Case(CaseStored, RecordMeta):
@@ -136,6 +168,10 @@ class Case(CaseStored, RecordMeta):
     closed_at: datetime | None = None
     first_response_at: datetime | None = Field(default=None, description="The first public staff reply")
     message_count: int = Field(default=0, description="Messages in its conversation, internal notes included")
+    sla_basis: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
+    sla: SlaFigures | None = Field(
+        default=None, description="Its SLA targets at the time of the read (none: no policy applied when created)"
+    )
 
 
 CasePatch = merge_patch.model(CaseCreate, Case, base=_ComputedFields)
@@ -144,6 +180,17 @@ CasePatch = merge_patch.model(CaseCreate, Case, base=_ComputedFields)
 class CaseMessageCreate(StrictModel):
     body: LongText
     visibility: Visibility = Field(description="public: emailed to the customer; internal: a note for staff only")
+    author: Author = Field(
+        default=Author.STAFF,
+        description="customer: what the customer said by another channel, logged (public, never emailed)",
+    )
+
+    @field_validator("author")
+    @classmethod
+    def _customers_speak_publicly(cls, author: Author, info: ValidationInfo) -> Author:
+        if author is Author.CUSTOMER and info.data.get("visibility") is not Visibility.PUBLIC:
+            raise ValueError("a customer's message is public")
+        return author
 
 
 class CaseMessage(LazyModel):
@@ -151,5 +198,6 @@ class CaseMessage(LazyModel):
     case_id: str
     body: str
     visibility: Visibility
+    author: Author = Author.STAFF
     created_at: datetime
     created_by: str

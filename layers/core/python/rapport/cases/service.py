@@ -9,7 +9,7 @@ message is one more item in that transaction, with the case's own change (its co
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from ulid import ULID
@@ -18,10 +18,11 @@ from rapport import normalize, pagination, timeline
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.cases import store
+from rapport.cases import sla, store
 from rapport.cases.manifest import CASE
 from rapport.cases.models import (
     DONE_STATUSES,
+    Author,
     Case,
     CaseCreate,
     CaseMessage,
@@ -31,6 +32,7 @@ from rapport.cases.models import (
     Visibility,
 )
 from rapport.cases.notices import CASE_REPLY
+from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.cases.timeline import CaseEntry
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import repository
@@ -39,8 +41,7 @@ from rapport.deals.manifest import DEAL
 from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.pagination import Page
-from rapport.records import RecordService, new_id
-from rapport.types import utc_now
+from rapport.records import RecordService, new_id, normalized_filter
 from rapport.users import teams
 
 ME = "me"
@@ -56,10 +57,16 @@ FILTERS = Combinations(
         ("owner_id", "status"),
         ("contact_id",),
         ("account_id",),
+        ("breach_before",),
     ),
 )
 
 RequestNotification = Callable[[NotificationRequest], None]
+Clock = Callable[[], datetime]
+
+
+def _utc_clock() -> datetime:
+    return datetime.now(UTC)
 
 
 class CaseService(RecordService[CaseCreate, Case]):
@@ -70,6 +77,10 @@ class CaseService(RecordService[CaseCreate, Case]):
     out_model = Case
     owner_fields = ("owner_id",)
     ownership = teams.STAFF
+
+    def __init__(self, clock: Clock = _utc_clock) -> None:
+        """`clock`: the instant SLA clocks start, stop and are read at."""
+        self.clock = clock
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {}
@@ -92,18 +103,54 @@ class CaseService(RecordService[CaseCreate, Case]):
             account_id=data.get("account_id"),
             owner_id=data.get("owner_id"),
             queue=data.get("queue"),
+            sla_due=self._next_due(data),
             deleted=deleted,
         )
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
-        """A new case gets its number and, without an account, its contact's. Status changes stamp `resolved_at`
-        and `closed_at`."""
+        """A new case gets its number, without an account its contact's, and the SLA policy that applies to it.
+        Status changes stamp `resolved_at` and `closed_at`, and stop or restart the SLA clock."""
         if before is None:
             if not data.get("account_id"):
                 data.pop("account_id", None)
                 data.update(self._account_of(tenant_id, data["contact_id"]))
             data["number"] = store.next_number(tenant_id)
-        return _stamped(data, before.data["status"] if before else None, normalize.instant(utc_now()))
+            data.update(self._sla_basis(tenant_id, data))
+        elif data.get("sla_basis") and data["status"] != before.data["status"]:
+            facts = sla.SlaBasis.model_validate(data["sla_basis"])
+            moved = sla.status_changed(facts, before.data["status"], data["status"], self.clock())
+            data["sla_basis"] = moved.model_dump(mode="json")
+        return _stamped(data, before.data["status"] if before else None, normalize.instant(self.clock()))
+
+    def _sla_basis(self, tenant_id: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """The SLA policy that applies to a new case, as its clock's facts (none when no policy applies); a case
+        created pending, on hold or resolved starts with its clock stopped."""
+        settings = SERVICE_SETTINGS.read(tenant_id).content
+        policy = sla.applicable(settings, data, lambda: self._account_tags(tenant_id, data.get("account_id")))
+        if policy is None:
+            return {}
+        now = self.clock()
+        facts = sla.status_changed(sla.basis(settings, policy, now), CaseStatus.NEW, data["status"], now)
+        return {"sla_basis": facts.model_dump(mode="json")}
+
+    @staticmethod
+    def _account_tags(tenant_id: str, account_id: str | None) -> list[str]:
+        account = repository.get(tenant_id, ACCOUNT, account_id) if account_id else None
+        return list(account.data.get("tags", [])) if account is not None and not account.deleted else []
+
+    def _next_due(self, data: Mapping[str, Any]) -> str | None:
+        if not data.get("sla_basis"):
+            return None
+        due = sla.next_due(sla.SlaBasis.model_validate(data["sla_basis"]), data, self.clock())
+        return normalize.instant(due) if due else None
+
+    def out(self, record: Record) -> Case:
+        """The case with its SLA figures as of now."""
+        case = super().out(record)
+        if record.data.get("sla_basis"):
+            facts = sla.SlaBasis.model_validate(record.data["sla_basis"])
+            case.sla = sla.figures(facts, record.data, self.clock())
+        return case
 
     def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
         """A case moved to another contact takes that contact's account, unless the change names one."""
@@ -158,10 +205,12 @@ class CaseService(RecordService[CaseCreate, Case]):
         status: str | None,
         contact_id: str | None,
         account_id: str | None,
+        breach_before: str | None = None,
         limit: int,
         cursor: str | None,
     ) -> Page[Case]:
-        """One Query per filter combination in FILTERS, newest first; any other combination is a 400."""
+        """One Query per filter combination in FILTERS, newest first (the SLA work list `breach_before`: soonest
+        due first); any other combination is a 400."""
         tenant = caller.tenant_id
         owner = caller.user_id if owner_id == ME else owner_id
         filters: dict[str, Any] = {
@@ -171,6 +220,7 @@ class CaseService(RecordService[CaseCreate, Case]):
             "status": status,
             "contact_id": contact_id,
             "account_id": account_id,
+            "breach_before": normalized_filter("breach_before", normalize.instant, breach_before),
         }
         FILTERS.check(filters)
         if number is not None:
@@ -181,6 +231,8 @@ class CaseService(RecordService[CaseCreate, Case]):
             found = store.of_owner(tenant, owner, status)
         elif contact_id is not None:
             found = store.of_contact(tenant, contact_id)
+        elif filters["breach_before"] is not None:
+            found = store.due_before(tenant, filters["breach_before"])
         else:
             assert account_id is not None, "FILTERS allows no other combination"
             found = store.of_account(tenant, account_id)
@@ -201,19 +253,20 @@ class CaseService(RecordService[CaseCreate, Case]):
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
-        if message.visibility is Visibility.PUBLIC:
+        if message.visibility is Visibility.PUBLIC and message.author is Author.STAFF:
             request_notification(_reply(caller.tenant_id, case, message))
         return message
 
     def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> tuple[Case, CaseMessage]:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
-        now = normalize.instant(utc_now())
+        now = normalize.instant(self.clock())
         message = CaseMessage(
             id=new_id(),
             case_id=case_id,
             body=payload.body,
             visibility=payload.visibility,
+            author=payload.author,
             created_at=datetime.fromisoformat(now),
             created_by=caller.user_id,
         )
@@ -226,8 +279,11 @@ class CaseService(RecordService[CaseCreate, Case]):
                 "created_by": caller.user_id,
             },
         }
-        if message.visibility is Visibility.PUBLIC and not record.data.get("first_response_at"):
+        responded = message.visibility is Visibility.PUBLIC and message.author is Author.STAFF
+        if responded and not record.data.get("first_response_at"):
             changes["first_response_at"] = now
+        if record.data.get("sla_basis"):
+            changes["sla_basis"] = _conversed(record.data["sla_basis"], message.author, responded, message.created_at)
         work = UnitOfWork()
         self.stage_update(work, caller, record, changes)
         stored = message.model_dump(mode="json", exclude={"id", "case_id"})
@@ -271,6 +327,16 @@ def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, An
         data.pop("resolved_at", None)
         data.pop("closed_at", None)
     return data
+
+
+def _conversed(basis: dict[str, Any], author: Author, responded: bool, at: datetime) -> dict[str, Any]:
+    """The SLA facts after a message: a customer's restarts the next-response clock, a public staff reply meets it."""
+    facts = sla.SlaBasis.model_validate(basis)
+    if author is Author.CUSTOMER:
+        facts = sla.customer_wrote(facts, at)
+    elif responded:
+        facts = sla.staff_replied(facts, at)
+    return facts.model_dump(mode="json")
 
 
 def _timelines(case: Record) -> list[Parent]:

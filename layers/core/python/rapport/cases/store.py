@@ -20,8 +20,10 @@ of its conversation are one Query.
 | gsi4  | a queue's cases in a status             | T#<t>#CASE#QUEUE#<queue>#<status>   | <case id>   |
 
 Search entries (copies of the live case, rapport.dal.keys): `S#ACC` on gsi1 `T#<t>#ACC#<account>#CASE` (an
-account's cases, newest first) and `S#NUMBER` on gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number). Case
-ids are ULIDs, so sorting by id is sorting by creation. A trashed case leaves every index.
+account's cases, newest first), `S#NUMBER` on gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number) and, while
+an SLA target of the case runs (rapport.cases.sla: a policy applies, the case is not stopped, a target is unmet),
+`S#SLA` on gsi3 `T#<t>#CASE#SLA` sorted by `<soonest due instant>#<case id>` (the SLA work list, soonest first).
+Case ids are ULIDs, so sorting by id is sorting by creation. A trashed case leaves every index.
 
 In a contact's partition, for its 360 view: `C#CASE#<case id>` (kind `CASE`) an open case of the contact (not
 resolved, closed or trashed), moved when the case's contact changes, in the case's own transaction.
@@ -47,6 +49,7 @@ MESSAGE_KIND = "case_message"
 SUMMARY_PREFIX = "C#CASE#"
 ACCOUNT_ENTRY = "ACC"
 NUMBER_ENTRY = "NUMBER"
+SLA_ENTRY = "SLA"
 
 
 def next_number(tenant_id: str) -> str:
@@ -82,6 +85,10 @@ def _number_pk(tenant_id: str, number: str) -> str:
     return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#NUMBER#{number}"
 
 
+def _sla_pk(tenant_id: str) -> str:
+    return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#SLA"
+
+
 def index_keys(
     tenant_id: str,
     case_id: str,
@@ -92,11 +99,16 @@ def index_keys(
     account_id: str | None,
     owner_id: str | None,
     queue: str | None,
+    sla_due: str | None,
     deleted: bool,
 ) -> IndexKeys:
+    """`sla_due`: the soonest due instant (canonical UTC) of the case's running SLA targets, if any."""
     if deleted:
         return IndexKeys()
     entries = [SearchEntry(keys.search_entry_sk(NUMBER_ENTRY), "gsi2", _number_pk(tenant_id, number), case_id)]
+    if sla_due:
+        due_entry = SearchEntry(keys.search_entry_sk(SLA_ENTRY), "gsi3", _sla_pk(tenant_id), f"{sla_due}#{case_id}")
+        entries.append(due_entry)
     if account_id:
         entry = SearchEntry(
             keys.search_entry_sk(ACCOUNT_ENTRY), "gsi1", _account_cases_pk(tenant_id, account_id), case_id
@@ -130,6 +142,11 @@ def of_owner(tenant_id: str, owner_id: str, status: str | None) -> IndexQuery:
     if status is None:
         return IndexQuery("gsi2", keys.owner_pk(tenant_id, CASE, owner_id), newest_first=True)
     return IndexQuery("gsi3", _owner_status_pk(tenant_id, owner_id, status), newest_first=True)
+
+
+def due_before(tenant_id: str, instant: str) -> IndexQuery:
+    """Live cases whose soonest running SLA target is due before `instant` (canonical UTC), soonest first."""
+    return IndexQuery("gsi3", _sla_pk(tenant_id), before=instant)
 
 
 def of_contact(tenant_id: str, contact_id: str) -> IndexQuery:

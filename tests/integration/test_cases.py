@@ -148,9 +148,25 @@ def test_each_list_is_one_query_newest_first(contact, account):
     assert listed(contact_id=contact) == ["b", "a"]
     assert listed(account_id=account) == ["d", "b", "a"]
     assert listed(OTHER_TENANT, account_id=account) == []
+    assert listed() == ["d", "c", "b", "a"]
+    assert listed(OTHER_TENANT) == []
 
 
-@pytest.mark.parametrize("query", [{}, {"status": "open"}, {"queue": "returns"}, {"contact_id": UNKNOWN, "queue": "x"}])
+def test_without_a_filter_the_list_is_the_tenant_s_live_cases_newest_first_paged(contact):
+    for n in range(3):
+        new_case(contact_id=contact, subject=f"case {n}")
+    trashed = new_case(contact_id=contact, subject="trashed")
+    assert call("deleteCase", SUPPORT, record_id=trashed["id"], headers={"If-Match": None}).status == 204
+    first = call("listCases", SUPPORT, query={"limit": "2"})
+    assert first.status == 200, first.body
+    assert [case["subject"] for case in first.body["items"]] == ["case 2", "case 1"]
+    rest = call("listCases", SUPPORT, query={"limit": "2", "cursor": first.body["next_cursor"]})
+    assert [case["subject"] for case in rest.body["items"]] == ["case 0"] and rest.body["next_cursor"] is None
+    elsewhere = call("listCases", SUPPORT, query={"contact_id": contact, "cursor": first.body["next_cursor"]})
+    assert elsewhere.status == 400
+
+
+@pytest.mark.parametrize("query", [{"status": "open"}, {"queue": "returns"}, {"contact_id": UNKNOWN, "queue": "x"}])
 def test_a_filter_combination_the_list_does_not_serve_is_a_400_that_lists_them(query):
     reply = call("listCases", SUPPORT, query=query)
     assert reply.status == 400, reply.body

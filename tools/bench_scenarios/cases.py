@@ -33,6 +33,7 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /cases?owner_id=me", lambda: call("listCases", agent, query={"owner_id": "me"})),
         ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
         ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
+        ("GET /cases (the tenant's)", lambda: call("listCases", agent)),
         (
             "POST /cases/{id}/messages (internal)",
             lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),

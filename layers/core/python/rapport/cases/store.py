@@ -19,7 +19,8 @@ of its conversation are one Query.
 | gsi4  | a queue's cases in a status             | T#<t>#CASE#QUEUE#<queue>#<status>   | <case id>   |
 
 Search entries (copies of the live case, rapport.dal.keys): `S#ACC` on gsi1 `T#<t>#ACC#<account>#CASE` (an
-account's cases, newest first) and `S#NUMBER` on gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number). Case
+account's cases, newest first), `S#ALL` on gsi1 `T#<t>#CASE` (the tenant's cases, newest first) and `S#NUMBER` on
+gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number). Case
 ids are ULIDs, so sorting by id is sorting by creation. A trashed case leaves every index.
 
 In a contact's partition, for its 360 view: `C#CASE#<case id>` (kind `CASE`) an open case of the contact (not
@@ -46,6 +47,7 @@ MESSAGE_KIND = "case_message"
 SUMMARY_PREFIX = "C#CASE#"
 ACCOUNT_ENTRY = "ACC"
 NUMBER_ENTRY = "NUMBER"
+TENANT_ENTRY = "ALL"
 
 
 def next_number(tenant_id: str) -> str:
@@ -95,7 +97,10 @@ def index_keys(
 ) -> IndexKeys:
     if deleted:
         return IndexKeys()
-    entries = [SearchEntry(keys.search_entry_sk(NUMBER_ENTRY), "gsi2", _number_pk(tenant_id, number), case_id)]
+    entries = [
+        SearchEntry(keys.search_entry_sk(NUMBER_ENTRY), "gsi2", _number_pk(tenant_id, number), case_id),
+        SearchEntry(keys.search_entry_sk(TENANT_ENTRY), "gsi1", keys.list_pk(tenant_id, CASE), case_id),
+    ]
     if account_id:
         entry = SearchEntry(
             keys.search_entry_sk(ACCOUNT_ENTRY), "gsi1", _account_cases_pk(tenant_id, account_id), case_id
@@ -112,6 +117,11 @@ def index_keys(
         gsi4pk=_queue_pk(tenant_id, queue, status) if queue else None,
         gsi4sk=case_id if queue else None,
     )
+
+
+def of_tenant(tenant_id: str) -> IndexQuery:
+    """The tenant's live cases, newest first."""
+    return IndexQuery("gsi1", keys.list_pk(tenant_id, CASE), newest_first=True)
 
 
 def by_number(tenant_id: str, number: str) -> IndexQuery:

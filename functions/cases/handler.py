@@ -17,7 +17,6 @@ from rapport.api.records import (
 from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
 from rapport.cases.service import FILTERS, ME, cases
 from rapport.dal.idempotency import StoredResponse
-from rapport.notifications.requests import request_notification
 from rapport.pagination import DEFAULT_LIMIT
 from rapport.types import RECORD_ID_PATTERN
 
@@ -75,7 +74,7 @@ def add_case_message(
     record_id: RecordIdParam, body: CaseMessageCreate, idempotency_key: IdempotencyKey = None
 ) -> Response[CaseMessage]:
     def produce() -> StoredResponse:
-        message = cases.add_message(caller(app), record_id, body, request_notification)
+        message = cases.add_message(caller(app), record_id, body)
         return StoredResponse(status=201, body=message.model_dump_json())
 
     return respond_once(app, idempotency_key, produce)

@@ -17,6 +17,7 @@ from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
+from infra.constructs.service import Service
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.workflows import Workflows
 from infra.nag import acknowledge
@@ -39,6 +40,7 @@ class RapportStack(Stack):
             removal_policy=stage.removal_policy,
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
@@ -47,9 +49,6 @@ class RapportStack(Stack):
                 "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
             )
             workflows.lead_assignment.grant_start_execution(functions["users"])
-        if "cases" in functions:  # a public reply on a case asks the notifier for the customer's email
-            functions["cases"].add_environment("EVENT_BUS_NAME", domain_events.bus.event_bus_name)
-            domain_events.bus.grant_put_events_to(functions["cases"])
         api = Api(self, "Api", routes=routes, functions=functions, user_pool=auth.user_pool, stage=stage)
         if api.usage_plan is not None:
             WebToLead(

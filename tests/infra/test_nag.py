@@ -14,7 +14,8 @@ pytestmark = pytest.mark.slow
 PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
-WORKER_FUNCTIONS = 7  # the outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback
+# The outbox publisher, lead assignment; follow-ups, reminders, digest; notifier, SES feedback; case events.
+WORKER_FUNCTIONS = 8
 # One per worker but lead assignment, which its state machine calls (infra/constructs/workers.py); the lead.created
 # rule's.
 DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 1 + 1

@@ -73,7 +73,16 @@ def _by_function(dev: Synthesis, resource_type: str, reference: str) -> dict[str
 
 def test_every_function_is_an_api_function_or_a_declared_worker(dev: Synthesis) -> None:
     workers = _workers(dev)
-    assert set(workers) == {"publisher", "followups", "reminders", "digest", "notifier", "ses_feedback", "assignment"}
+    assert set(workers) == {
+        "publisher",
+        "followups",
+        "reminders",
+        "digest",
+        "notifier",
+        "ses_feedback",
+        "assignment",
+        "case_events",
+    }
     assert not set(workers) & set(dev.api_functions())
     assert set(dev.functions()) == set(dev.api_functions()) | set(workers)
 

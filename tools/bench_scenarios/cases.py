@@ -7,11 +7,13 @@ from tools.lambda_api import Staff, call, create
 
 
 def operations(account_id: str) -> list[Operation]:
-    """Cases and their conversation, on a contact of the account (internal notes: the bench has no bus)."""
+    """Cases and their conversation, on a contact of the account (a public reply's email is asked for by the case
+    events worker, not the request)."""
     agent = Staff(user="agent", groups=("support",))
     contact = create("createContact", last_name="Service", account_id=account_id)["id"]
     case = create("createCase", agent, subject="Broken", contact_id=contact, queue="returns", owner_id="agent")
     note = {"body": "Checking", "visibility": "internal"}
+    public = {"body": "On its way", "visibility": "public"}
     resolved = {"status": "resolved", "resolution": "Sent again"}
     no_key: dict[str, str | None] = {"Idempotency-Key": None}
     return [
@@ -37,6 +39,10 @@ def operations(account_id: str) -> list[Operation]:
         (
             "POST /cases/{id}/messages (internal)",
             lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),
+        ),
+        (
+            "POST /cases/{id}/messages (public)",
+            lambda: call("addCaseMessage", agent, record_id=case["id"], body=public, headers=no_key),
         ),
         ("GET /cases/{id}/messages", lambda: call("listCaseMessages", agent, record_id=case["id"])),
     ]

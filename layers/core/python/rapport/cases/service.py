@@ -8,7 +8,7 @@ message is one more item in that transaction, with the case's own change (its co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -37,6 +37,7 @@ from rapport.dal import repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
+from rapport.events.models import DomainEvent
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id
@@ -59,8 +60,6 @@ FILTERS = Combinations(
         ("account_id",),
     ),
 )
-
-RequestNotification = Callable[[NotificationRequest], None]
 
 
 class CaseService(RecordService[CaseCreate, Case]):
@@ -191,24 +190,19 @@ class CaseService(RecordService[CaseCreate, Case]):
 
     # The conversation
 
-    def add_message(
-        self, caller: Caller, case_id: str, payload: CaseMessageCreate, request_notification: RequestNotification
-    ) -> CaseMessage:
-        """Add a staff message to the case's conversation, in one transaction with the case's change; a public one
-        then asks the notifier to email it to the case's contact (`case_reply`)."""
+    def add_message(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+        """Add a staff message to the case's conversation, in one transaction with the case's change (a public one
+        is emailed from the `case.message_added` event this yields: `reply_of`)."""
         caller.require(self.resource, Action.UPDATE)
         for remaining in reversed(range(self.write_attempts)):
             try:
-                case, message = self._post(caller, case_id, payload)
-                break
+                return self._post(caller, case_id, payload)
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
-        if message.visibility is Visibility.PUBLIC:
-            request_notification(_reply(caller.tenant_id, case, message))
-        return message
+        raise AssertionError("write_attempts is at least 1")
 
-    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> tuple[Case, CaseMessage]:
+    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
         now = normalize.instant(utc_now())
@@ -235,7 +229,8 @@ class CaseService(RecordService[CaseCreate, Case]):
         self.stage_update(work, caller, record, changes)
         stored = message.model_dump(mode="json", exclude={"id", "case_id"})
         work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
-        return self.commit(work, record), message
+        self.commit(work, record)
+        return message
 
     def messages(self, caller: Caller, case_id: str, *, limit: int, cursor: str | None) -> Page[CaseMessage]:
         """The case's conversation, oldest first: ONE Query, which also reads the case on the first page (a 404
@@ -300,19 +295,27 @@ def _case_entry(case: Record, from_status: str | None) -> CaseEntry:
     )
 
 
-def _reply(tenant_id: str, case: Case, message: CaseMessage) -> NotificationRequest:
-    """The customer's email of a public reply: its subject carries the case number (`[CS-1042] Re: ...`), so their
-    answer can be threaded back to the case."""
+def reply_of(event: DomainEvent) -> NotificationRequest | None:
+    """The customer's email of the public reply a `case.message_added` event announces (None for an internal note,
+    or a message erased since): its subject carries the case number (`[CS-1042] Re: ...`), so their answer can be
+    threaded back to the case. The body is read from the table (events do not carry it): ONE Query."""
+    case, added = event.record, event.record["last_message"]
+    if added["visibility"] != Visibility.PUBLIC:
+        return None
+    found = repository.partition_summaries(store.message(event.tenant_id, event.entity_id, added["id"]))
+    message = next(found, None)
+    if message is None:
+        return None
     return NotificationRequest(
-        tenant_id=tenant_id,
-        recipient=Recipient(type=RecipientType.CONTACT, id=case.contact_id),
+        tenant_id=event.tenant_id,
+        recipient=Recipient(type=RecipientType.CONTACT, id=case["contact_id"]),
         template=CASE_REPLY.name,
         channel="email",
         context={
-            "case": {"id": case.id, "number": case.number, "subject": case.subject, "status": case.status.value},
-            "message": {"body": message.body},
+            "case": {"id": event.entity_id, **{field: case[field] for field in ("number", "subject", "status")}},
+            "message": {"body": message.data["body"]},
         },
-        dedupe_key=f"case-message:{message.id}",
+        dedupe_key=f"case-message:{added['id']}",
     )
 
 

@@ -165,6 +165,13 @@ def conversation(tenant_id: str, case_id: str) -> PartitionQuery:
     return PartitionQuery(partition, start=keys.META_SK, end=f"{MESSAGE_PREFIX}{keys.RANGE_END}")
 
 
+def message(tenant_id: str, case_id: str, message_id: str) -> PartitionQuery:
+    """One message of the case's conversation."""
+    partition = keys.record_pk(tenant_id, CASE, case_id)
+    sk = f"{MESSAGE_PREFIX}{message_id}"
+    return PartitionQuery(partition, start=sk, end=sk)
+
+
 def messages(tenant_id: str, case_id: str) -> PartitionQuery:
     """The case's messages alone (to erase them)."""
     partition = keys.record_pk(tenant_id, CASE, case_id)

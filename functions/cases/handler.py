@@ -14,14 +14,28 @@ from rapport.api.records import (
     register_record_routes,
     responses,
 )
+from rapport.api.settings import register_settings_routes
 from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
 from rapport.cases.service import FILTERS, ME, cases
+from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.dal.idempotency import StoredResponse
 from rapport.pagination import DEFAULT_LIMIT
 from rapport.types import RECORD_ID_PATTERN
 
 app = create_app()
 register_record_routes(app, cases, CaseCreate, CasePatch, Case)
+register_settings_routes(
+    app,
+    SERVICE_SETTINGS,
+    "/service-settings",
+    tag="cases",
+    name="ServiceSettings",
+    reads="The tenant's service queues and case routing rules (none, version 0, until saved)",
+    replaces="Replace the tenant's service queues and case routing rules (admin, manager)",
+    description="Queues with their members (capacity, turn order), manager and strategy; routing rules in order "
+    "(the first matching the case's type, priority, channel and account tags picks the queue) and the default queue. "
+    "A rule or default naming no queue, a queue named twice or a member listed twice is a 422.",
+)
 RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 
 

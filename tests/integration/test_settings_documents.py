@@ -11,6 +11,7 @@ import pytest
 
 from rapport import contexts
 from rapport.assignment.manifest import ASSIGNMENT_RULES
+from rapport.cases.manifest import SERVICE_SETTINGS
 from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
@@ -46,6 +47,11 @@ DOCUMENTS = {
     "CurrencyRates": Document(CURRENCY_RATES, {"currency": "EUR", "rates": {"USD": "0.92"}}, {"currency": "EUR"}),
     "ScoringRules": Document(SCORING_RULES, {"fit": [{"field": "country", "any_of": ["GB"], "points": 10}]}, {}),
     "AssignmentRules": Document(ASSIGNMENT_RULES, {"default_team": "emea", "teams": {"emea": ["u1"]}}, {}),
+    "ServiceSettings": Document(
+        SERVICE_SETTINGS,
+        {"queues": [{"name": "returns", "members": [{"user_id": "u1", "capacity": 5}]}], "default_queue": "returns"},
+        {"queues": [{"name": "billing", "manager_id": "m1", "strategy": "least_open"}]},
+    ),
     "ReminderSettings": Document(REMINDER_SETTINGS, {"offsets_minutes": [30]}, {"offsets_minutes": [60, 15]}),
     "NotificationSettings": Document(
         NOTIFICATION_SETTINGS,

@@ -7,8 +7,8 @@ from tools.lambda_api import Staff, call, create
 
 
 def operations(account_id: str) -> list[Operation]:
-    """Cases and their conversation, on a contact of the account (a public reply's email is asked for by the case
-    events worker, not the request)."""
+    """Cases and their conversation, on a contact of the account, and the service settings (a public reply's email
+    is asked for by the case events worker, not the request)."""
     agent = Staff(user="agent", groups=("support",))
     contact = create("createContact", last_name="Service", account_id=account_id)["id"]
     case = create("createCase", agent, subject="Broken", contact_id=contact, queue="returns", owner_id="agent")
@@ -36,6 +36,8 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
         ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
         ("GET /cases (the tenant's)", lambda: call("listCases", agent)),
+        ("GET /service-settings", lambda: call("getServiceSettings", agent)),
+        ("GET /service-settings/history", lambda: call("listServiceSettingsHistory", agent)),
         (
             "POST /cases/{id}/messages (internal)",
             lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),

@@ -6,6 +6,7 @@ from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 CASE = Kind("CASE", "case")
+SERVICE_SETTINGS = Kind("SERVICE_SETTINGS", "service settings", document=True)
 
 
 def _message_added(before: Image, after: Image) -> list[str]:
@@ -14,7 +15,7 @@ def _message_added(before: Image, after: Image) -> list[str]:
 
 CONTEXT = Context(
     name="cases",
-    kinds=(CASE,),
+    kinds=(CASE, SERVICE_SETTINGS),
     # Support works cases (and trashes them); restoring from the trash is a manager's call, erasing an admin's.
     # Posting to a case's conversation is changing the case.
     permissions={
@@ -25,6 +26,11 @@ CONTEXT = Context(
             Action.DELETE: frozenset({Role.ADMIN, Role.MANAGER, Role.SUPPORT}),
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
+        },
+        # Agents see the queues they work in; which queues exist and who is in them is management's call.
+        "service_settings": {
+            Action.READ: EVERYONE,
+            Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER}),
         },
     },
     derivations={CASE.entity: Derivation(("message_added",), _message_added)},

@@ -78,14 +78,14 @@ transaction (100 items: e.g. all 50 tags replaced at once) is refused with a 422
 Erasures. A record erased for good leaves `T#<t>#ERASED#<KIND>#<id>` in the idempotency table (who, when; a
 week's TTL), put in the erase's own transaction: the publisher reads it to say who erased the record and when.
 
-Settings documents (rapport.settings): one setting item each per tenant (`SettingItem`: data, version, stamps,
-and its kind, which names its events), read and replaced whole, in no index: `T#<t>#SETTINGS` / `<KIND>`
-(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`). A document that was a record before it was
-a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules` / `A#META` (a
-tenant's saved rules may still be that record until their next save replaces it with a setting item, the version
-going on). A kind with a document per key (a notification template per name and channel) keeps each where a record
-of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the templates were records before). Each save also
-puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
+Settings documents (rapport.settings): one setting item each per tenant (`SettingItem`: data, version, stamps, and
+its kind, which names its events), read and replaced whole, in no index: `T#<t>#SETTINGS` / `<KIND>`
+(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`, `SERVICE_SETTINGS`). A document that was a
+record before it was a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules`
+/ `A#META` (a tenant's saved rules may still be that record until their next save replaces it with a setting item,
+the version going on). A kind with a document per key (a notification template per name and channel) keeps each
+where a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the templates were records before). Each
+save also puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
 team's round-robin turn, rapport.assignment.store).

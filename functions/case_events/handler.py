@@ -1,18 +1,25 @@
-"""Case events: a public reply is emailed to the customer (`case.message_added`), once however often the bus
-delivers the event."""
+"""Case events: a new case without an owner is routed to a queue and an owner in it (`case.created`), and a public
+reply is emailed to the customer (`case.message_added`), each once however often the bus delivers the event."""
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rapport.cases import router
 from rapport.cases.service import reply_of
 from rapport.dal import tenancy
 from rapport.events.models import DomainEvent
 from rapport.notifications.requests import request_notification
 
 logger = Logger()
+
+
+def _route(event: DomainEvent) -> dict[str, Any]:
+    routed = router.route(event.tenant_id, event.entity_id, datetime.now(UTC))
+    return {"outcome": routed.outcome.value, "queue": routed.queue, "owner_id": routed.owner_id}
 
 
 def _email_reply(event: DomainEvent) -> dict[str, Any]:
@@ -23,6 +30,7 @@ def _email_reply(event: DomainEvent) -> dict[str, Any]:
 
 
 HANDLERS: dict[str, Callable[[DomainEvent], dict[str, Any]]] = {
+    "case.created": _route,
     "case.message_added": _email_reply,
 }
 

@@ -91,6 +91,7 @@ class _ComputedFields(StrictModel):
     first_response_at: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     message_count: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     last_message: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    routed_at: SkipJsonSchema[Any] = Field(default=None, exclude=True)
 
     @field_validator("number", mode="before")
     @classmethod
@@ -106,6 +107,11 @@ class _ComputedFields(StrictModel):
     @classmethod
     def _conversed(cls, value: Any) -> Any:
         raise ValueError("follows the case's messages (POST /cases/{id}/messages) and cannot be set")
+
+    @field_validator("routed_at", mode="before")
+    @classmethod
+    def _routed(cls, value: Any) -> Any:
+        raise ValueError("is stamped when the routing rules place the case and cannot be set")
 
 
 class CaseCreate(_CaseRules, _ComputedFields):
@@ -128,6 +134,7 @@ class CaseStored(_CaseRules):
     first_response_at: Instant | None = None
     message_count: int = 0
     last_message: LastMessage | None = None
+    routed_at: Instant | None = None
 
 
 class Case(CaseStored, RecordMeta):
@@ -136,6 +143,9 @@ class Case(CaseStored, RecordMeta):
     closed_at: datetime | None = None
     first_response_at: datetime | None = Field(default=None, description="The first public staff reply")
     message_count: int = Field(default=0, description="Messages in its conversation, internal notes included")
+    routed_at: datetime | None = Field(
+        default=None, description="When the routing rules placed the case (a new case without an owner), once"
+    )
 
 
 CasePatch = merge_patch.model(CaseCreate, Case, base=_ComputedFields)

@@ -17,6 +17,7 @@ from ulid import ULID
 from rapport import normalize, pagination, timeline
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
+from rapport.assignment import store as assignment_store
 from rapport.auth import Action, Caller
 from rapport.cases import store
 from rapport.cases.manifest import CASE
@@ -125,6 +126,7 @@ class CaseService(RecordService[CaseCreate, Case]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._summaries(before), self._summaries(after))
+        _count_open_cases(work, before, after)
         if after is None or after.deleted or (before is not None and before.data["status"] == after.data["status"]):
             return
         entry = _case_entry(after, None if before is None else before.data["status"])
@@ -269,6 +271,25 @@ def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, An
         data.pop("resolved_at", None)
         data.pop("closed_at", None)
     return data
+
+
+def _open_owner(case: Record | None) -> str | None:
+    """Whose open case it is: its owner while it is live and not resolved or closed."""
+    if case is None or case.deleted or case.data["status"] in DONE_STATUSES:
+        return None
+    owner = case.data.get("owner_id")
+    return str(owner) if owner else None
+
+
+def _count_open_cases(work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+    """Each owner's open cases (what routing by least open cases and capacity reads) follow every case write."""
+    was, now = _open_owner(before), _open_owner(after)
+    case = after or before
+    if was == now or case is None:
+        return
+    for owner, delta in ((was, -1), (now, 1)):
+        if owner is not None:
+            assignment_store.stage_case_load(work, case.tenant_id, owner, delta)
 
 
 def _timelines(case: Record) -> list[Parent]:

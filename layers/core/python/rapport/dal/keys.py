@@ -88,7 +88,7 @@ where a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the te
 save also puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
-team's round-robin turn, rapport.assignment.store).
+team's or a service queue's round-robin turn, rapport.assignment.store).
 
 Tables of their own (not this one, so that every key here starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants): the web form keys (rapport.web_forms.store: a public request carries only its API key id) and

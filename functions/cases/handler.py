@@ -19,12 +19,25 @@ from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, 
 from rapport.cases.service import FILTERS, ME, cases
 from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.dal.idempotency import StoredResponse
-from rapport.notifications.requests import request_notification
 from rapport.pagination import DEFAULT_LIMIT
 from rapport.types import RECORD_ID_PATTERN
 
 app = create_app()
 register_record_routes(app, cases, CaseCreate, CasePatch, Case)
+register_settings_routes(
+    app,
+    SERVICE_SETTINGS,
+    "/service-settings",
+    tag="cases",
+    name="ServiceSettings",
+    reads="The tenant's service queues, case routing rules, business-hours calendars and SLA policies (until saved: "
+    "no queue, Monday-Friday 09:00-17:00 UTC, no policy)",
+    replaces="Replace the tenant's service settings (admin, manager)",
+    description="Queues with their members (capacity, turn order), manager and strategy; routing rules in order "
+    "(the first matching the case's type, priority, channel and account tags picks the queue) and the default queue; "
+    "business-hours calendars and SLA policies (the first whose conditions a case meets times it). A rule, default or "
+    "escalation naming no queue, a policy naming no calendar, a name used twice or a member listed twice is a 422.",
+)
 RecordFilter = Annotated[str | None, Query(min_length=1, max_length=64, pattern=RECORD_ID_PATTERN)]
 
 
@@ -86,7 +99,7 @@ def add_case_message(
     record_id: RecordIdParam, body: CaseMessageCreate, idempotency_key: IdempotencyKey = None
 ) -> Response[CaseMessage]:
     def produce() -> StoredResponse:
-        message = cases.add_message(caller(app), record_id, body, request_notification)
+        message = cases.add_message(caller(app), record_id, body)
         return StoredResponse(status=201, body=message.model_dump_json())
 
     return respond_once(app, idempotency_key, produce)
@@ -103,17 +116,6 @@ def list_case_messages(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[CaseMessage]]:
     return page_response(cases.messages(caller(app), record_id, limit=limit, cursor=cursor))
-
-
-register_settings_routes(
-    app,
-    SERVICE_SETTINGS,
-    "/service-settings",
-    tag="cases",
-    name="ServiceSettings",
-    reads="Business-hours calendars and SLA policies (until set: Monday-Friday 09:00-17:00 UTC, no policy)",
-    replaces="Replace the calendars and SLA policies (admin, manager)",
-)
 
 
 lambda_handler = entrypoint(app)

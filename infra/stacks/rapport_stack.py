@@ -19,6 +19,7 @@ from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
+from infra.constructs.service import Service
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.webhooks import Webhooks
 from infra.constructs.workflows import Workflows
@@ -43,6 +44,7 @@ class RapportStack(Stack):
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
+        Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
@@ -51,9 +53,6 @@ class RapportStack(Stack):
                 "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
             )
             workflows.lead_assignment.grant_start_execution(functions["users"])
-        if "cases" in functions:  # a public reply on a case asks the notifier for the customer's email
-            functions["cases"].add_environment("EVENT_BUS_NAME", domain_events.bus.event_bus_name)
-            domain_events.bus.grant_put_events_to(functions["cases"])
         webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
             webhooks.grant_api(functions["webhooks"])

@@ -88,7 +88,7 @@ def change(service: CaseService, case: Case, **changes: Any) -> Case:
 
 def write(service: CaseService, case: Case, visibility: str = "public", author: str = "staff") -> None:
     message = CaseMessageCreate.model_validate({"body": "Hello", "visibility": visibility, "author": author})
-    service.add_message(caller(SUPPORT), case.id, message, lambda request: None)
+    service.add_message(caller(SUPPORT), case.id, message)
 
 
 def read(service: CaseService, case: Case) -> Case:

@@ -148,7 +148,7 @@ def test_a_met_or_paused_target_does_not_breach(service: CaseService, case: Case
 
     change(service, case.id, status="open")
     reply = CaseMessageCreate.model_validate({"body": "On it", "visibility": "public"})
-    service.add_message(caller_from_claims(SUPPORT.claims()), case.id, reply, lambda request: None)
+    service.add_message(caller_from_claims(SUPPORT.claims()), case.id, reply)
     assert timers_of(case.id, clock.now) == []
     assert fire(service, breach, paris(3, 11, 30)).fired is Fired.STALE
     assert breaches(case.id) == {}

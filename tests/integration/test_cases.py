@@ -3,15 +3,17 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
+from case_events.handler import lambda_handler as case_events
 
 from rapport import config
 from rapport.auth import caller_from_claims
 from rapport.cases import store as case_store
-from rapport.cases.models import CaseMessageCreate, Visibility
-from rapport.cases.service import cases
+from rapport.cases.models import CaseMessage, CaseMessageCreate, Visibility
+from rapport.cases.service import cases, reply_of
 from rapport.contacts.manifest import CONTACT
+from rapport.events.models import DomainEvent
 from rapport.notifications.requests import NotificationRequest
-from tests.integration.followups import Bus
+from tests.integration.followups import CONTEXT, Bus
 from tests.integration.stored import summaries_in
 from tools.lambda_api import Staff, call, create
 from tools.metering import dynamodb_requests
@@ -46,12 +48,14 @@ def listed(staff: Staff = SUPPORT, **query: str) -> list[str]:
     return [case["subject"] for case in reply.body["items"]]
 
 
-def post_message(case_id: str, body: str, visibility: str, staff: Staff = SUPPORT) -> list[NotificationRequest]:
-    """Post through the service with the notifier's port captured: the requests it made."""
-    requested: list[NotificationRequest] = []
-    payload = CaseMessageCreate(body=body, visibility=Visibility(visibility))
-    cases.add_message(caller_of(staff), case_id, payload, requested.append)
-    return requested
+def post_message(case_id: str, body: str, visibility: str, staff: Staff = SUPPORT) -> CaseMessage:
+    return cases.add_message(caller_of(staff), case_id, CaseMessageCreate(body=body, visibility=Visibility(visibility)))
+
+
+def replies(bus: Bus) -> list[NotificationRequest | None]:
+    """The customer emails the new `case.message_added` events ask for (None for an internal note)."""
+    added = [event for event in bus.publish_new() if event["detail-type"] == "case.message_added"]
+    return [reply_of(DomainEvent.model_validate(event["detail"])) for event in added]
 
 
 @pytest.fixture
@@ -149,9 +153,25 @@ def test_each_list_is_one_query_newest_first(contact, account):
     assert listed(contact_id=contact) == ["b", "a"]
     assert listed(account_id=account) == ["d", "b", "a"]
     assert listed(OTHER_TENANT, account_id=account) == []
+    assert listed() == ["d", "c", "b", "a"]
+    assert listed(OTHER_TENANT) == []
 
 
-@pytest.mark.parametrize("query", [{}, {"status": "open"}, {"queue": "returns"}, {"contact_id": UNKNOWN, "queue": "x"}])
+def test_without_a_filter_the_list_is_the_tenant_s_live_cases_newest_first_paged(contact):
+    for n in range(3):
+        new_case(contact_id=contact, subject=f"case {n}")
+    trashed = new_case(contact_id=contact, subject="trashed")
+    assert call("deleteCase", SUPPORT, record_id=trashed["id"], headers={"If-Match": None}).status == 204
+    first = call("listCases", SUPPORT, query={"limit": "2"})
+    assert first.status == 200, first.body
+    assert [case["subject"] for case in first.body["items"]] == ["case 2", "case 1"]
+    rest = call("listCases", SUPPORT, query={"limit": "2", "cursor": first.body["next_cursor"]})
+    assert [case["subject"] for case in rest.body["items"]] == ["case 0"] and rest.body["next_cursor"] is None
+    elsewhere = call("listCases", SUPPORT, query={"contact_id": contact, "cursor": first.body["next_cursor"]})
+    assert elsewhere.status == 400
+
+
+@pytest.mark.parametrize("query", [{"status": "open"}, {"queue": "returns"}, {"contact_id": UNKNOWN, "queue": "x"}])
 def test_a_filter_combination_the_list_does_not_serve_is_a_400_that_lists_them(query):
     reply = call("listCases", SUPPORT, query=query)
     assert reply.status == 400, reply.body
@@ -219,11 +239,17 @@ def test_a_new_contact_brings_its_account_unless_the_account_changes_too(contact
 
 
 def test_only_a_public_staff_reply_is_emailed_and_stamps_the_first_response(contact):
+    bus = Bus()
     case = new_case(contact_id=contact, subject="Where is my part?")
-    assert post_message(case["id"], "Checking with the warehouse", "internal") == []
+    post_message(case["id"], "Checking with the warehouse", "internal")
+    assert replies(bus) == [None]
     noted = call("getCase", SUPPORT, record_id=case["id"]).body
     assert noted.get("first_response_at") is None and noted["message_count"] == 1
-    [request] = post_message(case["id"], "It left today.\nTracking: 1Z999", "public")
+    message = post_message(case["id"], "It left today.\nTracking: 1Z999", "public")
+    with dynamodb_requests() as requests:
+        [request] = replies(bus)
+    assert requests.count("Query") == 1 and "GetItem" not in requests  # the message's body, nothing more
+    assert request is not None and request.dedupe_key == f"case-message:{message.id}"
     assert request.recipient.type == "contact" and request.recipient.id == contact
     assert (request.template, request.channel, request.tenant_id) == ("case_reply", "email", SUPPORT.tenant)
     assert request.context["case"]["number"] == case["number"]
@@ -302,13 +328,14 @@ def bus_queue(monkeypatch: pytest.MonkeyPatch) -> Any:
     return received
 
 
-def test_a_public_reply_posted_through_the_api_puts_its_request_on_the_bus(contact, bus_queue):
+def test_a_public_reply_is_emailed_from_its_event_by_the_case_events_worker_once_per_message(contact, bus_queue):
+    bus = Bus()
     case = new_case(contact_id=contact, subject="Where is my part?")
     key: dict[str, str | None] = {"Idempotency-Key": "reply-1"}
     note = call(
         "addCaseMessage", SUPPORT, record_id=case["id"], body={"body": "n", "visibility": "internal"}, headers=NO_KEY
     )
-    assert note.status == 201 and bus_queue() == []
+    assert note.status == 201
     reply = call(
         "addCaseMessage",
         SUPPORT,
@@ -326,9 +353,26 @@ def test_a_public_reply_posted_through_the_api_puts_its_request_on_the_bus(conta
         headers=key,
     )
     assert again.body == reply.body
-    [request] = bus_queue()
-    assert request["template"] == "case_reply" and request["dedupe_key"] == f"case-message:{reply.body['id']}"
+    assert bus_queue() == []  # the API puts nothing on the bus: the worker does, from the table's events
+    added = [event for event in bus.publish_new() if event["detail-type"] == "case.message_added"]
+    assert len(added) == 2
+    answers = [case_events(event, CONTEXT) for event in [*added, added[-1]]]  # the last one delivered twice
+    assert answers == [{"requested": None}, {"requested": "case_reply"}, {"requested": "case_reply"}]
+    requests = bus_queue()
+    assert {request["dedupe_key"] for request in requests} == {f"case-message:{reply.body['id']}"}
+    assert requests[0]["context"]["message"]["body"] == "On its way"
     assert call("getCase", SUPPORT, record_id=case["id"]).body["message_count"] == 2
+
+
+def test_a_public_reply_is_stored_and_answered_201_whatever_the_bus_does(contact, monkeypatch):
+    monkeypatch.setenv("EVENT_BUS_NAME", "no-such-bus")
+    config.reload()
+    case = new_case(contact_id=contact)
+    reply = call(
+        "addCaseMessage", SUPPORT, record_id=case["id"], body={"body": "Sorry!", "visibility": "public"}, headers=NO_KEY
+    )
+    assert reply.status == 201, reply.body
+    assert [m["body"] for m in call("listCaseMessages", SUPPORT, record_id=case["id"]).body["items"]] == ["Sorry!"]
 
 
 def test_case_events_come_from_the_table(contact):

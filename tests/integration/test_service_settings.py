@@ -45,7 +45,8 @@ def test_split_shifts_holidays_and_policies_are_saved_and_read_back() -> None:
         "warn_before_minutes": 15,
         "escalation": {"notify_queue_manager": False, "raise_priority_to": "urgent", "move_to_queue": "tier2"},
     }
-    saved = save({"calendars": [calendar], "sla_policies": [policy]})
+    tier2 = {"name": "tier2", "members": [{"user_id": "agent-9", "capacity": 5}]}
+    saved = save({"queues": [tier2], "calendars": [calendar], "sla_policies": [policy]})
     assert saved.status == 200, saved.body
     read = call("getServiceSettings", SUPPORT).body
     assert read["calendars"][0]["holidays"] == ["2026-11-11", "2026-12-25"]
@@ -56,6 +57,13 @@ def test_split_shifts_holidays_and_policies_are_saved_and_read_back() -> None:
         "raise_priority_to": "urgent",
         "move_to_queue": "tier2",
     }
+
+
+def test_an_escalation_into_a_queue_that_does_not_exist_is_refused_naming_it() -> None:
+    policy = {**POLICY, "escalation": {"move_to_queue": "tier2"}}
+    refused = save({"calendars": [PARIS], "sla_policies": [policy]})
+    assert refused.status == 422
+    assert [error["field"] for error in refused.body["errors"]] == ["sla_policies[0].escalation.move_to_queue"]
 
 
 @pytest.mark.parametrize(

@@ -48,16 +48,20 @@ DOCUMENTS = {
     "CurrencyRates": Document(CURRENCY_RATES, {"currency": "EUR", "rates": {"USD": "0.92"}}, {"currency": "EUR"}),
     "ScoringRules": Document(SCORING_RULES, {"fit": [{"field": "country", "any_of": ["GB"], "points": 10}]}, {}),
     "AssignmentRules": Document(ASSIGNMENT_RULES, {"default_team": "emea", "teams": {"emea": ["u1"]}}, {}),
+    "ServiceSettings": Document(
+        SERVICE_SETTINGS,
+        {
+            "queues": [{"name": "returns", "members": [{"user_id": "u1", "capacity": 5}]}],
+            "default_queue": "returns",
+            "calendars": [{"name": "paris", "time_zone": "Europe/Paris"}],
+        },
+        {"queues": [{"name": "billing", "manager_id": "m1", "strategy": "least_open"}]},
+    ),
     "ReminderSettings": Document(REMINDER_SETTINGS, {"offsets_minutes": [30]}, {"offsets_minutes": [60, 15]}),
     "NotificationSettings": Document(
         NOTIFICATION_SETTINGS,
         {"time_zone": "Europe/Berlin", "locale": "de-DE"},
         {"time_zone": "America/New_York"},
-    ),
-    "ServiceSettings": Document(
-        SERVICE_SETTINGS,
-        {"calendars": [{"name": "paris", "time_zone": "Europe/Paris"}]},
-        {"calendars": [{"name": "paris", "time_zone": "Europe/Paris", "holidays": ["2026-12-25"]}]},
     ),
     "NotificationTemplate": Document(
         NOTIFICATION_TEMPLATE,

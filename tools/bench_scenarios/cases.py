@@ -7,11 +7,13 @@ from tools.lambda_api import Staff, call, create
 
 
 def operations(account_id: str) -> list[Operation]:
-    """Cases and their conversation, on a contact of the account (internal notes: the bench has no bus)."""
+    """Cases and their conversation, on a contact of the account, and the service settings (a public reply's email
+    is asked for by the case events worker, not the request)."""
     agent = Staff(user="agent", groups=("support",))
     contact = create("createContact", last_name="Service", account_id=account_id)["id"]
     case = create("createCase", agent, subject="Broken", contact_id=contact, queue="returns", owner_id="agent")
     note = {"body": "Checking", "visibility": "internal"}
+    public = {"body": "On its way", "visibility": "public"}
     resolved = {"status": "resolved", "resolution": "Sent again"}
     no_key: dict[str, str | None] = {"Idempotency-Key": None}
     return [
@@ -33,6 +35,9 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /cases?owner_id=me", lambda: call("listCases", agent, query={"owner_id": "me"})),
         ("GET /cases?contact_id=", lambda: call("listCases", agent, query={"contact_id": contact})),
         ("GET /cases?account_id=", lambda: call("listCases", agent, query={"account_id": account_id})),
+        ("GET /cases (the tenant's)", lambda: call("listCases", agent)),
+        ("GET /service-settings", lambda: call("getServiceSettings", agent)),
+        ("GET /service-settings/history", lambda: call("listServiceSettingsHistory", agent)),
         (
             "GET /cases?breach_before= (the SLA work list)",
             lambda: call("listCases", agent, query={"breach_before": "2026-12-01T09:00:00Z"}),
@@ -41,6 +46,10 @@ def operations(account_id: str) -> list[Operation]:
         (
             "POST /cases/{id}/messages (internal)",
             lambda: call("addCaseMessage", agent, record_id=case["id"], body=note, headers=no_key),
+        ),
+        (
+            "POST /cases/{id}/messages (public)",
+            lambda: call("addCaseMessage", agent, record_id=case["id"], body=public, headers=no_key),
         ),
         ("GET /cases/{id}/messages", lambda: call("listCaseMessages", agent, record_id=case["id"])),
     ]

@@ -1,4 +1,6 @@
-"""Pure rules of assignment: which team a lead goes to, the weighted rotation, who can take a lead now."""
+"""Pure rules of assignment: which team a lead goes to, the weighted rotation, the least loaded first, who can take
+a lead now. The rotation, the load order and `is_away` serve every pool of people taking work in turns: a team's
+reps taking leads, a queue's agents taking cases (rapport.cases.router)."""
 
 from __future__ import annotations
 
@@ -75,6 +77,15 @@ def turns_from(turn: int, cycle: Sequence[str]) -> list[tuple[int, str]]:
     return order
 
 
+def least_loaded(turns: Sequence[tuple[int, str]], loads: Mapping[str, int]) -> list[tuple[int, str]]:
+    """`turns` (as `turns_from` gives them) fewest open items first; equals keep their turn order."""
+    return sorted(turns, key=lambda turn: loads.get(turn[1], 0))
+
+
+def is_away(profile: UserProfile | None, now: datetime) -> bool:
+    return profile is not None and profile.away is not None and profile.away.covers(now)
+
+
 @dataclass(frozen=True)
 class Load:
     open_leads: int = 0
@@ -85,7 +96,7 @@ def unavailable(profile: UserProfile | None, load: Load, now: datetime) -> str |
     """Why the rep cannot take a lead now (None: they can)."""
     if profile is None:
         return "no profile"
-    if profile.away is not None and profile.away.covers(now):
+    if is_away(profile, now):
         return "away"
     if profile.max_open_leads is not None and load.open_leads >= profile.max_open_leads:
         return "at capacity"

@@ -1,14 +1,18 @@
-"""Lead assignment's counters (rapport.dal.keys has the shared layout and says why this is here).
+"""Assignment's counters, for leads and cases (rapport.dal.keys has the shared layout and says why this is here).
 
 | item                                   | pk                     | sk                      |
 |----------------------------------------|------------------------|-------------------------|
 | the rep's open leads assigned (Number) | T#<t>#USER#<sub>       | B#LOAD                  |
 | leads assigned on a day (rep's day)    | T#<t>#USER#<sub>       | B#DAY#<yyyy-mm-dd>      |
+| the agent's open cases owned (Number)  | T#<t>#USER#<sub>       | B#LOAD#CASE             |
 | a team's round-robin cursor (turn)     | T#<t>#SETTINGS         | RR#<team>               |
+| a service queue's round-robin cursor   | T#<t>#SETTINGS         | RR#QUEUE#<queue>        |
 
 The counters are `CounterItem`s updated with ADD under a cap condition, the cursor with a condition on the turn
 read, all in the assignment's one transaction (rapport.assignment.service): a concurrent assignment that got in
-first fails it, and the loser reads again. Counting open leads down when a lead is closed by hand is not wired yet.
+first fails it, and the loser reads again. Counting open leads down when a lead is closed by hand is not wired yet;
+open cases are counted by every case write (rapport.cases.service), whoever makes it. Team names have no `#`, so a
+team's cursor never meets a queue's.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ from rapport.dal.repository import UnitOfWork, plain
 from rapport.users.manifest import USER
 
 LOAD_SK = "B#LOAD"
+CASE_LOAD_SK = "B#LOAD#CASE"
+QUEUE_POOL_PREFIX = "QUEUE#"
 ASSIGNED_DAY_PREFIX = "B#DAY#"
 ROUND_ROBIN_PREFIX = "RR#"
 
@@ -61,17 +67,25 @@ def _value(item: Item | None) -> int:
     return int(item.value or 0) if isinstance(item, CounterItem) else 0
 
 
-def profiles(tenant_id: str, reps: Iterable[str]) -> dict[str, tuple[dict[str, Any] | None, int]]:
-    """Each rep's live profile's data (None without one) and open-lead count: one BatchGetItem."""
-    wanted = [(_user_pk(tenant_id, rep), sk) for rep in reps for sk in (keys.META_SK, LOAD_SK)]
+def profiles(
+    tenant_id: str, reps: Iterable[str], load_sk: str = LOAD_SK
+) -> dict[str, tuple[dict[str, Any] | None, int]]:
+    """Each rep's live profile's data (None without one) and load (`load_sk`: open leads, or CASE_LOAD_SK's open
+    cases): one BatchGetItem."""
+    wanted = [(_user_pk(tenant_id, rep), sk) for rep in reps for sk in (keys.META_SK, load_sk)]
     found = _batch_get(wanted)
     read: dict[str, tuple[dict[str, Any] | None, int]] = {}
     for rep in reps:
         item = found.get((_user_pk(tenant_id, rep), keys.META_SK))
         live = isinstance(item, RecordItem) and item.deleted_at is None
         profile = plain(item.data) if live and isinstance(item, RecordItem) else None
-        read[rep] = profile, _value(found.get((_user_pk(tenant_id, rep), LOAD_SK)))
+        read[rep] = profile, _value(found.get((_user_pk(tenant_id, rep), load_sk)))
     return read
+
+
+def queue_pool(queue: str) -> str:
+    """The round-robin pool of a service queue, beside the teams' (`turn`, `stage_turn`)."""
+    return f"{QUEUE_POOL_PREFIX}{queue}"
 
 
 def assigned_on(tenant_id: str, days: dict[str, str]) -> dict[str, int]:
@@ -93,7 +107,7 @@ def open_leads(tenant_id: str, user_id: str) -> int:
 
 
 def turn(tenant_id: str, team: str) -> int | None:
-    """The team's round-robin turn (None before its first assignment)."""
+    """The team's (or `queue_pool`'s) round-robin turn (None before its first assignment)."""
     return _read_counter(keys.settings_pk(tenant_id), _round_robin_sk(team))
 
 
@@ -120,6 +134,11 @@ def stage_assigned(
 def stage_released(work: UnitOfWork, tenant_id: str, user_id: str) -> None:
     """One open lead fewer for the rep."""
     _bump(work, tenant_id, _user_pk(tenant_id, user_id), LOAD_SK, -1, None)
+
+
+def stage_case_load(work: UnitOfWork, tenant_id: str, user_id: str, delta: int) -> None:
+    """The agent's open cases up or down by `delta` (uncapped: a case given by hand counts too)."""
+    _bump(work, tenant_id, _user_pk(tenant_id, user_id), CASE_LOAD_SK, delta, None)
 
 
 def stage_turn(work: UnitOfWork, tenant_id: str, team: str, read: int | None, turn: int) -> None:

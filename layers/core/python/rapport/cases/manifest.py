@@ -37,7 +37,7 @@ CONTEXT = Context(
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
         },
-        # Business hours and SLA targets bind every agent: management's call.
+        # Queues, routing, business hours and SLA targets bind every agent: management's call.
         "service_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
     derivations={CASE.entity: Derivation(("message_added", "sla_warned", "sla_breached"), _derived)},

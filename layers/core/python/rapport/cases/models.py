@@ -98,6 +98,7 @@ class _ComputedFields(StrictModel):
     last_message: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     sla: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     sla_basis: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    routed_at: SkipJsonSchema[Any] = Field(default=None, exclude=True)
 
     @field_validator("number", mode="before")
     @classmethod
@@ -118,6 +119,11 @@ class _ComputedFields(StrictModel):
     @classmethod
     def _timed(cls, value: Any) -> Any:
         raise ValueError("is timed by the SLA policy that applies to the case (GET/PUT /service-settings)")
+
+    @field_validator("routed_at", mode="before")
+    @classmethod
+    def _routed(cls, value: Any) -> Any:
+        raise ValueError("is stamped when the routing rules place the case and cannot be set")
 
 
 class CaseCreate(_CaseRules, _ComputedFields):
@@ -141,6 +147,7 @@ class CaseStored(_CaseRules):
     message_count: int = 0
     last_message: LastMessage | None = None
     sla_basis: dict[str, Any] | None = None  # rapport.cases.sla.SlaBasis
+    routed_at: Instant | None = None
 
 
 class TargetClock(LazyModel):
@@ -171,6 +178,9 @@ class Case(CaseStored, RecordMeta):
     sla_basis: SkipJsonSchema[dict[str, Any] | None] = Field(default=None, exclude=True)
     sla: SlaFigures | None = Field(
         default=None, description="Its SLA targets at the time of the read (none: no policy applied when created)"
+    )
+    routed_at: datetime | None = Field(
+        default=None, description="When the routing rules placed the case (a new case without an owner), once"
     )
 
 

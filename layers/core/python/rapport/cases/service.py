@@ -17,6 +17,7 @@ from ulid import ULID
 from rapport import normalize, pagination, timeline
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
+from rapport.assignment import store as assignment_store
 from rapport.auth import Action, Caller
 from rapport.cases import sla, store
 from rapport.cases.manifest import CASE
@@ -39,6 +40,7 @@ from rapport.dal import repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
+from rapport.events.models import DomainEvent
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id, normalized_filter
@@ -51,6 +53,7 @@ SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id",
 FILTERS = Combinations(
     "Cases",
     (
+        (),
         ("number",),
         ("queue", "status"),
         ("owner_id",),
@@ -61,7 +64,6 @@ FILTERS = Combinations(
     ),
 )
 
-RequestNotification = Callable[[NotificationRequest], None]
 Clock = Callable[[], datetime]
 
 
@@ -172,6 +174,7 @@ class CaseService(RecordService[CaseCreate, Case]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._summaries(before), self._summaries(after))
+        _count_open_cases(work, before, after)
         if after is None or after.deleted or (before is not None and before.data["status"] == after.data["status"]):
             return
         entry = _case_entry(after, None if before is None else before.data["status"])
@@ -209,8 +212,8 @@ class CaseService(RecordService[CaseCreate, Case]):
         limit: int,
         cursor: str | None,
     ) -> Page[Case]:
-        """One Query per filter combination in FILTERS, newest first (the SLA work list `breach_before`: soonest
-        due first); any other combination is a 400."""
+        """One Query per filter combination in FILTERS (none: the tenant's cases), newest first (the SLA work list
+        `breach_before`: soonest due first); any other combination is a 400."""
         tenant = caller.tenant_id
         owner = caller.user_id if owner_id == ME else owner_id
         filters: dict[str, Any] = {
@@ -233,31 +236,27 @@ class CaseService(RecordService[CaseCreate, Case]):
             found = store.of_contact(tenant, contact_id)
         elif filters["breach_before"] is not None:
             found = store.due_before(tenant, filters["breach_before"])
-        else:
-            assert account_id is not None, "FILTERS allows no other combination"
+        elif account_id is not None:
             found = store.of_account(tenant, account_id)
+        else:
+            found = store.of_tenant(tenant)
         return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
     # The conversation
 
-    def add_message(
-        self, caller: Caller, case_id: str, payload: CaseMessageCreate, request_notification: RequestNotification
-    ) -> CaseMessage:
-        """Add a staff message to the case's conversation, in one transaction with the case's change; a public one
-        then asks the notifier to email it to the case's contact (`case_reply`)."""
+    def add_message(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+        """Add a staff message to the case's conversation, in one transaction with the case's change (a public one
+        is emailed from the `case.message_added` event this yields: `reply_of`)."""
         caller.require(self.resource, Action.UPDATE)
         for remaining in reversed(range(self.write_attempts)):
             try:
-                case, message = self._post(caller, case_id, payload)
-                break
+                return self._post(caller, case_id, payload)
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
-        if message.visibility is Visibility.PUBLIC and message.author is Author.STAFF:
-            request_notification(_reply(caller.tenant_id, case, message))
-        return message
+        raise AssertionError("write_attempts is at least 1")
 
-    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> tuple[Case, CaseMessage]:
+    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
         now = normalize.instant(self.clock())
@@ -288,7 +287,8 @@ class CaseService(RecordService[CaseCreate, Case]):
         self.stage_update(work, caller, record, changes)
         stored = message.model_dump(mode="json", exclude={"id", "case_id"})
         work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
-        return self.commit(work, record), message
+        self.commit(work, record)
+        return message
 
     def messages(self, caller: Caller, case_id: str, *, limit: int, cursor: str | None) -> Page[CaseMessage]:
         """The case's conversation, oldest first: ONE Query, which also reads the case on the first page (a 404
@@ -339,6 +339,25 @@ def _conversed(basis: dict[str, Any], author: Author, responded: bool, at: datet
     return facts.model_dump(mode="json")
 
 
+def _open_owner(case: Record | None) -> str | None:
+    """Whose open case it is: its owner while it is live and not resolved or closed."""
+    if case is None or case.deleted or case.data["status"] in DONE_STATUSES:
+        return None
+    owner = case.data.get("owner_id")
+    return str(owner) if owner else None
+
+
+def _count_open_cases(work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+    """Each owner's open cases (what routing by least open cases and capacity reads) follow every case write."""
+    was, now = _open_owner(before), _open_owner(after)
+    case = after or before
+    if was == now or case is None:
+        return
+    for owner, delta in ((was, -1), (now, 1)):
+        if owner is not None:
+            assignment_store.stage_case_load(work, case.tenant_id, owner, delta)
+
+
 def _timelines(case: Record) -> list[Parent]:
     """The timelines a case's entry goes to: the case's, its contact's and its account's."""
     owners = [Parent(CASE, case.id), Parent(CONTACT, case.data["contact_id"])]
@@ -363,19 +382,27 @@ def _case_entry(case: Record, from_status: str | None) -> CaseEntry:
     )
 
 
-def _reply(tenant_id: str, case: Case, message: CaseMessage) -> NotificationRequest:
-    """The customer's email of a public reply: its subject carries the case number (`[CS-1042] Re: ...`), so their
-    answer can be threaded back to the case."""
+def reply_of(event: DomainEvent) -> NotificationRequest | None:
+    """The customer's email of the public reply a `case.message_added` event announces (None for an internal note,
+    or a message erased since): its subject carries the case number (`[CS-1042] Re: ...`), so their answer can be
+    threaded back to the case. The body is read from the table (events do not carry it): ONE Query."""
+    case, added = event.record, event.record["last_message"]
+    if added["visibility"] != Visibility.PUBLIC:
+        return None
+    found = repository.partition_summaries(store.message(event.tenant_id, event.entity_id, added["id"]))
+    message = next(found, None)
+    if message is None:
+        return None
     return NotificationRequest(
-        tenant_id=tenant_id,
-        recipient=Recipient(type=RecipientType.CONTACT, id=case.contact_id),
+        tenant_id=event.tenant_id,
+        recipient=Recipient(type=RecipientType.CONTACT, id=case["contact_id"]),
         template=CASE_REPLY.name,
         channel="email",
         context={
-            "case": {"id": case.id, "number": case.number, "subject": case.subject, "status": case.status.value},
-            "message": {"body": message.body},
+            "case": {"id": event.entity_id, **{field: case[field] for field in ("number", "subject", "status")}},
+            "message": {"body": message.data["body"]},
         },
-        dedupe_key=f"case-message:{message.id}",
+        dedupe_key=f"case-message:{added['id']}",
     )
 
 

@@ -1,5 +1,6 @@
 """The service settings (`GET/PUT /service-settings`, one settings document per tenant, rapport.settings): the
-business-hours calendars and the SLA policies that time the cases.
+queues and the rules routing cases to them (rapport.cases.routing), the business-hours calendars and the SLA
+policies that time the cases.
 
 A calendar is named, in an IANA time zone, open by weekday in shifts (split shifts allowed, none overlapping) and
 closed on its holidays. A policy names the calendar its clock runs on, the conditions a case meets for it to
@@ -21,6 +22,7 @@ from pydantic import AfterValidator, Field, StrictBool, StrictInt, StringConstra
 from rapport.cases import manifest
 from rapport.cases.business_hours import BusinessCalendar, Shift
 from rapport.cases.models import CaseChannel, CasePriority, CaseType, Queue
+from rapport.cases.routing import MAX_QUEUES, MAX_RULES, RoutingRule, ServiceQueue
 from rapport.errors import FieldError, InvalidInput, dotted_path
 from rapport.locales import TimeZone
 from rapport.settings import SettingsDocument
@@ -161,6 +163,13 @@ class SlaPolicy(StrictModel):
 
 
 class ServiceSettings(StrictModel):
+    queues: list[ServiceQueue] = Field(default_factory=list, max_length=MAX_QUEUES, description="Each name once")
+    routing_rules: list[RoutingRule] = Field(
+        default_factory=list,
+        max_length=MAX_RULES,
+        description="In order: the first rule matching a case picks its queue",
+    )
+    default_queue: Queue | None = Field(default=None, description="The queue of a case no routing rule matches")
     calendars: list[Calendar] = Field(
         default_factory=lambda: [Calendar(name=DEFAULT_CALENDAR, time_zone="UTC")],
         max_length=MAX_CALENDARS,
@@ -186,6 +195,27 @@ def _duplicates(field: str, names: list[str]) -> list[FieldError]:
     return errors
 
 
+def _queue_errors(content: ServiceSettings) -> list[FieldError]:
+    """Queue names are unique, and every queue a rule, the default or an escalation names is one of them."""
+    named: set[str] = set()
+    errors: list[FieldError] = []
+    for index, queue in enumerate(content.queues):
+        if queue.name in named:
+            errors.append(FieldError(f"queues[{index}].name", f"names the queue {queue.name} twice", "duplicate"))
+        named.add(queue.name)
+    for index, rule in enumerate(content.routing_rules):
+        if rule.queue not in named:
+            errors.append(FieldError(f"routing_rules[{index}].queue", f"no queue is named {rule.queue}", "unknown"))
+    if content.default_queue is not None and content.default_queue not in named:
+        errors.append(FieldError("default_queue", f"no queue is named {content.default_queue}", "unknown"))
+    for index, policy in enumerate(content.sla_policies):
+        target = policy.escalation.move_to_queue
+        if target is not None and target not in named:
+            field = dotted_path(("sla_policies", index, "escalation", "move_to_queue"))
+            errors.append(FieldError(field, f"no queue is named {target}", "unknown"))
+    return errors
+
+
 def _beyond_a_year(content: ServiceSettings) -> list[FieldError]:
     """Targets longer than a year of their calendar's business hours: a due time that far is no target (and
     would cost a read that long a search)."""
@@ -205,9 +235,10 @@ def _beyond_a_year(content: ServiceSettings) -> list[FieldError]:
 
 class ServiceSettingsDocument(SettingsDocument[ServiceSettings]):
     def validate(self, key: str | None, content: ServiceSettings) -> ServiceSettings:
-        """Names are unique among calendars and among policies, and a policy's calendar is one of them."""
+        """Names are unique among queues, calendars and policies, and what a rule, a policy or an escalation names
+        is one of them."""
         calendars = [calendar.name for calendar in content.calendars]
-        errors = _duplicates("calendars", calendars)
+        errors = _queue_errors(content) + _duplicates("calendars", calendars)
         errors += _duplicates("sla_policies", [policy.name for policy in content.sla_policies])
         errors += _beyond_a_year(content)
         errors += [

@@ -20,10 +20,10 @@ of its conversation are one Query.
 | gsi4  | a queue's cases in a status             | T#<t>#CASE#QUEUE#<queue>#<status>   | <case id>   |
 
 Search entries (copies of the live case, rapport.dal.keys): `S#ACC` on gsi1 `T#<t>#ACC#<account>#CASE` (an
-account's cases, newest first), `S#NUMBER` on gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number) and, while
-an SLA target of the case runs (rapport.cases.sla: a policy applies, the case is not stopped, a target is unmet),
-`S#SLA` on gsi3 `T#<t>#CASE#SLA` sorted by `<soonest due instant>#<case id>` (the SLA work list, soonest first).
-Case ids are ULIDs, so sorting by id is sorting by creation. A trashed case leaves every index.
+account's cases, newest first), `S#ALL` on gsi1 `T#<t>#CASE` (the tenant's cases, newest first), `S#NUMBER` on
+gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number) and, while an SLA target of the case runs (rapport.cases.sla:
+a policy applies, the case is not stopped, a target is unmet), `S#SLA` on gsi3 `T#<t>#CASE#SLA` sorted by
+`<soonest due instant>#<case id>` (the SLA work list, soonest first).
 
 In a contact's partition, for its 360 view: `C#CASE#<case id>` (kind `CASE`) an open case of the contact (not
 resolved, closed or trashed), moved when the case's contact changes, in the case's own transaction.
@@ -50,6 +50,7 @@ SUMMARY_PREFIX = "C#CASE#"
 ACCOUNT_ENTRY = "ACC"
 NUMBER_ENTRY = "NUMBER"
 SLA_ENTRY = "SLA"
+TENANT_ENTRY = "ALL"
 
 
 def next_number(tenant_id: str) -> str:
@@ -105,7 +106,10 @@ def index_keys(
     """`sla_due`: the soonest due instant (canonical UTC) of the case's running SLA targets, if any."""
     if deleted:
         return IndexKeys()
-    entries = [SearchEntry(keys.search_entry_sk(NUMBER_ENTRY), "gsi2", _number_pk(tenant_id, number), case_id)]
+    entries = [
+        SearchEntry(keys.search_entry_sk(NUMBER_ENTRY), "gsi2", _number_pk(tenant_id, number), case_id),
+        SearchEntry(keys.search_entry_sk(TENANT_ENTRY), "gsi1", keys.list_pk(tenant_id, CASE), case_id),
+    ]
     if sla_due:
         due_entry = SearchEntry(keys.search_entry_sk(SLA_ENTRY), "gsi3", _sla_pk(tenant_id), f"{sla_due}#{case_id}")
         entries.append(due_entry)
@@ -125,6 +129,11 @@ def index_keys(
         gsi4pk=_queue_pk(tenant_id, queue, status) if queue else None,
         gsi4sk=case_id if queue else None,
     )
+
+
+def of_tenant(tenant_id: str) -> IndexQuery:
+    """The tenant's live cases, newest first."""
+    return IndexQuery("gsi1", keys.list_pk(tenant_id, CASE), newest_first=True)
 
 
 def by_number(tenant_id: str, number: str) -> IndexQuery:
@@ -171,6 +180,13 @@ def conversation(tenant_id: str, case_id: str) -> PartitionQuery:
     """The case, then its messages, oldest first."""
     partition = keys.record_pk(tenant_id, CASE, case_id)
     return PartitionQuery(partition, start=keys.META_SK, end=f"{MESSAGE_PREFIX}{keys.RANGE_END}")
+
+
+def message(tenant_id: str, case_id: str, message_id: str) -> PartitionQuery:
+    """One message of the case's conversation."""
+    partition = keys.record_pk(tenant_id, CASE, case_id)
+    sk = f"{MESSAGE_PREFIX}{message_id}"
+    return PartitionQuery(partition, start=sk, end=sk)
 
 
 def messages(tenant_id: str, case_id: str) -> PartitionQuery:

@@ -80,7 +80,8 @@ week's TTL), put in the erase's own transaction: the publisher reads it to say w
 
 Settings documents (rapport.settings): one setting item each per tenant (`SettingItem`: data, version, stamps,
 and its kind, which names its events), read and replaced whole, in no index: `T#<t>#SETTINGS` / `<KIND>`
-(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`, `TENANT`). A document that was a record before
+(`CURRENCY_RATES`, `ASSIGNMENT_RULES`, `REMINDERS`, `NOTIFICATIONS`, `TENANT`,
+`SERVICE_SETTINGS`). A document that was a record before
 it was a settings document stays where the record was: the lead scoring rules at `T#<t>#SCORING#rules` / `A#META`
 (a tenant's saved rules may still be that record until their next save replaces it with a setting item, the
 version going on). A kind with a document per key (a notification template per name and channel) keeps each where
@@ -88,7 +89,7 @@ a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the template
 puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
-team's round-robin turn, rapport.assignment.store).
+team's or a service queue's round-robin turn, rapport.assignment.store).
 
 Tables of their own (not this one, so that every key here starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants): the web form keys (rapport.web_forms.store: a public request carries only its API key id) and

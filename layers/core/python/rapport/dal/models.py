@@ -194,7 +194,8 @@ class SettingVersionItem(Item, discriminator="setting_version"):
 
 class CounterItem(Item, discriminator="counter"):
     """A Number updated in place (ADD under a cap, or SET over the value read): a rep's open leads, the leads
-    assigned to them on a day, a team's round-robin turn (see rapport.assignment.store)."""
+    assigned to them on a day, an agent's open cases, a team's or a queue's round-robin turn (see
+    rapport.assignment.store)."""
 
     value = NumberAttribute(null=True)
 

@@ -11,6 +11,7 @@ import pytest
 
 from rapport import contexts
 from rapport.assignment.manifest import ASSIGNMENT_RULES
+from rapport.consent.manifest import MARKETING_SETTINGS
 from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
@@ -57,6 +58,11 @@ DOCUMENTS = {
         {"subject": "{{ lead.name }}", "text": "Hi {{ recipient.first_name }}"},
         {"subject": "New lead", "text": "Hello", "html": "<p>{{ lead.name }}</p>"},
         TEMPLATE,
+    ),
+    "MarketingSettings": Document(
+        MARKETING_SETTINGS,
+        {"topics": ["newsletter", "offers"], "postal_address": "1 Main St, Springfield", "double_opt_in": True},
+        {"topics": ["newsletter"]},
     ),
 }
 

@@ -39,7 +39,7 @@ GARBAGE_BY_KIND: dict[str, list[Any]] = {
     "decimal": ["-0.00", "-0", -0.0, "1_000", "\u0661\u0660\u0660", "1e3", "NaN", "Infinity", " 1", True],
     "text": [5, True, *TEXT_GARBAGE],
 }
-KEYS = ("USD", "team-1", "01JD5Y7M7ZV1W4T5C9H2K3N4P5")
+KEYS = ("USD", "team-1", "01JD5Y7M7ZV1W4T5C9H2K3N4P5", "newsletter")
 
 
 def request_models() -> list[type[BaseModel]]:

@@ -24,6 +24,7 @@ class Route:
     function: str
     request_parameters: dict[str, bool]
     api_key: bool = False  # behind an API key and a usage plan instead of the Cognito authorizer
+    open: bool = False  # no authorizer, no key (`security: [{}]`): the route checks the signed token in its path
 
     @property
     def key(self) -> tuple[str, str]:
@@ -62,6 +63,7 @@ def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
         function=str(operation[FUNCTION_FIELD]),
         request_parameters=_request_parameters(operation.get("parameters", [])),
         api_key=any(API_KEY_SCHEME in requirement for requirement in operation.get("security", [])),
+        open=operation.get("security") == [{}],
     )
 
 

@@ -70,7 +70,8 @@ class Api(Construct):
     def _add_routes(
         self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
     ) -> None:
-        """Staff routes first: a resource made for a public route only gets the public preflight."""
+        """Staff routes first: a resource made for a public route (one behind a key, then an open one) only gets the
+        public preflight."""
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -81,7 +82,10 @@ class Api(Construct):
             name: apigw.LambdaIntegration(function, scope_permission_to_method=False)
             for name, function in functions.items()
         }
-        for route in sorted(routes, key=lambda route: route.api_key):
+        for route in sorted(routes, key=lambda route: (route.open, route.api_key)):
+            if route.open:
+                self._add_open_route(route, integrations[route.function], validator)
+                continue
             if not route.api_key:
                 self.rest_api.root.resource_for_path(route.path).add_method(
                     route.method,
@@ -110,6 +114,26 @@ class Api(Construct):
                     "token: it requires an API key of the usage plan (throttled, daily quota), and the function "
                     "maps that key to its tenant and form and refuses revoked ones.",
                 )
+
+    def _add_open_route(self, route: Route, integration: apigw.Integration, validator: apigw.IRequestValidator) -> None:
+        """A route of the pages people reach from a message's link: no token, no key; its function checks the HMAC
+        signature of the token in the path (rapport.consent.links) before it reads or changes anything."""
+        method = self._public_resource(route.path).add_method(
+            route.method,
+            integration,
+            authorization_type=apigw.AuthorizationType.NONE,
+            request_validator=validator,
+            request_parameters=route.request_parameters,
+            operation_name=route.operation_id,
+        )
+        for finding in ("AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"):
+            acknowledge(
+                method,
+                finding,
+                "A link of a message (unsubscribe, preferences, confirmation), opened by people who have no "
+                "account: the path's token, HMAC-signed with the stack's secret and naming the tenant and contact, "
+                "is the authorization, checked by the function before anything is read or changed.",
+            )
 
     def _public_resource(self, path: str) -> apigw.IResource:
         """The resource at `path`; the parts made for it answer preflights from any origin with x-api-key."""

@@ -82,6 +82,10 @@ def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cogni
             assert method["AuthorizationType"] == "NONE", path
             assert "AuthorizerId" not in method, path
             assert method["ApiKeyRequired"] is True, path
+        elif (verb, path) in _open_keys():
+            assert method["AuthorizationType"] == "NONE", path
+            assert "AuthorizerId" not in method, path
+            assert not method.get("ApiKeyRequired"), path
         else:
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
             assert method["AuthorizerId"] == {"Ref": authorizer_id}, (verb, path)
@@ -91,6 +95,26 @@ def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cogni
 
 def test_web_to_lead_is_the_public_route_and_nothing_else_is():
     assert _public_keys() == {("POST", "/public/leads")}
+
+
+def _open_keys() -> set[tuple[str, str]]:
+    return {route.key for route in load_routes() if route.open}
+
+
+def test_the_pages_of_messages_links_are_the_open_routes_and_nothing_else_is():
+    """No token and no key: the HMAC-signed token in the path authorizes (rapport.consent.links)."""
+    assert _open_keys() == {
+        ("GET", "/public/unsubscribe/{token}"),
+        ("POST", "/public/unsubscribe/{token}"),
+        ("GET", "/public/preferences/{token}"),
+        ("POST", "/public/preferences/{token}"),
+    }
+    assert {route.function for route in load_routes() if route.open} == {"public_consent"}
+
+
+def test_the_open_routes_require_their_token(operations: Methods) -> None:
+    for key in _open_keys():
+        assert operations[key]["RequestParameters"] == {"method.request.path.token": True}, key
 
 
 @pytest.mark.parametrize(("stage", "rate", "burst", "quota"), [("dev", 2, 5, 1000), ("prod", 5, 10, 5000)])
@@ -140,9 +164,16 @@ def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev:
 
 
 def test_public_preflights_let_any_website_send_its_api_key(methods: Methods) -> None:
-    public = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and path.startswith("/public")]
-    assert len(public) == 2  # /public and /public/leads
-    for preflight in public:
+    preflights = {path: m for (verb, path), m in methods.items() if verb == "OPTIONS" and path.startswith("/public")}
+    assert set(preflights) == {
+        "/public",
+        "/public/leads",
+        "/public/unsubscribe",
+        "/public/unsubscribe/{token}",
+        "/public/preferences",
+        "/public/preferences/{token}",
+    }
+    for preflight in preflights.values():
         [response] = preflight["Integration"]["IntegrationResponses"]
         headers = response["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"

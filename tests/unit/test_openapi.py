@@ -39,8 +39,12 @@ def test_public_operations_take_an_api_key_and_staff_ones_the_token():
         for method, operation in operations.items()
         if "security" in operation
     }
-    assert public == {("post", "/public/leads")}
+    links = {("get", "/public/unsubscribe/{token}"), ("post", "/public/unsubscribe/{token}")}
+    links |= {("get", "/public/preferences/{token}"), ("post", "/public/preferences/{token}")}
+    assert public == {("post", "/public/leads"), *links}
     assert document["paths"]["/public/leads"]["post"]["security"] == [{"api_key": []}]
+    for method, path in links:  # no token, no key: the signed token in the path (rapport.consent.links)
+        assert document["paths"][path][method]["security"] == [{}]
     assert document["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
         "in": "header",

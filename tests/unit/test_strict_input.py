@@ -48,7 +48,8 @@ def request_models() -> list[type[BaseModel]]:
         app = importlib.import_module(f"{area}.handler").app
         for route in app._static_routes + app._dynamic_routes:
             for parameter in route.dependant.body_params:
-                models[parameter.type_.__name__] = parameter.type_
+                if isinstance(parameter.type_, type) and issubclass(parameter.type_, BaseModel):  # not a form's field
+                    models[parameter.type_.__name__] = parameter.type_
     return [models[name] for name in sorted(models)]
 
 

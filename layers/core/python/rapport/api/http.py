@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # a type only: the middlewares module is not loaded for it at
     from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 
 JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
 MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
@@ -66,12 +67,13 @@ class Resolver(APIGatewayRestResolver):
         return pattern
 
 
-def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
+def create_app(cors: CORSConfig | None = None, *, staff: bool = True) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
 
     The caller is resolved once per request (`resolve_identity`): the routes are staff's, so a customer is a 403 on
-    each. Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
-    fails first, its 400 names them too.
+    each. An area whose routes take no token at all (`staff=False`: API Gateway has no authorizer on them, and their
+    own signed tokens say whose data they touch) resolves no caller. Every route refuses query parameters it does not
+    declare (`rapport.api.filters`); when Powertools' validation fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
         allow_origin=config.current().allowed_origin,
@@ -84,7 +86,9 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(middlewares=[resolve_identity, refuse_unknown_query_parameters])
+    app.use(
+        middlewares=[resolve_identity, refuse_unknown_query_parameters] if staff else [refuse_unknown_query_parameters]
+    )
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -97,13 +101,16 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     return app
 
 
-def _edge_problem(event: dict[str, Any]) -> RapportError | None:
-    """Why the body may not reach the route: a media type other than JSON (multipart, form, text: Powertools
-    would try to parse some of them and fail its own way), or JSON it cannot parse safely (`rapport.api.body`)."""
+def _edge_problem(event: dict[str, Any], *, forms: bool) -> RapportError | None:
+    """Why the body may not reach the route: a media type other than JSON (multipart, text: Powertools would try
+    to parse some of them and fail its own way; a form only where `forms`, for pages' forms), or JSON it cannot
+    parse safely (`rapport.api.body`)."""
     raw = event.get("body")
     if not raw:
         return None
     media_type = _media_type(event)
+    if forms and media_type == FORM:
+        return None
     accepted = (JSON, MERGE_PATCH_JSON) if event.get("httpMethod") == "PATCH" else (JSON,)
     if media_type and media_type not in accepted:
         return UnsupportedMediaType(f"Send the body as {' or '.join(accepted)}, not {media_type}.")
@@ -147,16 +154,19 @@ def _internal_error(error: Exception) -> Response[Any]:
     return problem_response(InternalError("Something went wrong on our side; the request id is in the logs."))
 
 
-def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+def entrypoint(
+    app: APIGatewayRestResolver, *, forms: bool = False
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler for `app`, with structured logs correlated by request id (`correlation_id`), and metrics.
     Each invocation starts its logs' keys afresh: a warm container never logs the previous request's tenant. Its
-    requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy)."""
+    requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy).
+    `forms`: its routes also take HTML forms' bodies (application/x-www-form-urlencoded)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
     @tenancy.fenced()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refused = _edge_problem(event)
+        refused = _edge_problem(event, forms=forms)
         return _problem_event(refused) if refused else app.resolve(_as_json(event), context)
 
     return handler

@@ -20,5 +20,5 @@ CONTEXT = Context(
         # A contact's consent: whoever may edit the contact records what the person said.
         "consent": {Action.READ: EVERYONE, Action.UPDATE: STAFF_WHO_EDIT},
     },
-    areas=(Area("consent", bench="listConsentHistory"),),
+    areas=(Area("consent", bench="listConsentHistory"), Area("public_consent", bench="getPreferencesPage")),
 )

@@ -19,7 +19,6 @@ from rapport.consent.links import Purpose
 from rapport.consent.models import Proof
 from rapport.contacts import consent
 from rapport.dal.tenancy import tenant_scope
-from rapport.errors import InvalidInput
 
 TAGS = ["public_consent"]
 OPEN: list[dict[str, list[str]]] = [{}]  # no token, no API key: the link's own token authorizes
@@ -62,16 +61,13 @@ def get_unsubscribe_page(token: Token) -> Response[str]:
     "/public/unsubscribe/<token>",
     tags=TAGS,
     operation_id="unsubscribe",
-    summary="Unsubscribe at once (RFC 8058 one-click: the body `List-Unsubscribe=One-Click`, or empty)",
+    summary="Unsubscribe at once: the page's button, or a mail client's RFC 8058 one-click",
+    description="A one-click client posts `List-Unsubscribe=One-Click` (application/x-www-form-urlencoded or "
+    "multipart/form-data); the POST itself is the request, whatever its body.",
     security=OPEN,
     responses=PAGES,
 )
-def unsubscribe(
-    token: Token,
-    one_click: Annotated[str | None, Form(alias="List-Unsubscribe", description="One-Click")] = None,
-) -> Response[str]:
-    if one_click is not None and one_click != "One-Click":
-        raise InvalidInput.of("List-Unsubscribe", "must be One-Click (RFC 8058)")
+def unsubscribe(token: Token) -> Response[str]:
     link = links.read(token, Purpose.UNSUBSCRIBE)
     with tenant_scope(link.tenant_id):
         consent.unsubscribe(link, _proof())

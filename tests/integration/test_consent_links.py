@@ -88,11 +88,13 @@ def test_unsubscribing_twice_adds_one_entry():
     assert [e["status"] for e in history(contact_id) if e["topic"] == "newsletter"] == ["opted_out", "opted_in"]
 
 
-def test_another_one_click_value_is_a_422_naming_it_and_changes_nothing():
+def test_a_mail_client_s_multipart_one_click_unsubscribes_too():
     contact_id = subscriber("leon@tyrell.example", "newsletter")
-    reply = page("unsubscribe", token(contact_id), "List-Unsubscribe=Maybe")
-    assert reply.status == 422 and reply.body["errors"][0]["field"] == "List-Unsubscribe"
-    assert consent_of(contact_id)["topics"]["email"]["newsletter"]["status"] == "opted_in"
+    body = '--b\r\nContent-Disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--b--\r\n'
+    headers: dict[str, str | None] = {"Content-Type": "multipart/form-data; boundary=b"}
+    reply = call("unsubscribe", None, path={"token": token(contact_id)}, body=body, headers=headers)
+    assert reply.status == 200, reply.body
+    assert consent_of(contact_id)["topics"]["email"]["newsletter"]["status"] == "opted_out"
 
 
 def _tampered(value: str) -> str:
@@ -152,4 +154,20 @@ def test_the_preference_page_refuses_a_topic_the_tenant_does_not_offer():
     contact_id = subscriber("sebastian@tyrell.example", "newsletter")
     reply = page("savePreferences", token(contact_id), "topic=newsletter&topic=casino")
     assert reply.status == 422 and reply.body["errors"][0]["field"] == "topic"
+    assert consent_of(contact_id)["topics"]["email"]["newsletter"]["status"] == "opted_in"
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [("multipart/form-data", ""), ("multipart/form-data", "topic=offers"), ("multipart/form-data; boundary=b", "--x")],
+    ids=["no boundary, empty", "no boundary", "not its boundary"],
+)
+@pytest.mark.parametrize("operation", ["unsubscribe", "savePreferences"])
+def test_a_multipart_body_that_cannot_be_split_is_a_400_and_changes_nothing(
+    operation: str, content_type: str, body: str
+):
+    contact_id = subscriber("holden@tyrell.example", "newsletter")
+    headers: dict[str, str | None] = {"Content-Type": content_type}
+    reply = call(operation, None, path={"token": token(contact_id)}, body=body or None, headers=headers)
+    assert reply.status == 400, reply.body
     assert consent_of(contact_id)["topics"]["email"]["newsletter"]["status"] == "opted_in"

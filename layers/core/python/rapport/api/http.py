@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # a type only: the middlewares module is not loaded for it at
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
+MULTIPART_FORM = "multipart/form-data"
 MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
@@ -106,10 +107,10 @@ def _edge_problem(event: dict[str, Any], *, forms: bool) -> RapportError | None:
     to parse some of them and fail its own way; a form only where `forms`, for pages' forms), or JSON it cannot
     parse safely (`rapport.api.body`)."""
     raw = event.get("body")
-    if not raw:
-        return None
     media_type = _media_type(event)
-    if forms and media_type == FORM:
+    if forms and media_type == MULTIPART_FORM:  # even empty: Powertools would look for its boundary
+        return _multipart_problem(event, str(raw or ""))
+    if not raw or (forms and media_type == FORM):
         return None
     accepted = (JSON, MERGE_PATCH_JSON) if event.get("httpMethod") == "PATCH" else (JSON,)
     if media_type and media_type not in accepted:
@@ -119,6 +120,23 @@ def _edge_problem(event: dict[str, Any], *, forms: bool) -> RapportError | None:
     except binascii.Error:
         return BadRequest.of("", "The body is marked base64 but is not.", location="body")
     return body_problem(body)
+
+
+def _multipart_problem(event: dict[str, Any], raw: str) -> RapportError | None:
+    """A multipart body Powertools could not split into its parts (no boundary, malformed): a 400, not its error."""
+    from email import policy as email_policy  # only here: a function that takes no form never loads it
+    from email.parser import BytesParser
+
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type"))
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("latin-1")
+    except (binascii.Error, UnicodeEncodeError):
+        return BadRequest.of("", "The body is not multipart/form-data.", location="body")
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if not message.get_boundary() or not message.is_multipart() or message.defects:
+        return BadRequest.of("", "The multipart/form-data body has no boundary or is malformed.", location="body")
+    return None
 
 
 def _media_type(event: dict[str, Any]) -> str:
@@ -160,7 +178,7 @@ def entrypoint(
     """The Lambda handler for `app`, with structured logs correlated by request id (`correlation_id`), and metrics.
     Each invocation starts its logs' keys afresh: a warm container never logs the previous request's tenant. Its
     requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy).
-    `forms`: its routes also take HTML forms' bodies (application/x-www-form-urlencoded)."""
+    `forms`: its routes also take HTML forms' bodies (application/x-www-form-urlencoded, multipart/form-data)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics

@@ -70,9 +70,8 @@ def get_unsubscribe_page(token: Token) -> Response[str]:
 def unsubscribe(token: Token) -> Response[str]:
     link = links.read(token, Purpose.UNSUBSCRIBE)
     with tenant_scope(link.tenant_id):
-        consent.unsubscribe(link, _proof())
-        shown = consent.preferences(link)
-    return _page(pages.unsubscribed(shown.address, link.channel, link.topic))
+        address = consent.unsubscribe(link, _proof())
+    return _page(pages.unsubscribed(address, link.channel, link.topic))
 
 
 @app.get(

@@ -62,6 +62,7 @@ def test_a_post_unsubscribes_from_the_topic_at_once_with_its_proof(body: str):
     contact_id = subscriber("rachael@tyrell.example", "newsletter", "offers")
     reply = page("unsubscribe", token(contact_id), body)
     assert reply.status == 200, reply.body
+    assert "r***@tyrell.example" in reply.body and "newsletter" in reply.body
     consent = consent_of(contact_id)
     assert consent["topics"]["email"]["newsletter"]["status"] == "opted_out"
     assert consent["topics"]["email"]["offers"]["status"] == "opted_in"  # only the link's topic

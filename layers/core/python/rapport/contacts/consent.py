@@ -122,17 +122,20 @@ def _state(status: ConsentStatus, source: ConsentSource, proof: Proof, basis: st
     }
 
 
-def unsubscribe(link: links.Link, proof: Proof) -> None:
-    """Opt the contact out of the link's topic (or its channel), at once: the next message is checked against it."""
-    _live(link)
+def unsubscribe(link: links.Link, proof: Proof) -> str:
+    """Opt the contact out of the link's topic (or its channel), at once: the next message is checked against it.
+    Answers the address it was sent to, partly hidden, for the page."""
 
     def patch(record: Record) -> dict[str, Any]:
+        if record.deleted:
+            raise NotFound("This link's subscriber is no longer on file: nothing more will be sent to them.")
         state = _state(ConsentStatus.OPTED_OUT, ConsentSource.UNSUBSCRIBE_LINK, proof, None)
         if link.topic:
             return {"consent": {"topics": {link.channel: {link.topic: state}}}}
         return {"consent": {link.channel: state}}
 
-    _apply(_person(link), link.contact_id, patch)
+    written = _apply(_person(link), link.contact_id, patch)
+    return _masked((written.email if link.channel == "email" else written.phone) or "")
 
 
 def choose_topics(link: links.Link, wanted: set[str], proof: Proof) -> Preferences:

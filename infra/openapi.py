@@ -25,7 +25,9 @@ class Route:
     function: str
     request_parameters: dict[str, bool]
     api_key: bool = False  # behind an API key and a usage plan instead of the Cognito authorizer
-    open: bool = False  # no authorizer and no API key (`security: []`): anyone may call it, throttled per method
+    # No authorizer and no API key (`security: []`): what it serves is public, or its path carries a signed token;
+    # anyone may call it, throttled per method.
+    open: bool = False
 
     @property
     def key(self) -> tuple[str, str]:

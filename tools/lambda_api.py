@@ -129,6 +129,8 @@ def _reply(response: dict[str, Any]) -> Reply:
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name.lower()] = values[-1]
     text = response.get("body") or ""
+    if headers.get("content-type", "").startswith("text/"):  # a page: its HTML as it is
+        return Reply(response["statusCode"], text, headers)
     return Reply(response["statusCode"], json.loads(text) if text else None, headers)
 
 

@@ -78,7 +78,8 @@ class Api(Construct):
     def _add_routes(
         self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
     ) -> None:
-        """Staff routes first: a resource made for a public route only gets the public preflight."""
+        """Staff routes first: a resource made for a public route (one behind a key, then an open one) only gets the
+        public preflight."""
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -135,16 +136,18 @@ class Api(Construct):
             acknowledge(
                 method,
                 finding,
-                "An open read of a tenant's published public knowledge base, for anyone (its customers, search "
-                "engines): nothing to sign in with. It is throttled per method (the stage's method settings), "
-                "answers only what the tenant published as public, and a 404 for anything else.",
+                "An open route, for people with no account: the reads of a tenant's published public knowledge "
+                "base (only what the tenant published as public, a 404 for anything else), or the pages of a "
+                "message's links (unsubscribe, preferences), whose HMAC-signed token in the path names the tenant "
+                "and contact and is checked before anything is read or changed. Throttled per method.",
             )
 
     def _open_resource(self, path: str) -> apigw.IResource:
-        """The resource at `path`; the parts made for it answer preflights from any origin (a GET, If-None-Match)."""
+        """The resource at `path`; the parts made for it answer preflights from any origin (a GET with
+        If-None-Match, a page's form POST)."""
         cors = apigw.CorsOptions(
             allow_origins=apigw.Cors.ALL_ORIGINS,
-            allow_methods=["GET", "OPTIONS"],
+            allow_methods=["GET", "POST", "OPTIONS"],
             allow_headers=OPEN_ALLOW_HEADERS,
             expose_headers=OPEN_EXPOSE_HEADERS,
             max_age=Duration.minutes(10),

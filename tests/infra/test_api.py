@@ -91,6 +91,10 @@ def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cogni
             assert method["AuthorizationType"] == "NONE", path
             assert "AuthorizerId" not in method, path
             assert method["ApiKeyRequired"] is True, path
+        elif (verb, path) in _open_keys():
+            assert method["AuthorizationType"] == "NONE", path
+            assert "AuthorizerId" not in method, path
+            assert not method.get("ApiKeyRequired"), path
         else:
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
             assert method["AuthorizerId"] == {"Ref": authorizer_id}, (verb, path)
@@ -102,11 +106,23 @@ def test_web_to_lead_is_the_public_route_and_nothing_else_is():
     assert _public_keys() == {("POST", "/public/leads")}
 
 
-def test_the_open_routes_are_the_public_knowledge_bases_reads_and_nothing_else_is():
+def test_the_open_routes_are_the_public_knowledge_bases_reads_and_the_pages_of_messages_links():
     assert _open_keys() == {
         ("GET", "/public/{tenant_slug}/kb/articles"),
         ("GET", "/public/{tenant_slug}/kb/articles/{slug}"),
+        ("GET", "/public/unsubscribe/{token}"),
+        ("POST", "/public/unsubscribe/{token}"),
+        ("GET", "/public/preferences/{token}"),
+        ("POST", "/public/preferences/{token}"),
     }
+    assert {route.function for route in load_routes() if route.open} == {"public_kb", "public_consent"}
+
+
+def test_the_pages_of_messages_links_require_their_token(operations: Methods) -> None:
+    """No token and no key: the HMAC-signed token in the path authorizes (rapport.consent.links)."""
+    for key in _open_keys():
+        if key[1].endswith("{token}"):
+            assert operations[key]["RequestParameters"] == {"method.request.path.token": True}, key
 
 
 @pytest.mark.parametrize(("stage", "rate", "burst", "quota"), [("dev", 2, 5, 1000), ("prod", 5, 10, 5000)])
@@ -172,13 +188,15 @@ def test_open_preflights_let_any_website_read_and_revalidate(methods: Methods) -
         for (verb, path), method in methods.items()
         if verb == "OPTIONS" and path.startswith("/public/") and path not in PUBLIC_LEADS
     ]
-    assert len(open_) == 4  # /public/{tenant_slug}, .../kb, .../kb/articles, .../kb/articles/{slug}
+    # /public/{tenant_slug}, .../kb, .../kb/articles, .../kb/articles/{slug}; /public/unsubscribe, .../{token},
+    # /public/preferences, .../{token}
+    assert len(open_) == 8
     for preflight in open_:
         [response] = preflight["Integration"]["IntegrationResponses"]
         headers = response["ResponseParameters"]
         assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
         assert headers["method.response.header.Access-Control-Allow-Headers"] == "'If-None-Match'"
-        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
+        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'GET,POST,OPTIONS'"
 
 
 def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> None:

@@ -53,6 +53,23 @@ ADDRESS = Nested(
 CONSENT = Nested({"email": CONSENT_EMAIL, "sms": CONSENT_SMS}, {"email": CONSENT_EMAIL_2, "sms": CONSENT_SMS_2})
 CHANNEL = Nested(CONSENT_EMAIL, CONSENT_EMAIL_2, frozenset({"status", "at", "source"}))
 SMS = Nested(CONSENT_SMS, CONSENT_SMS_2, frozenset({"status", "at", "source"}))
+PROOF = {"form_id": "footer", "ip": "203.0.113.7", "user_agent": "Mozilla/5.0", "message_id": "m-1"}
+PROOF_2 = {"form_id": "popup", "ip": "2001:db8::1", "user_agent": "curl/8.5.0", "message_id": "m-2"}
+CONTACT_EMAIL = Nested(
+    {**CONSENT_EMAIL, "basis": "consent", **PROOF},
+    {**CONSENT_EMAIL_2, "basis": "legitimate_interest", **PROOF_2},
+    frozenset({"status", "at", "source"}),
+)
+CONTACT_SMS = Nested(
+    {**CONSENT_SMS, "basis": "contract", **PROOF},
+    {**CONSENT_SMS_2, "basis": "consent", **PROOF_2},
+    frozenset({"status", "at", "source"}),
+)
+TOPICS = Nested(
+    {"email": {"newsletter": CONSENT_EMAIL}, "sms": {"newsletter": CONSENT_SMS}},
+    {"email": {"newsletter": CONSENT_EMAIL_2}, "sms": {"newsletter": CONSENT_SMS_2}},
+)
+CONTACT_CONSENT = Nested({**CONSENT.full, "topics": TOPICS.full}, {**CONSENT.other, "topics": TOPICS.other})
 EMAIL_STATUS = Nested(
     {"status": "invalid", "at": "2026-01-07T12:00:00Z", "reason": "Permanent: General"},
     {"status": "invalid", "at": "2026-04-01T12:00:00Z", "reason": "Permanent: NoEmail"},
@@ -78,6 +95,9 @@ def account(fields: dict[str, Any]) -> str:
 
 
 def contact(fields: dict[str, Any]) -> str:
+    """A contact of a tenant that offers the topic `newsletter` (its marketing settings)."""
+    settings = {"topics": ["newsletter"]}
+    assert call("putMarketingSettings", ADMIN, body=settings, headers={"If-Match": '"0"'}).status == 200
     return str(create("createContact", last_name="Lovelace", email="ada@acme.example", **fields)["id"])
 
 
@@ -107,9 +127,10 @@ ROUTES = {
         "getContact",
         {
             ("address",): ADDRESS,
-            ("consent",): CONSENT,
-            ("consent", "email"): CHANNEL,
-            ("consent", "sms"): SMS,
+            ("consent",): CONTACT_CONSENT,
+            ("consent", "email"): CONTACT_EMAIL,
+            ("consent", "sms"): CONTACT_SMS,
+            ("consent", "topics"): TOPICS,
             ("email_status",): EMAIL_STATUS,
         },
         contact,

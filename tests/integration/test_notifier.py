@@ -257,6 +257,9 @@ def test_a_complaint_opts_the_contact_out_of_email():
     consent = call("getContact", record_id=person["id"]).body["consent"]
     assert consent["email"]["status"] == "opted_out" and consent["email"]["source"] == "ses_complaint"
     assert consent["sms"]["status"] == "opted_in"
+    latest = call("listConsentHistory", record_id=person["id"]).body["items"][0]
+    assert (latest["channel"], latest["status"], latest["source"]) == ("email", "opted_out", "ses_complaint")
+    assert latest["recorded_by"] == "ses_feedback"
     [outcome] = notify(request("contact", person["id"], channel="email"))
     assert outcome["status"] == "skipped"
 

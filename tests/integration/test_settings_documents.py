@@ -12,6 +12,7 @@ import pytest
 from rapport import contexts
 from rapport.assignment.manifest import ASSIGNMENT_RULES
 from rapport.cases.manifest import SERVICE_SETTINGS
+from rapport.consent.manifest import MARKETING_SETTINGS
 from rapport.contexts import Kind
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
@@ -70,6 +71,11 @@ DOCUMENTS = {
         TEMPLATE,
     ),
     "TenantSettings": Document(TENANT_SETTINGS, {"name": "Acme", "time_zone": "Europe/Berlin"}, {"name": "Acme Ltd"}),
+    "MarketingSettings": Document(
+        MARKETING_SETTINGS,
+        {"topics": ["newsletter", "offers"], "postal_address": "1 Main St, Springfield", "double_opt_in": True},
+        {"topics": ["newsletter"]},
+    ),
 }
 
 

@@ -39,7 +39,7 @@ GARBAGE_BY_KIND: dict[str, list[Any]] = {
     "decimal": ["-0.00", "-0", -0.0, "1_000", "\u0661\u0660\u0660", "1e3", "NaN", "Infinity", " 1", True],
     "text": [5, True, *TEXT_GARBAGE],
 }
-KEYS = ("USD", "team-1", "01JD5Y7M7ZV1W4T5C9H2K3N4P5")
+KEYS = ("USD", "team-1", "01JD5Y7M7ZV1W4T5C9H2K3N4P5", "newsletter")
 
 
 def request_models() -> list[type[BaseModel]]:
@@ -48,7 +48,8 @@ def request_models() -> list[type[BaseModel]]:
         app = importlib.import_module(f"{area}.handler").app
         for route in app._static_routes + app._dynamic_routes:
             for parameter in route.dependant.body_params:
-                models[parameter.type_.__name__] = parameter.type_
+                if isinstance(parameter.type_, type) and issubclass(parameter.type_, BaseModel):  # not a form's field
+                    models[parameter.type_.__name__] = parameter.type_
     return [models[name] for name in sorted(models)]
 
 

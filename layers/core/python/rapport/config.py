@@ -32,6 +32,7 @@ class Config:
     allowed_origin: str = "*"
     cursor_secret: str | None = None  # tests and the local runtime: the secret itself
     cursor_secret_arn: str | None = None  # deployed: the Secrets Manager secret holding it
+    cursor_secret_previous: str | None = None  # tests and the local runtime: the secret before its rotation
     event_bus_name: str | None = None
     usage_plan_name: str | None = None
     assignment_state_machine_arn: str | None = None

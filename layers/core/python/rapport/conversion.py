@@ -259,7 +259,8 @@ def _contact(caller: Caller, lead: LeadStored, existing: Record | None, account:
             ContactCreate,
             first_name=lead.first_name, last_name=lead.last_name or lead.company, email=lead.email,
             phone=lead.phone, job_title=lead.title, account_id=account.id if account else None,
-            owner_id=lead.owner_id, consent=lead.consent,
+            owner_id=lead.owner_id,
+            consent=lead.consent.model_dump(mode="json", exclude_none=True) if lead.consent else None,
             address={"country": lead.country} if lead.country else None,
         )  # fmt: skip
         contact = contacts.stage_create(plan.work, caller.tenant_id, caller.user_id, payload)

@@ -42,6 +42,8 @@ JSON = "application/json"
 # An operation anyone may call, with no token and no API key (`openapi_extensions={PUBLIC_EXTENSION: True}`): the
 # OpenAPI document gives it `security: []`, and the stack no authorizer (infra/openapi.py).
 PUBLIC_EXTENSION = "x-rapport-public"
+FORM = "application/x-www-form-urlencoded"
+MULTIPART_FORM = "multipart/form-data"
 MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
@@ -69,12 +71,13 @@ class Resolver(APIGatewayRestResolver):
         return pattern
 
 
-def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
+def create_app(cors: CORSConfig | None = None, *, staff: bool = True) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
 
     The caller is resolved once per request (`resolve_identity`): the routes are staff's, so a customer is a 403 on
-    each. Every route refuses query parameters it does not declare (`rapport.api.filters`); when Powertools' validation
-    fails first, its 400 names them too.
+    each. An area whose routes take no token at all (`staff=False`: API Gateway has no authorizer on them, and their
+    own signed tokens say whose data they touch) resolves no caller. Every route refuses query parameters it does not
+    declare (`rapport.api.filters`); when Powertools' validation fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
         allow_origin=config.current().allowed_origin,
@@ -87,7 +90,9 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(middlewares=[resolve_identity, refuse_unknown_query_parameters])
+    app.use(
+        middlewares=[resolve_identity, refuse_unknown_query_parameters] if staff else [refuse_unknown_query_parameters]
+    )
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -100,13 +105,16 @@ def create_app(cors: CORSConfig | None = None) -> APIGatewayRestResolver:
     return app
 
 
-def _edge_problem(event: dict[str, Any]) -> RapportError | None:
-    """Why the body may not reach the route: a media type other than JSON (multipart, form, text: Powertools
-    would try to parse some of them and fail its own way), or JSON it cannot parse safely (`rapport.api.body`)."""
+def _edge_problem(event: dict[str, Any], *, forms: bool) -> RapportError | None:
+    """Why the body may not reach the route: a media type other than JSON (multipart, text: Powertools would try
+    to parse some of them and fail its own way; a form only where `forms`, for pages' forms), or JSON it cannot
+    parse safely (`rapport.api.body`)."""
     raw = event.get("body")
-    if not raw:
-        return None
     media_type = _media_type(event)
+    if forms and media_type == MULTIPART_FORM:  # even empty: Powertools would look for its boundary
+        return _multipart_problem(event, str(raw or ""))
+    if not raw or (forms and media_type == FORM):
+        return None
     accepted = (JSON, MERGE_PATCH_JSON) if event.get("httpMethod") == "PATCH" else (JSON,)
     if media_type and media_type not in accepted:
         return UnsupportedMediaType(f"Send the body as {' or '.join(accepted)}, not {media_type}.")
@@ -115,6 +123,23 @@ def _edge_problem(event: dict[str, Any]) -> RapportError | None:
     except binascii.Error:
         return BadRequest.of("", "The body is marked base64 but is not.", location="body")
     return body_problem(body)
+
+
+def _multipart_problem(event: dict[str, Any], raw: str) -> RapportError | None:
+    """A multipart body Powertools could not split into its parts (no boundary, malformed): a 400, not its error."""
+    from email import policy as email_policy  # only here: a function that takes no form never loads it
+    from email.parser import BytesParser
+
+    headers = {name.lower(): value for name, value in (event.get("headers") or {}).items()}
+    content_type = str(headers.get("content-type"))
+    try:
+        body = base64.b64decode(raw, validate=True) if event.get("isBase64Encoded") else raw.encode("latin-1")
+    except (binascii.Error, UnicodeEncodeError):
+        return BadRequest.of("", "The body is not multipart/form-data.", location="body")
+    message = BytesParser(policy=email_policy.HTTP).parsebytes(f"Content-Type: {content_type}\r\n\r\n".encode() + body)
+    if not message.get_boundary() or not message.is_multipart() or message.defects:
+        return BadRequest.of("", "The multipart/form-data body has no boundary or is malformed.", location="body")
+    return None
 
 
 def _media_type(event: dict[str, Any]) -> str:
@@ -150,16 +175,19 @@ def _internal_error(error: Exception) -> Response[Any]:
     return problem_response(InternalError("Something went wrong on our side; the request id is in the logs."))
 
 
-def entrypoint(app: APIGatewayRestResolver) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
+def entrypoint(
+    app: APIGatewayRestResolver, *, forms: bool = False
+) -> Callable[[dict[str, Any], LambdaContext], dict[str, Any]]:
     """The Lambda handler for `app`, with structured logs correlated by request id (`correlation_id`), and metrics.
     Each invocation starts its logs' keys afresh: a warm container never logs the previous request's tenant. Its
-    requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy)."""
+    requests on tenant data are its caller's tenant's (`resolve_identity`), or refused (rapport.dal.tenancy).
+    `forms`: its routes also take HTML forms' bodies (application/x-www-form-urlencoded, multipart/form-data)."""
 
     @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
     @metrics.log_metrics
     @tenancy.fenced()
     def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-        refused = _edge_problem(event)
+        refused = _edge_problem(event, forms=forms)
         return _problem_event(refused) if refused else app.resolve(_as_json(event), context)
 
     return handler

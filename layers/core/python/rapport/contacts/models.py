@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from rapport import merge_patch
+from rapport.consent.models import Channel, ConsentState, ConsentStatus, SourceText, TopicName
 from rapport.types import (
     Address,
     Email,
@@ -24,22 +24,29 @@ from rapport.types import (
 PersonName = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 
 
-class ConsentStatus(StrEnum):
-    OPTED_IN = "opted_in"
-    OPTED_OUT = "opted_out"
-
-
 class ChannelConsent(StrictModel):
+    """Consent on a channel as captured with a lead (rapport.consent.models.ConsentState is a contact's)."""
+
     status: ConsentStatus
     at: PastInstant = Field(description="When the contact gave or withdrew consent; not in the future")
-    source: Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine] = Field(
-        description="Where consent was captured, e.g. web_form, phone_call, import"
-    )
+    source: SourceText = Field(description="Where consent was captured, e.g. web_form, phone_call, import")
 
 
 class Consent(StrictModel):
     email: ChannelConsent | None = None
     sms: ChannelConsent | None = None
+
+
+class ContactConsent(StrictModel):
+    """The contact's consent as it stands: each change is also in its consent history (rapport.consent)."""
+
+    email: ConsentState | None = Field(default=None, description="Email at all: what transactional email needs")
+    sms: ConsentState | None = Field(default=None, description="SMS at all: what transactional texts need")
+    topics: dict[Channel, dict[TopicName, ConsentState]] | None = Field(
+        default=None,
+        description="Consent to each of the tenant's marketing topics (marketing settings), per channel: what "
+        "marketing messages need",
+    )
 
 
 class EmailStatus(StrictModel):
@@ -64,7 +71,7 @@ class ContactFields(StrictModel):
     address: Address | None = None
     owner_id: UserId | None = None
     tags: Tags = Field(default_factory=list)
-    consent: Consent | None = None
+    consent: ContactConsent | None = None
     email_status: EmailStatus | None = Field(
         default=None,
         description="Set when mail to `email` bounced permanently: Rapport sends it no email. Dropped when `email` "

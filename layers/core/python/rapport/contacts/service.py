@@ -14,12 +14,15 @@ from rapport import normalize, pagination
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
+from rapport.consent import ledger
+from rapport.consent import store as consent_store
+from rapport.consent.settings import MARKETING_SETTINGS
 from rapport.contacts import store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact, ContactCreate
 from rapport.dal import access, repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
-from rapport.errors import NotFound
+from rapport.errors import FieldError, InvalidInput, NotFound
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
 from rapport.users import teams
@@ -50,6 +53,30 @@ def display_name(data: Mapping[str, Any]) -> str:
     return " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
 
 
+def _topics(data: Mapping[str, Any]) -> set[tuple[str, str]]:
+    topics = (data.get("consent") or {}).get("topics") or {}
+    return {(channel, topic) for channel, states in topics.items() for topic in states or {}}
+
+
+def _require_declared_topics(tenant_id: str, data: Mapping[str, Any], before: Record | None) -> None:
+    """A topic the write adds must be declared in the tenant's marketing settings (one read, only then); topics
+    kept from before stay, even when the tenant no longer offers them."""
+    added = _topics(data) - (_topics(before.data) if before else set())
+    if not added:
+        return
+    declared = set(MARKETING_SETTINGS.read(tenant_id).content.topics)
+    unknown = sorted(pair for pair in added if pair[1] not in declared)
+    if unknown:
+        offered = ", ".join(sorted(declared)) or "none yet: PUT /marketing-settings declares them"
+        raise InvalidInput(
+            f"The tenant has no such marketing topic (its topics: {offered}).",
+            [
+                FieldError(f"consent.topics.{channel}.{topic}", "is not one of the tenant's topics")
+                for channel, topic in unknown
+            ],
+        )
+
+
 class ContactService(RecordService[ContactCreate, Contact]):
     kind = CONTACT
     resource = "contacts"
@@ -69,9 +96,11 @@ class ContactService(RecordService[ContactCreate, Contact]):
         return guards
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
-        """A bounced address's mark goes with the address: a new `email` starts with a clean slate."""
+        """A bounced address's mark goes with the address: a new `email` starts with a clean slate. A topic newly
+        consented to must be one of the tenant's (its marketing settings)."""
         if before is not None and before.data.get("email") != data.get("email"):
             data.pop("email_status", None)
+        _require_declared_topics(tenant_id, data, before)
         return data
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:
@@ -79,6 +108,20 @@ class ContactService(RecordService[ContactCreate, Contact]):
         return {Parent(ACCOUNT, account_id): "account_id"} if account_id else {}
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
+        """The account's summary when the contact links or leaves an account, and a consent ledger entry for each
+        channel and topic whose consent the write changes."""
+        self._account_summary(work, before, after)
+        if after is not None:
+            changed = ledger.entries(
+                before.data.get("consent") if before else None,
+                after.data.get("consent"),
+                by=after.updated_by,
+                at=after.updated_at,
+            )
+            for entry in changed:
+                consent_store.stage_entry(work, after.tenant_id, after.id, entry)
+
+    def _account_summary(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """The account's summary when the contact links an account (one read of it, unless `work` writes it too),
         or none when it leaves."""
         old = before.data.get("account_id") if before else None
@@ -94,6 +137,11 @@ class ContactService(RecordService[ContactCreate, Contact]):
                 work.put_item(store.account_summary(contact.tenant_id, contact.id, new, summary))
         else:
             work.delete_item(store.no_account_summary(contact.tenant_id, contact.id))
+
+    def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
+        """For good: the contact, then its consent ledger (proof of consent is personal data too)."""
+        super().erase(caller, record_id, expected_version)
+        repository.delete_items(consent_store.entry_items(caller.tenant_id, record_id))
 
     def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
         """Copy an account's name and domain into its live contacts' summaries; returns how many it wrote.

@@ -32,7 +32,8 @@ tasks); a case's partition holds its messages there (`B#MSG#`, rapport.cases.sto
 |-------------------------------------|---------------------------------------------------------------|
 | E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead, |
 |                                     | case)                                                         |
-| H#...                               | a record's history (a deal's stage transitions)               |
+| H#...                               | a record's history (a deal's stage transitions; a contact's   |
+|                                     | consent ledger `H#CONSENT#<ULID>`, rapport.consent.store)     |
 | S#<FIELD>#<value>                   | a search entry (below)                                        |
 
 A timeline entry (rapport.timeline) is a summary of kind `entry` whose data says which (`kind`: activity,

@@ -11,7 +11,8 @@ from pydantic.json_schema import SkipJsonSchema
 
 from rapport import merge_patch
 from rapport.accounts.models import CompanySize
-from rapport.contacts.models import Consent, ConsentStatus, PersonName
+from rapport.consent.models import ConsentStatus
+from rapport.contacts.models import Consent, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason
 from rapport.types import (
     CountryCode,

@@ -4,9 +4,12 @@ For each channel the message goes out on:
 
 1. A sent-marker under the request's dedupe key (idempotency table, tenant-prefixed, TTL) means it went already:
    nothing is sent again.
-2. The recipient's address and, for a customer (contact), consent: `consent.<channel>.status` must be
-   `opted_in`, and an email address that bounced (`email_status.status` invalid) is not used. Otherwise nothing
-   is sent and the outcome says why (logged by the handler).
+2. The recipient's address and, for a customer (contact), consent as it stands now (read at send time, so an
+   opt-out between two messages stops the second): `consent.<channel>.status` must be `opted_in` for a
+   transactional message; a marketing message (its request names a `topic`) needs `consent.topics.<channel>.
+   <topic>.status` `opted_in` on a channel not `opted_out`. An email address that bounced
+   (`email_status.status` invalid) is not used. Otherwise nothing is sent and the outcome says why (logged by
+   the handler).
 3. Every value the template's name requires (catalog `required`) has a value in the context, or nothing is sent:
    a marker with status `not_sent` and the reason records it (a redelivery finds it), and the outcome says why.
    Retrying could not fill the values in, so this does not raise.
@@ -129,7 +132,7 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
         wanted = list(Channel)  # a customer: the first channel they may be reached on
     allowed, refused = [], []
     for channel in wanted:
-        reason = _refusal(recipient, channel)
+        reason = _refusal(recipient, channel, request.topic)
         if reason is None:
             allowed.append(channel)
         else:
@@ -139,17 +142,34 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
     return allowed, refused
 
 
-def _refusal(recipient: _Recipient, channel: Channel) -> str | None:
-    """Why `recipient` may not be sent a message on `channel`, or None."""
+def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None) -> str | None:
+    """Why a customer's consent (as read at send time) forbids the message, or None. A transactional message
+    (no topic) needs the channel `opted_in`; a marketing message needs the topic `opted_in` on a channel not
+    `opted_out` (a pending subscription, unconfirmed, gets no marketing)."""
+    status = (consent.get(str(channel)) or {}).get("status")
+    if topic is None:
+        if status != "opted_in":
+            return f"the contact has not opted in to {channel} ({status or 'no consent recorded'})"
+        return None
+    if status == "opted_out":
+        return f"the contact has opted out of {channel}"
+    topic_status = (((consent.get("topics") or {}).get(str(channel)) or {}).get(topic) or {}).get("status")
+    if topic_status != "opted_in":
+        return f"the contact has not opted in to {topic} by {channel} ({topic_status or 'no consent recorded'})"
+    return None
+
+
+def _refusal(recipient: _Recipient, channel: Channel, topic: str | None) -> str | None:
+    """Why `recipient` may not be sent a message on `channel` (of marketing `topic`, if any), or None."""
     data = recipient.data
     address = data.get("email" if channel is Channel.EMAIL else "phone")
     label = "contact" if recipient.type is RecipientType.CONTACT else "user"
     if not address:
         return f"the {label} has no {'email address' if channel is Channel.EMAIL else 'phone number'}"
     if recipient.type is RecipientType.CONTACT:
-        status = ((data.get("consent") or {}).get(str(channel)) or {}).get("status")
-        if status != "opted_in":
-            return f"the contact has not opted in to {channel} ({status or 'no consent recorded'})"
+        reason = _consent_refusal(data.get("consent") or {}, channel, topic)
+        if reason is not None:
+            return reason
     if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":
         return f"the {label}'s email address is marked invalid (it bounced)"
     return None

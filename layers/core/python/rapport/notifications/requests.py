@@ -38,6 +38,10 @@ class NotificationRequest(LazyModel):
     context: dict[str, Any] = Field(default_factory=dict, description="The values the template may use")
     channel: str | None = Field(default=None, description="email or sms; None: the recipient's preference")
     dedupe_key: str = Field(description="Stable per intended message: a redelivery sends nothing twice")
+    topic: str | None = Field(
+        default=None,
+        description="The marketing topic (marketing settings) of a marketing message; none: a transactional one",
+    )
 
 
 def _events_client() -> Any:

@@ -1,0 +1,110 @@
+"""Public consent pages: what a person reaches through the links of Rapport's messages, without signing in.
+
+The token in the path is the only authority (rapport.consent.links): it names the tenant, the contact, the
+channel and the topic, signed by the stack's secret; a token not signed by it, changed or expired is a 400 naming
+`token`. A GET shows a page and changes nothing (link scanners fetch links); a POST changes consent at once: the
+one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients send it) and the page's forms.
+"""
+
+import re
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.params import Form, Path
+
+from rapport.api.http import PUBLIC_EXTENSION, create_app, entrypoint
+from rapport.api.records import responses
+from rapport.consent import links, pages
+from rapport.consent.links import Purpose
+from rapport.consent.models import Proof
+from rapport.contacts import consent
+from rapport.dal.tenancy import tenant_scope
+
+TAGS = ["public_consent"]
+OPEN = {PUBLIC_EXTENSION: True}  # no token, no API key: the link's own token authorizes
+IP = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
+app = create_app(CORSConfig(allow_origin="*", allow_headers=["Content-Type"], max_age=600), staff=False)
+Token = Annotated[str, Path(pattern=links.LINK_PATTERN, description="The token of the message's link")]
+PAGE: dict[int, Any] = {200: {"description": "The page", "content": {pages.HTML: {"schema": {"type": "string"}}}}}
+
+PAGES = {**responses(200, None), **PAGE}
+
+
+def _page(html: str) -> Response[str]:
+    return Response(status_code=200, content_type=pages.HTML, body=html)
+
+
+def _proof() -> Proof:
+    """The request's IP and user agent, as API Gateway saw them, which show who pressed the button."""
+    identity = app.current_event.request_context.identity
+    ip = identity.source_ip if identity and identity.source_ip and IP.match(identity.source_ip) else None
+    agent = (identity.user_agent or "")[:500].strip() if identity else ""
+    return Proof(ip=ip, user_agent=agent if agent.isprintable() and agent else None)
+
+
+@app.get(
+    "/public/unsubscribe/<token>",
+    tags=TAGS,
+    operation_id="getUnsubscribePage",
+    summary="The unsubscribe link's page: asks, changes nothing",
+    openapi_extensions=OPEN,
+    responses=PAGES,
+)
+def get_unsubscribe_page(token: Token) -> Response[str]:
+    link = links.read(token, Purpose.UNSUBSCRIBE)
+    with tenant_scope(link.tenant_id):
+        shown = consent.preferences(link)
+    return _page(pages.unsubscribe_form(shown.address, link.channel, link.topic))
+
+
+@app.post(
+    "/public/unsubscribe/<token>",
+    tags=TAGS,
+    operation_id="unsubscribe",
+    summary="Unsubscribe at once: the page's button, or a mail client's RFC 8058 one-click",
+    description="A one-click client posts `List-Unsubscribe=One-Click` (application/x-www-form-urlencoded or "
+    "multipart/form-data); the POST itself is the request, whatever its body.",
+    openapi_extensions=OPEN,
+    responses=PAGES,
+)
+def unsubscribe(token: Token) -> Response[str]:
+    link = links.read(token, Purpose.UNSUBSCRIBE)
+    with tenant_scope(link.tenant_id):
+        address = consent.unsubscribe(link, _proof())
+    return _page(pages.unsubscribed(address, link.channel, link.topic))
+
+
+@app.get(
+    "/public/preferences/<token>",
+    tags=TAGS,
+    operation_id="getPreferencesPage",
+    summary="The preference page: the tenant's topics, and which the person is subscribed to",
+    openapi_extensions=OPEN,
+    responses=PAGES,
+)
+def get_preferences_page(token: Token) -> Response[str]:
+    link = links.read(token, Purpose.UNSUBSCRIBE)
+    with tenant_scope(link.tenant_id):
+        shown = consent.preferences(link)
+    return _page(pages.preferences_form(shown.address, shown.channel, shown.topics))
+
+
+@app.post(
+    "/public/preferences/<token>",
+    tags=TAGS,
+    operation_id="savePreferences",
+    summary="Subscribe to the topics sent (`topic`, repeated) and unsubscribe from the others",
+    openapi_extensions=OPEN,
+    responses=PAGES,
+)
+def save_preferences(
+    token: Token,
+    topic: Annotated[list[str] | None, Form(description="A topic to stay or become subscribed to")] = None,
+) -> Response[str]:
+    link = links.read(token, Purpose.UNSUBSCRIBE)
+    with tenant_scope(link.tenant_id):
+        shown = consent.choose_topics(link, set(topic or []), _proof())
+    return _page(pages.preferences_form(shown.address, shown.channel, shown.topics, saved=True))
+
+
+lambda_handler = entrypoint(app, forms=True)

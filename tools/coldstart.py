@@ -135,7 +135,8 @@ _ASSUME_ROLE_ANSWER = """<AssumeRoleResponse xmlns="https://sts.amazonaws.com/do
 <SessionToken>bench</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>
 <AssumedRoleUser><AssumedRoleId>AROABENCH:bench</AssumedRoleId><Arn>arn:aws:sts::123456789012:assumed-role/bench/bench</Arn>
 </AssumedRoleUser></AssumeRoleResult></AssumeRoleResponse>"""
-# The stub's answers: what DynamoDB says when nothing matches. Any other operation is recorded as unexpected.
+# The stub's answers: what DynamoDB says when nothing matches, and the stack's secret. Any other operation is
+# recorded as unexpected.
 _STUB_ANSWERS: dict[str, dict[str, Any]] = {
     "GetItem": {},
     "Query": {"Items": [], "Count": 0, "ScannedCount": 0},
@@ -145,6 +146,14 @@ _STUB_ANSWERS: dict[str, dict[str, Any]] = {
     "DeleteItem": {},
     "TransactWriteItems": {},
     "TransactGetItems": {"Responses": []},
+    # Secrets Manager's answer: the stack's secret, which signed links and sealed values are keyed by (rapport.sealing)
+    "GetSecretValue": {
+        "ARN": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bench",
+        "Name": "bench",
+        "SecretString": "bench-secret",
+        "VersionId": "00000000-0000-4000-8000-000000000000",
+        "VersionStages": ["AWSCURRENT"],
+    },
 }
 
 

@@ -102,11 +102,12 @@ class _Body(BytesIO):
 
 @pytest.fixture
 def sent() -> Iterator[Sent]:
-    """Answers every request of the dal's clients with an empty success before it is sent. The clients are made
-    afresh: one made earlier in this process under moto's mock would sign with moto's credentials, not the
-    environment's, which are the function's own here."""
+    """Answers every request of the dal's clients with an empty success before it is sent. The clients and the
+    session they come from (rapport.aws) are made afresh: one made earlier in this process under moto's mock would
+    sign with moto's credentials, not the environment's, which are the function's own here."""
     sent = Sent()
     models = (Item, IdempotencyItem, WebFormKeyItem)
+    aws.reset()
     for model in models:
         model._connection = None
     clients = {model._get_connection().connection.client for model in models}
@@ -117,6 +118,7 @@ def sent() -> Iterator[Sent]:
         client.meta.events.unregister("before-send.dynamodb", unique_id="test-sent")
     for model in models:
         model._connection = None
+    aws.reset()
 
 
 def read_contact(tenant_id: str) -> None:

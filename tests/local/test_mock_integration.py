@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from local.runtime.api import Mock, MockResponse, StatusTemplate, load_rest_api
+from local.runtime.gateway import ApiGateway, HttpRequest
 from local.runtime.template import CloudAssembly, TemplateError
+from local.runtime.tokens import TokenIssuer
 
 PREFLIGHT_OR_405 = '#if($context.httpMethod == "OPTIONS"){"statusCode": 204}#else{"statusCode": 405}#end'
 
@@ -87,6 +89,22 @@ def test_a_selection_pattern_that_is_no_regular_expression_is_refused(assembly: 
     responses = {"IntegrationResponses": [{"StatusCode": "204", "SelectionPattern": "2(04"}]}
     with pytest.raises(TemplateError, match="selection pattern"):
         load_rest_api(_with_mock(assembly, responses))
+
+
+def test_a_status_no_integration_response_is_selected_for_is_api_gateways_500(assembly: CloudAssembly) -> None:
+    integration = {
+        "RequestTemplates": {"application/json": PREFLIGHT_OR_405},
+        "IntegrationResponses": [{"StatusCode": "204", "SelectionPattern": "204"}],
+    }
+    gateway = ApiGateway(
+        load_rest_api(_with_mock(assembly, integration)), _no_function, TokenIssuer(b"k" * 32, "r"), {}
+    )
+    assert gateway.handle(HttpRequest("OPTIONS", "/files", [])).status == 204
+    assert gateway.handle(HttpRequest("GET", "/files", [])).status == 500
+
+
+def _no_function(logical_id: str, event: Any) -> Any:
+    raise AssertionError(f"a mock invoked {logical_id}")
 
 
 def _with_mock(assembly: CloudAssembly, integration: dict[str, Any]) -> CloudAssembly:

@@ -1,6 +1,6 @@
-"""What API Gateway answers itself (gateway responses, a method a path does not serve), as the functions' problems
-(rapport.errors: the same type, title and status; tests/infra checks them against it, tests/local that the local
-gateway answers them). Plain definitions, no CDK: infra.constructs.api makes them resources.
+"""What API Gateway answers itself (gateway responses, a method a path does not serve, a CORS preflight), as the
+functions' problems (rapport.errors: the same type, title and status; tests/infra checks them against it, tests/local
+that the local gateway answers them). Plain definitions, no CDK: infra.constructs.api makes them resources.
 """
 
 from __future__ import annotations
@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from typing import Any
+
+from infra.openapi import Route
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -77,6 +79,63 @@ PUBLIC_GATEWAY_ERRORS = frozenset({"INVALID_API_KEY", "QUOTA_EXCEEDED"})
 # (API Gateway prefers a path's own methods to its ANY). The body is JSON's, whatever the request sent.
 METHOD_NOT_ALLOWED = GatewayProblem(405, "method-not-allowed", "Method not allowed")
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
+# The same mock answers a CORS preflight (OPTIONS) with 204 and the path's CORS headers: one method a path instead of
+# two, as the API's stack may hold only 500 resources. A mock's status is what its request template renders; its
+# integration response is the one whose selection pattern matches that status (the 405 is the default one).
+PREFLIGHT_STATUS = 204
+MOCK_REQUEST_TEMPLATE = (
+    f'#if($context.httpMethod == "OPTIONS"){{"statusCode": {PREFLIGHT_STATUS}}}'
+    f'#else{{"statusCode": {METHOD_NOT_ALLOWED.status}}}#end'
+)
+
+
+@dataclass(frozen=True)
+class Preflight:
+    """A path's answer to a CORS preflight: the headers CDK's `addCorsPreflight` gives for one allowed origin."""
+
+    origin: str
+    methods: tuple[str, ...]
+    headers: tuple[str, ...]
+    expose: tuple[str, ...] = ()
+    max_age_seconds: int = 600
+
+    def response_headers(self) -> dict[str, str]:
+        headers = {"Access-Control-Allow-Headers": ",".join(self.headers), "Access-Control-Allow-Origin": self.origin}
+        if self.origin != "*":
+            headers["Vary"] = "Origin"  # a response for one origin must not be cached for another
+        headers["Access-Control-Allow-Methods"] = ",".join(self.methods)
+        headers["Access-Control-Max-Age"] = str(self.max_age_seconds)
+        if self.expose:
+            headers["Access-Control-Expose-Headers"] = ",".join(self.expose)
+        return headers
+
+
+def staff_preflight(allowed_origin: str, methods: list[str]) -> Preflight:
+    """Staff routes are called from the console's origin only, with its token."""
+    return Preflight(
+        allowed_origin,
+        tuple(methods),
+        ("Authorization", "Content-Type", "If-Match", "Idempotency-Key"),
+        ("ETag", "Location"),
+    )
+
+
+# Public routes are called from tenants' websites, anywhere: the API key, not the origin, authorizes them.
+WEB_TO_LEAD_PREFLIGHT = Preflight("*", ("POST", "OPTIONS"), ("Content-Type", "X-Api-Key"))
+# Open routes are read from anywhere, and cached: a client revalidates with the ETag it has.
+OPEN_PREFLIGHT = Preflight("*", ("GET", "POST", "OPTIONS"), ("If-None-Match",), ("ETag", "Cache-Control"))
+
+
+def path_preflights(routes: list[Route], allowed_origin: str) -> dict[str, Preflight]:
+    """Each path's preflight: the staff one where a staff route is, else web-to-lead's where a route takes an API
+    key, else the open one."""
+    staff = staff_preflight(allowed_origin, sorted({route.method for route in routes}))
+    kinds: dict[str, set[Preflight]] = {}
+    for route in routes:
+        kind = OPEN_PREFLIGHT if route.open else WEB_TO_LEAD_PREFLIGHT if route.api_key else staff
+        kinds.setdefault(route.path, set()).add(kind)
+    precedence = (staff, WEB_TO_LEAD_PREFLIGHT, OPEN_PREFLIGHT)
+    return {path: next(p for p in precedence if p in found) for path, found in sorted(kinds.items())}
 
 
 def gateway_responses(allowed_origin: str) -> dict[str, tuple[int, dict[str, str], str]]:

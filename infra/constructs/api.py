@@ -1,14 +1,14 @@
 """The REST API: one method per operation of the OpenAPI document, proxied to the function its
 `x-rapport-function` names. Staff operations are behind the Cognito authorizer; public ones (security `api_key`,
 web-to-lead) instead require an API key of the usage plan, which throttles each key and caps it per day; open ones
-(empty `security`: the public knowledge base) take nothing and are throttled per method, below the stage."""
+(empty `security`: the public knowledge base) take nothing and are throttled per method, below the stage. Each path's
+ANY method, a mock, answers its CORS preflight and refuses the methods it does not serve (infra.gateway)."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
 
-from aws_cdk import Duration
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_lambda as lambda_
@@ -16,17 +16,19 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.gateway import JSON_MEDIA_TYPES, PROBLEM_JSON, gateway_responses, method_not_allowed
+from infra.gateway import (
+    JSON_MEDIA_TYPES,
+    METHOD_NOT_ALLOWED,
+    MOCK_REQUEST_TEMPLATE,
+    PREFLIGHT_STATUS,
+    PROBLEM_JSON,
+    gateway_responses,
+    method_not_allowed,
+    path_preflights,
+)
 from infra.nag import acknowledge
 from infra.openapi import Route, allowed_methods
 
-ALLOW_HEADERS = ["Authorization", "Content-Type", "If-Match", "Idempotency-Key"]
-EXPOSE_HEADERS = ["ETag", "Location"]
-# Public routes are called from tenants' websites, anywhere: the API key, not the origin, authorizes them.
-PUBLIC_ALLOW_HEADERS = ["Content-Type", "X-Api-Key"]
-# Open routes are read from anywhere, and cached: a client revalidates with the ETag it has.
-OPEN_ALLOW_HEADERS = ["If-None-Match"]
-OPEN_EXPOSE_HEADERS = ["ETag", "Cache-Control"]
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
     "requestId": _F.context_request_id(),
@@ -65,11 +67,9 @@ class Api(Construct):
     ) -> None:
         """`name`: the API's, and its usage plan's prefix (the application stack's name, not a nested stack's)."""
         super().__init__(scope, construct_id)
-        self.rest_api = self._rest_api(
-            stage, name, methods=sorted({route.method for route in routes}), open_routes=[r for r in routes if r.open]
-        )
+        self.rest_api = self._rest_api(stage, name, open_routes=[r for r in routes if r.open])
         self._add_routes(routes, functions, user_pool)
-        self._add_method_not_allowed(routes, stage.allowed_origin)
+        self._add_path_mocks(routes, stage.allowed_origin)
         self._add_gateway_errors(stage.allowed_origin)
         public = [route for route in routes if route.api_key]
         self.usage_plan_name = f"{name}-web-forms"
@@ -78,8 +78,6 @@ class Api(Construct):
     def _add_routes(
         self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
     ) -> None:
-        """Staff routes first: a resource made for a public route (one behind a key, then an open one) only gets the
-        public preflight."""
         authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
@@ -90,7 +88,7 @@ class Api(Construct):
             name: apigw.LambdaIntegration(function, scope_permission_to_method=False)
             for name, function in functions.items()
         }
-        for route in sorted(routes, key=lambda route: (route.api_key or route.open, route.open)):
+        for route in routes:
             if route.open:
                 self._add_open_route(route, integrations[route.function], validator)
                 continue
@@ -105,7 +103,7 @@ class Api(Construct):
                     operation_name=route.operation_id,
                 )
                 continue
-            method = self._public_resource(route.path).add_method(
+            method = self.rest_api.root.resource_for_path(route.path).add_method(
                 route.method,
                 integrations[route.function],
                 authorization_type=apigw.AuthorizationType.NONE,
@@ -124,7 +122,7 @@ class Api(Construct):
                 )
 
     def _add_open_route(self, route: Route, integration: apigw.Integration, validator: apigw.IRequestValidator) -> None:
-        method = self._open_resource(route.path).add_method(
+        method = self.rest_api.root.resource_for_path(route.path).add_method(
             route.method,
             integration,
             authorization_type=apigw.AuthorizationType.NONE,
@@ -142,34 +140,6 @@ class Api(Construct):
                 "and contact and is checked before anything is read or changed. Throttled per method.",
             )
 
-    def _open_resource(self, path: str) -> apigw.IResource:
-        """The resource at `path`; the parts made for it answer preflights from any origin (a GET with
-        If-None-Match, a page's form POST)."""
-        cors = apigw.CorsOptions(
-            allow_origins=apigw.Cors.ALL_ORIGINS,
-            allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=OPEN_ALLOW_HEADERS,
-            expose_headers=OPEN_EXPOSE_HEADERS,
-            max_age=Duration.minutes(10),
-        )
-        resource: apigw.IResource = self.rest_api.root
-        for part in path.strip("/").split("/"):
-            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
-        return resource
-
-    def _public_resource(self, path: str) -> apigw.IResource:
-        """The resource at `path`; the parts made for it answer preflights from any origin with x-api-key."""
-        cors = apigw.CorsOptions(
-            allow_origins=apigw.Cors.ALL_ORIGINS,
-            allow_methods=["POST", "OPTIONS"],
-            allow_headers=PUBLIC_ALLOW_HEADERS,
-            max_age=Duration.minutes(10),
-        )
-        resource: apigw.IResource = self.rest_api.root
-        for part in path.strip("/").split("/"):
-            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
-        return resource
-
     def _usage_plan(self, stage: StageConfig) -> apigw.UsagePlan:
         """The usage plan every web form's API key joins (the web forms function adds them): a rate limit per key
         and a daily quota, on this API's stage."""
@@ -184,7 +154,7 @@ class Api(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
 
-    def _rest_api(self, stage: StageConfig, name: str, methods: list[str], open_routes: list[Route]) -> apigw.RestApi:
+    def _rest_api(self, stage: StageConfig, name: str, open_routes: list[Route]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
@@ -212,13 +182,6 @@ class Api(Construct):
                     for route in open_routes
                 },
             ),
-            default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=[stage.allowed_origin],
-                allow_methods=methods,
-                allow_headers=ALLOW_HEADERS,
-                expose_headers=EXPOSE_HEADERS,
-                max_age=Duration.minutes(10),
-            ),
         )
         acknowledge(
             api,
@@ -229,41 +192,51 @@ class Api(Construct):
         )
         return api
 
-    def _add_method_not_allowed(self, routes: list[Route], allowed_origin: str) -> None:
-        """On each path, its ANY method: a mock answering 405 with `Allow` (the path's methods, and OPTIONS)."""
-        public = {route.path for route in routes if route.api_key or route.open}
+    def _add_path_mocks(self, routes: list[Route], allowed_origin: str) -> None:
+        """On each path, its ANY method: a mock answering a preflight with 204 and the path's CORS headers, any other
+        method it does not serve with 405 and `Allow` (the path's methods, and OPTIONS)."""
+        preflights = path_preflights(routes, allowed_origin)
         for path, allowed in allowed_methods(routes).items():
-            origin = "*" if path in public else allowed_origin
-            headers = {"Allow": ", ".join(allowed), "Content-Type": PROBLEM_JSON, "Access-Control-Allow-Origin": origin}
+            preflight = preflights[path].response_headers()
+            refusal = {
+                "Allow": ", ".join(allowed),
+                "Content-Type": PROBLEM_JSON,
+                "Access-Control-Allow-Origin": preflight["Access-Control-Allow-Origin"],
+            }
             integration = apigw.MockIntegration(
-                request_templates={media_type: '{"statusCode": 405}' for media_type in JSON_MEDIA_TYPES},
+                request_templates={media_type: MOCK_REQUEST_TEMPLATE for media_type in JSON_MEDIA_TYPES},
                 passthrough_behavior=apigw.PassthroughBehavior.NEVER,
                 integration_responses=[
                     apigw.IntegrationResponse(
-                        status_code="405",
-                        response_parameters={f"method.response.header.{k}": f"'{v}'" for k, v in headers.items()},
+                        status_code=str(PREFLIGHT_STATUS),
+                        selection_pattern=str(PREFLIGHT_STATUS),
+                        response_parameters=_header_literals(preflight),
+                    ),
+                    apigw.IntegrationResponse(
+                        status_code=str(METHOD_NOT_ALLOWED.status),
+                        response_parameters=_header_literals(refusal),
                         response_templates={"application/json": method_not_allowed(path, allowed).template()},
-                    )
+                    ),
                 ],
             )
-            resource = self._public_resource(path) if path in public else self.rest_api.root.resource_for_path(path)
-            method = resource.add_method(
+            method = self.rest_api.root.resource_for_path(path).add_method(
                 "ANY",
                 integration,
                 authorization_type=apigw.AuthorizationType.NONE,
                 method_responses=[
                     apigw.MethodResponse(
-                        status_code="405",
+                        status_code=str(status),
                         response_parameters={f"method.response.header.{name}": True for name in headers},
                     )
+                    for status, headers in ((PREFLIGHT_STATUS, preflight), (METHOD_NOT_ALLOWED.status, refusal))
                 ],
             )
             for finding in ("AwsSolutions::AwsSolutions-APIG4", "AwsSolutions::AwsSolutions-COG4"):
                 acknowledge(
                     method,
                     finding,
-                    "Answers a method the path does not serve with a 405 and its Allow header, from a mock "
-                    "integration: no function runs and no data is read, so there is nothing to authorize.",
+                    "Answers a CORS preflight, or a method the path does not serve with a 405 and its Allow header, "
+                    "from a mock integration: no function runs and no data is read, so there is nothing to authorize.",
                 )
 
     def _add_gateway_errors(self, allowed_origin: str) -> None:
@@ -275,3 +248,8 @@ class Api(Construct):
                 response_headers={name: f"'{value}'" for name, value in headers.items()},
                 templates={"application/json": template},
             )
+
+
+def _header_literals(headers: dict[str, str]) -> dict[str, str]:
+    """Method response headers set to constants, as an integration response maps them."""
+    return {f"method.response.header.{name}": f"'{value}'" for name, value in headers.items()}

@@ -1,12 +1,20 @@
 """The REST API of the template: its methods and resource paths, their integrations, authorizers, required
-parameters and gateway responses, as API Gateway would serve them."""
+parameters and gateway responses, as API Gateway would serve them.
+
+A MOCK integration's status is what its request template for the request's media type renders, and its answer the
+integration response whose selection pattern matches that status (else the one without a pattern). The local runtime
+evaluates a subset of the templates' language, and refuses any other template with a TemplateError when it loads:
+`{"statusCode": N}`, and `#if($context.httpMethod == "M"){"statusCode": A}#else{"statusCode": B}#end` (A for the
+method M, B for any other). A mock with no template for the request's media type answers 200, or, when its
+passthrough behaviour is NEVER (or WHEN_NO_TEMPLATES and it has templates), API Gateway's 415.
+"""
 
 from __future__ import annotations
 
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Any
 
 from local.runtime.template import CloudAssembly, TemplateError
@@ -35,6 +43,58 @@ ERROR_TYPES = {
 _DEFAULT_TEMPLATE = '{"message":$context.error.messageString}'
 _PARAMETER = re.compile(r"^method\.request\.(path|querystring|header)\.(.+)$")
 _LITERAL = re.compile(r"^'(.*)'$")
+_STATUS = r'\{\s*"statusCode"\s*:\s*(\d{3})\s*\}'
+_CONSTANT_STATUS = re.compile(rf"\s*{_STATUS}\s*")
+_STATUS_BY_METHOD = re.compile(
+    rf'\s*#if\(\s*\$context\.httpMethod\s*==\s*"([A-Z]+)"\s*\)\s*{_STATUS}\s*#else\s*{_STATUS}\s*#end\s*'
+)
+
+
+@dataclass(frozen=True)
+class StatusTemplate:
+    """A mock's request template: the status it renders for the request's method."""
+
+    otherwise: int
+    method: str | None = None
+    status_for_method: int = 0
+
+    @classmethod
+    def parse(cls, template: str) -> StatusTemplate:
+        if constant := _CONSTANT_STATUS.fullmatch(template):
+            return cls(int(constant.group(1)))
+        if by_method := _STATUS_BY_METHOD.fullmatch(template):
+            return cls(int(by_method.group(3)), by_method.group(1), int(by_method.group(2)))
+        raise TemplateError(f"the local runtime cannot evaluate the mock request template {template!r}")
+
+    def status(self, http_method: str) -> int:
+        return self.status_for_method if http_method == self.method else self.otherwise
+
+
+@dataclass(frozen=True)
+class MockResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+    selection_pattern: re.Pattern[str] | None = None
+
+
+@dataclass(frozen=True)
+class Mock:
+    templates: dict[str, StatusTemplate]  # by the request's media type
+    responses: tuple[MockResponse, ...]
+    unmapped_refused: bool = False  # a media type with no template is API Gateway's 415, not passed through
+
+    def status(self, media_type: str, http_method: str) -> int | None:
+        """The status the request's template renders; None when its media type is refused."""
+        template = self.templates.get(media_type)
+        if template is None:
+            return None if self.unmapped_refused else 200
+        return template.status(http_method)
+
+    def response(self, status: int) -> MockResponse | None:
+        """The integration response selected for `status`: the first whose pattern matches it, else the default."""
+        selected = [r for r in self.responses if r.selection_pattern and r.selection_pattern.fullmatch(str(status))]
+        return next(iter(selected), None) or next((r for r in self.responses if r.selection_pattern is None), None)
 
 
 @dataclass(frozen=True)
@@ -50,11 +110,7 @@ class Method:
     resource: str
     resource_id: str
     operation_name: str | None
-    function: str | None = None
-    mock_status: int = 200
-    mock_headers: dict[str, str] = field(default_factory=dict)
-    mock_body: str = ""
-    mock_media_types: tuple[str, ...] | None = None  # the request's media types a mock takes (passthrough NEVER)
+    integration: str | Mock  # the function a proxy integration invokes (its logical id), or the mock
     authorizer: Authorizer | None = None
     required: tuple[tuple[str, str], ...] = ()
     api_key_required: bool = False
@@ -212,37 +268,49 @@ def _method(
     assembly: CloudAssembly, properties: dict[str, Any], paths: dict[str, str], authorizers: dict[str, Authorizer]
 ) -> Method:
     resource_id = _resource_key(properties["ResourceId"])
+    http_method, resource = str(properties["HttpMethod"]), paths[resource_id]
     integration = properties.get("Integration", {})
+    if integration.get("Type") not in ("AWS_PROXY", "MOCK"):
+        raise TemplateError(f"{http_method} {resource}: no local {integration.get('Type')} integration")
     authorizer = None
     if properties.get("AuthorizationType", "NONE") != "NONE":
         authorizer = authorizers[_resource_key(properties["AuthorizerId"])]
         if authorizer.kind != "COGNITO_USER_POOLS":
             raise TemplateError(f"the local runtime has no {authorizer.kind} authorizer")
-    method = Method(
-        http_method=str(properties["HttpMethod"]),
-        resource=paths[resource_id],
+    return Method(
+        http_method=http_method,
+        resource=resource,
         resource_id=resource_id,
         operation_name=properties.get("OperationName"),
+        integration=_mock(integration) if integration["Type"] == "MOCK" else _function_of(assembly, integration["Uri"]),
         authorizer=authorizer,
         required=tuple(_required(properties.get("RequestParameters", {}))),
         api_key_required=bool(properties.get("ApiKeyRequired", False)),
     )
-    if integration.get("Type") == "AWS_PROXY":
-        return replace(method, function=_function_of(assembly, integration["Uri"]))
-    if integration.get("Type") == "MOCK":
-        response = (integration.get("IntegrationResponses") or [{}])[0]
-        headers = _literal_headers(response.get("ResponseParameters", {}), "method.response.header.")
-        body = (response.get("ResponseTemplates") or {}).get("application/json", "")
-        strict = integration.get("PassthroughBehavior") == "NEVER"
-        media_types = tuple(integration.get("RequestTemplates", {})) if strict else None
-        return replace(
-            method,
-            mock_status=int(response.get("StatusCode", 200)),
-            mock_headers=headers,
-            mock_body=body,
-            mock_media_types=media_types,
-        )
-    raise TemplateError(f"{method.http_method} {method.resource}: no local {integration.get('Type')} integration")
+
+
+def _mock(integration: dict[str, Any]) -> Mock:
+    templates = {
+        media_type: StatusTemplate.parse(str(template))
+        for media_type, template in integration.get("RequestTemplates", {}).items()
+    }
+    passthrough = integration.get("PassthroughBehavior", "WHEN_NO_MATCH")
+    refused = passthrough == "NEVER" or (passthrough == "WHEN_NO_TEMPLATES" and bool(templates))
+    return Mock(templates, tuple(_mock_response(r) for r in integration.get("IntegrationResponses", [])), refused)
+
+
+def _mock_response(response: dict[str, Any]) -> MockResponse:
+    pattern = response.get("SelectionPattern")
+    try:
+        selection = re.compile(str(pattern)) if pattern else None
+    except re.error as error:
+        raise TemplateError(f"the selection pattern {pattern!r} is not a regular expression: {error}") from error
+    return MockResponse(
+        status=int(response.get("StatusCode", 200)),
+        headers=_literal_headers(response.get("ResponseParameters", {}), "method.response.header."),
+        body=(response.get("ResponseTemplates") or {}).get("application/json", ""),
+        selection_pattern=selection,
+    )
 
 
 def _required(parameters: dict[str, bool]) -> Iterator[tuple[str, str]]:

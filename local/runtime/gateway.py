@@ -1,8 +1,8 @@
 """API Gateway, locally: an HTTP request becomes a REST API Lambda proxy event, the function's result the response.
 
 In API Gateway's order: route (an unknown route is a MISSING_AUTHENTICATION_TOKEN; a method a known path does not
-serve meets the path's ANY, a mock the stack answers 405 with), the Cognito authorizer
-(401 before any function runs) or the API key (`x-api-key`, INVALID_API_KEY; usage plan throttles and quotas
+serve, and a CORS preflight, meet the path's ANY: a mock, answered as local.runtime.api evaluates it), the Cognito
+authorizer (401 before any function runs) or the API key (`x-api-key`, INVALID_API_KEY; usage plan throttles and quotas
 are not enforced locally), required parameters (BAD_REQUEST_PARAMETERS), then the integration. A function
 that fails or answers with a malformed proxy response is a 502, as API Gateway gives it.
 """
@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from local.runtime.api import ERROR_TYPES, Method, RestApi
+from local.runtime.api import ERROR_TYPES, Method, Mock, RestApi
 from local.runtime.template import ACCOUNT_ID
 from local.runtime.tokens import UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
 from local.runtime.workers import FunctionError
@@ -101,15 +101,16 @@ class ApiGateway:
         if matched is None:
             return self._error("MISSING_AUTHENTICATION_TOKEN", 403, "Missing Authentication Token", request_id)
         method, path_parameters = matched
-        if method.function is None:
-            return self._mock(method, request, request_id)
+        if isinstance(method.integration, Mock):
+            return self._mock(method.integration, request, request_id)
+        function = method.integration
         try:
             event = self._event(method, request, path_parameters, request_id)
         except Refused as refused:
             return self._error(refused.response_type, refused.status, str(refused), request_id, refused.validation)
-        label = self._labels.get(method.function, method.function)
+        label = self._labels.get(function, function)
         try:
-            return proxy_response(self._invoke(method.function, event)), label
+            return proxy_response(self._invoke(function, event)), label
         except FunctionError as error:
             log.error("%s failed: %s", label, error)
         except MalformedResponse as error:
@@ -134,14 +135,19 @@ class ApiGateway:
             raise Refused("BAD_REQUEST_PARAMETERS", 400, message, message)
         return event
 
-    def _mock(self, method: Method, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
-        """A mock integration's answer; with passthrough NEVER, a request of a media type it has no template for is
-        API Gateway's 415."""
+    def _mock(self, mock: Mock, request: HttpRequest, request_id: str) -> tuple[HttpResponse, str]:
+        """A mock integration's answer: the integration response its request template's status selects. A request
+        of a media type it refuses is API Gateway's 415; a status no response is selected for, its 500."""
         media_type = (request.header("Content-Type") or "application/json").split(";")[0].strip().lower()
-        if method.mock_media_types is not None and media_type not in method.mock_media_types:
+        status = mock.status(media_type, request.method)
+        if status is None:
             return self._error("UNSUPPORTED_MEDIA_TYPE", 415, "Unsupported Media Type", request_id)
-        body = method.mock_body.replace("$context.requestId", request_id).encode()
-        return HttpResponse(method.mock_status, list(method.mock_headers.items()), body), "mock"
+        response = mock.response(status)
+        if response is None:
+            log.error("no integration response of the mock is selected for %d", status)
+            return self._error("API_CONFIGURATION_ERROR", 500, "Internal server error", request_id)
+        body = response.body.replace("$context.requestId", request_id).encode()
+        return HttpResponse(response.status, list(response.headers.items()), body), "mock"
 
     def _api_key(self, request: HttpRequest) -> tuple[str, str]:
         """The request's `x-api-key` and its id, when it is an enabled key of one of the stack's usage plans."""

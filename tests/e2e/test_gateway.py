@@ -84,15 +84,55 @@ def test_gateway_errors_are_problems_of_the_functions_types(staff: Staff, target
     assert "period" in problem["errors"][0]["message"] + problem["detail"]
 
 
-def test_cors_preflight_is_answered_without_a_token(target: Target) -> None:
-    response = requests.options(
-        f"{target.url}/accounts/01J00000000000000000000000",
-        headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "PATCH"},
-        timeout=30,
-    )
-    assert response.status_code == 204
-    assert "PATCH" in response.headers["Access-Control-Allow-Methods"]
-    assert "If-Match" in response.headers["Access-Control-Allow-Headers"]
+STAFF_PREFLIGHT = {
+    "Access-Control-Allow-Origin": "http://localhost:5173",
+    "Vary": "Origin",
+    "Access-Control-Allow-Methods": "DELETE,GET,PATCH,POST,PUT",
+    "Access-Control-Allow-Headers": "Authorization,Content-Type,If-Match,Idempotency-Key",
+    "Access-Control-Expose-Headers": "ETag,Location",
+    "Access-Control-Max-Age": "600",
+}
+WEB_TO_LEAD_PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "POST,OPTIONS",
+    "Access-Control-Allow-Headers": "Content-Type,X-Api-Key",
+    "Access-Control-Max-Age": "600",
+}
+OPEN_PREFLIGHT = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Methods": "GET,POST,OPTIONS",
+    "Access-Control-Allow-Headers": "If-None-Match",
+    "Access-Control-Expose-Headers": "ETag,Cache-Control",
+    "Access-Control-Max-Age": "600",
+}
+
+
+@pytest.mark.parametrize(
+    ("path", "origin", "requested", "expected"),
+    [
+        ("/accounts/01J00000000000000000000000", "http://localhost:5173", "PATCH", STAFF_PREFLIGHT),
+        ("/accounts", "http://localhost:5173", "POST", STAFF_PREFLIGHT),
+        ("/public/leads", "https://www.tenant.example", "POST", WEB_TO_LEAD_PREFLIGHT),
+        ("/public/acme/kb/articles/a-slug", "https://help.tenant.example", "GET", OPEN_PREFLIGHT),
+        ("/public/unsubscribe/a-token", "https://mail.example", "POST", OPEN_PREFLIGHT),
+    ],
+)
+def test_cors_preflight_is_answered_without_a_token_with_the_paths_headers(
+    target: Target, path: str, origin: str, requested: str, expected: dict[str, str]
+) -> None:
+    """Each path's ANY mock answers its preflight: no OPTIONS method, the same answer as CDK's preflight gave."""
+    headers = {"Origin": origin, "Access-Control-Request-Method": requested}
+    response = requests.options(f"{target.url}{path}", headers=headers, timeout=30)
+    assert response.status_code == 204, response.text
+    assert {name: response.headers.get(name) for name in expected} == expected
+    assert response.content == b""
+    if expected["Access-Control-Allow-Origin"] == "*":
+        assert "Vary" not in response.headers
+
+
+def test_a_preflight_of_a_path_with_no_route_is_a_404(target: Target) -> None:
+    response = requests.options(f"{target.url}/public", headers={"Origin": "https://www.tenant.example"}, timeout=30)
+    assert response.status_code == 404, response.text
 
 
 def test_each_response_carries_a_request_id(staff: Staff) -> None:

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from infra.gateway import GATEWAY_PROBLEMS
+from infra.gateway import (
+    GATEWAY_PROBLEMS,
+    MOCK_REQUEST_TEMPLATE,
+    OPEN_PREFLIGHT,
+    WEB_TO_LEAD_PREFLIGHT,
+    path_preflights,
+    staff_preflight,
+)
 from infra.openapi import allowed_methods, load_routes
 from rapport import errors
 from tests.infra.conftest import Synthesis
@@ -53,7 +60,7 @@ def methods(dev: Synthesis) -> Methods:
 
 @pytest.fixture(scope="module")
 def operations(methods: Methods) -> Methods:
-    return {key: method for key, method in methods.items() if key[0] not in ("OPTIONS", "ANY")}
+    return {key: method for key, method in methods.items() if key[0] != "ANY"}
 
 
 def test_every_operation_is_a_method_of_its_function_and_nothing_else_is(dev: Synthesis, operations: Methods):
@@ -75,13 +82,13 @@ def _open_keys() -> set[tuple[str, str]]:
     return {route.key for route in load_routes() if route.open}
 
 
-def test_every_method_but_the_preflights_and_the_public_ones_is_behind_the_cognito_authorizer(
+def test_every_method_but_the_path_mocks_and_the_public_ones_is_behind_the_cognito_authorizer(
     dev: Synthesis, methods: Methods
 ):
     [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
     public, open_ = _public_keys(), _open_keys()
     for (verb, path), method in methods.items():
-        if verb in ("OPTIONS", "ANY"):
+        if verb == "ANY":
             assert method["AuthorizationType"] == "NONE", path
             assert method["Integration"]["Type"] == "MOCK", path
         elif (verb, path) in open_:
@@ -158,45 +165,93 @@ def test_path_parameters_are_required(operations: Methods) -> None:
             assert method["RequestParameters"]["method.request.path.record_id"] is True
 
 
-def test_preflight_allows_the_browser_headers_and_exposes_etag_and_location(dev: Synthesis, methods: Methods):
-    preflights = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and "/public" not in path]
-    assert preflights
-    for preflight in preflights:
-        [response] = preflight["Integration"]["IntegrationResponses"]
-        headers = response["ResponseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'http://localhost:5173'"
-        assert headers["method.response.header.Access-Control-Allow-Headers"] == (
-            "'Authorization,Content-Type,If-Match,Idempotency-Key'"
-        )
-        assert headers["method.response.header.Access-Control-Expose-Headers"] == "'ETag,Location'"
+def test_no_path_has_an_options_method_its_mock_answers_preflights(methods: Methods) -> None:
+    """Every OPTIONS method would take a resource of the API's stack, which may hold only 500."""
+    assert [path for verb, path in methods if verb == "OPTIONS"] == []
+    paths = allowed_methods(load_routes())
+    assert len(methods) == len(load_routes()) + len(paths), "one method per operation, and each path's ANY"
 
 
-def test_public_preflights_let_any_website_send_its_api_key(methods: Methods) -> None:
-    public = [method for (verb, path), method in methods.items() if verb == "OPTIONS" and path in PUBLIC_LEADS]
-    assert len(public) == 2
-    for preflight in public:
-        [response] = preflight["Integration"]["IntegrationResponses"]
-        headers = response["ResponseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
-        assert headers["method.response.header.Access-Control-Allow-Headers"] == "'Content-Type,X-Api-Key'"
-        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'POST,OPTIONS'"
+def _responses(method: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The mock's preflight response (selected by its 204) and its default one (the 405)."""
+    integration = method["Integration"]
+    assert set(integration["RequestTemplates"].values()) == {MOCK_REQUEST_TEMPLATE}
+    [preflight] = [r for r in integration["IntegrationResponses"] if r.get("SelectionPattern") == "204"]
+    [default] = [r for r in integration["IntegrationResponses"] if "SelectionPattern" not in r]
+    assert len(integration["IntegrationResponses"]) == 2
+    return preflight, default
+
+
+def _literals(headers: dict[str, str]) -> dict[str, str]:
+    return {f"method.response.header.{name}": f"'{value}'" for name, value in headers.items()}
+
+
+def test_each_paths_mock_answers_a_preflight_with_204_and_the_cors_headers_the_code_declares(methods: Methods):
+    routes = load_routes()
+    preflights = path_preflights(routes, "http://localhost:5173")
+    assert set(preflights) == set(allowed_methods(routes))
+    for path, preflight in preflights.items():
+        method = methods[("ANY", path)]
+        response, _ = _responses(method)
+        assert response["StatusCode"] == "204", path
+        assert response["ResponseParameters"] == _literals(preflight.response_headers()), path
+        assert "ResponseTemplates" not in response, "a preflight's answer has no body"
+        [method_response] = [r for r in method["MethodResponses"] if r["StatusCode"] == "204"]
+        assert method_response["ResponseParameters"] == dict.fromkeys(_literals(preflight.response_headers()), True)
+    kinds: dict[str, set[str]] = {}
+    for route in routes:
+        kinds.setdefault(route.path, set()).add("open" if route.open else "web-to-lead" if route.api_key else "staff")
+    assert {path for path, kind in kinds.items() if kind == {"web-to-lead"}} == {"/public/leads"}
+    assert preflights["/public/leads"] == WEB_TO_LEAD_PREFLIGHT
+    assert {preflights[path] for path, kind in kinds.items() if kind == {"open"}} == {OPEN_PREFLIGHT}
+    assert {preflights[path] for path, kind in kinds.items() if kind == {"staff"}} == {
+        staff_preflight("http://localhost:5173", sorted({route.method for route in routes}))
+    }
+
+
+def test_the_staff_preflight_is_the_consoles_origin_with_its_token_and_headers(methods: Methods) -> None:
+    """What CDK's `addCorsPreflight` answered from the OPTIONS methods, for one origin: hence `Vary: Origin`."""
+    response, _ = _responses(methods[("ANY", "/accounts")])
+    assert response["ResponseParameters"] == {
+        "method.response.header.Access-Control-Allow-Headers": "'Authorization,Content-Type,If-Match,Idempotency-Key'",
+        "method.response.header.Access-Control-Allow-Origin": "'http://localhost:5173'",
+        "method.response.header.Vary": "'Origin'",
+        "method.response.header.Access-Control-Allow-Methods": "'DELETE,GET,PATCH,POST,PUT'",
+        "method.response.header.Access-Control-Max-Age": "'600'",
+        "method.response.header.Access-Control-Expose-Headers": "'ETag,Location'",
+    }
+
+
+def test_the_web_to_lead_preflight_lets_any_website_send_its_api_key(methods: Methods) -> None:
+    response, _ = _responses(methods[("ANY", "/public/leads")])
+    assert response["ResponseParameters"] == {
+        "method.response.header.Access-Control-Allow-Headers": "'Content-Type,X-Api-Key'",
+        "method.response.header.Access-Control-Allow-Origin": "'*'",
+        "method.response.header.Access-Control-Allow-Methods": "'POST,OPTIONS'",
+        "method.response.header.Access-Control-Max-Age": "'600'",
+    }
 
 
 def test_open_preflights_let_any_website_read_and_revalidate(methods: Methods) -> None:
-    open_ = [
-        method
-        for (verb, path), method in methods.items()
-        if verb == "OPTIONS" and path.startswith("/public/") and path not in PUBLIC_LEADS
-    ]
-    # /public/{tenant_slug}, .../kb, .../kb/articles, .../kb/articles/{slug}; /public/unsubscribe, .../{token},
-    # /public/preferences, .../{token}
-    assert len(open_) == 8
-    for preflight in open_:
-        [response] = preflight["Integration"]["IntegrationResponses"]
-        headers = response["ResponseParameters"]
-        assert headers["method.response.header.Access-Control-Allow-Origin"] == "'*'"
-        assert headers["method.response.header.Access-Control-Allow-Headers"] == "'If-None-Match'"
-        assert headers["method.response.header.Access-Control-Allow-Methods"] == "'GET,POST,OPTIONS'"
+    open_paths = {path for _, path in _open_keys()}
+    # the public knowledge base's reads; the pages of messages' links (unsubscribe, preferences)
+    assert len(open_paths) >= 4
+    for path in open_paths:
+        response, _ = _responses(methods[("ANY", path)])
+        assert response["ResponseParameters"] == {
+            "method.response.header.Access-Control-Allow-Headers": "'If-None-Match'",
+            "method.response.header.Access-Control-Allow-Origin": "'*'",
+            "method.response.header.Access-Control-Allow-Methods": "'GET,POST,OPTIONS'",
+            "method.response.header.Access-Control-Max-Age": "'600'",
+            "method.response.header.Access-Control-Expose-Headers": "'ETag,Cache-Control'",
+        }, path
+
+
+def test_prod_preflights_allow_prods_origin(prod: Synthesis) -> None:
+    [response, _] = _responses(_methods(prod)[("ANY", "/accounts")])
+    assert response["ResponseParameters"]["method.response.header.Access-Control-Allow-Origin"] == (
+        "'https://crm.example.com'"
+    )
 
 
 def test_stage_traces_throttles_and_logs_json_access_logs(dev: Synthesis) -> None:
@@ -283,14 +338,14 @@ def test_a_known_path_asked_with_another_method_is_a_405_that_lists_its_methods(
         integration = method["Integration"]
         assert (integration["Type"], integration["PassthroughBehavior"]) == ("MOCK", "NEVER")
         assert set(integration["RequestTemplates"]) == {"application/json", "application/merge-patch+json"}
-        [response] = integration["IntegrationResponses"]
+        _, response = _responses(method)
         assert response["StatusCode"] == "405"
         assert response["ResponseParameters"]["method.response.header.Allow"] == f"'{', '.join(verbs)}'"
         assert response["ResponseParameters"]["method.response.header.Content-Type"] == "'application/problem+json'"
         problem = _problem(response["ResponseTemplates"]["application/json"])
         assert (problem["type"], problem["status"]) == ("urn:rapport:problem:method-not-allowed", 405)
         assert problem["title"] == errors.MethodNotAllowed.title
-        assert {verb for verb, known in methods if known == path} == {*verbs, "ANY"}
+        assert {verb for verb, known in methods if known == path} == {*verbs, "ANY"} - {"OPTIONS"}, "ANY answers it"
     assert allowed["/accounts"] == ["GET", "OPTIONS", "POST"]
 
 

@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from infra.gateway import GATEWAY_PROBLEMS, JSON_MEDIA_TYPES, gateway_responses, method_not_allowed
+from infra.gateway import (
+    GATEWAY_PROBLEMS,
+    JSON_MEDIA_TYPES,
+    MOCK_REQUEST_TEMPLATE,
+    gateway_responses,
+    method_not_allowed,
+    staff_preflight,
+)
 from local.runtime.api import RestApi, load_rest_api
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse, proxy_response
 from local.runtime.template import CloudAssembly
@@ -288,11 +295,12 @@ def test_a_known_api_key_reaches_the_function_in_the_events_identity_without_cla
 
 @pytest.fixture
 def stack_api(assembly: CloudAssembly) -> RestApi:
-    """The stack with Rapport's own gateway responses and a 405 mock on /things (as infra.constructs.api makes)."""
+    """The stack with Rapport's own gateway responses and, on /things, the mock infra.constructs.api makes for a path
+    (preflight 204, else 405) instead of an OPTIONS method."""
     resources = {
         name: resource
         for name, resource in assembly.template["Resources"].items()
-        if resource["Type"] != "AWS::ApiGateway::GatewayResponse"
+        if resource["Type"] != "AWS::ApiGateway::GatewayResponse" and name != "ThingsOptions"
     }
     for response_type, (status, headers, body) in gateway_responses("http://localhost:5173").items():
         resources[f"{response_type}Response"] = {
@@ -316,21 +324,31 @@ def stack_api(assembly: CloudAssembly) -> RestApi:
             "Integration": {
                 "Type": "MOCK",
                 "PassthroughBehavior": "NEVER",
-                "RequestTemplates": {media_type: '{"statusCode": 405}' for media_type in JSON_MEDIA_TYPES},
+                "RequestTemplates": {media_type: MOCK_REQUEST_TEMPLATE for media_type in JSON_MEDIA_TYPES},
                 "IntegrationResponses": [
+                    {
+                        "StatusCode": "204",
+                        "SelectionPattern": "204",
+                        "ResponseParameters": {
+                            f"method.response.header.{k}": f"'{v}'" for k, v in PREFLIGHT.response_headers().items()
+                        },
+                    },
                     {
                         "StatusCode": "405",
                         "ResponseParameters": {f"method.response.header.{k}": f"'{v}'" for k, v in allow.items()},
                         "ResponseTemplates": {
                             "application/json": method_not_allowed("/things", ["GET", "OPTIONS", "POST"]).template()
                         },
-                    }
+                    },
                 ],
             },
         },
     }
     stack = {**assembly.template, "Resources": resources}
     return load_rest_api(CloudAssembly(assembly.directory, assembly.stack_name, stack))
+
+
+PREFLIGHT = staff_preflight("http://localhost:5173", ["GET", "POST"])
 
 
 def _expected(response_type: str, detail: str, validation: str = "") -> dict[str, Any]:
@@ -373,3 +391,18 @@ def test_a_known_path_asked_with_another_method_is_a_405_listing_its_methods(sta
 def test_a_405_mock_refuses_a_body_that_is_not_json_like_api_gateway(stack_api: RestApi) -> None:
     response = _send(stack_api, Function(), "DELETE", "/things", ("Content-Type", "text/plain"), body=b"x")
     assert (response.status, json.loads(response.body)["type"]) == (415, "urn:rapport:problem:unsupported-media-type")
+
+
+@pytest.mark.parametrize("token", [None, TOKEN])
+def test_a_preflight_meets_the_paths_mock_and_gets_its_cors_headers_without_a_body(stack_api: RestApi, token) -> None:
+    function = Function()
+    response = _send(stack_api, function, "OPTIONS", "/things", ("Origin", "http://localhost:5173"), token=token)
+    assert (response.status, response.body) == (204, b"")
+    assert {k: v for k, v in response.headers if not k.lower().startswith("x-am")} == PREFLIGHT.response_headers()
+    assert _headers(response)["vary"] == "Origin"
+    assert function.events == []
+
+
+def test_a_preflight_of_a_path_with_no_method_is_not_answered(stack_api: RestApi) -> None:
+    response = _send(stack_api, Function(), "OPTIONS", "/files", token=None)
+    assert response.status == 404

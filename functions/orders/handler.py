@@ -1,4 +1,5 @@
-"""Orders API: /orders, a back office's batches, and a contact's or an account's orders."""
+"""Orders API: /orders, a back office's batches, a contact's or an account's orders and value, and the analytics
+settings."""
 
 from typing import Annotated, Any
 
@@ -9,15 +10,27 @@ from pydantic import BaseModel
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
+from rapport.api.settings import register_settings_routes
 from rapport.contacts.manifest import CONTACT
 from rapport.orders.batch import OrderBatch, OrderBatchResult, answer
 from rapport.orders.models import REFERENCE_PATTERN, Order, OrderCreate, OrderPatch
 from rapport.orders.service import FILTERS, MAX_BATCH, orders
+from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.value import CustomerOrders
 from rapport.pagination import DEFAULT_LIMIT
 
 app = create_app()
 register_record_routes(app, orders, OrderCreate, OrderPatch, Order)
+register_settings_routes(
+    app,
+    ANALYTICS_SETTINGS,
+    "/analytics-settings",
+    tag="orders",
+    name="AnalyticsSettings",
+    reads="The tenant's churn thresholds (until saved: a drop of 40 % on a baseline of 100.00 a month makes a "
+    "customer deserting, 180 days without an order lost)",
+    replaces="Replace the analytics settings (admin, manager)",
+)
 
 
 @app.get(

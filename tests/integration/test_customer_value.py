@@ -150,3 +150,27 @@ def test_the_value_of_a_customer_the_tenant_does_not_have_is_a_404(customer):
     other_tenant = Staff(tenant="tenant-b", user="user-9", groups=("admin",))
     assert call("getContactValue", other_tenant, record_id=customer["contact"]).status == 404
     assert call("getAccountValue", record_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5").status == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ({"churn_drop_percent": 0}, "churn_drop_percent"),
+        ({"churn_drop_percent": 101}, "churn_drop_percent"),
+        ({"churn_drop_percent": "40"}, "churn_drop_percent"),
+        ({"churn_min_baseline": "-1.00"}, "churn_min_baseline"),
+        ({"churn_min_baseline": "1.001"}, "churn_min_baseline"),
+        ({"lost_after_days": 0}, "lost_after_days"),
+        ({"churn_days": 3}, "churn_days"),
+    ],
+)
+def test_analytics_settings_out_of_bounds_are_a_422_naming_the_field(content: dict[str, Any], field: str):
+    reply = call("putAnalyticsSettings", MANAGER, body=content, headers={"If-Match": '"0"'})
+    assert reply.status == 422, reply.body
+    assert [error["field"] for error in reply.body["errors"]] == [field]
+    assert call("getAnalyticsSettings").body["churn_drop_percent"] == 40
+
+
+def test_only_managers_and_admins_set_the_analytics_settings():
+    refused = call("putAnalyticsSettings", Staff().as_("sales"), body={}, headers={"If-Match": '"0"'})
+    assert refused.status == 403

@@ -1,4 +1,5 @@
-"""Orders: what customers bought, their lines priced from the catalogue, and the customer value they add up to."""
+"""Orders: what customers bought, their lines priced from the catalogue, the customer value they add up to, and the
+tenant's analytics settings (when a customer is deserting or lost)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 ORDER = Kind("ORD", "order")
+ANALYTICS_SETTINGS = Kind("ANALYTICS", "analytics settings", document=True)
 
 
 def _status_changed(before: Image, after: Image) -> list[str]:
@@ -14,7 +16,7 @@ def _status_changed(before: Image, after: Image) -> list[str]:
 
 CONTEXT = Context(
     name="orders",
-    kinds=(ORDER,),
+    kinds=(ORDER, ANALYTICS_SETTINGS),
     # Staff who edit record orders taken by phone; the back office sends them in batches (an integration user in
     # the manager group). Trashing an order is a manager's call: it leaves the customer's value.
     permissions={
@@ -26,6 +28,8 @@ CONTEXT = Context(
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
         },
+        # How much of a drop makes a customer deserting is a sales policy: a manager's call.
+        "analytics_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
     derivations={ORDER.entity: Derivation(("status_changed",), _status_changed)},
     areas=(Area("orders", bench="getOrder"),),

@@ -65,8 +65,14 @@ class Api(Construct):
     ) -> None:
         """`name`: the API's, and its usage plan's prefix (the application stack's name, not a nested stack's)."""
         super().__init__(scope, construct_id)
-        self.rest_api = self._rest_api(
-            stage, name, methods=sorted({route.method for route in routes}), open_routes=[r for r in routes if r.open]
+        self.rest_api = self._rest_api(stage, name, open_routes=[r for r in routes if r.open])
+        self._routed = {route.path for route in routes}
+        self._staff_cors = apigw.CorsOptions(
+            allow_origins=[stage.allowed_origin],
+            allow_methods=sorted({route.method for route in routes}),
+            allow_headers=ALLOW_HEADERS,
+            expose_headers=EXPOSE_HEADERS,
+            max_age=Duration.minutes(10),
         )
         self._add_routes(routes, functions, user_pool)
         self._add_method_not_allowed(routes, stage.allowed_origin)
@@ -95,7 +101,7 @@ class Api(Construct):
                 self._add_open_route(route, integrations[route.function], validator)
                 continue
             if not route.api_key:
-                self.rest_api.root.resource_for_path(route.path).add_method(
+                self._resource(route.path, self._staff_cors).add_method(
                     route.method,
                     integrations[route.function],
                     authorization_type=apigw.AuthorizationType.COGNITO,
@@ -152,10 +158,7 @@ class Api(Construct):
             expose_headers=OPEN_EXPOSE_HEADERS,
             max_age=Duration.minutes(10),
         )
-        resource: apigw.IResource = self.rest_api.root
-        for part in path.strip("/").split("/"):
-            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
-        return resource
+        return self._resource(path, cors)
 
     def _public_resource(self, path: str) -> apigw.IResource:
         """The resource at `path`; the parts made for it answer preflights from any origin with x-api-key."""
@@ -165,9 +168,20 @@ class Api(Construct):
             allow_headers=PUBLIC_ALLOW_HEADERS,
             max_age=Duration.minutes(10),
         )
+        return self._resource(path, cors)
+
+    def _resource(self, path: str, cors: apigw.CorsOptions) -> apigw.IResource:
+        """The resource at `path`; the parts made for it that are routes answer preflights as `cors` says, and a
+        part that only leads to routes (`/reports`) has no preflight (no method to ask about): a resource less
+        each, of the 500 a stack may have."""
         resource: apigw.IResource = self.rest_api.root
+        walked = ""
         for part in path.strip("/").split("/"):
-            resource = resource.get_resource(part) or resource.add_resource(part, default_cors_preflight_options=cors)
+            walked += f"/{part}"
+            preflight = cors if walked in self._routed else None
+            resource = resource.get_resource(part) or resource.add_resource(
+                part, default_cors_preflight_options=preflight
+            )
         return resource
 
     def _usage_plan(self, stage: StageConfig) -> apigw.UsagePlan:
@@ -184,7 +198,7 @@ class Api(Construct):
             api_stages=[apigw.UsagePlanPerApiStage(api=self.rest_api, stage=self.rest_api.deployment_stage)],
         )
 
-    def _rest_api(self, stage: StageConfig, name: str, methods: list[str], open_routes: list[Route]) -> apigw.RestApi:
+    def _rest_api(self, stage: StageConfig, name: str, open_routes: list[Route]) -> apigw.RestApi:
         access_logs = logs.LogGroup(
             self, "AccessLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
         )
@@ -211,13 +225,6 @@ class Api(Construct):
                     )
                     for route in open_routes
                 },
-            ),
-            default_cors_preflight_options=apigw.CorsOptions(
-                allow_origins=[stage.allowed_origin],
-                allow_methods=methods,
-                allow_headers=ALLOW_HEADERS,
-                expose_headers=EXPOSE_HEADERS,
-                max_age=Duration.minutes(10),
             ),
         )
         acknowledge(
@@ -246,7 +253,7 @@ class Api(Construct):
                     )
                 ],
             )
-            resource = self._public_resource(path) if path in public else self.rest_api.root.resource_for_path(path)
+            resource = self._public_resource(path) if path in public else self._resource(path, self._staff_cors)
             method = resource.add_method(
                 "ANY",
                 integration,

@@ -150,6 +150,11 @@ def test_the_value_answer_and_the_360_carry_the_standing_and_a_tenant_s_threshol
     assert overview["standing"]["rank"] == 3
     unranked = customer("Unranked")
     assert call("getAccountValue", record_id=unranked["account"]).body["standing"] is None
+    buys(people["Deserting"], {0: 1})  # the value worker writes its own item: the standing stays until the next run
+    delivered(bus)
+    after_order = call("getContactValue", record_id=people["Deserting"]["contact"]).body
+    assert after_order["standing"] == answer["standing"]
+    assert after_order["value"]["orders_12m"] == answer["value"]["orders_12m"] + 1
 
 
 def test_the_daily_schedule_ranks_every_tenant_with_orders(bus: Bus):

@@ -44,7 +44,11 @@ def _lifetime(client: Client, account_id: str, expected: str) -> None:
 
 def _rank_now(runtime: LocalRuntime) -> None:
     template = json.loads((runtime.cdk_out / f"{STACK}.template.json").read_text())
-    [rule] = [logical_id for logical_id in template["Resources"] if logical_id.startswith("CustomerValueDailyRanking")]
+    [rule] = [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if logical_id.startswith("CustomerValueDailyRanking") and resource["Type"] == "AWS::Events::Rule"
+    ]
     ran = subprocess.run(  # noqa: S603 - the CLI under test
         [RAPPORT, "schedule", "run", rule, "--data-dir", str(runtime.data_dir)],
         capture_output=True,

@@ -1,6 +1,7 @@
-"""Orders API: /orders, a back office's batches, and a contact's or an account's orders."""
+"""Orders API: /orders, a back office's batches, a contact's or an account's orders and value, and the analytics
+settings."""
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -9,15 +10,31 @@ from pydantic import BaseModel
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, page_response
 from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
+from rapport.api.settings import register_settings_routes
 from rapport.contacts.manifest import CONTACT
+from rapport.orders import reports
 from rapport.orders.batch import OrderBatch, OrderBatchResult, answer
 from rapport.orders.models import REFERENCE_PATTERN, Order, OrderCreate, OrderPatch
+from rapport.orders.ranking import Tier
 from rapport.orders.service import FILTERS, MAX_BATCH, orders
-from rapport.orders.value import CustomerOrders
+from rapport.orders.settings import ANALYTICS_SETTINGS
+from rapport.orders.standing import CustomerValueAndStanding, Level, RankedCustomer
 from rapport.pagination import DEFAULT_LIMIT
+
+ReportSort = Literal["value", "churn_risk"]
 
 app = create_app()
 register_record_routes(app, orders, OrderCreate, OrderPatch, Order)
+register_settings_routes(
+    app,
+    ANALYTICS_SETTINGS,
+    "/analytics-settings",
+    tag="orders",
+    name="AnalyticsSettings",
+    reads="The tenant's churn thresholds (until saved: a drop of 40 % on a baseline of 100.00 a month makes a "
+    "customer deserting, 180 days without an order lost)",
+    replaces="Replace the analytics settings (admin, manager)",
+)
 
 
 @app.get(
@@ -81,8 +98,9 @@ def list_account_orders(
     "/contacts/<record_id>/value",
     tags=["orders"],
     operation_id="getContactValue",
-    summary="A contact's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
-    responses=responses(200, CustomerOrders),
+    summary="A contact's value: revenue over 12 months and for good, by month, orders, average, last order; its "
+    "latest orders; its rank, tier and churn",
+    responses=responses(200, CustomerValueAndStanding),
 )
 def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
     return _json(orders.value_of(caller(app), CONTACT, record_id))
@@ -92,11 +110,33 @@ def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
     "/accounts/<record_id>/value",
     tags=["orders"],
     operation_id="getAccountValue",
-    summary="An account's value: revenue over 12 months and for good, orders, average, last order; its latest orders",
-    responses=responses(200, CustomerOrders),
+    summary="An account's value: revenue over 12 months and for good, by month, orders, average, last order; its "
+    "latest orders; its rank, tier and churn",
+    responses=responses(200, CustomerValueAndStanding),
 )
 def get_account_value(record_id: RecordIdParam) -> Response[Any]:
     return _json(orders.value_of(caller(app), ACCOUNT, record_id))
+
+
+@app.get(
+    "/reports/customers",
+    tags=["orders"],
+    operation_id="listCustomerReport",
+    summary="The customers of a level by value (rank) or churn risk, of a tier if given",
+    description="From the daily ranking: `sort=value` is by rank (1: the most revenue over the 12 calendar months "
+    "to the ranking); `sort=churn_risk` puts deserting customers first, then at risk, lost and active ones, each by "
+    "rank. `tier` keeps one tier (A, B, C by cumulative revenue share). One Query either way.",
+    responses=responses(200, PageOf[RankedCustomer]),
+)
+def list_customer_report(
+    level: Annotated[Level, Query(description="account (default) or contact")] = Level.ACCOUNT,
+    sort: Annotated[ReportSort, Query(description="value (default) or churn_risk")] = "value",
+    tier: Annotated[Tier | None, Query(description="A, B or C")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+) -> Response[PageOf[RankedCustomer]]:
+    page = reports.customers(caller(app), level=level, sort=sort, tier=tier, limit=limit, cursor=cursor)
+    return page_response(page)
 
 
 def _json(body: BaseModel) -> Response[Any]:

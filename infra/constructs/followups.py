@@ -28,7 +28,13 @@ from infra.table_access import TableAccess
 
 SOURCE = "rapport"
 # Equal to rapport.followups.FOLLOWUP_EVENTS and rapport.followups.reminders.SWEEP_MINUTES (tests/infra checks).
-FOLLOWUP_EVENTS = ("deal.stage_changed", "task.created", "appointment.created", "pipeline.created")
+FOLLOWUP_EVENTS = (
+    "deal.stage_changed",
+    "task.created",
+    "appointment.created",
+    "pipeline.created",
+    "order.created",
+)
 SWEEP_MINUTES = 5
 DIGEST_HOUR_UTC = 7
 SWEEP_TIMEOUT = Duration.seconds(60)

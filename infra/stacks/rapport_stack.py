@@ -34,7 +34,7 @@ class RapportStack(Stack):
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
-        Followups(
+        followups = Followups(
             self,
             "Followups",
             data=data,
@@ -43,7 +43,9 @@ class RapportStack(Stack):
             removal_policy=stage.removal_policy,
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
-        CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
+        CustomerValue(
+            self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
+        )
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}

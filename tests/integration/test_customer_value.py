@@ -1,4 +1,5 @@
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -6,7 +7,7 @@ import pytest
 from rapport.contacts.manifest import CONTACT
 from rapport.dal.repository import Parent
 from rapport.orders.service import orders
-from rapport.orders.value import REFRESHED_BY
+from rapport.orders.value import REFRESHED_BY, month_of
 from tests.integration.followups import CONTEXT, Bus
 from tests.integration.sales import set_rates
 from tools.lambda_api import Staff, call, create
@@ -66,7 +67,8 @@ def value(kind: str, customer_id: str) -> dict[str, Any]:
 
 def test_revenue_counts_paid_and_fulfilled_orders_and_a_return_lowers_it(customer, bus):
     assert value("contact", customer["contact"])["value"]["revenue_lifetime"] == "0.00"
-    order(customer, "A", "paid", 400, quantity=1)
+    first_at = days_ago(400)
+    order(customer, "A", "paid", 400, quantity=1, ordered_at=first_at)
     fulfilled = order(customer, "B", "fulfilled", 30, quantity=2)
     order(customer, "C", "placed", 2, quantity=5)
     order(customer, "D", "cancelled", 1, quantity=7)
@@ -74,6 +76,10 @@ def test_revenue_counts_paid_and_fulfilled_orders_and_a_return_lowers_it(custome
     euros = [{"sku": "KIT", "quantity": 1, "unit_price": "100.00"}]
     order(customer, "E", "paid", 10, currency="EUR", lines=euros, ordered_at=last_at)
     assert len(delivered(bus)) == 5
+    monthly: dict[str, Decimal] = {}
+    for days, amount in ((400, "100.00"), (30, "200.00"), (10, "110.00")):
+        month = month_of(datetime.fromisoformat(days_ago(days)))
+        monthly[month] = monthly.get(month, Decimal(0)) + Decimal(amount)
     for kind in ("contact", "account"):
         figures = value(kind, customer[kind])
         assert figures["value"] == {
@@ -83,6 +89,9 @@ def test_revenue_counts_paid_and_fulfilled_orders_and_a_return_lowers_it(custome
             "avg_order_value": "136.67",
             "last_order_at": last_at,
             "currency": "USD",
+            "first_order_at": first_at,
+            "median_gap_days": "195.0",  # 20 and 370 days apart
+            "monthly_revenue": {month: f"{amount:.2f}" for month, amount in sorted(monthly.items())},
         }
         assert [brief["number"] for brief in figures["latest"]] == ["D", "C", "E", "B", "A"]
     returned = call("updateOrder", record_id=fulfilled, body={"status": "returned"}, headers={"If-Match": '"1"'})
@@ -141,3 +150,27 @@ def test_the_value_of_a_customer_the_tenant_does_not_have_is_a_404(customer):
     other_tenant = Staff(tenant="tenant-b", user="user-9", groups=("admin",))
     assert call("getContactValue", other_tenant, record_id=customer["contact"]).status == 404
     assert call("getAccountValue", record_id="01JD5Y7M7ZV1W4T5C9H2K3N4P5").status == 404
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [
+        ({"churn_drop_percent": 0}, "churn_drop_percent"),
+        ({"churn_drop_percent": 101}, "churn_drop_percent"),
+        ({"churn_drop_percent": "40"}, "churn_drop_percent"),
+        ({"churn_min_baseline": "-1.00"}, "churn_min_baseline"),
+        ({"churn_min_baseline": "1.001"}, "churn_min_baseline"),
+        ({"lost_after_days": 0}, "lost_after_days"),
+        ({"churn_days": 3}, "churn_days"),
+    ],
+)
+def test_analytics_settings_out_of_bounds_are_a_422_naming_the_field(content: dict[str, Any], field: str):
+    reply = call("putAnalyticsSettings", MANAGER, body=content, headers={"If-Match": '"0"'})
+    assert reply.status == 422, reply.body
+    assert [error["field"] for error in reply.body["errors"]] == [field]
+    assert call("getAnalyticsSettings").body["churn_drop_percent"] == 40
+
+
+def test_only_managers_and_admins_set_the_analytics_settings():
+    refused = call("putAnalyticsSettings", Staff().as_("sales"), body={}, headers={"If-Match": '"0"'})
+    assert refused.status == 403

@@ -20,6 +20,7 @@ from rapport.deals.manifest import CURRENCY_RATES
 from rapport.followups.manifest import REMINDER_SETTINGS
 from rapport.leads.manifest import SCORING_RULES
 from rapport.notifications.manifest import NOTIFICATION_SETTINGS, NOTIFICATION_TEMPLATE
+from rapport.orders.manifest import ANALYTICS_SETTINGS
 from rapport.tenants.manifest import TENANT_SETTINGS
 from tests.integration.outbox import published
 from tools.lambda_api import Staff, call
@@ -75,6 +76,11 @@ DOCUMENTS = {
         MARKETING_SETTINGS,
         {"topics": ["newsletter", "offers"], "postal_address": "1 Main St, Springfield", "double_opt_in": True},
         {"topics": ["newsletter"]},
+    ),
+    "AnalyticsSettings": Document(
+        ANALYTICS_SETTINGS,
+        {"churn_drop_percent": 30, "churn_min_baseline": "250.00", "lost_after_days": 90},
+        {"churn_drop_percent": 50},
     ),
 }
 

@@ -10,6 +10,7 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.publisher import detail_types, events_of
+from rapport.orders.manifest import CUSTOMER_STANDING
 from rapport.web_forms.manifest import WEB_FORM
 from tools import event_schemas
 
@@ -130,7 +131,7 @@ def test_the_committed_event_schema_is_current():
 EVENT_TYPE = re.compile(r"[a-z_]+\.[a-z_]+")
 
 
-@pytest.mark.parametrize("kind", contexts.kinds(), ids=repr)
+@pytest.mark.parametrize("kind", [kind for kind in contexts.kinds() if not kind.summary], ids=repr)
 def test_every_kinds_event_types_are_its_snake_case_name_dot_a_verb(kind: Kind):
     created = first_event(kind)
     entity, _ = created.detail_type.split(".")
@@ -194,3 +195,56 @@ def test_trashing_is_told_by_who_trashed_it_when_they_did():
         "rep-2",
         "2026-11-23T08:00:00.000Z",
     )
+
+
+def standing(churn: str | None, *, kind: str = CUSTOMER_STANDING.code) -> dict[str, Any]:
+    """A customer's standing summary as the stream shows it (rapport.orders.store)."""
+    plain = {
+        "pk": "T#t1#CON#01J",
+        "sk": "B#STANDING",
+        "type": "summary",
+        "tenant_id": "t1",
+        "kind": kind,
+        "ref_id": "01J",
+        "data": {
+            "rank": 1,
+            "updated_at": "2026-11-22T03:00:00.000Z",
+            "updated_by": "rapport:ranking",
+            **({"churn": {"status": churn}} if churn else {}),
+        },
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def changed_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    images = {
+        "SequenceNumber": "5",
+        **({"OldImage": before} if before else {}),
+        **({"NewImage": after} if after else {}),
+    }
+    name = "REMOVE" if after is None else "MODIFY" if before else "INSERT"
+    return {"eventID": "e-5", "eventName": name, "dynamodb": images}
+
+
+def test_a_summary_kind_publishes_only_what_its_derivation_finds_as_of_its_data():
+    assert [kind.entity for kind in contexts.kinds() if kind.summary] == ["customer"]
+    assert not [
+        detail_type
+        for detail_type in detail_types()
+        if detail_type.startswith("customer.") and "churn" not in detail_type
+    ]
+    [first] = events_of(changed_summary(None, standing("active")), no_erasures)
+    assert (first.detail_type, first.entity, first.entity_id) == ("customer.churn_changed", "customer", "01J")
+    assert (first.actor, first.occurred_at, first.version) == ("rapport:ranking", "2026-11-22T03:00:00.000Z", None)
+    [moved] = events_of(changed_summary(standing("active"), standing("deserting")), no_erasures)
+    assert (moved.changes["churn"].before, moved.changes["churn"].after) == (
+        {"status": "active"},
+        {"status": "deserting"},
+    )
+    assert events_of(changed_summary(standing("deserting"), standing("deserting")), no_erasures) == []
+    assert events_of(changed_summary(standing("deserting"), None), no_erasures) == []
+
+
+def test_summaries_of_kinds_no_context_declares_a_summary_make_no_event():
+    assert events_of(changed_summary(None, standing("active", kind="ORDERS")), no_erasures) == []
+    assert events_of(changed_summary(None, standing("active", kind="entry")), no_erasures) == []

@@ -31,4 +31,10 @@ def operations(account_id: str) -> list[Operation]:
         ("GET /accounts/{id}/orders", lambda: call("listAccountOrders", record_id=account_id)),
         ("GET /contacts/{id}/value", lambda: call("getContactValue", record_id=contact)),
         ("GET /accounts/{id}/value", lambda: call("getAccountValue", record_id=account_id)),
+        ("GET /reports/customers", lambda: call("listCustomerReport", query={})),
+        (
+            "GET /reports/customers?sort=churn_risk&tier=A",
+            lambda: call("listCustomerReport", query={"sort": "churn_risk", "tier": "A"}),
+        ),
+        ("GET /analytics-settings", lambda: call("getAnalyticsSettings")),
     ]

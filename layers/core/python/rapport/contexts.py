@@ -34,19 +34,23 @@ Image = Mapping[str, Any]
 
 class Kind(str):
     """What a stored item is: its `code` in keys (`CON`) and its `label` in messages (`contact`); a settings
-    `document` (rapport.settings) is saved whole under its code, a record has a life cycle."""
+    `document` (rapport.settings) is saved whole under its code, a record has a life cycle, and a `summary` (an
+    item a context keeps in another record's partition, of that kind) makes only the events its derivation finds
+    in its changes."""
 
     label: str
     document: bool
+    summary: bool
 
-    def __new__(cls, code: str, label: str, document: bool = False) -> Kind:
+    def __new__(cls, code: str, label: str, document: bool = False, summary: bool = False) -> Kind:
         kind = super().__new__(cls, code)
         kind.label = label
         kind.document = document
+        kind.summary = summary
         return kind
 
-    def __reduce__(self) -> tuple[type[Kind], tuple[str, str, bool]]:
-        return Kind, (self.code, self.label, self.document)
+    def __reduce__(self) -> tuple[type[Kind], tuple[str, str, bool, bool]]:
+        return Kind, (self.code, self.label, self.document, self.summary)
 
     @property
     def code(self) -> str:

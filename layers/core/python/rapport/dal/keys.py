@@ -147,6 +147,11 @@ def name_sk(name_key: str, record_id: str) -> str:
     return f"{name_key}{NAME_END}{record_id}"
 
 
+def ranked_pk(tenant_id: str, kind: Kind, order: str, *within: str) -> str:
+    """The customers of `kind` (contacts or accounts) in `order` (rapport.orders.store), `within` a group (a tier)."""
+    return f"{list_pk(tenant_id, kind)}#{order}" + "".join(f"#{part}" for part in within)
+
+
 def children_pk(tenant_id: str, parent_kind: Kind, parent_id: str, child_kind: Kind) -> str:
     return f"{record_pk(tenant_id, parent_kind, parent_id)}#{child_kind.code}"
 

@@ -814,6 +814,47 @@ def _summary(item: SummaryItem) -> Summary:
     return Summary(item.sk, item.kind, item.ref_id, plain(item.summary_data()))
 
 
+@dataclass
+class SummaryPage:
+    summaries: list[Summary] = field(default_factory=list)
+    next_position: dict[str, str] | None = None
+
+
+def _index_summaries(pattern: IndexQuery, **paging: Any) -> Iterator[SummaryItem]:
+    results = getattr(Item, pattern.index).query(
+        pattern.partition,
+        range_key_condition=_condition(pattern, count_parent=True),
+        scan_index_forward=not pattern.newest_first,
+        **paging,
+    )
+    return (item for item in results if isinstance(item, SummaryItem))
+
+
+def summaries_page(pattern: IndexQuery, *, limit: int, position: Position | None = None) -> SummaryPage:
+    """ONE Query of summaries placed in an index (`pattern`, no filter): at most `limit`, and where the next page
+    starts if there is one."""
+    paging: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1}
+    if position:
+        paging["last_evaluated_key"] = {name: {"S": value} for name, value in position.items()}
+    items = list(_index_summaries(pattern, **paging))
+    page = SummaryPage(summaries=[_summary(item) for item in items[:limit]])
+    if len(items) > limit:
+        last = items[limit - 1]
+        page.next_position = {
+            "pk": last.pk,
+            "sk": last.sk,
+            f"{pattern.index}pk": getattr(last, f"{pattern.index}pk"),
+            f"{pattern.index}sk": getattr(last, f"{pattern.index}sk"),
+        }
+    return page
+
+
+def indexed_summaries(pattern: IndexQuery) -> Iterator[Summary]:
+    """Every summary placed in an index partition (`pattern`): one Query, paged as DynamoDB pages it (for the
+    unattended jobs)."""
+    return (_summary(item) for item in _index_summaries(pattern))
+
+
 def partition_summaries(pattern: PartitionQuery) -> Iterator[Summary]:
     """Every summary of `pattern`, in key order (as many Queries as it takes): for erasures."""
     condition = sort_key_range(Item.sk, pattern.start, pattern.end)

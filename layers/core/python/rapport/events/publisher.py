@@ -7,6 +7,10 @@ what happened. Each record change yields its life-cycle event (`created`, `updat
 each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's (or, for a kind with a
 document per key, like the notification templates, the key).
 
+A summary of a kind declared `summary` (rapport.contexts.Kind) makes no life-cycle event, only those its derivation
+finds between its data before and after (`customer.churn_changed`), the summarized record's id its entity id; its
+data says who changed it and when (`updated_by`, `updated_at`).
+
 Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
 
 Who and when. Every event carries the actor and the time of the change itself: the record's `updated_by` and
@@ -33,7 +37,7 @@ from rapport import contexts
 from rapport.contexts import Derivation, Image, Kind
 from rapport.events.models import DomainEvent, Erasure, FieldChange, changes_between
 
-RECORD_TYPE, SETTING_TYPE = "record", "setting"
+RECORD_TYPE, SETTING_TYPE, SUMMARY_TYPE = "record", "setting", "summary"
 TRASH_FIELDS = ("deleted_at", "deleted_by")
 UNKNOWN_ACTOR = "unknown"
 _deserializer = TypeDeserializer()
@@ -52,7 +56,14 @@ def derivations() -> dict[str, Derivation]:
 
 
 def lifecycle_of(kind: Kind) -> tuple[str, ...]:
+    if kind.summary:
+        return ()
     return SETTINGS_LIFECYCLE if kind.document else LIFECYCLE
+
+
+@cache
+def _summary_kinds() -> dict[str, Kind]:
+    return {kind.code: kind for kind in contexts.kinds() if kind.summary}
 
 
 def detail_types() -> list[str]:
@@ -70,6 +81,8 @@ def events_of(stream_record: Mapping[str, Any], erasures: Erasures) -> list[Doma
     if new.get("type") == SETTING_TYPE:
         return _setting_events(stream_record, old, new)
     current = new or old
+    if current.get("type") == SUMMARY_TYPE:
+        return _summary_events(stream_record, old, new)
     if current.get("type") != RECORD_TYPE:
         return []
     kind = contexts.kind(current["kind"])
@@ -123,6 +136,30 @@ def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) ->
         record=_plain(dict(new.get("data", {}))),
     )
     return [event]
+
+
+def _summary_events(stream_record: Mapping[str, Any], old: Image, new: Image) -> list[DomainEvent]:
+    """The events a summary of a summary kind derives from its change (none when it is removed)."""
+    kind = _summary_kinds().get(str(new.get("kind")))
+    derivation = derivations().get(kind.entity) if kind else None
+    if kind is None or derivation is None:
+        return []
+    before, after = dict(old.get("data", {})), dict(new["data"])
+    return [
+        DomainEvent(
+            event_id=_event_id(stream_record, f"{kind.entity}.{name}"),
+            detail_type=f"{kind.entity}.{name}",
+            tenant_id=str(new["tenant_id"]),
+            entity=kind.entity,
+            entity_id=str(new["ref_id"]),
+            actor=str(after["updated_by"]),
+            occurred_at=str(after["updated_at"]),
+            version=None,
+            changes=changes_between(before, after, _plain),
+            record=_plain(after),
+        )
+        for name in derivation.derive(before, after)
+    ]
 
 
 def _image(raw: Mapping[str, Any] | None) -> dict[str, Any]:

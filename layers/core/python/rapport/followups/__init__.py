@@ -6,5 +6,12 @@
 """
 
 # The events the followups worker receives: a deal's stage change makes its follow-up task, and every one of
-# them registers its tenant for the scheduled jobs (a tenant with tasks, appointments or pipelines has work).
-FOLLOWUP_EVENTS = ("deal.stage_changed", "task.created", "appointment.created", "pipeline.created")
+# them registers its tenant for the scheduled jobs (a tenant with tasks, appointments, pipelines or orders has
+# work: the daily customer ranking walks the customers of the tenants with orders).
+FOLLOWUP_EVENTS = (
+    "deal.stage_changed",
+    "task.created",
+    "appointment.created",
+    "pipeline.created",
+    "order.created",
+)

@@ -1,4 +1,5 @@
-"""Orders: what customers bought, their lines priced from the catalogue, and the customer value they add up to."""
+"""Orders: what customers bought, their lines priced from the catalogue, the customer value they add up to, and the
+tenant's analytics settings (when a customer is deserting or lost)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,26 @@ from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 ORDER = Kind("ORD", "order")
+ANALYTICS_SETTINGS = Kind("ANALYTICS", "analytics settings", document=True)
+# A customer's standing (rank, tier, churn), kept in the contact's or account's partition by the daily ranking.
+CUSTOMER_STANDING = Kind("STANDING", "customer", summary=True)
 
 
 def _status_changed(before: Image, after: Image) -> list[str]:
     return ["status_changed"] if before.get("status") != after.get("status") else []
 
 
+def _churn_status(image: Image) -> object:
+    return (image.get("churn") or {}).get("status")
+
+
+def _churn_changed(before: Image, after: Image) -> list[str]:
+    return ["churn_changed"] if _churn_status(before) != _churn_status(after) else []
+
+
 CONTEXT = Context(
     name="orders",
-    kinds=(ORDER,),
+    kinds=(ORDER, ANALYTICS_SETTINGS, CUSTOMER_STANDING),
     # Staff who edit record orders taken by phone; the back office sends them in batches (an integration user in
     # the manager group). Trashing an order is a manager's call: it leaves the customer's value.
     permissions={
@@ -26,9 +38,17 @@ CONTEXT = Context(
             Action.RESTORE: frozenset({Role.ADMIN, Role.MANAGER}),
             Action.ERASE: frozenset({Role.ADMIN}),
         },
+        # How much of a drop makes a customer deserting is a sales policy: a manager's call.
+        "analytics_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
+        # The customers by value and churn risk: what every seller and marketer plans with.
+        "customer_reports": {Action.READ: EVERYONE},
     },
-    derivations={ORDER.entity: Derivation(("status_changed",), _status_changed)},
+    derivations={
+        ORDER.entity: Derivation(("status_changed",), _status_changed),
+        # A customer's churn status moved (a first assessment included): the retention workflow's cue.
+        CUSTOMER_STANDING.entity: Derivation(("churn_changed",), _churn_changed),
+    },
     areas=(Area("orders", bench="getOrder"),),
-    summaries=("rapport.orders.customer360:ORDERS",),
+    summaries=("rapport.orders.customer360:ORDERS", "rapport.orders.customer360:STANDING"),
     timeline_entries=("rapport.orders.timeline:OrderEntry",),
 )

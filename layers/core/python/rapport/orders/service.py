@@ -34,6 +34,7 @@ from rapport.errors import FieldError, InvalidInput, NotFound, RapportError
 from rapport.orders import store, value
 from rapport.orders.manifest import ORDER
 from rapport.orders.models import NEXT_STATUSES, Order, OrderCreate, OrderStatus, OrderStored
+from rapport.orders.standing import CustomerStanding, CustomerValueAndStanding
 from rapport.orders.timeline import OrderEntry
 from rapport.orders.value import CustomerOrders
 from rapport.pagination import Page
@@ -194,14 +195,18 @@ class OrderService(RecordService[OrderCreate, Order]):
 
     # Customer value
 
-    def value_of(self, caller: Caller, kind: Kind, customer_id: str) -> CustomerOrders:
-        """A contact's or an account's value figures and latest orders (zero before its first order): one
-        BatchGetItem, which reads the customer too (a 404 for one the tenant does not have)."""
+    def value_of(self, caller: Caller, kind: Kind, customer_id: str) -> CustomerValueAndStanding:
+        """A contact's or an account's value figures and latest orders (zero before its first order) and its
+        standing (once ranked): one BatchGetItem, which reads the customer too (a 404 for one the tenant does not
+        have)."""
         caller.require(self.resource, Action.READ)
-        exists, figures = store.customer_and_value(caller.tenant_id, kind, customer_id)
+        exists, figures, standing = store.customer_and_value(caller.tenant_id, kind, customer_id)
         if not exists:
             raise NotFound(f"No {kind.label} has the id {customer_id}.")
-        return value.no_orders() if figures is None else CustomerOrders.model_validate(figures)
+        orders = value.no_orders() if figures is None else CustomerOrders.model_validate(figures)
+        return CustomerValueAndStanding(
+            **dict(orders), standing=CustomerStanding.model_validate(standing) if standing else None
+        )
 
     def refresh_value(self, tenant_id: str, customers: Iterable[Parent], *, now: datetime, as_of: str) -> int:
         """Compute each customer's value again from its orders (one Query each, streamed) against `now`, for an

@@ -18,6 +18,20 @@
 In a contact's or an account's partition, `B#ORDERS` (kind `ORDERS`): the customer's value and latest orders
 (rapport.orders.value), put whole by the customer value worker, only over figures computed for an earlier event
 (`as_of`, the event's time): a late redelivery does not overwrite newer figures. The contact's 360 view reads it.
+Beside it, `B#STANDING` (kind `STANDING`, rapport.orders.standing): its rank, tier and churn, put whole by the
+daily ranking when they changed. The two writers own one item each, so neither overwrites the other's figures.
+
+| summary    | index | serves                                  | pk                              | sk             |
+|------------|-------|-----------------------------------------|---------------------------------|----------------|
+| B#ORDERS,  | gsi4  | the daily ranking's walk: each customer | T#<t>#<CON or ACC>#VALUE        | <id>␟ORDERS,   |
+| B#STANDING |       | of a level, its value then its standing |                                 | <id>␟STANDING  |
+| B#STANDING | gsi1  | the customers by value (a tier: prefix) | T#<t>#<CON or ACC>#RANK         | <tier>␟<rank>  |
+| B#STANDING | gsi2  | the customers by churn risk             | T#<t>#<CON or ACC>#CHURN        | <risk>␟<rank>  |
+| B#STANDING | gsi3  | a tier's customers by churn risk        | T#<t>#<CON or ACC>#CHURN#<tier> | <risk>␟<rank>  |
+
+`<rank>` is 9 digits (rank 1 first); tiers are contiguous in rank order (rapport.orders.ranking), so the customers
+by value are one Query with or without a tier. `<risk>` is the churn status's place in `standing.CHURN_RISK`
+(deserting first). A value item written before the walk's index entry existed is walked after its next refresh.
 
 `<ordered at>` is canonical UTC to the second (rapport.normalize.instant), so the customer's orders sort by when
 they were ordered whatever order they were recorded in. A trashed order leaves gsi2-4 (and so its customers'
@@ -27,7 +41,7 @@ updates (`by_external_id`: one BatchGetItem of guards for a whole batch).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -39,13 +53,17 @@ from rapport.dal import keys
 from rapport.dal.access import IndexQuery
 from rapport.dal.keys import IndexKeys
 from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem
-from rapport.dal.repository import Guard, compact
-from rapport.orders.manifest import ORDER
+from rapport.dal.repository import Guard, Position, Summary, SummaryPage, compact, indexed_summaries, summaries_page
+from rapport.orders.manifest import CUSTOMER_STANDING, ORDER
 
 NUMBER = "ORDER_NUMBER"
 EXTERNAL_ID = "ORDER_EXTERNAL"
 VALUE_SK = "B#ORDERS"
 VALUE_KIND = "ORDERS"
+STANDING_SK = "B#STANDING"
+STANDING_KIND = CUSTOMER_STANDING.code
+WALK, BY_RANK, BY_CHURN = "VALUE", "RANK", "CHURN"
+RANK_DIGITS = 9
 
 
 def number_guard(number: str) -> Guard:
@@ -141,6 +159,8 @@ def put_value(tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, A
         kind=VALUE_KIND,
         ref_id=customer_id,
         data=compact({**data, "as_of": as_of}),
+        gsi4pk=keys.ranked_pk(tenant_id, kind, WALK),
+        gsi4sk=keys.name_sk(customer_id, VALUE_KIND),
     )
     try:
         item.save(condition=SummaryItem.data["as_of"].does_not_exist() | (SummaryItem.data["as_of"] <= as_of))
@@ -151,13 +171,73 @@ def put_value(tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, A
     return True
 
 
-def customer_and_value(tenant_id: str, kind: Kind, customer_id: str) -> tuple[bool, dict[str, Any] | None]:
-    """Whether the customer exists, and its value figures if it has any: one BatchGetItem."""
+def customer_and_value(
+    tenant_id: str, kind: Kind, customer_id: str
+) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None]:
+    """Whether the customer exists, its value figures and its standing if it has them: one BatchGetItem."""
     partition = keys.record_pk(tenant_id, kind, customer_id)
-    exists, value = False, None
-    for item in Item.batch_get([(partition, keys.META_SK), (partition, VALUE_SK)], consistent_read=True):
+    exists, found = False, {}
+    wanted = [(partition, keys.META_SK), (partition, VALUE_SK), (partition, STANDING_SK)]
+    for item in Item.batch_get(wanted, consistent_read=True):
         if isinstance(item, RecordItem):
             exists = True
         elif isinstance(item, SummaryItem):
-            value = item.summary_data()
-    return exists, value
+            found[item.sk] = item.summary_data()
+    return exists, found.get(VALUE_SK), found.get(STANDING_SK)
+
+
+def walked(tenant_id: str, kind: Kind) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:
+    """Each customer of `kind` with value figures: its id, its figures and its standing if it has one, from ONE
+    Query (paged as DynamoDB pages it), in id order."""
+    pending: Summary | None = None
+    for summary in indexed_summaries(IndexQuery("gsi4", keys.ranked_pk(tenant_id, kind, WALK))):
+        if summary.kind == VALUE_KIND:
+            if pending is not None:
+                yield pending.ref_id, pending.data, None
+            pending = summary
+        elif pending is not None and summary.ref_id == pending.ref_id:
+            yield pending.ref_id, pending.data, summary.data
+            pending = None
+    if pending is not None:
+        yield pending.ref_id, pending.data, None
+
+
+def put_standing(
+    tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, Any], *, rank: int, tier: str, risk: int
+) -> None:
+    """Put the customer's standing with its index entries: one PutItem."""
+    order = f"{rank:0{RANK_DIGITS}d}"
+    by_risk = keys.name_sk(str(risk), order)
+    SummaryItem(
+        keys.record_pk(tenant_id, kind, customer_id),
+        STANDING_SK,
+        tenant_id=tenant_id,
+        kind=STANDING_KIND,
+        ref_id=customer_id,
+        data=compact(dict(data)),
+        gsi1pk=keys.ranked_pk(tenant_id, kind, BY_RANK),
+        gsi1sk=keys.name_sk(tier, order),
+        gsi2pk=keys.ranked_pk(tenant_id, kind, BY_CHURN),
+        gsi2sk=by_risk,
+        gsi3pk=keys.ranked_pk(tenant_id, kind, BY_CHURN, tier),
+        gsi3sk=by_risk,
+        gsi4pk=keys.ranked_pk(tenant_id, kind, WALK),
+        gsi4sk=keys.name_sk(customer_id, STANDING_KIND),
+    ).save()
+
+
+def by_value(tenant_id: str, kind: Kind, tier: str | None) -> IndexQuery:
+    """The customers of `kind` by rank (of a tier)."""
+    return IndexQuery("gsi1", keys.ranked_pk(tenant_id, kind, BY_RANK), prefix=keys.key_prefix(tier) if tier else None)
+
+
+def by_churn_risk(tenant_id: str, kind: Kind, tier: str | None) -> IndexQuery:
+    """The customers of `kind` (of a tier) by churn risk, then rank."""
+    if tier:
+        return IndexQuery("gsi3", keys.ranked_pk(tenant_id, kind, BY_CHURN, tier))
+    return IndexQuery("gsi2", keys.ranked_pk(tenant_id, kind, BY_CHURN))
+
+
+def standings(pattern: IndexQuery, *, limit: int, position: Position | None) -> SummaryPage:
+    """A page of customers' standings: ONE Query."""
+    return summaries_page(pattern, limit=limit, position=position)

@@ -1,5 +1,6 @@
 """A customer's value, from its orders: what it bought (paid and fulfilled orders; a cancelled or returned order
-counts as none), over the last 12 months and for good, and its latest orders.
+counts as none), over the last 12 months and for good, month by month over the last MONTHS_KEPT calendar months
+(so churn detection, rapport.orders.churn, reads no order), how regularly it buys, and its latest orders.
 
 `tally` is pure: it folds the customer's orders, newest first as its store streams them, in constant memory,
 against the clock it is given. Amounts are the orders' tenant totals (converted at the rate of their day).
@@ -10,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
+from statistics import median
 from typing import Any
 
 from pydantic import Field
@@ -26,6 +28,21 @@ from rapport.types import Instant, LazyModel
 REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased")
 
 LATEST = 5
+MONTHS_KEPT = 24  # the month in progress and the 23 before: churn compares 3 complete months with the 12 before
+GAPS_KEPT = 50  # the median gap between orders is their latest buying rhythm
+MIN_GAPS = 2  # fewer gaps tell no rhythm
+SECONDS_PER_DAY = 86400
+
+
+def month_of(when: datetime) -> str:
+    """The calendar month (UTC) `when` falls in, as YYYY-MM."""
+    return f"{when.year:04d}-{when.month:02d}"
+
+
+def months_back(now: datetime, count: int) -> list[str]:
+    """The `count` calendar months up to `now`'s (included), oldest first."""
+    index = now.year * 12 + now.month - 1 - count
+    return [f"{(index + step) // 12:04d}-{(index + step) % 12 + 1:02d}" for step in range(1, count + 1)]
 
 
 class CustomerValue(LazyModel):
@@ -35,6 +52,16 @@ class CustomerValue(LazyModel):
     avg_order_value: Money = Field(description="revenue_lifetime per paid or fulfilled order (0 without any)")
     last_order_at: Instant | None = Field(default=None, description="When the latest paid or fulfilled order was made")
     currency: str | None = Field(default=None, description="The tenant currency the figures are in")
+    first_order_at: Instant | None = Field(default=None, description="When the first paid or fulfilled order was made")
+    median_gap_days: Decimal | None = Field(
+        default=None,
+        description=f"Median days between its latest {GAPS_KEPT + 1} paid or fulfilled orders (from {MIN_GAPS + 1})",
+    )
+    monthly_revenue: dict[str, Money] = Field(
+        default_factory=dict,
+        description=f"Paid and fulfilled orders by calendar month (YYYY-MM, UTC) over the last {MONTHS_KEPT} months, "
+        "months without any left out",
+    )
 
 
 class OrderBrief(LazyModel):
@@ -60,11 +87,15 @@ def a_year_before(now: datetime) -> datetime:
 def tally(orders: Iterable[Mapping[str, Any]], now: datetime) -> CustomerOrders:
     """The value of a customer whose orders (each an order's fields and its `id`) are `orders`, newest first."""
     since = a_year_before(now)
+    kept_months = set(months_back(now, MONTHS_KEPT))
     latest: list[OrderBrief] = []
     lifetime, recent = Decimal(0), Decimal(0)
     bought = bought_recently = 0
     currency: str | None = None
     last_order_at: datetime | None = None
+    first_order_at: datetime | None = None
+    monthly: dict[str, Decimal] = {}
+    gaps: list[Decimal] = []
     for order in orders:
         if len(latest) < LATEST:
             latest.append(OrderBrief.model_validate(order))
@@ -76,6 +107,11 @@ def tally(orders: Iterable[Mapping[str, Any]], now: datetime) -> CustomerOrders:
             continue
         ordered_at = datetime.fromisoformat(order["ordered_at"])
         last_order_at = last_order_at or ordered_at
+        if first_order_at is not None and len(gaps) < GAPS_KEPT:  # the order after this one, streamed before it
+            gaps.append(Decimal((first_order_at - ordered_at).total_seconds()) / SECONDS_PER_DAY)
+        first_order_at = ordered_at
+        if (month := month_of(ordered_at)) in kept_months:
+            monthly[month] = monthly.get(month, Decimal(0)) + amount
         lifetime += amount
         bought += 1
         if ordered_at > since:
@@ -88,6 +124,9 @@ def tally(orders: Iterable[Mapping[str, Any]], now: datetime) -> CustomerOrders:
         avg_order_value=cents(lifetime / bought) if bought else Decimal("0.00"),
         last_order_at=last_order_at,
         currency=currency,
+        first_order_at=first_order_at,
+        median_gap_days=round(median(gaps), 1) if len(gaps) >= MIN_GAPS else None,
+        monthly_revenue={month: cents(amount) for month, amount in sorted(monthly.items())},
     )
     return CustomerOrders(value=value, latest=latest, refreshed_at=now)
 

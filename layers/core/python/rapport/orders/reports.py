@@ -1,0 +1,100 @@
+"""The daily ranking of a tenant's customers and the customer report it serves.
+
+`rank_tenant` walks each level's customers with value figures twice (rapport.orders.store: ONE Query each, paged,
+no Scan): first their revenue, to rank them and find their tiers (rapport.orders.ranking: only ids and amounts
+are held), then each with its standing, to assess its churn against the clock (rapport.orders.churn) and put
+the standing of those whose standing changed. A change of churn status is then `customer.churn_changed`, from
+the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, with or without a tier.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rapport import pagination
+from rapport.accounts.manifest import ACCOUNT
+from rapport.auth import Action, Caller
+from rapport.contacts.manifest import CONTACT
+from rapport.contexts import Kind
+from rapport.orders import store
+from rapport.orders.churn import AnalyticsSettings
+from rapport.orders.ranking import Revenue, Tier, rank
+from rapport.orders.settings import ANALYTICS_SETTINGS
+from rapport.orders.standing import (
+    CHURN_RISK,
+    CustomerStanding,
+    Level,
+    RankedCustomer,
+    changed,
+    ranked_revenue,
+    standing_of,
+)
+from rapport.orders.value import CustomerValue
+from rapport.pagination import Page
+
+LEVELS: dict[Level, Kind] = {Level.ACCOUNT: ACCOUNT, Level.CONTACT: CONTACT}
+RESOURCE = "customer_reports"
+
+ReadSettings = Callable[[str], AnalyticsSettings]
+
+
+def saved_settings(tenant_id: str) -> AnalyticsSettings:
+    return ANALYTICS_SETTINGS.read(tenant_id).content
+
+
+@dataclass(frozen=True)
+class Ranked:
+    """What a tenant's ranking did: the customers it ranked and those whose standing it wrote."""
+
+    customers: int = 0
+    written: int = 0
+
+
+def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = saved_settings) -> Ranked:
+    """Rank the tenant's accounts and contacts and assess their churn at `now`."""
+    settings = read_settings(tenant_id)
+    customers = written = 0
+    for kind in LEVELS.values():
+        places = rank(_revenue(customer_id, figures, now) for customer_id, figures, _ in store.walked(tenant_id, kind))
+        for customer_id, figures, previous_data in store.walked(tenant_id, kind):
+            place = places.get(customer_id)
+            if place is None:  # its value came after the first walk: tomorrow's ranking places it
+                continue
+            previous = CustomerStanding.model_validate(previous_data) if previous_data else None
+            value = CustomerValue.model_validate(figures["value"])
+            standing = standing_of(value, place, len(places), settings, now, previous)
+            if changed(previous, standing):
+                risk = CHURN_RISK.index(standing.churn.status)
+                data = standing.model_dump(mode="json")
+                store.put_standing(tenant_id, kind, customer_id, data, rank=place.rank, tier=place.tier, risk=risk)
+                written += 1
+        customers += len(places)
+    return Ranked(customers, written)
+
+
+def _revenue(customer_id: str, figures: dict[str, Any], now: datetime) -> Revenue:
+    value = CustomerValue.model_validate(figures["value"])
+    return Revenue(customer_id, ranked_revenue(value, now), value.revenue_lifetime)
+
+
+def customers(
+    caller: Caller, *, level: Level, sort: str, tier: Tier | None, limit: int, cursor: str | None
+) -> Page[RankedCustomer]:
+    """The customers of a level by value (rank) or churn risk (then rank), of a tier if given: ONE Query."""
+    caller.require(RESOURCE, Action.READ)
+    kind = LEVELS[level]
+    tenant = caller.tenant_id
+    pattern = store.by_value(tenant, kind, tier) if sort == "value" else store.by_churn_risk(tenant, kind, tier)
+    filters: dict[str, Any] = {"level": level.value, "sort": sort, "tier": tier}
+    binding = pagination.fingerprint(tenant, RESOURCE, filters)
+    page = store.standings(pattern, limit=limit, position=pagination.decode_cursor(cursor, binding))
+    return Page(
+        items=[
+            RankedCustomer.model_validate({**summary.data, "id": summary.ref_id, "level": level})
+            for summary in page.summaries
+        ],
+        next_cursor=pagination.encode_cursor(page.next_position, binding),
+    )

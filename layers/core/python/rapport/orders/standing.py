@@ -1,0 +1,94 @@
+"""A customer's standing among the tenant's customers of its level (contacts, or accounts): its rank and tier by
+value (rapport.orders.ranking) and its churn (rapport.orders.churn), with the value figures they were found on.
+
+The daily ranking keeps it in the customer's partition (rapport.orders.store, `B#STANDING`), written only when it
+changed; a change of churn status is `customer.churn_changed` (rapport.orders.manifest).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from pydantic import Field
+
+from rapport.deals.money import Money
+from rapport.orders.churn import AnalyticsSettings, Churn, ChurnStatus, assess
+from rapport.orders.ranking import Place, Tier
+from rapport.orders.value import CustomerOrders, CustomerValue, months_back
+from rapport.types import Instant, LazyModel
+
+RANKED_BY = "rapport:ranking"  # the actor of a standing's changes
+RANKED_MONTHS = 12
+
+
+class Level(StrEnum):
+    ACCOUNT = "account"
+    CONTACT = "contact"
+
+
+# The order of `sort=churn_risk`: the customers to act on first (deserting ones can still be won back).
+CHURN_RISK = (ChurnStatus.DESERTING, ChurnStatus.AT_RISK, ChurnStatus.LOST, ChurnStatus.ACTIVE)
+
+
+class CustomerStanding(LazyModel):
+    rank: int = Field(description="1 for the customer with the most revenue over 12 months among its level's")
+    tier: Tier = Field(description="A, B or C by the cumulative share of the 12 months' revenue (80 %, 95 %)")
+    ranked_among: int = Field(description="How many customers of its level were ranked")
+    churn: Churn
+    ranked_revenue: Money = Field(
+        description=f"Paid and fulfilled orders of the {RANKED_MONTHS} calendar months to the ranking (its month "
+        "included), tenant currency: the figure ranked on"
+    )
+    revenue_lifetime: Money
+    last_order_at: Instant | None = None
+    currency: str | None = None
+    updated_at: Instant = Field(description="When the standing last changed")
+    updated_by: str = RANKED_BY
+
+
+class CustomerValueAndStanding(CustomerOrders):
+    standing: CustomerStanding | None = Field(
+        default=None, description="Its rank, tier and churn from the daily ranking; null until it is ranked"
+    )
+
+
+class RankedCustomer(CustomerStanding):
+    id: str = Field(description="The contact's or account's id")
+    level: Level
+
+
+def ranked_revenue(value: CustomerValue, now: datetime) -> Decimal:
+    """What the customer bought in the RANKED_MONTHS calendar months up to `now`'s: its value figures were computed
+    at its last order, so the ranking moves the window itself."""
+    return sum((value.monthly_revenue.get(month, Decimal(0)) for month in months_back(now, RANKED_MONTHS)), Decimal(0))
+
+
+def standing_of(
+    value: CustomerValue,
+    place: Place,
+    ranked_among: int,
+    settings: AnalyticsSettings,
+    now: datetime,
+    previous: CustomerStanding | None,
+) -> CustomerStanding:
+    """The standing of a customer of these figures at `now`, `previous` the one it had."""
+    return CustomerStanding(
+        rank=place.rank,
+        tier=place.tier,
+        ranked_among=ranked_among,
+        churn=assess(value, settings, now, previous.churn if previous else None),
+        ranked_revenue=ranked_revenue(value, now),
+        revenue_lifetime=value.revenue_lifetime,
+        last_order_at=value.last_order_at,
+        currency=value.currency,
+        updated_at=now,
+    )
+
+
+def changed(previous: CustomerStanding | None, current: CustomerStanding) -> bool:
+    """Whether `current` says anything `previous` did not (when aside)."""
+    if previous is None:
+        return True
+    return previous.model_dump(exclude={"updated_at"}) != current.model_dump(exclude={"updated_at"})

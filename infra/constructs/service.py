@@ -5,13 +5,20 @@
 - `case.message_added` → asks the notifier (a `notification.requested` event) to email a public reply to the
   customer (rapport.cases.service.reply_of), so a reply is stored whether or not the bus takes the request then.
 
-An event worker (infra/constructs/workers.py): its rule's retries, its own dead-letter queue.
+And the SLA timers worker (functions/sla_timers): every `case.*` event puts the case's warning and breach as
+one-time EventBridge Scheduler schedules in the group `SlaTimerSchedules`, which invoke the worker, as the
+scheduler's own role, when they are due (rapport.cases.schedules).
+
+Event workers (infra/constructs/workers.py): their rule's retries, their own dead-letter queue.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_scheduler as scheduler
 from constructs import Construct
 
 from infra.constructs.data import Data
@@ -19,11 +26,14 @@ from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.tenancy import TenantFenced
 from infra.constructs.workers import EventWorker, OnEvents
+from infra.nag import acknowledge
 
 # Equal to the events functions/case_events/handler.py handles (tests/infra checks).
 CASE_EVENTS = ("case.created", "case.message_added")
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
+CASE_EVENT_PREFIX = "case."  # every write of a case may move its due times
+SCHEDULE_ACTIONS = ("scheduler:CreateSchedule", "scheduler:UpdateSchedule", "scheduler:DeleteSchedule")
 
 
 class Service(Construct):
@@ -49,3 +59,58 @@ class Service(Construct):
             ),
         )
         bus.grant_put_events_to(self.case_events)
+        self.schedule_group = scheduler.CfnScheduleGroup(self, "SlaTimerSchedules")
+        self.scheduler_role = iam.Role(
+            self,
+            "SchedulerRole",
+            description="EventBridge Scheduler invoking the SLA timers worker when a case's timer is due",
+            assumed_by=iam.ServicePrincipal(
+                "scheduler.amazonaws.com", conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}}
+            ),
+        )
+        self.sla_timers = self._sla_timers(data, factory, bus)
+
+    def _sla_timers(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
+        worker = factory.event_worker(
+            self,
+            EventWorker(
+                area="sla_timers",
+                description="Rapport SLA timers: keeps each case's warning and breach schedules, acts when they fire",
+                trigger=OnEvents(
+                    rule="SlaTimers",
+                    description="Every change of a case, to arm its SLA timers again",
+                    bus=bus,
+                    pattern={"source": [SOURCE], "detail-type": events.Match.prefix(CASE_EVENT_PREFIX)},
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                tenancy=TenantFenced(),  # one event or timer, one tenant: its case
+                environment={
+                    "TABLE_NAME": data.table.table_name,
+                    "SCHEDULE_GROUP": self.schedule_group.ref,
+                    "SCHEDULER_ROLE_ARN": self.scheduler_role.role_arn,
+                },
+            ),
+        )
+        self.scheduler_role.add_to_policy(
+            iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[worker.function_arn])
+        )
+        schedules = Stack.of(self).format_arn(
+            service="scheduler", resource="schedule", resource_name=f"{self.schedule_group.ref}/*"
+        )
+        worker.add_to_role_policy(iam.PolicyStatement(actions=list(SCHEDULE_ACTIONS), resources=[schedules]))
+        worker.add_to_role_policy(
+            iam.PolicyStatement(actions=["iam:PassRole"], resources=[self.scheduler_role.role_arn])
+        )
+        acknowledge(
+            worker.role,  # type: ignore[arg-type]
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+            f"schedule/<{self._logical_id(self.schedule_group)}>/*]",
+            "A case's timers are schedules named after the case, made as cases change: the worker may create, update "
+            "and delete schedules of the SLA timers group only.",
+        )
+        return worker
+
+    @staticmethod
+    def _logical_id(resource: scheduler.CfnScheduleGroup) -> str:
+        return str(Stack.of(resource).resolve(resource.logical_id))

@@ -40,6 +40,9 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-APIG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-COG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": 1,
+        # The SLA timers worker keeps schedules named after cases in its group.
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+        "schedule/<ServiceSlaTimerSchedules4F52AC86>/*]": 1,
     }
 )
 

@@ -304,7 +304,7 @@ def test_the_adapter_creates_then_replaces_a_utc_schedule_rounded_up_to_the_seco
     assert stored["ScheduleExpression"] == "at(2026-11-03T10:30:01)"
     assert stored["ScheduleExpressionTimezone"] == "UTC"
     assert stored["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    assert stored["ActionAfterCompletion"] == "DELETE"
+    assert (stored["ActionAfterCompletion"], stored["State"]) == ("DELETE", "ENABLED")
     assert stored["Target"]["Arn"] == CONTEXT.invoked_function_arn and stored["Target"]["RoleArn"] == ROLE_ARN
     assert json.loads(stored["Target"]["Input"]) == {"version": 2}
     adapter.delete("case-sla-breach-x")

@@ -715,6 +715,15 @@ def test_one_time_schedules_fire_their_function_once_when_due_and_those_to_delet
     put("kept", tomorrow, "NONE")
     put("later", tomorrow + timedelta(seconds=1), "DELETE")
     put("recurring", tomorrow, "NONE", expression="rate(1 minute)")
+    put("off", tomorrow, "NONE")
+    scheduler.update_schedule(
+        Name="off",
+        GroupName="Timers",
+        ScheduleExpression=f"at({tomorrow:%Y-%m-%dT%H:%M:%S})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        State="DISABLED",
+        Target={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Reminder", "RoleArn": "r"},
+    )
 
     assert sorted(eventing.fire_due_schedules(tomorrow)) == ["due", "kept"]
     assert eventing.fire_due_schedules(tomorrow) == []  # the kept one fires once
@@ -722,5 +731,5 @@ def test_one_time_schedules_fire_their_function_once_when_due_and_those_to_delet
     eventually(lambda: len(functions.of("Reminder")) == 3)
     assert sorted(event["n"] for event in functions.of("Reminder")) == ["due", "kept", "later"]
     left = scheduler.list_schedules(GroupName="Timers")["Schedules"]
-    assert sorted(schedule["Name"] for schedule in left) == ["kept", "recurring"]
+    assert sorted(schedule["Name"] for schedule in left) == ["kept", "off", "recurring"]
     assert eventing.resource_names()["Timers"] == "Timers"

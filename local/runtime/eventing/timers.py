@@ -60,11 +60,12 @@ class OneTimeSchedules:
         scheduler = self._context.clients["scheduler"]
         found = []
         for group in self.groups:
-            for listed in scheduler.list_schedules(GroupName=group, State="ENABLED")["Schedules"]:
+            for listed in scheduler.list_schedules(GroupName=group)["Schedules"]:
                 schedule = scheduler.get_schedule(Name=listed["Name"], GroupName=group)
                 at = at_time(schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone"))
                 fired = (group, schedule["Name"], schedule["ScheduleExpression"])
-                if at is None or at > now or fired in self._fired:
+                disabled = schedule.get("State", "ENABLED") != "ENABLED"  # moto drops it on an update without one
+                if at is None or at > now or disabled or fired in self._fired:
                     continue
                 self._fired.add(fired)
                 target = schedule["Target"]

@@ -79,6 +79,7 @@ class EventBridgeScheduler:
             "ScheduleExpressionTimezone": "UTC",
             "FlexibleTimeWindow": {"Mode": "OFF"},
             "ActionAfterCompletion": "DELETE",
+            "State": "ENABLED",  # UpdateSchedule replaces the whole schedule: say it, or moto forgets it
             "Target": {"Arn": self._target_arn, "RoleArn": self._role_arn, "Input": json.dumps(dict(payload))},
         }
         try:

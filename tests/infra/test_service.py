@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 import pytest
+from case_escalation.handler import ACTIONS as ESCALATION_ACTIONS
 from case_events.handler import HANDLERS
 
 from infra.constructs import service as construct
@@ -94,3 +95,59 @@ def test_the_scheduler_role_is_assumed_by_the_scheduler_of_this_account_and_invo
     assert _role_statements(dev, name) == [
         {"Action": "lambda:InvokeFunction", "Effect": "Allow", "Resource": {"Fn::GetAtt": [function, "Arn"]}}
     ]
+
+
+def _escalation(dev: Synthesis) -> tuple[str, dict[str, Any]]:
+    [(logical_id, machine)] = [
+        (name, machine)
+        for name, machine in dev.of_type("AWS::StepFunctions::StateMachine").items()
+        if machine["Metadata"]["aws:cdk:path"].endswith("/Service/CaseEscalation/Resource")
+    ]
+    return logical_id, machine["Properties"]
+
+
+def _function_id(dev: Synthesis, area: str) -> str:
+    [name] = [
+        name
+        for name, resource in dev.of_type("AWS::Lambda::Function").items()
+        if resource["Metadata"]["aws:cdk:path"].endswith(f"/Functions/{area}/Function/Resource")
+    ]
+    return name
+
+
+def test_the_escalation_is_the_asl_file_calling_its_worker_for_each_step_the_worker_serves(dev: Synthesis) -> None:
+    _, properties = _escalation(dev)
+    definition = json.loads(construct.ESCALATION_DEFINITION.read_text())
+    assert json.loads(properties["DefinitionString"]) == definition
+    worker = _function_id(dev, "case_escalation")
+    assert properties["DefinitionSubstitutions"] == {"EscalationFunctionArn": {"Fn::GetAtt": [worker, "Arn"]}}
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+    states = definition["States"]
+    order, name = [], definition["StartAt"]
+    while states[name]["Type"] != "Succeed":
+        order.append(name)
+        name = states[name]["Next"]
+    assert order == ["Opening", "UntilOpen", "NotifyOwner", "NotifyQueueManager", "Escalate"]
+    assert states["UntilOpen"]["TimestampPath"] == "$.opening.result.opens_at"
+    actions = [states[step]["Parameters"]["Payload"]["action"] for step in order if states[step]["Type"] == "Task"]
+    assert actions == list(ESCALATION_ACTIONS)
+    for step in order:
+        if states[step]["Type"] == "Task":
+            assert states[step]["Parameters"]["FunctionName"] == "${EscalationFunctionArn}"
+            assert all(retry["BackoffRate"] > 1 for retry in states[step]["Retry"])
+
+
+def test_a_breach_starts_the_escalation_through_a_role_with_a_dead_letter_queue(dev: Synthesis) -> None:
+    machine_id, _ = _escalation(dev)
+    [rule] = [
+        rule["Properties"]
+        for rule in dev.of_type("AWS::Events::Rule").values()
+        if rule["Properties"].get("EventPattern") == construct.BREACHED_PATTERN
+    ]
+    [target] = rule["Targets"]
+    assert target["Arn"] == {"Ref": machine_id}
+    assert "RoleArn" in target and "Arn" in target["DeadLetterConfig"]
+    assert set(target["InputTransformer"]["InputPathsMap"].values()) == {"$.detail.tenant_id", "$.detail.entity_id"}
+    statements = _statements_of(dev, "case_escalation")
+    put = [statement for statement in statements if "events:PutEvents" in _actions(statement)]
+    assert len(put) == 1  # the notices go through the notifier, by the bus

@@ -135,6 +135,8 @@ def test_the_escalation_is_the_asl_file_calling_its_worker_for_each_step_the_wor
         if states[step]["Type"] == "Task":
             assert states[step]["Parameters"]["FunctionName"] == "${EscalationFunctionArn}"
             assert all(retry["BackoffRate"] > 1 for retry in states[step]["Retry"])
+            assert states[step]["Catch"] == [{"ErrorEquals": ["NotFound"], "ResultPath": "$.error", "Next": "CaseGone"}]
+    assert states["CaseGone"]["Type"] == "Succeed"
 
 
 def test_a_breach_starts_the_escalation_through_a_role_with_a_dead_letter_queue(dev: Synthesis) -> None:

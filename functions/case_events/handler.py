@@ -1,5 +1,6 @@
-"""Case events: a new case without an owner is routed to a queue and an owner in it (`case.created`), and a public
-reply is emailed to the customer (`case.message_added`), each once however often the bus delivers the event."""
+"""Case events: a new case without an owner is routed to a queue and an owner in it (`case.created`), a public
+reply is emailed to the customer (`case.message_added`), and the owner is warned of an SLA target due shortly
+(`case.sla_warned`), each once however often the bus delivers the event."""
 
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from rapport.cases import router
+from rapport.cases.escalation import warning_of
 from rapport.cases.service import reply_of
 from rapport.dal import tenancy
 from rapport.events.models import DomainEvent
@@ -29,9 +31,17 @@ def _email_reply(event: DomainEvent) -> dict[str, Any]:
     return {"requested": request.template if request else None}
 
 
+def _warn_owner(event: DomainEvent) -> dict[str, Any]:
+    request = warning_of(event)
+    if request is not None:
+        request_notification(request)
+    return {"requested": request.template if request else None}
+
+
 HANDLERS: dict[str, Callable[[DomainEvent], dict[str, Any]]] = {
     "case.created": _route,
     "case.message_added": _email_reply,
+    "case.sla_warned": _warn_owner,
 }
 
 

@@ -1,11 +1,17 @@
 """SLA over HTTP: the service settings' calendars and policies, a case's clock as a read shows it, the pause while
-waiting on the customer, responses, and the SLA work list."""
+waiting on the customer, responses, the SLA work list, and a breach fired by its timer on the local runtime and
+escalated."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from tests.e2e.conftest import Staff, problem
+import requests
+
+from tests.e2e.conftest import Client, LocalRuntime, Staff, problem
 
 ALWAYS = {
     day: [{"start": "00:00", "end": "24:00"}]
@@ -85,3 +91,62 @@ def test_service_settings_and_sla_filters_refuse_what_they_cannot_use(staff: Sta
     contact = admin.create("contacts", last_name="Tyrell")
     forged = agent.post("/cases", json={"subject": "x", "contact_id": contact["id"], "sla": {"policy": "vip"}})
     assert problem(forged, 422)["errors"][0]["field"] == "sla"
+
+
+def _breached_and_escalated(agent: Client, case_id: str) -> dict[str, Any]:
+    deadline = time.monotonic() + 150  # a one-minute target, the timer fired by the runtime, then the workflow
+    while time.monotonic() < deadline:
+        case: dict[str, Any] = agent.get(f"/cases/{case_id}").json()
+        if case["queue"] == "tier2":
+            return case
+        time.sleep(1)
+    raise AssertionError(f"case {case_id} was not escalated: {agent.get(f'/cases/{case_id}').text}")
+
+
+def test_a_case_nobody_answers_breaches_on_its_timer_and_is_escalated_to_owner_and_manager(
+    staff: Staff, local_runtime: LocalRuntime
+) -> None:
+    admin, agent = staff("admin"), staff("support", user="agent-1")
+    owner, manager = f"owner-{uuid.uuid4().hex[:8]}@tyrell.example", f"boss-{uuid.uuid4().hex[:8]}@tyrell.example"
+    assert admin.put("/users/agent-1", json={"name": "Rachael", "email": owner}).status_code == 201
+    assert admin.put("/users/boss", json={"name": "Eldon", "email": manager}).status_code == 201
+    settings = {
+        "queues": [
+            {"name": "general", "members": [{"user_id": "agent-1", "capacity": 9}], "manager_id": "boss"},
+            {"name": "tier2", "members": [{"user_id": "boss", "capacity": 9}]},
+        ],
+        "calendars": [{"name": "always", "time_zone": "UTC", "hours": ALWAYS}],
+        "sla_policies": [
+            {
+                "name": "fast",
+                "calendar": "always",
+                "targets": {"normal": {"first_response": 1}, "urgent": {"first_response": 1}},
+                "escalation": {"raise_priority_to": "urgent", "move_to_queue": "tier2"},
+            }
+        ],
+    }
+    assert admin.put("/service-settings", json=settings, headers={"If-Match": '"0"'}).status_code == 200
+    contact = admin.create("contacts", last_name="Sebastian")
+    answered = agent.create("cases", subject="Answered", contact_id=contact["id"], owner_id="agent-1", queue="general")
+    reply = agent.post(f"/cases/{answered['id']}/messages", json={"body": "On it", "visibility": "public"})
+    assert reply.status_code == 201, reply.text
+    case = agent.create("cases", subject="Toys broken", contact_id=contact["id"], owner_id="agent-1", queue="general")
+
+    escalated = _breached_and_escalated(agent, case["id"])
+    assert escalated["sla"]["first_response"]["breached"] is True
+    assert escalated["priority"] == "urgent"
+    kept = agent.get(f"/cases/{answered['id']}").json()
+    assert (kept["sla"]["first_response"]["breached"], kept["priority"], kept["queue"]) == (False, "normal", "general")
+
+    def told() -> list[str]:
+        data = requests.get(f"http://localhost:{local_runtime.aws_port}/moto-api/data.json", timeout=30).json()
+        return [
+            message["destinations"]["ToAddresses"][0]
+            for message in data["ses"]["Message"]
+            if f"[{case['number']}] SLA breached" in message["subject"]
+        ]
+
+    deadline = time.monotonic() + 30
+    while len(told()) < 2 and time.monotonic() < deadline:
+        time.sleep(1)
+    assert sorted(told()) == sorted([owner, manager])

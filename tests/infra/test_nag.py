@@ -15,19 +15,20 @@ PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
 WORKER_FUNCTIONS = len(worker_areas())
-# One per worker but lead assignment's and the webhook deliveries', which their state machines call
-# (infra/constructs/workers.py); the lead.created rule's.
-DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 2 + 1
+# One per worker but lead assignment's, the webhook deliveries' and the case escalation's, which their state
+# machines call (infra/constructs/workers.py); the lead.created and case.sla_breached rules'.
+DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 3 + 2
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key or route.open])  # web-to-lead, open reads
 PATHS = len(allowed_methods(load_routes()))  # each path's ANY: a mock answering 405, which nothing authorizes
 ACKNOWLEDGED = Counter(
     {
         "AwsSolutions::AwsSolutions-COG2": 1,
         "AwsSolutions::AwsSolutions-SMG4": 1,
-        # + the lead assignment and webhook delivery state machines' roles (tracing, log delivery)
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 2,
+        # + the lead assignment, webhook delivery and case escalation state machines' roles (tracing, log delivery)
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 3,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsassignmentFunction122B79CC.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionswebhookdeliveriesFunction4B07D7AE.Arn>:*]": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionscaseescalationFunction453985F8.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-SQS3": DEAD_LETTER_QUEUES,
         "Serverless::Serverless-SQSRedrivePolicy": DEAD_LETTER_QUEUES,
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
@@ -40,6 +41,9 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-APIG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-COG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": 1,
+        # The SLA timers worker keeps schedules named after cases in its group.
+        "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
+        "schedule/<ServiceSlaTimerSchedules4F52AC86>/*]": 1,
     }
 )
 

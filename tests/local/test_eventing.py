@@ -10,6 +10,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import boto3  # type: ignore[import-untyped]
 import pytest
@@ -683,3 +684,52 @@ def test_a_reference_to_something_unknown_fails_start(start: Callable[..., Event
     }
     with pytest.raises(UnresolvedReference, match="Vanished"):
         start(template)
+
+
+@pytest.mark.slow
+def test_one_time_schedules_fire_their_function_once_when_due_and_those_to_delete_are_deleted_first(
+    start: Callable[..., Eventing], aws: Callable[[str], Any], functions: Functions
+) -> None:
+    template = _template()
+    template["Resources"]["Timers"] = {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {}}
+    eventing = start(template)
+    scheduler = aws("scheduler")
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)  # never due on the real clock
+
+    def put(name: str, at: datetime, after: str, expression: str | None = None, time_zone: str = "UTC") -> None:
+        scheduler.create_schedule(
+            Name=name,
+            GroupName="Timers",
+            ScheduleExpression=expression or f"at({at.astimezone(ZoneInfo(time_zone)):%Y-%m-%dT%H:%M:%S})",
+            ScheduleExpressionTimezone=time_zone,
+            FlexibleTimeWindow={"Mode": "OFF"},
+            ActionAfterCompletion=after,
+            Target={
+                "Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Reminder",
+                "RoleArn": "r",
+                "Input": json.dumps({"n": name}),
+            },
+        )
+
+    put("due", tomorrow, "DELETE", time_zone="Europe/Paris")
+    put("kept", tomorrow, "NONE")
+    put("later", tomorrow + timedelta(seconds=1), "DELETE")
+    put("recurring", tomorrow, "NONE", expression="rate(1 minute)")
+    put("off", tomorrow, "NONE")
+    scheduler.update_schedule(
+        Name="off",
+        GroupName="Timers",
+        ScheduleExpression=f"at({tomorrow:%Y-%m-%dT%H:%M:%S})",
+        FlexibleTimeWindow={"Mode": "OFF"},
+        State="DISABLED",
+        Target={"Arn": f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:Reminder", "RoleArn": "r"},
+    )
+
+    assert sorted(eventing.fire_due_schedules(tomorrow)) == ["due", "kept"]
+    assert eventing.fire_due_schedules(tomorrow) == []  # the kept one fires once
+    assert eventing.fire_due_schedules(tomorrow + timedelta(seconds=1)) == ["later"]
+    eventually(lambda: len(functions.of("Reminder")) == 3)
+    assert sorted(event["n"] for event in functions.of("Reminder")) == ["due", "kept", "later"]
+    left = scheduler.list_schedules(GroupName="Timers")["Schedules"]
+    assert sorted(schedule["Name"] for schedule in left) == ["kept", "off", "recurring"]
+    assert eventing.resource_names()["Timers"] == "Timers"

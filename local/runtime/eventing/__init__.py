@@ -8,6 +8,8 @@ moto keeps these resources but, without AWS behind it, does not connect them. Th
 - `rules`: the template's rules, matched against every event moto's PutEvents accepts and delivered to their
   targets (moto's EventBridge delivers to neither Lambda nor Step Functions).
 - `schedules`: scheduled rules fire on timers while running, or at once through `run_schedule`.
+- `timers`: one-time EventBridge Scheduler schedules (`at(...)`) of the template's schedule groups, which moto
+  stores but never fires, fire when due while running, or through `fire_due_schedules` (the clock passed in).
 - `streams`: Lambda's event source mappings on DynamoDB streams, played by pollers reading moto's shard.
 - `moto_patches`: PutEvents reaches the rules, and Step Functions task states that call a function run it
   through `invoke` (moto's Lambda without Docker echoes payloads).
@@ -37,6 +39,7 @@ import json
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
@@ -48,12 +51,13 @@ from local.runtime.eventing.rules import Rules, load_rule
 from local.runtime.eventing.schedules import Schedules
 from local.runtime.eventing.shared import Context, EventingError, Invoke, event_object, lambda_error
 from local.runtime.eventing.streams import Readers, StreamPoller, load_mapping
+from local.runtime.eventing.timers import OneTimeSchedules
 from local.runtime.template import Resolver
 
 __all__ = ["Eventing", "EventingError"]
 
 _CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-_SERVICES = ("dynamodb", "dynamodbstreams", "events", "sns", "sqs", "stepfunctions")
+_SERVICES = ("dynamodb", "dynamodbstreams", "events", "scheduler", "sns", "sqs", "stepfunctions")
 _WORKERS = 4
 
 
@@ -73,6 +77,7 @@ class Eventing:
         self._context: Context | None = None
         self._rules: Rules | None = None
         self._schedules: Schedules | None = None
+        self._timers: OneTimeSchedules | None = None
 
     def start(self) -> None:
         configure_moto(self._endpoint)
@@ -91,6 +96,7 @@ class Eventing:
             context, {logical_id: load_rule(resolver, logical_id, p) for logical_id, p in self._of("Events::Rule")}
         )
         self._schedules = Schedules(context, rules)
+        self._timers = OneTimeSchedules(context, moto.schedule_groups())
         mappings = [
             load_mapping(context, resolver, logical_id, p) for logical_id, p in self._of("Lambda::EventSourceMapping")
         ]
@@ -100,6 +106,8 @@ class Eventing:
             self._spawn(f"stream {mapping.logical_id}", StreamPoller(context, readers, mapping).run)
         if self._schedules.due:
             self._spawn("schedules", self._schedules.run_timers)
+        if self._timers.groups:
+            self._spawn("one-time schedules", self._timers.run_timers)
 
     def stop(self) -> None:
         self._stop.set()
@@ -113,6 +121,12 @@ class Eventing:
         if self._schedules is None:
             raise EventingError("the event runtime is not started")
         return self._schedules.run(rule)
+
+    def fire_due_schedules(self, now: datetime) -> list[str]:
+        """Fires the one-time schedules due at `now` (their targets run on the pool); their names."""
+        if self._timers is None:
+            raise EventingError("the event runtime is not started")
+        return self._timers.fire_due(now)
 
     def resource_names(self) -> dict[str, str]:
         """Logical id -> what `Ref` gives for each bus, state machine, queue and topic created here."""

@@ -71,6 +71,7 @@ class MotoResources:
         self._create_queues()
         self._create_topics()
         self._create_buses()
+        self._create_schedule_groups()
         self._create_state_machines()
 
     def _name(self, value: Any, logical_id: str) -> str:
@@ -102,6 +103,21 @@ class MotoResources:
             arn = events.create_event_bus(Name=name)["EventBusArn"]
             self._resolver.define(logical_id, name, Arn=arn, Name=name)
             self.created[logical_id] = name
+
+    def _create_schedule_groups(self) -> None:
+        scheduler = self._clients["scheduler"]
+        for logical_id, properties in of_type(self._resources, "AWS::Scheduler::ScheduleGroup"):
+            name = self._name(properties.get("Name"), logical_id)
+            arn = scheduler.create_schedule_group(Name=name)["ScheduleGroupArn"]
+            self._resolver.define(logical_id, name, Arn=arn)
+            self.created[logical_id] = name
+
+    def schedule_groups(self) -> list[str]:
+        """The names of the template's schedule groups (after `create`)."""
+        return [
+            self._resolver.ref(logical_id)
+            for logical_id, _ in of_type(self._resources, "AWS::Scheduler::ScheduleGroup")
+        ]
 
     def _create_state_machines(self) -> None:
         machines = list(of_type(self._resources, "AWS::StepFunctions::StateMachine"))

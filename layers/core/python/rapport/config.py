@@ -41,6 +41,8 @@ class Config:
     app_url: str | None = None
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
+    schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group
+    scheduler_role_arn: str | None = None  # the role EventBridge Scheduler invokes the SLA timers worker as
     # The local runtime's `--webhooks-allow-http-localhost` only (rapport.webhooks.addresses); never set by the stack.
     webhooks_allow_http_localhost: str | None = None
 

@@ -44,5 +44,9 @@ CONTEXT = Context(
     areas=(Area("cases", bench="getCase"),),
     summaries=("rapport.cases.customer360:OPEN_CASES",),
     timeline_entries=("rapport.cases.timeline:CaseEntry",),
-    notification_templates=("rapport.cases.notices:CASE_REPLY",),
+    notification_templates=(
+        "rapport.cases.notices:CASE_REPLY",
+        "rapport.cases.notices:CASE_SLA_WARNING",
+        "rapport.cases.notices:CASE_SLA_BREACHED",
+    ),
 )

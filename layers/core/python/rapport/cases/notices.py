@@ -29,3 +29,47 @@ CASE_REPLY = template_spec(
     ),
     Content(text="[{{ case.number }}] {{ message.body }}"),
 )
+
+_SLA_VARIABLES = ("case.id", "case.number", "case.subject", "case.priority", "case.queue", "sla.target", "sla.due_at")
+_SLA_SAMPLE = {
+    "case": {
+        "id": "01JCASE000000000000000000",
+        "number": "CS-1042",
+        "subject": "The replacement part has not arrived",
+        "priority": "high",
+        "queue": "returns",
+    },
+    "sla": {"target": "first_response", "due_at": "2026-11-03T10:30:00Z"},
+}
+
+CASE_SLA_WARNING = template_spec(
+    "case_sla_warning",
+    "To a case's owner: its soonest SLA target is due shortly (the policy's warn_before_minutes).",
+    _SLA_VARIABLES,
+    ("case.number", "case.subject", "sla.target", "sla.due_at"),
+    _SLA_SAMPLE,
+    Content(
+        subject="[{{ case.number }}] SLA {{ sla.target }} due at {{ sla.due_at }}",
+        text="Hello {{ recipient.first_name }},\n\nThe {{ sla.target }} target of {{ case.number }} "
+        "({{ case.subject }}) is due at {{ sla.due_at }}.\n",
+        html="<p>Hello {{ recipient.first_name }},</p>\n<p>The {{ sla.target }} target of {{ case.number }} "
+        "({{ case.subject }}) is due at {{ sla.due_at }}.</p>",
+    ),
+    Content(text="[{{ case.number }}] SLA {{ sla.target }} due at {{ sla.due_at }}"),
+)
+
+CASE_SLA_BREACHED = template_spec(
+    "case_sla_breached",
+    "To a case's owner, then its queue's manager: an SLA target of the case was breached (the escalation).",
+    _SLA_VARIABLES,
+    ("case.number", "case.subject", "sla.target", "sla.due_at"),
+    _SLA_SAMPLE,
+    Content(
+        subject="[{{ case.number }}] SLA breached: {{ sla.target }}",
+        text="Hello {{ recipient.first_name }},\n\nThe {{ sla.target }} target of {{ case.number }} "
+        "({{ case.subject }}, {{ case.priority }}) was due at {{ sla.due_at }} and is breached.\n",
+        html="<p>Hello {{ recipient.first_name }},</p>\n<p>The {{ sla.target }} target of {{ case.number }} "
+        "({{ case.subject }}, {{ case.priority }}) was due at {{ sla.due_at }} and is breached.</p>",
+    ),
+    Content(text="[{{ case.number }}] SLA breached: {{ sla.target }} (due {{ sla.due_at }})"),
+)

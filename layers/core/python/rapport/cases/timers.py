@@ -51,6 +51,12 @@ class Fired(StrEnum):
     NOTHING_DUE = "nothing_due"  # met, paused or already recorded
 
 
+def schedule_name(tenant_id: str, case_id: str, kind: TimerKind) -> str:
+    """One schedule per case and kind (64 characters at most): arming again replaces it."""
+    digest = hashlib.sha256(f"{tenant_id}#{case_id}".encode()).hexdigest()[:40]
+    return f"case-sla-{kind}-{digest}"
+
+
 @dataclass(frozen=True)
 class Timer:
     tenant_id: str
@@ -63,9 +69,7 @@ class Timer:
 
     @property
     def name(self) -> str:
-        """One schedule per case and kind (64 characters at most): arming again replaces it."""
-        digest = hashlib.sha256(f"{self.tenant_id}#{self.case_id}".encode()).hexdigest()[:40]
-        return f"case-sla-{self.kind}-{digest}"
+        return schedule_name(self.tenant_id, self.case_id, self.kind)
 
     def payload(self) -> dict[str, Any]:
         return {

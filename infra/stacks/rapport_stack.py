@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.consent import Consent
 from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
@@ -45,6 +46,7 @@ class RapportStack(Stack):
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
+        consent = Consent(self, "Consent", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
@@ -96,6 +98,7 @@ class RapportStack(Stack):
                 "The stage's WAF is off (cdk.json stage setting waf): a web ACL costs a fixed monthly fee, and this "
                 "stage is meant to cost nothing at idle; stage throttling still limits the request rate.",
             )
+        consent.link_under(api.rest_api.url)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

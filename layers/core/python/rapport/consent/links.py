@@ -76,9 +76,9 @@ def _refused(message: str) -> BadRequest:
     return BadRequest.of("token", message, location="path")
 
 
-def read(text: str, purpose: Purpose, now: datetime | None = None) -> Link:
+def read(text: str, purpose: Purpose | frozenset[Purpose], now: datetime | None = None) -> Link:
     """The link `text` is the token of, or a 400 naming the token: not signed by us (or changed), not for
-    `purpose`, or expired."""
+    `purpose` (or one of them), or expired."""
     payload, _, signature = text.partition(".")
     if not any(hmac.compare_digest(_signature(secret, payload), signature) for secret in sealing.secrets()):
         raise _refused("This link is not valid: it may have been cut or changed. Use the link from the message.")
@@ -86,9 +86,10 @@ def read(text: str, purpose: Purpose, now: datetime | None = None) -> Link:
         fields = json.loads(_decode(payload))
     except (binascii.Error, ValueError) as error:
         raise _refused("This link is not valid.") from error
-    if fields.get("p") != str(purpose):
+    accepted = {purpose} if isinstance(purpose, Purpose) else purpose
+    if fields.get("p") not in {str(each) for each in accepted}:
         raise _refused("This link is for something else.")
     expires = datetime.fromtimestamp(fields["x"], UTC) if "x" in fields else None
     if expires is not None and expires <= (now or datetime.now(UTC)):
         raise _refused("This link has expired: ask for a new one.")
-    return Link(purpose, str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp"), expires)
+    return Link(Purpose(fields["p"]), str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp"), expires)

@@ -16,6 +16,8 @@ from rapport import pagination
 from rapport.auth import Action, Caller
 from rapport.consent import links
 from rapport.consent import store as consent_store
+from rapport.consent.confirmation import CONFIRMED_SOURCE
+from rapport.consent.manifest import pending_email
 from rapport.consent.models import (
     ConsentChange,
     ConsentEntry,
@@ -112,7 +114,7 @@ def preferences(link: links.Link) -> Preferences:
     return Preferences(_masked(address), link.channel, {**statuses, **held})
 
 
-def _state(status: ConsentStatus, source: ConsentSource, proof: Proof, basis: str | None) -> dict[str, Any]:
+def _state(status: ConsentStatus, source: str, proof: Proof, basis: str | None) -> dict[str, Any]:
     return {
         "status": str(status),
         "at": utc_now(),
@@ -157,6 +159,46 @@ def choose_topics(link: links.Link, wanted: set[str], proof: Proof) -> Preferenc
 
     _apply(_person(link), link.contact_id, patch)
     return preferences(link)
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What a confirmation link's page shows: whose subscriptions (the address, partly hidden) wait for it, and
+    which (None: the channel's own, all messages by email)."""
+
+    address: str
+    topics: list[str | None]
+
+
+def _waiting(data: Mapping[str, Any]) -> list[str | None]:
+    return sorted(pending_email(data.get("consent")), key=lambda topic: topic or "")
+
+
+def awaiting(link: links.Link) -> Awaiting:
+    """The contact's email subscriptions that wait for the person's confirmation."""
+    data = _live(link).data
+    return Awaiting(_masked(data.get("email") or ""), _waiting(data))
+
+
+def confirm(link: links.Link, proof: Proof) -> Awaiting:
+    """Confirm every email subscription of the contact still pending, in one write: each becomes `opted_in` with
+    source `double_opt_in` and the request's IP and user agent as proof. None pending (confirmed already, or
+    withdrawn since) changes nothing. Answers what was confirmed."""
+    confirmed: list[str | None] = []
+
+    def patch(record: Record) -> dict[str, Any]:
+        if record.deleted:
+            raise NotFound("This link's subscriber is no longer on file: nothing more will be sent to them.")
+        confirmed[:] = _waiting(record.data)
+        state = _state(ConsentStatus.OPTED_IN, CONFIRMED_SOURCE, proof, str(LegalBasis.CONSENT))
+        topics = {topic: state for topic in confirmed if topic is not None}
+        changes: dict[str, Any] = {"topics": {link.channel: topics}} if topics else {}
+        if None in confirmed:
+            changes[link.channel] = state
+        return {"consent": changes} if changes else {}
+
+    written = _apply(_person(link), link.contact_id, patch)
+    return Awaiting(_masked(written.email or ""), confirmed)
 
 
 def history(caller: Caller, contact_id: str, *, limit: int, cursor: str | None) -> Page[ConsentEntry]:

@@ -7,7 +7,8 @@ For each channel the message goes out on:
 2. The recipient's address and, for a customer (contact), consent as it stands now (read at send time, so an
    opt-out between two messages stops the second): `consent.<channel>.status` must be `opted_in` for a
    transactional message; a marketing message (its request names a `topic`) needs `consent.topics.<channel>.
-   <topic>.status` `opted_in` on a channel not `opted_out`. An email address that bounced
+   <topic>.status` `opted_in` on a channel not `opted_out`; a subscription's confirmation (double opt-in) goes to
+   an address whose subscription is pending, on a channel not `opted_out`. An email address that bounced
    (`email_status.status` invalid) is not used. Otherwise nothing is sent and the outcome says why (logged by
    the handler).
 3. Every value the template's name requires (catalog `required`) has a value in the context, or nothing is sent:
@@ -40,6 +41,7 @@ from typing import Any, Protocol
 from ulid import ULID
 
 from rapport import timeline
+from rapport.consent.manifest import pending_email
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import repository
@@ -132,7 +134,7 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
         wanted = list(Channel)  # a customer: the first channel they may be reached on
     allowed, refused = [], []
     for channel in wanted:
-        reason = _refusal(recipient, channel, request.topic)
+        reason = _refusal(recipient, channel, request)
         if reason is None:
             allowed.append(channel)
         else:
@@ -142,11 +144,18 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
     return allowed, refused
 
 
-def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None) -> str | None:
+def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None, confirms: bool) -> str | None:
     """Why a customer's consent (as read at send time) forbids the message, or None. A transactional message
     (no topic) needs the channel `opted_in`; a marketing message needs the topic `opted_in` on a channel not
-    `opted_out` (a pending subscription, unconfirmed, gets no marketing)."""
+    `opted_out` (a pending subscription, unconfirmed, gets no marketing); a confirmation of a subscription needs
+    one pending on a channel not `opted_out` (confirmed or withdrawn since it was asked for: nothing to confirm)."""
     status = (consent.get(str(channel)) or {}).get("status")
+    if confirms:
+        if status == "opted_out":
+            return f"the contact has opted out of {channel}"
+        if channel is not Channel.EMAIL or not pending_email(consent):
+            return f"no {channel} subscription of the contact waits for confirmation"
+        return None
     if topic is None:
         if status != "opted_in":
             return f"the contact has not opted in to {channel} ({status or 'no consent recorded'})"
@@ -159,15 +168,16 @@ def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | Non
     return None
 
 
-def _refusal(recipient: _Recipient, channel: Channel, topic: str | None) -> str | None:
-    """Why `recipient` may not be sent a message on `channel` (of marketing `topic`, if any), or None."""
+def _refusal(recipient: _Recipient, channel: Channel, request: NotificationRequest) -> str | None:
+    """Why `recipient` may not be sent `request` on `channel`, or None."""
     data = recipient.data
     address = data.get("email" if channel is Channel.EMAIL else "phone")
     label = "contact" if recipient.type is RecipientType.CONTACT else "user"
     if not address:
         return f"the {label} has no {'email address' if channel is Channel.EMAIL else 'phone number'}"
     if recipient.type is RecipientType.CONTACT:
-        reason = _consent_refusal(data.get("consent") or {}, channel, topic)
+        confirms = templates()[request.template].confirms_subscription
+        reason = _consent_refusal(data.get("consent") or {}, channel, request.topic, confirms)
         if reason is not None:
             return reason
     if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":

@@ -4,7 +4,7 @@
   the confirmation of an email subscription that waits for it (double opt-in, rapport.consent.confirmation).
 
 An event worker (infra/constructs/workers.py): its rule's retries, its own dead-letter queue. The links it mails
-go under the stage's public URL (the API's, `PUBLIC_URL`), given once the API exists (`link_under`).
+go under the stage's public URL (the API's, `PUBLIC_URL`).
 """
 
 from __future__ import annotations
@@ -23,12 +23,19 @@ from infra.constructs.workers import EventWorker, OnEvents
 CONSENT_EVENTS = ("contact.created", "contact.consent_requested")
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
-PUBLIC_URL = "PUBLIC_URL"
+PUBLIC_URL = "PUBLIC_URL"  # rapport.config public_url: the links of messages (this worker's and the notifier's)
 
 
 class Consent(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: Data, factory: FunctionFactory, bus: events.IEventBus
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        factory: FunctionFactory,
+        bus: events.IEventBus,
+        public_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         self.consent_events = factory.event_worker(
@@ -45,11 +52,11 @@ class Consent(Construct):
                     max_event_age=MAX_EVENT_AGE,
                 ),
                 tenancy=TenantFenced(),  # one event, one tenant: its contact's and tenant's settings
-                environment={"TABLE_NAME": data.table.table_name, "EVENT_BUS_NAME": bus.event_bus_name},
+                environment={
+                    "TABLE_NAME": data.table.table_name,
+                    "EVENT_BUS_NAME": bus.event_bus_name,
+                    PUBLIC_URL: public_url,
+                },
             ),
         )
         bus.grant_put_events_to(self.consent_events)
-
-    def link_under(self, public_url: str) -> None:
-        """Links in the mails go under `public_url` (a tenant's own `app_url` comes first)."""
-        self.consent_events.add_environment(PUBLIC_URL, public_url)

@@ -43,10 +43,8 @@ class RapportStack(Stack):
             bus=domain_events.bus,
             removal_policy=stage.removal_policy,
         )
-        Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
-        consent = Consent(self, "Consent", data=data, factory=factory, bus=domain_events.bus)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
@@ -98,7 +96,18 @@ class RapportStack(Stack):
                 "The stage's WAF is off (cdk.json stage setting waf): a web ACL costs a fixed monthly fee, and this "
                 "stage is meant to cost nothing at idle; stage throttling still limits the request rate.",
             )
-        consent.link_under(api.rest_api.url)
+        # After the API: the links their messages carry go to its public pages.
+        public_url = api.rest_api.url
+        Notifications(
+            self,
+            "Notifications",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            stage=stage,
+            public_url=public_url,
+        )
+        Consent(self, "Consent", data=data, factory=factory, bus=domain_events.bus, public_url=public_url)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

@@ -3,6 +3,8 @@ rule sends it, and the links it mails go under the API's URL."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from consent_events.handler import HANDLED
 
@@ -16,7 +18,15 @@ def test_the_rule_sends_the_worker_exactly_the_events_it_handles() -> None:
     assert set(construct.CONSENT_EVENTS) == set(HANDLED)
 
 
-def test_the_worker_links_under_the_api_s_url(dev: Synthesis) -> None:
-    [api] = dev.of_type("AWS::ApiGateway::RestApi")
-    variables = dev.functions()["consent_events"]["Environment"]["Variables"]
-    assert api in str(variables[construct.PUBLIC_URL])
+@pytest.mark.parametrize("area", ["consent_events", "notifier"])
+def test_the_links_of_messages_go_under_the_api_s_url(dev: Synthesis, area: str) -> None:
+    """The confirmation link (the worker) and a marketing email's unsubscribe link (the notifier): the URL of the
+    API's stage, from the API's stack."""
+    [api_stack] = [name for name in dev.templates if name != "Rapport-dev"]
+    [rest_api] = [
+        name for name, r in dev.templates[api_stack]["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"
+    ]
+    [stage] = [r for r in dev.templates[api_stack]["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    url = dev.functions()[area]["Environment"]["Variables"][construct.PUBLIC_URL]
+    parts = json.dumps(url)
+    assert url["Fn::Join"][1][0] == "https://" and rest_api in parts and stage["Properties"]["StageName"] in parts

@@ -8,7 +8,8 @@ For each channel the message goes out on:
    opt-out between two messages stops the second): `consent.<channel>.status` must be `opted_in` for a
    transactional message; a marketing message (its request names a `topic`) needs `consent.topics.<channel>.
    <topic>.status` `opted_in` on a channel not `opted_out`; a subscription's confirmation (double opt-in) goes to
-   an address whose subscription is pending, on a channel not `opted_out`. An email address that bounced
+   an address whose subscription is pending, on a channel not `opted_out`. A marketing email needs the tenant's
+   postal address (marketing settings). An email address that bounced
    (`email_status.status` invalid) is not used. Otherwise nothing is sent and the outcome says why (logged by
    the handler).
 3. Every value the template's name requires (catalog `required`) has a value in the context, or nothing is sent:
@@ -18,8 +19,11 @@ For each channel the message goes out on:
    times in the recipient's time zone and locale (a staff user's profile; for a customer, the tenant's
    notification settings), links under the stage's app URL.
 5. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
-   SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
-   lands in the dead-letter queue with the event whole.
+   SNS `Publish` to the phone number. A marketing email ends with the tenant's postal address and its
+   unsubscribe link, and carries RFC 8058's `List-Unsubscribe` (that link, under the tenant's `app_url` or the
+   API's URL) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`: as raw MIME (`SendRawEmail`). A failure
+   raises: the invocation fails, Lambda retries it, and then it lands in the dead-letter queue with the event
+   whole.
 6. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
    notification entry in the contact's timeline and its account's (rapport.timeline: type email or
    sms, outbound, subject, template).
@@ -36,12 +40,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from html import escape
 from typing import Any, Protocol
 
 from ulid import ULID
 
 from rapport import timeline
+from rapport.consent import addresses
 from rapport.consent.manifest import pending_email
+from rapport.consent.settings import MARKETING_SETTINGS
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import repository
@@ -49,6 +57,7 @@ from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, templates
+from rapport.notifications.models import Preview
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS
@@ -63,11 +72,14 @@ SENDER = "notifier"  # who an interaction was created by
 TENANT_TAG = "rapport_tenant"
 CONTACT_TAG = "rapport_contact"
 TEMPLATE_TAG = "rapport_template"
+UNSUBSCRIBE_HEADER = "List-Unsubscribe"
+UNSUBSCRIBE_POST_HEADER = "List-Unsubscribe-Post"
+ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST of this body, and acts at once
 
 
 class Transport(Protocol):
     def send_email(
-        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str]
+        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str: ...  # the message id
 
     def send_sms(self, to: str, text: str) -> str: ...
@@ -182,6 +194,9 @@ def _refusal(recipient: _Recipient, channel: Channel, request: NotificationReque
             return reason
     if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":
         return f"the {label}'s email address is marked invalid (it bounced)"
+    marketing_email = channel is Channel.EMAIL and request.topic is not None
+    if marketing_email and not MARKETING_SETTINGS.read(request.tenant_id).content.postal_address:
+        return "the marketing settings have no postal_address, which every marketing email shows"
     return None
 
 
@@ -195,6 +210,30 @@ def _context(request: NotificationRequest, recipient: _Recipient) -> dict[str, A
     given = request.context.get("recipient")
     ours = {"name": name, "first_name": first_name or name}
     return {**request.context, "recipient": {**(given if isinstance(given, dict) else {}), **ours}}
+
+
+def mime_message(sender: str, to: str, subject: str, text: str, html: str | None, headers: Mapping[str, str]) -> bytes:
+    """The email as MIME (text, and HTML as its alternative), with `headers`."""
+    mime = EmailMessage()
+    mime["From"], mime["To"], mime["Subject"] = sender, to, subject
+    for name, value in headers.items():
+        mime[name] = value
+    mime.set_content(text)
+    if html is not None:
+        mime.add_alternative(html, subtype="html")
+    return mime.as_bytes()
+
+
+def _marketing(message: Preview, tenant_id: str, contact_id: str, topic: str) -> dict[str, str]:
+    """A marketing email's unsubscribe: RFC 8058's headers (mail clients offer a one-click unsubscribe that POSTs
+    the link) and the link with the tenant's postal address at the foot of its body. Returns the headers."""
+    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic)
+    postal = MARKETING_SETTINGS.read(tenant_id).content.postal_address or ""  # there is one: see _refusal
+    message.text = f"{message.text.rstrip()}\n\n--\n{postal}\nUnsubscribe: {url}\n"
+    if message.html is not None:
+        foot = f'<p>{escape(postal)}</p>\n<p><a href="{escape(url)}">Unsubscribe</a></p>'
+        message.html = f'{message.html}\n<hr>\n<footer style="white-space: pre-line">{foot}</footer>'
+    return {UNSUBSCRIBE_HEADER: f"<{url}>", UNSUBSCRIBE_POST_HEADER: ONE_CLICK}
 
 
 def _send(
@@ -223,7 +262,12 @@ def _send(
         tags = {TENANT_TAG: tenant_id, TEMPLATE_TAG: request.template}
         if recipient.type is RecipientType.CONTACT:
             tags[CONTACT_TAG] = recipient.id
-        message_id = transport.send_email(data["email"], message.subject or "", message.text, message.html, tags)
+        headers: dict[str, str] = {}
+        if request.topic is not None and recipient.type is RecipientType.CONTACT:
+            headers = _marketing(message, tenant_id, recipient.id, request.topic)
+        message_id = transport.send_email(
+            data["email"], message.subject or "", message.text, message.html, tags, headers
+        )
     else:
         message.text = message.text[:SMS_MAX_LENGTH]
         message_id = transport.send_sms(data["phone"], message.text)

@@ -35,7 +35,7 @@ class RapportStack(Stack):
         auth = Auth(self, "Auth", removal_policy=stage.removal_policy)
         factory = FunctionFactory(self, "Functions", data=data, stage=stage)
         domain_events = DomainEvents(self, "Events", data=data, factory=factory, stage=stage)
-        Followups(
+        followups = Followups(
             self,
             "Followups",
             data=data,
@@ -107,7 +107,15 @@ class RapportStack(Stack):
             stage=stage,
             public_url=public_url,
         )
-        Consent(self, "Consent", data=data, factory=factory, bus=domain_events.bus, public_url=public_url)
+        Consent(
+            self,
+            "Consent",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            public_url=public_url,
+            tenants=followups.tenants,
+        )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

@@ -30,3 +30,20 @@ def test_the_links_of_messages_go_under_the_api_s_url(dev: Synthesis, area: str)
     url = dev.functions()[area]["Environment"]["Variables"][construct.PUBLIC_URL]
     parts = json.dumps(url)
     assert url["Fn::Join"][1][0] == "https://" and rest_api in parts and stage["Properties"]["StageName"] in parts
+
+
+def test_the_sms_stop_sweep_runs_hourly_and_may_read_the_opted_out_list_and_the_tenants(dev: Synthesis) -> None:
+    [rule] = [r for r in dev.of_type("AWS::Events::Rule").values() if "SmsStopSweep" in r["Metadata"]["aws:cdk:path"]]
+    assert rule["Properties"]["ScheduleExpression"] == "rate(1 hour)"
+    role = dev.functions()["sms_stops"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        statement
+        for policy in dev.of_type("AWS::IAM::Policy").values()
+        if {"Ref": role} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+    [listing] = [s for s in statements if "sns:ListPhoneNumbersOptedOut" in s["Action"]]
+    assert listing["Resource"] == "*"
+    [registry] = [s for s in statements if s["Action"] == "dynamodb:Query"]
+    assert "TenantsTable" in json.dumps(registry["Resource"])
+    assert not any("sns:Publish" in json.dumps(s["Action"]) for s in statements)  # it texts no one

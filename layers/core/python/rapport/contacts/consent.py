@@ -27,6 +27,7 @@ from rapport.consent.models import (
     Proof,
 )
 from rapport.consent.settings import MARKETING_SETTINGS
+from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
@@ -199,6 +200,30 @@ def confirm(link: links.Link, proof: Proof) -> Awaiting:
 
     written = _apply(_person(link), link.contact_id, patch)
     return Awaiting(_masked(written.email or ""), confirmed)
+
+
+SMS_STOP_ACTOR = "sms_stop"  # who a change by a STOP reply (rapport.sms_stops) is recorded as made by
+
+
+def _needs_sms_stop(record: Record | None) -> bool:
+    sms = ((record.data.get("consent") or {}).get("sms") or {}) if record else {}
+    return record is not None and not record.deleted and sms.get("status") != ConsentStatus.OPTED_OUT
+
+
+def stop_sms(tenant_id: str, phone: str) -> bool:
+    """Opt the tenant's contact whose phone is `phone` out of SMS (source `sms_stop`), unless it is already: True
+    when it changed. The phone's unique guard names the contact (one read); a number nobody has changes nothing."""
+    owner = repository.guard_owner(tenant_id, contact_store.phone_guard(phone))
+    if owner is None or owner[0] != CONTACT.code or not _needs_sms_stop(repository.get(tenant_id, CONTACT, owner[1])):
+        return False
+
+    def patch(record: Record) -> dict[str, Any]:
+        if not _needs_sms_stop(record):
+            return {}
+        return {"consent": {"sms": _state(ConsentStatus.OPTED_OUT, ConsentSource.SMS_STOP, Proof(), None)}}
+
+    _apply(Caller(tenant_id=tenant_id, user_id=SMS_STOP_ACTOR, roles=frozenset()), owner[1], patch)
+    return True
 
 
 def history(caller: Caller, contact_id: str, *, limit: int, cursor: str | None) -> Page[ConsentEntry]:

@@ -56,15 +56,15 @@ def _signature(secret: bytes, payload: str) -> str:
     return _encode(hmac.new(sealing.key(LINK_KEY_INFO, secret), payload.encode(), hashlib.sha256).digest())
 
 
-def token(link: Link) -> str:
-    """The signed token of `link`."""
+def token(link: Link, secret: bytes | None = None) -> str:
+    """The token of `link`, signed with `secret` (default: the stack's current one)."""
     fields: dict[str, Any] = {"p": str(link.purpose), "t": link.tenant_id, "c": link.contact_id, "ch": link.channel}
     if link.topic:
         fields["tp"] = link.topic
     if link.expires:
         fields["x"] = int(link.expires.timestamp())
     payload = _encode(json.dumps(fields, separators=(",", ":")).encode())
-    return f"{payload}.{_signature(sealing.secrets()[0], payload)}"
+    return f"{payload}.{_signature(secret or sealing.secrets()[0], payload)}"
 
 
 def confirmation(tenant_id: str, contact_id: str, channel: str, topic: str | None, now: datetime) -> str:

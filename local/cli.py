@@ -86,6 +86,22 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(put)
     put.set_defaults(run=_events_put)
 
+    consent = commands.add_parser("consent", help="the consent links of the running `rapport local`")
+    consent_commands = consent.add_subparsers(required=True, metavar="ACTION")
+    link = consent_commands.add_parser("link", help="print a message's consent link, signed with the stack's secret")
+    link.add_argument("--tenant", required=True)
+    link.add_argument("--contact", required=True, help="the contact's id")
+    link.add_argument("--channel", required=True, choices=["email", "sms"])
+    link.add_argument("--topic", help="one of the tenant's marketing topics (default: the channel as a whole)")
+    link.add_argument(
+        "--purpose",
+        choices=["unsubscribe", "confirm"],
+        default="unsubscribe",
+        help="an unsubscribe link, or a subscription's confirmation (double opt-in, 7 days) (default %(default)s)",
+    )
+    _data_dir(link)
+    link.set_defaults(run=_consent_link)
+
     seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
     seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
     seed.add_argument("--tenant", default=SEED_TENANT, help="the tenant to fill (default %(default)s)")
@@ -207,6 +223,41 @@ def _events_put(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def _consent_link(arguments: argparse.Namespace) -> int:
+    """The link a message would carry (rapport.consent.addresses), under the running runtime's API, signed with the
+    secret its functions sign with (the stack's Secrets Manager secret, at its AWS endpoint)."""
+    from datetime import UTC, datetime
+
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from rapport.consent import addresses, links
+
+    try:
+        endpoints = _running(arguments.data_dir)
+        secret = _the_secret(_client("secretsmanager", endpoints["aws"]))
+    except _Refused as error:
+        print(f"rapport consent link: {error}", file=sys.stderr)
+        return 1
+    except (OSError, BotoCoreError, ClientError) as error:
+        print(f"rapport consent link: rapport local does not answer at its AWS endpoint: {error}", file=sys.stderr)
+        return 1
+    confirm = arguments.purpose == "confirm"
+    expires = datetime.now(UTC) + links.CONFIRMATION_LIFETIME if confirm else None
+    purpose = links.Purpose.CONFIRM if confirm else links.Purpose.UNSUBSCRIBE
+    link = links.Link(purpose, arguments.tenant, arguments.contact, arguments.channel, arguments.topic, expires)
+    path = addresses.PREFERENCES_PATH if confirm else addresses.UNSUBSCRIBE_PATH
+    print(f"{endpoints['api']}{path}{links.token(link, secret)}")
+    return 0
+
+
+def _the_secret(client: Any) -> bytes:
+    """The value of the stack's one secret (the cursors' and links' keys derive from it)."""
+    arns = [secret["ARN"] for secret in client.list_secrets()["SecretList"]]
+    if len(arns) != 1:
+        raise _Refused(f"expected the stack's one secret, found {len(arns)}")
+    return str(client.get_secret_value(SecretId=arns[0])["SecretString"]).encode()
+
+
 def _detail(arguments: argparse.Namespace) -> dict[str, Any]:
     if arguments.detail is not None:
         text, origin = arguments.detail, "--detail"
@@ -226,10 +277,14 @@ def _detail(arguments: argparse.Namespace) -> dict[str, Any]:
 
 
 def _events_client(endpoint: str) -> Any:
-    import boto3  # type: ignore[import-untyped]  # only this command needs it: `rapport token` stays quick
+    return _client("events", endpoint)
+
+
+def _client(service: str, endpoint: str) -> Any:
+    import boto3  # type: ignore[import-untyped]  # only the commands that need it: `rapport token` stays quick
 
     credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}  # the local endpoint takes any
-    return boto3.client("events", endpoint_url=endpoint, region_name=REGION, **credentials)
+    return boto3.client(service, endpoint_url=endpoint, region_name=REGION, **credentials)
 
 
 def _the_bus(client: Any) -> str:

@@ -3,7 +3,8 @@
 The token in the path is the only authority (rapport.consent.links): it names the tenant, the contact, the
 channel and the topic, signed by the stack's secret; a token not signed by it, changed or expired is a 400 naming
 `token`. A GET shows a page and changes nothing (link scanners fetch links); a POST changes consent at once: the
-one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients send it) and the page's forms.
+one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients send it), the page's forms, and
+through a confirmation link, the confirmation of the pending subscriptions (double opt-in).
 """
 
 import re
@@ -21,6 +22,9 @@ from rapport.contacts import consent
 from rapport.dal.tenancy import tenant_scope
 
 TAGS = ["public_consent"]
+# The preference page's links: the unsubscribe link's, and a confirmation's (double opt-in), which leads to the
+# subscriptions waiting for it; both are pages about what the person receives (and one path of the API's stack).
+PREFERENCE_LINKS = frozenset({Purpose.UNSUBSCRIBE, Purpose.CONFIRM})
 OPEN = {PUBLIC_EXTENSION: True}  # no token, no API key: the link's own token authorizes
 IP = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
 app = create_app(CORSConfig(allow_origin="*", allow_headers=["Content-Type"], max_age=600), staff=False)
@@ -78,13 +82,18 @@ def unsubscribe(token: Token) -> Response[str]:
     "/public/preferences/<token>",
     tags=TAGS,
     operation_id="getPreferencesPage",
-    summary="The preference page: the tenant's topics, and which the person is subscribed to",
+    summary="The preference page: the tenant's topics, and which the person is subscribed to; through a "
+    "confirmation link (double opt-in), the subscriptions that wait for confirmation",
+    description="Changes nothing: link scanners fetch links.",
     openapi_extensions=OPEN,
     responses=PAGES,
 )
 def get_preferences_page(token: Token) -> Response[str]:
-    link = links.read(token, Purpose.UNSUBSCRIBE)
+    link = links.read(token, PREFERENCE_LINKS)
     with tenant_scope(link.tenant_id):
+        if link.purpose is Purpose.CONFIRM:
+            waiting = consent.awaiting(link)
+            return _page(pages.confirm_form(waiting.address, waiting.topics))
         shown = consent.preferences(link)
     return _page(pages.preferences_form(shown.address, shown.channel, shown.topics))
 
@@ -93,7 +102,10 @@ def get_preferences_page(token: Token) -> Response[str]:
     "/public/preferences/<token>",
     tags=TAGS,
     operation_id="savePreferences",
-    summary="Subscribe to the topics sent (`topic`, repeated) and unsubscribe from the others",
+    summary="Subscribe to the topics sent (`topic`, repeated) and unsubscribe from the others; through a "
+    "confirmation link, confirm the pending subscriptions",
+    description="A confirmation link's POST makes each email subscription still pending `opted_in` (source "
+    "`double_opt_in`, with the request's IP and user agent); its `topic` fields are ignored.",
     openapi_extensions=OPEN,
     responses=PAGES,
 )
@@ -101,8 +113,11 @@ def save_preferences(
     token: Token,
     topic: Annotated[list[str] | None, Form(description="A topic to stay or become subscribed to")] = None,
 ) -> Response[str]:
-    link = links.read(token, Purpose.UNSUBSCRIBE)
+    link = links.read(token, PREFERENCE_LINKS)
     with tenant_scope(link.tenant_id):
+        if link.purpose is Purpose.CONFIRM:
+            confirmed = consent.confirm(link, _proof())
+            return _page(pages.confirmed(confirmed.address, confirmed.topics))
         shown = consent.choose_topics(link, set(topic or []), _proof())
     return _page(pages.preferences_form(shown.address, shown.channel, shown.topics, saved=True))
 

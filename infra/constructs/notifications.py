@@ -42,11 +42,13 @@ class Notifications(Construct):
         factory: FunctionFactory,
         bus: events.IEventBus,
         stage: StageConfig,
+        public_url: str,
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
         self.sender = stage.notification_sender
         self.app_url = stage.app_url
+        self.public_url = public_url  # where the public pages answer: the unsubscribe links of marketing email
         # Named, and the name passed as a literal: the function's environment holds no reference to resolve.
         self.configuration_set_name = f"{stack.stack_name}-notifications"
         self.configuration_set = ses.ConfigurationSet(
@@ -108,12 +110,14 @@ class Notifications(Construct):
                     "SENDER_EMAIL": self.sender,
                     "SES_CONFIGURATION_SET": self.configuration_set_name,
                     "APP_URL": self.app_url,
+                    "PUBLIC_URL": self.public_url,
                 },
             ),
         )
         statements = [
             iam.PolicyStatement(
-                actions=["ses:SendEmail"],
+                # Raw: a marketing email's List-Unsubscribe headers, which SendEmail cannot carry.
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
                 resources=[
                     stack.format_arn(service="ses", resource="identity", resource_name=self.sender),
                     stack.format_arn(

@@ -12,6 +12,7 @@ from constructs import Construct
 from infra.config import StageConfig
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.consent import Consent
 from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
@@ -42,7 +43,6 @@ class RapportStack(Stack):
             bus=domain_events.bus,
             removal_policy=stage.removal_policy,
         )
-        Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         CustomerValue(
             self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
         )
@@ -98,6 +98,26 @@ class RapportStack(Stack):
                 "The stage's WAF is off (cdk.json stage setting waf): a web ACL costs a fixed monthly fee, and this "
                 "stage is meant to cost nothing at idle; stage throttling still limits the request rate.",
             )
+        # After the API: the links their messages carry go to its public pages.
+        public_url = api.rest_api.url
+        Notifications(
+            self,
+            "Notifications",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            stage=stage,
+            public_url=public_url,
+        )
+        Consent(
+            self,
+            "Consent",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            public_url=public_url,
+            tenants=followups.tenants,
+        )
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

@@ -61,6 +61,7 @@ _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_AC
 
 
 WEBHOOKS_ALLOW_HTTP_LOCALHOST = "WEBHOOKS_ALLOW_HTTP_LOCALHOST"  # rapport.webhooks.addresses
+PUBLIC_URL = "PUBLIC_URL"  # rapport.consent.addresses: the links of messages point at this API
 
 
 @dataclass(frozen=True)
@@ -146,10 +147,14 @@ class LocalCloud:
         )
 
     def _configure(self, logical_id: str) -> FunctionConfig:
+        """The function's configuration from the template; the links it puts in messages go to this API."""
         config = function_config(self.assembly, self.resolver, self.aws.endpoint, logical_id)
-        if not self.options.webhooks_allow_http_localhost:
-            return config
-        return replace(config, environment={**config.environment, WEBHOOKS_ALLOW_HTTP_LOCALHOST: "true"})
+        environment = dict(config.environment)
+        if PUBLIC_URL in environment:
+            environment[PUBLIC_URL] = self.api_url
+        if self.options.webhooks_allow_http_localhost:
+            environment[WEBHOOKS_ALLOW_HTTP_LOCALHOST] = "true"
+        return replace(config, environment=environment)
 
     def _start_eventing(self) -> Eventing:
         eventing = Eventing(self.assembly.template, self.workers.invoke, self.aws.endpoint, self.resolver)

@@ -3,6 +3,7 @@ else reaches a function: its trigger, retries, dead-letter queue and invoke conf
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -87,7 +88,10 @@ def test_each_worker_has_its_declared_description_environment_timeout_and_tenanc
         variables = function["Environment"]["Variables"]
         fenced = {ROLE_VARIABLE} if isinstance(worker.tenancy, TenantFenced) else set()
         assert set(variables) == set(declared) | COMMON_VARIABLES | fenced, area
-        assert {name: variables[name] for name in declared} == declared
+        # A value from the API's stack (its URL) resolves to that stack's output only at synthesis: tests/infra/
+        # test_consent.py checks it; the others are what the construct declared.
+        local = {name for name in declared if "NestedStack" not in json.dumps(declared[name])}
+        assert {name: variables[name] for name in local} == {name: declared[name] for name in local}
         assert function["Timeout"] == (worker.timeout or TIMEOUT).to_seconds()
         role = dev.resources[function["Role"]["Fn::GetAtt"][0]]["Properties"]
         assert role["Description"] == role_description(worker.tenancy)

@@ -36,7 +36,7 @@ NO_KEY: dict[str, str | None] = {"Idempotency-Key": None}
 class Outbox:
     """The notifier's transport: accepts every message."""
 
-    def send_email(self, to: str, subject: str, text: str, html: str | None, tags: Any) -> str:
+    def send_email(self, to: str, subject: str, text: str, html: str | None, tags: Any, headers: Any) -> str:
         return f"email-{next(NUMBERS)}"
 
     def send_sms(self, to: str, text: str) -> str:

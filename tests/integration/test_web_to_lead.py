@@ -287,3 +287,15 @@ def test_request_counts():
 def test_every_web_form_route_needs_a_staff_token(operation: str):
     assert call(operation, None, headers=NO_KEY).status == 401
     assert _api_keys() == {}
+
+
+@pytest.mark.parametrize(
+    ("double_opt_in", "status", "expected"),
+    [(True, "opted_in", "pending"), (True, "opted_out", "opted_out"), (False, "opted_in", "opted_in")],
+)
+def test_a_form_that_requires_double_opt_in_captures_the_subscription_pending(double_opt_in, status, expected):
+    form = _form(double_opt_in=double_opt_in)
+    assert form["double_opt_in"] is double_opt_in
+    assert _submit(form, consent={"email": {**CONSENT["email"], "status": status}}).status == 202
+    [lead] = _leads()
+    assert lead["consent"]["email"]["status"] == expected

@@ -39,6 +39,7 @@ class Config:
     sender_email: str | None = None
     ses_configuration_set: str | None = None
     app_url: str | None = None
+    public_url: str | None = None  # where the public pages answer (the API's URL), for links in messages
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
     schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group

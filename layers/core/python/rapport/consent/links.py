@@ -56,15 +56,15 @@ def _signature(secret: bytes, payload: str) -> str:
     return _encode(hmac.new(sealing.key(LINK_KEY_INFO, secret), payload.encode(), hashlib.sha256).digest())
 
 
-def token(link: Link) -> str:
-    """The signed token of `link`."""
+def token(link: Link, secret: bytes | None = None) -> str:
+    """The token of `link`, signed with `secret` (default: the stack's current one)."""
     fields: dict[str, Any] = {"p": str(link.purpose), "t": link.tenant_id, "c": link.contact_id, "ch": link.channel}
     if link.topic:
         fields["tp"] = link.topic
     if link.expires:
         fields["x"] = int(link.expires.timestamp())
     payload = _encode(json.dumps(fields, separators=(",", ":")).encode())
-    return f"{payload}.{_signature(sealing.secrets()[0], payload)}"
+    return f"{payload}.{_signature(secret or sealing.secrets()[0], payload)}"
 
 
 def confirmation(tenant_id: str, contact_id: str, channel: str, topic: str | None, now: datetime) -> str:
@@ -76,9 +76,9 @@ def _refused(message: str) -> BadRequest:
     return BadRequest.of("token", message, location="path")
 
 
-def read(text: str, purpose: Purpose, now: datetime | None = None) -> Link:
+def read(text: str, purpose: Purpose | frozenset[Purpose], now: datetime | None = None) -> Link:
     """The link `text` is the token of, or a 400 naming the token: not signed by us (or changed), not for
-    `purpose`, or expired."""
+    `purpose` (or one of them), or expired."""
     payload, _, signature = text.partition(".")
     if not any(hmac.compare_digest(_signature(secret, payload), signature) for secret in sealing.secrets()):
         raise _refused("This link is not valid: it may have been cut or changed. Use the link from the message.")
@@ -86,9 +86,10 @@ def read(text: str, purpose: Purpose, now: datetime | None = None) -> Link:
         fields = json.loads(_decode(payload))
     except (binascii.Error, ValueError) as error:
         raise _refused("This link is not valid.") from error
-    if fields.get("p") != str(purpose):
+    accepted = {purpose} if isinstance(purpose, Purpose) else purpose
+    if fields.get("p") not in {str(each) for each in accepted}:
         raise _refused("This link is for something else.")
     expires = datetime.fromtimestamp(fields["x"], UTC) if "x" in fields else None
     if expires is not None and expires <= (now or datetime.now(UTC)):
         raise _refused("This link has expired: ask for a new one.")
-    return Link(purpose, str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp"), expires)
+    return Link(Purpose(fields["p"]), str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp"), expires)

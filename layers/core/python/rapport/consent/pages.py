@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from html import escape
 
 HTML = "text/html; charset=utf-8"
@@ -50,3 +50,24 @@ def preferences_form(address: str, channel: str, topics: Mapping[str, str | None
         f'<form method="post">\n{rows or "<p>There is nothing to subscribe to.</p>"}\n'
         '<button type="submit">Save</button></form>',
     )
+
+
+def _subscriptions(topics: Sequence[str | None]) -> str:
+    return ", ".join(_what("email", topic) for topic in topics)
+
+
+def confirm_form(address: str, topics: Sequence[str | None]) -> str:
+    """Asks before it confirms anything: a link scanner that fetches the page subscribes no one."""
+    if not topics:
+        return _page("Nothing to confirm", f"<p>No subscription of {escape(address)} waits for confirmation.</p>")
+    return _page(
+        "Confirm your subscription",
+        f"<p>Receive {_subscriptions(topics)} at {escape(address)}?</p>\n"
+        '<form method="post"><button type="submit">Confirm</button></form>',
+    )
+
+
+def confirmed(address: str, topics: Sequence[str | None]) -> str:
+    if not topics:
+        return _page("Nothing to confirm", f"<p>No subscription of {escape(address)} waits for confirmation.</p>")
+    return _page("Subscribed", f"<p>Thank you: {escape(address)} will receive {_subscriptions(topics)}.</p>")

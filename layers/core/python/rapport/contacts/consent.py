@@ -16,6 +16,8 @@ from rapport import pagination
 from rapport.auth import Action, Caller
 from rapport.consent import links
 from rapport.consent import store as consent_store
+from rapport.consent.confirmation import CONFIRMED_SOURCE
+from rapport.consent.manifest import pending_email
 from rapport.consent.models import (
     ConsentChange,
     ConsentEntry,
@@ -25,6 +27,7 @@ from rapport.consent.models import (
     Proof,
 )
 from rapport.consent.settings import MARKETING_SETTINGS
+from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact
 from rapport.contacts.service import contacts
@@ -112,7 +115,7 @@ def preferences(link: links.Link) -> Preferences:
     return Preferences(_masked(address), link.channel, {**statuses, **held})
 
 
-def _state(status: ConsentStatus, source: ConsentSource, proof: Proof, basis: str | None) -> dict[str, Any]:
+def _state(status: ConsentStatus, source: str, proof: Proof, basis: str | None) -> dict[str, Any]:
     return {
         "status": str(status),
         "at": utc_now(),
@@ -157,6 +160,70 @@ def choose_topics(link: links.Link, wanted: set[str], proof: Proof) -> Preferenc
 
     _apply(_person(link), link.contact_id, patch)
     return preferences(link)
+
+
+@dataclass(frozen=True)
+class Awaiting:
+    """What a confirmation link's page shows: whose subscriptions (the address, partly hidden) wait for it, and
+    which (None: the channel's own, all messages by email)."""
+
+    address: str
+    topics: list[str | None]
+
+
+def _waiting(data: Mapping[str, Any]) -> list[str | None]:
+    return sorted(pending_email(data.get("consent")), key=lambda topic: topic or "")
+
+
+def awaiting(link: links.Link) -> Awaiting:
+    """The contact's email subscriptions that wait for the person's confirmation."""
+    data = _live(link).data
+    return Awaiting(_masked(data.get("email") or ""), _waiting(data))
+
+
+def confirm(link: links.Link, proof: Proof) -> Awaiting:
+    """Confirm every email subscription of the contact still pending, in one write: each becomes `opted_in` with
+    source `double_opt_in` and the request's IP and user agent as proof. None pending (confirmed already, or
+    withdrawn since) changes nothing. Answers what was confirmed."""
+    confirmed: list[str | None] = []
+
+    def patch(record: Record) -> dict[str, Any]:
+        if record.deleted:
+            raise NotFound("This link's subscriber is no longer on file: nothing more will be sent to them.")
+        confirmed[:] = _waiting(record.data)
+        state = _state(ConsentStatus.OPTED_IN, CONFIRMED_SOURCE, proof, str(LegalBasis.CONSENT))
+        topics = {topic: state for topic in confirmed if topic is not None}
+        changes: dict[str, Any] = {"topics": {link.channel: topics}} if topics else {}
+        if None in confirmed:
+            changes[link.channel] = state
+        return {"consent": changes} if changes else {}
+
+    written = _apply(_person(link), link.contact_id, patch)
+    return Awaiting(_masked(written.email or ""), confirmed)
+
+
+SMS_STOP_ACTOR = "sms_stop"  # who a change by a STOP reply (rapport.sms_stops) is recorded as made by
+
+
+def _needs_sms_stop(record: Record | None) -> bool:
+    sms = ((record.data.get("consent") or {}).get("sms") or {}) if record else {}
+    return record is not None and not record.deleted and sms.get("status") != ConsentStatus.OPTED_OUT
+
+
+def stop_sms(tenant_id: str, phone: str) -> bool:
+    """Opt the tenant's contact whose phone is `phone` out of SMS (source `sms_stop`), unless it is already: True
+    when it changed. The phone's unique guard names the contact (one read); a number nobody has changes nothing."""
+    owner = repository.guard_owner(tenant_id, contact_store.phone_guard(phone))
+    if owner is None or owner[0] != CONTACT.code or not _needs_sms_stop(repository.get(tenant_id, CONTACT, owner[1])):
+        return False
+
+    def patch(record: Record) -> dict[str, Any]:
+        if not _needs_sms_stop(record):
+            return {}
+        return {"consent": {"sms": _state(ConsentStatus.OPTED_OUT, ConsentSource.SMS_STOP, Proof(), None)}}
+
+    _apply(Caller(tenant_id=tenant_id, user_id=SMS_STOP_ACTOR, roles=frozenset()), owner[1], patch)
+    return True
 
 
 def history(caller: Caller, contact_id: str, *, limit: int, cursor: str | None) -> Page[ConsentEntry]:

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
-from rapport.contexts import Area, Context, Kind
+from rapport.consent.manifest import CONSENT_REQUESTED, pending_email
+from rapport.contexts import Area, Context, Derivation, Image, Kind
 
 CONTACT = Kind("CON", "contact")
+
+
+def _consent_requested(before: Image, after: Image) -> list[str]:
+    """`consent_requested` when an update leaves an email subscription waiting for its confirmation (double
+    opt-in) that was not."""
+    return [CONSENT_REQUESTED] if pending_email(after.get("consent")) - pending_email(before.get("consent")) else []
+
 
 CONTEXT = Context(
     name="contacts",
@@ -20,6 +28,7 @@ CONTEXT = Context(
             Action.ERASE: frozenset({Role.ADMIN}),
         },
     },
+    derivations={CONTACT.entity: Derivation((CONSENT_REQUESTED,), _consent_requested)},
     areas=(Area("contacts", bench="getContact"),),
     summaries=("rapport.contacts.customer360:ACCOUNT_PART",),
 )

@@ -7,16 +7,17 @@ is copied to its contacts' summaries by `refresh_account` right after the accoun
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from rapport import normalize, pagination
 from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
-from rapport.consent import ledger
+from rapport.consent import confirmation, ledger
 from rapport.consent import store as consent_store
-from rapport.consent.settings import MARKETING_SETTINGS
+from rapport.consent.settings import MARKETING_SETTINGS, MarketingSettings
 from rapport.contacts import store
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import Contact, ContactCreate
@@ -58,13 +59,15 @@ def _topics(data: Mapping[str, Any]) -> set[tuple[str, str]]:
     return {(channel, topic) for channel, states in topics.items() for topic in states or {}}
 
 
-def _require_declared_topics(tenant_id: str, data: Mapping[str, Any], before: Record | None) -> None:
-    """A topic the write adds must be declared in the tenant's marketing settings (one read, only then); topics
-    kept from before stay, even when the tenant no longer offers them."""
+def _require_declared_topics(
+    settings: Callable[[], MarketingSettings], data: Mapping[str, Any], before: Record | None
+) -> None:
+    """A topic the write adds must be declared in the tenant's marketing settings (read only then); topics kept
+    from before stay, even when the tenant no longer offers them."""
     added = _topics(data) - (_topics(before.data) if before else set())
     if not added:
         return
-    declared = set(MARKETING_SETTINGS.read(tenant_id).content.topics)
+    declared = set(settings().topics)
     unknown = sorted(pair for pair in added if pair[1] not in declared)
     if unknown:
         offered = ", ".join(sorted(declared)) or "none yet: PUT /marketing-settings declares them"
@@ -75,6 +78,14 @@ def _require_declared_topics(tenant_id: str, data: Mapping[str, Any], before: Re
                 for channel, topic in unknown
             ],
         )
+
+
+def _hold_unconfirmed(settings: Callable[[], MarketingSettings], data: dict[str, Any], before: Record | None) -> None:
+    """Under double opt-in, an email subscription the write makes waits `pending` for the person's confirmation
+    (rapport.consent.confirmation); the settings are read only when the write subscribes someone."""
+    topics = confirmation.unconfirmed(data.get("consent"), before.data.get("consent") if before else None)
+    if topics and settings().double_opt_in:
+        confirmation.held(data["consent"], topics)
 
 
 class ContactService(RecordService[ContactCreate, Contact]):
@@ -97,10 +108,13 @@ class ContactService(RecordService[ContactCreate, Contact]):
 
     def derive(self, tenant_id: str, data: dict[str, Any], before: Record | None) -> dict[str, Any]:
         """A bounced address's mark goes with the address: a new `email` starts with a clean slate. A topic newly
-        consented to must be one of the tenant's (its marketing settings)."""
+        consented to must be one of the tenant's (its marketing settings), and under double opt-in a new email
+        subscription waits for its confirmation."""
         if before is not None and before.data.get("email") != data.get("email"):
             data.pop("email_status", None)
-        _require_declared_topics(tenant_id, data, before)
+        settings = cache(lambda: MARKETING_SETTINGS.read(tenant_id).content)
+        _require_declared_topics(settings, data, before)
+        _hold_unconfirmed(settings, data, before)
         return data
 
     def parents(self, data: Mapping[str, Any]) -> dict[Parent, str]:

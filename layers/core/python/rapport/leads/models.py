@@ -199,6 +199,9 @@ class PublicChannelConsent(StrictModel):
     )
 
 
+DOUBLE_OPT_IN = "double_opt_in"  # a web form's default: its subscriptions wait for confirmation
+
+
 class PublicConsent(StrictModel):
     email: PublicChannelConsent
 
@@ -220,12 +223,16 @@ class PublicLeadCreate(StrictModel):
     consent: PublicConsent = Field(description="The person's email consent, as captured by the form")
 
     def lead_fields(self, form_id: str, defaults: dict[str, Any]) -> dict[str, Any]:
-        """The lead this submission makes, with the form's defaults (source, campaign, owner)."""
+        """The lead this submission makes, with the form's defaults (source, campaign, owner); a form that
+        requires double opt-in captures the email subscription pending."""
         fields = self.model_dump(mode="json", exclude_none=True, exclude={"consent"})
         consent = self.consent.email.model_dump(mode="json", exclude_none=True)
         consent.setdefault("source", f"web_form:{form_id}")
+        given = {key: value for key, value in defaults.items() if value is not None}
+        if given.pop(DOUBLE_OPT_IN, False) and consent["status"] == ConsentStatus.OPTED_IN:
+            consent["status"] = str(ConsentStatus.PENDING)  # until the person confirms (rapport.consent.confirmation)
         return {
-            **{key: value for key, value in defaults.items() if value is not None},
+            **given,
             **fields,
             "consent": {"email": consent},
         }

@@ -88,6 +88,9 @@ class TemplateSpec:
     required: frozenset[str]
     sample: dict[str, Any]
     defaults: dict[Channel, Content] = field(default_factory=dict)
+    # Asks a customer to confirm a subscription (double opt-in): sent while it is pending, which is what the
+    # channel's consent then is (rapport.notifications.notifier).
+    confirms_subscription: bool = False
 
 
 def template_spec(
@@ -98,6 +101,8 @@ def template_spec(
     sample: dict[str, Any],
     email: Content,
     sms: Content,
+    *,
+    confirms_subscription: bool = False,
 ) -> TemplateSpec:
     """A template with its email and SMS defaults; its variables and sample also hold what the notifier adds."""
     sample = {"recipient": {"name": "Ada Lovelace", "first_name": "Ada"}, **sample}
@@ -108,6 +113,7 @@ def template_spec(
         frozenset(required),
         sample,
         {Channel.EMAIL: email, Channel.SMS: sms},
+        confirms_subscription,
     )
 
 
@@ -138,7 +144,36 @@ _DIGEST_DEAL_LINE = (
 _DIGEST_TASK_LINE = "{{ digest.task{n}.title }} (due {{ digest.task{n}.due_at }})"
 
 
+# The confirmation of a subscription (double opt-in: rapport.double_opt_in): the notifier itself knows it, since
+# it goes to an address whose consent is pending, which nothing else may.
+CONSENT_CONFIRMATION = template_spec(
+    "consent_confirmation",
+    "To a customer: confirm the email subscription they asked for (double opt-in). Sent while it is pending; "
+    "nothing marketing reaches them until they press the link's button.",
+    ("confirmation.url", "confirmation.expires_at"),
+    ("confirmation.url",),
+    {
+        "confirmation": {
+            "url": "https://crm.example.com/public/preferences/eyJwIjoiYyJ9.c2lnbmF0dXJl",
+            "expires_at": "2026-11-30T09:00:00Z",
+        }
+    },
+    Content(
+        subject="Please confirm your subscription",
+        text="Hello {{ recipient.first_name }},\n\nTo receive our emails, confirm your subscription at "
+        "{{ confirmation.url }}\n\n(The link works until {{ confirmation.expires_at }}.)\n"
+        "If you did not ask for this, ignore this email: nothing will be sent to you.\n",
+        html="<p>Hello {{ recipient.first_name }},</p>\n"
+        '<p>Please <a href="{{ confirmation.url }}">confirm that you want to receive our emails</a>.</p>\n'
+        "<p>(The link works until {{ confirmation.expires_at }}.)</p>\n"
+        "<p>If you did not ask for this, ignore this email: nothing will be sent to you.</p>",
+    ),
+    Content(text="Confirm your subscription: {{ confirmation.url }}"),
+    confirms_subscription=True,
+)
+
 KERNEL_TEMPLATES = (
+    CONSENT_CONFIRMATION,
     template_spec(
         "lead_assigned",
         "To a staff user: a lead is now theirs.",

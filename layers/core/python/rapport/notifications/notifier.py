@@ -7,7 +7,9 @@ For each channel the message goes out on:
 2. The recipient's address and, for a customer (contact), consent as it stands now (read at send time, so an
    opt-out between two messages stops the second): `consent.<channel>.status` must be `opted_in` for a
    transactional message; a marketing message (its request names a `topic`) needs `consent.topics.<channel>.
-   <topic>.status` `opted_in` on a channel not `opted_out`. An email address that bounced
+   <topic>.status` `opted_in` on a channel not `opted_out`; a subscription's confirmation (double opt-in) goes to
+   an address whose subscription is pending, on a channel not `opted_out`. A marketing email needs the tenant's
+   postal address (marketing settings). An email address that bounced
    (`email_status.status` invalid) is not used. Otherwise nothing is sent and the outcome says why (logged by
    the handler).
 3. Every value the template's name requires (catalog `required`) has a value in the context, or nothing is sent:
@@ -17,8 +19,11 @@ For each channel the message goes out on:
    times in the recipient's time zone and locale (a staff user's profile; for a customer, the tenant's
    notification settings), links under the stage's app URL.
 5. SES `SendEmail` (tagged with the tenant and contact, so bounces and complaints find their way back) or
-   SNS `Publish` to the phone number. A failure raises: the invocation fails, Lambda retries it, and then it
-   lands in the dead-letter queue with the event whole.
+   SNS `Publish` to the phone number. A marketing email ends with the tenant's postal address and its
+   unsubscribe link, and carries RFC 8058's `List-Unsubscribe` (that link, under the tenant's `app_url` or the
+   API's URL) and `List-Unsubscribe-Post: List-Unsubscribe=One-Click`: as raw MIME (`SendRawEmail`). A failure
+   raises: the invocation fails, Lambda retries it, and then it lands in the dead-letter queue with the event
+   whole.
 6. Only after the send succeeded: ONE transaction puts the marker (only if absent) and, for a customer, a
    notification entry in the contact's timeline and its account's (rapport.timeline: type email or
    sms, outbound, subject, template).
@@ -35,11 +40,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from html import escape
 from typing import Any, Protocol
 
 from ulid import ULID
 
 from rapport import timeline
+from rapport.consent import addresses
+from rapport.consent.manifest import pending_email
+from rapport.consent.settings import MARKETING_SETTINGS
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import repository
@@ -47,6 +57,7 @@ from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
 from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, templates
+from rapport.notifications.models import Preview
 from rapport.notifications.rendering import Audience, value_of
 from rapport.notifications.requests import NotificationRequest, RecipientType
 from rapport.notifications.settings import NOTIFICATION_SETTINGS
@@ -61,11 +72,14 @@ SENDER = "notifier"  # who an interaction was created by
 TENANT_TAG = "rapport_tenant"
 CONTACT_TAG = "rapport_contact"
 TEMPLATE_TAG = "rapport_template"
+UNSUBSCRIBE_HEADER = "List-Unsubscribe"
+UNSUBSCRIBE_POST_HEADER = "List-Unsubscribe-Post"
+ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST of this body, and acts at once
 
 
 class Transport(Protocol):
     def send_email(
-        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str]
+        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str: ...  # the message id
 
     def send_sms(self, to: str, text: str) -> str: ...
@@ -132,7 +146,7 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
         wanted = list(Channel)  # a customer: the first channel they may be reached on
     allowed, refused = [], []
     for channel in wanted:
-        reason = _refusal(recipient, channel, request.topic)
+        reason = _refusal(recipient, channel, request)
         if reason is None:
             allowed.append(channel)
         else:
@@ -142,11 +156,18 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
     return allowed, refused
 
 
-def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None) -> str | None:
+def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None, confirms: bool) -> str | None:
     """Why a customer's consent (as read at send time) forbids the message, or None. A transactional message
     (no topic) needs the channel `opted_in`; a marketing message needs the topic `opted_in` on a channel not
-    `opted_out` (a pending subscription, unconfirmed, gets no marketing)."""
+    `opted_out` (a pending subscription, unconfirmed, gets no marketing); a confirmation of a subscription needs
+    one pending on a channel not `opted_out` (confirmed or withdrawn since it was asked for: nothing to confirm)."""
     status = (consent.get(str(channel)) or {}).get("status")
+    if confirms:
+        if status == "opted_out":
+            return f"the contact has opted out of {channel}"
+        if channel is not Channel.EMAIL or not pending_email(consent):
+            return f"no {channel} subscription of the contact waits for confirmation"
+        return None
     if topic is None:
         if status != "opted_in":
             return f"the contact has not opted in to {channel} ({status or 'no consent recorded'})"
@@ -159,19 +180,23 @@ def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | Non
     return None
 
 
-def _refusal(recipient: _Recipient, channel: Channel, topic: str | None) -> str | None:
-    """Why `recipient` may not be sent a message on `channel` (of marketing `topic`, if any), or None."""
+def _refusal(recipient: _Recipient, channel: Channel, request: NotificationRequest) -> str | None:
+    """Why `recipient` may not be sent `request` on `channel`, or None."""
     data = recipient.data
     address = data.get("email" if channel is Channel.EMAIL else "phone")
     label = "contact" if recipient.type is RecipientType.CONTACT else "user"
     if not address:
         return f"the {label} has no {'email address' if channel is Channel.EMAIL else 'phone number'}"
     if recipient.type is RecipientType.CONTACT:
-        reason = _consent_refusal(data.get("consent") or {}, channel, topic)
+        confirms = templates()[request.template].confirms_subscription
+        reason = _consent_refusal(data.get("consent") or {}, channel, request.topic, confirms)
         if reason is not None:
             return reason
     if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":
         return f"the {label}'s email address is marked invalid (it bounced)"
+    marketing_email = channel is Channel.EMAIL and request.topic is not None
+    if marketing_email and not MARKETING_SETTINGS.read(request.tenant_id).content.postal_address:
+        return "the marketing settings have no postal_address, which every marketing email shows"
     return None
 
 
@@ -185,6 +210,30 @@ def _context(request: NotificationRequest, recipient: _Recipient) -> dict[str, A
     given = request.context.get("recipient")
     ours = {"name": name, "first_name": first_name or name}
     return {**request.context, "recipient": {**(given if isinstance(given, dict) else {}), **ours}}
+
+
+def mime_message(sender: str, to: str, subject: str, text: str, html: str | None, headers: Mapping[str, str]) -> bytes:
+    """The email as MIME (text, and HTML as its alternative), with `headers`."""
+    mime = EmailMessage()
+    mime["From"], mime["To"], mime["Subject"] = sender, to, subject
+    for name, value in headers.items():
+        mime[name] = value
+    mime.set_content(text)
+    if html is not None:
+        mime.add_alternative(html, subtype="html")
+    return mime.as_bytes()
+
+
+def _marketing(message: Preview, tenant_id: str, contact_id: str, topic: str) -> dict[str, str]:
+    """A marketing email's unsubscribe: RFC 8058's headers (mail clients offer a one-click unsubscribe that POSTs
+    the link) and the link with the tenant's postal address at the foot of its body. Returns the headers."""
+    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic)
+    postal = MARKETING_SETTINGS.read(tenant_id).content.postal_address or ""  # there is one: see _refusal
+    message.text = f"{message.text.rstrip()}\n\n--\n{postal}\nUnsubscribe: {url}\n"
+    if message.html is not None:
+        foot = f'<p>{escape(postal)}</p>\n<p><a href="{escape(url)}">Unsubscribe</a></p>'
+        message.html = f'{message.html}\n<hr>\n<footer style="white-space: pre-line">{foot}</footer>'
+    return {UNSUBSCRIBE_HEADER: f"<{url}>", UNSUBSCRIBE_POST_HEADER: ONE_CLICK}
 
 
 def _send(
@@ -213,7 +262,12 @@ def _send(
         tags = {TENANT_TAG: tenant_id, TEMPLATE_TAG: request.template}
         if recipient.type is RecipientType.CONTACT:
             tags[CONTACT_TAG] = recipient.id
-        message_id = transport.send_email(data["email"], message.subject or "", message.text, message.html, tags)
+        headers: dict[str, str] = {}
+        if request.topic is not None and recipient.type is RecipientType.CONTACT:
+            headers = _marketing(message, tenant_id, recipient.id, request.topic)
+        message_id = transport.send_email(
+            data["email"], message.subject or "", message.text, message.html, tags, headers
+        )
     else:
         message.text = message.text[:SMS_MAX_LENGTH]
         message_id = transport.send_sms(data["phone"], message.text)

@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import Field, StringConstraints
+from pydantic import Field, StrictBool, StringConstraints
 
 from rapport.types import Name, RecordId, RecordMeta, SingleLine, StrictModel, UserId
 
@@ -21,6 +21,11 @@ class WebFormCreate(StrictModel):
     source: Source = Field(default="web_form", description="The source of the leads it submits")
     campaign_id: RecordId | None = Field(default=None, description="The campaign of its leads, unless they name one")
     owner_id: UserId | None = Field(default=None, description="Who works the leads it submits")
+    double_opt_in: StrictBool = Field(
+        default=False,
+        description="Whether the email subscription it captures waits, pending, for the person's confirmation, "
+        "whatever the marketing settings' double_opt_in says",
+    )
 
 
 class WebFormStored(WebFormCreate):

@@ -23,7 +23,7 @@ from rapport.web_forms.manifest import WEB_FORM
 from rapport.web_forms.models import WebForm, WebFormCreate, WebFormCreated, WebFormStatus, WebFormStored
 from rapport.web_forms.store import WebFormKey
 
-DEFAULTS = ("source", "campaign_id", "owner_id")  # what a form gives the leads it submits
+DEFAULTS = ("source", "campaign_id", "owner_id", "double_opt_in")  # what a form gives the leads it submits
 REFUSED = "This form does not accept submissions."  # the same for no key, an unknown one and a revoked one
 
 

@@ -5,7 +5,8 @@
 - `case.message_added` → asks the notifier (a `notification.requested` event) to email a public reply to the
   customer (rapport.cases.service.reply_of), so a reply is stored whether or not the bus takes the request then.
 
-An event worker (infra/constructs/workers.py): its rule's retries, its own dead-letter queue.
+An event worker (infra/constructs/workers.py): its rule's retries, its own dead-letter queue. And email-to-case,
+the inbound mail worker (infra/constructs/inbound_mail.py).
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from constructs import Construct
 
+from infra.config import StageConfig
 from infra.constructs.data import Data
 from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.tenancy import TenantFenced
 from infra.constructs.workers import EventWorker, OnEvents
 
@@ -28,7 +31,14 @@ MAX_EVENT_AGE = Duration.hours(2)
 
 class Service(Construct):
     def __init__(
-        self, scope: Construct, construct_id: str, *, data: Data, factory: FunctionFactory, bus: events.IEventBus
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        data: Data,
+        factory: FunctionFactory,
+        bus: events.IEventBus,
+        stage: StageConfig,
     ) -> None:
         super().__init__(scope, construct_id)
         self.case_events = factory.event_worker(
@@ -49,3 +59,4 @@ class Service(Construct):
             ),
         )
         bus.grant_put_events_to(self.case_events)
+        self.inbound_mail = InboundMail(self, "InboundMail", data=data, factory=factory, stage=stage)

@@ -44,7 +44,7 @@ class RapportStack(Stack):
         )
         Notifications(self, "Notifications", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         CustomerValue(self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus)
-        Service(self, "Service", data=data, factory=factory, bus=domain_events.bus)
+        Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)

@@ -39,6 +39,8 @@ class Config:
     sender_email: str | None = None
     ses_configuration_set: str | None = None
     app_url: str | None = None
+    inbound_mail_domain: str | None = None  # support+<tenant slug>@<this> (rapport.cases.mail)
+    inbound_mail_bucket: str | None = None  # the raw emails SES stores, and their attachments
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
     # The local runtime's `--webhooks-allow-http-localhost` only (rapport.webhooks.addresses); never set by the stack.

@@ -8,7 +8,7 @@ message is one more item in that transaction, with the case's own change (its co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from rapport.cases.models import (
     CaseMessageCreate,
     CaseStatus,
     CaseStored,
+    MessageAttachment,
     Visibility,
 )
 from rapport.cases.notices import CASE_REPLY
@@ -65,6 +66,12 @@ FILTERS = Combinations(
 )
 
 Clock = Callable[[], datetime]
+# More for a message's transaction: a received email's receipt (rapport.cases.mailbox).
+Staging = Callable[[UnitOfWork, CaseMessage], None]
+
+
+def _nothing_more(work: UnitOfWork, message: CaseMessage) -> None:
+    """Stages nothing more."""
 
 
 def _utc_clock() -> datetime:
@@ -244,19 +251,34 @@ class CaseService(RecordService[CaseCreate, Case]):
 
     # The conversation
 
-    def add_message(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+    def add_message(
+        self,
+        caller: Caller,
+        case_id: str,
+        payload: CaseMessageCreate,
+        *,
+        attachments: Sequence[MessageAttachment] = (),
+        staging: Staging = _nothing_more,
+    ) -> CaseMessage:
         """Add a staff message to the case's conversation, in one transaction with the case's change (a public one
-        is emailed from the `case.message_added` event this yields: `reply_of`)."""
+        is emailed from the `case.message_added` event this yields: `reply_of`) and what `staging` adds to it."""
         caller.require(self.resource, Action.UPDATE)
         for remaining in reversed(range(self.write_attempts)):
             try:
-                return self._post(caller, case_id, payload)
+                return self._post(caller, case_id, payload, attachments, staging)
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
         raise AssertionError("write_attempts is at least 1")
 
-    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+    def _post(
+        self,
+        caller: Caller,
+        case_id: str,
+        payload: CaseMessageCreate,
+        attachments: Sequence[MessageAttachment],
+        staging: Staging,
+    ) -> CaseMessage:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
         now = normalize.instant(self.clock())
@@ -268,6 +290,7 @@ class CaseService(RecordService[CaseCreate, Case]):
             author=payload.author,
             created_at=datetime.fromisoformat(now),
             created_by=caller.user_id,
+            attachments=list(attachments),
         )
         changes: dict[str, Any] = {
             "message_count": record.data.get("message_count", 0) + 1,
@@ -287,6 +310,7 @@ class CaseService(RecordService[CaseCreate, Case]):
         self.stage_update(work, caller, record, changes)
         stored = message.model_dump(mode="json", exclude={"id", "case_id"})
         work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
+        staging(work, message)
         self.commit(work, record)
         return message
 

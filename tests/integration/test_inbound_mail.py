@@ -155,6 +155,20 @@ def test_a_case_number_from_someone_else_opens_their_own_case():
     assert len(messages(opened["case_id"])) == 1
 
 
+@pytest.mark.parametrize(("status", "answered"), [("pending", True), ("resolved", True), ("closed", False)])
+def test_an_answer_to_a_closed_case_opens_a_new_case(status: str, answered: bool):
+    opened = deliver(email())
+    version = call("getCase", AGENT, record_id=opened["case_id"]).etag
+    change = {"status": status, "resolution": "Replaced."}
+    updated = call("updateCase", AGENT, record_id=opened["case_id"], body=change, headers={"If-Match": version})
+    assert updated.status == 200, updated.body
+    by_number = deliver(email("Re: [CS-1] thanks", message_id="<by-number@customer.example>"))
+    by_reference = deliver(
+        email("thanks", message_id="<by-ref@customer.example>", In_Reply_To="<first@customer.example>")
+    )
+    assert [by_number["case_id"] == opened["case_id"], by_reference["case_id"] == opened["case_id"]] == [answered] * 2
+
+
 def test_a_case_number_of_a_trashed_case_opens_a_new_case():
     opened = deliver(email())
     version = call("getCase", AGENT, record_id=opened["case_id"]).etag

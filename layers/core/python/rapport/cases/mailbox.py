@@ -3,7 +3,8 @@ answers one, becomes a public customer message of that case; its attachments are
 
 Which case an email answers: one whose number its subject carries (`[CS-1042]`, the number every reply's subject
 has: rapport.cases.notices), else one an email it answers (`In-Reply-To`, `References`) went to. Only when its
-sender is the case's contact: a case number is easy to guess, and a stranger's mail opens a case of their own.
+sender is the case's contact (a case number is easy to guess: a stranger's mail opens a case of their own) and the
+case is not closed (its answer opens a new case, as a closed case is not worked any more).
 
 Each email is received once: its receipt (rapport.cases.store) is written with the case, then with the message,
 so a redelivered email (SES retries, a replayed event) finds what it became and writes nothing new; an email whose
@@ -26,6 +27,7 @@ from rapport.cases.models import (
     CaseCreate,
     CaseMessage,
     CaseMessageCreate,
+    CaseStatus,
     MessageAttachment,
     Visibility,
 )
@@ -139,7 +141,7 @@ def _answered_case(tenant_id: str, inbound: InboundMail, contact_id: str) -> str
     number = inbound.case_number
     if number is not None:
         found = _first_live(store.by_number(tenant_id, number))
-        if found is not None and found.data["contact_id"] == contact_id:
+        if found is not None and _answerable(found, contact_id):
             return found.id
     for reference in inbound.references[-_REFERENCES_READ:]:
         earlier = _receipt(tenant_id, reference)
@@ -155,7 +157,12 @@ def _first_live(pattern: IndexQuery) -> Record | None:
 
 def _is_contacts_case(tenant_id: str, case_id: str, contact_id: str) -> bool:
     case = repository.get(tenant_id, CASE, case_id)
-    return case is not None and not case.deleted and case.data["contact_id"] == contact_id
+    return case is not None and not case.deleted and _answerable(case, contact_id)
+
+
+def _answerable(case: Record, contact_id: str) -> bool:
+    """A case the contact's email answers: theirs, and not closed (a closed case's answer opens a new one)."""
+    return bool(case.data["contact_id"] == contact_id and case.data["status"] != CaseStatus.CLOSED)
 
 
 def _opened(caller: Caller, inbound: InboundMail, contact_id: str) -> str:

@@ -9,6 +9,7 @@ receipt rule for every tenant, where an address per tenant would need each verif
 from __future__ import annotations
 
 import hashlib
+import html
 import re
 from dataclasses import dataclass, field
 from email import policy
@@ -24,6 +25,7 @@ _BOUNCE_SENDERS = ("mailer-daemon", "postmaster")
 _BULK_PRECEDENCE = frozenset({"bulk", "junk", "list"})
 _AUTO_SUBMITTED_HUMAN = "no"
 _DSN_TYPES = frozenset({"multipart/report", "message/delivery-status"})
+_ATTRIBUTION = re.compile(r"On .{1,200} wrote:")
 
 
 @dataclass(frozen=True)
@@ -126,14 +128,25 @@ def _references(message: EmailMessage) -> tuple[str, ...]:
 
 
 def _text(message: EmailMessage) -> str:
-    """The plain text of the message (its HTML stripped of tags when it has no text part)."""
+    """What the sender wrote: the plain text (the HTML's text when there is none), without the quoted message it
+    answers (`> ` lines and the `On ... wrote:` line above them: the case has that message already)."""
     part = message.get_body(preferencelist=("plain", "html"))
     if part is None:
         return ""
     content = str(part.get_content())
     if part.get_content_type() == "text/html":
-        content = re.sub(r"<[^>]+>", " ", content)
-    return content.strip()
+        content = re.sub(r"(?is)<(script|style)\b.*?</\1\s*>", " ", content)
+        content = html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"(?i)<br\s*/?>|</p\s*>", "\n", content)))
+    return _unquoted(content).strip()
+
+
+def _unquoted(text: str) -> str:
+    lines = [line for line in text.splitlines() if not line.startswith(">")]
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if lines and _ATTRIBUTION.fullmatch(lines[-1].strip()) and len(lines) < len(text.splitlines()):
+        lines.pop()
+    return "\n".join(lines)
 
 
 def _attachments(message: EmailMessage) -> list[Attachment]:

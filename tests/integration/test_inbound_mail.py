@@ -155,6 +155,20 @@ def test_a_case_number_from_someone_else_opens_their_own_case():
     assert len(messages(opened["case_id"])) == 1
 
 
+@pytest.mark.parametrize(
+    ("status", "after"), [("open", "open"), ("on_hold", "on_hold"), ("pending", "open"), ("resolved", "open")]
+)
+def test_an_answer_moves_a_case_waiting_on_the_customer_or_resolved_back_to_open(status: str, after: str):
+    opened = deliver(email())
+    version = call("getCase", AGENT, record_id=opened["case_id"]).etag
+    change = {"status": status, "resolution": "Replaced." if status == "resolved" else None}
+    updated = call("updateCase", AGENT, record_id=opened["case_id"], body=change, headers={"If-Match": version})
+    assert updated.status == 200, updated.body
+    assert deliver(email("Re: [CS-1] still broken", message_id="<again@customer.example>"))["outcome"] == "added"
+    case = call("getCase", AGENT, record_id=opened["case_id"]).body
+    assert (case["status"], case["resolved_at"]) == (after, None)
+
+
 @pytest.mark.parametrize(("status", "answered"), [("pending", True), ("resolved", True), ("closed", False)])
 def test_an_answer_to_a_closed_case_opens_a_new_case(status: str, answered: bool):
     opened = deliver(email())

@@ -193,7 +193,7 @@ def _added(
     body = inbound.body[:MAX_BODY_CHARS] or inbound.subject or NO_SUBJECT
     payload = CaseMessageCreate(body=body, visibility=Visibility.PUBLIC, author=Author.CUSTOMER)
     try:
-        message = cases.add_message(caller, case_id, payload, attachments=kept, staging=with_receipt)
+        message = cases.add_message(caller, case_id, payload, attachments=kept, staging=with_receipt, answers=True)
     except (Busy, PreconditionFailed, NotFound):
         earlier = _receipt(caller.tenant_id, inbound.message_id)
         if earlier is None or not earlier.get("message_id"):

@@ -48,6 +48,7 @@ from rapport.records import RecordService, new_id, normalized_filter
 from rapport.users import teams
 
 ME = "me"
+REOPENED_BY_AN_ANSWER = frozenset({CaseStatus.PENDING, CaseStatus.RESOLVED})
 SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id", "queue")
 
 # The filter combinations of GET /cases, each one Query (see `CaseService.search`).
@@ -259,13 +260,16 @@ class CaseService(RecordService[CaseCreate, Case]):
         *,
         attachments: Sequence[MessageAttachment] = (),
         staging: Staging = _nothing_more,
+        answers: bool = False,
     ) -> CaseMessage:
         """Add a staff message to the case's conversation, in one transaction with the case's change (a public one
-        is emailed from the `case.message_added` event this yields: `reply_of`) and what `staging` adds to it."""
+        is emailed from the `case.message_added` event this yields: `reply_of`) and what `staging` adds to it.
+        `answers`: the customer answers in person (their email), which moves a case waiting on them (pending) or
+        resolved back to open."""
         caller.require(self.resource, Action.UPDATE)
         for remaining in reversed(range(self.write_attempts)):
             try:
-                return self._post(caller, case_id, payload, attachments, staging)
+                return self._post(caller, case_id, payload, attachments, staging, answers)
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
@@ -278,6 +282,7 @@ class CaseService(RecordService[CaseCreate, Case]):
         payload: CaseMessageCreate,
         attachments: Sequence[MessageAttachment],
         staging: Staging,
+        answers: bool,
     ) -> CaseMessage:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
@@ -304,6 +309,8 @@ class CaseService(RecordService[CaseCreate, Case]):
         responded = message.visibility is Visibility.PUBLIC and message.author is Author.STAFF
         if responded and not record.data.get("first_response_at"):
             changes["first_response_at"] = now
+        if answers and record.data["status"] in REOPENED_BY_AN_ANSWER:
+            changes["status"] = CaseStatus.OPEN
         if record.data.get("sla_basis"):
             changes["sla_basis"] = _conversed(record.data["sla_basis"], message.author, responded, message.created_at)
         work = UnitOfWork()

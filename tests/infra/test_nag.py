@@ -40,6 +40,11 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-APIG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-COG4": PUBLIC_ROUTES + PATHS,
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:apigateway:<AWS::Region>::/apikeys/*]": 1,
+        # Email-to-case (infra/constructs/inbound_mail.py): the bucket's access is CloudTrail's to log; the worker
+        # reads any email SES stored and writes any attachment, each under its own prefix.
+        "AwsSolutions::AwsSolutions-S1": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/mail/*]": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/attachments/*]": 1,
     }
 )
 

@@ -2,8 +2,8 @@
 receipt rule set whose rule stores each email in the inbound mail bucket, then invokes the inbound mail worker
 (functions/inbound_mail), which opens a case or answers one and keeps the attachments in the same bucket.
 
-The bucket: KMS-encrypted with a key of its own (SES encrypts what it stores with it: its key policy lets
-ses.amazonaws.com use it for this account only), no public access, TLS only; raw emails expire after
+The bucket: KMS-encrypted with the stack's customer key, as the tables are (SES encrypts what it stores with it:
+the key policy lets ses.amazonaws.com use it for this account only), no public access, TLS only; raw emails expire after
 RAW_MAIL_DAYS (what they became is in the table), attachments move to infrequent access after ATTACHMENTS_IA_DAYS.
 SES allows one ACTIVE receipt rule set per account and region, and CloudFormation cannot activate one: after the
 first deploy, `aws ses set-active-receipt-rule-set --rule-set-name <the output's name>` (README).
@@ -13,13 +13,12 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from constructs import Construct
 
 from infra.config import StageConfig
-from infra.constructs.data import Data
+from infra.constructs.data import TENANT_SLUGS_TABLE_VARIABLE, Data
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.tenancy import TenantFenced
 from infra.constructs.workers import EventWorker, OnMail
@@ -37,9 +36,7 @@ class InboundMail(Construct):
         self, scope: Construct, construct_id: str, *, data: Data, factory: FunctionFactory, stage: StageConfig
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(
-            self, "Key", description="Rapport inbound mail: emails and their attachments", enable_key_rotation=True
-        )
+        self.key = data.key
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("ses.amazonaws.com")],
@@ -96,6 +93,7 @@ class InboundMail(Construct):
                 tenancy=TenantFenced(),  # one email, one tenant: its support address names it
                 environment={
                     "TABLE_NAME": data.table.table_name,
+                    TENANT_SLUGS_TABLE_VARIABLE: data.tenant_slugs_table.table_name,  # the slug names the tenant
                     "INBOUND_MAIL_DOMAIN": stage.inbound_mail_domain,
                     "INBOUND_MAIL_BUCKET": self.bucket.bucket_name,
                     "SENDER_EMAIL": stage.notification_sender,

@@ -43,7 +43,7 @@ def test_the_rule_receives_the_stage_s_domain_into_the_bucket_then_invokes_the_w
 
 def test_the_bucket_is_encrypted_private_tls_only_and_expires_raw_mail(dev: Synthesis) -> None:
     bucket = dev.one("AWS::S3::Bucket", "/InboundMail/Bucket/Resource")["Properties"]
-    key = _ref(dev, "AWS::KMS::Key", "/InboundMail/Key/Resource")
+    key = _ref(dev, "AWS::KMS::Key", "/Data/Key/Resource")
     [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"] == {
         "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},

@@ -37,6 +37,9 @@ class StageConfig:
     notification_sender: str = "notifications@rapport.example"
     # The web app's URL: links in notifications are absolute under it (`<appUrl>/leads/<id>`).
     app_url: str = "http://localhost:3000/app"
+    # Where support mail is received: each tenant's address is support+<tenant slug>@<this> (an SES identity with
+    # an MX record to SES's inbound endpoint; rapport.cases.mail says why one domain).
+    inbound_mail_domain: str = "inbound.rapport.example"
 
     @property
     def removal_policy(self) -> RemovalPolicy:
@@ -73,4 +76,5 @@ def stage_config(scope: Construct) -> StageConfig:
         public_burst_limit=int(settings.get("publicBurstLimit", StageConfig.public_burst_limit)),
         notification_sender=str(settings.get("notificationSender", StageConfig.notification_sender)),
         app_url=str(settings.get("appUrl", StageConfig.app_url)),
+        inbound_mail_domain=str(settings.get("inboundMailDomain", StageConfig.inbound_mail_domain)),
     )

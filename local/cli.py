@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from local.runtime.aws import PortInUse
-from local.runtime.runtime import REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
+from local.runtime.runtime import MAIL, REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
@@ -102,6 +102,14 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(link)
     link.set_defaults(run=_consent_link)
 
+    mail = commands.add_parser("mail", help="email to the running `rapport local`")
+    mail_commands = mail.add_subparsers(required=True, metavar="ACTION")
+    receive = mail_commands.add_parser("receive", help="deliver a raw email (.eml) as SES receives it")
+    receive.add_argument("file", type=Path, help="the raw email, RFC 5322 ('-': standard input)")
+    receive.add_argument("--to", action="append", help="an envelope recipient (default: the email's To and Cc)")
+    _data_dir(receive)
+    receive.set_defaults(run=_mail_receive)
+
     seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
     seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
     seed.add_argument("--tenant", default=SEED_TENANT, help="the tenant to fill (default %(default)s)")
@@ -173,14 +181,24 @@ def _seed(arguments: argparse.Namespace) -> int:
     return _ask_runtime(arguments.data_dir, "POST", f"{SEED}?{query}", timeout=SEED_TIMEOUT)
 
 
-def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float) -> int:
+def _mail_receive(arguments: argparse.Namespace) -> int:
+    try:
+        raw = sys.stdin.buffer.read() if str(arguments.file) == "-" else arguments.file.read_bytes()
+    except OSError as error:
+        print(f"rapport mail receive: cannot read {arguments.file}: {error.strerror}", file=sys.stderr)
+        return 1
+    query = urllib.parse.urlencode([("to", address) for address in arguments.to or []])
+    return _ask_runtime(arguments.data_dir, "POST", f"{MAIL}?{query}", timeout=120, body=raw)
+
+
+def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float, body: bytes | None = None) -> int:
     """Sends a request to the running `rapport local` of the data folder and prints its JSON answer."""
     try:
         api = _running(data_dir)["api"]
     except _Refused as error:
         print(error, file=sys.stderr)
         return 1
-    request = urllib.request.Request(f"{api}{path}", method=method)  # noqa: S310 - the local runtime
+    request = urllib.request.Request(f"{api}{path}", data=body, method=method)  # noqa: S310 - the local runtime
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - the local runtime
             print(json.dumps(json.loads(response.read()), indent=2))

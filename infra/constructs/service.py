@@ -14,7 +14,8 @@ And the escalation: a rule on `case.sla_breached` starts the case escalation sta
 (infra/workflows/case_escalation.asl.json), whose task states call the case escalation worker
 (rapport.cases.escalation): wait for the calendar's opening, notify the owner, the queue's manager, raise or move.
 
-Event workers (infra/constructs/workers.py): their rule's retries, their own dead-letter queue.
+Event workers (infra/constructs/workers.py): their rule's retries, their own dead-letter queue. And email-to-case,
+the inbound mail worker (infra/constructs/inbound_mail.py).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
 from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
 from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route
@@ -103,6 +105,7 @@ class Service(Construct):
         bus.grant_put_events_to(self.escalation_worker)
         self.escalation = self._escalation(stage)
         self._start_escalation_on_breach(bus)
+        self.inbound_mail = InboundMail(self, "InboundMail", data=data, factory=factory, stage=stage)
 
     def _sla_timers(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
         worker = factory.event_worker(

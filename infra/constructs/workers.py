@@ -6,6 +6,7 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
 - `OnEvents` (a rule on a bus, by pattern) and `OnSchedule` (a scheduled rule): the rule, its target's retry
   policy and maximum event age, and the worker's own dead-letter queue for what the target cannot deliver;
 - `OnTopic` (an SNS subscription): the subscription, its dead-letter queue for what SNS cannot deliver;
+- `OnMail` (SES receiving): a receipt rule that stores each email in a bucket, then invokes the worker;
 - `OnStream` (the table's stream): the event source mapping, which bisects and retries a failing batch and
   sends a pointer to what still fails to the dead-letter queue;
 - `FromStateMachine` (synchronous task states, which retry and catch): nothing more.
@@ -30,6 +31,9 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_ses as ses
+from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
@@ -84,6 +88,18 @@ class OnTopic:
 
 
 @dataclass(frozen=True)
+class OnMail:
+    """Email SES receives for `recipients` (addresses or domains), in `rule_set`: stored in `bucket` under `prefix`
+    by the rule's first action, then the worker is invoked with SES's notification (asynchronously)."""
+
+    rule_set: ses.ReceiptRuleSet
+    recipients: tuple[str, ...]
+    bucket: s3.IBucket
+    prefix: str
+    max_event_age: Duration
+
+
+@dataclass(frozen=True)
 class OnStream:
     """The change records of `table`'s stream, in batches of `batch_size`, a failing batch retried."""
 
@@ -99,7 +115,7 @@ class FromStateMachine:
     machine: str
 
 
-Trigger = OnEvents | OnSchedule | OnTopic | OnStream | FromStateMachine
+Trigger = OnEvents | OnSchedule | OnTopic | OnMail | OnStream | FromStateMachine
 
 
 @dataclass(frozen=True)
@@ -136,6 +152,8 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
         return
     if isinstance(trigger, OnTopic):
         trigger.topic.add_subscription(subscriptions.LambdaSubscription(function, dead_letter_queue=queue))
+    elif isinstance(trigger, OnMail):
+        _mail(function, trigger)
     else:
         route(scope, trigger, queue, partial(targets.LambdaFunction, function))
     function.configure_async_invoke(
@@ -171,6 +189,19 @@ def route(
     )
 
 
+def _mail(function: lambda_.Function, trigger: OnMail) -> None:
+    trigger.rule_set.add_rule(
+        "Receive",
+        recipients=list(trigger.recipients),
+        scan_enabled=True,
+        tls_policy=ses.TlsPolicy.REQUIRE,
+        actions=[
+            ses_actions.S3(bucket=trigger.bucket, object_key_prefix=trigger.prefix),
+            ses_actions.Lambda(function=function, invocation_type=ses_actions.LambdaInvocationType.EVENT),
+        ],
+    )
+
+
 def _stream(function: lambda_.Function, trigger: OnStream, queue: sqs.Queue) -> None:
     function.add_event_source(
         sources.DynamoEventSource(
@@ -191,10 +222,12 @@ def _stream(function: lambda_.Function, trigger: OnStream, queue: sqs.Queue) -> 
     )
 
 
-def _what_fails(area: str, trigger: OnEvents | OnSchedule | OnTopic | OnStream) -> str:
+def _what_fails(area: str, trigger: OnEvents | OnSchedule | OnTopic | OnMail | OnStream) -> str:
     """What lands in the worker's dead-letter queue, for the queue's nag acknowledgements."""
     if isinstance(trigger, OnStream):
         return f"pointers to the stream records the {area} worker failed to handle"
     if isinstance(trigger, OnTopic):
         return f"the topic's messages the {area} worker failed to handle"
+    if isinstance(trigger, OnMail):
+        return f"SES's notifications of received emails the {area} worker failed to handle"
     return f"the events of the rule {trigger.rule} the {area} worker failed to handle"

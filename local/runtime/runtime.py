@@ -41,6 +41,7 @@ from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
+from local.runtime.mail import NotReceived, create_buckets, receive
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
 from local.runtime.state import keep_api_keys, keep_outbox, report_lost_executions
@@ -55,6 +56,7 @@ REGION = "eu-west-1"
 RUNTIME_FILE = "runtime.json"
 SCHEDULES = "/_local/schedules/"
 SEED = "/_local/seed"
+MAIL = "/_local/mail"
 STOP_WITHIN = 4.0  # seconds from Ctrl-C to the end of the process, whatever is still running
 SEED_TENANT = "company"
 _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -112,6 +114,7 @@ class LocalCloud:
                 **tables,
                 **self.usage_plans,
                 **create_secrets(self.assembly, self.aws, self.data),
+                **create_buckets(self.assembly, self.aws),
                 **function_resources(self.assembly, self.options.region),
                 **role_resources(self.assembly),
             }
@@ -174,7 +177,11 @@ class LocalCloud:
         server = HttpServer(
             self.options.port,
             lambda request: (
-                docs.handle(request) or _schedules(eventing, request) or self._seed(request) or gateway.handle(request)
+                docs.handle(request)
+                or _schedules(eventing, request)
+                or self._seed(request)
+                or self._mail(request)
+                or gateway.handle(request)
             ),
             gateway.refuse,
         )
@@ -199,6 +206,19 @@ class LocalCloud:
             return self._seed_company(int(parameters["contacts"]), parameters.get("tenant") or SEED_TENANT)
         finally:
             self._seeding.release()
+
+    def _mail(self, request: HttpRequest) -> HttpResponse | None:
+        """`POST /_local/mail[?to=<address>]` with a raw email as its body: what `rapport mail receive` asks
+        (local/runtime/mail.py)."""
+        path, _, query = request.target.partition("?")
+        if request.method != "POST" or path != MAIL:
+            return None
+        envelope = tuple(value.lower() for name, value in parse_qsl(query) if name == "to")
+        try:
+            answers = receive(self.assembly, self.resolver, self.aws, self.workers.invoke, request.body, envelope)
+        except NotReceived as error:
+            return _json(422, {"message": str(error)})
+        return _json(200, {"received": answers})
 
     def _seed_company(self, contacts: int, tenant: str) -> HttpResponse:
         environment = self._service_environment()

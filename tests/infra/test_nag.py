@@ -44,6 +44,11 @@ ACKNOWLEDGED = Counter(
         # The SLA timers worker keeps schedules named after cases in its group.
         "AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:"
         "schedule/<ServiceSlaTimerSchedules4F52AC86>/*]": 1,
+        # Email-to-case (infra/constructs/inbound_mail.py): the bucket's access is CloudTrail's to log; the worker
+        # reads any email SES stored and writes any attachment, each under its own prefix.
+        "AwsSolutions::AwsSolutions-S1": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/mail/*]": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/attachments/*]": 1,
     }
 )
 

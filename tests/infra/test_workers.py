@@ -16,6 +16,7 @@ from infra.constructs.workers import (
     EventWorker,
     FromStateMachine,
     OnEvents,
+    OnMail,
     OnSchedule,
     OnStream,
     OnTopic,
@@ -163,11 +164,11 @@ def test_an_asynchronously_invoked_worker_retries_then_sends_the_failed_event_to
     asynchronous = {
         area: worker
         for area, worker in _workers(dev).items()
-        if isinstance(worker.trigger, OnEvents | OnSchedule | OnTopic)
+        if isinstance(worker.trigger, OnEvents | OnSchedule | OnTopic | OnMail)
     }
     assert {ids[area] for area in asynchronous} == set(configs)
     for area, worker in asynchronous.items():
-        assert isinstance(worker.trigger, OnEvents | OnSchedule | OnTopic)
+        assert isinstance(worker.trigger, OnEvents | OnSchedule | OnTopic | OnMail)
         assert configs[ids[area]] == {
             "FunctionName": {"Ref": ids[area]},
             "Qualifier": "$LATEST",

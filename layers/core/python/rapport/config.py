@@ -40,6 +40,8 @@ class Config:
     ses_configuration_set: str | None = None
     app_url: str | None = None
     public_url: str | None = None  # where the public pages answer (the API's URL), for links in messages
+    inbound_mail_domain: str | None = None  # support+<tenant slug>@<this> (rapport.cases.mail)
+    inbound_mail_bucket: str | None = None  # the raw emails SES stores, and their attachments
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
     schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group

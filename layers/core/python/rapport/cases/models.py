@@ -203,6 +203,15 @@ class CaseMessageCreate(StrictModel):
         return author
 
 
+class MessageAttachment(LazyModel):
+    """A file that came with an email: kept (`key`, in the inbound mail bucket) unless larger than the cap."""
+
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes")
+    key: str | None = Field(default=None, description="Where it is kept; none: over the size cap, not kept")
+
+
 class CaseMessage(LazyModel):
     id: str
     case_id: str
@@ -211,3 +220,4 @@ class CaseMessage(LazyModel):
     author: Author = Author.STAFF
     created_at: datetime
     created_by: str
+    attachments: list[MessageAttachment] = Field(default_factory=list, description="What came with an email")

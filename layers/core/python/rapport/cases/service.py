@@ -8,7 +8,7 @@ message is one more item in that transaction, with the case's own change (its co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from rapport.cases.models import (
     CaseMessageCreate,
     CaseStatus,
     CaseStored,
+    MessageAttachment,
     Visibility,
 )
 from rapport.cases.notices import CASE_REPLY
@@ -47,6 +48,7 @@ from rapport.records import RecordService, new_id, normalized_filter
 from rapport.users import teams
 
 ME = "me"
+REOPENED_BY_AN_ANSWER = frozenset({CaseStatus.PENDING, CaseStatus.RESOLVED})
 SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id", "queue")
 
 # The filter combinations of GET /cases, each one Query (see `CaseService.search`).
@@ -65,6 +67,12 @@ FILTERS = Combinations(
 )
 
 Clock = Callable[[], datetime]
+# More for a message's transaction: a received email's receipt (rapport.cases.mailbox).
+Staging = Callable[[UnitOfWork, CaseMessage], None]
+
+
+def _nothing_more(work: UnitOfWork, message: CaseMessage) -> None:
+    """Stages nothing more."""
 
 
 def _utc_clock() -> datetime:
@@ -244,19 +252,38 @@ class CaseService(RecordService[CaseCreate, Case]):
 
     # The conversation
 
-    def add_message(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+    def add_message(
+        self,
+        caller: Caller,
+        case_id: str,
+        payload: CaseMessageCreate,
+        *,
+        attachments: Sequence[MessageAttachment] = (),
+        staging: Staging = _nothing_more,
+        answers: bool = False,
+    ) -> CaseMessage:
         """Add a staff message to the case's conversation, in one transaction with the case's change (a public one
-        is emailed from the `case.message_added` event this yields: `reply_of`)."""
+        is emailed from the `case.message_added` event this yields: `reply_of`) and what `staging` adds to it.
+        `answers`: the customer answers in person (their email), which moves a case waiting on them (pending) or
+        resolved back to open."""
         caller.require(self.resource, Action.UPDATE)
         for remaining in reversed(range(self.write_attempts)):
             try:
-                return self._post(caller, case_id, payload)
+                return self._post(caller, case_id, payload, attachments, staging, answers)
             except PreconditionFailed as error:  # the case changed between its read and the message's write
                 if not remaining:
                     raise Busy("The case kept changing while the message was written; retry.") from error
         raise AssertionError("write_attempts is at least 1")
 
-    def _post(self, caller: Caller, case_id: str, payload: CaseMessageCreate) -> CaseMessage:
+    def _post(
+        self,
+        caller: Caller,
+        case_id: str,
+        payload: CaseMessageCreate,
+        attachments: Sequence[MessageAttachment],
+        staging: Staging,
+        answers: bool,
+    ) -> CaseMessage:
         record = self._load(caller, case_id)
         self.require_owner(caller, Action.UPDATE, record)
         now = normalize.instant(self.clock())
@@ -268,6 +295,7 @@ class CaseService(RecordService[CaseCreate, Case]):
             author=payload.author,
             created_at=datetime.fromisoformat(now),
             created_by=caller.user_id,
+            attachments=list(attachments),
         )
         changes: dict[str, Any] = {
             "message_count": record.data.get("message_count", 0) + 1,
@@ -281,12 +309,15 @@ class CaseService(RecordService[CaseCreate, Case]):
         responded = message.visibility is Visibility.PUBLIC and message.author is Author.STAFF
         if responded and not record.data.get("first_response_at"):
             changes["first_response_at"] = now
+        if answers and record.data["status"] in REOPENED_BY_AN_ANSWER:
+            changes["status"] = CaseStatus.OPEN
         if record.data.get("sla_basis"):
             changes["sla_basis"] = _conversed(record.data["sla_basis"], message.author, responded, message.created_at)
         work = UnitOfWork()
         self.stage_update(work, caller, record, changes)
         stored = message.model_dump(mode="json", exclude={"id", "case_id"})
         work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
+        staging(work, message)
         self.commit(work, record)
         return message
 

@@ -7,6 +7,7 @@
 | its timeline (rapport.timeline) | T#<t>#CASE#<id> | E#...                                       |
 | the tenant's case numbers    | T#<t>#SETTINGS     | CASE#NUMBER (a counter, ADD 1 per case)     |
 | its linked kb articles       | T#<t>#CASE#<id>    | A#ART#<article id> (rapport.kb.store)       |
+| a received email's receipt   | T#<t>#CASE#MAIL#<sha-256 of its Message-ID> | # (kind `mail_receipt`)     |
 
 A case's number is `CS-<n>`, `n` from the tenant's counter (one UpdateItem before the case's transaction: a case
 that then fails leaves a gap, and numbers stay unique). Its messages sort right after it, so the case and a page
@@ -25,12 +26,17 @@ gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number) and, while an SLA target 
 a policy applies, the case is not stopped, a target is unmet), `S#SLA` on gsi3 `T#<t>#CASE#SLA` sorted by
 `<soonest due instant>#<case id>` (the SLA work list, soonest first).
 
+A received email's receipt (rapport.cases.mailbox) names the case it opened or was added to and, once added, the
+message it became: put in the transaction that writes the case or the message, only if absent, so a redelivered
+email is one message, and read by ONE Query when a reply's `In-Reply-To`/`References` name an email we received.
+
 In a contact's partition, for its 360 view: `C#CASE#<case id>` (kind `CASE`) an open case of the contact (not
 resolved, closed or trashed), moved when the case's contact changes, in the case's own transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,11 +47,14 @@ from rapport.dal import keys, repository
 from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.keys import IndexKeys, SearchEntry
 from rapport.dal.models import CounterItem, SummaryItem
+from rapport.dal.repository import UnitOfWork
 
 NUMBER_PREFIX = "CS-"
 NUMBER_COUNTER_SK = "CASE#NUMBER"
 MESSAGE_PREFIX = "B#MSG#"
 MESSAGE_KIND = "case_message"
+RECEIPT_KIND = "mail_receipt"
+RECEIPT_SK = "#"
 SUMMARY_PREFIX = "C#CASE#"
 ACCOUNT_ENTRY = "ACC"
 NUMBER_ENTRY = "NUMBER"
@@ -204,3 +213,30 @@ def summary(tenant_id: str, contact_id: str, case_id: str, data: Mapping[str, An
     """An open case as its contact's 360 view shows it, in the contact's partition."""
     partition = keys.record_pk(tenant_id, CONTACT, contact_id)
     return repository.summary_item(tenant_id, partition, f"{SUMMARY_PREFIX}{case_id}", CASE, case_id, data)
+
+
+def receipt_digest(mail_id: str) -> str:
+    """An email's Message-ID as a key part: any length, any characters."""
+    return hashlib.sha256(mail_id.encode()).hexdigest()
+
+
+def _receipt_pk(tenant_id: str, mail_id: str) -> str:
+    return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#MAIL#{receipt_digest(mail_id)}"
+
+
+def receipt(tenant_id: str, mail_id: str) -> PartitionQuery:
+    """The receipt of the email whose Message-ID is `mail_id`."""
+    return PartitionQuery(_receipt_pk(tenant_id, mail_id), start=RECEIPT_SK, end=RECEIPT_SK)
+
+
+def stage_receipt(
+    work: UnitOfWork, tenant_id: str, mail_id: str, data: Mapping[str, Any], *, replacing: bool = False
+) -> None:
+    """Add the email's receipt (`case_id`, `message_id` once it is a message) to `work`: only if it has none, or
+    (`replacing`) only over one that names no message yet; else the commit fails (StaleVersion)."""
+    item = repository.summary_item(
+        tenant_id, _receipt_pk(tenant_id, mail_id), RECEIPT_SK, RECEIPT_KIND, str(data["case_id"]), data
+    )
+    unplaced = SummaryItem.pk.exists() & SummaryItem.data["message_id"].does_not_exist()
+    condition = unplaced if replacing else SummaryItem.pk.does_not_exist()
+    work.put_item(item, condition)

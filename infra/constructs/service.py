@@ -27,7 +27,6 @@ from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_scheduler as scheduler
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -39,7 +38,7 @@ from infra.constructs.functions import FunctionFactory
 from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route, worker_state_machine
 from infra.nag import acknowledge
 
 # Equal to the events functions/case_events/handler.py handles (tests/infra checks).
@@ -153,33 +152,15 @@ class Service(Construct):
         return str(Stack.of(resource).resolve(resource.logical_id))
 
     def _escalation(self, stage: StageConfig) -> sfn.StateMachine:
-        log_group = logs.LogGroup(
-            self, "CaseEscalationLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
-        )
-        machine = sfn.StateMachine(
+        return worker_state_machine(
             self,
             "CaseEscalation",
             comment="Escalate a case whose SLA target is breached: in business hours, owner, manager, then the case",
-            definition_body=sfn.DefinitionBody.from_string(ESCALATION_DEFINITION.read_text()),
-            definition_substitutions={"EscalationFunctionArn": self.escalation_worker.function_arn},
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            tracing_enabled=True,
+            definition=ESCALATION_DEFINITION,
+            worker=self.escalation_worker,
+            worker_arn="EscalationFunctionArn",
+            stage=stage,
         )
-        self.escalation_worker.grant_invoke(machine)
-        acknowledge(
-            machine.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery to CloudWatch Logs "
-            "(logs:CreateLogDelivery and friends) support no resource-level permissions.",
-        )
-        worker_id = Stack.of(self).resolve(self.escalation_worker.node.default_child.logical_id)  # type: ignore[union-attr]
-        acknowledge(
-            machine.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{worker_id}.Arn>:*]",
-            "lambda:InvokeFunction on the escalation worker's versions and aliases (<arn>:*), as grantInvoke "
-            "writes it: the one function the state machine calls, no other.",
-        )
-        return machine
 
     def _start_escalation_on_breach(self, bus: events.IEventBus) -> None:
         dead_letters = dead_letter_queue(

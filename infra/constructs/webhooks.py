@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -25,8 +24,7 @@ from infra.constructs.data import Data
 from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents
-from infra.nag import acknowledge
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, worker_state_machine
 
 DEFINITION = ROOT / "infra" / "workflows" / "webhook_delivery.asl.json"
 STATE_MACHINE_VARIABLE = "WEBHOOK_DELIVERY_STATE_MACHINE_ARN"
@@ -98,33 +96,12 @@ class Webhooks(Construct):
         self.delivery.grant_start_execution(function)
 
     def _state_machine(self, stage: StageConfig) -> sfn.StateMachine:
-        log_group = logs.LogGroup(
-            self, "WebhookDeliveryLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
-        )
-        machine = sfn.StateMachine(
+        return worker_state_machine(
             self,
             "WebhookDelivery",
             comment="Attempt a webhook delivery until delivered or given up, waiting the back-off between attempts",
-            definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
-            definition_substitutions={"DeliveriesFunctionArn": self.deliveries.function_arn},
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            tracing_enabled=True,
+            definition=DEFINITION,
+            worker=self.deliveries,
+            worker_arn="DeliveriesFunctionArn",
+            stage=stage,
         )
-        self.deliveries.grant_invoke(machine)
-        acknowledge(
-            machine.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery to CloudWatch Logs "
-            "(logs:CreateLogDelivery and friends) support no resource-level permissions.",
-        )
-        acknowledge(
-            machine.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{_logical_id(self.deliveries)}.Arn>:*]",
-            "lambda:InvokeFunction on the deliveries worker's versions and aliases (<arn>:*), as grantInvoke "
-            "writes it: the one function the state machine calls, no other.",
-        )
-        return machine
-
-
-def _logical_id(function: lambda_.Function) -> str:
-    return str(Stack.of(function).resolve(function.node.default_child.logical_id))  # type: ignore[union-attr]

@@ -9,7 +9,8 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
 - `OnMail` (SES receiving): a receipt rule that stores each email in a bucket, then invokes the worker;
 - `OnStream` (the table's stream): the event source mapping, which bisects and retries a failing batch and
   sends a pointer to what still fails to the dead-letter queue;
-- `FromStateMachine` (synchronous task states, which retry and catch): nothing more.
+- `FromStateMachine` (synchronous task states, which retry and catch): nothing more; `worker_state_machine`
+  builds such a machine the one way (its definition file, the worker's ARN substituted, logs and tracing).
 
 `route` builds every rule the same way, a worker's or another target's (the lead assignment state machine's).
 Rules, schedules and topics invoke asynchronously: they are done once Lambda accepts the event, so a failing
@@ -22,23 +23,27 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration
+from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from aws_cdk import aws_ses_actions as ses_actions
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from aws_cdk import aws_sqs as sqs
+from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from infra.config import StageConfig
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import Tenancy
 from infra.nag import acknowledge
@@ -187,6 +192,47 @@ def route(
     return events.Rule(
         scope, trigger.rule, description=trigger.description, schedule=trigger.schedule, targets=[delivered]
     )
+
+
+def worker_state_machine(
+    scope: Construct,
+    name: str,
+    *,
+    comment: str,
+    definition: Path,
+    worker: lambda_.Function,
+    worker_arn: str,
+    stage: StageConfig,
+) -> sfn.StateMachine:
+    """The state machine `name` in `scope`: `definition` (an ASL file, inlined so the local runtime reads it from
+    the template) whose task states call `worker`, its ARN substituted for `${worker_arn}`; full logs without
+    execution data (they hold customers' data) in `<name>Logs`, X-Ray tracing, and the right to invoke that one
+    worker."""
+    log_group = logs.LogGroup(scope, f"{name}Logs", retention=stage.log_retention, removal_policy=stage.removal_policy)
+    machine = sfn.StateMachine(
+        scope,
+        name,
+        comment=comment,
+        definition_body=sfn.DefinitionBody.from_string(definition.read_text()),
+        definition_substitutions={worker_arn: worker.function_arn},
+        logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
+        tracing_enabled=True,
+    )
+    worker.grant_invoke(machine)
+    acknowledge(
+        machine.role,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+        "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery to CloudWatch Logs "
+        "(logs:CreateLogDelivery and friends) support no resource-level permissions.",
+    )
+    worker_id = Stack.of(worker).resolve(worker.node.default_child.logical_id)  # type: ignore[union-attr]
+    acknowledge(
+        machine.role,
+        f"AwsSolutions::AwsSolutions-IAM5[Resource::<{worker_id}.Arn>:*]",
+        "lambda:InvokeFunction on the worker's versions and aliases (<arn>:*), as grantInvoke writes it: the one "
+        "function the state machine calls, no other.",
+    )
+    return machine
 
 
 def _mail(function: lambda_.Function, trigger: OnMail) -> None:

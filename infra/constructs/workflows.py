@@ -9,12 +9,11 @@ from __future__ import annotations
 from functools import partial
 from typing import Any
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
@@ -24,8 +23,7 @@ from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route
-from infra.nag import acknowledge
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route, worker_state_machine
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
 # A new lead that nobody owns yet: one created with an owner is not the flow's to assign.
@@ -100,33 +98,12 @@ class Workflows(Construct):
         return worker
 
     def _state_machine(self, stage: StageConfig) -> sfn.StateMachine:
-        log_group = logs.LogGroup(
-            self, "LeadAssignmentLogs", retention=stage.log_retention, removal_policy=stage.removal_policy
-        )
-        machine = sfn.StateMachine(
+        return worker_state_machine(
             self,
             "LeadAssignment",
             comment="Assign a new lead, wait for first contact until the SLA, reassign when missed",
-            definition_body=sfn.DefinitionBody.from_string(DEFINITION.read_text()),
-            definition_substitutions={"AssignmentFunctionArn": self.assignment.function_arn},
-            logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),
-            tracing_enabled=True,
+            definition=DEFINITION,
+            worker=self.assignment,
+            worker_arn="AssignmentFunctionArn",
+            stage=stage,
         )
-        self.assignment.grant_invoke(machine)
-        acknowledge(
-            machine.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Tracing (xray:PutTraceSegments, PutTelemetryRecords, GetSampling*) and log delivery to CloudWatch Logs "
-            "(logs:CreateLogDelivery and friends) support no resource-level permissions.",
-        )
-        acknowledge(
-            machine.role,
-            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{self._logical_id(self.assignment)}.Arn>:*]",
-            "lambda:InvokeFunction on the assignment worker's versions and aliases (<arn>:*), as grantInvoke "
-            "writes it: the one function the state machine calls, no other.",
-        )
-        return machine
-
-    @staticmethod
-    def _logical_id(function: lambda_.Function) -> str:
-        return str(Stack.of(function).resolve(function.node.default_child.logical_id))  # type: ignore[union-attr]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -38,14 +39,25 @@ def function_resources(assembly: CloudAssembly, region: str) -> dict[str, Physic
     return resources
 
 
-def function_config(assembly: CloudAssembly, resolver: Resolver, aws_endpoint: str, logical_id: str) -> FunctionConfig:
+def function_config(
+    assembly: CloudAssembly,
+    resolver: Resolver,
+    aws_endpoint: str,
+    logical_id: str,
+    provided: Mapping[str, str] | None = None,
+) -> FunctionConfig:
+    """The function's configuration from the template. `provided`: environment variables whose values the runtime
+    gives itself (the local API's URL for links in messages) instead of the template's, which may name resources
+    that do not run locally (the REST API)."""
     properties = assembly.properties(logical_id)
     if properties.get("PackageType", "Zip") != "Zip" or "Handler" not in properties:
         raise ValueError(f"{logical_id} is not a zip-packaged function with a handler")
     name = function_name(assembly, logical_id)
     code_dir = assembly.asset_path(logical_id)
     memory_mb = int(properties.get("MemorySize", 128))
-    variables = resolver.resolve(properties.get("Environment", {}).get("Variables", {}))
+    declared = properties.get("Environment", {}).get("Variables", {})
+    given = {name: value for name, value in (provided or {}).items() if name in declared}
+    variables = {**resolver.resolve({name: v for name, v in declared.items() if name not in given}), **given}
     lambda_environment = {
         "PYTHONPATH": os.pathsep.join(str(path) for path in _python_path(assembly, logical_id)),
         "LAMBDA_TASK_ROOT": str(code_dir),

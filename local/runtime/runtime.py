@@ -151,10 +151,10 @@ class LocalCloud:
 
     def _configure(self, logical_id: str) -> FunctionConfig:
         """The function's configuration from the template; the links it puts in messages go to this API."""
-        config = function_config(self.assembly, self.resolver, self.aws.endpoint, logical_id)
+        config = function_config(
+            self.assembly, self.resolver, self.aws.endpoint, logical_id, provided={PUBLIC_URL: self.api_url}
+        )
         environment = dict(config.environment)
-        if PUBLIC_URL in environment:
-            environment[PUBLIC_URL] = self.api_url
         if self.options.webhooks_allow_http_localhost:
             environment[WEBHOOKS_ALLOW_HTTP_LOCALHOST] = "true"
         return replace(config, environment=environment)

@@ -6,7 +6,7 @@ import pytest
 
 from local.runtime.aws import role_resources
 from local.runtime.functions import function_config, function_resources
-from local.runtime.template import CloudAssembly, Physical, Resolver
+from local.runtime.template import CloudAssembly, Physical, Resolver, UnresolvedReference
 
 
 @pytest.fixture
@@ -46,3 +46,17 @@ def test_the_code_and_own_layers_are_on_the_path_and_a_layer_of_distributions_is
         str(assembly.directory / "asset.abc123"),
         str(assembly.directory / "asset.core" / "python"),
     ]
+
+
+def test_a_variable_the_runtime_provides_is_its_value_not_the_templates_which_names_what_does_not_run_locally(
+    assembly: CloudAssembly, resolver: Resolver
+) -> None:
+    variables = assembly.properties("ThingsFunction")["Environment"]["Variables"]
+    variables["PUBLIC_URL"] = {"Fn::Join": ["", ["https://", {"Ref": "RestApi"}, ".execute-api.amazonaws.com/"]]}
+    with pytest.raises(UnresolvedReference, match="RestApi"):
+        function_config(assembly, resolver, "http://127.0.0.1:4566", "ThingsFunction")
+    provided = {"PUBLIC_URL": "http://localhost:3000", "NOT_DECLARED": "x"}
+    config = function_config(assembly, resolver, "http://127.0.0.1:4566", "ThingsFunction", provided=provided)
+    assert config.environment["PUBLIC_URL"] == "http://localhost:3000"
+    assert config.environment["TABLE_NAME"] == "Stack-Table"
+    assert "NOT_DECLARED" not in config.environment, "only what the template declares"

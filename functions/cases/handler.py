@@ -1,11 +1,12 @@
-"""Cases API: /cases, a case's conversation."""
+"""Cases API: /cases, a case's conversation, /service-settings, /reports/service."""
 
-from typing import Annotated
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response, respond_once
+from rapport.api.http import PageOf, caller, create_app, entrypoint, model_response, page_response, respond_once
 from rapport.api.records import (
     Cursor,
     IdempotencyKey,
@@ -15,6 +16,7 @@ from rapport.api.records import (
     responses,
 )
 from rapport.api.settings import register_settings_routes
+from rapport.cases import reports
 from rapport.cases.models import NUMBER_PATTERN, Case, CaseCreate, CaseMessage, CaseMessageCreate, CasePatch, CaseStatus
 from rapport.cases.service import FILTERS, ME, cases
 from rapport.cases.settings import SERVICE_SETTINGS
@@ -116,6 +118,22 @@ def list_case_messages(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[CaseMessage]]:
     return page_response(cases.messages(caller(app), record_id, limit=limit, cursor=cursor))
+
+
+@app.get(
+    "/reports/service",
+    tags=["cases"],
+    operation_id="getServiceReport",
+    summary="Per queue and agent: cases opened and resolved, response and resolution times, SLA, backlog, reopens",
+    description=reports.REPORT,
+    responses=responses(200, reports.ServiceReport),
+)
+def get_service_report(
+    period: Annotated[
+        str, Query(min_length=7, max_length=7, description="A quarter like 2026-Q4 or a month like 2026-11")
+    ],
+) -> Response[Any]:
+    return model_response(reports.service_report(caller(app), period, now=datetime.now(UTC)))
 
 
 lambda_handler = entrypoint(app)

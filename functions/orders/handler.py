@@ -5,10 +5,9 @@ from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
-from pydantic import BaseModel
 
 from rapport.accounts.manifest import ACCOUNT
-from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.http import PageOf, caller, create_app, entrypoint, model_response, page_response
 from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.api.settings import register_settings_routes
 from rapport.contacts.manifest import CONTACT
@@ -65,7 +64,7 @@ def list_orders(
     responses=responses(200, OrderBatchResult),
 )
 def receive_orders(body: OrderBatch) -> Response[Any]:
-    return _json(answer(orders.receive(caller(app), body.orders)))
+    return model_response(answer(orders.receive(caller(app), body.orders)))
 
 
 @app.get(
@@ -103,7 +102,7 @@ def list_account_orders(
     responses=responses(200, CustomerValueAndStanding),
 )
 def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
-    return _json(orders.value_of(caller(app), CONTACT, record_id))
+    return model_response(orders.value_of(caller(app), CONTACT, record_id))
 
 
 @app.get(
@@ -115,7 +114,7 @@ def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
     responses=responses(200, CustomerValueAndStanding),
 )
 def get_account_value(record_id: RecordIdParam) -> Response[Any]:
-    return _json(orders.value_of(caller(app), ACCOUNT, record_id))
+    return model_response(orders.value_of(caller(app), ACCOUNT, record_id))
 
 
 @app.get(
@@ -137,10 +136,6 @@ def list_customer_report(
 ) -> Response[PageOf[RankedCustomer]]:
     page = reports.customers(caller(app), level=level, sort=sort, tier=tier, limit=limit, cursor=cursor)
     return page_response(page)
-
-
-def _json(body: BaseModel) -> Response[Any]:
-    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json", by_alias=True))
 
 
 lambda_handler = entrypoint(app)

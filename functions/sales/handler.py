@@ -1,11 +1,11 @@
 """Sales figures and settings: /forecast, /reports/sales-performance, /currency-rates."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.http import JSON, caller, create_app, entrypoint
+from rapport.api.http import caller, create_app, entrypoint, model_response
 from rapport.api.records import responses
 from rapport.api.settings import register_settings_routes
 from rapport.deals import forecast, rates
@@ -18,10 +18,6 @@ OwnerId = Annotated[
 ]
 
 app = create_app()
-
-
-def _json(body: Any) -> Response[Any]:
-    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
 @app.get(
@@ -37,7 +33,7 @@ def get_forecast(
     owner_id: OwnerId = None,
     pipeline_id: Annotated[str | None, Query(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")] = None,
 ) -> Response[Forecast]:
-    return _json(forecast.forecast(caller(app), period, owner_id=owner_id, pipeline_id=pipeline_id))
+    return model_response(forecast.forecast(caller(app), period, owner_id=owner_id, pipeline_id=pipeline_id))
 
 
 @app.get(
@@ -49,7 +45,7 @@ def get_forecast(
     responses=responses(200, SalesPerformance),
 )
 def get_sales_performance(period: Period, owner_id: OwnerId = None) -> Response[SalesPerformance]:
-    return _json(forecast.sales_performance(caller(app), period, owner_id=owner_id))
+    return model_response(forecast.sales_performance(caller(app), period, owner_id=owner_id))
 
 
 register_settings_routes(

@@ -1,4 +1,7 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
+from ulid import ULID
 
 from rapport.accounts import store as account_store
 from rapport.accounts.manifest import ACCOUNT
@@ -218,3 +221,12 @@ def test_each_lead_filter_has_its_own_partition_and_a_trashed_lead_is_only_in_th
     assert (unowned.gsi3pk, unowned.gsi4pk) == (None, None)
     trashed = lead_store.index_keys("t", "1", 40, "working", "ann", email="a@b.co", words=["a"], deleted=True)
     assert (trashed.gsi1pk, trashed.gsi2pk, trashed.gsi3pk, trashed.gsi4pk) == ("T#t#LEAD#DELETED", None, None, None)
+
+
+def test_the_ids_made_in_a_period_are_one_range_from_its_first_millisecond_through_its_last():
+    start, end = datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC)
+    first, last = keys.ids_made_between(start, end)
+    made = [ULID.from_datetime(moment) for moment in (start, end - timedelta(milliseconds=1))]
+    assert all(first <= str(ulid) <= last for ulid in made)
+    outside = [ULID.from_datetime(moment) for moment in (start - timedelta(milliseconds=1), end)]
+    assert not any(first <= str(ulid) <= last for ulid in outside)

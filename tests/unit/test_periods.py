@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from rapport.deals.periods import parse_period
+from rapport.periods import parse_period
 
 
 @pytest.mark.parametrize(

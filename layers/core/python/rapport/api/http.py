@@ -261,6 +261,11 @@ def page_response(page: Page[Any]) -> Response[Any]:
     return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
+def model_response(body: BaseModel) -> Response[Any]:
+    """200 with `body` as JSON (a report, a figure: what is neither a record nor a page)."""
+    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json", by_alias=True))
+
+
 def no_content() -> Response[Any]:
     return Response(status_code=204, body="")
 

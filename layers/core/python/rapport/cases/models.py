@@ -99,6 +99,7 @@ class _ComputedFields(StrictModel):
     sla: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     sla_basis: SkipJsonSchema[Any] = Field(default=None, exclude=True)
     routed_at: SkipJsonSchema[Any] = Field(default=None, exclude=True)
+    reopened_count: SkipJsonSchema[Any] = Field(default=None, exclude=True)
 
     @field_validator("number", mode="before")
     @classmethod
@@ -119,6 +120,11 @@ class _ComputedFields(StrictModel):
     @classmethod
     def _timed(cls, value: Any) -> Any:
         raise ValueError("is timed by the SLA policy that applies to the case (GET/PUT /service-settings)")
+
+    @field_validator("reopened_count", mode="before")
+    @classmethod
+    def _reopened(cls, value: Any) -> Any:
+        raise ValueError("counts the times the case left resolved or closed and cannot be set")
 
     @field_validator("routed_at", mode="before")
     @classmethod
@@ -148,6 +154,7 @@ class CaseStored(_CaseRules):
     last_message: LastMessage | None = None
     sla_basis: dict[str, Any] | None = None  # rapport.cases.sla.SlaBasis
     routed_at: Instant | None = None
+    reopened_count: int = 0
 
 
 class TargetClock(LazyModel):
@@ -182,6 +189,7 @@ class Case(CaseStored, RecordMeta):
     routed_at: datetime | None = Field(
         default=None, description="When the routing rules placed the case (a new case without an owner), once"
     )
+    reopened_count: int = Field(default=0, description="How often it was reopened after being resolved or closed")
 
 
 CasePatch = merge_patch.model(CaseCreate, Case, base=_ComputedFields)

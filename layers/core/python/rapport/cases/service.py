@@ -114,6 +114,7 @@ class CaseService(RecordService[CaseCreate, Case]):
             owner_id=data.get("owner_id"),
             queue=data.get("queue"),
             sla_due=self._next_due(data),
+            resolved_at=data.get("resolved_at") if data["status"] in DONE_STATUSES else None,
             deleted=deleted,
         )
 
@@ -341,8 +342,8 @@ class CaseService(RecordService[CaseCreate, Case]):
 
 def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, Any]:
     """`data` with the stamps its status change (from `before`, None for a new case) makes: resolving stamps
-    `resolved_at`, closing `closed_at` (and `resolved_at` if it was not resolved), reopening clears both. A case
-    never goes back to new."""
+    `resolved_at`, closing `closed_at` (and `resolved_at` if it was not resolved), reopening clears both and counts
+    in `reopened_count`. A case never goes back to new."""
     status = data["status"]
     if status == before:
         return data
@@ -355,6 +356,8 @@ def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, An
         data["closed_at"] = now
         data.setdefault("resolved_at", now)
     else:
+        if before in DONE_STATUSES:
+            data["reopened_count"] = int(data.get("reopened_count") or 0) + 1
         data.pop("resolved_at", None)
         data.pop("closed_at", None)
     return data

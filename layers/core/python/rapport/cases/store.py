@@ -24,7 +24,10 @@ Search entries (copies of the live case, rapport.dal.keys): `S#ACC` on gsi1 `T#<
 account's cases, newest first), `S#ALL` on gsi1 `T#<t>#CASE` (the tenant's cases, newest first), `S#NUMBER` on
 gsi2 `T#<t>#CASE#NUMBER#CS-<n>` (a case by its number) and, while an SLA target of the case runs (rapport.cases.sla:
 a policy applies, the case is not stopped, a target is unmet), `S#SLA` on gsi3 `T#<t>#CASE#SLA` sorted by
-`<soonest due instant>#<case id>` (the SLA work list, soonest first).
+`<soonest due instant>#<case id>` (the SLA work list, soonest first); for the service report
+(rapport.cases.reports), `S#OPEN` on gsi2 `T#<t>#CASE#OPEN` by case id (the backlog, oldest first) while the case is
+not resolved or closed, and `S#DONE` on gsi3 `T#<t>#CASE#DONE` sorted by `<resolved_at>#<case id>` once it is (the
+cases resolved in a period: one range).
 
 A received email's receipt (rapport.cases.mailbox) names the case it opened or was added to and, once added, the
 message it became: put in the transaction that writes the case or the message, only if absent, so a redelivered
@@ -38,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from rapport.accounts.manifest import ACCOUNT
@@ -59,6 +63,8 @@ SUMMARY_PREFIX = "C#CASE#"
 ACCOUNT_ENTRY = "ACC"
 NUMBER_ENTRY = "NUMBER"
 SLA_ENTRY = "SLA"
+OPEN_ENTRY = "OPEN"
+DONE_ENTRY = "DONE"
 TENANT_ENTRY = "ALL"
 
 
@@ -99,6 +105,14 @@ def _sla_pk(tenant_id: str) -> str:
     return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#SLA"
 
 
+def _open_pk(tenant_id: str) -> str:
+    return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#{OPEN_ENTRY}"
+
+
+def _done_pk(tenant_id: str) -> str:
+    return f"{keys.tenant_prefix(tenant_id)}{CASE.code}#{DONE_ENTRY}"
+
+
 def index_keys(
     tenant_id: str,
     case_id: str,
@@ -110,9 +124,11 @@ def index_keys(
     owner_id: str | None,
     queue: str | None,
     sla_due: str | None,
+    resolved_at: str | None,
     deleted: bool,
 ) -> IndexKeys:
-    """`sla_due`: the soonest due instant (canonical UTC) of the case's running SLA targets, if any."""
+    """`sla_due`: the soonest due instant (canonical UTC) of the case's running SLA targets, if any; `resolved_at`
+    (canonical UTC): when a resolved or closed case was resolved, None while it is open."""
     if deleted:
         return IndexKeys()
     entries = [
@@ -122,6 +138,11 @@ def index_keys(
     if sla_due:
         due_entry = SearchEntry(keys.search_entry_sk(SLA_ENTRY), "gsi3", _sla_pk(tenant_id), f"{sla_due}#{case_id}")
         entries.append(due_entry)
+    if resolved_at:
+        done = keys.timed_sk(resolved_at, case_id)
+        entries.append(SearchEntry(keys.search_entry_sk(DONE_ENTRY), "gsi3", _done_pk(tenant_id), done))
+    else:
+        entries.append(SearchEntry(keys.search_entry_sk(OPEN_ENTRY), "gsi2", _open_pk(tenant_id), case_id))
     if account_id:
         entry = SearchEntry(
             keys.search_entry_sk(ACCOUNT_ENTRY), "gsi1", _account_cases_pk(tenant_id, account_id), case_id
@@ -165,6 +186,22 @@ def of_owner(tenant_id: str, owner_id: str, status: str | None) -> IndexQuery:
 def due_before(tenant_id: str, instant: str) -> IndexQuery:
     """Live cases whose soonest running SLA target is due before `instant` (canonical UTC), soonest first."""
     return IndexQuery("gsi3", _sla_pk(tenant_id), before=instant)
+
+
+def opened_between(tenant_id: str, start: datetime, end: datetime) -> IndexQuery:
+    """The tenant's live cases opened from `start` until before `end`, oldest first (their ULIDs are their times)."""
+    return of_tenant(tenant_id).between(*keys.ids_made_between(start, end))
+
+
+def still_open(tenant_id: str) -> IndexQuery:
+    """The live cases not resolved or closed, oldest first (the backlog)."""
+    return IndexQuery("gsi2", _open_pk(tenant_id))
+
+
+def resolved_between(tenant_id: str, first: str, last: str) -> IndexQuery:
+    """The live resolved or closed cases resolved from the second `first` through the second `last` (canonical
+    UTC), oldest first."""
+    return IndexQuery("gsi3", _done_pk(tenant_id), start=first, end=keys.timed_sk(last, keys.RANGE_END))
 
 
 def of_contact(tenant_id: str, contact_id: str) -> IndexQuery:

@@ -102,7 +102,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ulid import ULID
@@ -117,6 +117,7 @@ NAME_END = "\x1f"
 PARENT_SK = "\x1e"
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _ULID_TIME = 10  # a ULID's first ten digits are its milliseconds
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INVERTED = str.maketrans(_CROCKFORD, _CROCKFORD[::-1])
 PARTITION_START = "A#"  # a record's own items (its summaries' start): what its reads need runs from here ...
 INTERACTION_PREFIX = "E#"  # ... its timeline's entries, newest first ...
@@ -173,6 +174,17 @@ def entry_sk(occurred_at: str, entry_id: str) -> str:
     if ULID.from_str(entry_id).datetime.replace(microsecond=0) != happened:
         stamp = str(ULID.from_datetime(happened))[:_ULID_TIME]
     return f"{INTERACTION_PREFIX}{(stamp + entry_id[_ULID_TIME:]).translate(_INVERTED)}"
+
+
+def ids_made_between(start: datetime, end: datetime) -> tuple[str, str]:
+    """The first and the last ULID an id made from `start` until before `end` can be (a range of sort keys)."""
+    first = str(ULID.from_timestamp(_milliseconds(start)))[:_ULID_TIME]
+    last = str(ULID.from_timestamp(_milliseconds(end) - 1))[:_ULID_TIME]  # an int: milliseconds
+    return first + "0" * 16, last + "Z" * 16
+
+
+def _milliseconds(at: datetime) -> int:
+    return (at - _EPOCH) // timedelta(milliseconds=1)
 
 
 def timed_sk(at: str, record_id: str) -> str:

@@ -766,15 +766,18 @@ def query(pattern: IndexQuery, *, limit: int, position: Position | None = None) 
 
 
 def records(pattern: IndexQuery) -> Iterator[Record]:
-    """Every record of `pattern`: one Query, paged as DynamoDB pages it (for the unattended jobs)."""
+    """Every record of `pattern`, each once, found by its own item or a search entry: one Query, paged as DynamoDB
+    pages it (for the unattended jobs and the reports)."""
     results = getattr(Item, pattern.index).query(
         pattern.partition,
         range_key_condition=_condition(pattern, count_parent=False),
         filter_condition=_filter(pattern),
         scan_index_forward=not pattern.newest_first,
     )
+    seen: set[str] = set()
     for item in results:
-        if isinstance(item, RecordItem):
+        if isinstance(item, RecordItem | SearchEntryItem) and item.id not in seen:
+            seen.add(item.id)
             yield record_of(item)
 
 

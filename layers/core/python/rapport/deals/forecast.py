@@ -22,9 +22,9 @@ from rapport.deals.models import (
     Unconverted,
 )
 from rapport.deals.money import cents, convert
-from rapport.deals.periods import Period, parse_period
 from rapport.deals.rates import current_rates
-from rapport.errors import BadRequest, Forbidden
+from rapport.errors import Forbidden
+from rapport.periods import period_of
 
 SEE_EVERYONE = frozenset({Role.ADMIN, Role.MANAGER})
 FORECAST = f"""Over the live deals whose close date falls in the period, in the tenant currency:
@@ -47,13 +47,6 @@ def scoped_owner(caller: Caller, resource: str, owner_id: str | None) -> str | N
     if owner_id not in (None, caller.user_id):
         raise Forbidden(f"Your role sees only your own {resource}; leave out owner_id or send your own id.")
     return caller.user_id
-
-
-def period_of(text: str) -> Period:
-    try:
-        return parse_period(text)
-    except ValueError as error:
-        raise BadRequest.of("period", str(error)) from error
 
 
 @dataclass

@@ -1,10 +1,13 @@
-"""Reporting periods: a quarter `2026-Q4` or a month `2026-11`, as a range of dates and of months."""
+"""Reporting periods: a quarter `2026-Q4` or a month `2026-11`, as a range of dates and of months (the sales and
+service reports' `period`)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+from rapport.errors import BadRequest
 
 _QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
@@ -26,6 +29,16 @@ class Period:
             cursor = _add_months(cursor, 1)
         return months
 
+    @property
+    def starts_at(self) -> datetime:
+        """The period's first instant (UTC)."""
+        return datetime.combine(self.start, time.min, tzinfo=UTC)
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first instant after the period (UTC)."""
+        return datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=UTC)
+
 
 def _add_months(day: date, count: int) -> date:
     index = day.year * 12 + day.month - 1 + count
@@ -45,3 +58,11 @@ def parse_period(text: str) -> Period:
         raise ValueError(FORMAT_HINT)
     start = date(year, first_month, 1)
     return Period(label=text, start=start, end=_add_months(start, months) - timedelta(days=1))
+
+
+def period_of(text: str) -> Period:
+    """The period a `period` query parameter names; 400 on `period` when it names none."""
+    try:
+        return parse_period(text)
+    except ValueError as error:
+        raise BadRequest.of("period", str(error)) from error

@@ -27,7 +27,7 @@ from rapport.api.records import (
     responses,
 )
 from rapport.api.settings import register_settings_routes
-from rapport.conversion import Conversion, ConvertLead, convert
+from rapport.conversion.models import Conversion, ConvertLead
 from rapport.dal.idempotency import StoredResponse
 from rapport.leads.models import (
     Lead,
@@ -100,6 +100,10 @@ def convert_lead(
     version = expected_version(if_match, required=False)
 
     def produce() -> StoredResponse:
+        # Conversion joins the accounts, contacts, deals and activities services: loaded by the conversions that
+        # need them, not by every cold start of the leads API.
+        from rapport.conversion.service import convert
+
         outcome = convert(caller(app), record_id, body, version)
         return StoredResponse(status=200, body=outcome.model_dump_json(), headers={})
 

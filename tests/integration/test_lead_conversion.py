@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from rapport import conversion
 from rapport.auth import caller_from_claims
 from rapport.contacts import store as contact_store
-from rapport.conversion import Conversion, ConvertLead
+from rapport.conversion import service as conversion
+from rapport.conversion.models import Conversion, ConvertLead
 from rapport.dal import repository
 from rapport.errors import Conflict
 from tests.integration.race import outcome, race

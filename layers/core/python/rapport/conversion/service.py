@@ -1,25 +1,11 @@
-"""Converting a lead: the contact, account and deal it becomes, in ONE transaction.
-
-The lead links to what already exists instead of making duplicates: the contact that holds its email, the
-account of that contact or the one whose domain is the email's (not for free-mail domains), or the ids given.
-Existing records only get the lead's values for fields they lack. The lead's interactions move into the
-contact's timeline. Everything — the lead closing as converted, new records with their guards, filled fields,
-the deal with its summaries, the copied interactions — commits together or not at all.
-
-Conversions of one lead at once: the lead is written over the version read, so one commits and the others are
-read again and answer 409 naming the contact it became. A conversion that met another change (a contact taking
-the lead's email meanwhile, a linked record edited) is planned again from fresh reads, a few times at most.
-
-A process above the contexts it joins (leads, contacts, accounts, deals, activities), not part of any: none of
-them depends on another through it.
-"""
+"""Converting a lead (rapport.conversion says how): the plan, its one transaction, and its retries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field, StrictBool, ValidationError
+from pydantic import BaseModel, ValidationError
 
 from rapport import contexts
 from rapport.accounts import store as account_store
@@ -33,6 +19,7 @@ from rapport.contacts.manifest import CONTACT
 from rapport.contacts.models import ContactCreate
 from rapport.contacts.service import contacts
 from rapport.contexts import Kind
+from rapport.conversion.models import Conversion, ConvertLead
 from rapport.dal import repository
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
@@ -44,14 +31,12 @@ from rapport.dal.repository import (
     TooManyWrites,
     UnitOfWork,
 )
-from rapport.deals.models import ContactRole, DealCreate, LostReason, StageName
-from rapport.deals.money import CurrencyCode, Money
+from rapport.deals.models import DealCreate
 from rapport.deals.service import deals
 from rapport.errors import Busy, Conflict, FieldError, InvalidInput, RapportError
 from rapport.leads.models import LeadStored
 from rapport.leads.service import leads
 from rapport.records import field_errors, too_many_writes
-from rapport.types import Day, LazyModel, Name, RecordId, StrictModel, UserId
 
 # Addresses at these domains say nothing about the company the person works for.
 FREE_MAIL = frozenset(
@@ -66,36 +51,6 @@ CONTACT_FIELDS_FROM_LEAD = {"first_name": "first_name", "last_name": "last_name"
 CONVERSION_ATTEMPTS = 3
 _RACES = (StaleVersion, GuardTaken, ParentMissing, Busy)
 ModelT = TypeVar("ModelT", bound=BaseModel)
-
-
-class ConversionDeal(StrictModel):
-    """The deal to open for the converted lead; its account and contact are the conversion's."""
-
-    name: Name
-    amount: Money
-    pipeline_id: RecordId
-    close_date: Day = Field(description="Expected close date")
-    currency: CurrencyCode | None = Field(default=None, description="ISO 4217; the tenant currency if left out")
-    stage: StageName | None = Field(default=None, description="A stage of the pipeline; its first if left out")
-    owner_id: UserId | None = Field(default=None, description="The lead's owner, else you, if left out")
-    contact_role: ContactRole | None = Field(default=None, description="The converted contact's role in the deal")
-    lost_reason: LostReason | None = Field(default=None, description="Required in a lost stage, only there")
-
-
-class ConvertLead(StrictModel):
-    account_id: RecordId | None = Field(default=None, description="Link to this account instead of finding one")
-    contact_id: RecordId | None = Field(default=None, description="Link to this contact instead of finding one")
-    create_account: StrictBool = Field(default=True, description="Make an account from the lead's company if none fits")
-    deal: ConversionDeal | None = Field(default=None, description="Open a deal for the new customer")
-
-
-class Conversion(LazyModel):
-    lead_id: str
-    contact_id: str
-    account_id: str | None
-    deal_id: str | None
-    created: list[str] = Field(description="Which of contact, account, deal were made (the others were linked)")
-    interactions_carried: int = Field(description="The lead's interactions now in the contact's timeline")
 
 
 @dataclass

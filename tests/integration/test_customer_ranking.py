@@ -114,6 +114,10 @@ def test_the_seeds_deserting_customer_is_caught_ranked_and_reported_with_its_fig
     assert report(level="contact", tier="B", sort="churn_risk")["items"][0]["id"] == people["Deserting"]["contact"]
     assert [item["rank"] for item in report(tier="A")["items"]] == [1, 2]
     assert report(tier="C")["items"] == []
+    # RFM among the three: frequency by buying months of the 12 (12, 11, 3), monetary by their revenue
+    rfm = {item["id"]: item["rfm"] for item in report(level="contact")["items"]}
+    scores = {name: (rfm[people[name]["contact"]]["f"], rfm[people[name]["contact"]]["m"]) for name in people}
+    assert scores == {"Deserting": (5, 1), "Steady": (3, 5), "Newcomer": (1, 3)}
 
 
 def test_churn_changed_is_published_on_a_change_of_status_only(bus: Bus):

@@ -1,9 +1,10 @@
 """The daily ranking of a tenant's customers and the customer report it serves.
 
 `rank_tenant` walks each level's customers with value figures twice (rapport.orders.store: ONE Query each, paged,
-no Scan): first their revenue, to rank them and find their tiers (rapport.orders.ranking: only ids and amounts
-are held), then each with its standing, to assess its churn against the clock (rapport.orders.churn) and put
-the standing of those whose standing changed. A change of churn status is then `customer.churn_changed`, from
+no Scan): first their revenue and buying, to rank them, find their tiers and score their RFM
+(rapport.orders.ranking, rapport.orders.rfm: only ids and a few figures each are held), then each with its
+standing, to assess its churn against the clock (rapport.orders.churn) and put the standing of those whose
+standing changed. A change of churn status is then `customer.churn_changed`, from
 the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, with or without a tier.
 """
 
@@ -22,12 +23,14 @@ from rapport.contexts import Kind
 from rapport.orders import store
 from rapport.orders.churn import AnalyticsSettings
 from rapport.orders.ranking import Revenue, Tier, rank
+from rapport.orders.rfm import score
 from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.standing import (
     CHURN_RISK,
     CustomerStanding,
     Level,
     RankedCustomer,
+    behaviour,
     changed,
     ranked_revenue,
     standing_of,
@@ -58,14 +61,19 @@ def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = sav
     settings = read_settings(tenant_id)
     customers = written = 0
     for kind in LEVELS.values():
-        places = rank(_revenue(customer_id, figures, now) for customer_id, figures, _ in store.walked(tenant_id, kind))
+        revenues, behaviours = [], []
+        for customer_id, figures, _ in store.walked(tenant_id, kind):
+            value = CustomerValue.model_validate(figures["value"])
+            revenues.append(Revenue(customer_id, ranked_revenue(value, now), value.revenue_lifetime))
+            behaviours.append(behaviour(customer_id, value, now))
+        places, rfms = rank(revenues), score(behaviours)
         for customer_id, figures, previous_data in store.walked(tenant_id, kind):
             place = places.get(customer_id)
             if place is None:  # its value came after the first walk: tomorrow's ranking places it
                 continue
             previous = CustomerStanding.model_validate(previous_data) if previous_data else None
             value = CustomerValue.model_validate(figures["value"])
-            standing = standing_of(value, place, len(places), settings, now, previous)
+            standing = standing_of(value, place, rfms[customer_id], len(places), settings, now, previous)
             if changed(previous, standing):
                 risk = CHURN_RISK.index(standing.churn.status)
                 data = standing.model_dump(mode="json")
@@ -73,11 +81,6 @@ def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = sav
                 written += 1
         customers += len(places)
     return Ranked(customers, written)
-
-
-def _revenue(customer_id: str, figures: dict[str, Any], now: datetime) -> Revenue:
-    value = CustomerValue.model_validate(figures["value"])
-    return Revenue(customer_id, ranked_revenue(value, now), value.revenue_lifetime)
 
 
 def customers(

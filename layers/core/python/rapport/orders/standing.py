@@ -1,5 +1,6 @@
 """A customer's standing among the tenant's customers of its level (contacts, or accounts): its rank and tier by
-value (rapport.orders.ranking) and its churn (rapport.orders.churn), with the value figures they were found on.
+value (rapport.orders.ranking), its RFM (rapport.orders.rfm) and its churn (rapport.orders.churn), with the value
+figures they were found on.
 
 The daily ranking keeps it in the customer's partition (rapport.orders.store, `B#STANDING`), written only when it
 changed; a change of churn status is `customer.churn_changed` (rapport.orders.manifest).
@@ -16,6 +17,7 @@ from pydantic import Field
 from rapport.deals.money import Money
 from rapport.orders.churn import AnalyticsSettings, Churn, ChurnStatus, assess
 from rapport.orders.ranking import Place, Tier
+from rapport.orders.rfm import Behaviour, Rfm
 from rapport.orders.value import CustomerOrders, CustomerValue, months_back
 from rapport.types import Instant, LazyModel
 
@@ -37,6 +39,7 @@ class CustomerStanding(LazyModel):
     tier: Tier = Field(description="A, B or C by the cumulative share of the 12 months' revenue (80 %, 95 %)")
     ranked_among: int = Field(description="How many customers of its level were ranked")
     churn: Churn
+    rfm: Rfm | None = Field(default=None, description="Recency, frequency and monetary scores among its level's")
     ranked_revenue: Money = Field(
         description=f"Paid and fulfilled orders of the {RANKED_MONTHS} calendar months to the ranking (its month "
         "included), tenant currency: the figure ranked on"
@@ -65,9 +68,22 @@ def ranked_revenue(value: CustomerValue, now: datetime) -> Decimal:
     return sum((value.monthly_revenue.get(month, Decimal(0)) for month in months_back(now, RANKED_MONTHS)), Decimal(0))
 
 
+def behaviour(customer_id: str, value: CustomerValue, now: datetime) -> Behaviour:
+    """What the customer's RFM is scored on, at `now` (rapport.orders.rfm)."""
+    months = months_back(now, RANKED_MONTHS)
+    last = value.last_order_at
+    return Behaviour(
+        customer_id=customer_id,
+        days_since_last_order=max((now - last).days, 0) if last else None,
+        buying_months=sum(1 for month in months if value.monthly_revenue.get(month, Decimal(0)) > 0),
+        revenue=ranked_revenue(value, now),
+    )
+
+
 def standing_of(
     value: CustomerValue,
     place: Place,
+    rfm: Rfm,
     ranked_among: int,
     settings: AnalyticsSettings,
     now: datetime,
@@ -79,6 +95,7 @@ def standing_of(
         tier=place.tier,
         ranked_among=ranked_among,
         churn=assess(value, settings, now, previous.churn if previous else None),
+        rfm=rfm,
         ranked_revenue=ranked_revenue(value, now),
         revenue_lifetime=value.revenue_lifetime,
         last_order_at=value.last_order_at,

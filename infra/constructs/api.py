@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_cognito as cognito
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
@@ -82,12 +83,7 @@ class Api(Construct):
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
-        # One invoke permission per function, for any of this API's methods (the API routes only a function's own
-        # operations to it): one per method would take a resource each, and the stack may have only 500.
-        integrations = {
-            name: apigw.LambdaIntegration(function, scope_permission_to_method=False)
-            for name, function in functions.items()
-        }
+        integrations = {name: self._invoking(function) for name, function in functions.items()}
         for route in routes:
             if route.open:
                 self._add_open_route(route, integrations[route.function], validator)
@@ -120,6 +116,20 @@ class Api(Construct):
                     "token: it requires an API key of the usage plan (throttled, daily quota), and the function "
                     "maps that key to its tenant and form and refuses revoked ones.",
                 )
+
+    def _invoking(self, function: lambda_.IFunction) -> apigw.Integration:
+        """A Lambda proxy integration of `function` (the one `LambdaIntegration` makes), and one permission for any
+        of this API's methods to invoke it (the API routes only a function's own operations to it). The permission
+        is made beside the function, in its stack: one per method, or the API's stack holding one per function,
+        would take resources of the 500 the API's stack may have."""
+        function.add_permission(
+            "ApiInvoke",
+            principal=iam.ServicePrincipal("apigateway.amazonaws.com"),
+            source_arn=self.rest_api.arn_for_execute_api(),
+        )
+        return apigw.AwsIntegration(
+            proxy=True, service="lambda", path=f"2015-03-31/functions/{function.function_arn}/invocations"
+        )
 
     def _add_open_route(self, route: Route, integration: apigw.Integration, validator: apigw.IRequestValidator) -> None:
         method = self.rest_api.root.resource_for_path(route.path).add_method(

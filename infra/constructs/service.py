@@ -20,11 +20,8 @@ the inbound mail worker (infra/constructs/inbound_mail.py).
 
 from __future__ import annotations
 
-from functools import partial
-
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_scheduler as scheduler
@@ -38,7 +35,7 @@ from infra.constructs.functions import FunctionFactory
 from infra.constructs.inbound_mail import InboundMail
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route, worker_state_machine
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, start_on_events, worker_state_machine
 from infra.nag import acknowledge
 
 # Equal to the events functions/case_events/handler.py handles (tests/infra checks).
@@ -166,8 +163,6 @@ class Service(Construct):
         dead_letters = dead_letter_queue(
             self, "CaseBreachedDeadLetters", holds="case.sla_breached events the escalation could not be started for"
         )
-        role = iam.Role(self, "EscalationRuleRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
-        self.escalation.grant_start_execution(role)
         trigger = OnEvents(
             rule="CaseBreached",
             description="A case's SLA target breached: escalate it",
@@ -176,10 +171,11 @@ class Service(Construct):
             retry_attempts=8,
             max_event_age=Duration.hours(24),
         )
-        start = events.RuleTargetInput.from_object(
-            {
-                "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
-                "case_id": events.EventField.from_path("$.detail.entity_id"),
-            }
+        start_on_events(
+            self,
+            self.escalation,
+            trigger,
+            dead_letters=dead_letters,
+            role_id="EscalationRuleRole",
+            entity_field="case_id",
         )
-        route(self, trigger, dead_letters, partial(targets.SfnStateMachine, self.escalation, input=start, role=role))

@@ -12,7 +12,8 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
 - `FromStateMachine` (synchronous task states, which retry and catch): nothing more; `worker_state_machine`
   builds such a machine the one way (its definition file, the worker's ARN substituted, logs and tracing).
 
-`route` builds every rule the same way, a worker's or another target's (the lead assignment state machine's).
+`route` builds every rule the same way, a worker's or another target's; `start_on_events` routes events to a state
+machine, each execution started with the event's tenant and entity (the lead assignment, the case escalation).
 Rules, schedules and topics invoke asynchronously: they are done once Lambda accepts the event, so a failing
 invocation is retried by Lambda (its event invoke config) and then sent, event and error, to the same queue.
 Each dead-letter queue is one worker's, so whoever redrives it knows whose events they are.
@@ -30,6 +31,7 @@ from aws_cdk import Duration, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
@@ -192,6 +194,28 @@ def route(
     return events.Rule(
         scope, trigger.rule, description=trigger.description, schedule=trigger.schedule, targets=[delivered]
     )
+
+
+def start_on_events(
+    scope: Construct,
+    machine: sfn.IStateMachine,
+    trigger: OnEvents,
+    *,
+    dead_letters: sqs.IQueue,
+    role_id: str,
+    entity_field: str,
+) -> events.Rule:
+    """The rule `trigger` declares, starting `machine` with `{"tenant_id": …, <entity_field>: …}` from each event's
+    tenant and entity, as a role of its own (`role_id`) that may start that machine only."""
+    role = iam.Role(scope, role_id, assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
+    machine.grant_start_execution(role)
+    start = events.RuleTargetInput.from_object(
+        {
+            "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
+            entity_field: events.EventField.from_path("$.detail.entity_id"),
+        }
+    )
+    return route(scope, trigger, dead_letters, partial(targets.SfnStateMachine, machine, input=start, role=role))
 
 
 def worker_state_machine(

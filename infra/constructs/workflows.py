@@ -6,13 +6,10 @@ local runtime reads definitions from the template) with DefinitionSubstitutions 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 from aws_cdk import Duration
 from aws_cdk import aws_events as events
-from aws_cdk import aws_events_targets as targets
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
@@ -23,7 +20,7 @@ from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.queues import dead_letter_queue
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, route, worker_state_machine
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, start_on_events, worker_state_machine
 
 DEFINITION = ROOT / "infra" / "workflows" / "lead_assignment.asl.json"
 # A new lead that nobody owns yet: one created with an owner is not the flow's to assign.
@@ -59,8 +56,6 @@ class Workflows(Construct):
         self.dead_letters = dead_letter_queue(
             self, "LeadCreatedDeadLetters", holds="lead.created events the assignment flow could not be started for"
         )
-        role = iam.Role(self, "RuleRole", assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
-        self.lead_assignment.grant_start_execution(role)
         trigger = OnEvents(
             rule="LeadCreated",
             description="A new lead nobody owns: assign it",
@@ -69,17 +64,13 @@ class Workflows(Construct):
             retry_attempts=8,
             max_event_age=Duration.hours(24),
         )
-        start = events.RuleTargetInput.from_object(
-            {
-                "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
-                "lead_id": events.EventField.from_path("$.detail.entity_id"),
-            }
-        )
-        route(
+        start_on_events(
             self,
+            self.lead_assignment,
             trigger,
-            self.dead_letters,
-            partial(targets.SfnStateMachine, self.lead_assignment, input=start, role=role),
+            dead_letters=self.dead_letters,
+            role_id="RuleRole",
+            entity_field="lead_id",
         )
 
     def _worker(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:

@@ -250,6 +250,7 @@ def test_only_a_public_staff_reply_is_emailed_and_stamps_the_first_response(cont
         [request] = replies(bus)
     assert requests.count("Query") == 1 and "GetItem" not in requests  # the message's body, nothing more
     assert request is not None and request.dedupe_key == f"case-message:{message.id}"
+    assert request.thread_id == case["id"], "an answer to the email it sends comes back to the case"
     assert request.recipient.type == "contact" and request.recipient.id == contact
     assert (request.template, request.channel, request.tenant_id) == ("case_reply", "email", SUPPORT.tenant)
     assert request.context["case"]["number"] == case["number"]

@@ -13,10 +13,12 @@ from typing import Any
 import boto3  # type: ignore[import-untyped]
 import pytest
 from inbound_mail.handler import RAW_PREFIX, lambda_handler
+from notifier import handler as notifier
 
 from rapport import config
 from rapport.cases import mail, mailbox
 from rapport.dal import tenancy
+from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from tests.integration.followups import CONTEXT
 from tools.lambda_api import Staff, call, create
 
@@ -288,3 +290,86 @@ def test_the_sample_emails_open_a_case_and_answer_it():
     assert added["case_id"] == opened["case_id"]
     first, _ = messages(opened["case_id"])
     assert [attachment["filename"] for attachment in first["attachments"]] == ["cracked shade.png"]
+
+
+def _reply_sent_for(case_id: str, *, thread: bool = True) -> str:
+    """The SES message id of a case reply the notifier sends to the case's contact (opted in to email)."""
+    case = call("getCase", AGENT, record_id=case_id).body
+    person = call("getContact", AGENT, record_id=case["contact_id"]).body
+    consent = {"email": {"status": "opted_in", "at": "2026-11-01T09:00:00Z", "source": "phone_call"}}
+    updated = call(
+        "updateContact",
+        AGENT,
+        record_id=person["id"],
+        body={"consent": consent},
+        headers={"If-Match": f'"{person["version"]}"'},
+    )
+    assert updated.status == 200, updated.body
+    boto3.client("ses", region_name="eu-west-1").verify_email_identity(EmailAddress=SENDER)
+    request = NotificationRequest(
+        tenant_id=ADMIN.tenant,
+        recipient=Recipient(type=RecipientType.CONTACT, id=person["id"]),
+        template="case_reply",
+        channel="email",
+        context={
+            "case": {"id": case_id, "number": case["number"], "subject": case["subject"], "status": "open"},
+            "message": {"body": "A new shade is on its way."},
+        },
+        dedupe_key=f"case-message:{case_id}:{thread}",
+        thread_id=case_id if thread else None,
+    )
+    event = {"detail-type": "notification.requested", "detail": request.model_dump(mode="json")}
+    [outcome] = notifier.lambda_handler(event, CONTEXT)["outcomes"]
+    assert outcome["status"] == "sent", outcome
+    return str(outcome["message_id"])
+
+
+@pytest.mark.parametrize("header", ["In_Reply_To", "References"])
+def test_an_answer_to_a_reply_we_sent_lands_on_its_case_whatever_its_subject_became(header: str):
+    opened = deliver(email())
+    sent = _reply_sent_for(opened["case_id"])
+    answer = email("thanks!", message_id="<answer@customer.example>", **{header: f"<{sent}@eu-west-1.amazonses.com>"})
+    added = deliver(answer)
+    assert (added["outcome"], added["case_id"]) == ("added", opened["case_id"])
+    assert len(cases()) == 1
+
+
+def test_an_answer_to_an_email_we_sent_for_no_thread_or_never_sent_opens_a_case():
+    opened = deliver(email())
+    unthreaded = _reply_sent_for(opened["case_id"], thread=False)
+    for number, reference in enumerate((unthreaded, "0100019a-unknown-000000")):
+        answer = email(
+            "thanks!",
+            message_id=f"<answer-{number}@customer.example>",
+            In_Reply_To=f"<{reference}@email.amazonses.com>",
+        )
+        assert deliver(answer)["outcome"] == "opened"
+    assert len(cases()) == 3
+
+
+def test_a_strangers_answer_naming_a_reply_we_sent_opens_their_own_case():
+    opened = deliver(email())
+    sent = _reply_sent_for(opened["case_id"])
+    stranger = email(
+        "Re: hi",
+        sender="Eve <eve@elsewhere.example>",
+        message_id="<eve@elsewhere.example>",
+        In_Reply_To=f"<{sent}@eu-west-1.amazonses.com>",
+    )
+    theirs = deliver(stranger)
+    assert theirs["outcome"] == "opened" and theirs["case_id"] != opened["case_id"]
+
+
+@pytest.mark.parametrize(
+    ("reference", "ses_id"),
+    [
+        ("<0100019abc-1234-000000@email.amazonses.com>", "0100019abc-1234-000000"),
+        ("0100019abc@eu-west-1.AmazonSES.com", "0100019abc"),
+        ("<first@customer.example>", None),
+        ("<@eu-west-1.amazonses.com>", None),
+        (f"<{'x' * 129}@email.amazonses.com>", None),
+        ("no-at-sign", None),
+    ],
+)
+def test_the_ses_message_id_is_read_only_from_a_message_id_ses_set(reference: str, ses_id: str | None):
+    assert mail.ses_message_id(reference) == ses_id

@@ -28,6 +28,10 @@ _DSN_TYPES = frozenset({"multipart/report", "message/delivery-status"})
 _ATTRIBUTION = re.compile(r"On .{1,200} wrote:")
 
 
+SES_DOMAIN = "amazonses.com"
+_MAX_SES_ID = 128  # SES's ids are 60 characters: a longer one is not SES's
+
+
 @dataclass(frozen=True)
 class Attachment:
     filename: str
@@ -157,3 +161,12 @@ def _attachments(message: EmailMessage) -> list[Attachment]:
             name = part.get_filename() or "attachment"
             found.append(Attachment(filename=name, content_type=part.get_content_type(), content=payload))
     return found
+
+
+def ses_message_id(reference: str) -> str | None:
+    """The SES message id a Message-ID names when SES set it (`<id@email.amazonses.com>`,
+    `<id@<region>.amazonses.com>`: SES replaces the Message-ID of every email it sends), else None."""
+    local, at, domain = reference.strip().strip("<>").rpartition("@")
+    if not at or not local or len(local) > _MAX_SES_ID or not domain.lower().endswith(SES_DOMAIN):
+        return None
+    return local

@@ -2,7 +2,8 @@
 answers one, becomes a public customer message of that case; its attachments are kept and listed on the message.
 
 Which case an email answers: one whose number its subject carries (`[CS-1042]`, the number every reply's subject
-has: rapport.cases.notices), else one an email it answers (`In-Reply-To`, `References`) went to. Only when its
+has: rapport.cases.notices), else one an email it answers (`In-Reply-To`, `References`) went to: a reply we sent
+(rapport.notifications.store keeps its id) or an email we received. Only when its
 sender is the case's contact (a case number is easy to guess: a stranger's mail opens a case of their own) and the
 case is not closed (its answer opens a new case, as a closed case is not worked any more).
 
@@ -40,6 +41,7 @@ from rapport.dal import repository, tenancy
 from rapport.dal.access import IndexQuery
 from rapport.dal.repository import Record, UnitOfWork
 from rapport.errors import Busy, Conflict, NotFound, PreconditionFailed
+from rapport.notifications import store as sent_mail
 from rapport.tenants.service import tenant_of
 
 ACTOR = "email"
@@ -144,10 +146,20 @@ def _answered_case(tenant_id: str, inbound: InboundMail, contact_id: str) -> str
         if found is not None and _answerable(found, contact_id):
             return found.id
     for reference in inbound.references[-_REFERENCES_READ:]:
-        earlier = _receipt(tenant_id, reference)
-        if earlier is not None and _is_contacts_case(tenant_id, earlier["case_id"], contact_id):
-            return earlier["case_id"]
+        case_id = _referenced_case(tenant_id, reference)
+        if case_id is not None and _is_contacts_case(tenant_id, case_id, contact_id):
+            return case_id
     return None
+
+
+def _referenced_case(tenant_id: str, reference: str) -> str | None:
+    """The case of an email a reference names: one we sent (a reply's id, kept by the notifier), else one we
+    received (its receipt)."""
+    sent = mail.ses_message_id(reference)
+    if sent is not None:
+        return sent_mail.thread_of(tenant_id, sent)
+    earlier = _receipt(tenant_id, reference)
+    return earlier["case_id"] if earlier is not None else None
 
 
 def _first_live(pattern: IndexQuery) -> Record | None:

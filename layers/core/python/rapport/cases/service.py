@@ -418,8 +418,9 @@ def _case_entry(case: Record, from_status: str | None) -> CaseEntry:
 
 def reply_of(event: DomainEvent) -> NotificationRequest | None:
     """The customer's email of the public reply a `case.message_added` event announces (None for an internal note,
-    or a message erased since): its subject carries the case number (`[CS-1042] Re: ...`), so their answer can be
-    threaded back to the case. The body is read from the table (events do not carry it): ONE Query."""
+    or a message erased since): its subject carries the case number (`[CS-1042] Re: ...`) and its id is kept for the
+    case, so their answer is threaded back to the case by either. The body is read from the table (events do not
+    carry it): ONE Query."""
     case, added = event.record, event.record["last_message"]
     if added["visibility"] != Visibility.PUBLIC:
         return None
@@ -437,6 +438,7 @@ def reply_of(event: DomainEvent) -> NotificationRequest | None:
             "message": {"body": message.data["body"]},
         },
         dedupe_key=f"case-message:{added['id']}",
+        thread_id=event.entity_id,
     )
 
 

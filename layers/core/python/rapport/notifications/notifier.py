@@ -275,6 +275,8 @@ def _send(
     work = UnitOfWork()
     expires = datetime.now(UTC) + MARKER_TTL
     store.stage_sent(work, tenant_id, str(channel), request.dedupe_key, message_id, at=now, expires=expires)
+    if channel is Channel.EMAIL and request.thread_id:
+        store.stage_sent_mail(work, tenant_id, message_id, request.thread_id)
     if recipient.type is RecipientType.CONTACT:
         sent_at = datetime.fromisoformat(now)
         entry = NotificationEntry(

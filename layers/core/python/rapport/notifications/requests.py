@@ -42,6 +42,10 @@ class NotificationRequest(LazyModel):
         default=None,
         description="The marketing topic (marketing settings) of a marketing message; none: a transactional one",
     )
+    thread_id: str | None = Field(
+        default=None,
+        description="What an answer to the email is threaded back to (a case's id): the sent email's id is kept",
+    )
 
 
 def _events_client() -> Any:

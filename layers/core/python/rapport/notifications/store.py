@@ -4,6 +4,11 @@ A sent-marker lives in the idempotency table, not the single table: `T#<t>#NOTIF
 put in one transaction with the interaction it records (rapport.notifications.notifier says why), or on its own
 with status `not_sent` and the reason when the request will never be sent. A tenant's saved templates are settings
 documents (rapport.dal.keys).
+
+An email sent for a thread (a case's reply) is kept in the single table for as long as the thread lives, in the
+same transaction: `T#<t>#MAIL#SENT#<SES message id>`, sk `#` (kind `sent_mail`, ref the thread's id), so that an
+answer whose `In-Reply-To` or `References` names it (`<SES message id@…amazonses.com>`: SES sets every Message-ID
+it sends) finds its thread by one Query, whatever its subject became.
 """
 
 from __future__ import annotations
@@ -13,9 +18,13 @@ from datetime import datetime
 
 from pynamodb.exceptions import PutError
 
-from rapport.dal import keys
+from rapport.dal import keys, repository
+from rapport.dal.access import PartitionQuery
 from rapport.dal.models import NotificationMarkerItem
 from rapport.dal.repository import UnitOfWork
+
+SENT_MAIL_KIND = "sent_mail"
+SENT_MAIL_SK = "#"
 
 
 @dataclass(frozen=True)
@@ -67,3 +76,21 @@ def record_not_sent(
     except PutError as error:
         if error.cause_response_code != "ConditionalCheckFailedException":
             raise
+
+
+def _sent_mail_pk(tenant_id: str, ses_message_id: str) -> str:
+    return f"{keys.tenant_prefix(tenant_id)}MAIL#SENT#{ses_message_id}"
+
+
+def stage_sent_mail(work: UnitOfWork, tenant_id: str, ses_message_id: str, thread_id: str) -> None:
+    """Add to `work` that the email SES sent as `ses_message_id` belongs to the thread `thread_id`."""
+    partition = _sent_mail_pk(tenant_id, ses_message_id)
+    data = {"thread_id": thread_id}
+    work.put_item(repository.summary_item(tenant_id, partition, SENT_MAIL_SK, SENT_MAIL_KIND, thread_id, data))
+
+
+def thread_of(tenant_id: str, ses_message_id: str) -> str | None:
+    """The thread of the email SES sent as `ses_message_id`, if one was kept (ONE Query)."""
+    pattern = PartitionQuery(_sent_mail_pk(tenant_id, ses_message_id), start=SENT_MAIL_SK, end=SENT_MAIL_SK)
+    found = next(repository.partition_summaries(pattern), None)
+    return found.ref_id if found else None

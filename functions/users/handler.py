@@ -21,8 +21,8 @@ from rapport.api.http import (
 )
 from rapport.api.records import Cursor, IfMatch, Limit, RecordIdParam, responses
 from rapport.api.settings import register_settings_routes
-from rapport.assignment import service as assignment
 from rapport.assignment.models import AssignRequested
+from rapport.assignment.settings import ASSIGNMENT_RULES
 from rapport.pagination import DEFAULT_LIMIT
 from rapport.users.models import AvailabilityPatch, User, UserProfile
 from rapport.users.service import users
@@ -100,7 +100,7 @@ def set_availability(
 
 register_settings_routes(
     app,
-    assignment.ASSIGNMENT_RULES,
+    ASSIGNMENT_RULES,
     "/assignment-rules",
     tag="users",
     name="AssignmentRules",
@@ -122,8 +122,12 @@ register_settings_routes(
     status_code=202,
 )
 def assign_lead(record_id: RecordIdParam) -> Response[Any]:
+    # The assignment engine reads leads, tasks and users: loaded by the requests that assign, not by every cold
+    # start of the users API.
+    from rapport.assignment.service import check_assignable
+
     who = caller(app)
-    assignment.check_assignable(who, record_id)
+    check_assignable(who, record_id)
     request_id = app.current_event.request_context.request_id or ""
     name = _EXECUTION_NAME.sub("-", f"{record_id}-{request_id}")[:80]
     started = _sfn().start_execution(

@@ -130,7 +130,7 @@ def reset_clients() -> None:
 
 def seed_team() -> None:
     from rapport.assignment.models import AssignmentRules
-    from rapport.assignment.service import ASSIGNMENT_RULES
+    from rapport.assignment.settings import ASSIGNMENT_RULES
     from rapport.auth import Caller, Role
     from rapport.users.models import UserProfile
     from rapport.users.service import users

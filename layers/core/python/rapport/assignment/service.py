@@ -20,11 +20,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rapport import normalize, timeline
-from rapport.assignment import manifest as assignment_manifest
 from rapport.assignment import store
 from rapport.assignment.models import (
     Assignment,
-    AssignmentRules,
     Outcome,
 )
 from rapport.assignment.picking import (
@@ -37,6 +35,7 @@ from rapport.assignment.picking import (
     unavailable,
     weight,
 )
+from rapport.assignment.settings import ASSIGNMENT_RULES
 from rapport.auth import Action, Caller
 from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
@@ -47,7 +46,6 @@ from rapport.leads.service import leads
 from rapport.normalize import INSTANT_FORMAT
 from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
 from rapport.notifications.requests import request_notification as _request_notification
-from rapport.settings import SettingsDocument
 from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES
 from rapport.tasks.models import Priority, TaskCreate, TaskStatus
@@ -59,7 +57,6 @@ from rapport.users.models import UserProfile
 log = logging.getLogger(__name__)
 ACTOR = "assignment"  # who the workflow's writes are by (updated_by, created_by)
 ATTEMPTS = 8
-RESOURCE = "assignment_rules"
 INTERACTIONS_READ = 25  # the lead's record and its newest interactions, in one Query
 
 
@@ -68,11 +65,6 @@ class AssignmentContention(Exception):
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
-
-
-ASSIGNMENT_RULES = SettingsDocument(
-    assignment_manifest.ASSIGNMENT_RULES, AssignmentRules, resource=RESOURCE, default=lambda _: AssignmentRules()
-)
 
 
 # --- assignment ----------------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
 events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications, webhooks
-and customer value."""
+and customer value, and the analytics exports."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, NestedStack, Stack
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.analytics import Analytics
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.consent import Consent
@@ -46,6 +47,7 @@ class RapportStack(Stack):
         CustomerValue(
             self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
         )
+        Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}

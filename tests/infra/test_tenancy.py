@@ -20,8 +20,9 @@ from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
 
-# Each crosses tenants in one invocation; its construct says why (infra/constructs/followups.py, events.py).
-CROSS_TENANT = {"publisher", "reminders", "digest"}
+# Each crosses tenants in one invocation; its construct says why (infra/constructs/followups.py, events.py,
+# customer_value.py, consent.py, analytics.py).
+CROSS_TENANT = {"publisher", "reminders", "digest", "customer_ranking", "sms_stops", "analytics_export"}
 SCANS = (
     "dynamodb:Scan",
     "dynamodb:PartiQLSelect",

@@ -14,11 +14,13 @@ import boto3  # type: ignore[import-untyped]
 import duckdb
 import pytest
 
-from rapport import sealing
+from rapport import config, sealing
 from rapport.analytics.bucket import S3Bucket
 from rapport.analytics.datasets import DATASETS
 from rapport.analytics.export import HASH_PURPOSE, export_tenant
+from rapport.followups.store import register_tenant
 from rapport.orders.churn import PersonalFields
+from tests.integration.followups import CONTEXT, scheduled
 from tests.integration.sales import OTHER_TENANT, deal, move, pipeline
 from tools.lambda_api import Staff, call, create
 from tools.metering import dynamodb_requests
@@ -162,3 +164,21 @@ def test_the_export_reads_a_page_with_one_query_and_never_scans(crm, bucket):
         export_tenant("tenant-a", NOW, PersonalFields.HASH, bucket)
     # one Query per dataset's page, and one per deal for its stage history: no Scan, no GetItem per record
     assert requests == ["Query"] * (len(DATASETS) + 1)
+
+
+def test_the_hourly_schedule_exports_every_registered_tenant_as_its_settings_say(crm, bucket, tmp_path, monkeypatch):
+    from analytics_export.handler import lambda_handler
+
+    monkeypatch.setenv("ANALYTICS_BUCKET", BUCKET)
+    config.reload()
+    create("createContact", OTHER_TENANT, last_name="Other", email="other@example.com")
+    saved = call("putAnalyticsSettings", OTHER_TENANT, body={"personal_fields": "drop"}, headers={"If-Match": '"0"'})
+    assert saved.status == 200, saved.body
+    for tenant in ("tenant-a", "tenant-b"):
+        register_tenant(tenant, "2026-11-30T09:00:00Z")
+    answer = lambda_handler(scheduled("2026-11-30T10:00:00Z"), CONTEXT)
+    assert answer == {"tenants": 2, "rows": 12 + 1}
+    [other] = exported(bucket, tmp_path, "contacts", "tenant-b")
+    assert (other["last_name"], other["email"]) == (None, None)
+    [contact] = exported(bucket, tmp_path, "contacts")
+    assert contact["email"] == keyed_hash("ann@example.com")

@@ -30,6 +30,7 @@ from rapport.analytics.datasets import DATASETS, ColumnType, Dataset, Row
 from rapport.orders.churn import PersonalFields
 
 HASH_PURPOSE = b"rapport analytics personal fields"
+DATASET_PREFIX = "dataset="
 
 
 class Bucket(Protocol):
@@ -43,7 +44,7 @@ class Bucket(Protocol):
 
 
 def partition_prefix(name: str, tenant_id: str) -> str:
-    return f"dataset={name}/tenant={tenant_id}/"
+    return f"{DATASET_PREFIX}{name}/tenant={tenant_id}/"
 
 
 def object_key(name: str, tenant_id: str, day: date) -> str:

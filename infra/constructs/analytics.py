@@ -10,6 +10,8 @@ Athena workgroup that queries them with the committed KPI queries (rapport.analy
 - The Glue database has a table per dataset, its columns from rapport.analytics.datasets, with partition
   projection (no crawler): `tenant` is injected (every query names its tenant, which keeps scans to one
   tenant's files) and `dt` is a date within the days exports are kept.
+- The exporter also puts each tenant's headline figures under `kpis/` (rapport.analytics.headline), which the
+  orders function reads for `GET /reports/kpis`.
 - The Athena workgroup (engine 3, Trino's SQL) enforces its settings: results encrypted with the key, a scan
   limit per query (SCAN_LIMIT_BYTES); the KPI queries (rapport.analytics.queries) are its named queries.
 """
@@ -36,6 +38,7 @@ from infra.nag import acknowledge
 from infra.table_access import TableAccess
 from rapport.analytics.datasets import DATASETS, Dataset
 from rapport.analytics.export import DATASET_PREFIX
+from rapport.analytics.headline import HEADLINE_PREFIX
 from rapport.analytics.queries import queries
 from rapport.analytics.sql import PARTITION_COLUMNS
 
@@ -92,6 +95,7 @@ class Analytics(Construct):
         stage: StageConfig,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.key_arn = data.key.key_arn
         self.bucket = self._bucket(data, stage)
         self.exporter = self._exporter(data, factory, tenants)
         self.database = self._catalog(stage)
@@ -155,6 +159,8 @@ class Analytics(Construct):
         exporter.add_to_role_policy(
             iam.PolicyStatement(actions=["s3:PutObject", "s3:DeleteObject"], resources=[exports])
         )
+        headlines = self.bucket.arn_for_objects(f"{HEADLINE_PREFIX}*")
+        exporter.add_to_role_policy(iam.PolicyStatement(actions=["s3:PutObject"], resources=[headlines]))
         exporter.add_to_role_policy(
             iam.PolicyStatement(
                 actions=["s3:ListBucket"],
@@ -169,7 +175,26 @@ class Analytics(Construct):
             "The exporter replaces each tenant's files of each dataset, whose keys it makes: only under the exports' "
             "prefix.",
         )
+        acknowledge(
+            exporter.role or exporter,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{HEADLINE_PREFIX}*]",
+            "The exporter puts each tenant's headline figures, whose keys it makes: only under their prefix.",
+        )
         return exporter
+
+    def grant_report(self, function: lambda_.Function) -> None:
+        """`GET /reports/kpis` reads the caller's tenant's headline figures (one GetObject under their prefix)."""
+        function.add_environment("ANALYTICS_BUCKET", self.bucket.bucket_name)
+        headlines = self.bucket.arn_for_objects(f"{HEADLINE_PREFIX}*")
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[headlines]))
+        function.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key_arn]))
+        bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
+        acknowledge(
+            function.role or function,
+            f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{HEADLINE_PREFIX}*]",
+            "The API reads the headline figures of the caller's tenant, whose key it makes from the token's tenant: "
+            "only under their prefix.",
+        )
 
     def _catalog(self, stage: StageConfig) -> glue.CfnDatabase:
         account = Stack.of(self).account

@@ -47,7 +47,7 @@ class RapportStack(Stack):
         CustomerValue(
             self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
         )
-        Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
+        analytics = Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
@@ -57,6 +57,8 @@ class RapportStack(Stack):
                 "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
             )
             workflows.lead_assignment.grant_start_execution(functions["users"])
+        if "orders" in functions:  # GET /reports/kpis reads the analytics export's headline figures
+            analytics.grant_report(functions["orders"])
         webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
             webhooks.grant_api(functions["webhooks"])

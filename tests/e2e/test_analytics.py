@@ -84,6 +84,13 @@ def test_the_top_customers_and_the_deserting_one_answered_with_sql(
         (deserting["id"], "10500.00", "True"),
     ]
 
+    last_month = _month(1)[:7]
+    figures = manager.get("/reports/kpis", params={"period": last_month})
+    assert figures.status_code == 200, figures.text
+    assert (figures.json()["revenue"], figures.json()["orders"]) == ("2500.00", 2)  # 500 + 2,000
+    assert figures.json()["deserting_customers"] == 1
+    assert manager.get("/reports/kpis", params={"period": "2026-13"}).status_code == 400
+
     emails = f"SELECT email FROM contacts WHERE tenant = '{tenant}'"  # noqa: S608 - the test's tenant
     assert len(_query(local_runtime, emails).splitlines()[-1].strip()) == 64  # a keyed SHA-256, not the address
     settings = manager.get("/analytics-settings")

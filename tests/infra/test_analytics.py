@@ -4,6 +4,7 @@ queries are the committed ones."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -78,9 +79,11 @@ def test_the_exporter_runs_hourly_on_its_own_layer_with_retries_and_a_dead_lette
 def test_the_exporter_writes_only_under_the_exports_prefix_and_never_scans(dev: Synthesis) -> None:
     statements = _statements(dev, "analytics_export")
     bucket = _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")
-    [writes] = [s for s in statements if "s3:PutObject" in s["Action"]]
-    assert sorted(writes["Action"]) == ["s3:DeleteObject", "s3:PutObject"]
-    assert writes["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/dataset=*"]]}
+    writes = {json.dumps(s["Action"]): s["Resource"] for s in statements if "s3:PutObject" in s["Action"]}
+    assert writes == {
+        '["s3:DeleteObject", "s3:PutObject"]': {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/dataset=*"]]},
+        '"s3:PutObject"': {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/kpis/*"]]},
+    }
     [listing] = [s for s in statements if s["Action"] == "s3:ListBucket"]
     assert listing["Condition"] == {"StringLike": {"s3:prefix": ["dataset=*"]}}
     actions = {
@@ -129,3 +132,13 @@ def test_the_workgroup_caps_scans_encrypts_results_and_names_the_committed_queri
         name: query.sql for name, query in queries().items()
     }
     assert all(query["WorkGroup"] == workgroup["Name"] for query in named.values())
+
+
+def test_the_orders_function_reads_only_the_headline_figures(dev: Synthesis) -> None:
+    bucket = _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")
+    statements = _statements(dev, "orders")
+    reads = [s for s in statements if "s3" in json.dumps(s["Action"])]
+    assert [(s["Action"], s["Resource"]) for s in reads] == [
+        ("s3:GetObject", {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/kpis/*"]]})
+    ]
+    assert dev.functions()["orders"]["Environment"]["Variables"]["ANALYTICS_BUCKET"] == {"Ref": bucket}

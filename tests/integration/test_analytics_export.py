@@ -14,10 +14,11 @@ import boto3  # type: ignore[import-untyped]
 import duckdb
 import pytest
 
-from rapport import config, sealing
+from rapport import sealing
 from rapport.analytics.bucket import S3Bucket
 from rapport.analytics.datasets import DATASETS
 from rapport.analytics.export import HASH_PURPOSE, export_tenant
+from rapport.analytics.headline import last_complete_month
 from rapport.followups.store import register_tenant
 from rapport.orders.churn import PersonalFields
 from tests.integration.followups import CONTEXT, scheduled
@@ -166,11 +167,9 @@ def test_the_export_reads_a_page_with_one_query_and_never_scans(crm, bucket):
     assert requests == ["Query"] * (len(DATASETS) + 1)
 
 
-def test_the_hourly_schedule_exports_every_registered_tenant_as_its_settings_say(crm, bucket, tmp_path, monkeypatch):
+def test_the_hourly_schedule_exports_every_registered_tenant_as_its_settings_say(crm, bucket, tmp_path):
     from analytics_export.handler import lambda_handler
 
-    monkeypatch.setenv("ANALYTICS_BUCKET", BUCKET)
-    config.reload()
     create("createContact", OTHER_TENANT, last_name="Other", email="other@example.com")
     saved = call("putAnalyticsSettings", OTHER_TENANT, body={"personal_fields": "drop"}, headers={"If-Match": '"0"'})
     assert saved.status == 200, saved.body
@@ -182,3 +181,45 @@ def test_the_hourly_schedule_exports_every_registered_tenant_as_its_settings_say
     assert (other["last_name"], other["email"]) == (None, None)
     [contact] = exported(bucket, tmp_path, "contacts")
     assert contact["email"] == keyed_hash("ann@example.com")
+
+
+def test_the_kpi_report_serves_the_headline_figures_of_the_last_export(crm, bucket):
+    before = call("getKpiReport", query={"period": "2026-11"})
+    assert before.status == 200, before.body
+    assert before.body == {
+        "period": "2026-11",
+        "revenue": "0.00",
+        "orders": 0,
+        "new_customers": 0,
+        "lost_customers": 0,
+        "deserting_customers": 0,
+        "as_of": None,
+    }
+    export_tenant("tenant-a", NOW, PersonalFields.HASH, bucket)
+    with dynamodb_requests() as requests:
+        november = call("getKpiReport", query={"period": "2026-11"})
+    assert requests == []  # one GetObject of the headline figures
+    assert november.body == {
+        "period": "2026-11",
+        "revenue": "290.00",
+        "orders": 1,
+        "new_customers": 1,
+        "lost_customers": 0,
+        "deserting_customers": 0,
+        "as_of": "2026-11-30T10:00:00Z",
+    }
+    assert call("getKpiReport", query={"period": "2026-10"}).body["revenue"] == "0.00"
+    other = call("getKpiReport", OTHER_TENANT, query={"period": "2026-11"})
+    assert (other.body["orders"], other.body["as_of"]) == (0, None)
+
+
+def test_the_kpi_report_defaults_to_the_last_complete_month_and_refuses_a_bad_period(bucket):
+    answer = call("getKpiReport", query={})
+    assert answer.status == 200
+    assert answer.body["period"] == last_complete_month(datetime.now(UTC).date())
+    for period in ("2026-13", "2026-1", "november", ""):
+        refused = call("getKpiReport", query={"period": period})
+        assert refused.status == 400, (period, refused.body)
+        assert refused.body["errors"][0]["field"].endswith("period"), refused.body
+    unknown = call("getKpiReport", query={"month": "2026-11"})
+    assert unknown.status == 400 and "month" in str(unknown.body)

@@ -19,6 +19,15 @@ class S3Bucket:
         with path.open("rb") as body:
             aws.client("s3").put_object(Bucket=self.name, Key=key, Body=body)
 
+    def get(self, key: str) -> bytes | None:
+        """The object's content, or None when there is none."""
+        try:
+            answer = aws.client("s3").get_object(Bucket=self.name, Key=key)
+        except aws.client("s3").exceptions.NoSuchKey:
+            return None
+        body: bytes = answer["Body"].read()
+        return body
+
     def keys(self, prefix: str) -> Iterator[str]:
         for page in aws.client("s3").get_paginator("list_objects_v2").paginate(Bucket=self.name, Prefix=prefix):
             for found in page.get("Contents", []):

@@ -4,7 +4,8 @@ replaces the tenant's partition of the dataset.
 Rows stream to a JSON-lines file on local disk, then DuckDB copies that file into Parquet (`parquet`: it reads and
 writes in chunks), so memory stays bounded whatever the tenant's size; the file is then put in the bucket at
 `dataset=<name>/tenant=<id>/dt=<day>/data.parquet`, and every other object of the tenant's dataset is deleted: the
-partition holds the latest refresh only, so an erased record leaves at the next one.
+partition holds the latest refresh only, so an erased record leaves at the next one. The tenant's headline figures
+are then computed over the files just written and put beside them (rapport.analytics.headline).
 
 Personal fields: `hash` (the default) writes HMAC-SHA256 of the trimmed, lower-cased value under a key derived from
 the stack's secret (rapport.sealing), so one email hashes alike in contacts and leads and analysts can still join
@@ -22,15 +23,22 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from rapport import sealing
-from rapport.analytics import parquet
+from rapport.analytics import headline, parquet
 from rapport.analytics.datasets import DATASETS, ColumnType, Dataset, Row
+from rapport.analytics.headline import Headline, MonthFigures, month_of
+from rapport.analytics.queries import queries
+from rapport.analytics.sql import open_catalog, run
 from rapport.orders.churn import PersonalFields
+
+if TYPE_CHECKING:
+    from duckdb import DuckDBPyConnection
 
 HASH_PURPOSE = b"rapport analytics personal fields"
 DATASET_PREFIX = "dataset="
+EXPORTS = "exports"  # the work folder's copy of what the refresh put in the bucket, laid out as the bucket is
 
 
 class Bucket(Protocol):
@@ -59,15 +67,24 @@ class Exported:
 
 
 def export_tenant(tenant_id: str, now: datetime, personal: PersonalFields, bucket: Bucket) -> list[Exported]:
-    """Refresh every dataset of the tenant as of `now`."""
-    with tempfile.TemporaryDirectory(prefix="rapport-export-") as work:
-        return [export_dataset(found, tenant_id, now.date(), personal, bucket, Path(work)) for found in DATASETS]
+    """Refresh every dataset of the tenant as of `now`, then its headline figures (rapport.analytics.headline)."""
+    with tempfile.TemporaryDirectory(prefix="rapport-export-") as folder:
+        work = Path(folder)
+        done = [export_dataset(found, tenant_id, now.date(), personal, bucket, work) for found in DATASETS]
+        with open_catalog(work / EXPORTS) as db:
+            figures = headline_of(db, tenant_id, now)
+        target = work / "headline.json"
+        target.write_text(figures.model_dump_json(), encoding="utf-8")
+        bucket.put(headline.headline_key(tenant_id), target)
+        return done
 
 
 def export_dataset(
     dataset: Dataset, tenant_id: str, day: date, personal: PersonalFields, bucket: Bucket, work: Path
 ) -> Exported:
-    rows_path, parquet_path = work / f"{dataset.name}.jsonl", work / f"{dataset.name}.parquet"
+    key = object_key(dataset.name, tenant_id, day)
+    rows_path, parquet_path = work / f"{dataset.name}.jsonl", work / EXPORTS / key
+    parquet_path.parent.mkdir(parents=True)
     protect = _protector(dataset, personal)
     count = 0
     with rows_path.open("w", encoding="utf-8") as rows:
@@ -75,7 +92,7 @@ def export_dataset(
             rows.write(json.dumps(protect(row), default=_plain) + "\n")
             count += 1
     parquet.write(dataset.columns, rows_path, parquet_path, work)
-    key = object_key(dataset.name, tenant_id, day)
+    rows_path.unlink()
     bucket.put(key, parquet_path)
     bucket.delete([old for old in bucket.keys(partition_prefix(dataset.name, tenant_id)) if old != key])
     return Exported(dataset.name, count, key)
@@ -102,6 +119,30 @@ def _protector(dataset: Dataset, personal: PersonalFields) -> Callable[[Row], Ro
 
 def utc_naive(instant: str) -> str:
     return datetime.fromisoformat(instant).astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ")
+
+
+def headline_of(db: DuckDBPyConnection, tenant_id: str, as_of: datetime) -> Headline:
+    """The tenant's headline figures from the committed queries, on a catalog of its exports."""
+    months: dict[str, MonthFigures] = {}
+
+    def month(row: dict[str, Any]) -> MonthFigures:
+        return months.setdefault(month_of(row["month"]), MonthFigures())
+
+    for row in _rows(db, "revenue_by_month", tenant_id):
+        month(row).revenue, month(row).orders = row["revenue"], row["orders"]
+    for row in _rows(db, "new_and_lost_customers", tenant_id):
+        month(row).new_customers, month(row).lost_customers = row["new_customers"], row["lost_customers"]
+    deserting = len(_rows(db, "churn_list", tenant_id))
+    return Headline(as_of=as_of, months=months, deserting_customers=deserting)
+
+
+def _rows(db: DuckDBPyConnection, name: str, tenant_id: str) -> list[dict[str, Any]]:
+    columns, rows = run(db, queries()[name], tenant_id)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _month(day: date) -> str:
+    return day.strftime("%Y-%m")
 
 
 def personal_hash(key: bytes, value: str) -> str:

@@ -38,7 +38,6 @@ class ColumnType(StrEnum):
     STRING = "string"
     BIGINT = "bigint"
     DOUBLE = "double"
-    BOOLEAN = "boolean"
     TIMESTAMP = "timestamp"
     DATE = "date"
     MONEY = MONEY

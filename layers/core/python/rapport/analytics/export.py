@@ -63,7 +63,6 @@ def object_key(name: str, tenant_id: str, day: date) -> str:
 class Exported:
     dataset: str
     rows: int
-    key: str
 
 
 def export_tenant(tenant_id: str, now: datetime, personal: PersonalFields, bucket: Bucket) -> list[Exported]:
@@ -95,7 +94,7 @@ def export_dataset(
     rows_path.unlink()
     bucket.put(key, parquet_path)
     bucket.delete([old for old in bucket.keys(partition_prefix(dataset.name, tenant_id)) if old != key])
-    return Exported(dataset.name, count, key)
+    return Exported(dataset.name, count)
 
 
 def _protector(dataset: Dataset, personal: PersonalFields) -> Callable[[Row], Row]:
@@ -129,9 +128,11 @@ def headline_of(db: DuckDBPyConnection, tenant_id: str, as_of: datetime) -> Head
         return months.setdefault(month_of(row["month"]), MonthFigures())
 
     for row in _rows(db, "revenue_by_month", tenant_id):
-        month(row).revenue, month(row).orders = row["revenue"], row["orders"]
+        figures = month(row)
+        figures.revenue, figures.orders = row["revenue"], row["orders"]
     for row in _rows(db, "new_and_lost_customers", tenant_id):
-        month(row).new_customers, month(row).lost_customers = row["new_customers"], row["lost_customers"]
+        figures = month(row)
+        figures.new_customers, figures.lost_customers = row["new_customers"], row["lost_customers"]
     deserting = len(_rows(db, "churn_list", tenant_id))
     return Headline(as_of=as_of, months=months, deserting_customers=deserting)
 
@@ -139,10 +140,6 @@ def headline_of(db: DuckDBPyConnection, tenant_id: str, as_of: datetime) -> Head
 def _rows(db: DuckDBPyConnection, name: str, tenant_id: str) -> list[dict[str, Any]]:
     columns, rows = run(db, queries()[name], tenant_id)
     return [dict(zip(columns, row, strict=True)) for row in rows]
-
-
-def _month(day: date) -> str:
-    return day.strftime("%Y-%m")
 
 
 def personal_hash(key: bytes, value: str) -> str:

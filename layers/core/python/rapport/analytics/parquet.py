@@ -3,7 +3,7 @@ layers/analytics: the API functions never import it).
 
 DuckDB reads the rows in chunks and spills to `work` past `MEMORY_LIMIT`, so a tenant of any size is written in
 bounded memory. Types are Athena's names (rapport.analytics.datasets.ColumnType), written as the Parquet types
-Athena reads them as: strings, int64, doubles, booleans, dates, microsecond timestamps and decimal(18,2).
+Athena reads them as: strings, int64, doubles, dates, microsecond timestamps and decimal(18,2).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ DUCKDB_TYPES = {
     ColumnType.STRING: "VARCHAR",
     ColumnType.BIGINT: "BIGINT",
     ColumnType.DOUBLE: "DOUBLE",
-    ColumnType.BOOLEAN: "BOOLEAN",
     ColumnType.TIMESTAMP: "TIMESTAMP",
     ColumnType.DATE: "DATE",
     ColumnType.MONEY: "DECIMAL(18,2)",

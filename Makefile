@@ -9,7 +9,8 @@ STAGE ?= dev
 LOCAL_ARGS ?=  # e.g. LOCAL_ARGS="--port 3100 --aws-port 4600" to run beside another `make dev`
 # What the synthesized template is made from: `make synth` skips `cdk synth` while their hash (and the stage)
 # matches the one recorded in cdk.out by the last synthesis.
-SYNTH_INPUTS := app.py cdk.json pyproject.toml package-lock.json infra functions layers/core layers/deps/build/.stamp
+SYNTH_INPUTS := app.py cdk.json pyproject.toml package-lock.json infra functions layers/core layers/deps/build/.stamp \
+	layers/analytics/build/.stamp
 SYNTH_STAMP := cdk.out/.inputs-hash
 export JSII_SILENCE_WARNING_UNTESTED_NODE_VERSION := 1
 export JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION := 1
@@ -32,8 +33,9 @@ node_modules/.package-lock.json: package.json package-lock.json
 
 install: $(STAMP) node_modules/.package-lock.json  ## Python venv (runtime + dev deps) and the pinned CDK CLI
 
-layer: $(STAMP)  ## build the deps layer for Lambda (arm64) without Docker
+layer: $(STAMP)  ## build the deps layer and the analytics exporter's layer for Lambda (arm64) without Docker
 	bash layers/deps/build.sh
+	LAYER_PLATFORMS="manylinux2014_aarch64 manylinux_2_28_aarch64" bash layers/deps/build.sh layers/analytics
 
 synth: install layer  ## synthesize the CloudFormation template into cdk.out (offline), unless nothing changed
 	@hash="$$(find $(SYNTH_INPUTS) -type f -not -path '*/__pycache__/*' -print0 | LC_ALL=C sort -z \
@@ -85,4 +87,4 @@ deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credential
 	npx cdk deploy -c stage=$(STAGE) Rapport-$(STAGE)
 
 clean:  ## remove the venv, node_modules, cdk.out, the built layer and the bench's packages
-	rm -rf $(VENV) node_modules cdk.out layers/deps/build .bench
+	rm -rf $(VENV) node_modules cdk.out layers/deps/build layers/analytics/build .bench

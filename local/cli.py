@@ -5,6 +5,7 @@ rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out 
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
+rapport analytics query SQL | rapport analytics kpi NAME --tenant T
 rapport seed --scale N [--tenant T]
 
 The commands that talk to the running `rapport local` find it through the runtime file it writes in its data
@@ -21,6 +22,7 @@ import sys
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,7 @@ from local.runtime.runtime import MAIL, REGION, RUNTIME_FILE, SCHEDULES, SEED, S
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
+from rapport.analytics.queries import queries
 
 DEFAULTS = Options()
 SEED_TIMEOUT = 3600.0  # seconds: 50,000 contacts take minutes
@@ -109,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--to", action="append", help="an envelope recipient (default: the email's To and Cc)")
     _data_dir(receive)
     receive.set_defaults(run=_mail_receive)
+
+    analytics = commands.add_parser("analytics", help="SQL over the running `rapport local`'s analytics exports")
+    analytics_commands = analytics.add_subparsers(required=True, metavar="ACTION")
+    query = analytics_commands.add_parser("query", help="run SQL (Athena's dialect) over the exports with DuckDB")
+    query.add_argument("sql", help="e.g. \"SELECT status, count(*) FROM orders WHERE tenant = 'demo' GROUP BY 1\"")
+    _data_dir(query)
+    query.set_defaults(run=_analytics_query)
+    kpi = analytics_commands.add_parser("kpi", help="run a committed KPI query for a tenant")
+    kpi.add_argument("name", choices=sorted(queries()), help="the query (layers/core/python/rapport/analytics/queries)")
+    kpi.add_argument("--tenant", required=True)
+    _data_dir(kpi)
+    kpi.set_defaults(run=_analytics_kpi)
 
     seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
     seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
@@ -265,6 +280,40 @@ def _consent_link(arguments: argparse.Namespace) -> int:
     link = links.Link(purpose, arguments.tenant, arguments.contact, arguments.channel, arguments.topic, expires)
     path = addresses.PREFERENCES_PATH if confirm else addresses.UNSUBSCRIBE_PATH
     print(f"{endpoints['api']}{path}{links.token(link, secret)}")
+    return 0
+
+
+def _analytics_query(arguments: argparse.Namespace) -> int:
+    from local import analytics
+
+    return _analytics(arguments, lambda s3: analytics.answer(s3, arguments.sql))
+
+
+def _analytics_kpi(arguments: argparse.Namespace) -> int:
+    from local import analytics
+
+    return _analytics(arguments, lambda s3: analytics.kpi(s3, queries()[arguments.name], arguments.tenant))
+
+
+def _analytics(arguments: argparse.Namespace, ask: Callable[[Any], tuple[list[str], list[tuple[Any, ...]]]]) -> int:
+    """Prints the answer of `ask` (given an S3 client of the running runtime) as a table."""
+    import duckdb
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from local import analytics
+
+    try:
+        columns, rows = ask(_client("s3", _running(arguments.data_dir)["aws"]))
+    except (_Refused, analytics.NoExports) as error:
+        print(f"rapport analytics: {error}", file=sys.stderr)
+        return 1
+    except (OSError, BotoCoreError, ClientError) as error:
+        print(f"rapport analytics: rapport local does not answer at its AWS endpoint: {error}", file=sys.stderr)
+        return 1
+    except duckdb.Error as error:
+        print(f"rapport analytics: the SQL failed: {error}", file=sys.stderr)
+        return 1
+    print(analytics.table(columns, rows))
     return 0
 
 

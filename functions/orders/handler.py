@@ -6,7 +6,10 @@ from typing import Annotated, Any, Literal
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
+from rapport import config
 from rapport.accounts.manifest import ACCOUNT
+from rapport.analytics.bucket import S3Bucket
+from rapport.analytics.headline import PERIOD_PATTERN, KpiReport, kpis
 from rapport.api.http import PageOf, caller, create_app, entrypoint, model_response, page_response
 from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.api.settings import register_settings_routes
@@ -136,6 +139,25 @@ def list_customer_report(
 ) -> Response[PageOf[RankedCustomer]]:
     page = reports.customers(caller(app), level=level, sort=sort, tier=tier, limit=limit, cursor=cursor)
     return page_response(page)
+
+
+@app.get(
+    "/reports/kpis",
+    tags=["orders"],
+    operation_id="getKpiReport",
+    summary="Headline figures of a month: revenue, orders, new and lost customers, and the customers deserting now",
+    description="Computed by the hourly analytics export with the committed KPI queries (the SQL Athena runs: "
+    "revenue_by_month, new_and_lost_customers, churn_list), as of `as_of`; zeros and no `as_of` before the first "
+    "export. One read.",
+    responses=responses(200, KpiReport),
+)
+def get_kpi_report(
+    period: Annotated[
+        str | None, Query(pattern=PERIOD_PATTERN, description="The calendar month, YYYY-MM (default: the last one)")
+    ] = None,
+) -> Response[Any]:
+    bucket = S3Bucket(config.current().require("analytics_bucket"))
+    return model_response(kpis(caller(app), period, bucket))
 
 
 lambda_handler = entrypoint(app)

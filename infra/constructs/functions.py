@@ -105,6 +105,8 @@ class FunctionFactory(Construct):
             {**self._common_environment(worker.area), **worker.environment},
             worker.tenancy,
             worker.timeout or TIMEOUT,
+            memory_mb=worker.memory_mb or MEMORY_MB,
+            own_layer=worker.own_layer,
         )
         connect(scope, function, worker)
         self._workers.append(worker)
@@ -116,10 +118,19 @@ class FunctionFactory(Construct):
         return tuple(self._workers)
 
     def _function(
-        self, area: str, description: str, environment: dict[str, str], tenancy: Tenancy, timeout: Duration
+        self,
+        area: str,
+        description: str,
+        environment: dict[str, str],
+        tenancy: Tenancy,
+        timeout: Duration,
+        *,
+        memory_mb: int = MEMORY_MB,
+        own_layer: Path | None = None,
     ) -> lambda_.Function:
         scope = Construct(self, area)
         role = self._role(scope, tenancy)
+        layers = [*self._layers, self._built_layer(scope, area, own_layer)] if own_layer else self._layers
         function = lambda_.Function(
             scope,
             "Function",
@@ -128,8 +139,8 @@ class FunctionFactory(Construct):
             architecture=ARCHITECTURE,
             code=compiled_asset(ROOT / "functions" / area),
             handler=HANDLER,
-            layers=self._layers,
-            memory_size=MEMORY_MB,
+            layers=layers,
+            memory_size=memory_mb,
             timeout=timeout,
             role=role,
             log_group=self._log_group(scope, role),
@@ -194,6 +205,20 @@ class FunctionFactory(Construct):
             "CoreLayer",
             description="Rapport domain core (/opt/python/rapport)",
             code=compiled_asset(ROOT / "layers" / "core"),
+            compatible_runtimes=[RUNTIME],
+            compatible_architectures=[ARCHITECTURE],
+        )
+
+    @staticmethod
+    def _built_layer(scope: Construct, area: str, build: Path) -> lambda_.LayerVersion:
+        """A worker's own layer, built by layers/deps/build.sh like the deps layer (the Makefile's `layer`)."""
+        if not (build / "python").is_dir():
+            raise FileNotFoundError(f"{build} is missing: build it with `make layer`")
+        return lambda_.LayerVersion(
+            scope,
+            "Layer",
+            description=f"Rapport {area}: what only it loads ({build.parent.name}/requirements.txt)",
+            code=compiled_asset(build),
             compatible_runtimes=[RUNTIME],
             compatible_architectures=[ARCHITECTURE],
         )

@@ -135,6 +135,9 @@ class EventWorker:
     tenancy: Tenancy
     environment: Mapping[str, str] = field(default_factory=dict)
     timeout: Duration | None = None  # the factory's, unless it needs longer
+    memory_mb: int | None = None  # the factory's, unless it needs more
+    # A layer of its own (a built folder, e.g. layers/analytics/build), after the shared ones: what only it loads.
+    own_layer: Path | None = None
 
     @property
     def dead_letters_id(self) -> str:

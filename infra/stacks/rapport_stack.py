@@ -1,6 +1,6 @@
 """Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
 events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications, webhooks
-and customer value."""
+and customer value, and the analytics exports."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from aws_cdk import CfnOutput, NestedStack, Stack
 from constructs import Construct
 
 from infra.config import StageConfig
+from infra.constructs.analytics import Analytics
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
 from infra.constructs.consent import Consent
@@ -46,6 +47,7 @@ class RapportStack(Stack):
         CustomerValue(
             self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
         )
+        analytics = Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
@@ -55,6 +57,8 @@ class RapportStack(Stack):
                 "ASSIGNMENT_STATE_MACHINE_ARN", workflows.lead_assignment.state_machine_arn
             )
             workflows.lead_assignment.grant_start_execution(functions["users"])
+        if "orders" in functions:  # GET /reports/kpis reads the analytics export's headline figures
+            analytics.grant_report(functions["orders"])
         webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
             webhooks.grant_api(functions["webhooks"])

@@ -21,8 +21,8 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 # Each crosses tenants in one invocation; its construct says why (infra/constructs/followups.py, events.py,
-# customer_value.py, consent.py): a sweep over every tenant, or the stream that mixes them.
-CROSS_TENANT = {"publisher", "reminders", "digest", "customer_ranking", "sms_stops"}
+# customer_value.py, consent.py, analytics.py): a sweep over every tenant, or the stream that mixes them.
+CROSS_TENANT = {"publisher", "reminders", "digest", "customer_ranking", "sms_stops", "analytics_export"}
 SCANS = (
     "dynamodb:Scan",
     "dynamodb:PartiQLSelect",

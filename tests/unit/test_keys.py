@@ -44,7 +44,7 @@ def test_every_partition_key_starts_with_the_tenant():
         task_store.index_keys(tenant, "3", "user-1", "open", "2026-11-23T09:00:00Z", deleted=False),
     ]
     partitions += [partition for entry in index_keys for partition in partitions_of(entry)]
-    assert len(partitions) == 6 + 4 + 7 + 1
+    assert len(partitions) == 6 + 4 + 7 + 2
     assert all(value.startswith(f"T#{tenant}#") for value in partitions)
 
 

@@ -31,6 +31,13 @@ LATENESS_FACTOR = 2
 SECONDS_PER_DAY = 86400
 
 
+class PersonalFields(StrEnum):
+    """How the analytics exports write names, emails, phones and addresses (rapport.analytics.export)."""
+
+    HASH = "hash"
+    DROP = "drop"
+
+
 class AnalyticsSettings(StrictModel):
     churn_drop_percent: StrictInt = Field(
         default=40, ge=1, le=100, description="The drop of monthly revenue, in %, that makes a customer deserting"
@@ -41,6 +48,11 @@ class AnalyticsSettings(StrictModel):
     )
     lost_after_days: StrictInt = Field(
         default=180, ge=1, le=3660, description="Days without an order after which a customer is lost"
+    )
+    personal_fields: PersonalFields = Field(
+        default=PersonalFields.HASH,
+        description="How the analytics exports write names, emails, phones and addresses: hash (a keyed hash, "
+        "the same for the same value, so they still join and count) or drop (left empty)",
     )
 
 

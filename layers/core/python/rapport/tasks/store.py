@@ -6,11 +6,13 @@
 |       | time (trashed tasks leave it)               |                                     |                      |
 | gsi1  | open tasks' pending reminders, by time      | T#<t>#TASK#REMIND                   | <reminder at>#<id>   |
 | gsi3  | open tasks with a due time, by due time     | T#<t>#TASK#DUE                      | <due at>#<id>        |
+| gsi4  | the tenant's live tasks, by id              | T#<t>#TASK                          | <id>                 |
 
-The last two are what the unattended jobs read (rapport.followups: the reminder sweep, the daily digest's overdue
+gsi1 and gsi3 are what the unattended jobs read (rapport.followups: the reminder sweep, the daily digest's overdue
 tasks): a task that is done, cancelled or trashed leaves them, and changing `reminder_at` moves it, in the task's
-own write. An open task with a contact has a summary `D#TASK#<due at or ~>#<id>` (kind `TASK`) in the contact's
-partition, for its 360 view.
+own write. gsi4 is what the analytics export walks (rapport.analytics.datasets): a trashed task leaves it, and a
+task written before it existed joins it at its next write. An open task with a contact has a summary
+`D#TASK#<due at or ~>#<id>` (kind `TASK`) in the contact's partition, for its 360 view.
 """
 
 from __future__ import annotations
@@ -56,6 +58,7 @@ def index_keys(
 
     While the task is `open_` (open or in progress): gsi1, its pending reminder in the tenant's reminder
     partition, and gsi3, its due time in the tenant's open tasks by due time (the daily digest's overdue tasks).
+    gsi4: every live task of the tenant.
     """
     if deleted or not assignee_id:
         return IndexKeys()
@@ -68,6 +71,8 @@ def index_keys(
         gsi2sk=f"{due_at or NO_DUE_DATE}#{task_id}",
         gsi3pk=_due_pk(tenant_id) if dated else None,
         gsi3sk=keys.timed_sk(due_at, task_id) if dated and due_at else None,
+        gsi4pk=keys.list_pk(tenant_id, TASK),
+        gsi4sk=task_id,
     )
 
 
@@ -84,6 +89,11 @@ def reminders_between(tenant_id: str, start: str, end: str) -> IndexQuery:
 def due_before(tenant_id: str, end: str) -> IndexQuery:
     """Open tasks due at or before `end`."""
     return IndexQuery("gsi3", _due_pk(tenant_id), end=_through(end))
+
+
+def of_tenant(tenant_id: str) -> IndexQuery:
+    """The tenant's live tasks, by id."""
+    return IndexQuery("gsi4", keys.list_pk(tenant_id, TASK))
 
 
 def _through(at: str) -> str:

@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import contexts, merge_patch, normalize, pagination
+from rapport import contexts, field_history, merge_patch, normalize, pagination
 from rapport.auth import Action, Caller, Ownership
 from rapport.contexts import Kind
 from rapport.dal import access, repository
@@ -45,6 +45,7 @@ from rapport.errors import (
     PreconditionFailed,
     dotted_path,
 )
+from rapport.field_history import RecordChange
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
 
@@ -286,6 +287,13 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         return Page(
             items=[self.out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
+        )
+
+    def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[RecordChange]:
+        """Every change of the record, newest first (rapport.field_history): for whoever may read it."""
+        caller.require(self.resource, Action.READ)
+        return field_history.read(
+            caller.tenant_id, self.kind, record_id, query=f"{self.resource}:history", limit=limit, cursor=cursor
         )
 
     def find_by_name(

@@ -398,7 +398,7 @@ class DealService(RecordService[DealCreate, Deal]):
             found = store.deals_by_close_date(tenant)
         return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
-    def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
+    def stage_history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
         """The deal's stage transitions, oldest first (one Query); 404 for a deal the tenant does not have."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "deals:history", {"deal_id": record_id})

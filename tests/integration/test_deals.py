@@ -25,7 +25,7 @@ def test_create_answers_201_with_the_pipelines_first_stage_and_defaults(pipe):
     body = {"name": "Acme renewal", "amount": "48000.5", "pipeline_id": pipe["id"], "close_date": "2026-12-15"}
     with dynamodb_requests() as requests:
         reply = call("createDeal", body=body, headers={"Idempotency-Key": None})
-    assert requests == ["BatchGetItem", "TransactWriteItems"]
+    assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"]  # the custom fields, pipeline and rates
     assert reply.status == 201, reply.body
     created = reply.body
     assert reply.headers["location"] == f"/deals/{created['id']}" and reply.etag == '"1"'

@@ -17,6 +17,10 @@ from pydantic import (
     Field,
     PlainSerializer,
     PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
     StringConstraints,
     WithJsonSchema,
 )
@@ -87,6 +91,29 @@ Email = Annotated[
 ]
 Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normalize.phone)]
 Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(normalize.domain)]
+
+
+# A record's custom fields (rapport.custom_fields): values by key, checked against the tenant's definitions by the
+# record's service. Here only their shape, so that every record model takes them the same way.
+CUSTOM_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+CustomKey = Annotated[str, StringConstraints(pattern=CUSTOM_KEY_PATTERN)]
+CustomText = Annotated[StrictStr, StringConstraints(max_length=2000)]
+CustomValue = CustomText | StrictBool | StrictInt | StrictFloat | Annotated[list[CustomText], Field(max_length=200)]
+# Which JSON type a value takes is its field's, which the tenant defines: the schema says so, and the record's service
+# checks each value, strictly, against its field (a string is no number, a number no boolean).
+CustomValues = Annotated[
+    dict[CustomKey, CustomValue],
+    Field(max_length=100),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": CUSTOM_KEY_PATTERN},
+            "additionalProperties": {"description": "A value of its field's type (`GET /custom-fields`)"},
+            "maxProperties": 100,
+            "description": "The tenant's custom fields by key: each value of its field's type; null removes one",
+        }
+    ),
+]
 
 
 def _country(code: str) -> str:

@@ -324,10 +324,6 @@ def test_null_removes_the_whole_object_and_keeps_the_rest(route, path):
     assert {key: reply.body.get(key) for key in untouched} == {key: before[key] for key in untouched}
 
 
-def task(fields: dict[str, Any]) -> str:
-    return str(create("createTask", title="Call back", **fields)["id"])
-
-
 @pytest.mark.parametrize(
     ("operation", "make", "field"),
     [

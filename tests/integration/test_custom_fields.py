@@ -142,6 +142,9 @@ def test_values_are_kept_in_canonical_form(defined):
         ("hotline", "020 7946 0958"),
         ("customer_code", 7),
         ("nickname", "Ada"),
+        ("segment", {"tier": "smb"}),
+        ("interests", ["crm", 5]),
+        ("customer_code", "x" * 2001),
     ],
 )
 def test_a_wrong_value_is_refused_naming_its_field_on_create_and_patch(defined, key: str, value: Any):

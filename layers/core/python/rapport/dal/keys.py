@@ -90,7 +90,8 @@ a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the template
 puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
-team's or a service queue's round-robin turn, rapport.assignment.store).
+team's or a service queue's round-robin turn, rapport.assignment.store; the custom fields' usage counts,
+rapport.custom_fields.store, whose unique values' guards are `UNIQ#CUSTOM#<family>#<key>#<value>`).
 
 Field history (rapport.field_history): every change of a record, kept by a worker from its domain events in a
 partition of its own, `T#<t>#HISTORY#<KIND>#<id>` / `V#<version, 12 digits>` (`FieldChangesItem`: who, when, what

@@ -4,10 +4,13 @@ uniqueness, existence and chosen options are kept while records use them (ONE Qu
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import boto3  # type: ignore[import-untyped]
 import pytest
 
+from rapport import config
 from tools.lambda_api import Reply, Staff, call
 from tools.metering import dynamodb_requests
 
@@ -274,3 +277,33 @@ def test_every_family_checks_requires_and_guards_its_values(family: str):
     other_family = next(name for name in ("accounts", "contacts") if name != family)
     elsewhere = call(FAMILIES[other_family][0], staff, body={**FAMILIES[other_family][2], "custom": {"code": "X"}})
     assert elsewhere.status == 422 and fields_at_fault(elsewhere) == ["custom.code"]  # not a field of theirs
+
+
+SUBMISSION = {"email": "kj@orbit.example", "consent": {"email": {"status": "opted_in", "at": "2026-11-22T08:59:30Z"}}}
+REQUIRED = {"key": "code", "label": "Code", "type": "text", "required": True}
+
+
+def test_what_no_person_fills_in_needs_no_required_field_but_its_values_are_checked(monkeypatch: pytest.MonkeyPatch):
+    """A conversion (contact, account, deal) and a web form's lead are made by Rapport, not typed by someone who
+    could fill the tenant's required fields in: those are asked of people creating through the API only."""
+    families = ("accounts", "contacts", "leads", "deals", "tasks", "cases")
+    assert define({family: [REQUIRED] for family in families}).status == 200
+    pipeline = call("createPipeline", Staff().as_("manager"), headers=NO_KEY).body
+    lead = call("createLead", body={"last_name": "Hopper", "company": "Navy", "custom": {"code": "L-1"}})
+    assert lead.status == 201, lead.body
+    deal = {"name": "First order", "amount": "100.00", "pipeline_id": pipeline["id"], "close_date": "2027-01-31"}
+    converted = call("convertLead", record_id=lead.body["id"], body={"deal": deal})
+    assert converted.status == 200, converted.body
+    plan = f"web-forms-{uuid.uuid4()}"  # the plan id is cached per process by name
+    boto3.client("apigateway").create_usage_plan(name=plan)
+    monkeypatch.setenv("USAGE_PLAN_NAME", plan)
+    config.reload()
+    try:
+        form = call("createWebForm", ADMIN, body={"name": "Demo request"}, headers=NO_KEY).body
+        key = {"apiKeyId": form["api_key_id"]}
+        submitted = call("createPublicLead", None, body=SUBMISSION, identity=key)
+    finally:
+        monkeypatch.undo()
+        config.reload()
+    assert submitted.status == 202, submitted.body["errors"]
+    assert call("createTask", body={"title": "Call"}, headers=NO_KEY).status == 422  # a person: asked

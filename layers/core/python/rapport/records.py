@@ -170,16 +170,21 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def create(self, caller: Caller, payload: CreateT) -> OutT:
         caller.require(self.resource, Action.CREATE)
-        return self.create_as(caller.tenant_id, caller.user_id, payload)
+        return self._create(caller.tenant_id, caller.user_id, payload, complete=True)
 
     def create_as(self, tenant_id: str, actor: str, payload: BaseModel) -> OutT:
-        """Create for `actor` without a role check: for requests authorized another way (a web form's key)."""
-        record, changes, custom = self._new_record(tenant_id, actor, payload)
+        """Create for `actor` without a role check: for requests authorized another way (a web form's key) and
+        for workflows, which cannot fill in the tenant's required custom fields (their values are still checked)."""
+        return self._create(tenant_id, actor, payload, complete=False)
+
+    def _create(self, tenant_id: str, actor: str, payload: BaseModel, *, complete: bool) -> OutT:
+        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=complete)
         return self._write(record, None, changes, custom=custom)
 
     def stage_create(self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel) -> Record:
-        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`)."""
-        record, changes, custom = self._new_record(tenant_id, actor, payload)
+        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`): for writes of
+        several records (a conversion, a workflow), which ask no required custom field."""
+        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=False)
         self._stage(work, record, changes, None, custom)
         return record
 
@@ -195,8 +200,11 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     def _custom_fields(self, tenant_id: str) -> Sequence[CustomField] | None:
         return custom_fields.definitions(tenant_id, self.resource) if self.has_custom_fields else None
 
-    def _with_custom(self, fields: Sequence[CustomField] | None, data: dict[str, Any]) -> dict[str, Any]:
-        return data if fields is None else custom_fields.checked(self.resource, fields, data)
+    def _with_custom(
+        self, fields: Sequence[CustomField] | None, data: dict[str, Any], *, complete: bool = True
+    ) -> dict[str, Any]:
+        """`data` with its custom values checked; `complete`: its required custom fields too."""
+        return data if fields is None else custom_fields.checked(self.resource, fields, data, complete=complete)
 
     def _custom_guards(self, fields: Sequence[CustomField] | None, data: Mapping[str, Any]) -> dict[Guard, str]:
         return {} if fields is None else custom_fields.guards(self.resource, fields, data)
@@ -223,10 +231,11 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         custom_fields.stage_usage(work, record.tenant_id, self.resource, fields, before, after)
 
     def _new_record(
-        self, tenant_id: str, actor: str, payload: BaseModel
+        self, tenant_id: str, actor: str, payload: BaseModel, *, complete: bool
     ) -> tuple[Record, Changes, Sequence[CustomField] | None]:
         custom = self._custom_fields(tenant_id)
-        data = self._with_custom(custom, self._validated(payload.model_dump(mode="json", exclude_none=True)))
+        data = self._validated(payload.model_dump(mode="json", exclude_none=True))
+        data = self._with_custom(custom, data, complete=complete)
         data = self.derive(tenant_id, data, None)
         now = utc_now()
         record = Record(

@@ -68,9 +68,10 @@ def definitions(tenant_id: str, family: str) -> Sequence[CustomField]:
     return DOCUMENT.read(tenant_id).content.of(family)
 
 
-def checked(family: str, fields: Sequence[CustomField], data: Mapping[str, Any]) -> dict[str, Any]:
-    """`data` with its `custom` values in canonical form (absent when none): a 422 naming `custom.<key>` else."""
-    found = values.checked(family, fields, data.get(values.FIELD) or {})
+def checked(family: str, fields: Sequence[CustomField], data: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:
+    """`data` with its `custom` values in canonical form (absent when none): a 422 naming `custom.<key>` else;
+    `complete`: a required field without a value is one too."""
+    found = values.checked(family, fields, data.get(values.FIELD) or {}, complete=complete)
     rest = {name: value for name, value in data.items() if name != values.FIELD}
     return {**rest, values.FIELD: found} if found else rest
 

@@ -115,9 +115,11 @@ def _empty(value: Any) -> bool:
     return value is None or value == "" or value == []
 
 
-def checked(family: str, definitions: Sequence[Definition], values: Mapping[str, Any]) -> dict[str, Any]:
+def checked(
+    family: str, definitions: Sequence[Definition], values: Mapping[str, Any], *, complete: bool
+) -> dict[str, Any]:
     """`values` in canonical form, without the empty ones; a 422 naming each `custom.<key>` at fault (a key the
-    family does not define, a value not of its field's type, a required field without a value)."""
+    family does not define, a value not of its field's type, and, `complete`, a required field without a value)."""
     defined = {definition.key: definition for definition in definitions}
     errors: list[FieldError] = []
     found: dict[str, Any] = {}
@@ -135,7 +137,8 @@ def checked(family: str, definitions: Sequence[Definition], values: Mapping[str,
     errors += [
         FieldError(f"{FIELD}.{definition.key}", f"is required ({definition.label})", "missing")
         for definition in definitions
-        if definition.required
+        if complete
+        and definition.required
         and definition.key not in found
         and not any(error.field == f"{FIELD}.{definition.key}" for error in errors)
     ]

@@ -95,15 +95,18 @@ class DealService(RecordService[DealCreate, Deal]):
 
     def create(self, caller: Caller, payload: DealCreate) -> Deal:
         work = UnitOfWork()
-        record, parents = self.stage_deal(work, caller, payload)
+        record, parents = self.stage_deal(work, caller, payload, complete=True)
         return self._finish(work, record, parents)
 
-    def stage_deal(self, work: UnitOfWork, caller: Caller, payload: DealCreate) -> tuple[Record, dict[Parent, str]]:
-        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of."""
+    def stage_deal(
+        self, work: UnitOfWork, caller: Caller, payload: DealCreate, *, complete: bool = False
+    ) -> tuple[Record, dict[Parent, str]]:
+        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of.
+        `complete`: its required custom fields are asked (a conversion cannot fill them in)."""
         caller.require(self.resource, Action.CREATE)
         changes = payload.model_dump(mode="json", exclude_none=True)
         custom = self._custom_fields(caller.tenant_id)
-        data = self._with_custom(custom, self._validated(changes))
+        data = self._with_custom(custom, self._validated(changes), complete=complete)
         data.setdefault("owner_id", caller.user_id)
         pipeline, table = store.pipeline_and_rates(caller.tenant_id, data["pipeline_id"], rates=True)
         now = utc_now()

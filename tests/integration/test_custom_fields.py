@@ -307,3 +307,12 @@ def test_what_no_person_fills_in_needs_no_required_field_but_its_values_are_chec
         config.reload()
     assert submitted.status == 202, submitted.body["errors"]
     assert call("createTask", body={"title": "Call"}, headers=NO_KEY).status == 422  # a person: asked
+
+
+def test_a_document_too_large_for_one_item_is_refused_naming_its_largest_family():
+    options = [f"option {number:03d} " + "x" * 80 for number in range(200)]
+    fields = [{"key": f"f{number}", "label": "F", "type": "enum", "options": options} for number in range(10)]
+    reply = define({"contacts": fields, "tasks": fields[:1]})
+    assert reply.status == 422, reply.body
+    assert fields_at_fault(reply) == ["contacts"]
+    assert call("getCustomFields", ADMIN).body["version"] == 0

@@ -9,6 +9,7 @@ applies to records written from then on): the document is read then, one GetItem
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,14 +17,27 @@ from rapport.custom_fields import store, values
 from rapport.custom_fields.manifest import CUSTOM_FIELDS
 from rapport.custom_fields.models import CustomField, CustomFields
 from rapport.dal.repository import Guard, UnitOfWork
-from rapport.errors import Conflict, FieldError
+from rapport.errors import Conflict, FieldError, InvalidInput
 from rapport.settings import SettingsDocument
 
 FAMILIES = tuple(CustomFields.model_fields)
+# A settings item and its history entry (before and after) stay far below DynamoDB's 400 KB.
+MAX_DOCUMENT_CHARACTERS = 100_000
 GUARD_VALUE_BYTES = 512  # longer unique values are guarded by their digest (keys stay far below DynamoDB's limit)
 
 
 class CustomFieldsDocument(SettingsDocument[CustomFields]):
+    def validate(self, key: str | None, content: CustomFields) -> CustomFields:
+        """A document one item holds, with room for its history entry (what a save changed, before and after)."""
+        sizes = {family: len(json.dumps(content.model_dump(mode="json")[family])) for family in FAMILIES}
+        if sum(sizes.values()) > MAX_DOCUMENT_CHARACTERS:
+            largest = max(sizes, key=lambda family: sizes[family])
+            raise InvalidInput.of(
+                largest,
+                f"the custom fields take more than {MAX_DOCUMENT_CHARACTERS} characters: fewer options or fields",
+            )
+        return content
+
     def check(self, tenant_id: str, key: str | None, current: CustomFields, content: CustomFields) -> None:
         used = store.usage(tenant_id)
         errors = [

@@ -46,7 +46,7 @@ def test_patches_trash_and_restore_show_newest_first(staff: Staff) -> None:
     page = sales.get(f"{path}/history", params={"limit": 2}).json()
     assert [entry["version"] for entry in page["items"]] == [5, 4] and page["next_cursor"]
     problem(staff("admin", tenant="someone-else").get(f"{path}/history"), 404)
-    problem(sales.get(f"{path}/history", params={"limit": 0}), 422)
+    problem(sales.get(f"{path}/history", params={"limit": 0}), 400)
 
 
 def test_an_erased_record_s_history_goes_with_it(staff: Staff) -> None:
@@ -56,4 +56,4 @@ def test_an_erased_record_s_history_goes_with_it(staff: Staff) -> None:
     path = f"/accounts/{created.json()['id']}"
     _history(admin, path, 1)
     assert admin.delete(path, params={"permanent": "true"}).status_code == 204
-    problem(admin.get(f"{path}/history"), 404)
+    eventually(lambda: admin.get(f"{path}/history").status_code == 404)  # once the worker has the erasure

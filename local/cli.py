@@ -3,6 +3,7 @@ fill it with data.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
+rapport token --customer --tenant T --contact C [--email E] [--expires-in SECONDS]
 rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
 rapport seed --scale N [--tenant T]
@@ -60,8 +61,10 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="print an ID token the local API accepts")
     token.add_argument("--tenant", required=True)
-    token.add_argument("--user", required=True, help="the user id (the token's sub)")
-    token.add_argument("--groups", required=True, help="comma-separated: admin, manager, sales, support, marketing")
+    token.add_argument("--user", help="the user id (the token's sub); a staff token")
+    token.add_argument("--groups", help="comma-separated: admin, manager, sales, support, marketing")
+    token.add_argument("--customer", action="store_true", help="a customer's token, for the portal's routes")
+    token.add_argument("--contact", help="the contact the customer is (with --customer)")
     token.add_argument("--email")
     token.add_argument("--expires-in", type=int, default=DEFAULT_LIFETIME, help="seconds (default %(default)s)")
     _data_dir(token)
@@ -146,6 +149,16 @@ def _local(arguments: argparse.Namespace) -> int:
 
 def _token(arguments: argparse.Namespace) -> int:
     issuer = TokenIssuer.of(DataDir(arguments.data_dir.resolve()), REGION)
+    if arguments.customer:
+        if not arguments.contact or arguments.user or arguments.groups:
+            print("rapport token: a customer's token takes --contact (and no --user or --groups)", file=sys.stderr)
+            return 2
+        email, lifetime = arguments.email, arguments.expires_in
+        print(issuer.mint_customer(tenant=arguments.tenant, contact=arguments.contact, email=email, lifetime=lifetime))
+        return 0
+    if not arguments.user or arguments.groups is None or arguments.contact:
+        print("rapport token: a staff token takes --user and --groups (a customer's: --customer)", file=sys.stderr)
+        return 2
     groups = [group.strip() for group in arguments.groups.split(",") if group.strip()]
     print(
         issuer.mint(

@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import parse_qsl, unquote
 
-from infra.openapi import CUSTOMER_AUTHORIZER
 from local.runtime.api import ERROR_TYPES, Method, Mock, RestApi
 from local.runtime.template import ACCOUNT_ID
-from local.runtime.tokens import UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
+from local.runtime.tokens import CUSTOMER_AUTHORIZER, UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
 from local.runtime.workers import FunctionError
 
 log = logging.getLogger("rapport.local")

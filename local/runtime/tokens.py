@@ -31,6 +31,7 @@ KEY_NAME = "token-signing-key"
 CLIENT_ID = "rapport-local-web-client"
 PORTAL_CLIENT_ID = "rapport-local-portal-client"
 STAFF_POOL = "RapportLocal"
+CUSTOMER_AUTHORIZER = "customers"  # the portal authorizer's name (infra.openapi's; tests/local checks they agree)
 CUSTOMER_POOL = "RapportLocalCustomers"
 DEFAULT_LIFETIME = 3600  # seconds, as the stack's web client issues ID tokens
 UNAUTHORIZED = "Unauthorized"

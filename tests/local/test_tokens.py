@@ -79,3 +79,10 @@ def test_a_customer_token_names_the_tenant_and_contact_and_only_the_customer_poo
         ISSUER.verify(token)
     with pytest.raises(InvalidToken):
         ISSUER.for_customers().verify(_mint())
+
+
+def test_the_customer_authorizer_s_name_is_the_stack_s() -> None:
+    from infra import openapi
+    from local.runtime import tokens
+
+    assert tokens.CUSTOMER_AUTHORIZER == openapi.CUSTOMER_AUTHORIZER

@@ -44,7 +44,10 @@ def test_public_operations_take_an_api_key_or_nothing_the_portal_s_a_customer_to
     kb = {("get", "/public/{tenant_slug}/kb/articles"), ("get", "/public/{tenant_slug}/kb/articles/{slug}")}
     portal = {key for key in public if key[1].startswith("/portal/")}
     assert len(portal) == 13 and all(public[key] == [{"customer": []}] for key in portal)
-    expected = {("post", "/public/leads"): [{"api_key": []}], **{key: [] for key in kb | links}}
+    expected: dict[tuple[str, str], list[dict[str, list[str]]]] = {
+        ("post", "/public/leads"): [{"api_key": []}],
+        **{key: [] for key in kb | links},
+    }
     assert {key: security for key, security in public.items() if key not in portal} == expected
     assert document["components"]["securitySchemes"]["customer"] == {
         "type": "http",

@@ -10,9 +10,9 @@ NO_KEY: dict[str, str | None] = {"Idempotency-Key": None}
 
 
 def operations(account_id: str) -> list[Operation]:
-    admin = Staff(tenant="portal-bench", groups=("admin",))
+    admin = Staff(groups=("admin",))
     contact = create("createContact", admin, last_name="Portal", email="portal@bench.example", account_id=account_id)
-    customer = Customer(tenant="portal-bench", contact=contact["id"])
+    customer = Customer(tenant=admin.tenant, contact=contact["id"])
     case = create("createCase", admin, subject="Where is my parcel?", contact_id=contact["id"])
     call("addCaseMessage", admin, record_id=case["id"], body={"body": "On its way.", "visibility": "public"})
     case_path = {"record_id": case["id"]}

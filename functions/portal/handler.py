@@ -160,7 +160,7 @@ def get_case(record_id: RecordIdParam) -> Response[PortalCase]:
     operation_id="closePortalCase",
     summary="Close your case",
     openapi_extensions=PORTAL,
-    responses=responses(200, PortalCase, 409),
+    responses=responses(200, PortalCase, 409, 412),
 )
 def close_case(record_id: RecordIdParam) -> Response[PortalCase]:
     return _ok(service.close_case(customer(app), record_id))
@@ -172,7 +172,7 @@ def close_case(record_id: RecordIdParam) -> Response[PortalCase]:
     operation_id="reopenPortalCase",
     summary="Reopen your resolved or closed case",
     openapi_extensions=PORTAL,
-    responses=responses(200, PortalCase, 409),
+    responses=responses(200, PortalCase, 409, 412),
 )
 def reopen_case(record_id: RecordIdParam) -> Response[PortalCase]:
     return _ok(service.reopen_case(customer(app), record_id))

@@ -246,6 +246,8 @@ def test_a_customer_records_their_consent_with_source_portal(world: World) -> No
     assert [(entry["status"], entry["source"], entry["recorded_by"]) for entry in history] == [
         ("opted_out", "portal", f"contact:{world.own.contact}")
     ]
+    unknown = call("putPortalConsent", world.own, body={"channel": "email", "topic": "nope", "status": "opted_in"})
+    assert unknown.status == 422 and unknown.body["errors"][0]["field"] == "topic", unknown.body
     pending = call("putPortalConsent", world.own, body={"channel": "email", "status": "pending"})
     assert pending.status == 422 and pending.body["errors"][0]["field"] == "status"
     forged = call("putPortalConsent", world.own, body={"channel": "email", "status": "opted_in", "source": "api"})
@@ -258,6 +260,8 @@ def test_a_trashed_contact_s_customer_gets_404_for_their_profile_and_consent(wor
     assert call("getPortalConsent", world.own).status == 404
     put = call("putPortalConsent", world.own, body={"channel": "email", "status": "opted_in"})
     assert put.status == 404, put.body
+    opened = call("createPortalCase", world.own, body={"subject": "Still there?"}, headers=NO_KEY)
+    assert opened.status == 404, opened.body
 
 
 def test_appointments_are_the_customer_s_scheduled_ones_without_staff_fields(world: World) -> None:

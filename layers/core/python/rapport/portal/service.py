@@ -9,6 +9,7 @@ write is recorded as made by `contact:<id>` (rapport.auth.Customer.actor), on th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,7 +28,7 @@ from rapport.contacts.service import contacts
 from rapport.dal import repository
 from rapport.dal.access import IndexQuery
 from rapport.dal.repository import Record, UnitOfWork
-from rapport.errors import Conflict, NotFound, PreconditionFailed
+from rapport.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
 from rapport.kb.models import PublicArticle
 from rapport.kb.service import articles
 from rapport.pagination import Page
@@ -90,11 +91,17 @@ def my_consent(customer: Customer) -> ContactConsent:
 
 
 def record_consent(customer: Customer, change: PortalConsentChange, proof: Proof) -> ContactConsent:
-    """The customer's own say on a channel or topic, recorded with source `portal` (and in the ledger)."""
+    """The customer's own say on a channel or topic, recorded with source `portal` (and in the ledger). A topic the
+    tenant does not offer is a 422 naming `topic` (the contact's validation names its own path to it)."""
     recorded = ConsentChange(
         **change.model_dump(), **proof.model_dump(), basis=LegalBasis.CONSENT, source=ConsentSource.PORTAL
     )
-    return consent.record_customer_change(customer, recorded).consent or ContactConsent()
+    try:
+        return consent.record_customer_change(customer, recorded).consent or ContactConsent()
+    except InvalidInput as refused:
+        if not all(error.field.startswith("consent.topics.") for error in refused.errors):
+            raise
+        raise InvalidInput(refused.detail, [replace(error, field="topic") for error in refused.errors]) from refused
 
 
 # Their cases
@@ -154,12 +161,15 @@ def get_case(customer: Customer, case_id: str) -> PortalCase:
 
 
 def open_case(customer: Customer, payload: PortalCaseCreate) -> PortalCase:
-    """A new case of the customer's, from the portal (routed and timed like any other)."""
-    created = cases.create_as(
-        customer.tenant_id,
-        customer.actor,
-        CaseCreate(**payload.model_dump(), channel=CaseChannel.PORTAL, contact_id=customer.contact_id),
-    )
+    """A new case of the customer's, from the portal (routed and timed like any other); a 404 once their contact is
+    in the trash (the case service refuses a case of a contact that is not live)."""
+    case = CaseCreate(**payload.model_dump(), channel=CaseChannel.PORTAL, contact_id=customer.contact_id)
+    try:
+        created = cases.create_as(customer.tenant_id, customer.actor, case)
+    except InvalidInput as refused:
+        if any(error.field == "contact_id" for error in refused.errors):
+            raise NotFound("Your contact record is no longer on file.") from refused
+        raise
     return PortalCase.model_validate(created.model_dump())
 
 

@@ -4,6 +4,8 @@ fill it with data.
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport token --customer --tenant T --contact C [--email E] [--expires-in SECONDS]
+rapport portal sign-in --user-name SLUG/EMAIL; rapport portal answer --session S --code C
+rapport mail outbox
 rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
 rapport seed --scale N [--tenant T]
@@ -26,7 +28,19 @@ from pathlib import Path
 from typing import Any
 
 from local.runtime.aws import PortInUse
-from local.runtime.runtime import MAIL, REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
+from local.runtime.runtime import (
+    ANSWER,
+    MAIL,
+    OUTBOX,
+    REGION,
+    RUNTIME_FILE,
+    SCHEDULES,
+    SEED,
+    SEED_TENANT,
+    SIGN_IN,
+    Options,
+    serve,
+)
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
@@ -112,6 +126,21 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--to", action="append", help="an envelope recipient (default: the email's To and Cc)")
     _data_dir(receive)
     receive.set_defaults(run=_mail_receive)
+    outbox = mail_commands.add_parser("outbox", help="print the emails SES sent, oldest first")
+    _data_dir(outbox)
+    outbox.set_defaults(run=_mail_outbox)
+
+    portal = commands.add_parser("portal", help="a customer's sign-in to the portal of the running `rapport local`")
+    portal_commands = portal.add_subparsers(required=True, metavar="ACTION")
+    sign_in = portal_commands.add_parser("sign-in", help="sign up if need be and mail a sign-in code")
+    sign_in.add_argument("--user-name", required=True, help="<tenant slug>/<email>")
+    _data_dir(sign_in)
+    sign_in.set_defaults(run=_portal_sign_in)
+    answer = portal_commands.add_parser("answer", help="answer the code: print the customer's ID token")
+    answer.add_argument("--session", required=True)
+    answer.add_argument("--code", required=True)
+    _data_dir(answer)
+    answer.set_defaults(run=_portal_answer)
 
     seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
     seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
@@ -202,6 +231,20 @@ def _mail_receive(arguments: argparse.Namespace) -> int:
         return 1
     query = urllib.parse.urlencode([("to", address) for address in arguments.to or []])
     return _ask_runtime(arguments.data_dir, "POST", f"{MAIL}?{query}", timeout=120, body=raw)
+
+
+def _mail_outbox(arguments: argparse.Namespace) -> int:
+    return _ask_runtime(arguments.data_dir, "GET", OUTBOX, timeout=30)
+
+
+def _portal_sign_in(arguments: argparse.Namespace) -> int:
+    body = json.dumps({"user_name": arguments.user_name}).encode()
+    return _ask_runtime(arguments.data_dir, "POST", SIGN_IN, timeout=60, body=body)
+
+
+def _portal_answer(arguments: argparse.Namespace) -> int:
+    body = json.dumps({"session": arguments.session, "code": arguments.code}).encode()
+    return _ask_runtime(arguments.data_dir, "POST", ANSWER, timeout=60, body=body)
 
 
 def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float, body: bytes | None = None) -> int:

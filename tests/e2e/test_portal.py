@@ -4,6 +4,8 @@ portal and a customer token on a staff route all get nothing."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 import uuid
@@ -89,3 +91,48 @@ def test_rapport_token_mints_a_customer_token(staff: Staff, target: Target, tena
         env={"RAPPORT_DATA_DIR": str(local_runtime.data_dir), "PATH": str(RAPPORT.parent)},
     )
     assert refused.returncode == 2 and "--contact" in refused.stderr
+
+
+def _rapport(local_runtime: LocalRuntime, *arguments: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(  # noqa: S603
+        [str(RAPPORT), *arguments],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"RAPPORT_DATA_DIR": str(local_runtime.data_dir), "PATH": str(RAPPORT.parent)},
+    )
+
+
+def test_a_customer_signs_in_with_the_code_mailed_to_them_and_only_a_live_contact_can(
+    staff: Staff, target: Target, tenant: str, local_runtime: LocalRuntime
+) -> None:
+    admin = staff("admin")
+    slug = f"p-{uuid.uuid4().hex[:12]}"
+    saved = admin.put("/tenant-settings", json={"slug": slug, "name": "Acme"}, headers={"If-Match": '"0"'})
+    assert saved.status_code == 200, saved.text
+    email = f"ada-{uuid.uuid4().hex[:8]}@customer.example"
+    contact = str(admin.create("contacts", last_name="Lovelace", email=email)["id"])
+
+    def code_mailed() -> str:
+        outbox = json.loads(_rapport(local_runtime, "mail", "outbox").stdout)["emails"]
+        [body] = [mail["body"] for mail in outbox if mail["to"] == [email]][-1:]
+        return re.search(r"\d{6}", body).group()  # type: ignore[union-attr]
+
+    started = _rapport(local_runtime, "portal", "sign-in", "--user-name", f"{slug}/{email}")
+    assert started.returncode == 0, started.stderr
+    session = json.loads(started.stdout)["session"]
+    wrong = "000000" if code_mailed() != "000000" else "111111"
+    again = _rapport(local_runtime, "portal", "answer", "--session", session, "--code", wrong)
+    assert again.returncode == 0 and json.loads(again.stdout)["session"] == session, again.stderr
+    answered = _rapport(local_runtime, "portal", "answer", "--session", session, "--code", code_mailed())
+    assert answered.returncode == 0, answered.stderr
+    signed_in = json.loads(answered.stdout)
+    assert (signed_in["tenant"], signed_in["contact"]) == (tenant, contact)
+    me = Client(target.url, signed_in["token"]).get("/portal/me")
+    assert me.status_code == 200 and me.json()["email"] == email, me.text
+
+    for refused in (f"{slug}/nobody@customer.example", f"no-such-shop/{email}"):
+        assert _rapport(local_runtime, "portal", "sign-in", "--user-name", refused).returncode == 1
+    assert admin.delete(f"/contacts/{contact}").status_code == 204
+    trashed = _rapport(local_runtime, "portal", "sign-in", "--user-name", f"{slug}/{email}")
+    assert trashed.returncode == 1 and "No customer" in trashed.stderr

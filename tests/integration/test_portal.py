@@ -232,6 +232,16 @@ def test_a_customer_reads_and_changes_only_their_name_phone_and_address(world: W
     stale = call("updatePortalProfile", world.own, body={"phone": None}, headers={"If-Match": me.headers["etag"]})
     assert stale.status == 412
     assert call("updatePortalProfile", world.own, body={"phone": None}, headers={"If-Match": None}).status == 428
+    colleague_phone = {"phone": "+44 20 7946 0999"}
+    assert (
+        call(
+            "updateContact", ADMIN, record_id=world.colleague.contact, body=colleague_phone, headers={"If-Match": '"1"'}
+        ).status
+        == 200
+    )
+    taken = call("updatePortalProfile", world.own, body=colleague_phone, headers={"If-Match": changed.etag})
+    assert taken.status == 409 and taken.body["errors"][0]["field"] == "phone", taken.body
+    assert world.colleague.contact not in json.dumps(taken.body) and "existing" not in taken.body
     for field, value in (("email", "x@y.example"), ("owner_id", "me"), ("tags", ["a"]), ("portal_role", None)):
         refused = call("updatePortalProfile", world.own, body={field: value}, headers={"If-Match": changed.etag})
         assert refused.status == 422 and refused.body["errors"][0]["field"] == field, refused.body

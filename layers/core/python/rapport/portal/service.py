@@ -28,7 +28,7 @@ from rapport.contacts.service import contacts
 from rapport.dal import repository
 from rapport.dal.access import IndexQuery
 from rapport.dal.repository import Record, UnitOfWork
-from rapport.errors import Conflict, InvalidInput, NotFound, PreconditionFailed
+from rapport.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from rapport.kb.models import PublicArticle
 from rapport.kb.service import articles
 from rapport.pagination import Page
@@ -77,13 +77,21 @@ def me(customer: Customer) -> PortalProfile:
 
 
 def update_me(customer: Customer, patch: Mapping[str, Any], expected_version: int) -> PortalProfile:
-    """Apply the customer's merge patch of their name, phone or address to their contact at `expected_version`."""
+    """Apply the customer's merge patch of their name, phone or address to their contact at `expected_version`. A
+    phone another contact holds is a 409 that names no one: whose it is is not the customer's to learn."""
     record = _contact(customer)
     if record.version != expected_version:
         raise PreconditionFailed(f"Your profile changed since you read it: it is at version {record.version}.")
     work = UnitOfWork()
     contacts.stage_update(work, _on_behalf(customer), record, patch)
-    return _profile(contacts.commit(work, record))
+    try:
+        return _profile(contacts.commit(work, record))
+    except Conflict as taken:
+        if taken.existing_id is None:
+            raise
+        fields = [error.field for error in taken.errors] or ["phone"]
+        message = "is already on file for someone else: ask us to change it"
+        raise Conflict(f"This {fields[0]} {message}.", [FieldError(fields[0], message, "duplicate")]) from taken
 
 
 def my_consent(customer: Customer) -> ContactConsent:

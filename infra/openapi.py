@@ -14,6 +14,10 @@ FUNCTION_FIELD = "x-rapport-function"
 # Operations whose `security` names this scheme take an API key (x-api-key) instead of a staff token; those whose
 # `security` is empty take nothing.
 API_KEY_SCHEME = "api_key"
+# Operations whose `security` names this scheme are the customer portal's: behind the customer pool's authorizer.
+CUSTOMER_SCHEME = "customer"
+# The customer authorizer's name in the template: how the local runtime tells it from the staff one.
+CUSTOMER_AUTHORIZER = "customers"
 _LOCATIONS = {"path": "path", "query": "querystring", "header": "header"}
 
 
@@ -28,6 +32,7 @@ class Route:
     # No authorizer and no API key (`security: []`): what it serves is public, or its path carries a signed token;
     # anyone may call it, throttled per method.
     open: bool = False
+    customer: bool = False  # the customer portal's: the customer pool's authorizer, not the staff one
 
     @property
     def key(self) -> tuple[str, str]:
@@ -67,6 +72,7 @@ def _route(path: str, method: str, operation: dict[str, Any]) -> Route:
         request_parameters=_request_parameters(operation.get("parameters", [])),
         api_key=any(API_KEY_SCHEME in requirement for requirement in operation.get("security", [])),
         open=operation.get("security") == [],
+        customer=any(CUSTOMER_SCHEME in requirement for requirement in operation.get("security", [])),
     )
 
 

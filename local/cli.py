@@ -3,6 +3,9 @@ fill it with data.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
+rapport token --customer --tenant T --contact C [--email E] [--expires-in SECONDS]
+rapport portal sign-in --user-name SLUG/EMAIL; rapport portal answer --session S --code C
+rapport mail outbox
 rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
 rapport analytics query SQL | rapport analytics kpi NAME --tenant T
@@ -27,7 +30,19 @@ from pathlib import Path
 from typing import Any
 
 from local.runtime.aws import PortInUse
-from local.runtime.runtime import MAIL, REGION, RUNTIME_FILE, SCHEDULES, SEED, SEED_TENANT, Options, serve
+from local.runtime.runtime import (
+    ANSWER,
+    MAIL,
+    OUTBOX,
+    REGION,
+    RUNTIME_FILE,
+    SCHEDULES,
+    SEED,
+    SEED_TENANT,
+    SIGN_IN,
+    Options,
+    serve,
+)
 from local.runtime.store import DataDir
 from local.runtime.template import TemplateError
 from local.runtime.tokens import DEFAULT_LIFETIME, TokenIssuer
@@ -63,8 +78,10 @@ def _parser() -> argparse.ArgumentParser:
 
     token = commands.add_parser("token", help="print an ID token the local API accepts")
     token.add_argument("--tenant", required=True)
-    token.add_argument("--user", required=True, help="the user id (the token's sub)")
-    token.add_argument("--groups", required=True, help="comma-separated: admin, manager, sales, support, marketing")
+    token.add_argument("--user", help="the user id (the token's sub); a staff token")
+    token.add_argument("--groups", help="comma-separated: admin, manager, sales, support, marketing")
+    token.add_argument("--customer", action="store_true", help="a customer's token, for the portal's routes")
+    token.add_argument("--contact", help="the contact the customer is (with --customer)")
     token.add_argument("--email")
     token.add_argument("--expires-in", type=int, default=DEFAULT_LIFETIME, help="seconds (default %(default)s)")
     _data_dir(token)
@@ -112,6 +129,21 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--to", action="append", help="an envelope recipient (default: the email's To and Cc)")
     _data_dir(receive)
     receive.set_defaults(run=_mail_receive)
+    outbox = mail_commands.add_parser("outbox", help="print the emails SES sent, oldest first")
+    _data_dir(outbox)
+    outbox.set_defaults(run=_mail_outbox)
+
+    portal = commands.add_parser("portal", help="a customer's sign-in to the portal of the running `rapport local`")
+    portal_commands = portal.add_subparsers(required=True, metavar="ACTION")
+    sign_in = portal_commands.add_parser("sign-in", help="sign up if need be and mail a sign-in code")
+    sign_in.add_argument("--user-name", required=True, help="<tenant slug>/<email>")
+    _data_dir(sign_in)
+    sign_in.set_defaults(run=_portal_sign_in)
+    answer = portal_commands.add_parser("answer", help="answer the code: print the customer's ID token")
+    answer.add_argument("--session", required=True)
+    answer.add_argument("--code", required=True)
+    _data_dir(answer)
+    answer.set_defaults(run=_portal_answer)
 
     analytics = commands.add_parser("analytics", help="SQL over the running `rapport local`'s analytics exports")
     analytics_commands = analytics.add_subparsers(required=True, metavar="ACTION")
@@ -161,6 +193,16 @@ def _local(arguments: argparse.Namespace) -> int:
 
 def _token(arguments: argparse.Namespace) -> int:
     issuer = TokenIssuer.of(DataDir(arguments.data_dir.resolve()), REGION)
+    if arguments.customer:
+        if not arguments.contact or arguments.user or arguments.groups:
+            print("rapport token: a customer's token takes --contact (and no --user or --groups)", file=sys.stderr)
+            return 2
+        email, lifetime = arguments.email, arguments.expires_in
+        print(issuer.mint_customer(tenant=arguments.tenant, contact=arguments.contact, email=email, lifetime=lifetime))
+        return 0
+    if not arguments.user or arguments.groups is None or arguments.contact:
+        print("rapport token: a staff token takes --user and --groups (a customer's: --customer)", file=sys.stderr)
+        return 2
     groups = [group.strip() for group in arguments.groups.split(",") if group.strip()]
     print(
         issuer.mint(
@@ -204,6 +246,20 @@ def _mail_receive(arguments: argparse.Namespace) -> int:
         return 1
     query = urllib.parse.urlencode([("to", address) for address in arguments.to or []])
     return _ask_runtime(arguments.data_dir, "POST", f"{MAIL}?{query}", timeout=120, body=raw)
+
+
+def _mail_outbox(arguments: argparse.Namespace) -> int:
+    return _ask_runtime(arguments.data_dir, "GET", OUTBOX, timeout=30)
+
+
+def _portal_sign_in(arguments: argparse.Namespace) -> int:
+    body = json.dumps({"user_name": arguments.user_name}).encode()
+    return _ask_runtime(arguments.data_dir, "POST", SIGN_IN, timeout=60, body=body)
+
+
+def _portal_answer(arguments: argparse.Namespace) -> int:
+    body = json.dumps({"session": arguments.session, "code": arguments.code}).encode()
+    return _ask_runtime(arguments.data_dir, "POST", ANSWER, timeout=60, body=body)
 
 
 def _ask_runtime(data_dir: Path, method: str, path: str, *, timeout: float, body: bytes | None = None) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from rapport import contexts
-from rapport.api.http import JSON, MERGE_PATCH_JSON, PUBLIC_EXTENSION
+from rapport.api.http import JSON, MERGE_PATCH_JSON, PORTAL_EXTENSION, PUBLIC_EXTENSION
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,11 +44,13 @@ def build() -> dict[str, Any]:
                 title=TITLE,
                 version=VERSION,
                 description="Rapport's REST API. Staff routes take a Cognito ID token as `Authorization: "
-                "Bearer <token>`; web-to-lead (security `api_key`) a web form's API key as `x-api-key`; routes with "
+                "Bearer <token>`; the customer portal (`/portal/...`, security `customer`) a customer pool's ID "
+                "token the same way; web-to-lead (security `api_key`) a web form's API key as `x-api-key`; routes with "
                 "no security (`/public/{tenant_slug}/...`) nothing. Errors are application/problem+json.",
                 security_schemes={
                     "cognito": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                     "api_key": {"type": "apiKey", "in": "header", "name": "x-api-key"},
+                    "customer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 },
                 security=[{"cognito": []}],
             )
@@ -62,6 +64,8 @@ def build() -> dict[str, Any]:
         operation["x-rapport-function"] = operation["tags"][0]
         if operation.pop(PUBLIC_EXTENSION, False):
             operation["security"] = []
+        if operation.pop(PORTAL_EXTENSION, False):
+            operation["security"] = [{"customer": []}]
         # Powertools documents its own body for response validation failures; ours answer a problem.
         operation["responses"]["500"] = PROBLEM_RESPONSES[500] | {
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}

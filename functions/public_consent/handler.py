@@ -7,17 +7,15 @@ one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients
 through a confirmation link, the confirmation of the pending subscriptions (double opt-in).
 """
 
-import re
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import CORSConfig, Response
 from aws_lambda_powertools.event_handler.openapi.params import Form, Path
 
-from rapport.api.http import PUBLIC_EXTENSION, create_app, entrypoint
+from rapport.api.http import PUBLIC_EXTENSION, create_app, entrypoint, request_proof
 from rapport.api.records import responses
 from rapport.consent import links, pages
 from rapport.consent.links import Purpose
-from rapport.consent.models import Proof
 from rapport.contacts import consent
 from rapport.dal.tenancy import tenant_scope
 
@@ -26,7 +24,6 @@ TAGS = ["public_consent"]
 # subscriptions waiting for it; both are pages about what the person receives (and one path of the API's stack).
 PREFERENCE_LINKS = frozenset({Purpose.UNSUBSCRIBE, Purpose.CONFIRM})
 OPEN = {PUBLIC_EXTENSION: True}  # no token, no API key: the link's own token authorizes
-IP = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
 app = create_app(CORSConfig(allow_origin="*", allow_headers=["Content-Type"], max_age=600), staff=False)
 Token = Annotated[str, Path(pattern=links.LINK_PATTERN, description="The token of the message's link")]
 PAGE: dict[int, Any] = {200: {"description": "The page", "content": {pages.HTML: {"schema": {"type": "string"}}}}}
@@ -36,14 +33,6 @@ PAGES = {**responses(200, None), **PAGE}
 
 def _page(html: str) -> Response[str]:
     return Response(status_code=200, content_type=pages.HTML, body=html)
-
-
-def _proof() -> Proof:
-    """The request's IP and user agent, as API Gateway saw them, which show who pressed the button."""
-    identity = app.current_event.request_context.identity
-    ip = identity.source_ip if identity and identity.source_ip and IP.match(identity.source_ip) else None
-    agent = (identity.user_agent or "")[:500].strip() if identity else ""
-    return Proof(ip=ip, user_agent=agent if agent.isprintable() and agent else None)
 
 
 @app.get(
@@ -74,7 +63,7 @@ def get_unsubscribe_page(token: Token) -> Response[str]:
 def unsubscribe(token: Token) -> Response[str]:
     link = links.read(token, Purpose.UNSUBSCRIBE)
     with tenant_scope(link.tenant_id):
-        address = consent.unsubscribe(link, _proof())
+        address = consent.unsubscribe(link, request_proof(app))
     return _page(pages.unsubscribed(address, link.channel, link.topic))
 
 
@@ -116,9 +105,9 @@ def save_preferences(
     link = links.read(token, PREFERENCE_LINKS)
     with tenant_scope(link.tenant_id):
         if link.purpose is Purpose.CONFIRM:
-            confirmed = consent.confirm(link, _proof())
+            confirmed = consent.confirm(link, request_proof(app))
             return _page(pages.confirmed(confirmed.address, confirmed.topics))
-        shown = consent.choose_topics(link, set(topic or []), _proof())
+        shown = consent.choose_topics(link, set(topic or []), request_proof(app))
     return _page(pages.preferences_form(shown.address, shown.channel, shown.topics, saved=True))
 
 

@@ -1,5 +1,6 @@
 """The REST API: one method per operation of the OpenAPI document, proxied to the function its
-`x-rapport-function` names. Staff operations are behind the Cognito authorizer; public ones (security `api_key`,
+`x-rapport-function` names. Staff operations are behind the staff pool's Cognito authorizer, the customer portal's
+(security `customer`) behind the customer pool's; public ones (security `api_key`,
 web-to-lead) instead require an API key of the usage plan, which throttles each key and caps it per day; open ones
 (empty `security`: the public knowledge base) take nothing and are throttled per method, below the stage. Each path's
 ANY method, a mock, answers its CORS preflight and refuses the methods it does not serve (infra.gateway)."""
@@ -28,7 +29,7 @@ from infra.gateway import (
     path_preflights,
 )
 from infra.nag import acknowledge
-from infra.openapi import Route, allowed_methods
+from infra.openapi import CUSTOMER_AUTHORIZER, Route, allowed_methods
 
 _F = apigw.AccessLogField
 ACCESS_LOG_FIELDS = {
@@ -63,13 +64,14 @@ class Api(Construct):
         routes: list[Route],
         functions: Mapping[str, lambda_.IFunction],
         user_pool: cognito.IUserPool,
+        customer_pool: cognito.IUserPool,
         stage: StageConfig,
         name: str,
     ) -> None:
         """`name`: the API's, and its usage plan's prefix (the application stack's name, not a nested stack's)."""
         super().__init__(scope, construct_id)
         self.rest_api = self._rest_api(stage, name, open_routes=[r for r in routes if r.open])
-        self._add_routes(routes, functions, user_pool)
+        self._add_routes(routes, functions, user_pool, customer_pool)
         self._add_path_mocks(routes, stage.allowed_origin)
         self._add_gateway_errors(stage.allowed_origin)
         public = [route for route in routes if route.api_key]
@@ -77,9 +79,16 @@ class Api(Construct):
         self.usage_plan = self._usage_plan(stage) if public else None
 
     def _add_routes(
-        self, routes: list[Route], functions: Mapping[str, lambda_.IFunction], user_pool: cognito.IUserPool
+        self,
+        routes: list[Route],
+        functions: Mapping[str, lambda_.IFunction],
+        user_pool: cognito.IUserPool,
+        customer_pool: cognito.IUserPool,
     ) -> None:
-        authorizer = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
+        staff = apigw.CognitoUserPoolsAuthorizer(self, "StaffAuthorizer", cognito_user_pools=[user_pool])
+        customers = apigw.CognitoUserPoolsAuthorizer(
+            self, "CustomerAuthorizer", cognito_user_pools=[customer_pool], authorizer_name=CUSTOMER_AUTHORIZER
+        )
         validator = self.rest_api.add_request_validator(
             "RequestValidator", validate_request_parameters=True, validate_request_body=True
         )
@@ -93,7 +102,7 @@ class Api(Construct):
                     route.method,
                     integrations[route.function],
                     authorization_type=apigw.AuthorizationType.COGNITO,
-                    authorizer=authorizer,
+                    authorizer=customers if route.customer else staff,
                     request_validator=validator,
                     request_parameters=route.request_parameters,
                     operation_name=route.operation_id,

@@ -11,6 +11,8 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
   sends a pointer to what still fails to the dead-letter queue;
 - `FromStateMachine` (synchronous task states, which retry and catch): nothing more; `worker_state_machine`
   builds such a machine the one way (its definition file, the worker's ARN substituted, logs and tracing).
+- `FromUserPool` (a Cognito user pool's triggers, invoked synchronously while a user signs up or in): the pool's
+  triggers, which give it the right to invoke the worker.
 
 `route` builds every rule the same way, a worker's or another target's; `start_on_events` routes events to a state
 machine, each execution started with the event's tenant and entity (the lead assignment, the case escalation).
@@ -28,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from aws_cdk import Duration, Stack
+from aws_cdk import aws_cognito as cognito
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -122,7 +125,16 @@ class FromStateMachine:
     machine: str
 
 
-Trigger = OnEvents | OnSchedule | OnTopic | OnMail | OnStream | FromStateMachine
+@dataclass(frozen=True)
+class FromUserPool:
+    """The `operations` triggers of the user pool `pool`: Cognito calls them synchronously and fails the sign-up or
+    sign-in they refuse or fail."""
+
+    pool: cognito.UserPool
+    operations: tuple[cognito.UserPoolOperation, ...]
+
+
+Trigger = OnEvents | OnSchedule | OnTopic | OnMail | OnStream | FromStateMachine | FromUserPool
 
 
 @dataclass(frozen=True)
@@ -154,6 +166,16 @@ def connect(scope: Construct, function: lambda_.Function, worker: EventWorker) -
             _FUNCTION_DLQ,
             f"Only {trigger.machine} invokes this function, synchronously (lambda:invoke): its task states retry "
             "with backoff and catch failures; a function DLQ only serves asynchronous calls.",
+        )
+        return
+    if isinstance(trigger, FromUserPool):
+        for operation in trigger.operations:
+            trigger.pool.add_trigger(operation, function)
+        acknowledge(
+            function,
+            _FUNCTION_DLQ,
+            "Only Cognito invokes this function, synchronously, while a user signs up or in: a failure fails that "
+            "attempt, which the user makes again; a function DLQ only serves asynchronous calls.",
         )
         return
     queue = dead_letter_queue(scope, worker.dead_letters_id, holds=_what_fails(worker.area, trigger))

@@ -1,6 +1,6 @@
-"""Rapport-<stage>: data, staff auth, the API functions, the REST API that routes to them, web-to-lead, domain
-events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily digest), notifications, webhooks
-and customer value, and the analytics exports."""
+"""Rapport-<stage>: data, staff and customer auth (with the portal's sign-in), the API functions, the REST API that
+routes to them, web-to-lead, domain events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily
+digest), notifications, webhooks, customer value, and the analytics exports."""
 
 from __future__ import annotations
 
@@ -22,6 +22,7 @@ from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
+from infra.constructs.portal import PortalSignIn
 from infra.constructs.service import Service
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.webhooks import Webhooks
@@ -50,6 +51,7 @@ class RapportStack(Stack):
         )
         analytics = Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
         Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        PortalSignIn(self, "PortalSignIn", data=data, factory=factory, pool=auth.customer_pool, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
         workflows = Workflows(self, "Workflows", data=data, factory=factory, bus=domain_events.bus, stage=stage)
@@ -76,6 +78,7 @@ class RapportStack(Stack):
             routes=routes,
             functions=functions,
             user_pool=auth.user_pool,
+            customer_pool=auth.customer_pool,
             stage=stage,
             name=self.stack_name,
         )
@@ -127,5 +130,7 @@ class RapportStack(Stack):
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)
+        CfnOutput(self, "CustomerPoolId", value=auth.customer_pool.user_pool_id)
+        CfnOutput(self, "PortalClientId", value=auth.portal_client.user_pool_client_id)
         CfnOutput(self, "TableName", value=data.table.table_name)
         CfnOutput(self, "EventBusName", value=domain_events.bus.event_bus_name)

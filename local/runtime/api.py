@@ -102,6 +102,7 @@ class Authorizer:
     logical_id: str
     kind: str
     header: str
+    name: str = ""
 
 
 @dataclass(frozen=True)
@@ -260,7 +261,8 @@ def _authorizers(assembly: CloudAssembly) -> dict[str, Authorizer]:
     for logical_id, resource in assembly.of_type("AWS::ApiGateway::Authorizer"):
         properties = resource["Properties"]
         source = str(properties.get("IdentitySource", "method.request.header.Authorization"))
-        authorizers[logical_id] = Authorizer(logical_id, str(properties["Type"]), source.rsplit(".", 1)[-1])
+        kind, header = str(properties["Type"]), source.rsplit(".", 1)[-1]
+        authorizers[logical_id] = Authorizer(logical_id, kind, header, str(properties.get("Name", "")))
     return authorizers
 
 

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, unquote
 
 from local.runtime.api import ERROR_TYPES, Method, Mock, RestApi
 from local.runtime.template import ACCOUNT_ID
-from local.runtime.tokens import UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
+from local.runtime.tokens import CUSTOMER_AUTHORIZER, UNAUTHORIZED, InvalidToken, TokenIssuer, rest_api_claims
 from local.runtime.workers import FunctionError
 
 log = logging.getLogger("rapport.local")
@@ -78,6 +78,7 @@ class ApiGateway:
     ) -> None:
         self._api = api
         self._invoke = invoke
+        self._issuers = {CUSTOMER_AUTHORIZER: issuer.for_customers()}
         self._issuer = issuer
         self._labels = labels  # function logical id -> readable name, for the log
         self._api_keys = api_keys or (lambda _: None)
@@ -124,7 +125,8 @@ class ApiGateway:
         claims = None
         if method.authorizer is not None:
             try:
-                claims = self._authorize(request.header(method.authorizer.header))
+                issuer = self._issuers.get(method.authorizer.name, self._issuer)
+                claims = self._authorize(issuer, request.header(method.authorizer.header))
             except InvalidToken as refused:
                 raise Refused("UNAUTHORIZED", 401, str(refused)) from refused
         api_key = self._api_key(request) if method.api_key_required else None
@@ -157,11 +159,13 @@ class ApiGateway:
             raise Refused("INVALID_API_KEY", 403, "Forbidden")
         return value, key_id
 
-    def _authorize(self, header: str | None) -> dict[str, str]:
+    @staticmethod
+    def _authorize(issuer: TokenIssuer, header: str | None) -> dict[str, str]:
+        """The claims of the token `issuer` issued (the staff pool's, or the customer pool's on the portal)."""
         if not header:
             raise InvalidToken(UNAUTHORIZED)
         token = header.removeprefix("Bearer ").strip()
-        return rest_api_claims(self._issuer.verify(token))
+        return rest_api_claims(issuer.verify(token))
 
     def _error(
         self, response_type: str, status: int, message: str, request_id: str, validation: str = ""

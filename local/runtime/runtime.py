@@ -23,6 +23,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from moto.dynamodb.models import dynamodb_backends
+from moto.ses.models import ses_backends
 
 from local.awsmock import lock_wait
 from local.runtime.api import load_rest_api
@@ -42,6 +43,7 @@ from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
 from local.runtime.mail import NotReceived, create_buckets, receive
+from local.runtime.portal import CustomerSignIn, SignInRefused, trigger_function
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
 from local.runtime.state import keep_api_keys, keep_outbox, report_lost_executions
@@ -57,6 +59,8 @@ RUNTIME_FILE = "runtime.json"
 SCHEDULES = "/_local/schedules/"
 SEED = "/_local/seed"
 MAIL = "/_local/mail"
+OUTBOX = "/_local/outbox"
+SIGN_IN, ANSWER = "/_local/portal/sign-in", "/_local/portal/answer"
 STOP_WITHIN = 4.0  # seconds from Ctrl-C to the end of the process, whatever is still running
 SEED_TENANT = "company"
 _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
@@ -90,6 +94,8 @@ class LocalCloud:
         self.workers = Workers(self._configure, lock_wait)
         self.api_url = f"http://localhost:{options.port}"
         self.seeded = 0
+        sign_in_function = trigger_function(self.assembly)
+        self.sign_ins = CustomerSignIn(sign_in_function, self.workers.invoke, self.issuer) if sign_in_function else None
         self.usage_plans: dict[str, Physical] = {}
         self._running = ExitStack()
         self._seeding = threading.Lock()
@@ -181,6 +187,8 @@ class LocalCloud:
                 or _schedules(eventing, request)
                 or self._seed(request)
                 or self._mail(request)
+                or _outbox(self.aws, request)
+                or self._sign_in(request)
                 or gateway.handle(request)
             ),
             gateway.refuse,
@@ -220,6 +228,24 @@ class LocalCloud:
             return _json(422, {"message": str(error)})
         return _json(200, {"received": answers})
 
+    def _sign_in(self, request: HttpRequest) -> HttpResponse | None:
+        """`POST /_local/portal/sign-in` `{"user_name"}` and `POST /_local/portal/answer` `{"session", "code"}`: what
+        `rapport portal sign-in` and `answer` ask (local/runtime/portal.py)."""
+        path = request.target.partition("?")[0]
+        if request.method != "POST" or path not in (SIGN_IN, ANSWER):
+            return None
+        if self.sign_ins is None:
+            return _json(404, {"message": "the stack has no customer pool with sign-in triggers"})
+        try:
+            asked = json.loads(request.body or b"{}")
+            if path == SIGN_IN:
+                return _json(200, self.sign_ins.start(str(asked["user_name"])))
+            return _json(200, self.sign_ins.answer(str(asked["session"]), str(asked["code"])))
+        except (ValueError, KeyError, TypeError):
+            return _json(400, {"message": 'send {"user_name"} to sign in, {"session", "code"} to answer'})
+        except SignInRefused as refused:
+            return _json(401, {"message": str(refused)})
+
     def _seed_company(self, contacts: int, tenant: str) -> HttpResponse:
         environment = self._service_environment()
         use_environment(environment)
@@ -255,6 +281,18 @@ def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:
         return _json(200, {"rule": rule, "triggered": eventing.run_schedule(rule)})
     except EventingError as error:
         return _json(404, {"message": str(error)})
+
+
+def _outbox(aws: EmbeddedAws, request: HttpRequest) -> HttpResponse | None:
+    """`GET /_local/outbox`: the emails SES sent, oldest first (what `rapport mail outbox` prints)."""
+    if request.method != "GET" or request.target.partition("?")[0] != OUTBOX:
+        return None
+    sent = [
+        {"to": list(message.destinations.get("ToAddresses", [])), "subject": message.subject, "body": message.body}
+        for message in ses_backends[ACCOUNT_ID][aws.region].sent_messages
+        if hasattr(message, "subject")
+    ]
+    return _json(200, {"emails": sent})
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:

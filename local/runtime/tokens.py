@@ -4,6 +4,10 @@ They are signed (HS256) with a key kept in the data folder, so `rapport token` m
 `rapport local` accepts, and a token stays good across restarts until `make dev-reset`. The authorizer
 answers as API Gateway's Cognito authorizer does, and hands the claims on as it does to a REST API: every
 value a string, groups comma-separated, `exp` and `iat` as dates.
+
+Staff and customers have a pool each, as deployed: a customer's token (`mint_customer`) is issued by the customer
+pool's issuer (`for_customers`), which the portal's authorizer checks, and the staff one refuses, and the other way
+round.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import secrets
 import time
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +29,10 @@ from local.runtime.store import DataDir
 
 KEY_NAME = "token-signing-key"
 CLIENT_ID = "rapport-local-web-client"
+PORTAL_CLIENT_ID = "rapport-local-portal-client"
+STAFF_POOL = "RapportLocal"
+CUSTOMER_AUTHORIZER = "customers"  # the portal authorizer's name (infra.openapi's; tests/local checks they agree)
+CUSTOMER_POOL = "RapportLocalCustomers"
 DEFAULT_LIFETIME = 3600  # seconds, as the stack's web client issues ID tokens
 UNAUTHORIZED = "Unauthorized"
 EXPIRED = "The incoming token has expired"
@@ -49,6 +57,7 @@ def _decode(text: str) -> bytes:
 class TokenIssuer:
     key: bytes
     region: str
+    pool: str = STAFF_POOL
 
     @classmethod
     def of(cls, data: DataDir, region: str) -> TokenIssuer:
@@ -56,7 +65,11 @@ class TokenIssuer:
 
     @property
     def issuer(self) -> str:
-        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.region}_RapportLocal"
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.region}_{self.pool}"
+
+    def for_customers(self) -> TokenIssuer:
+        """The customer pool's issuer (the portal's authorizer checks its tokens)."""
+        return replace(self, pool=CUSTOMER_POOL)
 
     def mint(
         self,
@@ -86,6 +99,35 @@ class TokenIssuer:
             "email": email or f"{user}@{tenant}.example",
             "custom:tenant_id": tenant,
         }
+        return self._signed(claims)
+
+    def mint_customer(
+        self, *, tenant: str, contact: str, email: str | None = None, lifetime: int = DEFAULT_LIFETIME
+    ) -> str:
+        """A customer's ID token, as the customer pool issues it once they signed in: the tenant and the contact
+        they are (`custom:tenant_id`, `custom:contact_id`)."""
+        customers = self.for_customers()
+        issued = int(time.time())
+        address = email or f"{contact}@{tenant}.example"
+        claims = {
+            "sub": str(uuid.uuid5(uuid.NAMESPACE_URL, f"{tenant}/{contact}")),
+            "email_verified": True,
+            "iss": customers.issuer,
+            "cognito:username": f"{tenant}/{address}",
+            "aud": PORTAL_CLIENT_ID,
+            "event_id": str(uuid.uuid4()),
+            "token_use": "id",
+            "auth_time": issued,
+            "exp": issued + lifetime,
+            "iat": issued,
+            "jti": str(uuid.uuid4()),
+            "email": address,
+            "custom:tenant_id": tenant,
+            "custom:contact_id": contact,
+        }
+        return customers._signed(claims)
+
+    def _signed(self, claims: dict[str, Any]) -> str:
         signed = f"{_encode(json.dumps(_HEADER).encode())}.{_encode(json.dumps(claims).encode())}"
         return f"{signed}.{self._signature(signed)}"
 

@@ -179,6 +179,14 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     assert runtime.stop() == 0, runtime.output()
 
 
+def customer_token(target: Target, tenant: str, contact: str) -> str:
+    """A customer's token for the portal, as the customer pool issues it once they signed in: the local runtime's
+    (a deployed stage's customers sign in by a mailed code, which no test can read)."""
+    if target.runtime is None:
+        pytest.skip("a customer's token needs the local runtime")
+    return TokenIssuer.of(DataDir(target.runtime.data_dir), REGION).mint_customer(tenant=tenant, contact=contact)
+
+
 @pytest.fixture
 def local_runtime(target: Target) -> LocalRuntime:
     if target.runtime is None:

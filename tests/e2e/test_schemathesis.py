@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import uuid
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from typing import Any
 
+import requests
 import schemathesis
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.errors import Flaky
@@ -26,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.e2e.conftest import Target, sample
+from tests.e2e.conftest import Target, customer_token, sample
 from tools.openapi import DOCUMENT
 
 TENANT = "schemathesis"
@@ -44,11 +46,33 @@ CHECKS = [
 ]
 
 
+CUSTOMER_SECURITY: list[dict[str, list[str]]] = [{"customer": []}]
+
+
+def _for_customers(case: schemathesis.Case[Any]) -> bool:
+    """A portal operation: called with a customer's token (a staff one is refused at the gateway)."""
+    return bool(case.operation.definition.raw.get("security") == CUSTOMER_SECURITY)
+
+
+@cache
+def _customer(target: Target, tenant: str) -> str:
+    """A customer's token for a contact of `tenant` made for it (once per run)."""
+    staff = {"Authorization": f"Bearer {target.token(tenant, 'schemathesis', 'admin')}"}
+    body = sample("createContact", email=f"portal-{uuid.uuid4().hex[:12]}@acme.example", phone=None)
+    created = requests.post(f"{target.url}/contacts", json=body, headers=staff, timeout=30)
+    assert created.status_code == 201, created.text
+    return customer_token(target, tenant, created.json()["id"])
+
+
+def _headers(case: schemathesis.Case[Any], target: Target, tenant: str) -> dict[str, str]:
+    token = _customer(target, tenant) if _for_customers(case) else target.token(tenant, "schemathesis", "admin")
+    return {"Authorization": f"Bearer {token}"}
+
+
 @schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_answer_honours_the_contract(case: schemathesis.Case[Any], target: Target) -> None:
-    token = target.token(TENANT, "schemathesis", "admin")
-    case.call_and_validate(base_url=target.url, headers={"Authorization": f"Bearer {token}"}, checks=CHECKS)
+    case.call_and_validate(base_url=target.url, headers=_headers(case, target, TENANT), checks=CHECKS)
 
 
 STATEFUL_TENANT = "schemathesis-stateful"
@@ -105,7 +129,6 @@ def _linked_records(created: dict[str, dict[str, Any]], unique: str) -> list[tup
 
 
 def test_sequences_that_follow_the_links_honour_the_contract(target: Target) -> None:
-    headers = {"Authorization": f"Bearer {target.token(STATEFUL_TENANT, 'schemathesis', 'admin')}"}
 
     seeded: list[StepOutput] = []
     failures: list[str] = []
@@ -140,7 +163,7 @@ def test_sequences_that_follow_the_links_honour_the_contract(target: Target) -> 
             return created
 
         def get_call_kwargs(self, case: schemathesis.Case[Any]) -> dict[str, Any]:
-            return {"base_url": target.url, "headers": headers}
+            return {"base_url": target.url, "headers": _headers(case, target, STATEFUL_TENANT)}
 
         def validate_response(
             self, response: Response, case: schemathesis.Case[Any], additional_checks: Any = None, **kwargs: Any

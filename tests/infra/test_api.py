@@ -17,7 +17,7 @@ from infra.gateway import (
     path_preflights,
     staff_preflight,
 )
-from infra.openapi import allowed_methods, load_routes
+from infra.openapi import CUSTOMER_AUTHORIZER, allowed_methods, load_routes
 from rapport import errors
 from tests.infra.conftest import Synthesis
 
@@ -82,10 +82,23 @@ def _open_keys() -> set[tuple[str, str]]:
     return {route.key for route in load_routes() if route.open}
 
 
-def test_every_method_but_the_path_mocks_and_the_public_ones_is_behind_the_cognito_authorizer(
+def _authorizer(dev: Synthesis, pool: str) -> str:
+    """The logical id of the authorizer of the user pool `pool` (its construct id)."""
+    [found] = [
+        logical_id
+        for logical_id, authorizer in dev.of_type("AWS::ApiGateway::Authorizer").items()
+        if pool in json.dumps(authorizer["Properties"]["ProviderARNs"])
+    ]
+    return found
+
+
+def test_every_method_but_the_path_mocks_and_the_public_ones_is_behind_a_cognito_authorizer(
     dev: Synthesis, methods: Methods
 ):
-    [authorizer_id] = dev.of_type("AWS::ApiGateway::Authorizer")
+    """Staff routes behind the staff pool's authorizer, the portal's behind the customer pool's only."""
+    authorizer_id, customer_authorizer = _authorizer(dev, "StaffPool"), _authorizer(dev, "CustomerPool")
+    portal = {route.key for route in load_routes() if route.customer}
+    assert portal and all(path.startswith("/portal/") for _, path in portal)
     public, open_ = _public_keys(), _open_keys()
     for (verb, path), method in methods.items():
         if verb == "ANY":
@@ -104,9 +117,12 @@ def test_every_method_but_the_path_mocks_and_the_public_ones_is_behind_the_cogni
             assert not method.get("ApiKeyRequired"), path
         else:
             assert method["AuthorizationType"] == "COGNITO_USER_POOLS", (verb, path)
-            assert method["AuthorizerId"] == {"Ref": authorizer_id}, (verb, path)
+            expected = customer_authorizer if (verb, path) in portal else authorizer_id
+            assert method["AuthorizerId"] == {"Ref": expected}, (verb, path)
             assert not method.get("ApiKeyRequired"), (verb, path)
-    assert dev.resources[authorizer_id]["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    for authorizer in (authorizer_id, customer_authorizer):
+        assert dev.resources[authorizer]["Properties"]["Type"] == "COGNITO_USER_POOLS"
+    assert dev.resources[customer_authorizer]["Properties"]["Name"] == CUSTOMER_AUTHORIZER
 
 
 def test_web_to_lead_is_the_public_route_and_nothing_else_is():

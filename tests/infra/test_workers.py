@@ -15,6 +15,7 @@ from infra.constructs.workers import (
     LAMBDA_RETRY_ATTEMPTS,
     EventWorker,
     FromStateMachine,
+    FromUserPool,
     OnEvents,
     OnMail,
     OnSchedule,
@@ -179,7 +180,7 @@ def test_an_asynchronously_invoked_worker_retries_then_sends_the_failed_event_to
 
 
 def test_each_dead_letter_queue_is_one_workers_encrypted_tls_only_and_kept_14_days(dev: Synthesis) -> None:
-    workers = [worker for worker in _workers(dev).values() if not isinstance(worker.trigger, FromStateMachine)]
+    workers = [w for w in _workers(dev).values() if not isinstance(w.trigger, FromStateMachine | FromUserPool)]
     queues = [_queue(dev, worker)["Fn::GetAtt"][0] for worker in workers]
     assert len(set(queues)) == len(workers)
     policies = {

@@ -196,6 +196,19 @@ def test_a_validly_signed_token_with_malformed_claims_is_a_401(api: RestApi, hea
     assert function.events == []
 
 
+CUSTOMER_TOKEN = ISSUER.mint_customer(tenant="acme", contact="c-1")
+
+
+def test_the_customer_authorizer_takes_customer_tokens_only_and_the_staff_one_staff_tokens_only(api: RestApi) -> None:
+    function = Function()
+    assert _send(api, function, "GET", "/mine", token=TOKEN).status == 401
+    assert _send(api, function, "GET", "/things", token=CUSTOMER_TOKEN).status == 401
+    assert function.events == []
+    assert _send(api, function, "GET", "/mine", token=CUSTOMER_TOKEN).status == 200
+    claims = function.events[0]["requestContext"]["authorizer"]["claims"]
+    assert (claims["custom:tenant_id"], claims["custom:contact_id"]) == ("acme", "c-1")
+
+
 def test_a_raw_token_without_bearer_is_accepted_too(api: RestApi) -> None:
     function = Function()
     request = HttpRequest("GET", "/things", [("Authorization", TOKEN)])

@@ -64,3 +64,25 @@ def test_the_authorizer_passes_claims_as_strings_like_a_rest_api() -> None:
     assert claims["auth_time"] == str(NOW)
     assert claims["exp"] == "Sun Nov 22 10:00:00 UTC 2026"
     assert all(isinstance(value, str) for value in claims.values())
+
+
+def test_a_customer_token_names_the_tenant_and_contact_and_only_the_customer_pool_accepts_it() -> None:
+    token = ISSUER.mint_customer(tenant="acme", contact="c-1", email="ada@customer.example")
+    claims = ISSUER.for_customers().verify(token)
+    assert (claims["custom:tenant_id"], claims["custom:contact_id"], claims["email"]) == (
+        "acme",
+        "c-1",
+        "ada@customer.example",
+    )
+    assert claims["iss"].endswith("_RapportLocalCustomers") and "cognito:groups" not in claims
+    with pytest.raises(InvalidToken):
+        ISSUER.verify(token)
+    with pytest.raises(InvalidToken):
+        ISSUER.for_customers().verify(_mint())
+
+
+def test_the_customer_authorizer_s_name_is_the_stack_s() -> None:
+    from infra import openapi
+    from local.runtime import tokens
+
+    assert tokens.CUSTOMER_AUTHORIZER == openapi.CUSTOMER_AUTHORIZER

@@ -30,7 +30,7 @@ def test_every_operation_has_a_sample_event_of_its_area_and_route():
             assert (event["httpMethod"], event["resource"]) == (method.upper(), path), sample
 
 
-def test_public_operations_take_an_api_key_or_nothing_and_staff_ones_the_token():
+def test_public_operations_take_an_api_key_or_nothing_the_portal_s_a_customer_token_and_staff_ones_the_token():
     document = json.loads(openapi.DOCUMENT.read_text())
     assert document["security"] == [{"cognito": []}]
     public = {
@@ -42,7 +42,18 @@ def test_public_operations_take_an_api_key_or_nothing_and_staff_ones_the_token()
     links = {("get", "/public/unsubscribe/{token}"), ("post", "/public/unsubscribe/{token}")}
     links |= {("get", "/public/preferences/{token}"), ("post", "/public/preferences/{token}")}
     kb = {("get", "/public/{tenant_slug}/kb/articles"), ("get", "/public/{tenant_slug}/kb/articles/{slug}")}
-    assert public == {("post", "/public/leads"): [{"api_key": []}], **{key: [] for key in kb | links}}
+    portal = {key for key in public if key[1].startswith("/portal/")}
+    assert len(portal) == 13 and all(public[key] == [{"customer": []}] for key in portal)
+    expected: dict[tuple[str, str], list[dict[str, list[str]]]] = {
+        ("post", "/public/leads"): [{"api_key": []}],
+        **{key: [] for key in kb | links},
+    }
+    assert {key: security for key, security in public.items() if key not in portal} == expected
+    assert document["components"]["securitySchemes"]["customer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
     assert document["components"]["securitySchemes"]["api_key"] == {
         "type": "apiKey",
         "in": "header",

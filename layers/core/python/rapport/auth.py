@@ -4,7 +4,7 @@ The tenant and the caller always come from the verified token's claims (API Gate
 never from the request body or path. A caller is an `Identity`: a staff member (`Caller`: tenant, user, groups,
 from the staff pool) or a customer (`Customer`: tenant and the contact they are, from the customer pool's
 `custom:tenant_id` and `custom:contact_id`; the staff pool has no contact attribute). Customers may use no staff
-route: `staff_only` refuses them.
+route: `staff_only` refuses them, and `customers_only` refuses staff on the portal's routes.
 
 Two questions, answered here once: may the caller's role do this to a resource at all (`permissions`, as the
 contexts declare them), and, for a record that has owners, does the right reach this record (`REACH`, enforced
@@ -168,6 +168,11 @@ class Customer:
     tenant_id: str
     contact_id: str
 
+    @property
+    def actor(self) -> str:
+        """Who their writes are recorded as made by (`created_by`, `updated_by`)."""
+        return f"contact:{self.contact_id}"
+
 
 Identity = Caller | Customer
 
@@ -202,6 +207,15 @@ def staff_only(identity: Identity | None) -> Caller:
         raise Unauthenticated("The request carries no verified identity.")
     if isinstance(identity, Customer):
         raise Forbidden("This API is for staff; customers have the self-service portal.")
+    return identity
+
+
+def customers_only(identity: Identity | None) -> Customer:
+    """The customer calling: 401 without an identity, 403 for a staff member (the portal is for customers)."""
+    if identity is None:
+        raise Unauthenticated("The request carries no verified identity.")
+    if isinstance(identity, Caller):
+        raise Forbidden("The portal is for customers; staff use the staff API.")
     return identity
 
 

@@ -29,7 +29,8 @@ from rapport.api.body import loads as json_loads
 from rapport.api.body import problem as body_problem
 from rapport.api.filters import refuse_unknown_query_parameters, unsupported_query_parameters
 from rapport.api.problems import PROBLEM_JSON, from_validation_error, problem_response, route_not_found
-from rapport.auth import Caller, Identity, identity_from_claims, staff_only
+from rapport.auth import Caller, Customer, Identity, customers_only, identity_from_claims, staff_only
+from rapport.consent.models import Proof
 from rapport.dal import idempotency, tenancy
 from rapport.errors import BadRequest, InternalError, PreconditionRequired, RapportError, UnsupportedMediaType
 from rapport.pagination import Page
@@ -42,12 +43,16 @@ JSON = "application/json"
 # An operation anyone may call, with no token and no API key (`openapi_extensions={PUBLIC_EXTENSION: True}`): the
 # OpenAPI document gives it `security: []`, and the stack no authorizer (infra/openapi.py).
 PUBLIC_EXTENSION = "x-rapport-public"
+# An operation of the customer portal (`openapi_extensions={PORTAL_EXTENSION: True}`): the OpenAPI document gives it
+# the `customer` security scheme, and the stack the customer pool's authorizer instead of the staff one.
+PORTAL_EXTENSION = "x-rapport-portal"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART_FORM = "multipart/form-data"
 MERGE_PATCH_JSON = "application/merge-patch+json"  # RFC 7396: what every PATCH takes, as does application/json
 ItemT = TypeVar("ItemT", bound=BaseModel)
 RecordT = TypeVar("RecordT", bound=RecordMeta)
 _WHOLE_PATH = r"^{}/*\Z"  # a route's path, then optional slashes, then the end (`$` also matches before "\n")
+_IP = re.compile(r"^[0-9A-Fa-f:.]{2,45}$")
 _IF_MATCH = re.compile(r'(?:W/)?"?(\d{1,18})"?')
 
 logger = Logger()
@@ -71,12 +76,15 @@ class Resolver(APIGatewayRestResolver):
         return pattern
 
 
-def create_app(cors: CORSConfig | None = None, *, staff: bool = True) -> APIGatewayRestResolver:
+def create_app(
+    cors: CORSConfig | None = None, *, staff: bool = True, customers: bool = False
+) -> APIGatewayRestResolver:
     """The resolver every area uses; `cors` for an area that browsers call from elsewhere (public routes).
 
     The caller is resolved once per request (`resolve_identity`): the routes are staff's, so a customer is a 403 on
-    each. An area whose routes take no token at all (`staff=False`: API Gateway has no authorizer on them, and their
-    own signed tokens say whose data they touch) resolves no caller. Every route refuses query parameters it does not
+    each; an area for `customers` (the portal) refuses staff instead (`resolve_customer`). An area whose routes
+    take no token at all (`staff=False`: API Gateway has no authorizer on them, and their own signed tokens say
+    whose data they touch) resolves no caller. Every route refuses query parameters it does not
     declare (`rapport.api.filters`); when Powertools' validation fails first, its 400 names them too.
     """
     cors = cors or CORSConfig(
@@ -90,9 +98,8 @@ def create_app(cors: CORSConfig | None = None, *, staff: bool = True) -> APIGate
         response_validation_error_http_code=HTTPStatus.INTERNAL_SERVER_ERROR,
         json_body_deserializer=json_loads,
     )
-    app.use(
-        middlewares=[resolve_identity, refuse_unknown_query_parameters] if staff else [refuse_unknown_query_parameters]
-    )
+    resolving = [resolve_customer] if customers else [resolve_identity] if staff else []
+    app.use(middlewares=[*resolving, refuse_unknown_query_parameters])
     app.exception_handler(RapportError)(problem_response)
     app.exception_handler(RequestValidationError)(
         lambda error: problem_response(from_validation_error(error, unsupported_query_parameters(app)))
@@ -216,10 +223,35 @@ def resolve_identity(app: APIGatewayRestResolver, next_middleware: NextMiddlewar
         return next_middleware(app)
 
 
+def resolve_customer(app: APIGatewayRestResolver, next_middleware: NextMiddleware) -> Response[Any]:
+    """The customer calling, from the customer pool's token, once per request: a staff token is a 403 on the portal.
+    The route's DynamoDB requests use the customer's tenant's credentials (rapport.dal.tenancy)."""
+    authorizer = app.current_event.request_context.authorizer
+    customer = customers_only(identity_from_claims(authorizer.claims if authorizer else None))
+    logger.append_keys(tenant_id=customer.tenant_id, contact_id=customer.contact_id)
+    app.append_context(identity=customer)  # type: ignore[no-untyped-call]
+    with tenancy.tenant_scope(customer.tenant_id):
+        return next_middleware(app)
+
+
+def customer(app: APIGatewayRestResolver) -> Customer:
+    """The customer calling (resolved by `resolve_customer`)."""
+    identity: Identity | None = app.context.get("identity")
+    return customers_only(identity)
+
+
 def caller(app: APIGatewayRestResolver) -> Caller:
     """The staff member calling (resolved by `resolve_identity`)."""
     identity: Identity | None = app.context.get("identity")
     return staff_only(identity)
+
+
+def request_proof(app: APIGatewayRestResolver) -> Proof:
+    """The request's IP and user agent, as API Gateway saw them: what shows who made a consent change."""
+    identity = app.current_event.request_context.identity
+    ip = identity.source_ip if identity and identity.source_ip and _IP.match(identity.source_ip) else None
+    agent = (identity.user_agent or "")[:500].strip() if identity else ""
+    return Proof(ip=ip, user_agent=agent if agent.isprintable() and agent else None)
 
 
 def etag(version: int | None) -> str:
@@ -308,9 +340,9 @@ def respond_once(
         path = f"{event.path}?{query}" if query else event.path
         fingerprint = idempotency.request_hash(event.http_method, path, event.body)
         lease = timedelta(milliseconds=app.lambda_context.get_remaining_time_in_millis())
-        who = caller(app)
-        stored = idempotency.run_once(
-            who.tenant_id, who.user_id, key, fingerprint, produce, lease=lease, rebuild=rebuild
-        )
+        identity: Identity | None = app.context.get("identity")
+        who = identity.actor if isinstance(identity, Customer) else caller(app).user_id
+        tenant_id = identity.tenant_id if isinstance(identity, Customer) else caller(app).tenant_id
+        stored = idempotency.run_once(tenant_id, who, key, fingerprint, produce, lease=lease, rebuild=rebuild)
     headers = {**stored.headers, **({"Idempotency-Replayed": "true"} if stored.replayed else {})}
     return Response(status_code=stored.status, content_type=JSON, body=json.loads(stored.body), headers=headers)

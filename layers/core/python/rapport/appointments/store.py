@@ -166,5 +166,11 @@ def summary(
     )
 
 
+def of_contact(tenant_id: str, contact_id: str) -> PartitionQuery:
+    """A contact's scheduled appointments by start: their summaries in the contact's partition."""
+    partition = keys.record_pk(tenant_id, CONTACT, contact_id)
+    return PartitionQuery(partition, start=SUMMARY_PREFIX, end=f"{SUMMARY_PREFIX}{keys.RANGE_END}")
+
+
 def summary_sk(starts_at: str, appointment_id: str) -> str:
     return f"{SUMMARY_PREFIX}{starts_at}#{appointment_id}"

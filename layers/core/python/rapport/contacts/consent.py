@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rapport import pagination
-from rapport.auth import Action, Caller
+from rapport.auth import Action, Caller, Customer
 from rapport.consent import links
 from rapport.consent import store as consent_store
 from rapport.consent.confirmation import CONFIRMED_SOURCE
@@ -70,6 +70,18 @@ def _apply(caller: Caller, contact_id: str, patch_of: Callable[[Record], dict[st
         except PreconditionFailed:
             continue
     raise Busy("The contact kept changing while its consent was recorded; retry.")
+
+
+def record_customer_change(customer: Customer, change: ConsentChange) -> Contact:
+    """What a signed-in customer says of their own consent (the portal), applied and in the ledger like any change;
+    a 404 once their contact is in the trash."""
+
+    def patch(record: Record) -> dict[str, Any]:
+        if record.deleted:
+            raise NotFound(f"No contact has the id {customer.contact_id}.")
+        return change_patch(change)
+
+    return _apply(Caller(customer.tenant_id, customer.actor, frozenset()), customer.contact_id, patch)
 
 
 # What a person does through a link of a message (rapport.consent.links): no staff caller, the link's tenant.

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints, ValidationInfo, field_validator
@@ -60,6 +61,12 @@ class EmailStatus(StrictModel):
     )
 
 
+class PortalRole(StrEnum):
+    """What a contact may do in the customer portal beyond their own records (set by staff)."""
+
+    ACCOUNT_MANAGER = "account_manager"  # also sees and works their account's cases
+
+
 class ContactFields(StrictModel):
     first_name: PersonName | None = None
     last_name: PersonName | None = None
@@ -73,6 +80,9 @@ class ContactFields(StrictModel):
     owner_id: UserId | None = None
     tags: Tags = Field(default_factory=list)
     consent: ContactConsent | None = None
+    portal_role: PortalRole | None = Field(
+        default=None, description="account_manager: in the customer portal, also their account's cases"
+    )
     email_status: EmailStatus | None = Field(
         default=None,
         description="Set when mail to `email` bounced permanently: Rapport sends it no email. Dropped when `email` "

@@ -188,18 +188,13 @@ def _json_paths(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
         tag = value.get("type") if isinstance(value, dict) else None
         details = [
             InitErrorDetails(
-                type=PydanticCustomError(entry["type"], _literal(entry["msg"].removeprefix("Value error, "))),
+                type=PydanticCustomError(entry["type"], entry["msg"].removeprefix("Value error, ")),
                 loc=tuple(entry["loc"][1:] if entry["loc"][:1] == (tag,) else entry["loc"]),
                 input=entry["input"],
             )
             for entry in error.errors()
         ]
         raise ValidationError.from_exception_data(error.title, details) from None
-
-
-def _literal(message: str) -> str:
-    """`message` as a PydanticCustomError template that formats to itself."""
-    return message.replace("{", "{{").replace("}", "}}")
 
 
 Filter = Annotated[Node, Field(discriminator="type"), WrapValidator(_json_paths)]

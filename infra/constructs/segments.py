@@ -32,6 +32,7 @@ MEMBERSHIP_EVENTS = (
     *(f"deal.{verb}" for verb in _LIFECYCLE),
     *(f"activity.{verb}" for verb in _LIFECYCLE),
     "customer.churn_changed",
+    "customer.tier_changed",
 )
 BACKFILL_EVENTS = ("segment.created", "segment.updated", "segment.restored", "segment.erased")
 FILL_SOURCE = "rapport.segments"

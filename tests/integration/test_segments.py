@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from rapport.contacts.manifest import CONTACT
+from rapport.dal import tenancy
+from rapport.orders import store as order_store
 from rapport.segments import store
 from rapport.segments.membership import BACKFILL_EVENTS, CONTINUED, MEMBERSHIP_EVENTS
 from tests.integration.followups import CONTEXT, Bus
@@ -347,3 +350,32 @@ def test_a_trashed_segment_is_not_kept(bus: Bus):
     assert call("restoreSegment", MARKETER, record_id=vips["id"], headers={"If-Match": None}).status == 200
     deliver(bus)
     assert members(vips["id"]) == [person["id"]]
+
+
+def rank(contact_id: str, tier: str, churn: str) -> None:
+    """The daily ranking's standing of the contact (what rapport.orders.reports puts when it changed)."""
+    standing = {
+        "rank": 1,
+        "tier": tier,
+        "churn": {"status": churn},
+        "updated_at": "2026-11-30T03:00:00Z",
+        "updated_by": "rapport:ranking",
+    }
+    with tenancy.tenant_scope(SALES.tenant):
+        order_store.put_standing(SALES.tenant, CONTACT, contact_id, standing, rank=1, tier=tier, risk=0)
+
+
+def test_the_daily_ranking_s_tier_and_churn_move_membership(bus: Bus):
+    person = contact()
+    top = new_segment(filter={"type": "value_tier", "tiers": ["A"]})
+    leaving = new_segment(filter={"type": "churn_status", "statuses": ["deserting", "at_risk"]})
+    deliver(bus)
+    rank(person["id"], "A", "active")
+    deliver(bus)
+    assert members(top["id"]) == [person["id"]] and members(leaving["id"]) == []
+    rank(person["id"], "B", "active")
+    deliver(bus)
+    assert members(top["id"]) == []
+    rank(person["id"], "B", "deserting")
+    deliver(bus)
+    assert members(leaving["id"]) == [person["id"]]

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter, ValidationError
 
 from rapport.events.models import DomainEvent, FieldChange
+from rapport.events.publisher import derivations
 from rapport.segments import membership
 from rapport.segments.filter import MAX_CLAUSES, ContactView, Filter, Node, matches
 from rapport.segments.models import MembersChange, SegmentCreate
@@ -202,3 +203,12 @@ def test_a_fill_starts_for_a_dynamic_segment_created_restored_or_refiltered():
     assert not membership.fills(_event("segment.updated", dynamic, renamed))
     refiltered = {"filter": FieldChange(before={}, after={})}
     assert membership.fills(_event("segment.updated", dynamic, refiltered))
+
+
+def test_a_customer_s_standing_says_when_its_tier_or_churn_moved():
+    derive = derivations()["customer"].derive
+    assert derive({"tier": "A", "churn": {"status": "active"}}, {"tier": "B", "churn": {"status": "active"}}) == [
+        "tier_changed"
+    ]
+    assert derive({}, {"tier": "C", "churn": {"status": "active"}}) == ["churn_changed", "tier_changed"]
+    assert derive({"tier": "C"}, {"tier": "C"}) == []

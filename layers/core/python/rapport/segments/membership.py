@@ -23,7 +23,7 @@ CONTACT_EVENTS = tuple(f"contact.{verb}" for verb in LIFECYCLE)
 ACCOUNT_EVENTS = ("account.updated", "account.deleted", "account.restored")
 DEAL_EVENTS = tuple(f"deal.{verb}" for verb in LIFECYCLE)
 ACTIVITY_EVENTS = tuple(f"activity.{verb}" for verb in LIFECYCLE)
-STANDING_EVENTS = ("customer.churn_changed",)
+STANDING_EVENTS = ("customer.churn_changed", "customer.tier_changed")
 MEMBERSHIP_EVENTS = (*CONTACT_EVENTS, *ACCOUNT_EVENTS, *DEAL_EVENTS, *ACTIVITY_EVENTS, *STANDING_EVENTS)
 ACCOUNT_FIELDS = ("industry", "size")
 

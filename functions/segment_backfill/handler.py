@@ -12,8 +12,8 @@ from rapport import aws, config
 from rapport.dal import tenancy
 from rapport.dal.repository import Position
 from rapport.events.models import DomainEvent
+from rapport.segments import placement
 from rapport.segments.membership import CONTINUED, FILL_SOURCE, Continuation, fills
-from rapport.segments.service import segments
 
 logger = Logger()
 PAGE_TIME_MS = 60_000  # what one page of contacts may take, at worst: stop before the timeout can cut one
@@ -41,16 +41,16 @@ def handle(event: dict[str, Any], remaining_ms: Callable[[], int], put_events: P
         tenant, segment_id = detail.tenant_id, detail.entity_id
         if detail.detail_type == "segment.erased":
             with tenancy.tenant_scope(tenant):
-                return {"left": segments.dissolve(tenant, segment_id)}
+                return {"left": placement.dissolve(tenant, segment_id)}
         if not fills(detail) or detail.version is None:
             return {"filled": False}
         version, position = detail.version, None
     pages = 0
     with tenancy.tenant_scope(tenant):
-        next_position: Position | None = segments.backfill_page(tenant, segment_id, version, position)
+        next_position: Position | None = placement.backfill_page(tenant, segment_id, version, position)
         pages += 1
         while next_position is not None and remaining_ms() > PAGE_TIME_MS:
-            next_position = segments.backfill_page(tenant, segment_id, version, next_position)
+            next_position = placement.backfill_page(tenant, segment_id, version, next_position)
             pages += 1
     if next_position is not None:
         _continue(

@@ -9,8 +9,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from rapport.contacts import store as contact_store
 from rapport.dal import repository, tenancy
 from rapport.events.models import DomainEvent
+from rapport.segments import placement
 from rapport.segments.membership import account_of, contacts_of
-from rapport.segments.service import segments
 
 logger = Logger()
 
@@ -27,6 +27,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         if account_id is not None:
             concerned += [contact.id for contact in repository.records(contact_store.of_account(tenant, account_id))]
         for contact_id in concerned:
-            moved[contact_id] = segments.refresh_contact(tenant, contact_id)
+            moved[contact_id] = placement.refresh_contact(tenant, contact_id)
     logger.info("segment membership", extra={"event_id": detail.event_id, "moved": moved})
     return {"contacts": moved}

@@ -126,6 +126,13 @@ def member_keys(tenant_id: str, segment_id: str, contact_id: str) -> tuple[str, 
     return _partition(tenant_id, segment_id), f"{MEMBER_PREFIX}{contact_id}"
 
 
+def member_data(contact: Record, joined_at: str) -> dict[str, Any]:
+    """What a member item copies of its contact: its name and email (as it joined), and when it joined."""
+    data = contact.data
+    name = " ".join(part for part in (data.get("first_name"), data.get("last_name")) if part)
+    return {"name": name or None, "email": data.get("email"), "joined_at": joined_at}
+
+
 def _member(tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str, Any]) -> SummaryItem:
     pk, sk = member_keys(tenant_id, segment_id, contact_id)
     return SummaryItem(pk, sk, tenant_id=tenant_id, kind=MEMBER_KIND, ref_id=contact_id, data=compact(dict(data)))

@@ -22,7 +22,7 @@ from rapport.segments.models import BackfillState
 from rapport.segments.view import contact_view
 from rapport.types import utc_now
 
-BACKFILL_PAGE = 100
+BACKFILL_PAGE = 100  # contacts a page: their memberships are one BatchGetItem (at most 100 keys)
 FILTER: TypeAdapter[Node] = TypeAdapter(Filter)
 
 
@@ -62,8 +62,9 @@ def backfill_page(tenant_id: str, segment_id: str, version: int, position: Posit
     if position is None or progress.get("version") != version:
         progress = {"version": version, "processed": 0, "started_at": utc_now()}
     page = repository.query(access.listed(tenant_id, CONTACT), limit=BACKFILL_PAGE, position=position)
+    members = store.member_of(tenant_id, segment_id, [contact.id for contact in page.records])
     for contact in page.records:
-        _place(tenant_id, segment_id, tree, contact.id)
+        _place(tenant_id, segment_id, tree, contact.id, member=contact.id in members)
     done = page.next_position is None
     progress = {
         **progress,
@@ -80,9 +81,8 @@ def dissolve(tenant_id: str, segment_id: str) -> int:
     return sum(_leave(tenant_id, segment_id, member.ref_id) for member in store.members_of(tenant_id, segment_id))
 
 
-def _place(tenant_id: str, segment_id: str, tree: Node, contact_id: str) -> None:
+def _place(tenant_id: str, segment_id: str, tree: Node, contact_id: str, *, member: bool) -> None:
     found = contact_view(tenant_id, contact_id)
-    member = bool(store.member_of(tenant_id, segment_id, [contact_id]))
     if found is not None and matches(tree, found[1]):
         if not member:
             _join(tenant_id, segment_id, found[0])

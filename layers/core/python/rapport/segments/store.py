@@ -180,7 +180,7 @@ def stage_count(work: UnitOfWork, tenant_id: str, segment_id: str, added: int) -
 
 
 def member_of(tenant_id: str, segment_id: str, contact_ids: list[str]) -> set[str]:
-    """Which of `contact_ids` are members (one BatchGetItem)."""
+    """Which of `contact_ids` (at most 100) are members (one BatchGetItem)."""
     wanted = [member_keys(tenant_id, segment_id, contact_id) for contact_id in contact_ids]
     return {item.ref_id for item in Item.batch_get(wanted) if isinstance(item, SummaryItem)}
 

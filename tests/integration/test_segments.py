@@ -379,3 +379,30 @@ def test_the_daily_ranking_s_tier_and_churn_move_membership(bus: Bus):
     rank(person["id"], "B", "deserting")
     deliver(bus)
     assert members(leaving["id"]) == [person["id"]]
+
+
+def test_a_rename_keeps_the_fill_and_a_static_list_made_dynamic_is_filled(bus: Bus):
+    tagged, other = contact(last_name="Tagged", tags=["vip"]), contact(last_name="Other")
+    made = new_segment(filter=VIP, description="Our best customers")
+    deliver(bus)
+    renamed = call("updateSegment", MARKETER, record_id=made["id"], body={"name": "VIPs"}, headers={"If-Match": '"1"'})
+    assert renamed.status == 200, renamed.body
+    deliver(bus)
+    assert segment(made["id"])["backfill"]["version"] == 1 and members(made["id"]) == [tagged["id"]]
+
+    listed = new_segment(kind="static")
+    assert change(listed["id"], add=[other["id"]]).status == 200
+    made_dynamic = {"kind": "dynamic", "filter": VIP}
+    reply = call("updateSegment", MARKETER, record_id=listed["id"], body=made_dynamic, headers={"If-Match": '"1"'})
+    assert reply.status == 200, reply.body
+    deliver(bus)
+    assert members(listed["id"]) == [tagged["id"]] and segment(listed["id"])["count"] == 1
+    assert change(listed["id"], add=[other["id"]]).status == 409
+
+
+def test_another_tenant_s_segment_is_not_found():
+    listed = new_segment(kind="static")
+    person = contact()
+    assert call("listSegmentMembers", OTHER_TENANT, record_id=listed["id"]).status == 404
+    assert change(listed["id"], OTHER_TENANT, add=[person["id"]]).status == 404
+    assert members(listed["id"]) == []

@@ -406,3 +406,13 @@ def test_another_tenant_s_segment_is_not_found():
     assert call("listSegmentMembers", OTHER_TENANT, record_id=listed["id"]).status == 404
     assert change(listed["id"], OTHER_TENANT, add=[person["id"]]).status == 404
     assert members(listed["id"]) == []
+
+
+def test_a_tenant_without_segments_pays_two_queries_a_contact_event(bus: Bus):
+    from segment_membership.handler import lambda_handler
+
+    contact(tags=["vip"])
+    [event] = [e for e in bus.publish_new() if e["detail-type"] == "contact.created"]
+    with dynamodb_requests() as requests:
+        assert lambda_handler(event, CONTEXT)["contacts"] == {event["detail"]["entity_id"]: {"joined": [], "left": []}}
+    assert requests == ["Query", "Query"]

@@ -35,10 +35,13 @@ def filter_of(segment: Record) -> Node | None:
 def refresh_contact(tenant_id: str, contact_id: str) -> dict[str, list[str]]:
     """Evaluate the contact against the tenant's live dynamic segments, and join or leave each as it says. A
     trashed contact leaves the dynamic segments; an erased one leaves every segment."""
-    found = contact_view(tenant_id, contact_id)
+    dynamic = list(repository.records(store.dynamic_segments(tenant_id)))
     current = store.segment_ids_of(tenant_id, contact_id)
+    if not dynamic and not current:  # a tenant without segments pays two Queries an event
+        return {"joined": [], "left": []}
+    found = contact_view(tenant_id, contact_id)
     joined, left = [], []
-    for segment in repository.records(store.dynamic_segments(tenant_id)):
+    for segment in dynamic:
         tree = filter_of(segment)
         if found is not None and tree is not None and matches(tree, found[1]):
             if segment.id not in current and _join(tenant_id, segment.id, found[0]):

@@ -12,13 +12,14 @@ VIP = {"type": "tag", "tag": "vip"}
 
 
 def _members(client: Client, segment_id: str, expected: list[str]) -> dict[str, Any]:
-    """The segment once its members are `expected` (the workers run a moment after the write); then the segment."""
+    """The segment once its members are `expected` and its fill (if any) is done: the workers run a moment after
+    the write."""
     found: list[str] = []
     for _ in range(60):
         page = client.get(f"/segments/{segment_id}/members", params={"limit": "100"}).json()
         found = sorted(member["contact_id"] for member in page["items"])
-        if found == sorted(expected):
-            segment: dict[str, Any] = client.get(f"/segments/{segment_id}").json()
+        segment: dict[str, Any] = client.get(f"/segments/{segment_id}").json()
+        if found == sorted(expected) and (segment["backfill"] or {}).get("state", "done") == "done":
             return segment
         time.sleep(0.5)
     raise AssertionError(f"the members of {segment_id} never became {expected}: {found}")

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from rapport.contacts.manifest import CONTACT
-from rapport.dal import tenancy
+from rapport.dal import repository, tenancy
 from rapport.orders import store as order_store
-from rapport.segments import store
+from rapport.segments import placement, store
 from rapport.segments.membership import BACKFILL_EVENTS, CONTINUED, MEMBERSHIP_EVENTS
 from tests.integration.followups import CONTEXT, Bus
 from tests.integration.sales import deal, move, pipeline
@@ -416,3 +416,24 @@ def test_a_tenant_without_segments_pays_two_queries_a_contact_event(bus: Bus):
     with dynamodb_requests() as requests:
         assert lambda_handler(event, CONTEXT)["contacts"] == {event["detail"]["entity_id"]: {"joined": [], "left": []}}
     assert requests == ["Query", "Query"]
+
+
+def test_a_decision_on_a_contact_as_it_was_does_not_land_after_it_changed(bus: Bus):
+    """Events are handled concurrently and in any order: an invocation that read the contact tagged must not put
+    it in after another read it untagged and left it out."""
+    vips = new_segment(filter=VIP)
+    person = contact(tags=["vip"])
+    with tenancy.tenant_scope(SALES.tenant):
+        as_read = repository.get(SALES.tenant, CONTACT, person["id"])
+    assert as_read is not None
+    edit(person, tags=[])
+    with tenancy.tenant_scope(SALES.tenant):
+        assert placement.join(SALES.tenant, vips["id"], as_read) is False
+    assert members(vips["id"]) == [] and segment(vips["id"])["count"] == 0
+    deliver(bus)
+    assert members(vips["id"]) == []
+    edit(person, tags=["vip"])
+    deliver(bus)
+    with tenancy.tenant_scope(SALES.tenant):
+        assert placement.leave(SALES.tenant, vips["id"], person["id"], as_read) is False
+    assert members(vips["id"]) == [person["id"]]

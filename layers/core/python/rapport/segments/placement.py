@@ -40,16 +40,18 @@ def refresh_contact(tenant_id: str, contact_id: str) -> dict[str, list[str]]:
     if not dynamic and not current:  # a tenant without segments pays two Queries an event
         return {"joined": [], "left": []}
     found = contact_view(tenant_id, contact_id)
+    record = found[0] if found is not None else None
     joined, left = [], []
     for segment in dynamic:
         tree = filter_of(segment)
         if found is not None and tree is not None and matches(tree, found[1]):
-            if segment.id not in current and _join(tenant_id, segment.id, found[0]):
+            if segment.id not in current and join(tenant_id, segment.id, found[0]):
                 joined.append(segment.id)
-        elif segment.id in current and _leave(tenant_id, segment.id, contact_id):
+        elif segment.id in current and leave(tenant_id, segment.id, contact_id, record):
             left.append(segment.id)
     if found is None and repository.get(tenant_id, CONTACT, contact_id) is None:
-        left += [segment_id for segment_id in sorted(current - set(left)) if _leave(tenant_id, segment_id, contact_id)]
+        gone = sorted(current - set(left))
+        left += [segment_id for segment_id in gone if leave(tenant_id, segment_id, contact_id, None)]
     return {"joined": joined, "left": left}
 
 
@@ -81,29 +83,36 @@ def backfill_page(tenant_id: str, segment_id: str, version: int, position: Posit
 
 def dissolve(tenant_id: str, segment_id: str) -> int:
     """Take every member out of an erased segment (their memberships with them); how many left."""
-    return sum(_leave(tenant_id, segment_id, member.ref_id) for member in store.members_of(tenant_id, segment_id))
+    members = store.members_of(tenant_id, segment_id)
+    return sum(leave(tenant_id, segment_id, member.ref_id, None) for member in members)
 
 
 def _place(tenant_id: str, segment_id: str, tree: Node, contact_id: str, *, member: bool) -> None:
     found = contact_view(tenant_id, contact_id)
     if found is not None and matches(tree, found[1]):
         if not member:
-            _join(tenant_id, segment_id, found[0])
+            join(tenant_id, segment_id, found[0])
     elif member:
-        _leave(tenant_id, segment_id, contact_id)
+        leave(tenant_id, segment_id, contact_id, found[0] if found is not None else None)
 
 
-def _join(tenant_id: str, segment_id: str, contact: Record) -> bool:
-    """The contact joins the segment; False if it was in already (someone else placed it)."""
+def join(tenant_id: str, segment_id: str, contact: Record) -> bool:
+    """The contact, as read, joins the segment; False if it was in already (someone else placed it) or if it
+    changed since it was read: its change's own event evaluates it again, so a decision taken on what it held
+    before never lands after one taken on what it holds now (events are handled concurrently, in any order)."""
     work = UnitOfWork()
+    work.require_unchanged(contact)
     store.stage_join(work, tenant_id, segment_id, contact.id, store.member_data(contact, utc_now()))
     store.stage_count(work, tenant_id, segment_id, 1)
     return _committed(work)
 
 
-def _leave(tenant_id: str, segment_id: str, contact_id: str) -> bool:
-    """The contact leaves the segment; False if it was not in (someone else took it out)."""
+def leave(tenant_id: str, segment_id: str, contact_id: str, contact: Record | None) -> bool:
+    """The contact leaves the segment; False if it was not in (someone else took it out) or if `contact`, the
+    record read (None: gone, or the segment is), changed since (see `join`)."""
     work = UnitOfWork()
+    if contact is not None:
+        work.require_unchanged(contact)
     store.stage_leave(work, tenant_id, segment_id, contact_id)
     store.stage_count(work, tenant_id, segment_id, -1)
     return _committed(work)

@@ -58,7 +58,11 @@ def test_the_events_reach_each_worker_with_retries_and_its_own_dead_letter_queue
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
 
 
-def test_the_fill_puts_its_continuation_on_the_bus(dev: Synthesis) -> None:
-    variables = dev.functions()["segment_backfill"]["Environment"]["Variables"]
+def test_the_fill_puts_its_continuation_on_the_bus_before_its_timeout_can_cut_a_page(dev: Synthesis) -> None:
+    from segment_backfill.handler import PAGE_TIME_MS
+
+    fill = dev.functions()["segment_backfill"]
+    assert fill["Timeout"] * 1000 >= 2 * PAGE_TIME_MS
+    variables = fill["Environment"]["Variables"]
     [bus_id] = dev.of_type("AWS::Events::EventBus")
     assert variables["EVENT_BUS_NAME"] == {"Ref": bus_id}

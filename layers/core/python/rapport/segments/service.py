@@ -116,7 +116,18 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
         current = store.member_of(tenant, segment_id, [*change.add, *change.remove])
         joining = [contacts[contact_id] for contact_id in change.add if contact_id not in current]
         leaving = [contact_id for contact_id in change.remove if contact_id in current]
+        if joining or leaving:
+            self._commit_members(tenant, segment, joining, leaving)
+        count = store.read_segment(tenant, segment_id).count
+        return MembersChanged(added=[contact.id for contact in joining], removed=leaving, count=count)
+
+    @staticmethod
+    def _commit_members(tenant: str, segment: Record, joining: list[Record], leaving: list[str]) -> None:
+        """One transaction: the joins and leaves, the count, and the segment still as read (a segment made dynamic
+        or trashed meanwhile takes no hand change)."""
+        segment_id = segment.id
         work = UnitOfWork()
+        work.require_unchanged(segment)
         now = utc_now()
         for contact in joining:
             work.require_live(tenant, Parent(CONTACT, contact.id))
@@ -131,9 +142,7 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
                 "add", f"No live contact has the id {error.parent.id}.", "unknown_reference"
             ) from error
         except StaleVersion as error:
-            raise Busy("The segment's members changed meanwhile; retry.") from error
-        count = store.read_segment(tenant, segment_id).count
-        return MembersChanged(added=[contact.id for contact in joining], removed=leaving, count=count)
+            raise Busy("The segment or its members changed meanwhile; retry.") from error
 
 
 segments = SegmentService()

@@ -437,3 +437,17 @@ def test_a_decision_on_a_contact_as_it_was_does_not_land_after_it_changed(bus: B
     with tenancy.tenant_scope(SALES.tenant):
         assert placement.leave(SALES.tenant, vips["id"], person["id"], as_read) is False
     assert members(vips["id"]) == [person["id"]]
+
+
+def test_a_filter_sent_again_writes_nothing_and_another_replaces_it_whole(bus: Bus):
+    nested = {"type": "not", "filter": {"type": "tag", "tag": "vip"}}
+    made = new_segment(filter=nested)
+    deliver(bus)
+    same = call("updateSegment", MARKETER, record_id=made["id"], body={"filter": nested}, headers={"If-Match": '"1"'})
+    assert same.status == 200 and same.body["version"] == 1, same.body
+    assert segment(made["id"])["backfill"]["state"] == "done"
+    other = {"type": "not", "filter": {"type": "owner", "owner_ids": ["user-2"]}}
+    replaced = call(
+        "updateSegment", MARKETER, record_id=made["id"], body={"filter": other}, headers={"If-Match": '"1"'}
+    )
+    assert replaced.status == 200 and replaced.body["filter"] == other, replaced.body

@@ -60,7 +60,7 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
         """A filter sent is the new filter, whole: merged into the old (RFC 7396 merges objects) two trees would make
         a third that nobody wrote."""
         if changes.get("filter") is not None:
-            record.data = {name: value for name, value in record.data.items() if name != "filter"}
+            changes = {**changes, "filter": _replacing(record.data.get("filter"), changes["filter"])}
         super().stage_update(work, caller, record, changes)
 
     def get(self, caller: Caller, record_id: str) -> Segment:
@@ -143,6 +143,14 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
             ) from error
         except StaleVersion as error:
             raise Busy("The segment or its members changed meanwhile; retry.") from error
+
+
+def _replacing(old: Any, new: Any) -> Any:
+    """The merge patch that turns `old` into `new` exactly: what `new` lacks of an object of `old` is removed."""
+    if not isinstance(old, dict) or not isinstance(new, dict):
+        return new
+    removed = {name: None for name in old if name not in new}
+    return {**removed, **{name: _replacing(old.get(name), value) for name, value in new.items()}}
 
 
 segments = SegmentService()

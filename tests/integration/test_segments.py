@@ -398,6 +398,10 @@ def test_a_rename_keeps_the_fill_and_a_static_list_made_dynamic_is_filled(bus: B
     deliver(bus)
     assert members(listed["id"]) == [tagged["id"]] and segment(listed["id"])["count"] == 1
     assert change(listed["id"], add=[other["id"]]).status == 409
+    made_static = {"kind": "static", "filter": None}
+    reply = call("updateSegment", MARKETER, record_id=listed["id"], body=made_static, headers={"If-Match": '"2"'})
+    assert reply.status == 200, reply.body
+    assert segment(listed["id"])["backfill"] is None and members(listed["id"]) == [tagged["id"]]
 
 
 def test_another_tenant_s_segment_is_not_found():

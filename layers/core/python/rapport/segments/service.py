@@ -49,7 +49,13 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
 
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         """A dynamic segment created, restored, or whose filter or kind changed shows its fill as running from the
-        write on (the fill worker takes it from there)."""
+        write on (the fill worker takes it from there); a segment made static has no fill."""
+        if (
+            after is not None
+            and before is not None
+            and after.data["kind"] != before.data["kind"] == SegmentKind.DYNAMIC
+        ):
+            store.stage_no_backfill(work, after.tenant_id, after.id)  # a static list is filled by hand
         if after is None or after.deleted or after.data["kind"] != SegmentKind.DYNAMIC:
             return
         if before is None or before.deleted or any(before.data.get(f) != after.data.get(f) for f in FILLED_BY):

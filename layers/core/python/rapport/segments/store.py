@@ -197,6 +197,11 @@ def stage_backfill(work: UnitOfWork, tenant_id: str, segment_id: str, data: Mapp
     work.put_item(_backfill(tenant_id, segment_id, data))
 
 
+def stage_no_backfill(work: UnitOfWork, tenant_id: str, segment_id: str) -> None:
+    """No fill's progress any more, in the segment's write that makes it static."""
+    work.delete_item(_backfill(tenant_id, segment_id, {}))
+
+
 def put_backfill(tenant_id: str, segment_id: str, data: Mapping[str, Any]) -> None:
     """The fill's progress, put over the last (a fill of an earlier version stops at its next page)."""
     _backfill(tenant_id, segment_id, data).save()

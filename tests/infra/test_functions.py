@@ -81,6 +81,8 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         # The tenant settings claim and release the tenant's slug; the public knowledge base resolves it
         "tenants": slugs,
         "public_kb": slugs,
+        # GET /reports/kpis reads the headline figures the analytics export leaves in its bucket
+        "orders": {"ANALYTICS_BUCKET": {"Ref": _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")}},
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")

@@ -16,7 +16,6 @@ from rapport.contacts.models import Consent, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason
 from rapport.types import (
     CountryCode,
-    CustomValues,
     Email,
     LazyModel,
     MultiLine,
@@ -81,7 +80,6 @@ class LeadFields(StrictModel):
     company_size: CompanySize | None = Field(default=None, description="Head count band")
     notes: Notes | None = None
     consent: Consent | None = None
-    custom: CustomValues | None = None
 
 
 class _LeadRules(LeadFields):

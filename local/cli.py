@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from local.runtime.aws import PortInUse
+from local.runtime.memory import fewer_arenas
 from local.runtime.runtime import (
     ANSWER,
     MAIL,
@@ -171,6 +172,7 @@ def _data_dir(parser: argparse.ArgumentParser) -> None:
 
 
 def _local(arguments: argparse.Namespace) -> int:
+    fewer_arenas()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S")
     for library in ("botocore", "pynamodb"):  # `rapport seed` runs the domain services in this process
         logging.getLogger(library).setLevel(logging.WARNING)

@@ -18,6 +18,7 @@ from rapport.api.http import (
     etag,
     expected_version,
     merge_patch_of,
+    model_response,
     page_response,
     request_proof,
     respond_once,
@@ -51,10 +52,6 @@ def _profile(profile: PortalProfile) -> Response[Any]:
         body=profile.model_dump(mode="json"),
         headers={"ETag": etag(profile.version)},
     )
-
-
-def _ok(body: PortalCase | ContactConsent) -> Response[Any]:
-    return Response(status_code=200, content_type=JSON, body=body.model_dump(mode="json"))
 
 
 @app.get(
@@ -92,7 +89,7 @@ def update_profile(body: PortalProfilePatch, if_match: IfMatch = None) -> Respon
     responses=responses(200, ContactConsent),
 )
 def get_consent() -> Response[ContactConsent]:
-    return _ok(service.my_consent(customer(app)))
+    return model_response(service.my_consent(customer(app)))
 
 
 @app.put(
@@ -104,7 +101,7 @@ def get_consent() -> Response[ContactConsent]:
     responses=responses(200, ContactConsent, 409),
 )
 def put_consent(body: PortalConsentChange) -> Response[ContactConsent]:
-    return _ok(service.record_consent(customer(app), body, request_proof(app)))
+    return model_response(service.record_consent(customer(app), body, request_proof(app)))
 
 
 @app.get(
@@ -151,7 +148,7 @@ def create_case(body: PortalCaseCreate, idempotency_key: IdempotencyKey = None) 
     responses=responses(200, PortalCase),
 )
 def get_case(record_id: RecordIdParam) -> Response[PortalCase]:
-    return _ok(service.get_case(customer(app), record_id))
+    return model_response(service.get_case(customer(app), record_id))
 
 
 @app.post(
@@ -163,7 +160,7 @@ def get_case(record_id: RecordIdParam) -> Response[PortalCase]:
     responses=responses(200, PortalCase, 409, 412),
 )
 def close_case(record_id: RecordIdParam) -> Response[PortalCase]:
-    return _ok(service.close_case(customer(app), record_id))
+    return model_response(service.close_case(customer(app), record_id))
 
 
 @app.post(
@@ -175,7 +172,7 @@ def close_case(record_id: RecordIdParam) -> Response[PortalCase]:
     responses=responses(200, PortalCase, 409, 412),
 )
 def reopen_case(record_id: RecordIdParam) -> Response[PortalCase]:
-    return _ok(service.reopen_case(customer(app), record_id))
+    return model_response(service.reopen_case(customer(app), record_id))
 
 
 @app.get(

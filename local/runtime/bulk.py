@@ -8,9 +8,10 @@ conditions not evaluated (moto's expression parsing cost more than the rest of a
 answered there too, instead of going over HTTP through botocore and moto's request parser. That is sound only
 for a tenant that holds nothing yet, whose writes hold by construction: a seed into a tenant that has records is
 refused (`tenant_is_new`). The writes stream like any other, so the publisher turns them into the same domain
-events; the seed waits while the stream holds more than `STREAM_BACKLOG` unread records, so that none is
-dropped, and at its end until the publisher has read them all. The data folder commits the seed's writes in
-batches.
+events and the bus delivers those to the rules' functions. The seed waits while more than `BACKLOG` stream
+records and deliveries are still to run, so that no stream record is dropped and the queue of deliveries stays
+small, and at its end until all have run: when it answers, the company is in place, and what is measured next
+is not the seed's tail. The data folder commits the seed's writes in batches.
 
 tests/local/test_bulk.py shows that the items and events equal those of the same records created through the
 API's handlers.
@@ -34,8 +35,8 @@ from moto.dynamodb.models.table import Table
 from local.awsmock import commit_unchecked, has_key_prefix
 
 log = logging.getLogger("rapport.local")
-STREAM_BACKLOG = 5_000
-PUBLISH_WAIT = 600.0  # seconds the seed waits at its end for the publisher to read the last changes
+BACKLOG = 5_000
+SETTLE_WAIT = 900.0  # seconds the seed waits at its end for the publisher and the bus to run what is left
 PER_CONTACT = {"accounts": 0.1, "leads": 0.1, "deals": 0.04, "activities": 0.2, "tasks": 0.1}
 SEED_USER = "seed-admin"
 OWNERS = ("rep-1", "rep-2", "rep-3", "rep-4")
@@ -271,22 +272,23 @@ def seed_company(
     contacts: int,
     tenant: str,
     create: Mapping[str, Callable[[Any, dict[str, Any]], str]],
-    stream_backlog: Callable[[], int],
+    backlog: Callable[[], int],
 ) -> dict[str, int]:
-    """Creates `contacts` contacts and their share of the rest in `tenant`; returns how many of each."""
+    """Creates `contacts` contacts and their share of the rest in `tenant`; returns how many of each. `backlog`
+    counts the stream records and deliveries the writes made that have not run yet."""
     company, caller = Company(tenant), admin(tenant)
     started = time.monotonic()
     for kind, payload in company.requests(contacts):
-        while stream_backlog() > STREAM_BACKLOG:
+        while backlog() > BACKLOG:
             time.sleep(0.05)
         company.created(kind, create[kind](caller, payload))
         if kind == "contacts" and company.counts["contacts"] % 5_000 == 0:
             log.info("seed: %d contacts in %.0f s", company.counts["contacts"], time.monotonic() - started)
-    published_by = time.monotonic() + PUBLISH_WAIT
-    while stream_backlog() and time.monotonic() < published_by:
+    settled_by = time.monotonic() + SETTLE_WAIT
+    while backlog() and time.monotonic() < settled_by:
         time.sleep(0.1)
-    if stream_backlog():
-        log.warning("seed: %d changes still wait for the publisher after %.0f s", stream_backlog(), PUBLISH_WAIT)
+    if backlog():
+        log.warning("seed: %d changes and deliveries still to run after %.0f s", backlog(), SETTLE_WAIT)
     return company.counts
 
 
@@ -297,6 +299,6 @@ def tenant_is_new(table: Table, tenant: str) -> bool:
     return not has_key_prefix(table, tenant_prefix(tenant))
 
 
-def backlog_of(table: Table) -> Callable[[], int]:
+def stream_backlog(table: Table) -> int:
     """How many records the table's stream holds (the publisher releases what it has read)."""
-    return lambda: len(table.stream_shard.items) if table.stream_shard is not None else 0
+    return len(table.stream_shard.items) if table.stream_shard is not None else 0

@@ -37,7 +37,7 @@ from local.runtime.aws import (
     role_resources,
     verify_email_identities,
 )
-from local.runtime.bulk import backlog_of, bulk_writes, creators, seed_company, tenant_is_new, use_environment
+from local.runtime.bulk import bulk_writes, creators, seed_company, stream_backlog, tenant_is_new, use_environment
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -185,7 +185,7 @@ class LocalCloud:
             lambda request: (
                 docs.handle(request)
                 or _schedules(eventing, request)
-                or self._seed(request)
+                or self._seed(request, eventing)
                 or self._mail(request)
                 or _outbox(self.aws, request)
                 or self._sign_in(request)
@@ -200,7 +200,7 @@ class LocalCloud:
         runtime_file.write_text(json.dumps({"pid": os.getpid(), "api": self.api_url, "aws": self.aws.endpoint}))
         self._running.callback(runtime_file.unlink, missing_ok=True)
 
-    def _seed(self, request: HttpRequest) -> HttpResponse | None:
+    def _seed(self, request: HttpRequest, eventing: Eventing) -> HttpResponse | None:
         """`POST /_local/seed?contacts=N[&tenant=T]`: what `rapport seed --scale N` asks (local/runtime/bulk.py)."""
         path, _, query = request.target.partition("?")
         if request.method != "POST" or path != SEED:
@@ -211,7 +211,8 @@ class LocalCloud:
         if not self._seeding.acquire(blocking=False):
             return _json(409, {"message": "a seed is running already"})
         try:
-            return self._seed_company(int(parameters["contacts"]), parameters.get("tenant") or SEED_TENANT)
+            tenant = parameters.get("tenant") or SEED_TENANT
+            return self._seed_company(int(parameters["contacts"]), tenant, eventing)
         finally:
             self._seeding.release()
 
@@ -246,7 +247,7 @@ class LocalCloud:
         except SignInRefused as refused:
             return _json(401, {"message": str(refused)})
 
-    def _seed_company(self, contacts: int, tenant: str) -> HttpResponse:
+    def _seed_company(self, contacts: int, tenant: str, eventing: Eventing) -> HttpResponse:
         environment = self._service_environment()
         use_environment(environment)
         backend = dynamodb_backends[ACCOUNT_ID][self.options.region]
@@ -256,7 +257,7 @@ class LocalCloud:
             return _json(409, {"message": message})
         started = time.monotonic()
         with bulk_writes(backend), self.database.batched():
-            created = seed_company(contacts, tenant, creators(), backlog_of(table))
+            created = seed_company(contacts, tenant, creators(), lambda: stream_backlog(table) + eventing.pending())
         seconds = round(time.monotonic() - started, 1)
         log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
         return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})

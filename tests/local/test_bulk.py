@@ -106,12 +106,21 @@ def test_the_bulk_path_writes_the_items_and_events_the_api_writes(backend: Any) 
     assert bulk_changes == api_changes
 
 
-def test_seeding_waits_while_the_stream_holds_too_many_records(backend: Any) -> None:
-    backlog = iter([10_000, 10_000, 0])
+def test_seeding_waits_while_too_much_is_still_to_run_and_at_its_end_until_all_has_run(backend: Any) -> None:
+    """The backlog is the stream's unread records and the bus's deliveries not yet run."""
+    asked: list[int] = []
+    backlog = iter([10_000, 10_000, 3, 1, 1, 0])
+
+    def still_to_run() -> int:
+        asked.append(next(backlog, 0))
+        return asked[-1]
+
     with bulk_writes(backend):
-        created = seed_company(1, "waits", creators(), lambda: next(backlog, 0))
+        created = seed_company(1, "waits", creators(), still_to_run)
     assert created["contacts"] == 1
     assert created["accounts"] == 1
+    assert asked[-1] == 0
+    assert asked[:3] == [10_000, 10_000, 3]  # the first record waited for the first two answers
 
 
 def test_only_a_tenant_that_holds_nothing_is_seeded(backend: Any) -> None:

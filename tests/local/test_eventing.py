@@ -29,6 +29,7 @@ from local.runtime.event_patterns import (
     target_input,
 )
 from local.runtime.eventing import Eventing, EventingError
+from local.runtime.eventing.shared import Pool
 from local.runtime.template import Physical, Resolver, UnresolvedReference
 
 REGION = "eu-west-1"
@@ -733,3 +734,27 @@ def test_one_time_schedules_fire_their_function_once_when_due_and_those_to_delet
     left = scheduler.list_schedules(GroupName="Timers")["Schedules"]
     assert sorted(schedule["Name"] for schedule in left) == ["kept", "off", "recurring"]
     assert eventing.resource_names()["Timers"] == "Timers"
+
+
+def test_the_pool_counts_what_it_has_not_run_and_what_a_stop_dropped() -> None:
+    pool = Pool(1)
+    release = threading.Event()
+    ran: list[int] = []
+    pool.submit(release.wait)
+    for number in range(3):
+        pool.submit(ran.append, number)
+    assert pool.pending() == 4
+    release.set()
+    deadline = time.monotonic() + 5
+    while pool.pending() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert (pool.pending(), ran) == (0, [0, 1, 2])
+    running = threading.Event()
+    pool.submit(lambda: (running.set(), time.sleep(0.2)))
+    running.wait(5)
+    pool.submit(ran.append, 3)
+    pool.submit(ran.append, 4)
+    assert pool.shutdown() == 2  # the running one ends; the two queued behind it are dropped, and said to be
+    assert (pool.pending(), ran) == (0, [0, 1, 2])
+    pool.submit(ran.append, 5)  # after the stop: not run, not counted as pending
+    assert pool.pending() == 0

@@ -36,9 +36,9 @@ it. Two ways to test a Wait until a timestamp without sleeping:
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
@@ -49,13 +49,14 @@ from local.runtime.eventing.moto_patches import LISTENERS
 from local.runtime.eventing.resources import MotoResources, configure_moto, of_type
 from local.runtime.eventing.rules import Rules, load_rule
 from local.runtime.eventing.schedules import Schedules
-from local.runtime.eventing.shared import Context, EventingError, Invoke, event_object, lambda_error
+from local.runtime.eventing.shared import Context, EventingError, Invoke, Pool, event_object, lambda_error
 from local.runtime.eventing.streams import Readers, StreamPoller, load_mapping
 from local.runtime.eventing.timers import OneTimeSchedules
 from local.runtime.template import Resolver
 
 __all__ = ["Eventing", "EventingError"]
 
+log = logging.getLogger("rapport.local")
 _CREDENTIALS = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
 _SERVICES = ("dynamodb", "dynamodbstreams", "events", "scheduler", "sns", "sqs", "stepfunctions")
 _WORKERS = 4
@@ -72,7 +73,7 @@ class Eventing:
         self._resources: dict[str, Any] = template.get("Resources", {})
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
-        self._executor = ThreadPoolExecutor(max_workers=_WORKERS, thread_name_prefix="rapport-events")
+        self._pool = Pool(_WORKERS)
         self._created: dict[str, str] = {}
         self._context: Context | None = None
         self._rules: Rules | None = None
@@ -90,7 +91,7 @@ class Eventing:
         moto.create()
         self._created = moto.created
         context = self._context = Context(
-            resolver.region, resolver.account, clients, self._invoke, functions, self._stop, self._executor
+            resolver.region, resolver.account, clients, self._invoke, functions, self._stop, self._pool
         )
         rules = self._rules = Rules(
             context, {logical_id: load_rule(resolver, logical_id, p) for logical_id, p in self._of("Events::Rule")}
@@ -114,7 +115,13 @@ class Eventing:
         LISTENERS.unregister(self)
         for thread in self._threads:
             thread.join(timeout=5)
-        self._executor.shutdown(wait=True, cancel_futures=True)
+        dropped = self._pool.shutdown()
+        if dropped:
+            log.warning("event runtime stopped: %d queued deliveries of accepted events were not run", dropped)
+
+    def pending(self) -> int:
+        """Events accepted and deliveries due that have not run yet."""
+        return self._pool.pending()
 
     def run_schedule(self, rule: str) -> list[str]:
         """Fires a scheduled rule now, by logical id or name, and says what each target did."""

@@ -1,5 +1,8 @@
 """What the rules, schedules and streams of the eventing share: moto's clients, the template's functions, the
-pool their deliveries run on, and sending to a queue or a topic."""
+pool their deliveries run on, and sending to a queue or a topic.
+
+The pool's queue is held in memory, as EventBridge holds an event it accepted until its targets have it: what is
+still queued when the runtime stops is not run, and the stop says how much (`Pool.shutdown`)."""
 
 from __future__ import annotations
 
@@ -30,7 +33,7 @@ class Context:
     invoke: Invoke
     functions: Mapping[str, str]  # function name -> logical id
     stop: threading.Event
-    executor: ThreadPoolExecutor
+    pool: Pool
 
     def function_id(self, name_or_arn: str) -> str | None:
         name = name_or_arn.split(":function:", 1)[-1].split(":")[0]
@@ -38,12 +41,7 @@ class Context:
 
     def submit(self, function: Callable[..., Any], *args: Any) -> None:
         """Runs `function` off the caller's thread; its failure is logged."""
-        try:
-            future = self.executor.submit(function, *args)
-        except RuntimeError:  # shut down: stop() is under way
-            log.warning("event runtime stopping: %s not run", function.__name__)
-            return
-        future.add_done_callback(_log_failure)
+        self.pool.submit(function, *args)
 
     def publish(
         self,
@@ -106,6 +104,47 @@ def event_object(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise TypeError(f"a function's event must be a JSON object locally, got {type(payload).__name__}")
     return payload
+
+
+class Pool:
+    """The threads the deliveries (and the routing of events to them) run on, counting what they have not run."""
+
+    def __init__(self, workers: int) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="rapport-events")
+        self._lock = threading.Lock()
+        self._pending = 0
+        self._cancelled = 0
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> None:
+        with self._lock:
+            self._pending += 1
+        try:
+            future = self._executor.submit(function, *args)
+        except RuntimeError:  # shut down: stop() is under way
+            self._ended(cancelled=True)
+            log.warning("event runtime stopping: %s not run", function.__name__)
+            return
+        future.add_done_callback(self._done)
+
+    def pending(self) -> int:
+        """Tasks submitted and not ended: an event's routing, or one target's delivery."""
+        with self._lock:
+            return self._pending
+
+    def shutdown(self) -> int:
+        """Ends the running tasks and drops the queued ones; how many were dropped."""
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        with self._lock:
+            return self._cancelled
+
+    def _done(self, future: Future[Any]) -> None:
+        self._ended(cancelled=future.cancelled())
+        _log_failure(future)
+
+    def _ended(self, *, cancelled: bool) -> None:
+        with self._lock:
+            self._pending -= 1
+            self._cancelled += cancelled
 
 
 def _log_failure(future: Future[Any]) -> None:

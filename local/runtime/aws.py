@@ -100,6 +100,7 @@ class _KeepAliveHandler(MotoRequestHandler):
     response is sent whole with its Content-Length, so the connection is ready for the next request."""
 
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the body follows the headers at once, not after the client's delayed ACK
 
     def run_wsgi(self) -> None:
         if self.headers.get("Expect", "").lower().strip() == "100-continue":

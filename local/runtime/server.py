@@ -36,6 +36,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # the body follows the headers at once, not after the client's delayed ACK
 
     def version_string(self) -> str:
         return "rapport-local"

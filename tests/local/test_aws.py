@@ -5,6 +5,8 @@ from __future__ import annotations
 import http.client
 import json
 import socket
+import statistics
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 from local.runtime.aws import EmbeddedAws
 
 REGION = "eu-west-1"
+
+DELAYED_ACK = 0.040  # seconds Linux may hold back the acknowledgement of a segment
 
 
 @pytest.fixture
@@ -73,3 +77,17 @@ def test_calls_of_one_signing_name_reach_the_service_their_target_names(aws: Emb
     for _ in range(2):
         assert [stream["TableName"] for stream in streams.list_streams()["Streams"]] == ["t"]
         assert client.list_tables()["TableNames"] == ["t"]
+
+
+def test_an_answer_on_a_kept_connection_is_not_held_back_by_the_delayed_ack(aws: EmbeddedAws) -> None:
+    """The headers and the body went as two segments, and Nagle held the body until the client acknowledged the
+    headers, which Linux delays 40 ms on a connection that goes back and forth: every DynamoDB call of a function
+    waited for it (a contact's create took 105 ms at the median, 21 ms without)."""
+    connection = http.client.HTTPConnection("127.0.0.1", aws.port, timeout=10)
+    waits = []
+    for _ in range(21):
+        started = time.perf_counter()
+        _call(connection, "dynamodb", "DynamoDB_20120810.ListTables", {})
+        waits.append(time.perf_counter() - started)
+    connection.close()
+    assert statistics.median(waits) < DELAYED_ACK / 2

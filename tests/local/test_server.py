@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import http.client
 import socket
+import statistics
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -17,6 +20,9 @@ def _echo(request: HttpRequest) -> HttpResponse:
 
 def _refuse(response_type: str, status: int, message: str) -> HttpResponse:
     return HttpResponse(status, [("Content-Type", "text/plain")], f"{response_type}: {message}".encode())
+
+
+DELAYED_ACK = 0.040  # seconds Linux may hold back the acknowledgement of a segment
 
 
 @pytest.fixture
@@ -58,3 +64,16 @@ def test_an_unreadable_body_is_answered_not_hung_on(port: int, headers: bytes, s
     answer = _exchange(port, b"POST /x HTTP/1.1\r\nHost: a\r\n" + headers + b"\r\n")
     assert answer.startswith(b"HTTP/1.1 " + status), answer
     assert b"BAD_REQUEST_BODY: " in answer or b"REQUEST_TOO_LARGE: " in answer
+
+
+def test_an_answer_on_a_kept_connection_is_not_held_back_by_the_delayed_ack(port: int) -> None:
+    """As on the AWS endpoint (tests/local/test_aws.py): the body follows the headers at once."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    waits = []
+    for _ in range(21):
+        started = time.perf_counter()
+        connection.request("POST", "/x", b"hello")
+        assert connection.getresponse().read() == b"hello"
+        waits.append(time.perf_counter() - started)
+    connection.close()
+    assert statistics.median(waits) < DELAYED_ACK / 2

@@ -750,7 +750,12 @@ def test_the_pool_counts_what_it_has_not_run_and_what_a_stop_dropped() -> None:
         time.sleep(0.01)
     assert (pool.pending(), ran) == (0, [0, 1, 2])
     running = threading.Event()
-    pool.submit(lambda: (running.set(), time.sleep(0.2)))
+
+    def hold() -> None:
+        running.set()
+        time.sleep(0.2)
+
+    pool.submit(hold)
     running.wait(5)
     pool.submit(ran.append, 3)
     pool.submit(ran.append, 4)

@@ -151,7 +151,7 @@ def test_every_case_route_answers_only_about_the_customer_s_cases(
 def test_the_case_lists_hold_the_customer_s_live_cases_only(world: World) -> None:
     with dynamodb_requests() as requests:
         own = call("listPortalCases", world.own)
-    assert requests == ["Query"]
+    assert requests == ["GetItem", "Query"]  # their contact, then their cases
     assert [case["id"] for case in own.body["items"]] == [world.cases["own"]]
     _no_leak(own)
     assert call("listPortalCases", world.colleague).body["items"][0]["id"] == world.cases["colleague"]
@@ -167,7 +167,7 @@ def test_the_conversation_shows_public_messages_only_and_takes_the_customer_s(wo
     case_id = world.cases["own"]
     with dynamodb_requests() as requests:
         listed = call("listPortalCaseMessages", world.own, record_id=case_id)
-    assert requests == ["Query"]
+    assert requests == ["GetItem", "Query"]
     assert [message["body"] for message in listed.body["items"]] == ["We are on it."]
     posted = call("addPortalCaseMessage", world.own, record_id=case_id, body={"body": "Thanks!"}, headers=NO_KEY)
     assert posted.status == 201 and posted.body["author"] == "customer"
@@ -264,14 +264,29 @@ def test_a_customer_records_their_consent_with_source_portal(world: World) -> No
     assert forged.status == 422 and forged.body["errors"][0]["field"] == "source"
 
 
-def test_a_trashed_contact_s_customer_gets_404_for_their_profile_and_consent(world: World) -> None:
-    _trash(ADMIN, "deleteContact", world.own.contact)
-    assert call("getPortalProfile", world.own).status == 404
-    assert call("getPortalConsent", world.own).status == 404
-    put = call("putPortalConsent", world.own, body={"channel": "email", "status": "opted_in"})
-    assert put.status == 404, put.body
-    opened = call("createPortalCase", world.own, body={"subject": "Still there?"}, headers=NO_KEY)
-    assert opened.status == 404, opened.body
+@pytest.mark.parametrize("who", ["own", "manager"])
+def test_a_trashed_contact_s_customer_gets_404_on_every_route_at_once(world: World, who: str) -> None:
+    """Their token lasts its hour: each answer reads their contact, so the trash shuts them out at once, from their
+    own cases and, for an account manager, from their account's."""
+    customer: Customer = getattr(world, who)
+    case_id = world.cases["own"]
+    with dynamodb_requests() as requests:
+        assert call("getPortalCase", customer, record_id=case_id).status == 200
+    assert requests == ["BatchGetItem"]  # the case and their contact
+    before = call("getCase", SUPPORT, record_id=case_id).body
+    _trash(ADMIN, "deleteContact", customer.contact)
+    replies = {
+        "profile": call("getPortalProfile", customer),
+        "consent": call("getPortalConsent", customer),
+        "consent change": call("putPortalConsent", customer, body={"channel": "email", "status": "opted_in"}),
+        "new case": call("createPortalCase", customer, body={"subject": "Still there?"}, headers=NO_KEY),
+        "cases": call("listPortalCases", customer),
+        "account's cases": call("listPortalCases", customer, query={"scope": "account"}),
+        "appointments": call("listPortalAppointments", customer),
+        **{operation: _on_case(operation, customer, case_id) for operation in CASE_READS + CASE_WRITES},
+    }
+    assert {route: reply.status for route, reply in replies.items()} == dict.fromkeys(replies, 404)
+    assert call("getCase", SUPPORT, record_id=case_id).body == before  # nothing was written
 
 
 def test_appointments_are_the_customer_s_scheduled_ones_without_staff_fields(world: World) -> None:
@@ -285,7 +300,7 @@ def test_appointments_are_the_customer_s_scheduled_ones_without_staff_fields(wor
     )
     with dynamodb_requests() as requests:
         listed = call("listPortalAppointments", world.own)
-    assert requests == ["Query"]
+    assert requests == ["GetItem", "Query"]
     assert [(item["title"], item["status"]) for item in listed.body["items"]] == [("Fitting", "scheduled")]
     assert "attendee_ids" not in listed.body["items"][0]
     assert call("listPortalAppointments", world.stranger).body["items"] == []

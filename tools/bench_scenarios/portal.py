@@ -1,5 +1,5 @@
 """The customer portal's scenario for `make bench` (tools.bench_scenarios): a customer's profile, consent, cases,
-conversation, appointments and articles, each read and list one request."""
+conversation, appointments and articles: each read one request, each list two (the customer's contact first)."""
 
 from __future__ import annotations
 

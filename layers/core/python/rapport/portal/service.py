@@ -4,6 +4,9 @@
 Theirs: their own contact; the cases whose contact they are and, for a contact with `portal_role: account_manager`,
 the live cases of their account; their scheduled appointments; the tenant's published public articles. What they
 write is recorded as made by `contact:<id>` (rapport.auth.Customer.actor), on the tenant's behalf.
+
+Every answer about their records reads their contact too (in the same BatchGetItem as a case, or one GetItem before
+a list): a customer whose contact was trashed or erased gets a 404 at once, although their token lasts its hour.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from rapport.contacts.models import Contact, ContactConsent, PortalRole
 from rapport.contacts.service import contacts
 from rapport.dal import repository
 from rapport.dal.access import IndexQuery
-from rapport.dal.repository import Record, UnitOfWork
+from rapport.dal.repository import Parent, Record, UnitOfWork
 from rapport.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from rapport.kb.models import PublicArticle
 from rapport.kb.service import articles
@@ -60,11 +63,14 @@ def _on_behalf(customer: Customer) -> Caller:
 # Their contact
 
 
-def _contact(customer: Customer) -> Record:
-    record = repository.get(customer.tenant_id, CONTACT, customer.contact_id)
-    if record is None or record.deleted:
+def _live(contact: Record | None) -> Record:
+    if contact is None or contact.deleted:
         raise NotFound("Your contact record is no longer on file.")
-    return record
+    return contact
+
+
+def _contact(customer: Customer) -> Record:
+    return _live(repository.get(customer.tenant_id, CONTACT, customer.contact_id))
 
 
 def _profile(contact: Contact) -> PortalProfile:
@@ -121,35 +127,38 @@ def _portal_case(record: Record) -> PortalCase:
     )
 
 
-def _manages(customer: Customer, account_id: object) -> bool:
-    """Whether the customer is a live account manager of the account `account_id`."""
-    if not account_id:
-        return False
-    contact = _contact(customer)
+def _manages(contact: Record, account_id: object) -> bool:
+    """Whether the (live) contact is an account manager of the account `account_id`."""
     return bool(
-        contact.data.get("portal_role") == PortalRole.ACCOUNT_MANAGER and contact.data.get("account_id") == account_id
+        account_id
+        and contact.data.get("portal_role") == PortalRole.ACCOUNT_MANAGER
+        and contact.data.get("account_id") == account_id
     )
 
 
-def _visible(customer: Customer, case: Record | None) -> bool:
+def _visible(contact: Record, case: Record | None) -> bool:
     if case is None or case.deleted:
         return False
-    return bool(case.data["contact_id"] == customer.contact_id or _manages(customer, case.data.get("account_id")))
+    return bool(case.data["contact_id"] == contact.id or _manages(contact, case.data.get("account_id")))
 
 
 def _case(customer: Customer, case_id: str) -> Record:
-    case = repository.get(customer.tenant_id, CASE, case_id)
-    if not _visible(customer, case):
+    """The case if it is the customer's to see, read with their contact in ONE BatchGetItem."""
+    wanted = (Parent(CASE, case_id), Parent(CONTACT, customer.contact_id))
+    found = repository.get_records(customer.tenant_id, wanted)
+    case = found.get(wanted[0])
+    if not _visible(_live(found.get(wanted[1])), case):
         raise NotFound(f"You have no case with the id {case_id}.")
     assert case is not None
     return case
 
 
 def list_cases(customer: Customer, *, account: bool, limit: int, cursor: str | None) -> Page[PortalCase]:
-    """The customer's cases, newest first (ONE Query); `account`: their account's, for an account manager."""
+    """The customer's cases, newest first (their contact's GetItem and ONE Query); `account`: their account's, for
+    an account manager."""
     found: IndexQuery
+    contact = _contact(customer)
     if account:
-        contact = _contact(customer)
         if contact.data.get("portal_role") != PortalRole.ACCOUNT_MANAGER or not contact.data.get("account_id"):
             raise NotFound("You manage no account's cases.")
         found = case_store.of_account(customer.tenant_id, str(contact.data["account_id"]))
@@ -215,13 +224,15 @@ def reopen_case(customer: Customer, case_id: str) -> PortalCase:
 
 
 def messages(customer: Customer, case_id: str, *, limit: int, cursor: str | None) -> Page[PortalMessage]:
-    """The case's public messages, oldest first: ONE Query, which also reads the case on the first page (a 404 for
-    a case not theirs). Internal notes are read and left out, so a page may hold fewer than `limit`."""
+    """The case's public messages, oldest first: their contact's GetItem and ONE Query, which also reads the case on
+    the first page (a 404 for a case not theirs). Internal notes are read and left out, so a page may hold fewer
+    than `limit`."""
     binding = pagination.fingerprint(customer.tenant_id, "portal:messages", {"case_id": case_id, "by": customer.actor})
     position = pagination.decode_cursor(cursor, binding)
+    contact = _contact(customer)
     read = case_store.conversation(customer.tenant_id, case_id)
     page = repository.read_partition(read, limit=limit if position else limit + 1, position=position)
-    if position is None and not _visible(customer, page.record):
+    if position is None and not _visible(contact, page.record):
         raise NotFound(f"You have no case with the id {case_id}.")
     items = [
         PortalMessage.model_validate({**summary.data, "id": summary.ref_id, "case_id": case_id})
@@ -250,7 +261,8 @@ def post_message(customer: Customer, case_id: str, payload: PortalMessageCreate)
 
 
 def appointments(customer: Customer, *, limit: int, cursor: str | None) -> Page[PortalAppointment]:
-    """The customer's scheduled appointments by start: ONE Query on their contact's partition."""
+    """The customer's scheduled appointments by start: their contact's GetItem and ONE Query on its partition."""
+    _contact(customer)
     binding = pagination.fingerprint(customer.tenant_id, "portal:appointments", {"contact_id": customer.contact_id})
     read = appointment_store.of_contact(customer.tenant_id, customer.contact_id)
     page = repository.read_partition(read, limit=limit, position=pagination.decode_cursor(cursor, binding))

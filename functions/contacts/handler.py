@@ -1,17 +1,16 @@
-"""Contacts API: /contacts."""
+"""Contacts API: /contacts (their 360 view is functions/customer360's)."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from rapport.api.http import JSON, PageOf, caller, create_app, entrypoint, etag, page_response
-from rapport.api.records import Cursor, Limit, RecordIdParam, Trash, register_record_routes, responses
+from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
+from rapport.api.records import Cursor, Limit, Trash, register_record_routes, responses
 from rapport.contacts.models import Contact, ContactCreate, ContactPatch
 from rapport.contacts.service import FILTERS, contacts
 from rapport.pagination import DEFAULT_LIMIT
 from rapport.types import RECORD_ID_PATTERN
-from rapport.views.customer360 import ContactOverview, contact_overview
 
 app = create_app()
 register_record_routes(app, contacts, ContactCreate, ContactPatch, Contact)
@@ -57,25 +56,6 @@ def list_contacts(
         cursor=cursor,
     )
     return page_response(page)
-
-
-@app.get(
-    "/contacts/<record_id>/360",
-    tags=["contacts"],
-    operation_id="getContact360",
-    summary="The customer's whole picture: profile, account, open deals, open tasks, next appointment, "
-    "latest interactions, lifetime value (one read)",
-    responses=responses(200, ContactOverview),
-)
-def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:  # type: ignore[valid-type]
-    overview = contact_overview(caller(app), record_id)
-    response: Response[Any] = Response(
-        status_code=200,
-        content_type=JSON,
-        body=overview.model_dump(mode="json"),
-        headers={"ETag": etag(overview.contact.version)},
-    )
-    return response
 
 
 lambda_handler = entrypoint(app)

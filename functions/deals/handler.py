@@ -1,4 +1,4 @@
-"""Deals API: /deals, a deal's stage history."""
+"""Deals API: /deals, a deal's stage history (its field history is every record's: rapport.api.records)."""
 
 from typing import Annotated
 
@@ -50,16 +50,16 @@ def list_deals(
 
 
 @app.get(
-    "/deals/<record_id>/history",
+    "/deals/<record_id>/stage-history",
     tags=["deals"],
-    operation_id="listDealHistory",
+    operation_id="listDealStageHistory",
     summary="A deal's stage transitions, oldest first",
     responses=responses(200, PageOf[StageChange]),
 )
 def list_deal_history(
     record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
 ) -> Response[PageOf[StageChange]]:
-    return page_response(deals.history(caller(app), record_id, limit=limit, cursor=cursor))
+    return page_response(deals.stage_history(caller(app), record_id, limit=limit, cursor=cursor))
 
 
 lambda_handler = entrypoint(app)

@@ -20,6 +20,8 @@ from infra.nag import acknowledge
 from infra.table_access import GSI_NAMES, key_statement
 
 IDEMPOTENCY_TTL_ATTRIBUTE = "expires_at"
+# A tenant's field history retention (rapport.field_history) expires its changes by TTL.
+TABLE_TTL_ATTRIBUTE = "expires_at"
 CURSOR_SECRET_LENGTH = 48
 
 # Who reads and writes the single table and the idempotency table, and how, each function declares
@@ -51,6 +53,7 @@ class Data(Construct):
             partition_key=dynamodb.Attribute(name="pk", type=_STRING),
             sort_key=dynamodb.Attribute(name="sk", type=_STRING),
             stream=dynamodb.StreamViewType.NEW_AND_OLD_IMAGES,
+            time_to_live_attribute=TABLE_TTL_ATTRIBUTE,
         )
         for name in GSI_NAMES:
             self.table.add_global_secondary_index(

@@ -17,6 +17,7 @@ from infra.constructs.consent import Consent
 from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
+from infra.constructs.field_history import FieldHistory
 from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
@@ -125,6 +126,7 @@ class RapportStack(Stack):
             public_url=public_url,
             tenants=followups.tenants,
         )
+        FieldHistory(self, "FieldHistory", data=data, factory=factory, bus=domain_events.bus)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

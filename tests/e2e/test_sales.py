@@ -44,7 +44,7 @@ def test_a_deal_moves_through_its_pipeline_and_keeps_its_history(staff: Staff) -
     assert moved.status_code == 200, moved.text
     assert (moved.json()["stage"], moved.json()["amount"]) == ("Proposal", "52000.00")
     assert problem(sales.patch(path, json={"stage": "Demo"}, headers={"If-Match": '"1"'}), 412)
-    history = sales.get(f"{path}/history")
+    history = sales.get(f"{path}/stage-history")
     assert history.status_code == 200, history.text
     assert "Proposal" in history.text
     assert [item["id"] for item in sales.get("/deals", params={"status": "open"}).json()["items"]] == [deal["id"]]

@@ -9,7 +9,7 @@ import pytest
 from pynamodb.attributes import TTLAttribute
 from pynamodb.models import Model
 
-from rapport.dal.models import IdempotencyItem, Item, TenantSlugItem, WebFormKeyItem
+from rapport.dal.models import FieldChangesItem, IdempotencyItem, Item, TenantSlugItem, WebFormKeyItem
 from tests.infra.conftest import Synthesis
 
 pytestmark = pytest.mark.slow
@@ -69,6 +69,12 @@ def test_tenant_slugs_table_schema_equals_the_model_and_it_streams_nothing(dev: 
 def test_idempotency_ttl_is_the_models_ttl_attribute(dev: Synthesis) -> None:
     table = dev.one("AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
     [ttl] = [a.attr_name for a in IdempotencyItem.get_attributes().values() if isinstance(a, TTLAttribute)]
+    assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
+
+
+def test_single_table_ttl_is_the_field_history_s_ttl_attribute(dev: Synthesis) -> None:
+    table = dev.one("AWS::DynamoDB::Table", "/Data/Table/Resource")
+    [ttl] = [a.attr_name for a in FieldChangesItem.get_attributes().values() if isinstance(a, TTLAttribute)]
     assert table["Properties"]["TimeToLiveSpecification"] == {"AttributeName": ttl, "Enabled": True}
 
 

@@ -71,8 +71,8 @@ def contact(account: str) -> str:
 def test_a_case_is_numbered_per_tenant_and_belongs_to_its_contact_s_account(contact, account):
     with dynamodb_requests() as requests:
         first = new_case(contact_id=contact)
-    # the contact's account, the number, the SLA policies (rapport.cases.settings), the case
-    assert requests == ["GetItem", "UpdateItem", "GetItem", "TransactWriteItems"]
+    # the custom fields, the contact's account, the number, the SLA policies (rapport.cases.settings), the case
+    assert requests == ["GetItem", "GetItem", "UpdateItem", "GetItem", "TransactWriteItems"]
     second = new_case(contact_id=contact)
     elsewhere = create("createContact", OTHER_TENANT, last_name="Tyrell")["id"]
     theirs = new_case(OTHER_TENANT, contact_id=elsewhere)
@@ -93,7 +93,7 @@ def test_an_account_given_is_kept_and_a_contact_without_one_leaves_it_empty(cont
     other_account = create("createAccount", ADMIN, name="Wallace")["id"]
     with dynamodb_requests() as requests:
         kept = new_case(contact_id=contact, account_id=other_account)
-    assert requests == ["UpdateItem", "GetItem", "TransactWriteItems"]
+    assert requests == ["GetItem", "UpdateItem", "GetItem", "TransactWriteItems"]  # the custom fields first
     assert kept["account_id"] == other_account
     loner = create("createContact", ADMIN, last_name="Batty")["id"]
     assert new_case(contact_id=loner)["account_id"] is None

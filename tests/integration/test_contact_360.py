@@ -118,7 +118,7 @@ def test_a_new_contact_has_an_empty_picture():
 def test_the_account_follows_links_renames_and_unlinks(account):
     with dynamodb_requests() as requests:
         contact = create("createContact", last_name="Lovelace", account_id=account["id"])["id"]
-    assert requests == ["GetItem", "TransactWriteItems"], "the account is read once, to copy its name"
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"], "custom fields; the account, to copy its name"
     assert call("updateAccount", record_id=account["id"], body={"name": "Acme Group", "domain": None}).status == 200
     assert picture(contact).body["account"] == {"id": account["id"], "name": "Acme Group", "domain": None}
     globex = create("createAccount", name="Globex")

@@ -25,7 +25,7 @@ def test_create_answers_201_with_the_pipelines_first_stage_and_defaults(pipe):
     body = {"name": "Acme renewal", "amount": "48000.5", "pipeline_id": pipe["id"], "close_date": "2026-12-15"}
     with dynamodb_requests() as requests:
         reply = call("createDeal", body=body, headers={"Idempotency-Key": None})
-    assert requests == ["BatchGetItem", "TransactWriteItems"]
+    assert requests == ["GetItem", "BatchGetItem", "TransactWriteItems"]  # the custom fields, pipeline and rates
     assert reply.status == 201, reply.body
     created = reply.body
     assert reply.headers["location"] == f"/deals/{created['id']}" and reply.etag == '"1"'
@@ -106,7 +106,7 @@ def test_moving_a_deal_records_its_history_in_the_same_write(pipe):
     assert (demo["stage"], demo["probability"], demo["version"]) == ("Demo", 30, 2)
     won = move(demo, "Won", MANAGER)
     with dynamodb_requests() as requests:
-        history = call("listDealHistory", record_id=created["id"])
+        history = call("listDealStageHistory", record_id=created["id"])
     assert requests == ["Query"]
     entries = history.body["items"]
     assert [(e["from_stage"], e["to_stage"], e["status"]) for e in entries] == [
@@ -137,7 +137,7 @@ def test_a_change_that_moves_nothing_is_one_read_and_one_write(pipe):
         reply = patch(created, name="Renamed", close_date="2027-01-31")
     assert requests == ["GetItem", "PutItem"]
     assert reply.status == 200 and reply.body["name"] == "Renamed"
-    assert len(call("listDealHistory", record_id=created["id"]).body["items"]) == 1
+    assert len(call("listDealStageHistory", record_id=created["id"]).body["items"]) == 1
 
 
 def test_fields_a_deal_needs_cannot_be_cleared(pipe):
@@ -155,7 +155,7 @@ def test_moving_to_another_pipeline_starts_at_its_first_stage(pipe):
     created = deal(pipe["id"], stage="Demo")
     moved = patch(created, pipeline_id=other["id"]).body
     assert (moved["pipeline_id"], moved["stage"], moved["probability"]) == (other["id"], "Review", 50)
-    last = call("listDealHistory", record_id=created["id"]).body["items"][-1]
+    last = call("listDealStageHistory", record_id=created["id"]).body["items"][-1]
     assert (last["from_pipeline_id"], last["pipeline_id"], last["from_stage"]) == (pipe["id"], other["id"], "Demo")
 
 
@@ -167,7 +167,7 @@ def test_patch_needs_if_match_and_two_moves_of_one_deal_at_once_get_one_412(pipe
     results = race(moves)
     assert Counter(map(outcome, results)) == {"Deal": 1, "PreconditionFailed": 1}
     [winner] = [result for result in results if not isinstance(result, Exception)]
-    history = call("listDealHistory", record_id=created["id"]).body["items"]
+    history = call("listDealStageHistory", record_id=created["id"]).body["items"]
     assert [entry["to_stage"] for entry in history] == ["Qualified", winner.stage]
     stale = patch(created, stage="Won")
     assert stale.status == 412
@@ -339,7 +339,7 @@ def test_only_admins_erase_and_erasing_leaves_nothing_behind(pipe):
     reply = call("deleteDeal", ADMIN, record_id=created["id"], query=erase, headers={"If-Match": None})
     assert reply.status == 204
     assert call("getDeal", record_id=created["id"]).status == 404
-    assert call("listDealHistory", record_id=created["id"]).status == 404
+    assert call("listDealStageHistory", record_id=created["id"]).status == 404
     assert sales_items.history_items(SALES.tenant, created["id"]) == []
     assert sales_items.deal_summaries(SALES.tenant, ada["id"]) == []
 
@@ -357,7 +357,7 @@ def test_roles(pipe):
 
 def test_unknown_and_other_tenants_deals_are_404_on_every_route(pipe):
     created = deal(pipe["id"])
-    operations = ("getDeal", "updateDeal", "deleteDeal", "restoreDeal", "listDealHistory")
+    operations = ("getDeal", "updateDeal", "deleteDeal", "restoreDeal", "listDealStageHistory")
     for operation in operations:
         for staff, deal_id in ((OTHER_TENANT, created["id"]), (ADMIN, UNKNOWN)):
             reply = call(operation, staff, record_id=deal_id, headers={"If-Match": '"1"'})
@@ -370,11 +370,15 @@ def test_history_pages_oldest_first(pipe):
     created = deal(pipe["id"])
     for stage in ("Demo", "Proposal", "Negotiation"):
         created = move(created, stage)
-    first = call("listDealHistory", record_id=created["id"], query={"limit": "3"}).body
-    rest = call("listDealHistory", record_id=created["id"], query={"limit": "3", "cursor": first["next_cursor"]}).body
+    first = call("listDealStageHistory", record_id=created["id"], query={"limit": "3"}).body
+    rest = call(
+        "listDealStageHistory", record_id=created["id"], query={"limit": "3", "cursor": first["next_cursor"]}
+    ).body
     assert [e["to_stage"] for e in first["items"] + rest["items"]] == ["Qualified", "Demo", "Proposal", "Negotiation"]
     assert rest["next_cursor"] is None
     assert (
-        call("listDealHistory", OTHER_TENANT, record_id=created["id"], query={"cursor": first["next_cursor"]}).status
+        call(
+            "listDealStageHistory", OTHER_TENANT, record_id=created["id"], query={"cursor": first["next_cursor"]}
+        ).status
         == 400
     )

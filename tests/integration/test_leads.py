@@ -184,9 +184,9 @@ def test_a_duplicate_of_a_contact_can_be_attached_to_it_as_an_interaction():
     assert (entry["kind"], entry["channel"], entry["contact_id"]) == ("lead_submission", "api", contact["id"])
     assert entry["submitted"]["notes"] == "Asked for a demo"
     assert call("listLeads", query={}).body["items"] == []
-    # rules, the refused create, the guard's owner, the contact (its account's timeline shows it too), then the
-    # entry with a check that the contact exists
-    assert requests == ["GetItem", "TransactWriteItems", "GetItem", "GetItem", "TransactWriteItems"]
+    # the custom fields, rules, the refused create, the guard's owner, the contact (its account's timeline shows it
+    # too), then the entry with a check that the contact exists
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems", "GetItem", "GetItem", "TransactWriteItems"]
 
 
 def test_a_duplicate_of_a_lead_attached_counts_as_its_engagement():
@@ -467,10 +467,11 @@ def test_concurrent_engagements_are_all_counted():
 def test_request_counts():
     with dynamodb_requests() as requests:
         lead = create("createLead", email="a@x.example", owner_id=SALES.user)
-    assert requests == ["GetItem", "TransactWriteItems"]  # rules; lead + its email guard + no contact has it
+    # the custom fields, rules; lead + its email guard + no contact has it
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]
     with dynamodb_requests() as requests:
         create("createLead", last_name="No email")
-    assert requests == ["GetItem", "TransactWriteItems"]  # rules; lead + the search entry of its name
+    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # custom fields, rules; lead + its name's entry
     with dynamodb_requests() as requests:
         call("getLead", record_id=lead["id"])
     assert requests == ["GetItem"]

@@ -82,6 +82,22 @@ AWAY = Nested(
 )
 
 
+CUSTOM = Nested({"tier": "gold", "seats": 10, "region": "emea"}, {"tier": "silver", "seats": 12, "region": "apac"})
+CUSTOM_FIELDS = [
+    {"key": "tier", "label": "Tier", "type": "text"},
+    {"key": "seats", "label": "Seats", "type": "number"},
+    {"key": "region", "label": "Region", "type": "enum", "options": ["emea", "apac"]},
+]
+
+
+@pytest.fixture(autouse=True)
+def _custom_fields() -> None:
+    """The tenant's custom fields, the same in every family that has them, for their `custom` objects."""
+    families = ("accounts", "contacts", "leads", "deals", "tasks", "cases")
+    document = {family: CUSTOM_FIELDS for family in families}
+    assert call("putCustomFields", ADMIN, body=document, headers={"If-Match": '"0"'}).status == 200
+
+
 @dataclass(frozen=True)
 class Route:
     patch: str
@@ -113,7 +129,17 @@ def deal(fields: dict[str, Any]) -> str:
     contacts = [create("createContact", last_name=name)["id"] for name in ("One", "Two", "Three")]
     roles = {contacts[position]: role for position, role in enumerate(fields.get("contact_roles", {}).values())}
     body = {"name": "Deal", "amount": "100.00", "pipeline_id": pipeline, "close_date": "2026-12-15"}
-    return str(create("createDeal", **body, contact_ids=contacts, contact_roles=roles)["id"])
+    rest = {name: value for name, value in fields.items() if name != "contact_roles"}
+    return str(create("createDeal", **body, **rest, contact_ids=contacts, contact_roles=roles)["id"])
+
+
+def task(fields: dict[str, Any]) -> str:
+    return str(create("createTask", title="Call back", **fields)["id"])
+
+
+def case(fields: dict[str, Any]) -> str:
+    customer = create("createContact", last_name="Rosen")["id"]
+    return str(create("createCase", ADMIN, subject="Broken", channel="phone", contact_id=customer, **fields)["id"])
 
 
 def user(fields: dict[str, Any]) -> str:
@@ -123,7 +149,7 @@ def user(fields: dict[str, Any]) -> str:
 
 
 ROUTES = {
-    "updateAccount": Route("updateAccount", "getAccount", {("address",): ADDRESS}, account),
+    "updateAccount": Route("updateAccount", "getAccount", {("address",): ADDRESS, ("custom",): CUSTOM}, account),
     "updateContact": Route(
         "updateContact",
         "getContact",
@@ -134,24 +160,28 @@ ROUTES = {
             ("consent", "sms"): CONTACT_SMS,
             ("consent", "topics"): TOPICS,
             ("email_status",): EMAIL_STATUS,
+            ("custom",): CUSTOM,
         },
         contact,
     ),
     "updateLead": Route(
         "updateLead",
         "getLead",
-        {("consent",): CONSENT, ("consent", "email"): CHANNEL, ("consent", "sms"): SMS},
+        {("consent",): CONSENT, ("consent", "email"): CHANNEL, ("consent", "sms"): SMS, ("custom",): CUSTOM},
         lead,
     ),
     "updateDeal": Route(
         "updateDeal",
         "getDeal",
-        {("contact_roles",): Nested({"c0": "champion", "c1": "user"}, {"c0": "decision_maker", "c1": "evaluator"})},
+        {
+            ("contact_roles",): Nested({"c0": "champion", "c1": "user"}, {"c0": "decision_maker", "c1": "evaluator"}),
+            ("custom",): CUSTOM,
+        },
         deal,
     ),
     "updatePipeline": Route("updatePipeline", "getPipeline", {}),
-    "updateTask": Route("updateTask", "getTask", {}),
-    "updateCase": Route("updateCase", "getCase", {}),
+    "updateTask": Route("updateTask", "getTask", {("custom",): CUSTOM}, task),
+    "updateCase": Route("updateCase", "getCase", {("custom",): CUSTOM}, case),
     "updateAppointment": Route("updateAppointment", "getAppointment", {}),
     "updateActivity": Route("updateActivity", "getActivity", {}),
     "updateWebhook": Route("updateWebhook", "getWebhook", {}),
@@ -301,10 +331,6 @@ def test_null_removes_the_whole_object_and_keeps_the_rest(route, path):
     assert at(reply.body, path) in ({}, None)
     untouched = {key for key in before if key not in ("version", "updated_at", "updated_by", path[0])}
     assert {key: reply.body.get(key) for key in untouched} == {key: before[key] for key in untouched}
-
-
-def task(fields: dict[str, Any]) -> str:
-    return str(create("createTask", title="Call back", **fields)["id"])
 
 
 @pytest.mark.parametrize(

@@ -14,6 +14,7 @@ from rapport.assignment.manifest import ASSIGNMENT_RULES
 from rapport.cases.manifest import SERVICE_SETTINGS
 from rapport.consent.manifest import MARKETING_SETTINGS
 from rapport.contexts import Kind
+from rapport.custom_fields.manifest import CUSTOM_FIELDS
 from rapport.dal import keys
 from rapport.dal.models import Item, RecordItem, SettingItem
 from rapport.deals.manifest import CURRENCY_RATES
@@ -76,6 +77,11 @@ DOCUMENTS = {
         MARKETING_SETTINGS,
         {"topics": ["newsletter", "offers"], "postal_address": "1 Main St, Springfield", "double_opt_in": True},
         {"topics": ["newsletter"]},
+    ),
+    "CustomFields": Document(
+        CUSTOM_FIELDS,
+        {"contacts": [{"key": "tier", "label": "Tier", "type": "enum", "options": ["gold", "silver"]}]},
+        {"deals": [{"key": "region", "label": "Region", "type": "text", "required": True}]},
     ),
     "AnalyticsSettings": Document(
         ANALYTICS_SETTINGS,

@@ -32,6 +32,7 @@ def test_the_settings_start_empty_in_utc_and_only_an_admin_saves_them():
         "name": None,
         "time_zone": "UTC",
         "app_url": None,
+        "history_retention_days": None,
         "version": 0,
         "updated_at": None,
         "updated_by": None,

@@ -274,7 +274,8 @@ def test_request_counts():
     assert requests == ["PutItem", "PutItem"]  # the key's lookup item (no tenant's), then the form
     with dynamodb_requests() as requests:
         assert _submit(form).status == 202
-    assert requests == ["GetItem", "GetItem", "TransactWriteItems"]  # key, rules, lead + guard + no contact
+    # key, custom fields, rules, lead + guard + no contact
+    assert requests == ["GetItem", "GetItem", "GetItem", "TransactWriteItems"]
     with dynamodb_requests() as requests:
         call("listWebForms", ADMIN)
     assert requests == ["Query"]

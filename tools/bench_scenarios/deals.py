@@ -42,7 +42,7 @@ def operations(account_id: str) -> list[Operation]:
         ("PATCH /deals/{id} (close date)", lambda: change(close_date="2026-12-01")),
         ("PATCH /deals/{id} (stage)", lambda: change(stage="Proposal")),
         ("PATCH /deals/{id} (won)", lambda: change(stage="Won")),
-        ("GET /deals/{id}/history", lambda: call("listDealHistory", record_id=deal["id"])),
+        ("GET /deals/{id}/stage-history", lambda: call("listDealStageHistory", record_id=deal["id"])),
         ("GET /deals", lambda: call("listDeals")),
         ("GET /deals?owner_id=&status=", lambda: call("listDeals", query={"owner_id": "user-1", "status": "won"})),
         (

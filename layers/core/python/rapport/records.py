@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from ulid import ULID
 
-from rapport import contexts, merge_patch, normalize, pagination
+from rapport import contexts, field_history, merge_patch, normalize, pagination
 from rapport.auth import Action, Caller, Ownership
 from rapport.contexts import Kind
+from rapport.custom_fields import service as custom_fields
+from rapport.custom_fields.models import CustomField
 from rapport.dal import access, repository
 from rapport.dal.access import IndexQuery
 from rapport.dal.repository import (
@@ -45,6 +47,7 @@ from rapport.errors import (
     PreconditionFailed,
     dotted_path,
 )
+from rapport.field_history import RecordChange
 from rapport.pagination import Page
 from rapport.types import RecordMeta, utc_now
 
@@ -167,21 +170,72 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def create(self, caller: Caller, payload: CreateT) -> OutT:
         caller.require(self.resource, Action.CREATE)
-        return self.create_as(caller.tenant_id, caller.user_id, payload)
+        return self._create(caller.tenant_id, caller.user_id, payload, complete=True)
 
     def create_as(self, tenant_id: str, actor: str, payload: BaseModel) -> OutT:
-        """Create for `actor` without a role check: for requests authorized another way (a web form's key)."""
-        record, changes = self._new_record(tenant_id, actor, payload)
-        return self._write(record, None, changes)
+        """Create for `actor` without a role check: for requests authorized another way (a web form's key) and
+        for workflows, which cannot fill in the tenant's required custom fields (their values are still checked)."""
+        return self._create(tenant_id, actor, payload, complete=False)
+
+    def _create(self, tenant_id: str, actor: str, payload: BaseModel, *, complete: bool) -> OutT:
+        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=complete)
+        return self._write(record, None, changes, custom=custom)
 
     def stage_create(self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel) -> Record:
-        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`)."""
-        record, changes = self._new_record(tenant_id, actor, payload)
-        self._stage(work, record, changes, None)
+        """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`): for writes of
+        several records (a conversion, a workflow), which ask no required custom field."""
+        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=False)
+        self._stage(work, record, changes, None, custom)
         return record
 
-    def _new_record(self, tenant_id: str, actor: str, payload: BaseModel) -> tuple[Record, Changes]:
+    @property
+    def has_custom_fields(self) -> bool:
+        """Whether the kind's records carry the tenant's custom fields (rapport.custom_fields)."""
+        return self.resource in custom_fields.FAMILIES
+
+    def _custom_fields_of(self, tenant_id: str, data: Mapping[str, Any]) -> Sequence[CustomField] | None:
+        """The custom fields when `data` (a patch, or a record) holds custom values, else None (nothing read)."""
+        return self._custom_fields(tenant_id) if custom_fields.FIELD in data else None
+
+    def _custom_fields(self, tenant_id: str) -> Sequence[CustomField] | None:
+        return custom_fields.definitions(tenant_id, self.resource) if self.has_custom_fields else None
+
+    def _with_custom(
+        self, fields: Sequence[CustomField] | None, data: dict[str, Any], *, complete: bool = True
+    ) -> dict[str, Any]:
+        """`data` with its custom values checked; `complete`: its required custom fields too."""
+        return data if fields is None else custom_fields.checked(self.resource, fields, data, complete=complete)
+
+    def _custom_guards(self, fields: Sequence[CustomField] | None, data: Mapping[str, Any]) -> dict[Guard, str]:
+        return {} if fields is None else custom_fields.guards(self.resource, fields, data)
+
+    def stage_custom(
+        self,
+        work: UnitOfWork,
+        record: Record,
+        fields: Sequence[CustomField] | None,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        """For a service that stages its own writes (deals): add to `work` the guards of the unique custom values
+        that come and go from `before` to `after` (None: no record), and the fields' usage counts."""
+        if fields is None:
+            return
+        old, new = self._custom_guards(fields, before or {}), self._custom_guards(fields, after or {})
+        for guard in new:
+            if guard not in old:
+                work.take(record, guard)
+        for guard in old:
+            if guard not in new:
+                work.free(record, guard)
+        custom_fields.stage_usage(work, record.tenant_id, self.resource, fields, before, after)
+
+    def _new_record(
+        self, tenant_id: str, actor: str, payload: BaseModel, *, complete: bool
+    ) -> tuple[Record, Changes, Sequence[CustomField] | None]:
+        custom = self._custom_fields(tenant_id)
         data = self._validated(payload.model_dump(mode="json", exclude_none=True))
+        data = self._with_custom(custom, data, complete=complete)
         data = self.derive(tenant_id, data, None)
         now = utc_now()
         record = Record(
@@ -195,9 +249,11 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             updated_by=actor,
         )
         changes = Changes(
-            take=list(self.guards(data)), parents=list(self.parents(data)), absent=list(self.exclusions(data))
+            take=[*self.guards(data), *self._custom_guards(custom, data)],
+            parents=list(self.parents(data)),
+            absent=list(self.exclusions(data)),
         )
-        return record, changes
+        return record, changes, custom
 
     def get(self, caller: Caller, record_id: str) -> OutT:
         caller.require(self.resource, Action.READ)
@@ -224,8 +280,11 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         if record.deleted:
             raise Conflict(f"The {self.label} is deleted; restore it before editing it.")
         before = copy.deepcopy(record)
-        data = self.derive(caller.tenant_id, self._validated(merge_patch.apply(record.data, changes)), record)
-        old_guards, new_guards = self.guards(record.data), self.guards(data)
+        custom = self._custom_fields_of(caller.tenant_id, changes)
+        data = self._with_custom(custom, self._validated(merge_patch.apply(record.data, changes)))
+        data = self.derive(caller.tenant_id, data, record)
+        old_guards = {**self.guards(record.data), **self._custom_guards(custom, record.data)}
+        new_guards = {**self.guards(data), **self._custom_guards(custom, data)}
         old_exclusions, new_exclusions = self.exclusions(record.data), self.exclusions(data)
         old_parents = self.parents(record.data)
         self.before_update(caller, record, data)
@@ -237,7 +296,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             parents=[parent for parent in self.parents(data) if parent not in old_parents],
             absent=[guard for guard in new_exclusions if guard not in old_exclusions],
         )
-        self._stage(work, record, changed, before)
+        self._stage(work, record, changed, before, custom)
 
     def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         caller.require(self.resource, Action.DELETE)
@@ -267,11 +326,16 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         self.require_owner(caller, Action.ERASE, record)
         self.before_erase(caller, record)
 
+        custom = self._custom_fields_of(caller.tenant_id, record.data)
+
         def attempt() -> None:
             work = UnitOfWork()
             self.linked_writes(work, record, None)
+            if custom is not None:
+                custom_fields.stage_usage(work, caller.tenant_id, self.resource, custom, record.data, None)
+            guards = {**self.guards(record.data), **self._custom_guards(custom, record.data)}
             with self._client_errors(record, None):
-                repository.erase(record, self.guards(record.data), work, by=caller.user_id, at=utc_now())
+                repository.erase(record, guards, work, by=caller.user_id, at=utc_now())
 
         self._restaged(attempt)
 
@@ -286,6 +350,13 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         return Page(
             items=[self.out(record) for record in page.records],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
+        )
+
+    def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[RecordChange]:
+        """Every change of the record, newest first (rapport.field_history): for whoever may read it."""
+        caller.require(self.resource, Action.READ)
+        return field_history.read(
+            caller.tenant_id, self.kind, record_id, query=f"{self.resource}:history", limit=limit, cursor=cursor
         )
 
     def find_by_name(
@@ -322,11 +393,17 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         return record
 
     def _write(
-        self, record: Record, guards: Mapping[Guard, str] | None, changes: Changes, before: Record | None = None
+        self,
+        record: Record,
+        guards: Mapping[Guard, str] | None,
+        changes: Changes,
+        before: Record | None = None,
+        *,
+        custom: Sequence[CustomField] | None = None,
     ) -> OutT:
         def attempt() -> None:
             with self._client_errors(record, guards):
-                self._store(record, changes, before)
+                self._store(record, changes, before, custom)
 
         self._restaged(attempt)
         return self.out(record)
@@ -352,14 +429,27 @@ class RecordService(ABC, Generic[CreateT, OutT]):
                     ) from error
         raise AssertionError("write_attempts is at least 1")
 
-    def _store(self, record: Record, changes: Changes, before: Record | None) -> None:
+    def _store(
+        self, record: Record, changes: Changes, before: Record | None, custom: Sequence[CustomField] | None
+    ) -> None:
         """The record's write with its `linked_writes`, in one transaction; raises the repository's errors."""
         work = UnitOfWork()
-        self._stage(work, record, changes, before)
+        self._stage(work, record, changes, before, custom)
         work.commit()
 
-    def _stage(self, work: UnitOfWork, record: Record, changes: Changes, before: Record | None) -> None:
+    def _stage(
+        self,
+        work: UnitOfWork,
+        record: Record,
+        changes: Changes,
+        before: Record | None,
+        custom: Sequence[CustomField] | None = None,
+    ) -> None:
+        """`custom`: the custom fields the write checked its values against (None: it left them as they were)."""
         self.linked_writes(work, before, record)
+        if custom is not None:
+            old = before.data if before else None
+            custom_fields.stage_usage(work, record.tenant_id, self.resource, custom, old, record.data)
         index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
         repository.stage_write(work, record, index_keys, changes)
 
@@ -377,7 +467,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         try:
             yield
         except GuardTaken as error:
-            raise self._duplicate(error, fields.get(error.guard, str(error.guard.field).lower())) from error
+            raise self._duplicate(error, fields.get(error.guard) or self._guard_field(error.guard)) from error
         except ParentMissing as error:
             field = self.parents(record.data).get(error.parent, "id")
             raise InvalidInput.of(
@@ -389,6 +479,11 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             raise self._stale() from error
         except TooManyWrites as error:
             raise too_many_writes(self.label, record.data, error) from error
+
+    @staticmethod
+    def _guard_field(guard: Guard) -> str:
+        """The field a guard's value comes from, when the service's own guards do not say (a custom field's)."""
+        return custom_fields.field_of(guard) or str(guard.field).lower()
 
     def _duplicate(self, error: GuardTaken, field: str) -> Conflict:
         kind = contexts.kind(error.owner_kind).label if error.owner_kind else self.label

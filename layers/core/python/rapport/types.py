@@ -89,6 +89,52 @@ Phone = Annotated[str, StringConstraints(max_length=32), AfterValidator(normaliz
 Domain = Annotated[str, StringConstraints(max_length=253), AfterValidator(normalize.domain)]
 
 
+# A record's custom fields (rapport.custom_fields): values by key, checked against the tenant's definitions by the
+# record's service. Here only their shape, so that every record model takes them the same way.
+CUSTOM_KEY_PATTERN = r"^[a-z][a-z0-9_]{0,39}$"
+CustomKey = Annotated[str, StringConstraints(pattern=CUSTOM_KEY_PATTERN)]
+CUSTOM_TEXT_LENGTH = 2000
+CUSTOM_LIST_LENGTH = 200
+
+
+def _custom_value(value: Any) -> Any:
+    """A JSON value a custom field may hold (its field's type is checked by the record's service): one error at
+    the value's own key, not one per JSON type it is not."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if isinstance(value, str):
+        return _custom_text(value)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        if len(value) > CUSTOM_LIST_LENGTH:
+            raise ValueError(f"must hold at most {CUSTOM_LIST_LENGTH} options")
+        return [_custom_text(item) for item in value]
+    raise ValueError("must be a string, a number, true or false, or a list of strings")
+
+
+def _custom_text(value: str) -> str:
+    if len(value) > CUSTOM_TEXT_LENGTH:
+        raise ValueError(f"must be at most {CUSTOM_TEXT_LENGTH} characters")
+    return multi_line(value)
+
+
+CustomValue = Annotated[Any, PlainValidator(_custom_value)]
+# Which JSON type a value takes is its field's, which the tenant defines: the schema says so, and the record's service
+# checks each value, strictly, against its field (a string is no number, a number no boolean).
+CustomValues = Annotated[
+    dict[CustomKey, CustomValue],
+    Field(max_length=100),
+    WithJsonSchema(
+        {
+            "type": "object",
+            "propertyNames": {"pattern": CUSTOM_KEY_PATTERN},
+            "additionalProperties": {"description": "A value of its field's type (`GET /custom-fields`)"},
+            "maxProperties": 100,
+            "description": "The tenant's custom fields by key: each value of its field's type; null removes one",
+        }
+    ),
+]
+
+
 def _country(code: str) -> str:
     if code not in COUNTRIES:
         raise ValueError("must be an ISO 3166-1 alpha-2 country code, like GB or US")

@@ -5,7 +5,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from rapport import merge_patch
-from rapport.types import Address, Domain, Name, RecordMeta, ShortText, StrictModel, Tags, UserId
+from rapport.types import Address, CustomValues, Domain, Name, RecordMeta, ShortText, StrictModel, Tags, UserId
 
 
 class CompanySize(StrEnum):
@@ -24,6 +24,7 @@ class AccountFields(StrictModel):
     address: Address | None = None
     owner_id: UserId | None = Field(default=None, description="The staff user who owns the account")
     tags: Tags = Field(default_factory=list)
+    custom: CustomValues | None = None
 
 
 class AccountCreate(AccountFields):

@@ -11,15 +11,18 @@ from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Que
 from pydantic import BaseModel
 
 from rapport.api.http import (
+    PageOf,
     caller,
     create_once,
     expected_version,
     merge_patch_of,
     no_content,
+    page_response,
     record_response,
 )
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
-from rapport.pagination import MAX_LIMIT
+from rapport.field_history import RecordChange
+from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from rapport.records import RecordService
 from rapport.types import RECORD_ID_PATTERN
 
@@ -110,6 +113,11 @@ def register_record_routes(
         version = expected_version(if_match, required=False)
         return record_response(service.restore(caller(app), record_id, version))
 
+    def history(
+        record_id: RecordIdParam, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None
+    ) -> Response[PageOf[RecordChange]]:
+        return page_response(service.history(caller(app), record_id, limit=limit, cursor=cursor))
+
     routes = (
         (app.post, base, create, f"create{name}", f"Create {_a(service.label)}", responses(201, out_model, 409)),
         (app.get, item, read, f"get{name}", f"Read {_a(service.label)}", responses(200, out_model)),
@@ -136,6 +144,14 @@ def register_record_routes(
             f"restore{name}",
             f"Restore a trashed {service.label}",
             responses(200, out_model, 409, 412),
+        ),
+        (
+            app.get,
+            f"{item}/history",
+            history,
+            f"list{name}History",
+            f"Every change of {_a(service.label)}: who, when, each field before and after, newest first",
+            responses(200, PageOf[RecordChange]),
         ),
     )
     for method, rule, function, operation_id, summary, documented in routes:

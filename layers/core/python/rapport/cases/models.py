@@ -8,7 +8,19 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from rapport import merge_patch
-from rapport.types import Instant, LazyModel, LongText, Name, RecordId, RecordMeta, ShortText, StrictModel, Tags, UserId
+from rapport.types import (
+    CustomValues,
+    Instant,
+    LazyModel,
+    LongText,
+    Name,
+    RecordId,
+    RecordMeta,
+    ShortText,
+    StrictModel,
+    Tags,
+    UserId,
+)
 
 NUMBER_PATTERN = r"^CS-[1-9][0-9]{0,11}$"
 Queue = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
@@ -77,6 +89,7 @@ class _CaseRules(StrictModel):
     resolution: LongText | None = Field(
         default=None, validate_default=True, description="Required to resolve or close the case"
     )
+    custom: CustomValues | None = None
 
     @field_validator("resolution")
     @classmethod

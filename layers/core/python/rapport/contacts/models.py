@@ -9,6 +9,7 @@ from rapport import merge_patch
 from rapport.consent.models import Channel, ConsentState, ConsentStatus, SourceText, TopicName
 from rapport.types import (
     Address,
+    CustomValues,
     Email,
     Instant,
     PastInstant,
@@ -87,6 +88,7 @@ class ContactFields(StrictModel):
         description="Set when mail to `email` bounced permanently: Rapport sends it no email. Dropped when `email` "
         "changes; set it to null once the address is known to work again.",
     )
+    custom: CustomValues | None = None
 
 
 class ContactCreate(ContactFields):

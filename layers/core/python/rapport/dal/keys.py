@@ -90,7 +90,13 @@ a record of that id would be, listed on gsi1 `T#<t>#<KIND>` by key (the template
 puts a version item (`SettingVersionItem`: who, when, what changed) in the document's history partition
 `T#<t>#SETTINGS#<KIND>#HISTORY[#<key>]` at `V#<version, 12 digits>`, in the save's transaction: the history is one
 Query, newest first. The settings partition also holds what a context keeps per tenant beside its documents (a
-team's or a service queue's round-robin turn, rapport.assignment.store).
+team's or a service queue's round-robin turn, rapport.assignment.store; the custom fields' usage counts,
+rapport.custom_fields.store, whose unique values' guards are `UNIQ#CUSTOM#<family>#<key>#<value>`).
+
+Field history (rapport.field_history): every change of a record, kept by a worker from its domain events in a
+partition of its own, `T#<t>#HISTORY#<KIND>#<id>` / `V#<version, 12 digits>` (`FieldChangesItem`: who, when, what
+it was and became, each field by JSON pointer), so a record's history is one Query, newest first, and erasing it
+is deleting that partition. A tenant's retention sets `expires_at` (the table's TTL attribute) on each.
 
 Tables of their own (not this one, so that every key here starts with the tenant and `dynamodb:LeadingKeys` keeps
 fencing tenants): the web form keys (rapport.web_forms.store: a public request carries only its API key id) and
@@ -222,6 +228,15 @@ def settings_history_pk(tenant_id: str, kind: Kind, key: str | None = None) -> s
 
 
 def settings_version_sk(version: int) -> str:
+    return f"V#{version:012d}"
+
+
+def history_pk(tenant_id: str, kind: Kind, record_id: str) -> str:
+    """A record's field history: one partition per record, its changes sorted by the version each made."""
+    return f"{tenant_prefix(tenant_id)}HISTORY#{kind.code}#{record_id}"
+
+
+def history_sk(version: int) -> str:
     return f"V#{version:012d}"
 
 

@@ -157,6 +157,20 @@ class HistoryItem(Item, discriminator="history"):
     data = MapAttribute[str, Any](default=dict)  # type: ignore[no-untyped-call]
 
 
+class FieldChangesItem(Item, discriminator="field_changes"):
+    """What one write changed in a record (rapport.field_history), in the record's history partition (keys.py):
+    `changes` is JSON (`[{"field": <JSON pointer>, "before": ..., "after": ...}]`), kept exactly as the event said."""
+
+    kind = UnicodeAttribute()
+    record_id = UnicodeAttribute()
+    version = NumberAttribute()
+    action = UnicodeAttribute()
+    actor = UnicodeAttribute()
+    at = UnicodeAttribute()
+    changes = UnicodeAttribute()
+    expires_at = TTLAttribute(null=True)
+
+
 class StatsItem(Item, discriminator="stats"):
     """A user's counters for a month, upserted by ADD (see rapport.deals.store)."""
 

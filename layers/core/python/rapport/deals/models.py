@@ -12,7 +12,18 @@ from pydantic import Field, StrictInt, StringConstraints, ValidationInfo, field_
 from rapport import merge_patch, normalize
 from rapport.deals.money import CurrencyCode, Money, Rate
 from rapport.errors import FieldError
-from rapport.types import Day, LazyModel, Name, RecordId, RecordMeta, ShortText, SingleLine, StrictModel, UserId
+from rapport.types import (
+    CustomValues,
+    Day,
+    LazyModel,
+    Name,
+    RecordId,
+    RecordMeta,
+    ShortText,
+    SingleLine,
+    StrictModel,
+    UserId,
+)
 
 StageName = Annotated[str, StringConstraints(min_length=1, max_length=100), SingleLine]
 LostReason = Annotated[str, StringConstraints(min_length=1, max_length=500), SingleLine]
@@ -121,6 +132,7 @@ class DealFields(StrictModel):
         default_factory=dict, description="A role for some of contact_ids: {contact id: role}"
     )
     lost_reason: LostReason | None = Field(default=None, description="Required in a lost stage, only there")
+    custom: CustomValues | None = None
 
     @field_validator("contact_ids")
     @classmethod
@@ -162,6 +174,7 @@ class Deal(RecordMeta):
     closed_at: datetime | None = Field(default=None, description="When it entered a won or lost stage")
     last_activity_at: datetime = Field(description="Its creation, last stage change, or last linked activity")
     rotting: bool = Field(description="Open, and no activity for the pipeline's rotting_days")
+    custom: CustomValues | None = None
 
 
 DealPatch = merge_patch.model(DealCreate, Deal)

@@ -9,7 +9,7 @@ Reads are one request: a GetItem, or one Query per list filter combination (see 
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -21,8 +21,9 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.auth import Action, Caller
 from rapport.contacts.manifest import CONTACT
+from rapport.custom_fields.models import CustomField
 from rapport.dal import repository
-from rapport.dal.repository import Guard, IndexKeys, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import Guard, GuardTaken, IndexKeys, Parent, ParentMissing, Record, StaleVersion, UnitOfWork
 from rapport.deals import rules, store
 from rapport.deals.manifest import DEAL
 from rapport.deals.models import Deal, DealCreate, StageChange, StageStatus
@@ -94,14 +95,18 @@ class DealService(RecordService[DealCreate, Deal]):
 
     def create(self, caller: Caller, payload: DealCreate) -> Deal:
         work = UnitOfWork()
-        record, parents = self.stage_deal(work, caller, payload)
+        record, parents = self.stage_deal(work, caller, payload, complete=True)
         return self._finish(work, record, parents)
 
-    def stage_deal(self, work: UnitOfWork, caller: Caller, payload: DealCreate) -> tuple[Record, dict[Parent, str]]:
-        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of."""
+    def stage_deal(
+        self, work: UnitOfWork, caller: Caller, payload: DealCreate, *, complete: bool = False
+    ) -> tuple[Record, dict[Parent, str]]:
+        """Add a new deal's writes to `work`. Returns the deal and the parents `_finish` maps failures of.
+        `complete`: its required custom fields are asked (a conversion cannot fill them in)."""
         caller.require(self.resource, Action.CREATE)
         changes = payload.model_dump(mode="json", exclude_none=True)
-        data = self._validated(changes)
+        custom = self._custom_fields(caller.tenant_id)
+        data = self._with_custom(custom, self._validated(changes), complete=complete)
         data.setdefault("owner_id", caller.user_id)
         pipeline, table = store.pipeline_and_rates(caller.tenant_id, data["pipeline_id"], rates=True)
         now = utc_now()
@@ -118,6 +123,7 @@ class DealService(RecordService[DealCreate, Deal]):
         entry = self._settle(record, None, changes, pipeline, table or default_rates(), moved=True, actor=caller)
         parents = self.parents(data)
         self._stage_deal(work, record, before=None, entry=entry, parents=parents)
+        self.stage_custom(work, record, custom, None, record.data)
         return record, parents
 
     def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> Deal:
@@ -136,7 +142,9 @@ class DealService(RecordService[DealCreate, Deal]):
                 for contact_id, role in merged.get("contact_roles", {}).items()
                 if contact_id in merged.get("contact_ids", [])
             }
-        data = {**{name: before[name] for name in rules.DERIVED if name in before}, **self._validated(merged)}
+        custom = self._custom_fields_of(caller.tenant_id, changes)
+        checked = self._with_custom(custom, self._validated(merged))
+        data = {**{name: before[name] for name in rules.DERIVED if name in before}, **checked}
         moved = data["pipeline_id"] != before["pipeline_id"]
         if moved and "stage" not in changes:
             del data["stage"]  # the new pipeline's first stage
@@ -159,7 +167,7 @@ class DealService(RecordService[DealCreate, Deal]):
         self.require_reassign(caller, owners, record)
         self._touch(record, caller)
         entry = self._settle(record, before, changes, pipeline, table, moved=moved, actor=caller)
-        return self._commit(record, before=before, entry=entry, parents=new_parents)
+        return self._commit(record, before=before, entry=entry, parents=new_parents, custom=custom)
 
     def delete(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         """Trash: the deal leaves lists, its contacts' views, and the stats; restore brings it all back."""
@@ -187,9 +195,11 @@ class DealService(RecordService[DealCreate, Deal]):
         caller.require(self.resource, Action.ERASE)
         record = self._load(caller, record_id, expected_version)
         self.require_owner(caller, Action.ERASE, record)
+        custom = self._custom_fields_of(caller.tenant_id, record.data)
         work = UnitOfWork()
         work.delete_record(record, by=caller.user_id, at=utc_now())
         self._add_effects(work, record, rules.effects(None if record.deleted else record.data, None))
+        self.stage_custom(work, record, custom, record.data, None)
         try:
             work.commit()
         except StaleVersion as error:
@@ -276,10 +286,13 @@ class DealService(RecordService[DealCreate, Deal]):
         before: Mapping[str, Any] | None,
         entry: Mapping[str, Any] | None,
         parents: Mapping[Parent, str],
+        custom: Sequence[CustomField] | None = None,
     ) -> Deal:
-        """One transaction: the deal over its version, its history entry, summaries, stats, lifetime values."""
+        """One transaction: the deal over its version, its history entry, summaries, stats, lifetime values, and
+        what its custom values need when the write changed them (`custom`: their fields)."""
         work = UnitOfWork()
         self._stage_deal(work, record, before=before, entry=entry, parents=parents)
+        self.stage_custom(work, record, custom, before, record.data)
         return self._finish(work, record, parents)
 
     def record_activity(self, work: UnitOfWork, tenant_id: str, deal_id: str, at: str, actor: str) -> None:
@@ -324,6 +337,8 @@ class DealService(RecordService[DealCreate, Deal]):
             raise InvalidInput.of(
                 field, f"No live {error.parent.kind.label} has the id {error.parent.id}.", "unknown_reference"
             ) from error
+        except GuardTaken as error:
+            raise self._duplicate(error, self._guard_field(error.guard)) from error
         except StaleVersion as error:
             raise self._stale() from error
         return self.out(record)
@@ -398,7 +413,7 @@ class DealService(RecordService[DealCreate, Deal]):
             found = store.deals_by_close_date(tenant)
         return self.list(caller, found, limit=limit, cursor=cursor, bound_to=filters)
 
-    def history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
+    def stage_history(self, caller: Caller, record_id: str, *, limit: int, cursor: str | None) -> Page[StageChange]:
         """The deal's stage transitions, oldest first (one Query); 404 for a deal the tenant does not have."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "deals:history", {"deal_id": record_id})

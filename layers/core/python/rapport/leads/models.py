@@ -16,6 +16,7 @@ from rapport.contacts.models import Consent, PersonName
 from rapport.leads.scoring import Engagement, ScoreReason
 from rapport.types import (
     CountryCode,
+    CustomValues,
     Email,
     LazyModel,
     MultiLine,
@@ -80,6 +81,7 @@ class LeadFields(StrictModel):
     company_size: CompanySize | None = Field(default=None, description="Head count band")
     notes: Notes | None = None
     consent: Consent | None = None
+    custom: CustomValues | None = None
 
 
 class _LeadRules(LeadFields):

@@ -7,7 +7,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from rapport import merge_patch
 from rapport.links import Links
-from rapport.types import Instant, LongText, Name, RecordMeta, UserId
+from rapport.types import CustomValues, Instant, LongText, Name, RecordMeta, UserId
 
 
 class TaskStatus(StrEnum):
@@ -32,6 +32,7 @@ class TaskFields(Links):
     assignee_id: UserId | None = Field(default=None, description="A staff user id (a token's subject); default: you")
     due_at: Instant | None = None
     reminder_at: Instant | None = Field(default=None, description="When to remind the assignee; not after due_at")
+    custom: CustomValues | None = None
 
     @field_validator("reminder_at")
     @classmethod

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import AfterValidator, Field, StrictInt, StringConstraints
 
 from rapport.locales import DEFAULT_TIME_ZONE, TimeZone
 from rapport.types import Name, StrictModel
@@ -34,4 +34,11 @@ class TenantSettings(StrictModel):
     time_zone: TimeZone = Field(default=DEFAULT_TIME_ZONE, description="An IANA time zone, e.g. Europe/Berlin")
     app_url: HttpsUrl | None = Field(
         default=None, description="Where the tenant's users reach Rapport (https), used for links"
+    )
+    history_retention_days: StrictInt | None = Field(
+        default=None,
+        ge=1,
+        le=36500,
+        description="How long the field history keeps each change, in days (none: for ever); counted from the "
+        "change, applied to changes kept from then on",
     )

@@ -23,6 +23,7 @@ from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
 from infra.constructs.portal import PortalSignIn
+from infra.constructs.segments import Segments
 from infra.constructs.service import Service
 from infra.constructs.web_to_lead import WebToLead
 from infra.constructs.webhooks import Webhooks
@@ -127,6 +128,7 @@ class RapportStack(Stack):
             tenants=followups.tenants,
         )
         FieldHistory(self, "FieldHistory", data=data, factory=factory, bus=domain_events.bus)
+        Segments(self, "Segments", data=data, factory=factory, bus=domain_events.bus)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)
         CfnOutput(self, "UserPoolId", value=auth.user_pool.user_pool_id)
         CfnOutput(self, "UserPoolClientId", value=auth.web_client.user_pool_client_id)

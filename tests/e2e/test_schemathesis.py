@@ -93,6 +93,7 @@ def _known_records(unique: str) -> list[tuple[str, dict[str, Any]]]:
         ("createPipeline", sample("createPipeline", name=f"Pipeline {unique}")),
         ("createProduct", sample("createProduct", sku=f"SKU-{unique}")),
         ("createArticle", sample("createArticle", slug=f"article-{unique}")),
+        ("createSegment", sample("createSegment", name=f"Segment {unique}")),
     ]
 
 

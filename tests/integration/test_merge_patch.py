@@ -188,6 +188,8 @@ ROUTES = {
     "updateProduct": Route("updateProduct", "getProduct", {}),
     "updateOrder": Route("updateOrder", "getOrder", {}),
     "updateArticle": Route("updateArticle", "getArticle", {}),
+    # A segment's filter is a tree replaced whole (tests/integration/test_segments.py), not merged member by member.
+    "updateSegment": Route("updateSegment", "getSegment", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
     "updatePortalProfile": Route(
         "updatePortalProfile",

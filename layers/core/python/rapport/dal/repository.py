@@ -440,6 +440,12 @@ class UnitOfWork:
             self.put_item(_entry_item(record, entry, written))
         self._delete_entries(record, record.entries - {entry.sk for entry in index_keys.entries})
 
+    def require_unchanged(self, record: Record) -> None:
+        """Check that `record` is still at the version it was read at (`StaleVersion` for it if it moved): for a
+        write decided from what the record held."""
+        key = _record_key(record.tenant_id, record.kind, record.id)
+        self._add(_Operation("check", "record", record, key[1:], RecordItem.version == record.version, key))
+
     def delete_record(self, record: Record, *, by: str, at: str) -> None:
         """Delete `record`, only at its current version, and its search entries, noting who did it and when for its
         `erased` event."""

@@ -20,8 +20,11 @@ def _churn_status(image: Image) -> object:
     return (image.get("churn") or {}).get("status")
 
 
-def _churn_changed(before: Image, after: Image) -> list[str]:
-    return ["churn_changed"] if _churn_status(before) != _churn_status(after) else []
+def _standing_changed(before: Image, after: Image) -> list[str]:
+    """`churn_changed` when the churn status moved, `tier_changed` when the value tier did (a first assessment
+    included)."""
+    changed = ["churn_changed"] if _churn_status(before) != _churn_status(after) else []
+    return changed + (["tier_changed"] if before.get("tier") != after.get("tier") else [])
 
 
 CONTEXT = Context(
@@ -45,8 +48,9 @@ CONTEXT = Context(
     },
     derivations={
         ORDER.entity: Derivation(("status_changed",), _status_changed),
-        # A customer's churn status moved (a first assessment included): the retention workflow's cue.
-        CUSTOMER_STANDING.entity: Derivation(("churn_changed",), _churn_changed),
+        # A customer's churn status moved (a first assessment included): the retention workflow's cue; its value
+        # tier moved: segments by tier follow it.
+        CUSTOMER_STANDING.entity: Derivation(("churn_changed", "tier_changed"), _standing_changed),
     },
     areas=(Area("orders", bench="getOrder"),),
     summaries=("rapport.orders.customer360:ORDERS", "rapport.orders.customer360:STANDING"),

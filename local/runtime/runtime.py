@@ -43,6 +43,7 @@ from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
 from local.runtime.gateway import ApiGateway, HttpRequest, HttpResponse
 from local.runtime.mail import NotReceived, create_buckets, receive
+from local.runtime.memory import settle
 from local.runtime.portal import CustomerSignIn, SignInRefused, trigger_function
 from local.runtime.seed import TENANT, seed_demo
 from local.runtime.server import HttpServer
@@ -125,6 +126,7 @@ class LocalCloud:
                 **role_resources(self.assembly),
             }
         )
+        settle()
         self._running.callback(self.workers.stop)
         eventing = self._start_eventing()
         self._running.callback(report_lost_executions(database, ACCOUNT_ID, self.options.region))
@@ -258,6 +260,7 @@ class LocalCloud:
         started = time.monotonic()
         with bulk_writes(backend), self.database.batched():
             created = seed_company(contacts, tenant, creators(), lambda: stream_backlog(table) + eventing.pending())
+        settle()
         seconds = round(time.monotonic() - started, 1)
         log.info("seeded tenant %r in %.0f s: %s", tenant, seconds, created)
         return _json(201, {"tenant": tenant, "created": created, "seconds": seconds})

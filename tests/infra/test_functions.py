@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import fields
 from typing import Any
 
 import pytest
@@ -101,7 +100,7 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
 
 def test_every_variable_the_stack_sets_is_a_setting_the_core_reads(dev: Synthesis) -> None:
     """rapport.config is the one reader of the environment: what the stack sets and it does not know is lost."""
-    settings = {config.variable(setting.name) for setting in fields(config.Config)}
+    settings = {config.variable(name) for name in config.Config._fields}
     for area, properties in dev.functions().items():
         given = set(properties.get("Environment", {}).get("Variables", {}))
         assert {name for name in given if not name.startswith("POWERTOOLS_")} <= settings, area

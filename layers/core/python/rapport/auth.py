@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping
-from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 from functools import cache
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rapport.contexts import contexts
 from rapport.errors import FieldError, Forbidden, Unauthenticated
@@ -94,8 +93,7 @@ _VERBS = {
 }
 
 
-@dataclass(frozen=True)
-class Caller:
+class Caller(NamedTuple):
     tenant_id: str
     user_id: str
     roles: frozenset[Role]
@@ -118,8 +116,7 @@ class Teams(Protocol):
     def teams_of(self, tenant_id: str, user_ids: Collection[str]) -> Mapping[str, str | None]: ...
 
 
-@dataclass(frozen=True)
-class Ownership:
+class Ownership(NamedTuple):
     """Whether a caller's right to change records reaches one with these owners (see the module's docstring)."""
 
     teams: Teams
@@ -161,8 +158,7 @@ def parse_groups(raw: object) -> frozenset[Role]:
     return frozenset(Role(name) for name in names if name in Role.__members__.values())
 
 
-@dataclass(frozen=True)
-class Customer:
+class Customer(NamedTuple):
     """A customer signed in to the self-service portal: the tenant's contact they are."""
 
     tenant_id: str

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
 from functools import cache
+from typing import NamedTuple
 
 
 class MissingSetting(RuntimeError):
@@ -20,8 +20,7 @@ class MissingSetting(RuntimeError):
         self.variable = variable
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     """Each setting is read from the variable of its name in upper case (`table_name` from TABLE_NAME)."""
 
     table_name: str = "rapport"
@@ -52,7 +51,7 @@ class Config:
 
     @classmethod
     def from_environment(cls, environment: Mapping[str, str]) -> Config:
-        given = {field.name: environment.get(variable(field.name)) for field in fields(cls)}
+        given = {name: environment.get(variable(name)) for name in cls._fields}
         return cls(**{name: value for name, value in given.items() if value})
 
     def require(self, name: str) -> str:

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from rapport.auth import Action, Role
@@ -65,8 +65,7 @@ class Kind(str):
         return f"Kind({self.code!r}, {self.label!r})"
 
 
-@dataclass(frozen=True)
-class Derivation:
+class Derivation(NamedTuple):
     """The meaningful events of one entity, from its fields before and after an update."""
 
     produces: tuple[str, ...]
@@ -78,8 +77,7 @@ def became(field: str, value: str, event: str) -> Callable[[Image, Image], list[
     return lambda before, after: [event] if after.get(field) == value and before.get(field) != value else []
 
 
-@dataclass(frozen=True)
-class Area:
+class Area(NamedTuple):
     """An API function, `functions/<name>/handler.py`, whose operations carry `name` as their tag; `bench` is the
     operation whose sample request (`events/apigw/<name>/<bench>.json`) `make bench` answers cold."""
 
@@ -87,8 +85,7 @@ class Area:
     bench: str
 
 
-@dataclass(frozen=True)
-class Seen:
+class Seen(NamedTuple):
     """What a part of the customer 360 view reads: its summaries from the contact's partition in key order, the
     contact's data, and when the view is read (canonical UTC)."""
 
@@ -97,8 +94,7 @@ class Seen:
     now: str
 
 
-@dataclass(frozen=True)
-class SummaryPart:
+class SummaryPart(NamedTuple):
     """A part of the customer 360 view (rapport.views.customer360) that a context keeps in a contact's partition:
     the answer's `field`, its type and pydantic field (`info`), the summaries it is made of (their `kinds`, stored
     under `prefix`, which sorts between the contact's `A#` and its timeline's `E#`) and how they read."""
@@ -111,12 +107,11 @@ class SummaryPart:
     read: Callable[[Seen], Any]
 
 
-@dataclass(frozen=True)
-class Context:
+class Context(NamedTuple):
     name: str
     kinds: tuple[Kind, ...]
-    permissions: Mapping[str, Mapping[Action, frozenset[Role]]] = field(default_factory=dict)
-    derivations: Mapping[str, Derivation] = field(default_factory=dict)  # by entity (`Kind.entity`)
+    permissions: Mapping[str, Mapping[Action, frozenset[Role]]] = MappingProxyType({})
+    derivations: Mapping[str, Derivation] = MappingProxyType({})  # by entity (`Kind.entity`)
     areas: tuple[Area, ...] = ()
     # The customer 360 view's parts this context keeps in contacts' partitions: `module:attribute` of each
     # `SummaryPart`, imported by the view only (they hold its response models).

@@ -114,6 +114,6 @@ def read(
     if not found and position is None and repository.get(tenant_id, kind, record_id) is None:
         raise NotFound(f"No {kind.label} has the id {record_id}.")
     return Page(
-        items=[RecordChange.model_validate(vars(change)) for change in found],
+        items=[RecordChange.model_validate(change._asdict()) for change in found],
         next_cursor=pagination.encode_cursor(next_position, binding),
     )

@@ -16,8 +16,7 @@ import json
 import secrets
 import zlib
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from rapport import sealing
 from rapport.errors import BadRequest
@@ -34,8 +33,7 @@ POSITION_TEMPLATE = (
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Page(Generic[T]):
+class Page(NamedTuple, Generic[T]):
     items: list[T]
     next_cursor: str | None
 

@@ -20,9 +20,8 @@ kind may have one document per tenant, or one per key (a notification template p
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from pydantic import BaseModel, Field, create_model
 
@@ -57,16 +56,14 @@ class SettingsVersion(LazyModel):
     changes: dict[str, FieldChange] = Field(description="Each field the save changed, with its value before and after")
 
 
-@dataclass(frozen=True)
-class Saved(Generic[ContentT]):
+class Saved(NamedTuple, Generic[ContentT]):
     """A document as the tenant has it: its content (the defaults until saved) and which version it is."""
 
     content: ContentT
     meta: DocumentMeta
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """A document as the API answers it (`body`); `version` is its ETag."""
 
     body: BaseModel
@@ -212,7 +209,7 @@ class SettingsDocument(Generic[ContentT]):
             caller.tenant_id, self.kind, key, limit=limit, position=pagination.decode_cursor(cursor, binding)
         )
         return Page(
-            items=[SettingsVersion.model_validate(vars(version)) for version in versions],
+            items=[SettingsVersion.model_validate(version._asdict()) for version in versions],
             next_cursor=pagination.encode_cursor(position, binding),
         )
 

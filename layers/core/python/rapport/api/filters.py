@@ -10,8 +10,7 @@ a `Combinations` that its service checks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from rapport.errors import BadRequest, FieldError
 
@@ -55,8 +54,7 @@ def refuse_unknown_query_parameters(app: APIGatewayRestResolver, next_middleware
     return next_middleware(app)
 
 
-@dataclass(frozen=True)
-class Combinations:
+class Combinations(NamedTuple):
     """The filter combinations a list serves, each with one Query; any other is a 400 that lists them.
 
     `what` names the records (`Deals`); `combinations` are tuples of filter names (the empty one: no filter).

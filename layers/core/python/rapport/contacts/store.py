@@ -27,8 +27,7 @@ the contact's transaction when it links (or leaves) the account, and copied agai
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport.accounts.manifest import ACCOUNT
 from rapport.contacts.manifest import CONTACT
@@ -52,8 +51,7 @@ def phone_guard(phone: str) -> Guard:
     return Guard(PHONE, phone)
 
 
-@dataclass(frozen=True)
-class ContactKeys:
+class ContactKeys(NamedTuple):
     """What places a contact in the indexes, normalized: its name key and words, every email, phone and tag key."""
 
     name_key: str

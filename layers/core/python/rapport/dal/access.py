@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from typing import NamedTuple
 
 from rapport.contexts import Kind
 from rapport.dal import keys
@@ -36,8 +37,7 @@ class IndexQuery:
         return replace(self, start=start, end=end)
 
 
-@dataclass(frozen=True)
-class PartitionQuery:
+class PartitionQuery(NamedTuple):
     """ONE Query on a partition of the base table: its items with sort keys from `start` to `end` (inclusive), only
     records and summaries of `kinds` if given."""
 

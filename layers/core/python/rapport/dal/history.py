@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport.contexts import Kind
 from rapport.dal import keys
@@ -18,8 +17,7 @@ from rapport.dal.models import FieldChangesItem
 from rapport.dal.repository import Parent, ParentMissing, Position, UnitOfWork, delete_items
 
 
-@dataclass(frozen=True)
-class KeptChanges:
+class KeptChanges(NamedTuple):
     """What one write changed: `changes` as `{"field": <JSON pointer>, "before": ..., "after": ...}`."""
 
     version: int

@@ -27,6 +27,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -214,8 +215,7 @@ def _forget(marker: IdempotencyItem) -> None:
         return
 
 
-@dataclass(frozen=True)
-class _Lease:
+class _Lease(NamedTuple):
     """The key's marker as a fence: a write commits only with the lease still held, and notes what it made."""
 
     pk: str

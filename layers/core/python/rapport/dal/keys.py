@@ -110,7 +110,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from ulid import ULID
 
@@ -263,8 +263,7 @@ class SearchEntry:
     words: str | None = None
 
 
-@dataclass(frozen=True)
-class IndexKeys:
+class IndexKeys(NamedTuple):
     """The GSI attributes of one record (None leaves it out of that sparse index), and its search entries."""
 
     gsi1pk: str | None = None

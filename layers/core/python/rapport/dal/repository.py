@@ -14,9 +14,9 @@ import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -48,8 +48,7 @@ CONFLICT_PAUSE_S = 0.04
 ERASURE_KEPT = timedelta(days=7)
 
 
-@dataclass(frozen=True)
-class AsRead:
+class AsRead(NamedTuple):
     """What a record held when it was read from the table (its data as stored, trash marks, and stamps)."""
 
     data: dict[str, Any]
@@ -90,22 +89,19 @@ class Record:
         )
 
 
-@dataclass(frozen=True)
-class Guard:
+class Guard(NamedTuple):
     """A unique value a record holds: `field` names what it is (EMAIL, DOMAIN...), as the record's context says."""
 
     field: str
     value: str
 
 
-@dataclass(frozen=True)
-class Parent:
+class Parent(NamedTuple):
     kind: Kind
     id: str
 
 
-@dataclass(frozen=True)
-class Changes:
+class Changes(NamedTuple):
     """What a write does besides putting the record: guards it takes or frees, live parents it needs, and
     guards that must stay free (held by no one: another kind's unique values this record must not meet)."""
 
@@ -113,6 +109,9 @@ class Changes:
     free: Sequence[Guard] = ()
     parents: Sequence[Parent] = ()
     absent: Sequence[Guard] = ()
+
+
+NO_CHANGES = Changes()
 
 
 class GuardTaken(Exception):
@@ -178,8 +177,7 @@ class QueryPage:
     next_position: dict[str, str] | None = None
 
 
-@dataclass(frozen=True)
-class Summary:
+class Summary(NamedTuple):
     """A summary item as read back: where it sorts in its partition, what it summarizes, and its copy."""
 
     sk: str
@@ -337,7 +335,7 @@ def summary_item(
 
 
 def write(
-    record: Record, index_keys: IndexKeys, changes: Changes = Changes(), work: UnitOfWork | None = None
+    record: Record, index_keys: IndexKeys, changes: Changes = NO_CHANGES, work: UnitOfWork | None = None
 ) -> Record:
     """Put `record` (new when its version is None, else only over that version) with its guards, atomically.
 
@@ -350,7 +348,7 @@ def write(
     return record
 
 
-def stage_write(work: UnitOfWork, record: Record, index_keys: IndexKeys, changes: Changes = Changes()) -> None:
+def stage_write(work: UnitOfWork, record: Record, index_keys: IndexKeys, changes: Changes = NO_CHANGES) -> None:
     """Add to `work` what `write` does, for a caller that commits several records' writes as one."""
     for parent in changes.parents:
         work.require_live(record.tenant_id, parent)
@@ -588,8 +586,7 @@ class UnitOfWork:
                 return
 
 
-@dataclass(frozen=True)
-class _Operation:
+class _Operation(NamedTuple):
     """One item of a write: `action` is how it is sent, `role` what a failed condition on it means, `key` the
     item it touches; `trashed_ok` for a parent check that a trashed parent passes."""
 
@@ -616,8 +613,8 @@ class _Operation:
             return self
         condition = check.condition if self.condition is None else self.condition & check.condition
         if self.role == "item":  # an unconditional write fails only by the check
-            return replace(self, role=check.role, subject=check.subject, condition=condition)
-        return replace(self, condition=condition, trashed_ok=self.trashed_ok and check.trashed_ok)
+            return self._replace(role=check.role, subject=check.subject, condition=condition)
+        return self._replace(condition=condition, trashed_ok=self.trashed_ok and check.trashed_ok)
 
     def add_to(self, transaction: TransactWrite) -> None:
         if self.action == "check":

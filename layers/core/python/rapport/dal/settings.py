@@ -9,8 +9,7 @@ history items are of a type the publisher leaves alone.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -20,16 +19,14 @@ from rapport.dal.models import Item, RecordItem, SettingItem, SettingVersionItem
 from rapport.dal.repository import Position, UnitOfWork, compact, plain
 
 
-@dataclass(frozen=True)
-class StoredSetting:
+class StoredSetting(NamedTuple):
     data: dict[str, Any]
     version: int
     updated_at: str
     updated_by: str
 
 
-@dataclass(frozen=True)
-class SettingVersion:
+class SettingVersion(NamedTuple):
     """One save of a document: the version it made, by whom and when, and each field's value before and after."""
 
     version: int

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from botocore.credentials import Credentials  # type: ignore[import-untyped]
 from pynamodb.connection.table import TableConnection
@@ -61,8 +61,7 @@ class Sts(Protocol):
     def assume_role(self, **request: Any) -> Mapping[str, Any]: ...
 
 
-@dataclass(frozen=True)
-class _Issued:
+class _Issued(NamedTuple):
     credentials: Credentials
     renew_at: datetime
 

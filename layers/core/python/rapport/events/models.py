@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 
@@ -13,8 +12,7 @@ from rapport.types import LazyModel
 SOURCE = "rapport"
 
 
-@dataclass(frozen=True)
-class Erasure:
+class Erasure(NamedTuple):
     """Who erased a record for good, and when (ISO 8601 UTC): what its `erased` event says."""
 
     by: str

@@ -12,7 +12,6 @@ a list): a customer whose contact was trashed or erased gets a 404 at once, alth
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -115,7 +114,7 @@ def record_consent(customer: Customer, change: PortalConsentChange, proof: Proof
     except InvalidInput as refused:
         if not all(error.field.startswith("consent.topics.") for error in refused.errors):
             raise
-        raise InvalidInput(refused.detail, [replace(error, field="topic") for error in refused.errors]) from refused
+        raise InvalidInput(refused.detail, [error._replace(field="topic") for error in refused.errors]) from refused
 
 
 # Their cases

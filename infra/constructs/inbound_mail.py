@@ -5,6 +5,9 @@ receipt rule set whose rule stores each email in the inbound mail bucket, then i
 The bucket: KMS-encrypted with the stack's customer key, as the tables are (SES encrypts what it stores with it:
 the key policy lets ses.amazonaws.com use it for this account only), no public access, TLS only; raw emails expire after
 RAW_MAIL_DAYS (what they became is in the table), attachments move to infrequent access after ATTACHMENTS_IA_DAYS.
+The API functions listing a case's messages (ATTACHMENT_READERS: staff's, the portal's) presign their attachments'
+downloads (rapport.cases.attachments), and a presigned URL carries its signer's access: they may read the
+attachments and decrypt them, nothing else of the bucket (`grant_attachment_reads`).
 SES allows one ACTIVE receipt rule set per account and region, and CloudFormation cannot activate one: after the
 first deploy, `aws ses set-active-receipt-rule-set --rule-set-name <the output's name>` (README).
 """
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_ses as ses
 from constructs import Construct
@@ -25,7 +29,9 @@ from infra.constructs.workers import EventWorker, OnMail
 from infra.nag import acknowledge
 
 RAW_MAIL_PREFIX = "mail/"  # equal to functions/inbound_mail/handler.py's RAW_PREFIX (tests/infra checks)
-ATTACHMENTS_PREFIX = "attachments/"
+ATTACHMENTS_PREFIX = "attachments/"  # equal to rapport.cases.attachments.PREFIX (tests/infra checks)
+# The API areas whose message reads presign attachments: GET /cases/{id}/messages, GET /portal/cases/{id}/messages.
+ATTACHMENT_READERS = ("cases", "portal")
 RAW_MAIL_DAYS = 30
 ATTACHMENTS_IA_DAYS = 90
 MAX_EVENT_AGE = Duration.hours(6)
@@ -74,8 +80,9 @@ class InboundMail(Construct):
         acknowledge(
             self.bucket,
             "AwsSolutions::AwsSolutions-S1",
-            "Only SES (its receipt rule) and the inbound mail worker write here and only the worker reads: their "
-            "requests are in CloudTrail; server access logs would need a second bucket for no more insight.",
+            "Only SES (its receipt rule) and the inbound mail worker write here, and only the worker and the "
+            "attachments' presigned downloads read: their requests are in CloudTrail; server access logs would need a "
+            "second bucket for no more insight.",
         )
         self.rule_set = ses.ReceiptRuleSet(self, "RuleSet")
         self.worker = factory.event_worker(
@@ -123,4 +130,18 @@ class InboundMail(Construct):
             role,
             "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/attachments/*]",
             "Attachments are objects named by tenant and email under attachments/: the worker writes them, only.",
+        )
+
+    def grant_attachment_reads(self, function: lambda_.Function) -> None:
+        """`function` presigns downloads of the attachments (and decrypts them, as the URL's signer): it reads them,
+        only, and knows the bucket's name."""
+        function.add_environment("INBOUND_MAIL_BUCKET", self.bucket.bucket_name)
+        attachments = self.bucket.arn_for_objects(f"{ATTACHMENTS_PREFIX}*")
+        function.add_to_role_policy(iam.PolicyStatement(actions=["s3:GetObject"], resources=[attachments]))
+        function.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self.key.key_arn]))
+        acknowledge(
+            function.role or function,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/attachments/*]",
+            "Attachments are objects named by tenant and email under attachments/: the function presigns downloads "
+            "of its caller's tenant's only (rapport.cases.attachments), and may read any of them, only.",
         )

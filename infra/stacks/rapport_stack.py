@@ -21,6 +21,7 @@ from infra.constructs.field_history import FieldHistory
 from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
 from infra.constructs.functions import FunctionFactory
+from infra.constructs.inbound_mail import ATTACHMENT_READERS
 from infra.constructs.notifications import Notifications
 from infra.constructs.portal import PortalSignIn
 from infra.constructs.segments import Segments
@@ -51,7 +52,7 @@ class RapportStack(Stack):
             self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
         )
         analytics = Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
-        Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        service = Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         PortalSignIn(self, "PortalSignIn", data=data, factory=factory, pool=auth.customer_pool, stage=stage)
         routes = load_routes()
         functions = {area: factory.api_function(area) for area in functions_of(routes)}
@@ -66,6 +67,9 @@ class RapportStack(Stack):
         webhooks = Webhooks(self, "Webhooks", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "webhooks" in functions:  # POST /webhooks/{id}/deliveries/{delivery_id}/redeliver starts a run
             webhooks.grant_api(functions["webhooks"])
+        for area in ATTACHMENT_READERS:  # lists a case's messages, each kept attachment with its download URL
+            if area in functions:
+                service.inbound_mail.grant_attachment_reads(functions[area])
         if "tenants" in functions:  # claims and releases the tenant's public slug
             data.use_tenant_slugs(functions["tenants"], write=True)
         if "public_kb" in functions:  # finds the tenant a public address names

@@ -1,15 +1,21 @@
 """Email-to-case on the local runtime: `rapport mail receive` delivers raw emails as SES would, through the
-template's receipt rule (the bucket, then the inbound mail worker): a customer writes in, a case opens, staff
-reply, the customer's answer lands on the same case; an auto-reply and an email no rule receives change nothing."""
+template's receipt rule (the bucket, then the inbound mail worker): a customer writes in, a case opens (its photo
+downloaded by staff and by the customer in the portal, through its presigned URL from the local AWS endpoint),
+staff reply, the customer's answer lands on the same case; an auto-reply and an email no rule receives change
+nothing."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 from pathlib import Path
 
-from tests.e2e.conftest import LocalRuntime, Staff
+import requests
+
+from tests.e2e.conftest import Client, LocalRuntime, Staff, Target, customer_token
 
 RAPPORT = str(Path(sys.executable).with_name("rapport"))
 SAMPLES = Path(__file__).resolve().parents[2] / "events" / "mail"
@@ -29,8 +35,22 @@ def _outcome(received: subprocess.CompletedProcess[bytes]) -> dict[str, str]:
     return dict(outcome)
 
 
+def _attached(raw: bytes) -> bytes:
+    email = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(email, EmailMessage)
+    [attachment] = email.iter_attachments()
+    return bytes(attachment.get_content())
+
+
+def _download(url: str) -> requests.Response:
+    """What a browser gets for the URL: no token, the URL signs itself."""
+    answer = requests.get(url, timeout=30)
+    assert answer.status_code == 200, answer.text
+    return answer
+
+
 def test_a_customer_writes_in_staff_reply_and_the_answer_lands_on_the_same_case(
-    local_runtime: LocalRuntime, staff: Staff, tenant: str
+    local_runtime: LocalRuntime, target: Target, staff: Staff, tenant: str
 ) -> None:
     slug = f"s{tenant.removeprefix('e2e-')}"
     admin, agent = staff("admin"), staff("support", user="agent-1")
@@ -44,7 +64,15 @@ def test_a_customer_writes_in_staff_reply_and_the_answer_lands_on_the_same_case(
     contact = agent.get(f"/contacts/{case['contact_id']}").json()
     assert (contact["email"], contact["consent"]) == ("rita@customer.example", None)
     [written] = agent.get(f"/cases/{case['id']}/messages").json()["items"]
-    assert [attachment["filename"] for attachment in written["attachments"]] == ["cracked shade.png"]
+    [photo] = written["attachments"]
+    assert photo["filename"] == "cracked shade.png" and photo["url"].startswith(local_runtime.aws_endpoint)
+    downloaded = _download(photo["url"])
+    assert downloaded.content == _attached(first) and downloaded.headers["Content-Type"] == "image/png"
+    assert downloaded.headers["Content-Disposition"].startswith('attachment; filename="cracked shade.png"')
+    rita = Client(target.url, customer_token(target, tenant, case["contact_id"]))
+    [in_portal] = rita.get(f"/portal/cases/{case['id']}/messages").json()["items"][0]["attachments"]
+    assert set(in_portal) == {"filename", "content_type", "size", "url"}
+    assert _download(in_portal["url"]).content == _attached(first)
     reply = {"body": "Sorry! A new shade is on its way.", "visibility": "public"}
     assert agent.post(f"/cases/{case['id']}/messages", json=reply).status_code == 201
 

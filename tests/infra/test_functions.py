@@ -61,6 +61,7 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
     idempotency = _id(dev, "AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
     keys = {"WEB_FORM_KEYS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")}}
     slugs = {"TENANT_SLUGS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")}}
+    inbound_mail = {"INBOUND_MAIL_BUCKET": {"Ref": _id(dev, "AWS::S3::Bucket", "/InboundMail/Bucket/Resource")}}
     # Web-to-lead: the web forms function issues keys into the usage plan; the public one maps keys to tenants.
     extra: dict[str, dict[str, Any]] = {
         "web_forms": {**keys, "USAGE_PLAN_NAME": "Rapport-dev-web-forms"},
@@ -82,6 +83,9 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         "public_kb": slugs,
         # GET /reports/kpis reads the headline figures the analytics export leaves in its bucket
         "orders": {"ANALYTICS_BUCKET": {"Ref": _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")}},
+        # A case's messages list their attachments with download URLs presigned for the inbound mail bucket
+        "cases": inbound_mail,
+        "portal": inbound_mail,
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
     tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")

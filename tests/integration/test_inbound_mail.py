@@ -12,15 +12,22 @@ from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 import pytest
+import requests
 from inbound_mail.handler import RAW_PREFIX, lambda_handler
 from notifier import handler as notifier
 
 from rapport import config
-from rapport.cases import mail, mailbox
+from rapport.auth import Caller, Role
+from rapport.auth import Customer as PortalCustomer
+from rapport.cases import attachments, mail, mailbox, store
+from rapport.cases import service as case_service
+from rapport.cases.manifest import CASE
 from rapport.dal import tenancy
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
+from rapport.portal import service as portal
 from tests.integration.followups import CONTEXT
-from tools.lambda_api import Staff, call, create
+from tests.integration.stored import summaries_in
+from tools.lambda_api import Customer, Staff, call, create
 
 ADMIN = Staff("tenant-a", "root", ("admin",))
 OTHER_ADMIN = Staff("tenant-b", "root", ("admin",))
@@ -216,21 +223,115 @@ def test_an_email_whose_case_was_written_but_not_its_message_gets_its_message_on
     assert len(messages(case_id)) == 1 and len(cases()) == 1
 
 
-def test_attachments_are_kept_and_listed_and_one_over_the_cap_is_listed_only():
+def with_attachments(*files: tuple[str, str, bytes], message_id: str = "<photos@customer.example>") -> bytes:
+    """An email from Rita with the `files` (filename, content type, content) attached."""
     message = EmailMessage()
     message["From"], message["To"], message["Subject"] = "rita@customer.example", SUPPORT, "Photos"
-    message["Message-ID"] = "<photos@customer.example>"
-    message.set_content("Two photos.")
-    message.add_attachment(b"\x89PNG small", maintype="image", subtype="png", filename="crack 1.png")
+    message["Message-ID"] = message_id
+    message.set_content("Photos attached.")
+    for filename, content_type, content in files:
+        maintype, subtype = content_type.split("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+    return message.as_bytes()
+
+
+def test_attachments_are_kept_and_listed_and_one_over_the_cap_is_listed_only():
     huge = b"x" * (mailbox.MAX_ATTACHMENT_BYTES + 1)
-    message.add_attachment(huge, maintype="application", subtype="octet-stream", filename="video.bin")
-    received = deliver(message.as_bytes())
+    received = deliver(
+        with_attachments(
+            ("crack 1.png", "image/png", b"\x89PNG small"), ("video.bin", "application/octet-stream", huge)
+        )
+    )
     [stored] = messages(received["case_id"])
     small, large = stored["attachments"]
     assert (small["filename"], small["content_type"], small["size"]) == ("crack 1.png", "image/png", 10)
     kept = boto3.client("s3").get_object(Bucket=BUCKET, Key=small["key"])
     assert kept["Body"].read() == b"\x89PNG small" and small["key"].startswith("attachments/tenant-a/")
-    assert (large["filename"], large["size"], large.get("key")) == ("video.bin", len(huge), None)
+    assert (large["filename"], large["size"], large.get("key"), large["url"]) == ("video.bin", len(huge), None, None)
+
+
+NAMES = ["crack 1.png", 'Rita\'s "cracked" shade.png', "café crème.png", "фото трещины.png"]
+
+
+@pytest.mark.parametrize("filename", NAMES, ids=["spaces", "quotes", "accents", "cyrillic"])
+def test_a_kept_attachment_s_url_downloads_its_bytes_under_its_own_name_and_type(filename: str):
+    photo = b"\x89PNG\r\n\x1a\n" + filename.encode()
+    case_id = deliver(with_attachments((filename, "image/png", photo)))["case_id"]
+    [attachment] = messages(case_id)[0]["attachments"]
+    downloaded = requests.get(attachment["url"], timeout=10)
+    assert downloaded.status_code == 200 and downloaded.content == photo
+    assert downloaded.headers["Content-Type"] == "image/png"
+    assert downloaded.headers["Content-Disposition"] == attachments.content_disposition(filename)
+
+
+def test_a_message_without_attachments_lists_none_and_no_url_is_ever_stored():
+    case_id = deliver(with_attachments(("crack.png", "image/png", b"png")))["case_id"]
+    staff = {"body": "Thanks for the photo.", "visibility": "public"}
+    assert call("addCaseMessage", AGENT, record_id=case_id, body=staff).status == 201
+    emailed, reply = messages(case_id)
+    assert emailed["attachments"][0]["url"] and reply["attachments"] == []
+    stored = summaries_in(CASE, case_id, store.MESSAGE_PREFIX, ADMIN)
+    assert [list(item["attachments"][0]) for item in stored.values() if item.get("attachments")] == [
+        ["filename", "content_type", "size", "key"]
+    ]
+
+
+def test_the_customer_downloads_their_attachments_in_the_portal_and_sees_no_key_nor_internal_note():
+    huge = b"x" * (mailbox.MAX_ATTACHMENT_BYTES + 1)
+    photo = b"\x89PNG the crack"
+    files = (("crack 1.png", "image/png", photo), ("video.bin", "application/octet-stream", huge))
+    case_id = deliver(with_attachments(*files))["case_id"]
+    for body, visibility in (("On the churn watch list.", "internal"), ("A new shade is on its way.", "public")):
+        message = {"body": body, "visibility": visibility}
+        added = call("addCaseMessage", AGENT, record_id=case_id, body=message, headers={"Idempotency-Key": None})
+        assert added.status == 201, added.body
+    contact_id = call("getCase", AGENT, record_id=case_id).body["contact_id"]
+    listed = call("listPortalCaseMessages", Customer(ADMIN.tenant, contact_id), record_id=case_id)
+    assert listed.status == 200, listed.body
+    emailed, reply = listed.body["items"]
+    assert reply["body"] == "A new shade is on its way." and reply["attachments"] == []
+    kept, over_the_cap = emailed["attachments"]
+    assert set(kept) == {"filename", "content_type", "size", "url"}
+    assert (kept["filename"], kept["content_type"], kept["size"]) == ("crack 1.png", "image/png", len(photo))
+    assert requests.get(kept["url"], timeout=10).content == photo
+    assert over_the_cap == {
+        "filename": "video.bin",
+        "content_type": "application/octet-stream",
+        "size": len(huge),
+        "url": None,
+    }
+
+
+class RecordingPresigner:
+    def __init__(self) -> None:
+        self.keys: list[str] = []
+
+    def download_url(self, key: str, filename: str, content_type: str) -> str:
+        self.keys.append(key)
+        return f"https://download.test/{key}"
+
+
+def test_only_a_kept_attachment_is_presigned_and_a_page_without_one_presigns_nothing():
+    huge = b"x" * (mailbox.MAX_ATTACHMENT_BYTES + 1)
+    case_id = deliver(with_attachments(("video.bin", "application/octet-stream", huge)))["case_id"]
+    contact_id = call("getCase", AGENT, record_id=case_id).body["contact_id"]
+    agent = Caller(tenant_id=AGENT.tenant, user_id=AGENT.user, roles=frozenset({Role.SUPPORT}))
+    presigner = RecordingPresigner()
+    with tenancy.tenant_scope(AGENT.tenant):
+        [staff_read] = case_service.cases.messages(agent, case_id, limit=10, cursor=None, presigner=presigner).items
+        customer = PortalCustomer(AGENT.tenant, contact_id)
+        [portal_read] = portal.messages(customer, case_id, limit=10, cursor=None, presigner=presigner).items
+    assert presigner.keys == [] and staff_read.attachments[0].url is None and portal_read.attachments[0].url is None
+
+    answer = with_attachments(("crack.png", "image/png", b"png"), message_id="<more@customer.example>")
+    deliver(answer.replace(b"Subject: Photos", f"Subject: Re: [{case_number(case_id)}] Photos".encode()))
+    with tenancy.tenant_scope(AGENT.tenant):
+        case_service.cases.messages(agent, case_id, limit=10, cursor=None, presigner=presigner)
+    assert len(presigner.keys) == 1 and presigner.keys[0].startswith(attachments.folder(AGENT.tenant))
+
+
+def case_number(case_id: str) -> str:
+    return str(call("getCase", AGENT, record_id=case_id).body["number"])
 
 
 LOOPS = {

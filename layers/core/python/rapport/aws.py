@@ -6,6 +6,11 @@ session per table connection and `boto3.client` one of its own, so a request tha
 tenant's role and put an event on the bus paid for four. Every client of the layer and the functions comes from
 `client()`, and the table models' connections use `session()` (rapport.dal.connection).
 
+S3's presigned URLs come from a client of their own (`s3_presigning()`): botocore presigns with SigV2 by default,
+which an object encrypted with a KMS key refuses, and at the global address, which redirects a new bucket's
+requests (a redirect breaks the signature). SigV4 at the bucket's regional address; an endpoint of our own (the
+local runtime's, an IP address) keeps path-style addresses.
+
 Made per thread, as PynamoDB makes its sessions, because making clients from one session is not thread-safe;
 Lambda runs one thread, so a function has one session. `reset()` forgets them: code that points the SDK at
 another endpoint (a test, the local runtime's tools) calls it.
@@ -16,7 +21,10 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.session import Session, get_session  # type: ignore[import-untyped]
+
+_S3_PRESIGNING = Config(signature_version="s3v4", s3={"addressing_style": "virtual"})
 
 
 class _State(threading.local):
@@ -39,10 +47,19 @@ def session() -> Session:
 
 def client(service: str) -> Any:
     """This thread's client of `service` (a botocore client: boto3's client API without its resources)."""
+    return _client(service, service, None)
+
+
+def s3_presigning() -> Any:
+    """This thread's S3 client for presigned URLs (SigV4, the bucket's regional address)."""
+    return _client("s3:presigning", "s3", _S3_PRESIGNING)
+
+
+def _client(name: str, service: str, config: Config | None) -> Any:
     current = session()
-    made = _state.clients.get(service)
+    made = _state.clients.get(name)
     if made is None:
-        made = _state.clients[service] = current.create_client(service)
+        made = _state.clients[name] = current.create_client(service, config=config)
     return made
 
 

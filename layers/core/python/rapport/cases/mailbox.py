@@ -1,5 +1,6 @@
 """Email-to-case: a customer's email to the tenant's support address (rapport.cases.mail) opens a case or, when it
-answers one, becomes a public customer message of that case; its attachments are kept and listed on the message.
+answers one, becomes a public customer message of that case; its attachments are kept and listed on the message
+(whose reads link them: rapport.cases.attachments).
 
 Which case an email answers: one whose number its subject carries (`[CS-1042]`, the number every reply's subject
 has: rapport.cases.notices), else one an email it answers (`In-Reply-To`, `References`) went to: a reply we sent
@@ -20,6 +21,7 @@ from typing import Protocol
 
 from rapport.auth import Caller, Role
 from rapport.cases import mail, store
+from rapport.cases.attachments import folder as attachments_folder
 from rapport.cases.mail import Attachment, InboundMail
 from rapport.cases.manifest import CASE
 from rapport.cases.models import (
@@ -217,7 +219,7 @@ def _added(
 def _kept(tenant_id: str, inbound: InboundMail, attachments: AttachmentStore) -> list[MessageAttachment]:
     """Each attachment under the cap kept (by the email's own id: a redelivery overwrites the same keys), all listed."""
     listed = []
-    folder = f"attachments/{tenant_id}/{store.receipt_digest(inbound.message_id)}"
+    folder = f"{attachments_folder(tenant_id)}{store.receipt_digest(inbound.message_id)}"
     for index, attachment in enumerate(inbound.attachments):
         size = len(attachment.content)
         key = None

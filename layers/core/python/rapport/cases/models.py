@@ -225,12 +225,17 @@ class CaseMessageCreate(StrictModel):
 
 
 class MessageAttachment(LazyModel):
-    """A file that came with an email: kept (`key`, in the inbound mail bucket) unless larger than the cap."""
+    """A file that came with an email: kept (`key`, in the inbound mail bucket) unless larger than the cap; a read
+    of its message gives a kept one its download `url` (rapport.cases.attachments), which is never stored."""
 
     filename: str
     content_type: str
     size: int = Field(description="Bytes")
     key: str | None = Field(default=None, description="Where it is kept; none: over the size cap, not kept")
+    url: str | None = Field(
+        default=None,
+        description="Downloads the file under its name: valid 15 minutes, made at each read; none: not kept",
+    )
 
 
 class CaseMessage(LazyModel):

@@ -19,7 +19,7 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.api.filters import Combinations
 from rapport.assignment import store as assignment_store
 from rapport.auth import Action, Caller
-from rapport.cases import sla, store
+from rapport.cases import attachments, sla, store
 from rapport.cases.manifest import CASE
 from rapport.cases.models import (
     DONE_STATUSES,
@@ -38,7 +38,7 @@ from rapport.cases.settings import SERVICE_SETTINGS
 from rapport.cases.timeline import CaseEntry
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import repository
-from rapport.dal.repository import Guard, IndexKeys, Parent, Record, TableItem, UnitOfWork
+from rapport.dal.repository import Guard, IndexKeys, Parent, Record, Summary, TableItem, UnitOfWork
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
 from rapport.events.models import DomainEvent
@@ -49,6 +49,8 @@ from rapport.users import teams
 
 ME = "me"
 REOPENED_BY_AN_ANSWER = frozenset({CaseStatus.PENDING, CaseStatus.RESOLVED})
+# Of a message: what its item's keys say, and the attachments' download URLs, made at each read.
+NOT_STORED: dict[str, Any] = {"id": True, "case_id": True, "attachments": {"__all__": {"url"}}}
 SUMMARY_FIELDS = ("number", "subject", "status", "priority", "type", "owner_id", "queue")
 
 # The filter combinations of GET /cases, each one Query (see `CaseService.search`).
@@ -316,15 +318,23 @@ class CaseService(RecordService[CaseCreate, Case]):
             changes["sla_basis"] = _conversed(record.data["sla_basis"], message.author, responded, message.created_at)
         work = UnitOfWork()
         self.stage_update(work, caller, record, changes)
-        stored = message.model_dump(mode="json", exclude={"id", "case_id"})
+        stored = message.model_dump(mode="json", exclude=NOT_STORED)
         work.put_item(store.message_item(caller.tenant_id, case_id, message.id, stored))
         staging(work, message)
         self.commit(work, record)
         return message
 
-    def messages(self, caller: Caller, case_id: str, *, limit: int, cursor: str | None) -> Page[CaseMessage]:
+    def messages(
+        self,
+        caller: Caller,
+        case_id: str,
+        *,
+        limit: int,
+        cursor: str | None,
+        presigner: attachments.Presigner = attachments.INBOUND_MAIL_BUCKET,
+    ) -> Page[CaseMessage]:
         """The case's conversation, oldest first: ONE Query, which also reads the case on the first page (a 404
-        for a case the tenant does not have)."""
+        for a case the tenant does not have); each kept attachment with its download URL (`presigner`)."""
         caller.require(self.resource, Action.READ)
         binding = pagination.fingerprint(caller.tenant_id, "cases:messages", {"case_id": case_id})
         position = pagination.decode_cursor(cursor, binding)
@@ -333,11 +343,18 @@ class CaseService(RecordService[CaseCreate, Case]):
         if position is None and page.record is None:
             raise NotFound(f"No case has the id {case_id}.")
         items = [
-            CaseMessage.model_validate({**summary.data, "id": summary.ref_id, "case_id": case_id})
+            message_of(caller.tenant_id, case_id, summary, presigner)
             for summary in page.summaries
             if summary.kind == store.MESSAGE_KIND
         ]
         return Page(items=items, next_cursor=pagination.encode_cursor(page.next_position, binding))
+
+
+def message_of(tenant_id: str, case_id: str, summary: Summary, presigner: attachments.Presigner) -> CaseMessage:
+    """The message a conversation's item holds, its kept attachments with their download URLs."""
+    message = CaseMessage.model_validate({**summary.data, "id": summary.ref_id, "case_id": case_id})
+    linked = attachments.with_urls(tenant_id, message.attachments, presigner)
+    return message.model_copy(update={"attachments": linked})
 
 
 def _stamped(data: dict[str, Any], before: str | None, now: str) -> dict[str, Any]:

@@ -65,6 +65,18 @@ class PortalCaseCreate(StrictModel):
     type: CaseType = CaseType.QUESTION
 
 
+class PortalAttachment(LazyModel):
+    """A file that came with the customer's email."""
+
+    filename: str
+    content_type: str
+    size: int = Field(description="Bytes")
+    url: str | None = Field(
+        default=None,
+        description="Downloads the file under its name: valid 15 minutes, made at each read; none: too large, not kept",
+    )
+
+
 class PortalMessage(LazyModel):
     """A public message of a case: the customer's, or a staff reply."""
 
@@ -73,6 +85,7 @@ class PortalMessage(LazyModel):
     body: str
     author: Author
     created_at: datetime
+    attachments: list[PortalAttachment] = Field(default_factory=list, description="What came with an email")
 
 
 class PortalMessageCreate(StrictModel):

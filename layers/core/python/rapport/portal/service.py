@@ -18,10 +18,19 @@ from typing import Any
 from rapport import pagination
 from rapport.appointments import store as appointment_store
 from rapport.auth import Caller, Customer, Role
+from rapport.cases import attachments
 from rapport.cases import store as case_store
 from rapport.cases.manifest import CASE
-from rapport.cases.models import Author, CaseChannel, CaseCreate, CaseMessageCreate, CaseStatus, Visibility
-from rapport.cases.service import cases
+from rapport.cases.models import (
+    Author,
+    CaseChannel,
+    CaseCreate,
+    CaseMessage,
+    CaseMessageCreate,
+    CaseStatus,
+    Visibility,
+)
+from rapport.cases.service import cases, message_of
 from rapport.consent.models import ConsentChange, ConsentSource, LegalBasis, Proof
 from rapport.contacts import consent
 from rapport.contacts.manifest import CONTACT
@@ -222,10 +231,17 @@ def reopen_case(customer: Customer, case_id: str) -> PortalCase:
 # The conversation: public messages only
 
 
-def messages(customer: Customer, case_id: str, *, limit: int, cursor: str | None) -> Page[PortalMessage]:
+def messages(
+    customer: Customer,
+    case_id: str,
+    *,
+    limit: int,
+    cursor: str | None,
+    presigner: attachments.Presigner = attachments.INBOUND_MAIL_BUCKET,
+) -> Page[PortalMessage]:
     """The case's public messages, oldest first: their contact's GetItem and ONE Query, which also reads the case on
     the first page (a 404 for a case not theirs). Internal notes are read and left out, so a page may hold fewer
-    than `limit`."""
+    than `limit`. Each kept attachment has its download URL (`presigner`); where it is kept is not theirs to see."""
     binding = pagination.fingerprint(customer.tenant_id, "portal:messages", {"case_id": case_id, "by": customer.actor})
     position = pagination.decode_cursor(cursor, binding)
     contact = _contact(customer)
@@ -234,11 +250,15 @@ def messages(customer: Customer, case_id: str, *, limit: int, cursor: str | None
     if position is None and not _visible(contact, page.record):
         raise NotFound(f"You have no case with the id {case_id}.")
     items = [
-        PortalMessage.model_validate({**summary.data, "id": summary.ref_id, "case_id": case_id})
+        _portal_message(message_of(customer.tenant_id, case_id, summary, presigner))
         for summary in page.summaries
         if summary.kind == case_store.MESSAGE_KIND and summary.data.get("visibility") == Visibility.PUBLIC
     ]
     return Page(items=items, next_cursor=pagination.encode_cursor(page.next_position, binding))
+
+
+def _portal_message(message: CaseMessage) -> PortalMessage:
+    return PortalMessage.model_validate(message.model_dump(exclude={"attachments": {"__all__": {"key"}}}))
 
 
 def post_message(customer: Customer, case_id: str, payload: PortalMessageCreate) -> PortalMessage:
@@ -253,7 +273,7 @@ def post_message(customer: Customer, case_id: str, payload: PortalMessageCreate)
         CaseMessageCreate(body=payload.body, visibility=Visibility.PUBLIC, author=Author.CUSTOMER),
         answers=True,
     )
-    return PortalMessage.model_validate(message.model_dump())
+    return _portal_message(message)
 
 
 # Their appointments, and the knowledge base

@@ -212,7 +212,7 @@ def add_message(
     "/portal/kb/articles",
     tags=TAGS,
     operation_id="listPortalArticles",
-    summary="The published public articles, by title, or found by words of the title and tags",
+    summary="The published public articles, those linked to your cases first, then by title; or found by words",
     openapi_extensions=PORTAL,
     responses=responses(200, PageOf[PublicArticle]),
 )

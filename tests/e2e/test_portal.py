@@ -64,6 +64,32 @@ def test_a_customer_works_their_case_and_reads_only_the_public_answers(
         assert other.get("/portal/cases").json()["items"] == []
 
 
+def test_the_articles_linked_to_a_customer_s_cases_come_first_in_their_knowledge_base(
+    staff: Staff, target: Target, tenant: str
+) -> None:
+    agent = staff("support")
+    word = f"kb{uuid.uuid4().hex[:10]}"  # these articles alone are found by it
+    public = {"body": "How to.", "visibility": "public", "status": "published"}
+    alpha, zulu = (agent.create("kb/articles", title=f"{name} {word}", **public) for name in ("Alpha", "Zulu"))
+    internal = agent.create("kb/articles", title=f"Internal {word}", body="Staff only.", status="published")
+    ada_contact, bob_contact = _contact(agent, last_name="Lovelace"), _contact(agent, last_name="Babbage")
+    case_id = agent.create("cases", subject="Returns", contact_id=ada_contact)["id"]
+    for article in (zulu, internal):
+        linked = agent.post(f"/cases/{case_id}/articles", json={"article_id": article["id"]})
+        assert linked.status_code == 201, linked.text
+
+    def titles(contact: str, **params: str) -> list[str]:
+        reply = _customer(target, tenant, contact).get("/portal/kb/articles", params={"q": word, **params})
+        assert reply.status_code == 200, reply.text
+        return [item["title"] for item in reply.json()["items"]]
+
+    assert titles(ada_contact) == [zulu["title"], alpha["title"]]
+    assert titles(ada_contact, limit="1") == [zulu["title"]]
+    assert titles(bob_contact) == [alpha["title"], zulu["title"]]
+    assert agent.delete(f"/cases/{case_id}/articles/{zulu['id']}").status_code == 204
+    assert titles(ada_contact) == [alpha["title"], zulu["title"]]
+
+
 def test_each_pool_s_tokens_open_only_its_own_routes(staff: Staff, target: Target, tenant: str) -> None:
     agent = staff("support")
     ada = _customer(target, tenant, _contact(agent, last_name="Lovelace"))

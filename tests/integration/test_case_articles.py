@@ -43,7 +43,7 @@ def test_linked_articles_are_listed_with_the_case_in_one_query_and_unlinked():
     first, second = article("Returns"), article("Refunds", visibility="public", status="published")
     with dynamodb_requests() as requests:
         reply = link(opened["id"], first["id"])
-    assert requests == ["GetItem", "TransactWriteItems"]
+    assert requests == ["BatchGetItem", "TransactWriteItems"]  # the case and the article, then the link
     assert reply.status == 201, reply.body
     assert reply.body["title"] == "Returns" and reply.body["linked_by"] == SUPPORT.user
     assert reply.headers["location"] == f"/cases/{opened['id']}/articles/{first['id']}"
@@ -55,7 +55,9 @@ def test_linked_articles_are_listed_with_the_case_in_one_query_and_unlinked():
     assert {item["visibility"] for item in listed.body["items"]} == {"internal", "public"}
     assert link(opened["id"], first["id"]).status == 201  # again: still one link
     assert len(ids(linked(opened["id"]))) == 2
-    assert unlink(opened["id"], first["id"]).status == 204
+    with dynamodb_requests() as requests:
+        assert unlink(opened["id"], first["id"]).status == 204
+    assert requests == ["GetItem", "TransactWriteItems", "DeleteItem"]  # the case, the unlink, the emptied entry
     assert ids(linked(opened["id"])) == [second["id"]]
     assert unlink(opened["id"], first["id"]).status == 204  # not linked: nothing to do
     assert call("getCase", SUPPORT, record_id=opened["id"]).body["version"] == opened["version"]  # the case as is

@@ -6,12 +6,15 @@ from ulid import ULID
 from rapport.accounts import store as account_store
 from rapport.accounts.manifest import ACCOUNT
 from rapport.appointments import store as appointment_store
+from rapport.consent import store as consent_store
 from rapport.contacts import store as contact_store
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys
 from rapport.deals import store as deal_store
+from rapport.kb import store as kb_store
 from rapport.leads import store as lead_store
 from rapport.leads.manifest import LEAD
+from rapport.segments import store as segment_store
 from rapport.tasks import store as task_store
 from rapport.web_forms import store as web_form_store
 
@@ -84,7 +87,9 @@ def test_entries_made_in_one_second_keep_their_order_to_the_millisecond():
     assert sorted_keys == [keys.entry_sk("2026-11-20T14:30:00Z", entry_id) for entry_id in reversed(made)]
 
 
-def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interactions():
+def test_the_contact_partition_sorts_meta_deals_appointments_tasks_interactions_then_what_its_reads_leave():
+    """What the 360 view and the timeline read (up to INTERACTIONS_END), then what neither reads: the articles linked
+    to the contact's cases, their segments, their consent ledger, their search entries."""
     order = [
         contact_store.ACCOUNT_SUMMARY_SK,
         keys.META_SK,
@@ -96,6 +101,10 @@ def test_the_contact_partition_sorts_meta_deals_appointments_tasks_then_interact
         keys.entry_sk("2999-12-31T23:59:59Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.entry_sk("1970-01-01T00:00:00Z", "01JD5Y7M7ZV1W4T5C9H2K3N4P5"),
         keys.INTERACTIONS_END,
+        kb_store.customer_link_key("t", "C1", "01J").sk,
+        f"{segment_store.MEMBERSHIP_PREFIX}01J",
+        f"{consent_store.LEDGER_PREFIX}01J",
+        keys.search_entry_sk(keys.WORD, "ada"),
     ]
     assert sorted(order) == order
 

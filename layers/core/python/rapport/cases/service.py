@@ -2,8 +2,10 @@
 (its store), their conversation in their own partition, an open case's summary in its contact's partition (the
 360 view) and its opening and status changes in the timelines of the case, its contact and its account.
 
-Every case write is one transaction: the case, its search entries, its summary and its timeline entries. A
-message is one more item in that transaction, with the case's own change (its count, its first response).
+Every case write is one transaction: the case, its search entries, its summary and its timeline entries, and
+when it moves to another contact, is trashed, restored or erased, its linked articles' entries in its contacts'
+partitions (rapport.kb.linking.stage_reach). A message is one more item in that transaction, with the case's own
+change (its count, its first response).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from rapport.dal.repository import Guard, IndexKeys, Parent, Record, Summary, Ta
 from rapport.deals.manifest import DEAL
 from rapport.errors import Busy, InvalidInput, NotFound, PreconditionFailed
 from rapport.events.models import DomainEvent
+from rapport.kb import linking
 from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.pagination import Page
 from rapport.records import RecordService, new_id, normalized_filter
@@ -186,6 +189,7 @@ class CaseService(RecordService[CaseCreate, Case]):
     def linked_writes(self, work: UnitOfWork, before: Record | None, after: Record | None) -> None:
         work.replace_items(self._summaries(before), self._summaries(after))
         _count_open_cases(work, before, after)
+        linking.stage_reach(work, before, after)
         if after is None or after.deleted or (before is not None and before.data["status"] == after.data["status"]):
             return
         entry = _case_entry(after, None if before is None else before.data["status"])
@@ -201,10 +205,12 @@ class CaseService(RecordService[CaseCreate, Case]):
         return [store.summary(case.tenant_id, case.data["contact_id"], case.id, data)]
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
-        """For good: the case and its summary in one transaction, then its messages and timeline entries."""
+        """For good: the case, its summary and its links' reach in one transaction, then its messages, its linked
+        articles and its timeline entries."""
         super().erase(caller, record_id, expected_version)
         messages = repository.partition_summaries(store.messages(caller.tenant_id, record_id))
         repository.delete_items(store.message_key(caller.tenant_id, record_id, message.sk) for message in messages)
+        linking.erase_links(caller.tenant_id, record_id)
         timeline.delete_entries(caller.tenant_id, Parent(CASE, record_id), CaseEntry)
 
     # Lists

@@ -32,6 +32,7 @@ tasks); a case's partition holds its messages there (`B#MSG#`, rapport.cases.sto
 |-------------------------------------|---------------------------------------------------------------|
 | E#<inverted time + id>              | a timeline entry, newest first (contact, account, deal, lead, |
 |                                     | case)                                                         |
+| F#ART#<article id>                  | an article linked to the contact's cases (rapport.kb.store)   |
 | G#SEG#<segment id>                  | a segment the contact is in (rapport.segments.store)          |
 | H#...                               | a record's history (a deal's stage transitions; a contact's   |
 |                                     | consent ledger `H#CONSENT#<ULID>`, rapport.consent.store)     |

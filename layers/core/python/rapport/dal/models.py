@@ -151,6 +151,20 @@ class LifetimeValueItem(SummaryItem, discriminator="ltv"):
         return {**super().summary_data(), "amount": None if self.amount is None else str(self.amount)}
 
 
+class CaseLinksItem(SummaryItem, discriminator="case_links"):
+    """A record linked from cases, kept in another record's partition: `case_ids`, the cases that link it (a
+    contact's `F#ART#<article id>`, rapport.kb.store).
+
+    A top-level String Set so that each link and unlink ADDs or DELETEs its case in its own transaction, unread; the
+    set's last case taken leaves the item without one (DynamoDB keeps no empty set), read as linked from none.
+    """
+
+    case_ids = UnicodeSetAttribute(null=True)
+
+    def summary_data(self) -> dict[str, Any]:
+        return {**super().summary_data(), "case_ids": sorted(self.case_ids or ())}
+
+
 class HistoryItem(Item, discriminator="history"):
     """One stage transition of a deal, `H#<at>` in the deal's partition (see rapport.deals for `data`)."""
 

@@ -312,6 +312,24 @@ def get_records(tenant_id: str, wanted: Iterable[Parent]) -> dict[Parent, Record
     return {by_key[(item.pk, item.sk)]: record_of(item) for item in items if isinstance(item, RecordItem)}
 
 
+def get_records_and_summaries(
+    tenant_id: str, wanted: Iterable[Parent], summaries: Iterable[SummaryItem]
+) -> tuple[dict[Parent, Record], list[Summary]]:
+    """The records `wanted` and the `summaries` (items by key, as a store builds them) that exist: one
+    BatchGetItem (up to 100 keys in all), strongly consistent."""
+    by_key = {(keys.record_pk(tenant_id, record.kind, record.id), keys.META_SK): record for record in set(wanted)}
+    item_keys = [*by_key, *dict.fromkeys((item.pk, item.sk) for item in summaries)]
+    items = Item.batch_get(item_keys, consistent_read=True) if item_keys else []
+    records: dict[Parent, Record] = {}
+    found: list[Summary] = []
+    for item in items:
+        if isinstance(item, RecordItem):
+            records[by_key[(item.pk, item.sk)]] = record_of(item)
+        elif isinstance(item, SummaryItem):
+            found.append(_summary(item))
+    return records, found
+
+
 def get_many(tenant_id: str, kind: Kind, record_ids: Iterable[str]) -> dict[str, Record]:
     """The records of `kind` with these ids that exist, by id: one BatchGetItem (at most 100 ids)."""
     wanted = [(keys.record_pk(tenant_id, kind, record_id), keys.META_SK) for record_id in set(record_ids)]

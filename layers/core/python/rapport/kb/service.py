@@ -8,7 +8,7 @@ The body is Markdown; every answer carries it rendered and sanitized as `body_ht
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -57,6 +57,12 @@ def showing(data: Mapping[str, Any], now: datetime) -> bool:
     if publish_at is not None and datetime.fromisoformat(publish_at) > now:
         return False
     return unpublish_at is None or datetime.fromisoformat(unpublish_at) > now
+
+
+def matches(data: Mapping[str, Any], terms: Sequence[str]) -> bool:
+    """Whether each of `terms` starts a word of the article's title or tags: what a search by them finds."""
+    words = normalize.search_words(data["title"], *data.get("tags", []))
+    return all(any(word.startswith(term) for word in words) for term in terms)
 
 
 class ArticleService(RecordService[ArticleCreate, Article]):
@@ -123,19 +129,35 @@ class ArticleService(RecordService[ArticleCreate, Article]):
         self, tenant_id: str, q: str | None, now: datetime, *, limit: int, cursor: str | None
     ) -> Page[PublicArticle]:
         """The tenant's published public articles showing at `now`, by title, found by words if `q`: ONE Query."""
-        if q is None:
-            found = store.public(tenant_id)
-        else:
-            terms = normalize.search_terms(q)
-            if not terms:
-                raise BadRequest.of("q", "must hold a letter or a digit")
-            found = store.public_named(tenant_id, terms)
+        found = self.public_found(tenant_id, self.public_terms(q))
         binding = pagination.fingerprint(tenant_id, "public_kb", {"q": q})
         page = repository.query(found, limit=limit, position=pagination.decode_cursor(cursor, binding))
         return Page(
             items=[self.public_out(record) for record in page.records if showing(record.data, now)],
             next_cursor=pagination.encode_cursor(page.next_position, binding),
         )
+
+    @staticmethod
+    def public_terms(q: str | None) -> list[str]:
+        """The words a public search looks for (none without `q`); a `q` without a letter or a digit is a 400."""
+        if q is None:
+            return []
+        terms = normalize.search_terms(q)
+        if not terms:
+            raise BadRequest.of("q", "must hold a letter or a digit")
+        return terms
+
+    @staticmethod
+    def public_found(tenant_id: str, terms: Sequence[str]) -> IndexQuery:
+        """The published public articles by title, those found by `terms` if any (ONE Query a page)."""
+        return store.public_named(tenant_id, terms) if terms else store.public(tenant_id)
+
+    @staticmethod
+    def shown(record: Record, terms: Sequence[str], now: datetime) -> bool:
+        """Whether the public search by `terms` shows the article at `now`: live, published, public, in its window
+        and found by `terms`, as read from the article itself."""
+        data = record.data
+        return not record.deleted and is_public(data) and showing(data, now) and matches(data, terms)
 
     def public_get(self, tenant_id: str, slug: str, now: datetime) -> PublicArticle:
         """The published public article at `slug` showing at `now` (ONE Query), else a 404 that tells nothing."""

@@ -21,6 +21,14 @@ leaves them in its own write; its publish window (`publish_at`, `unpublish_at`) 
 Articles linked to a case (rapport.kb.linking): `A#ART#<article id>` (kind `case_article`) in the case's partition
 `T#<t>#CASE#<case id>`, before its `A#META`, holding the article's title, slug, visibility and status as linked, so
 that a case's links and the case are ONE Query (its `A#ART#` .. `A#META`).
+
+And the same links from the customer's side, for the portal: `F#ART#<article id>` (kind `customer_article`, a
+`CaseLinksItem`) in the partition `T#<t>#CON#<contact id>` of the case's contact, its `case_ids` the contact's live
+cases that link the article, so that every article linked to a customer's cases is ONE Query (by article id) and
+whether given articles are is ONE BatchGetItem, however many cases they have. `F#` sorts after the contact's
+timeline (`E#`) and before its segments (`G#SEG#`): neither the 360 view nor the timeline reads these items. A link
+ADDs its case to the set and an unlink DELETEs it, in the link's transaction; a case that moves to another
+contact, is trashed, restored or erased moves its cases' entries in its own (rapport.kb.linking.stage_reach).
 """
 
 from __future__ import annotations
@@ -30,10 +38,12 @@ from typing import Any
 
 from rapport import normalize
 from rapport.cases.manifest import CASE
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
 from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.keys import IndexKeys, SearchEntry
-from rapport.dal.models import SummaryItem
+from rapport.dal.models import CaseLinksItem, SummaryItem
+from rapport.dal.repository import UnitOfWork
 from rapport.kb.manifest import ARTICLE
 
 SLUG_GUARD = "ARTICLE_SLUG"
@@ -42,6 +52,8 @@ PUBLIC_WORD = "PWORD"
 PUBLIC_SLUG = "PSLUG"
 CASE_LINK_PREFIX = "A#ART#"  # before the case's A#META: the links, then the case, in one Query
 CASE_LINK_KIND = "case_article"
+CUSTOMER_LINK_PREFIX = "F#ART#"  # after the contact's timeline (E#), before its segments (G#SEG#)
+CUSTOMER_LINK_KIND = "customer_article"
 
 
 def _status_pk(tenant_id: str, status: str) -> str:
@@ -166,3 +178,54 @@ def case_link_key(tenant_id: str, case_id: str, article_id: str) -> SummaryItem:
 def case_links(tenant_id: str, case_id: str) -> PartitionQuery:
     """The articles linked to a case by article id, then the case."""
     return PartitionQuery(keys.record_pk(tenant_id, CASE, case_id), start=CASE_LINK_PREFIX, end=keys.META_SK)
+
+
+def case_links_only(tenant_id: str, case_id: str) -> PartitionQuery:
+    """The articles linked to a case by article id, without the case (for the case's own writes)."""
+    partition = keys.record_pk(tenant_id, CASE, case_id)
+    return PartitionQuery(partition, start=CASE_LINK_PREFIX, end=f"{CASE_LINK_PREFIX}{keys.RANGE_END}")
+
+
+def stage_unlink(work: UnitOfWork, tenant_id: str, case_id: str, article_id: str) -> None:
+    """Delete the case's link to the article, only if there is one (else the commit fails: StaleVersion)."""
+    work.delete_item(case_link_key(tenant_id, case_id, article_id), SummaryItem.pk.exists())
+
+
+def customer_link_key(tenant_id: str, contact_id: str, article_id: str) -> CaseLinksItem:
+    """The contact's entry of an article linked to their cases, by its key."""
+    return CaseLinksItem(keys.record_pk(tenant_id, CONTACT, contact_id), f"{CUSTOMER_LINK_PREFIX}{article_id}")
+
+
+def stage_customer_link(
+    work: UnitOfWork, tenant_id: str, contact_id: str, article_id: str, case_id: str, *, linked: bool
+) -> None:
+    """Add the case to the cases of the contact's that link the article (`linked`), or take it from them: one
+    UpdateItem, unread, which writes the entry whole if it is new."""
+    item = customer_link_key(tenant_id, contact_id, article_id)
+    cases = {case_id}
+    work.update_item(
+        item,
+        [
+            CaseLinksItem.item_type.set(CaseLinksItem),
+            CaseLinksItem.tenant_id.set(tenant_id),
+            CaseLinksItem.kind.set(CUSTOMER_LINK_KIND),
+            CaseLinksItem.ref_id.set(article_id),
+            CaseLinksItem.case_ids.add(cases) if linked else CaseLinksItem.case_ids.delete(cases),
+        ],
+    )
+
+
+def drop_customer_link_if_unlinked(tenant_id: str, contact_id: str, article_id: str) -> None:
+    """Delete the contact's entry of the article once no case links it (one DeleteItem; kept if one links it now)."""
+    work = UnitOfWork()
+    work.delete_item(customer_link_key(tenant_id, contact_id, article_id), CaseLinksItem.case_ids.does_not_exist())
+    try:
+        work.commit()
+    except repository.StaleVersion:
+        return
+
+
+def customer_links(tenant_id: str, contact_id: str) -> PartitionQuery:
+    """The articles linked to the contact's live cases, by article id (entries linked from none included)."""
+    partition = keys.record_pk(tenant_id, CONTACT, contact_id)
+    return PartitionQuery(partition, start=CUSTOMER_LINK_PREFIX, end=f"{CUSTOMER_LINK_PREFIX}{keys.RANGE_END}")

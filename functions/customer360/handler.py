@@ -4,11 +4,9 @@ Its own function, apart from /contacts: the view's model is made of every contex
 and importing them all on each cold start of the contacts function made its creates and lists wait for them too.
 """
 
-from typing import Any
-
 from aws_lambda_powertools.event_handler import Response
 
-from rapport.api.http import JSON, caller, create_app, entrypoint, etag
+from rapport.api.http import caller, create_app, entrypoint, record_response
 from rapport.api.records import RecordIdParam, responses
 from rapport.views.customer360 import ContactOverview, contact_overview
 
@@ -24,14 +22,7 @@ app = create_app()
     responses=responses(200, ContactOverview),
 )
 def get_contact_360(record_id: RecordIdParam) -> Response[ContactOverview]:  # type: ignore[valid-type]
-    overview = contact_overview(caller(app), record_id)
-    response: Response[Any] = Response(
-        status_code=200,
-        content_type=JSON,
-        body=overview.model_dump(mode="json"),
-        headers={"ETag": etag(overview.contact.version)},
-    )
-    return response
+    return record_response(contact_overview(caller(app), record_id))
 
 
 lambda_handler = entrypoint(app)

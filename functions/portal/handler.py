@@ -3,23 +3,22 @@
 Every route answers about the caller's own records only (rapport.portal.service): anything else is a 404.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import (
-    JSON,
     PORTAL_EXTENSION,
     PageOf,
     create_app,
     customer,
     entrypoint,
-    etag,
     expected_version,
     merge_patch_of,
     model_response,
     page_response,
+    record_response,
     request_proof,
     respond_once,
 )
@@ -45,15 +44,6 @@ PORTAL = {PORTAL_EXTENSION: True}
 app = create_app(customers=True)
 
 
-def _profile(profile: PortalProfile) -> Response[Any]:
-    return Response(
-        status_code=200,
-        content_type=JSON,
-        body=profile.model_dump(mode="json"),
-        headers={"ETag": etag(profile.version)},
-    )
-
-
 @app.get(
     "/portal/me",
     tags=TAGS,
@@ -63,7 +53,7 @@ def _profile(profile: PortalProfile) -> Response[Any]:
     responses=responses(200, PortalProfile),
 )
 def get_profile() -> Response[PortalProfile]:
-    return _profile(service.me(customer(app)))
+    return record_response(service.me(customer(app)))
 
 
 @app.patch(
@@ -77,7 +67,7 @@ def get_profile() -> Response[PortalProfile]:
 def update_profile(body: PortalProfilePatch, if_match: IfMatch = None) -> Response[PortalProfile]:
     version = expected_version(if_match, required=True)
     assert version is not None
-    return _profile(service.update_me(customer(app), merge_patch_of(body), version))
+    return record_response(service.update_me(customer(app), merge_patch_of(body), version))
 
 
 @app.get(

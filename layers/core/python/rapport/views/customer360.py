@@ -52,6 +52,11 @@ class Overview(LazyModel):
 
     contact: Contact
 
+    @property
+    def version(self) -> int | None:
+        """The contact's: the view's ETag is its contact's."""
+        return self.contact.version
+
 
 def _model() -> type[Overview]:
     fields: dict[str, Any] = {part.field: (part.annotation, part.info) for part in parts()}

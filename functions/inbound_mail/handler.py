@@ -49,6 +49,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             own=own,
             attachments=BucketAttachments(bucket),
         )
-        logger.info(f"email {received.outcome}", extra=received.__dict__)
-        outcomes.append(received.__dict__)
+        logger.info(f"email {received.outcome}", extra=received._asdict())
+        outcomes.append(received._asdict())
     return {"outcomes": outcomes}

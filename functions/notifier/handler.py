@@ -83,4 +83,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             f"notification {outcome.status}",
             extra={"channel": outcome.channel, "reason": outcome.reason, "message_id": outcome.message_id},
         )
-    return {"outcomes": [outcome.__dict__ for outcome in outcomes]}
+    return {"outcomes": [outcome._asdict() for outcome in outcomes]}

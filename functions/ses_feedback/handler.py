@@ -23,6 +23,6 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             logger.error("not an SES event notification", extra={"record": record})
             continue
         for outcome in handle(message):
-            logger.info(f"feedback {outcome.action}", extra=outcome.__dict__)
-            outcomes.append(outcome.__dict__)
+            logger.info(f"feedback {outcome.action}", extra=outcome._asdict())
+            outcomes.append(outcome._asdict())
     return {"outcomes": outcomes}

@@ -7,10 +7,9 @@ Python has no system zone database to fall back on).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AfterValidator, Field
@@ -39,8 +38,7 @@ def _time_zone(value: str) -> str:
 TimeZone = Annotated[str, Field(min_length=1, max_length=64), AfterValidator(_time_zone)]
 
 
-@dataclass(frozen=True)
-class _Words:
+class _Words(NamedTuple):
     days: tuple[str, ...]  # Monday first
     months: tuple[str, ...]
     pattern: str  # str.format fields: day, date, month, year, time, zone

@@ -4,8 +4,8 @@ service reports' `period`)."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 
 from rapport.errors import BadRequest
 
@@ -14,8 +14,7 @@ _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 FORMAT_HINT = "must be a quarter like 2026-Q4 or a month like 2026-11"
 
 
-@dataclass(frozen=True)
-class Period:
+class Period(NamedTuple):
     label: str
     start: date
     end: date  # inclusive

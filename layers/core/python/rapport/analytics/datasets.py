@@ -11,10 +11,9 @@ analytics settings say (rapport.analytics.export).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport.accounts.manifest import ACCOUNT
 from rapport.activities import store as activities
@@ -43,15 +42,13 @@ class ColumnType(StrEnum):
     MONEY = MONEY
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     name: str
     type: ColumnType = ColumnType.STRING
     personal: bool = False
 
 
-@dataclass(frozen=True)
-class Dataset:
+class Dataset(NamedTuple):
     """`name`'s columns, and its rows for a tenant: each record of `listed` (paged) as `rows_of` makes them."""
 
     name: str

@@ -18,12 +18,11 @@ import hmac
 import json
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 from rapport import sealing
 from rapport.analytics import headline, parquet
@@ -59,8 +58,7 @@ def object_key(name: str, tenant_id: str, day: date) -> str:
     return f"{partition_prefix(name, tenant_id)}dt={day.isoformat()}/data.parquet"
 
 
-@dataclass(frozen=True)
-class Exported:
+class Exported(NamedTuple):
     dataset: str
     rows: int
 

@@ -8,16 +8,15 @@ an Athena named query; tests parse each as Trino SQL and run it on DuckDB agains
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 QUERIES_DIR = Path(__file__).parent / "queries"
 COMMENT = "--"
 
 
-@dataclass(frozen=True)
-class Query:
+class Query(NamedTuple):
     name: str
     description: str
     sql: str

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import reduce
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from rapport.assignment.models import AssignmentRules
@@ -86,8 +85,7 @@ def is_away(profile: UserProfile | None, now: datetime) -> bool:
     return profile is not None and profile.away is not None and profile.away.covers(now)
 
 
-@dataclass(frozen=True)
-class Load:
+class Load(NamedTuple):
     open_leads: int = 0
     today: int = 0
 

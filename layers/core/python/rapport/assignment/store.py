@@ -18,8 +18,7 @@ team's cursor never meets a queue's.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -35,8 +34,7 @@ ASSIGNED_DAY_PREFIX = "B#DAY#"
 ROUND_ROBIN_PREFIX = "RR#"
 
 
-@dataclass(frozen=True)
-class Rep:
+class Rep(NamedTuple):
     """A rep as assignment reads them: their live profile's data (None without one), their open leads and the leads
     assigned to them on their day."""
 

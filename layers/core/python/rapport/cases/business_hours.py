@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 MINUTES_PER_DAY = 24 * 60
@@ -35,8 +36,7 @@ class Shift:
             raise ValueError(f"a shift runs from 0 to {MINUTES_PER_DAY} minutes after midnight, start before end")
 
 
-@dataclass(frozen=True)
-class Interval:
+class Interval(NamedTuple):
     """An open interval of a calendar, as absolute instants (UTC)."""
 
     start: datetime

@@ -16,6 +16,7 @@ from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
+from typing import NamedTuple
 
 from rapport import normalize
 
@@ -32,8 +33,7 @@ SES_DOMAIN = "amazonses.com"
 _MAX_SES_ID = 128  # SES's ids are 60 characters: a longer one is not SES's
 
 
-@dataclass(frozen=True)
-class Attachment:
+class Attachment(NamedTuple):
     filename: str
     content_type: str
     content: bytes

@@ -16,8 +16,7 @@ case was written but not yet its message (a crash between the two) gets its mess
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from rapport.auth import Caller, Role
 from rapport.cases import mail, store
@@ -59,8 +58,7 @@ class AttachmentStore(Protocol):
     def keep(self, key: str, attachment: Attachment) -> None: ...
 
 
-@dataclass(frozen=True)
-class Received:
+class Received(NamedTuple):
     """What an email became: `outcome` opened, added, duplicate or ignored (and why)."""
 
     outcome: str

@@ -20,7 +20,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 
@@ -180,8 +180,7 @@ def _resolution_counter(case: Record) -> Callable[[_Tally], None]:
     return count
 
 
-@dataclass(frozen=True)
-class _Measured:
+class _Measured(NamedTuple):
     first_response: float | None
     resolution: float
     timed: bool

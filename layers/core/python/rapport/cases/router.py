@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import normalize
 from rapport.accounts.manifest import ACCOUNT
@@ -48,8 +47,7 @@ class Outcome(StrEnum):
     LEFT_ALONE = "left_alone"  # gone, done, owned or routed already
 
 
-@dataclass(frozen=True)
-class Routed:
+class Routed(NamedTuple):
     outcome: Outcome
     queue: str | None = None
     owner_id: str | None = None

@@ -22,10 +22,9 @@ Out of hours a timer acts not: it is armed again, same version, for the calendar
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import normalize
 from rapport.auth import Caller
@@ -57,8 +56,7 @@ def schedule_name(tenant_id: str, case_id: str, kind: TimerKind) -> str:
     return f"case-sla-{kind}-{digest}"
 
 
-@dataclass(frozen=True)
-class Timer:
+class Timer(NamedTuple):
     tenant_id: str
     case_id: str
     kind: TimerKind
@@ -116,8 +114,7 @@ def armed(case: Record, now: datetime) -> list[Timer]:
     return timers
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     fired: Fired
     again: Timer | None = None  # the timer armed again, when deferred
 

@@ -16,10 +16,9 @@ import binascii
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import sealing
 from rapport.errors import BadRequest
@@ -34,8 +33,7 @@ class Purpose(StrEnum):
     CONFIRM = "c"  # a subscription's confirmation
 
 
-@dataclass(frozen=True)
-class Link:
+class Link(NamedTuple):
     purpose: Purpose
     tenant_id: str
     contact_id: str

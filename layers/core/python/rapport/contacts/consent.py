@@ -9,8 +9,7 @@ contact as it is now, read again when another write got there first.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import pagination
 from rapport.auth import Action, Caller, Customer
@@ -87,8 +86,7 @@ def record_customer_change(customer: Customer, change: ConsentChange) -> Contact
 # What a person does through a link of a message (rapport.consent.links): no staff caller, the link's tenant.
 
 
-@dataclass(frozen=True)
-class Preferences:
+class Preferences(NamedTuple):
     """What the preference page shows: whose they are (the address, partly hidden) and each topic's status."""
 
     address: str
@@ -174,8 +172,7 @@ def choose_topics(link: links.Link, wanted: set[str], proof: Proof) -> Preferenc
     return preferences(link)
 
 
-@dataclass(frozen=True)
-class Awaiting:
+class Awaiting(NamedTuple):
     """What a confirmation link's page shows: whose subscriptions (the address, partly hidden) wait for it, and
     which (None: the channel's own, all messages by email)."""
 

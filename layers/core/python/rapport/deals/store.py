@@ -282,8 +282,7 @@ def history_items(tenant_id: str, deal_id: str) -> list[HistoryItem]:
     return [item for item in Item.query(partition, Item.sk.startswith(HISTORY_PREFIX)) if isinstance(item, HistoryItem)]
 
 
-@dataclass(frozen=True)
-class RateTable:
+class RateTable(NamedTuple):
     """The tenant's currency rates (rapport.deals.rates) as the deal rules apply them."""
 
     currency: str

@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field, StrictInt
 
@@ -89,8 +89,7 @@ REMINDER_SETTINGS = SettingsDocument(
 )
 
 
-@dataclass(frozen=True)
-class Reminder:
+class Reminder(NamedTuple):
     """One message due: which record, to whom, and the name that makes it fire once."""
 
     tenant_id: str

@@ -7,9 +7,8 @@ Pure: `score` reads a lead's data and the rules, nothing else, so it runs wherev
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field, StrictInt, StringConstraints
 
@@ -96,8 +95,7 @@ class Engagement(LazyModel):
     last_at: str | None = None
 
 
-@dataclass(frozen=True)
-class Score:
+class Score(NamedTuple):
     value: int
     reasons: list[ScoreReason]
 

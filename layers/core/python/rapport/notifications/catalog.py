@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport.contexts import contexts, load
 
@@ -71,8 +71,7 @@ _SAMPLE_APPOINTMENT = {
 }
 
 
-@dataclass(frozen=True)
-class Content:
+class Content(NamedTuple):
     """A template's parts: email has a subject, a text body and optionally an HTML one; SMS only text."""
 
     text: str

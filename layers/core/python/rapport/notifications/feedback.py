@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import normalize
 from rapport.auth import Caller
@@ -31,8 +30,7 @@ ATTEMPTS = 3  # a contact changed meanwhile is read again
 COMPLAINT_SOURCE = "ses_complaint"
 
 
-@dataclass(frozen=True)
-class FeedbackOutcome:
+class FeedbackOutcome(NamedTuple):
     email: str
     action: str  # email_invalid, opted_out, ignored
     contact_id: str | None = None

@@ -38,11 +38,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from ulid import ULID
 
@@ -88,16 +87,14 @@ class Transport(Protocol):
 NOT_SENT = "not_sent"
 
 
-@dataclass(frozen=True)
-class Outcome:
+class Outcome(NamedTuple):
     channel: str | None
     status: str  # sent, skipped, not_sent (recorded: the request lacks required values), duplicate
     reason: str | None = None
     message_id: str | None = None
 
 
-@dataclass(frozen=True)
-class _Recipient:
+class _Recipient(NamedTuple):
     type: RecipientType
     id: str
     record: Record

@@ -28,7 +28,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale, format_instant
 
@@ -41,13 +41,11 @@ class TemplateSyntaxError(ValueError):
     """The text is not a template: a placeholder that is not a dotted name, or a brace pair left open."""
 
 
-@dataclass(frozen=True)
-class Variable:
+class Variable(NamedTuple):
     path: str
 
 
-@dataclass(frozen=True)
-class Template:
+class Template(NamedTuple):
     """Parsed text: literal strings and variables, in order."""
 
     parts: tuple[str | Variable, ...]
@@ -63,8 +61,7 @@ class Rendered:
     missing: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class Audience:
+class Audience(NamedTuple):
     """Who reads the message: instants in their time zone and locale, links under the web app's URL."""
 
     time_zone: str = DEFAULT_TIME_ZONE

@@ -13,8 +13,8 @@ it sends) finds its thread by one Query, whatever its subject became.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from pynamodb.exceptions import PutError
 
@@ -27,8 +27,7 @@ SENT_MAIL_KIND = "sent_mail"
 SENT_MAIL_SK = "#"
 
 
-@dataclass(frozen=True)
-class Marker:
+class Marker(NamedTuple):
     """What became of a request under its dedupe key: `sent` (with the message's id), or `not_sent` and why."""
 
     status: str

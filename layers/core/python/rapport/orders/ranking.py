@@ -9,9 +9,9 @@ revenue in the 12 months.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 A_SHARE = Decimal("0.80")
 B_SHARE = Decimal("0.95")
@@ -23,15 +23,13 @@ class Tier(StrEnum):
     C = "C"
 
 
-@dataclass(frozen=True)
-class Revenue:
+class Revenue(NamedTuple):
     customer_id: str
     revenue_12m: Decimal
     revenue_lifetime: Decimal
 
 
-@dataclass(frozen=True)
-class Place:
+class Place(NamedTuple):
     rank: int
     tier: Tier
 

@@ -11,9 +11,8 @@ the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rapport import pagination
 from rapport.accounts.manifest import ACCOUNT
@@ -48,8 +47,7 @@ def saved_settings(tenant_id: str) -> AnalyticsSettings:
     return ANALYTICS_SETTINGS.read(tenant_id).content
 
 
-@dataclass(frozen=True)
-class Ranked:
+class Ranked(NamedTuple):
     """What a tenant's ranking did: the customers it ranked and those whose standing it wrote."""
 
     customers: int = 0

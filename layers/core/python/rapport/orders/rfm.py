@@ -16,9 +16,9 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import NamedTuple
 
 from pydantic import Field
 
@@ -58,8 +58,7 @@ class Rfm(LazyModel):
     segment: Segment = Field(description="What its recency and frequency make it")
 
 
-@dataclass(frozen=True)
-class Behaviour:
+class Behaviour(NamedTuple):
     customer_id: str
     days_since_last_order: int | None
     buying_months: int

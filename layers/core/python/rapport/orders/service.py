@@ -10,10 +10,9 @@ transaction, so an order is never half written, whatever happens to the others.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import ValidationError
 from ulid import ULID
@@ -49,8 +48,7 @@ MAX_BATCH = 100
 FILTERS = Combinations("Orders", ((), ("deleted",), ("number",)))
 
 
-@dataclass(frozen=True)
-class Prices:
+class Prices(NamedTuple):
     """What pricing an order reads: the live products of its SKUs, by SKU, and the tenant's currency rates."""
 
     products: Mapping[str, Record]
@@ -65,8 +63,7 @@ def stored_prices(tenant_id: str, skus: Collection[str]) -> Prices:
     return Prices(products_store.live_by_sku(tenant_id, skus), current_rates(tenant_id))
 
 
-@dataclass(frozen=True)
-class ItemResult:
+class ItemResult(NamedTuple):
     """One order of a batch: 201 created, 200 updated (its external id was known), or its problem."""
 
     status: int

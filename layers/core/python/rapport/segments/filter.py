@@ -8,10 +8,9 @@ one contact (rapport.segments.view); text compares case-insensitively.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import Field, ValidationError, ValidatorFunctionWrapHandler, WrapValidator, model_validator
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -222,8 +221,7 @@ def _measure(tree: Node) -> tuple[int, int]:
     return 1 + max((depth for depth, _ in measured), default=0), 1 + sum(nodes for _, nodes in measured)
 
 
-@dataclass(frozen=True)
-class ContactView:
+class ContactView(NamedTuple):
     """What a filter reads of one live contact: its fields, its account's, whether it is on an open deal, its
     standing from the daily ranking (tier, churn status) and when its latest activity happened."""
 

@@ -7,9 +7,8 @@ so handlers that never issue a key pay nothing for it at cold start.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from aws_lambda_powertools import Logger
 
@@ -18,8 +17,7 @@ from rapport import aws, config
 logger = Logger()
 
 
-@dataclass(frozen=True)
-class IssuedKey:
+class IssuedKey(NamedTuple):
     id: str
     value: str
 

@@ -11,8 +11,7 @@ tenants. Only the web forms function writes that table and only the public leads
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
@@ -27,8 +26,7 @@ def index_keys(tenant_id: str, form_id: str, name_key: str) -> IndexKeys:
     return IndexKeys(gsi1pk=keys.list_pk(tenant_id, WEB_FORM), gsi1sk=keys.name_sk(name_key, form_id))
 
 
-@dataclass(frozen=True)
-class WebFormKey:
+class WebFormKey(NamedTuple):
     """The tenant and web form an API Gateway API key belongs to, with the form's defaults for its leads."""
 
     api_key_id: str

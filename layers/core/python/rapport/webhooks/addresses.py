@@ -15,7 +15,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import SplitResult, urlsplit
 
 from rapport import config
@@ -29,8 +29,7 @@ class Refused(ValueError):
     """The URL may not receive deliveries; the message says why (for a field error on `url`)."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(NamedTuple):
     """A URL checked for delivery: where to connect (`address`), and the name and path to ask for."""
 
     url: str

@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from rapport.auth import Caller, Role
 from rapport.dal import repository
@@ -62,8 +62,7 @@ class Outcome(StrEnum):
     DEAD = "dead"
 
 
-@dataclass(frozen=True)
-class Next:
+class Next(NamedTuple):
     """What the run does after an attempt: wait `wait_seconds` and attempt again, or end."""
 
     outcome: Outcome

@@ -1,5 +1,7 @@
 """The customer portal's scenario for `make bench` (tools.bench_scenarios): a customer's profile, consent, cases,
-conversation, appointments and articles: each read one request, each list two (the customer's contact first)."""
+conversation, appointments and articles: each read one request, each list two (the customer's contact first); the
+knowledge base's first page, with an article linked to their case, four (the linked articles and their state, then
+the search and what of it is linked)."""
 
 from __future__ import annotations
 
@@ -15,6 +17,16 @@ def operations(account_id: str) -> list[Operation]:
     customer = Customer(tenant=admin.tenant, contact=contact["id"])
     case = create("createCase", admin, subject="Where is my parcel?", contact_id=contact["id"])
     call("addCaseMessage", admin, record_id=case["id"], body={"body": "On its way.", "visibility": "public"})
+    article = create(
+        "createArticle",
+        admin,
+        title="Tracking a parcel",
+        body="Follow the link.",
+        visibility="public",
+        status="published",
+    )
+    call("linkCaseArticle", admin, record_id=case["id"], body={"article_id": article["id"]})
+    create("createArticle", admin, title="Parcel sizes", body="Up to 30 kg.", visibility="public", status="published")
     case_path = {"record_id": case["id"]}
     return [
         ("GET /portal/me", lambda: call("getPortalProfile", customer)),

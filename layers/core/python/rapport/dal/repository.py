@@ -307,9 +307,8 @@ def get(tenant_id: str, kind: Kind, record_id: str) -> Record | None:
 
 def get_records(tenant_id: str, wanted: Iterable[Parent]) -> dict[Parent, Record]:
     """The records `wanted` that exist: one BatchGetItem (up to 100 keys), strongly consistent."""
-    by_key = {(keys.record_pk(tenant_id, record.kind, record.id), keys.META_SK): record for record in set(wanted)}
-    items = RecordItem.batch_get(list(by_key), consistent_read=True) if by_key else []
-    return {by_key[(item.pk, item.sk)]: record_of(item) for item in items if isinstance(item, RecordItem)}
+    records, _ = get_records_and_summaries(tenant_id, wanted, ())
+    return records
 
 
 def get_records_and_summaries(

@@ -14,6 +14,16 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   partition, of the table or of an index, is a sorted list kept current with every write; a query reads the
   slice that its key condition, ExclusiveStartKey and Limit select, and moto's own query does the rest (conditions,
   projections, filters, paging keys) on that slice. The cost follows the items returned, not the table.
+- `query_builds_every_item_it_returns`: moto's query makes each item of a page an object, copies it, measures it
+  twice, and turns it back into a dict for the answer, which the serializer then walks: for a page of 25, most of
+  the AWS endpoint's time. Here a query that wants every attribute (all of Rapport's) answers with the items'
+  kept JSON text as it is (`_ItemText`, written by `_plain_json`); a filter (PynamoDB adds one on the item type
+  to each) reads only the attributes it names; only the last item of a page with more after it is made an
+  object, for the LastEvaluatedKey.
+- `condition_expressions_are_lexed_at_each_request`: moto lexes a condition or filter expression with a dozen
+  regular expressions per token, twice per query, and PynamoDB gives every query a filter on the item's type
+  that names each type: the lexing was a fifth of the AWS endpoint's time. Here the tokens of an expression are
+  kept (`LEXED_EXPRESSIONS_KEPT`, the most recent) and each parse gets fresh copies.
 - `stream_shard_keeps_every_record`: moto's stream shard keeps each record for ever. Here the oldest are dropped
   beyond `STREAM_RECORDS_KEPT` (DynamoDB drops them after 24 hours), and a consumer may `release` what it has read.
 - `item_measures_itself_at_each_attribute`: moto's `Item` adds its attributes one by one to a dict that sums the
@@ -50,16 +60,17 @@ import functools
 import json
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from moto.core.responses import ActionResult
 from moto.core.serialize import TimestampSerializer
-from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.comparisons import ConditionExpressionParser, OpDefault, get_filter_expression
 from moto.dynamodb.exceptions import (
     ConditionalCheckFailed,
     ItemSizeTooLarge,
@@ -71,7 +82,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
-from moto.dynamodb.models.table import GlobalSecondaryIndex, StreamRecord, StreamShard, Table
+from moto.dynamodb.models.table import RESULT_SIZE_LIMIT, GlobalSecondaryIndex, StreamRecord, StreamShard, Table
 from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
@@ -79,6 +90,7 @@ from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
 
 STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
+LEXED_EXPRESSIONS_KEPT = 1_000
 _PLAIN_JSON_READS = {"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"}
 UNTRACKED_MODELS: tuple[type[Any], ...] = (Item, StreamRecord, ShardIterator)  # made per item, per change, per poll
 ITEM_SIZE_LIMIT = 405_000  # moto's LimitedSizeDict limit (DynamoDB's 400 KB, as measured)
@@ -801,6 +813,10 @@ def _querying_a_slice(query: Callable[..., Any]) -> Callable[..., Any]:
             )
         except _Unsupported:
             return run()
+        if _answerable_as_text(table, index_name, projection_expressions, *args):
+            page = _text_page(table, index_name, entries, scan_index_forward, limit, args[1] if len(args) > 1 else None)
+            if page is not None:
+                return page
         slice_ = [item for item in (_item(table, _entry_key(table, entry)) for entry in entries) if item is not None]
         table.__dict__["all_items"] = lambda: slice_  # moto's query reads its candidates from all_items()
         try:
@@ -810,6 +826,90 @@ def _querying_a_slice(query: Callable[..., Any]) -> Callable[..., Any]:
 
     call.__rapport_patched__ = True  # type: ignore[attr-defined]
     return call
+
+
+# query_builds_every_item_it_returns
+
+
+class _ItemText(str):
+    """An item's DynamoDB JSON text, as kept: written into a Query's answer as it is (`_plain_json`)."""
+
+
+class _TextItem(NamedTuple):
+    """What moto's query handler reads of an item it answers with: its `attrs`."""
+
+    attrs: _ItemText
+
+
+def _answerable_as_text(
+    table: Table, index_name: str | None, projection_expressions: Any, consistent_read: bool = False, *_: Any
+) -> bool:
+    """Whether the items' kept text is the answer: answers are written as plain JSON (`_plain_json`), and the
+    query wants every attribute (no projection, an index projecting all); a consistent read of a global index is
+    left to moto, which refuses it."""
+    if not getattr(DynamoResult.execute_result, "__rapport_patched__", False) or projection_expressions:
+        return False
+    if index_name is None:
+        return True
+    index = {index.name: index for index in table.all_indexes()}.get(index_name)
+    if index is None or (consistent_read and isinstance(index, GlobalSecondaryIndex)):
+        return False
+    return bool((index.projection or {}).get("ProjectionType") == "ALL")
+
+
+def _text_page(
+    table: Table,
+    index_name: str | None,
+    entries: list[tuple[Any, ...]],
+    forward: bool,
+    limit: int | None,
+    filter_expression: Any,
+) -> tuple[list[_TextItem], int, dict[str, Any] | None] | None:
+    """The page moto's query would answer from these entries (`_Partitions.select`'s), made of the items' texts:
+    no item is made an object but the last of a page that has more after it, for its LastEvaluatedKey. A filter
+    reads only the attributes it names (`_Attributes`), after Limit, as DynamoDB's does. None when the page may
+    reach the 1 MB a page holds (a text is never shorter than the size moto measures): moto cuts it."""
+    keys = [_entry_key(table, entry) for entry in (entries if forward else reversed(entries))]
+    found = [(key, text) for key, text in ((key, _kept_text(table, key)) for key in keys) if text is not None]
+    page = found if limit is None else found[:limit]
+    if sum(len(text) for _, text in page) > RESULT_SIZE_LIMIT:
+        return None
+    last_evaluated_key = None
+    if len(found) > len(page):
+        last = _item(table, page[-1][0])
+        assert last is not None  # its text was just read, under the lock
+        last_evaluated_key = table._get_last_evaluated_key(last, index_name)
+    if filter_expression is not None and not isinstance(filter_expression, OpDefault):
+        page_read, page = page, [(key, text) for key, text in page if filter_expression.expr(_Filtered(text))]
+        return [_TextItem(_ItemText(text)) for _, text in page], len(page_read), last_evaluated_key
+    return [_TextItem(_ItemText(text)) for _, text in page], len(page), last_evaluated_key
+
+
+class _Attributes(dict[str, Any]):
+    """An item's attributes as DynamoDB JSON, each made a `DynamoType` when a filter reads it."""
+
+    def __getitem__(self, name: str) -> DynamoType:
+        value = dict.__getitem__(self, name)
+        if not isinstance(value, DynamoType):
+            value = DynamoType(_binary(value))
+            dict.__setitem__(self, name, value)
+        return value
+
+
+class _Filtered:
+    """What moto's filter expressions read of an item: its `attrs`."""
+
+    def __init__(self, text: str) -> None:
+        self.attrs = _Attributes(json.loads(text))
+
+
+def _kept_text(table: Table, key: Key) -> str | None:
+    hash_key, range_key = key
+    partition: Any = table.items.get(hash_key)
+    if partition is None or table.range_key_attr is None:
+        return None if partition is None else item_text(partition)
+    kept = dict.get(partition, range_key)
+    return kept if kept is None or isinstance(kept, str) else item_text(kept)
 
 
 def _start_item(table: Table, exclusive_start_key: dict[str, Any] | None) -> Item | None:
@@ -832,6 +932,24 @@ def _entry_key(table: Table, entry: tuple[Any, ...]) -> Key:
 
 def _wire(value: Any) -> Any:
     return str(value) if isinstance(value, Decimal) else value
+
+
+# condition_expressions_are_lexed_at_each_request
+
+
+def _lexed_once(lex: Callable[[ConditionExpressionParser], Any]) -> Callable[[ConditionExpressionParser], Any]:
+    @functools.lru_cache(maxsize=LEXED_EXPRESSIONS_KEPT)
+    def tokens(expression: str) -> tuple[Any, ...]:
+        return tuple(lex(ConditionExpressionParser(expression, None, None)))
+
+    @functools.wraps(lex)
+    def call(parser: ConditionExpressionParser) -> Any:
+        if not parser.condition_expression:
+            return lex(parser)
+        return deque(node._replace(children=[]) for node in tokens(parser.condition_expression))
+
+    call.__rapport_patched__ = True  # type: ignore[attr-defined]
+    return call
 
 
 # stream_shard_keeps_every_record
@@ -896,6 +1014,10 @@ def _plain_json(execute_result: Callable[..., Any]) -> Callable[..., Any]:
         if context.operation_model.name not in _PLAIN_JSON_READS:
             return execute_result(result, context)
         answer = {name: value for name, value in dict(result.result).items() if value is not None}  # type: ignore[call-overload]
+        items = answer.get("Items")
+        if items and isinstance(items[0], _ItemText):  # a query's page of kept texts: written as they are
+            rest = json.dumps({name: value for name, value in answer.items() if name != "Items"}, default=_base64)
+            return 200, {"Content-Type": "application/x-amz-json-1.0"}, f'{{"Items": [{", ".join(items)}], {rest[1:]}'
         return 200, {"Content-Type": "application/x-amz-json-1.0"}, json.dumps(answer, default=_base64)
 
     call.__rapport_patched__ = True  # type: ignore[attr-defined]
@@ -967,6 +1089,9 @@ def patch_dynamodb() -> None:
     DynamoDBBackend.update_item = _touching_update(DynamoDBBackend.update_item)  # type: ignore[method-assign]
     Table.query = _querying_a_slice(Table.query)  # type: ignore[method-assign]
     StreamShard.add = _bounded_add(StreamShard.add)  # type: ignore[method-assign]
+    ConditionExpressionParser._lex_condition_expression = _lexed_once(  # type: ignore[method-assign,assignment]
+        ConditionExpressionParser._lex_condition_expression
+    )
     StreamShard.get = _numbered_from_the_oldest(StreamShard.get)  # type: ignore[method-assign]
     Item.__init__ = _measured_once(Item.__init__)  # type: ignore[method-assign]
     for model in UNTRACKED_MODELS:

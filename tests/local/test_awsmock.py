@@ -251,11 +251,11 @@ def _queries(rng: random.Random) -> Iterator[dict[str, Any]]:
         yield query
 
 
-def _pages(dynamodb: Any, query: dict[str, Any]) -> list[tuple[list[Any], Any]]:
+def _pages(dynamodb: Any, query: dict[str, Any]) -> list[tuple[list[Any], Any, int, int]]:
     pages, start = [], None
     while True:
         page = dynamodb.query(**{"TableName": TABLE, **query}, **({"ExclusiveStartKey": start} if start else {}))
-        pages.append((page["Items"], page.get("LastEvaluatedKey")))
+        pages.append((page["Items"], page.get("LastEvaluatedKey"), page["Count"], page["ScannedCount"]))
         start = page.get("LastEvaluatedKey")
         if start is None or len(pages) > 200:
             return pages
@@ -324,6 +324,111 @@ def _calls(action: Any) -> int:
     return calls
 
 
+# query_builds_every_item_it_returns
+
+EVERY_TYPE = {
+    "s": {"S": "text é"},
+    "n": {"N": "-12.50"},
+    "b": {"B": b"\x00\xffbytes"},
+    "bool": {"BOOL": False},
+    "null": {"NULL": True},
+    "ss": {"SS": ["a", "b"]},
+    "ns": {"NS": ["1", "2.5"]},
+    "bs": {"BS": [b"x", b"y"]},
+    "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"B": b"z"}}}]},
+    "m": {"M": {"inner": {"L": [{"BOOL": True}]}, "empty": {"M": {}}}},
+}
+
+
+def test_query_builds_every_item_it_returns(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page is written from the items' kept text, and reads as moto's own answer: every attribute type, both
+    directions, paged, from an index, counted, with consumed capacity. Only a page with more after it makes an item
+    an object: its last, for the LastEvaluatedKey."""
+    for index in range(7):
+        item = {"pk": {"S": "p"}, "sk": {"S": f"s{index}"}, "gpk": {"S": "g"}, "gsk": {"S": f"{7 - index}"}}
+        dynamodb.put_item(TableName=TABLE, Item={**item, **EVERY_TYPE})
+    table_query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}}}
+    index_query = {
+        "IndexName": "gsi",
+        "KeyConditionExpression": "gpk = :g",
+        "ExpressionAttributeValues": {":g": {"S": "g"}},
+    }
+    names = {
+        "ExpressionAttributeNames": {"#b": "b", "#i": "inner"},
+        "ExpressionAttributeValues": {":p": {"S": "p"}, ":x": {"S": "3"}, ":b": {"B": b"\x00\xffbytes"}},
+    }
+    queries = [
+        {**query, **options}
+        for query in (table_query, index_query)
+        for options in (
+            {},
+            {"Limit": 3},
+            {"Limit": 7},
+            {"Limit": 2, "ScanIndexForward": False},
+            {"Select": "COUNT"},
+            {"ReturnConsumedCapacity": "TOTAL", "Limit": 4},
+        )
+    ] + [
+        {**table_query, "Limit": limit, "FilterExpression": "gsk > :x AND #b = :b AND attribute_exists(m.#i)", **names}
+        for limit in (2, 5, 9)
+    ]
+    made = 0
+    make = Item.__init__
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        nonlocal made
+        made += 1
+        make(*args, **kwargs)
+
+    def answers() -> list[list[dict[str, Any]]]:
+        pages: list[list[dict[str, Any]]] = []
+        for query in queries:
+            pages.append([])
+            start = None
+            while True:
+                page = dynamodb.query(TableName=TABLE, **query, **({"ExclusiveStartKey": start} if start else {}))
+                page.pop("ResponseMetadata")
+                pages[-1].append(page)
+                start = page.get("LastEvaluatedKey")
+                if start is None:
+                    break
+        return pages
+
+    dynamodb.query(TableName=TABLE, **index_query)  # builds the partitions
+    monkeypatch.setattr(Item, "__init__", counted)
+    assert dynamodb.query(TableName=TABLE, **table_query)["Count"] == 7
+    assert made == 0
+    assert "LastEvaluatedKey" in dynamodb.query(TableName=TABLE, Limit=3, **table_query)
+    assert made == 1
+    from_text = answers()
+    monkeypatch.setattr(awsmock, "_answerable_as_text", lambda *_: False)
+    assert from_text == answers()
+    assert from_text[0][0]["Items"][0]["b"] == {"B": b"\x00\xffbytes"}
+
+
+def test_a_page_of_kept_texts_stops_at_a_megabyte_as_moto_does(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for index in range(6):
+        item = {"pk": {"S": "big"}, "sk": {"S": f"s{index}"}, "a": {"S": "x" * 300_000}}
+        dynamodb.put_item(TableName=TABLE, Item=item)
+
+    def keys() -> list[tuple[list[str], Any]]:
+        pages: list[tuple[list[str], Any]] = []
+        start = None
+        query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "big"}}}
+        while True:
+            extra: dict[str, Any] = {"ExclusiveStartKey": start} if start else {}
+            page = dynamodb.query(TableName=TABLE, **query, **extra)
+            pages.append(([item["sk"]["S"] for item in page["Items"]], page.get("LastEvaluatedKey")))
+            start = page.get("LastEvaluatedKey")
+            if start is None:
+                return pages
+
+    from_text = keys()
+    assert len(from_text) == 2
+    monkeypatch.setattr(awsmock, "_answerable_as_text", lambda *_: False)
+    assert from_text == keys()
+
+
 class dynamodb_batch:  # noqa: N801 - used as a context manager, like a function
     def __init__(self, dynamodb: Any) -> None:
         self._dynamodb = dynamodb
@@ -336,6 +441,59 @@ class dynamodb_batch:  # noqa: N801 - used as a context manager, like a function
         for start in range(0, len(self._items), 25):
             requests = [{"PutRequest": {"Item": item}} for item in self._items[start : start + 25]]
             self._dynamodb.batch_write_item(RequestItems={TABLE: requests})
+
+
+# condition_expressions_are_lexed_at_each_request
+
+EXPRESSIONS = [
+    "#0 IN (:0, :1, :2)",
+    "attribute_not_exists(pk) AND (#v = :v OR size(#l) > :n)",
+    "NOT begins_with(#a.b[1], :p) AND #n BETWEEN :x AND :y",
+    "#a <> :a",
+]
+
+
+def test_condition_expressions_are_lexed_at_each_request(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each expression is lexed once, and parses as moto parses it, as often as it is parsed."""
+    from moto.dynamodb.comparisons import ConditionExpressionParser
+
+    patch_dynamodb()
+    names = {"#0": "type", "#v": "version", "#l": "list", "#a": "a", "#n": "n"}
+    values = {name: {"S": name} for name in (":0", ":1", ":2", ":v", ":p", ":a", ":x", ":y")} | {":n": {"N": "1"}}
+
+    def parsed() -> list[Any]:
+        return [_tree(ConditionExpressionParser(expression, names, values).parse()) for expression in EXPRESSIONS * 2]
+
+    lexed = 0
+    lex_one = ConditionExpressionParser._lex_one_node
+
+    def counted(parser: Any, remaining: str) -> Any:
+        nonlocal lexed
+        lexed += 1
+        return lex_one(parser, remaining)
+
+    monkeypatch.setattr(ConditionExpressionParser, "_lex_one_node", counted)
+    patched = parsed()
+    once = lexed
+    assert parsed() == patched
+    assert lexed == once
+    with pytest.raises(ValueError, match="Cannot parse condition starting at:!"):
+        ConditionExpressionParser("#a = :a !", names, values).parse()
+    unpatched = getattr(ConditionExpressionParser._lex_condition_expression, "__wrapped__")  # noqa: B009
+    monkeypatch.setattr(ConditionExpressionParser, "_lex_condition_expression", unpatched)
+    assert parsed() == patched
+    assert lexed > once
+
+
+def _tree(node: Any) -> Any:
+    """A parsed expression as plain values, to compare (moto's own repr fails on list indexes)."""
+    if isinstance(node, list | tuple):
+        return [_tree(element) for element in node]
+    if isinstance(node, dict):
+        return {name: _tree(value) for name, value in node.items()}
+    if hasattr(node, "__dict__"):
+        return (type(node).__name__, _tree(vars(node)))
+    return node
 
 
 # stream_shard_keeps_every_record

@@ -18,6 +18,7 @@ from moto.core.config import default_user_config
 from moto.server import ThreadedMotoServer
 from moto.stepfunctions.parser.asl.component.state.wait.wait_function.wait_function import WaitFunction
 
+from local.awsmock import patch_dynamodb
 from local.runtime.event_patterns import (
     MISSING,
     InvalidPattern,
@@ -386,6 +387,7 @@ def _template() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[str]:
+    patch_dynamodb()  # moto as the runtime runs it: writes are heard (on_write)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -505,6 +507,45 @@ def test_a_table_write_reaches_the_function_as_a_stream_record(
     assert isinstance(change["ApproximateCreationDateTime"], int)
     assert change["SequenceNumber"].isdigit()
     json.dumps(event)  # what a worker process receives must be plain JSON
+
+
+@pytest.mark.slow
+def test_an_idle_poller_waits_for_a_write_to_its_table(
+    start: Callable[..., Eventing],
+    aws: Callable[[str], Any],
+    functions: Functions,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Nothing written: the shard is not asked again. A write wakes the poller at once, not at its idle pause."""
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+    from local.runtime.eventing import streams
+
+    monkeypatch.setattr(streams, "_IDLE_POLL_SECONDS", 60.0)
+    polls = 0
+    get_records = DynamoDBStreamsBackend.get_records
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        nonlocal polls
+        polls += 1
+        return get_records(*args, **kwargs)
+
+    monkeypatch.setattr(DynamoDBStreamsBackend, "get_records", counted)
+    dynamodb = aws("dynamodb")
+    dynamodb.create_table(
+        TableName="another",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    start()
+    eventually(lambda: polls)
+    dynamodb.put_item(TableName="another", Item={"pk": {"S": "elsewhere"}})
+    time.sleep(1)
+    assert polls == 1
+    _put_contact(aws, "c1")
+    (event,) = eventually(lambda: functions.of("Publisher"))
+    assert event["Records"][0]["dynamodb"]["Keys"]["pk"] == {"S": "T#t1#CON#c1"}
 
 
 @pytest.mark.slow

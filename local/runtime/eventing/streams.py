@@ -1,6 +1,8 @@
 """Lambda's event source mappings on DynamoDB streams, played by pollers reading moto's stream shard: batches,
 filters, retries, partial batch failures, the on-failure destination. The records every mapping of a stream
-has read are released from the shard, which would otherwise keep them all."""
+has read are released from the shard, which would otherwise keep them all. An idle poller waits for a write to
+its table (`local.awsmock.on_write`) rather than asking the shard over and over: each GetRecords is a botocore
+call and an AWS endpoint request on the runtime's own process."""
 
 from __future__ import annotations
 
@@ -15,12 +17,12 @@ from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
 
-from local.awsmock import release
+from local.awsmock import on_write, release
 from local.runtime.event_patterns import EventPredicate, compile_pattern
 from local.runtime.eventing.shared import Context, EventingError, log, supported_arn, timestamp
 from local.runtime.template import Resolver
 
-_POLL_SECONDS = 0.2
+_IDLE_POLL_SECONDS = 1.0  # without a write to wake it: in case a change reached the shard without one
 _RETRY_PAUSE = (0.2, 10.0)  # first and longest pause before a failed stream batch is tried again
 
 
@@ -82,10 +84,15 @@ class Readers:
             readers = self._read[mapping.stream_arn]
             readers[mapping.logical_id] = sequence_number
             done = min(readers.values())
-        table_name = mapping.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
-        table = dynamodb_backends[self._context.account][self._context.region].tables.get(table_name)
+        table = dynamodb_backends[self._context.account][self._context.region].tables.get(
+            _table_name(mapping.stream_arn)
+        )
         if done and table is not None and table.stream_shard is not None:
             release(table.stream_shard, done)
+
+
+def _table_name(stream_arn: str) -> str:
+    return stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
 
 
 class StreamPoller:
@@ -103,16 +110,23 @@ class StreamPoller:
         self._attempts = 0
 
     def run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                if not self._iterator:
-                    self._iterator = self._shard_iterator(self._mapping.starting_position)
-                if not self._poll():
-                    self._stop.wait(_POLL_SECONDS)
-            except Exception:
-                log.exception("stream mapping %s: polling failed", self._mapping.logical_id)
-                self._iterator = ""
-                self._stop.wait(_RETRY_PAUSE[1])
+        written = threading.Event()
+        table = _table_name(self._mapping.stream_arn)
+        stop_listening = on_write(lambda changed, _: written.set() if changed.name == table else None)
+        try:
+            while not self._stop.is_set():
+                written.clear()  # before the poll: a write during it wakes the next wait at once
+                try:
+                    if not self._iterator:
+                        self._iterator = self._shard_iterator(self._mapping.starting_position)
+                    if not self._poll():
+                        written.wait(_IDLE_POLL_SECONDS)
+                except Exception:
+                    log.exception("stream mapping %s: polling failed", self._mapping.logical_id)
+                    self._iterator = ""
+                    self._stop.wait(_RETRY_PAUSE[1])
+        finally:
+            stop_listening()
 
     def _shard_iterator(self, kind: str, sequence_number: str | None = None) -> str:
         description = self._streams.describe_stream(StreamArn=self._mapping.stream_arn)["StreamDescription"]

@@ -17,9 +17,8 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
 - `query_builds_every_item_it_returns`: moto's query makes each item of a page an object, copies it, measures it
   twice, and turns it back into a dict for the answer, which the serializer then walks: for a page of 25, most of
   the AWS endpoint's time. Here a query that wants every attribute (all of Rapport's) answers with the items'
-  kept JSON text as it is (`_ItemText`, written by `_plain_json`); a filter (PynamoDB adds one on the item type
-  to each) reads only the attributes it names; only the last item of a page with more after it is made an
-  object, for the LastEvaluatedKey.
+  kept JSON text as it is (`_ItemText`, written by `_plain_json`), its LastEvaluatedKey read from the last
+  text; a filter (PynamoDB adds one on the item type to each) reads only the attributes it names.
 - `condition_expressions_are_lexed_at_each_request`: moto lexes a condition or filter expression with a dozen
   regular expressions per token, twice per query, and PynamoDB gives every query a filter on the item's type
   that names each type: the lexing was a fifth of the AWS endpoint's time. Here the tokens of an expression are
@@ -866,7 +865,7 @@ def _text_page(
     filter_expression: Any,
 ) -> tuple[list[_TextItem], int, dict[str, Any] | None] | None:
     """The page moto's query would answer from these entries (`_Partitions.select`'s), made of the items' texts:
-    no item is made an object but the last of a page that has more after it, for its LastEvaluatedKey. A filter
+    no item is made an object, the LastEvaluatedKey read from the last one's text. A filter
     reads only the attributes it names (`_Attributes`), after Limit, as DynamoDB's does. None when the page may
     reach the 1 MB a page holds (a text is never shorter than the size moto measures): moto cuts it."""
     keys = [_entry_key(table, entry) for entry in (entries if forward else reversed(entries))]
@@ -876,13 +875,20 @@ def _text_page(
         return None
     last_evaluated_key = None
     if len(found) > len(page):
-        last = _item(table, page[-1][0])
-        assert last is not None  # its text was just read, under the lock
-        last_evaluated_key = table._get_last_evaluated_key(last, index_name)
+        last = json.loads(page[-1][1])
+        last_evaluated_key = {name: last[name] for name in _key_attributes(table, index_name) if name in last}
     if filter_expression is not None and not isinstance(filter_expression, OpDefault):
         page_read, page = page, [(key, text) for key, text in page if filter_expression.expr(_Filtered(text))]
         return [_TextItem(_ItemText(text)) for _, text in page], len(page_read), last_evaluated_key
     return [_TextItem(_ItemText(text)) for _, text in page], len(page), last_evaluated_key
+
+
+def _key_attributes(table: Table, index_name: str | None) -> list[str]:
+    """The attributes of a page's LastEvaluatedKey, as moto's `_get_last_evaluated_key` names them."""
+    names = [table.hash_key_attr, *([table.range_key_attr] if table.range_key_attr else [])]
+    if index_name is not None:
+        names += [key["AttributeName"] for key in table.get_index(index_name).schema]
+    return names
 
 
 class _Attributes(dict[str, Any]):

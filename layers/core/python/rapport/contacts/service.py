@@ -24,6 +24,7 @@ from rapport.contacts.models import Contact, ContactCreate
 from rapport.dal import access, repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import FieldError, InvalidInput, NotFound
+from rapport.orders.recommendations.service import recommendations
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
 from rapport.users import teams
@@ -153,9 +154,11 @@ class ContactService(RecordService[ContactCreate, Contact]):
             work.delete_item(store.no_account_summary(contact.tenant_id, contact.id))
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
-        """For good: the contact, then its consent ledger (proof of consent is personal data too)."""
+        """For good: the contact, then its consent ledger (proof of consent is personal data too) and what it bought
+        (its bought set, and its part of the products' pair counts)."""
         super().erase(caller, record_id, expected_version)
         repository.delete_items(consent_store.entry_items(caller.tenant_id, record_id))
+        recommendations.forget(caller.tenant_id, record_id)
 
     def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
         """Copy an account's name and domain into its live contacts' summaries; returns how many it wrote.

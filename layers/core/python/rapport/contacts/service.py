@@ -24,7 +24,6 @@ from rapport.contacts.models import Contact, ContactCreate
 from rapport.dal import access, repository
 from rapport.dal.repository import Guard, IndexKeys, Parent, Record, StaleVersion, UnitOfWork
 from rapport.errors import FieldError, InvalidInput, NotFound
-from rapport.orders.recommendations.service import recommendations
 from rapport.pagination import Page
 from rapport.records import RecordService, normalized_filter
 from rapport.users import teams
@@ -156,6 +155,8 @@ class ContactService(RecordService[ContactCreate, Contact]):
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
         """For good: the contact, then its consent ledger (proof of consent is personal data too) and what it bought
         (its bought set, and its part of the products' pair counts)."""
+        from rapport.orders.recommendations.service import recommendations  # by erases only: not a cold start's
+
         super().erase(caller, record_id, expected_version)
         repository.delete_items(consent_store.entry_items(caller.tenant_id, record_id))
         recommendations.forget(caller.tenant_id, record_id)

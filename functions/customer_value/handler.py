@@ -1,5 +1,5 @@
 """Customer value: order events in; the value of each customer the order is (or was) of computed again from its
-orders, against the time the event is handled."""
+orders, against the time the event is handled, and what each contact of them bought (its recommendations' basis)."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -7,8 +7,10 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from rapport.contacts.manifest import CONTACT
 from rapport.dal import tenancy
 from rapport.events.models import DomainEvent
+from rapport.orders.recommendations.service import recommendations
 from rapport.orders.service import orders
 from rapport.orders.value import customers_of
 
@@ -22,5 +24,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     customers = customers_of(detail)
     with tenancy.tenant_scope(detail.tenant_id):
         refreshed = orders.refresh_value(detail.tenant_id, customers, now=datetime.now(UTC), as_of=detail.occurred_at)
-    logger.info("customer value", extra={"event_id": detail.event_id, "customers": refreshed})
-    return {"refreshed": refreshed}
+        contacts = [customer.id for customer in customers if customer.kind == CONTACT]
+        rebought = recommendations.refresh(detail.tenant_id, contacts)
+    logger.info("customer value", extra={"event_id": detail.event_id, "customers": refreshed, "rebought": rebought})
+    return {"refreshed": refreshed, "rebought": rebought}

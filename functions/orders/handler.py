@@ -1,5 +1,5 @@
-"""Orders API: /orders, a back office's batches, a contact's or an account's orders and value, and the analytics
-settings."""
+"""Orders API: /orders, a back office's batches, a contact's or an account's orders and value, a contact's
+recommendations, and the analytics settings."""
 
 from typing import Annotated, Any, Literal
 
@@ -18,6 +18,9 @@ from rapport.orders import reports
 from rapport.orders.batch import OrderBatch, OrderBatchResult, answer
 from rapport.orders.models import REFERENCE_PATTERN, Order, OrderCreate, OrderPatch
 from rapport.orders.ranking import Tier
+from rapport.orders.recommendations import service as recommending
+from rapport.orders.recommendations.models import Recommendations
+from rapport.orders.recommendations.service import recommendations
 from rapport.orders.service import FILTERS, MAX_BATCH, orders
 from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.standing import CustomerValueAndStanding, Level, RankedCustomer
@@ -118,6 +121,27 @@ def get_contact_value(record_id: RecordIdParam) -> Response[Any]:
 )
 def get_account_value(record_id: RecordIdParam) -> Response[Any]:
     return model_response(orders.value_of(caller(app), ACCOUNT, record_id))
+
+
+@app.get(
+    "/contacts/<record_id>/recommendations",
+    tags=["orders"],
+    operation_id="getContactRecommendations",
+    summary="Products to offer a contact: what customers who bought what it bought also bought, with the support",
+    description="From the paid and fulfilled orders (a cancelled or returned order bought nothing), for the first "
+    f"{recommending.MAX_PAIRED} products the contact bought: each product it has not bought with `support`, how many "
+    "customers bought it with one of the contact's products (the most for any), and `because`, those products. By "
+    "support, then SKU; inactive and trashed products left out. A contact that bought nothing gets no items. At most "
+    "four requests, whatever it bought.",
+    responses=responses(200, Recommendations),
+)
+def get_contact_recommendations(
+    record_id: RecordIdParam,
+    limit: Annotated[
+        int, Query(ge=1, le=recommending.MAX_LIMIT, description=f"At most this many (up to {recommending.MAX_LIMIT})")
+    ] = recommending.DEFAULT_LIMIT,
+) -> Response[Any]:
+    return model_response(recommendations.recommend(caller(app), record_id, limit=limit))
 
 
 @app.get(

@@ -16,6 +16,7 @@ from pynamodb.attributes import (
     Attribute,
     BooleanAttribute,
     DiscriminatorAttribute,
+    ListAttribute,
     MapAttribute,
     NumberAttribute,
     TTLAttribute,
@@ -226,6 +227,16 @@ class CounterItem(Item, discriminator="counter"):
     rapport.assignment.store)."""
 
     value = NumberAttribute(null=True)
+
+
+class CoBoughtItem(Item, discriminator="co_bought"):
+    """A product's co-bought list (rapport.orders.recommendations.store): `changes` counts the changes of the product's
+    pair counts (each ADDs 1 in its own transaction, unread), `top` holds the pairs with the most support (`[sku,
+    support]`, best first) as they were when `changes` was `counted`; the list is current while the two are equal."""
+
+    changes = NumberAttribute(null=True)
+    counted = NumberAttribute(null=True)
+    top = ListAttribute[Any](null=True)
 
 
 class GuardItem(Item, discriminator="guard"):

@@ -45,6 +45,8 @@ CONTEXT = Context(
         "analytics_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
         # The customers by value and churn risk: what every seller and marketer plans with.
         "customer_reports": {Action.READ: EVERYONE},
+        # What to offer a contact next (GET /contacts/{id}/recommendations): read like its orders and value.
+        "recommendations": {Action.READ: EVERYONE},
     },
     derivations={
         ORDER.entity: Derivation(("status_changed",), _status_changed),

@@ -1,7 +1,7 @@
 """Orders API: /orders, a back office's batches, a contact's or an account's orders and value, a contact's
 recommendations, and the analytics settings."""
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.openapi.params import Query
@@ -21,12 +21,12 @@ from rapport.orders.ranking import Tier
 from rapport.orders.recommendations import service as recommending
 from rapport.orders.recommendations.models import Recommendations
 from rapport.orders.recommendations.service import recommendations
+from rapport.orders.reports import ReportSort
+from rapport.orders.rfm import Segment
 from rapport.orders.service import FILTERS, MAX_BATCH, orders
 from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.standing import CustomerValueAndStanding, Level, RankedCustomer
 from rapport.pagination import DEFAULT_LIMIT
-
-ReportSort = Literal["value", "churn_risk"]
 
 app = create_app()
 register_record_routes(app, orders, OrderCreate, OrderPatch, Order)
@@ -148,20 +148,27 @@ def get_contact_recommendations(
     "/reports/customers",
     tags=["orders"],
     operation_id="listCustomerReport",
-    summary="The customers of a level by value (rank) or churn risk, of a tier if given",
+    summary="The customers of a level by value (rank), churn risk or potential gap, of a tier and an RFM segment if "
+    "given",
     description="From the daily ranking: `sort=value` is by rank (1: the most revenue over the 12 calendar months "
     "to the ranking); `sort=churn_risk` puts deserting customers first, then at risk, lost and active ones, each by "
-    "rank. `tier` keeps one tier (A, B, C by cumulative revenue share). One Query either way.",
+    "rank; `sort=potential_gap` puts the largest up-sell room first (potential less the 12 months' revenue), then "
+    "by rank, customers without a potential last. `tier` keeps one tier (A, B, C by cumulative revenue share), "
+    "`segment` one RFM segment. One Query either way; with `segment` the Query filters what it reads, so a page may "
+    "hold fewer than `limit` (even none) and still have a `next_cursor`: follow it to the end.",
     responses=responses(200, PageOf[RankedCustomer]),
 )
 def list_customer_report(
     level: Annotated[Level, Query(description="account (default) or contact")] = Level.ACCOUNT,
-    sort: Annotated[ReportSort, Query(description="value (default) or churn_risk")] = "value",
+    sort: Annotated[ReportSort, Query(description="value (default), churn_risk or potential_gap")] = "value",
     tier: Annotated[Tier | None, Query(description="A, B or C")] = None,
+    segment: Annotated[Segment | None, Query(description="An RFM segment, like champions or at_risk")] = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
 ) -> Response[PageOf[RankedCustomer]]:
-    page = reports.customers(caller(app), level=level, sort=sort, tier=tier, limit=limit, cursor=cursor)
+    page = reports.customers(
+        caller(app), level=level, sort=sort, tier=tier, segment=segment, limit=limit, cursor=cursor
+    )
     return page_response(page)
 
 

@@ -90,6 +90,18 @@ def test_the_seeds_deserting_customer_is_caught_and_reported(staff: Staff, local
     standing = sales.get(f"/accounts/{deserting['id']}/value").json()["standing"]
     assert (standing["rank"], standing["tier"], standing["churn"]["status"]) == (2, "B", "deserting")
 
+    # staff say the deserting account could buy 25,000 a year: 15,000 more than its 12 months' 10,000
+    path = f"/accounts/{deserting['id']}"
+    refused = problem(manager.patch(path, json={"potential": "-1"}, headers={"If-Match": '"1"'}), 422)
+    assert [error["field"] for error in refused["errors"]] == ["potential"]
+    assert manager.patch(path, json={"potential": "25000.00"}, headers={"If-Match": '"1"'}).status_code == 200
+    _rank_now(local_runtime)
+    [first, *_] = sales.get("/reports/customers", params={"sort": "potential_gap"}).json()["items"]
+    assert (first["id"], first["potential_gap"], first["potential_source"]) == (deserting["id"], "15000.00", "staff")
+    segment = first["rfm"]["segment"]
+    of_segment = sales.get("/reports/customers", params={"sort": "potential_gap", "segment": segment, "tier": "B"})
+    assert [item["id"] for item in of_segment.json()["items"]] == [deserting["id"]]
+
     lenient = {"churn_drop_percent": 60, "churn_min_baseline": "100.00", "lost_after_days": 180}
     problem(sales.put("/analytics-settings", json=lenient, headers={"If-Match": '"0"'}), 403)
     saved = manager.put("/analytics-settings", json=lenient, headers={"If-Match": '"0"'})
@@ -101,7 +113,7 @@ def test_the_seeds_deserting_customer_is_caught_and_reported(staff: Staff, local
 
 def test_the_errors_a_client_makes_with_the_customer_report(staff: Staff) -> None:
     sales = staff("sales")
-    for wrong in ({"sort": "potential_gap"}, {"tier": "D"}, {"level": "lead"}, {"segment": "champions"}):
+    for wrong in ({"sort": "potential"}, {"tier": "D"}, {"level": "lead"}, {"segment": "champion"}):
         [field] = wrong
         assert problem(sales.get("/reports/customers", params=wrong), 400)["errors"][0]["field"] == field
     problem(sales.get("/reports/customers", params={"cursor": "not-a-cursor"}), 400)

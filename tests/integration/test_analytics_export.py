@@ -105,9 +105,9 @@ def test_every_dataset_lands_as_one_parquet_file_with_its_columns(crm, bucket, t
         (2, 1, "90.00"),
     ]
     stages = exported(bucket, tmp_path, "deal_stages")
-    assert sorted((stage["from_stage"] or "", stage["to_stage"]) for stage in stages) == [
-        ("", "Qualified"),
-        ("Qualified", "Demo"),
+    assert sorted((stage["from_stage"] or "", stage["to_stage"], stage["probability"]) for stage in stages) == [
+        ("", "Qualified", 10),
+        ("Qualified", "Demo", 30),
     ]
     [account] = exported(bucket, tmp_path, "accounts")
     assert (account["name"], account["country"]) == ("Weyland", "GB")

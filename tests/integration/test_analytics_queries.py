@@ -19,7 +19,7 @@ from rapport.analytics.export import object_key
 from rapport.analytics.queries import queries
 from rapport.analytics.sql import open_catalog, run
 
-TENANT, OTHER = "t1", "t2"
+TENANT, OTHER, SELLER = "t1", "t2", "t3"
 THIS_MONTH = date.today().replace(day=1)
 
 
@@ -78,16 +78,134 @@ GENERATED: dict[str, list[dict[str, Any]]] = {
 # The other tenant's rows, which no query of the first tenant may count.
 NOISE: dict[str, list[dict[str, Any]]] = {
     "orders": [order("steady", 1, "99999.00")],
-    "deals": [{"id": "x", "owner_id": "ann", "status": "won", "amount": "5.00"}],
+    "deals": [
+        {
+            "id": "x",
+            "owner_id": "ann",
+            "status": "won",
+            "amount": "5.00",
+            "currency": "USD",
+            "close_date": "2025-04-10",
+            "closed_at": "2025-04-10 10:00:00",
+        },
+    ],
     "deal_stages": [{"deal_id": "x", "pipeline_id": "p1", "from_stage": "Demo", "days_in_previous_stage": 90}],
     "activities": [{"id": "x", "owner_id": "ann", "type": "call", "occurred_at": ordered(1)}],
 }
 
 
+def sold(deal_id: str, owner: str, amount: str, *, status: str, stage: str, probability: int, close: str,
+         closed_at: str | None = None, currency: str = "USD") -> dict[str, Any]:  # fmt: skip
+    return {"id": deal_id, "owner_id": owner, "amount": amount, "currency": currency, "pipeline_id": "p1",
+            "status": status, "stage": stage, "probability": probability, "close_date": close,
+            "closed_at": closed_at}  # fmt: skip
+
+
+def moved(deal_id: str, at: str, to: str, status: str, probability: int | None) -> dict[str, Any]:
+    return {"deal_id": deal_id, "pipeline_id": "p1", "to_stage": to, "status": status, "probability": probability,
+            "at": at}  # fmt: skip
+
+
+# A seller's year: the second quarter of 2025 starts on 1 April.
+FORECAST_DEALS = [
+    # open in Proposal (60 %) on 1 April, won in May: 600.00 of ann's forecast, 1,000.00 won
+    sold(
+        "f1",
+        "ann",
+        "1000.00",
+        status="won",
+        stage="Won",
+        probability=100,
+        close="2025-05-10",
+        closed_at="2025-05-10 10:00:00",
+    ),
+    # open in Qualified (20 %) on 1 April, lost in June: 102.47 of ann's forecast
+    sold(
+        "f2",
+        "ann",
+        "512.35",
+        status="lost",
+        stage="Lost",
+        probability=0,
+        close="2025-06-01",
+        closed_at="2025-06-01 10:00:00",
+    ),
+    # made after 1 April and won in June: no forecast, 2,000.00 won
+    sold(
+        "f3",
+        "ann",
+        "2000.00",
+        status="won",
+        stage="Won",
+        probability=100,
+        close="2025-06-20",
+        closed_at="2025-06-20 10:00:00",
+    ),
+    # in Proposal since before probabilities were kept, and still there: its own 60 %, 480.00 of bob's forecast
+    sold("f4", "bob", "800.00", status="open", stage="Proposal", probability=60, close="2025-05-31"),
+    # in Demo on 1 April (kept without a probability), in Proposal since: open, but unweighted
+    sold("f5", "bob", "300.00", status="open", stage="Proposal", probability=60, close="2025-06-15"),
+    # in Negotiation (80 %) on 1 April, won on the 2nd: bob's euros, 800.00 forecast, 1,000.00 won
+    sold(
+        "f6",
+        "bob",
+        "1000.00",
+        status="won",
+        stage="Won",
+        probability=100,
+        close="2025-04-02",
+        closed_at="2025-04-02 09:00:00",
+        currency="EUR",
+    ),
+    # made on the first quarter's first day and won in it: no forecast, 400.00 won in the first quarter
+    sold(
+        "f7",
+        "ann",
+        "400.00",
+        status="won",
+        stage="Won",
+        probability=100,
+        close="2025-03-15",
+        closed_at="2025-03-15 10:00:00",
+    ),
+    # won in March though to close in April: not open on 1 April, 250.00 won in the first quarter
+    sold(
+        "f8",
+        "ann",
+        "250.00",
+        status="won",
+        stage="Won",
+        probability=100,
+        close="2025-04-05",
+        closed_at="2025-03-30 10:00:00",
+    ),
+]
+FORECAST_STAGES = [
+    moved("f1", "2025-03-01 09:00:00", "Qualified", "open", 20),
+    moved("f1", "2025-03-20 09:00:00", "Proposal", "open", 60),
+    moved("f1", "2025-05-10 10:00:00", "Won", "won", 100),
+    moved("f2", "2025-02-01 09:00:00", "Qualified", "open", 20),
+    moved("f2", "2025-06-01 10:00:00", "Lost", "lost", 0),
+    moved("f3", "2025-04-15 09:00:00", "Qualified", "open", 20),
+    moved("f3", "2025-06-20 10:00:00", "Won", "won", 100),
+    moved("f4", "2025-01-10 09:00:00", "Proposal", "open", None),
+    moved("f5", "2025-01-05 09:00:00", "Qualified", "open", None),
+    moved("f5", "2025-03-01 09:00:00", "Demo", "open", None),
+    moved("f5", "2025-04-20 09:00:00", "Proposal", "open", 60),
+    moved("f6", "2025-03-01 09:00:00", "Negotiation", "open", 80),
+    moved("f6", "2025-04-02 09:00:00", "Won", "won", 100),
+    moved("f7", "2025-01-01 09:00:00", "Qualified", "open", 20),
+    moved("f7", "2025-03-15 10:00:00", "Won", "won", 100),
+    moved("f8", "2025-02-01 09:00:00", "Proposal", "open", 60),
+    moved("f8", "2025-03-30 10:00:00", "Won", "won", 100),
+]
+SELLER_ROWS: dict[str, list[dict[str, Any]]] = {"deals": FORECAST_DEALS, "deal_stages": FORECAST_STAGES}
+
+
 @pytest.fixture(scope="module")
 def catalog(tmp_path_factory: pytest.TempPathFactory) -> Any:
     root = tmp_path_factory.mktemp("bucket")
-    for tenant, rows_by_dataset in ((TENANT, GENERATED), (OTHER, NOISE)):
+    for tenant, rows_by_dataset in ((TENANT, GENERATED), (OTHER, NOISE), (SELLER, SELLER_ROWS)):
         for dataset in DATASETS:
             if dataset.name not in rows_by_dataset:
                 continue
@@ -100,8 +218,8 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield db
 
 
-def answer(catalog: Any, name: str) -> list[dict[str, Any]]:
-    columns, rows = run(catalog, queries()[name], TENANT)
+def answer(catalog: Any, name: str, tenant: str = TENANT) -> list[dict[str, Any]]:
+    columns, rows = run(catalog, queries()[name], tenant)
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -115,6 +233,7 @@ def test_the_queries_are_the_committed_kpis_each_described():
         "pipeline_velocity",
         "win_rate_by_owner",
         "activities_per_rep",
+        "forecast_accuracy",
     }
     assert all(query.description and query.tenant_parameters for query in queries().values())
 
@@ -190,6 +309,31 @@ def test_activities_per_rep_by_month(catalog):
         for row in answer(catalog, "activities_per_rep")
     ]
     assert rows == [("ann", 3, 2, 1, 0), ("bob", 1, 0, 0, 1)]
+
+
+def test_forecast_accuracy_weighs_the_deals_open_at_the_quarter_s_start_against_those_won_in_it(catalog):
+    rows = [
+        (
+            row["quarter"].isoformat(),
+            row["owner_id"],
+            row["currency"],
+            row["forecast_deals"],
+            row["unweighted_deals"],
+            row["forecast"],
+            row["won_deals"],
+            row["closed_won"],
+            row["accuracy_percent"],
+        )
+        for row in answer(catalog, "forecast_accuracy", SELLER)
+    ]
+    assert rows == [
+        ("2025-01-01", "ann", "USD", 0, 0, Decimal("0.00"), 2, Decimal("650.00"), None),
+        ("2025-04-01", "ann", "USD", 2, 0, Decimal("702.47"), 2, Decimal("3000.00"), 427.1),
+        ("2025-04-01", "bob", "EUR", 1, 0, Decimal("800.00"), 1, Decimal("1000.00"), 125.0),
+        ("2025-04-01", "bob", "USD", 2, 1, Decimal("480.00"), 0, Decimal("0.00"), 0.0),
+    ]
+    # the first tenant's deals have neither close dates nor closing times: no quarter to count them in
+    assert answer(catalog, "forecast_accuracy") == []
 
 
 def test_a_dataset_without_files_is_an_empty_table_with_its_columns(catalog):

@@ -109,10 +109,10 @@ def test_moving_a_deal_records_its_history_in_the_same_write(pipe):
         history = call("listDealStageHistory", record_id=created["id"])
     assert requests == ["Query"]
     entries = history.body["items"]
-    assert [(e["from_stage"], e["to_stage"], e["status"]) for e in entries] == [
-        (None, "Qualified", "open"),
-        ("Qualified", "Demo", "open"),
-        ("Demo", "Won", "won"),
+    assert [(e["from_stage"], e["to_stage"], e["status"], e["probability"]) for e in entries] == [
+        (None, "Qualified", "open", 10),
+        ("Qualified", "Demo", "open", 30),
+        ("Demo", "Won", "won", 100),
     ]
     assert entries[2]["by"] == MANAGER.user and entries[2]["at"] == won["stage_entered_at"]
     assert entries[0]["days_in_previous_stage"] is None

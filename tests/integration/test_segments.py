@@ -362,7 +362,7 @@ def rank(contact_id: str, tier: str, churn: str) -> None:
         "updated_by": "rapport:ranking",
     }
     with tenancy.tenant_scope(SALES.tenant):
-        order_store.put_standing(SALES.tenant, CONTACT, contact_id, standing, rank=1, tier=tier, risk=0)
+        order_store.put_standing(SALES.tenant, CONTACT, contact_id, standing, rank=1, tier=tier, risk=0, gap=None)
 
 
 def test_the_daily_ranking_s_tier_and_churn_move_membership(bus: Bus):

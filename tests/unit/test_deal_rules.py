@@ -42,6 +42,7 @@ def test_entering_a_stage_takes_its_status_and_probability_and_records_the_trans
         "to_stage": "Won",
         "pipeline_id": "p1",
         "status": "won",
+        "probability": 100,
         "at": T1,
         "by": "bob",
         "from_entered_at": T0,

@@ -36,5 +36,17 @@ def operations(account_id: str) -> list[Operation]:
             "GET /reports/customers?sort=churn_risk&tier=A",
             lambda: call("listCustomerReport", query={"sort": "churn_risk", "tier": "A"}),
         ),
+        (
+            "GET /reports/customers?sort=potential_gap",
+            lambda: call("listCustomerReport", query={"sort": "potential_gap"}),
+        ),
+        (
+            "GET /reports/customers?sort=potential_gap&tier=A&segment=champions",
+            lambda: call("listCustomerReport", query={"sort": "potential_gap", "tier": "A", "segment": "champions"}),
+        ),
+        (
+            "GET /reports/customers?level=contact&segment=at_risk",
+            lambda: call("listCustomerReport", query={"level": "contact", "segment": "at_risk"}),
+        ),
         ("GET /analytics-settings", lambda: call("getAnalyticsSettings")),
     ]

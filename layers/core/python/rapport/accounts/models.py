@@ -5,6 +5,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from rapport import merge_patch
+from rapport.deals.money import Money
 from rapport.types import Address, CustomValues, Domain, Name, RecordMeta, ShortText, StrictModel, Tags, UserId
 
 
@@ -23,6 +24,11 @@ class AccountFields(StrictModel):
     size: CompanySize | None = Field(default=None, description="Head count band")
     address: Address | None = None
     owner_id: UserId | None = Field(default=None, description="The staff user who owns the account")
+    potential: Money | None = Field(
+        default=None,
+        description="Up-sell potential set by staff: what it could buy over 12 months, tenant currency; wins over "
+        "the one the daily ranking finds among its peers. Null: the peers' one",
+    )
     tags: Tags = Field(default_factory=list)
     custom: CustomValues | None = None
 

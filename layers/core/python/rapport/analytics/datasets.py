@@ -155,7 +155,7 @@ def _deal_stages(record: Record) -> Iterator[Row]:
         change = repository.plain(item.data)
         yield {
             "deal_id": record.id,
-            **_picked(change, "from_stage", "to_stage", "pipeline_id", "status", "at", "by"),
+            **_picked(change, "from_stage", "to_stage", "pipeline_id", "status", "probability", "at", "by"),
             "days_in_previous_stage": change.get("days_in_previous_stage"),
         }
 
@@ -281,13 +281,15 @@ DATASETS = (
     ),
     Dataset(
         "deal_stages",
-        "Each stage a deal entered (its creation included), with the days it spent in the stage before",
+        "Each stage a deal entered (its creation included), with the stage's probability then and the days it spent "
+        "in the stage before",
         _columns(
             "deal_id",
             "from_stage",
             "to_stage",
             "pipeline_id",
             "status",
+            Column("probability", ColumnType.BIGINT),
             _time("at"),
             "by",
             Column("days_in_previous_stage", ColumnType.DOUBLE),

@@ -7,6 +7,7 @@ from pydantic import Field, StringConstraints, ValidationInfo, field_validator
 
 from rapport import merge_patch
 from rapport.consent.models import Channel, ConsentState, ConsentStatus, SourceText, TopicName
+from rapport.deals.money import Money
 from rapport.types import (
     Address,
     CustomValues,
@@ -78,6 +79,11 @@ class ContactFields(StrictModel):
     account_id: RecordId | None = None
     address: Address | None = None
     owner_id: UserId | None = None
+    potential: Money | None = Field(
+        default=None,
+        description="Up-sell potential set by staff: what it could buy over 12 months, tenant currency; wins over "
+        "the one the daily ranking finds among its account's peers. Null: the peers' one",
+    )
     tags: Tags = Field(default_factory=list)
     consent: ContactConsent | None = None
     portal_role: PortalRole | None = Field(

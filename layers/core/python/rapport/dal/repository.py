@@ -732,8 +732,16 @@ def _condition(pattern: IndexQuery, *, count_parent: bool) -> Condition | None:
 
 def _filter(pattern: IndexQuery) -> Condition | None:
     filters = [SearchEntryItem.words.contains(f" {word}") for word in pattern.words]
-    filters += [SearchEntryItem.data[name] == value for name, value in (pattern.data_equals or {}).items()]
+    filters += [_data_path(name) == value for name, value in (pattern.data_equals or {}).items()]
     return functools.reduce(operator.and_, filters) if filters else None
+
+
+def _data_path(name: str) -> Any:
+    """The path of a field of an item's `data`, nested by dots (`rfm.segment`)."""
+    path = SearchEntryItem.data
+    for part in name.split("."):
+        path = path[part]
+    return path
 
 
 def _query_items(
@@ -843,24 +851,36 @@ class SummaryPage:
     next_position: dict[str, str] | None = None
 
 
-def _index_summaries(pattern: IndexQuery, **paging: Any) -> Iterator[SummaryItem]:
+def _index_summaries(pattern: IndexQuery) -> Iterator[SummaryItem]:
     results = getattr(Item, pattern.index).query(
         pattern.partition,
         range_key_condition=_condition(pattern, count_parent=True),
         scan_index_forward=not pattern.newest_first,
-        **paging,
     )
     return (item for item in results if isinstance(item, SummaryItem))
 
 
 def summaries_page(pattern: IndexQuery, *, limit: int, position: Position | None = None) -> SummaryPage:
-    """ONE Query of summaries placed in an index (`pattern`, no filter): at most `limit`, and where the next page
-    starts if there is one."""
-    paging: dict[str, Any] = {"limit": limit + 1, "page_size": limit + 1}
-    if position:
-        paging["last_evaluated_key"] = {name: {"S": value} for name, value in position.items()}
-    items = list(_index_summaries(pattern, **paging))
-    page = SummaryPage(summaries=[_summary(item) for item in items[:limit]])
+    """ONE Query of summaries placed in an index (`pattern`): at most `limit`, and where the next page starts if
+    there is one. It reads `limit` + 1 items; a pattern that filters (`data_equals`) keeps those that match, so its
+    page may hold fewer than `limit`, even none, and still go on: each page starts where the last one stopped
+    reading, so following the cursors reads the partition once and ends."""
+    results = getattr(Item, pattern.index).query(
+        pattern.partition,
+        range_key_condition=_condition(pattern, count_parent=True),
+        filter_condition=_filter(pattern),
+        scan_index_forward=not pattern.newest_first,
+        page_size=limit + 1,
+        last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
+    )
+    raw = results.page_iter.next()
+    found = (Item.from_raw_data(entry) for entry in raw.get("Items", []))
+    items = [item for item in found if isinstance(item, SummaryItem)]
+    last = raw.get("LastEvaluatedKey")
+    page = SummaryPage(
+        summaries=[_summary(item) for item in items[:limit]],
+        next_position={name: value["S"] for name, value in last.items()} if last else None,
+    )
     if len(items) > limit:
         last = items[limit - 1]
         page.next_position = {

@@ -188,6 +188,11 @@ class StageChange(LazyModel):
     from_pipeline_id: str | None = Field(default=None, description="Set when the deal moved between pipelines")
     pipeline_id: str
     status: StageStatus = Field(description="The status of to_stage")
+    probability: int | None = Field(
+        default=None,
+        description="The probability of to_stage as the deal entered it, percent (null for moves recorded before "
+        "it was kept)",
+    )
     at: datetime
     by: str
     days_in_previous_stage: float | None = Field(description="Days spent in from_stage, two decimals")

@@ -84,6 +84,7 @@ def enter_stage(
         "to_stage": stage["name"],
         "pipeline_id": data["pipeline_id"],
         "status": status,
+        "probability": stage["probability"],
         "at": now,
         "by": actor,
         "from_entered_at": before.get("stage_entered_at") if before else None,

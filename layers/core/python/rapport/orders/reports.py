@@ -1,28 +1,34 @@
 """The daily ranking of a tenant's customers and the customer report it serves.
 
-`rank_tenant` walks each level's customers with value figures twice (rapport.orders.store: ONE Query each, paged,
-no Scan): first their revenue and buying, to rank them, find their tiers and score their RFM
-(rapport.orders.ranking, rapport.orders.rfm: only ids and a few figures each are held), then each with its
-standing, to assess its churn against the clock (rapport.orders.churn) and put the standing of those whose
-standing changed. A change of churn status is then `customer.churn_changed`, from
-the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, with or without a tier.
+`rank_tenant` first reads the tenant's accounts, then its contacts (their lists: ONE Query each, paged), keeping
+of each only its peer group and the potential staff set on it (rapport.orders.potential; a contact's peer group is
+its account's). It then walks each level's customers with value figures twice (rapport.orders.store: ONE Query
+each, paged, no Scan): first their revenue and buying, to rank them, find their tiers, score their RFM and find
+their peer groups' potentials (rapport.orders.ranking, rapport.orders.rfm, rapport.orders.potential: only ids and
+a few figures each are held), then each with its standing, to assess its churn against the clock
+(rapport.orders.churn) and put the standing of those whose standing changed. A change of churn status is then
+`customer.churn_changed`, from the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, with
+or without a tier, with or without an RFM segment.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from rapport import pagination
 from rapport.accounts.manifest import ACCOUNT
 from rapport.auth import Action, Caller
 from rapport.contacts.manifest import CONTACT
 from rapport.contexts import Kind
+from rapport.dal import access, repository
+from rapport.dal.access import IndexQuery
 from rapport.orders import store
 from rapport.orders.churn import AnalyticsSettings
+from rapport.orders.potential import NO_PROFILE, Profile, peer_group, peer_groups, potential_of, set_potential
 from rapport.orders.ranking import Revenue, Tier, rank
-from rapport.orders.rfm import score
+from rapport.orders.rfm import Segment, score
 from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.standing import (
     CHURN_RISK,
@@ -41,6 +47,12 @@ LEVELS: dict[Level, Kind] = {Level.ACCOUNT: ACCOUNT, Level.CONTACT: CONTACT}
 RESOURCE = "customer_reports"
 
 ReadSettings = Callable[[str], AnalyticsSettings]
+ReportSort = Literal["value", "churn_risk", "potential_gap"]
+PATTERNS: dict[str, Callable[[str, Kind, str | None, str | None], IndexQuery]] = {
+    "value": store.by_value,
+    "churn_risk": store.by_churn_risk,
+    "potential_gap": store.by_potential_gap,
+}
 
 
 def saved_settings(tenant_id: str) -> AnalyticsSettings:
@@ -54,9 +66,24 @@ class Ranked(NamedTuple):
     written: int = 0
 
 
+def profiles(tenant_id: str) -> dict[Kind, dict[str, Profile]]:
+    """The peer group and set potential of each account and contact that has either, from their lists."""
+    accounts: dict[str, Profile] = {}
+    for record in repository.records(access.listed(tenant_id, ACCOUNT)):
+        if (profile := Profile(peer_group(record.data), set_potential(record.data))) != NO_PROFILE:
+            accounts[record.id] = profile
+    contacts: dict[str, Profile] = {}
+    for record in repository.records(access.listed(tenant_id, CONTACT)):
+        peers = accounts.get(record.data.get("account_id") or "", NO_PROFILE).peers
+        if (profile := Profile(peers, set_potential(record.data))) != NO_PROFILE:
+            contacts[record.id] = profile
+    return {ACCOUNT: accounts, CONTACT: contacts}
+
+
 def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = saved_settings) -> Ranked:
-    """Rank the tenant's accounts and contacts and assess their churn at `now`."""
+    """Rank the tenant's accounts and contacts, assess their churn and find their potential at `now`."""
     settings = read_settings(tenant_id)
+    known = profiles(tenant_id)
     customers = written = 0
     for kind in LEVELS.values():
         revenues, behaviours = [], []
@@ -65,31 +92,51 @@ def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = sav
             revenues.append(Revenue(customer_id, ranked_revenue(value, now), value.revenue_lifetime))
             behaviours.append(behaviour(customer_id, value, now))
         places, rfms = rank(revenues), score(behaviours)
+        level_profiles = known[kind]
+        groups = peer_groups(
+            (peers, revenue.revenue_12m)
+            for revenue in revenues
+            if (peers := level_profiles.get(revenue.customer_id, NO_PROFILE).peers) is not None
+        )
         for customer_id, figures, previous_data in store.walked(tenant_id, kind):
             place = places.get(customer_id)
             if place is None:  # its value came after the first walk: tomorrow's ranking places it
                 continue
             previous = CustomerStanding.model_validate(previous_data) if previous_data else None
             value = CustomerValue.model_validate(figures["value"])
-            standing = standing_of(value, place, rfms[customer_id], len(places), settings, now, previous)
+            profile = level_profiles.get(customer_id, NO_PROFILE)
+            potential = potential_of(profile, groups, ranked_revenue(value, now))
+            standing = standing_of(value, place, rfms[customer_id], len(places), potential, settings, now, previous)
             if changed(previous, standing):
                 risk = CHURN_RISK.index(standing.churn.status)
                 data = standing.model_dump(mode="json")
-                store.put_standing(tenant_id, kind, customer_id, data, rank=place.rank, tier=place.tier, risk=risk)
+                store.put_standing(
+                    tenant_id, kind, customer_id, data, rank=place.rank, tier=place.tier, risk=risk, gap=potential.gap
+                )
                 written += 1
         customers += len(places)
     return Ranked(customers, written)
 
 
 def customers(
-    caller: Caller, *, level: Level, sort: str, tier: Tier | None, limit: int, cursor: str | None
+    caller: Caller,
+    *,
+    level: Level,
+    sort: ReportSort,
+    tier: Tier | None,
+    segment: Segment | None,
+    limit: int,
+    cursor: str | None,
 ) -> Page[RankedCustomer]:
-    """The customers of a level by value (rank) or churn risk (then rank), of a tier if given: ONE Query."""
+    """The customers of a level by value (rank), churn risk or potential gap (then rank), of a tier and of an RFM
+    segment if given: ONE Query."""
     caller.require(RESOURCE, Action.READ)
     kind = LEVELS[level]
     tenant = caller.tenant_id
-    pattern = store.by_value(tenant, kind, tier) if sort == "value" else store.by_churn_risk(tenant, kind, tier)
+    pattern = PATTERNS[sort](tenant, kind, tier, segment)
     filters: dict[str, Any] = {"level": level.value, "sort": sort, "tier": tier}
+    if segment:  # cursors minted before segments were served stay bound to the same query
+        filters["segment"] = segment
     binding = pagination.fingerprint(tenant, RESOURCE, filters)
     page = store.standings(pattern, limit=limit, position=pagination.decode_cursor(cursor, binding))
     return Page(

@@ -16,6 +16,7 @@ from pydantic import Field
 
 from rapport.deals.money import Money
 from rapport.orders.churn import AnalyticsSettings, Churn, ChurnStatus, assess
+from rapport.orders.potential import MIN_PEERS, Potential, PotentialSource
 from rapport.orders.ranking import Place, Tier
 from rapport.orders.rfm import Behaviour, Rfm
 from rapport.orders.value import CustomerOrders, CustomerValue, months_back
@@ -45,6 +46,23 @@ class CustomerStanding(LazyModel):
         "included), tenant currency: the figure ranked on"
     )
     revenue_lifetime: Money
+    potential: Money | None = Field(
+        default=None,
+        description="What it could buy over 12 months, tenant currency: the potential staff set on it, else the 75th "
+        "percentile of the 12 months' revenue among its level's customers of the same industry and head count band "
+        f"(a contact: its account's), when at least {MIN_PEERS} are ranked; null without either",
+    )
+    potential_source: PotentialSource | None = Field(
+        default=None, description="staff: set on the account or contact; peers: its peer group's"
+    )
+    potential_gap: Money | None = Field(
+        default=None, description="potential less ranked_revenue, never below 0: the up-sell room"
+    )
+    peer_count: int | None = Field(
+        default=None,
+        description="How many customers of its level are ranked in its peer group, itself included (0 without a "
+        f"peer group; from {MIN_PEERS} they make a potential)",
+    )
     last_order_at: Instant | None = None
     currency: str | None = None
     updated_at: Instant = Field(description="When the standing last changed")
@@ -85,6 +103,7 @@ def standing_of(
     place: Place,
     rfm: Rfm,
     ranked_among: int,
+    potential: Potential,
     settings: AnalyticsSettings,
     now: datetime,
     previous: CustomerStanding | None,
@@ -98,6 +117,10 @@ def standing_of(
         rfm=rfm,
         ranked_revenue=ranked_revenue(value, now),
         revenue_lifetime=value.revenue_lifetime,
+        potential=potential.amount,
+        potential_source=potential.source,
+        potential_gap=potential.gap,
+        peer_count=potential.peer_count,
         last_order_at=value.last_order_at,
         currency=value.currency,
         updated_at=now,
@@ -105,7 +128,8 @@ def standing_of(
 
 
 def changed(previous: CustomerStanding | None, current: CustomerStanding) -> bool:
-    """Whether `current` says anything `previous` did not (when aside)."""
-    if previous is None:
+    """Whether `current` says anything `previous` did not (when aside), or `previous` was put before the potential
+    was (it has no copy by potential gap yet, rapport.orders.store)."""
+    if previous is None or "peer_count" not in previous.model_fields_set:
         return True
     return previous.model_dump(exclude={"updated_at"}) != current.model_dump(exclude={"updated_at"})

@@ -28,10 +28,20 @@ daily ranking when they changed. The two writers own one item each, so neither o
 | B#STANDING | gsi1  | the customers by value (a tier: prefix) | T#<t>#<CON or ACC>#RANK         | <tier>␟<rank>  |
 | B#STANDING | gsi2  | the customers by churn risk             | T#<t>#<CON or ACC>#CHURN        | <risk>␟<rank>  |
 | B#STANDING | gsi3  | a tier's customers by churn risk        | T#<t>#<CON or ACC>#CHURN#<tier> | <risk>␟<rank>  |
+| B#GAP      | gsi1  | the customers by potential gap          | T#<t>#<CON or ACC>#GAP          | <gap>␟<rank>   |
+| B#GAP      | gsi2  | a tier's customers by potential gap     | T#<t>#<CON or ACC>#GAP#<tier>   | <gap>␟<rank>   |
 
 `<rank>` is 9 digits (rank 1 first); tiers are contiguous in rank order (rapport.orders.ranking), so the customers
 by value are one Query with or without a tier. `<risk>` is the churn status's place in `standing.CHURN_RISK`
 (deserting first). A value item written before the walk's index entry existed is walked after its next refresh.
+
+`B#GAP` (kind `STANDING_BY_GAP`) is a copy of the standing placed by its potential gap (rapport.orders.potential):
+the standing's four index keys are taken, so the order it adds needs an item of its own, as a record's search
+entries do. `<gap>` is the gap in cents subtracted from 10^14 - 1, 14 digits (Money has at most 14), so the
+largest gap comes first; a customer without a potential sorts after every gap (`~`), by rank. The ranking puts
+the standing and its copy together (one TransactWriteItems); the copy's kind derives no event.
+Every order can keep one RFM segment (`segment=`): a filter on `data.rfm.segment` of the same Query (it reads
+`limit` + 1 entries and keeps those of the segment, so a page may hold fewer, even none, and still go on).
 
 `<ordered at>` is canonical UTC to the second (rapport.normalize.instant), so the customer's orders sort by when
 they were ordered whatever order they were recorded in. A trashed order leaves gsi2-4 (and so its customers'
@@ -42,6 +52,8 @@ updates (`by_external_id`: one BatchGetItem of guards for a whole batch).
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
+from decimal import Decimal
 from typing import Any
 
 from pynamodb.exceptions import PutError
@@ -53,7 +65,16 @@ from rapport.dal import keys
 from rapport.dal.access import IndexQuery
 from rapport.dal.keys import IndexKeys
 from rapport.dal.models import GuardItem, Item, RecordItem, SummaryItem
-from rapport.dal.repository import Guard, Position, Summary, SummaryPage, compact, indexed_summaries, summaries_page
+from rapport.dal.repository import (
+    Guard,
+    Position,
+    Summary,
+    SummaryPage,
+    UnitOfWork,
+    compact,
+    indexed_summaries,
+    summaries_page,
+)
 from rapport.orders.manifest import CUSTOMER_STANDING, ORDER
 
 NUMBER = "ORDER_NUMBER"
@@ -62,8 +83,12 @@ VALUE_SK = "B#ORDERS"
 VALUE_KIND = "ORDERS"
 STANDING_SK = "B#STANDING"
 STANDING_KIND = CUSTOMER_STANDING.code
-WALK, BY_RANK, BY_CHURN = "VALUE", "RANK", "CHURN"
+GAP_SK = "B#GAP"
+GAP_KIND = "STANDING_BY_GAP"
+WALK, BY_RANK, BY_CHURN, BY_GAP = "VALUE", "RANK", "CHURN", "GAP"
 RANK_DIGITS = 9
+GAP_DIGITS = 14
+NO_GAP = "~"  # after every gap's digits
 
 
 def number_guard(number: str) -> Guard:
@@ -202,40 +227,89 @@ def walked(tenant_id: str, kind: Kind) -> Iterator[tuple[str, dict[str, Any], di
         yield pending.ref_id, pending.data, None
 
 
+def _gap_order(gap: Decimal | None) -> str:
+    """The largest gap first, then smaller ones, then customers without a potential."""
+    if gap is None:
+        return NO_GAP
+    return f"{10**GAP_DIGITS - 1 - int(gap * 100):0{GAP_DIGITS}d}"
+
+
 def put_standing(
-    tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, Any], *, rank: int, tier: str, risk: int
+    tenant_id: str,
+    kind: Kind,
+    customer_id: str,
+    data: Mapping[str, Any],
+    *,
+    rank: int,
+    tier: str,
+    risk: int,
+    gap: Decimal | None,
 ) -> None:
-    """Put the customer's standing with its index entries: one PutItem."""
+    """Put the customer's standing with its index entries, and its copy by potential gap: one TransactWriteItems."""
     order = f"{rank:0{RANK_DIGITS}d}"
     by_risk = keys.name_sk(str(risk), order)
-    SummaryItem(
-        keys.record_pk(tenant_id, kind, customer_id),
-        STANDING_SK,
-        tenant_id=tenant_id,
-        kind=STANDING_KIND,
-        ref_id=customer_id,
-        data=compact(dict(data)),
-        gsi1pk=keys.ranked_pk(tenant_id, kind, BY_RANK),
-        gsi1sk=keys.name_sk(tier, order),
-        gsi2pk=keys.ranked_pk(tenant_id, kind, BY_CHURN),
-        gsi2sk=by_risk,
-        gsi3pk=keys.ranked_pk(tenant_id, kind, BY_CHURN, tier),
-        gsi3sk=by_risk,
-        gsi4pk=keys.ranked_pk(tenant_id, kind, WALK),
-        gsi4sk=keys.name_sk(customer_id, STANDING_KIND),
-    ).save()
+    by_gap = keys.name_sk(_gap_order(gap), order)
+    partition = keys.record_pk(tenant_id, kind, customer_id)
+    stored = compact(dict(data))
+    work = UnitOfWork()
+    work.put_item(
+        SummaryItem(
+            partition,
+            STANDING_SK,
+            tenant_id=tenant_id,
+            kind=STANDING_KIND,
+            ref_id=customer_id,
+            data=stored,
+            gsi1pk=keys.ranked_pk(tenant_id, kind, BY_RANK),
+            gsi1sk=keys.name_sk(tier, order),
+            gsi2pk=keys.ranked_pk(tenant_id, kind, BY_CHURN),
+            gsi2sk=by_risk,
+            gsi3pk=keys.ranked_pk(tenant_id, kind, BY_CHURN, tier),
+            gsi3sk=by_risk,
+            gsi4pk=keys.ranked_pk(tenant_id, kind, WALK),
+            gsi4sk=keys.name_sk(customer_id, STANDING_KIND),
+        )
+    )
+    work.put_item(
+        SummaryItem(
+            partition,
+            GAP_SK,
+            tenant_id=tenant_id,
+            kind=GAP_KIND,
+            ref_id=customer_id,
+            data=stored,
+            gsi1pk=keys.ranked_pk(tenant_id, kind, BY_GAP),
+            gsi1sk=by_gap,
+            gsi2pk=keys.ranked_pk(tenant_id, kind, BY_GAP, tier),
+            gsi2sk=by_gap,
+        )
+    )
+    work.commit()
 
 
-def by_value(tenant_id: str, kind: Kind, tier: str | None) -> IndexQuery:
-    """The customers of `kind` by rank (of a tier)."""
-    return IndexQuery("gsi1", keys.ranked_pk(tenant_id, kind, BY_RANK), prefix=keys.key_prefix(tier) if tier else None)
+def _of_segment(pattern: IndexQuery, segment: str | None) -> IndexQuery:
+    return replace(pattern, data_equals={"rfm.segment": str(segment)}) if segment else pattern
 
 
-def by_churn_risk(tenant_id: str, kind: Kind, tier: str | None) -> IndexQuery:
-    """The customers of `kind` (of a tier) by churn risk, then rank."""
+def by_value(tenant_id: str, kind: Kind, tier: str | None, segment: str | None) -> IndexQuery:
+    """The customers of `kind` by rank (of a tier, of an RFM segment)."""
+    prefix = keys.key_prefix(tier) if tier else None
+    return _of_segment(IndexQuery("gsi1", keys.ranked_pk(tenant_id, kind, BY_RANK), prefix=prefix), segment)
+
+
+def by_churn_risk(tenant_id: str, kind: Kind, tier: str | None, segment: str | None) -> IndexQuery:
+    """The customers of `kind` (of a tier, of an RFM segment) by churn risk, then rank."""
     if tier:
-        return IndexQuery("gsi3", keys.ranked_pk(tenant_id, kind, BY_CHURN, tier))
-    return IndexQuery("gsi2", keys.ranked_pk(tenant_id, kind, BY_CHURN))
+        return _of_segment(IndexQuery("gsi3", keys.ranked_pk(tenant_id, kind, BY_CHURN, tier)), segment)
+    return _of_segment(IndexQuery("gsi2", keys.ranked_pk(tenant_id, kind, BY_CHURN)), segment)
+
+
+def by_potential_gap(tenant_id: str, kind: Kind, tier: str | None, segment: str | None) -> IndexQuery:
+    """The customers of `kind` (of a tier, of an RFM segment) by potential gap, largest first, then rank; those
+    without a potential last."""
+    if tier:
+        return _of_segment(IndexQuery("gsi2", keys.ranked_pk(tenant_id, kind, BY_GAP, tier)), segment)
+    return _of_segment(IndexQuery("gsi1", keys.ranked_pk(tenant_id, kind, BY_GAP)), segment)
 
 
 def standings(pattern: IndexQuery, *, limit: int, position: Position | None) -> SummaryPage:

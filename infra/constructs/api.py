@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from typing import NamedTuple
 
 from aws_cdk import NestedStack
 from aws_cdk import aws_apigateway as apigw
@@ -231,8 +232,7 @@ class Api(Construct):
             )
 
 
-@dataclasses.dataclass(frozen=True)
-class Authorizers:
+class Authorizers(NamedTuple):
     """What the routes' methods are checked by, made beside the RestApi."""
 
     staff: apigw.IAuthorizer

@@ -98,24 +98,20 @@ class Api(Construct):
         )
         integrations = {name: self._invoking(function) for name, function in functions.items()}
         mocks = path_mocks(routes, stage.allowed_origin)
-        self.route_stacks = []
         for group in route_stacks(routes):
             if group.resources > ROUTE_STACK_BUDGET:
                 raise ValueError(
                     f"the route stack {group.name} ({', '.join(group.segments)}) would hold {group.resources} "
                     f"resources, over its budget of {ROUTE_STACK_BUDGET}: raise infra.route_stacks.ROUTE_STACKS"
                 )
-            held = [route for route in routes if segment(route.path) in group.segments]
-            self.route_stacks.append(
-                Routes(
-                    self,
-                    group.name,
-                    rest_api=self.rest_api,
-                    routes=held,
-                    mocks={path: mock for path, mock in mocks.items() if segment(path) in group.segments},
-                    integrations=integrations,
-                    authorizers=authorizers,
-                )
+            Routes(
+                self,
+                group.name,
+                rest_api=self.rest_api,
+                routes=[route for route in routes if segment(route.path) in group.segments],
+                mocks={path: mock for path, mock in mocks.items() if segment(path) in group.segments},
+                integrations=integrations,
+                authorizers=authorizers,
             )
         self._add_gateway_errors(stage.allowed_origin)
         self.deployment = self._deployment(routes, mocks, stage.allowed_origin, user_pool, customer_pool)

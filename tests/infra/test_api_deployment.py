@@ -4,6 +4,7 @@ would not see them change, so what they are made from is in the deployment's log
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 
 import pytest
@@ -15,7 +16,7 @@ from aws_cdk.assertions import Template
 from infra.config import project_context, stage_config
 from infra.constructs.api import Api
 from infra.openapi import Route, functions_of, load_routes
-from infra.route_stacks import route_stacks, segment
+from infra.route_stacks import ROUTE_STACK_BUDGET, route_stacks, segment
 
 pytestmark = pytest.mark.slow
 
@@ -31,7 +32,8 @@ def _routes() -> list[Route]:
     return [route for route in routes if segment(route.path) in {PORTAL, other}]
 
 
-def _deployment_id(routes: list[Route], allowed_origin: str = ORIGIN) -> str:
+def _api(routes: list[Route], allowed_origin: str = ORIGIN) -> Stack:
+    """A stack with only the API (and what it is given) in it."""
     app = App(context={**project_context(), "stage": "dev"})
     stack = Stack(app, "Test")
     functions = {
@@ -55,7 +57,11 @@ def _deployment_id(routes: list[Route], allowed_origin: str = ORIGIN) -> str:
         stage=stage,
         name="Test",
     )
-    [logical_id] = Template.from_stack(stack).find_resources("AWS::ApiGateway::Deployment")
+    return stack
+
+
+def _deployment_id(routes: list[Route], allowed_origin: str = ORIGIN) -> str:
+    [logical_id] = Template.from_stack(_api(routes, allowed_origin)).find_resources("AWS::ApiGateway::Deployment")
     return logical_id
 
 
@@ -104,3 +110,13 @@ def test_a_changed_route_makes_a_new_deployment(change: Callable[[list[Route]], 
 
 def test_another_origin_makes_a_new_deployment_its_mocks_and_gateway_responses_answer_it(unchanged: str) -> None:
     assert _deployment_id(_routes(), allowed_origin="https://crm.example.org") != unchanged
+
+
+def test_a_route_stack_over_its_budget_is_refused_before_cloudformation_would() -> None:
+    """Three resources a path (its part, its method, its mock): one segment of enough paths fills its stack alone."""
+    [portal, *_] = [route for route in _routes() if route.customer]
+    paths = ROUTE_STACK_BUDGET // 3 + 1
+    crowded = [dataclasses.replace(portal, path=f"/crowded/path{index}") for index in range(paths)]
+    refusal = f"over its budget of {ROUTE_STACK_BUDGET}: raise infra.route_stacks.ROUTE_STACKS"
+    with pytest.raises(ValueError, match=re.escape(refusal)):
+        _api([*_routes(), *crowded])

@@ -80,7 +80,7 @@ PUBLIC_GATEWAY_ERRORS = frozenset({"INVALID_API_KEY", "QUOTA_EXCEEDED"})
 METHOD_NOT_ALLOWED = GatewayProblem(405, "method-not-allowed", "Method not allowed")
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 # The same mock answers a CORS preflight (OPTIONS) with 204 and the path's CORS headers: one method a path instead of
-# two, as the API's stack may hold only 500 resources. A mock's status is what its request template renders; its
+# two, as a route stack may hold only 500 resources. A mock's status is what its request template renders; its
 # integration response is the one whose selection pattern matches that status (the 405 is the default one).
 PREFLIGHT_STATUS = 204
 MOCK_REQUEST_TEMPLATE = (

@@ -12,9 +12,10 @@ and what that guarantees), as CDK's "Breaking up Methods and Resources across St
 RestApi itself as their API (not an import of it), so within a route stack a method takes the API's two authorizers
 and its validator as it would beside them: CDK passes their ids in as the nested stack's parameters, and the API
 keeps one authorizer per user pool (API Gateway allows 10 an API). The RestApi knows every method, so the deployment
-(`deploy=False`: made here, with its stage) depends on each, in whichever stack. CDK would re-make the deployment when
-a method beside it changes, through its logical id; it does not for methods in other stacks, so the deployment's
-logical id is fed what the methods, resources and gateway responses are made from (`_deployment`).
+(`deploy=False`, as CDK's pattern has it: made here, with its stage) depends on each, in whichever stack. A RestApi
+that deploys itself re-makes its deployment when a method, resource, authorizer or gateway response changes, by adding
+each to the deployment's logical id; to a deployment made apart CDK adds only the RestApi's own properties, so this
+one's logical id is fed what the methods, resources, gateway responses and authorizers are made from (`_deployment`).
 """
 
 from __future__ import annotations

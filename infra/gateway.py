@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
-from infra.openapi import Route
+from infra.openapi import Route, allowed_methods
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -80,7 +80,7 @@ PUBLIC_GATEWAY_ERRORS = frozenset({"INVALID_API_KEY", "QUOTA_EXCEEDED"})
 METHOD_NOT_ALLOWED = GatewayProblem(405, "method-not-allowed", "Method not allowed")
 JSON_MEDIA_TYPES = ("application/json", "application/merge-patch+json")
 # The same mock answers a CORS preflight (OPTIONS) with 204 and the path's CORS headers: one method a path instead of
-# two, as the API's stack may hold only 500 resources. A mock's status is what its request template renders; its
+# two, as a route stack may hold only 500 resources. A mock's status is what its request template renders; its
 # integration response is the one whose selection pattern matches that status (the 405 is the default one).
 PREFLIGHT_STATUS = 204
 MOCK_REQUEST_TEMPLATE = (
@@ -136,6 +136,30 @@ def path_preflights(routes: list[Route], allowed_origin: str) -> dict[str, Prefl
         kinds.setdefault(route.path, set()).add(kind)
     precedence = (staff, WEB_TO_LEAD_PREFLIGHT, OPEN_PREFLIGHT)
     return {path: next(p for p in precedence if p in found) for path, found in sorted(kinds.items())}
+
+
+class PathMock(NamedTuple):
+    """A path's ANY method, a mock: a preflight's answer (204 and `preflight`'s headers), and a refusal of any method
+    the path does not serve (405, `refusal`'s headers and `refusal_body`), selected by MOCK_REQUEST_TEMPLATE."""
+
+    preflight: dict[str, str]
+    refusal: dict[str, str]
+    refusal_body: str
+
+
+def path_mocks(routes: list[Route], allowed_origin: str) -> dict[str, PathMock]:
+    """Each path's mock: its preflight's headers; for a refusal, `Allow` (the path's methods, and OPTIONS)."""
+    preflights = path_preflights(routes, allowed_origin)
+    mocks = {}
+    for path, allowed in allowed_methods(routes).items():
+        preflight = preflights[path].response_headers()
+        refusal = {
+            "Allow": ", ".join(allowed),
+            "Content-Type": PROBLEM_JSON,
+            "Access-Control-Allow-Origin": preflight["Access-Control-Allow-Origin"],
+        }
+        mocks[path] = PathMock(preflight, refusal, method_not_allowed(path, allowed).template())
+    return mocks
 
 
 def gateway_responses(allowed_origin: str) -> dict[str, tuple[int, dict[str, str], str]]:

@@ -74,8 +74,9 @@ class RapportStack(Stack):
             data.use_tenant_slugs(functions["tenants"], write=True)
         if "public_kb" in functions:  # finds the tenant a public address names
             data.use_tenant_slugs(functions["public_kb"], write=False)
-        # The API's resources and methods grow with every route: in a stack of their own, so that neither stack
-        # reaches CloudFormation's 500 resources (tests/infra/test_api.py counts both).
+        # The API in a stack of its own, its routes' resources and methods (which grow with every route) in route
+        # stacks nested in it (infra.route_stacks), so that no stack reaches CloudFormation's 500 resources
+        # (tests/infra/test_api.py counts them).
         api_stack = NestedStack(self, "ApiStack")
         api = Api(
             api_stack,

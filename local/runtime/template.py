@@ -2,9 +2,9 @@
 
 Everything that runs locally comes from the template in `cdk.out`, so what runs is what deploys. Intrinsic
 functions (`Ref`, `Fn::GetAtt`, `Fn::Join`, `Fn::Sub`, `Fn::Select`) resolve to the local physical resources.
-A nested stack (the API's: infra/stacks) is read into its parent's resources, as one stack: its parameters
-become the parent's values they are given, and the parent's `Fn::GetAtt <nested>.Outputs.<name>` the output's
-value (`flatten`).
+A nested stack (the API's: infra/stacks, and its route stacks nested in it: infra.constructs.api) is read into its
+parent's resources, as one stack, its own nested stacks first: its parameters become the parent's values they are
+given, and the parent's `Fn::GetAtt <nested>.Outputs.<name>` the output's value (`flatten`).
 """
 
 from __future__ import annotations

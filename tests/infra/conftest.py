@@ -19,7 +19,8 @@ CLI_CONTEXT = {"aws:cdk:enable-path-metadata": True, "aws:cdk:enable-asset-metad
 @dataclass(frozen=True)
 class Synthesis:
     """`template`: the stack with its nested stacks' resources in place (as the local runtime reads it);
-    `templates`: each stack's own template, as CloudFormation deploys it (the application stack's first)."""
+    `templates`: each stack's own template, as CloudFormation deploys it (the application stack's first, then the
+    nested stacks, and theirs, by their logical ids)."""
 
     template: dict[str, Any]
     templates: dict[str, dict[str, Any]]
@@ -94,11 +95,20 @@ def synthesize(stage: str, outdir: Path) -> Synthesis:
     except Exception as failure:  # a failing validation still writes the template and the report
         error = str(failure)
     template = json.loads((outdir / f"Rapport-{stage}.template.json").read_text())
-    templates = {f"Rapport-{stage}": template, **nested_templates(outdir, template)}
+    templates = {f"Rapport-{stage}": template, **_nested(outdir, template)}
     report = json.loads((outdir / "validation-report.json").read_text())
     return Synthesis(
         template=flatten(outdir, template), templates=templates, report=report, error=error, outdir=outdir, app=app
     )
+
+
+def _nested(outdir: Path, template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The templates of `template`'s nested stacks and of theirs, by their logical ids."""
+    found = {}
+    for logical_id, child in nested_templates(outdir, template).items():
+        found[logical_id] = child
+        found.update(_nested(outdir, child))
+    return found
 
 
 @pytest.fixture(scope="session")

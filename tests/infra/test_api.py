@@ -5,6 +5,7 @@ their own throttle."""
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from infra.gateway import (
     staff_preflight,
 )
 from infra.openapi import CUSTOMER_AUTHORIZER, allowed_methods, load_routes
+from infra.route_stacks import CLOUDFORMATION_RESOURCE_LIMIT, ROUTE_STACK_BUDGET, STACK_OVERHEAD, route_stacks
 from rapport import errors
 from tests.infra.conftest import Synthesis
 
@@ -182,7 +184,7 @@ def test_path_parameters_are_required(operations: Methods) -> None:
 
 
 def test_no_path_has_an_options_method_its_mock_answers_preflights(methods: Methods) -> None:
-    """Every OPTIONS method would take a resource of the API's stack, which may hold only 500."""
+    """Every OPTIONS method would take a resource of a route stack, which may hold only 500."""
     assert [path for verb, path in methods if verb == "OPTIONS"] == []
     paths = allowed_methods(load_routes())
     assert len(methods) == len(load_routes()) + len(paths), "one method per operation, and each path's ANY"
@@ -381,11 +383,8 @@ def test_prod_puts_the_api_stage_behind_the_web_acl_and_dev_has_none(dev: Synthe
     assert {"Ref": stage_id} in association["Properties"]["ResourceArn"]["Fn::Join"][1]
 
 
-CLOUDFORMATION_RESOURCE_LIMIT = 500
 API_RESOURCE_TYPES = {
     "AWS::ApiGateway::RestApi",
-    "AWS::ApiGateway::Resource",
-    "AWS::ApiGateway::Method",
     "AWS::ApiGateway::Deployment",
     "AWS::ApiGateway::Stage",
     "AWS::ApiGateway::Account",
@@ -393,13 +392,14 @@ API_RESOURCE_TYPES = {
     "AWS::ApiGateway::RequestValidator",
     "AWS::ApiGateway::GatewayResponse",
     "AWS::ApiGateway::UsagePlan",
+    "AWS::CloudFormation::Stack",  # its route stacks
     "AWS::IAM::Role",
-    "AWS::Lambda::Permission",
     "AWS::Logs::LogGroup",
     "AWS::WAFv2::WebACL",
     "AWS::WAFv2::WebACLAssociation",
     "AWS::CDK::Metadata",
 }
+ROUTE_RESOURCE_TYPES = {"AWS::ApiGateway::Resource", "AWS::ApiGateway::Method", "AWS::CDK::Metadata"}
 
 
 def test_api_gateway_may_invoke_each_function_through_one_permission(
@@ -423,19 +423,89 @@ def test_api_gateway_may_invoke_each_function_through_one_permission(
     )
 
 
+def _api_stack(synthesis: Synthesis) -> dict[str, Any]:
+    [api_stack] = [t for t in synthesis.templates.values() if "AWS::ApiGateway::RestApi" in _types(t)]
+    return api_stack
+
+
+def _route_templates(synthesis: Synthesis) -> dict[str, dict[str, Any]]:
+    """The API stack's nested stacks' templates, by their construct ids (`Routes<n>`)."""
+    api_stack = _api_stack(synthesis)["Resources"]
+    return {
+        api_stack[logical_id]["Metadata"]["aws:cdk:path"].split("/")[-2].removesuffix(".NestedStack"): template
+        for logical_id, template in synthesis.templates.items()
+        if logical_id in api_stack
+    }
+
+
+def _top_segments(template: dict[str, Any]) -> set[str]:
+    """The path parts of a route stack's resources whose parent is not one of its own: the API's root's children."""
+    resources = template["Resources"]
+    return {
+        resource["Properties"]["PathPart"]
+        for resource in resources.values()
+        if resource["Type"] == "AWS::ApiGateway::Resource"
+        and resource["Properties"]["ParentId"].get("Ref") not in resources
+    }
+
+
 @pytest.mark.parametrize("stage", ["dev", "prod"])
-def test_every_stack_stays_deployable_and_the_api_has_a_stack_of_its_own(
+def test_every_stack_stays_deployable_and_the_routes_are_spread_over_stacks_with_room_to_grow(
     stage: str, request: pytest.FixtureRequest
 ) -> None:
-    """CloudFormation refuses a stack of more than 500 resources; the API's grow with every route."""
+    """CloudFormation refuses a stack of more than 500 resources; the API's grow with every route: its stack holds the
+    RestApi and what it has once, its route stacks whole top-level segments each, within their budget."""
     synthesis: Synthesis = request.getfixturevalue(stage)
     sizes = {name: len(template["Resources"]) for name, template in synthesis.templates.items()}
-    assert len(sizes) == 2, sizes
     assert all(size <= CLOUDFORMATION_RESOURCE_LIMIT for size in sizes.values()), sizes
-    [api_stack] = [
-        template for template in synthesis.templates.values() if "AWS::ApiGateway::RestApi" in _types(template)
-    ]
+    api_stack = _api_stack(synthesis)
     assert _types(api_stack) <= API_RESOURCE_TYPES, _types(api_stack) - API_RESOURCE_TYPES
+    assert len(api_stack["Resources"]) < 100, "the API's stack does not grow with the routes"
+    expected = {stack.name: stack for stack in route_stacks(load_routes())}
+    templates = _route_templates(synthesis)
+    assert set(templates) == set(expected)
+    assert len(synthesis.templates) == 2 + len(expected), "the application's stack, the API's, its route stacks"
+    for name, template in templates.items():
+        assert _types(template) <= ROUTE_RESOURCE_TYPES, name
+        assert _top_segments(template) == set(expected[name].segments), name
+        own = sum(1 for resource in template["Resources"].values() if resource["Type"] != "AWS::CDK::Metadata")
+        assert own + STACK_OVERHEAD == expected[name].resources <= ROUTE_STACK_BUDGET, name
+
+
+def test_every_operation_and_each_paths_mock_is_one_method_in_one_stack(dev: Synthesis) -> None:
+    """`methods` (by verb and path) would hide a method made twice: count them."""
+    made = Counter(
+        (method["Properties"]["HttpMethod"], _path(dev, method["Properties"]["ResourceId"]))
+        for method in dev.of_type("AWS::ApiGateway::Method").values()
+    )
+    routes = load_routes()
+    assert made == Counter([route.key for route in routes] + [("ANY", path) for path in allowed_methods(routes)])
+    paths = Counter(_path(dev, {"Ref": logical_id}) for logical_id in dev.of_type("AWS::ApiGateway::Resource"))
+    assert max(paths.values()) == 1, [path for path, count in paths.items() if count > 1]
+    assert not _api_stack(dev)["Resources"].keys() & dev.of_type("AWS::ApiGateway::Method").keys()
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod"])
+def test_the_stage_deploys_every_method_of_every_route_stack(stage: str, request: pytest.FixtureRequest) -> None:
+    """The deployment is made once every method is (a method made after it is not deployed): it depends on each route
+    stack, and every method is in one of them."""
+    synthesis: Synthesis = request.getfixturevalue(stage)
+    api_stack = _api_stack(synthesis)["Resources"]
+    [(deployment_id, deployment)] = [(k, r) for k, r in api_stack.items() if r["Type"] == "AWS::ApiGateway::Deployment"]
+    route_stacks_ = {logical_id for logical_id in synthesis.templates if logical_id in api_stack}
+    assert set(deployment["DependsOn"]) == route_stacks_
+    in_route_stacks = {
+        logical_id
+        for stack_id in route_stacks_
+        for logical_id, resource in synthesis.templates[stack_id]["Resources"].items()
+        if resource["Type"] == "AWS::ApiGateway::Method"
+    }
+    assert in_route_stacks == set(synthesis.of_type("AWS::ApiGateway::Method"))
+    [stage_resource] = synthesis.of_type("AWS::ApiGateway::Stage").values()
+    assert stage_resource["Properties"]["DeploymentId"] == {"Ref": deployment_id}
+    assert stage_resource["Metadata"]["aws:cdk:path"].endswith(f"/Api/RestApi/DeploymentStage.{stage}/Resource"), (
+        "the stage's logical id is the one the RestApi gave it when it deployed itself: it is updated, not replaced"
+    )
 
 
 def _types(template: dict[str, Any]) -> set[str]:

@@ -22,11 +22,13 @@ def test_the_rule_sends_the_worker_exactly_the_events_it_handles() -> None:
 def test_the_links_of_messages_go_under_the_api_s_url(dev: Synthesis, area: str) -> None:
     """The confirmation link (the worker) and a marketing email's unsubscribe link (the notifier): the URL of the
     API's stage, from the API's stack."""
-    [api_stack] = [name for name in dev.templates if name != "Rapport-dev"]
-    [rest_api] = [
-        name for name, r in dev.templates[api_stack]["Resources"].items() if r["Type"] == "AWS::ApiGateway::RestApi"
+    [(api_stack, rest_api)] = [
+        (template, name)
+        for template in dev.templates.values()
+        for name, r in template["Resources"].items()
+        if r["Type"] == "AWS::ApiGateway::RestApi"
     ]
-    [stage] = [r for r in dev.templates[api_stack]["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
+    [stage] = [r for r in api_stack["Resources"].values() if r["Type"] == "AWS::ApiGateway::Stage"]
     url = dev.functions()[area]["Environment"]["Variables"][construct.PUBLIC_URL]
     parts = json.dumps(url)
     assert url["Fn::Join"][1][0] == "https://" and rest_api in parts and stage["Properties"]["StageName"] in parts

@@ -130,3 +130,41 @@ def test_a_nested_stack_that_reuses_a_logical_id_of_its_parent_is_refused(tmp_pa
     (tmp_path / "ApiStack.nested.template.json").write_text(json.dumps(clashing))
     with pytest.raises(TemplateError, match="Function"):
         flatten(tmp_path, PARENT)
+
+
+def test_a_nested_stacks_own_nested_stacks_are_read_in_too_through_both_stacks_parameters(tmp_path) -> None:
+    """The API's route stacks are nested in the API's stack: a method there names the parent's function through the
+    API stack's parameter, and the API through the API stack's resource."""
+    routes = {
+        "Parameters": {"referencetoApiStackFunctionArn": {"Type": "String"}, "referencetoRestApi": {"Type": "String"}},
+        "Resources": {
+            "RouteMethod": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {"Uri": {"Ref": "referencetoApiStackFunctionArn"}, "Api": {"Ref": "referencetoRestApi"}},
+            }
+        },
+    }
+    api_stack = {
+        **NESTED,
+        "Resources": {
+            **NESTED["Resources"],
+            "Routes": {
+                "Type": "AWS::CloudFormation::Stack",
+                "Metadata": {"aws:asset:path": "Routes.nested.template.json"},
+                "Properties": {
+                    "Parameters": {
+                        "referencetoApiStackFunctionArn": {"Ref": "referencetoFunctionArn"},
+                        "referencetoRestApi": {"Ref": "RestApi"},
+                    }
+                },
+            },
+        },
+    }
+    (tmp_path / "ApiStack.nested.template.json").write_text(json.dumps(api_stack))
+    (tmp_path / "Routes.nested.template.json").write_text(json.dumps(routes))
+    flat = flatten(tmp_path, PARENT)
+    assert set(flat["Resources"]) == {"CDKMetadata", "Function", "Method", "RestApi", "RouteMethod"}
+    assert flat["Resources"]["RouteMethod"]["Properties"] == {
+        "Uri": {"Fn::GetAtt": ["Function", "Arn"]},
+        "Api": {"Ref": "RestApi"},
+    }

@@ -15,10 +15,10 @@ RETENTION_OFFER = template_spec(
     {"coupon": {"code": "BACK-7KQ2M9XW4T"}, "customer": {"name": "Ada Lovelace"}},
     Content(
         subject="We miss you: an offer for your next order",
-        text="Hello {{ recipient.first_name }},\n\nThank you for buying from us. As a thank-you, here is a code for "
-        "your next order: {{ coupon.code }}\n",
-        html="<p>Hello {{ recipient.first_name }},</p>\n<p>Thank you for buying from us. As a thank-you, here is a "
-        "code for your next order: <strong>{{ coupon.code }}</strong></p>",
+        text="Hello {{ recipient.first_name }},\n\nThank you for buying from us. As a thank-you, your code for your "
+        "next order is {{ coupon.code }}\n",
+        html="<p>Hello {{ recipient.first_name }},</p>\n<p>Thank you for buying from us. As a thank-you, your code "
+        "for your next order is <strong>{{ coupon.code }}</strong></p>",
     ),
     Content(text="Thank you for buying from us: your code for your next order is {{ coupon.code }}"),
 )
@@ -40,12 +40,13 @@ RETENTION_ESCALATED = template_spec(
     },
     Content(
         subject="Deserting customer not won back: {{ customer.name }}",
-        text="Hello {{ recipient.first_name }},\n\n{{ customer.name }} has been deserting since "
-        "{{ retention.since }} and did not buy again after the retention offer.\n{{ retention.reasons }}\n"
-        "Owner: {{ owner.id }}. The retention task {{ task.id }} is now yours.\n",
-        html="<p>Hello {{ recipient.first_name }},</p>\n<p><strong>{{ customer.name }}</strong> has been deserting "
-        "since {{ retention.since }} and did not buy again after the retention offer.</p>\n"
-        "<p>{{ retention.reasons }}</p>\n<p>Owner: {{ owner.id }}. The retention task {{ task.id }} is now yours.</p>",
+        text="Hello {{ recipient.first_name }},\n\n{{ customer.name }} did not buy again after the retention offer, "
+        "and the retention task is now yours.\n{{ retention.reasons }}\nDeserting since: {{ retention.since }}\n"
+        "Owner: {{ owner.id }}\nTask: {{ task.id }}\nCustomer: {{ customer.id }}\n",
+        html="<p>Hello {{ recipient.first_name }},</p>\n<p><strong>{{ customer.name }}</strong> did not buy again "
+        "after the retention offer, and the retention task is now yours.</p>\n<p>{{ retention.reasons }}</p>\n"
+        "<div>Deserting since: {{ retention.since }}</div>\n<div>Owner: {{ owner.id }}</div>\n"
+        "<div>Task: {{ task.id }}</div>\n<div>Customer: {{ customer.id }}</div>",
     ),
-    Content(text="Rapport: {{ customer.name }} was not won back (deserting since {{ retention.since }})."),
+    Content(text="Rapport: {{ customer.name }} was not won back; its retention task is now yours."),
 )

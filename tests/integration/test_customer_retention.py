@@ -21,6 +21,7 @@ from rapport.tasks.manifest import TASK
 from tests.integration.followups import CONTEXT, Bus
 from tests.integration.sales import set_rates
 from tools.lambda_api import Staff, call, create
+from tools.metering import dynamodb_requests
 
 ADMIN = Staff(user="boss", groups=("admin",))
 MANAGER = Staff().as_("manager")
@@ -278,3 +279,20 @@ def test_the_worker_runs_each_step_and_a_gone_customer_is_not_found() -> None:
     assert retention_step({**step, "action": "conclude"}, CONTEXT) == {"status": "escalated", "escalated_to": None}
     with pytest.raises(NotFound):
         retention_step({**step, "customer_id": "01JNOSUCHCUSTOMER000000000", "action": "conclude"}, CONTEXT)
+
+
+def test_each_step_s_requests() -> None:
+    """Start: the customer with its standing and episode (one BatchGetItem), the marketing settings (the offer's
+    postal address), the tasks' custom fields, one transaction. Offer: the customer, the analytics settings. Conclude:
+    the customer, its orders since the episode began (one Query), the task, the owner's profile, one transaction."""
+    customer = deserting("contact")
+    since = normalize.instant(SINCE)
+    with dynamodb_requests() as started:
+        start(customer)
+    with dynamodb_requests() as offered:
+        retention.offer(TENANT, customer, since, Requests())
+    with dynamodb_requests() as concluded:
+        retention.conclude(TENANT, customer, since, STARTED + timedelta(days=30), Requests())
+    assert started == ["BatchGetItem", "GetItem", "GetItem", "TransactWriteItems"]
+    assert offered == ["BatchGetItem", "GetItem"]
+    assert concluded == ["BatchGetItem", "Query", "GetItem", "GetItem", "TransactWriteItems"]

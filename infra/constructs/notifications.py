@@ -111,9 +111,12 @@ class Notifications(Construct):
                     "SES_CONFIGURATION_SET": self.configuration_set_name,
                     "APP_URL": self.app_url,
                     "PUBLIC_URL": self.public_url,
+                    # A marketing email's unsubscribe link is signed with the stack's secret (rapport.consent.links).
+                    "CURSOR_SECRET_ARN": data.cursor_secret.secret_arn,
                 },
             ),
         )
+        data.cursor_secret.grant_read(function)
         statements = [
             iam.PolicyStatement(
                 # Raw: a marketing email's List-Unsubscribe headers, which SendEmail cannot carry.

@@ -15,7 +15,8 @@ A construct declares a worker (`EventWorker`: area, description, trigger, tenanc
   triggers, which give it the right to invoke the worker.
 
 `route` builds every rule the same way, a worker's or another target's; `start_on_events` routes events to a state
-machine, each execution started with the event's tenant and entity (the lead assignment, the case escalation).
+machine, each execution started with the event's tenant and entity (the lead assignment, the case escalation, the
+customer retention).
 Rules, schedules and topics invoke asynchronously: they are done once Lambda accepts the event, so a failing
 invocation is retried by Lambda (its event invoke config) and then sent, event and error, to the same queue.
 Each dead-letter queue is one worker's, so whoever redrives it knows whose events they are.
@@ -229,16 +230,16 @@ def start_on_events(
     dead_letters: sqs.IQueue,
     role_id: str,
     entity_field: str,
+    more_fields: Mapping[str, str] | None = None,
 ) -> events.Rule:
     """The rule `trigger` declares, starting `machine` with `{"tenant_id": …, <entity_field>: …}` from each event's
-    tenant and entity, as a role of its own (`role_id`) that may start that machine only."""
+    tenant and entity (and each of `more_fields`, an input field → the event's JSON path), as a role of its own
+    (`role_id`) that may start that machine only."""
     role = iam.Role(scope, role_id, assumed_by=iam.ServicePrincipal("events.amazonaws.com"))
     machine.grant_start_execution(role)
+    paths = {"tenant_id": "$.detail.tenant_id", entity_field: "$.detail.entity_id", **(more_fields or {})}
     start = events.RuleTargetInput.from_object(
-        {
-            "tenant_id": events.EventField.from_path("$.detail.tenant_id"),
-            entity_field: events.EventField.from_path("$.detail.entity_id"),
-        }
+        {field: events.EventField.from_path(path) for field, path in paths.items()}
     )
     return route(scope, trigger, dead_letters, partial(targets.SfnStateMachine, machine, input=start, role=role))
 

@@ -49,7 +49,13 @@ class RapportStack(Stack):
             removal_policy=stage.removal_policy,
         )
         CustomerValue(
-            self, "CustomerValue", data=data, factory=factory, bus=domain_events.bus, tenants=followups.tenants
+            self,
+            "CustomerValue",
+            data=data,
+            factory=factory,
+            bus=domain_events.bus,
+            tenants=followups.tenants,
+            stage=stage,
         )
         analytics = Analytics(self, "Analytics", data=data, factory=factory, tenants=followups.tenants, stage=stage)
         service = Service(self, "Service", data=data, factory=factory, bus=domain_events.bus, stage=stage)

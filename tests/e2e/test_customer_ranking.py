@@ -34,12 +34,13 @@ def _orders(account_id: str, prefix: str, kits: dict[int, int]) -> dict[str, Any
     }
 
 
-def _lifetime(client: Client, account_id: str, expected: str) -> None:
+def _lifetime_of(client: Client, path: str, expected: str) -> None:
+    """Waits for the value worker: the lifetime revenue `path` (a customer's value) answers reaches `expected`."""
     for _ in range(60):
-        if client.get(f"/accounts/{account_id}/value").json()["value"]["revenue_lifetime"] == expected:
+        if client.get(path).json()["value"]["revenue_lifetime"] == expected:
             return
         time.sleep(0.5)
-    raise AssertionError(f"the value of {account_id} never reached {expected}")
+    raise AssertionError(f"{path} never reached {expected}")
 
 
 def _rank_now(runtime: LocalRuntime) -> None:
@@ -68,8 +69,8 @@ def test_the_seeds_deserting_customer_is_caught_and_reported(staff: Staff, local
     assert manager.post("/orders/batch", json=_orders(deserting["id"], "D", seeds)).status_code == 200
     every_month = {back: 40 for back in range(15, -1, -1)}
     assert manager.post("/orders/batch", json=_orders(steady["id"], "S", every_month)).status_code == 200
-    _lifetime(manager, deserting["id"], "14000.00")
-    _lifetime(manager, steady["id"], "64000.00")
+    _lifetime_of(manager, f"/accounts/{deserting['id']}/value", "14000.00")
+    _lifetime_of(manager, f"/accounts/{steady['id']}/value", "64000.00")
     assert sales.get("/reports/customers").json()["items"] == []  # not ranked yet
 
     for _ in range(20):  # the follow-ups worker registers the tenant from its first order's event, a moment later

@@ -104,6 +104,14 @@ def test_the_notifier_may_send_and_reach_the_tables_only_as_the_requests_tenant(
     assert wildcard == ["sns:Publish", "xray:PutTelemetryRecords", "xray:PutTraceSegments"]
 
 
+def test_the_notifier_may_sign_a_marketing_email_s_unsubscribe_link_with_the_stack_s_secret(dev: Synthesis):
+    variables = dev.functions()["notifier"]["Environment"]["Variables"]
+    [secret] = dev.of_type("AWS::SecretsManager::Secret")
+    assert variables["CURSOR_SECRET_ARN"] == {"Ref": secret}
+    [read] = [s for s in _statements(dev, "notifier") if "secretsmanager:GetSecretValue" in _actions(s)]
+    assert read["Resource"] == {"Ref": secret}
+
+
 def test_ses_feedback_sends_nothing_and_reaches_contacts_only_as_the_tagged_tenant(dev: Synthesis):
     statements = _statements(dev, "ses_feedback")
     actions = {action for statement in statements for action in _actions(statement)}

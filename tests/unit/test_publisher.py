@@ -10,7 +10,7 @@ from rapport.accounts.manifest import ACCOUNT
 from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.publisher import detail_types, events_of
-from rapport.orders.manifest import CUSTOMER_STANDING
+from rapport.orders.manifest import CUSTOMER_STANDING, RETENTION
 from rapport.web_forms.manifest import WEB_FORM
 from tools import event_schemas
 
@@ -227,7 +227,7 @@ def changed_summary(before: dict[str, Any] | None, after: dict[str, Any] | None)
 
 
 def test_a_summary_kind_publishes_only_what_its_derivation_finds_as_of_its_data():
-    assert [kind.entity for kind in contexts.kinds() if kind.summary] == ["customer"]
+    assert [kind.entity for kind in contexts.kinds() if kind.summary] == ["customer", "retention"]
     assert not [
         detail_type
         for detail_type in detail_types()
@@ -244,6 +244,32 @@ def test_a_summary_kind_publishes_only_what_its_derivation_finds_as_of_its_data(
     )
     assert events_of(changed_summary(standing("deserting"), standing("deserting")), no_erasures) == []
     assert events_of(changed_summary(standing("deserting"), None), no_erasures) == []
+
+
+def episode(status: str, since: str = "2026-11-22T03:00:00Z") -> dict[str, Any]:
+    """A customer's retention episode as the stream shows it (rapport.orders.store, `B#RETENTION`)."""
+    plain = {
+        "pk": "T#t1#ACC#01J",
+        "sk": "B#RETENTION",
+        "type": "summary",
+        "tenant_id": "t1",
+        "kind": RETENTION.code,
+        "ref_id": "01J",
+        "data": {"status": status, "since": since, "updated_at": "2026-12-22T03:00:00Z", "updated_by": "retention"},
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def test_a_retention_episode_publishes_its_start_and_its_end():
+    [started] = events_of(changed_summary(None, episode("open")), no_erasures)
+    assert (started.detail_type, started.entity_id, started.actor) == ("retention.started", "01J", "retention")
+    [escalated] = events_of(changed_summary(episode("open"), episode("escalated")), no_erasures)
+    assert escalated.detail_type == "retention.escalated" and escalated.record["status"] == "escalated"
+    [recovered] = events_of(changed_summary(episode("open"), episode("recovered")), no_erasures)
+    assert recovered.detail_type == "retention.recovered"
+    [again] = events_of(changed_summary(episode("recovered"), episode("open", "2027-04-01T03:00:00Z")), no_erasures)
+    assert again.detail_type == "retention.started"
+    assert events_of(changed_summary(episode("escalated"), episode("escalated")), no_erasures) == []
 
 
 def test_summaries_of_kinds_no_context_declares_a_summary_make_no_event():

@@ -153,6 +153,12 @@ def _channels(request: NotificationRequest, recipient: _Recipient) -> tuple[list
     return allowed, refused
 
 
+def contact_refusal(request: NotificationRequest, contact: Record, channel: Channel) -> str | None:
+    """Why the customer `contact` may not be sent `request` on `channel` as it stands now, or None: what `notify`
+    checks again when it sends (for a workflow that says in its own records whether it could reach the customer)."""
+    return _refusal(_Recipient(RecipientType.CONTACT, contact.id, contact), channel, request)
+
+
 def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None, confirms: bool) -> str | None:
     """Why a customer's consent (as read at send time) forbids the message, or None. A transactional message
     (no topic) needs the channel `opted_in`; a marketing message needs the topic `opted_in` on a channel not

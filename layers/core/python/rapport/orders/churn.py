@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from pydantic import Field, StrictInt
 
+from rapport.consent.models import TopicName
 from rapport.deals.money import Money, cents
 from rapport.orders.value import CustomerValue, month_of, months_back
 from rapport.types import Instant, LazyModel, StrictModel
@@ -48,6 +49,18 @@ class AnalyticsSettings(StrictModel):
     )
     lost_after_days: StrictInt = Field(
         default=180, ge=1, le=3660, description="Days without an order after which a customer is lost"
+    )
+    retention_wait_days: StrictInt = Field(
+        default=30,
+        ge=0,
+        le=365,
+        description="Days the retention workflow gives a deserting customer after its offer before it checks whether "
+        "the customer bought again (recovered) or escalates to the owner's manager; 0 checks at once",
+    )
+    retention_offer_topic: TopicName = Field(
+        default="offers",
+        description="The marketing topic (marketing settings) a contact must have opted in to by email to be sent "
+        "a retention offer",
     )
     personal_fields: PersonalFields = Field(
         default=PersonalFields.HASH,

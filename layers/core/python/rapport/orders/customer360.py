@@ -1,5 +1,6 @@
 """A contact's orders in its 360 view: its value figures and latest orders, the summary the customer value worker
-keeps in its partition, and its standing (rank, tier, churn), the one the daily ranking keeps (rapport.orders.store)."""
+keeps in its partition, its standing (rank, tier, churn), the one the daily ranking keeps, and its latest retention
+episode, the one the retention workflow keeps (rapport.orders.store)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pydantic import Field
 
 from rapport.contexts import Seen, SummaryPart
 from rapport.orders import store
+from rapport.orders.episode import RetentionEpisode
 from rapport.orders.standing import CustomerStanding
 from rapport.orders.value import CustomerOrders
 
@@ -36,4 +38,20 @@ STANDING = SummaryPart(
     prefix=store.STANDING_SK,
     kinds=(store.STANDING_KIND,),
     read=_standing,
+)
+
+
+def _retention(seen: Seen) -> RetentionEpisode | None:
+    return next((RetentionEpisode.model_validate(summary.data) for summary in seen.summaries), None)
+
+
+RETENTION = SummaryPart(
+    field="retention",
+    annotation=RetentionEpisode | None,
+    info=Field(
+        default=None, description="Its latest retention episode (deserting, then recovered or escalated); null if none"
+    ),
+    prefix=store.RETENTION_SK,
+    kinds=(store.RETENTION_KIND,),
+    read=_retention,
 )

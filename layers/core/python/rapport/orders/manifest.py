@@ -10,6 +10,8 @@ ORDER = Kind("ORD", "order")
 ANALYTICS_SETTINGS = Kind("ANALYTICS", "analytics settings", document=True)
 # A customer's standing (rank, tier, churn), kept in the contact's or account's partition by the daily ranking.
 CUSTOMER_STANDING = Kind("STANDING", "customer", summary=True)
+# A customer's latest retention episode (rapport.orders.retention), kept in its partition by the retention workflow.
+RETENTION = Kind("RETENTION", "retention", summary=True)
 
 
 def _status_changed(before: Image, after: Image) -> list[str]:
@@ -27,9 +29,17 @@ def _standing_changed(before: Image, after: Image) -> list[str]:
     return changed + (["tier_changed"] if before.get("tier") != after.get("tier") else [])
 
 
+def _retention_moved(before: Image, after: Image) -> list[str]:
+    """`started` for a new episode (another `since`), then `recovered` or `escalated` when it ends so."""
+    if before.get("since") != after.get("since"):
+        return ["started"]
+    status = after.get("status")
+    return [str(status)] if status != before.get("status") and status in ("recovered", "escalated") else []
+
+
 CONTEXT = Context(
     name="orders",
-    kinds=(ORDER, ANALYTICS_SETTINGS, CUSTOMER_STANDING),
+    kinds=(ORDER, ANALYTICS_SETTINGS, CUSTOMER_STANDING, RETENTION),
     # Staff who edit record orders taken by phone; the back office sends them in batches (an integration user in
     # the manager group). Trashing an order is a manager's call: it leaves the customer's value.
     permissions={
@@ -53,8 +63,18 @@ CONTEXT = Context(
         # A customer's churn status moved (a first assessment included): the retention workflow's cue; its value
         # tier moved: segments by tier follow it.
         CUSTOMER_STANDING.entity: Derivation(("churn_changed", "tier_changed"), _standing_changed),
+        # The retention workflow started on a deserting customer, which then bought again or was escalated.
+        RETENTION.entity: Derivation(("started", "recovered", "escalated"), _retention_moved),
     },
     areas=(Area("orders", bench="getOrder"),),
-    summaries=("rapport.orders.customer360:ORDERS", "rapport.orders.customer360:STANDING"),
+    summaries=(
+        "rapport.orders.customer360:ORDERS",
+        "rapport.orders.customer360:RETENTION",
+        "rapport.orders.customer360:STANDING",
+    ),
     timeline_entries=("rapport.orders.timeline:OrderEntry",),
+    notification_templates=(
+        "rapport.orders.notices:RETENTION_OFFER",
+        "rapport.orders.notices:RETENTION_ESCALATED",
+    ),
 )

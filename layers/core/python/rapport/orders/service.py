@@ -31,6 +31,7 @@ from rapport.deals.rates import current_rates
 from rapport.deals.store import RateTable
 from rapport.errors import FieldError, InvalidInput, NotFound, RapportError
 from rapport.orders import store, value
+from rapport.orders.episode import RetentionEpisode
 from rapport.orders.manifest import ORDER
 from rapport.orders.models import NEXT_STATUSES, Order, OrderCreate, OrderStatus, OrderStored
 from rapport.orders.standing import CustomerStanding, CustomerValueAndStanding
@@ -193,16 +194,18 @@ class OrderService(RecordService[OrderCreate, Order]):
     # Customer value
 
     def value_of(self, caller: Caller, kind: Kind, customer_id: str) -> CustomerValueAndStanding:
-        """A contact's or an account's value figures and latest orders (zero before its first order) and its
-        standing (once ranked): one BatchGetItem, which reads the customer too (a 404 for one the tenant does not
-        have)."""
+        """A contact's or an account's value figures and latest orders (zero before its first order), its standing
+        (once ranked) and its latest retention episode: one BatchGetItem, which reads the customer too (a 404 for one
+        the tenant does not have)."""
         caller.require(self.resource, Action.READ)
-        exists, figures, standing = store.customer_and_value(caller.tenant_id, kind, customer_id)
-        if not exists:
+        found = store.customer_and_value(caller.tenant_id, kind, customer_id)
+        if not found.exists:
             raise NotFound(f"No {kind.label} has the id {customer_id}.")
-        orders = value.no_orders() if figures is None else CustomerOrders.model_validate(figures)
+        orders = value.no_orders() if found.value is None else CustomerOrders.model_validate(found.value)
         return CustomerValueAndStanding(
-            **dict(orders), standing=CustomerStanding.model_validate(standing) if standing else None
+            **dict(orders),
+            standing=CustomerStanding.model_validate(found.standing) if found.standing else None,
+            retention=RetentionEpisode.model_validate(found.retention) if found.retention else None,
         )
 
     def refresh_value(self, tenant_id: str, customers: Iterable[Parent], *, now: datetime, as_of: str) -> int:

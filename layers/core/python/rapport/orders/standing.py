@@ -16,6 +16,7 @@ from pydantic import Field
 
 from rapport.deals.money import Money
 from rapport.orders.churn import AnalyticsSettings, Churn, ChurnStatus, assess
+from rapport.orders.episode import RetentionEpisode
 from rapport.orders.potential import MIN_PEERS, Potential, PotentialSource
 from rapport.orders.ranking import Place, Tier
 from rapport.orders.rfm import Behaviour, Rfm
@@ -72,6 +73,9 @@ class CustomerStanding(LazyModel):
 class CustomerValueAndStanding(CustomerOrders):
     standing: CustomerStanding | None = Field(
         default=None, description="Its rank, tier and churn from the daily ranking; null until it is ranked"
+    )
+    retention: RetentionEpisode | None = Field(
+        default=None, description="Its latest retention episode (deserting, then recovered or escalated); null if none"
     )
 
 

@@ -20,6 +20,11 @@ In a contact's or an account's partition, `B#ORDERS` (kind `ORDERS`): the custom
 (`as_of`, the event's time): a late redelivery does not overwrite newer figures. The contact's 360 view reads it.
 Beside it, `B#STANDING` (kind `STANDING`, rapport.orders.standing): its rank, tier and churn, put whole by the
 daily ranking when they changed. The two writers own one item each, so neither overwrites the other's figures.
+Beside them, `B#RETENTION` (kind `RETENTION`, rapport.orders.episode): the customer's latest retention episode,
+put whole by the retention workflow (rapport.orders.retention), a new episode over the one before. Each episode
+takes two guards in the transaction that starts it: `T#<t>#UNIQ#RETENTION#<CON or ACC>␟<id>␟<since>` (one
+workflow run per customer and episode, however often the event comes) and `T#<t>#UNIQ#COUPON#<code>` (its coupon
+code is the tenant's only one; the guard names the customer who holds it).
 
 | summary    | index | serves                                  | pk                              | sk             |
 |------------|-------|-----------------------------------------|---------------------------------|----------------|
@@ -54,7 +59,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from pynamodb.exceptions import PutError
 
@@ -75,7 +80,7 @@ from rapport.dal.repository import (
     indexed_summaries,
     summaries_page,
 )
-from rapport.orders.manifest import CUSTOMER_STANDING, ORDER
+from rapport.orders.manifest import CUSTOMER_STANDING, ORDER, RETENTION
 
 NUMBER = "ORDER_NUMBER"
 EXTERNAL_ID = "ORDER_EXTERNAL"
@@ -85,6 +90,9 @@ STANDING_SK = "B#STANDING"
 STANDING_KIND = CUSTOMER_STANDING.code
 GAP_SK = "B#GAP"
 GAP_KIND = "STANDING_BY_GAP"
+RETENTION_SK = "B#RETENTION"
+RETENTION_KIND = RETENTION.code
+EPISODE, COUPON = "RETENTION", "COUPON"
 WALK, BY_RANK, BY_CHURN, BY_GAP = "VALUE", "RANK", "CHURN", "GAP"
 RANK_DIGITS = 9
 GAP_DIGITS = 14
@@ -196,19 +204,66 @@ def put_value(tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, A
     return True
 
 
-def customer_and_value(
-    tenant_id: str, kind: Kind, customer_id: str
-) -> tuple[bool, dict[str, Any] | None, dict[str, Any] | None]:
-    """Whether the customer exists, its value figures and its standing if it has them: one BatchGetItem."""
+class CustomerFigures(NamedTuple):
+    """What a customer's partition holds of its orders: whether it exists, and the summaries it has."""
+
+    exists: bool
+    value: dict[str, Any] | None
+    standing: dict[str, Any] | None
+    retention: dict[str, Any] | None
+
+
+def customer_and_value(tenant_id: str, kind: Kind, customer_id: str) -> CustomerFigures:
+    """Whether the customer exists, its value figures, its standing and its latest retention episode if it has
+    them: one BatchGetItem."""
     partition = keys.record_pk(tenant_id, kind, customer_id)
     exists, found = False, {}
-    wanted = [(partition, keys.META_SK), (partition, VALUE_SK), (partition, STANDING_SK)]
+    wanted = [(partition, keys.META_SK), (partition, VALUE_SK), (partition, STANDING_SK), (partition, RETENTION_SK)]
     for item in Item.batch_get(wanted, consistent_read=True):
         if isinstance(item, RecordItem):
             exists = True
         elif isinstance(item, SummaryItem):
             found[item.sk] = item.summary_data()
-    return exists, found.get(VALUE_SK), found.get(STANDING_SK)
+    return CustomerFigures(exists, found.get(VALUE_SK), found.get(STANDING_SK), found.get(RETENTION_SK))
+
+
+def churn_and_retention(tenant_id: str, customer_id: str) -> list[SummaryItem]:
+    """The keys of the standing and the retention episode of the contact or account `customer_id`, in both
+    partitions (an id is one kind's): to read with the customer's record in one BatchGetItem."""
+    return [
+        SummaryItem(keys.record_pk(tenant_id, kind, customer_id), sk)
+        for kind in (CONTACT, ACCOUNT)
+        for sk in (STANDING_SK, RETENTION_SK)
+    ]
+
+
+def stage_episode(
+    work: UnitOfWork, tenant_id: str, kind: Kind, customer_id: str, data: Mapping[str, Any], *, new: bool
+) -> None:
+    """Put the customer's retention episode on `work`; a `new` one takes its episode's and its coupon's guards (a
+    taken one fails the transaction: the episode is started already, or the code is another customer's)."""
+    work.put_item(
+        SummaryItem(
+            keys.record_pk(tenant_id, kind, customer_id),
+            RETENTION_SK,
+            tenant_id=tenant_id,
+            kind=RETENTION_KIND,
+            ref_id=customer_id,
+            data=compact(dict(data)),
+        )
+    )
+    if not new:
+        return
+    episode = keys.name_sk(keys.name_sk(kind.code, customer_id), str(data["since"]))
+    for field, value in ((EPISODE, episode), (COUPON, str(data["coupon_code"]))):
+        guard = GuardItem(
+            keys.guard_pk(tenant_id, field, value),
+            keys.GUARD_SK,
+            tenant_id=tenant_id,
+            owner_kind=kind.code,
+            owner_id=customer_id,
+        )
+        work.put_item(guard, Item.pk.does_not_exist())
 
 
 def walked(tenant_id: str, kind: Kind) -> Iterator[tuple[str, dict[str, Any], dict[str, Any] | None]]:

@@ -1,5 +1,6 @@
 """Customer value: order events in; the value of each customer the order is (or was) of computed again from its
-orders, against the time the event is handled, and what each contact of them bought (its recommendations' basis)."""
+orders, against the time the event is handled, and what each contact of them bought (its recommendations' basis).
+A contact's erase takes what it bought out of everyone's recommendations."""
 
 from datetime import UTC, datetime
 from typing import Any
@@ -12,7 +13,7 @@ from rapport.dal import tenancy
 from rapport.events.models import DomainEvent
 from rapport.orders.recommendations.service import recommendations
 from rapport.orders.service import orders
-from rapport.orders.value import customers_of
+from rapport.orders.value import CONTACT_ERASED, customers_of
 
 logger = Logger()
 
@@ -21,6 +22,11 @@ logger = Logger()
 @tenancy.fenced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     detail = DomainEvent.model_validate(event["detail"])
+    if detail.detail_type == CONTACT_ERASED:
+        with tenancy.tenant_scope(detail.tenant_id):
+            forgotten = recommendations.forget(detail.tenant_id, detail.entity_id)
+        logger.info("contact erased", extra={"event_id": detail.event_id, "forgotten": forgotten})
+        return {"forgotten": forgotten}
     customers = customers_of(detail)
     with tenancy.tenant_scope(detail.tenant_id):
         refreshed = orders.refresh_value(detail.tenant_id, customers, now=datetime.now(UTC), as_of=detail.occurred_at)

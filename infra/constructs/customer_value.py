@@ -46,7 +46,7 @@ from infra.table_access import TableAccess
 
 SOURCE = "rapport"
 # Equal to rapport.orders.value.REFRESHED_BY (tests/infra checks).
-REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased")
+REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased", "contact.erased")
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
 RANKING_HOUR_UTC = 3
@@ -88,7 +88,7 @@ class CustomerValue(Construct):
                 description="Rapport customer value: refreshed after each order change",
                 trigger=OnEvents(
                     rule="OrderEvents",
-                    description="Order changes: the value of the order's customers is computed again",
+                    description="Order changes and contact erases: customers' value and purchases computed again",
                     bus=bus,
                     pattern={"source": [SOURCE], "detail-type": list(REFRESHED_BY)},
                     retry_attempts=RETRY_ATTEMPTS,

@@ -198,6 +198,7 @@ def test_a_moved_or_trashed_order_moves_what_was_bought(shoppers, bus):
 def test_erasing_a_contact_takes_its_purchases_out_of_everyone_s_recommendations(shoppers, bus):
     assert recommended(shoppers["ann"]) == [("CAP", 2, ["AXE"]), ("DOG", 1, ["AXE", "BOW"])]
     assert call("deleteContact", ADMIN, record_id=shoppers["cat"], query={"permanent": "true"}).status == 204
+    assert [result["forgotten"] for result in delivered(bus) if "forgotten" in result] == [True]
     assert bought(shoppers["cat"]) == ()
     assert supports("DOG") == {}
     assert supports("AXE") == {"BOW": 1, "CAP": 2}

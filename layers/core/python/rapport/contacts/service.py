@@ -153,13 +153,10 @@ class ContactService(RecordService[ContactCreate, Contact]):
             work.delete_item(store.no_account_summary(contact.tenant_id, contact.id))
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
-        """For good: the contact, then its consent ledger (proof of consent is personal data too) and what it bought
-        (its bought set, and its part of the products' pair counts)."""
-        from rapport.orders.recommendations.service import recommendations  # by erases only: not a cold start's
-
+        """For good: the contact, then its consent ledger (proof of consent is personal data too). What it bought
+        leaves the recommendations on its `contact.erased` event (functions/customer_value)."""
         super().erase(caller, record_id, expected_version)
         repository.delete_items(consent_store.entry_items(caller.tenant_id, record_id))
-        recommendations.forget(caller.tenant_id, record_id)
 
     def refresh_account(self, tenant_id: str, account_id: str, name: str, domain: str | None) -> int:
         """Copy an account's name and domain into its live contacts' summaries; returns how many it wrote.

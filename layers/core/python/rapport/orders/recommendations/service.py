@@ -16,7 +16,7 @@ disagree, and a redelivered or late event finds nothing to move. A move touches 
 (one transaction holds 100). A transaction that finds the set changed reads again and goes on (ATTEMPTS, then the
 event is retried). Then it recomputes the co-bought lists of the products moved (ONE consistent Query of each
 product's pairs, kept only if no pair changed meanwhile), and those of the contact's paired products it finds
-stale (a run that stopped between a move and its lists). A contact erased (ContactService.erase) or gone has
+stale (a run that stopped between a move and its lists). A contact erased (its `contact.erased` event) or gone has
 nothing bought: its set moves to empty, which takes its pairs out, and its item is deleted.
 
 Why lists and not a Query per owned product at read time: a read then costs the same whatever the contact bought

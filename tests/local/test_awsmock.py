@@ -641,20 +641,8 @@ def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.
     from moto.core.serialize import get_serializer_class
     from moto.dynamodb.responses import DynamoResult
 
-    every_type = {
-        "s": {"S": "text é"},
-        "n": {"N": "-12.50"},
-        "b": {"B": b"\x00\xffbytes"},
-        "bool": {"BOOL": False},
-        "null": {"NULL": True},
-        "ss": {"SS": ["a", "b"]},
-        "ns": {"NS": ["1", "2.5"]},
-        "bs": {"BS": [b"x", b"y"]},
-        "l": {"L": [{"S": "x"}, {"N": "1"}, {"M": {"deep": {"B": b"z"}}}]},
-        "m": {"M": {"inner": {"L": [{"BOOL": True}]}, "empty": {"M": {}}}},
-    }
     for index in range(3):
-        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": f"s{index}"}, **every_type})
+        dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "p"}, "sk": {"S": f"s{index}"}, **EVERY_TYPE})
     key = {"pk": {"S": "p"}, "sk": {"S": "s1"}}
     query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "p"}}}
 

@@ -865,9 +865,9 @@ def _text_page(
     filter_expression: Any,
 ) -> tuple[list[_TextItem], int, dict[str, Any] | None] | None:
     """The page moto's query would answer from these entries (`_Partitions.select`'s), made of the items' texts:
-    no item is made an object, the LastEvaluatedKey read from the last one's text. A filter
-    reads only the attributes it names (`_Attributes`), after Limit, as DynamoDB's does. None when the page may
-    reach the 1 MB a page holds (a text is never shorter than the size moto measures): moto cuts it."""
+    no item is made an object, the LastEvaluatedKey read from the last one's text. A filter reads only the
+    attributes it names (`_Attributes`), after Limit, as DynamoDB's does. None when the page may reach the 1 MB a
+    page holds (a text is never shorter than the size moto measures): moto cuts it."""
     keys = [_entry_key(table, entry) for entry in (entries if forward else reversed(entries))]
     found = [(key, text) for key, text in ((key, _kept_text(table, key)) for key in keys) if text is not None]
     page = found if limit is None else found[:limit]
@@ -877,10 +877,10 @@ def _text_page(
     if len(found) > len(page):
         last = json.loads(page[-1][1])
         last_evaluated_key = {name: last[name] for name in _key_attributes(table, index_name) if name in last}
+    scanned = len(page)
     if filter_expression is not None and not isinstance(filter_expression, OpDefault):
-        page_read, page = page, [(key, text) for key, text in page if filter_expression.expr(_Filtered(text))]
-        return [_TextItem(_ItemText(text)) for _, text in page], len(page_read), last_evaluated_key
-    return [_TextItem(_ItemText(text)) for _, text in page], len(page), last_evaluated_key
+        page = [(key, text) for key, text in page if filter_expression.expr(_Filtered(text))]
+    return [_TextItem(_ItemText(text)) for _, text in page], scanned, last_evaluated_key
 
 
 def _key_attributes(table: Table, index_name: str | None) -> list[str]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -31,6 +30,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
+
+from tools.loadtest import free_port, print_side_by_side
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = (1_000, 10_000)  # customers (contacts), in accounts of ACCOUNT_SIZE
@@ -241,7 +242,7 @@ def measure(scales: tuple[int, ...] = SCALES) -> dict[int, dict[str, float]]:
     from local.runtime.bulk import bulk_writes
     from local.runtime.template import ACCOUNT_ID
 
-    aws = EmbeddedAws(_free_port(), REGION)
+    aws = EmbeddedAws(free_port(), REGION)
     aws.start()
     os.environ.update({**ENVIRONMENT, "AWS_ENDPOINT_URL": aws.endpoint})
     from rapport.dal.models import TABLE_MODELS  # its table names are read from the environment when imported
@@ -285,20 +286,6 @@ def _in_own_process(job: str, tenant: str) -> dict[str, float]:
     return figures
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def print_side_by_side(results: dict[int, dict[str, float]]) -> None:
-    scales = sorted(results)
-    print(f"  {'':<44}" + "".join(f"{scale:>12,} customers" for scale in scales))
-    for name in results[scales[0]]:
-        print(f"  {name:<44}" + "".join(f"{results[scale][name]:>22,.1f}" for scale in scales))
-
-
 def main(arguments: list[str]) -> None:
     """`<job> <tenant>`: run one job (the bench's own processes); else the bench at the scales given, or SCALES."""
     if arguments and arguments[0] in JOBS:
@@ -306,7 +293,7 @@ def main(arguments: list[str]) -> None:
         return
     scales = tuple(int(scale) for scale in arguments) or SCALES
     print(f"Analytics jobs over a tenant's customers with {MONTHS} months of orders (each job in its own process)")
-    print_side_by_side(measure(scales))
+    print_side_by_side(measure(scales), unit="customers")
 
 
 if __name__ == "__main__":

@@ -252,11 +252,17 @@ def measure(cdk_out: Path, work: Path, contacts: int) -> dict[str, float]:
     return figures
 
 
-def print_side_by_side(results: dict[int, dict[str, float]]) -> None:
+def print_side_by_side(results: dict[int, dict[str, float]], unit: str = "contacts") -> None:
+    """A row per figure, a column per scale (`unit`s: contacts, customers), as the first scale named them."""
     scales = sorted(results)
-    print(f"  {'':<24}" + "".join(f"{scale:>14,} contacts" for scale in scales))
+    headings = [f"{scale:>14,} {unit}" for scale in scales]
+    width = max(len(name) for name in results[scales[0]])
+    print(f"  {'':<{width}}" + "".join(headings))
     for name in results[scales[0]]:
-        print(f"  {name:<24}" + "".join(f"{results[scale][name]:>23.1f}" for scale in scales))
+        figures = (
+            f"{results[scale][name]:>{len(heading)},.1f}" for scale, heading in zip(scales, headings, strict=True)
+        )
+        print(f"  {name:<{width}}" + "".join(figures))
 
 
 def load_average() -> str:

@@ -4,17 +4,27 @@ Rank 1 is the customer with the most revenue over the last 12 months (ties: the 
 id). Tiers split the ranked customers by cumulative share of the 12 months' revenue: A while the customers
 ranked before hold less than 80 % of it, B while they hold less than 95 %, C after, and C for a customer with no
 revenue in the 12 months.
+
+The daily ranking walks a level's customers twice in id order (rapport.orders.reports). A `Ladder` takes each
+customer's two revenues on the first walk and holds them as one number (both in cents, packed), not the customer:
+its memory is a few dozen bytes a customer. Its `Placing` then places each customer of the second walk from its
+figures alone: those ranked above it are the larger numbers, and customers with equal figures take their places
+in the walk's (id) order, so only a count per repeated figure is kept. Tiers are contiguous in rank order, so two
+ranks bound them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_left, bisect_right
+from collections import Counter
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
 A_SHARE = Decimal("0.80")
 B_SHARE = Decimal("0.95")
+_LIFETIME_BITS = 64
+_LIFETIME_BIAS = 1 << (_LIFETIME_BITS - 1)  # so a (never expected) negative lifetime revenue still packs in order
 
 
 class Tier(StrEnum):
@@ -23,32 +33,81 @@ class Tier(StrEnum):
     C = "C"
 
 
-class Revenue(NamedTuple):
-    customer_id: str
-    revenue_12m: Decimal
-    revenue_lifetime: Decimal
-
-
 class Place(NamedTuple):
     rank: int
     tier: Tier
 
 
-def rank(customers: Iterable[Revenue]) -> dict[str, Place]:
-    """Each customer's rank and tier among `customers`."""
-    ranked = sorted(customers, key=lambda c: (-c.revenue_12m, -c.revenue_lifetime, c.customer_id))
-    total = sum((customer.revenue_12m for customer in ranked), Decimal(0))
-    places: dict[str, Place] = {}
-    before = Decimal(0)
-    for position, customer in enumerate(ranked, start=1):
-        places[customer.customer_id] = Place(position, _tier(before, total, customer.revenue_12m))
-        before += customer.revenue_12m
-    return places
+def _cents(amount: Decimal) -> int:
+    return int(amount * 100)
 
 
-def _tier(before: Decimal, total: Decimal, revenue: Decimal) -> Tier:
-    if revenue <= 0:
-        return Tier.C
-    if before < total * A_SHARE:
-        return Tier.A
-    return Tier.B if before < total * B_SHARE else Tier.C
+def _packed(revenue_12m: Decimal, revenue_lifetime: Decimal) -> int:
+    """Both revenues as one number that orders as (12 months, lifetime) do."""
+    return (_cents(revenue_12m) << _LIFETIME_BITS) + _cents(revenue_lifetime) + _LIFETIME_BIAS
+
+
+def _revenue_12m_cents(packed: int) -> int:
+    return packed >> _LIFETIME_BITS
+
+
+class Ladder:
+    """The first walk: each customer's 12 months' and lifetime revenue, one packed number each."""
+
+    def __init__(self) -> None:
+        self._figures: list[int] = []
+
+    def add(self, revenue_12m: Decimal, revenue_lifetime: Decimal) -> None:
+        self._figures.append(_packed(revenue_12m, revenue_lifetime))
+
+    def __len__(self) -> int:
+        return len(self._figures)
+
+    def placing(self) -> Placing:
+        self._figures.sort()
+        return Placing(self._figures)
+
+
+class Placing:
+    """The second walk: each customer's place among the ladder's, asked in id order."""
+
+    def __init__(self, ascending: list[int]) -> None:
+        self._ascending = ascending
+        self._last_a, self._last_b = _tier_bounds(ascending)
+        self._equal_seen: Counter[int] = Counter()
+
+    def place(self, revenue_12m: Decimal, revenue_lifetime: Decimal) -> Place | None:
+        """Its place; None when no customer of the first walk had these figures (its value came or changed after
+        it) or all those that had them are placed already."""
+        figure = _packed(revenue_12m, revenue_lifetime)
+        below, up_to = bisect_left(self._ascending, figure), bisect_right(self._ascending, figure)
+        equal = up_to - below
+        seen = self._equal_seen[figure] if equal > 1 else 0
+        if seen >= equal:
+            return None
+        if equal > 1:
+            self._equal_seen[figure] = seen + 1
+        rank = len(self._ascending) - up_to + seen + 1
+        return Place(rank, self._tier(rank, revenue_12m))
+
+    def _tier(self, rank: int, revenue_12m: Decimal) -> Tier:
+        if revenue_12m <= 0:
+            return Tier.C
+        if rank <= self._last_a:
+            return Tier.A
+        return Tier.B if rank <= self._last_b else Tier.C
+
+
+def _tier_bounds(ascending: list[int]) -> tuple[int, int]:
+    """The last rank of tier A and of tier B: the last whose customers ranked before hold less than each share."""
+    total = sum(_revenue_12m_cents(figure) for figure in ascending)
+    last_a = last_b = 0
+    before = 0
+    for rank, figure in enumerate(reversed(ascending), start=1):
+        if before >= total * B_SHARE:
+            break
+        last_b = rank
+        if before < total * A_SHARE:
+            last_a = rank
+        before += _revenue_12m_cents(figure)
+    return last_a, last_b

@@ -4,8 +4,9 @@
 of each only its peer group and the potential staff set on it (rapport.orders.potential; a contact's peer group is
 its account's). It then walks each level's customers with value figures twice (rapport.orders.store: ONE Query
 each, paged, no Scan): first their revenue and buying, to rank them, find their tiers, score their RFM and find
-their peer groups' potentials (rapport.orders.ranking, rapport.orders.rfm, rapport.orders.potential: only ids and
-a few figures each are held), then each with its standing, to assess its churn against the clock
+their peer groups' potentials (rapport.orders.ranking, rapport.orders.rfm, rapport.orders.potential: a few
+numbers a customer are held, not its id, as the second walk comes in the same id order), then each with its
+standing, to assess its churn against the clock
 (rapport.orders.churn) and put the standing of those whose standing changed. A change of churn status is then
 `customer.churn_changed`, from the stream. `customers` answers `GET /reports/customers`: ONE Query per sort, with
 or without a tier, with or without an RFM segment.
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 
 from rapport import pagination
@@ -26,9 +28,18 @@ from rapport.dal import access, repository
 from rapport.dal.access import IndexQuery
 from rapport.orders import store
 from rapport.orders.churn import AnalyticsSettings
-from rapport.orders.potential import NO_PROFILE, Profile, peer_group, peer_groups, potential_of, set_potential
-from rapport.orders.ranking import Revenue, Tier, rank
-from rapport.orders.rfm import Segment, score
+from rapport.orders.potential import (
+    NO_PROFILE,
+    PeerGroup,
+    Peers,
+    Profile,
+    peer_group,
+    peer_groups,
+    potential_of,
+    set_potential,
+)
+from rapport.orders.ranking import Ladder, Tier
+from rapport.orders.rfm import RfmScale, Segment
 from rapport.orders.settings import ANALYTICS_SETTINGS
 from rapport.orders.standing import (
     CHURN_RISK,
@@ -86,27 +97,19 @@ def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = sav
     known = profiles(tenant_id)
     customers = written = 0
     for kind in LEVELS.values():
-        revenues, behaviours = [], []
-        for customer_id, figures, _ in store.walked(tenant_id, kind):
-            value = CustomerValue.model_validate(figures["value"])
-            revenues.append(Revenue(customer_id, ranked_revenue(value, now), value.revenue_lifetime))
-            behaviours.append(behaviour(customer_id, value, now))
-        places, rfms = rank(revenues), score(behaviours)
         level_profiles = known[kind]
-        groups = peer_groups(
-            (peers, revenue.revenue_12m)
-            for revenue in revenues
-            if (peers := level_profiles.get(revenue.customer_id, NO_PROFILE).peers) is not None
-        )
+        measured = _measured(tenant_id, kind, level_profiles, now)
+        placing, scores = measured.ladder.placing(), measured.scale.scores()
         for customer_id, figures, previous_data in store.walked(tenant_id, kind):
-            place = places.get(customer_id)
-            if place is None:  # its value came after the first walk: tomorrow's ranking places it
+            value = CustomerValue.model_validate(figures["value"])
+            revenue = ranked_revenue(value, now)
+            place = placing.place(revenue, value.revenue_lifetime)
+            if place is None:  # its value came or changed after the first walk: tomorrow's ranking places it
                 continue
             previous = CustomerStanding.model_validate(previous_data) if previous_data else None
-            value = CustomerValue.model_validate(figures["value"])
-            profile = level_profiles.get(customer_id, NO_PROFILE)
-            potential = potential_of(profile, groups, ranked_revenue(value, now))
-            standing = standing_of(value, place, rfms[customer_id], len(places), potential, settings, now, previous)
+            potential = potential_of(level_profiles.get(customer_id, NO_PROFILE), measured.groups, revenue)
+            rfm = scores.rfm(behaviour(value, now))
+            standing = standing_of(value, place, rfm, len(measured.ladder), potential, settings, now, previous)
             if changed(previous, standing):
                 risk = CHURN_RISK.index(standing.churn.status)
                 data = standing.model_dump(mode="json")
@@ -114,8 +117,29 @@ def rank_tenant(tenant_id: str, now: datetime, read_settings: ReadSettings = sav
                     tenant_id, kind, customer_id, data, rank=place.rank, tier=place.tier, risk=risk, gap=potential.gap
                 )
                 written += 1
-        customers += len(places)
+        customers += len(measured.ladder)
     return Ranked(customers, written)
+
+
+class _Measured(NamedTuple):
+    ladder: Ladder
+    scale: RfmScale
+    groups: dict[PeerGroup, Peers]
+
+
+def _measured(tenant_id: str, kind: Kind, level_profiles: dict[str, Profile], now: datetime) -> _Measured:
+    """The first walk of a level's customers: what ranks them, scores their RFM and makes their peer groups'
+    potentials, a few numbers a customer."""
+    ladder, scale = Ladder(), RfmScale()
+    peered: list[tuple[PeerGroup, Decimal]] = []
+    for customer_id, figures, _ in store.walked(tenant_id, kind):
+        value = CustomerValue.model_validate(figures["value"])
+        revenue = ranked_revenue(value, now)
+        ladder.add(revenue, value.revenue_lifetime)
+        scale.add(behaviour(value, now))
+        if (peers := level_profiles.get(customer_id, NO_PROFILE).peers) is not None:
+            peered.append((peers, revenue))
+    return _Measured(ladder, scale, peer_groups(peered))
 
 
 def customers(

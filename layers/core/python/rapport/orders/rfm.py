@@ -10,12 +10,16 @@ Each score is 1 to 5 (5 best) by the customer's mid-rank among all of them: the 
 plus half of those equal, in fifths. Equal figures score alike, and a customer alone scores 3 on each.
 The cell is the three scores, `"545"`. The segment is the usual grid of recency and frequency: champions buy
 often and lately, "can't lose them" bought often but not lately, hibernating neither.
+
+The daily ranking walks a level's customers twice (rapport.orders.reports): an `RfmScale` holds the three figures
+of each customer of the first walk as 8-byte numbers (not the customer), and its `RfmScores` scores each customer
+of the second from its own figures.
 """
 
 from __future__ import annotations
 
+from array import array
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
@@ -59,23 +63,70 @@ class Rfm(LazyModel):
 
 
 class Behaviour(NamedTuple):
-    customer_id: str
     days_since_last_order: int | None
     buying_months: int
     revenue: Decimal
 
 
-def score(customers: Iterable[Behaviour]) -> dict[str, Rfm]:
-    """Each customer's RFM among `customers`."""
-    behaviours = list(customers)
-    # Each figure as a number where more is better: never having bought is the longest silence.
-    recency = _scores(behaviours, lambda b: -b.days_since_last_order if b.days_since_last_order is not None else None)
-    frequency = _scores(behaviours, lambda b: b.buying_months)
-    monetary = _scores(behaviours, lambda b: b.revenue)
-    return {
-        b.customer_id: _rfm(recency[b.customer_id], frequency[b.customer_id], monetary[b.customer_id])
-        for b in behaviours
-    }
+class RfmScale:
+    """The first walk: each customer's three figures as numbers where more is better, 8 bytes each."""
+
+    def __init__(self) -> None:
+        self._recency, self._frequency, self._monetary = array("q"), array("q"), array("q")
+        self._never_bought = 0
+
+    def add(self, behaviour: Behaviour) -> None:
+        days = behaviour.days_since_last_order
+        if days is None:  # never having bought is the longest silence: worse than any figure
+            self._never_bought += 1
+        else:
+            self._recency.append(-days)
+        self._frequency.append(behaviour.buying_months)
+        self._monetary.append(_cents(behaviour.revenue))
+
+    def scores(self) -> RfmScores:
+        return RfmScores(
+            _Distribution(self._recency, self._never_bought),
+            _Distribution(self._frequency, 0),
+            _Distribution(self._monetary, 0),
+        )
+
+
+class RfmScores:
+    """The second walk: each customer's RFM among those of the first."""
+
+    def __init__(self, recency: _Distribution, frequency: _Distribution, monetary: _Distribution) -> None:
+        self._recency, self._frequency, self._monetary = recency, frequency, monetary
+
+    def rfm(self, behaviour: Behaviour) -> Rfm:
+        days = behaviour.days_since_last_order
+        return _rfm(
+            self._recency.score(None if days is None else -days),
+            self._frequency.score(behaviour.buying_months),
+            self._monetary.score(_cents(behaviour.revenue)),
+        )
+
+
+class _Distribution:
+    """A figure's values among the customers, ascending, and how many customers have none (the worst)."""
+
+    def __init__(self, values: array[int], unknown: int) -> None:
+        self._ascending = array("q", sorted(values))
+        self._unknown = unknown
+        self._total = len(values) + unknown
+
+    def score(self, value: int | None) -> int:
+        """The score of `value` by mid-rank (the share worse, plus half of the equal ones), in fifths."""
+        if value is None:
+            worse, equal = 0, self._unknown
+        else:
+            below = bisect_left(self._ascending, value)
+            worse, equal = self._unknown + below, bisect_right(self._ascending, value) - below
+        return min(SCORES, 1 + int(SCORES * (worse + equal / 2) / self._total))
+
+
+def _cents(amount: Decimal) -> int:
+    return int(amount * 100)
 
 
 def segment_of(r: int, f: int) -> Segment:
@@ -84,24 +135,3 @@ def segment_of(r: int, f: int) -> Segment:
 
 def _rfm(r: int, f: int, m: int) -> Rfm:
     return Rfm(r=r, f=f, m=m, cell=f"{r}{f}{m}", segment=segment_of(r, f))
-
-
-def _scores(behaviours: Sequence[Behaviour], figure: Callable[[Behaviour], Decimal | int | None]) -> dict[str, int]:
-    """Each customer's score of `figure` (more is better, None worst) by mid-rank, in fifths."""
-    known = sorted(value for b in behaviours if (value := figure(b)) is not None)
-    unknown = len(behaviours) - len(known)
-    total = len(behaviours)
-    scores: dict[str, int] = {}
-    for behaviour in behaviours:
-        value = figure(behaviour)
-        if value is None:
-            worse, equal = 0, unknown
-        else:
-            worse = unknown + _count_below(known, value)
-            equal = _count_below(known, value, inclusive=True) - _count_below(known, value)
-        scores[behaviour.customer_id] = min(SCORES, 1 + int(SCORES * (worse + equal / 2) / total))
-    return scores
-
-
-def _count_below(ordered: Sequence[Decimal | int], value: Decimal | int, *, inclusive: bool = False) -> int:
-    return (bisect_right if inclusive else bisect_left)(ordered, value)

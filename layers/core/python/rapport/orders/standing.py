@@ -90,12 +90,11 @@ def ranked_revenue(value: CustomerValue, now: datetime) -> Decimal:
     return sum((value.monthly_revenue.get(month, Decimal(0)) for month in months_back(now, RANKED_MONTHS)), Decimal(0))
 
 
-def behaviour(customer_id: str, value: CustomerValue, now: datetime) -> Behaviour:
+def behaviour(value: CustomerValue, now: datetime) -> Behaviour:
     """What the customer's RFM is scored on, at `now` (rapport.orders.rfm)."""
     months = months_back(now, RANKED_MONTHS)
     last = value.last_order_at
     return Behaviour(
-        customer_id=customer_id,
         days_since_last_order=max((now - last).days, 0) if last else None,
         buying_months=sum(1 for month in months if value.monthly_revenue.get(month, Decimal(0)) > 0),
         revenue=ranked_revenue(value, now),

@@ -5,7 +5,8 @@ Every committed order write yields its domain event from the table stream; the r
 (`rapport.orders.value.REFRESHED_BY`) to the `customer_value` worker, an event worker (infra/constructs/workers.py:
 its rule's retries, its own dead-letter queue) fenced to the event's tenant. The worker recomputes the value of
 each customer the order is or was of from that customer's orders (one Query, streamed): redelivery recomputes the
-same figures.
+same figures. A contact's or an account's erase reaches it too: it deletes the customer's value, standing and
+retention episode, so the ranking and the customer report forget it.
 
 The `customer_ranking` worker runs daily (RANKING_HOUR_UTC) for every tenant of the registry (the followups
 construct's table, where the follow-ups worker notes each tenant with orders): per tenant and level it walks the
@@ -46,7 +47,15 @@ from infra.table_access import TableAccess
 
 SOURCE = "rapport"
 # Equal to rapport.orders.value.REFRESHED_BY (tests/infra checks).
-REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased", "contact.erased")
+REFRESHED_BY = (
+    "order.created",
+    "order.updated",
+    "order.deleted",
+    "order.restored",
+    "order.erased",
+    "contact.erased",
+    "account.erased",
+)
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
 RANKING_HOUR_UTC = 3
@@ -88,7 +97,7 @@ class CustomerValue(Construct):
                 description="Rapport customer value: refreshed after each order change",
                 trigger=OnEvents(
                     rule="OrderEvents",
-                    description="Order changes and contact erases: customers' value and purchases computed again",
+                    description="Order changes and customer erases: customers' value and purchases computed again",
                     bus=bus,
                     pattern={"source": [SOURCE], "detail-type": list(REFRESHED_BY)},
                     retry_attempts=RETRY_ATTEMPTS,

@@ -8,8 +8,11 @@ from typing import Any
 
 import pytest
 
+from rapport.accounts.manifest import ACCOUNT
+from rapport.contacts.manifest import CONTACT
 from rapport.orders.churn import AnalyticsSettings
 from rapport.orders.reports import rank_tenant
+from rapport.orders.store import customer_and_value
 from rapport.orders.value import REFRESHED_BY
 from tests.integration.followups import CONTEXT, Bus, deliver, scheduled
 from tests.integration.sales import set_rates
@@ -17,6 +20,7 @@ from tools.lambda_api import Staff, call, create
 from tools.metering import dynamodb_requests
 
 MANAGER = Staff().as_("manager")
+ADMIN = Staff().as_("admin")
 TENANT = Staff().tenant
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -207,3 +211,22 @@ def test_pages_of_the_report_follow_each_other_with_a_cursor_bound_to_the_query(
     assert [item["rank"] for item in first["items"] + second["items"]] == [1, 2, 3] and second["next_cursor"] is None
     moved = call("listCustomerReport", query={"level": "account", "limit": "2", "cursor": first["next_cursor"]})
     assert moved.status == 400, moved.body
+
+
+def test_an_erased_customer_leaves_the_ranking_and_the_report(bus: Bus):
+    people = seeds_and_peers(bus)
+    rank_tenant(TENANT, NOW)
+    delivered(bus)
+    erased = people["Deserting"]
+    for operation, level in (("deleteContact", "contact"), ("deleteAccount", "account")):
+        erase = {"permanent": "true"}
+        reply = call(operation, ADMIN, record_id=erased[level], query=erase, headers={"If-Match": None})
+        assert reply.status == 204, reply.body
+        assert f"{level}.erased" in [event["detail-type"] for event in delivered(bus)]
+        assert erased[level] not in {item["id"] for item in report(level=level)["items"]}
+        assert erased[level] not in {item["id"] for item in report(level=level, sort="potential_gap")["items"]}
+        kept = customer_and_value(TENANT, CONTACT if level == "contact" else ACCOUNT, erased[level])
+        assert kept == (False, None, None, None)
+    assert rank_tenant(TENANT, NOW).customers == 4  # the other two contacts and accounts
+    remaining = {item["id"] for level in ("contact", "account") for item in report(level=level)["items"]}
+    assert remaining == {people[name][level] for name in ("Steady", "Newcomer") for level in ("contact", "account")}

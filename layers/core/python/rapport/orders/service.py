@@ -218,6 +218,10 @@ class OrderService(RecordService[OrderCreate, Order]):
             written += store.put_value(tenant_id, customer.kind, customer.id, figures.model_dump(mode="json"), as_of)
         return written
 
+    def forget_customer(self, tenant_id: str, customer: Parent) -> None:
+        """After a contact's or an account's erase: its value, standing and retention episode deleted."""
+        store.forget(tenant_id, customer.kind, customer.id)
+
     # A back office's batch
 
     def receive(self, caller: Caller, sent: Sequence[Mapping[str, Any]]) -> list[ItemResult]:

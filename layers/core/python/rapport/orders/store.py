@@ -24,7 +24,8 @@ Beside them, `B#RETENTION` (kind `RETENTION`, rapport.orders.episode): the custo
 put whole by the retention workflow (rapport.orders.retention), a new episode over the one before. Each episode
 takes two guards in the transaction that starts it: `T#<t>#UNIQ#RETENTION#<CON or ACC>␟<id>␟<since>` (one
 workflow run per customer and episode, however often the event comes) and `T#<t>#UNIQ#COUPON#<code>` (its coupon
-code is the tenant's only one; the guard names the customer who holds it).
+code is the tenant's only one; the guard names the customer who holds it). The customer's erase deletes the three,
+and the standing's copy by gap (`forget`, from the customer value worker).
 
 | summary    | index | serves                                  | pk                              | sk             |
 |------------|-------|-----------------------------------------|---------------------------------|----------------|
@@ -77,6 +78,7 @@ from rapport.dal.repository import (
     SummaryPage,
     UnitOfWork,
     compact,
+    delete_items,
     indexed_summaries,
     summaries_page,
 )
@@ -280,6 +282,13 @@ def walked(tenant_id: str, kind: Kind) -> Iterator[tuple[str, dict[str, Any], di
             pending = None
     if pending is not None:
         yield pending.ref_id, pending.data, None
+
+
+def forget(tenant_id: str, kind: Kind, customer_id: str) -> None:
+    """Delete an erased customer's value, standing (and its copy by gap) and retention episode: it leaves the
+    ranking's walk and the customer report. Its episode and coupon guards stay (they name no person)."""
+    partition = keys.record_pk(tenant_id, kind, customer_id)
+    delete_items(SummaryItem(partition, sk) for sk in (VALUE_SK, STANDING_SK, GAP_SK, RETENTION_SK))
 
 
 def _gap_order(gap: Decimal | None) -> str:

@@ -25,9 +25,11 @@ from rapport.orders.models import REVENUE_STATUSES
 from rapport.types import Instant, LazyModel
 
 # The events after which the value of the order's customers is computed again (infra/constructs/customer_value.py),
-# and a contact's erase, after which what it bought is taken out of the recommendations (CONTACT_ERASED).
-CONTACT_ERASED = "contact.erased"
-REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased", CONTACT_ERASED)
+# and a customer's erase (ERASED), after which its value and standing are deleted and what a contact bought is taken
+# out of the recommendations.
+CONTACT_ERASED, ACCOUNT_ERASED = "contact.erased", "account.erased"
+ERASED = {CONTACT_ERASED: CONTACT, ACCOUNT_ERASED: ACCOUNT}
+REFRESHED_BY = ("order.created", "order.updated", "order.deleted", "order.restored", "order.erased", *ERASED)
 
 LATEST = 5
 MONTHS_KEPT = 24  # the month in progress and the 23 before: churn compares 3 complete months with the 12 before

@@ -35,6 +35,11 @@ def cents(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_EVEN)
 
 
+def in_cents(amount: Decimal) -> int:
+    """A Money amount (two places at most) as a whole number of cents: exact, and cheaper to hold and compare."""
+    return int(amount * 100)
+
+
 def _currency(code: str) -> str:
     if code not in CURRENCIES:
         raise ValueError("must be an ISO 4217 currency code like EUR or USD")

@@ -21,6 +21,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import NamedTuple
 
+from rapport.deals.money import in_cents
+
 A_SHARE = Decimal("0.80")
 B_SHARE = Decimal("0.95")
 _LIFETIME_BITS = 64
@@ -38,13 +40,9 @@ class Place(NamedTuple):
     tier: Tier
 
 
-def _cents(amount: Decimal) -> int:
-    return int(amount * 100)
-
-
 def _packed(revenue_12m: Decimal, revenue_lifetime: Decimal) -> int:
     """Both revenues as one number that orders as (12 months, lifetime) do."""
-    return (_cents(revenue_12m) << _LIFETIME_BITS) + _cents(revenue_lifetime) + _LIFETIME_BIAS
+    return (in_cents(revenue_12m) << _LIFETIME_BITS) + in_cents(revenue_lifetime) + _LIFETIME_BIAS
 
 
 def _revenue_12m_cents(packed: int) -> int:
@@ -78,14 +76,18 @@ class Placing:
 
     def place(self, revenue_12m: Decimal, revenue_lifetime: Decimal) -> Place | None:
         """Its place; None when no customer of the first walk had these figures (its value came or changed after
-        it) or all those that had them are placed already."""
+        it), or when several had them and all are placed already. Figures only one customer had are not counted
+        (that would be an entry a customer): a later customer with the same figures would share its place."""
         figure = _packed(revenue_12m, revenue_lifetime)
         below, up_to = bisect_left(self._ascending, figure), bisect_right(self._ascending, figure)
         equal = up_to - below
-        seen = self._equal_seen[figure] if equal > 1 else 0
-        if seen >= equal:
+        if equal == 0:
             return None
+        seen = 0
         if equal > 1:
+            seen = self._equal_seen[figure]
+            if seen == equal:
+                return None
             self._equal_seen[figure] = seen + 1
         rank = len(self._ascending) - up_to + seen + 1
         return Place(rank, self._tier(rank, revenue_12m))

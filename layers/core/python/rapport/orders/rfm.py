@@ -26,6 +26,7 @@ from typing import NamedTuple
 
 from pydantic import Field
 
+from rapport.deals.money import in_cents
 from rapport.types import LazyModel
 
 SCORES = 5
@@ -82,7 +83,7 @@ class RfmScale:
         else:
             self._recency.append(-days)
         self._frequency.append(behaviour.buying_months)
-        self._monetary.append(_cents(behaviour.revenue))
+        self._monetary.append(in_cents(behaviour.revenue))
 
     def scores(self) -> RfmScores:
         return RfmScores(
@@ -103,7 +104,7 @@ class RfmScores:
         return _rfm(
             self._recency.score(None if days is None else -days),
             self._frequency.score(behaviour.buying_months),
-            self._monetary.score(_cents(behaviour.revenue)),
+            self._monetary.score(in_cents(behaviour.revenue)),
         )
 
 
@@ -123,10 +124,6 @@ class _Distribution:
             below = bisect_left(self._ascending, value)
             worse, equal = self._unknown + below, bisect_right(self._ascending, value) - below
         return min(SCORES, 1 + int(SCORES * (worse + equal / 2) / self._total))
-
-
-def _cents(amount: Decimal) -> int:
-    return int(amount * 100)
 
 
 def segment_of(r: int, f: int) -> Segment:

@@ -82,6 +82,7 @@ from rapport.dal.repository import (
     indexed_summaries,
     summaries_page,
 )
+from rapport.deals.money import in_cents
 from rapport.orders.manifest import CUSTOMER_STANDING, ORDER, RETENTION
 
 NUMBER = "ORDER_NUMBER"
@@ -295,7 +296,7 @@ def _gap_order(gap: Decimal | None) -> str:
     """The largest gap first, then smaller ones, then customers without a potential."""
     if gap is None:
         return NO_GAP
-    return f"{10**GAP_DIGITS - 1 - int(gap * 100):0{GAP_DIGITS}d}"
+    return f"{10**GAP_DIGITS - 1 - in_cents(gap):0{GAP_DIGITS}d}"
 
 
 def put_standing(

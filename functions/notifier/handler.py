@@ -6,63 +6,19 @@ requires is logged as an error (whoever sent it must fix it) and recorded, never
 under the stage's app URL (`APP_URL`).
 """
 
-from collections.abc import Mapping
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from rapport import aws, config
+from rapport import config
 from rapport.dal import tenancy
-from rapport.notifications.notifier import NOT_SENT, mime_message, notify
+from rapport.notifications.notifier import NOT_SENT, notify
 from rapport.notifications.requests import NotificationRequest
+from rapport.notifications.transport import AwsTransport
 
 logger = Logger()
-
-
-class AwsTransport:
-    """SES from the stage's sender address, in its configuration set; SNS straight to the phone number."""
-
-    def send_email(
-        self,
-        to: str,
-        subject: str,
-        text: str,
-        html: str | None,
-        tags: Mapping[str, str],
-        headers: Mapping[str, str],
-    ) -> str:
-        """SES `SendEmail`; with `headers` (a marketing email's List-Unsubscribe), `SendRawEmail` of the MIME
-        message, since SendEmail sets no header of ours."""
-        settings = config.current()
-        sender = settings.require("sender_email")
-        options: dict[str, Any] = {"Tags": [{"Name": name, "Value": value} for name, value in tags.items()]}
-        if settings.ses_configuration_set:
-            options["ConfigurationSetName"] = settings.ses_configuration_set
-        if headers:
-            raw = mime_message(sender, to, subject, text, html, headers)
-            # No Destinations: SES sends to the message's To header, as it does to given ones (not both).
-            response = aws.client("ses").send_raw_email(Source=sender, RawMessage={"Data": raw}, **options)
-            return str(response["MessageId"])
-        body: dict[str, Any] = {"Text": {"Data": text, "Charset": "UTF-8"}}
-        if html is not None:
-            body["Html"] = {"Data": html, "Charset": "UTF-8"}
-        response = aws.client("ses").send_email(
-            Source=sender,
-            Destination={"ToAddresses": [to]},
-            Message={"Subject": {"Data": subject, "Charset": "UTF-8"}, "Body": body},
-            **options,
-        )
-        return str(response["MessageId"])
-
-    def send_sms(self, to: str, text: str) -> str:
-        response = aws.client("sns").publish(
-            PhoneNumber=to,
-            Message=text,
-            MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
-        )
-        return str(response["MessageId"])
 
 
 @logger.inject_lambda_context

@@ -71,6 +71,7 @@ SENDER = "notifier"  # who an interaction was created by
 TENANT_TAG = "rapport_tenant"
 CONTACT_TAG = "rapport_contact"
 TEMPLATE_TAG = "rapport_template"
+CAMPAIGN_TAG = "rapport_campaign"
 UNSUBSCRIBE_HEADER = "List-Unsubscribe"
 UNSUBSCRIBE_POST_HEADER = "List-Unsubscribe-Post"
 ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST of this body, and acts at once
@@ -82,6 +83,14 @@ class Transport(Protocol):
     ) -> str: ...  # the message id
 
     def send_sms(self, to: str, text: str) -> str: ...
+
+
+class Throttled(Exception):
+    """The transport refused the message for the sending rate: nothing went out, and later it may."""
+
+
+class Rejected(Exception):
+    """The transport refused the message for its recipient (an address SES will not send to): never will."""
 
 
 NOT_SENT = "not_sent"
@@ -126,6 +135,11 @@ def _audience(tenant_id: str, recipient: _Recipient, app_url: str) -> Audience:
         time_zone = recipient.data.get("time_zone") or DEFAULT_TIME_ZONE
         locale = recipient.data.get("locale") or DEFAULT_LOCALE
         return Audience(time_zone=time_zone, locale=Locale(locale), app_url=app_url)
+    return customer_audience(tenant_id, app_url)
+
+
+def customer_audience(tenant_id: str, app_url: str) -> Audience:
+    """How the tenant's customers read times (its notification settings), with links under `app_url`."""
     chosen = NOTIFICATION_SETTINGS.read(tenant_id).content
     return Audience(time_zone=chosen.time_zone, locale=chosen.locale, app_url=app_url)
 
@@ -159,6 +173,12 @@ def contact_refusal(request: NotificationRequest, contact: Record, channel: Chan
     return _refusal(_Recipient(RecipientType.CONTACT, contact.id, contact), channel, request)
 
 
+def marketing_refusal(tenant_id: str, contact: Record, channel: Channel, topic: str) -> str | None:
+    """Why the customer `contact` may not be sent a marketing message of `topic` on `channel` now, or None."""
+    recipient = _Recipient(RecipientType.CONTACT, contact.id, contact)
+    return _refusal_of(recipient, channel, tenant_id, topic, confirms=False)
+
+
 def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | None, confirms: bool) -> str | None:
     """Why a customer's consent (as read at send time) forbids the message, or None. A transactional message
     (no topic) needs the channel `opted_in`; a marketing message needs the topic `opted_in` on a channel not
@@ -185,20 +205,27 @@ def _consent_refusal(consent: dict[str, Any], channel: Channel, topic: str | Non
 
 def _refusal(recipient: _Recipient, channel: Channel, request: NotificationRequest) -> str | None:
     """Why `recipient` may not be sent `request` on `channel`, or None."""
+    confirms = templates()[request.template].confirms_subscription
+    return _refusal_of(recipient, channel, request.tenant_id, request.topic, confirms=confirms)
+
+
+def _refusal_of(
+    recipient: _Recipient, channel: Channel, tenant_id: str, topic: str | None, *, confirms: bool
+) -> str | None:
+    """Why `recipient` may not be sent a message of `topic` (none: transactional) on `channel`, or None."""
     data = recipient.data
     address = data.get("email" if channel is Channel.EMAIL else "phone")
     label = "contact" if recipient.type is RecipientType.CONTACT else "user"
     if not address:
         return f"the {label} has no {'email address' if channel is Channel.EMAIL else 'phone number'}"
     if recipient.type is RecipientType.CONTACT:
-        confirms = templates()[request.template].confirms_subscription
-        reason = _consent_refusal(data.get("consent") or {}, channel, request.topic, confirms)
+        reason = _consent_refusal(data.get("consent") or {}, channel, topic, confirms)
         if reason is not None:
             return reason
     if channel is Channel.EMAIL and (data.get("email_status") or {}).get("status") == "invalid":
         return f"the {label}'s email address is marked invalid (it bounced)"
-    marketing_email = channel is Channel.EMAIL and request.topic is not None
-    if marketing_email and not MARKETING_SETTINGS.read(request.tenant_id).content.postal_address:
+    marketing_email = channel is Channel.EMAIL and topic is not None
+    if marketing_email and not MARKETING_SETTINGS.read(tenant_id).content.postal_address:
         return "the marketing settings have no postal_address, which every marketing email shows"
     return None
 
@@ -227,7 +254,7 @@ def mime_message(sender: str, to: str, subject: str, text: str, html: str | None
     return mime.as_bytes()
 
 
-def _marketing(message: Preview, tenant_id: str, contact_id: str, topic: str) -> dict[str, str]:
+def marketing_footer(message: Preview, tenant_id: str, contact_id: str, topic: str) -> dict[str, str]:
     """A marketing email's unsubscribe: RFC 8058's headers (mail clients offer a one-click unsubscribe that POSTs
     the link) and the link with the tenant's postal address at the foot of its body. Returns the headers."""
     url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic)
@@ -267,7 +294,7 @@ def _send(
             tags[CONTACT_TAG] = recipient.id
         headers: dict[str, str] = {}
         if request.topic is not None and recipient.type is RecipientType.CONTACT:
-            headers = _marketing(message, tenant_id, recipient.id, request.topic)
+            headers = marketing_footer(message, tenant_id, recipient.id, request.topic)
         message_id = transport.send_email(
             data["email"], message.subject or "", message.text, message.html, tags, headers
         )

@@ -107,6 +107,7 @@ class FunctionFactory(Construct):
             worker.timeout or TIMEOUT,
             memory_mb=worker.memory_mb or MEMORY_MB,
             own_layer=worker.own_layer,
+            reserved_concurrency=worker.reserved_concurrency,
         )
         connect(scope, function, worker)
         self._workers.append(worker)
@@ -127,6 +128,7 @@ class FunctionFactory(Construct):
         *,
         memory_mb: int = MEMORY_MB,
         own_layer: Path | None = None,
+        reserved_concurrency: int | None = None,
     ) -> lambda_.Function:
         scope = Construct(self, area)
         role = self._role(scope, tenancy)
@@ -147,6 +149,7 @@ class FunctionFactory(Construct):
             logging_format=lambda_.LoggingFormat.JSON,
             tracing=lambda_.Tracing.ACTIVE,
             environment=environment,
+            reserved_concurrent_executions=reserved_concurrency,
         )
         if isinstance(tenancy, CrossTenant):
             grant_across_tenants(function, self._data, tenancy.access)

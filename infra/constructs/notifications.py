@@ -60,7 +60,7 @@ class Notifications(Construct):
             identity=ses.Identity.email(self.sender),
             configuration_set=self.configuration_set,
         )
-        self.notifier = self._notifier(data, factory, bus, stack)
+        self.notifier = self._notifier(data, factory, bus)
         self.feedback_topic = sns.Topic(
             self, "Feedback", display_name="SES bounces and complaints", master_key=data.key, enforce_ssl=True
         )
@@ -89,7 +89,52 @@ class Notifications(Construct):
             ),
         )
 
-    def _notifier(self, data: Data, factory: FunctionFactory, bus: events.IEventBus, stack: Stack) -> lambda_.Function:
+    def sending_environment(self, data: Data, *, links: bool = True) -> dict[str, str]:
+        """What a function that sends (`grant_sending`) is told: the sender, the configuration set and, with
+        `links`, where its unsubscribe links go and the secret they are signed with."""
+        environment = {"SENDER_EMAIL": self.sender, "SES_CONFIGURATION_SET": self.configuration_set_name}
+        if links:
+            environment |= {"PUBLIC_URL": self.public_url, "CURSOR_SECRET_ARN": data.cursor_secret.secret_arn}
+        return environment
+
+    def grant_sending(self, function: lambda_.Function, data: Data, *, links: bool = True, paced: bool = False) -> None:
+        """`function` sends email from the stage's sender in the configuration set (raw too: a marketing email's
+        List-Unsubscribe headers, which SendEmail cannot carry) and texts. With `links` (a worker sending to
+        customers), its marketing emails' unsubscribe links go under the public URL, signed with the stack's secret
+        (rapport.consent.links); an API function sends none (the URL is its own API's: a circular reference). `paced`:
+        it reads the account's sending quota to keep to it. Its environment is `sending_environment`."""
+        stack = Stack.of(self)
+        if links:
+            data.cursor_secret.grant_read(function)
+        unnamed = ["ses:GetSendQuota", "sns:Publish"] if paced else ["sns:Publish"]
+        statements = [
+            iam.PolicyStatement(
+                actions=["ses:SendEmail", "ses:SendRawEmail"],
+                resources=[
+                    stack.format_arn(service="ses", resource="identity", resource_name=self.sender),
+                    stack.format_arn(
+                        service="ses",
+                        resource="configuration-set",
+                        resource_name=self.configuration_set_name,
+                    ),
+                ],
+                conditions={"StringEquals": {"ses:FromAddress": self.sender}},
+            ),
+            # GetSendQuota is the account's; an SMS is published to a phone number, not a topic: no resource to name.
+            iam.PolicyStatement(actions=unnamed, resources=["*"]),
+        ]
+        for statement in statements:
+            function.add_to_role_policy(statement)
+        assert function.role is not None
+        acknowledge(
+            function.role,
+            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
+            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, ses:GetSendQuota is the "
+            "account's, and an SMS is sns:Publish to a phone number, not a topic: none of them has a resource to "
+            "name; every other statement names its own.",
+        )
+
+    def _notifier(self, data: Data, factory: FunctionFactory, bus: events.IEventBus) -> lambda_.Function:
         function = factory.event_worker(
             self,
             EventWorker(
@@ -107,40 +152,10 @@ class Notifications(Construct):
                 environment={
                     "TABLE_NAME": data.table.table_name,
                     "IDEMPOTENCY_TABLE_NAME": data.idempotency_table.table_name,
-                    "SENDER_EMAIL": self.sender,
-                    "SES_CONFIGURATION_SET": self.configuration_set_name,
                     "APP_URL": self.app_url,
-                    "PUBLIC_URL": self.public_url,
-                    # A marketing email's unsubscribe link is signed with the stack's secret (rapport.consent.links).
-                    "CURSOR_SECRET_ARN": data.cursor_secret.secret_arn,
+                    **self.sending_environment(data),
                 },
             ),
         )
-        data.cursor_secret.grant_read(function)
-        statements = [
-            iam.PolicyStatement(
-                # Raw: a marketing email's List-Unsubscribe headers, which SendEmail cannot carry.
-                actions=["ses:SendEmail", "ses:SendRawEmail"],
-                resources=[
-                    stack.format_arn(service="ses", resource="identity", resource_name=self.sender),
-                    stack.format_arn(
-                        service="ses",
-                        resource="configuration-set",
-                        resource_name=self.configuration_set_name,
-                    ),
-                ],
-                conditions={"StringEquals": {"ses:FromAddress": self.sender}},
-            ),
-            # An SMS is published to a phone number, not a topic: there is no resource to name.
-            iam.PolicyStatement(actions=["sns:Publish"], resources=["*"]),
-        ]
-        for statement in statements:
-            function.add_to_role_policy(statement)
-        assert function.role is not None
-        acknowledge(
-            function.role,
-            "AwsSolutions::AwsSolutions-IAM5[Resource::*]",
-            "Active tracing needs xray:PutTraceSegments and xray:PutTelemetryRecords, and an SMS is sns:Publish to a "
-            "phone number, not a topic: none of them has a resource to name; every other statement names its own.",
-        )
+        self.grant_sending(function, data)
         return function

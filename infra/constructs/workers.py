@@ -149,6 +149,8 @@ class EventWorker:
     environment: Mapping[str, str] = field(default_factory=dict)
     timeout: Duration | None = None  # the factory's, unless it needs longer
     memory_mb: int | None = None  # the factory's, unless it needs more
+    # At most this many at once (reserved from the account's concurrency); None: as many as the account allows.
+    reserved_concurrency: int | None = None
     # A layer of its own (a built folder, e.g. layers/analytics/build), after the shared ones: what only it loads.
     own_layer: Path | None = None
 
@@ -253,16 +255,19 @@ def worker_state_machine(
     worker: lambda_.Function,
     worker_arn: str,
     stage: StageConfig,
+    state_machine_name: str | None = None,
 ) -> sfn.StateMachine:
     """The state machine `name` in `scope`: `definition` (an ASL file, inlined so the local runtime reads it from
     the template) whose task states call `worker`, its ARN substituted for `${worker_arn}`; full logs without
     execution data (they hold customers' data) in `<name>Logs`, X-Ray tracing, and the right to invoke that one
-    worker."""
+    worker. Named `state_machine_name` when a function that the machine depends on must start it (its ARN is
+    then written, not referenced)."""
     log_group = logs.LogGroup(scope, f"{name}Logs", retention=stage.log_retention, removal_policy=stage.removal_policy)
     machine = sfn.StateMachine(
         scope,
         name,
         comment=comment,
+        state_machine_name=state_machine_name,
         definition_body=sfn.DefinitionBody.from_string(definition.read_text()),
         definition_substitutions={worker_arn: worker.function_arn},
         logs=sfn.LogOptions(destination=log_group, level=sfn.LogLevel.ALL, include_execution_data=False),

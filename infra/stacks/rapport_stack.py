@@ -13,6 +13,7 @@ from infra.config import StageConfig
 from infra.constructs.analytics import Analytics
 from infra.constructs.api import Api
 from infra.constructs.auth import Auth
+from infra.constructs.campaigns import Campaigns
 from infra.constructs.consent import Consent
 from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
@@ -120,7 +121,7 @@ class RapportStack(Stack):
             )
         # After the API: the links their messages carry go to its public pages.
         public_url = api.rest_api.url
-        Notifications(
+        notifications = Notifications(
             self,
             "Notifications",
             data=data,
@@ -138,6 +139,9 @@ class RapportStack(Stack):
             public_url=public_url,
             tenants=followups.tenants,
         )
+        campaigns = Campaigns(self, "Campaigns", data=data, factory=factory, notifications=notifications, stage=stage)
+        if "campaigns" in functions:  # POST /campaigns/{id}/schedule and /resume start runs; /test sends copies
+            campaigns.grant_api(functions["campaigns"])
         FieldHistory(self, "FieldHistory", data=data, factory=factory, bus=domain_events.bus)
         Segments(self, "Segments", data=data, factory=factory, bus=domain_events.bus)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)

@@ -43,6 +43,7 @@ class Config(NamedTuple):
     inbound_mail_bucket: str | None = None  # the raw emails SES stores, and their attachments
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
+    campaign_send_state_machine_arn: str | None = None
     schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group
     scheduler_role_arn: str | None = None  # the role EventBridge Scheduler invokes the SLA timers worker as
     analytics_bucket: str | None = None  # where the analytics exporter writes the Parquet files

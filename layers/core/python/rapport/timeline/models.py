@@ -68,7 +68,7 @@ class ActivityEntry(Entry):
 
 
 class NotificationEntry(Entry):
-    """A message Rapport sent the contact (a notification template)."""
+    """A message Rapport sent the contact (a notification template, or a campaign's message)."""
 
     kind: Literal[EntryKind.NOTIFICATION] = EntryKind.NOTIFICATION
     type: Literal["email", "sms"]
@@ -76,6 +76,7 @@ class NotificationEntry(Entry):
     subject: str | None = None
     excerpt: str | None = Field(default=None, description=f"The text's first {EXCERPT_LENGTH} characters")
     template: str
+    campaign_id: str | None = Field(default=None, description="The campaign it was part of (template `campaign`)")
 
 
 class LeadSubmissionEntry(Entry):

@@ -1,0 +1,27 @@
+"""Campaigns: one message, by email or SMS, to the contacts of segments (less those of exclusion segments), each
+sent once, when its consent allows it at the moment it is sent."""
+
+from __future__ import annotations
+
+from rapport.auth import EVERYONE, Action, Role
+from rapport.contexts import Area, Context, Kind
+
+CAMPAIGN = Kind("CMP", "campaign")
+
+MARKETERS = frozenset({Role.ADMIN, Role.MANAGER, Role.MARKETING})
+
+CONTEXT = Context(
+    name="campaigns",
+    kinds=(CAMPAIGN,),
+    permissions={
+        "campaigns": {
+            Action.READ: EVERYONE,
+            Action.CREATE: MARKETERS,
+            Action.UPDATE: MARKETERS,  # editing, test sends, scheduling, pausing, resuming, cancelling
+            Action.DELETE: MARKETERS,
+            Action.RESTORE: MARKETERS,
+            Action.ERASE: frozenset({Role.ADMIN}),
+        },
+    },
+    areas=(Area("campaigns", bench="getCampaign"),),
+)

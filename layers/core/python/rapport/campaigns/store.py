@@ -1,0 +1,130 @@
+"""The campaigns' key layout and access patterns (rapport.dal.keys has the shared layout and says why this is here).
+
+| item                                  | pk               | sk                      |
+|---------------------------------------|------------------|-------------------------|
+| a count of its sends by status        | T#<t>#CMP#<id>   | A#COUNT#<status>        |
+| campaign                              | T#<t>#CMP#<id>   | A#META                  |
+| its send to a contact                 | T#<t>#CMP#<id>   | S#<contact id>          |
+
+| index | serves                                 | pk                          | sk                |
+|-------|----------------------------------------|-----------------------------|-------------------|
+| gsi1  | campaigns by name (or the trash)       | T#<t>#CMP (or #DELETED)     | <name key>␟<id>   |
+
+A send is claimed (put only if absent, status `sending`) before its message goes out, and finished (`sent`,
+`skipped` or `failed`, with its count added to) in one transaction after: a contact in two of the audience's
+segments, a batch retried, or a run resumed finds the claim and sends nothing again. A message whose claim was
+left `sending` (the worker died between the send and the finish) is never sent again: the campaign sends at most
+once to anyone, and its report counts only finished sends. The report is ONE Query from `A#COUNT#` to `A#META`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pynamodb.expressions.update import Action
+
+from rapport.campaigns.manifest import CAMPAIGN
+from rapport.dal import keys, repository
+from rapport.dal.access import PartitionQuery
+from rapport.dal.keys import IndexKeys
+from rapport.dal.models import CounterItem, Item, RecordItem, SummaryItem
+from rapport.dal.repository import Record, UnitOfWork
+
+COUNT_PREFIX = "A#COUNT#"
+SEND_PREFIX = "S#"
+SEND_KIND = "CMP_SEND"
+
+
+def _partition(tenant_id: str, campaign_id: str) -> str:
+    return keys.record_pk(tenant_id, CAMPAIGN, campaign_id)
+
+
+def index_keys(tenant_id: str, campaign_id: str, name_key: str, *, deleted: bool) -> IndexKeys:
+    """gsi1: by name, or in the trash."""
+    return IndexKeys(
+        gsi1pk=keys.list_pk(tenant_id, CAMPAIGN, deleted=deleted), gsi1sk=keys.name_order(name_key, campaign_id)
+    )
+
+
+@dataclass
+class CampaignRead:
+    record: Record | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def read_campaign(tenant_id: str, campaign_id: str) -> CampaignRead:
+    """ONE Query (strongly consistent): the campaign and its counts of sends by status."""
+    found = Item.query(
+        _partition(tenant_id, campaign_id),
+        Item.sk.between(COUNT_PREFIX, keys.META_SK),
+        consistent_read=True,
+    )
+    read = CampaignRead()
+    for item in found:
+        if isinstance(item, RecordItem):
+            read.record = repository.record_of(item)
+        elif isinstance(item, CounterItem):
+            read.counts[item.sk.removeprefix(COUNT_PREFIX)] = int(item.value or 0)
+    return read
+
+
+def _send(tenant_id: str, campaign_id: str, contact_id: str, data: Mapping[str, Any]) -> SummaryItem:
+    partition = _partition(tenant_id, campaign_id)
+    return repository.summary_item(tenant_id, partition, f"{SEND_PREFIX}{contact_id}", SEND_KIND, contact_id, data)
+
+
+def claim(tenant_id: str, campaign_id: str, contact_id: str, at: str) -> bool:
+    """Claim the send to the contact before its message goes out: False if it was claimed already."""
+    work = UnitOfWork()
+    work.put_item(_send(tenant_id, campaign_id, contact_id, {"status": "sending", "at": at}), Item.sk.does_not_exist())
+    try:
+        work.commit()
+    except repository.StaleVersion:
+        return False
+    return True
+
+
+def release(tenant_id: str, campaign_id: str, contact_id: str) -> None:
+    """Give up a claim whose message did not go out (SES throttled it): a later batch sends it."""
+    work = UnitOfWork()
+    work.delete_item(_send(tenant_id, campaign_id, contact_id, {}))
+    work.commit()
+
+
+def stage_finish(
+    work: UnitOfWork, tenant_id: str, campaign_id: str, contact_id: str, send: Mapping[str, Any], *, claimed: bool
+) -> None:
+    """The send as it ended (`send["status"]`), and its count, in one transaction with what else it wrote; over its
+    claim when `claimed`, else only if the contact has no send (the transaction then fails: StaleVersion)."""
+    item = _send(tenant_id, campaign_id, contact_id, send)
+    work.put_item(item, None if claimed else Item.sk.does_not_exist())
+    counter = CounterItem(_partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{send['status']}", tenant_id=tenant_id)
+    actions: list[Action] = [
+        CounterItem.item_type.set(CounterItem),
+        CounterItem.tenant_id.set(tenant_id),
+        CounterItem.value.add(1),
+    ]
+    work.update_item(counter, actions)
+
+
+def claimed(tenant_id: str, campaign_id: str, contact_ids: Iterable[str]) -> set[str]:
+    """Which of `contact_ids` (at most 100) have a send, claimed or finished (one BatchGetItem)."""
+    partition = _partition(tenant_id, campaign_id)
+    wanted = [(partition, f"{SEND_PREFIX}{contact_id}") for contact_id in set(contact_ids)]
+    return {item.ref_id for item in Item.batch_get(wanted) if isinstance(item, SummaryItem)} if wanted else set()
+
+
+def sends(tenant_id: str, campaign_id: str) -> PartitionQuery:
+    """The campaign and its sends by contact id (the campaign sorts first)."""
+    return PartitionQuery(_partition(tenant_id, campaign_id), start=keys.META_SK, end=f"{SEND_PREFIX}{keys.RANGE_END}")
+
+
+def send_items(tenant_id: str, campaign_id: str) -> list[Item]:
+    """Every send and count of the campaign (to erase them with it)."""
+    partition = _partition(tenant_id, campaign_id)
+    return [
+        *Item.query(partition, Item.sk.startswith(SEND_PREFIX)),
+        *Item.query(partition, Item.sk.startswith(COUNT_PREFIX)),
+    ]

@@ -1,0 +1,112 @@
+"""Campaigns over HTTP on the local runtime: a campaign scheduled, its run executed by the state machine and its
+sender (one message each to the consenting members, paced by moto's SES quota), its report and sends; and the
+errors a client can make."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from email import policy
+from email.message import EmailMessage
+from email.parser import Parser
+from typing import Any
+
+import requests
+
+from tests.e2e.conftest import Client, LocalRuntime, Staff, problem
+
+AT = "2026-01-05T10:00:00Z"
+POSTAL = "Tyrell Corp, 1 Pyramid Way, Los Angeles"
+
+
+def _raw_sent(runtime: LocalRuntime, to: str) -> list[EmailMessage]:
+    data = requests.get(f"http://localhost:{runtime.aws_port}/moto-api/data.json", timeout=30).json()["ses"]
+    parsed = [Parser(policy=policy.default).parsestr(item["raw_data"]) for item in data.get("RawMessage", [])]
+    return [mail for mail in parsed if isinstance(mail, EmailMessage) and mail["To"] == to]
+
+
+def _person(client: Client, name: str, unique: str, offers: str | None) -> dict[str, Any]:
+    consent: dict[str, Any] = {"email": {"status": "opted_in", "at": AT, "source": "web_form"}}
+    if offers:
+        consent["topics"] = {"email": {"offers": {"status": offers, "at": AT, "source": "web_form"}}}
+    return client.create(
+        "contacts", first_name=name, last_name="Tyrell", email=f"{name}-{unique}@tyrell.example", consent=consent
+    )
+
+
+def _when(client: Client, path: str, status: str) -> dict[str, Any]:
+    for _ in range(120):
+        found: dict[str, Any] = client.get(path).json()
+        if found["status"] == status:
+            return found
+        time.sleep(0.5)
+    raise AssertionError(f"{path} never became {status}: {found}")
+
+
+def test_a_campaign_goes_to_each_consenting_member_once_and_its_report_says_so(
+    staff: Staff, local_runtime: LocalRuntime
+) -> None:
+    marketer = staff("marketing")
+    settings = {"topics": ["offers"], "postal_address": POSTAL}
+    assert marketer.put("/marketing-settings", json=settings, headers={"If-Match": '"0"'}).status_code == 200
+    unique = uuid.uuid4().hex[:8]
+    ada, bea = _person(marketer, "ada", unique, "opted_in"), _person(marketer, "bea", unique, None)
+    fair = marketer.create("segments", name="Spring fair", kind="static")
+    shop = marketer.create("segments", name="Web shop", kind="static")
+    for segment, members in ((fair, [ada, bea]), (shop, [ada])):
+        added = marketer.post(f"/segments/{segment['id']}/members", json={"add": [m["id"] for m in members]})
+        assert added.status_code == 200, added.text
+    campaign = marketer.create(
+        "campaigns",
+        name="Spring offers",
+        channel="email",
+        topic="offers",
+        content={"subject": "Spring offers, {{ recipient.first_name }}", "text": "Hello {{ recipient.first_name }}!"},
+        audience={"segments": [fair["id"], shop["id"]]},
+        cost={"amount": "80.00", "currency": "EUR"},
+    )
+    assert campaign["status"] == "draft"
+    scheduled = marketer.post(f"/campaigns/{campaign['id']}/schedule")
+    assert scheduled.status_code == 200 and scheduled.json()["status"] == "scheduled", scheduled.text
+
+    sent = _when(marketer, f"/campaigns/{campaign['id']}", "sent")
+    assert sent["started_at"] and sent["finished_at"]
+    report = marketer.get(f"/campaigns/{campaign['id']}/report").json()
+    assert (report["recipients"], report["sent"], report["skipped"], report["failed"]) == (2, 1, 1, 0)
+    assert report["cost"] == {"amount": "80.00", "currency": "EUR"}
+    sends = {item["contact_id"]: item for item in marketer.get(f"/campaigns/{campaign['id']}/sends").json()["items"]}
+    assert (sends[ada["id"]]["status"], sends[bea["id"]]["status"]) == ("sent", "skipped")
+
+    [mail] = _raw_sent(local_runtime, f"ada-{unique}@tyrell.example")
+    assert mail["Subject"] == "Spring offers, ada"
+    assert (
+        mail["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        and "/public/unsubscribe/" in mail["List-Unsubscribe"]
+    )
+    assert _raw_sent(local_runtime, f"bea-{unique}@tyrell.example") == []
+
+    assert problem(marketer.post(f"/campaigns/{campaign['id']}/pause"), 409)["detail"].startswith(
+        "The campaign is sent"
+    )
+    edit = marketer.patch(
+        f"/campaigns/{campaign['id']}", json={"name": "x"}, headers={"If-Match": f'"{sent["version"]}"'}
+    )
+    assert "pause it" in problem(edit, 409)["detail"]
+
+
+def test_the_errors_a_client_can_make(staff: Staff) -> None:
+    marketer = staff("marketing")
+    segment = marketer.create("segments", name="Anyone", kind="static")
+    body = {
+        "name": "Bad",
+        "channel": "email",
+        "topic": "offers",
+        "content": {"text": "hi"},
+        "audience": {"segments": [segment["id"]]},
+    }
+    refused = problem(marketer.post("/campaigns", json=body), 422)
+    assert {error["field"] for error in refused["errors"]} >= {"content.subject"}
+    body["content"] = {"subject": "Hi", "text": "Hi"}
+    body["topic"] = "gossip"
+    assert [error["field"] for error in problem(marketer.post("/campaigns", json=body), 422)["errors"]] == ["topic"]
+    assert problem(staff("sales").post("/campaigns", json=body), 403)

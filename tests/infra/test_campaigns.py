@@ -1,0 +1,85 @@
+"""Campaigns: the send state machine (the committed ASL file) and its sender, which runs one batch at a time across
+the account, and who may start a run."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import fields
+from typing import Any
+
+import pytest
+
+from infra.constructs import campaigns as construct
+from rapport import config
+from rapport.campaigns import sending
+from rapport.campaigns.runs import CampaignRun
+from tests.infra.conftest import Synthesis
+
+pytestmark = pytest.mark.slow
+NAME = "Rapport-dev-campaign-send"
+
+
+def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
+    [logical_id] = [
+        name
+        for name, resource in dev.of_type(resource_type).items()
+        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
+    ]
+    return logical_id
+
+
+def _statements(dev: Synthesis, area: str) -> list[dict[str, Any]]:
+    return [
+        statement
+        for policy in dev.of_type("AWS::IAM::Policy").values()
+        if f"{area}Role" in json.dumps(policy["Properties"]["Roles"]).replace("_", "")
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    action = statement["Action"]
+    return sorted(action if isinstance(action, list) else [action])
+
+
+def test_the_definition_is_the_asl_file_with_the_sender_substituted_and_the_machine_named(dev: Synthesis) -> None:
+    machine = dev.resources[_id(dev, "AWS::StepFunctions::StateMachine", "/Campaigns/CampaignSend/Resource")]
+    properties = machine["Properties"]
+    assert properties["StateMachineName"] == NAME
+    assert json.loads(properties["DefinitionString"]) == json.loads(construct.DEFINITION.read_text())
+    sender = _id(dev, "AWS::Lambda::Function", "/Functions/campaign_sender/Function/Resource")
+    assert properties["DefinitionSubstitutions"] == {"SenderFunctionArn": {"Fn::GetAtt": [sender, "Arn"]}}
+    assert properties["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_a_run_waits_for_send_at_then_loops_batches_from_where_the_last_stopped() -> None:
+    definition = json.loads(construct.DEFINITION.read_text())
+    states = definition["States"]
+    assert definition["StartAt"] == "WaitForSendAt" and states["WaitForSendAt"]["TimestampPath"] == "$.send_at"
+    run_fields = {f"{field.name}.$" for field in fields(CampaignRun)} - {"send_at.$"}
+    payload = states["SendBatch"]["Parameters"]["Payload"]
+    assert set(payload) == run_fields | {"position.$"}
+    assert states["SendBatch"]["Next"] == "Walked?" and states["GoOn"]["Next"] == "SendBatch"
+    assert states["GoOn"]["InputPath"] == "$.batch.position" and states["GoOn"]["ResultPath"] == "$.position"
+    assert {choice["Next"] for choice in states["Walked?"]["Choices"]} == {"Done"}
+    retried = {error for retry in states["SendBatch"]["Retry"] for error in retry["ErrorEquals"]}
+    assert {"Lambda.TooManyRequestsException", "States.TaskFailed"} <= retried  # the sender busy, a batch failing
+
+
+def test_one_sender_at_a_time_with_the_time_a_batch_keeps_in_reserve(dev: Synthesis) -> None:
+    sender = dev.functions()["campaign_sender"]
+    assert sender["ReservedConcurrentExecutions"] == construct.SENDERS == 1
+    assert sender["Timeout"] > sending.RESERVE * 2
+    actions = {action for statement in _statements(dev, "campaignsender") for action in _actions(statement)}
+    assert {"ses:SendEmail", "ses:SendRawEmail", "ses:GetSendQuota", "sns:Publish"} <= actions
+    assert not any(action.startswith("states:") for action in actions)
+
+
+def test_the_campaigns_api_may_start_only_this_machine_and_send_test_copies(dev: Synthesis) -> None:
+    variables = dev.functions()["campaigns"]["Environment"]["Variables"]
+    variable = config.variable("campaign_send_state_machine_arn")
+    assert variables[variable]["Fn::Join"][1][-1] == f":stateMachine:{NAME}"
+    statements = _statements(dev, "campaigns")
+    [start] = [statement for statement in statements if "states:StartExecution" in _actions(statement)]
+    assert _actions(start) == ["states:StartExecution"] and start["Resource"] == variables[variable]
+    assert "PUBLIC_URL" not in variables  # no links in test copies: the API's own URL would be a cycle

@@ -1,0 +1,417 @@
+"""Campaigns under moto: the records and their life cycle through the API, and runs' batches driven by hand with a
+transport that records (and throttles) what goes out: each consenting member once, whatever the overlap of
+segments, the exclusions, the retries, the pauses and the throttling."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import itertools
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from rapport import aws, config
+from rapport.campaigns.runs import CampaignRun
+from rapport.campaigns.sending import Batch, Pacer, Position, Sender, send_batch
+from rapport.notifications.notifier import Rejected, Throttled, mime_message
+from tools.lambda_api import Staff, call, create
+
+MARKETER = Staff().as_("marketing")
+SALES = Staff()
+AT = "2026-01-05T10:00:00Z"
+POSTAL = "Tyrell Corp, 1 Pyramid Way, Los Angeles"
+PUBLIC_URL = "https://api.rapport.example"
+CONTENT = {"subject": "Spring offers, {{ recipient.first_name }}", "text": "Hello {{ recipient.first_name }}!"}
+
+
+@dataclass
+class Clock:
+    now: float = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += max(seconds, 0.0)
+
+
+@dataclass
+class FakeSes:
+    """Records what it sends; refuses more than `quota` sends in a second of `clock` (Throttled), and any address in
+    `rejects` (Rejected)."""
+
+    clock: Clock = field(default_factory=Clock)
+    quota: int | None = None
+    rejects: frozenset[str] = frozenset()
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    throttled: int = 0
+    _ids: Iterator[int] = field(default_factory=itertools.count)
+
+    def _admit(self, to: str) -> str:
+        if self.quota is not None:
+            second = int(self.clock.now)
+            if sum(1 for message in self.sent if int(message["at"]) == second) >= self.quota:
+                self.throttled += 1
+                raise Throttled("Maximum sending rate exceeded.")
+        if to in self.rejects:
+            raise Rejected("Address blacklisted.")
+        return f"message-{next(self._ids)}"
+
+    def send_email(
+        self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str], headers: Mapping[str, str]
+    ) -> str:
+        message_id = self._admit(to)
+        record = {"to": to, "subject": subject, "text": text, "tags": dict(tags), "headers": dict(headers)}
+        self.sent.append({**record, "at": self.clock.now})
+        return message_id
+
+    def send_sms(self, to: str, text: str) -> str:
+        message_id = self._admit(to)
+        self.sent.append({"to": to, "text": text, "at": self.clock.now})
+        return message_id
+
+    def recipients(self) -> list[str]:
+        return sorted(message["to"] for message in self.sent)
+
+
+@pytest.fixture(autouse=True)
+def _marketing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("PUBLIC_URL", PUBLIC_URL)
+    config.reload()
+    aws.reset()
+    settings = {"topics": ["newsletter", "offers"], "postal_address": POSTAL}
+    assert call("putMarketingSettings", MARKETER, body=settings, headers={"If-Match": '"0"'}).status == 200
+    yield
+    config.reload()
+    aws.reset()
+
+
+def person(name: str, *, email_status: str | None = "opted_in", offers: str | None = "opted_in", **more: Any) -> str:
+    consent: dict[str, Any] = {}
+    if email_status:
+        consent["email"] = {"status": email_status, "at": AT, "source": "web_form"}
+    if offers:
+        consent["topics"] = {"email": {"offers": {"status": offers, "at": AT, "source": "web_form"}}}
+    fields = {"first_name": name, "last_name": "Tyrell", "email": f"{name.lower()}@tyrell.example", **more}
+    return str(create("createContact", consent=consent, **fields)["id"])
+
+
+def static_list(name: str, contact_ids: list[str]) -> str:
+    segment_id = str(create("createSegment", MARKETER, name=name, kind="static")["id"])
+    for start in range(0, len(contact_ids), 25):
+        body = {"add": contact_ids[start : start + 25]}
+        assert call("changeSegmentMembers", MARKETER, record_id=segment_id, body=body).status == 200
+    return segment_id
+
+
+def new_campaign(segments: list[str], exclude: list[str] | None = None, **fields: Any) -> dict[str, Any]:
+    body = {
+        "name": "Spring offers",
+        "channel": "email",
+        "topic": "offers",
+        "content": CONTENT,
+        "audience": {"segments": segments, "exclude": exclude or []},
+        **fields,
+    }
+    return create("createCampaign", MARKETER, **body)
+
+
+class Runs:
+    """The runs the API started (what Step Functions would execute)."""
+
+    def __init__(self) -> None:
+        self.started: list[CampaignRun] = []
+
+    def __call__(self, run: CampaignRun) -> None:
+        self.started.append(run)
+
+
+@pytest.fixture
+def runs(monkeypatch: pytest.MonkeyPatch) -> Runs:
+    from campaigns import handler
+
+    started = Runs()
+    monkeypatch.setattr(handler, "start_execution", started)
+    return started
+
+
+def post(operation: str, campaign_id: str, staff: Staff = MARKETER) -> Any:
+    return call(operation, staff, record_id=campaign_id, body=None, headers={"If-Match": None})
+
+
+def _budget(clock: Clock, seconds: float) -> Callable[[], float]:
+    """What is left of `seconds` from now on `clock`."""
+    ends = clock.now + seconds
+    return lambda: ends - clock.now
+
+
+def run_batches(
+    ses: FakeSes, run: CampaignRun, *, rate: float = 1000.0, budget: float = 600.0, limit: int = 50
+) -> list[Batch]:
+    """The run's batches until it is done, each with `budget` seconds (of ses.clock) to spend."""
+    batches: list[Batch] = []
+    position = Position()
+    for _ in range(limit):
+        sender = Sender(
+            transport=ses,
+            pace=lambda channel: Pacer(rate, ses.clock.time, ses.clock.sleep, lambda low, high: high),
+            time_left=_budget(ses.clock, budget),
+            app_url="https://app.rapport.example",
+        )
+        batch = send_batch(run.tenant_id, run.campaign_id, run.run, position, sender)
+        batches.append(batch)
+        if batch.done:
+            return batches
+        assert batch.position is not None
+        position = batch.position
+    raise AssertionError("the run did not end")
+
+
+def report(campaign_id: str) -> dict[str, Any]:
+    reply = call("getCampaignReport", MARKETER, record_id=campaign_id)
+    assert reply.status == 200, reply.body
+    return dict(reply.body)
+
+
+def test_each_consenting_member_gets_it_once_whatever_the_overlap_the_exclusions_and_the_refusals(runs: Runs):
+    ada, bea, cal, dan, eve, fay, gus = (
+        person("Ada"),
+        person("Bea", offers=None),  # never subscribed to offers
+        person("Cal"),  # subscribed, but excluded
+        person("Dan"),  # in both segments
+        person("Eve", email_status="opted_out"),  # opted out of email as a whole
+        person("Fay", offers="pending"),  # subscription not confirmed
+        person("Gus"),  # SES refuses the address
+    )
+    first = static_list("Spring fair", [ada, bea, cal, dan, eve])
+    second = static_list("Web shop", [dan, fay, gus])
+    excluded = static_list("Do not disturb", [cal])
+    campaign = new_campaign([first, second], [excluded], cost={"amount": "120.00", "currency": "EUR"})
+    assert post("scheduleCampaign", campaign["id"]).body["status"] == "scheduled"
+    [run] = runs.started
+    assert (run.campaign_id, run.run) == (campaign["id"], 1)
+
+    ses = FakeSes(rejects=frozenset({"gus@tyrell.example"}))
+    run_batches(ses, run)
+
+    assert ses.recipients() == ["ada@tyrell.example", "dan@tyrell.example"]
+    assert report(campaign["id"]) | {"started_at": None, "finished_at": None} == {
+        "campaign_id": campaign["id"],
+        "status": "sent",
+        "channel": "email",
+        "recipients": 6,
+        "sent": 2,
+        "skipped": 3,
+        "failed": 1,
+        "cost": {"amount": "120.00", "currency": "EUR"},
+        "started_at": None,
+        "finished_at": None,
+    }
+    sends = {
+        send["contact_id"]: send for send in call("listCampaignSends", MARKETER, record_id=campaign["id"]).body["items"]
+    }
+    assert {contact: send["status"] for contact, send in sends.items()} == {
+        ada: "sent",
+        dan: "sent",
+        bea: "skipped",
+        eve: "skipped",
+        fay: "skipped",
+        gus: "failed",
+    }  # cal: excluded, so neither sent nor counted
+    assert (
+        "offers" in sends[bea]["reason"] and "opted out" in sends[eve]["reason"] and "pending" in sends[fay]["reason"]
+    )
+    assert sends[ada]["message_id"] and "blacklisted" in sends[gus]["reason"]
+
+
+def test_the_email_carries_the_recipient_s_name_the_postal_address_and_a_one_click_unsubscribe(runs: Runs):
+    ada = person("Ada")
+    campaign = new_campaign([static_list("Fair", [ada])])
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes()
+    run_batches(ses, runs.started[0])
+    [message] = ses.sent
+    assert message["subject"] == "Spring offers, Ada" and message["text"].startswith("Hello Ada!")
+    assert POSTAL in message["text"]
+    assert message["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    url = message["headers"]["List-Unsubscribe"].strip("<>")
+    assert url.startswith(f"{PUBLIC_URL}/public/unsubscribe/") and url in message["text"]
+    assert message["tags"] == {"rapport_tenant": "tenant-a", "rapport_contact": ada, "rapport_campaign": campaign["id"]}
+    raw = mime_message(
+        "crm@rapport.example", message["to"], message["subject"], message["text"], None, message["headers"]
+    )
+    assert email.message_from_bytes(raw, policy=email.policy.default)["List-Unsubscribe"] == f"<{url}>"
+
+    # One POST on the link (a mail client's one-click) unsubscribes: the next campaign skips her.
+    token = url.rpartition("/")[2]
+    form: dict[str, str | None] = {"Content-Type": "application/x-www-form-urlencoded"}
+    reply = call("unsubscribe", None, path={"token": token}, body="List-Unsubscribe=One-Click", headers=form)
+    assert reply.status == 200, reply.body
+    again = new_campaign([static_list("Fair again", [ada])], name="Second wave")
+    post("scheduleCampaign", again["id"])
+    later = FakeSes()
+    run_batches(later, runs.started[1])
+    assert later.sent == [] and report(again["id"])["skipped"] == 1
+
+
+def test_the_message_lands_in_the_contact_s_timeline_with_its_campaign(runs: Runs):
+    ada = person("Ada")
+    campaign = new_campaign([static_list("Fair", [ada])])
+    post("scheduleCampaign", campaign["id"])
+    run_batches(FakeSes(), runs.started[0])
+    items = call("listContactTimeline", MARKETER, record_id=ada).body["items"]
+    [entry] = [item for item in items if item.get("campaign_id") == campaign["id"]]
+    assert entry["template"] == "campaign" and entry["subject"] == "Spring offers, Ada"
+
+
+def test_consent_is_read_when_the_message_goes_not_when_the_campaign_was_scheduled(runs: Runs):
+    ada, bea = person("Ada"), person("Bea")
+    campaign = new_campaign([static_list("Fair", [ada, bea])])
+    post("scheduleCampaign", campaign["id"])
+    change = {"channel": "email", "topic": "offers", "status": "opted_out", "source": "unsubscribe_link"}
+    assert call("putContactConsent", record_id=bea, body=change).status == 200
+    ses = FakeSes()
+    run_batches(ses, runs.started[0])
+    assert ses.recipients() == ["ada@tyrell.example"]
+
+
+def test_a_batch_run_again_sends_nobody_a_second_copy(runs: Runs):
+    people = [person(f"P{index}") for index in range(5)]
+    campaign = new_campaign([static_list("Fair", people)])
+    post("scheduleCampaign", campaign["id"])
+    run = runs.started[0]
+    ses = FakeSes()
+    sender = Sender(ses, lambda channel: Pacer(1000, ses.clock.time, ses.clock.sleep), lambda: 600.0, "https://a")
+    # The first attempt sends, then its answer is lost (the task state retries the same position), twice.
+    for _ in range(3):
+        send_batch(run.tenant_id, run.campaign_id, run.run, Position(), sender)
+    assert len(ses.sent) == 5 and report(campaign["id"])["sent"] == 5
+
+
+def test_at_twice_the_quota_ses_throttles_and_nothing_is_dropped_or_doubled(runs: Runs):
+    people = [person(f"P{index:02}") for index in range(40)]
+    campaign = new_campaign([static_list("Fair", people)])
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes(quota=5)
+    batches = run_batches(ses, runs.started[0], rate=10.0, budget=32.0)  # twice the quota, 2 s a batch
+    assert ses.throttled > 0 and len(batches) > 1  # a batch's time ran out while throttled: the next went on
+    assert ses.recipients() == sorted(f"p{index:02}@tyrell.example" for index in range(40))
+    per_second: dict[int, int] = {}
+    for message in ses.sent:
+        per_second[int(message["at"])] = per_second.get(int(message["at"]), 0) + 1
+    assert max(per_second.values()) <= 5
+    assert report(campaign["id"])["sent"] == 40 and report(campaign["id"])["status"] == "sent"
+
+
+def test_a_paused_campaign_stops_before_its_next_batch_and_resumes_without_doubles(runs: Runs):
+    people = [person(f"P{index:03}") for index in range(120)]  # two pages of members
+    campaign = new_campaign([static_list("Fair", people)])
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes()
+    first = runs.started[0]
+    # The batch's time runs out once 100 went (the state machine's next batch would go on from its position).
+    hurried = Sender(
+        ses,
+        lambda channel: Pacer(1000, ses.clock.time, ses.clock.sleep),
+        lambda: 600.0 if len(ses.sent) < 100 else 0.0,
+        "x",
+    )
+    partial = send_batch(first.tenant_id, first.campaign_id, first.run, Position(), hurried)
+    assert not partial.done and len(ses.sent) == 100
+    paused = post("pauseCampaign", campaign["id"])
+    assert paused.status == 200 and paused.body["status"] == "paused"
+    assert partial.position is not None
+    sender = Sender(ses, lambda channel: Pacer(1000, ses.clock.time, ses.clock.sleep), lambda: 600.0, "https://a")
+    stopped = send_batch(first.tenant_id, first.campaign_id, first.run, partial.position, sender)
+    assert stopped.done and stopped.stopped == "the campaign is paused" and len(ses.sent) == 100
+
+    # Edited while paused, then resumed: run 2 walks the audience from the start and sends only the other 20.
+    edit = call(
+        "updateCampaign",
+        MARKETER,
+        record_id=campaign["id"],
+        body={"name": "Spring offers (b)"},
+        headers={"If-Match": paused.etag},
+    )
+    assert edit.status == 200, edit.body
+    assert post("resumeCampaign", campaign["id"]).body["status"] == "scheduled"
+    second = runs.started[1]
+    assert second.run == 2
+    assert send_batch(first.tenant_id, first.campaign_id, first.run, Position(), sender).stopped == (
+        "run 1 was followed by run 2"
+    )
+    run_batches(ses, second)
+    assert ses.recipients() == sorted(f"p{index:03}@tyrell.example" for index in range(120))
+    assert report(campaign["id"])["sent"] == 120
+
+
+def test_a_cancelled_campaign_sends_nothing_more(runs: Runs):
+    campaign = new_campaign([static_list("Fair", [person("Ada")])])
+    post("scheduleCampaign", campaign["id"])
+    assert post("cancelCampaign", campaign["id"]).body["status"] == "cancelled"
+    ses = FakeSes()
+    [batch] = run_batches(ses, runs.started[0])
+    assert batch.stopped == "the campaign is cancelled" and ses.sent == []
+    assert post("resumeCampaign", campaign["id"]).status == 409
+    assert post("scheduleCampaign", campaign["id"]).status == 409
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"topic": "gossip"}, "topic"),
+        ({"audience": {"segments": ["01JD5Y7M7ZV1W4T5C9H2K3N4ZZ"]}}, "audience.segments[0]"),
+        ({"audience": {"segments": [], "exclude": []}}, "audience.segments"),
+        ({"content": {"subject": "Hi", "text": "{{ recipient.salary }}"}}, "content.text"),
+        ({"content": {"text": "no subject"}}, "content.subject"),
+        ({"channel": "sms"}, "content.subject"),  # an SMS has only text
+        ({"send_at": "tomorrow"}, "send_at"),
+    ],
+)
+def test_a_bad_campaign_is_a_422_naming_the_field(change: dict[str, Any], field: str):
+    segment = static_list("Fair", [person("Ada")])
+    body = {
+        "name": "Spring offers",
+        "channel": "email",
+        "topic": "offers",
+        "content": CONTENT,
+        "audience": {"segments": [segment]},
+        **change,
+    }
+    reply = call("createCampaign", MARKETER, body=body, headers={"Idempotency-Key": None})
+    assert reply.status == 422, reply.body
+    assert field in [error["field"] for error in reply.body["errors"]], reply.body
+
+
+def test_an_email_campaign_needs_the_postal_address_to_be_scheduled(runs: Runs):
+    campaign = new_campaign([static_list("Fair", [person("Ada")])])
+    settings = call("getMarketingSettings", MARKETER)
+    body = {"topics": ["offers"]}
+    assert call("putMarketingSettings", MARKETER, body=body, headers={"If-Match": settings.etag}).status == 200
+    reply = post("scheduleCampaign", campaign["id"])
+    assert reply.status == 409 and "postal_address" in reply.body["detail"] and runs.started == []
+
+
+def test_a_scheduled_campaign_is_edited_only_once_paused_and_moves_only_as_its_status_allows(runs: Runs):
+    campaign = new_campaign([static_list("Fair", [person("Ada")])])
+    assert post("pauseCampaign", campaign["id"]).status == 409  # a draft has no run to pause
+    scheduled = post("scheduleCampaign", campaign["id"])
+    edit = call(
+        "updateCampaign", MARKETER, record_id=campaign["id"], body={"name": "New"}, headers={"If-Match": scheduled.etag}
+    )
+    assert edit.status == 409 and "pause" in edit.body["detail"]
+    assert post("scheduleCampaign", campaign["id"]).status == 200  # again: the same run, started once
+    assert [run.run for run in runs.started] == [1, 1]
+    assert post("resumeCampaign", campaign["id"]).status == 200  # scheduled already: nothing to resume
+
+
+def test_sales_read_campaigns_but_only_marketers_make_and_send_them(runs: Runs):
+    campaign = new_campaign([static_list("Fair", [person("Ada")])])
+    assert call("getCampaign", SALES, record_id=campaign["id"]).status == 200
+    body = {"name": "x", "channel": "email", "topic": "offers", "content": CONTENT, "audience": campaign["audience"]}
+    assert call("createCampaign", SALES, body=body, headers={"Idempotency-Key": None}).status == 403
+    assert post("scheduleCampaign", campaign["id"], SALES).status == 403
+    assert runs.started == []

@@ -130,7 +130,7 @@ def _parser() -> argparse.ArgumentParser:
     receive.add_argument("--to", action="append", help="an envelope recipient (default: the email's To and Cc)")
     _data_dir(receive)
     receive.set_defaults(run=_mail_receive)
-    outbox = mail_commands.add_parser("outbox", help="print the emails SES sent, oldest first")
+    outbox = mail_commands.add_parser("outbox", help="print the emails SES and the texts SNS sent, oldest first")
     _data_dir(outbox)
     outbox.set_defaults(run=_mail_outbox)
 

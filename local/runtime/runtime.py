@@ -17,6 +17,9 @@ import threading
 import time
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -24,6 +27,7 @@ from urllib.parse import parse_qsl
 
 from moto.dynamodb.models import dynamodb_backends
 from moto.ses.models import ses_backends
+from moto.sns.models import sns_backends
 
 from local.awsmock import lock_wait
 from local.runtime.api import load_rest_api
@@ -288,15 +292,34 @@ def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:
 
 
 def _outbox(aws: EmbeddedAws, request: HttpRequest) -> HttpResponse | None:
-    """`GET /_local/outbox`: the emails SES sent, oldest first (what `rapport mail outbox` prints)."""
+    """`GET /_local/outbox`: the emails SES sent (a raw one, a marketing email, with its List-Unsubscribe headers)
+    and the texts SNS sent, oldest first (what `rapport mail outbox` prints)."""
     if request.method != "GET" or request.target.partition("?")[0] != OUTBOX:
         return None
-    sent = [
-        {"to": list(message.destinations.get("ToAddresses", [])), "subject": message.subject, "body": message.body}
-        for message in ses_backends[ACCOUNT_ID][aws.region].sent_messages
-        if hasattr(message, "subject")
-    ]
-    return _json(200, {"emails": sent})
+    emails = [_sent_email(message) for message in ses_backends[ACCOUNT_ID][aws.region].sent_messages]
+    texts = [{"to": to, "text": text} for to, text in sns_backends[ACCOUNT_ID][aws.region].sms_messages.values()]
+    return _json(200, {"emails": [email for email in emails if email is not None], "texts": texts})
+
+
+def _sent_email(message: Any) -> dict[str, Any] | None:
+    if hasattr(message, "subject"):
+        return {
+            "to": list(message.destinations.get("ToAddresses", [])),
+            "subject": message.subject,
+            "body": message.body,
+        }
+    raw = getattr(message, "raw_data", None)
+    if raw is None:
+        return None  # a templated email: Rapport sends none
+    mail = BytesParser(policy=policy.default).parsebytes(raw.encode() if isinstance(raw, str) else raw)
+    body = mail.get_body(preferencelist=("plain",)) if isinstance(mail, EmailMessage) else None
+    headers = {name: str(mail[name]) for name in ("List-Unsubscribe", "List-Unsubscribe-Post") if mail[name]}
+    return {
+        "to": [str(mail["To"])],
+        "subject": str(mail["Subject"] or ""),
+        "body": body.get_content() if isinstance(body, EmailMessage) else "",
+        "headers": headers,
+    }
 
 
 def _json(status: int, body: dict[str, Any]) -> HttpResponse:

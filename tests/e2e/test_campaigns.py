@@ -84,6 +84,10 @@ def test_a_campaign_goes_to_each_consenting_member_once_and_its_report_says_so(
         and "/public/unsubscribe/" in mail["List-Unsubscribe"]
     )
     assert _raw_sent(local_runtime, f"bea-{unique}@tyrell.example") == []
+    outbox = requests.get(f"{local_runtime.url}/_local/outbox", timeout=30).json()["emails"]  # rapport mail outbox
+    [listed] = [mail for mail in outbox if mail["to"] == [f"ada-{unique}@tyrell.example"]]
+    assert listed["subject"] == "Spring offers, ada" and POSTAL in listed["body"]
+    assert listed["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
     assert problem(marketer.post(f"/campaigns/{campaign['id']}/pause"), 409)["detail"].startswith(
         "The campaign is sent"

@@ -6,7 +6,8 @@
   same dead-letter queue. Nothing is lost: it is in the queue for 14 days, to redrive. Both functions are event
   workers (infra/constructs/workers.py), each with its own dead-letter queue.
 - SES sends from the stage's `notificationSender` (an email identity; verify it, or its domain, before sending)
-  in a configuration set whose bounce and complaint events go to an SNS topic, which invokes `ses_feedback`.
+  in a configuration set whose bounce, complaint and delivery events go to an SNS topic, which invokes
+  `ses_feedback` (bounces and complaints change contacts; a campaign's report counts all three).
 """
 
 from __future__ import annotations
@@ -76,13 +77,14 @@ class Notifications(Construct):
         self.configuration_set.add_event_destination(
             "ToFeedbackTopic",
             destination=ses.EventDestination.sns_topic(self.feedback_topic),
-            events=[ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT],
+            # Deliveries: a campaign's report counts them (rapport.campaigns.feedback); contacts ignore them.
+            events=[ses.EmailSendingEvent.BOUNCE, ses.EmailSendingEvent.COMPLAINT, ses.EmailSendingEvent.DELIVERY],
         )
         self.feedback = factory.event_worker(
             self,
             EventWorker(
                 area="ses_feedback",
-                description="Rapport SES feedback: bounces mark emails invalid, complaints opt out",
+                description="Rapport SES feedback: bounces mark emails invalid, complaints opt out, campaigns count",
                 trigger=OnTopic(self.feedback_topic, max_event_age=MAX_EVENT_AGE),
                 tenancy=TenantFenced(),  # a bounce or complaint is tagged with the tenant whose contact it concerns
                 environment={"TABLE_NAME": data.table.table_name},

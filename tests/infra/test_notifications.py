@@ -82,7 +82,7 @@ def test_the_notifier_sends_from_the_stages_identity_in_the_configuration_set(de
     assert identity["Properties"]["EmailIdentity"] == "notifications@dev.rapport.example"
     [destination] = dev.of_type("AWS::SES::ConfigurationSetEventDestination").values()
     spec = destination["Properties"]["EventDestination"]
-    assert sorted(spec["MatchingEventTypes"]) == ["bounce", "complaint"]
+    assert sorted(spec["MatchingEventTypes"]) == ["bounce", "complaint", "delivery"]
     [topic_id] = dev.of_type("AWS::SNS::Topic")
     assert spec["SnsDestination"]["TopicARN"] == {"Ref": topic_id}
     [subscription] = dev.of_type("AWS::SNS::Subscription").values()

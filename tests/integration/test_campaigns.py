@@ -7,6 +7,7 @@ from __future__ import annotations
 import email
 import email.policy
 import itertools
+import json
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,9 @@ from rapport import aws, config
 from rapport.campaigns.runs import CampaignRun
 from rapport.campaigns.sending import Batch, Pacer, Position, Sender, send_batch
 from rapport.notifications.notifier import Rejected, Throttled, mime_message
-from tools.lambda_api import Staff, call, create
+from tools.lambda_api import LambdaContext, Staff, call, create
 
+CONTEXT: Any = LambdaContext()
 MARKETER = Staff().as_("marketing")
 SALES = Staff()
 AT = "2026-01-05T10:00:00Z"
@@ -206,6 +208,9 @@ def test_each_consenting_member_gets_it_once_whatever_the_overlap_the_exclusions
         "sent": 2,
         "skipped": 3,
         "failed": 1,
+        "delivered": 0,  # until SES says so (see the feedback test)
+        "bounced": 0,
+        "complained": 0,
         "cost": {"amount": "120.00", "currency": "EUR"},
         "started_at": None,
         "finished_at": None,
@@ -415,3 +420,45 @@ def test_sales_read_campaigns_but_only_marketers_make_and_send_them(runs: Runs):
     assert call("createCampaign", SALES, body=body, headers={"Idempotency-Key": None}).status == 403
     assert post("scheduleCampaign", campaign["id"], SALES).status == 403
     assert runs.started == []
+
+
+def ses_event(kind: str, message: dict[str, Any], detail: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SES's event notification for `message` (as FakeSes recorded it), as the feedback topic delivers it."""
+    tags = {name: [value] for name, value in message["tags"].items()}
+    mail = {"messageId": "m-1", "destination": [message["to"]], "tags": tags}
+    body = {"eventType": kind, "mail": mail, kind.lower(): detail or {}}
+    return {"Records": [{"EventSource": "aws:sns", "Sns": {"Message": json.dumps(body)}}]}
+
+
+def test_deliveries_bounces_and_complaints_fill_the_report_once_each(runs: Runs):
+    from ses_feedback import handler as feedback
+
+    ada, bea = person("Ada"), person("Bea")
+    campaign = new_campaign([static_list("Fair", [ada, bea])])
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes()
+    run_batches(ses, runs.started[0])
+    to_ada, to_bea = sorted(ses.sent, key=lambda message: str(message["to"]))
+    permanent = {"bounceType": "Permanent", "bouncedRecipients": [{"emailAddress": to_bea["to"]}]}
+    transient = {"bounceType": "Transient", "bouncedRecipients": [{"emailAddress": to_bea["to"]}]}
+    complaint = {"complainedRecipients": [{"emailAddress": to_ada["to"]}]}
+    for event in (
+        ses_event("Delivery", to_ada),
+        ses_event("Delivery", to_ada),  # redelivered by SNS: counted once
+        ses_event("Bounce", to_bea, transient),  # SES tries again: not a bounce yet
+        ses_event("Bounce", to_bea, permanent),
+        ses_event("Delivery", to_bea),  # after a bounce: one or the other
+        ses_event("Complaint", to_ada, complaint),
+    ):
+        feedback.lambda_handler(event, CONTEXT)
+
+    figures = report(campaign["id"])
+    assert (figures["delivered"], figures["bounced"], figures["complained"]) == (1, 1, 1)
+    sends = {
+        send["contact_id"]: send for send in call("listCampaignSends", MARKETER, record_id=campaign["id"]).body["items"]
+    }
+    assert sends[ada]["delivered_at"] and sends[ada]["complained_at"] and not sends[ada]["bounced_at"]
+    assert sends[bea]["bounced_at"] and not sends[bea]["delivered_at"]
+    # What SES's feedback does to contacts still happens: a complaint opts out, a bounce marks the address.
+    assert call("getContact", record_id=ada).body["consent"]["email"]["status"] == "opted_out"
+    assert call("getContact", record_id=bea).body["email_status"]["status"] == "invalid"

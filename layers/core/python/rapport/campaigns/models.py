@@ -120,6 +120,9 @@ class Send(LazyModel):
     reason: str | None = None
     message_id: str | None = None
     at: datetime
+    delivered_at: datetime | None = None
+    bounced_at: datetime | None = None
+    complained_at: datetime | None = None
 
 
 class CampaignReport(LazyModel):
@@ -130,6 +133,9 @@ class CampaignReport(LazyModel):
     sent: int
     skipped: int = Field(description="Not sent at send time: no consent to the topic, no address, or excluded")
     failed: int
+    delivered: int = Field(description="Emails SES delivered to the recipient's mail server (its Delivery events)")
+    bounced: int = Field(description="Emails that bounced for good (permanent bounces)")
+    complained: int = Field(description="Recipients who marked the email as spam (they are opted out of email)")
     cost: Cost | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

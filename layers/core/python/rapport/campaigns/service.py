@@ -183,6 +183,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
                 "sent": sent,
                 "skipped": skipped,
                 "failed": failed,
+                **{outcome: counts.get(outcome, 0) for outcome in ("delivered", "bounced", "complained")},
                 "cost": data.get("cost"),
                 "started_at": data.get("started_at"),
                 "finished_at": data.get("finished_at"),

@@ -15,6 +15,10 @@ A send is claimed (put only if absent, status `sending`) before its message goes
 segments, a batch retried, or a run resumed finds the claim and sends nothing again. A message whose claim was
 left `sending` (the worker died between the send and the finish) is never sent again: the campaign sends at most
 once to anyone, and its report counts only finished sends. The report is ONE Query from `A#COUNT#` to `A#META`.
+
+What SES says of a sent email afterwards (delivered, bounced, complained) is stamped on its send
+(`data.<outcome>_at`) only if not stamped yet, and counted in the same transaction: a redelivered event counts
+once.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ from rapport.dal.repository import Record, UnitOfWork
 COUNT_PREFIX = "A#COUNT#"
 SEND_PREFIX = "S#"
 SEND_KIND = "CMP_SEND"
+EXCLUSIVE = {"delivered": ("bounced",), "bounced": ("delivered",)}  # an email is one or the other
 
 
 def _partition(tenant_id: str, campaign_id: str) -> str:
@@ -100,13 +105,7 @@ def stage_finish(
     claim when `claimed`, else only if the contact has no send (the transaction then fails: StaleVersion)."""
     item = _send(tenant_id, campaign_id, contact_id, send)
     work.put_item(item, None if claimed else Item.sk.does_not_exist())
-    counter = CounterItem(_partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{send['status']}", tenant_id=tenant_id)
-    actions: list[Action] = [
-        CounterItem.item_type.set(CounterItem),
-        CounterItem.tenant_id.set(tenant_id),
-        CounterItem.value.add(1),
-    ]
-    work.update_item(counter, actions)
+    _stage_count(work, tenant_id, campaign_id, str(send["status"]))
 
 
 def claimed(tenant_id: str, campaign_id: str, contact_ids: Iterable[str]) -> set[str]:
@@ -128,3 +127,31 @@ def send_items(tenant_id: str, campaign_id: str) -> list[Item]:
         *Item.query(partition, Item.sk.startswith(SEND_PREFIX)),
         *Item.query(partition, Item.sk.startswith(COUNT_PREFIX)),
     ]
+
+
+def record_outcome(tenant_id: str, campaign_id: str, contact_id: str, outcome: str, at: str) -> bool:
+    """Stamp `outcome` (delivered, bounced, complained) on the contact's send and count it: False when the send is
+    unknown, or has the outcome already (or, for delivered and bounced, the other one)."""
+    send = _send(tenant_id, campaign_id, contact_id, {})
+    stamp = SummaryItem.data[f"{outcome}_at"]
+    condition = Item.sk.exists() & stamp.does_not_exist()
+    for exclusive in EXCLUSIVE.get(outcome, ()):
+        condition &= SummaryItem.data[f"{exclusive}_at"].does_not_exist()
+    work = UnitOfWork()
+    work.update_item(send, [stamp.set(at)], condition)
+    _stage_count(work, tenant_id, campaign_id, outcome)
+    try:
+        work.commit()
+    except repository.StaleVersion:
+        return False
+    return True
+
+
+def _stage_count(work: UnitOfWork, tenant_id: str, campaign_id: str, name: str) -> None:
+    counter = CounterItem(_partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{name}", tenant_id=tenant_id)
+    actions: list[Action] = [
+        CounterItem.item_type.set(CounterItem),
+        CounterItem.tenant_id.set(tenant_id),
+        CounterItem.value.add(1),
+    ]
+    work.update_item(counter, actions)

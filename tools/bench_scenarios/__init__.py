@@ -14,8 +14,18 @@ import pkgutil
 from collections.abc import Callable
 from typing import Any
 
+from tools.lambda_api import Staff, call
+
 Operation = tuple[str, Callable[[], Any]]
 ACCOUNT: dict[str, Any] = {"name": "Bench Co", "domain": "bench.example"}
+MARKETING_SETTINGS = {"topics": ["newsletter", "offers"], "postal_address": "1 Bench Street, Springfield"}
+
+
+def save_marketing_settings() -> None:
+    """The bench tenant's marketing settings, whichever scenario saves them first (over the version there is)."""
+    manager = Staff().as_("manager")
+    version = call("getMarketingSettings", manager).etag
+    assert call("putMarketingSettings", manager, body=MARKETING_SETTINGS, headers={"If-Match": version}).status == 200
 
 
 def names() -> list[str]:

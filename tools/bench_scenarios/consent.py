@@ -4,16 +4,14 @@ changes and its history."""
 from __future__ import annotations
 
 from rapport.consent import links
-from tools.bench_scenarios import Operation
+from tools.bench_scenarios import Operation, save_marketing_settings
 from tools.lambda_api import Staff, call, create
 
 AT = "2026-01-05T10:00:00Z"
 
 
 def operations(account_id: str) -> list[Operation]:
-    manager = Staff().as_("manager")
-    settings = {"topics": ["newsletter", "offers"], "postal_address": "1 Bench Street, Springfield"}
-    assert call("putMarketingSettings", manager, body=settings, headers={"If-Match": '"0"'}).status == 200
+    save_marketing_settings()
     consent = {"email": {"status": "opted_in", "at": AT, "source": "web_form"}}
     contact = create("createContact", last_name="Consent", account_id=account_id, consent=consent)["id"]
     subscribe = {"channel": "email", "topic": "newsletter", "status": "opted_in", "source": "web_form"}

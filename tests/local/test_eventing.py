@@ -30,6 +30,7 @@ from local.runtime.event_patterns import (
     target_input,
 )
 from local.runtime.eventing import Eventing, EventingError
+from local.runtime.eventing.resources import utc_clock
 from local.runtime.eventing.shared import Pool
 from local.runtime.template import Physical, Resolver, UnresolvedReference
 
@@ -804,3 +805,17 @@ def test_the_pool_counts_what_it_has_not_run_and_what_a_stop_dropped() -> None:
     assert (pool.pending(), ran) == (0, [0, 1, 2])
     pool.submit(ran.append, 5)  # after the stop: not run, not counted as pending
     assert pool.pending() == 0
+
+
+def test_the_runtime_s_clock_is_utc_so_a_wait_until_a_timestamp_is_not_off_by_the_machine_s_offset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        assert abs(datetime.now() - datetime.now(UTC).replace(tzinfo=None)) > timedelta(hours=3)
+        utc_clock()
+        assert abs(datetime.now() - datetime.now(UTC).replace(tzinfo=None)) < timedelta(seconds=5)
+    finally:
+        monkeypatch.undo()
+        time.tzset()

@@ -25,9 +25,9 @@ it. Two ways to test a Wait until a timestamp without sleeping:
 
 - Give the execution a timestamp in the past (`TimestampPath` pointing at it, or a literal `Timestamp`):
   moto computes a negative wait and goes on at once. moto subtracts the naive *local* time
-  (`datetime.now()`) from the UTC timestamp, so keep it more than 14 hours in the past (or run under
-  TZ=UTC), and write it as `YYYY-MM-DDTHH:MM:SS[.fff]Z`: moto fails the execution (States.Runtime) on
-  any other form, `+00:00` included.
+  (`datetime.now()`) from the UTC timestamp: the runtime makes its clock UTC (`resources.utc_clock`); a
+  test that runs moto in its own process keeps the timestamp more than 14 hours in the past. Write it as
+  `YYYY-MM-DDTHH:MM:SS[.fff]Z`: moto fails the execution (States.Runtime) on any other form, `+00:00` included.
 - In-process, make waits return at once:
   `monkeypatch.setattr(WaitFunction, "_wait_interval", lambda *args, **kwargs: None)` — every Wait
   (Seconds, SecondsPath, Timestamp, TimestampPath) then ends immediately, while the rest still runs.

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import urllib.request
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -19,7 +20,9 @@ _MOTO_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_stat
 
 def configure_moto(endpoint: str) -> None:
     """Step Functions executions call AWS from inside moto at `http://localhost:$MOTO_PORT`; moto executes
-    state machines and runs Lambda without Docker once told so at `/moto-api/config`."""
+    state machines and runs Lambda without Docker once told so at `/moto-api/config`; its Wait states read the
+    process's clock in UTC (`utc_clock`)."""
+    utc_clock()
     request = urllib.request.Request(  # noqa: S310 - the endpoint is the local moto server
         f"{endpoint}/moto-api/config",
         data=json.dumps(_MOTO_CONFIG).encode(),
@@ -29,6 +32,14 @@ def configure_moto(endpoint: str) -> None:
     with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - as above
         pass
     os.environ["MOTO_PORT"] = str(urlsplit(endpoint).port or 80)
+
+
+def utc_clock() -> None:
+    """The process's local time made UTC: moto's Wait until a timestamp subtracts the naive local time from the UTC
+    timestamp (`moto/stepfunctions/parser/asl/component/state/wait/wait_function/timestamp.py`), so a campaign's
+    `send_at` or a retention's wait would be off by the machine's offset from UTC (hours early or late)."""
+    os.environ["TZ"] = "UTC"
+    time.tzset()
 
 
 def of_type(resources: Mapping[str, Any], resource_type: str) -> Iterator[tuple[str, dict[str, Any]]]:

@@ -42,6 +42,10 @@ and has its own test (tests/local/test_awsmock.py), ready to be offered upstream
   (for `/moto-api/data.json`), so that each item ever put or read, each stream record and each shard iterator
   stays in memory for good: memory grows with every request. Here `Item`, `StreamRecord` and `ShardIterator` are
   not tracked (SES messages and the rest still are).
+- `data_json_reads_models_while_requests_change_them`: moto's `/moto-api/data.json` keeps each attribute of each
+  model that it can write out, then writes them all: a stream shard's records, empty when looked at and filled by a
+  concurrent write before the page is written, failed the page (the connection dropped, no answer). Here the page
+  is read under the lock.
 - `shard_iterators_are_kept_for_ever`: each GetRecords stores a new shard iterator in moto, even when it returns
   nothing: a poller grows memory with time. Here only the `SHARD_ITERATORS_KEPT` most recently used are kept
   (DynamoDB's expire after 15 minutes).
@@ -86,6 +90,7 @@ from moto.dynamodb.models.utilities import bytesize, dynamo_to_dict
 from moto.dynamodb.responses import DynamoResult
 from moto.dynamodbstreams.models import DynamoDBStreamsBackend, ShardIterator
 from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+from moto.moto_api._internal import urls as moto_api_urls
 
 STREAM_RECORDS_KEPT = 10_000
 SHARD_ITERATORS_KEPT = 1_000
@@ -98,6 +103,7 @@ Change = tuple[DynamoType, DynamoType | None, str | None]  # hash key, range key
 Listener = Callable[[Table, list[Change]], None]
 
 _LOCK = threading.RLock()
+_DATA_JSON = "{0}/moto-api/data.json"
 _STREAM_OPERATIONS = ("describe_stream", "get_shard_iterator", "get_records")
 _OPERATIONS = (
     "put_item",
@@ -1113,3 +1119,5 @@ def patch_dynamodb() -> None:
             setattr(backend, name, _serialized(getattr(backend, name)))
     for name in _WHOLESALE_WRITES:
         setattr(DynamoDBBackend, name, _wholesale(getattr(DynamoDBBackend, name)))
+    # data_json_reads_models_while_requests_change_them: moto's servers build routes from `url_paths` when first asked
+    moto_api_urls.url_paths[_DATA_JSON] = _serialized(moto_api_urls.url_paths[_DATA_JSON])

@@ -725,3 +725,36 @@ def test_every_instance_is_tracked_for_ever(dynamodb: Any) -> None:
     _stream_keys(dynamodb)
     tracked = [getattr(model, "instances_tracked") for model in (Item, StreamRecord, ShardIterator)]  # noqa: B009
     assert tracked == [[], [], []]
+
+
+# data_json_reads_models_while_requests_change_them
+
+
+def test_data_json_reads_models_while_requests_change_them(dynamodb: Any) -> None:
+    """The page waits for a write in progress: it found the shard's records empty, a write added one, and the page
+    it then wrote out failed."""
+    from moto.moto_api._internal import urls
+
+    held, release = threading.Event(), threading.Event()
+    pages: list[str] = []
+
+    def write_while_holding_the_lock() -> None:
+        with awsmock._locked():
+            held.set()
+            release.wait(5)
+            dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "late"}, "sk": {"S": "A"}})
+
+    writer = threading.Thread(target=write_while_holding_the_lock)
+    writer.start()
+    held.wait(5)
+    reader = threading.Thread(
+        target=lambda: pages.append(str(urls.url_paths["{0}/moto-api/data.json"](None, "", {})[2]))
+    )
+    reader.start()
+    reader.join(0.3)
+    assert reader.is_alive()  # waiting for the write
+    release.set()
+    writer.join()
+    reader.join(5)
+    shards = json.loads(pages[0])["dynamodb"]["StreamShard"]
+    assert shards and all("items" not in shard for shard in shards)  # the record the write added is left out

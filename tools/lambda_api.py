@@ -6,6 +6,7 @@ changes only what the caller asks (claims, path, body, query, headers), as API G
 
 from __future__ import annotations
 
+import base64
 import copy
 import importlib
 import json
@@ -129,6 +130,8 @@ def _reply(response: dict[str, Any]) -> Reply:
     for name, values in (response.get("multiValueHeaders") or {}).items():
         headers[name.lower()] = values[-1]
     text = response.get("body") or ""
+    if response.get("isBase64Encoded"):  # an image: its bytes
+        return Reply(response["statusCode"], base64.b64decode(text), headers)
     if headers.get("content-type", "").startswith("text/"):  # a page: its HTML as it is
         return Reply(response["statusCode"], text, headers)
     return Reply(response["statusCode"], json.loads(text) if text else None, headers)

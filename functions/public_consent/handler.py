@@ -3,10 +3,12 @@
 The token in the path is the only authority (rapport.consent.links): it names the tenant, the contact, the
 channel and the topic, signed by the stack's secret; a token not signed by it, changed or expired is a 400 naming
 `token`. A GET shows a page and changes nothing (link scanners fetch links); a POST changes consent at once: the
-one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients send it), the page's forms, and
+one-click unsubscribe of RFC 8058 (`List-Unsubscribe=One-Click`, as mail clients send it; a campaign's link also
+counts it on the campaign's report), the page's forms, and
 through a confirmation link, the confirmation of the pending subscriptions (double opt-in).
 """
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import CORSConfig, Response
@@ -14,6 +16,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Form, Path
 
 from rapport.api.http import PUBLIC_EXTENSION, create_app, entrypoint, request_proof
 from rapport.api.records import responses
+from rapport.campaigns import tracking
 from rapport.consent import links, pages
 from rapport.consent.links import Purpose
 from rapport.contacts import consent
@@ -64,6 +67,7 @@ def unsubscribe(token: Token) -> Response[str]:
     link = links.read(token, Purpose.UNSUBSCRIBE)
     with tenant_scope(link.tenant_id):
         address = consent.unsubscribe(link, request_proof(app))
+        tracking.unsubscribed(link, datetime.now(UTC))
     return _page(pages.unsubscribed(address, link.channel, link.topic))
 
 

@@ -70,6 +70,9 @@ ACCESS_LOG_FIELDS = {
     "wafResponseCode": _F.context_waf_response_code(),
     "xrayTraceId": _F.context_xray_trace_id(),
 }
+# A campaign email's open pixel is a GIF: API Gateway answers a function's base64 body as bytes when the request's
+# first Accept type is one of these (mail clients and image proxies ask for images); no route takes an image.
+BINARY_MEDIA_TYPES = ["image/*"]
 
 
 class Api(Construct):
@@ -208,6 +211,7 @@ class Api(Construct):
             endpoint_types=[apigw.EndpointType.REGIONAL],
             cloud_watch_role=True,
             deploy=False,
+            binary_media_types=BINARY_MEDIA_TYPES,
         )
         acknowledge(
             api,

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from infra.constructs.api import BINARY_MEDIA_TYPES
 from infra.gateway import (
     GATEWAY_PROBLEMS,
     MOCK_REQUEST_TEMPLATE,
@@ -139,8 +140,16 @@ def test_the_open_routes_are_the_public_knowledge_bases_reads_and_the_pages_of_m
         ("POST", "/public/unsubscribe/{token}"),
         ("GET", "/public/preferences/{token}"),
         ("POST", "/public/preferences/{token}"),
+        ("GET", "/public/clicks/{token}"),
+        ("GET", "/public/opens/{token}"),
     }
-    assert {route.function for route in load_routes() if route.open} == {"public_kb", "public_consent"}
+    open_functions = {route.function for route in load_routes() if route.open}
+    assert open_functions == {"public_kb", "public_consent", "campaign_links"}
+
+
+def test_the_api_answers_images_as_bytes_for_the_campaign_emails_open_pixel(dev: Synthesis) -> None:
+    [api] = dev.of_type("AWS::ApiGateway::RestApi").values()
+    assert api["Properties"]["BinaryMediaTypes"] == BINARY_MEDIA_TYPES == ["image/*"]
 
 
 def test_the_pages_of_messages_links_require_their_token(operations: Methods) -> None:

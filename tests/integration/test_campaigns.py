@@ -8,8 +8,10 @@ import email
 import email.policy
 import itertools
 import json
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -66,7 +68,8 @@ class FakeSes:
         self, to: str, subject: str, text: str, html: str | None, tags: Mapping[str, str], headers: Mapping[str, str]
     ) -> str:
         message_id = self._admit(to)
-        record = {"to": to, "subject": subject, "text": text, "tags": dict(tags), "headers": dict(headers)}
+        record = {"to": to, "subject": subject, "text": text, "html": html, "tags": dict(tags)}
+        record["headers"] = dict(headers)
         self.sent.append({**record, "at": self.clock.now})
         return message_id
 
@@ -211,6 +214,13 @@ def test_each_consenting_member_gets_it_once_whatever_the_overlap_the_exclusions
         "delivered": 0,  # until SES says so (see the feedback test)
         "bounced": 0,
         "complained": 0,
+        "unsubscribed": 0,
+        "opened": 0,
+        "machine_opened": 0,
+        "clicked": 0,
+        "machine_clicked": 0,
+        "opened_rate": 0.0,
+        "clicked_rate": 0.0,
         "cost": {"amount": "120.00", "currency": "EUR"},
         "started_at": None,
         "finished_at": None,
@@ -462,3 +472,135 @@ def test_deliveries_bounces_and_complaints_fill_the_report_once_each(runs: Runs)
     # What SES's feedback does to contacts still happens: a complaint opts out, a bounce marks the address.
     assert call("getContact", record_id=ada).body["consent"]["email"]["status"] == "opted_out"
     assert call("getContact", record_id=bea).body["email_status"]["status"] == "invalid"
+
+
+# Tracking: links through Rapport, an open pixel, machines apart, unsubscribes per campaign
+
+HTML_CONTENT = {
+    "subject": "Spring offers",
+    "text": "Hello {{ recipient.first_name }}! See https://shop.example/spring. Or (https://shop.example/faq)",
+    "html": '<p>Hello!</p><p><a href="https://shop.example/spring?a=1&amp;b=2">Shop</a></p>'
+    f'<p><a href="https://shop.example/?q={"x" * 900}">Too long to track</a></p>',
+}
+PERSON = "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko)"
+SCANNER = "Mozilla/5.0 (compatible; Barracuda Sentinel (EE))"
+
+
+def _tokens(text: str, path: str) -> list[str]:
+    return re.findall(rf"{re.escape(PUBLIC_URL)}{path}([A-Za-z0-9_-]+\.[A-Za-z0-9_-]{{43}})", text)
+
+
+def _one_sent(runs: Runs, content: dict[str, Any]) -> tuple[str, str, dict[str, Any]]:
+    ada = person("Ada")
+    campaign = new_campaign([static_list("Fair", [ada])], content=content)
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes()
+    run_batches(ses, runs.started[0])
+    [message] = ses.sent
+    return ada, str(campaign["id"]), message
+
+
+def _send_of(campaign_id: str) -> dict[str, Any]:
+    [send] = call("listCampaignSends", MARKETER, record_id=campaign_id).body["items"]
+    return dict(send)
+
+
+def test_an_email_s_links_lead_through_rapport_to_where_they_led_and_its_html_loads_an_open_pixel(runs: Runs):
+    _, campaign_id, message = _one_sent(runs, HTML_CONTENT)
+    [spring, faq] = _tokens(message["text"], "/public/clicks/")
+    assert f"{spring}. Or (" in message["text"] and f"{faq})" in message["text"]  # punctuation stays outside
+    [html_link] = _tokens(message["html"], "/public/clicks/")
+    [pixel] = _tokens(message["html"], "/public/opens/")
+    assert f'href="https://shop.example/?q={"x" * 900}"' in message["html"]  # too long for a token: as written
+    unsubscribe = message["headers"]["List-Unsubscribe"].strip("<>")
+    assert unsubscribe in message["text"] and "/public/clicks/" not in unsubscribe  # never through a tracked link
+
+    reply = call("followCampaignLink", None, path={"token": html_link}, identity={"userAgent": PERSON})
+    assert reply.status == 302 and reply.headers["location"] == "https://shop.example/spring?a=1&b=2"
+    assert reply.headers["cache-control"].startswith("no-store")
+    reply = call("followCampaignLink", None, path={"token": faq}, identity={"userAgent": PERSON})
+    assert reply.headers["location"] == "https://shop.example/faq"
+    image = call("loadCampaignPixel", None, path={"token": pixel}, identity={"userAgent": PERSON})
+    assert image.status == 200 and image.headers["content-type"] == "image/gif" and image.body[:6] == b"GIF89a"
+    # Within seconds of the send, a mail scanner's: counted apart, once each.
+    figures = report(campaign_id)
+    counted = ("machine_clicked", "machine_opened", "clicked", "opened")
+    assert [figures[name] for name in counted] == [1, 1, 0, 0]
+    assert _send_of(campaign_id)["machine_clicked_at"] and not _send_of(campaign_id)["clicked_at"]
+
+
+def test_a_changed_or_foreign_tracking_token_is_a_400_naming_the_token(runs: Runs):
+    _, _, message = _one_sent(runs, HTML_CONTENT)
+    [link] = _tokens(message["html"], "/public/clicks/")
+    [pixel] = _tokens(message["html"], "/public/opens/")
+    payload, _, signature = link.partition(".")
+    changed = f"{payload[:-2]}{'A' if payload[-2] != 'A' else 'B'}{payload[-1]}.{signature}"
+    unsubscribe = message["headers"]["List-Unsubscribe"].strip("<>").rpartition("/")[2]
+    for operation, token in (
+        ("followCampaignLink", changed),
+        ("followCampaignLink", pixel),  # an open pixel's token is not a link's
+        ("loadCampaignPixel", link),
+        ("followCampaignLink", unsubscribe),
+    ):
+        reply = call(operation, None, path={"token": token})
+        assert reply.status == 400 and problem_field(reply.body) == "token", (operation, reply.body)
+
+
+def problem_field(body: dict[str, Any]) -> str:
+    return str(body["errors"][0]["field"])
+
+
+def test_people_s_opens_and_clicks_count_once_each_and_machines_apart(runs: Runs):
+    from rapport.campaigns import tracking
+    from rapport.consent import links
+    from rapport.consent.links import Purpose
+
+    _, campaign_id, message = _one_sent(runs, HTML_CONTENT)
+    [link] = [links.read(token, Purpose.CLICK) for token in _tokens(message["html"], "/public/clicks/")]
+    [pixel] = [links.read(token, Purpose.OPEN) for token in _tokens(message["html"], "/public/opens/")]
+    sent_at = datetime.fromisoformat(_send_of(campaign_id)["at"])
+    later = sent_at + timedelta(minutes=5)
+    tracking.opened(pixel, PERSON, sent_at + timedelta(seconds=2))  # a privacy proxy, as the email arrives
+    tracking.clicked(link, SCANNER, later)  # a link scanner, whenever it comes
+    tracking.opened(pixel, None, later)  # no user agent: not a mail client
+    counted = ("opened", "machine_opened", "clicked", "machine_clicked")
+    assert [report(campaign_id)[name] for name in counted] == [0, 1, 0, 1]
+    tracking.clicked(link, PERSON, later)  # a person clicks (images off): a click and an open
+    tracking.clicked(link, PERSON, later + timedelta(minutes=1))
+    tracking.opened(pixel, PERSON, later + timedelta(minutes=2))
+    figures = report(campaign_id)
+    assert [figures[name] for name in counted] == [1, 1, 1, 1]
+    assert (figures["opened_rate"], figures["clicked_rate"]) == (1.0, 1.0)
+    send = _send_of(campaign_id)
+    first = later.replace(microsecond=0)  # stamped to the second
+    assert datetime.fromisoformat(send["opened_at"]) == datetime.fromisoformat(send["clicked_at"]) == first
+
+
+def test_an_unsubscribe_through_a_campaign_s_email_counts_once_on_its_report_and_no_other(runs: Runs):
+    ada, campaign_id, message = _one_sent(runs, CONTENT)
+    token = message["headers"]["List-Unsubscribe"].strip("<>").rpartition("/")[2]
+    form: dict[str, str | None] = {"Content-Type": "application/x-www-form-urlencoded"}
+    page = call("getUnsubscribePage", None, path={"token": token})
+    assert page.status == 200 and report(campaign_id)["unsubscribed"] == 0  # a GET (a link scanner) changes nothing
+    for _ in range(2):
+        reply = call("unsubscribe", None, path={"token": token}, body="List-Unsubscribe=One-Click", headers=form)
+        assert reply.status == 200, reply.body
+    assert report(campaign_id)["unsubscribed"] == 1 and _send_of(campaign_id)["unsubscribed_at"]
+    assert call("getContact", record_id=ada).body["consent"]["topics"]["email"]["offers"]["status"] == "opted_out"
+
+
+def test_texts_are_not_tracked_and_their_report_has_no_rates(runs: Runs):
+    ada = person("Ada", phone="+14155550100", offers=None, email_status=None)
+    sms = {"channel": "sms", "status": "opted_in", "at": AT, "source": "web_form"}
+    assert call("putContactConsent", record_id=ada, body=sms).status == 200
+    topic = {"channel": "sms", "topic": "offers", "status": "opted_in", "at": AT, "source": "web_form"}
+    assert call("putContactConsent", record_id=ada, body=topic).status == 200
+    text = {"text": "Offers at https://shop.example/spring"}
+    campaign = new_campaign([static_list("Texts", [ada])], channel="sms", content=text)
+    post("scheduleCampaign", campaign["id"])
+    ses = FakeSes()
+    run_batches(ses, runs.started[0])
+    [message] = ses.sent
+    assert "https://shop.example/spring" in message["text"] and "/public/clicks/" not in message["text"]
+    figures = report(campaign["id"])
+    assert figures["sent"] == 1 and figures["opened_rate"] is None and figures["clicked_rate"] is None

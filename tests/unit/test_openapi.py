@@ -41,6 +41,7 @@ def test_public_operations_take_an_api_key_or_nothing_the_portal_s_a_customer_to
     }
     links = {("get", "/public/unsubscribe/{token}"), ("post", "/public/unsubscribe/{token}")}
     links |= {("get", "/public/preferences/{token}"), ("post", "/public/preferences/{token}")}
+    links |= {("get", "/public/clicks/{token}"), ("get", "/public/opens/{token}")}
     kb = {("get", "/public/{tenant_slug}/kb/articles"), ("get", "/public/{tenant_slug}/kb/articles/{slug}")}
     portal = {key for key in public if key[1].startswith("/portal/")}
     assert len(portal) == 13 and all(public[key] == [{"customer": []}] for key in portal)

@@ -23,5 +23,5 @@ CONTEXT = Context(
             Action.ERASE: frozenset({Role.ADMIN}),
         },
     },
-    areas=(Area("campaigns", bench="getCampaign"),),
+    areas=(Area("campaigns", bench="getCampaign"), Area("campaign_links", bench="followCampaignLink")),
 )

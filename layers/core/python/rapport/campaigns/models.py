@@ -123,6 +123,11 @@ class Send(LazyModel):
     delivered_at: datetime | None = None
     bounced_at: datetime | None = None
     complained_at: datetime | None = None
+    unsubscribed_at: datetime | None = None
+    opened_at: datetime | None = Field(None, description="Its first open by a person")
+    machine_opened_at: datetime | None = Field(None, description="Its first open by a machine (scanner, proxy)")
+    clicked_at: datetime | None = Field(None, description="Its first followed link by a person")
+    machine_clicked_at: datetime | None = Field(None, description="Its first followed link by a machine")
 
 
 class CampaignReport(LazyModel):
@@ -136,6 +141,21 @@ class CampaignReport(LazyModel):
     delivered: int = Field(description="Emails SES delivered to the recipient's mail server (its Delivery events)")
     bounced: int = Field(description="Emails that bounced for good (permanent bounces)")
     complained: int = Field(description="Recipients who marked the email as spam (they are opted out of email)")
+    unsubscribed: int = Field(description="Recipients who unsubscribed through this campaign's message")
+    opened: int = Field(
+        description="Emails a person opened (their open pixel loaded, or a link followed), once each; machine opens "
+        "left out"
+    )
+    machine_opened: int = Field(
+        description="Emails whose open pixel a machine loaded (a mail scanner, a privacy proxy: a known user agent, "
+        "none, or within seconds of the send), once each"
+    )
+    clicked: int = Field(description="Emails in which a person followed a link, once each")
+    machine_clicked: int = Field(description="Emails whose links a machine (a link scanner) followed, once each")
+    opened_rate: float | None = Field(
+        description="opened ÷ emails that reached someone (sent less bounced); none for texts (not tracked)"
+    )
+    clicked_rate: float | None = Field(description="clicked ÷ emails that reached someone; none for texts")
     cost: Cost | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -9,8 +9,9 @@ contact, in member order:
 
 - refused at this moment (no consent to the topic on the channel, opted out, no or a bounced address:
   rapport.notifications.notifier's rules, read now): its send is `skipped` with why, only if it has none;
-- else its send is claimed, the message rendered (the recipient's name; an email with the tenant's postal address,
-  its unsubscribe link and RFC 8058's List-Unsubscribe headers) and sent, after waiting its turn (`Pacer`);
+- else its send is claimed, the message rendered (the recipient's name; an email with its links tracked and an open
+  pixel (rapport.campaigns.tracking), the tenant's postal address, its unsubscribe link and RFC 8058's
+  List-Unsubscribe headers) and sent, after waiting its turn (`Pacer`);
 - sent: in one transaction the send `sent` with its message id, its count, and the message in the contact's and
   its account's timelines; refused for its address (`Rejected`): `failed` with why;
 - throttled (`Throttled`): waited for with a jittered back-off that doubles, and the pace slowed; when the batch's
@@ -33,7 +34,7 @@ from typing import Any
 from ulid import ULID
 
 from rapport import timeline
-from rapport.campaigns import store
+from rapport.campaigns import store, tracking
 from rapport.campaigns.manifest import CAMPAIGN
 from rapport.campaigns.service import campaigns, content_of
 from rapport.contacts.manifest import CONTACT
@@ -237,7 +238,8 @@ def _message(campaign: Record, contact: Record, app_url: str) -> _Message:
     context = {"recipient": {"name": name, "first_name": contact.data.get("first_name") or name}}
     message = render_content(content_of(data), context, customer_audience(tenant_id, app_url))
     if data["channel"] == MessageChannel.EMAIL:
-        headers = marketing_footer(message, tenant_id, contact.id, data["topic"])
+        tracking.track(message, tenant_id, contact.id, campaign.id)
+        headers = marketing_footer(message, tenant_id, contact.id, data["topic"], campaign.id)
         return _Message(message.subject, message.text, message.html, headers)
     return _Message(None, message.text[:SMS_MAX_LENGTH], None, {})
 

@@ -54,6 +54,11 @@ MESSAGE = TemplateSpec(
 )
 FIELDS = frozenset(CampaignCreate.model_fields)
 SAMPLE_PREFIX = "[Test] "
+# What became of the sent messages, counted once a send (rapport.campaigns.store.record_outcome)
+OUTCOMES = (
+    *("delivered", "bounced", "complained", "unsubscribed"),
+    *("opened", "machine_opened", "clicked", "machine_clicked"),
+)
 SCHEDULABLE = frozenset({CampaignStatus.DRAFT})
 PAUSABLE = frozenset({CampaignStatus.SCHEDULED, CampaignStatus.SENDING})
 CANCELLABLE = frozenset({CampaignStatus.DRAFT, CampaignStatus.SCHEDULED, CampaignStatus.SENDING, CampaignStatus.PAUSED})
@@ -174,6 +179,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
             raise NotFound(f"No campaign has the id {campaign_id}.")
         data, counts = read.record.data, read.counts
         sent, skipped, failed = (counts.get(status, 0) for status in ("sent", "skipped", "failed"))
+        reached = sent - counts.get("bounced", 0) if data["channel"] == MessageChannel.EMAIL else 0
         return CampaignReport.model_validate(
             {
                 "campaign_id": campaign_id,
@@ -183,7 +189,8 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
                 "sent": sent,
                 "skipped": skipped,
                 "failed": failed,
-                **{outcome: counts.get(outcome, 0) for outcome in ("delivered", "bounced", "complained")},
+                **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
+                **{f"{rate}_rate": _rate(counts.get(rate, 0), reached) for rate in ("opened", "clicked")},
                 "cost": data.get("cost"),
                 "started_at": data.get("started_at"),
                 "finished_at": data.get("finished_at"),
@@ -263,6 +270,11 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
     def _run(record: Record) -> CampaignRun:
         send_at = record.data.get("send_at") or record.data.get("scheduled_at") or utc_now()
         return CampaignRun(record.tenant_id, record.id, int(record.data["run"]), wait_stamp(_instant(send_at)))
+
+
+def _rate(count: int, reached: int) -> float | None:
+    """A share of the emails that reached someone (sent and not bounced); none for texts, which are not tracked."""
+    return round(count / reached, 4) if reached else None
 
 
 def _instant(text: str) -> datetime:

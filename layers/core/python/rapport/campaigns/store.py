@@ -16,9 +16,10 @@ segments, a batch retried, or a run resumed finds the claim and sends nothing ag
 left `sending` (the worker died between the send and the finish) is never sent again: the campaign sends at most
 once to anyone, and its report counts only finished sends. The report is ONE Query from `A#COUNT#` to `A#META`.
 
-What SES says of a sent email afterwards (delivered, bounced, complained) is stamped on its send
-(`data.<outcome>_at`) only if not stamped yet, and counted in the same transaction: a redelivered event counts
-once.
+What happens to a sent email afterwards, as SES tells it (delivered, bounced, complained) and as its tracked links
+tell it (opened, clicked, unsubscribed, and apart machine_opened, machine_clicked: rapport.campaigns.tracking), is
+stamped on its send (`data.<outcome>_at`) only if not stamped yet, and counted in the same transaction: a
+redelivered event, a second open or click counts once.
 """
 
 from __future__ import annotations
@@ -129,9 +130,18 @@ def send_items(tenant_id: str, campaign_id: str) -> list[Item]:
     ]
 
 
+def send_of(tenant_id: str, campaign_id: str, contact_id: str) -> dict[str, Any] | None:
+    """The contact's send (one GetItem), or None."""
+    try:
+        item = Item.get(_partition(tenant_id, campaign_id), f"{SEND_PREFIX}{contact_id}")
+    except Item.DoesNotExist:
+        return None
+    return item.summary_data() if isinstance(item, SummaryItem) else None
+
+
 def record_outcome(tenant_id: str, campaign_id: str, contact_id: str, outcome: str, at: str) -> bool:
-    """Stamp `outcome` (delivered, bounced, complained) on the contact's send and count it: False when the send is
-    unknown, or has the outcome already (or, for delivered and bounced, the other one)."""
+    """Stamp `outcome` on the contact's send and count it: False when the send is unknown, or has the outcome
+    already (or, for delivered and bounced, the other one)."""
     send = _send(tenant_id, campaign_id, contact_id, {})
     stamp = SummaryItem.data[f"{outcome}_at"]
     condition = Item.sk.exists() & stamp.does_not_exist()

@@ -1,5 +1,6 @@
-"""The addresses of the consent links messages carry: under the tenant's `app_url` (tenant settings) when it has one,
-else under the stage's public URL (`PUBLIC_URL`: the API's, where the public pages answer)."""
+"""The addresses of the links messages carry (consent, and a campaign email's tracking): under the tenant's
+`app_url` (tenant settings) when it has one, else under the stage's public URL (`PUBLIC_URL`: the API's, where the
+public pages answer)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from rapport.tenants.service import TENANT_SETTINGS_DOCUMENT
 
 PREFERENCES_PATH = "/public/preferences/"  # a confirmation link leads to the pending subscriptions
 UNSUBSCRIBE_PATH = "/public/unsubscribe/"
+CLICK_PATH = "/public/clicks/"
+OPEN_PATH = "/public/opens/"
 
 
 def base_url(tenant_id: str) -> str:
@@ -25,6 +28,21 @@ def confirmation_url(tenant_id: str, contact_id: str, now: datetime) -> tuple[st
     return f"{base_url(tenant_id)}{PREFERENCES_PATH}{token}", now + links.CONFIRMATION_LIFETIME
 
 
-def unsubscribe_url(tenant_id: str, contact_id: str, channel: str, topic: str | None) -> str:
-    token = links.token(Link(Purpose.UNSUBSCRIBE, tenant_id, contact_id, channel, topic))
+def unsubscribe_url(
+    tenant_id: str, contact_id: str, channel: str, topic: str | None, campaign_id: str | None = None
+) -> str:
+    """The unsubscribe link; in a campaign's message it names the campaign, whose report counts the unsubscribe."""
+    token = links.token(Link(Purpose.UNSUBSCRIBE, tenant_id, contact_id, channel, topic, campaign_id=campaign_id))
     return f"{base_url(tenant_id)}{UNSUBSCRIBE_PATH}{token}"
+
+
+def click_url(tenant_id: str, contact_id: str, campaign_id: str, target: str) -> str:
+    """A campaign email's link to `target`, through Rapport (which counts the click)."""
+    token = links.token(Link(Purpose.CLICK, tenant_id, contact_id, "email", campaign_id=campaign_id, target=target))
+    return f"{base_url(tenant_id)}{CLICK_PATH}{token}"
+
+
+def open_url(tenant_id: str, contact_id: str, campaign_id: str) -> str:
+    """A campaign email's open pixel."""
+    token = links.token(Link(Purpose.OPEN, tenant_id, contact_id, "email", campaign_id=campaign_id))
+    return f"{base_url(tenant_id)}{OPEN_PATH}{token}"

@@ -1,8 +1,9 @@
-"""The links in people's messages that change their consent without signing in: unsubscribe (and the preference
-page), and the confirmation of a subscription (double opt-in).
+"""The links in people's messages that answer without signing in: unsubscribe (and the preference page), the
+confirmation of a subscription (double opt-in), and a campaign email's tracked links and open pixel.
 
 A link's token is `<payload>.<signature>` (base64url): the payload names what it is for, the tenant, the contact,
-the channel and the topic (none: the channel as a whole), and for a confirmation when it expires; the signature is
+the channel and the topic (none: the channel as a whole), for a confirmation when it expires, for a campaign
+email's links the campaign, and for a tracked link where it leads (so it leads nowhere else); the signature is
 an HMAC-SHA256 of the payload under the links' key from the stack's secret (rapport.sealing). So a token cannot be
 made or changed without the secret, and carries all a public route needs: the tenant comes from it, never from the
 request. Rotating the secret keeps the links already mailed working: a token signed with the secret before the
@@ -31,6 +32,8 @@ LINK_PATTERN = r"^[A-Za-z0-9_-]{1,1024}\.[A-Za-z0-9_-]{43}$"  # the shape of a t
 class Purpose(StrEnum):
     UNSUBSCRIBE = "u"  # the unsubscribe link and the preference page
     CONFIRM = "c"  # a subscription's confirmation
+    CLICK = "k"  # a campaign email's link, through Rapport to where it leads
+    OPEN = "o"  # a campaign email's open pixel
 
 
 class Link(NamedTuple):
@@ -40,6 +43,8 @@ class Link(NamedTuple):
     channel: str
     topic: str | None = None
     expires: datetime | None = None
+    campaign_id: str | None = None
+    target: str | None = None  # where a tracked link leads
 
 
 def _encode(data: bytes) -> str:
@@ -61,6 +66,10 @@ def token(link: Link, secret: bytes | None = None) -> str:
         fields["tp"] = link.topic
     if link.expires:
         fields["x"] = int(link.expires.timestamp())
+    if link.campaign_id:
+        fields["cm"] = link.campaign_id
+    if link.target:
+        fields["u"] = link.target
     payload = _encode(json.dumps(fields, separators=(",", ":")).encode())
     return f"{payload}.{_signature(secret or sealing.secrets()[0], payload)}"
 
@@ -90,4 +99,5 @@ def read(text: str, purpose: Purpose | frozenset[Purpose], now: datetime | None 
     expires = datetime.fromtimestamp(fields["x"], UTC) if "x" in fields else None
     if expires is not None and expires <= (now or datetime.now(UTC)):
         raise _refused("This link has expired: ask for a new one.")
-    return Link(Purpose(fields["p"]), str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp"), expires)
+    names = str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp")
+    return Link(Purpose(fields["p"]), *names, expires, fields.get("cm"), fields.get("u"))

@@ -254,10 +254,12 @@ def mime_message(sender: str, to: str, subject: str, text: str, html: str | None
     return mime.as_bytes()
 
 
-def marketing_footer(message: Preview, tenant_id: str, contact_id: str, topic: str) -> dict[str, str]:
+def marketing_footer(
+    message: Preview, tenant_id: str, contact_id: str, topic: str, campaign_id: str | None = None
+) -> dict[str, str]:
     """A marketing email's unsubscribe: RFC 8058's headers (mail clients offer a one-click unsubscribe that POSTs
     the link) and the link with the tenant's postal address at the foot of its body. Returns the headers."""
-    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic)
+    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic, campaign_id)
     postal = MARKETING_SETTINGS.read(tenant_id).content.postal_address or ""  # there is one: see _refusal
     message.text = f"{message.text.rstrip()}\n\n--\n{postal}\nUnsubscribe: {url}\n"
     if message.html is not None:

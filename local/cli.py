@@ -2,6 +2,7 @@
 fill it with data.
 
 rapport local [--port N] [--aws-port N] [--no-seed] [--data-dir DIR] [--cdk-out DIR] [--stack NAME]
+              [--ses-max-send-rate N]
 rapport token --tenant T --user U --groups sales[,manager] [--email E] [--expires-in SECONDS]
 rapport token --customer --tenant T --contact C [--email E] [--expires-in SECONDS]
 rapport portal sign-in --user-name SLUG/EMAIL; rapport portal answer --session S --code C
@@ -51,6 +52,7 @@ from rapport.analytics.queries import queries
 
 DEFAULTS = Options()
 SEED_TIMEOUT = 3600.0  # seconds: 50,000 contacts take minutes
+SES_RATE_VARIABLE = "RAPPORT_SES_MAX_SEND_RATE"  # `rapport local --ses-max-send-rate`'s default
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +76,14 @@ def _parser() -> argparse.ArgumentParser:
         "--webhooks-allow-http-localhost",
         action="store_true",
         help="let webhooks deliver to http://localhost:<port> (a receiver on this machine); off by default",
+    )
+    local.add_argument(
+        "--ses-max-send-rate",
+        type=_positive_rate,
+        default=os.environ.get(SES_RATE_VARIABLE) or None,  # a string default goes through `type` too
+        metavar="N",
+        help="SES's maximum send rate, recipients a second: GetSendQuota answers it and sends above it are throttled "
+        f"as SES throttles them (default ${SES_RATE_VARIABLE}, else moto's: 1 answered, nothing throttled)",
     )
     local.set_defaults(run=_local)
 
@@ -166,6 +176,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _positive_rate(text: str) -> float:
+    rate = float(text)
+    if not rate > 0:
+        raise argparse.ArgumentTypeError(f"a send rate is above 0 a second, not {text}")
+    return rate
+
+
 def _data_dir(parser: argparse.ArgumentParser) -> None:
     default = Path(os.environ.get("RAPPORT_DATA_DIR") or DEFAULTS.data_dir)
     parser.add_argument("--data-dir", type=Path, default=default, help="local data (default %(default)s)")
@@ -184,6 +201,7 @@ def _local(arguments: argparse.Namespace) -> int:
         cdk_out=arguments.cdk_out.resolve(),
         stack=arguments.stack,
         webhooks_allow_http_localhost=arguments.webhooks_allow_http_localhost,
+        ses_max_send_rate=arguments.ses_max_send_rate,
     )
     try:
         serve(options)

@@ -1,11 +1,14 @@
-"""`make bench`: DynamoDB requests per API operation (the contexts' scenarios, tools/bench_scenarios), and the local
-runtime holding a company's data (tools/loadtest.py), 1,000 and 50,000 contacts side by side (the cold starts are
-`tools.coldstart`'s)."""
+"""`make bench`: DynamoDB requests per API operation (the contexts' scenarios, tools/bench_scenarios), a campaign's
+sending against the local SES's quota (recipients a second, throttles, two copies: tools.bench_scenarios.campaigns),
+and the local runtime holding a company's data (tools/loadtest.py), 1,000 and 50,000 contacts side by side (the cold
+starts are `tools.coldstart`'s)."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,21 +29,29 @@ ENVIRONMENT = {
 }
 
 
-def request_counts() -> None:
+@contextmanager
+def _under_moto() -> Iterator[None]:
+    """moto in this process, with the stack's tables."""
     from moto import mock_aws
 
     from local.awsmock import patch_dynamodb
-    from rapport import config
     from rapport.dal.models import TABLE_MODELS
+
+    patch_dynamodb()
+    with mock_aws():
+        for model in TABLE_MODELS:
+            model.create_table(wait=True)
+        yield
+
+
+def request_counts() -> None:
+    from rapport import config
     from tools import bench_scenarios
     from tools.lambda_api import create
     from tools.metering import dynamodb_requests
 
-    patch_dynamodb()
     print("DynamoDB requests per API operation")
-    with mock_aws():
-        for model in TABLE_MODELS:
-            model.create_table(wait=True)
+    with _under_moto():
         import boto3  # type: ignore[import-untyped]
 
         boto3.client("apigateway").create_usage_plan(name="bench-web-forms")
@@ -57,6 +68,31 @@ def request_counts() -> None:
             print(f"  {label:<42} {status}  {len(requests)} request(s): {', '.join(requests)}")
 
 
+def campaign_sending() -> None:
+    from tools.bench_scenarios import campaigns
+
+    print(
+        f"Campaign sending: {campaigns.RECIPIENTS} recipients, the local SES's max send rate "
+        f"{campaigns.SENDING_QUOTA:g} a second (the sender paces at 80 %); two copies fail the bench"
+    )
+    with _under_moto():
+        columns = campaigns.sending()
+    print_columns(columns)
+
+
+def print_columns(columns: dict[str, dict[str, float]]) -> None:
+    """A row per figure, a column per label, as the first column named them."""
+    labels = list(columns)
+    headings = [f"{label:>{max(len(label) + 2, 10)}}" for label in labels]
+    width = max(len(name) for name in columns[labels[0]])
+    print(f"  {'':<{width}}" + "".join(headings))
+    for name in columns[labels[0]]:
+        figures = (
+            f"{columns[label][name]:>{len(heading)},.1f}" for label, heading in zip(labels, headings, strict=True)
+        )
+        print(f"  {name:<{width}}" + "".join(figures))
+
+
 def local_runtime() -> None:
     from tools.loadtest import load_average, measure, print_side_by_side
 
@@ -71,6 +107,7 @@ def main() -> None:
     for name, value in ENVIRONMENT.items():
         os.environ.setdefault(name, value)
     request_counts()
+    campaign_sending()
     local_runtime()
 
 

@@ -8,6 +8,10 @@ service, target and region (`_dispatch_once`), not by inspecting each request un
 Tables are made from the template's `AWS::DynamoDB::Table` properties (keys, indexes, stream, TTL) and
 filled from the data folder straight into moto's table, which makes no stream records: restored items are not
 replayed as new events. Secrets get the value kept in the data folder, generated as the template asks the first time.
+
+SES answers moto's sending quota (1 a second, never enforced) unless a maximum send rate is given
+(`rapport local --ses-max-send-rate N`): then GetSendQuota answers it and sends above it are throttled as SES throttles
+them (local.sesquota).
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from moto.dynamodb.models import dynamodb_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import ThreadedWSGIServer
 
+from local import sesquota
 from local.awsmock import calling_as, load_items, patch_dynamodb
 from local.runtime.store import Database, DataDir, random_password
 from local.runtime.template import ACCOUNT_ID, CloudAssembly, Physical
@@ -61,11 +66,13 @@ def ensure_free(port: int) -> None:
 
 
 class EmbeddedAws:
-    """moto's server on 127.0.0.1:`port`, running in this process so its backends can be reached directly."""
+    """moto's server on 127.0.0.1:`port`, running in this process so its backends can be reached directly; its SES
+    holds to `ses_max_send_rate` (recipients a second) when one is given."""
 
-    def __init__(self, port: int, region: str) -> None:
+    def __init__(self, port: int, region: str, ses_max_send_rate: float | None = None) -> None:
         self.port = port
         self.region = region
+        self.ses_max_send_rate = ses_max_send_rate
         self._server: ThreadedWSGIServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -76,6 +83,8 @@ class EmbeddedAws:
     def start(self) -> None:
         ensure_free(self.port)
         patch_dynamodb()
+        if self.ses_max_send_rate is not None:
+            sesquota.set_max_send_rate(self.ses_max_send_rate)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         dispatcher = DomainDispatcherApplication(create_backend_app)
         _dispatch_once(dispatcher)
@@ -90,6 +99,8 @@ class EmbeddedAws:
             self._server.server_close()
             self._thread.join()
             self._server = self._thread = None
+        if self.ses_max_send_rate is not None:
+            sesquota.set_max_send_rate(None)
 
     def client(self, service: str) -> Any:
         return boto3.client(service, endpoint_url=self.endpoint, region_name=self.region, **CREDENTIALS)

@@ -86,6 +86,9 @@ class Options:
     region: str = REGION
     # Webhooks may deliver to http://localhost (a receiver on this machine): the variable no deployed stage sets.
     webhooks_allow_http_localhost: bool = False
+    # SES's maximum send rate (recipients a second), answered by GetSendQuota and enforced (`Throttling` above it);
+    # None: moto's SES as it is (1 a second answered, nothing throttled).
+    ses_max_send_rate: float | None = None
 
 
 class LocalCloud:
@@ -93,7 +96,7 @@ class LocalCloud:
         self.options = options
         self.assembly = CloudAssembly.load(options.cdk_out, options.stack)
         self.data = DataDir(options.data_dir)
-        self.aws = EmbeddedAws(options.aws_port, options.region)
+        self.aws = EmbeddedAws(options.aws_port, options.region, options.ses_max_send_rate)
         self.issuer = TokenIssuer.of(self.data, options.region)
         self.resolver = Resolver(options.region, options.stack, resources=self.assembly.resources)
         self.workers = Workers(self._configure, lock_wait)
@@ -147,6 +150,10 @@ class LocalCloud:
         )
         region, aws = self.options.region, f"http://localhost:{self.options.aws_port}"
         seeded = f"seeded tenant {TENANT!r} with {self.seeded} records" if self.seeded else "kept from the last run"
+        rate = self.options.ses_max_send_rate
+        quota = (
+            [] if rate is None else [f"  SES quota     {rate:g} a second (GetSendQuota); sends above it are throttled"]
+        )
         return "\n".join(
             [
                 f"Rapport is running locally: stack {self.options.stack} from {self.options.cdk_out}",
@@ -154,6 +161,7 @@ class LocalCloud:
                 f"  API docs      {self.api_url}/docs",
                 f"  AWS endpoint  {aws}  (region {region}, any credentials), e.g.",
                 f"                aws --endpoint-url {aws} --region {region} dynamodb list-tables",
+                *quota,
                 f"  data          {self.options.data_dir} ({seeded})",
                 f"  functions     {', '.join(functions)}",
                 f"  a token       .venv/bin/rapport token --tenant {TENANT} --user ada --groups sales,manager",

@@ -1,9 +1,10 @@
 """Campaigns API: /campaigns, their life cycle (schedule, pause, resume, cancel), test copies, report and sends."""
 
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Query
 
 from rapport.api.http import (
     JSON,
@@ -18,6 +19,7 @@ from rapport.api.http import (
 from rapport.api.records import Cursor, IfMatch, Limit, RecordIdParam, Trash, register_record_routes, responses
 from rapport.auth import Caller
 from rapport.campaigns.models import (
+    AttributionModel,
     Campaign,
     CampaignCreate,
     CampaignPatch,
@@ -104,11 +106,17 @@ def test_campaign(record_id: RecordIdParam, body: SampleSend) -> Response[Any]:
     "/campaigns/<record_id>/report",
     tags=TAGS,
     operation_id="getCampaignReport",
-    summary="What its runs did: sent, skipped at send time (and why in its sends), failed; its cost",
+    summary="What its runs did: sent, skipped at send time (and why in its sends), failed, delivered, opened, "
+    "clicked, unsubscribed; the won deals and orders credited to it, their revenue, its cost and return",
     responses=responses(200, CampaignReport),
 )
-def get_campaign_report(record_id: RecordIdParam) -> CampaignReport:
-    return campaigns.report(caller(app), record_id)
+def get_campaign_report(
+    record_id: RecordIdParam,
+    attribution: Annotated[
+        AttributionModel, Query(description="How conversions are credited: first_touch, last_touch or linear")
+    ] = AttributionModel.LAST_TOUCH,
+) -> CampaignReport:
+    return campaigns.report(caller(app), record_id, attribution)
 
 
 @app.get(

@@ -5,6 +5,10 @@
 - the state machine (`infra/workflows/campaign_send.asl.json`): waits until the campaign's `send_at`, then runs
   batches until the audience is walked or the campaign is paused, cancelled or run again (rapport.campaigns.runs).
 
+- `campaign_attribution`: an event worker on `deal.created` and `deal.won` (a deal made in or moved to a won
+  stage) and `order.created`, crediting each to the campaigns whose
+  messages its contacts got before it (rapport.campaigns.attribution).
+
 The sender sends as the notifier does (Notifications.grant_sending). Its reserved concurrency is one: the batches
 of every campaign take turns, so together they keep to the pace each keeps alone (the SES quota is the account's);
 a batch that finds the sender busy is retried by its task state's back-off.
@@ -17,22 +21,28 @@ URL, so a reference from an API function would make the API depend on itself.
 from __future__ import annotations
 
 from aws_cdk import ArnFormat, Duration, Stack
+from aws_cdk import aws_events as events
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from infra.config import ROOT, StageConfig
 from infra.constructs.data import Data
+from infra.constructs.events import SOURCE
 from infra.constructs.functions import FunctionFactory
 from infra.constructs.notifications import Notifications
 from infra.constructs.tenancy import TenantFenced
-from infra.constructs.workers import EventWorker, FromStateMachine, worker_state_machine
+from infra.constructs.workers import EventWorker, FromStateMachine, OnEvents, worker_state_machine
 
 DEFINITION = ROOT / "infra" / "workflows" / "campaign_send.asl.json"
 STATE_MACHINE_VARIABLE = "CAMPAIGN_SEND_STATE_MACHINE_ARN"
 # A batch sends until 30 s before this (rapport.campaigns.sending.RESERVE).
 BATCH_TIMEOUT = Duration.minutes(5)
 SENDERS = 1
+# Equal to rapport.campaigns.attribution.CONVERSIONS (tests/infra checks).
+CONVERSIONS = ("deal.created", "deal.won", "order.created")
+RETRY_ATTEMPTS = 4
+MAX_EVENT_AGE = Duration.hours(6)
 
 
 class Campaigns(Construct):
@@ -44,6 +54,7 @@ class Campaigns(Construct):
         data: Data,
         factory: FunctionFactory,
         notifications: Notifications,
+        bus: events.IEventBus,
         stage: StageConfig,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -79,6 +90,24 @@ class Campaigns(Construct):
             worker_arn="SenderFunctionArn",
             stage=stage,
             state_machine_name=name,
+        )
+
+        self.attribution = factory.event_worker(
+            self,
+            EventWorker(
+                area="campaign_attribution",
+                description="Rapport campaigns: a won deal or a placed order credited to the campaigns that touched it",
+                trigger=OnEvents(
+                    rule="CampaignAttributionEvents",
+                    description="Won deals and placed orders, credited to campaigns",
+                    bus=bus,
+                    pattern={"source": [SOURCE], "detail-type": list(CONVERSIONS)},
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                tenancy=TenantFenced(),
+                environment={"TABLE_NAME": data.table.table_name},
+            ),
         )
 
     def grant_api(self, function: lambda_.Function) -> None:

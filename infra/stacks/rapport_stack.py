@@ -139,7 +139,15 @@ class RapportStack(Stack):
             public_url=public_url,
             tenants=followups.tenants,
         )
-        campaigns = Campaigns(self, "Campaigns", data=data, factory=factory, notifications=notifications, stage=stage)
+        campaigns = Campaigns(
+            self,
+            "Campaigns",
+            data=data,
+            factory=factory,
+            notifications=notifications,
+            bus=domain_events.bus,
+            stage=stage,
+        )
         if "campaigns" in functions:  # POST /campaigns/{id}/schedule and /resume start runs; /test sends copies
             campaigns.grant_api(functions["campaigns"])
         FieldHistory(self, "FieldHistory", data=data, factory=factory, bus=domain_events.bus)

@@ -4,6 +4,7 @@ errors a client can make."""
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from email import policy
@@ -114,3 +115,73 @@ def test_the_errors_a_client_can_make(staff: Staff) -> None:
     body["topic"] = "gossip"
     assert [error["field"] for error in problem(marketer.post("/campaigns", json=body), 422)["errors"]] == ["topic"]
     assert problem(staff("sales").post("/campaigns", json=body), 403)
+
+
+def test_tracked_links_the_open_pixel_and_a_won_deal_fill_the_report(staff: Staff, local_runtime: LocalRuntime) -> None:
+    marketer, manager = staff("marketing"), staff("sales,manager")
+    version = marketer.get("/marketing-settings").json()["version"]
+    settings = {"topics": ["offers"], "postal_address": POSTAL}
+    saved = marketer.put("/marketing-settings", json=settings, headers={"If-Match": f'"{version}"'})
+    assert saved.status_code == 200, saved.text
+    unique = uuid.uuid4().hex[:8]
+    ada = _person(marketer, "ada", unique, "opted_in")
+    fair = marketer.create("segments", name="Autumn fair", kind="static")
+    assert marketer.post(f"/segments/{fair['id']}/members", json={"add": [ada["id"]]}).status_code == 200
+    campaign = marketer.create(
+        "campaigns",
+        name="Autumn offers",
+        channel="email",
+        topic="offers",
+        content={
+            "subject": "Autumn offers",
+            "text": "See https://shop.tyrell.example/autumn",
+            "html": '<p><a href="https://shop.tyrell.example/autumn">See the offers</a></p>',
+        },
+        audience={"segments": [fair["id"]]},
+        cost={"amount": "100.00", "currency": "USD"},
+    )
+    assert marketer.post(f"/campaigns/{campaign['id']}/schedule").status_code == 200
+    _when(marketer, f"/campaigns/{campaign['id']}", "sent")
+
+    [mail] = _raw_sent(local_runtime, f"ada-{unique}@tyrell.example")
+    html = mail.get_body(preferencelist=("html",))
+    assert isinstance(html, EmailMessage)
+    [link] = re.findall(r'href="([^"]+/public/clicks/[^"]+)"', html.get_content())
+    [pixel] = re.findall(r'src="([^"]+/public/opens/[^"]+)"', html.get_content())
+    scanner = {"User-Agent": "Mozilla/5.0 (compatible; Barracuda Sentinel)"}
+    followed = requests.get(_local(local_runtime, link), headers=scanner, allow_redirects=False, timeout=30)
+    assert followed.status_code == 302 and followed.headers["Location"] == "https://shop.tyrell.example/autumn"
+    image = requests.get(_local(local_runtime, pixel), headers={"Accept": "image/webp,image/*"}, timeout=30)
+    assert image.status_code == 200 and image.headers["Content-Type"] == "image/gif"
+    assert image.content.startswith(b"GIF89a")
+
+    pipeline = manager.create(
+        "pipelines",
+        name=f"Autumn sales {unique}",
+        stages=[{"name": "Talk", "probability": 20}, {"name": "Won", "probability": 100, "status": "won"}],
+    )
+    manager.create(
+        "deals",
+        name="Kits",
+        amount="500.00",
+        pipeline_id=pipeline["id"],
+        stage="Won",
+        contact_ids=[ada["id"]],
+        close_date="2026-11-30",
+    )
+    for _ in range(120):
+        report = marketer.get(f"/campaigns/{campaign['id']}/report").json()
+        if report["deals_won"]:
+            break
+        time.sleep(0.5)
+    assert (report["machine_clicked"], report["machine_opened"], report["clicked"]) == (1, 1, 0)
+    assert (report["deals_won"], report["revenue"], report["roi"]) == (
+        1.0,
+        [{"amount": "500.00", "currency": "USD"}],
+        4.0,
+    )
+
+
+def _local(runtime: LocalRuntime, url: str) -> str:
+    """A link of the email, on the local runtime's port (the public URL the stage gives it is the API's)."""
+    return f"{runtime.url}/{url.split('/', 3)[3]}"

@@ -83,3 +83,18 @@ def test_the_campaigns_api_may_start_only_this_machine_and_send_test_copies(dev:
     [start] = [statement for statement in statements if "states:StartExecution" in _actions(statement)]
     assert _actions(start) == ["states:StartExecution"] and start["Resource"] == variables[variable]
     assert "PUBLIC_URL" not in variables  # no links in test copies: the API's own URL would be a cycle
+
+
+def test_won_deals_and_placed_orders_reach_the_attribution_worker(dev: Synthesis) -> None:
+    from rapport.campaigns import attribution
+
+    assert construct.CONVERSIONS == attribution.CONVERSIONS
+    [rule] = [
+        r
+        for r in dev.of_type("AWS::Events::Rule").values()
+        if "CampaignAttributionEvents" in r["Metadata"]["aws:cdk:path"]
+    ]
+    pattern = rule["Properties"]["EventPattern"]
+    assert pattern == {"source": ["rapport"], "detail-type": list(attribution.CONVERSIONS)}
+    [target] = rule["Properties"]["Targets"]
+    assert "campaignattribution" in str(target["Arn"]) and "campaign_attribution" in dev.functions()

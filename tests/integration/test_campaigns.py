@@ -11,7 +11,7 @@ import json
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -222,6 +222,11 @@ def test_each_consenting_member_gets_it_once_whatever_the_overlap_the_exclusions
         "opened_rate": 0.0,
         "clicked_rate": 0.0,
         "cost": {"amount": "120.00", "currency": "EUR"},
+        "attribution": "last_touch",
+        "deals_won": 0.0,
+        "orders": 0.0,
+        "revenue": [],
+        "roi": -1.0,  # nothing credited yet
         "started_at": None,
         "finished_at": None,
     }
@@ -604,3 +609,145 @@ def test_texts_are_not_tracked_and_their_report_has_no_rates(runs: Runs):
     assert "https://shop.example/spring" in message["text"] and "/public/clicks/" not in message["text"]
     figures = report(campaign["id"])
     assert figures["sent"] == 1 and figures["opened_rate"] is None and figures["clicked_rate"] is None
+
+
+# Attribution: won deals and placed orders credited to the campaigns that touched them before, under each model
+
+
+def _attribute(kinds: tuple[str, ...] = ("deal.created", "deal.won", "order.created")) -> list[dict[str, Any]]:
+    """The attribution worker on each conversion event published so far, each delivered twice (as the bus may)."""
+    from campaign_attribution.handler import lambda_handler as attribute
+
+    from tests.integration.outbox import published
+
+    answers = []
+    for event in [event for event in published() if event.detail_type in kinds] * 2:
+        answers.append(attribute({"detail": event.model_dump(mode="json")}, CONTEXT))
+    return answers
+
+
+def _sent_campaign(runs: Runs, name: str, people: list[str], **fields: Any) -> str:
+    campaign = new_campaign([static_list(name, people)], name=name, **fields)
+    post("scheduleCampaign", campaign["id"])
+    run_batches(FakeSes(), runs.started[-1])
+    return str(campaign["id"])
+
+
+def credited(campaign_id: str, model: str) -> tuple[float, list[dict[str, str]], float | None]:
+    reply = call("getCampaignReport", MARKETER, record_id=campaign_id, query={"attribution": model})
+    assert reply.status == 200, reply.body
+    return reply.body["deals_won"], reply.body["revenue"], reply.body["roi"]
+
+
+def test_a_won_deal_is_credited_to_the_campaigns_that_touched_its_contacts_before_it_under_each_model(runs: Runs):
+    from rapport.deals.money import DEFAULT_TENANT_CURRENCY as CURRENCY
+    from tests.integration.sales import deal, move, pipeline
+
+    ada, bea = person("Ada"), person("Bea")
+    spring = _sent_campaign(runs, "Spring", [ada, bea], cost={"amount": "100.00", "currency": CURRENCY})
+    summer = _sent_campaign(runs, "Summer", [ada])
+    move(deal(pipeline()["id"], contact_ids=[ada, bea], amount="1200.00"), "Won")
+    after = _sent_campaign(runs, "After the win", [ada])  # after the deal was won: never credited
+    deal(pipeline()["id"], contact_ids=[bea], amount="300.00", stage="Won")  # made won: logged after the fact
+    _attribute()
+
+    # The first deal's touches, oldest first: Spring to Ada, Spring to Bea, Summer to Ada; the second's: Spring to Bea.
+    assert credited(spring, "first_touch") == (2.0, [{"amount": "1500.00", "currency": CURRENCY}], 14.0)
+    assert credited(summer, "first_touch") == (0.0, [], None)
+    assert credited(spring, "last_touch") == (1.0, [{"amount": "300.00", "currency": CURRENCY}], 2.0)
+    assert credited(summer, "last_touch") == (1.0, [{"amount": "1200.00", "currency": CURRENCY}], None)
+    assert credited(spring, "linear") == (1.667, [{"amount": "1100.00", "currency": CURRENCY}], 10.0)
+    assert credited(summer, "linear") == (0.333, [{"amount": "400.00", "currency": CURRENCY}], None)
+    assert credited(after, "linear") == (0.0, [], None)
+    default = report(summer)
+    assert default["attribution"] == "last_touch" and default["deals_won"] == 1.0
+    wrong = call("getCampaignReport", MARKETER, record_id=summer, query={"attribution": "u_shaped"})
+    assert wrong.status in (400, 422) and "attribution" in json.dumps(wrong.body), wrong.body
+
+
+def test_a_deal_without_campaign_contacts_or_not_won_is_credited_to_nobody(runs: Runs):
+    from tests.integration.sales import deal, move, pipeline
+
+    ada, cal = person("Ada"), person("Cal")
+    spring = _sent_campaign(runs, "Spring", [ada])
+    sales = pipeline()
+    move(deal(sales["id"], contact_ids=[cal]), "Won")  # Cal got no campaign
+    move(deal(sales["id"], contact_ids=[ada]), "Lost", lost_reason="price")
+    deal(sales["id"], contact_ids=[ada])  # open
+    deal(sales["id"], stage="Won")  # no contacts at all
+    _attribute()
+    assert credited(spring, "linear") == (0.0, [], None)
+
+
+def touched(contact_id: str, campaign_id: str, at: datetime) -> None:
+    """The campaign's message in the contact's timeline at `at`, as the sender puts it."""
+    from ulid import ULID
+
+    from rapport import timeline
+    from rapport.contacts.manifest import CONTACT
+    from rapport.dal.repository import Parent, UnitOfWork
+    from rapport.timeline.models import NotificationEntry
+
+    entry = NotificationEntry(
+        id=str(ULID.from_datetime(at)),
+        occurred_at=at,
+        created_by="campaign_sender",
+        contact_id=contact_id,
+        type="email",
+        template="campaign",
+        campaign_id=campaign_id,
+    )
+    work = UnitOfWork()
+    for item in timeline.entry_items("tenant-a", entry, [Parent(CONTACT, contact_id)]):
+        work.put_item(item)
+    work.commit()
+
+
+def test_a_message_older_than_the_tenant_s_window_is_not_credited():
+    from rapport.campaigns import attribution
+
+    ada = person("Ada")
+    now = datetime.now(UTC)
+    touched(ada, "old", now - timedelta(days=100))
+    touched(ada, "recent", now - timedelta(days=30))
+    touched(ada, "later", now + timedelta(days=1))  # after the conversion
+    found = attribution.touches("tenant-a", [ada], now, timedelta(days=90))
+    assert [touch.campaign_id for touch in found] == ["recent"]
+    assert [touch.campaign_id for touch in attribution.touches("tenant-a", [ada], now, timedelta(days=365))] == [
+        "recent",
+        "old",
+    ]
+
+
+def test_the_attribution_window_is_a_marketing_setting_from_1_to_365_days():
+    current = call("getMarketingSettings", MARKETER).body
+    assert current["attribution_window_days"] == 90
+    for days, status in ((0, 422), (366, 422), (30, 200)):
+        body = {"topics": current["topics"], "postal_address": POSTAL, "attribution_window_days": days}
+        version = call("getMarketingSettings", MARKETER).body["version"]
+        reply = call("putMarketingSettings", MARKETER, body=body, headers={"If-Match": f'"{version}"'})
+        assert reply.status == status, reply.body
+    assert call("getMarketingSettings", MARKETER).body["attribution_window_days"] == 30
+
+
+def test_a_placed_order_is_credited_to_the_campaign_its_contact_got_before_and_a_cancelled_one_is_not():
+    from rapport.deals.money import DEFAULT_TENANT_CURRENCY as CURRENCY
+
+    ada = person("Ada")
+    spring = new_campaign([static_list("Spring", [ada])], cost={"amount": "50.00", "currency": CURRENCY})["id"]
+    touched(ada, spring, datetime.now(UTC) - timedelta(days=1))  # its message, yesterday
+    create("createProduct", SALES.as_("manager"), sku="KIT", name="Kit", unit_price="100.00")
+    lines = [{"sku": "KIT", "quantity": 2}]
+    create("createOrder", number="A-1", contact_id=ada, lines=lines)
+    create("createOrder", number="A-2", contact_id=ada, lines=lines, status="cancelled")
+    _attribute()
+    figures = call("getCampaignReport", MARKETER, record_id=spring).body
+    assert (figures["orders"], figures["deals_won"]) == (1.0, 0.0)
+    assert (figures["revenue"], figures["roi"]) == ([{"amount": "200.00", "currency": CURRENCY}], 3.0)
+    version = call("getCampaign", MARKETER, record_id=spring).body["version"]
+    euros = {"cost": {"amount": "50.00", "currency": "EUR" if CURRENCY != "EUR" else "GBP"}}
+    assert (
+        call("updateCampaign", MARKETER, record_id=spring, body=euros, headers={"If-Match": f'"{version}"'}).status
+        == 200
+    )
+    assert report(spring)["roi"] is None  # revenue in another currency than the cost's: no return computed

@@ -130,6 +130,17 @@ class Send(LazyModel):
     machine_clicked_at: datetime | None = Field(None, description="Its first followed link by a machine")
 
 
+class AttributionModel(StrEnum):
+    FIRST_TOUCH = "first_touch"
+    LAST_TOUCH = "last_touch"
+    LINEAR = "linear"
+
+
+class Revenue(LazyModel):
+    amount: Money
+    currency: str
+
+
 class CampaignReport(LazyModel):
     campaign_id: str
     status: CampaignStatus
@@ -157,5 +168,17 @@ class CampaignReport(LazyModel):
     )
     clicked_rate: float | None = Field(description="clicked ÷ emails that reached someone; none for texts")
     cost: Cost | None = None
+    attribution: AttributionModel = Field(
+        description="How won deals and placed orders are credited to the campaigns their contacts got messages from "
+        "within the attribution window before: all to the first or the last message, or shared equally"
+    )
+    deals_won: float = Field(description="Won deals credited to it (shares of deals under `linear`)")
+    orders: float = Field(description="Placed orders credited to it (shares under `linear`)")
+    revenue: list[Revenue] = Field(
+        description="Their amounts credited to it, in the tenant currency when they were won or placed"
+    )
+    roi: float | None = Field(
+        description="(revenue - cost) / cost; none without a cost, or with revenue in another currency than the cost's"
+    )
     started_at: datetime | None = None
     finished_at: datetime | None = None

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from rapport import normalize, pagination
@@ -19,6 +20,7 @@ from rapport.campaigns import store
 from rapport.campaigns.manifest import CAMPAIGN
 from rapport.campaigns.models import (
     EDITABLE,
+    AttributionModel,
     Campaign,
     CampaignCreate,
     CampaignReport,
@@ -171,8 +173,10 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         self.stage_update(work, _system(tenant_id, actor), record, changes)
         self.commit(work, record)
 
-    def report(self, caller: Caller, campaign_id: str) -> CampaignReport:
-        """What its runs did: ONE Query."""
+    def report(
+        self, caller: Caller, campaign_id: str, attribution: AttributionModel = AttributionModel.LAST_TOUCH
+    ) -> CampaignReport:
+        """What its runs did, and what it is credited with under the `attribution` model: ONE Query."""
         caller.require(self.resource, Action.READ)
         read = store.read_campaign(caller.tenant_id, campaign_id)
         if read.record is None:
@@ -192,6 +196,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
                 **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
                 **{f"{rate}_rate": _rate(counts.get(rate, 0), reached) for rate in ("opened", "clicked")},
                 "cost": data.get("cost"),
+                **_credited(counts, attribution, data.get("cost")),
                 "started_at": data.get("started_at"),
                 "finished_at": data.get("finished_at"),
             }
@@ -272,7 +277,29 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         return CampaignRun(record.tenant_id, record.id, int(record.data["run"]), wait_stamp(_instant(send_at)))
 
 
-def _rate(count: int, reached: int) -> float | None:
+def _credited(counts: Mapping[str, float], model: str, cost: Mapping[str, str] | None) -> dict[str, Any]:
+    """The conversions credited under `model` (rapport.campaigns.store's counters), their revenue, and the return on
+    the cost: none without a cost, or with revenue in another currency (Rapport converts no past amounts)."""
+    prefix = f"revenue@{model}@"
+    revenue = {
+        name.removeprefix(prefix): Decimal(int(cents)) / 100
+        for name, cents in counts.items()
+        if name.startswith(prefix)
+    }
+    roi = None
+    if cost is not None and Decimal(cost["amount"]) > 0 and set(revenue) <= {cost["currency"]}:
+        spent = Decimal(cost["amount"])
+        roi = round(float((revenue.get(cost["currency"], Decimal(0)) - spent) / spent), 4)
+    return {
+        "attribution": model,
+        "deals_won": round(float(counts.get(f"deals@{model}", 0)), 3),
+        "orders": round(float(counts.get(f"orders@{model}", 0)), 3),
+        "revenue": [{"amount": amount, "currency": currency} for currency, amount in sorted(revenue.items())],
+        "roi": roi,
+    }
+
+
+def _rate(count: float, reached: float) -> float | None:
     """A share of the emails that reached someone (sent and not bounced); none for texts, which are not tracked."""
     return round(count / reached, 4) if reached else None
 

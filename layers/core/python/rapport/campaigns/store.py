@@ -2,6 +2,7 @@
 
 | item                                  | pk               | sk                      |
 |---------------------------------------|------------------|-------------------------|
+| a conversion credited to it           | T#<t>#CMP#<id>   | A#ATTR#<deal|order>#<id>|
 | a count of its sends by status        | T#<t>#CMP#<id>   | A#COUNT#<status>        |
 | campaign                              | T#<t>#CMP#<id>   | A#META                  |
 | its send to a contact                 | T#<t>#CMP#<id>   | S#<contact id>          |
@@ -20,13 +21,19 @@ What happens to a sent email afterwards, as SES tells it (delivered, bounced, co
 tell it (opened, clicked, unsubscribed, and apart machine_opened, machine_clicked: rapport.campaigns.tracking), is
 stamped on its send (`data.<outcome>_at`) only if not stamped yet, and counted in the same transaction: a
 redelivered event, a second open or click counts once.
+
+A won deal or a placed order credited to the campaign (rapport.campaigns.attribution) is a marker, put only if
+absent, with its counters in the same transaction: `<deal|order>s@<model>` (its share, a fraction under `linear`)
+and `revenue@<model>@<currency>` (its share of the revenue, in cents). The report's one Query reads them with the
+counts of sends.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from decimal import Decimal
+from typing import Any, Protocol
 
 from pynamodb.expressions.update import Action
 
@@ -37,7 +44,9 @@ from rapport.dal.keys import IndexKeys
 from rapport.dal.models import CounterItem, Item, RecordItem, SummaryItem
 from rapport.dal.repository import Record, UnitOfWork
 
+ATTRIBUTION_PREFIX = "A#ATTR#"
 COUNT_PREFIX = "A#COUNT#"
+ATTRIBUTION_KIND = "CMP_ATTR"
 SEND_PREFIX = "S#"
 SEND_KIND = "CMP_SEND"
 EXCLUSIVE = {"delivered": ("bounced",), "bounced": ("delivered",)}  # an email is one or the other
@@ -57,7 +66,20 @@ def index_keys(tenant_id: str, campaign_id: str, name_key: str, *, deleted: bool
 @dataclass
 class CampaignRead:
     record: Record | None = None
-    counts: dict[str, int] = field(default_factory=dict)
+    counts: dict[str, float] = field(default_factory=dict)  # sends by status: whole; credited conversions: shares
+
+
+class Credited(Protocol):
+    """A conversion (rapport.campaigns.attribution.Conversion)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def id(self) -> str: ...
+    @property
+    def revenue(self) -> Decimal: ...
+    @property
+    def currency(self) -> str: ...
 
 
 def read_campaign(tenant_id: str, campaign_id: str) -> CampaignRead:
@@ -72,7 +94,7 @@ def read_campaign(tenant_id: str, campaign_id: str) -> CampaignRead:
         if isinstance(item, RecordItem):
             read.record = repository.record_of(item)
         elif isinstance(item, CounterItem):
-            read.counts[item.sk.removeprefix(COUNT_PREFIX)] = int(item.value or 0)
+            read.counts[item.sk.removeprefix(COUNT_PREFIX)] = item.value or 0
     return read
 
 
@@ -127,6 +149,7 @@ def send_items(tenant_id: str, campaign_id: str) -> list[Item]:
     return [
         *Item.query(partition, Item.sk.startswith(SEND_PREFIX)),
         *Item.query(partition, Item.sk.startswith(COUNT_PREFIX)),
+        *Item.query(partition, Item.sk.startswith(ATTRIBUTION_PREFIX)),
     ]
 
 
@@ -157,11 +180,39 @@ def record_outcome(tenant_id: str, campaign_id: str, contact_id: str, outcome: s
     return True
 
 
-def _stage_count(work: UnitOfWork, tenant_id: str, campaign_id: str, name: str) -> None:
+def record_conversion(
+    tenant_id: str, campaign_id: str, conversion: Credited, shares: Mapping[str, Decimal], cents: Mapping[str, int]
+) -> bool:
+    """Credit `conversion` to the campaign, its `shares` and `cents` of revenue under each model: False when it was
+    credited before."""
+    partition = _partition(tenant_id, campaign_id)
+    data = {
+        "kind": conversion.kind,
+        "revenue": str(conversion.revenue),
+        "currency": conversion.currency,
+        "shares": {model: str(share) for model, share in shares.items()},
+    }
+    sk = f"{ATTRIBUTION_PREFIX}{conversion.kind}#{conversion.id}"
+    marker = repository.summary_item(tenant_id, partition, sk, ATTRIBUTION_KIND, conversion.id, data)
+    work = UnitOfWork()
+    work.put_item(marker, Item.sk.does_not_exist())
+    for model, share in shares.items():
+        if not share:
+            continue
+        _stage_count(work, tenant_id, campaign_id, f"{conversion.kind}s@{model}", round(float(share), 6))
+        _stage_count(work, tenant_id, campaign_id, f"revenue@{model}@{conversion.currency}", cents[model])
+    try:
+        work.commit()
+    except repository.StaleVersion:
+        return False
+    return True
+
+
+def _stage_count(work: UnitOfWork, tenant_id: str, campaign_id: str, name: str, by: float = 1) -> None:
     counter = CounterItem(_partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{name}", tenant_id=tenant_id)
     actions: list[Action] = [
         CounterItem.item_type.set(CounterItem),
         CounterItem.tenant_id.set(tenant_id),
-        CounterItem.value.add(1),
+        CounterItem.value.add(by),
     ]
     work.update_item(counter, actions)

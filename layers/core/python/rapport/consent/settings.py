@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictBool, StringConstraints
+from pydantic import AfterValidator, Field, StrictBool, StrictInt, StringConstraints
 
 from rapport.consent import manifest as consent_manifest
 from rapport.consent.models import TopicName
@@ -29,6 +29,12 @@ class MarketingSettings(StrictModel):
     )
     double_opt_in: StrictBool = Field(
         default=False, description="Whether a new email subscription stays pending until the person confirms it"
+    )
+    attribution_window_days: StrictInt = Field(
+        default=90,
+        ge=1,
+        le=365,
+        description="How long before a deal is won or an order placed a campaign's message may be credited with it",
     )
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import NamedTuple
 
 from rapport.contexts import Kind
@@ -75,6 +76,15 @@ def entries(tenant_id: str, kind: Kind, record_id: str, entry_kinds: Sequence[st
     """A record's timeline entries alone, newest first."""
     partition = keys.record_pk(tenant_id, kind, record_id)
     return PartitionQuery(partition, start=keys.INTERACTION_PREFIX, end=keys.INTERACTIONS_END, kinds=entry_kinds)
+
+
+def entries_between(
+    tenant_id: str, kind: Kind, record_id: str, earliest: datetime, latest: datetime, entry_kinds: Sequence[str] = ()
+) -> PartitionQuery:
+    """A record's timeline entries from `latest` back to `earliest`, newest first."""
+    partition = keys.record_pk(tenant_id, kind, record_id)
+    start, end = keys.entries_from(latest), keys.entries_until(earliest)
+    return PartitionQuery(partition, start=start, end=end, kinds=entry_kinds)
 
 
 def summaries(tenant_id: str, kind: Kind, record_id: str) -> PartitionQuery:

@@ -170,6 +170,16 @@ def owner_pk(tenant_id: str, kind: Kind, owner_id: str) -> str:
     return f"{tenant_prefix(tenant_id)}{kind.code}#OWNER#{owner_id}"
 
 
+def entries_from(moment: datetime) -> str:
+    """The first key of the timeline entries at or before `moment` (to the millisecond): they sort newest first."""
+    return f"{INTERACTION_PREFIX}{str(ULID.from_datetime(moment))[:_ULID_TIME].translate(_INVERTED)}"
+
+
+def entries_until(moment: datetime) -> str:
+    """The last key of the timeline entries at or after `moment` (to the millisecond)."""
+    return f"{entries_from(moment)}{RANGE_END}"
+
+
 def entry_sk(occurred_at: str, entry_id: str) -> str:
     """A timeline entry, newest first: a ULID time and the rest of the entry's ULID (its randomness), every digit
     inverted, so keys sort in reverse time order. The time is the id's own (to the millisecond) while the id was

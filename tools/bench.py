@@ -70,6 +70,7 @@ def request_counts() -> None:
 
 def campaign_sending() -> None:
     from tools.bench_scenarios import campaigns
+    from tools.loadtest import print_columns
 
     print(
         f"Campaign sending: {campaigns.RECIPIENTS} recipients, the local SES's max send rate "
@@ -78,19 +79,6 @@ def campaign_sending() -> None:
     with _under_moto():
         columns = campaigns.sending()
     print_columns(columns)
-
-
-def print_columns(columns: dict[str, dict[str, float]]) -> None:
-    """A row per figure, a column per label, as the first column named them."""
-    labels = list(columns)
-    headings = [f"{label:>{max(len(label) + 2, 10)}}" for label in labels]
-    width = max(len(name) for name in columns[labels[0]])
-    print(f"  {'':<{width}}" + "".join(headings))
-    for name in columns[labels[0]]:
-        figures = (
-            f"{columns[label][name]:>{len(heading)},.1f}" for label, heading in zip(labels, headings, strict=True)
-        )
-        print(f"  {name:<{width}}" + "".join(figures))
 
 
 def local_runtime() -> None:

@@ -254,13 +254,18 @@ def measure(cdk_out: Path, work: Path, contacts: int) -> dict[str, float]:
 
 def print_side_by_side(results: dict[int, dict[str, float]], unit: str = "contacts") -> None:
     """A row per figure, a column per scale (`unit`s: contacts, customers), as the first scale named them."""
-    scales = sorted(results)
-    headings = [f"{scale:>14,} {unit}" for scale in scales]
-    width = max(len(name) for name in results[scales[0]])
+    print_columns({f"{scale:,} {unit}": figures for scale, figures in sorted(results.items())})
+
+
+def print_columns(columns: dict[str, dict[str, float]]) -> None:
+    """A row per figure, a column per label, as the first column named them."""
+    labels = list(columns)
+    headings = [f"{label:>{max(len(label) + 4, 10)}}" for label in labels]
+    width = max(len(name) for name in columns[labels[0]])
     print(f"  {'':<{width}}" + "".join(headings))
-    for name in results[scales[0]]:
+    for name in columns[labels[0]]:
         figures = (
-            f"{results[scale][name]:>{len(heading)},.1f}" for scale, heading in zip(scales, headings, strict=True)
+            f"{columns[label][name]:>{len(heading)},.1f}" for label, heading in zip(labels, headings, strict=True)
         )
         print(f"  {name:<{width}}" + "".join(figures))
 

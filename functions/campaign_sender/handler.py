@@ -8,7 +8,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from rapport import config
 from rapport.campaigns.sending import SEND_SHARE, Pacer, Position, Sender, send_batch
 from rapport.dal import tenancy
-from rapport.notifications.transport import AwsTransport, max_send_rate
+from rapport.notifications.transport import AwsTransport, SmsType, max_send_rate
 
 logger = Logger()
 
@@ -20,7 +20,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     logger.append_keys(tenant_id=tenant_id, campaign_id=campaign_id, run=run)
     with tenancy.tenant_scope(tenant_id):
         sender = Sender(
-            transport=AwsTransport(),
+            transport=AwsTransport(SmsType.PROMOTIONAL),
             pace=lambda channel: Pacer(max_send_rate(channel) * SEND_SHARE),
             time_left=lambda: context.get_remaining_time_in_millis() / 1000,
             app_url=config.current().require("app_url"),

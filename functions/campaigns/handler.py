@@ -30,7 +30,7 @@ from rapport.campaigns.models import (
 )
 from rapport.campaigns.runs import start_execution
 from rapport.campaigns.service import campaigns
-from rapport.notifications.transport import AwsTransport
+from rapport.notifications.transport import AwsTransport, SmsType
 from rapport.pagination import DEFAULT_LIMIT
 
 TAGS = ["campaigns"]
@@ -98,7 +98,7 @@ _register_move("cancel", "Stop a campaign for good; what went out stays in its r
     responses=responses(200, SampleSent),
 )
 def test_campaign(record_id: RecordIdParam, body: SampleSend) -> Response[Any]:
-    sent = campaigns.send_samples(caller(app), record_id, body, AwsTransport())
+    sent = campaigns.send_samples(caller(app), record_id, body, AwsTransport(SmsType.PROMOTIONAL))
     return Response(status_code=200, content_type=JSON, body=sent.model_dump(mode="json"))
 
 

@@ -1,11 +1,15 @@
 """The notifier's Transport on AWS: SES from the stage's sender address, in its configuration set; SNS straight to
-the phone number. SES's refusals become the port's: `Throttled` for the sending rate (try later), `Rejected` for
-the recipient (never); any other failure raises as it came."""
+the phone number, as SNS's `Transactional` texts (the notifier's: delivery first) or `Promotional` ones (the
+campaigns': SNS may favour cost, and the rules for marketing texts apply). SES's refusals become the port's:
+`Throttled` for the sending rate (try later), `Rejected` for the recipient (never); any other failure raises as it
+came."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
@@ -32,7 +36,15 @@ def _refusals() -> Iterator[None]:
         raise
 
 
+class SmsType(StrEnum):
+    TRANSACTIONAL = "Transactional"
+    PROMOTIONAL = "Promotional"
+
+
+@dataclass(frozen=True)
 class AwsTransport:
+    sms_type: SmsType = SmsType.TRANSACTIONAL
+
     def send_email(
         self,
         to: str,
@@ -71,7 +83,7 @@ class AwsTransport:
             response = aws.client("sns").publish(
                 PhoneNumber=to,
                 Message=text,
-                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": "Transactional"}},
+                MessageAttributes={"AWS.SNS.SMS.SMSType": {"DataType": "String", "StringValue": str(self.sms_type)}},
             )
         return str(response["MessageId"])
 

@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 
 from pynamodb.exceptions import DoesNotExist
 
-from rapport.dal import keys
+from rapport.dal import keys, repository
 from rapport.dal.models import CounterItem, Item, RecordItem
 from rapport.dal.repository import UnitOfWork, plain
 from rapport.users.manifest import USER
@@ -116,9 +116,8 @@ def _counter(tenant_id: str, pk: str, sk: str) -> tuple[CounterItem, list[Any]]:
 
 def _bump(work: UnitOfWork, tenant_id: str, pk: str, sk: str, delta: int, cap: int | None) -> None:
     """ADD `delta`, only while the counter is under `cap` (None: no cap)."""
-    item, actions = _counter(tenant_id, pk, sk)
     condition = None if cap is None else (CounterItem.value.does_not_exist() | (CounterItem.value < cap))
-    work.update_item(item, [*actions, CounterItem.value.add(delta)], condition)
+    repository.stage_count(work, tenant_id, pk, sk, delta, condition)
 
 
 def stage_assigned(

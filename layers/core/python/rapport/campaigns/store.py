@@ -35,8 +35,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Protocol
 
-from pynamodb.expressions.update import Action
-
 from rapport.campaigns.manifest import CAMPAIGN
 from rapport.dal import keys, repository
 from rapport.dal.access import PartitionQuery
@@ -209,10 +207,4 @@ def record_conversion(
 
 
 def _stage_count(work: UnitOfWork, tenant_id: str, campaign_id: str, name: str, by: float = 1) -> None:
-    counter = CounterItem(_partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{name}", tenant_id=tenant_id)
-    actions: list[Action] = [
-        CounterItem.item_type.set(CounterItem),
-        CounterItem.tenant_id.set(tenant_id),
-        CounterItem.value.add(by),
-    ]
-    work.update_item(counter, actions)
+    repository.stage_count(work, tenant_id, _partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{name}", by)

@@ -71,13 +71,7 @@ TENANT_ENTRY = "ALL"
 def next_number(tenant_id: str) -> str:
     """The tenant's next case number, `CS-<n>` (one UpdateItem: ADD 1 to its counter)."""
     counter = CounterItem(keys.settings_pk(tenant_id), NUMBER_COUNTER_SK)
-    counter.update(
-        actions=[
-            CounterItem.item_type.set(CounterItem),
-            CounterItem.tenant_id.set(tenant_id),
-            CounterItem.value.add(1),
-        ]
-    )
+    counter.update(actions=repository.counter_adding(tenant_id, 1))
     return f"{NUMBER_PREFIX}{int(counter.value or 0)}"
 
 

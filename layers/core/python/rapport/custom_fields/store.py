@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from rapport.dal import keys
+from rapport.dal import keys, repository
 from rapport.dal.models import CounterItem
 from rapport.dal.repository import Guard, UnitOfWork
 
@@ -35,15 +35,7 @@ def usage_sk(family: str, key: str, option: str | None = None) -> str:
 def stage_usage(work: UnitOfWork, tenant_id: str, family: str, moves: Mapping[Counted, int]) -> None:
     """ADD each move to its counter in `work` (the record's write)."""
     for (key, option), delta in moves.items():
-        item = CounterItem(keys.settings_pk(tenant_id), usage_sk(family, key, option))
-        work.update_item(
-            item,
-            [
-                CounterItem.item_type.set(CounterItem),
-                CounterItem.tenant_id.set(tenant_id),
-                CounterItem.value.add(delta),
-            ],
-        )
+        repository.stage_count(work, tenant_id, keys.settings_pk(tenant_id), usage_sk(family, key, option), delta)
 
 
 def usage(tenant_id: str) -> dict[str, dict[Counted, int]]:

@@ -30,7 +30,7 @@ from rapport.dal import keys
 from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.keys import IndexKeys as IndexKeys  # what services hand over for a record's write
 from rapport.dal.keys import SearchEntry
-from rapport.dal.models import ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem
+from rapport.dal.models import CounterItem, ErasureItem, GuardItem, Item, RecordItem, SearchEntryItem, SummaryItem
 from rapport.errors import Busy
 from rapport.events.models import Erasure
 
@@ -349,6 +349,18 @@ def summary_item(
 ) -> SummaryItem:
     """A copy of `kind` `ref_id`'s data for the reads of the record whose partition is `partition`."""
     return SummaryItem(partition, sk, tenant_id=tenant_id, kind=str(kind), ref_id=ref_id, data=compact(dict(data)))
+
+
+def counter_adding(tenant_id: str, by: float) -> list[Action]:
+    """The update actions that ADD `by` to a counter item, which they make (its type, its tenant) when it is new."""
+    return [CounterItem.item_type.set(CounterItem), CounterItem.tenant_id.set(tenant_id), CounterItem.value.add(by)]
+
+
+def stage_count(
+    work: UnitOfWork, tenant_id: str, pk: str, sk: str, by: float, condition: Condition | None = None
+) -> None:
+    """ADD `by` to the counter at `pk`/`sk` in `work`'s transaction (only while `condition` holds)."""
+    work.update_item(CounterItem(pk, sk), counter_adding(tenant_id, by), condition)
 
 
 def write(

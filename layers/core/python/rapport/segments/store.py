@@ -29,8 +29,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.expressions.update import Action
-
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import keys, repository
 from rapport.dal.access import IndexQuery, PartitionQuery
@@ -150,10 +148,6 @@ def _membership(tenant_id: str, segment_id: str, contact_id: str, joined_at: str
     )
 
 
-def _count(tenant_id: str, segment_id: str) -> CounterItem:
-    return CounterItem(_partition(tenant_id, segment_id), COUNT_SK, tenant_id=tenant_id)
-
-
 def stage_join(work: UnitOfWork, tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str, Any]) -> None:
     """The contact joins (`data`: its name, email and `joined_at`); the transaction fails if it is a member
     (`stage_count` counts it)."""
@@ -170,13 +164,7 @@ def stage_leave(work: UnitOfWork, tenant_id: str, segment_id: str, contact_id: s
 def stage_count(work: UnitOfWork, tenant_id: str, segment_id: str, added: int) -> None:
     """The member count moved by `added` (joined less left), in the transaction of those joins and leaves."""
     if added:
-        counter = _count(tenant_id, segment_id)
-        actions: list[Action] = [
-            CounterItem.item_type.set(CounterItem),
-            CounterItem.tenant_id.set(tenant_id),
-            CounterItem.value.add(added),
-        ]
-        work.update_item(counter, actions)
+        repository.stage_count(work, tenant_id, _partition(tenant_id, segment_id), COUNT_SK, added)
 
 
 def member_of(tenant_id: str, segment_id: str, contact_ids: list[str]) -> set[str]:

@@ -28,7 +28,6 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from ulid import ULID
@@ -42,6 +41,7 @@ from rapport.contacts.service import display_name
 from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import PreconditionFailed
+from rapport.normalize import parse_instant
 from rapport.notifications.catalog import SMS_MAX_LENGTH
 from rapport.notifications.catalog import Channel as MessageChannel
 from rapport.notifications.notifier import (
@@ -282,7 +282,7 @@ def _finish(campaign: Record, contact: Record, send: dict[str, Any], message: _M
 
 
 def _timeline_items(campaign: Record, contact: Record, send: Mapping[str, Any], message: _Message) -> list[Any]:
-    sent_at = datetime.fromisoformat(str(send["at"]).replace("Z", "+00:00"))
+    sent_at = parse_instant(str(send["at"]))
     entry = NotificationEntry(
         id=str(ULID.from_datetime(sent_at)),
         occurred_at=sent_at,

@@ -274,7 +274,9 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
     @staticmethod
     def _run(record: Record) -> CampaignRun:
         send_at = record.data.get("send_at") or record.data.get("scheduled_at") or utc_now()
-        return CampaignRun(record.tenant_id, record.id, int(record.data["run"]), wait_stamp(_instant(send_at)))
+        return CampaignRun(
+            record.tenant_id, record.id, int(record.data["run"]), wait_stamp(normalize.parse_instant(send_at))
+        )
 
 
 def _credited(counts: Mapping[str, float], model: str, cost: Mapping[str, str] | None) -> dict[str, Any]:
@@ -302,10 +304,6 @@ def _credited(counts: Mapping[str, float], model: str, cost: Mapping[str, str] |
 def _rate(count: float, reached: float) -> float | None:
     """A share of the emails that reached someone (sent and not bounced); none for texts, which are not tracked."""
     return round(count / reached, 4) if reached else None
-
-
-def _instant(text: str) -> datetime:
-    return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
 def _system(tenant_id: str, actor: str) -> Caller:

@@ -30,9 +30,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from ulid import ULID
-
-from rapport import timeline
 from rapport.campaigns import store, tracking
 from rapport.campaigns.manifest import CAMPAIGN
 from rapport.campaigns.service import campaigns, content_of
@@ -41,7 +38,6 @@ from rapport.contacts.service import display_name
 from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import PreconditionFailed
-from rapport.normalize import parse_instant
 from rapport.notifications.catalog import SMS_MAX_LENGTH
 from rapport.notifications.catalog import Channel as MessageChannel
 from rapport.notifications.notifier import (
@@ -49,15 +45,16 @@ from rapport.notifications.notifier import (
     CONTACT_TAG,
     TENANT_TAG,
     Rejected,
+    SentMessage,
     Throttled,
     Transport,
     customer_audience,
     marketing_footer,
     marketing_refusal,
+    sent_message_items,
 )
 from rapport.notifications.templates import render_content
 from rapport.segments import store as segment_store
-from rapport.timeline.models import EXCERPT_LENGTH, NotificationEntry
 from rapport.types import utc_now
 
 ACTOR = "campaign_sender"
@@ -272,26 +269,12 @@ def _finish(campaign: Record, contact: Record, send: dict[str, Any], message: _M
     work = UnitOfWork()
     store.stage_finish(work, campaign.tenant_id, campaign.id, contact.id, send, claimed=message is not None)
     if send["status"] == "sent" and message is not None:
-        for item in _timeline_items(campaign, contact, send, message):
+        channel = MessageChannel(campaign.data["channel"])
+        sent = SentMessage(channel, message.subject, message.text, "campaign", campaign.id)
+        for item in sent_message_items(campaign.tenant_id, contact, sent, sent_at=str(send["at"]), sender=ACTOR):
             work.put_item(item)
     try:
         work.commit()
     except StaleVersion:
         return "already"  # skipped by a concurrent batch, or claimed meanwhile
     return str(send["status"])
-
-
-def _timeline_items(campaign: Record, contact: Record, send: Mapping[str, Any], message: _Message) -> list[Any]:
-    sent_at = parse_instant(str(send["at"]))
-    entry = NotificationEntry(
-        id=str(ULID.from_datetime(sent_at)),
-        occurred_at=sent_at,
-        created_by=ACTOR,
-        contact_id=contact.id,
-        type="email" if campaign.data["channel"] == MessageChannel.EMAIL else "sms",
-        subject=message.subject,
-        excerpt=message.text[:EXCERPT_LENGTH],
-        template="campaign",
-        campaign_id=campaign.id,
-    )
-    return timeline.entry_items(campaign.tenant_id, entry, timeline.timelines_of(CONTACT, contact))

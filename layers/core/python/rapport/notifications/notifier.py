@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from html import escape
@@ -52,8 +53,9 @@ from rapport.consent.settings import MARKETING_SETTINGS
 from rapport.contacts.manifest import CONTACT
 from rapport.contacts.service import display_name
 from rapport.dal import repository
-from rapport.dal.repository import Record, StaleVersion, UnitOfWork
+from rapport.dal.repository import Record, StaleVersion, TableItem, UnitOfWork
 from rapport.locales import DEFAULT_LOCALE, DEFAULT_TIME_ZONE, Locale
+from rapport.normalize import parse_instant
 from rapport.notifications import store
 from rapport.notifications.catalog import SMS_MAX_LENGTH, Channel, templates
 from rapport.notifications.models import Preview
@@ -254,6 +256,35 @@ def mime_message(sender: str, to: str, subject: str, text: str, html: str | None
     return mime.as_bytes()
 
 
+@dataclass(frozen=True)
+class SentMessage:
+    channel: Channel
+    subject: str | None
+    text: str
+    template: str  # a notification template's name, or `campaign`
+    campaign_id: str | None = None
+
+
+def sent_message_items(
+    tenant_id: str, contact: Record, message: SentMessage, *, sent_at: str, sender: str
+) -> list[TableItem]:
+    """A message sent to `contact` at `sent_at` by `sender`, in its (and its account's) timelines: the items to put
+    in the transaction that records the send."""
+    at = parse_instant(sent_at)
+    entry = NotificationEntry(
+        id=str(ULID.from_datetime(at)),
+        occurred_at=at,
+        created_by=sender,
+        contact_id=contact.id,
+        type="email" if message.channel is Channel.EMAIL else "sms",
+        subject=message.subject,
+        excerpt=message.text[:EXCERPT_LENGTH],
+        template=message.template,
+        campaign_id=message.campaign_id,
+    )
+    return timeline.entry_items(tenant_id, entry, timeline.timelines_of(CONTACT, contact))
+
+
 def marketing_footer(
     message: Preview, tenant_id: str, contact_id: str, topic: str, campaign_id: str | None = None
 ) -> dict[str, str]:
@@ -310,18 +341,8 @@ def _send(
     if channel is Channel.EMAIL and request.thread_id:
         store.stage_sent_mail(work, tenant_id, message_id, request.thread_id)
     if recipient.type is RecipientType.CONTACT:
-        sent_at = datetime.fromisoformat(now)
-        entry = NotificationEntry(
-            id=str(ULID.from_datetime(sent_at)),
-            occurred_at=sent_at,
-            created_by=SENDER,
-            contact_id=recipient.id,
-            type="email" if channel is Channel.EMAIL else "sms",
-            subject=message.subject,
-            excerpt=message.text[:EXCERPT_LENGTH],
-            template=request.template,
-        )
-        for item in timeline.entry_items(tenant_id, entry, timeline.timelines_of(CONTACT, recipient.record)):
+        sent = SentMessage(channel, message.subject, message.text, request.template)
+        for item in sent_message_items(tenant_id, recipient.record, sent, sent_at=now, sender=SENDER):
             work.put_item(item)
     try:
         work.commit()

@@ -9,11 +9,10 @@ it once (a retried schedule or resume that had committed but not started its run
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
-from rapport import aws, config
+from rapport import config, executions
 
 
 @dataclass(frozen=True)
@@ -33,12 +32,5 @@ StartRun = Callable[[CampaignRun], None]
 
 def start_execution(run: CampaignRun) -> None:
     """Start the run's execution of the campaign send state machine (CAMPAIGN_SEND_STATE_MACHINE_ARN)."""
-    client = aws.client("stepfunctions")
-    try:
-        client.start_execution(
-            stateMachineArn=config.current().require("campaign_send_state_machine_arn"),
-            name=run.execution_name,
-            input=json.dumps(asdict(run)),
-        )
-    except client.exceptions.ExecutionAlreadyExists:
-        return
+    arn = config.current().require("campaign_send_state_machine_arn")
+    executions.start_once(arn, run.execution_name, asdict(run))

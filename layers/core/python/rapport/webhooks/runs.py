@@ -11,12 +11,11 @@ An execution's name is `<delivery id>-<run>`: starting the same run twice starts
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
-from rapport import aws, config
+from rapport import config, executions
 
 GIVE_UP_AFTER = timedelta(days=3)
 
@@ -44,12 +43,5 @@ def gives_up_at(queued_at: str) -> str:
 
 def start_execution(run: DeliveryRun) -> None:
     """Start the run's execution of the delivery state machine (WEBHOOK_DELIVERY_STATE_MACHINE_ARN)."""
-    client = aws.client("stepfunctions")
-    try:
-        client.start_execution(
-            stateMachineArn=config.current().require("webhook_delivery_state_machine_arn"),
-            name=run.execution_name,
-            input=json.dumps(asdict(run)),
-        )
-    except client.exceptions.ExecutionAlreadyExists:
-        return
+    arn = config.current().require("webhook_delivery_state_machine_arn")
+    executions.start_once(arn, run.execution_name, asdict(run))

@@ -23,7 +23,7 @@ from rapport.contexts import Kind
 from rapport.custom_fields import service as custom_fields
 from rapport.custom_fields.models import CustomField
 from rapport.dal import access, repository
-from rapport.dal.access import IndexQuery
+from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.repository import (
     MAX_TRANSACTION_ITEMS,
     Changes,
@@ -34,6 +34,7 @@ from rapport.dal.repository import (
     ParentMissing,
     Record,
     StaleVersion,
+    Summary,
     TooManyWrites,
     UnitOfWork,
 )
@@ -383,6 +384,21 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         except ValidationError as error:
             raise InvalidInput(f"The {self.label} is not valid.", field_errors(error)) from error
         return model.model_dump(mode="json", exclude_none=True)
+
+    def child_summaries(
+        self, caller: Caller, record_id: str, pattern: PartitionQuery, kind: str, *, limit: int, cursor: str | None
+    ) -> tuple[Sequence[Summary], str | None]:
+        """A page of what the record keeps in its partition (summaries of `kind`: a campaign's sends, a segment's
+        members, a webhook's deliveries) and the next page's cursor, bound to the record: ONE Query, which reads the
+        record too on the first page (a 404 for one the tenant does not have)."""
+        caller.require(self.resource, Action.READ)
+        binding = pagination.fingerprint(caller.tenant_id, f"{self.resource}:{kind}", {"record_id": record_id})
+        position = pagination.decode_cursor(cursor, binding)
+        page = repository.read_partition(pattern, limit=limit if position else limit + 1, position=position)
+        if position is None and page.record is None:
+            raise NotFound(f"No {self.label} has the id {record_id}.")
+        found = [summary for summary in page.summaries if summary.kind == kind]
+        return found, pagination.encode_cursor(page.next_position, binding)
 
     def _load(self, caller: Caller, record_id: str, expected_version: int | None = None) -> Record:
         record = repository.get(caller.tenant_id, self.kind, record_id)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from rapport import normalize, pagination
+from rapport import normalize
 from rapport.auth import Action, Caller
 from rapport.campaigns import store
 from rapport.campaigns.manifest import CAMPAIGN
@@ -204,22 +204,12 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
 
     def sends(self, caller: Caller, campaign_id: str, *, limit: int, cursor: str | None) -> Page[Send]:
         """A page of its sends by contact id: ONE Query (the first with the campaign, or 404)."""
-        caller.require(self.resource, Action.READ)
-        binding = pagination.fingerprint(caller.tenant_id, "campaigns:sends", {"campaign_id": campaign_id})
-        position = pagination.decode_cursor(cursor, binding)
         pattern = store.sends(caller.tenant_id, campaign_id)
-        if position is None:
-            page = repository.read_partition(pattern, limit=limit + 1)
-            if page.record is None:
-                raise NotFound(f"No campaign has the id {campaign_id}.")
-        else:
-            page = repository.read_partition(pattern, limit=limit, position=position)
-        found = [
-            Send.model_validate({**summary.data, "contact_id": summary.ref_id})
-            for summary in page.summaries
-            if summary.kind == store.SEND_KIND
-        ]
-        return Page(items=found, next_cursor=pagination.encode_cursor(page.next_position, binding))
+        found, next_cursor = self.child_summaries(
+            caller, campaign_id, pattern, store.SEND_KIND, limit=limit, cursor=cursor
+        )
+        sends = [Send.model_validate({**summary.data, "contact_id": summary.ref_id}) for summary in found]
+        return Page(items=sends, next_cursor=next_cursor)
 
     def send_samples(self, caller: Caller, campaign_id: str, request: SampleSend, transport: Transport) -> SampleSent:
         """A copy to each of the staff users (their profile's address), its subject marked as a test: what the

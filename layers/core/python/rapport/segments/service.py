@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from rapport import normalize, pagination
+from rapport import normalize
 from rapport.auth import Action, Caller
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import access, repository
@@ -85,22 +85,12 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
 
     def members(self, caller: Caller, segment_id: str, *, limit: int, cursor: str | None) -> Page[Member]:
         """A page of the segment's members by contact id: ONE Query (the first with the segment, or 404)."""
-        caller.require(self.resource, Action.READ)
-        binding = pagination.fingerprint(caller.tenant_id, "segments:members", {"segment_id": segment_id})
-        position = pagination.decode_cursor(cursor, binding)
         pattern = store.members(caller.tenant_id, segment_id)
-        if position is None:
-            page = repository.read_partition(pattern, limit=limit + 1)
-            if page.record is None:
-                raise NotFound(f"No segment has the id {segment_id}.")
-        else:
-            page = repository.read_partition(pattern, limit=limit, position=position)
-        members = [
-            Member.model_validate({**summary.data, "contact_id": summary.ref_id})
-            for summary in page.summaries
-            if summary.kind == store.MEMBER_KIND
-        ]
-        return Page(items=members, next_cursor=pagination.encode_cursor(page.next_position, binding))
+        found, next_cursor = self.child_summaries(
+            caller, segment_id, pattern, store.MEMBER_KIND, limit=limit, cursor=cursor
+        )
+        members = [Member.model_validate({**summary.data, "contact_id": summary.ref_id}) for summary in found]
+        return Page(items=members, next_cursor=next_cursor)
 
     def change_members(self, caller: Caller, segment_id: str, change: MembersChange) -> MembersChanged:
         """Add and remove contacts of a static segment, in one transaction; those already in (or out) are left."""

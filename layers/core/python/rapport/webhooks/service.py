@@ -13,7 +13,6 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from rapport import pagination
 from rapport.auth import Action, Caller
 from rapport.dal import repository
 from rapport.dal.repository import Guard, IndexKeys, Record, StaleVersion, UnitOfWork
@@ -136,19 +135,12 @@ class WebhookService(RecordService[WebhookCreate, Webhook]):
     def deliveries(self, caller: Caller, webhook_id: str, *, limit: int, cursor: str | None) -> Page[Delivery]:
         """The webhook's deliveries, newest first: ONE Query, which also reads the webhook on the first page (a 404
         for a webhook the tenant does not have)."""
-        caller.require(self.resource, Action.READ)
-        binding = pagination.fingerprint(caller.tenant_id, "webhooks:deliveries", {"webhook_id": webhook_id})
-        position = pagination.decode_cursor(cursor, binding)
-        read = store.delivery_log(caller.tenant_id, webhook_id)
-        page = repository.read_partition(read, limit=limit if position else limit + 1, position=position)
-        if position is None and page.record is None:
-            raise NotFound(f"No webhook has the id {webhook_id}.")
-        items = [
-            delivery_of(webhook_id, summary.ref_id, summary.data)
-            for summary in page.summaries
-            if summary.kind == store.DELIVERY_KIND
-        ]
-        return Page(items=items, next_cursor=pagination.encode_cursor(page.next_position, binding))
+        pattern = store.delivery_log(caller.tenant_id, webhook_id)
+        found, next_cursor = self.child_summaries(
+            caller, webhook_id, pattern, store.DELIVERY_KIND, limit=limit, cursor=cursor
+        )
+        items = [delivery_of(webhook_id, summary.ref_id, summary.data) for summary in found]
+        return Page(items=items, next_cursor=next_cursor)
 
     def redeliver(self, caller: Caller, webhook_id: str, delivery_id: str, start: StartDelivery) -> Delivery:
         """Queue a dead delivery again, from now on for another 3 days, with the same webhook-id."""

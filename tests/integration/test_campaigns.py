@@ -406,6 +406,20 @@ def test_a_bad_campaign_is_a_422_naming_the_field(change: dict[str, Any], field:
     assert field in [error["field"] for error in reply.body["errors"]], reply.body
 
 
+def test_a_campaign_wrong_in_its_content_topic_and_audience_at_once_hears_of_each_in_one_422():
+    body = {
+        "name": "Spring offers",
+        "channel": "email",
+        "topic": "gossip",
+        "content": {"subject": "Hi", "text": "{{ recipient.salary }}"},
+        "audience": {"segments": ["01JD5Y7M7ZV1W4T5C9H2K3N4ZZ"], "exclude": ["01JD5Y7M7ZV1W4T5C9H2K3N4ZY"]},
+    }
+    reply = call("createCampaign", MARKETER, body=body, headers={"Idempotency-Key": None})
+    assert reply.status == 422, reply.body
+    fields = [error["field"] for error in reply.body["errors"]]
+    assert fields == ["content.text", "topic", "audience.segments[0]", "audience.exclude[0]"], reply.body
+
+
 def test_an_email_campaign_needs_the_postal_address_to_be_scheduled(runs: Runs):
     campaign = new_campaign([static_list("Fair", [person("Ada")])])
     settings = call("getMarketingSettings", MARKETER)

@@ -9,7 +9,7 @@ stay as they are until it is paused (rapport.campaigns.models.EDITABLE), so a ru
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -96,15 +96,14 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
             raise Conflict(
                 f"The campaign is {previous['status']}: pause it to edit it (a draft or a paused campaign is editable)."
             )
+        checks: list[Callable[[], object]] = []
         if changed & {"channel", "content"}:
-            check(MESSAGE, MessageChannel(data["channel"]), content_of(data), location="content")
+            checks.append(lambda: check(MESSAGE, MessageChannel(data["channel"]), content_of(data), location="content"))
         if "topic" in changed:
-            topics = MARKETING_SETTINGS.read(tenant_id).content.topics
-            if data["topic"] not in topics:
-                offered = ", ".join(topics) or "none yet: add them to the marketing settings"
-                raise InvalidInput.of("topic", f"{data['topic']} is not one of the tenant's topics ({offered}).")
+            checks.append(lambda: _check_topic(tenant_id, data["topic"]))
         if "audience" in changed:
-            _check_segments(tenant_id, data["audience"])
+            checks.append(lambda: _check_segments(tenant_id, data["audience"]))
+        _all_at_once(checks)
         return data
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
@@ -299,6 +298,27 @@ def _rate(count: float, reached: float) -> float | None:
 def _system(tenant_id: str, actor: str) -> Caller:
     """The run's writes: made by the worker, which no role check concerns."""
     return Caller(tenant_id, actor, frozenset())
+
+
+def _all_at_once(checks: list[Callable[[], object]]) -> None:
+    """Run every check; one 422 naming every field at fault (the content's, the topic, each unknown segment)."""
+    refused: list[InvalidInput] = []
+    for each in checks:
+        try:
+            each()
+        except InvalidInput as error:
+            refused.append(error)
+    if len(refused) == 1:
+        raise refused[0]
+    if refused:
+        raise InvalidInput("Some fields are not valid.", [field for error in refused for field in error.errors])
+
+
+def _check_topic(tenant_id: str, topic: str) -> None:
+    topics = MARKETING_SETTINGS.read(tenant_id).content.topics
+    if topic not in topics:
+        offered = ", ".join(topics) or "none yet: add them to the marketing settings"
+        raise InvalidInput.of("topic", f"{topic} is not one of the tenant's topics ({offered}).")
 
 
 def _check_segments(tenant_id: str, audience: Mapping[str, Any]) -> None:

@@ -39,9 +39,10 @@ _TRAILING = ".,;:!?)]'"
 
 def track(message: Preview, tenant_id: str, contact_id: str, campaign_id: str) -> None:
     """Lead the links of `message` (an email) through Rapport, and add the open pixel to its HTML."""
+    base = addresses.base_url(tenant_id)
 
     def tracked(url: str) -> str:
-        through = addresses.click_url(tenant_id, contact_id, campaign_id, url)
+        through = addresses.click_url(base, tenant_id, contact_id, campaign_id, url)
         return through if re.fullmatch(LINK_PATTERN, through.rpartition("/")[2]) else url
 
     def text_link(match: re.Match[str]) -> str:
@@ -52,7 +53,7 @@ def track(message: Preview, tenant_id: str, contact_id: str, campaign_id: str) -
     message.text = _TEXT_LINK.sub(text_link, message.text)
     if message.html is not None:
         html = _HREF.sub(lambda m: f"{m[1]}{m[2]}{escape(tracked(unescape(m[3])))}{m[2]}", message.html)
-        pixel = escape(addresses.open_url(tenant_id, contact_id, campaign_id))
+        pixel = escape(addresses.open_url(base, tenant_id, contact_id, campaign_id))
         message.html = f'{html}\n<img src="{pixel}" width="1" height="1" alt="" style="border:0">'
 
 
@@ -69,8 +70,8 @@ def opened(link: Link, user_agent: str | None, now: datetime) -> None:
 
 def clicked(link: Link, user_agent: str | None, now: datetime) -> None:
     """A tracked link was followed: the send's first click counted, and by a person an open too."""
-    if _record(link, "clicked", user_agent, now):
-        _record(link, "opened", user_agent, now)
+    if _record(link, "clicked", user_agent, now) and link.campaign_id is not None:
+        store.record_outcome(link.tenant_id, link.campaign_id, link.contact_id, "opened", instant(now))
 
 
 def unsubscribed(link: Link, now: datetime) -> None:

@@ -36,13 +36,14 @@ def unsubscribe_url(
     return f"{base_url(tenant_id)}{UNSUBSCRIBE_PATH}{token}"
 
 
-def click_url(tenant_id: str, contact_id: str, campaign_id: str, target: str) -> str:
-    """A campaign email's link to `target`, through Rapport (which counts the click)."""
+def click_url(base: str, tenant_id: str, contact_id: str, campaign_id: str, target: str) -> str:
+    """A campaign email's link to `target`, through Rapport (which counts the click), under `base` (`base_url`:
+    read once for the email's every link)."""
     token = links.token(Link(Purpose.CLICK, tenant_id, contact_id, "email", campaign_id=campaign_id, target=target))
-    return f"{base_url(tenant_id)}{CLICK_PATH}{token}"
+    return f"{base}{CLICK_PATH}{token}"
 
 
-def open_url(tenant_id: str, contact_id: str, campaign_id: str) -> str:
-    """A campaign email's open pixel."""
+def open_url(base: str, tenant_id: str, contact_id: str, campaign_id: str) -> str:
+    """A campaign email's open pixel, under `base` (`base_url`)."""
     token = links.token(Link(Purpose.OPEN, tenant_id, contact_id, "email", campaign_id=campaign_id))
-    return f"{base_url(tenant_id)}{OPEN_PATH}{token}"
+    return f"{base}{OPEN_PATH}{token}"

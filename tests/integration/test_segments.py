@@ -13,6 +13,7 @@ from rapport.orders import store as order_store
 from rapport.segments import placement, store
 from rapport.segments.membership import BACKFILL_EVENTS, CONTINUED, MEMBERSHIP_EVENTS
 from tests.integration.followups import CONTEXT, Bus
+from tests.integration.outbox import published
 from tests.integration.sales import deal, move, pipeline
 from tools.lambda_api import Staff, call, create
 from tools.metering import dynamodb_requests
@@ -157,6 +158,38 @@ def test_a_static_list_s_members_are_added_and_removed_by_id():
     assert change(listed["id"], remove=[second["id"]]).body["removed"] == []
 
 
+def moves(segment_id: str) -> list[tuple[str, str, str]]:
+    """The segment's `segment_membership` events the table's stream makes: (joined or left, contact, actor), as the
+    contact sorts, joins first."""
+    found = [e for e in published() if e.entity == "segment_membership" and e.entity_id == segment_id]
+    assert all(e.version is None and e.tenant_id == SALES.tenant for e in found)
+    verb = {"segment_membership.joined": "joined", "segment_membership.left": "left"}
+    return sorted((verb[e.detail_type], e.record["contact_id"], e.actor) for e in found)
+
+
+def test_a_static_list_s_members_joining_and_leaving_are_events_by_whoever_changed_it():
+    ada = Staff(user="marketer-7", groups=("marketing",))
+    first, second = contact(last_name="One"), contact(last_name="Two")
+    listed = new_segment(ada, kind="static")
+    assert change(listed["id"], ada, add=[first["id"], second["id"]]).status == 200
+    assert change(listed["id"], MARKETER, remove=[first["id"]]).status == 200
+    assert moves(listed["id"]) == [
+        *sorted([("joined", first["id"], "marketer-7"), ("joined", second["id"], "marketer-7")]),
+        ("left", first["id"], "unknown"),  # a delete says nothing of who made it
+    ]
+    events = {(e.detail_type, e.record["contact_id"]): e for e in published() if e.entity == "segment_membership"}
+    joined = events["segment_membership.joined", second["id"]]
+    assert joined.record == {
+        "contact_id": second["id"],
+        "joined_at": joined.occurred_at,
+        "updated_by": "marketer-7",
+        "updated_at": joined.occurred_at,
+    }
+    left = events["segment_membership.left", first["id"]]
+    assert (left.entity_id, left.record["contact_id"]) == (listed["id"], first["id"])
+    assert left.occurred_at >= left.record["joined_at"]
+
+
 def test_a_static_list_refuses_unknown_contacts_and_a_dynamic_one_any_hand_change():
     known = contact()
     listed = new_segment(kind="static")
@@ -205,6 +238,28 @@ def test_a_contact_edited_into_and_out_of_a_segment(bus: Bus):
     deliver(bus)
     assert members(vips["id"]) == [] and segment(vips["id"])["count"] == 0
     assert store.segment_ids_of(SALES.tenant, person["id"]) == set()
+
+
+def test_dynamic_placement_joins_and_leaves_are_events_by_the_workers(bus: Bus):
+    filled = contact(last_name="Filled", tags=["vip"])
+    deliver(bus)
+    vips = new_segment(filter=VIP)
+    deliver(bus)
+    assert moves(vips["id"]) == [("joined", filled["id"], placement.FILL_ACTOR)]
+    person = contact()
+    deliver(bus)
+    person = edit(person, tags=["vip"])
+    deliver(bus)
+    edit(person, tags=["regular"])
+    deliver(bus)
+    assert moves(vips["id"]) == [
+        *sorted([("joined", filled["id"], placement.FILL_ACTOR), ("joined", person["id"], placement.MEMBERSHIP_ACTOR)]),
+        ("left", person["id"], "unknown"),
+    ]
+    admin = Staff().as_("admin")
+    assert call("deleteSegment", admin, record_id=vips["id"], query={"permanent": "true"}).status == 204
+    deliver(bus)  # an erased segment's members leave it
+    assert ("left", filled["id"], "unknown") in moves(vips["id"])
 
 
 def test_a_new_segment_fills_from_the_contacts_there_are_with_progress(bus: Bus):
@@ -432,7 +487,7 @@ def test_a_decision_on_a_contact_as_it_was_does_not_land_after_it_changed(bus: B
     assert as_read is not None
     edit(person, tags=[])
     with tenancy.tenant_scope(SALES.tenant):
-        assert placement.join(SALES.tenant, vips["id"], as_read) is False
+        assert placement.join(SALES.tenant, vips["id"], as_read, by=placement.MEMBERSHIP_ACTOR) is False
     assert members(vips["id"]) == [] and segment(vips["id"])["count"] == 0
     deliver(bus)
     assert members(vips["id"]) == []

@@ -11,6 +11,8 @@ from rapport.contexts import Kind
 from rapport.events.models import Erasure
 from rapport.events.publisher import detail_types, events_of
 from rapport.orders.manifest import CUSTOMER_STANDING, RETENTION
+from rapport.segments.manifest import SEGMENT_MEMBERSHIP
+from rapport.segments.store import MEMBERSHIP_KIND
 from rapport.web_forms.manifest import WEB_FORM
 from tools import event_schemas
 
@@ -216,6 +218,12 @@ def standing(churn: str | None, *, kind: str = CUSTOMER_STANDING.code) -> dict[s
     return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
 
 
+def removed_summary(before: dict[str, Any]) -> dict[str, Any]:
+    """A summary's REMOVE as the stream shows it: its old image, and when the stream saw it."""
+    images = {"OldImage": before, "SequenceNumber": "6", "ApproximateCreationDateTime": 1795400000}
+    return {"eventID": "e-6", "eventName": "REMOVE", "dynamodb": images}
+
+
 def changed_summary(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
     images = {
         "SequenceNumber": "5",
@@ -227,7 +235,11 @@ def changed_summary(before: dict[str, Any] | None, after: dict[str, Any] | None)
 
 
 def test_a_summary_kind_publishes_only_what_its_derivation_finds_as_of_its_data():
-    assert [kind.entity for kind in contexts.kinds() if kind.summary] == ["customer", "retention"]
+    assert sorted(kind.entity for kind in contexts.kinds() if kind.summary) == [
+        "customer",
+        "retention",
+        "segment_membership",
+    ]
     assert not [
         detail_type
         for detail_type in detail_types()
@@ -244,6 +256,12 @@ def test_a_summary_kind_publishes_only_what_its_derivation_finds_as_of_its_data(
     )
     assert events_of(changed_summary(standing("deserting"), standing("deserting")), no_erasures) == []
     assert events_of(changed_summary(standing("deserting"), None), no_erasures) == []
+
+
+def test_a_removed_standing_or_retention_episode_makes_no_event():
+    """Their customer's erase deletes them: nothing happened to the standing or the episode worth telling."""
+    for removed in (standing("deserting"), standing(None), episode("open"), episode("escalated")):
+        assert events_of(removed_summary(removed), no_erasures) == []
 
 
 def episode(status: str, since: str = "2026-11-22T03:00:00Z") -> dict[str, Any]:
@@ -275,3 +293,72 @@ def test_a_retention_episode_publishes_its_start_and_its_end():
 def test_summaries_of_kinds_no_context_declares_a_summary_make_no_event():
     assert events_of(changed_summary(None, standing("active", kind="ORDERS")), no_erasures) == []
     assert events_of(changed_summary(None, standing("active", kind="entry")), no_erasures) == []
+
+
+def membership(**data: Any) -> dict[str, Any]:
+    """A contact's membership of a segment as the stream shows it (rapport.segments.store, `G#SEG#<segment id>`)."""
+    plain = {
+        "pk": "T#t1#CON#01C",
+        "sk": "G#SEG#01S",
+        "type": "summary",
+        "tenant_id": "t1",
+        "kind": MEMBERSHIP_KIND,
+        "ref_id": "01S",
+        "data": {
+            "contact_id": "01C",
+            "joined_at": "2026-11-22T10:00:00.000Z",
+            "updated_by": "marketer-1",
+            "updated_at": "2026-11-22T10:00:00.000Z",
+            **data,
+        },
+    }
+    return {name: SERIALIZER.serialize(value) for name, value in plain.items()}
+
+
+def test_the_membership_kind_is_the_store_s():
+    assert SEGMENT_MEMBERSHIP.code == MEMBERSHIP_KIND and contexts.kind(MEMBERSHIP_KIND) is SEGMENT_MEMBERSHIP
+    assert {"segment_membership.joined", "segment_membership.left"} <= set(detail_types())
+    assert not [
+        t for t in detail_types() if t.startswith("segment_membership.") and not t.endswith((".joined", ".left"))
+    ]
+
+
+def test_a_contact_joining_a_segment_is_told_by_who_placed_it_with_the_contact():
+    [joined] = events_of(changed_summary(None, membership()), no_erasures)
+    assert (joined.detail_type, joined.entity, joined.entity_id) == (
+        "segment_membership.joined",
+        "segment_membership",
+        "01S",
+    )
+    assert (joined.tenant_id, joined.actor, joined.occurred_at, joined.version) == (
+        "t1",
+        "marketer-1",
+        "2026-11-22T10:00:00.000Z",
+        None,
+    )
+    assert joined.record["contact_id"] == "01C"
+    assert joined.record == {
+        "contact_id": "01C",
+        "joined_at": "2026-11-22T10:00:00.000Z",
+        "updated_by": "marketer-1",
+        "updated_at": "2026-11-22T10:00:00.000Z",
+    }
+    assert joined.changes["contact_id"].model_dump() == {"before": None, "after": "01C"}
+
+
+def test_a_contact_leaving_a_segment_is_told_from_its_membership_as_it_was_by_unknown():
+    [left] = events_of(removed_summary(membership()), no_erasures)
+    assert (left.detail_type, left.entity, left.entity_id) == ("segment_membership.left", "segment_membership", "01S")
+    assert left.record["contact_id"] == "01C" and left.record["joined_at"] == "2026-11-22T10:00:00.000Z"
+    # nothing in a delete says who made it: by `unknown`, when the stream saw it
+    assert (left.actor, left.occurred_at, left.version) == ("unknown", "2026-11-23T02:13:20.000Z", None)
+    assert left.changes["contact_id"].model_dump() == {"before": "01C", "after": None}
+    assert left.event_id != events_of(changed_summary(None, membership()), no_erasures)[0].event_id
+
+
+def test_a_membership_put_again_or_one_that_never_named_its_contact_makes_no_event():
+    again = membership(updated_by="segment_backfill")
+    assert events_of(changed_summary(membership(), again), no_erasures) == []
+    legacy = membership()
+    legacy["data"]["M"].pop("contact_id")  # put before memberships named their contact: it never joined on the bus
+    assert events_of(removed_summary(legacy), no_erasures) == []

@@ -66,7 +66,8 @@ class Kind(str):
 
 
 class Derivation(NamedTuple):
-    """The meaningful events of one entity, from its fields before and after an update."""
+    """The meaningful events of one entity, from its fields before and after an update (for a summary kind's, also
+    its creation, before empty, and its removal, after empty: a derivation that tells no removal returns nothing)."""
 
     produces: tuple[str, ...]
     derive: Callable[[Image, Image], list[str]]

@@ -42,14 +42,22 @@ class DomainEvent(LazyModel):
     detail_type: str = Field(description="<entity>.<created|updated|deleted|restored|erased> or a meaningful one")
     tenant_id: str
     entity: str = Field(description="account, contact, lead, deal, web_form, currency_rates, ...")
-    entity_id: str = Field(description="The record's id; for a settings document, the tenant's")
+    entity_id: str = Field(
+        description="The record's id; for a settings document, the tenant's; for a summary's event (customer, "
+        "retention, segment_membership), the record it is about (a segment_membership's: the segment's)"
+    )
     actor: str = Field(
         description="Who made the change (a token subject, or a workflow: assignment, web_form...); who trashed or "
-        "erased the record for those events; `unknown` for a record erased without leaving who did it"
+        "erased the record for those events; `unknown` for a record erased without leaving who did it, and for a "
+        "summary removed (segment_membership.left)"
     )
     occurred_at: str = Field(description="When the change was made (trashed, erased), ISO 8601 UTC")
-    version: int | None = Field(description="The record's version after the write; null when erased")
+    version: int | None = Field(
+        description="The record's version after the write; null when erased, and for a summary's event"
+    )
     changes: dict[str, FieldChange] = Field(
         default_factory=dict, description="Fields that changed, with their values before and after"
     )
-    record: dict[str, Any] = Field(description="The record's fields after the write (before it, when erased)")
+    record: dict[str, Any] = Field(
+        description="The record's fields after the write (before it, when erased, or a summary removed)"
+    )

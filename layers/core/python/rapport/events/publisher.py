@@ -1,15 +1,18 @@
 """Turns DynamoDB stream records of the single table into domain events.
 
-Only business records and settings documents make events; guards and summaries are how records are stored, not
-what happened. Each record change yields its life-cycle event (`created`, `updated`, `deleted` for trashed,
-`restored`, `erased` for hard-deleted) and, where a kind says so, meaningful ones (`deal.stage_changed`,
-`deal.won`, ...). A settings document (rapport.settings) exists with its defaults before it is first saved, so
-each of its saves is `<document>.updated` (`currency_rates.updated`), its entity id the tenant's (or, for a kind with a
-document per key, like the notification templates, the key).
+Only business records, settings documents and the summaries of kinds declared `summary` make events; guards and
+other summaries are how records are stored, not what happened. Each record change yields its life-cycle event
+(`created`, `updated`, `deleted` for trashed, `restored`, `erased` for hard-deleted) and, where a kind says so,
+meaningful ones (`deal.stage_changed`, `deal.won`, ...). A settings document (rapport.settings) exists with its
+defaults before it is first saved, so each of its saves is `<document>.updated` (`currency_rates.updated`), its
+entity id the tenant's (or, for a kind with a document per key, like the notification templates, the key).
 
 A summary of a kind declared `summary` (rapport.contexts.Kind) makes no life-cycle event, only those its derivation
-finds between its data before and after (`customer.churn_changed`), the summarized record's id its entity id; its
-data says who changed it and when (`updated_by`, `updated_at`).
+finds between its data before and after (`customer.churn_changed`), the summarized record's id (its `ref_id`) its
+entity id; its data says who changed it and when (`updated_by`, `updated_at`). A removed summary is told too, as
+its derivation finds it between its data before and an empty after (`segment_membership.left`; a derivation that
+tells no removal finds nothing there: `customer`, `retention`), its data before as the event's record; a delete
+leaves no data to say who made it, so such an event is by `unknown`, when the stream saw it.
 
 Event types are `<kind>.<verb>`, the kind's snake_case name (`Kind.entity`): `web_form.created`.
 
@@ -139,26 +142,34 @@ def _setting_events(stream_record: Mapping[str, Any], old: Image, new: Image) ->
 
 
 def _summary_events(stream_record: Mapping[str, Any], old: Image, new: Image) -> list[DomainEvent]:
-    """The events a summary of a summary kind derives from its change (none when it is removed)."""
-    kind = _summary_kinds().get(str(new.get("kind")))
+    """The events a summary of a summary kind derives from its change, its data after empty when it is removed."""
+    current = new or old
+    kind = _summary_kinds().get(str(current.get("kind")))
     derivation = derivations().get(kind.entity) if kind else None
     if kind is None or derivation is None:
         return []
-    before, after = dict(old.get("data", {})), dict(new["data"])
+    before, after = dict(old.get("data", {})), dict(new.get("data", {}))
+    names = derivation.derive(before, after)
+    if not names:
+        return []
+    if new:
+        actor, occurred_at = str(after["updated_by"]), str(after["updated_at"])
+    else:  # removed: nothing in a delete says who made it
+        actor, occurred_at = UNKNOWN_ACTOR, _stream_time(stream_record)
     return [
         DomainEvent(
             event_id=_event_id(stream_record, f"{kind.entity}.{name}"),
             detail_type=f"{kind.entity}.{name}",
-            tenant_id=str(new["tenant_id"]),
+            tenant_id=str(current["tenant_id"]),
             entity=kind.entity,
-            entity_id=str(new["ref_id"]),
-            actor=str(after["updated_by"]),
-            occurred_at=str(after["updated_at"]),
+            entity_id=str(current["ref_id"]),
+            actor=actor,
+            occurred_at=occurred_at,
             version=None,
             changes=changes_between(before, after, _plain),
-            record=_plain(after),
+            record=_plain(after if new else before),
         )
-        for name in derivation.derive(before, after)
+        for name in names
     ]
 
 

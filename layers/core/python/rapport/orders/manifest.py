@@ -24,13 +24,18 @@ def _churn_status(image: Image) -> object:
 
 def _standing_changed(before: Image, after: Image) -> list[str]:
     """`churn_changed` when the churn status moved, `tier_changed` when the value tier did (a first assessment
-    included)."""
+    included); nothing when the standing is removed (its customer erased)."""
+    if not after:
+        return []
     changed = ["churn_changed"] if _churn_status(before) != _churn_status(after) else []
     return changed + (["tier_changed"] if before.get("tier") != after.get("tier") else [])
 
 
 def _retention_moved(before: Image, after: Image) -> list[str]:
-    """`started` for a new episode (another `since`), then `recovered` or `escalated` when it ends so."""
+    """`started` for a new episode (another `since`), then `recovered` or `escalated` when it ends so; nothing when
+    the episode is removed (its customer erased)."""
+    if not after:
+        return []
     if before.get("since") != after.get("since"):
         return ["started"]
     status = after.get("status")

@@ -6,6 +6,8 @@ the membership worker evaluates the contact against the tenant's live dynamic se
 or changed filter fills the segment from the tenant's contacts, a page at a time (`backfill_page`), with its
 progress on the segment; an erased segment lets its members go (`dissolve`). A contact joins or leaves a segment
 in a transaction of its own that fails if someone placed it first (rapport.segments.store), so each happens once.
+A join is by the worker that placed it (`MEMBERSHIP_ACTOR`, `FILL_ACTOR`): the `segment_membership.joined` event's
+actor.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from rapport.segments.view import contact_view
 from rapport.types import utc_now
 
 BACKFILL_PAGE = 100  # contacts a page: their memberships are one BatchGetItem (at most 100 keys)
+MEMBERSHIP_ACTOR = "segment_membership"  # who the membership worker's joins are by (functions/segment_membership)
+FILL_ACTOR = "segment_backfill"  # who a fill's joins are by (functions/segment_backfill)
 FILTER: TypeAdapter[Node] = TypeAdapter(Filter)
 
 
@@ -45,7 +49,7 @@ def refresh_contact(tenant_id: str, contact_id: str) -> dict[str, list[str]]:
     for segment in dynamic:
         tree = filter_of(segment)
         if found is not None and tree is not None and matches(tree, found[1]):
-            if segment.id not in current and join(tenant_id, segment.id, found[0]):
+            if segment.id not in current and join(tenant_id, segment.id, found[0], by=MEMBERSHIP_ACTOR):
                 joined.append(segment.id)
         elif segment.id in current and leave(tenant_id, segment.id, contact_id, record):
             left.append(segment.id)
@@ -91,18 +95,19 @@ def _place(tenant_id: str, segment_id: str, tree: Node, contact_id: str, *, memb
     found = contact_view(tenant_id, contact_id)
     if found is not None and matches(tree, found[1]):
         if not member:
-            join(tenant_id, segment_id, found[0])
+            join(tenant_id, segment_id, found[0], by=FILL_ACTOR)
     elif member:
         leave(tenant_id, segment_id, contact_id, found[0] if found is not None else None)
 
 
-def join(tenant_id: str, segment_id: str, contact: Record) -> bool:
-    """The contact, as read, joins the segment; False if it was in already (someone else placed it) or if it
-    changed since it was read: its change's own event evaluates it again, so a decision taken on what it held
-    before never lands after one taken on what it holds now (events are handled concurrently, in any order)."""
+def join(tenant_id: str, segment_id: str, contact: Record, *, by: str) -> bool:
+    """The contact, as read, joins the segment, placed by the worker `by`; False if it was in already (someone else
+    placed it) or if it changed since it was read: its change's own event evaluates it again, so a decision taken on
+    what it held before never lands after one taken on what it holds now (events are handled concurrently, in any
+    order)."""
     work = UnitOfWork()
     work.require_unchanged(contact)
-    store.stage_join(work, tenant_id, segment_id, contact.id, store.member_data(contact, utc_now()))
+    store.stage_join(work, tenant_id, segment_id, contact.id, store.member_data(contact, utc_now()), by=by)
     store.stage_count(work, tenant_id, segment_id, 1)
     return _committed(work)
 

@@ -113,21 +113,21 @@ class SegmentService(RecordService[SegmentCreate, Segment]):
         joining = [contacts[contact_id] for contact_id in change.add if contact_id not in current]
         leaving = [contact_id for contact_id in change.remove if contact_id in current]
         if joining or leaving:
-            self._commit_members(tenant, segment, joining, leaving)
+            self._commit_members(caller, segment, joining, leaving)
         count = store.read_segment(tenant, segment_id).count
         return MembersChanged(added=[contact.id for contact in joining], removed=leaving, count=count)
 
     @staticmethod
-    def _commit_members(tenant: str, segment: Record, joining: list[Record], leaving: list[str]) -> None:
-        """One transaction: the joins and leaves, the count, and the segment still as read (a segment made dynamic
-        or trashed meanwhile takes no hand change)."""
-        segment_id = segment.id
+    def _commit_members(caller: Caller, segment: Record, joining: list[Record], leaving: list[str]) -> None:
+        """One transaction: the joins (by the caller) and leaves, the count, and the segment still as read (a
+        segment made dynamic or trashed meanwhile takes no hand change)."""
+        tenant, segment_id = caller.tenant_id, segment.id
         work = UnitOfWork()
         work.require_unchanged(segment)
         now = utc_now()
         for contact in joining:
             work.require_live(tenant, Parent(CONTACT, contact.id))
-            store.stage_join(work, tenant, segment_id, contact.id, store.member_data(contact, now))
+            store.stage_join(work, tenant, segment_id, contact.id, store.member_data(contact, now), by=caller.user_id)
         for contact_id in leaving:
             store.stage_leave(work, tenant, segment_id, contact_id)
         store.stage_count(work, tenant, segment_id, len(joining) - len(leaving))

@@ -21,6 +21,11 @@ per page on `M#`, a contact's segments ONE Query on `G#SEG#` (after its timeline
 member item if absent, its membership, the count added to) and leaves in one (the member if present, its
 membership, the count taken from): each join or leave happens once whoever tries it twice (a redelivered event,
 the fill and the worker at once).
+
+The membership is a summary of kind `SEGMENT_MEMBERSHIP` (rapport.segments.manifest): its appearing and its removal
+are the events `segment_membership.joined` and `.left` (rapport.events.publisher), the segment's id their entity
+id. So it holds what they need, and no more: `contact_id`, `joined_at`, and who placed it (`updated_by`: the
+caller of a static list's change, the worker's actor for a dynamic segment) and when (`updated_at`, the join's).
 """
 
 from __future__ import annotations
@@ -35,14 +40,14 @@ from rapport.dal.access import IndexQuery, PartitionQuery
 from rapport.dal.keys import IndexKeys
 from rapport.dal.models import CounterItem, Item, RecordItem, SummaryItem
 from rapport.dal.repository import Record, Summary, UnitOfWork, compact, plain
-from rapport.segments.manifest import SEGMENT
+from rapport.segments.manifest import SEGMENT, SEGMENT_MEMBERSHIP
 
 BACKFILL_SK = "A#BACKFILL"
 COUNT_SK = "A#COUNT"
 MEMBER_PREFIX = "M#"
 MEMBERSHIP_PREFIX = "G#SEG#"
 MEMBER_KIND = "SEG_MEMBER"
-MEMBERSHIP_KIND = "SEG_MEMBERSHIP"
+MEMBERSHIP_KIND = SEGMENT_MEMBERSHIP.code
 BACKFILL_KIND = "SEG_BACKFILL"
 DYNAMIC = "DYNAMIC"
 
@@ -136,7 +141,7 @@ def _member(tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str,
     return SummaryItem(pk, sk, tenant_id=tenant_id, kind=MEMBER_KIND, ref_id=contact_id, data=compact(dict(data)))
 
 
-def _membership(tenant_id: str, segment_id: str, contact_id: str, joined_at: str) -> SummaryItem:
+def _membership(tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str, Any]) -> SummaryItem:
     partition = keys.record_pk(tenant_id, CONTACT, contact_id)
     return SummaryItem(
         partition,
@@ -144,21 +149,30 @@ def _membership(tenant_id: str, segment_id: str, contact_id: str, joined_at: str
         tenant_id=tenant_id,
         kind=MEMBERSHIP_KIND,
         ref_id=segment_id,
-        data={"joined_at": joined_at},
+        data=dict(data),
     )
 
 
-def stage_join(work: UnitOfWork, tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str, Any]) -> None:
-    """The contact joins (`data`: its name, email and `joined_at`); the transaction fails if it is a member
-    (`stage_count` counts it)."""
+def membership_data(contact_id: str, joined_at: str, by: str) -> dict[str, Any]:
+    """What a membership holds: its contact, when it joined, and who placed it then (its events' actor and time)."""
+    return {"contact_id": contact_id, "joined_at": joined_at, "updated_by": by, "updated_at": joined_at}
+
+
+def stage_join(
+    work: UnitOfWork, tenant_id: str, segment_id: str, contact_id: str, data: Mapping[str, Any], *, by: str
+) -> None:
+    """The contact joins (`data`: its name, email and `joined_at`), placed by `by` (a user, or a worker); the
+    transaction fails if it is a member (`stage_count` counts it)."""
     work.put_item(_member(tenant_id, segment_id, contact_id, data), Item.sk.does_not_exist())
-    work.put_item(_membership(tenant_id, segment_id, contact_id, data["joined_at"]))
+    membership = membership_data(contact_id, data["joined_at"], by)
+    work.put_item(_membership(tenant_id, segment_id, contact_id, membership))
 
 
 def stage_leave(work: UnitOfWork, tenant_id: str, segment_id: str, contact_id: str) -> None:
-    """The contact leaves; the transaction fails if it is not a member."""
+    """The contact leaves; the transaction fails if it is not a member. (A delete says nothing of who made it: the
+    `left` event's actor is `unknown`, its time when the stream saw it.)"""
     work.delete_item(_member(tenant_id, segment_id, contact_id, {}), Item.sk.exists())
-    work.delete_item(_membership(tenant_id, segment_id, contact_id, ""))
+    work.delete_item(_membership(tenant_id, segment_id, contact_id, {}))
 
 
 def stage_count(work: UnitOfWork, tenant_id: str, segment_id: str, added: int) -> None:

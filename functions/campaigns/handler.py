@@ -1,6 +1,5 @@
 """Campaigns API: /campaigns, their life cycle (schedule, pause, resume, cancel), test copies, report and sends."""
 
-from collections.abc import Callable
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -12,12 +11,18 @@ from rapport.api.http import (
     caller,
     create_app,
     entrypoint,
-    expected_version,
     page_response,
-    record_response,
 )
-from rapport.api.records import Cursor, IfMatch, Limit, RecordIdParam, Trash, register_record_routes, responses
-from rapport.auth import Caller
+from rapport.api.records import (
+    Cursor,
+    Limit,
+    RecordIdParam,
+    StatusMove,
+    Trash,
+    register_moves,
+    register_record_routes,
+    responses,
+)
 from rapport.campaigns.models import (
     AttributionModel,
     Campaign,
@@ -51,42 +56,29 @@ def list_campaigns(
     return page_response(campaigns.search(caller(app), deleted=deleted, limit=limit, cursor=cursor))
 
 
-Move = Callable[[Caller, str, int | None], Campaign]
-
-
-def _register_move(verb: str, summary: str, move: Move, description: str | None = None) -> None:
-    """`POST /campaigns/{id}/<verb>`: the campaign moved, with If-Match optional (409 when its status does not allow
-    it, 412 when stale)."""
-
-    def moved(record_id: RecordIdParam, if_match: IfMatch = None) -> Response[Any]:
-        return record_response(move(caller(app), record_id, expected_version(if_match, required=False)))
-
-    app.post(
-        f"/campaigns/<record_id>/{verb}",
-        tags=TAGS,
-        operation_id=f"{verb}Campaign",
-        summary=summary,
-        description=description,
-        responses=responses(200, Campaign, 409, 412),
-    )(moved)
-
-
-_register_move(
-    "schedule",
-    "Send a draft at its send_at (at once without one)",
-    lambda who, campaign_id, version: campaigns.schedule(who, campaign_id, version, start_execution),
-    "An email campaign needs the marketing settings' postal_address (409 without). Scheduling a scheduled campaign "
-    "again changes nothing.",
+register_moves(
+    app,
+    campaigns,
+    Campaign,
+    [
+        StatusMove(
+            "schedule",
+            "Send a draft at its send_at (at once without one)",
+            lambda who, campaign_id, version: campaigns.schedule(who, campaign_id, version, start_execution),
+            "An email campaign needs the marketing settings' postal_address (409 without). Scheduling a scheduled "
+            "campaign again changes nothing.",
+        ),
+        StatusMove(
+            "pause", "Stop a scheduled or sending campaign before its next batch; it becomes editable", campaigns.pause
+        ),
+        StatusMove(
+            "resume",
+            "Go on with a paused campaign: those already sent to get nothing twice",
+            lambda who, campaign_id, version: campaigns.resume(who, campaign_id, version, start_execution),
+        ),
+        StatusMove("cancel", "Stop a campaign for good; what went out stays in its report", campaigns.cancel),
+    ],
 )
-_register_move(
-    "pause", "Stop a scheduled or sending campaign before its next batch; it becomes editable", campaigns.pause
-)
-_register_move(
-    "resume",
-    "Go on with a paused campaign: those already sent to get nothing twice",
-    lambda who, campaign_id, version: campaigns.resume(who, campaign_id, version, start_execution),
-)
-_register_move("cancel", "Stop a campaign for good; what went out stays in its report", campaigns.cancel)
 
 
 @app.post(

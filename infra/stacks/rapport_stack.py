@@ -150,6 +150,8 @@ class RapportStack(Stack):
         )
         if "campaigns" in functions:  # POST /campaigns/{id}/schedule and /resume start runs; /test sends copies
             campaigns.grant_api(functions["campaigns"])
+        if "sequences" in functions:  # POST /sequences/{id}/enrollments starts the enrollments' runs
+            campaigns.grant_sequences_api(functions["sequences"])
         FieldHistory(self, "FieldHistory", data=data, factory=factory, bus=domain_events.bus)
         Segments(self, "Segments", data=data, factory=factory, bus=domain_events.bus)
         CfnOutput(self, "ApiUrl", value=api.rest_api.url)

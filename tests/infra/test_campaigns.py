@@ -98,3 +98,48 @@ def test_won_deals_and_placed_orders_reach_the_attribution_worker(dev: Synthesis
     assert pattern == {"source": ["rapport"], "detail-type": list(attribution.CONVERSIONS)}
     [target] = rule["Properties"]["Targets"]
     assert "campaignattribution" in str(target["Arn"]) and "campaign_attribution" in dev.functions()
+
+
+def test_an_enrollment_s_machine_takes_steps_and_waits_where_the_stepper_says(dev: Synthesis) -> None:
+    from rapport.campaigns.sequences.runs import EnrollmentRun
+
+    machine = dev.resources[_id(dev, "AWS::StepFunctions::StateMachine", "/Campaigns/SequenceEnrollment/Resource")]
+    properties = machine["Properties"]
+    assert properties["StateMachineName"] == "Rapport-dev-sequence-enrollment"
+    definition = json.loads(construct.SEQUENCE_DEFINITION.read_text())
+    assert json.loads(properties["DefinitionString"]) == definition
+    stepper = _id(dev, "AWS::Lambda::Function", "/Functions/sequence_stepper/Function/Resource")
+    assert properties["DefinitionSubstitutions"] == {"StepperFunctionArn": {"Fn::GetAtt": [stepper, "Arn"]}}
+    states = definition["States"]
+    payload = states["TakeSteps"]["Parameters"]["Payload"]
+    assert set(payload) == {f"{field.name}.$" for field in fields(EnrollmentRun)}
+    assert states["TakeSteps"]["Next"] == "Ended?" and states["WaitUntil"]["Next"] == "TakeSteps"
+    assert states["WaitUntil"]["TimestampPath"] == "$.step.wait_until"
+    assert {choice["Next"] for choice in states["Ended?"]["Choices"]} == {"Done"}
+    actions = {action for statement in _statements(dev, "sequencestepper") for action in _actions(statement)}
+    assert {"ses:SendEmail", "ses:SendRawEmail", "ses:GetSendQuota", "sns:Publish"} <= actions
+
+
+@pytest.mark.parametrize("area", ["sequences", "sequence_signals"])
+def test_the_sequences_api_and_its_signals_worker_may_start_only_enrollments(dev: Synthesis, area: str) -> None:
+    variables = dev.functions()[area]["Environment"]["Variables"]
+    variable = config.variable("sequence_state_machine_arn")
+    assert variables[variable]["Fn::Join"][1][-1] == ":stateMachine:Rapport-dev-sequence-enrollment"
+    statements = _statements(dev, area.replace("_", ""))
+    [start] = [statement for statement in statements if "states:StartExecution" in _actions(statement)]
+    assert _actions(start) == ["states:StartExecution"] and start["Resource"] == variables[variable]
+
+
+def test_the_events_that_begin_stamp_and_end_enrollments_reach_the_signals_worker(dev: Synthesis) -> None:
+    from rapport.campaigns.sequences import signals
+
+    assert set(construct.SEQUENCE_SIGNALS) == set(signals.EVENTS)
+    [rule] = [
+        r for r in dev.of_type("AWS::Events::Rule").values() if "SequenceSignalEvents" in r["Metadata"]["aws:cdk:path"]
+    ]
+    assert rule["Properties"]["EventPattern"] == {
+        "source": ["rapport"],
+        "detail-type": list(construct.SEQUENCE_SIGNALS),
+    }
+    [target] = rule["Properties"]["Targets"]
+    assert "sequencesignals" in str(target["Arn"]) and "DeadLetterConfig" in target

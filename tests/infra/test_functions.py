@@ -81,23 +81,12 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         # Scheduling or resuming a campaign starts a run of the campaign send machine (its ARN written out, by name:
         # infra/constructs/campaigns.py says why); its test copies go through SES from the stage's sender
         "campaigns": {
-            "CAMPAIGN_SEND_STATE_MACHINE_ARN": {
-                "Fn::Join": [
-                    "",
-                    [
-                        "arn:",
-                        {"Ref": "AWS::Partition"},
-                        ":states:",
-                        {"Ref": "AWS::Region"},
-                        ":",
-                        {"Ref": "AWS::AccountId"},
-                        ":stateMachine:Rapport-dev-campaign-send",
-                    ],
-                ]
-            },
+            "CAMPAIGN_SEND_STATE_MACHINE_ARN": _state_machine_arn("Rapport-dev-campaign-send"),
             "SENDER_EMAIL": "notifications@dev.rapport.example",
             "SES_CONFIGURATION_SET": "Rapport-dev-notifications",
         },
+        # Enrolling contacts in a sequence starts their runs of the sequence enrollment machine (by name, likewise)
+        "sequences": {"SEQUENCE_STATE_MACHINE_ARN": _state_machine_arn("Rapport-dev-sequence-enrollment")},
         # The tenant settings claim and release the tenant's slug; the public knowledge base resolves it
         "tenants": slugs,
         "public_kb": slugs,
@@ -225,3 +214,9 @@ def _resources(statement: dict[str, Any]) -> list[Any]:
 
 def _list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else value
+
+
+def _state_machine_arn(name: str) -> dict[str, Any]:
+    """The ARN of the state machine `name`, as the stack writes it out (not a reference)."""
+    partition, region, account = ({"Ref": f"AWS::{part}"} for part in ("Partition", "Region", "AccountId"))
+    return {"Fn::Join": ["", ["arn:", partition, ":states:", region, ":", account, f":stateMachine:{name}"]]}

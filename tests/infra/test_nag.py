@@ -15,10 +15,11 @@ PACKS = {"AwsSolutions", "Serverless"}
 # Adding an acknowledgement is a decision: it shows up here, with its count per stage.
 API_FUNCTIONS = len(functions_of(load_routes()))
 WORKER_FUNCTIONS = len(worker_areas())
-# One per worker but lead assignment's, the webhook deliveries', the case escalation's, the retention's and the
-# campaign sender's, which their state machines call, and the portal sign-in's, which Cognito calls
-# (infra/constructs/workers.py); the lead.created, case.sla_breached and deserting customer.churn_changed rules'.
-DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 6 + 3
+# One per worker but lead assignment's, the webhook deliveries', the case escalation's, the retention's, the
+# campaign sender's and the sequence stepper's, which their state machines call, and the portal sign-in's, which
+# Cognito calls (infra/constructs/workers.py); the lead.created, case.sla_breached and deserting
+# customer.churn_changed rules'.
+DEAD_LETTER_QUEUES = WORKER_FUNCTIONS - 7 + 3
 PUBLIC_ROUTES = len([route for route in load_routes() if route.api_key or route.open])  # web-to-lead, open reads
 PATHS = len(allowed_methods(load_routes()))  # each path's ANY: a mock answering 405, which nothing authorizes
 ACKNOWLEDGED = Counter(
@@ -28,14 +29,15 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-COG2": 2,
         "AwsSolutions::AwsSolutions-COG8": 1,
         "AwsSolutions::AwsSolutions-SMG4": 1,
-        # + the lead assignment, webhook delivery, case escalation, customer retention and campaign send state
-        # machines' roles (tracing, log delivery)
-        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 5,
+        # + the lead assignment, webhook delivery, case escalation, customer retention, campaign send and sequence
+        # enrollment state machines' roles (tracing, log delivery)
+        "AwsSolutions::AwsSolutions-IAM5[Resource::*]": API_FUNCTIONS + WORKER_FUNCTIONS + 6,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsassignmentFunction122B79CC.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionswebhookdeliveriesFunction4B07D7AE.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionscaseescalationFunction453985F8.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionsretentionFunctionF3C9D4E7.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionscampaignsenderFunction2FA31D37.Arn>:*]": 1,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<FunctionssequencestepperFunction4E0266BA.Arn>:*]": 1,
         "AwsSolutions::AwsSolutions-SQS3": DEAD_LETTER_QUEUES,
         "Serverless::Serverless-SQSRedrivePolicy": DEAD_LETTER_QUEUES,
         "AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"

@@ -238,6 +238,8 @@ ROUTES = {
         campaign,
         kept=frozenset({("content",), ("audience",)}),
     ),
+    # A sequence's steps are a list, replaced whole (arrays replace): its walk is checked as one.
+    "updateSequence": Route("updateSequence", "getSequence", {}),
     "setUserAvailability": Route("setUserAvailability", "getUser", {("away",): AWAY}, user),
     "updatePortalProfile": Route(
         "updatePortalProfile",

@@ -44,6 +44,7 @@ class Config(NamedTuple):
     tenant_role_arn: str | None = None  # a function fenced to its caller's tenant (rapport.dal.tenancy)
     webhook_delivery_state_machine_arn: str | None = None
     campaign_send_state_machine_arn: str | None = None
+    sequence_state_machine_arn: str | None = None  # a sequence enrollment's steps (rapport.campaigns.sequences)
     schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group
     scheduler_role_arn: str | None = None  # the role EventBridge Scheduler invokes the SLA timers worker as
     analytics_bucket: str | None = None  # where the analytics exporter writes the Parquet files

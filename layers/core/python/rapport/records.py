@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -468,6 +468,19 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             custom_fields.stage_usage(work, record.tenant_id, self.resource, custom, old, record.data)
         index_keys = self.index_keys(record.tenant_id, record.id, record.data, deleted=record.deleted)
         repository.stage_write(work, record, index_keys, changes)
+
+    def move_status(self, caller: Caller, record: Record, allowed: Collection[str], changes: Mapping[str, Any]) -> OutT:
+        """`changes` (a move of the record's `status` and what comes with it) written only from a status in
+        `allowed`: a 409 naming the status otherwise, or when the record is in the trash."""
+        if record.deleted:
+            raise Conflict(f"The {self.label} is deleted; restore it first.")
+        status = str(record.data["status"])
+        if status not in allowed:
+            may = " or ".join(sorted(str(each) for each in allowed))
+            raise Conflict(f"The {self.label} is {status}; only a {self.label} {may} can be moved so.")
+        work = UnitOfWork()
+        self.stage_update(work, caller, record, changes)
+        return self.commit(work, record)
 
     def commit(self, work: UnitOfWork, record: Record, guards: Mapping[Guard, str] | None = None) -> OutT:
         """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record."""

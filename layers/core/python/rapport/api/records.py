@@ -4,7 +4,8 @@ No `from __future__ import annotations` here: Powertools reads the route functio
 requests and write the OpenAPI document, and these closures annotate with the concrete models.
 """
 
-from typing import Annotated, Any
+from collections.abc import Callable, Iterable
+from typing import Annotated, Any, NamedTuple
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -12,6 +13,7 @@ from pydantic import BaseModel
 
 from rapport.api.http import (
     PageOf,
+    Versioned,
     caller,
     create_once,
     expected_version,
@@ -21,6 +23,7 @@ from rapport.api.http import (
     record_response,
 )
 from rapport.api.problems import PROBLEM_JSON, PROBLEM_RESPONSES, Problem
+from rapport.auth import Caller
 from rapport.field_history import RecordChange
 from rapport.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from rapport.records import RecordService
@@ -161,3 +164,41 @@ def register_record_routes(
         method(rule, tags=tag, operation_id=operation_id, summary=summary, responses=documented, status_code=status)(
             function
         )
+
+
+class StatusMove(NamedTuple):
+    """A move of a record's status (`schedule`, `pause`, ...): `act(caller, record id, If-Match's version or None)`
+    returns the record as moved."""
+
+    verb: str
+    summary: str
+    act: Callable[[Caller, str, int | None], Versioned]
+    description: str | None = None
+
+
+def register_moves(
+    app: APIGatewayRestResolver,
+    service: RecordService[Any, Any],
+    out_model: type[BaseModel],
+    moves: Iterable[StatusMove],
+) -> None:
+    """Each move as `POST /<resource>/{id}/<verb>` (`<verb><Label>`), If-Match optional: the record as moved, 409
+    when its status does not allow the move, 412 when stale."""
+    for move in moves:
+        _register_move(app, service, out_model, move)
+
+
+def _register_move(
+    app: APIGatewayRestResolver, service: RecordService[Any, Any], out_model: type[BaseModel], move: StatusMove
+) -> None:
+    def moved(record_id: RecordIdParam, if_match: IfMatch = None) -> Response[Any]:
+        return record_response(move.act(caller(app), record_id, expected_version(if_match, required=False)))
+
+    app.post(
+        f"/{service.resource}/<record_id>/{move.verb}",
+        tags=[service.resource],
+        operation_id=f"{move.verb}{service.label.capitalize()}",
+        summary=move.summary,
+        description=move.description,
+        responses=responses(200, out_model, 409, 412),
+    )(moved)

@@ -1,16 +1,17 @@
-"""What SES says of a campaign's email after it went: delivered, bounced (permanently: a soft bounce may still be
-delivered) or complained of, from the configuration set's events. The sender tagged each email with its tenant,
-campaign and contact (rapport.campaigns.sending), so the send is found by its key; each outcome is stamped on the
-send and counted once (rapport.campaigns.store.record_outcome), whatever the order or repetition of the events."""
+"""What SES says of a campaign's email (or a sequence step's: its step tag names it) after it went: delivered, bounced
+(permanently: a soft bounce may still be delivered) or complained of, from the configuration set's events. The
+sender tagged each email with its tenant, campaign and contact (rapport.campaigns.sending), so the send is found by
+its key; each outcome is stamped on the send and counted once (rapport.campaigns.store.record_outcome), whatever the
+order or repetition of the events."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any, NamedTuple
 
-from rapport.campaigns import store
+from rapport.campaigns import store, tracking
 from rapport.dal import tenancy
-from rapport.notifications.notifier import CAMPAIGN_TAG, CONTACT_TAG, TENANT_TAG
+from rapport.notifications.notifier import CAMPAIGN_TAG, CONTACT_TAG, STEP_TAG, TENANT_TAG
 from rapport.types import utc_now
 
 OUTCOMES = {"Delivery": "delivered", "Bounce": "bounced", "Complaint": "complained"}
@@ -33,8 +34,11 @@ def record(event: Mapping[str, Any]) -> Recorded | None:
         return None
     if kind == "Bounce" and (event.get("bounce") or {}).get("bounceType") != "Permanent":
         return None
+    log = tracking.log_of(tenant, campaign, _tag(tags, STEP_TAG))
+    if log is None:
+        return None
     with tenancy.tenant_scope(tenant):
-        counted = store.record_outcome(tenant, campaign, contact, outcome, utc_now())
+        counted = store.record_outcome(log, contact, outcome, utc_now())
     return Recorded(campaign, contact, outcome, counted)
 
 

@@ -40,9 +40,11 @@ from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import PreconditionFailed
 from rapport.notifications.catalog import SMS_MAX_LENGTH
 from rapport.notifications.catalog import Channel as MessageChannel
+from rapport.notifications.models import TemplateContent
 from rapport.notifications.notifier import (
     CAMPAIGN_TAG,
     CONTACT_TAG,
+    STEP_TAG,
     TENANT_TAG,
     Rejected,
     SentMessage,
@@ -177,7 +179,8 @@ def _send_page(campaign: Record, members: list[str], sender: Sender, counts: dic
     """Send to the page's members; False when the batch's time ran out first (the next batch walks the page again,
     skipping those it has a send for)."""
     tenant_id, data = campaign.tenant_id, campaign.data
-    done = store.claimed(tenant_id, campaign.id, members)
+    piece = Piece.of_campaign(campaign)
+    done = store.claimed(piece.log, members)
     todo = [contact_id for contact_id in members if contact_id not in done]
     excluded: set[str] = set()
     for segment_id in data["audience"].get("exclude") or []:
@@ -189,35 +192,56 @@ def _send_page(campaign: Record, members: list[str], sender: Sender, counts: dic
         contact = contacts.get(contact_id)
         if contact_id in excluded or contact is None or contact.deleted:
             continue  # not in the audience now: neither sent nor counted
-        status = _send_one(campaign, contact, sender)
+        status = send_one(piece, contact, sender)
         if status is None:
             return False
         counts[status] = counts.get(status, 0) + 1
     return True
 
 
-def _send_one(campaign: Record, contact: Record, sender: Sender) -> str | None:
-    """The send to `contact`: its status, or None when the batch's time ran out while throttled."""
-    tenant_id, data = campaign.tenant_id, campaign.data
-    channel = MessageChannel(data["channel"])
+@dataclass(frozen=True)
+class Piece:
+    """One message that goes to many, to each once: a campaign's, or (with its `step`) a sequence step's."""
+
+    log: store.SendLog
+    origin_id: str  # the campaign's id, or the sequence's
+    step: str | None
+    channel: MessageChannel
+    topic: str
+    content: TemplateContent
+
+    @classmethod
+    def of_campaign(cls, campaign: Record) -> Piece:
+        data = campaign.data
+        log = store.campaign_log(campaign.tenant_id, campaign.id)
+        return cls(log, campaign.id, None, MessageChannel(data["channel"]), data["topic"], content_of(data))
+
+    @property
+    def tenant_id(self) -> str:
+        return self.log.tenant_id
+
+
+def send_one(piece: Piece, contact: Record, sender: Sender) -> str | None:
+    """The send of `piece` to `contact`, once: its status (`already` when it had one), or None when the sender's
+    time ran out while throttled (its claim released: a later try sends it)."""
     now = utc_now()
-    reason = marketing_refusal(tenant_id, contact, channel, data["topic"])
+    reason = marketing_refusal(piece.tenant_id, contact, piece.channel, piece.topic)
     if reason is not None:
-        return _finish(campaign, contact, {"status": "skipped", "reason": reason, "at": now}, None)
-    message = _message(campaign, contact, sender.app_url)
-    if not store.claim(tenant_id, campaign.id, contact.id, now):
+        return _finish(piece, contact, {"status": "skipped", "reason": reason, "at": now}, None)
+    message = _message(piece, contact, sender.app_url)
+    if not store.claim(piece.log, contact.id, now):
         return "already"
     try:
-        message_id = _deliver(campaign, contact, message, sender)
+        message_id = _deliver(piece, contact, message, sender)
     except Rejected as error:
-        return _finish(campaign, contact, {"status": "failed", "reason": str(error), "at": utc_now()}, message)
+        return _finish(piece, contact, {"status": "failed", "reason": str(error), "at": utc_now()}, message)
     except BaseException:
-        store.release(tenant_id, campaign.id, contact.id)
+        store.release(piece.log, contact.id)
         raise
     if message_id is None:
-        store.release(tenant_id, campaign.id, contact.id)
+        store.release(piece.log, contact.id)
         return None
-    return _finish(campaign, contact, {"status": "sent", "message_id": message_id, "at": utc_now()}, message)
+    return _finish(piece, contact, {"status": "sent", "message_id": message_id, "at": utc_now()}, message)
 
 
 @dataclass
@@ -228,29 +252,31 @@ class _Message:
     headers: dict[str, str]
 
 
-def _message(campaign: Record, contact: Record, app_url: str) -> _Message:
-    """The campaign's content for `contact`; an email with its marketing foot and List-Unsubscribe headers."""
-    tenant_id, data = campaign.tenant_id, campaign.data
+def _message(piece: Piece, contact: Record, app_url: str) -> _Message:
+    """The piece's content for `contact`; an email with its marketing foot and List-Unsubscribe headers."""
+    tenant_id = piece.tenant_id
     name = display_name(contact.data)
     context = {"recipient": {"name": name, "first_name": contact.data.get("first_name") or name}}
-    message = render_content(content_of(data), context, customer_audience(tenant_id, app_url))
-    if data["channel"] == MessageChannel.EMAIL:
-        tracking.track(message, tenant_id, contact.id, campaign.id)
-        headers = marketing_footer(message, tenant_id, contact.id, data["topic"], campaign.id)
+    message = render_content(piece.content, context, customer_audience(tenant_id, app_url))
+    if piece.channel is MessageChannel.EMAIL:
+        tracking.track(message, tenant_id, contact.id, piece.origin_id, piece.step)
+        headers = marketing_footer(message, tenant_id, contact.id, piece.topic, piece.origin_id, piece.step)
         return _Message(message.subject, message.text, message.html, headers)
     return _Message(None, message.text[:SMS_MAX_LENGTH], None, {})
 
 
-def _deliver(campaign: Record, contact: Record, message: _Message, sender: Sender) -> str | None:
-    """Send, waiting the pace and backing off while throttled: the message id, or None when the batch's time ran
+def _deliver(piece: Piece, contact: Record, message: _Message, sender: Sender) -> str | None:
+    """Send, waiting the pace and backing off while throttled: the message id, or None when the sender's time ran
     out first."""
-    tags = {TENANT_TAG: campaign.tenant_id, CONTACT_TAG: contact.id, CAMPAIGN_TAG: campaign.id}
-    pacer = sender.pacer(campaign.data["channel"])
+    tags = {TENANT_TAG: piece.tenant_id, CONTACT_TAG: contact.id, CAMPAIGN_TAG: piece.origin_id}
+    if piece.step is not None:
+        tags[STEP_TAG] = piece.step
+    pacer = sender.pacer(piece.channel)
     attempt = 0
     while True:
         pacer.wait()
         try:
-            if campaign.data["channel"] == MessageChannel.EMAIL:
+            if piece.channel is MessageChannel.EMAIL:
                 return sender.transport.send_email(
                     contact.data["email"], message.subject or "", message.text, message.html, tags, message.headers
                 )
@@ -263,15 +289,18 @@ def _deliver(campaign: Record, contact: Record, message: _Message, sender: Sende
             attempt += 1
 
 
-def _finish(campaign: Record, contact: Record, send: dict[str, Any], message: _Message | None) -> str:
+def _finish(piece: Piece, contact: Record, send: dict[str, Any], message: _Message | None) -> str:
     """One transaction: the send as it ended (over its claim when a `message` was tried), its count, and a sent
     message in the contact's timelines."""
     work = UnitOfWork()
-    store.stage_finish(work, campaign.tenant_id, campaign.id, contact.id, send, claimed=message is not None)
+    store.stage_finish(work, piece.log, contact.id, send, claimed=message is not None)
     if send["status"] == "sent" and message is not None:
-        channel = MessageChannel(campaign.data["channel"])
-        sent = SentMessage(channel, message.subject, message.text, "campaign", campaign.id)
-        for item in sent_message_items(campaign.tenant_id, contact, sent, sent_at=str(send["at"]), sender=ACTOR):
+        origin = (
+            {"sequence_id": piece.origin_id, "step": piece.step} if piece.step else {"campaign_id": piece.origin_id}
+        )
+        template = "sequence" if piece.step else "campaign"
+        sent = SentMessage(piece.channel, message.subject, message.text, template, **origin)
+        for item in sent_message_items(piece.tenant_id, contact, sent, sent_at=str(send["at"]), sender=ACTOR):
             work.put_item(item)
     try:
         work.commit()

@@ -100,10 +100,10 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         if changed & {"channel", "content"}:
             checks.append(lambda: check(MESSAGE, MessageChannel(data["channel"]), content_of(data), location="content"))
         if "topic" in changed:
-            checks.append(lambda: _check_topic(tenant_id, data["topic"]))
+            checks.append(lambda: check_topic(tenant_id, data["topic"]))
         if "audience" in changed:
             checks.append(lambda: _check_segments(tenant_id, data["audience"]))
-        _all_at_once(checks)
+        all_at_once(checks)
         return data
 
     def erase(self, caller: Caller, record_id: str, expected_version: int | None) -> None:
@@ -125,7 +125,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
             start(self._run(record))
             return self.out(record)
         if record.data["channel"] == MessageChannel.EMAIL:
-            _require_postal_address(caller.tenant_id)
+            require_postal_address(caller.tenant_id)
         return self._start(caller, record, SCHEDULABLE, start, {"scheduled_at": utc_now()})
 
     def resume(self, caller: Caller, campaign_id: str, expected_version: int | None, start: StartRun) -> Campaign:
@@ -161,7 +161,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         if not record.data.get("started_at"):
             changes["started_at"] = utc_now()
         work = UnitOfWork()
-        self.stage_update(work, _system(tenant_id, actor), record, changes)
+        self.stage_update(work, system_caller(tenant_id, actor), record, changes)
         self.commit(work, record)
         return record
 
@@ -169,7 +169,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         """The run walked the whole audience: sent (unless it was paused or cancelled meanwhile: a 412)."""
         work = UnitOfWork()
         changes = {"status": CampaignStatus.SENT.value, "finished_at": utc_now()}
-        self.stage_update(work, _system(tenant_id, actor), record, changes)
+        self.stage_update(work, system_caller(tenant_id, actor), record, changes)
         self.commit(work, record)
 
     def report(
@@ -232,7 +232,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         changes: Mapping[str, Any],
     ) -> Campaign:
         changes = {**changes, "status": CampaignStatus.SCHEDULED.value, "run": int(record.data.get("run", 0)) + 1}
-        campaign = self._moved(caller, record, allowed, changes)
+        campaign = self.move_status(caller, record, allowed, changes)
         start(self._run(record))
         return campaign
 
@@ -245,20 +245,7 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
         changes: Mapping[str, Any],
     ) -> Campaign:
         caller.require(self.resource, Action.UPDATE)
-        return self._moved(caller, self._load(caller, campaign_id, expected_version), allowed, changes)
-
-    def _moved(
-        self, caller: Caller, record: Record, allowed: frozenset[CampaignStatus], changes: Mapping[str, Any]
-    ) -> Campaign:
-        if record.deleted:
-            raise Conflict("The campaign is deleted; restore it first.")
-        status = CampaignStatus(record.data["status"])
-        if status not in allowed:
-            may = " or ".join(sorted(allowed))
-            raise Conflict(f"The campaign is {status}; only a campaign {may} can be moved so.")
-        work = UnitOfWork()
-        self.stage_update(work, caller, record, changes)
-        return self.commit(work, record)
+        return self.move_status(caller, self._load(caller, campaign_id, expected_version), allowed, changes)
 
     @staticmethod
     def _run(record: Record) -> CampaignRun:
@@ -295,12 +282,12 @@ def _rate(count: float, reached: float) -> float | None:
     return round(count / reached, 4) if reached else None
 
 
-def _system(tenant_id: str, actor: str) -> Caller:
+def system_caller(tenant_id: str, actor: str) -> Caller:
     """The run's writes: made by the worker, which no role check concerns."""
     return Caller(tenant_id, actor, frozenset())
 
 
-def _all_at_once(checks: list[Callable[[], object]]) -> None:
+def all_at_once(checks: list[Callable[[], object]]) -> None:
     """Run every check; one 422 naming every field at fault (the content's, the topic, each unknown segment)."""
     refused: list[InvalidInput] = []
     for each in checks:
@@ -314,7 +301,7 @@ def _all_at_once(checks: list[Callable[[], object]]) -> None:
         raise InvalidInput("Some fields are not valid.", [field for error in refused for field in error.errors])
 
 
-def _check_topic(tenant_id: str, topic: str) -> None:
+def check_topic(tenant_id: str, topic: str) -> None:
     topics = MARKETING_SETTINGS.read(tenant_id).content.topics
     if topic not in topics:
         offered = ", ".join(topics) or "none yet: add them to the marketing settings"
@@ -337,7 +324,7 @@ def _check_segments(tenant_id: str, audience: Mapping[str, Any]) -> None:
         raise InvalidInput("Some segments of the audience do not exist.", errors)
 
 
-def _require_postal_address(tenant_id: str) -> None:
+def require_postal_address(tenant_id: str) -> None:
     if not MARKETING_SETTINGS.read(tenant_id).content.postal_address:
         raise Conflict(
             "Every marketing email shows the sender's postal address: set postal_address in the marketing settings "

@@ -96,15 +96,34 @@ def read_campaign(tenant_id: str, campaign_id: str) -> CampaignRead:
     return read
 
 
-def _send(tenant_id: str, campaign_id: str, contact_id: str, data: Mapping[str, Any]) -> SummaryItem:
-    partition = _partition(tenant_id, campaign_id)
-    return repository.summary_item(tenant_id, partition, f"{SEND_PREFIX}{contact_id}", SEND_KIND, contact_id, data)
+@dataclass(frozen=True)
+class SendLog:
+    """Where the sends of one message are kept and counted: a campaign's (`S#<contact id>`, `A#COUNT#<name>`), or
+    one step's of a sequence (`S#<step>#<contact id>`, `A#COUNT#<step>#<name>`: rapport.campaigns.sequences.store)."""
+
+    tenant_id: str
+    partition: str
+    step: str | None = None
+
+    def send_sk(self, contact_id: str) -> str:
+        return f"{SEND_PREFIX}{self.step}#{contact_id}" if self.step else f"{SEND_PREFIX}{contact_id}"
+
+    def count_sk(self, name: str) -> str:
+        return f"{COUNT_PREFIX}{self.step}#{name}" if self.step else f"{COUNT_PREFIX}{name}"
 
 
-def claim(tenant_id: str, campaign_id: str, contact_id: str, at: str) -> bool:
+def campaign_log(tenant_id: str, campaign_id: str) -> SendLog:
+    return SendLog(tenant_id, _partition(tenant_id, campaign_id))
+
+
+def _send(log: SendLog, contact_id: str, data: Mapping[str, Any]) -> SummaryItem:
+    return repository.summary_item(log.tenant_id, log.partition, log.send_sk(contact_id), SEND_KIND, contact_id, data)
+
+
+def claim(log: SendLog, contact_id: str, at: str) -> bool:
     """Claim the send to the contact before its message goes out: False if it was claimed already."""
     work = UnitOfWork()
-    work.put_item(_send(tenant_id, campaign_id, contact_id, {"status": "sending", "at": at}), Item.sk.does_not_exist())
+    work.put_item(_send(log, contact_id, {"status": "sending", "at": at}), Item.sk.does_not_exist())
     try:
         work.commit()
     except repository.StaleVersion:
@@ -112,27 +131,23 @@ def claim(tenant_id: str, campaign_id: str, contact_id: str, at: str) -> bool:
     return True
 
 
-def release(tenant_id: str, campaign_id: str, contact_id: str) -> None:
+def release(log: SendLog, contact_id: str) -> None:
     """Give up a claim whose message did not go out (SES throttled it): a later batch sends it."""
     work = UnitOfWork()
-    work.delete_item(_send(tenant_id, campaign_id, contact_id, {}))
+    work.delete_item(_send(log, contact_id, {}))
     work.commit()
 
 
-def stage_finish(
-    work: UnitOfWork, tenant_id: str, campaign_id: str, contact_id: str, send: Mapping[str, Any], *, claimed: bool
-) -> None:
+def stage_finish(work: UnitOfWork, log: SendLog, contact_id: str, send: Mapping[str, Any], *, claimed: bool) -> None:
     """The send as it ended (`send["status"]`), and its count, in one transaction with what else it wrote; over its
     claim when `claimed`, else only if the contact has no send (the transaction then fails: StaleVersion)."""
-    item = _send(tenant_id, campaign_id, contact_id, send)
-    work.put_item(item, None if claimed else Item.sk.does_not_exist())
-    _stage_count(work, tenant_id, campaign_id, str(send["status"]))
+    work.put_item(_send(log, contact_id, send), None if claimed else Item.sk.does_not_exist())
+    _stage_count(work, log, str(send["status"]))
 
 
-def claimed(tenant_id: str, campaign_id: str, contact_ids: Iterable[str]) -> set[str]:
+def claimed(log: SendLog, contact_ids: Iterable[str]) -> set[str]:
     """Which of `contact_ids` (at most 100) have a send, claimed or finished (one BatchGetItem)."""
-    partition = _partition(tenant_id, campaign_id)
-    wanted = [(partition, f"{SEND_PREFIX}{contact_id}") for contact_id in set(contact_ids)]
+    wanted = [(log.partition, log.send_sk(contact_id)) for contact_id in set(contact_ids)]
     return {item.ref_id for item in Item.batch_get(wanted) if isinstance(item, SummaryItem)} if wanted else set()
 
 
@@ -151,26 +166,26 @@ def send_items(tenant_id: str, campaign_id: str) -> list[Item]:
     ]
 
 
-def send_of(tenant_id: str, campaign_id: str, contact_id: str) -> dict[str, Any] | None:
+def send_of(log: SendLog, contact_id: str) -> dict[str, Any] | None:
     """The contact's send (one GetItem), or None."""
     try:
-        item = Item.get(_partition(tenant_id, campaign_id), f"{SEND_PREFIX}{contact_id}")
+        item = Item.get(log.partition, log.send_sk(contact_id))
     except Item.DoesNotExist:
         return None
     return item.summary_data() if isinstance(item, SummaryItem) else None
 
 
-def record_outcome(tenant_id: str, campaign_id: str, contact_id: str, outcome: str, at: str) -> bool:
+def record_outcome(log: SendLog, contact_id: str, outcome: str, at: str) -> bool:
     """Stamp `outcome` on the contact's send and count it: False when the send is unknown, or has the outcome
     already (or, for delivered and bounced, the other one)."""
-    send = _send(tenant_id, campaign_id, contact_id, {})
+    send = _send(log, contact_id, {})
     stamp = SummaryItem.data[f"{outcome}_at"]
     condition = Item.sk.exists() & stamp.does_not_exist()
     for exclusive in EXCLUSIVE.get(outcome, ()):
         condition &= SummaryItem.data[f"{exclusive}_at"].does_not_exist()
     work = UnitOfWork()
     work.update_item(send, [stamp.set(at)], condition)
-    _stage_count(work, tenant_id, campaign_id, outcome)
+    _stage_count(work, log, outcome)
     try:
         work.commit()
     except repository.StaleVersion:
@@ -192,13 +207,14 @@ def record_conversion(
     }
     sk = f"{ATTRIBUTION_PREFIX}{conversion.kind}#{conversion.id}"
     marker = repository.summary_item(tenant_id, partition, sk, ATTRIBUTION_KIND, conversion.id, data)
+    log = campaign_log(tenant_id, campaign_id)
     work = UnitOfWork()
     work.put_item(marker, Item.sk.does_not_exist())
     for model, share in shares.items():
         if not share:
             continue
-        _stage_count(work, tenant_id, campaign_id, f"{conversion.kind}s@{model}", round(float(share), 6))
-        _stage_count(work, tenant_id, campaign_id, f"revenue@{model}@{conversion.currency}", cents[model])
+        _stage_count(work, log, f"{conversion.kind}s@{model}", round(float(share), 6))
+        _stage_count(work, log, f"revenue@{model}@{conversion.currency}", cents[model])
     try:
         work.commit()
     except repository.StaleVersion:
@@ -206,5 +222,5 @@ def record_conversion(
     return True
 
 
-def _stage_count(work: UnitOfWork, tenant_id: str, campaign_id: str, name: str, by: float = 1) -> None:
-    repository.stage_count(work, tenant_id, _partition(tenant_id, campaign_id), f"{COUNT_PREFIX}{name}", by)
+def _stage_count(work: UnitOfWork, log: SendLog, name: str, by: float = 1) -> None:
+    repository.stage_count(work, log.tenant_id, log.partition, log.count_sk(name), by)

@@ -1,5 +1,6 @@
-"""A campaign email's tracking: its links lead through Rapport and its HTML carries an open pixel, so that each send
-records its first open, its first click and its unsubscribe, counted once on the campaign's report.
+"""A campaign email's tracking (or a sequence step's): its links lead through Rapport and its HTML carries an open
+pixel, so that each send records its first open, its first click and its unsubscribe, counted once on the campaign's
+report (the sequence's, by step: a link naming a `step` names a sequence, rapport.campaigns.sequences.store).
 
 - Links: each http(s) link of the HTML (`href`) and of the text becomes a signed link (rapport.consent.links,
   purpose CLICK) that names the campaign, the contact and where it leads, so it leads nowhere else; a link too
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from html import escape, unescape
 
 from rapport.campaigns import store
+from rapport.campaigns.sequences import store as sequence_store
 from rapport.consent import addresses
 from rapport.consent.links import LINK_PATTERN, Link
 from rapport.normalize import instant, parse_instant
@@ -37,12 +39,13 @@ _TEXT_LINK = re.compile(r"https?://[^\s<>\"']+")
 _TRAILING = ".,;:!?)]'"
 
 
-def track(message: Preview, tenant_id: str, contact_id: str, campaign_id: str) -> None:
-    """Lead the links of `message` (an email) through Rapport, and add the open pixel to its HTML."""
+def track(message: Preview, tenant_id: str, contact_id: str, campaign_id: str, step: str | None = None) -> None:
+    """Lead the links of `message` (an email of the campaign, or of the sequence's `step`) through Rapport, and add
+    the open pixel to its HTML."""
     base = addresses.base_url(tenant_id)
 
     def tracked(url: str) -> str:
-        through = addresses.click_url(base, tenant_id, contact_id, campaign_id, url)
+        through = addresses.click_url(base, tenant_id, contact_id, campaign_id, url, step)
         return through if re.fullmatch(LINK_PATTERN, through.rpartition("/")[2]) else url
 
     def text_link(match: re.Match[str]) -> str:
@@ -53,7 +56,7 @@ def track(message: Preview, tenant_id: str, contact_id: str, campaign_id: str) -
     message.text = _TEXT_LINK.sub(text_link, message.text)
     if message.html is not None:
         html = _HREF.sub(lambda m: f"{m[1]}{m[2]}{escape(tracked(unescape(m[3])))}{m[2]}", message.html)
-        pixel = escape(addresses.open_url(base, tenant_id, contact_id, campaign_id))
+        pixel = escape(addresses.open_url(base, tenant_id, contact_id, campaign_id, step))
         message.html = f'{html}\n<img src="{pixel}" width="1" height="1" alt="" style="border:0">'
 
 
@@ -70,25 +73,38 @@ def opened(link: Link, user_agent: str | None, now: datetime) -> None:
 
 def clicked(link: Link, user_agent: str | None, now: datetime) -> None:
     """A tracked link was followed: the send's first click counted, and by a person an open too."""
-    if _record(link, "clicked", user_agent, now) and link.campaign_id is not None:
-        store.record_outcome(link.tenant_id, link.campaign_id, link.contact_id, "opened", instant(now))
+    log = log_of(link.tenant_id, link.campaign_id, link.step)
+    if _record(link, "clicked", user_agent, now) and log is not None:
+        store.record_outcome(log, link.contact_id, "opened", instant(now))
 
 
 def unsubscribed(link: Link, now: datetime) -> None:
-    """The campaign's unsubscribe link was posted: counted once on its report."""
-    if link.campaign_id is not None:
-        store.record_outcome(link.tenant_id, link.campaign_id, link.contact_id, "unsubscribed", instant(now))
+    """The campaign's (or the sequence step's) unsubscribe link was posted: counted once on its report."""
+    log = log_of(link.tenant_id, link.campaign_id, link.step)
+    if log is not None:
+        store.record_outcome(log, link.contact_id, "unsubscribed", instant(now))
+
+
+def log_of(tenant_id: str, campaign_id: str | None, step: str | None) -> store.SendLog | None:
+    """Where the message a link, or an SES event's tags, names has its sends: the campaign's, or with `step`, the
+    sequence step's."""
+    if campaign_id is None:
+        return None
+    if step is not None:
+        return sequence_store.step_log(tenant_id, campaign_id, step)
+    return store.campaign_log(tenant_id, campaign_id)
 
 
 def _record(link: Link, action: str, user_agent: str | None, now: datetime) -> bool:
     """Record `action` on the link's send: True when it was a person's (whether or not counted before)."""
-    if link.campaign_id is None:
+    log = log_of(link.tenant_id, link.campaign_id, link.step)
+    if log is None:
         return False
-    send = store.send_of(link.tenant_id, link.campaign_id, link.contact_id)
+    send = store.send_of(log, link.contact_id)
     if send is None:
         return False
     sent_at = parse_instant(send["at"]) if send.get("at") else None
     human = not is_machine(user_agent, sent_at, now)
     outcome = action if human else f"machine_{action}"
-    store.record_outcome(link.tenant_id, link.campaign_id, link.contact_id, outcome, instant(now))
+    store.record_outcome(log, link.contact_id, outcome, instant(now))
     return human

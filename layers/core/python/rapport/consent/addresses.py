@@ -29,21 +29,31 @@ def confirmation_url(tenant_id: str, contact_id: str, now: datetime) -> tuple[st
 
 
 def unsubscribe_url(
-    tenant_id: str, contact_id: str, channel: str, topic: str | None, campaign_id: str | None = None
+    tenant_id: str,
+    contact_id: str,
+    channel: str,
+    topic: str | None,
+    campaign_id: str | None = None,
+    step: str | None = None,
 ) -> str:
-    """The unsubscribe link; in a campaign's message it names the campaign, whose report counts the unsubscribe."""
-    token = links.token(Link(Purpose.UNSUBSCRIBE, tenant_id, contact_id, channel, topic, campaign_id=campaign_id))
+    """The unsubscribe link; in a campaign's message (or a sequence step's: `step`) it names the campaign (the
+    sequence), whose report counts the unsubscribe."""
+    link = Link(Purpose.UNSUBSCRIBE, tenant_id, contact_id, channel, topic, campaign_id=campaign_id, step=step)
+    token = links.token(link)
     return f"{base_url(tenant_id)}{UNSUBSCRIBE_PATH}{token}"
 
 
-def click_url(base: str, tenant_id: str, contact_id: str, campaign_id: str, target: str) -> str:
-    """A campaign email's link to `target`, through Rapport (which counts the click), under `base` (`base_url`:
-    read once for the email's every link)."""
-    token = links.token(Link(Purpose.CLICK, tenant_id, contact_id, "email", campaign_id=campaign_id, target=target))
+def click_url(
+    base: str, tenant_id: str, contact_id: str, campaign_id: str, target: str, step: str | None = None
+) -> str:
+    """A campaign email's (or a sequence step's: `step`) link to `target`, through Rapport (which counts the click),
+    under `base` (`base_url`: read once for the email's every link)."""
+    link = Link(Purpose.CLICK, tenant_id, contact_id, "email", campaign_id=campaign_id, target=target, step=step)
+    token = links.token(link)
     return f"{base}{CLICK_PATH}{token}"
 
 
-def open_url(base: str, tenant_id: str, contact_id: str, campaign_id: str) -> str:
-    """A campaign email's open pixel, under `base` (`base_url`)."""
-    token = links.token(Link(Purpose.OPEN, tenant_id, contact_id, "email", campaign_id=campaign_id))
+def open_url(base: str, tenant_id: str, contact_id: str, campaign_id: str, step: str | None = None) -> str:
+    """A campaign email's (or a sequence step's: `step`) open pixel, under `base` (`base_url`)."""
+    token = links.token(Link(Purpose.OPEN, tenant_id, contact_id, "email", campaign_id=campaign_id, step=step))
     return f"{base}{OPEN_PATH}{token}"

@@ -27,6 +27,12 @@ def _states(consent: Mapping[str, Any] | None) -> dict[tuple[str, str | None], d
     return states
 
 
+def withdrawn(consent: Mapping[str, Any] | None, channel: str, topic: str) -> bool:
+    """Whether the person opted out of `channel`, or of `topic` on it (not: never asked, or still pending)."""
+    states = _states(consent)
+    return any((states.get(key) or {}).get("status") == "opted_out" for key in ((channel, None), (channel, topic)))
+
+
 def entries(
     before: Mapping[str, Any] | None, after: Mapping[str, Any] | None, *, by: str, at: str
 ) -> Iterator[dict[str, Any]]:

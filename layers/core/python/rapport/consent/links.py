@@ -43,8 +43,9 @@ class Link(NamedTuple):
     channel: str
     topic: str | None = None
     expires: datetime | None = None
-    campaign_id: str | None = None
+    campaign_id: str | None = None  # the campaign whose message it is in; with `step`, the sequence
     target: str | None = None  # where a tracked link leads
+    step: str | None = None  # the sequence's step whose message it is in
 
 
 def _encode(data: bytes) -> str:
@@ -70,6 +71,8 @@ def token(link: Link, secret: bytes | None = None) -> str:
         fields["cm"] = link.campaign_id
     if link.target:
         fields["u"] = link.target
+    if link.step:
+        fields["st"] = link.step
     payload = _encode(json.dumps(fields, separators=(",", ":")).encode())
     return f"{payload}.{_signature(secret or sealing.secrets()[0], payload)}"
 
@@ -100,4 +103,4 @@ def read(text: str, purpose: Purpose | frozenset[Purpose], now: datetime | None 
     if expires is not None and expires <= (now or datetime.now(UTC)):
         raise _refused("This link has expired: ask for a new one.")
     names = str(fields["t"]), str(fields["c"]), str(fields["ch"]), fields.get("tp")
-    return Link(Purpose(fields["p"]), *names, expires, fields.get("cm"), fields.get("u"))
+    return Link(Purpose(fields["p"]), *names, expires, fields.get("cm"), fields.get("u"), fields.get("st"))

@@ -73,7 +73,8 @@ SENDER = "notifier"  # who an interaction was created by
 TENANT_TAG = "rapport_tenant"
 CONTACT_TAG = "rapport_contact"
 TEMPLATE_TAG = "rapport_template"
-CAMPAIGN_TAG = "rapport_campaign"
+CAMPAIGN_TAG = "rapport_campaign"  # with STEP_TAG, the sequence
+STEP_TAG = "rapport_step"
 UNSUBSCRIBE_HEADER = "List-Unsubscribe"
 UNSUBSCRIBE_POST_HEADER = "List-Unsubscribe-Post"
 ONE_CLICK = "List-Unsubscribe=One-Click"  # RFC 8058: the link takes a POST of this body, and acts at once
@@ -261,8 +262,10 @@ class SentMessage:
     channel: Channel
     subject: str | None
     text: str
-    template: str  # a notification template's name, or `campaign`
+    template: str  # a notification template's name, `campaign` or `sequence`
     campaign_id: str | None = None
+    sequence_id: str | None = None
+    step: str | None = None  # the sequence's step
 
 
 def sent_message_items(
@@ -281,16 +284,23 @@ def sent_message_items(
         excerpt=message.text[:EXCERPT_LENGTH],
         template=message.template,
         campaign_id=message.campaign_id,
+        sequence_id=message.sequence_id,
+        step=message.step,
     )
     return timeline.entry_items(tenant_id, entry, timeline.timelines_of(CONTACT, contact))
 
 
 def marketing_footer(
-    message: Preview, tenant_id: str, contact_id: str, topic: str, campaign_id: str | None = None
+    message: Preview,
+    tenant_id: str,
+    contact_id: str,
+    topic: str,
+    campaign_id: str | None = None,
+    step: str | None = None,
 ) -> dict[str, str]:
     """A marketing email's unsubscribe: RFC 8058's headers (mail clients offer a one-click unsubscribe that POSTs
     the link) and the link with the tenant's postal address at the foot of its body. Returns the headers."""
-    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic, campaign_id)
+    url = addresses.unsubscribe_url(tenant_id, contact_id, str(Channel.EMAIL), topic, campaign_id, step)
     postal = MARKETING_SETTINGS.read(tenant_id).content.postal_address or ""  # there is one: see _refusal
     message.text = f"{message.text.rstrip()}\n\n--\n{postal}\nUnsubscribe: {url}\n"
     if message.html is not None:

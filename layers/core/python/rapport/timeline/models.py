@@ -68,7 +68,7 @@ class ActivityEntry(Entry):
 
 
 class NotificationEntry(Entry):
-    """A message Rapport sent the contact (a notification template, or a campaign's message)."""
+    """A message Rapport sent the contact (a notification template, a campaign's message, a sequence step's)."""
 
     kind: Literal[EntryKind.NOTIFICATION] = EntryKind.NOTIFICATION
     type: Literal["email", "sms"]
@@ -77,6 +77,8 @@ class NotificationEntry(Entry):
     excerpt: str | None = Field(default=None, description=f"The text's first {EXCERPT_LENGTH} characters")
     template: str
     campaign_id: str | None = Field(default=None, description="The campaign it was part of (template `campaign`)")
+    sequence_id: str | None = Field(default=None, description="The sequence it was part of (template `sequence`)")
+    step: str | None = Field(default=None, description="The sequence's step that sent it")
 
 
 class LeadSubmissionEntry(Entry):

@@ -1,5 +1,6 @@
 """Campaign attribution: each won deal and each placed order credited to the campaigns whose messages its contacts
-got before it (rapport.campaigns.attribution), once however often the bus delivers its event."""
+got before it, each reply to the latest campaign message before it, each lead to its campaign
+(rapport.campaigns.attribution), once however often the bus delivers its event."""
 
 from typing import Any
 
@@ -20,4 +21,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     with tenancy.tenant_scope(detail.tenant_id):
         credited = attribution.on_event(detail)
     logger.info("attribution", extra={"event_id": detail.event_id, "type": detail.detail_type, "credited": credited})
-    return {"credited": sorted(credited)}
+    return {"credited": credited}

@@ -6,8 +6,8 @@
   batches until the audience is walked or the campaign is paused, cancelled or run again (rapport.campaigns.runs).
 
 - `campaign_attribution`: an event worker on `deal.created` and `deal.won` (a deal made in or moved to a won
-  stage) and `order.created`, crediting each to the campaigns whose
-  messages its contacts got before it (rapport.campaigns.attribution).
+  stage) and `order.created`, crediting each to the campaigns whose messages its contacts got before it; on replies
+  (cases, customers' messages, inbound activities) and `lead.created` (rapport.campaigns.attribution).
 
 - `sequence_stepper`: the sequence state machine's task, an enrollment's steps until it waits or ends
   (rapport.campaigns.sequences.stepping); the state machine (`infra/workflows/sequence_enrollment.asl.json`), one
@@ -54,15 +54,15 @@ STEP_TIMEOUT = Duration.minutes(2)
 # A batch sends until 30 s before this (rapport.campaigns.sending.RESERVE).
 BATCH_TIMEOUT = Duration.minutes(5)
 SENDERS = 1
-# Equal to rapport.campaigns.attribution.CONVERSIONS (tests/infra checks).
+# Equal to rapport.campaigns.attribution.CONVERSIONS and EVENTS (tests/infra checks).
 CONVERSIONS = ("deal.created", "deal.won", "order.created")
+REPLIES = ("case.created", "case.message_added", "activity.created")
+ATTRIBUTED = (*CONVERSIONS, *REPLIES, "lead.created")
 # Equal to rapport.campaigns.sequences.signals.EVENTS (tests/infra checks).
 SEQUENCE_SIGNALS = (
     "segment_membership.joined",
     "segment_membership.left",
-    "case.created",
-    "case.message_added",
-    "activity.created",
+    *REPLIES,
     *CONVERSIONS,
     "contact.updated",
 )
@@ -130,9 +130,9 @@ class Campaigns(Construct):
             "Rapport campaigns: a won deal or a placed order credited to the campaigns that touched it",
             OnEvents(
                 rule="CampaignAttributionEvents",
-                description="Won deals and placed orders, credited to campaigns",
+                description="Won deals, placed orders, replies and leads, credited to campaigns",
                 bus=bus,
-                pattern={"source": [SOURCE], "detail-type": list(CONVERSIONS)},
+                pattern={"source": [SOURCE], "detail-type": list(ATTRIBUTED)},
                 retry_attempts=RETRY_ATTEMPTS,
                 max_event_age=MAX_EVENT_AGE,
             ),

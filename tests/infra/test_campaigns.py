@@ -88,14 +88,14 @@ def test_the_campaigns_api_may_start_only_this_machine_and_send_test_copies(dev:
 def test_won_deals_and_placed_orders_reach_the_attribution_worker(dev: Synthesis) -> None:
     from rapport.campaigns import attribution
 
-    assert construct.CONVERSIONS == attribution.CONVERSIONS
+    assert construct.CONVERSIONS == attribution.CONVERSIONS and set(construct.ATTRIBUTED) == set(attribution.EVENTS)
     [rule] = [
         r
         for r in dev.of_type("AWS::Events::Rule").values()
         if "CampaignAttributionEvents" in r["Metadata"]["aws:cdk:path"]
     ]
     pattern = rule["Properties"]["EventPattern"]
-    assert pattern == {"source": ["rapport"], "detail-type": list(attribution.CONVERSIONS)}
+    assert pattern == {"source": ["rapport"], "detail-type": list(construct.ATTRIBUTED)}
     [target] = rule["Properties"]["Targets"]
     assert "campaignattribution" in str(target["Arn"]) and "campaign_attribution" in dev.functions()
 

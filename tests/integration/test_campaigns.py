@@ -219,6 +219,8 @@ def test_each_consenting_member_gets_it_once_whatever_the_overlap_the_exclusions
         "machine_opened": 0,
         "clicked": 0,
         "machine_clicked": 0,
+        "replied": 0,
+        "leads_created": 0,
         "opened_rate": 0.0,
         "clicked_rate": 0.0,
         "cost": {"amount": "120.00", "currency": "EUR"},
@@ -765,3 +767,32 @@ def test_a_placed_order_is_credited_to_the_campaign_its_contact_got_before_and_a
         == 200
     )
     assert report(spring)["roi"] is None  # revenue in another currency than the cost's: no return computed
+
+
+def test_a_reply_counts_once_on_the_latest_campaign_message_before_it(runs: Runs):
+    ada, bea = person("Ada"), person("Bea")
+    spring = _sent_campaign(runs, "Spring", [ada, bea])
+    summer = _sent_campaign(runs, "Summer", [ada])
+    case = create("createCase", subject="About your offer", contact_id=ada, channel="email")
+    create("createCase", subject="Called us", contact_id=bea, channel="phone")  # staff logging a call: no reply
+    answer = {"body": "One more thing", "author": "customer", "visibility": "public"}
+    assert call("addCaseMessage", record_id=case["id"], body=answer).status == 201
+    kinds = ("case.created", "case.message_added", "activity.created")
+    _attribute(kinds)
+    assert (report(spring)["replied"], report(summer)["replied"]) == (0, 1)  # the latest message before, once
+    [send] = call("listCampaignSends", MARKETER, record_id=summer).body["items"]
+    assert send["replied_at"]
+    create("createActivity", type="email", direction="inbound", contact_id=bea, subject="Re: Spring")
+    _attribute(kinds)
+    assert (report(spring)["replied"], report(summer)["replied"]) == (1, 1)
+
+
+def test_a_lead_made_for_a_campaign_counts_once_and_one_for_no_campaign_nowhere(runs: Runs):
+    ada = person("Ada")
+    spring = _sent_campaign(runs, "Spring", [ada])
+    create("createLead", last_name="Holden", company="LAPD", campaign_id=spring)
+    create("createLead", last_name="Bryant", company="LAPD", campaign_id="no-such-campaign")
+    create("createLead", last_name="Gaff", company="LAPD")
+    answers = _attribute(("lead.created",))
+    assert report(spring)["leads_created"] == 1
+    assert sorted(a for answer in answers for a in answer["credited"]) == [f"{spring}:lead"]

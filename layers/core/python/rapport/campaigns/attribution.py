@@ -1,4 +1,4 @@
-"""Which campaigns a won deal or a placed order is credited to, and how much.
+"""Which campaigns a won deal or a placed order is credited to, and how much; which a reply and a lead are.
 
 A conversion (a deal won, an order placed) is credited to the campaign messages its contacts were sent before it,
 within the tenant's attribution window (marketing settings' `attribution_window_days`, default 90): a message
@@ -14,6 +14,11 @@ credit:
 Each credited campaign gets, in one transaction, the conversion's marker (`A#ATTR#<deal|order>#<id>`, put only if
 absent, so a redelivered event is credited once) and its counters: the conversions' shares and the revenue's (in
 cents, per currency) under each model, which the report reads with its other counts (rapport.campaigns.store).
+
+A reply (the contact wrote: a case opened by email, the portal, a web form or a text, a customer's message on a case,
+an inbound activity logged) is credited to the latest campaign message the contact was sent in the window before it:
+`replied` stamped on that send and counted, once a send. A lead made for a campaign (its `campaign_id`, as a web form
+gives it) counts as one of the campaign's `leads_created`, once (its marker `A#ATTR#lead#<id>`).
 """
 
 from __future__ import annotations
@@ -26,12 +31,13 @@ from typing import Any, NamedTuple
 
 from rapport import timeline
 from rapport.campaigns import store
+from rapport.campaigns.manifest import CAMPAIGN
 from rapport.campaigns.models import AttributionModel
 from rapport.consent.settings import MARKETING_SETTINGS
 from rapport.contacts.manifest import CONTACT
 from rapport.dal import access, repository
 from rapport.events.models import DomainEvent
-from rapport.normalize import parse_instant
+from rapport.normalize import instant, parse_instant
 from rapport.timeline.models import NotificationEntry
 from rapport.timeline.store import ENTRY_KIND
 
@@ -39,6 +45,11 @@ MODELS = tuple(model.value for model in AttributionModel)
 PAGE = 100
 # The events the attribution worker takes: a deal moved to a won stage, or made in one (logged after the fact)
 CONVERSIONS = ("deal.created", "deal.won", "order.created")
+# ... the contact wrote to the company; a lead was made for a campaign
+REPLIES = ("case.created", "case.message_added", "activity.created")
+LEADS = ("lead.created",)
+EVENTS = (*CONVERSIONS, *REPLIES, *LEADS)
+WRITTEN_CASE_CHANNELS = frozenset({"email", "portal", "web", "sms"})
 
 
 class Conversion(NamedTuple):
@@ -56,15 +67,49 @@ class Touch(NamedTuple):
     entry_id: str  # a ULID, to the millisecond: orders touches within a second
 
 
-def on_event(event: DomainEvent) -> dict[str, dict[str, Decimal]]:
-    """Credit the conversion a deal's or an order's event tells (none for a deal not won), within the tenant's
-    window."""
+def on_event(event: DomainEvent) -> list[str]:
+    """Credit what the event tells, within the tenant's window: a conversion (none for a deal not won), a reply, a
+    lead. What was credited, as `<campaign id>:<what>`."""
     record = event.record or {}
+    if event.detail_type in LEADS:
+        campaign = repository.get(event.tenant_id, CAMPAIGN, str(record.get("campaign_id") or "-"))
+        if campaign is None or campaign.deleted or not store.record_lead(event.tenant_id, campaign.id, event.entity_id):
+            return []
+        return [f"{campaign.id}:lead"]
+    window = timedelta(days=MARKETING_SETTINGS.read(event.tenant_id).content.attribution_window_days)
+    if event.detail_type in REPLIES:
+        at = parse_instant(event.occurred_at)
+        return [f"{campaign_id}:replied" for campaign_id in replied(event.tenant_id, repliers(event), at, window)]
     found = of_deal(event.entity_id, record) if event.entity == "deal" else of_order(event.entity_id, record)
     if found is None:
-        return {}
-    days = MARKETING_SETTINGS.read(event.tenant_id).content.attribution_window_days
-    return credit(event.tenant_id, found, timedelta(days=days))
+        return []
+    return [f"{campaign_id}:{found.kind}" for campaign_id in credit(event.tenant_id, found, window)]
+
+
+def repliers(event: DomainEvent) -> list[str]:
+    """Who wrote to the company, by this event (one of REPLIES)."""
+    record = event.record or {}
+    if event.detail_type == "case.created":
+        wrote = record.get("channel") in WRITTEN_CASE_CHANNELS
+    elif event.detail_type == "case.message_added":
+        wrote = (record.get("last_message") or {}).get("author") == "customer"
+    else:
+        wrote = record.get("direction") == "inbound"
+    return [str(record["contact_id"])] if wrote and record.get("contact_id") else []
+
+
+def replied(tenant_id: str, contact_ids: Iterable[str], at: datetime, window: timedelta) -> list[str]:
+    """Stamp the reply on each contact's latest campaign message before it: the campaigns counting it (once a send)."""
+    counted = []
+    for contact_id in contact_ids:
+        found = touches(tenant_id, [contact_id], at, window)
+        if not found:
+            continue
+        latest = max(found, key=lambda touch: (touch.at, touch.entry_id))
+        log = store.campaign_log(tenant_id, latest.campaign_id)
+        if store.record_outcome(log, contact_id, "replied", instant(at)):
+            counted.append(latest.campaign_id)
+    return counted
 
 
 def of_deal(deal_id: str, record: Mapping[str, Any]) -> Conversion | None:

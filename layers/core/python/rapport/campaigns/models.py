@@ -124,6 +124,7 @@ class Send(LazyModel):
     bounced_at: datetime | None = None
     complained_at: datetime | None = None
     unsubscribed_at: datetime | None = None
+    replied_at: datetime | None = Field(None, description="When the recipient first wrote back after it")
     opened_at: datetime | None = Field(None, description="Its first open by a person")
     machine_opened_at: datetime | None = Field(None, description="Its first open by a machine (scanner, proxy)")
     clicked_at: datetime | None = Field(None, description="Its first followed link by a person")
@@ -163,6 +164,11 @@ class CampaignReport(LazyModel):
     )
     clicked: int = Field(description="Emails in which a person followed a link, once each")
     machine_clicked: int = Field(description="Emails whose links a machine (a link scanner) followed, once each")
+    replied: int = Field(
+        description="Recipients who wrote to the company (an email, a case, an inbound activity) after this campaign's "
+        "message, within the attribution window, when it was the latest campaign message they got; once each"
+    )
+    leads_created: int = Field(description="Leads made for this campaign (their campaign_id, as web forms set it)")
     opened_rate: float | None = Field(
         description="opened ÷ emails that reached someone (sent less bounced); none for texts (not tracked)"
     )

@@ -193,6 +193,8 @@ class CampaignService(RecordService[CampaignCreate, Campaign]):
                 "skipped": skipped,
                 "failed": failed,
                 **{outcome: counts.get(outcome, 0) for outcome in OUTCOMES},
+                "replied": counts.get("replied", 0),
+                "leads_created": counts.get("leads_created", 0),
                 **{f"{rate}_rate": _rate(counts.get(rate, 0), reached) for rate in ("opened", "clicked")},
                 "cost": data.get("cost"),
                 **_credited(counts, attribution, data.get("cost")),

@@ -2,7 +2,7 @@
 
 | item                                  | pk               | sk                      |
 |---------------------------------------|------------------|-------------------------|
-| a conversion credited to it           | T#<t>#CMP#<id>   | A#ATTR#<deal|order>#<id>|
+| a conversion or lead credited to it   | T#<t>#CMP#<id>   | A#ATTR#<kind>#<id>      |
 | a count of its sends by status        | T#<t>#CMP#<id>   | A#COUNT#<status>        |
 | campaign                              | T#<t>#CMP#<id>   | A#META                  |
 | its send to a contact                 | T#<t>#CMP#<id>   | S#<contact id>          |
@@ -22,7 +22,8 @@ tell it (opened, clicked, unsubscribed, and apart machine_opened, machine_clicke
 stamped on its send (`data.<outcome>_at`) only if not stamped yet, and counted in the same transaction: a
 redelivered event, a second open or click counts once.
 
-A won deal or a placed order credited to the campaign (rapport.campaigns.attribution) is a marker, put only if
+A won deal, a placed order or a lead credited to the campaign (rapport.campaigns.attribution; kind `deal`, `order`,
+`lead`) is a marker, put only if
 absent, with its counters in the same transaction: `<deal|order>s@<model>` (its share, a fraction under `linear`)
 and `revenue@<model>@<currency>` (its share of the revenue, in cents). The report's one Query reads them with the
 counts of sends.
@@ -215,6 +216,22 @@ def record_conversion(
             continue
         _stage_count(work, log, f"{conversion.kind}s@{model}", round(float(share), 6))
         _stage_count(work, log, f"revenue@{model}@{conversion.currency}", cents[model])
+    try:
+        work.commit()
+    except repository.StaleVersion:
+        return False
+    return True
+
+
+def record_lead(tenant_id: str, campaign_id: str, lead_id: str) -> bool:
+    """Count a lead made for the campaign: False when it was counted before."""
+    partition = _partition(tenant_id, campaign_id)
+    marker = repository.summary_item(
+        tenant_id, partition, f"{ATTRIBUTION_PREFIX}lead#{lead_id}", ATTRIBUTION_KIND, lead_id, {}
+    )
+    work = UnitOfWork()
+    work.put_item(marker, Item.sk.does_not_exist())
+    _stage_count(work, campaign_log(tenant_id, campaign_id), "leads_created")
     try:
         work.commit()
     except repository.StaleVersion:

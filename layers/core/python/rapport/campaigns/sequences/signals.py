@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rapport.campaigns.attribution import CONVERSIONS, of_deal, of_order
+from rapport.campaigns.attribution import CONVERSIONS, REPLIES, of_deal, of_order, repliers
 from rapport.campaigns.manifest import SEQUENCE
 from rapport.campaigns.sequences import store
 from rapport.campaigns.sequences.models import ExitOn
@@ -31,10 +31,8 @@ from rapport.events.models import DomainEvent
 from rapport.normalize import parse_instant
 
 JOINED, LEFT = "segment_membership.joined", "segment_membership.left"
-REPLIES = ("case.created", "case.message_added", "activity.created")
 CONSENT_CHANGES = ("contact.updated",)
 EVENTS = (JOINED, LEFT, *REPLIES, *CONVERSIONS, *CONSENT_CHANGES)
-WRITTEN_CASE_CHANNELS = frozenset({"email", "portal", "web", "sms"})
 
 
 def on_event(event: DomainEvent, start: StartRun) -> list[str]:
@@ -48,7 +46,7 @@ def on_event(event: DomainEvent, start: StartRun) -> list[str]:
         return _left(tenant_id, event.entity_id, record.get("contact_id"))
     if event.detail_type in REPLIES:
         return _signalled(
-            tenant_id, _repliers(event), "replied_at", wait_stamp(parse_instant(event.occurred_at)), ExitOn.REPLIED
+            tenant_id, repliers(event), "replied_at", wait_stamp(parse_instant(event.occurred_at)), ExitOn.REPLIED
         )
     if event.detail_type in CONVERSIONS:
         found = of_deal(event.entity_id, record) if event.entity == "deal" else of_order(event.entity_id, record)
@@ -58,19 +56,6 @@ def on_event(event: DomainEvent, start: StartRun) -> list[str]:
     if event.detail_type in CONSENT_CHANGES and "consent" in event.changes:
         return _unsubscribed(tenant_id, event.entity_id, record.get("consent"))
     return []
-
-
-def _repliers(event: DomainEvent) -> list[str]:
-    """Who wrote to the company, by this event."""
-    record = event.record or {}
-    if event.detail_type == "case.created":
-        written = record.get("channel") in WRITTEN_CASE_CHANNELS
-        return [str(record["contact_id"])] if written and record.get("contact_id") else []
-    if event.detail_type == "case.message_added":
-        by_customer = (record.get("last_message") or {}).get("author") == "customer"
-        return [str(record["contact_id"])] if by_customer and record.get("contact_id") else []
-    inbound = record.get("direction") == "inbound"
-    return [str(record["contact_id"])] if inbound and record.get("contact_id") else []
 
 
 def _enrollments(tenant_id: str, contact_id: str) -> list[Record]:

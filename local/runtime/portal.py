@@ -45,6 +45,12 @@ def trigger_function(assembly: CloudAssembly) -> str | None:
     return None
 
 
+def _new_session() -> str:
+    """Opaque, as Cognito's is; hex, because `rapport portal answer --session S` would read one starting with
+    `-` (a URL-safe token's first character, one time in 32) as an option."""
+    return secrets.token_hex(24)
+
+
 class CustomerSignIn:
     def __init__(self, function: str, invoke: Callable[[str, Any], Any], issuer: TokenIssuer) -> None:
         self._function = function
@@ -58,7 +64,7 @@ class CustomerSignIn:
         email = user_name.partition("/")[2]
         self._call("PreSignUp_SignUp", user_name, userAttributes={"email": email})
         attempt = _Attempt(user_name, email)
-        return self._challenge(secrets.token_urlsafe(16), attempt)
+        return self._challenge(_new_session(), attempt)
 
     def answer(self, session: str, code: str) -> dict[str, Any]:
         """A right code: the customer's ID token; a wrong one: a new code to answer (or, the third, the end)."""

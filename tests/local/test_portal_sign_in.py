@@ -101,3 +101,11 @@ def test_the_trigger_function_is_the_one_the_customer_pool_names(assembly: Cloud
     }
     assembly.resources["CustomerPool"] = pool
     assert trigger_function(assembly) == "SignInFunction"
+
+
+def test_a_session_is_a_value_the_command_line_takes() -> None:
+    sign_in = CustomerSignIn("SignInFunction", Pool(), ISSUER)
+    sessions = {sign_in.start(USER)["session"] for _ in range(200)}
+    assert len(sessions) == 200
+    starting_like_an_option = [session for session in sessions if not session.isalnum()]
+    assert not starting_like_an_option, "`--session S` reads a leading '-' as an option"

@@ -2,15 +2,16 @@
 a time, for as long as the invocation has time; then the fill goes on in a new invocation (an event on the bus
 that routes back here). An erased segment's members are taken out."""
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from rapport import aws, config
 from rapport.dal import tenancy
 from rapport.dal.repository import Position
+from rapport.events import bus
+from rapport.events.bus import PutEvents
 from rapport.events.models import DomainEvent
 from rapport.segments import placement
 from rapport.segments.membership import CONTINUED, FILL_SOURCE, Continuation, fills
@@ -18,17 +19,11 @@ from rapport.segments.membership import CONTINUED, FILL_SOURCE, Continuation, fi
 logger = Logger()
 PAGE_TIME_MS = 60_000  # what one page of contacts may take, at worst: stop before the timeout can cut one
 
-PutEvents = Callable[[list[dict[str, Any]]], Mapping[str, Any]]
-
-
-def _put_events(entries: list[dict[str, Any]]) -> Mapping[str, Any]:
-    return aws.client("events").put_events(Entries=entries)  # type: ignore[no-any-return]
-
 
 @logger.inject_lambda_context
 @tenancy.fenced()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return handle(event, context.get_remaining_time_in_millis, _put_events)
+    return handle(event, context.get_remaining_time_in_millis, bus.put_events)
 
 
 def handle(event: dict[str, Any], remaining_ms: Callable[[], int], put_events: PutEvents) -> dict[str, Any]:
@@ -61,12 +56,4 @@ def handle(event: dict[str, Any], remaining_ms: Callable[[], int], put_events: P
 
 
 def _continue(step: Continuation, put_events: PutEvents) -> None:
-    entry = {
-        "Source": FILL_SOURCE,
-        "DetailType": CONTINUED,
-        "Detail": step.model_dump_json(),
-        "EventBusName": config.current().require("event_bus_name"),
-    }
-    failed = [result for result in put_events([entry]).get("Entries", []) if "ErrorCode" in result]
-    if failed:
-        raise RuntimeError(f"the bus refused the fill's continuation: {failed[0]['ErrorCode']}")
+    bus.put(FILL_SOURCE, CONTINUED, step, what="the fill's continuation", sender=put_events)

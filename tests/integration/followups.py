@@ -11,6 +11,7 @@ from botocore.config import Config  # type: ignore[import-untyped]
 
 from rapport.dal.models import Item
 from rapport.dal.repository import erasure
+from rapport.events import bus
 from rapport.events.outbox import publish
 from rapport.followups import FOLLOWUP_EVENTS
 from rapport.notifications import requests
@@ -89,5 +90,5 @@ def capture(monkeypatch: pytest.MonkeyPatch) -> Bus:
     """The bus as workflows see it (EVENT_BUS_NAME and the events client), capturing what they put."""
     captured = Bus()
     monkeypatch.setenv("EVENT_BUS_NAME", BUS)
-    monkeypatch.setattr(requests, "_events_client", lambda: captured)
+    monkeypatch.setattr(bus, "_events_client", lambda: captured)
     return captured

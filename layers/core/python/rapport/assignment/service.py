@@ -40,11 +40,12 @@ from rapport.auth import Action, Caller
 from rapport.dal import repository
 from rapport.dal.repository import Record, StaleVersion, UnitOfWork
 from rapport.errors import Conflict, NotFound
+from rapport.events.bus import PutEvents
 from rapport.leads.manifest import LEAD
 from rapport.leads.models import OPEN_STATUSES, LeadStatus
 from rapport.leads.service import leads
 from rapport.normalize import INSTANT_FORMAT
-from rapport.notifications.requests import NotificationRequest, PutEvents, Recipient, RecipientType
+from rapport.notifications.requests import NotificationRequest, Recipient, RecipientType
 from rapport.notifications.requests import request_notification as _request_notification
 from rapport.tasks.manifest import TASK
 from rapport.tasks.models import OPEN_STATUSES as OPEN_TASK_STATUSES

@@ -28,11 +28,11 @@ from rapport.dal import repository
 from rapport.dal.repository import Record
 from rapport.deals import store as deal_store
 from rapport.deals.rules import is_rotting
+from rapport.events.bus import PutEvents
 from rapport.followups import store
 from rapport.notifications.catalog import DIGEST_TOP_ITEMS
 from rapport.notifications.requests import (
     NotificationRequest,
-    PutEvents,
     Recipient,
     RecipientType,
     request_notification,

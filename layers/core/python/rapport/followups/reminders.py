@@ -48,11 +48,11 @@ from rapport.appointments.manifest import APPOINTMENT
 from rapport.contexts import Kind
 from rapport.dal import repository
 from rapport.dal.repository import Record
+from rapport.events.bus import PutEvents
 from rapport.followups import manifest as followups_manifest
 from rapport.followups import store
 from rapport.notifications.requests import (
     NotificationRequest,
-    PutEvents,
     Recipient,
     RecipientType,
     request_notification,

@@ -7,18 +7,16 @@ lands in the notifier's dead-letter queue rather than failing — or losing — 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field
 
-from rapport import aws, config
+from rapport.events import bus
 from rapport.types import LazyModel
 
 SOURCE = "rapport.workflows"
 DETAIL_TYPE = "notification.requested"
-PutEvents = Callable[[list[dict[str, Any]]], Mapping[str, Any]]
 
 
 class RecipientType(StrEnum):
@@ -48,23 +46,6 @@ class NotificationRequest(LazyModel):
     )
 
 
-def _events_client() -> Any:
-    return aws.client("events")
-
-
-def _put_events(entries: list[dict[str, Any]]) -> Mapping[str, Any]:
-    return _events_client().put_events(Entries=entries)  # type: ignore[no-any-return]
-
-
-def request_notification(request: NotificationRequest, put_events: PutEvents = _put_events) -> None:
+def request_notification(request: NotificationRequest, put_events: bus.PutEvents | None = None) -> None:
     """Put the request on the bus named by EVENT_BUS_NAME; raises if the bus did not take it."""
-    entry = {
-        "Source": SOURCE,
-        "DetailType": DETAIL_TYPE,
-        "Detail": request.model_dump_json(),
-        "EventBusName": config.current().require("event_bus_name"),
-    }
-    response = put_events([entry])
-    failed = [result for result in response.get("Entries", []) if "ErrorCode" in result]
-    if failed:
-        raise RuntimeError(f"the bus refused the notification request: {failed[0]['ErrorCode']}")
+    bus.put(SOURCE, DETAIL_TYPE, request, what="the notification request", sender=put_events)

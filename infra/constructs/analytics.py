@@ -102,30 +102,16 @@ class Analytics(Construct):
         self.workgroup = self._workgroup(data, stage)
 
     def _bucket(self, data: Data, stage: StageConfig) -> s3.Bucket:
-        bucket = s3.Bucket(
+        return data.private_bucket(
             self,
-            "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=data.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            removal_policy=stage.removal_policy,
-            auto_delete_objects=False,
-            lifecycle_rules=[
+            stage.removal_policy,
+            [
                 s3.LifecycleRule(id="Exports", prefix=DATASET_PREFIX, expiration=Duration.days(EXPORT_DAYS)),
                 s3.LifecycleRule(id="QueryResults", prefix=RESULTS_PREFIX, expiration=Duration.days(RESULTS_DAYS)),
-                s3.LifecycleRule(id="Uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
+            unlogged_because="Only the exporter writes here, and Athena (for the workgroup's users) reads: their "
+            "requests are in CloudTrail; server access logs would need a second bucket for no more insight.",
         )
-        acknowledge(
-            bucket,
-            "AwsSolutions::AwsSolutions-S1",
-            "Only the exporter writes here, and Athena (for the workgroup's users) reads: their requests are in "
-            "CloudTrail; server access logs would need a second bucket for no more insight.",
-        )
-        return bucket
 
     def _exporter(self, data: Data, factory: FunctionFactory, tenants: dynamodb.ITable) -> lambda_.Function:
         exporter = factory.event_worker(

@@ -1,18 +1,20 @@
 """The single table, the idempotency table, the web form keys table, the tenant slugs table, the pagination
-cursors' signing key, and the customer-managed KMS key that encrypts them.
+cursors' signing key, and the customer-managed KMS key that encrypts them (and the buckets, `private_bucket`).
 
 Keys and indexes mirror the PynamoDB models in `rapport.dal.models`; tests/infra checks they are equal.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from aws_cdk import RemovalPolicy, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -107,6 +109,36 @@ class Data(Construct):
             removal_policy=removal_policy,
             **keys,
         )
+
+    def private_bucket(
+        self,
+        scope: Construct,
+        removal_policy: RemovalPolicy,
+        lifecycle_rules: Sequence[s3.LifecycleRule],
+        *,
+        unlogged_because: str,
+    ) -> s3.Bucket:
+        """A bucket `Bucket` in `scope`, encrypted with the stack's key, never public, TLS only, its unfinished
+        uploads forgotten after a day besides `lifecycle_rules`; `unlogged_because` says why its requests are not
+        logged to a second bucket (cdk-nag's S1)."""
+        bucket = s3.Bucket(
+            scope,
+            "Bucket",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=False,
+            removal_policy=removal_policy,
+            auto_delete_objects=False,
+            lifecycle_rules=[
+                *lifecycle_rules,
+                s3.LifecycleRule(id="Uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
+            ],
+        )
+        acknowledge(bucket, "AwsSolutions::AwsSolutions-S1", unlogged_because)
+        return bucket
 
     def grant_key(self, grantee: iam.IGrantable) -> None:
         """What DynamoDB asks of the key that encrypts a table, on the behalf of whoever reads or writes it."""

@@ -51,18 +51,10 @@ class InboundMail(Construct):
                 conditions={"StringEquals": {"aws:SourceAccount": Stack.of(self).account}},
             )
         )
-        self.bucket = s3.Bucket(
+        self.bucket = data.private_bucket(
             self,
-            "Bucket",
-            encryption=s3.BucketEncryption.KMS,
-            encryption_key=self.key,
-            bucket_key_enabled=True,
-            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
-            enforce_ssl=True,
-            versioned=False,
-            removal_policy=stage.removal_policy,
-            auto_delete_objects=False,
-            lifecycle_rules=[
+            stage.removal_policy,
+            [
                 s3.LifecycleRule(id="RawMail", prefix=RAW_MAIL_PREFIX, expiration=Duration.days(RAW_MAIL_DAYS)),
                 s3.LifecycleRule(
                     id="Attachments",
@@ -74,15 +66,10 @@ class InboundMail(Construct):
                         )
                     ],
                 ),
-                s3.LifecycleRule(id="Uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
             ],
-        )
-        acknowledge(
-            self.bucket,
-            "AwsSolutions::AwsSolutions-S1",
-            "Only SES (its receipt rule) and the inbound mail worker write here, and only the worker and the "
-            "attachments' presigned downloads read: their requests are in CloudTrail; server access logs would need a "
-            "second bucket for no more insight.",
+            unlogged_because="Only SES (its receipt rule) and the inbound mail worker write here, and only the "
+            "worker and the attachments' presigned downloads read: their requests are in CloudTrail; server access "
+            "logs would need a second bucket for no more insight.",
         )
         self.rule_set = ses.ReceiptRuleSet(self, "RuleSet")
         self.worker = factory.event_worker(

@@ -61,6 +61,15 @@ class Synthesis:
         """Where the resource's code (a function's, a layer's) was staged, as it is zipped and deployed."""
         return self.outdir / str(self.resources[logical_id]["Metadata"]["aws:asset:path"])
 
+    def id_of(self, resource_type: str, path_suffix: str) -> str:
+        """The logical id of the resource of `resource_type` whose construct path ends with `path_suffix`."""
+        [logical_id] = [
+            name
+            for name, resource in self.of_type(resource_type).items()
+            if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
+        ]
+        return logical_id
+
     def one(self, resource_type: str, path_suffix: str) -> dict[str, Any]:
         """The resource of `resource_type` whose construct path ends with `path_suffix`."""
         [resource] = [

@@ -18,15 +18,6 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 
-def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [name] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return name
-
-
 def _statements(dev: Synthesis, area: str) -> list[dict[str, Any]]:
     role = dev.functions()[area]["Role"]["Fn::GetAtt"][0]
     return [
@@ -39,7 +30,7 @@ def _statements(dev: Synthesis, area: str) -> list[dict[str, Any]]:
 
 def test_the_bucket_is_encrypted_private_tls_only_and_expires_what_it_keeps(dev: Synthesis) -> None:
     bucket = dev.one("AWS::S3::Bucket", "/Analytics/Bucket/Resource")["Properties"]
-    key = _id(dev, "AWS::KMS::Key", "/Data/Key/Resource")
+    key = dev.id_of("AWS::KMS::Key", "/Data/Key/Resource")
     [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert encryption["ServerSideEncryptionByDefault"] == {
         "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
@@ -61,24 +52,24 @@ def test_the_exporter_runs_hourly_on_its_own_layer_with_retries_and_a_dead_lette
     rule = dev.one("AWS::Events::Rule", "/Analytics/HourlyExport/Resource")["Properties"]
     assert rule["ScheduleExpression"] == "rate(1 hour)"
     [target] = rule["Targets"]
-    function = _id(dev, "AWS::Lambda::Function", "/Functions/analytics_export/Function/Resource")
-    queue = _id(dev, "AWS::SQS::Queue", "/Analytics/AnalyticsExportDeadLetters/Resource")
+    function = dev.id_of("AWS::Lambda::Function", "/Functions/analytics_export/Function/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", "/Analytics/AnalyticsExportDeadLetters/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     properties = dev.functions()["analytics_export"]
-    own = _id(dev, "AWS::Lambda::LayerVersion", "/Functions/analytics_export/Layer/Resource")
+    own = dev.id_of("AWS::Lambda::LayerVersion", "/Functions/analytics_export/Layer/Resource")
     assert properties["Layers"][-1] == {"Ref": own}
     assert properties["MemorySize"] == construct.EXPORT_MEMORY_MB
     layer = dev.asset(own)
     assert (layer / "python" / "duckdb").is_dir()
     assert not (DEPS_LAYER / "python" / "duckdb").exists(), "the API functions' deps layer does not carry DuckDB"
     variables = properties["Environment"]["Variables"]
-    assert variables["ANALYTICS_BUCKET"] == {"Ref": _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")}
+    assert variables["ANALYTICS_BUCKET"] == {"Ref": dev.id_of("AWS::S3::Bucket", "/Analytics/Bucket/Resource")}
 
 
 def test_the_exporter_writes_only_under_the_exports_prefix_and_never_scans(dev: Synthesis) -> None:
     statements = _statements(dev, "analytics_export")
-    bucket = _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")
+    bucket = dev.id_of("AWS::S3::Bucket", "/Analytics/Bucket/Resource")
     writes = {json.dumps(s["Action"]): s["Resource"] for s in statements if "s3:PutObject" in s["Action"]}
     assert writes == {
         '["s3:DeleteObject", "s3:PutObject"]': {"Fn::Join": ["", [{"Fn::GetAtt": [bucket, "Arn"]}, "/dataset=*"]]},
@@ -123,7 +114,7 @@ def test_the_workgroup_caps_scans_encrypts_results_and_names_the_committed_queri
     assert configuration["BytesScannedCutoffPerQuery"] == construct.SCAN_LIMIT_BYTES
     assert configuration["EngineVersion"]["SelectedEngineVersion"] == construct.ENGINE
     encryption = configuration["ResultConfiguration"]["EncryptionConfiguration"]
-    key = _id(dev, "AWS::KMS::Key", "/Data/Key/Resource")
+    key = dev.id_of("AWS::KMS::Key", "/Data/Key/Resource")
     assert encryption == {"EncryptionOption": "SSE_KMS", "KmsKey": {"Fn::GetAtt": [key, "Arn"]}}
     named = {
         query["Properties"]["Name"]: query["Properties"] for query in dev.of_type("AWS::Athena::NamedQuery").values()
@@ -135,7 +126,7 @@ def test_the_workgroup_caps_scans_encrypts_results_and_names_the_committed_queri
 
 
 def test_the_orders_function_reads_only_the_headline_figures(dev: Synthesis) -> None:
-    bucket = _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")
+    bucket = dev.id_of("AWS::S3::Bucket", "/Analytics/Bucket/Resource")
     statements = _statements(dev, "orders")
     reads = [s for s in statements if "s3" in json.dumps(s["Action"])]
     assert [(s["Action"], s["Resource"]) for s in reads] == [

@@ -19,15 +19,6 @@ pytestmark = pytest.mark.slow
 NAME = "Rapport-dev-campaign-send"
 
 
-def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [logical_id] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return logical_id
-
-
 def _statements(dev: Synthesis, area: str) -> list[dict[str, Any]]:
     return [
         statement
@@ -43,11 +34,11 @@ def _actions(statement: dict[str, Any]) -> list[str]:
 
 
 def test_the_definition_is_the_asl_file_with_the_sender_substituted_and_the_machine_named(dev: Synthesis) -> None:
-    machine = dev.resources[_id(dev, "AWS::StepFunctions::StateMachine", "/Campaigns/CampaignSend/Resource")]
+    machine = dev.resources[dev.id_of("AWS::StepFunctions::StateMachine", "/Campaigns/CampaignSend/Resource")]
     properties = machine["Properties"]
     assert properties["StateMachineName"] == NAME
     assert json.loads(properties["DefinitionString"]) == json.loads(construct.DEFINITION.read_text())
-    sender = _id(dev, "AWS::Lambda::Function", "/Functions/campaign_sender/Function/Resource")
+    sender = dev.id_of("AWS::Lambda::Function", "/Functions/campaign_sender/Function/Resource")
     assert properties["DefinitionSubstitutions"] == {"SenderFunctionArn": {"Fn::GetAtt": [sender, "Arn"]}}
     assert properties["TracingConfiguration"] == {"Enabled": True}
 
@@ -103,12 +94,12 @@ def test_won_deals_and_placed_orders_reach_the_attribution_worker(dev: Synthesis
 def test_an_enrollment_s_machine_takes_steps_and_waits_where_the_stepper_says(dev: Synthesis) -> None:
     from rapport.campaigns.sequences.runs import EnrollmentRun
 
-    machine = dev.resources[_id(dev, "AWS::StepFunctions::StateMachine", "/Campaigns/SequenceEnrollment/Resource")]
+    machine = dev.resources[dev.id_of("AWS::StepFunctions::StateMachine", "/Campaigns/SequenceEnrollment/Resource")]
     properties = machine["Properties"]
     assert properties["StateMachineName"] == "Rapport-dev-sequence-enrollment"
     definition = json.loads(construct.SEQUENCE_DEFINITION.read_text())
     assert json.loads(properties["DefinitionString"]) == definition
-    stepper = _id(dev, "AWS::Lambda::Function", "/Functions/sequence_stepper/Function/Resource")
+    stepper = dev.id_of("AWS::Lambda::Function", "/Functions/sequence_stepper/Function/Resource")
     assert properties["DefinitionSubstitutions"] == {"StepperFunctionArn": {"Fn::GetAtt": [stepper, "Arn"]}}
     states = definition["States"]
     payload = states["TakeSteps"]["Parameters"]["Payload"]

@@ -18,15 +18,6 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 
-def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [name] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return name
-
-
 def test_the_infra_constant_equals_the_domain_s() -> None:
     assert construct.REFRESHED_BY == REFRESHED_BY
 
@@ -35,8 +26,8 @@ def test_the_order_events_reach_the_worker_with_retries_and_its_own_dead_letter_
     rule = dev.one("AWS::Events::Rule", "/CustomerValue/OrderEvents/Resource")["Properties"]
     assert rule["EventPattern"] == {"source": ["rapport"], "detail-type": list(REFRESHED_BY)}
     [target] = rule["Targets"]
-    function = _id(dev, "AWS::Lambda::Function", "/Functions/customer_value/Function/Resource")
-    queue = _id(dev, "AWS::SQS::Queue", "/CustomerValue/CustomerValueDeadLetters/Resource")
+    function = dev.id_of("AWS::Lambda::Function", "/Functions/customer_value/Function/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", "/CustomerValue/CustomerValueDeadLetters/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
@@ -44,23 +35,23 @@ def test_the_order_events_reach_the_worker_with_retries_and_its_own_dead_letter_
 
 def test_the_worker_reads_and_writes_the_table(dev: Synthesis) -> None:
     variables = dev.functions()["customer_value"]["Environment"]["Variables"]
-    assert variables["TABLE_NAME"] == {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")}
+    assert variables["TABLE_NAME"] == {"Ref": dev.id_of("AWS::DynamoDB::Table", "/Data/Table/Resource")}
 
 
 def test_the_daily_ranking_reaches_its_worker_with_retries_and_its_own_dead_letter_queue(dev: Synthesis) -> None:
     rule = dev.one("AWS::Events::Rule", "/CustomerValue/DailyRanking/Resource")["Properties"]
     assert rule["ScheduleExpression"] == f"cron(0 {construct.RANKING_HOUR_UTC} * * ? *)"
     [target] = rule["Targets"]
-    function = _id(dev, "AWS::Lambda::Function", "/Functions/customer_ranking/Function/Resource")
-    queue = _id(dev, "AWS::SQS::Queue", "/CustomerValue/CustomerRankingDeadLetters/Resource")
+    function = dev.id_of("AWS::Lambda::Function", "/Functions/customer_ranking/Function/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", "/CustomerValue/CustomerRankingDeadLetters/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
 
 
 def test_the_ranking_reads_the_tenant_registry_and_the_table(dev: Synthesis) -> None:
     variables = dev.functions()["customer_ranking"]["Environment"]["Variables"]
-    assert variables["TABLE_NAME"] == {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")}
-    tenants = _id(dev, "AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
+    assert variables["TABLE_NAME"] == {"Ref": dev.id_of("AWS::DynamoDB::Table", "/Data/Table/Resource")}
+    tenants = dev.id_of("AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
     assert variables["TENANTS_TABLE_NAME"] == {"Ref": tenants}
     statements = [
         statement
@@ -74,7 +65,7 @@ def test_the_ranking_reads_the_tenant_registry_and_the_table(dev: Synthesis) -> 
 
 
 def _retention(dev: Synthesis) -> tuple[str, dict[str, Any]]:
-    machine_id = _id(dev, "AWS::StepFunctions::StateMachine", "/CustomerValue/CustomerRetention/Resource")
+    machine_id = dev.id_of("AWS::StepFunctions::StateMachine", "/CustomerValue/CustomerRetention/Resource")
     return machine_id, dev.of_type("AWS::StepFunctions::StateMachine")[machine_id]["Properties"]
 
 
@@ -82,7 +73,7 @@ def test_the_retention_is_the_asl_file_calling_its_worker_for_each_step_the_work
     _, properties = _retention(dev)
     definition = json.loads(construct.RETENTION_DEFINITION.read_text())
     assert json.loads(properties["DefinitionString"]) == definition
-    worker = _id(dev, "AWS::Lambda::Function", "/Functions/retention/Function/Resource")
+    worker = dev.id_of("AWS::Lambda::Function", "/Functions/retention/Function/Resource")
     assert properties["DefinitionSubstitutions"] == {"RetentionFunctionArn": {"Fn::GetAtt": [worker, "Arn"]}}
     assert properties["TracingConfiguration"] == {"Enabled": True}
     states = definition["States"]
@@ -121,7 +112,7 @@ def test_a_customer_becoming_deserting_starts_it_with_its_episode_through_a_role
     assert rule["EventPattern"]["detail-type"] == [f"{CUSTOMER_STANDING.entity}.churn_changed"]
     assert rule["EventPattern"]["detail"]["record"]["churn"]["status"] == [ChurnStatus.DESERTING.value]
     [target] = rule["Targets"]
-    queue = _id(dev, "AWS::SQS::Queue", "/CustomerValue/DesertingDeadLetters/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", "/CustomerValue/DesertingDeadLetters/Resource")
     assert target["Arn"] == {"Ref": machine_id}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert set(target["InputTransformer"]["InputPathsMap"].values()) == {
@@ -141,7 +132,7 @@ def test_a_customer_becoming_deserting_starts_it_with_its_episode_through_a_role
 
 def test_the_retention_worker_is_fenced_to_the_tenant_and_asks_the_notifier_by_the_bus(dev: Synthesis) -> None:
     variables = dev.functions()["retention"]["Environment"]["Variables"]
-    assert variables["TABLE_NAME"] == {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")}
+    assert variables["TABLE_NAME"] == {"Ref": dev.id_of("AWS::DynamoDB::Table", "/Data/Table/Resource")}
     assert "EVENT_BUS_NAME" in variables
     role = dev.functions()["retention"]["Role"]["Fn::GetAtt"][0]
     actions = {

@@ -11,15 +11,6 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 
-def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [name] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return name
-
-
 def test_the_infra_constants_equal_the_domain_s() -> None:
     assert construct.MEMBERSHIP_EVENTS == membership.MEMBERSHIP_EVENTS
     assert construct.BACKFILL_EVENTS == membership.BACKFILL_EVENTS
@@ -50,9 +41,9 @@ def test_the_events_reach_each_worker_with_retries_and_its_own_dead_letter_queue
     properties = dev.one("AWS::Events::Rule", f"/Segments/{rule}/Resource")["Properties"]
     assert properties["EventPattern"] == pattern
     [target] = properties["Targets"]
-    function = _id(dev, "AWS::Lambda::Function", f"/Functions/{area}/Function/Resource")
+    function = dev.id_of("AWS::Lambda::Function", f"/Functions/{area}/Function/Resource")
     queue_id = "".join(part.capitalize() for part in area.split("_")) + "DeadLetters"
-    queue = _id(dev, "AWS::SQS::Queue", f"/Segments/{queue_id}/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", f"/Segments/{queue_id}/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [function, "Arn"]}
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS

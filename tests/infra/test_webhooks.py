@@ -16,17 +16,8 @@ from tests.infra.conftest import Synthesis
 pytestmark = pytest.mark.slow
 
 
-def _id(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [logical_id] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return logical_id
-
-
 def _machine(dev: Synthesis) -> tuple[str, dict[str, Any]]:
-    logical_id = _id(dev, "AWS::StepFunctions::StateMachine", "/Webhooks/WebhookDelivery/Resource")
+    logical_id = dev.id_of("AWS::StepFunctions::StateMachine", "/Webhooks/WebhookDelivery/Resource")
     return logical_id, dev.resources[logical_id]["Properties"]
 
 
@@ -47,7 +38,7 @@ def test_the_infra_constants_equal_the_domains() -> None:
 def test_the_definition_is_the_asl_file_with_the_attempt_worker_substituted(dev: Synthesis) -> None:
     _, properties = _machine(dev)
     assert json.loads(properties["DefinitionString"]) == json.loads(construct.DEFINITION.read_text())
-    worker = _id(dev, "AWS::Lambda::Function", "/Functions/webhook_deliveries/Function/Resource")
+    worker = dev.id_of("AWS::Lambda::Function", "/Functions/webhook_deliveries/Function/Resource")
     assert properties["DefinitionSubstitutions"] == {"DeliveriesFunctionArn": {"Fn::GetAtt": [worker, "Arn"]}}
     assert properties["TracingConfiguration"] == {"Enabled": True}
     assert properties["LoggingConfiguration"]["Level"] == "ALL"
@@ -76,9 +67,9 @@ def test_every_domain_event_but_the_webhooks_own_reaches_the_dispatcher_with_a_d
     ]
     assert rule["EventPattern"] == {"source": ["rapport"], "detail-type": [{"anything-but": {"prefix": "webhook."}}]}
     [target] = rule["Targets"]
-    dispatcher = _id(dev, "AWS::Lambda::Function", "/Functions/webhook_dispatcher/Function/Resource")
+    dispatcher = dev.id_of("AWS::Lambda::Function", "/Functions/webhook_dispatcher/Function/Resource")
     assert target["Arn"] == {"Fn::GetAtt": [dispatcher, "Arn"]}
-    queue = _id(dev, "AWS::SQS::Queue", "/Webhooks/WebhookDispatcherDeadLetters/Resource")
+    queue = dev.id_of("AWS::SQS::Queue", "/Webhooks/WebhookDispatcherDeadLetters/Resource")
     assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
     assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
 

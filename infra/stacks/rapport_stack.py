@@ -1,6 +1,6 @@
 """Rapport-<stage>: data, staff and customer auth (with the portal's sign-in), the API functions, the REST API that
 routes to them, web-to-lead, domain events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily
-digest), notifications, webhooks, customer value, and the analytics exports."""
+digest), notifications, webhooks, customer value, the analytics exports, and the CSV exports."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from infra.constructs.consent import Consent
 from infra.constructs.customer_value import CustomerValue
 from infra.constructs.data import Data
 from infra.constructs.events import DomainEvents
+from infra.constructs.exports import Exports
 from infra.constructs.field_history import FieldHistory
 from infra.constructs.firewall import Firewall
 from infra.constructs.followups import Followups
@@ -77,6 +78,9 @@ class RapportStack(Stack):
         for area in ATTACHMENT_READERS:  # lists a case's messages, each kept attachment with its download URL
             if area in functions:
                 service.inbound_mail.grant_attachment_reads(functions[area])
+        exports = Exports(self, "Exports", data=data, factory=factory, bus=domain_events.bus, stage=stage)
+        if "exports" in functions:  # GET /exports/{id} presigns the file's download link
+            exports.grant_api(functions["exports"])
         if "tenants" in functions:  # claims and releases the tenant's public slug
             data.use_tenant_slugs(functions["tenants"], write=True)
         if "public_kb" in functions:  # finds the tenant a public address names

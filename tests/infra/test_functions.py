@@ -21,15 +21,6 @@ def functions(dev: Synthesis) -> dict[str, dict[str, Any]]:
     return dev.api_functions()
 
 
-def _id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [name] = [
-        name
-        for name, resource in synthesis.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return name
-
-
 def test_one_function_per_api_area_and_the_workers(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
     assert sorted(functions) == functions_of(load_routes())
     assert sorted(set(dev.functions()) - set(functions)) == worker_areas()
@@ -47,8 +38,8 @@ def test_functions_share_one_shape(functions: dict[str, dict[str, Any]]) -> None
 
 
 def test_functions_run_on_the_core_and_deps_layers(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
-    core = _id(dev, "AWS::Lambda::LayerVersion", "/CoreLayer/Resource")
-    deps = _id(dev, "AWS::Lambda::LayerVersion", "/DepsLayer/Resource")
+    core = dev.id_of("AWS::Lambda::LayerVersion", "/CoreLayer/Resource")
+    deps = dev.id_of("AWS::Lambda::LayerVersion", "/DepsLayer/Resource")
     for properties in functions.values():
         assert properties["Layers"] == [{"Ref": core}, {"Ref": deps}]
     for layer in (core, deps):
@@ -57,11 +48,11 @@ def test_functions_run_on_the_core_and_deps_layers(dev: Synthesis, functions: di
 
 
 def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, Any]]) -> None:
-    table = _id(dev, "AWS::DynamoDB::Table", "/Data/Table/Resource")
-    idempotency = _id(dev, "AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
-    keys = {"WEB_FORM_KEYS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")}}
-    slugs = {"TENANT_SLUGS_TABLE_NAME": {"Ref": _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")}}
-    inbound_mail = {"INBOUND_MAIL_BUCKET": {"Ref": _id(dev, "AWS::S3::Bucket", "/InboundMail/Bucket/Resource")}}
+    table = dev.id_of("AWS::DynamoDB::Table", "/Data/Table/Resource")
+    idempotency = dev.id_of("AWS::DynamoDB::Table", "/Data/IdempotencyTable/Resource")
+    keys = {"WEB_FORM_KEYS_TABLE_NAME": {"Ref": dev.id_of("AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")}}
+    slugs = {"TENANT_SLUGS_TABLE_NAME": {"Ref": dev.id_of("AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")}}
+    inbound_mail = {"INBOUND_MAIL_BUCKET": {"Ref": dev.id_of("AWS::S3::Bucket", "/InboundMail/Bucket/Resource")}}
     # Web-to-lead: the web forms function issues keys into the usage plan; the public one maps keys to tenants.
     extra: dict[str, dict[str, Any]] = {
         "web_forms": {**keys, "USAGE_PLAN_NAME": "Rapport-dev-web-forms"},
@@ -69,13 +60,13 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         # POST /leads/{id}/assign starts the lead assignment state machine
         "users": {
             "ASSIGNMENT_STATE_MACHINE_ARN": {
-                "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/LeadAssignment/Resource")
+                "Ref": dev.id_of("AWS::StepFunctions::StateMachine", "/LeadAssignment/Resource")
             }
         },
         # Redelivering a dead delivery starts a run of the webhook delivery state machine
         "webhooks": {
             "WEBHOOK_DELIVERY_STATE_MACHINE_ARN": {
-                "Ref": _id(dev, "AWS::StepFunctions::StateMachine", "/WebhookDelivery/Resource")
+                "Ref": dev.id_of("AWS::StepFunctions::StateMachine", "/WebhookDelivery/Resource")
             }
         },
         # Scheduling or resuming a campaign starts a run of the campaign send machine (its ARN written out, by name:
@@ -91,13 +82,15 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         "tenants": slugs,
         "public_kb": slugs,
         # GET /reports/kpis reads the headline figures the analytics export leaves in its bucket
-        "orders": {"ANALYTICS_BUCKET": {"Ref": _id(dev, "AWS::S3::Bucket", "/Analytics/Bucket/Resource")}},
+        "orders": {"ANALYTICS_BUCKET": {"Ref": dev.id_of("AWS::S3::Bucket", "/Analytics/Bucket/Resource")}},
         # A case's messages list their attachments with download URLs presigned for the inbound mail bucket
+        # GET /exports/{id} presigns the download of the file the export writer made
+        "exports": {"EXPORTS_BUCKET": {"Ref": dev.id_of("AWS::S3::Bucket", "/Exports/Bucket/Resource")}},
         "cases": inbound_mail,
         "portal": inbound_mail,
     }
     [secret] = dev.of_type("AWS::SecretsManager::Secret")
-    tenant_role = _id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
+    tenant_role = dev.id_of("AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
     for area, properties in functions.items():
         assert properties["Environment"]["Variables"] == {
             "TENANT_ROLE_ARN": {"Fn::GetAtt": [tenant_role, "Arn"]},
@@ -122,7 +115,7 @@ def test_every_variable_the_stack_sets_is_a_setting_the_core_reads(dev: Synthesi
 def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touches_the_key_table(
     dev: Synthesis, functions: dict[str, dict[str, Any]]
 ) -> None:
-    keys_table = _id(dev, "AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")
+    keys_table = dev.id_of("AWS::DynamoDB::Table", "/Data/WebFormKeysTable/Resource")
     expected_keys = {"web_forms": {"dynamodb:PutItem", "dynamodb:DeleteItem"}, "public_leads": {"dynamodb:GetItem"}}
     for area, properties in functions.items():
         statements = _statements(dev, properties["Role"]["Fn::GetAtt"][0])
@@ -140,7 +133,7 @@ def test_only_the_web_forms_function_manages_api_keys_and_only_web_to_lead_touch
 def test_only_the_tenants_function_claims_slugs_and_only_the_public_kb_resolves_them(
     dev: Synthesis, functions: dict[str, dict[str, Any]]
 ) -> None:
-    slugs_table = _id(dev, "AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")
+    slugs_table = dev.id_of("AWS::DynamoDB::Table", "/Data/TenantSlugsTable/Resource")
     expected = {"tenants": {"dynamodb:PutItem", "dynamodb:DeleteItem"}, "public_kb": {"dynamodb:GetItem"}}
     for area, properties in functions.items():
         on_slugs = {

@@ -56,13 +56,16 @@ ACKNOWLEDGED = Counter(
         # Email-to-case (infra/constructs/inbound_mail.py): the bucket's access is CloudTrail's to log; the worker
         # reads any email SES stored and writes any attachment, each under its own prefix; the cases and portal
         # functions read any attachment (they presign downloads of their caller's tenant's).
-        "AwsSolutions::AwsSolutions-S1": 1 + 1,  # + the analytics bucket (infra/constructs/analytics.py)
+        # + the analytics bucket (infra/constructs/analytics.py) and the exports' (infra/constructs/exports.py)
+        "AwsSolutions::AwsSolutions-S1": 1 + 1 + 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/mail/*]": 1,
         "AwsSolutions::AwsSolutions-IAM5[Resource::<ServiceInboundMailBucket03E6DC76.Arn>/attachments/*]": 1 + 2,
         # The analytics exporter replaces the files it makes, under the exports' prefix only.
         "AwsSolutions::AwsSolutions-IAM5[Resource::<AnalyticsBucketF3CB46A2.Arn>/dataset=*]": 1,
         # ... and puts each tenant's headline figures, which the orders function reads (GET /reports/kpis).
         "AwsSolutions::AwsSolutions-IAM5[Resource::<AnalyticsBucketF3CB46A2.Arn>/kpis/*]": 2,
+        # The export writer puts the files it makes, and the exports function presigns their downloads.
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/exports/*]": 2,
     }
 )
 

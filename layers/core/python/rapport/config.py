@@ -48,6 +48,7 @@ class Config(NamedTuple):
     schedule_group: str | None = None  # the SLA timers' EventBridge Scheduler group
     scheduler_role_arn: str | None = None  # the role EventBridge Scheduler invokes the SLA timers worker as
     analytics_bucket: str | None = None  # where the analytics exporter writes the Parquet files
+    exports_bucket: str | None = None  # the CSV files of POST /exports (rapport.exports)
     # The local runtime's `--webhooks-allow-http-localhost` only (rapport.webhooks.addresses); never set by the stack.
     webhooks_allow_http_localhost: str | None = None
 

@@ -123,6 +123,9 @@ class Context(NamedTuple):
     # The notification templates this context sends: `module:attribute` of each
     # rapport.notifications.catalog.TemplateSpec, in the catalog beside the kernel's.
     notification_templates: tuple[str, ...] = ()
+    # The records `POST /exports` writes to CSV, by the entity name it takes (`contacts`): `module:attribute` of
+    # each one's rapport.records.RecordService, whose `search` the export pages through (rapport.exports).
+    exports: Mapping[str, str] = MappingProxyType({})
 
 
 @cache

@@ -100,6 +100,8 @@ class RecordService(ABC, Generic[CreateT, OutT]):
     # `owners` says otherwise), and the role's rights reach every record. A kind that is owned says whose team an
     # owner is in (`ownership`: rapport.users.teams.STAFF for staff users' profiles).
     owner_fields: ClassVar[tuple[str, ...]] = ()
+    # The list route's name of each `search` keyword it names otherwise (`type_`: `type`), for exports' filters.
+    filter_aliases: ClassVar[Mapping[str, str]] = {}
     ownership: ClassVar[Ownership]
 
     @abstractmethod

@@ -20,5 +20,6 @@ CONTEXT = Context(
             Action.ERASE: frozenset({Role.ADMIN}),
         },
     },
+    exports={"accounts": "rapport.accounts.service:accounts"},
     areas=(Area("accounts", bench="getAccount"),),
 )

@@ -21,5 +21,6 @@ CONTEXT = Context(
             Action.ERASE: frozenset({Role.ADMIN}),
         },
     },
+    exports={"activities": "rapport.activities.service:activities"},
     areas=(Area("activities", bench="getActivity"),),
 )

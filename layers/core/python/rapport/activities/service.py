@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ulid import ULID
 
@@ -137,6 +137,7 @@ class ActivityService(RecordService[ActivityCreate, Activity]):
     out_model = Activity
     write_attempts = ENGAGEMENT_ATTEMPTS
     owner_fields = ("owner_id",)
+    filter_aliases: ClassVar[Mapping[str, str]] = {"type_": "type", "occurred_from": "from", "occurred_to": "to"}
     ownership = teams.STAFF
 
     def guards(self, data: Mapping[str, Any]) -> dict[Guard, str]:

@@ -41,6 +41,7 @@ CONTEXT = Context(
         "service_settings": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN, Role.MANAGER})},
     },
     derivations={CASE.entity: Derivation(("message_added", "sla_warned", "sla_breached"), _derived)},
+    exports={"cases": "rapport.cases.service:cases"},
     areas=(Area("cases", bench="getCase"),),
     summaries=("rapport.cases.customer360:OPEN_CASES",),
     timeline_entries=("rapport.cases.timeline:CaseEntry",),

@@ -29,6 +29,7 @@ CONTEXT = Context(
         },
     },
     derivations={CONTACT.entity: Derivation((CONSENT_REQUESTED,), _consent_requested)},
+    exports={"contacts": "rapport.contacts.service:contacts"},
     areas=(Area("contacts", bench="getContact"), Area("customer360", bench="getContact360")),
     summaries=("rapport.contacts.customer360:ACCOUNT_PART",),
 )

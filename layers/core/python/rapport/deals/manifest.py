@@ -44,6 +44,7 @@ CONTEXT = Context(
         "currency_rates": {Action.READ: EVERYONE, Action.UPDATE: frozenset({Role.ADMIN})},
     },
     derivations={DEAL.entity: Derivation(("stage_changed", "won", "lost"), _outcomes)},
+    exports={"deals": "rapport.deals.service:deals"},
     areas=(
         Area("pipelines", bench="getPipeline"),
         Area("deals", bench="getDeal"),

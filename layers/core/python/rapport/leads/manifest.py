@@ -29,5 +29,6 @@ CONTEXT = Context(
         },
     },
     derivations={LEAD.entity: Derivation(("converted",), became("status", "converted", "converted"))},
+    exports={"leads": "rapport.leads.service:leads"},
     areas=(Area("leads", bench="getLead"),),
 )

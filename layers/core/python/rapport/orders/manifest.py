@@ -71,6 +71,7 @@ CONTEXT = Context(
         # The retention workflow started on a deserting customer, which then bought again or was escalated.
         RETENTION.entity: Derivation(("started", "recovered", "escalated"), _retention_moved),
     },
+    exports={"orders": "rapport.orders.service:orders"},
     areas=(Area("orders", bench="getOrder"),),
     summaries=(
         "rapport.orders.customer360:ORDERS",

@@ -23,5 +23,6 @@ CONTEXT = Context(
             Action.ERASE: frozenset({Role.ADMIN}),
         },
     },
+    exports={"products": "rapport.products.service:products"},
     areas=(Area("products", bench="getProduct"),),
 )

@@ -300,8 +300,9 @@ def _schedules(eventing: Eventing, request: HttpRequest) -> HttpResponse | None:
 
 
 def _outbox(aws: EmbeddedAws, request: HttpRequest) -> HttpResponse | None:
-    """`GET /_local/outbox`: the emails SES sent (a raw one, a marketing email, with its List-Unsubscribe headers)
-    and the texts SNS sent, oldest first (what `rapport mail outbox` prints)."""
+    """`GET /_local/outbox`: the emails SES sent (a raw one, a marketing email, with its List-Unsubscribe headers and
+    its HTML) and the texts SNS sent, oldest first (what `rapport mail outbox` prints). Tests read sent mail here,
+    not in moto's `/moto-api/data.json`, which a concurrent request can cut off."""
     if request.method != "GET" or request.target.partition("?")[0] != OUTBOX:
         return None
     emails = [_sent_email(message) for message in ses_backends[ACCOUNT_ID][aws.region].sent_messages]
@@ -321,11 +322,13 @@ def _sent_email(message: Any) -> dict[str, Any] | None:
         return None  # a templated email: Rapport sends none
     mail = BytesParser(policy=policy.default).parsebytes(raw.encode() if isinstance(raw, str) else raw)
     body = mail.get_body(preferencelist=("plain",)) if isinstance(mail, EmailMessage) else None
+    html = mail.get_body(preferencelist=("html",)) if isinstance(mail, EmailMessage) else None
     headers = {name: str(mail[name]) for name in ("List-Unsubscribe", "List-Unsubscribe-Post") if mail[name]}
     return {
         "to": [str(mail["To"])],
         "subject": str(mail["Subject"] or ""),
         "body": body.get_content() if isinstance(body, EmailMessage) else "",
+        "html": html.get_content() if isinstance(html, EmailMessage) else None,
         "headers": headers,
     }
 

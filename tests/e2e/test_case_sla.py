@@ -139,12 +139,8 @@ def test_a_case_nobody_answers_breaches_on_its_timer_and_is_escalated_to_owner_a
     assert (kept["sla"]["first_response"]["breached"], kept["priority"], kept["queue"]) == (False, "normal", "general")
 
     def told() -> list[str]:
-        data = requests.get(f"http://localhost:{local_runtime.aws_port}/moto-api/data.json", timeout=30).json()
-        return [
-            message["destinations"]["ToAddresses"][0]
-            for message in data["ses"]["Message"]
-            if f"[{case['number']}] SLA breached" in message["subject"]
-        ]
+        emails = requests.get(f"{local_runtime.url}/_local/outbox", timeout=30).json()["emails"]
+        return [email["to"][0] for email in emails if f"[{case['number']}] SLA breached" in email["subject"]]
 
     deadline = time.monotonic() + 30
     while len(told()) < 2 and time.monotonic() < deadline:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from email import message_from_string, policy
-from email.message import EmailMessage
 from typing import Any
 
 import requests
@@ -19,16 +17,10 @@ from tests.e2e.test_customer_ranking import _lifetime_of, _month, _rank_now
 AT = "2026-01-05T10:00:00Z"
 
 
-def _sent(runtime: LocalRuntime) -> tuple[list[dict[str, Any]], list[EmailMessage]]:
-    """What moto's SES holds: the simple emails, and the raw ones (marketing email) parsed."""
-    data = requests.get(f"http://localhost:{runtime.aws_port}/moto-api/data.json", timeout=30).json()["ses"]
-    raw = [message_from_string(item["raw_data"], policy=policy.default) for item in data.get("RawMessage", [])]
-    return data.get("Message", []), [message for message in raw if isinstance(message, EmailMessage)]
-
-
-def _text(message: EmailMessage) -> str:
-    body = message.get_body(preferencelist=("plain",))
-    return body.get_content() if isinstance(body, EmailMessage) else ""
+def _sent(runtime: LocalRuntime) -> list[dict[str, Any]]:
+    """The emails sent, as `rapport mail outbox` lists them."""
+    emails: list[dict[str, Any]] = requests.get(f"{runtime.url}/_local/outbox", timeout=30).json()["emails"]
+    return emails
 
 
 def test_the_seeds_deserting_customer_gets_a_task_an_offer_and_then_the_managers_attention(
@@ -87,10 +79,10 @@ def test_the_seeds_deserting_customer_gets_a_task_an_offer_and_then_the_managers
     assert "1000.00" in task["description"] and "500.00" in task["description"]
     assert retention["coupon_code"] in task["description"] and "to their manager boss" in task["description"]
 
-    def offers_and_notices() -> tuple[list[EmailMessage], list[dict[str, Any]]]:
-        simple, raw = _sent(local_runtime)
-        offers = [message for message in raw if customer_email in str(message["To"])]
-        notices = [message for message in simple if message["destinations"]["ToAddresses"] == [boss_email]]
+    def offers_and_notices() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        sent = _sent(local_runtime)
+        offers = [email for email in sent if any(customer_email in to for to in email["to"])]
+        notices = [email for email in sent if email["to"] == [boss_email]]
         return offers, notices
 
     deadline = time.monotonic() + 30
@@ -99,7 +91,7 @@ def test_the_seeds_deserting_customer_gets_a_task_an_offer_and_then_the_managers
         time.sleep(1)
         offers, notices = offers_and_notices()
     [offer] = offers
-    assert retention["coupon_code"] in _text(offer) and offer["List-Unsubscribe"]
+    assert retention["coupon_code"] in offer["body"] and offer["headers"]["List-Unsubscribe"]
     [notice] = notices
     assert "Deserting customer not won back: Rachael Tyrell" in notice["subject"]
 

@@ -8,7 +8,7 @@ import uuid
 from typing import Any
 
 from tests.e2e.conftest import Client, LocalRuntime, Staff, problem
-from tests.e2e.test_campaigns import POSTAL, _person, _raw_sent
+from tests.e2e.test_campaigns import POSTAL, _person, _sent_to
 
 STEPS: list[dict[str, Any]] = [
     {
@@ -56,9 +56,9 @@ def test_a_segment_s_new_members_go_through_a_two_step_sequence(staff: Staff, lo
     ended = _until_ended(marketer, sequence["id"], {ada["id"], bea["id"]}, seconds=150)
     assert ended[ada["id"]]["status"] == "completed" and ended[ada["id"]]["enrolled_by"] == f"segment:{trial['id']}"
     assert ended[bea["id"]]["status"] == "completed"  # not opted in: each send skipped, the steps walked
-    subjects = [mail["Subject"] for mail in _raw_sent(local_runtime, ada["email"])]
+    subjects = [mail["subject"] for mail in _sent_to(local_runtime, ada["email"])]
     assert subjects == ["Welcome, ada", "Our guide is waiting"]
-    assert _raw_sent(local_runtime, bea["email"]) == []
+    assert _sent_to(local_runtime, bea["email"]) == []
     report = marketer.get(f"/sequences/{sequence['id']}/report").json()
     steps = {step["key"]: step for step in report["steps"]}
     assert (report["enrolled"], report["completed"], report["active"]) == (2, 2, 0)

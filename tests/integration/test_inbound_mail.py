@@ -16,7 +16,7 @@ import requests
 from inbound_mail.handler import RAW_PREFIX, lambda_handler
 from notifier import handler as notifier
 
-from rapport import config
+from rapport import config, downloads
 from rapport.auth import Caller, Role
 from rapport.auth import Customer as PortalCustomer
 from rapport.cases import attachments, mail, mailbox, store
@@ -261,7 +261,7 @@ def test_a_kept_attachment_s_url_downloads_its_bytes_under_its_own_name_and_type
     downloaded = requests.get(attachment["url"], timeout=10)
     assert downloaded.status_code == 200 and downloaded.content == photo
     assert downloaded.headers["Content-Type"] == "image/png"
-    assert downloaded.headers["Content-Disposition"] == attachments.content_disposition(filename)
+    assert downloaded.headers["Content-Disposition"] == downloads.content_disposition(filename)
 
 
 def test_a_message_without_attachments_lists_none_and_no_url_is_ever_stored():

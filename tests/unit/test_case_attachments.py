@@ -10,8 +10,9 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from pydantic import BaseModel
 
-from rapport.cases.attachments import INBOUND_MAIL_BUCKET, URL_LIFETIME, content_disposition, folder, with_urls
+from rapport.cases.attachments import INBOUND_MAIL_BUCKET, folder, with_urls
 from rapport.cases.models import MessageAttachment
+from rapport.downloads import URL_LIFETIME, content_disposition
 from rapport.portal.models import PortalAttachment
 
 TENANT = "tenant-a"

@@ -1,18 +1,15 @@
 """Where exports' files go: the exports bucket, written part by part (S3 multipart upload), read through a presigned
-link. `ExportFiles` is the port the writer and the service use; `S3ExportFiles` its adapter."""
+link (rapport.downloads). `ExportFiles` is the port the writer and the service use; `S3ExportFiles` its adapter."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Protocol
 
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
-from rapport import aws, config
-from rapport.cases.attachments import content_disposition
+from rapport import aws, config, downloads
 
-URL_LIFETIME = timedelta(minutes=15)
 CSV = "text/csv; charset=utf-8"
 
 
@@ -67,17 +64,7 @@ class S3ExportFiles:
                 raise
 
     def download_url(self, key: str, filename: str) -> str:
-        url = aws.s3_presigning().generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self._bucket,
-                "Key": key,
-                "ResponseContentDisposition": content_disposition(filename),
-                "ResponseContentType": CSV,
-            },
-            ExpiresIn=int(URL_LIFETIME.total_seconds()),
-        )
-        return str(url)
+        return downloads.download_url(self._bucket, key, filename, CSV)
 
 
 S3_EXPORT_FILES = S3ExportFiles()

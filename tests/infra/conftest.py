@@ -61,6 +61,24 @@ class Synthesis:
         """Where the resource's code (a function's, a layer's) was staged, as it is zipped and deployed."""
         return self.outdir / str(self.resources[logical_id]["Metadata"]["aws:asset:path"])
 
+    def private_bucket(self, construct: str) -> dict[str, dict[str, Any]]:
+        """The lifecycle rules, by id, of `construct`'s bucket, checked to be what `Data.private_bucket` makes:
+        encrypted with the stack's key, never public, TLS only, unfinished uploads forgotten after a day."""
+        bucket = self.one("AWS::S3::Bucket", f"/{construct}/Bucket/Resource")["Properties"]
+        key = self.id_of("AWS::KMS::Key", "/Data/Key/Resource")
+        [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        assert encryption["ServerSideEncryptionByDefault"] == {
+            "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
+            "SSEAlgorithm": "aws:kms",
+        }
+        assert list(bucket["PublicAccessBlockConfiguration"].values()) == [True] * 4
+        policy = self.one("AWS::S3::BucketPolicy", f"/{construct}/Bucket/Policy/Resource")["Properties"]
+        denied = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
+        assert [s["Condition"] for s in denied] == [{"Bool": {"aws:SecureTransport": "false"}}]
+        rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+        assert rules["Uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
+        return rules
+
     def id_of(self, resource_type: str, path_suffix: str) -> str:
         """The logical id of the resource of `resource_type` whose construct path ends with `path_suffix`."""
         [logical_id] = [
@@ -72,12 +90,7 @@ class Synthesis:
 
     def one(self, resource_type: str, path_suffix: str) -> dict[str, Any]:
         """The resource of `resource_type` whose construct path ends with `path_suffix`."""
-        [resource] = [
-            resource
-            for resource in self.of_type(resource_type).values()
-            if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-        ]
-        return resource
+        return self.resources[self.id_of(resource_type, path_suffix)]
 
 
 FUNCTIONS = Path(__file__).resolve().parents[2] / "functions"

@@ -29,23 +29,12 @@ def _statements(dev: Synthesis, area: str) -> list[dict[str, Any]]:
 
 
 def test_the_bucket_is_encrypted_private_tls_only_and_expires_what_it_keeps(dev: Synthesis) -> None:
-    bucket = dev.one("AWS::S3::Bucket", "/Analytics/Bucket/Resource")["Properties"]
-    key = dev.id_of("AWS::KMS::Key", "/Data/Key/Resource")
-    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert encryption["ServerSideEncryptionByDefault"] == {
-        "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
-        "SSEAlgorithm": "aws:kms",
-    }
-    assert list(bucket["PublicAccessBlockConfiguration"].values()) == [True] * 4
-    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    rules = dev.private_bucket("Analytics")
     assert (rules["Exports"]["Prefix"], rules["Exports"]["ExpirationInDays"]) == ("dataset=", construct.EXPORT_DAYS)
     assert (rules["QueryResults"]["Prefix"], rules["QueryResults"]["ExpirationInDays"]) == (
         construct.RESULTS_PREFIX,
         construct.RESULTS_DAYS,
     )
-    policy = dev.one("AWS::S3::BucketPolicy", "/Analytics/Bucket/Policy/Resource")["Properties"]
-    denied = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
-    assert [s["Condition"] for s in denied] == [{"Bool": {"aws:SecureTransport": "false"}}]
 
 
 def test_the_exporter_runs_hourly_on_its_own_layer_with_retries_and_a_dead_letter_queue(dev: Synthesis) -> None:

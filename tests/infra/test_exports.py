@@ -40,20 +40,8 @@ def test_the_files_are_kept_under_the_prefix_the_functions_may_reach() -> None:
 
 
 def test_the_bucket_is_encrypted_private_tls_only_and_forgets_files_and_unfinished_uploads(dev: Synthesis) -> None:
-    bucket = dev.one("AWS::S3::Bucket", "/Exports/Bucket/Resource")["Properties"]
-    key = dev.id_of("AWS::KMS::Key", "/Data/Key/Resource")
-    [encryption] = bucket["BucketEncryption"]["ServerSideEncryptionConfiguration"]
-    assert encryption["ServerSideEncryptionByDefault"] == {
-        "KMSMasterKeyID": {"Fn::GetAtt": [key, "Arn"]},
-        "SSEAlgorithm": "aws:kms",
-    }
-    assert list(bucket["PublicAccessBlockConfiguration"].values()) == [True] * 4
-    rules = {rule["Id"]: rule for rule in bucket["LifecycleConfiguration"]["Rules"]}
+    rules = dev.private_bucket("Exports")
     assert (rules["Files"]["Prefix"], rules["Files"]["ExpirationInDays"]) == ("exports/", store.FILE_LIFETIME_DAYS)
-    assert rules["Uploads"]["AbortIncompleteMultipartUpload"] == {"DaysAfterInitiation": 1}
-    policy = dev.one("AWS::S3::BucketPolicy", "/Exports/Bucket/Policy/Resource")["Properties"]
-    denied = [s for s in policy["PolicyDocument"]["Statement"] if s["Effect"] == "Deny"]
-    assert [s["Condition"] for s in denied] == [{"Bool": {"aws:SecureTransport": "false"}}]
 
 
 def test_exports_asked_for_and_continuations_reach_the_writer_with_retries_and_a_dead_letter_queue(

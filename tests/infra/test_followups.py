@@ -25,15 +25,6 @@ def _rules(dev: Synthesis) -> dict[str, dict[str, Any]]:
     }
 
 
-def _ref(dev: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [logical_id] = [
-        name
-        for name, resource in dev.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return logical_id
-
-
 def test_the_infra_constants_equal_the_domains() -> None:
     assert construct.FOLLOWUP_EVENTS == FOLLOWUP_EVENTS
     assert construct.SWEEP_MINUTES == SWEEP_MINUTES
@@ -48,7 +39,7 @@ def test_the_tenant_registry_table_equals_its_model_and_streams_nothing(dev: Syn
 
 def test_the_workers_get_the_tables_and_the_bus(dev: Synthesis) -> None:
     functions = dev.functions()
-    tenants = _ref(dev, "AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
+    tenants = dev.id_of("AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
     for area in WORKERS:
         variables = functions[area]["Environment"]["Variables"]
         assert variables["TENANTS_TABLE_NAME"] == {"Ref": tenants}
@@ -67,13 +58,13 @@ def test_the_rule_and_schedules_reach_their_workers_with_retries_and_a_dead_lett
     assert rules["DailyDigest"]["ScheduleExpression"] == "cron(0 7 * * ? *)"
     for rule, area in (("FollowupEvents", "Followups"), ("ReminderSweep", "Reminders"), ("DailyDigest", "Digest")):
         [target] = rules[rule]["Targets"]
-        queue = _ref(dev, "AWS::SQS::Queue", f"/Followups/{area}DeadLetters/Resource")
+        queue = dev.id_of("AWS::SQS::Queue", f"/Followups/{area}DeadLetters/Resource")
         assert target["DeadLetterConfig"]["Arn"] == {"Fn::GetAtt": [queue, "Arn"]}
         assert target["RetryPolicy"]["MaximumRetryAttempts"] == construct.RETRY_ATTEMPTS
 
 
 def test_only_the_sweeping_workers_may_put_events_and_query_the_registry(dev: Synthesis) -> None:
-    tenants = _ref(dev, "AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
+    tenants = dev.id_of("AWS::DynamoDB::Table", "/Followups/TenantsTable/Resource")
     policies = [p["Properties"] for p in dev.of_type("AWS::IAM::Policy").values()]
 
     def actions_on(resource: Any, area: str) -> set[str]:
@@ -99,7 +90,7 @@ def test_a_failed_invocation_of_a_worker_is_retried_by_lambda_then_sent_to_its_r
     dev: Synthesis,
 ) -> None:
     """EventBridge hands the event over and is done: a worker that then fails would lose it without this."""
-    functions = {area: _ref(dev, "AWS::Lambda::Function", f"/Functions/{area}/Function/Resource") for area in WORKERS}
+    functions = {area: dev.id_of("AWS::Lambda::Function", f"/Functions/{area}/Function/Resource") for area in WORKERS}
     configs = {
         config["Properties"]["FunctionName"]["Ref"]: config["Properties"]
         for config in dev.of_type("AWS::Lambda::EventInvokeConfig").values()

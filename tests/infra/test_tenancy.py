@@ -63,15 +63,6 @@ def _grants(policy_statements: list[dict[str, Any]]) -> set[tuple[str, str, str,
     }
 
 
-def _logical_id(synthesis: Synthesis, resource_type: str, path_suffix: str) -> str:
-    [name] = [
-        name
-        for name, resource in synthesis.of_type(resource_type).items()
-        if resource["Metadata"]["aws:cdk:path"].endswith(path_suffix)
-    ]
-    return name
-
-
 def _role_statements(synthesis: Synthesis, role_id: str) -> list[dict[str, Any]]:
     return [
         statement
@@ -87,9 +78,9 @@ def _function_roles(synthesis: Synthesis) -> dict[str, str]:
 
 def _tables(synthesis: Synthesis) -> dict[str, str]:
     return {
-        "table_arn": f"<{_logical_id(synthesis, 'AWS::DynamoDB::Table', '/Data/Table/Resource')}.Arn>",
+        "table_arn": f"<{synthesis.id_of('AWS::DynamoDB::Table', '/Data/Table/Resource')}.Arn>",
         "idempotency_table_arn": (
-            f"<{_logical_id(synthesis, 'AWS::DynamoDB::Table', '/Data/IdempotencyTable/Resource')}.Arn>"
+            f"<{synthesis.id_of('AWS::DynamoDB::Table', '/Data/IdempotencyTable/Resource')}.Arn>"
         ),
     }
 
@@ -101,11 +92,11 @@ def _on_tenant_tables(synthesis: Synthesis, policy_statements: list[dict[str, An
 
 @pytest.fixture(scope="module")
 def tenant_role(dev: Synthesis) -> str:
-    return _logical_id(dev, "AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
+    return dev.id_of("AWS::IAM::Role", "/Functions/TenantData/Role/Resource")
 
 
 def test_the_tenant_data_role_holds_exactly_the_fenced_statements_of_the_code(dev: Synthesis, tenant_role: str):
-    key = f"<{_logical_id(dev, 'AWS::KMS::Key', '/Data/Key/Resource')}.Arn>"
+    key = f"<{dev.id_of('AWS::KMS::Key', '/Data/Key/Resource')}.Arn>"
     expected = [*statements(READ_WRITE, **_tables(dev), fenced=True), key_statement(key)]
     assert _grants(_role_statements(dev, tenant_role)) == _grants(expected)
 

@@ -2,8 +2,17 @@
 
 from aws_lambda_powertools.event_handler import Response
 
-from rapport.api.http import PageOf, caller, create_app, entrypoint, page_response
-from rapport.api.records import Cursor, Limit, StatusMove, register_moves, register_record_routes, responses
+from rapport.api.http import PageOf, caller, create_app, create_once, entrypoint, page_response
+from rapport.api.records import (
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    RecordIdParam,
+    StatusMove,
+    register_moves,
+    register_record_routes,
+    responses,
+)
 from rapport.exports.models import Export, ExportCreate
 from rapport.exports.service import exports
 from rapport.pagination import DEFAULT_LIMIT
@@ -18,6 +27,25 @@ register_moves(
     Export,
     [StatusMove("cancel", "Stop a queued or running export; no file is made", exports.cancel)],
 )
+
+
+@app.post(
+    "/contacts/<record_id>/privacy-export",
+    tags=["exports"],
+    operation_id="exportContactData",
+    summary="A copy of everything Rapport keeps about a contact (a privacy access request), as a JSON file",
+    description="Written in the background like any export: follow it, and download the file, at the Location "
+    "(GET /exports/{id}).",
+    responses=responses(201, Export),
+)
+def export_contact_data(record_id: RecordIdParam, idempotency_key: IdempotencyKey = None) -> Response[Export]:
+    return create_once(
+        app,
+        idempotency_key,
+        lambda: exports.privacy_export(caller(app), record_id),
+        lambda export: f"/exports/{export.id}",
+        lambda export_id: exports.get(caller(app), export_id),
+    )
 
 
 @app.get(

@@ -43,3 +43,19 @@ def test_a_bad_export_is_named_and_a_sales_rep_may_not_export(staff: Staff) -> N
     bad = staff("manager").post("/exports", json={"entity": "contacts", "filter": {"colour": "red"}})
     assert problem(bad, 422)["errors"][0]["field"] == "filter.colour"
     assert staff("sales").post("/exports", json={"entity": "contacts"}).status_code == 403
+
+
+def test_a_person_asks_what_is_kept_about_them_and_gets_one_json_file(staff: Staff) -> None:
+    manager = staff("manager")
+    person = manager.create("contacts", first_name="Ellen", last_name="Ripley", tags=["crew"])
+    manager.create("cases", subject="The cat is missing", contact_id=person["id"])
+    asked = manager.post(f"/contacts/{person['id']}/privacy-export")
+    assert asked.status_code == 201, asked.text
+    assert asked.headers["Location"].endswith(f"/exports/{asked.json()['id']}")
+    export = _when_ended(manager, asked.json()["id"])
+    assert export["status"] == "completed", export
+    downloaded = requests.get(export["download_url"], timeout=30)
+    assert downloaded.status_code == 200 and downloaded.headers["Content-Type"] == "application/json"
+    bundle = downloaded.json()
+    assert bundle["contact"][0]["id"] == person["id"]
+    assert [case["subject"] for case in bundle["cases"]] == ["The cat is missing"]

@@ -262,7 +262,86 @@ def test_a_cell_is_text_a_spreadsheet_shows_and_never_runs() -> None:
 
 def test_forgetting_parts_already_gone_is_done() -> None:
     key = store.file_key("tenant-a", "gone")
-    upload_id = S3_EXPORT_FILES.begin(key)
+    upload_id = S3_EXPORT_FILES.begin(key, "text/csv")
     S3_EXPORT_FILES.abort(key, upload_id)
     S3_EXPORT_FILES.abort(key, upload_id)  # a cancel that raced the last part: the upload is no more
     assert not boto3.client("s3").list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+
+
+def test_a_privacy_export_holds_what_every_area_keeps_about_the_person() -> None:
+    lead = create("createLead", last_name="Ripley", email="ellen@nostromo.example", company="Weyland")
+    create("createLead", last_name="Burke", email="burke@weyland.example")
+    contact = create(
+        "createContact",
+        first_name="Ellen",
+        last_name="Ripley",
+        email="ripley@weyland.example",
+        emails=["ellen@nostromo.example"],
+        consent={"email": {"status": "opted_in", "at": "2026-01-05T10:00:00Z", "source": "web_form"}},
+    )
+    other = create("createContact", last_name="Burke", email="burke@weyland.example")
+    edited = call(
+        "updateContact", record_id=contact["id"], body={"job_title": "Warrant officer"}, headers={"If-Match": '"1"'}
+    )
+    assert edited.status == 200, edited.body
+    create("createActivity", type="call", subject="Asked about the cargo", contact_id=contact["id"])
+    case = create("createCase", subject="The cat is missing", contact_id=contact["id"])
+    said = call(
+        "addCaseMessage", record_id=case["id"], body={"body": "Jonesy was last seen on C deck", "visibility": "public"}
+    )
+    assert said.status == 201, said.body
+    create("createProduct", MANAGER, sku="KIT", name="Kit", unit_price="100.00")
+    order = create(
+        "createOrder", number="A-7", contact_id=contact["id"], status="paid", ordered_at="2026-11-02T09:30:00Z",
+        lines=[{"sku": "KIT", "quantity": 1}],
+    )  # fmt: skip
+    create("createCase", subject="Not hers", contact_id=other["id"])
+
+    asked = call("exportContactData", MANAGER, record_id=contact["id"], headers={"Idempotency-Key": None})
+    assert asked.status == 201, asked.body
+    assert asked.headers["location"] == f"/exports/{asked.body['id']}"
+    assert (asked.body["format"], asked.body["subject"], asked.body["columns"]) == ("json", contact["id"], None)
+    write_all()
+    done = read(asked.body["id"]).body
+    assert done["status"] == "completed" and done["filename"].endswith(".json"), done
+    text = boto3.client("s3").get_object(Bucket=BUCKET, Key=store.file_key("tenant-a", done["id"], "json"))["Body"]
+    bundle = json.loads(text.read())
+    assert bundle["contact_id"] == contact["id"] and bundle["contact"][0]["job_title"] == "Warrant officer"
+    kept = json.dumps(bundle["kept_with_the_contact"])
+    for held in ("Asked about the cargo", "The cat is missing", "Warrant officer", "web_form"):
+        assert held in kept, held  # its timeline (activity, case), field history, consent ledger
+    [its_case] = bundle["cases"]
+    assert its_case["id"] == case["id"] and "Jonesy" in json.dumps(its_case["messages"])
+    assert [each["id"] for each in bundle["orders"]] == [order["id"]]
+    assert [each["id"] for each in bundle["leads"]] == [lead["id"]]
+    assert "burke" not in json.dumps(bundle).lower(), "nobody else's data"
+    assert done["rows"] == sum(
+        len(bundle[name]) for name in ("contact", "kept_with_the_contact", "cases", "orders", "leads")
+    )
+
+
+def test_a_privacy_export_in_many_parts_is_one_json_document(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(moto.s3.models, "S3_UPLOAD_PART_MIN_SIZE", 1)
+    emails = [f"ripley-{n}@weyland.example" for n in range(3)]
+    for email in emails:
+        create("createLead", last_name="Ripley", email=email)
+    contact = create("createContact", last_name="Ripley", email=emails[0], emails=emails[1:])
+    for n in range(30):
+        create("createActivity", type="note", subject=f"Note {n:02}", contact_id=contact["id"])
+    asked = call("exportContactData", MANAGER, record_id=contact["id"], headers={"Idempotency-Key": None}).body
+    bus = Bus()
+    event = asked_event(asked)
+    while run(event, bus, part_size=50)["parts"]:
+        pass
+    done = read(asked["id"]).body
+    assert done["status"] == "completed"
+    body = boto3.client("s3").get_object(Bucket=BUCKET, Key=store.file_key("tenant-a", done["id"], "json"))["Body"]
+    bundle = json.loads(body.read())
+    notes = [item for item in bundle["kept_with_the_contact"] if "Note" in json.dumps(item)]
+    assert len(notes) == 30 and len(bundle["leads"]) == 3
+
+
+def test_a_privacy_export_is_for_a_contact_the_asker_may_export_and_read() -> None:
+    assert call("exportContactData", MANAGER, record_id="01JD5Y7M7ZV1W4T5C9H2K3N4Q9").status == 404
+    contact = create("createContact", last_name="Ripley")
+    assert call("exportContactData", SALES, record_id=contact["id"]).status == 403

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple, Protocol
 
+from boto3.dynamodb.types import TypeDeserializer  # type: ignore[import-untyped]
 from pynamodb.exceptions import DeleteError, DoesNotExist, PutError, TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -843,6 +844,39 @@ def read_partition(pattern: PartitionQuery, *, limit: int, position: Position | 
             page.record = record_of(item)
         elif isinstance(item, SummaryItem):
             page.summaries.append(_summary(item))
+    last = raw.get("LastEvaluatedKey")
+    page.next_position = {name: value["S"] for name, value in last.items()} if last else None
+    return page
+
+
+@dataclass
+class HeldPage:
+    """One Query's worth of a record's partition, every item as the plain data it holds (its keys left out)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    next_position: dict[str, str] | None = None
+
+
+_KEY_ATTRIBUTES = frozenset({"pk", "sk", *(f"gsi{n}{part}" for n in range(1, 5) for part in ("pk", "sk"))})
+_deserializer = TypeDeserializer()
+
+
+def held_in(tenant_id: str, kind: Kind, record_id: str, *, limit: int, position: Position | None = None) -> HeldPage:
+    """ONE Query of the record's whole partition: what each of its items holds (any kind of item: the record, its
+    summaries, ledger entries, counters), without the keys, in key order; for a person's copy of what is kept about
+    them."""
+    results = Item.query(
+        keys.record_pk(tenant_id, kind, record_id),
+        consistent_read=True,
+        page_size=limit,
+        last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
+    )
+    raw = results.page_iter.next()
+    page = HeldPage()
+    for entry in raw.get("Items", []):
+        page.items.append(
+            {name: _deserializer.deserialize(value) for name, value in entry.items() if name not in _KEY_ATTRIBUTES}
+        )
     last = raw.get("LastEvaluatedKey")
     page.next_position = {name: value["S"] for name, value in last.items()} if last else None
     return page

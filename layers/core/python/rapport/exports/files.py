@@ -9,13 +9,14 @@ from typing import Protocol
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from rapport import aws, config, downloads
+from rapport.exports.models import ExportFormat
 
-CSV = "text/csv; charset=utf-8"
+CONTENT_TYPES = {ExportFormat.CSV: "text/csv; charset=utf-8", ExportFormat.JSON: "application/json"}
 
 
 class ExportFiles(Protocol):
-    def begin(self, key: str) -> str:
-        """A new file at `key`, written in parts: its upload id."""
+    def begin(self, key: str, content_type: str) -> str:
+        """A new file at `key` of `content_type`, written in parts: its upload id."""
         ...
 
     def put_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
@@ -30,7 +31,7 @@ class ExportFiles(Protocol):
         """The parts forgotten; no file (nothing to do when they are already gone, or were made the file)."""
         ...
 
-    def download_url(self, key: str, filename: str) -> str: ...
+    def download_url(self, key: str, filename: str, content_type: str) -> str: ...
 
 
 class S3ExportFiles:
@@ -40,8 +41,8 @@ class S3ExportFiles:
     def _bucket(self) -> str:
         return config.current().require("exports_bucket")
 
-    def begin(self, key: str) -> str:
-        started = aws.client("s3").create_multipart_upload(Bucket=self._bucket, Key=key, ContentType=CSV)
+    def begin(self, key: str, content_type: str) -> str:
+        started = aws.client("s3").create_multipart_upload(Bucket=self._bucket, Key=key, ContentType=content_type)
         return str(started["UploadId"])
 
     def put_part(self, key: str, upload_id: str, number: int, body: bytes) -> str:
@@ -63,8 +64,8 @@ class S3ExportFiles:
             if error.response.get("Error", {}).get("Code") != "NoSuchUpload":
                 raise
 
-    def download_url(self, key: str, filename: str) -> str:
-        return downloads.download_url(self._bucket, key, filename, CSV)
+    def download_url(self, key: str, filename: str, content_type: str) -> str:
+        return downloads.download_url(self._bucket, key, filename, content_type)
 
 
 S3_EXPORT_FILES = S3ExportFiles()

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import Field, StringConstraints
 
-from rapport.types import RecordMeta, SingleLine, StrictModel
+from rapport.types import LazyModel, RecordMeta, SingleLine, StrictModel
 
 MAX_COLUMNS = 200
 Column = Annotated[
@@ -55,8 +56,33 @@ class ExportCreate(StrictModel):
     )
 
 
+class ExportFormat(StrEnum):
+    CSV = "csv"  # a list's records, a row each
+    JSON = "json"  # a person's data (POST /contacts/{id}/privacy-export), a document of sections
+
+
+class Position(LazyModel):
+    """Where the writer goes on: in its `section`th section (a list export has one), after `cursor` (None: from its
+    start), the section begun or not, with `written` items in it so far."""
+
+    section: int = 0
+    cursor: str | None = None
+    begun: bool = False
+    written: int = 0
+
+
+class Section(NamedTuple):
+    """A list an export writes: `read(cursor)` is the page after `cursor` (None: the first), as JSON, and the
+    cursor after it (None: the last)."""
+
+    name: str
+    read: Callable[[str | None], tuple[list[Any], str | None]]
+
+
 class ExportStored(ExportCreate):
     status: ExportStatus = ExportStatus.QUEUED
+    format: ExportFormat = ExportFormat.CSV
+    subject: str | None = Field(default=None, description="The contact whose data a privacy export holds")
     columns: list[Column] | None = None
     roles: list[str] = Field(default_factory=list, description="The asker's roles, which the writer reads as")
     rows: int = Field(default=0, description="Records written so far")
@@ -64,7 +90,7 @@ class ExportStored(ExportCreate):
     parts: list[str] = Field(default_factory=list, description="The ETags of the file's parts uploaded so far")
     run: str | None = Field(default=None, description="The writer's run that took it (rapport.exports.writer)")
     upload_id: str | None = None
-    cursor: str | None = None
+    position: Position = Field(default_factory=Position)
     key: str | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -74,7 +100,9 @@ class ExportStored(ExportCreate):
 class Export(RecordMeta):
     entity: str
     filter: dict[str, str] = Field(default_factory=dict)
-    columns: list[str]
+    columns: list[str] | None = Field(default=None, description="A CSV file's columns")
+    format: ExportFormat = ExportFormat.CSV
+    subject: str | None = Field(default=None, description="A privacy export's contact")
     status: ExportStatus
     rows: int = Field(default=0, description="Records written so far")
     bytes: int = Field(default=0, description="Size of the file written so far")

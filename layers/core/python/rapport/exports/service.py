@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rapport.auth import Action, Caller
+from rapport.contacts.service import contacts
 from rapport.dal.repository import Guard, IndexKeys, Record
 from rapport.exports import store
 from rapport.exports.entities import exportable
-from rapport.exports.files import S3_EXPORT_FILES, ExportFiles
+from rapport.exports.files import CONTENT_TYPES, S3_EXPORT_FILES, ExportFiles
 from rapport.exports.manifest import EXPORT
-from rapport.exports.models import Export, ExportCreate, ExportStatus, ExportStored
+from rapport.exports.models import Export, ExportCreate, ExportFormat, ExportStatus, ExportStored
 from rapport.pagination import Page
 from rapport.records import RecordService
 from rapport.types import utc_now
@@ -52,6 +53,16 @@ class ExportService(RecordService[ExportCreate, Export]):
         )
         return self._create(caller.tenant_id, caller.user_id, stored, complete=True)
 
+    def privacy_export(self, caller: Caller, contact_id: str) -> Export:
+        """A copy of everything kept about the contact (rapport.exports.person), as a JSON file: asked for by
+        whoever may export, read as them (a 404 for a contact they cannot read)."""
+        caller.require(self.resource, Action.CREATE)
+        contacts.get(caller, contact_id)
+        stored = ExportStored(
+            entity="contacts", format=ExportFormat.JSON, subject=contact_id, roles=sorted(caller.roles)
+        )
+        return self._create(caller.tenant_id, caller.user_id, stored, complete=True)
+
     def search(self, caller: Caller, *, limit: int, cursor: str | None) -> Page[Export]:
         """The tenant's exports, newest first (ONE Query)."""
         return self.list(caller, store.newest_first(caller.tenant_id), limit=limit, cursor=cursor, bound_to={})
@@ -68,8 +79,11 @@ class ExportService(RecordService[ExportCreate, Export]):
         data = record.data
         shown: dict[str, Any] = {"rows_per_second": _rate(data)}
         if data["status"] == ExportStatus.COMPLETED and data.get("key"):
-            filename = f"{data['entity']}-{record.created_at[:10]}-{record.id}.csv"
-            shown |= {"filename": filename, "download_url": self._files.download_url(data["key"], filename)}
+            file_format = ExportFormat(data.get("format", ExportFormat.CSV))
+            named = f"contact-{data['subject']}" if data.get("subject") else data["entity"]
+            filename = f"{named}-{record.created_at[:10]}-{record.id}.{file_format.value}"
+            url = self._files.download_url(data["key"], filename, CONTENT_TYPES[file_format])
+            shown |= {"filename": filename, "download_url": url}
         exported = super().out(record)
         return exported.model_copy(update=shown)
 

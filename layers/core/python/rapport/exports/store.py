@@ -9,8 +9,8 @@ its file and the list cursor to go on from) is written on it after each part, ea
 writer read, so that two deliveries of one event never write one part twice. The tenant's exports are ONE Query on
 gsi1, newest first (ids are ULIDs, in the order they were made).
 
-Its file is `exports/<tenant>/<id>.csv` in the exports bucket (infra/constructs/exports.py), which forgets it after
-FILE_LIFETIME_DAYS.
+Its file is `exports/<tenant>/<id>.csv` (`.json`: a privacy export) in the exports bucket
+(infra/constructs/exports.py), which forgets it after FILE_LIFETIME_DAYS.
 """
 
 from __future__ import annotations
@@ -33,5 +33,5 @@ def newest_first(tenant_id: str) -> IndexQuery:
     return replace(access.listed(tenant_id, EXPORT), newest_first=True)
 
 
-def file_key(tenant_id: str, export_id: str) -> str:
-    return f"exports/{tenant_id}/{export_id}.csv"
+def file_key(tenant_id: str, export_id: str, extension: str = "csv") -> str:
+    return f"exports/{tenant_id}/{export_id}.{extension}"

@@ -66,7 +66,7 @@ SEED = "/_local/seed"
 MAIL = "/_local/mail"
 OUTBOX = "/_local/outbox"
 SIGN_IN, ANSWER = "/_local/portal/sign-in", "/_local/portal/answer"
-STOP_WITHIN = 4.0  # seconds from Ctrl-C to the end of the process, whatever is still running
+STOP_WITHIN = 3.0  # seconds from Ctrl-C to the end of the process, whatever is still running
 SEED_TENANT = "company"
 _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 

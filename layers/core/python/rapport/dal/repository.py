@@ -829,24 +829,42 @@ def read_partition(pattern: PartitionQuery, *, limit: int, position: Position | 
     read, and count to `limit`: DynamoDB filters after reading, and only on attributes that are not keys).
     Exactly one request: DynamoDB's page is the answer, and `next_position` says where it stopped, if it did.
     """
-    results = Item.query(
+    entries, next_position = _one_page(
         pattern.partition,
+        limit=limit,
+        position=position,
         range_key_condition=sort_key_range(Item.sk, pattern.start, pattern.end),
         filter_condition=SummaryItem.kind.is_in(*pattern.kinds) if pattern.kinds else None,
+    )
+    page = PartitionPage(next_position=next_position)
+    for item in (Item.from_raw_data(entry) for entry in entries):
+        if isinstance(item, RecordItem):
+            page.record = record_of(item)
+        elif isinstance(item, SummaryItem):
+            page.summaries.append(_summary(item))
+    return page
+
+
+def _one_page(
+    partition: str,
+    *,
+    limit: int,
+    position: Position | None,
+    range_key_condition: Condition | None = None,
+    filter_condition: Condition | None = None,
+) -> tuple[list[dict[str, Any]], Position | None]:
+    """ONE strongly consistent Query of `partition`: its raw items, and where DynamoDB stopped reading, if it did."""
+    results = Item.query(
+        partition,
+        range_key_condition=range_key_condition,
+        filter_condition=filter_condition,
         consistent_read=True,
         page_size=limit,
         last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
     )
     raw = results.page_iter.next()
-    page = PartitionPage()
-    for item in (Item.from_raw_data(entry) for entry in raw.get("Items", [])):
-        if isinstance(item, RecordItem):
-            page.record = record_of(item)
-        elif isinstance(item, SummaryItem):
-            page.summaries.append(_summary(item))
     last = raw.get("LastEvaluatedKey")
-    page.next_position = {name: value["S"] for name, value in last.items()} if last else None
-    return page
+    return list(raw.get("Items", [])), {name: value["S"] for name, value in last.items()} if last else None
 
 
 @dataclass
@@ -865,21 +883,14 @@ def held_in(tenant_id: str, kind: Kind, record_id: str, *, limit: int, position:
     """ONE Query of the record's whole partition: what each of its items holds (any kind of item: the record, its
     summaries, ledger entries, counters), without the keys, in key order; for a person's copy of what is kept about
     them."""
-    results = Item.query(
-        keys.record_pk(tenant_id, kind, record_id),
-        consistent_read=True,
-        page_size=limit,
-        last_evaluated_key={name: {"S": value} for name, value in position.items()} if position else None,
-    )
-    raw = results.page_iter.next()
-    page = HeldPage()
-    for entry in raw.get("Items", []):
-        page.items.append(
+    entries, next_position = _one_page(keys.record_pk(tenant_id, kind, record_id), limit=limit, position=position)
+    return HeldPage(
+        items=[
             {name: _deserializer.deserialize(value) for name, value in entry.items() if name not in _KEY_ATTRIBUTES}
-        )
-    last = raw.get("LastEvaluatedKey")
-    page.next_position = {name: value["S"] for name, value in last.items()} if last else None
-    return page
+            for entry in entries
+        ],
+        next_position=next_position,
+    )
 
 
 def after(pattern: PartitionQuery, sk: str) -> Position:

@@ -11,6 +11,8 @@ rapport schedule run RULE
 rapport events put --source S --detail-type T (--detail JSON | --detail-file FILE) [--bus NAME]
 rapport analytics query SQL | rapport analytics kpi NAME --tenant T
 rapport seed --scale N [--tenant T]
+rapport import FILE --entity E [--mode create|update|upsert] [--match FIELD] [--map COLUMN=FIELD ...] [--validate]
+               [--tenant T] [--user U] [--groups G]
 
 The commands that talk to the running `rapport local` find it through the runtime file it writes in its data
 folder (`--data-dir`, default `.rapport`, or the RAPPORT_DATA_DIR environment variable).
@@ -30,6 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from local import importing
 from local.runtime.aws import PortInUse
 from local.runtime.memory import fewer_arenas
 from local.runtime.runtime import (
@@ -168,6 +171,11 @@ def _parser() -> argparse.ArgumentParser:
     _data_dir(kpi)
     kpi.set_defaults(run=_analytics_kpi)
 
+    importing_ = commands.add_parser("import", help="import a CSV file into the running `rapport local`")
+    importing.add_arguments(importing_)
+    _data_dir(importing_)
+    importing_.set_defaults(run=_import)
+
     seed = commands.add_parser("seed", help="fill the running `rapport local` with a company's data")
     seed.add_argument("--scale", type=int, required=True, help="contacts to create, with their accounts, leads...")
     seed.add_argument("--tenant", default=SEED_TENANT, help="the tenant to fill (default %(default)s)")
@@ -266,6 +274,15 @@ def _mail_receive(arguments: argparse.Namespace) -> int:
         return 1
     query = urllib.parse.urlencode([("to", address) for address in arguments.to or []])
     return _ask_runtime(arguments.data_dir, "POST", f"{MAIL}?{query}", timeout=120, body=raw)
+
+
+def _import(arguments: argparse.Namespace) -> int:
+    try:
+        api = _running(arguments.data_dir)["api"]
+    except _Refused as error:
+        print(f"rapport import: {error}", file=sys.stderr)
+        return 1
+    return importing.run(arguments, api)
 
 
 def _mail_outbox(arguments: argparse.Namespace) -> int:

@@ -1,4 +1,5 @@
-"""Exports: the bucket the CSV files of `POST /exports` are written to, and their writer on the bus.
+"""Exports and imports: the bucket the CSV files of `POST /exports` are written to and those of `POST /imports` are
+uploaded to, the export writer and the import runner on the bus.
 
 - The bucket: KMS-encrypted with the stack's customer key, no public access, TLS only; a file is forgotten after
   FILE_LIFETIME_DAYS (rapport.exports.store), an upload left unfinished after a day. Files are
@@ -6,6 +7,9 @@
 - The writer: an event worker (infra/constructs/workers.py: the rule's retries, a dead-letter queue) fenced to the
   event's tenant, reached by `export.created` and by its own continuation (`CONTINUED`, from `SOURCE`), which it puts
   on the bus when the invocation has no time for another part (rapport.exports.writer).
+- The import runner: an event worker like the writer, reached by an import's validation, start or revert
+  (`import.validating`, `.queued`, `.reverting`) and by its own continuation (rapport.imports.runner). It reads the
+  uploaded file (`imports/<tenant>/<id>.csv`, put through a link the API presigns) and writes its reports beside it.
 """
 
 from __future__ import annotations
@@ -26,9 +30,12 @@ from infra.constructs.workers import EventWorker, OnEvents
 from infra.nag import acknowledge
 from rapport.exports.store import FILE_LIFETIME_DAYS
 from rapport.exports.writer import CONTINUED, SOURCE
+from rapport.imports import runner
+from rapport.imports.store import PREFIX as IMPORTS_PREFIX
 
 PREFIX = "exports/"
 STARTS = ("export.created",)
+RUNNER_TIMEOUT = Duration.minutes(5)
 RETRY_ATTEMPTS = 4
 MAX_EVENT_AGE = Duration.hours(2)
 WRITER_TIMEOUT = Duration.minutes(5)
@@ -51,9 +58,13 @@ class Exports(Construct):
         self.bucket = data.private_bucket(
             self,
             stage.removal_policy,
-            [s3.LifecycleRule(id="Files", prefix=PREFIX, expiration=Duration.days(FILE_LIFETIME_DAYS))],
-            unlogged_because="Only the export writer writes here, and the links the API presigns read: their "
-            "requests are in CloudTrail; server access logs would need a second bucket for no more insight.",
+            [
+                s3.LifecycleRule(id="Files", prefix=PREFIX, expiration=Duration.days(FILE_LIFETIME_DAYS)),
+                s3.LifecycleRule(id="Imports", prefix=IMPORTS_PREFIX, expiration=Duration.days(FILE_LIFETIME_DAYS)),
+            ],
+            unlogged_because="Only the export writer, the import runner and the links the API presigns write and "
+            "read: their requests are in CloudTrail; server access logs would need a second bucket for no more "
+            "insight.",
         )
         self.writer: lambda_.Function = factory.event_worker(
             self,
@@ -87,6 +98,40 @@ class Exports(Construct):
             "the exports' prefix.",
         )
         data.grant_key(self.writer)  # the file's parts are encrypted with the stack's key too
+        self.import_runner: lambda_.Function = factory.event_worker(
+            self,
+            EventWorker(
+                area="import_runner",
+                description="Rapport import runner: an import's rows written, a batch at a time",
+                trigger=OnEvents(
+                    rule="ImportRunnerEvents",
+                    description="Imports validated, started or reverted, and runners going on",
+                    bus=bus,
+                    pattern={
+                        "source": [DOMAIN_SOURCE, runner.SOURCE],
+                        "detail-type": [*runner.STARTS, runner.CONTINUED],
+                    },
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                tenancy=TenantFenced(),
+                environment={
+                    "TABLE_NAME": data.table.table_name,
+                    "EVENT_BUS_NAME": bus.event_bus_name,
+                    BUCKET_VARIABLE: self.bucket.bucket_name,
+                },
+                timeout=RUNNER_TIMEOUT,
+            ),
+        )
+        bus.grant_put_events_to(self.import_runner)
+        self._grant(
+            self.import_runner,
+            ["s3:GetObject", "s3:PutObject"],
+            "The runner reads each import's file and writes its reports beside it, at keys it makes from the import's "
+            "tenant and id: only under the imports' prefix.",
+            IMPORTS_PREFIX,
+        )
+        data.grant_key(self.import_runner)
 
     def grant_api(self, function: lambda_.Function) -> None:
         """The exports API presigns the download links of its caller's tenant's files (reads them, only)."""
@@ -99,10 +144,24 @@ class Exports(Construct):
         )
         function.add_to_role_policy(iam.PolicyStatement(actions=["kms:Decrypt"], resources=[self._data.key.key_arn]))
 
-    def _grant(self, function: lambda_.Function, actions: list[str], reason: str) -> None:
+    def grant_imports_api(self, function: lambda_.Function) -> None:
+        """The imports API presigns the upload of its caller's tenant's files, reads their header, and presigns the
+        downloads of their reports."""
+        function.add_environment(BUCKET_VARIABLE, self.bucket.bucket_name)
+        self._grant(
+            function,
+            ["s3:GetObject", "s3:PutObject"],
+            "The API presigns the upload of its caller's tenant's import files and the download of their reports, and "
+            "reads their header, at keys it makes from the token's tenant and the import's id: only under the imports' "
+            "prefix.",
+            IMPORTS_PREFIX,
+        )
+        self._data.grant_key(function)
+
+    def _grant(self, function: lambda_.Function, actions: list[str], reason: str, prefix: str = PREFIX) -> None:
         function.add_to_role_policy(
-            iam.PolicyStatement(actions=actions, resources=[self.bucket.arn_for_objects(f"{PREFIX}*")])
+            iam.PolicyStatement(actions=actions, resources=[self.bucket.arn_for_objects(f"{prefix}*")])
         )
         bucket_id = Stack.of(self).get_logical_id(self.bucket.node.default_child)  # type: ignore[arg-type]
-        finding = f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{PREFIX}*]"
+        finding = f"AwsSolutions::AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{prefix}*]"
         acknowledge(function.role or function, finding, reason)

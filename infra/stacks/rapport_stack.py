@@ -1,6 +1,6 @@
 """Rapport-<stage>: data, staff and customer auth (with the portal's sign-in), the API functions, the REST API that
 routes to them, web-to-lead, domain events, lead assignment, follow-up workflows (reminders, stage follow-ups, daily
-digest), notifications, webhooks, customer value, the analytics exports, and the CSV exports."""
+digest), notifications, webhooks, customer value, the analytics exports, and the CSV exports and imports."""
 
 from __future__ import annotations
 
@@ -81,6 +81,8 @@ class RapportStack(Stack):
         exports = Exports(self, "Exports", data=data, factory=factory, bus=domain_events.bus, stage=stage)
         if "exports" in functions:  # GET /exports/{id} presigns the file's download link
             exports.grant_api(functions["exports"])
+        if "imports" in functions:  # presigns the file's upload and its reports' downloads, reads its header
+            exports.grant_imports_api(functions["imports"])
         if "tenants" in functions:  # claims and releases the tenant's public slug
             data.use_tenant_slugs(functions["tenants"], write=True)
         if "public_kb" in functions:  # finds the tenant a public address names

@@ -108,7 +108,8 @@ class EmbeddedAws:
 
 class _KeepAliveHandler(MotoRequestHandler):
     """moto's request handler on HTTP/1.1 keep-alive: the request's body is read whole before moto sees it and the
-    response is sent whole with its Content-Length, so the connection is ready for the next request."""
+    response is sent whole with its Content-Length (a HEAD's: the one moto gives, the size of what a GET would send),
+    so the connection is ready for the next request."""
 
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # the body follows the headers at once, not after the client's delayed ACK
@@ -137,10 +138,13 @@ class _KeepAliveHandler(MotoRequestHandler):
         status, headers = started
         code, _, reason = status.partition(" ")
         self.send_response(int(code), reason)
+        length = str(len(answer))
         for name, value in headers:
-            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+            if name.lower() == "content-length" and self.command == "HEAD":
+                length = value  # the length a GET would send (S3's HeadObject: the object's size), with no body
+            elif name.lower() not in ("content-length", "connection", "transfer-encoding"):
                 self.send_header(name, value)
-        self.send_header("Content-Length", str(len(answer)))
+        self.send_header("Content-Length", length)
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(answer)

@@ -86,6 +86,8 @@ def test_functions_environment(dev: Synthesis, functions: dict[str, dict[str, An
         # A case's messages list their attachments with download URLs presigned for the inbound mail bucket
         # GET /exports/{id} presigns the download of the file the export writer made
         "exports": {"EXPORTS_BUCKET": {"Ref": dev.id_of("AWS::S3::Bucket", "/Exports/Bucket/Resource")}},
+        # POST /imports presigns the upload of the file the import runner reads, and its reports' downloads
+        "imports": {"EXPORTS_BUCKET": {"Ref": dev.id_of("AWS::S3::Bucket", "/Exports/Bucket/Resource")}},
         "cases": inbound_mail,
         "portal": inbound_mail,
     }

@@ -66,6 +66,7 @@ ACKNOWLEDGED = Counter(
         "AwsSolutions::AwsSolutions-IAM5[Resource::<AnalyticsBucketF3CB46A2.Arn>/kpis/*]": 2,
         # The export writer puts the files it makes, and the exports function presigns their downloads.
         "AwsSolutions::AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/exports/*]": 2,
+        "AwsSolutions::AwsSolutions-IAM5[Resource::<ExportsBucket54D5CE64.Arn>/imports/*]": 2,
     }
 )
 

@@ -91,3 +91,14 @@ def test_an_answer_on_a_kept_connection_is_not_held_back_by_the_delayed_ack(aws:
         waits.append(time.perf_counter() - started)
     connection.close()
     assert statistics.median(waits) < DELAYED_ACK / 2
+
+
+def test_a_head_tells_the_size_of_what_a_get_would_send_and_sends_no_body(aws: EmbeddedAws) -> None:
+    """S3's HeadObject told every object's size as 0: the runtime sent the empty body's length (an import then read
+    no row of its uploaded file)."""
+    s3 = aws.client("s3")
+    s3.create_bucket(Bucket="files", CreateBucketConfiguration={"LocationConstraint": REGION})
+    s3.put_object(Bucket="files", Key="people.csv", Body=b"email\nada@example.com\n")
+    assert s3.head_object(Bucket="files", Key="people.csv")["ContentLength"] == 22
+    assert s3.get_object(Bucket="files", Key="people.csv")["Body"].read() == b"email\nada@example.com\n"
+    assert s3.list_objects_v2(Bucket="files")["KeyCount"] == 1, "the connection is still in step after the HEAD"

@@ -108,6 +108,11 @@ class SummaryPart(NamedTuple):
     read: Callable[[Seen], Any]
 
 
+class Importing(NamedTuple):
+    service: str
+    matches: tuple[str, ...]
+
+
 class Context(NamedTuple):
     name: str
     kinds: tuple[Kind, ...]
@@ -126,6 +131,9 @@ class Context(NamedTuple):
     # The records `POST /exports` writes to CSV, by the entity name it takes (`contacts`): `module:attribute` of
     # each one's rapport.records.RecordService, whose `search` the export pages through (rapport.exports).
     exports: Mapping[str, str] = MappingProxyType({})
+    # The records `POST /imports` writes from CSV rows, by entity name: the service's `module:attribute`, and the
+    # unique fields a row may be matched to a record by (the first: the default), each one of the service's guards.
+    imports: Mapping[str, Importing] = MappingProxyType({})
 
 
 @cache

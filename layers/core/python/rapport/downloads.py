@@ -1,4 +1,5 @@
-"""Links that download a kept S3 object under its own name: presigned GetObject URLs, valid URL_LIFETIME.
+"""Links that download a kept S3 object under its own name (presigned GetObject URLs), or upload one (PutObject),
+valid URL_LIFETIME.
 
 A URL is made at each read and never stored: it is good for minutes, and what it grants is the function's own
 access. Presigning signs on the spot, with no request; the S3 client it needs (rapport.aws) is made at the first
@@ -27,6 +28,16 @@ def download_url(bucket: str, key: str, filename: str, content_type: str) -> str
             "ResponseContentDisposition": content_disposition(filename),
             "ResponseContentType": content_type,
         },
+        ExpiresIn=int(URL_LIFETIME.total_seconds()),
+    )
+    return str(url)
+
+
+def upload_url(bucket: str, key: str, content_type: str) -> str:
+    """A URL that PUTs `key` of `bucket` once, as `content_type` (the PUT must send that Content-Type)."""
+    url = aws.s3_presigning().generate_presigned_url(
+        "put_object",
+        Params={"Bucket": bucket, "Key": key, "ContentType": content_type},
         ExpiresIn=int(URL_LIFETIME.total_seconds()),
     )
     return str(url)

@@ -109,3 +109,21 @@ def _patch_type(annotation: Any) -> Any:
 
 def _annotated(annotation: Any, metadata: list[Any]) -> Any:
     return Annotated[annotation, *metadata] if metadata else annotation
+
+
+def between(source: Any, target: Any) -> Any:
+    """The merge patch that turns `source` into `target` (RFC 7396 `apply(source, between(source, target))` is
+    `target`, where `target` holds no null)."""
+    if not isinstance(source, dict) or not isinstance(target, dict):
+        return target
+    patch: dict[str, Any] = {name: None for name in source if name not in target}
+    for name, value in target.items():
+        if name not in source:
+            patch[name] = value
+        elif isinstance(value, dict) and isinstance(source[name], dict):
+            inner = between(source[name], value)
+            if inner:
+                patch[name] = inner
+        elif source[name] != value:
+            patch[name] = value
+    return patch

@@ -184,10 +184,13 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         record, changes, custom = self._new_record(tenant_id, actor, payload, complete=complete)
         return self._write(record, None, changes, custom=custom)
 
-    def stage_create(self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel) -> Record:
+    def stage_create(
+        self, work: UnitOfWork, tenant_id: str, actor: str, payload: BaseModel, *, complete: bool = False
+    ) -> Record:
         """Add the creation of a record from `payload` to `work`, which the caller commits (`commit`): for writes of
-        several records (a conversion, a workflow), which ask no required custom field."""
-        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=False)
+        several records (a conversion, a workflow), which ask no required custom field unless `complete` (an
+        import's rows, written for a person)."""
+        record, changes, custom = self._new_record(tenant_id, actor, payload, complete=complete)
         self._stage(work, record, changes, None, custom)
         return record
 
@@ -275,7 +278,12 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             self.require_reassign(caller, owners, record)
             return self.commit(work, record)
 
-        return self._restaged(attempt)
+        updated = self._restaged(attempt)
+        self.after_update(caller, record_id, patch)
+        return updated
+
+    def after_update(self, caller: Caller, record_id: str, patch: Mapping[str, Any]) -> None:
+        """What follows an update committed with `patch` outside its transaction (copies to many other records)."""
 
     def stage_update(self, work: UnitOfWork, caller: Caller, record: Record, changes: Mapping[str, Any]) -> None:
         """Add `record` changed by `changes`, a JSON merge patch (objects merge, null removes), to `work`, which the
@@ -337,7 +345,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
             if custom is not None:
                 custom_fields.stage_usage(work, caller.tenant_id, self.resource, custom, record.data, None)
             guards = {**self.guards(record.data), **self._custom_guards(custom, record.data)}
-            with self._client_errors(record, None):
+            with self.client_errors(record, None):
                 repository.erase(record, guards, work, by=caller.user_id, at=utc_now())
 
         self._restaged(attempt)
@@ -420,7 +428,7 @@ class RecordService(ABC, Generic[CreateT, OutT]):
         custom: Sequence[CustomField] | None = None,
     ) -> OutT:
         def attempt() -> None:
-            with self._client_errors(record, guards):
+            with self.client_errors(record, guards):
                 self._store(record, changes, before, custom)
 
         self._restaged(attempt)
@@ -486,12 +494,12 @@ class RecordService(ABC, Generic[CreateT, OutT]):
 
     def commit(self, work: UnitOfWork, record: Record, guards: Mapping[Guard, str] | None = None) -> OutT:
         """Commit `work`, which writes `record`; a failed condition becomes the client's error for this record."""
-        with self._client_errors(record, guards):
+        with self.client_errors(record, guards):
             work.commit()
         return self.out(record)
 
     @contextmanager
-    def _client_errors(self, record: Record, guards: Mapping[Guard, str] | None) -> Iterator[None]:
+    def client_errors(self, record: Record, guards: Mapping[Guard, str] | None) -> Iterator[None]:
         """The repository's failures as the client's errors: `guards` names the field each unique value comes
         from (default: the record's guards and exclusions)."""
         fields = {**self.guards(record.data), **self.exclusions(record.data)} if guards is None else guards

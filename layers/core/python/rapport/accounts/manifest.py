@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
-from rapport.contexts import Area, Context, Kind
+from rapport.contexts import Area, Context, Importing, Kind
 
 ACCOUNT = Kind("ACC", "account")
 
@@ -21,5 +21,6 @@ CONTEXT = Context(
         },
     },
     exports={"accounts": "rapport.accounts.service:accounts"},
+    imports={"accounts": Importing("rapport.accounts.service:accounts", ("domain",))},
     areas=(Area("accounts", bench="getAccount"),),
 )

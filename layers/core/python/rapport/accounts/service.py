@@ -42,12 +42,11 @@ class AccountService(RecordService[AccountCreate, Account]):
             tenant_id, record_id, normalize.name_key(name), words, data.get("domain"), deleted=deleted
         )
 
-    def update(self, caller: Caller, record_id: str, patch: Mapping[str, Any], expected_version: int) -> Account:
+    def after_update(self, caller: Caller, record_id: str, patch: Mapping[str, Any]) -> None:
         """A new name or domain is copied to the account's contacts (their 360 view shows it)."""
-        account = super().update(caller, record_id, patch, expected_version)
         if patch.keys() & {"name", "domain"}:
-            contacts.refresh_account(caller.tenant_id, account.id, account.name, account.domain)
-        return account
+            data = self._load(caller, record_id).data
+            contacts.refresh_account(caller.tenant_id, record_id, data["name"], data.get("domain"))
 
     def before_erase(self, caller: Caller, record: Record) -> None:
         if contacts.any_of_account(caller.tenant_id, record.id):

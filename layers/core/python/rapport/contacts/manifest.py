@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rapport.auth import EVERYONE, STAFF_WHO_EDIT, Action, Role
 from rapport.consent.manifest import CONSENT_REQUESTED, pending_email
-from rapport.contexts import Area, Context, Derivation, Image, Kind
+from rapport.contexts import Area, Context, Derivation, Image, Importing, Kind
 
 CONTACT = Kind("CON", "contact")
 
@@ -30,6 +30,7 @@ CONTEXT = Context(
     },
     derivations={CONTACT.entity: Derivation((CONSENT_REQUESTED,), _consent_requested)},
     exports={"contacts": "rapport.contacts.service:contacts"},
+    imports={"contacts": Importing("rapport.contacts.service:contacts", ("email", "phone"))},
     areas=(Area("contacts", bench="getContact"), Area("customer360", bench="getContact360")),
     summaries=("rapport.contacts.customer360:ACCOUNT_PART",),
 )

@@ -345,6 +345,13 @@ def guard_owner(tenant_id: str, guard: Guard) -> tuple[str, str] | None:
     return item.owner_kind, item.owner_id
 
 
+def guard_owners(tenant_id: str, guards: Iterable[Guard]) -> dict[Guard, tuple[str, str]]:
+    """The kind and id of the record holding each of `guards` that one holds: one BatchGetItem (at most 100)."""
+    wanted = {keys.guard_pk(tenant_id, guard.field, guard.value): guard for guard in guards}
+    found = GuardItem.batch_get([(pk, keys.GUARD_SK) for pk in wanted], consistent_read=True) if wanted else []
+    return {wanted[item.pk]: (item.owner_kind, item.owner_id) for item in found if isinstance(item, GuardItem)}
+
+
 def summary_item(
     tenant_id: str, partition: str, sk: str, kind: Kind | str, ref_id: str, data: Mapping[str, Any]
 ) -> SummaryItem:
@@ -534,6 +541,18 @@ class UnitOfWork:
                 self.delete_item(item)
         for item in new:
             self.put_item(item)
+
+    def join(self, other: UnitOfWork) -> bool:
+        """Take `other`'s writes into this unit, to be committed with its own, unless the two touch one item (then
+        False, and this unit is as it was): for writes staged apart that may be sent together (an import's rows)."""
+        if self._positions.keys() & other._positions.keys():
+            return False
+        for operation in other._operations:
+            self._add(operation)
+        self._versioned += other._versioned
+        self._unchanged += other._unchanged
+        self._created += other._created
+        return True
 
     def _add(self, operation: _Operation) -> None:
         position = self._positions.get(operation.key)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rapport.auth import EVERYONE, Action, Role
-from rapport.contexts import Area, Context, Derivation, Kind, became
+from rapport.contexts import Area, Context, Derivation, Importing, Kind, became
 
 LEAD = Kind("LEAD", "lead")
 SCORING_RULES = Kind("SCORING", "scoring rules", document=True)
@@ -30,5 +30,6 @@ CONTEXT = Context(
     },
     derivations={LEAD.entity: Derivation(("converted",), became("status", "converted", "converted"))},
     exports={"leads": "rapport.leads.service:leads"},
+    imports={"leads": Importing("rapport.leads.service:leads", ("email",))},
     areas=(Area("leads", bench="getLead"),),
 )

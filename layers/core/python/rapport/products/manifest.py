@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rapport.auth import EVERYONE, Action, Role
-from rapport.contexts import Area, Context, Kind
+from rapport.contexts import Area, Context, Importing, Kind
 
 PRODUCT = Kind("PROD", "product")
 
@@ -24,5 +24,6 @@ CONTEXT = Context(
         },
     },
     exports={"products": "rapport.products.service:products"},
+    imports={"products": Importing("rapport.products.service:products", ("sku",))},
     areas=(Area("products", bench="getProduct"),),
 )

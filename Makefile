@@ -79,9 +79,10 @@ test: install layer lint  ## every test suite, slow ones included
 test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: what to run after each edit
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)
 
-bench: synth  ## DynamoDB requests per operation, the local runtime at 1k and 50k contacts, the analytics jobs at 1k and 10k customers, cold starts as deployed (fails over 2x)
+bench: synth  ## DynamoDB requests per operation, the local runtime at 1k and 50k contacts, the analytics jobs at 1k and 10k customers, imports of 10k and 100k contacts beside a bare batch_writer, cold starts as deployed (fails over 2x)
 	$(PYTHON) -W ignore -m tools.bench
 	$(PYTHON) -W ignore -m tools.analytics_bench
+	$(PYTHON) -W ignore -m tools.import_bench
 	$(PYTHON) -m tools.coldstart
 
 deploy: synth  ## cdk deploy the stage (STAGE=dev|prod) with your AWS credentials

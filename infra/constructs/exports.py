@@ -66,30 +66,17 @@ class Exports(Construct):
             "read: their requests are in CloudTrail; server access logs would need a second bucket for no more "
             "insight.",
         )
-        self.writer: lambda_.Function = factory.event_worker(
-            self,
-            EventWorker(
-                area="export_writer",
-                description="Rapport export writer: the CSV file of an export, a part at a time",
-                trigger=OnEvents(
-                    rule="WriterEvents",
-                    description="Exports asked for, and writers going on",
-                    bus=bus,
-                    pattern={"source": [DOMAIN_SOURCE, SOURCE], "detail-type": [*STARTS, CONTINUED]},
-                    retry_attempts=RETRY_ATTEMPTS,
-                    max_event_age=MAX_EVENT_AGE,
-                ),
-                tenancy=TenantFenced(),
-                environment={
-                    "TABLE_NAME": data.table.table_name,
-                    "EVENT_BUS_NAME": bus.event_bus_name,
-                    "CURSOR_SECRET_ARN": data.cursor_secret.secret_arn,
-                    BUCKET_VARIABLE: self.bucket.bucket_name,
-                },
-                timeout=WRITER_TIMEOUT,
-            ),
+        self.writer = self._continuing_worker(
+            factory,
+            bus,
+            area="export_writer",
+            description="Rapport export writer: the CSV file of an export, a part at a time",
+            rule="WriterEvents",
+            rule_description="Exports asked for, and writers going on",
+            pattern={"source": [DOMAIN_SOURCE, SOURCE], "detail-type": [*STARTS, CONTINUED]},
+            environment={"CURSOR_SECRET_ARN": data.cursor_secret.secret_arn},
+            timeout=WRITER_TIMEOUT,
         )
-        bus.grant_put_events_to(self.writer)
         data.cursor_secret.grant_read(self.writer)  # it pages through the lists as their routes do
         self._grant(
             self.writer,
@@ -97,33 +84,17 @@ class Exports(Construct):
             "The writer puts each export's file, whose key it makes from the export's tenant and id: only under "
             "the exports' prefix.",
         )
-        data.grant_key(self.writer)  # the file's parts are encrypted with the stack's key too
-        self.import_runner: lambda_.Function = factory.event_worker(
-            self,
-            EventWorker(
-                area="import_runner",
-                description="Rapport import runner: an import's rows written, a batch at a time",
-                trigger=OnEvents(
-                    rule="ImportRunnerEvents",
-                    description="Imports validated, started or reverted, and runners going on",
-                    bus=bus,
-                    pattern={
-                        "source": [DOMAIN_SOURCE, runner.SOURCE],
-                        "detail-type": [*runner.STARTS, runner.CONTINUED],
-                    },
-                    retry_attempts=RETRY_ATTEMPTS,
-                    max_event_age=MAX_EVENT_AGE,
-                ),
-                tenancy=TenantFenced(),
-                environment={
-                    "TABLE_NAME": data.table.table_name,
-                    "EVENT_BUS_NAME": bus.event_bus_name,
-                    BUCKET_VARIABLE: self.bucket.bucket_name,
-                },
-                timeout=RUNNER_TIMEOUT,
-            ),
+        self.import_runner = self._continuing_worker(
+            factory,
+            bus,
+            area="import_runner",
+            description="Rapport import runner: an import's rows written, a batch at a time",
+            rule="ImportRunnerEvents",
+            rule_description="Imports validated, started or reverted, and runners going on",
+            pattern={"source": [DOMAIN_SOURCE, runner.SOURCE], "detail-type": [*runner.STARTS, runner.CONTINUED]},
+            environment={},
+            timeout=RUNNER_TIMEOUT,
         )
-        bus.grant_put_events_to(self.import_runner)
         self._grant(
             self.import_runner,
             ["s3:GetObject", "s3:PutObject"],
@@ -131,7 +102,48 @@ class Exports(Construct):
             "tenant and id: only under the imports' prefix.",
             IMPORTS_PREFIX,
         )
-        data.grant_key(self.import_runner)
+
+    def _continuing_worker(
+        self,
+        factory: FunctionFactory,
+        bus: events.IEventBus,
+        *,
+        area: str,
+        description: str,
+        rule: str,
+        rule_description: str,
+        pattern: dict[str, list[str]],
+        environment: dict[str, str],
+        timeout: Duration,
+    ) -> lambda_.Function:
+        """An event worker fenced to the event's tenant, on the table, the bus (it puts its own continuation) and the
+        bucket, whose files are encrypted with the stack's key."""
+        worker = factory.event_worker(
+            self,
+            EventWorker(
+                area=area,
+                description=description,
+                trigger=OnEvents(
+                    rule=rule,
+                    description=rule_description,
+                    bus=bus,
+                    pattern=pattern,
+                    retry_attempts=RETRY_ATTEMPTS,
+                    max_event_age=MAX_EVENT_AGE,
+                ),
+                tenancy=TenantFenced(),
+                environment={
+                    "TABLE_NAME": self._data.table.table_name,
+                    "EVENT_BUS_NAME": bus.event_bus_name,
+                    **environment,
+                    BUCKET_VARIABLE: self.bucket.bucket_name,
+                },
+                timeout=timeout,
+            ),
+        )
+        bus.grant_put_events_to(worker)
+        self._data.grant_key(worker)
+        return worker
 
     def grant_api(self, function: lambda_.Function) -> None:
         """The exports API presigns the download links of its caller's tenant's files (reads them, only)."""

@@ -20,6 +20,7 @@ from rapport.exports import store
 from rapport.exports.entities import exportables
 from rapport.exports.files import S3_EXPORT_FILES
 from rapport.exports.writer import BOM, CONTINUED, PART_SIZE, SOURCE, cell
+from tests.integration.continuations import Bus
 from tests.integration.outbox import published
 from tests.integration.test_analytics_export import crm  # noqa: F401 (one record of each entity)
 from tools.lambda_api import Reply, Staff, call, create
@@ -28,24 +29,6 @@ BUCKET = "rapport-test-exports"
 MANAGER = Staff().as_("manager")
 ADMIN = Staff().as_("admin")
 SALES = Staff().as_("sales")
-
-
-class Bus:
-    """The continuations the writer puts."""
-
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def __call__(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.entries += entries
-        return {"Entries": [{"EventId": str(n)} for n in range(len(entries))], "FailedEntryCount": 0}
-
-    def take(self) -> list[dict[str, Any]]:
-        taken, self.entries = self.entries, []
-        return [
-            {"detail-type": entry["DetailType"], "source": entry["Source"], "detail": json.loads(entry["Detail"])}
-            for entry in taken
-        ]
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -20,28 +19,13 @@ from import_runner import handler as runner_handler
 from rapport.imports import store
 from rapport.imports.files import S3_IMPORT_FILES
 from rapport.imports.runner import BATCH_ROWS, CONTINUED, SOURCE
+from tests.integration.continuations import Bus
 from tools.lambda_api import Reply, Staff, call, create
 
 BUCKET = "rapport-test-exports"
 MANAGER = Staff().as_("manager")
 ADMIN = Staff().as_("admin")
 SALES = Staff().as_("sales")
-
-
-class Bus:
-    def __init__(self) -> None:
-        self.entries: list[dict[str, Any]] = []
-
-    def __call__(self, entries: list[dict[str, Any]]) -> dict[str, Any]:
-        self.entries += entries
-        return {"Entries": [{"EventId": str(n)} for n in range(len(entries))], "FailedEntryCount": 0}
-
-    def take(self) -> list[dict[str, Any]]:
-        taken, self.entries = self.entries, []
-        return [
-            {"detail-type": entry["DetailType"], "source": entry["Source"], "detail": json.loads(entry["Detail"])}
-            for entry in taken
-        ]
 
 
 @pytest.fixture(autouse=True)
@@ -361,3 +345,26 @@ def test_starting_before_the_upload_twice_or_without_the_rights_is_refused() -> 
     assert call("createImport", SALES, body={"filename": "x.csv"}, headers={"Idempotency-Key": None}).status == 403
     empty = uploaded(b"")
     assert started(empty["id"], plan(First="first_name")).body["errors"][0]["field"] == "file"
+
+
+def test_imported_records_are_read_by_every_read_path_and_tell_their_events_like_the_api() -> None:
+    from tests.integration.outbox import published
+
+    account = create("createAccount", name="Acme", domain="acme.com")
+    lines = [["Ann", "Lee", "ann@acme.com", account["id"], "+44 20 7946 0018"], ["Bo", "Ray", "bo@acme.com", "", ""]]
+    made = uploaded(csv_of(["First", "Last", "Email", "Account", "Phone"], lines))
+    mapping = {**PEOPLE, "Account": "account_id", "Phone": "phone"}
+    assert started(made["id"], plan(**mapping)).status == 200
+    run(made["id"])
+    assert read(made["id"])["counts"]["created"] == 2
+    [ann] = contacts(email="ann@acme.com")
+    assert ann["phone"] == "+442079460018"
+    assert call("getContact", MANAGER, record_id=ann["id"]).body["account_id"] == account["id"]
+    view = call("getContact360", MANAGER, record_id=ann["id"])
+    assert view.status == 200 and view.body["contact"]["id"] == ann["id"]
+    of_account = call("listAccountContacts", MANAGER, record_id=account["id"])
+    assert [c["id"] for c in of_account.body["items"]] == [ann["id"]]
+    assert [c["id"] for c in contacts(q="Lee")] == [ann["id"]]
+    kinds = [(event.detail_type, event.entity_id) for event in published()]
+    assert ("contact.created", ann["id"]) in kinds
+    assert ("import.queued", made["id"]) in kinds and ("import.completed", made["id"]) in kinds

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from rapport.custom_fields import store, values
@@ -77,9 +79,28 @@ FIELD = values.FIELD
 DOCUMENT = CustomFieldsDocument(CUSTOM_FIELDS, CustomFields, resource="custom_fields", default=lambda _: CustomFields())
 
 
+_READ_ONCE: ContextVar[dict[tuple[str, str], Sequence[CustomField]] | None] = ContextVar("custom_fields", default=None)
+
+
 def definitions(tenant_id: str, family: str) -> Sequence[CustomField]:
-    """The family's custom fields as the tenant saved them (one GetItem)."""
-    return DOCUMENT.read(tenant_id).content.of(family)
+    """The family's custom fields as the tenant saved them (one GetItem; within `read_once`, the first time)."""
+    read = _READ_ONCE.get()
+    if read is None:
+        return DOCUMENT.read(tenant_id).content.of(family)
+    if (tenant_id, family) not in read:
+        read[tenant_id, family] = DOCUMENT.read(tenant_id).content.of(family)
+    return read[tenant_id, family]
+
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """Within it, each family's fields are read once: for many records written together (a batch of an import),
+    which a change of the fields between two of them would not serve better."""
+    token = _READ_ONCE.set({})
+    try:
+        yield
+    finally:
+        _READ_ONCE.reset(token)
 
 
 def checked(family: str, fields: Sequence[CustomField], data: Mapping[str, Any], *, complete: bool) -> dict[str, Any]:

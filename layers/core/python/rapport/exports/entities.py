@@ -11,7 +11,6 @@ is `custom.<key>`, and the default columns are the records' fields then the tena
 from __future__ import annotations
 
 import inspect
-import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from functools import cache, cached_property
@@ -20,6 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rapport import contexts
+from rapport.annotations import holds, model_in
 from rapport.auth import Caller
 from rapport.custom_fields import service as custom_fields
 from rapport.errors import FieldError, InvalidInput, RapportError
@@ -136,27 +136,12 @@ def _path_fault(model: type[BaseModel], head: str, rest: Sequence[str]) -> str |
         return f"{head} is not a field of {model.__name__}; they are: {', '.join(model.model_fields)}"
     if not rest:
         return None
-    inner = _model_in(field.annotation)
+    inner = model_in(field.annotation)
     if inner is not None:
         return _path_fault(inner, rest[0], rest[1:])
-    if _is_mapping(field.annotation):
+    if holds(field.annotation, dict, Mapping):
         return None
     return f"{head} has no fields to pick from: name it alone (lists and objects are written as JSON)"
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
-        found = [model for arg in typing.get_args(annotation) if (model := _model_in(arg)) is not None]
-        return found[0] if len(found) == 1 else None
-    return None
-
-
-def _is_mapping(annotation: Any) -> bool:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
-        return any(_is_mapping(arg) for arg in typing.get_args(annotation))
-    return typing.get_origin(annotation) in (dict, Mapping) or annotation is dict
 
 
 def _is_custom(column: str) -> bool:

@@ -7,7 +7,6 @@ multi_enum custom fields, hold their values separated by `;`. A custom field's c
 
 from __future__ import annotations
 
-import types
 import typing
 from collections.abc import Mapping, Sequence
 from functools import cache
@@ -16,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rapport import contexts
+from rapport.annotations import holds, model_in
 from rapport.custom_fields import service as custom_fields
 from rapport.custom_fields.models import CustomField, FieldType
 from rapport.dal.repository import Guard
@@ -137,9 +137,9 @@ def _path_fault(model: type[BaseModel], head: str, rest: Sequence[str]) -> str |
     if field is None:
         return f"{head} is not a field of {model.__name__}; they are: {', '.join(model.model_fields)}"
     if not rest:
-        inner = _model_in(field.annotation)
+        inner = model_in(field.annotation)
         return f"{head} has fields: map a column to each (`{head}.<field>`)" if inner is not None else None
-    inner = _model_in(field.annotation)
+    inner = model_in(field.annotation)
     if inner is None:
         return f"{head} has no fields to map to"
     return _path_fault(inner, rest[0], rest[1:])
@@ -148,24 +148,9 @@ def _path_fault(model: type[BaseModel], head: str, rest: Sequence[str]) -> str |
 def _is_list(model: type[BaseModel], head: str, rest: Sequence[str]) -> bool:
     annotation = model.model_fields[head].annotation
     if rest:
-        inner = _model_in(annotation)
+        inner = model_in(annotation)
         return inner is not None and _is_list(inner, rest[0], rest[1:])
-    return _holds(annotation, list)
-
-
-def _holds(annotation: Any, origin: type) -> bool:
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
-        return any(_holds(arg, origin) for arg in typing.get_args(annotation))
-    return typing.get_origin(annotation) is origin or annotation is origin
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType, typing.Annotated):
-        found = [model for arg in typing.get_args(annotation) if (model := _model_in(arg)) is not None]
-        return found[0] if len(found) == 1 else None
-    return None
+    return holds(annotation, list)
 
 
 @cache

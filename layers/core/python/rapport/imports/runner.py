@@ -33,6 +33,7 @@ from pydantic import Field, ValidationError
 
 from rapport import merge_patch
 from rapport.auth import Action, Caller, Role
+from rapport.custom_fields import service as custom_fields
 from rapport.custom_fields.models import CustomField
 from rapport.dal import repository
 from rapport.dal.repository import MAX_TRANSACTION_ITEMS, Guard, Record, StaleVersion, UnitOfWork
@@ -146,7 +147,8 @@ class Run:
         owners = repository.guard_owners(self.record.tenant_id, wanted)
         owned = {owner_id for kind, owner_id in owners.values() if kind == self.entity.service.kind.code}
         records = repository.get_many(self.record.tenant_id, self.entity.service.kind, owned)
-        staged = [self._staged(each, owners, records) for each in parsed]
+        with custom_fields.read_once():
+            staged = [self._staged(each, owners, records) for each in parsed]
         for each in parsed:
             if each.merged_into is not None:
                 each.outcome.id = each.merged_into.id

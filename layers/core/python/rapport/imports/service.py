@@ -85,7 +85,7 @@ class ImportService(RecordService[ImportCreate, Import]):
         if size is None:
             raise Conflict("The file is not uploaded yet: PUT it to the import's upload_url first.")
         try:
-            header = rows.header(self._files.read(key, 0, min(size, HEADER_BYTES)))
+            header = rows.header(self._files.read(key, 0, min(size, HEADER_BYTES)) if size else ())
         except rows.NotCsv as error:
             raise InvalidInput.of("file", str(error), "not_csv") from None
         missing = [column for column in plan.mapping if column not in header.names]

@@ -258,9 +258,12 @@ class Run:
         group, members = UnitOfWork(), list[Staged]()
         for each in staged:
             if each.work is not None and not self._fits(group, each.work):
-                self._commit_group(group, members)
+                if members:
+                    self._commit_group(group, members)
                 group, members = UnitOfWork(), []
-                group.join(each.work)
+                if not self._fits(group, each.work):
+                    each.outcome.failed(None, "needs more writes than one transaction holds")
+                    each.work, each.restore = None, None
             members.append(each)
         if members:
             self._commit_group(group, members)

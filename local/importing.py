@@ -23,8 +23,6 @@ from typing import Any, TextIO
 from local.runtime.runtime import REGION
 from local.runtime.store import DataDir
 from local.runtime.tokens import TokenIssuer
-from rapport.imports.entities import importables
-from rapport.imports.rows import header
 
 ENDED = frozenset({"completed", "validated", "failed", "cancelled", "reverted"})
 BAR_WIDTH = 30
@@ -37,7 +35,7 @@ class ImportRefused(Exception):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="the CSV file (UTF-8; `,` or `;`)")
-    parser.add_argument("--entity", required=True, choices=sorted(importables()))
+    parser.add_argument("--entity", required=True, help="contacts, accounts, leads or products")
     parser.add_argument("--mode", choices=["create", "update", "upsert"], default="create")
     parser.add_argument("--match", help="the unique field rows are matched by (update, upsert): email, domain, sku...")
     parser.add_argument("--map", action="append", default=[], metavar="COLUMN=FIELD", help="map a column to a field")
@@ -49,6 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(arguments: argparse.Namespace, api_url: str) -> int:
     """Import as `arguments` say into the runtime answering at `api_url`: 0 once completed (or validated)."""
+    from rapport.imports.rows import header
+
     try:
         content = arguments.file.read_bytes()
         mapping = mapping_of(arguments.entity, header([content]).names, arguments.map)
@@ -68,7 +68,12 @@ def run(arguments: argparse.Namespace, api_url: str) -> int:
 
 def mapping_of(entity: str, columns: list[str], asked: list[str]) -> dict[str, str]:
     """`--map COLUMN=FIELD`s, then each other column whose header names a field of the entity."""
-    fields = importables()[entity].model.model_fields
+    from rapport.imports.entities import importables
+
+    found = importables().get(entity)
+    if found is None:
+        raise ImportRefused(f"--entity {entity}: imports write {', '.join(sorted(importables()))}")
+    fields = found.model.model_fields
     mapping: dict[str, str] = {}
     for pair in asked:
         column, separator, field = pair.partition("=")

@@ -368,3 +368,19 @@ def test_imported_records_are_read_by_every_read_path_and_tell_their_events_like
     kinds = [(event.detail_type, event.entity_id) for event in published()]
     assert ("contact.created", ann["id"]) in kinds
     assert ("import.queued", made["id"]) in kinds and ("import.completed", made["id"]) in kinds
+
+
+def test_a_manager_imports_and_reverts_what_the_import_made_though_erasing_is_otherwise_an_admins() -> None:
+    made = uploaded(csv_of(["First", "Last", "Email"], [["M", "One", "m1@example.com"]]), staff=MANAGER)
+    assert started(made["id"], plan(**PEOPLE), staff=MANAGER).status == 200
+    run(made["id"])
+    [created] = contacts()
+    assert created["created_by"] == MANAGER.user
+    erase = call(
+        "deleteContact", MANAGER, record_id=created["id"], query={"permanent": "true"}, headers={"If-Match": None}
+    )
+    assert erase.status == 403
+    reverting = call("revertImport", MANAGER, record_id=made["id"], headers={"If-Match": None})
+    assert reverting.status == 200, reverting.body
+    run(made["id"], run_id="revert-1")
+    assert read(made["id"])["counts"]["reverted"] == 1 and contacts() == []

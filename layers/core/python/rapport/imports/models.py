@@ -90,7 +90,8 @@ class ImportStored(ImportCreate):
     status: ImportStatus = ImportStatus.AWAITING_UPLOAD
     plan: ImportPlan | None = None
     dry_run: bool = False
-    roles: list[str] = Field(default_factory=list, description="The importer's roles, which rows are written as")
+    actor: str | None = Field(default=None, description="Who started the run (validated, started, reverted)")
+    roles: list[str] = Field(default_factory=list, description="The actor's roles, which rows are written as")
     headers: list[str] | None = None
     size: int | None = Field(default=None, description="The file's size in bytes, once uploaded")
     delimiter: str | None = None

@@ -121,7 +121,11 @@ class Run:
             raise ValueError(f"import {record.id} has no plan")
         self.plan: ImportPlan = plan
         self.entity: Importable = importable(plan.entity)
-        self.caller = Caller(record.tenant_id, record.created_by, frozenset(Role(role) for role in self.stored.roles))
+        roles = frozenset(Role(role) for role in self.stored.roles)
+        self.caller = Caller(record.tenant_id, self.stored.actor or record.created_by, roles)
+        # Erasing is an admin's, but a record the import made and nobody changed since is the import's to take
+        # back: whoever may revert it may erase those (only those: `_erase` is at the version the import left).
+        self.undoer = Caller(record.tenant_id, self.caller.user_id, roles | {Role.ADMIN})
         self.defined: Mapping[str, CustomField] = self.entity.custom_fields(record.tenant_id)
         self.seen: dict[Guard, int] = {}  # a dry run's match values, for repeats in other batches
 
@@ -380,7 +384,7 @@ class Run:
 
     def _erase(self, record_id: str, version: int) -> bool:
         try:
-            self.entity.service.erase(self.caller, record_id, version)
+            self.entity.service.erase(self.undoer, record_id, version)
         except NotFound:
             return True
         except RapportError:

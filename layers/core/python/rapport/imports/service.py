@@ -101,6 +101,7 @@ class ImportService(RecordService[ImportCreate, Import]):
             "status": ImportStatus.VALIDATING if dry_run else ImportStatus.QUEUED,
             "plan": plan.model_copy(update={"match": match}).model_dump(mode="json"),
             "dry_run": dry_run,
+            "actor": caller.user_id,
             "roles": sorted(caller.roles),
             "headers": header.names,
             "delimiter": header.delimiter,
@@ -132,13 +133,19 @@ class ImportService(RecordService[ImportCreate, Import]):
         )
 
     def revert(self, caller: Caller, import_id: str, expected_version: int | None) -> Import:
-        """The records the import created erased and those it updated put back, in the background; each only if
-        it did not change since the import wrote it."""
+        """The records the import created erased and those it updated put back, in the background, as the caller;
+        each only if it did not change since the import wrote it."""
         caller.require(self.resource, Action.UPDATE)
         record = self._load(caller, import_id, expected_version)
         if record.data.get("dry_run"):
             raise Conflict("A validation wrote nothing: there is nothing to revert.")
-        changes = {"status": ImportStatus.REVERTING, "run": None, "finished_at": None}
+        changes = {
+            "status": ImportStatus.REVERTING,
+            "actor": caller.user_id,
+            "roles": sorted(caller.roles),
+            "run": None,
+            "finished_at": None,
+        }
         return self.move_status(caller, record, REVERTIBLE, changes)
 
     def out(self, record: Record) -> Import:

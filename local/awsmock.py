@@ -60,6 +60,7 @@ import base64
 import bisect
 import copy
 import functools
+import gc
 import json
 import threading
 import time
@@ -313,7 +314,7 @@ def load_items(table: Table, items: Iterable[str]) -> int:
     partitions = {index: _Partitions(table, index) for index in [None, *(gsi.name for gsi in table.global_indexes)]}
     stored: Any = table.items
     count = 0
-    with _LOCK:
+    with _LOCK, _no_collection():
         for text in items:
             attributes = json.loads(text)
             key = _key_of(table, attributes)
@@ -333,6 +334,20 @@ def load_items(table: Table, items: Iterable[str]) -> int:
             index.sort()
         table.__dict__["_rapport_partitions"] = partitions
     return count
+
+
+@contextmanager
+def _no_collection() -> Iterator[None]:
+    """Pauses the cyclic garbage collector: a load allocates millions of objects that all stay, and the
+    collections their allocation set off found nothing to free and took a fifth of the start of a 580,000-item
+    table (22 s to 18 s)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def commit_unchecked(backend: DynamoDBBackend, operations: Iterable[dict[str, Any]]) -> None:
@@ -983,6 +998,24 @@ def _drop_oldest(shard: StreamShard, count: int) -> None:
     """Drops records from the front: the shard's numbering moves on, so sequence numbers stay what they were."""
     del shard.items[:count]
     shard.starting_sequence_number += count
+
+
+def stream_records(table: Table, start: int | None, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` of the table's stream records (moto's `StreamRecord.to_json`, not to be changed) from
+    sequence number `start`, or from the oldest kept when it was dropped or `start` is None: a GetRecords without
+    the request, for a consumer in this process."""
+    with _locked():
+        shard = table.stream_shard
+        if shard is None:
+            return []
+        return shard.get(shard.starting_sequence_number if start is None else start, limit)
+
+
+def next_sequence_number(table: Table) -> int:
+    """The sequence number the table's next stream record will have (where a LATEST iterator starts)."""
+    with _locked():
+        shard = table.stream_shard
+        return 0 if shard is None else shard.starting_sequence_number + len(shard.items)
 
 
 def release(shard: StreamShard, sequence_number: int) -> None:

@@ -518,20 +518,19 @@ def test_an_idle_poller_waits_for_a_write_to_its_table(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Nothing written: the shard is not asked again. A write wakes the poller at once, not at its idle pause."""
-    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
-
+    from local import awsmock
     from local.runtime.eventing import streams
 
     monkeypatch.setattr(streams, "_IDLE_POLL_SECONDS", 60.0)
     polls = 0
-    get_records = DynamoDBStreamsBackend.get_records
+    stream_records = awsmock.stream_records
 
     def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal polls
         polls += 1
-        return get_records(*args, **kwargs)
+        return stream_records(*args, **kwargs)
 
-    monkeypatch.setattr(DynamoDBStreamsBackend, "get_records", counted)
+    monkeypatch.setattr(streams, "stream_records", counted)
     dynamodb = aws("dynamodb")
     dynamodb.create_table(
         TableName="another",

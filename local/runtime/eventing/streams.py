@@ -1,8 +1,10 @@
 """Lambda's event source mappings on DynamoDB streams, played by pollers reading moto's stream shard: batches,
 filters, retries, partial batch failures, the on-failure destination. The records every mapping of a stream
-has read are released from the shard, which would otherwise keep them all. An idle poller waits for a write to
-its table (`local.awsmock.on_write`) rather than asking the shard over and over: each GetRecords is a botocore
-call and an AWS endpoint request on the runtime's own process."""
+has read are released from the shard, which would otherwise keep them all. The pollers run in the process that
+holds moto, so they read the shard there (`local.awsmock.stream_records`) rather than through GetRecords: a
+request to the runtime's own AWS endpoint, serialized, sent and parsed again, was a fifth of the process's time
+while a seed's events flowed. An idle poller waits for a write to its table (`local.awsmock.on_write`) rather
+than asking the shard over and over."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from moto.dynamodb.models import dynamodb_backends
+from moto.dynamodb.models.table import Table
 
-from local.awsmock import on_write, release
+from local.awsmock import next_sequence_number, on_write, release, stream_records
 from local.runtime.event_patterns import EventPredicate, compile_pattern
 from local.runtime.eventing.shared import Context, EventingError, log, supported_arn, timestamp
 from local.runtime.template import Resolver
@@ -102,10 +105,8 @@ class StreamPoller:
         self._context = context
         self._readers = readers
         self._mapping = mapping
-        self._streams = context.clients["dynamodbstreams"]
         self._stop = context.stop
-        self._iterator = ""
-        self._shard_id = ""
+        self._next: int | None = None  # the sequence number to read from; None until the poller starts
         self._failed_at: str | None = None
         self._attempts = 0
 
@@ -117,50 +118,49 @@ class StreamPoller:
             while not self._stop.is_set():
                 written.clear()  # before the poll: a write during it wakes the next wait at once
                 try:
-                    if not self._iterator:
-                        self._iterator = self._shard_iterator(self._mapping.starting_position)
+                    if self._next is None:
+                        self._next = self._starting_position()
                     if not self._poll():
                         written.wait(_IDLE_POLL_SECONDS)
                 except Exception:
                     log.exception("stream mapping %s: polling failed", self._mapping.logical_id)
-                    self._iterator = ""
+                    self._next = None
                     self._stop.wait(_RETRY_PAUSE[1])
         finally:
             stop_listening()
 
-    def _shard_iterator(self, kind: str, sequence_number: str | None = None) -> str:
-        description = self._streams.describe_stream(StreamArn=self._mapping.stream_arn)["StreamDescription"]
-        self._shard_id = description["Shards"][-1]["ShardId"]  # moto keeps one shard per stream
-        at = {"SequenceNumber": sequence_number} if sequence_number else {}
-        iterator: str = self._streams.get_shard_iterator(
-            StreamArn=self._mapping.stream_arn,
-            ShardId=self._shard_id,
-            ShardIteratorType=kind,
-            **at,
-        )["ShardIterator"]
-        return iterator
+    def _table(self) -> Table:
+        tables = dynamodb_backends[self._context.account][self._context.region].tables
+        return tables[_table_name(self._mapping.stream_arn)]
+
+    def _starting_position(self) -> int | None:
+        """TRIM_HORIZON: the oldest record kept (None); LATEST: the next record to come."""
+        if self._mapping.starting_position == "LATEST":
+            return next_sequence_number(self._table())
+        return None
 
     def _poll(self) -> bool:
-        """Handles one batch; False when there was none. An idle iterator is kept: moto stores each one made."""
-        response = self._streams.get_records(ShardIterator=self._iterator, Limit=self._mapping.batch_size)
-        records = [self._lambda_record(record) for record in response["Records"]]
+        """Handles one batch; False when there was none."""
+        found = stream_records(self._table(), self._next, self._mapping.batch_size)
+        records = [self._lambda_record(record) for record in found]
         if not records:
             return False
         failed_at = self._invoke([record for record in records if self._wanted(record)])
+        last = int(_sequence(records[-1]))
         if failed_at is None:
-            self._attempts, self._iterator = 0, response["NextShardIterator"]
-            self._readers.read(self._mapping, int(_sequence(records[-1])))
+            self._attempts, self._next = 0, last + 1
+            self._readers.read(self._mapping, last)
             return True
         self._attempts = self._attempts + 1 if failed_at == self._failed_at else 1
         self._failed_at = failed_at
         retries = self._mapping.max_retries
         if retries is not None and self._attempts > retries:
             self._give_up([record for record in records if int(_sequence(record)) >= int(failed_at)])
-            self._attempts, self._iterator = 0, response["NextShardIterator"]
-            self._readers.read(self._mapping, int(_sequence(records[-1])))
+            self._attempts, self._next = 0, last + 1
+            self._readers.read(self._mapping, last)
         else:
             self._stop.wait(min(_RETRY_PAUSE[0] * 2 ** (self._attempts - 1), _RETRY_PAUSE[1]))
-            self._iterator = self._shard_iterator("AT_SEQUENCE_NUMBER", failed_at)
+            self._next = int(failed_at)
         return True
 
     def _wanted(self, record: Mapping[str, Any]) -> bool:
@@ -181,7 +181,8 @@ class StreamPoller:
 
     def _lambda_record(self, record: Mapping[str, Any]) -> dict[str, Any]:
         change = dict(record["dynamodb"])
-        change["ApproximateCreationDateTime"] = int(change["ApproximateCreationDateTime"].timestamp())
+        created = change["ApproximateCreationDateTime"]  # moto's: naive, in UTC
+        change["ApproximateCreationDateTime"] = int(created.replace(tzinfo=created.tzinfo or UTC).timestamp())
         for image in ("Keys", "NewImage", "OldImage"):
             if image in change:
                 change[image] = {name: _wire(value) for name, value in change[image].items()}
@@ -218,7 +219,7 @@ class StreamPoller:
             "version": "1.0",
             "timestamp": timestamp(datetime.now(UTC)),
             "DDBStreamBatchInfo": {
-                "shardId": self._shard_id,
+                "shardId": _shard_id(self._table()),
                 "startSequenceNumber": _sequence(first),
                 "endSequenceNumber": _sequence(last),
                 "approximateArrivalOfFirstRecord": timestamp(first["dynamodb"]["ApproximateCreationDateTime"]),
@@ -246,14 +247,22 @@ def _first_failure(response: Any, sequence_numbers: list[str]) -> str | None:
 
 
 def _wire(value: Mapping[str, Any]) -> dict[str, Any]:
-    """An attribute value as Lambda's stream event carries it: binary as base64 text."""
+    """An attribute value as Lambda's stream event carries it: binary as base64 text (moto holds either)."""
     ((kind, content),) = value.items()
     if kind == "B":
-        return {"B": base64.b64encode(content).decode()}
+        return {"B": _base64(content)}
     if kind == "BS":
-        return {"BS": [base64.b64encode(item).decode() for item in content]}
+        return {"BS": [_base64(item) for item in content]}
     if kind == "L":
         return {"L": [_wire(item) for item in content]}
     if kind == "M":
         return {"M": {name: _wire(item) for name, item in content.items()}}
     return {kind: content}
+
+
+def _base64(content: bytes | str) -> str:
+    return base64.b64encode(content).decode() if isinstance(content, bytes) else content
+
+
+def _shard_id(table: Table) -> str:
+    return table.stream_shard.id if table.stream_shard is not None else ""

@@ -98,6 +98,16 @@ def bulk_writes(backend: DynamoDBBackend) -> Iterator[None]:
             connection._client = client
 
 
+@contextmanager
+def fields_read_once() -> Iterator[None]:
+    """Within it, the custom field definitions are read once (`custom_fields.read_once`), not at each record: a new
+    tenant's seed defines none, and reading them again was a tenth of a seeded record's time."""
+    from rapport.custom_fields.service import read_once
+
+    with read_once():
+        yield
+
+
 def _models(base: type[Any]) -> Iterator[type[Any]]:
     for model in base.__subclasses__():
         if getattr(getattr(model, "Meta", None), "table_name", None):

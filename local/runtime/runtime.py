@@ -41,7 +41,15 @@ from local.runtime.aws import (
     role_resources,
     verify_email_identities,
 )
-from local.runtime.bulk import bulk_writes, creators, seed_company, stream_backlog, tenant_is_new, use_environment
+from local.runtime.bulk import (
+    bulk_writes,
+    creators,
+    fields_read_once,
+    seed_company,
+    stream_backlog,
+    tenant_is_new,
+    use_environment,
+)
 from local.runtime.docs import Docs
 from local.runtime.eventing import Eventing, EventingError
 from local.runtime.functions import FunctionConfig, function_config, function_resources
@@ -270,7 +278,7 @@ class LocalCloud:
             message = f"tenant {tenant!r} holds records already: seed a new tenant (--tenant)"
             return _json(409, {"message": message})
         started = time.monotonic()
-        with bulk_writes(backend), self.database.batched():
+        with bulk_writes(backend), fields_read_once(), self.database.batched():
             created = seed_company(contacts, tenant, creators(), lambda: stream_backlog(table) + eventing.pending())
         settle()
         seconds = round(time.monotonic() - started, 1)

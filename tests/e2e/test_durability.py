@@ -126,7 +126,12 @@ def test_a_company_of_50000_contacts(runtime: LocalProcess) -> None:
         reads.p50 < 250
     )  # the goal is 50 ms on an idle 2-core machine; a read that grows with the table takes seconds
     assert runtime.stop() < 5
-    assert runtime.start() < 60
+    restarted = runtime.start()
+    print(f"50,000 contacts: restarted in {restarted:.0f} s")
+    # About 18 s on an idle 2-core machine (`make bench` measures it), 76 s once on a busier CI machine: the bound
+    # is for a start that grows faster than the items it loads (one re-sorting a partition at each item, say),
+    # which would take many minutes.
+    assert restarted < 120
     assert runtime.rss_mb()[0] < 1_500
     token = runtime.token(tenant)
     assert request(f"{runtime.url}/contacts?limit=25", token)[0] == 200

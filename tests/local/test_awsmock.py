@@ -598,6 +598,29 @@ def test_items_are_trees_of_objects(dynamodb: Any) -> None:
     assert answers(TABLE) == answers("eager")
 
 
+def test_a_load_runs_without_the_garbage_collector_and_gives_it_back(dynamodb: Any) -> None:
+    """Every object a load makes stays: a collection during it walks them all and frees nothing."""
+    import gc
+
+    collecting: list[bool] = []
+
+    def texts() -> Iterator[str]:
+        for item in _random_items(20, random.Random(4)):
+            collecting.append(gc.isenabled())
+            yield json.dumps(item)
+
+    assert gc.isenabled()
+    awsmock.load_items(_table(), texts())
+    assert collecting == [False] * 20
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        awsmock.load_items(_table(), iter([]))
+        assert not gc.isenabled()  # paused by its caller: left paused
+    finally:
+        gc.enable()
+
+
 def test_items_written_or_read_are_kept_as_text_between_requests(dynamodb: Any) -> None:
     """No request leaves objects behind: memory follows the items, not the writes and reads made."""
     for index in range(50):

@@ -31,7 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tools.loadtest import free_port, print_side_by_side
+from tools.loadtest import free_port, print_side_by_side, status_kb
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALES = (1_000, 10_000)  # customers (contacts), in accounts of ACCOUNT_SIZE
@@ -204,12 +204,12 @@ def run_job(job: str, tenant: str) -> dict[str, float]:
         "detect": lambda: rank_tenant(tenant, NOW),
         "export": lambda: export_tenant(tenant, NOW, PersonalFields.HASH, S3Bucket(BUCKET)),
     }
-    before = _status_mb("VmRSS")
+    before = status_kb("VmRSS") / 1024
     started = time.perf_counter()
     with dynamodb_requests() as requests:
         jobs[job]()
     seconds = time.perf_counter() - started
-    peak = _status_mb("VmHWM")
+    peak = status_kb("VmHWM") / 1024
     figures = {
         "seconds": seconds,
         "ms per customer": seconds * 1000 / len(customers),
@@ -224,14 +224,6 @@ def run_job(job: str, tenant: str) -> dict[str, float]:
         )
         figures.update({f"contacts found {status.replace('_', ' ')}": found[status] for status in ChurnStatus})
     return figures
-
-
-def _status_mb(field: str) -> float:
-    """This process's resident size (VmRSS) or its peak so far (VmHWM), in MB, as Linux counts them."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(f"{field}:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def measure(scales: tuple[int, ...] = SCALES) -> dict[int, dict[str, float]]:

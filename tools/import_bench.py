@@ -23,8 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tools.analytics_bench import ENVIRONMENT, REGION, ROOT, _status_mb
-from tools.loadtest import free_port, print_side_by_side
+from tools.analytics_bench import ENVIRONMENT, REGION, ROOT
+from tools.loadtest import free_port, print_side_by_side, status_kb
 
 SCALES = (10_000, 100_000)
 BUCKET = "rapport-bench-exports"
@@ -49,7 +49,7 @@ def run_import(tenant: str, import_id: str) -> dict[str, float]:
     from rapport.imports.files import S3_IMPORT_FILES
     from tools.metering import dynamodb_requests
 
-    before = _status_mb("VmRSS")
+    before = status_kb("VmRSS") / 1024
     started = time.perf_counter()
     with dynamodb_requests() as requests, tenancy.tenant_scope(tenant):
         runner.run(tenant, import_id, "bench", S3_IMPORT_FILES, lambda: True)
@@ -63,7 +63,7 @@ def run_import(tenant: str, import_id: str) -> dict[str, float]:
         "seconds": seconds,
         "rows per second": counts.read / seconds,
         "requests per row": len(requests) / max(counts.read, 1),
-        "peak memory (MB)": _status_mb("VmHWM") - before,
+        "peak memory (MB)": status_kb("VmHWM") / 1024 - before,
     }
 
 
@@ -76,7 +76,7 @@ def run_bare(items_file: str, rows: int) -> dict[str, float]:
     requests: list[str] = []
     table.meta.client.meta.events.register("before-call.dynamodb.*", lambda **_: requests.append("call"))
     deserializer = TypeDeserializer()
-    before = _status_mb("VmRSS")
+    before = status_kb("VmRSS") / 1024
     started = time.perf_counter()
     written = 0
     with open(items_file) as lines, table.batch_writer() as batch:
@@ -90,7 +90,7 @@ def run_bare(items_file: str, rows: int) -> dict[str, float]:
         "seconds": seconds,
         "rows per second": rows / seconds,
         "requests per row": len(requests) / rows,
-        "peak memory (MB)": _status_mb("VmHWM") - before,
+        "peak memory (MB)": status_kb("VmHWM") / 1024 - before,
     }
 
 

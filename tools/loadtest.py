@@ -103,7 +103,7 @@ class LocalProcess:
         assert self.process is not None
         pid = self.process.pid
         workers = {child for task in Path(f"/proc/{pid}/task").iterdir() for child in _children(task)}
-        return _rss_kb(pid) // 1024, sum(_rss_kb(int(worker)) for worker in workers) // 1024
+        return status_kb("VmRSS", pid) // 1024, sum(status_kb("VmRSS", int(worker)) for worker in workers) // 1024
 
     def seed(self, contacts: int, tenant: str = SEED_TENANT) -> dict[str, Any]:
         command = [str(Path(sys.executable).with_name("rapport")), "seed", "--scale", str(contacts)]
@@ -129,12 +129,14 @@ def _children(task: Path) -> list[str]:
         return []
 
 
-def _rss_kb(pid: int) -> int:
+def status_kb(field: str, pid: int | str = "self") -> int:
+    """A size in a process's /proc status, in kB as Linux counts them: its resident size (VmRSS) or that size's
+    peak so far (VmHWM); 0 once the process has ended."""
     try:
         lines = Path(f"/proc/{pid}/status").read_text().splitlines()
     except OSError:  # the process ended meanwhile
         return 0
-    return next((int(line.split()[1]) for line in lines if line.startswith("VmRSS:")), 0)
+    return next((int(line.split()[1]) for line in lines if line.startswith(f"{field}:")), 0)
 
 
 @dataclass

@@ -6,7 +6,6 @@ its file is ready."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from rapport.auth import Action, Caller
@@ -19,6 +18,7 @@ from rapport.exports.manifest import EXPORT
 from rapport.exports.models import Export, ExportCreate, ExportFormat, ExportStatus, ExportStored
 from rapport.pagination import Page
 from rapport.records import RecordService
+from rapport.runs import rows_per_second
 from rapport.types import utc_now
 
 CANCELLABLE = frozenset({ExportStatus.QUEUED, ExportStatus.RUNNING})
@@ -77,7 +77,7 @@ class ExportService(RecordService[ExportCreate, Export]):
 
     def out(self, record: Record) -> Export:
         data = record.data
-        shown: dict[str, Any] = {"rows_per_second": _rate(data)}
+        shown: dict[str, Any] = {"rows_per_second": rows_per_second(data, data["rows"])}
         if data["status"] == ExportStatus.COMPLETED and data.get("key"):
             file_format = ExportFormat(data.get("format", ExportFormat.CSV))
             named = f"contact-{data['subject']}" if data.get("subject") else data["entity"]
@@ -86,15 +86,6 @@ class ExportService(RecordService[ExportCreate, Export]):
             shown |= {"filename": filename, "download_url": url}
         exported = super().out(record)
         return exported.model_copy(update=shown)
-
-
-def _rate(data: Mapping[str, Any]) -> float | None:
-    started = data.get("started_at")
-    if not started:
-        return None
-    ended = datetime.fromisoformat(data["finished_at"]) if data.get("finished_at") else datetime.now(UTC)
-    seconds = (ended - datetime.fromisoformat(started)).total_seconds()
-    return round(data["rows"] / seconds, 1) if seconds > 0 else None
 
 
 exports = ExportService(S3_EXPORT_FILES)

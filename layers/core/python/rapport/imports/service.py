@@ -5,7 +5,6 @@ importer's rights on the entity); run by rapport.imports.runner; cancelled, or r
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from typing import Any
 
 from rapport.auth import Action, Caller
@@ -29,6 +28,7 @@ from rapport.imports.models import (
 )
 from rapport.pagination import Page
 from rapport.records import RecordService
+from rapport.runs import rows_per_second
 from rapport.types import utc_now
 
 CANCELLABLE = frozenset({ImportStatus.VALIDATING, ImportStatus.QUEUED, ImportStatus.RUNNING})
@@ -150,7 +150,8 @@ class ImportService(RecordService[ImportCreate, Import]):
 
     def out(self, record: Record) -> Import:
         data = record.data
-        shown: dict[str, Any] = {"rows_per_second": _rate(data), "percent": _percent(data)}
+        read = (data.get("counts") or {}).get("read", 0)
+        shown: dict[str, Any] = {"rows_per_second": rows_per_second(data, read), "percent": _percent(data)}
         tenant_id, status = record.tenant_id, data["status"]
         if status in (ImportStatus.AWAITING_UPLOAD, ImportStatus.VALIDATED):
             shown["upload_url"] = self._files.upload_url(store.file_key(tenant_id, record.id))
@@ -169,16 +170,6 @@ def _percent(data: Mapping[str, Any]) -> float | None:
     if not size or data.get("status") in (ImportStatus.REVERTING, ImportStatus.REVERTED):
         return None
     return round(100 * float(offset) / float(size), 1)
-
-
-def _rate(data: Mapping[str, Any]) -> float | None:
-    started = data.get("started_at")
-    if not started:
-        return None
-    ended = datetime.fromisoformat(data["finished_at"]) if data.get("finished_at") else datetime.now(UTC)
-    seconds = (ended - datetime.fromisoformat(started)).total_seconds()
-    read = (data.get("counts") or {}).get("read", 0)
-    return round(read / seconds, 1) if seconds > 0 else None
 
 
 imports = ImportService(S3_IMPORT_FILES)

@@ -34,19 +34,15 @@ def handle(
     part_size: int = writer.PART_SIZE,
 ) -> dict[str, Any]:
     """Write (or go on writing) the export the event names while there is time."""
-    if event["detail-type"] == CONTINUED:
-        step = Continuation.model_validate(event["detail"])
-    else:
-        detail = DomainEvent.model_validate(event["detail"])
-        step = Continuation(tenant_id=detail.tenant_id, export_id=detail.entity_id, run=detail.event_id)
+    step = bus.step_of(event, CONTINUED, Continuation, _first)
     with tenancy.tenant_scope(step.tenant_id):
         progress = writer.write(step.tenant_id, step.export_id, step.run, files, go_on, part_size=part_size)
     if progress.going_on:
-        _continue(step, put_events)
+        bus.put(SOURCE, CONTINUED, step, what="the export's continuation", sender=put_events)
     done = not progress.going_on
     logger.info("export", extra={"export_id": step.export_id, "parts": progress.parts, "done": done})
     return {"parts": progress.parts, "done": done}
 
 
-def _continue(step: Continuation, put_events: PutEvents) -> None:
-    bus.put(SOURCE, CONTINUED, step, what="the export's continuation", sender=put_events)
+def _first(started: DomainEvent) -> Continuation:
+    return Continuation(tenant_id=started.tenant_id, export_id=started.entity_id, run=started.event_id)

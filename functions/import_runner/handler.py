@@ -32,11 +32,7 @@ def handle(
     event: dict[str, Any], go_on: Callable[[], bool], files: ImportFiles, put_events: PutEvents
 ) -> dict[str, Any]:
     """Run (or go on running) the import the event names while there is time."""
-    if event["detail-type"] == CONTINUED:
-        step = Continuation.model_validate(event["detail"])
-    else:
-        detail = DomainEvent.model_validate(event["detail"])
-        step = Continuation(tenant_id=detail.tenant_id, import_id=detail.entity_id, run=detail.event_id)
+    step = bus.step_of(event, CONTINUED, Continuation, _first)
     with tenancy.tenant_scope(step.tenant_id):
         progress = runner.run(step.tenant_id, step.import_id, step.run, files, go_on)
     if progress.going_on:
@@ -44,3 +40,7 @@ def handle(
     done = not progress.going_on
     logger.info("import", extra={"import_id": step.import_id, "batches": progress.batches, "done": done})
     return {"batches": progress.batches, "done": done}
+
+
+def _first(started: DomainEvent) -> Continuation:
+    return Continuation(tenant_id=started.tenant_id, import_id=started.entity_id, run=started.event_id)

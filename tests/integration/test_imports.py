@@ -321,6 +321,7 @@ def test_accounts_upsert_by_domain_and_products_by_sku() -> None:
         (plan(Missing="first_name"), "mapping.Missing"),
         (plan(First="nickname"), "mapping.First"),
         (plan(First="address"), "mapping.First"),
+        (plan(First="address.city.name"), "mapping.First"),
         (plan(mode="update", First="first_name"), "match"),
         (plan(mode="upsert", match="phone", First="first_name", Email="email"), "match"),
         (plan(mode="upsert", match="domain", Email="email"), "match"),

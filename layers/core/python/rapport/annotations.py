@@ -1,10 +1,13 @@
 """What a pydantic field's annotation holds, through its Optional, unions and Annotated: the model inside it, or
-whether it is a list or a mapping (the exports' columns and the imports' mappings read fields so)."""
+whether it is a list or a mapping; and the field a dotted path leads to through nested models (the exports'
+columns and the imports' mappings read fields so)."""
 
 from __future__ import annotations
 
 import types
 import typing
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel
@@ -27,3 +30,25 @@ def holds(annotation: Any, *origins: type) -> bool:
     if typing.get_origin(annotation) in _WRAPPERS:
         return any(holds(arg, *origins) for arg in typing.get_args(annotation))
     return typing.get_origin(annotation) in origins or annotation in origins
+
+
+@dataclass(frozen=True)
+class Reached:
+    """The field a path leads to: its name, its annotation, and what is left of the path when the field holds no
+    model to go on into."""
+
+    name: str
+    annotation: Any
+    rest: tuple[str, ...]
+
+
+def reach(model: type[BaseModel], path: Sequence[str]) -> Reached | str:
+    """Where `path` (a field's name, then its fields' names) leads in `model`; or why it leads nowhere."""
+    head, *rest = path
+    field = model.model_fields.get(head)
+    if field is None:
+        return f"{head} is not a field of {model.__name__}; they are: {', '.join(model.model_fields)}"
+    inner = model_in(field.annotation)
+    if rest and inner is not None:
+        return reach(inner, rest)
+    return Reached(head, field.annotation, tuple(rest))

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from rapport import contexts
-from rapport.annotations import holds, model_in
+from rapport.annotations import holds, reach
 from rapport.auth import Caller
 from rapport.custom_fields import service as custom_fields
 from rapport.errors import FieldError, InvalidInput, RapportError
@@ -127,21 +127,18 @@ class Exportable:
                 keys = ", ".join(custom_keys) or "none yet"
                 return f"is not one of the tenant's custom fields of {self.entity} (custom.<key>; they are: {keys})"
             return None
-        return _path_fault(self.service.out_model, head, rest)
+        return _path_fault(self.service.out_model, [head, *rest])
 
 
-def _path_fault(model: type[BaseModel], head: str, rest: Sequence[str]) -> str | None:
-    field = model.model_fields.get(head)
-    if field is None:
-        return f"{head} is not a field of {model.__name__}; they are: {', '.join(model.model_fields)}"
-    if not rest:
-        return None
-    inner = model_in(field.annotation)
-    if inner is not None:
-        return _path_fault(inner, rest[0], rest[1:])
-    if holds(field.annotation, dict, Mapping):
-        return None
-    return f"{head} has no fields to pick from: name it alone (lists and objects are written as JSON)"
+def _path_fault(model: type[BaseModel], path: Sequence[str]) -> str | None:
+    """Why a column cannot be `path`: it names no field, or goes below one that has no fields (a mapping's keys
+    may be picked)."""
+    reached = reach(model, path)
+    if isinstance(reached, str):
+        return reached
+    if reached.rest and not holds(reached.annotation, dict, Mapping):
+        return f"{reached.name} has no fields to pick from: name it alone (lists and objects are written as JSON)"
+    return None
 
 
 def _is_custom(column: str) -> bool:

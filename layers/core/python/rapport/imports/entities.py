@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from rapport import contexts
-from rapport.annotations import holds, model_in
+from rapport.annotations import holds, model_in, reach
 from rapport.custom_fields import service as custom_fields
 from rapport.custom_fields.models import CustomField, FieldType
 from rapport.dal.repository import Guard
@@ -71,7 +71,7 @@ class Importable:
             if len(rest) != 1 or rest[0] not in defined:
                 return f"custom.{'.'.join(rest)} is not one of the tenant's custom fields of {self.entity}"
             return None
-        return _path_fault(self.model, head, rest)
+        return _path_fault(self.model, [head, *rest])
 
     def data(
         self, cells: Mapping[str, str], mapping: Mapping[str, str], defined: Mapping[str, CustomField]
@@ -132,17 +132,17 @@ def _put(data: dict[str, Any], path: Sequence[str], value: Any) -> None:
     data[path[-1]] = value
 
 
-def _path_fault(model: type[BaseModel], head: str, rest: Sequence[str]) -> str | None:
-    field = model.model_fields.get(head)
-    if field is None:
-        return f"{head} is not a field of {model.__name__}; they are: {', '.join(model.model_fields)}"
-    if not rest:
-        inner = model_in(field.annotation)
-        return f"{head} has fields: map a column to each (`{head}.<field>`)" if inner is not None else None
-    inner = model_in(field.annotation)
-    if inner is None:
-        return f"{head} has no fields to map to"
-    return _path_fault(inner, rest[0], rest[1:])
+def _path_fault(model: type[BaseModel], path: Sequence[str]) -> str | None:
+    """Why a column cannot map to `path`: it names no field, or one with fields of its own, or goes below one
+    without."""
+    reached = reach(model, path)
+    if isinstance(reached, str):
+        return reached
+    if reached.rest:
+        return f"{reached.name} has no fields to map to"
+    if model_in(reached.annotation) is not None:
+        return f"{reached.name} has fields: map a column to each (`{reached.name}.<field>`)"
+    return None
 
 
 def _is_list(model: type[BaseModel], head: str, rest: Sequence[str]) -> bool:

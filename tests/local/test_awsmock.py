@@ -695,6 +695,70 @@ def test_reads_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.
     assert patched[0]["Item"]["b"] == {"B": b"\x00\xffbytes"}
 
 
+# requests_are_parsed_shape_by_shape
+
+
+def test_requests_are_parsed_shape_by_shape(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The requests that carry items are read as plain JSON, to exactly what moto's generic parser gives: items of
+    every attribute type, conditions, updates, queries, batches and transactions; binary values still go through
+    it (it decodes them)."""
+    from moto.dynamodb.responses import DynamoHandler
+
+    generic = getattr(DynamoHandler.parse_parameters, "__wrapped__")  # noqa: B009 - unknown to mypy
+    walks: list[str] = []
+
+    def walking(handler: Any, request: Any) -> None:
+        walks.append(handler._get_action())
+        generic(handler, request)
+
+    patched = awsmock._plain_json_requests(walking)
+    plain: list[str] = []
+
+    def both(handler: Any, request: Any) -> None:
+        generic(handler, request)
+        walked, walks_before = handler.params, len(walks)
+        patched(handler, request)
+        assert handler.params == walked, handler._get_action()
+        if len(walks) == walks_before:
+            plain.append(handler._get_action())
+
+    monkeypatch.setattr(DynamoHandler, "parse_parameters", both)
+    rng = random.Random(11)
+    items = _random_items(40, rng)
+    nested = {"pk": {"S": "p9"}, "sk": {"S": "n"}, "m": {"M": {"l": {"L": [{"N": "1.5"}, {"NULL": True}]}}}}
+    nested |= {"ss": {"SS": ["a", "b"]}, "ns": {"NS": ["1", "2"]}, "t": {"BOOL": True}}
+    dynamodb.batch_write_item(RequestItems={TABLE: [{"PutRequest": {"Item": item}} for item in items[:20]]})
+    dynamodb.put_item(TableName=TABLE, Item=nested, ConditionExpression="attribute_not_exists(pk)")
+    dynamodb.transact_write_items(
+        TransactItems=[
+            {"Put": {"TableName": TABLE, "Item": items[20]}},
+            {
+                "Update": {
+                    "TableName": TABLE,
+                    "Key": {"pk": nested["pk"], "sk": nested["sk"]},
+                    "UpdateExpression": "SET #c = if_not_exists(#c, :zero) + :one REMOVE t",
+                    "ExpressionAttributeNames": {"#c": "count"},
+                    "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}},
+                    "ConditionExpression": "attribute_exists(pk)",
+                }
+            },
+        ]
+    )
+    for query in list(_queries(rng))[:10]:
+        _pages(dynamodb, query)
+    dynamodb.get_item(TableName=TABLE, Key={"pk": nested["pk"], "sk": nested["sk"]}, ConsistentRead=True)
+    dynamodb.batch_get_item(RequestItems={TABLE: {"Keys": [{"pk": nested["pk"], "sk": nested["sk"]}]}})
+    dynamodb.scan(TableName=TABLE, Limit=5)
+    dynamodb.delete_item(TableName=TABLE, Key={"pk": items[0]["pk"], "sk": items[0]["sk"]}, ReturnValues="ALL_OLD")
+    assert {"BatchWriteItem", "PutItem", "TransactWriteItems", "Query", "GetItem", "Scan", "DeleteItem"} <= set(plain)
+    plain.clear()
+    dynamodb.put_item(TableName=TABLE, Item={"pk": {"S": "b"}, "sk": {"S": "b"}, "m": {"M": {"x": {"B": b"\x00"}}}})
+    assert plain == []  # binary: moto's parser decodes it
+    read = dynamodb.get_item(TableName=TABLE, Key={"pk": {"S": "b"}, "sk": {"S": "b"}})["Item"]
+    assert plain == ["GetItem"]
+    assert read["m"] == {"M": {"x": {"B": b"\x00"}}}
+
+
 def test_stream_records_are_serialized_shape_by_shape(dynamodb: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """A stream's records written as plain JSON parse to what moto's generic serializer gives: images of every
     attribute type, binary nested or not, and the time of the change."""

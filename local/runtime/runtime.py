@@ -74,7 +74,9 @@ SEED = "/_local/seed"
 MAIL = "/_local/mail"
 OUTBOX = "/_local/outbox"
 SIGN_IN, ANSWER = "/_local/portal/sign-in", "/_local/portal/answer"
-STOP_WITHIN = 3.0  # seconds from Ctrl-C to the end of the process, whatever is still running
+# Seconds from Ctrl-C to the end of the stop, whatever is still running (an idle one takes about 1 s); then the
+# process ends, which took a process holding 50,000 contacts 2.6 s more on the CI machine: within 5 s in all.
+STOP_WITHIN = 1.5
 SEED_TENANT = "company"
 _AWS_SETTINGS = ("AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
 
@@ -368,7 +370,7 @@ def serve(options: Options) -> None:
         stopper.join(STOP_WITHIN)
         if stopper.is_alive():
             log.warning(
-                "stopping took more than %.0f s: leaving the rest (every acknowledged write is on disk)", STOP_WITHIN
+                "stopping took more than %g s: leaving the rest (every acknowledged write is on disk)", STOP_WITHIN
             )
     log.info("stopped; data saved in %s", options.data_dir)
     logging.shutdown()

@@ -30,7 +30,7 @@ log = logging.getLogger("rapport.local")
 WORKER = Path(__file__).with_name("worker.py")
 INIT_TIMEOUT = 30.0  # seconds; generous, as a busy two-core machine imports slowly
 MAX_CONCURRENCY = 4
-STOP_GRACE = 2.0  # seconds a stopping worker gets to finish its invocation
+STOP_GRACE = 0.5  # seconds a stopping worker gets to finish its invocation (within the runtime's STOP_WITHIN)
 
 
 class FunctionError(Exception):

@@ -87,15 +87,18 @@ class Readers:
             readers = self._read[mapping.stream_arn]
             readers[mapping.logical_id] = sequence_number
             done = min(readers.values())
-        table = dynamodb_backends[self._context.account][self._context.region].tables.get(
-            _table_name(mapping.stream_arn)
-        )
+        table = _stream_table(self._context, mapping.stream_arn)
         if done and table is not None and table.stream_shard is not None:
             release(table.stream_shard, done)
 
 
 def _table_name(stream_arn: str) -> str:
     return stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+
+
+def _stream_table(context: Context, stream_arn: str) -> Table | None:
+    """The table in moto whose stream `stream_arn` is."""
+    return dynamodb_backends[context.account][context.region].tables.get(_table_name(stream_arn))
 
 
 class StreamPoller:
@@ -130,8 +133,10 @@ class StreamPoller:
             stop_listening()
 
     def _table(self) -> Table:
-        tables = dynamodb_backends[self._context.account][self._context.region].tables
-        return tables[_table_name(self._mapping.stream_arn)]
+        table = _stream_table(self._context, self._mapping.stream_arn)
+        if table is None:
+            raise EventingError(f"stream mapping {self._mapping.logical_id}: its table is not in moto")
+        return table
 
     def _starting_position(self) -> int | None:
         """TRIM_HORIZON: the oldest record kept (None); LATEST: the next record to come."""

@@ -65,16 +65,18 @@ lint: $(STAMP)  ## ruff, formatting, mypy, and the OpenAPI document is current
 	$(PYTHON) -m tools.openapi --check
 	$(PYTHON) -m tools.event_schemas --check
 
-# The fast tests run in parallel, one process per core (pytest-xdist); the slow ones (a synthesis, a local
-# runtime shared by a whole module) in one process, so that each is made once. `make test-fast` collects only
-# the folders that hold fast tests, without the plugins only the slow ones use (importing them costs seconds).
+# The fast tests run in parallel, one process per core (pytest-xdist). The slow ones run on two workers a file
+# at a time (a local runtime is shared by a whole module), the longest first: the 50,000-contact soak takes one
+# worker for most of the run, and every other file runs on the other. `make test-fast` collects only the folders
+# that hold fast tests, without the plugins only the slow ones use (importing them costs seconds).
 TEST_WORKERS ?= auto
+SLOW_TESTS_BESIDE_THE_SOAK := -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 FAST_TESTS := tests/unit tests/integration tests/local
 SLOW_ONLY_PLUGINS := -p no:schemathesis -p no:hypothesispytest -p no:typeguard -p no:anyio
 
 test: install layer lint  ## every test suite, slow ones included
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS)
-	$(PYTHON) -m pytest -m slow
+	$(PYTHON) -m pytest -m slow $(SLOW_TESTS_BESIDE_THE_SOAK)
 
 test-fast: $(STAMP)  ## unit, integration and local runtime tests in parallel: what to run after each edit
 	$(PYTHON) -m pytest -m "not slow" -n $(TEST_WORKERS) $(SLOW_ONLY_PLUGINS) $(FAST_TESTS)

@@ -33,6 +33,7 @@ import requests
 from local.runtime.runtime import REGION
 from local.runtime.store import DataDir
 from local.runtime.tokens import TokenIssuer
+from tools.loadtest import LocalProcess
 
 HERE = Path(__file__).parent
 SAMPLES = HERE.parents[1] / "events" / "apigw"
@@ -177,6 +178,16 @@ def target(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     runtime.start()
     yield Target(runtime.url, local_tokens(runtime.data_dir), runtime)
     assert runtime.stop() == 0, runtime.output()
+
+
+@pytest.fixture
+def runtime(cdk_out: Path, tmp_path: Path) -> Iterator[LocalProcess]:
+    """A runtime of the test's own, to start, stop and kill (`target` is the module's shared one)."""
+    if os.environ.get("RAPPORT_API_URL"):
+        pytest.skip("starts and kills the local runtime")
+    runtime = LocalProcess(cdk_out, tmp_path / "data")
+    yield runtime
+    runtime.kill()
 
 
 def customer_token(target: Target, tenant: str, contact: str) -> str:
